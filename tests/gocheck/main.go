@@ -1,0 +1,55 @@
+// Command gocheck is an independent oracle for gcspike's C++ tests. It uses the
+// reference Go implementations (github.com/google/pprof/profile and
+// golang.org/x/exp/trace) to validate, compare, enrich and synthesize pprof
+// profiles and to summarize Go execution traces.
+//
+// See README.md for the usage of every subcommand and the exact counting
+// rules of trace-stats.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `usage: gocheck <command> [args]
+
+commands:
+  pprof-check FILE...                          validate profiles, print one JSON summary per file
+  pprof-compare [--ignore-labels=k1,k2] [--ignore-pseudo-frames] A B
+                                               compare two profiles canonically
+  pprof-enrich [--seed=N] IN OUT               write a profile that uses every profile.proto field
+  pprof-synth --from FILE... --copies N --out OUT
+                                               build a large profile from many relabelled copies
+  trace-stats [--stacks] FILE                  counts of CPU samples / GC / STW / assists (JSON)
+  trace-read FILE                              read every event, print count and elapsed time
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	cmd, args := os.Args[1], os.Args[2:]
+	var code int
+	switch cmd {
+	case "pprof-check":
+		code = cmdPprofCheck(args, os.Stdout, os.Stderr)
+	case "pprof-compare":
+		code = cmdPprofCompare(args, os.Stdout, os.Stderr)
+	case "pprof-enrich":
+		code = cmdPprofEnrich(args, os.Stdout, os.Stderr)
+	case "pprof-synth":
+		code = cmdPprofSynth(args, os.Stdout, os.Stderr)
+	case "trace-stats":
+		code = cmdTraceStats(args, os.Stdout, os.Stderr)
+	case "trace-read":
+		code = cmdTraceRead(args, os.Stdout, os.Stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(os.Stdout, usage)
+	default:
+		fmt.Fprintf(os.Stderr, "gocheck: unknown command %q\n%s", cmd, usage)
+		code = 2
+	}
+	os.Exit(code)
+}

@@ -4,5 +4,3 @@ import "io"
 
 func cmdPprofEnrich(args []string, stdout, stderr io.Writer) int { return 2 }
 func cmdPprofSynth(args []string, stdout, stderr io.Writer) int  { return 2 }
-func cmdTraceStats(args []string, stdout, stderr io.Writer) int  { return 2 }
-func cmdTraceRead(args []string, stdout, stderr io.Writer) int   { return 2 }

@@ -1,0 +1,60 @@
+// ByteCursor: the only way gcspike reads untrusted bytes. A view over a byte span with a read
+// position; every read checks bounds and overflow and fails with the absolute byte offset at
+// which the bad read started. Sub-cursors keep absolute offsets, so an error deep inside a
+// nested record still names its position in the input.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace gcspike {
+
+class ByteCursor {
+ public:
+  ByteCursor() = default;
+  explicit ByteCursor(std::span<const uint8_t> data, uint64_t base_offset = 0)
+      : data_(data), base_(base_offset) {}
+
+  size_t remaining() const { return data_.size() - pos_; }
+  bool empty() const { return pos_ == data_.size(); }
+  size_t pos() const { return pos_; }
+  // Absolute offset of the next byte in the original input.
+  uint64_t offset() const { return base_ + pos_; }
+  std::span<const uint8_t> rest() const { return data_.subspan(pos_); }
+
+  Result<uint8_t> u8();
+  Result<uint16_t> u16le();
+  Result<uint32_t> u32le();
+  Result<uint64_t> u64le();
+  Result<uint16_t> u16be();
+  Result<uint32_t> u32be();
+  Result<uint64_t> u64be();
+  // Protocol-buffer style base-128 varint (at most 10 bytes; the 10th may only hold bit 63).
+  Result<uint64_t> uvarint();
+  Result<std::span<const uint8_t>> bytes(uint64_t n);
+  Result<std::string_view> str(uint64_t n);
+  // A cursor over the next n bytes; this cursor moves past them.
+  Result<ByteCursor> sub(uint64_t n);
+  Status skip(uint64_t n);
+  Status seek(uint64_t pos);  // relative to the start of this view
+
+  // An error at the cursor's current offset (or at an explicit absolute offset).
+  Error ErrorHere(std::string message) const { return MakeErrorAt(offset(), std::move(message)); }
+
+ private:
+  Status Need(uint64_t n) const;
+  std::span<const uint8_t> data_;
+  size_t pos_ = 0;
+  uint64_t base_ = 0;
+};
+
+// Overflow-checked arithmetic for sizes computed from input fields.
+bool CheckedAdd(uint64_t a, uint64_t b, uint64_t* out);
+bool CheckedMul(uint64_t a, uint64_t b, uint64_t* out);
+
+}  // namespace gcspike

@@ -1,0 +1,103 @@
+#include "core/profile.h"
+
+namespace gcspike {
+
+size_t Profile::DefaultValueIndex() const {
+  if (sample_types.empty()) return 0;
+  if (default_sample_type != 0) {
+    for (size_t i = 0; i < sample_types.size(); ++i) {
+      if (sample_types[i].type == default_sample_type) return i;
+    }
+  }
+  return sample_types.size() - 1;
+}
+
+const Label* Profile::FindLabel(const Sample& s, StrId key) const {
+  if (key == 0) return nullptr;
+  for (const Label& l : s.labels) {
+    if (l.key == key) return &l;
+  }
+  return nullptr;
+}
+
+std::optional<int64_t> Profile::NumLabel(const Sample& s, std::string_view key) const {
+  const Label* l = FindLabel(s, strings.Find(key));
+  if (l == nullptr || !l->numeric) return std::nullopt;
+  return l->num;
+}
+
+std::optional<std::string_view> Profile::StrLabel(const Sample& s, std::string_view key) const {
+  const Label* l = FindLabel(s, strings.Find(key));
+  if (l == nullptr || l->numeric) return std::nullopt;
+  return std::string_view(strings[l->str]);
+}
+
+void Profile::SetStrLabel(Sample& s, std::string_view key, std::string_view value) {
+  Label nl;
+  nl.key = Intern(key);
+  nl.str = Intern(value);
+  for (Label& l : s.labels) {
+    if (l.key == nl.key) {
+      l = nl;
+      return;
+    }
+  }
+  s.labels.push_back(nl);
+}
+
+void Profile::SetNumLabel(Sample& s, std::string_view key, int64_t value, std::string_view unit) {
+  Label nl;
+  nl.key = Intern(key);
+  nl.num = value;
+  nl.num_unit = Intern(unit);
+  nl.numeric = true;
+  for (Label& l : s.labels) {
+    if (l.key == nl.key) {
+      l = nl;
+      return;
+    }
+  }
+  s.labels.push_back(nl);
+}
+
+Status Profile::Validate() const {
+  auto bad = [](std::string m) { return MakeError("invalid profile: " + std::move(m)); };
+  for (size_t i = 0; i < mappings.size(); ++i) {
+    if (mappings[i].id != i + 1) return bad("mapping ids are not dense");
+  }
+  for (size_t i = 0; i < functions.size(); ++i) {
+    if (functions[i].id != i + 1) return bad("function ids are not dense");
+  }
+  for (size_t i = 0; i < locations.size(); ++i) {
+    const Location& loc = locations[i];
+    if (loc.id != i + 1) return bad("location ids are not dense");
+    if (loc.mapping_id > mappings.size()) {
+      return bad("location " + std::to_string(loc.id) + " names a missing mapping");
+    }
+    for (const Line& ln : loc.lines) {
+      if (ln.function_id == 0 || ln.function_id > functions.size()) {
+        return bad("location " + std::to_string(loc.id) + " names a missing function");
+      }
+    }
+  }
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const Sample& s = samples[i];
+    if (s.values.size() != sample_types.size()) {
+      return bad("sample " + std::to_string(i) + " has " + std::to_string(s.values.size()) +
+                 " values for " + std::to_string(sample_types.size()) + " sample types");
+    }
+    for (uint64_t id : s.location_ids) {
+      if (id == 0 || id > locations.size()) {
+        return bad("sample " + std::to_string(i) + " names missing location " + std::to_string(id));
+      }
+    }
+  }
+  for (const AssistInterval& a : timeline.assists) {
+    for (uint64_t id : a.stack) {
+      if (id == 0 || id > locations.size()) return bad("assist stack names a missing location");
+    }
+  }
+  return {};
+}
+
+}  // namespace gcspike

@@ -1,0 +1,163 @@
+// The normalized profile model: what every reader fills and every detector, filter and writer
+// consumes. It mirrors profile.proto's information (so pprof round-trips losslessly) plus a
+// runtime timeline that execution traces provide. Nothing here knows a file format.
+//
+// Invariants (readers establish them, Profile::Validate checks them):
+//  - ids are dense: mappings[i].id == functions[i].id == locations[i].id == i + 1, so a lookup
+//    by id is an index. Readers renumber input ids; ids carry no meaning in profile.proto.
+//  - every Sample has exactly sample_types.size() values and its location ids exist;
+//    location_ids[0] is the leaf.
+//  - Location::lines is innermost first: lines[0] is the inlined callee, the last entry the
+//    function the code was inlined into (profile.proto's convention).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "core/string_table.h"
+
+namespace gcspike {
+
+struct ValueType {
+  StrId type = 0;
+  StrId unit = 0;
+};
+
+struct Label {
+  StrId key = 0;
+  StrId str = 0;         // string value; 0 for a numeric label
+  int64_t num = 0;       // numeric value
+  StrId num_unit = 0;    // unit of a numeric label ("nanoseconds", "bytes", ...)
+  bool numeric = false;
+};
+
+struct Sample {
+  std::vector<uint64_t> location_ids;  // leaf first
+  std::vector<int64_t> values;         // one per sample type
+  std::vector<Label> labels;
+};
+
+struct Mapping {
+  uint64_t id = 0;
+  uint64_t memory_start = 0;
+  uint64_t memory_limit = 0;
+  uint64_t file_offset = 0;
+  StrId filename = 0;
+  StrId build_id = 0;
+  bool has_functions = false;
+  bool has_filenames = false;
+  bool has_line_numbers = false;
+  bool has_inline_frames = false;
+};
+
+struct Line {
+  uint64_t function_id = 0;
+  int64_t line = 0;
+  int64_t column = 0;
+};
+
+struct Location {
+  uint64_t id = 0;
+  uint64_t mapping_id = 0;  // 0: no mapping
+  uint64_t address = 0;
+  std::vector<Line> lines;  // innermost (inlined callee) first
+  bool is_folded = false;
+};
+
+struct Function {
+  uint64_t id = 0;
+  StrId name = 0;
+  StrId system_name = 0;
+  StrId filename = 0;
+  int64_t start_line = 0;
+};
+
+// What the Go runtime did over time (from execution traces). Times are nanoseconds on the
+// trace's clock; a missing end is kNoTime.
+inline constexpr int64_t kNoTime = INT64_MIN;
+
+struct GcCycle {
+  int64_t seq = 0;
+  int64_t start_ns = kNoTime;
+  int64_t end_ns = kNoTime;
+};
+
+struct StwPause {
+  StrId kind = 0;  // e.g. "GC mark termination", "GC sweep termination"
+  int64_t start_ns = kNoTime;
+  int64_t end_ns = kNoTime;
+};
+
+struct AssistInterval {
+  int64_t goroutine = 0;
+  int64_t start_ns = kNoTime;
+  int64_t end_ns = kNoTime;
+  std::vector<uint64_t> stack;  // location ids at assist begin, leaf first
+};
+
+struct HeapPoint {
+  int64_t ts_ns = 0;
+  uint64_t bytes = 0;
+};
+
+struct Timeline {
+  std::vector<GcCycle> gc_cycles;
+  std::vector<StwPause> pauses;
+  std::vector<AssistInterval> assists;
+  std::vector<HeapPoint> heap_alloc;
+  std::vector<HeapPoint> heap_goal;
+  bool empty() const {
+    return gc_cycles.empty() && pauses.empty() && assists.empty() && heap_alloc.empty() &&
+           heap_goal.empty();
+  }
+};
+
+class Profile {
+ public:
+  StringTable strings;
+  std::vector<ValueType> sample_types;
+  std::vector<Sample> samples;
+  std::vector<Mapping> mappings;
+  std::vector<Location> locations;
+  std::vector<Function> functions;
+  StrId drop_frames = 0;
+  StrId keep_frames = 0;
+  int64_t time_nanos = 0;
+  int64_t duration_nanos = 0;
+  ValueType period_type;
+  int64_t period = 0;
+  std::vector<StrId> comments;
+  StrId default_sample_type = 0;
+  StrId doc_url = 0;
+
+  Timeline timeline;
+
+  const std::string& str(StrId id) const { return strings[id]; }
+  StrId Intern(std::string_view s) { return strings.Intern(s); }
+
+  const Location& location(uint64_t id) const { return locations[id - 1]; }
+  const Function& function(uint64_t id) const { return functions[id - 1]; }
+  const Mapping& mapping(uint64_t id) const { return mappings[id - 1]; }
+
+  // Index of the sample type that viewers show by default: default_sample_type if it names
+  // one, else the last (pprof's and speedscope's rule).
+  size_t DefaultValueIndex() const;
+
+  // The value of a label on a sample, or nullptr/nullopt when absent.
+  const Label* FindLabel(const Sample& s, StrId key) const;
+  std::optional<int64_t> NumLabel(const Sample& s, std::string_view key) const;
+  std::optional<std::string_view> StrLabel(const Sample& s, std::string_view key) const;
+
+  // Replaces (or adds) a label on a sample.
+  void SetStrLabel(Sample& s, std::string_view key, std::string_view value);
+  void SetNumLabel(Sample& s, std::string_view key, int64_t value, std::string_view unit);
+
+  // Checks the invariants above; readers call it before returning.
+  Status Validate() const;
+};
+
+}  // namespace gcspike

@@ -1,0 +1,22 @@
+// gzip in and out through zlib. Decompression reports where in the compressed input it failed
+// and refuses to grow past a limit (a small corrupt file must not become a memory bomb).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/result.h"
+
+namespace gcspike {
+
+bool LooksGzipped(std::span<const uint8_t> data);
+
+// Decompresses one or more concatenated gzip members (or a zlib stream). Errors carry the
+// offset in the compressed input.
+Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, uint64_t max_output);
+
+// gzip with a fixed header (mtime 0, OS unix), so equal input gives equal bytes.
+Result<std::vector<uint8_t>> Gzip(std::span<const uint8_t> data, int level);
+
+}  // namespace gcspike

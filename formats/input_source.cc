@@ -1,0 +1,196 @@
+#include "formats/input_source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace gcspike {
+
+Result<std::unique_ptr<InputSource>> InputSource::Open(const std::string& path) {
+  std::unique_ptr<InputSource> in(new InputSource());
+  if (path == "-") {
+    in->name_ = "<stdin>";
+    in->fd_ = STDIN_FILENO;
+  } else {
+    in->name_ = path;
+    in->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in->fd_ < 0) {
+      Error e = MakeError(std::string("cannot open: ") + std::strerror(errno));
+      e.file = path;
+      return e;
+    }
+    in->owns_fd_ = true;
+  }
+  struct stat st {};
+  if (::fstat(in->fd_, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      Error e = MakeError("is a directory");
+      e.file = in->name_;
+      return e;
+    }
+    if (S_ISREG(st.st_mode)) in->size_hint_ = static_cast<uint64_t>(st.st_size);
+  }
+  return in;
+}
+
+std::unique_ptr<InputSource> InputSource::FromBytes(std::string display_name,
+                                                    std::vector<uint8_t> bytes,
+                                                    std::string where) {
+  std::unique_ptr<InputSource> in(new InputSource());
+  in->name_ = std::move(display_name);
+  in->where_ = std::move(where);
+  in->size_hint_ = bytes.size();
+  in->buf_ = std::move(bytes);
+  in->memory_ = true;
+  in->eof_ = true;
+  return in;
+}
+
+InputSource::~InputSource() {
+  if (owns_fd_ && fd_ >= 0) ::close(fd_);
+}
+
+Error InputSource::ErrorAt(uint64_t offset, std::string message) const {
+  Error e = MakeErrorAt(offset, std::move(message));
+  e.file = name_;
+  e.where = where_;
+  return e;
+}
+
+Error InputSource::Annotate(Error e) const {
+  if (e.file.empty()) e.file = name_;
+  if (e.where.empty()) e.where = where_;
+  return e;
+}
+
+Status InputSource::Fill(size_t want) {
+  // Ensures buf_ holds `want` unconsumed bytes, or everything left before end of input.
+  if (memory_) return {};
+  if (pos_ > 0 && pos_ >= buf_.size() / 2) {
+    buf_.erase(buf_.begin(), buf_.begin() + static_cast<ptrdiff_t>(pos_));
+    pos_ = 0;
+  }
+  while (!eof_ && buf_.size() - pos_ < want) {
+    const size_t old = buf_.size();
+    const size_t chunk = std::max<size_t>(want - (old - pos_), 1 << 16);
+    buf_.resize(old + chunk);
+    ssize_t n;
+    do {
+      n = ::read(fd_, buf_.data() + old, chunk);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      buf_.resize(old);
+      return ErrorAt(offset_ + (old - pos_), std::string("read error: ") + std::strerror(errno));
+    }
+    buf_.resize(old + static_cast<size_t>(n));
+    if (n == 0) eof_ = true;
+  }
+  return {};
+}
+
+Result<std::span<const uint8_t>> InputSource::Peek(size_t n) {
+  GCSPIKE_RETURN_IF_ERROR(Fill(n));
+  const size_t have = std::min(n, buf_.size() - pos_);
+  return std::span<const uint8_t>(buf_.data() + pos_, have);
+}
+
+Result<size_t> InputSource::Read(uint8_t* out, size_t n) {
+  if (n == 0) return size_t{0};
+  if (pos_ == buf_.size() && !memory_ && n >= (1 << 16)) {
+    // Large read with nothing buffered: straight into the caller's buffer.
+    buf_.clear();
+    pos_ = 0;
+    ssize_t r;
+    do {
+      r = ::read(fd_, out, n);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) return ErrorAt(offset_, std::string("read error: ") + std::strerror(errno));
+    if (r == 0) eof_ = true;
+    offset_ += static_cast<uint64_t>(r);
+    return static_cast<size_t>(r);
+  }
+  GCSPIKE_RETURN_IF_ERROR(Fill(std::min<size_t>(n, 1 << 16)));
+  const size_t have = std::min(n, buf_.size() - pos_);
+  std::memcpy(out, buf_.data() + pos_, have);
+  pos_ += have;
+  offset_ += have;
+  return have;
+}
+
+Status InputSource::ReadExact(uint8_t* out, size_t n) {
+  const uint64_t start = offset_;
+  size_t done = 0;
+  while (done < n) {
+    GCSPIKE_ASSIGN_OR_RETURN(size_t got, Read(out + done, n - done));
+    if (got == 0) {
+      return ErrorAt(start, "unexpected end of input: need " + std::to_string(n) + " bytes, " +
+                                std::to_string(done) + " left");
+    }
+    done += got;
+  }
+  return {};
+}
+
+Status InputSource::Skip(uint64_t n) {
+  const uint64_t start = offset_;
+  uint8_t tmp[1 << 14];
+  uint64_t left = n;
+  while (left > 0) {
+    GCSPIKE_ASSIGN_OR_RETURN(size_t got, Read(tmp, std::min<uint64_t>(left, sizeof tmp)));
+    if (got == 0) {
+      return ErrorAt(start, "unexpected end of input while skipping " + std::to_string(n) +
+                                " bytes");
+    }
+    left -= got;
+  }
+  return {};
+}
+
+Result<std::vector<uint8_t>> InputSource::ReadAll(uint64_t limit) {
+  std::vector<uint8_t> out;
+  if (memory_) {
+    if (pos_ == 0) {
+      out = std::move(buf_);
+      buf_.clear();
+    } else {
+      out.assign(buf_.begin() + static_cast<ptrdiff_t>(pos_), buf_.end());
+    }
+    pos_ = buf_.size();
+    offset_ += out.size();
+    if (out.size() > limit) return ErrorAt(0, "input exceeds the size limit");
+    return out;
+  }
+  out.assign(buf_.begin() + static_cast<ptrdiff_t>(pos_), buf_.end());
+  offset_ += out.size();
+  buf_.clear();
+  pos_ = 0;
+  if (size_hint_ > 0) out.reserve(std::min<uint64_t>(size_hint_, limit) + 1);
+  while (!eof_) {
+    if (out.size() > limit) {
+      return ErrorAt(limit, "input exceeds the size limit of " + std::to_string(limit) + " bytes");
+    }
+    const size_t old = out.size();
+    const size_t chunk = std::max<size_t>(1 << 20, old / 2);
+    out.resize(old + chunk);
+    ssize_t n;
+    do {
+      n = ::read(fd_, out.data() + old, chunk);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      return ErrorAt(offset_, std::string("read error: ") + std::strerror(errno));
+    }
+    out.resize(old + static_cast<size_t>(n));
+    offset_ += static_cast<uint64_t>(n);
+    if (n == 0) eof_ = true;
+  }
+  if (out.size() > limit) {
+    return ErrorAt(limit, "input exceeds the size limit of " + std::to_string(limit) + " bytes");
+  }
+  return out;
+}
+
+}  // namespace gcspike

@@ -1,0 +1,66 @@
+// InputSource: one input as the user named it (a path, or "-" for stdin), readable as a stream
+// with a peekable prefix (for format sniffing without reopening: pipes cannot be reopened), or
+// all at once. It can also wrap bytes already in memory (a decompressed input).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace gcspike {
+
+class InputSource {
+ public:
+  // "-" means standard input.
+  static Result<std::unique_ptr<InputSource>> Open(const std::string& path);
+  static std::unique_ptr<InputSource> FromBytes(std::string display_name,
+                                                std::vector<uint8_t> bytes, std::string where);
+  ~InputSource();
+  InputSource(const InputSource&) = delete;
+  InputSource& operator=(const InputSource&) = delete;
+
+  // The name used in messages ("<stdin>" for "-").
+  const std::string& name() const { return name_; }
+  // What offsets are relative to when the input was transformed (e.g. "decompressed data").
+  const std::string& where() const { return where_; }
+  // Size in bytes when known (regular files and memory), else 0.
+  uint64_t size_hint() const { return size_hint_; }
+
+  // Up to n bytes from the current position without consuming them (fewer only at the end).
+  Result<std::span<const uint8_t>> Peek(size_t n);
+  // Reads up to n bytes; returns 0 only at the end of input.
+  Result<size_t> Read(uint8_t* buf, size_t n);
+  // Reads exactly n bytes or fails with "unexpected end of input".
+  Status ReadExact(uint8_t* buf, size_t n);
+  // Skips n bytes (errors at end of input).
+  Status Skip(uint64_t n);
+  // Everything from the current position; fails if it exceeds `limit`.
+  Result<std::vector<uint8_t>> ReadAll(uint64_t limit);
+  // Bytes consumed so far (the offset of the next byte).
+  uint64_t offset() const { return offset_; }
+
+  // An error at an offset of this input, with the input's name filled in.
+  Error ErrorAt(uint64_t offset, std::string message) const;
+  Error Annotate(Error e) const;
+
+ private:
+  InputSource() = default;
+  Status Fill(size_t want);
+
+  std::string name_;
+  std::string where_;
+  int fd_ = -1;
+  bool owns_fd_ = false;
+  uint64_t size_hint_ = 0;
+  std::vector<uint8_t> buf_;  // buffered bytes [pos_, buf_.size()) not yet consumed
+  size_t pos_ = 0;
+  bool eof_ = false;
+  bool memory_ = false;
+  uint64_t offset_ = 0;
+};
+
+}  // namespace gcspike

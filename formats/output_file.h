@@ -1,0 +1,40 @@
+// OutputFile: where a command's result goes. A named file is written to a temporary file beside
+// it and renamed into place only on Commit(), so a failed run leaves no partial file and an
+// existing file untouched. Without a name the bytes go to stdout at Commit(); binary data is
+// refused when stdout is a terminal.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace gcspike {
+
+class OutputFile {
+ public:
+  // path "" or "-": stdout.
+  static Result<std::unique_ptr<OutputFile>> Open(const std::string& path, bool binary);
+  ~OutputFile();
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  Status Write(std::span<const uint8_t> bytes);
+  Status Write(std::string_view text);
+  Status Commit();
+  bool is_stdout() const { return fd_ < 0; }
+  const std::string& path() const { return path_; }
+
+ private:
+  OutputFile() = default;
+  std::string path_;
+  std::string temp_path_;
+  int fd_ = -1;  // -1: stdout (buffered until Commit)
+  std::vector<uint8_t> buffer_;
+  bool committed_ = false;
+};
+
+}  // namespace gcspike

@@ -1,0 +1,432 @@
+// Wire format: protocol buffers encoding (tag = field << 3 | wire type; varint, 64-bit, length
+// delimited, 32-bit). Field numbers from shared/notes/pprof-and-viewers.md §1.
+#include "formats/pprof_reader.h"
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/byte_cursor.h"
+
+namespace gcspike {
+namespace {
+
+enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 5 };
+
+struct Field {
+  uint32_t number = 0;
+  uint32_t wire = 0;
+  uint64_t tag_offset = 0;
+  uint64_t varint = 0;   // kVarint / fixed values
+  ByteCursor payload;    // kLen
+};
+
+Result<Field> NextField(ByteCursor& c) {
+  Field f;
+  f.tag_offset = c.offset();
+  GCSPIKE_ASSIGN_OR_RETURN(uint64_t tag, c.uvarint());
+  f.number = static_cast<uint32_t>(tag >> 3);
+  f.wire = static_cast<uint32_t>(tag & 7);
+  if ((tag >> 3) == 0 || (tag >> 3) > 0x1fffffff) {
+    return MakeErrorAt(f.tag_offset, "invalid protobuf field number " + std::to_string(tag >> 3));
+  }
+  switch (f.wire) {
+    case kVarint: {
+      GCSPIKE_ASSIGN_OR_RETURN(f.varint, c.uvarint());
+      break;
+    }
+    case kFixed64: {
+      GCSPIKE_ASSIGN_OR_RETURN(f.varint, c.u64le());
+      break;
+    }
+    case kFixed32: {
+      GCSPIKE_ASSIGN_OR_RETURN(uint32_t v, c.u32le());
+      f.varint = v;
+      break;
+    }
+    case kLen: {
+      const uint64_t len_offset = c.offset();
+      GCSPIKE_ASSIGN_OR_RETURN(uint64_t len, c.uvarint());
+      if (len > c.remaining()) {
+        return MakeErrorAt(len_offset, "field " + std::to_string(f.number) + " claims " +
+                                           std::to_string(len) + " bytes but only " +
+                                           std::to_string(c.remaining()) + " remain");
+      }
+      GCSPIKE_ASSIGN_OR_RETURN(f.payload, c.sub(len));
+      break;
+    }
+    default:
+      return MakeErrorAt(f.tag_offset, "unsupported protobuf wire type " + std::to_string(f.wire) +
+                                           " for field " + std::to_string(f.number));
+  }
+  return f;
+}
+
+Status ExpectWire(const Field& f, uint32_t wire, const char* what) {
+  if (f.wire == wire) return {};
+  return MakeErrorAt(f.tag_offset, std::string(what) + " (field " + std::to_string(f.number) +
+                                       ") has wire type " + std::to_string(f.wire) +
+                                       ", expected " + std::to_string(wire));
+}
+
+// A repeated integer field may be packed (one length-delimited run) or not (one varint per
+// occurrence); proto3 readers must accept both.
+template <typename T>
+Status AppendInts(Field& f, std::vector<T>& out, const char* what) {
+  if (f.wire == kVarint) {
+    out.push_back(static_cast<T>(f.varint));
+    return {};
+  }
+  if (f.wire != kLen) return ExpectWire(f, kVarint, what);
+  while (!f.payload.empty()) {
+    GCSPIKE_ASSIGN_OR_RETURN(uint64_t v, f.payload.uvarint());
+    out.push_back(static_cast<T>(v));
+  }
+  return {};
+}
+
+// Maps input ids (any nonzero uint64) to dense model ids.
+class IdMap {
+ public:
+  // Returns false on a duplicate.
+  bool Add(uint64_t input_id, uint64_t dense_id) {
+    if (input_id < kDirect) {
+      if (direct_.size() <= input_id) direct_.resize(input_id + 1, 0);
+      if (direct_[input_id] != 0) return false;
+      direct_[input_id] = dense_id;
+      return true;
+    }
+    return sparse_.emplace(input_id, dense_id).second;
+  }
+  uint64_t Get(uint64_t input_id) const {
+    if (input_id < kDirect) return input_id < direct_.size() ? direct_[input_id] : 0;
+    auto it = sparse_.find(input_id);
+    return it == sparse_.end() ? 0 : it->second;
+  }
+
+ private:
+  static constexpr uint64_t kDirect = 1 << 22;
+  std::vector<uint64_t> direct_;
+  std::unordered_map<uint64_t, uint64_t> sparse_;
+};
+
+class PprofDecoder {
+ public:
+  explicit PprofDecoder(Profile& p) : p_(p) {}
+
+  Status Decode(ByteCursor c) {
+    // Pass 1: strings first (Go writes the string table after everything that refers to it),
+    // and remember where each repeated message is.
+    while (!c.empty()) {
+      GCSPIKE_ASSIGN_OR_RETURN(Field f, NextField(c));
+      switch (f.number) {
+        case 6: {
+          GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kLen, "string_table entry"));
+          GCSPIKE_ASSIGN_OR_RETURN(std::string_view s, f.payload.str(f.payload.remaining()));
+          if (strings_.empty() && !s.empty()) {
+            return MakeErrorAt(f.tag_offset, "string_table[0] must be the empty string");
+          }
+          strings_.push_back(p_.Intern(s));
+          break;
+        }
+        case 1: case 2: case 3: case 4: case 5: case 11:
+          GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kLen, "message field"));
+          deferred_.push_back(f);
+          break;
+        case 13:
+          comment_fields_.push_back(f);
+          break;
+        case 7: case 8: case 9: case 10: case 12: case 14: case 15:
+          GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kVarint, "scalar field"));
+          scalars_.push_back(f);
+          break;
+        default:
+          break;  // unknown field: skipped, as protobuf readers do
+      }
+    }
+    if (strings_.empty()) strings_.push_back(0);
+    // Pass 2, in dependency order: functions and mappings, then locations, then samples.
+    for (Field& f : deferred_) {
+      if (f.number == 5) GCSPIKE_RETURN_IF_ERROR(DecodeFunction(f));
+      if (f.number == 3) GCSPIKE_RETURN_IF_ERROR(DecodeMapping(f));
+    }
+    for (Field& f : deferred_) {
+      if (f.number == 4) GCSPIKE_RETURN_IF_ERROR(DecodeLocation(f));
+    }
+    for (Field& f : deferred_) {
+      switch (f.number) {
+        case 1: {
+          GCSPIKE_ASSIGN_OR_RETURN(ValueType vt, DecodeValueType(f.payload));
+          p_.sample_types.push_back(vt);
+          break;
+        }
+        case 11: {
+          GCSPIKE_ASSIGN_OR_RETURN(p_.period_type, DecodeValueType(f.payload));
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    for (Field& f : deferred_) {
+      if (f.number == 2) GCSPIKE_RETURN_IF_ERROR(DecodeSample(f));
+    }
+    for (Field& f : comment_fields_) {
+      std::vector<uint64_t> ids;
+      const uint64_t at = f.tag_offset;
+      GCSPIKE_RETURN_IF_ERROR(AppendInts(f, ids, "comment"));
+      for (uint64_t id : ids) {
+        GCSPIKE_ASSIGN_OR_RETURN(StrId s, Str(id, at, "comment"));
+        p_.comments.push_back(s);
+      }
+    }
+    for (const Field& f : scalars_) {
+      const auto v = static_cast<int64_t>(f.varint);
+      switch (f.number) {
+        case 7: { GCSPIKE_ASSIGN_OR_RETURN(p_.drop_frames, Str(f.varint, f.tag_offset, "drop_frames")); break; }
+        case 8: { GCSPIKE_ASSIGN_OR_RETURN(p_.keep_frames, Str(f.varint, f.tag_offset, "keep_frames")); break; }
+        case 9: p_.time_nanos = v; break;
+        case 10: p_.duration_nanos = v; break;
+        case 12: p_.period = v; break;
+        case 14: { GCSPIKE_ASSIGN_OR_RETURN(p_.default_sample_type, Str(f.varint, f.tag_offset, "default_sample_type")); break; }
+        case 15: { GCSPIKE_ASSIGN_OR_RETURN(p_.doc_url, Str(f.varint, f.tag_offset, "doc_url")); break; }
+        default: break;
+      }
+    }
+    for (size_t i = 0; i < p_.samples.size(); ++i) {
+      if (p_.samples[i].values.size() != p_.sample_types.size()) {
+        return MakeErrorAt(sample_offsets_[i],
+                           "sample has " + std::to_string(p_.samples[i].values.size()) +
+                               " values but the profile has " +
+                               std::to_string(p_.sample_types.size()) + " sample types");
+      }
+    }
+    return {};
+  }
+
+ private:
+  Result<StrId> Str(uint64_t index, uint64_t at, const char* what) const {
+    if (index >= strings_.size()) {
+      return MakeErrorAt(at, std::string(what) + " names string " + std::to_string(index) +
+                                 " but the string table has " + std::to_string(strings_.size()) +
+                                 " entries");
+    }
+    return strings_[index];
+  }
+
+  Result<ValueType> DecodeValueType(ByteCursor c) {
+    ValueType vt;
+    while (!c.empty()) {
+      GCSPIKE_ASSIGN_OR_RETURN(Field f, NextField(c));
+      if (f.number == 1 || f.number == 2) {
+        GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kVarint, "value type field"));
+        GCSPIKE_ASSIGN_OR_RETURN(StrId s, Str(f.varint, f.tag_offset, "value type"));
+        (f.number == 1 ? vt.type : vt.unit) = s;
+      }
+    }
+    return vt;
+  }
+
+  Status DecodeFunction(Field& outer) {
+    Function fn;
+    uint64_t input_id = 0;
+    ByteCursor c = outer.payload;
+    while (!c.empty()) {
+      GCSPIKE_ASSIGN_OR_RETURN(Field f, NextField(c));
+      if (f.number >= 1 && f.number <= 5) {
+        GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kVarint, "function field"));
+      }
+      switch (f.number) {
+        case 1: input_id = f.varint; break;
+        case 2: { GCSPIKE_ASSIGN_OR_RETURN(fn.name, Str(f.varint, f.tag_offset, "function name")); break; }
+        case 3: { GCSPIKE_ASSIGN_OR_RETURN(fn.system_name, Str(f.varint, f.tag_offset, "function system_name")); break; }
+        case 4: { GCSPIKE_ASSIGN_OR_RETURN(fn.filename, Str(f.varint, f.tag_offset, "function filename")); break; }
+        case 5: fn.start_line = static_cast<int64_t>(f.varint); break;
+        default: break;
+      }
+    }
+    if (input_id == 0) return MakeErrorAt(outer.tag_offset, "function has id 0");
+    fn.id = p_.functions.size() + 1;
+    if (!functions_.Add(input_id, fn.id)) {
+      return MakeErrorAt(outer.tag_offset, "duplicate function id " + std::to_string(input_id));
+    }
+    p_.functions.push_back(fn);
+    return {};
+  }
+
+  Status DecodeMapping(Field& outer) {
+    Mapping m;
+    uint64_t input_id = 0;
+    ByteCursor c = outer.payload;
+    while (!c.empty()) {
+      GCSPIKE_ASSIGN_OR_RETURN(Field f, NextField(c));
+      if (f.number >= 1 && f.number <= 10) {
+        GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kVarint, "mapping field"));
+      }
+      switch (f.number) {
+        case 1: input_id = f.varint; break;
+        case 2: m.memory_start = f.varint; break;
+        case 3: m.memory_limit = f.varint; break;
+        case 4: m.file_offset = f.varint; break;
+        case 5: { GCSPIKE_ASSIGN_OR_RETURN(m.filename, Str(f.varint, f.tag_offset, "mapping filename")); break; }
+        case 6: { GCSPIKE_ASSIGN_OR_RETURN(m.build_id, Str(f.varint, f.tag_offset, "mapping build_id")); break; }
+        case 7: m.has_functions = f.varint != 0; break;
+        case 8: m.has_filenames = f.varint != 0; break;
+        case 9: m.has_line_numbers = f.varint != 0; break;
+        case 10: m.has_inline_frames = f.varint != 0; break;
+        default: break;
+      }
+    }
+    if (input_id == 0) return MakeErrorAt(outer.tag_offset, "mapping has id 0");
+    m.id = p_.mappings.size() + 1;
+    if (!mappings_.Add(input_id, m.id)) {
+      return MakeErrorAt(outer.tag_offset, "duplicate mapping id " + std::to_string(input_id));
+    }
+    p_.mappings.push_back(m);
+    return {};
+  }
+
+  Status DecodeLocation(Field& outer) {
+    Location loc;
+    uint64_t input_id = 0;
+    ByteCursor c = outer.payload;
+    while (!c.empty()) {
+      GCSPIKE_ASSIGN_OR_RETURN(Field f, NextField(c));
+      switch (f.number) {
+        case 1: case 2: case 3: case 5:
+          GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kVarint, "location field"));
+          if (f.number == 1) input_id = f.varint;
+          if (f.number == 2 && f.varint != 0) {
+            loc.mapping_id = mappings_.Get(f.varint);
+            if (loc.mapping_id == 0) {
+              return MakeErrorAt(f.tag_offset, "location names mapping " + std::to_string(f.varint) +
+                                                   ", which does not exist");
+            }
+          }
+          if (f.number == 3) loc.address = f.varint;
+          if (f.number == 5) loc.is_folded = f.varint != 0;
+          break;
+        case 4: {
+          GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kLen, "location line"));
+          Line ln;
+          ByteCursor lc = f.payload;
+          while (!lc.empty()) {
+            GCSPIKE_ASSIGN_OR_RETURN(Field lf, NextField(lc));
+            if (lf.number >= 1 && lf.number <= 3) {
+              GCSPIKE_RETURN_IF_ERROR(ExpectWire(lf, kVarint, "line field"));
+            }
+            if (lf.number == 1) {
+              ln.function_id = functions_.Get(lf.varint);
+              if (ln.function_id == 0) {
+                return MakeErrorAt(lf.tag_offset, "line names function " +
+                                                      std::to_string(lf.varint) +
+                                                      ", which does not exist");
+              }
+            }
+            if (lf.number == 2) ln.line = static_cast<int64_t>(lf.varint);
+            if (lf.number == 3) ln.column = static_cast<int64_t>(lf.varint);
+          }
+          if (ln.function_id == 0) {
+            return MakeErrorAt(f.tag_offset, "line has no function (function id 0)");
+          }
+          loc.lines.push_back(ln);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    if (input_id == 0) return MakeErrorAt(outer.tag_offset, "location has id 0");
+    loc.id = p_.locations.size() + 1;
+    if (!locations_.Add(input_id, loc.id)) {
+      return MakeErrorAt(outer.tag_offset, "duplicate location id " + std::to_string(input_id));
+    }
+    p_.locations.push_back(std::move(loc));
+    return {};
+  }
+
+  Status DecodeSample(Field& outer) {
+    Sample s;
+    ByteCursor c = outer.payload;
+    std::vector<uint64_t> raw_ids;
+    while (!c.empty()) {
+      GCSPIKE_ASSIGN_OR_RETURN(Field f, NextField(c));
+      switch (f.number) {
+        case 1: {
+          raw_ids.clear();
+          const uint64_t at = f.tag_offset;
+          GCSPIKE_RETURN_IF_ERROR(AppendInts(f, raw_ids, "sample location_id"));
+          for (uint64_t id : raw_ids) {
+            const uint64_t dense = id == 0 ? 0 : locations_.Get(id);
+            if (dense == 0) {
+              return MakeErrorAt(at, "sample names location " + std::to_string(id) +
+                                         ", which does not exist");
+            }
+            s.location_ids.push_back(dense);
+          }
+          break;
+        }
+        case 2:
+          GCSPIKE_RETURN_IF_ERROR(AppendInts(f, s.values, "sample value"));
+          break;
+        case 3: {
+          GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kLen, "sample label"));
+          Label l;
+          ByteCursor lc = f.payload;
+          while (!lc.empty()) {
+            GCSPIKE_ASSIGN_OR_RETURN(Field lf, NextField(lc));
+            if (lf.number >= 1 && lf.number <= 4) {
+              GCSPIKE_RETURN_IF_ERROR(ExpectWire(lf, kVarint, "label field"));
+            }
+            switch (lf.number) {
+              case 1: { GCSPIKE_ASSIGN_OR_RETURN(l.key, Str(lf.varint, lf.tag_offset, "label key")); break; }
+              case 2: { GCSPIKE_ASSIGN_OR_RETURN(l.str, Str(lf.varint, lf.tag_offset, "label value")); break; }
+              case 3: l.num = static_cast<int64_t>(lf.varint); break;
+              case 4: { GCSPIKE_ASSIGN_OR_RETURN(l.num_unit, Str(lf.varint, lf.tag_offset, "label unit")); break; }
+              default: break;
+            }
+          }
+          l.numeric = l.str == 0;
+          s.labels.push_back(l);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    sample_offsets_.push_back(outer.tag_offset);
+    p_.samples.push_back(std::move(s));
+    return {};
+  }
+
+  Profile& p_;
+  std::vector<StrId> strings_;  // input string index -> interned id
+  std::vector<Field> deferred_;
+  std::vector<Field> comment_fields_;
+  std::vector<Field> scalars_;
+  std::vector<uint64_t> sample_offsets_;
+  IdMap functions_, mappings_, locations_;
+};
+
+}  // namespace
+
+Result<Profile> DecodePprof(std::span<const uint8_t> message, uint64_t base_offset) {
+  Profile p;
+  PprofDecoder d(p);
+  GCSPIKE_RETURN_IF_ERROR(d.Decode(ByteCursor(message, base_offset)));
+  return p;
+}
+
+bool LooksLikePprof(std::span<const uint8_t> prefix) {
+  if (prefix.empty()) return false;
+  const uint8_t tag = prefix[0];
+  const uint32_t field = tag >> 3, wire = tag & 7;
+  if (field >= 1 && field <= 6) return wire == kLen;
+  if (field == 11) return wire == kLen;
+  if (field == 13) return wire == kLen || wire == kVarint;
+  if (field >= 7 && field <= 15) return wire == kVarint;
+  return false;
+}
+
+}  // namespace gcspike

@@ -1,0 +1,20 @@
+// Reads profile.proto messages (the pprof format) into the core model.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "core/profile.h"
+#include "core/result.h"
+
+namespace gcspike {
+
+// Decodes an uncompressed profile.proto message. `base_offset` is added to offsets in errors.
+// Every field survives; ids are renumbered densely (see core/profile.h).
+Result<Profile> DecodePprof(std::span<const uint8_t> message, uint64_t base_offset = 0);
+
+// Heuristic used when sniffing an input that has no magic bytes: does this look like the start
+// of a profile.proto message (a known top-level field with the right wire type)?
+bool LooksLikePprof(std::span<const uint8_t> prefix);
+
+}  // namespace gcspike

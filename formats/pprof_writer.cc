@@ -1,0 +1,208 @@
+#include "formats/pprof_writer.h"
+
+#include <string>
+
+#include "formats/gzip_codec.h"
+
+namespace gcspike {
+namespace {
+
+class Encoder {
+ public:
+  explicit Encoder(std::vector<uint8_t>& out) : out_(out) {}
+
+  void Varint(uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<uint8_t>(v | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<uint8_t>(v));
+  }
+  void Tag(uint32_t field, uint32_t wire) { Varint((static_cast<uint64_t>(field) << 3) | wire); }
+  // proto3: zero scalars are not written.
+  void Uint(uint32_t field, uint64_t v) {
+    if (v == 0) return;
+    Tag(field, 0);
+    Varint(v);
+  }
+  void Int(uint32_t field, int64_t v) { Uint(field, static_cast<uint64_t>(v)); }
+  void Bool(uint32_t field, bool v) { Uint(field, v ? 1 : 0); }
+  void Bytes(uint32_t field, const void* data, size_t n) {
+    Tag(field, 2);
+    Varint(n);
+    const auto* p = static_cast<const uint8_t*>(data);
+    out_.insert(out_.end(), p, p + n);
+  }
+  void Message(uint32_t field, const std::vector<uint8_t>& body) {
+    Bytes(field, body.data(), body.size());
+  }
+  template <typename T>
+  void Packed(uint32_t field, const std::vector<T>& vs, std::vector<uint8_t>& scratch) {
+    if (vs.empty()) return;
+    scratch.clear();
+    Encoder e(scratch);
+    for (T v : vs) e.Varint(static_cast<uint64_t>(v));
+    Message(field, scratch);
+  }
+
+ private:
+  std::vector<uint8_t>& out_;
+};
+
+// Old (model) string ids -> compact output indices, in model order.
+class StringRemap {
+ public:
+  explicit StringRemap(size_t n) : map_(n, 0), used_(n, false) { used_[0] = true; }
+  void Use(StrId id) { used_[id] = true; }
+  void Finish() {
+    uint64_t next = 0;
+    for (size_t i = 0; i < used_.size(); ++i) {
+      if (used_[i]) map_[i] = next++;
+    }
+  }
+  uint64_t operator()(StrId id) const { return map_[id]; }
+  bool used(size_t i) const { return used_[i]; }
+
+ private:
+  std::vector<uint64_t> map_;
+  std::vector<bool> used_;
+};
+
+}  // namespace
+
+Result<std::vector<uint8_t>> EncodePprof(const Profile& p, const PprofWriteOptions& options) {
+  GCSPIKE_RETURN_IF_ERROR(p.Validate());
+  for (size_t i = 0; i < p.samples.size(); ++i) {
+    for (size_t j = 0; j < p.samples[i].values.size(); ++j) {
+      if (p.samples[i].values[j] < 0) {
+        return MakeError("sample " + std::to_string(i) + " has negative value " +
+                         std::to_string(p.samples[i].values[j]) + " for " +
+                         p.str(p.sample_types[j].type) +
+                         "; gcspike writes no negative values (viewers such as speedscope reject "
+                         "them; diff profiles are not supported)");
+      }
+    }
+  }
+
+  StringRemap strs(p.strings.size());
+  for (const ValueType& vt : p.sample_types) {
+    strs.Use(vt.type);
+    strs.Use(vt.unit);
+  }
+  for (const Sample& s : p.samples) {
+    for (const Label& l : s.labels) {
+      strs.Use(l.key);
+      strs.Use(l.str);
+      strs.Use(l.num_unit);
+    }
+  }
+  for (const Mapping& m : p.mappings) {
+    strs.Use(m.filename);
+    strs.Use(m.build_id);
+  }
+  for (const Function& f : p.functions) {
+    strs.Use(f.name);
+    strs.Use(f.system_name);
+    strs.Use(f.filename);
+  }
+  strs.Use(p.drop_frames);
+  strs.Use(p.keep_frames);
+  strs.Use(p.period_type.type);
+  strs.Use(p.period_type.unit);
+  for (StrId c : p.comments) strs.Use(c);
+  strs.Use(p.default_sample_type);
+  strs.Use(p.doc_url);
+  strs.Finish();
+
+  std::vector<uint8_t> out;
+  out.reserve(p.samples.size() * 32 + p.locations.size() * 24 + 4096);
+  Encoder e(out);
+  std::vector<uint8_t> body, inner, scratch;
+  Encoder b(body);
+  auto value_type = [&](uint32_t field, const ValueType& vt) {
+    body.clear();
+    b.Uint(1, strs(vt.type));
+    b.Uint(2, strs(vt.unit));
+    e.Message(field, body);
+  };
+
+  for (const ValueType& vt : p.sample_types) value_type(1, vt);
+  for (const Sample& s : p.samples) {
+    body.clear();
+    b.Packed(1, s.location_ids, scratch);
+    b.Packed(2, s.values, scratch);
+    for (const Label& l : s.labels) {
+      inner.clear();
+      Encoder le(inner);
+      le.Uint(1, strs(l.key));
+      le.Uint(2, strs(l.str));
+      le.Int(3, l.num);
+      le.Uint(4, strs(l.num_unit));
+      b.Message(3, inner);
+    }
+    e.Message(2, body);
+  }
+  for (const Mapping& m : p.mappings) {
+    body.clear();
+    b.Uint(1, m.id);
+    b.Uint(2, m.memory_start);
+    b.Uint(3, m.memory_limit);
+    b.Uint(4, m.file_offset);
+    b.Uint(5, strs(m.filename));
+    b.Uint(6, strs(m.build_id));
+    b.Bool(7, m.has_functions);
+    b.Bool(8, m.has_filenames);
+    b.Bool(9, m.has_line_numbers);
+    b.Bool(10, m.has_inline_frames);
+    e.Message(3, body);
+  }
+  for (const Location& loc : p.locations) {
+    body.clear();
+    b.Uint(1, loc.id);
+    b.Uint(2, loc.mapping_id);
+    b.Uint(3, loc.address);
+    for (const Line& ln : loc.lines) {
+      inner.clear();
+      Encoder le(inner);
+      le.Uint(1, ln.function_id);
+      le.Int(2, ln.line);
+      le.Int(3, ln.column);
+      b.Message(4, inner);
+    }
+    b.Bool(5, loc.is_folded);
+    e.Message(4, body);
+  }
+  for (const Function& f : p.functions) {
+    body.clear();
+    b.Uint(1, f.id);
+    b.Uint(2, strs(f.name));
+    b.Uint(3, strs(f.system_name));
+    b.Uint(4, strs(f.filename));
+    b.Int(5, f.start_line);
+    e.Message(5, body);
+  }
+  for (size_t i = 0; i < p.strings.size(); ++i) {
+    if (!strs.used(i)) continue;
+    const std::string& s = p.strings[static_cast<StrId>(i)];
+    e.Bytes(6, s.data(), s.size());
+  }
+  e.Uint(7, strs(p.drop_frames));
+  e.Uint(8, strs(p.keep_frames));
+  e.Int(9, p.time_nanos);
+  e.Int(10, p.duration_nanos);
+  if (p.period_type.type != 0 || p.period_type.unit != 0) value_type(11, p.period_type);
+  e.Int(12, p.period);
+  if (!p.comments.empty()) {
+    std::vector<uint64_t> ids;
+    ids.reserve(p.comments.size());
+    for (StrId c : p.comments) ids.push_back(strs(c));
+    e.Packed(13, ids, scratch);
+  }
+  e.Uint(14, strs(p.default_sample_type));
+  e.Uint(15, strs(p.doc_url));
+
+  if (!options.gzip) return out;
+  return Gzip(out, options.gzip_level);
+}
+
+}  // namespace gcspike

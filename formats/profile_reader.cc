@@ -1,0 +1,81 @@
+#include "formats/profile_reader.h"
+
+#include <cstring>
+
+#include "formats/gzip_codec.h"
+#include "formats/pprof_reader.h"
+
+namespace gcspike {
+namespace {
+
+bool MatchesGoTrace(std::span<const uint8_t> p) {
+  static constexpr char kMagic[] = "go 1.";
+  return p.size() >= 5 && std::memcmp(p.data(), kMagic, 5) == 0;
+}
+
+bool MatchesPerfData(std::span<const uint8_t> p) {
+  // "PERFILE2" little-endian; the big-endian spelling is byte-reversed.
+  return p.size() >= 8 && (std::memcmp(p.data(), "PERFILE2", 8) == 0 ||
+                           std::memcmp(p.data(), "2ELIFREP", 8) == 0);
+}
+
+Result<Profile> ReadPprofInput(InputSource& in, const ReadOptions& options) {
+  GCSPIKE_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, in.ReadAll(options.max_input_bytes));
+  auto p = DecodePprof(bytes);
+  if (!p.ok()) return in.Annotate(std::move(p.error()));
+  return p;
+}
+
+Result<Profile> NotYetSupported(InputSource& in, const ReadOptions&) {
+  GCSPIKE_ASSIGN_OR_RETURN(auto prefix, in.Peek(16));
+  const FormatReader* r = SniffFormat(prefix);
+  return in.ErrorAt(0, std::string("this build of gcspike cannot read ") +
+                           (r != nullptr ? r->name : "this format") + " input yet");
+}
+
+const FormatReader kReaders[] = {
+    {"Go execution trace", MatchesGoTrace, NotYetSupported},
+    {"perf.data", MatchesPerfData, NotYetSupported},
+    // pprof has no magic; it is the fallback when the first byte is a plausible field tag.
+    {"pprof", LooksLikePprof, ReadPprofInput},
+};
+
+}  // namespace
+
+std::span<const FormatReader> FormatReaders() { return kReaders; }
+
+const FormatReader* SniffFormat(std::span<const uint8_t> prefix) {
+  for (const FormatReader& r : kReaders) {
+    if (r.matches(prefix)) return &r;
+  }
+  return nullptr;
+}
+
+Result<Profile> ReadProfile(InputSource& in, const ReadOptions& options) {
+  GCSPIKE_ASSIGN_OR_RETURN(auto prefix, in.Peek(16));
+  if (prefix.empty()) return in.ErrorAt(0, "empty input");
+  if (LooksGzipped(prefix)) {
+    GCSPIKE_ASSIGN_OR_RETURN(std::vector<uint8_t> compressed, in.ReadAll(options.max_input_bytes));
+    auto raw = Gunzip(compressed, options.max_input_bytes);
+    if (!raw.ok()) return in.Annotate(std::move(raw.error()));
+    compressed = {};
+    if (raw->empty()) return in.ErrorAt(0, "gzip data decompresses to nothing");
+    auto inner = InputSource::FromBytes(in.name(), std::move(raw).value(), "decompressed data");
+    return ReadProfile(*inner, options);
+  }
+  const FormatReader* r = SniffFormat(prefix);
+  if (r == nullptr) {
+    return in.ErrorAt(0, "unrecognized input: not gzip, pprof (profile.proto), a Go execution "
+                         "trace (\"go 1.N trace\") or perf.data (\"PERFILE2\")");
+  }
+  auto p = r->read(in, options);
+  if (!p.ok()) return in.Annotate(std::move(p.error()));
+  return p;
+}
+
+Result<Profile> ReadProfileFile(const std::string& path, const ReadOptions& options) {
+  GCSPIKE_ASSIGN_OR_RETURN(auto in, InputSource::Open(path));
+  return ReadProfile(*in, options);
+}
+
+}  // namespace gcspike

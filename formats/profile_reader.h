@@ -1,0 +1,43 @@
+// Reading any supported input into the core model: sniff the format from magic bytes (never the
+// file name), undo gzip, and hand the bytes to the reader for that format.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/diagnostics.h"
+#include "core/profile.h"
+#include "core/result.h"
+#include "formats/input_source.h"
+
+namespace gcspike {
+
+struct ReadOptions {
+  Diagnostics* diagnostics = nullptr;  // may be null: warnings are dropped
+  // Decompressed inputs larger than this are refused (protects against gzip bombs).
+  uint64_t max_input_bytes = uint64_t{16} << 30;
+  // Go execution traces: add a second sample type with mark-assist wall time.
+  bool assist_profile = false;
+  // perf.data: where to find binaries for symbolization.
+  std::vector<std::string> binaries;
+  std::string symfs;
+};
+
+// One entry per input format. `matches` sees at most the first 16 bytes.
+struct FormatReader {
+  const char* name;
+  bool (*matches)(std::span<const uint8_t> prefix);
+  Result<Profile> (*read)(InputSource& in, const ReadOptions& options);
+};
+
+std::span<const FormatReader> FormatReaders();
+
+// Name of the format the prefix belongs to, or nullptr.
+const FormatReader* SniffFormat(std::span<const uint8_t> prefix);
+
+Result<Profile> ReadProfile(InputSource& in, const ReadOptions& options);
+Result<Profile> ReadProfileFile(const std::string& path, const ReadOptions& options);
+
+}  // namespace gcspike

@@ -1,0 +1,149 @@
+#include "plugin/cli/commands.h"
+
+#include <gflags/gflags.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "formats/output_file.h"
+#include "formats/pprof_writer.h"
+#include "plugin/cli/terminal_diagnostics.h"
+#include "plugin/pipeline.h"
+
+DEFINE_string(o, "", "Write the output to this file (default: stdout, if it is not a terminal).");
+DEFINE_string(output, "", "Same as -o.");
+DEFINE_bool(uncompressed, false, "Write pprof output as raw profile.proto instead of gzip.");
+DEFINE_int32(gzip_level, 6, "gzip compression level of pprof output (1 fastest .. 9 smallest).");
+
+namespace gcspike::cli {
+namespace {
+
+std::string OutputPath() { return !FLAGS_o.empty() ? FLAGS_o : FLAGS_output; }
+
+ReadOptions MakeReadOptions(Diagnostics* diagnostics) {
+  ReadOptions r;
+  r.diagnostics = diagnostics;
+  return r;
+}
+
+// Everything a command does before it writes: read, merge, annotate.
+Result<Profile> BuildProfile(const Args& args, Diagnostics* diagnostics) {
+  GCSPIKE_ASSIGN_OR_RETURN(Profile p, LoadInputs(args.positional, MakeReadOptions(diagnostics)));
+  return p;
+}
+
+Result<std::vector<uint8_t>> EncodeOutput(const Profile& p) {
+  if (FLAGS_gzip_level < 1 || FLAGS_gzip_level > 9) {
+    return MakeError("--gzip_level must be between 1 and 9");
+  }
+  PprofWriteOptions w;
+  w.gzip = !FLAGS_uncompressed;
+  w.gzip_level = FLAGS_gzip_level;
+  return EncodePprof(p, w);
+}
+
+}  // namespace
+
+int Fail(const Error& e) {
+  std::fprintf(stderr, "gcspike: %s\n", e.ToString().c_str());
+  return kExitBadInput;
+}
+
+int RunAnnotate(const Args& args) {
+  TerminalDiagnostics diag;
+  auto profile = BuildProfile(args, &diag);
+  diag.ProgressDone();
+  if (!profile.ok()) return Fail(profile.error());
+  auto bytes = EncodeOutput(*profile);
+  if (!bytes.ok()) return Fail(bytes.error());
+  auto out = OutputFile::Open(OutputPath(), /*binary=*/true);
+  if (!out.ok()) return Fail(out.error());
+  if (Status s = (*out)->Write(*bytes); !s.ok()) return Fail(s.error());
+  if (Status s = (*out)->Commit(); !s.ok()) return Fail(s.error());
+  return kExitOk;
+}
+
+int RunPprof(const Args& args) {
+  if (!OutputPath().empty()) {
+    return Fail(MakeError("gcspike pprof writes to a temporary file; -o is not used here"));
+  }
+  TerminalDiagnostics diag;
+  auto profile = BuildProfile(args, &diag);
+  diag.ProgressDone();
+  if (!profile.ok()) return Fail(profile.error());
+  auto bytes = EncodeOutput(*profile);
+  if (!bytes.ok()) return Fail(bytes.error());
+
+  // go tool pprof cannot read a pipe (it sniffs the first bytes, then reopens the path), so the
+  // profile goes to a real file.
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string path = std::string(tmpdir != nullptr && *tmpdir ? tmpdir : "/tmp") +
+                     "/gcspike-XXXXXX.pb.gz";
+  const int fd = ::mkstemps(path.data(), 6);
+  if (fd < 0) return Fail(MakeError("cannot create a temporary file in " + path));
+  bool ok = true;
+  for (size_t done = 0; done < bytes->size();) {
+    const ssize_t n = ::write(fd, bytes->data() + done, bytes->size() - done);
+    if (n <= 0) {
+      ok = false;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    return Fail(MakeError("cannot write the temporary profile " + path));
+  }
+
+  // Prefer `go tool pprof`; fall back to a standalone pprof on PATH.
+  std::vector<std::string> argv_s;
+  const std::string tool = std::getenv("GCSPIKE_PPROF") != nullptr ? std::getenv("GCSPIKE_PPROF") : "";
+  if (!tool.empty()) {
+    argv_s = {tool};
+  } else if (::system("command -v go >/dev/null 2>&1") == 0) {
+    argv_s = {"go", "tool", "pprof"};
+  } else {
+    argv_s = {"pprof"};
+  }
+  argv_s.insert(argv_s.end(), args.passthrough.begin(), args.passthrough.end());
+  argv_s.push_back(path);
+  std::vector<char*> argv;
+  for (std::string& s : argv_s) argv.push_back(s.data());
+  argv.push_back(nullptr);
+
+  // While pprof runs (it may serve -http until interrupted), Ctrl-C is for it; we only clean up.
+  struct sigaction ignore {}, old_int {}, old_quit {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGINT, &ignore, &old_int);
+  ::sigaction(SIGQUIT, &ignore, &old_quit);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::sigaction(SIGINT, &old_int, nullptr);
+    ::sigaction(SIGQUIT, &old_quit, nullptr);
+    ::execvp(argv[0], argv.data());
+    std::fprintf(stderr, "gcspike: cannot run %s: %m\n", argv[0]);
+    ::_exit(127);
+  }
+  int status = 0;
+  if (pid > 0) {
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  ::sigaction(SIGINT, &old_int, nullptr);
+  ::sigaction(SIGQUIT, &old_quit, nullptr);
+  ::unlink(path.c_str());
+  if (pid < 0) return Fail(MakeError("fork failed"));
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return kExitOk;
+  std::fprintf(stderr, "gcspike: %s exited with status %d\n", argv_s[0].c_str(),
+               WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  return kExitBadInput;
+}
+
+}  // namespace gcspike::cli

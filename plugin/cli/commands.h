@@ -1,0 +1,19 @@
+// The gcspike commands. Each returns the process exit status: 0 ok, 1 a --fail-on threshold was
+// crossed, 2 bad usage or bad input.
+#pragma once
+
+#include "plugin/cli/args.h"
+
+namespace gcspike::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitThreshold = 1;
+inline constexpr int kExitBadInput = 2;
+
+int RunAnnotate(const Args& args);
+int RunPprof(const Args& args);
+
+// Prints an error line ("gcspike: FILE: byte N: message") and returns kExitBadInput.
+int Fail(const Error& e);
+
+}  // namespace gcspike::cli

@@ -1,0 +1,53 @@
+#include "plugin/cli/help.h"
+
+#include <gflags/gflags.h>
+
+#include <vector>
+
+namespace gcspike::cli {
+
+std::string HelpText() {
+  std::string s = R"(gcspike: find Go map-growth GC pressure in profiles; write annotated pprof.
+
+Usage:
+  gcspike [annotate] [flags] INPUT... [-o OUT]   annotate and write pprof (the default command)
+  gcspike pprof [flags] INPUT... -- [go tool pprof arguments]
+                                                 annotate, then run go tool pprof on the result
+
+INPUT is a pprof profile (gzipped or raw), a Go execution trace or perf.data, detected from
+its first bytes; - reads standard input. Several inputs with the same sample types are merged.
+The result goes to -o, or to stdout when stdout is not a terminal.
+
+Examples:
+  gcspike annotate cpu.pprof -o annotated.pb.gz
+  curl -s localhost:6060/debug/pprof/profile?seconds=10 | gcspike - > annotated.pb.gz
+  gcspike pprof cpu.pprof -- -top
+  gcspike pprof cpu.pprof -- -tagfocus=gcspike=grow-spike -top
+  gcspike pprof host1.pprof host2.pprof -- -http=:8080
+
+Exit status: 0 ok, 1 a --fail-on threshold was crossed, 2 bad usage or bad input.
+
+Flags:
+)";
+  std::vector<gflags::CommandLineFlagInfo> flags;
+  gflags::GetAllFlags(&flags);
+  for (const auto& f : flags) {
+    // Only gcspike's own flags (gflags registers some of its own in the library).
+    if (f.filename.find("gflags") != std::string::npos) continue;
+    std::string name = f.name;
+    for (char& c : name) {
+      if (c == '_') c = '-';
+    }
+    s += "  --" + name;
+    if (f.type != "bool") s += "=" + f.type;
+    s += "\n      " + f.description;
+    if (!f.default_value.empty() && f.default_value != "false") {
+      s += " (default " + f.default_value + ")";
+    }
+    s += "\n";
+  }
+  s += "  -h, --help        this text\n  --version         print the version\n";
+  return s;
+}
+
+}  // namespace gcspike::cli

@@ -1,0 +1,35 @@
+// gcspike: finds Go map-growth GC pressure in profiles and writes annotated pprof.
+#include <gflags/gflags.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "plugin/cli/args.h"
+#include "plugin/cli/commands.h"
+#include "plugin/cli/help.h"
+
+int main(int argc, char** argv) {
+  using namespace gcspike::cli;
+  gflags::SetVersionString(kVersion);
+  const std::vector<std::string> commands = {"annotate", "pprof", "help"};
+  auto args = ParseArgs(argc, argv, commands);
+  if (!args.ok()) {
+    std::fprintf(stderr, "gcspike: %s\n", args.error().message.c_str());
+    return kExitBadInput;
+  }
+  if (args->version) {
+    std::printf("gcspike %s\n", kVersion);
+    return kExitOk;
+  }
+  if (args->help || args->command == "help") {
+    std::fputs(HelpText().c_str(), stdout);
+    return kExitOk;
+  }
+  if (args->command == "pprof") return RunPprof(*args);
+  if (!args->passthrough.empty()) {
+    std::fprintf(stderr, "gcspike: arguments after -- are only for 'gcspike pprof'\n");
+    return kExitBadInput;
+  }
+  return RunAnnotate(*args);
+}

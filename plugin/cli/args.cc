@@ -61,10 +61,14 @@ Result<Args> ParseArgs(int argc, char** argv, const std::vector<std::string>& co
     gflags::CommandLineFlagInfo info;
     bool negated = false;
     if (!gflags::GetCommandLineFlagInfo(name.c_str(), &info)) {
-      if (name.rfind("no", 0) == 0 && !has_value &&
-          gflags::GetCommandLineFlagInfo(name.substr(2).c_str(), &info) && info.type == "bool") {
+      // --noflag and --no-flag both turn a bool flag off.
+      std::string base = name.rfind("no_", 0) == 0 ? name.substr(3)
+                         : name.rfind("no", 0) == 0 ? name.substr(2)
+                                                    : std::string();
+      if (!base.empty() && !has_value && gflags::GetCommandLineFlagInfo(base.c_str(), &info) &&
+          info.type == "bool") {
         negated = true;
-        name = name.substr(2);
+        name = base;
       } else {
         return MakeError("unknown flag " + a + " (see gcspike --help)");
       }

@@ -19,6 +19,8 @@
 DEFINE_string(o, "", "Write the output to this file (default: stdout, if it is not a terminal).");
 DEFINE_string(output, "", "Same as -o.");
 DEFINE_bool(uncompressed, false, "Write pprof output as raw profile.proto instead of gzip.");
+DEFINE_bool(detect, true,
+            "Run the detectors (--no-detect converts and filters only, adding no labels).");
 DEFINE_int32(gzip_level, 6, "gzip compression level of pprof output (1 fastest .. 9 smallest).");
 
 namespace gcspike::cli {

@@ -1,0 +1,37 @@
+# Shared by the end-to-end tests. ctest sets GCSPIKE, GOCHECK, SOURCE_DIR, BUILD_DIR, SHARED_DIR.
+set -euo pipefail
+
+: "${GCSPIKE:?run through ctest (GCSPIKE is the binary under test)}"
+: "${SOURCE_DIR:?}" "${BUILD_DIR:?}"
+FIXTURES="$SOURCE_DIR/fixtures"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/gcspike-e2e.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+# Keep the Go build cache and module cache where the user's are; only silence telemetry.
+export GOTELEMETRY=off GOFLAGS=${GOFLAGS:-}
+
+checks=0
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+pass() {
+  checks=$((checks + 1))
+}
+finish() {
+  echo "$checks passed, 0 failed"
+}
+
+# expect_exit CODE CMD...: runs CMD, stdout+stderr to $WORK/out.txt, and checks its exit status.
+expect_exit() {
+  local want=$1
+  shift
+  local got=0
+  "$@" >"$WORK/out.txt" 2>&1 || got=$?
+  [[ $got == "$want" ]] || { cat "$WORK/out.txt" >&2; fail "exit $got, want $want: $*"; }
+  pass
+}
+
+# Every pprof fixture produced by scripts/make-fixtures.
+pprof_fixtures() {
+  find "$FIXTURES/pprof" -name '*.pb.gz' | sort
+}

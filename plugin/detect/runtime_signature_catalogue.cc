@@ -244,12 +244,6 @@ Status RuntimeSignatureCatalogue::AddRules(std::string_view text, const std::str
                                      std::string(fields[0].text) + "'");
     }
     const Field& pattern = fields[1];
-    if (const size_t star = pattern.text.find('*');
-        star != std::string_view::npos && star + 1 != pattern.text.size()) {
-      return LineError(name, line_no, pattern.column + star,
-                                 "'*' may only end a pattern (it means: names starting with "
-                                 "what precedes it)");
-    }
     if (pattern.text == "*") {
       return LineError(name, line_no, pattern.column, "pattern '*' would match every function");
     }

@@ -41,7 +41,9 @@ enum class MapGeneration : uint8_t { kAny, kHmap, kSwiss };
 struct Signature {
   uint32_t role = 0;  // one FrameRole bit
   std::string pattern;
-  bool prefix = false;  // pattern ended in '*': match names starting with the rest
+  // The pattern ended in '*': match names starting with the rest. Any other '*' is literal, as
+  // in pointer receivers: "pkg.(*T).Put".
+  bool prefix = false;
   MapGeneration generation = MapGeneration::kAny;
   std::string origin;  // "built-in" or "FILE:LINE", for messages
 };

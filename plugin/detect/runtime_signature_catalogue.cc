@@ -32,10 +32,10 @@ constexpr BuiltInSignature kBuiltIn[] = {
 
     // Old hash map growth (runtime/map.go, map_fast*.go; Go <= 1.23, and 1.24-1.25 with
     // GOEXPERIMENT=noswissmap). hashGrow allocates the new bucket array; growWork/evacuate move
-    // old buckets incrementally on later writes.
+    // old buckets incrementally on later writes. makeBucketArray and (*hmap).newoverflow are
+    // not growth by themselves: makemap presizes through makeBucketArray, and overflow buckets
+    // fill in any map; under hashGrow they count through it.
     {kRoleGrow, "runtime.hashGrow", kHmap},
-    {kRoleGrow, "runtime.makeBucketArray", kHmap},
-    {kRoleGrow, "runtime.(*hmap).newoverflow", kHmap},
     {kRoleGrow, "runtime.growWork", kHmap},
     {kRoleGrow, "runtime.growWork_fast32", kHmap},
     {kRoleGrow, "runtime.growWork_fast64", kHmap},
@@ -55,15 +55,24 @@ constexpr BuiltInSignature kBuiltIn[] = {
     {kRoleKeyCopy, "runtime.evacuate_faststr", kHmap},
     {kRoleKeyCopy, "runtime.advanceEvacuationMark", kHmap},
 
+    // Old hash map internals that only identify the implementation (role 0): a presized map
+    // shows these but no growth.
+    {0, "runtime.makeBucketArray", kHmap},
+    {0, "runtime.(*hmap).*", kHmap},
+    {0, "runtime.(*bmap).*", kHmap},
+    {0, "runtime.evacuated", kHmap},
+    {0, "runtime.overLoadFactor", kHmap},
+    {0, "runtime.tooManyOverflowBuckets", kHmap},
+
     // Swiss table growth (internal/runtime/maps/map.go, table.go; Go 1.24+). growToSmall makes
     // the first group, growToTable turns a small map into a table, rehash picks grow (2x, up to
-    // 1024 slots) or split (two 1024-slot tables); newTable allocates the groups.
+    // 1024 slots) or split (two 1024-slot tables). newTable is left out: NewMap (makemap with a
+    // size hint) calls it too, and growth always has one of these frames above it.
     {kRoleGrow, "internal/runtime/maps.(*Map).growToSmall", kSwiss},
     {kRoleGrow, "internal/runtime/maps.(*Map).growToTable", kSwiss},
     {kRoleGrow, "internal/runtime/maps.(*table).rehash", kSwiss},
     {kRoleGrow, "internal/runtime/maps.(*table).grow", kSwiss},
     {kRoleGrow, "internal/runtime/maps.(*table).split", kSwiss},
-    {kRoleGrow, "internal/runtime/maps.newTable", kSwiss},
     {kRoleGrow, "internal/runtime/maps.(*Map).installTableSplit", kSwiss},
     {kRoleGrow, "internal/runtime/maps.(*Map).replaceTable", kSwiss},
     // The copying loops: grow and split reinsert every slot with uncheckedPutSlot, growToTable

@@ -39,7 +39,7 @@ inline constexpr int kRoleCount = 11;
 enum class MapGeneration : uint8_t { kAny, kHmap, kSwiss };
 
 struct Signature {
-  uint32_t role = 0;  // one FrameRole bit
+  uint32_t role = 0;  // one FrameRole bit; 0 for signatures that only tell the generation
   std::string pattern;
   // The pattern ended in '*': match names starting with the rest. Any other '*' is literal, as
   // in pointer receivers: "pkg.(*T).Put".

@@ -26,12 +26,15 @@ TEST(RuntimeSignatureCatalogueTest, MapAssignEntriesForEveryKeyKind) {
 TEST(RuntimeSignatureCatalogueTest, GrowFramesOfBothGenerations) {
   for (const char* name :
        {"runtime.hashGrow", "runtime.growWork_faststr", "runtime.evacuate_fast64",
-        "runtime.makeBucketArray", "internal/runtime/maps.(*Map).growToSmall",
+        "internal/runtime/maps.(*Map).growToSmall",
         "internal/runtime/maps.(*Map).growToTable", "internal/runtime/maps.(*table).rehash",
-        "internal/runtime/maps.(*table).grow", "internal/runtime/maps.(*table).split",
-        "internal/runtime/maps.newTable"}) {
+        "internal/runtime/maps.(*table).grow", "internal/runtime/maps.(*table).split"}) {
     EXPECT_TRUE(BuiltIn().RolesOf(name) & kRoleGrow) << name;
   }
+  // Allocation helpers that makemap uses to presize a map are not growth by themselves.
+  EXPECT_FALSE(BuiltIn().RolesOf("runtime.makeBucketArray") & kRoleGrow);
+  EXPECT_FALSE(BuiltIn().RolesOf("runtime.(*hmap).newoverflow") & kRoleGrow);
+  EXPECT_FALSE(BuiltIn().RolesOf("internal/runtime/maps.newTable") & kRoleGrow);
   // Helpers that merely test growth state are not growth work.
   EXPECT_FALSE(BuiltIn().RolesOf("runtime.evacuated") & kRoleGrow);
   EXPECT_FALSE(BuiltIn().RolesOf("runtime.tooManyOverflowBuckets") & kRoleGrow);
@@ -75,6 +78,8 @@ TEST(RuntimeSignatureCatalogueTest, RuntimeFramesByPackage) {
 TEST(RuntimeSignatureCatalogueTest, Generations) {
   EXPECT_EQ(BuiltIn().GenerationOf("runtime.hashGrow"), MapGeneration::kHmap);
   EXPECT_EQ(BuiltIn().GenerationOf("runtime.evacuate_faststr"), MapGeneration::kHmap);
+  EXPECT_EQ(BuiltIn().GenerationOf("runtime.(*hmap).newoverflow"), MapGeneration::kHmap);
+  EXPECT_EQ(BuiltIn().RolesOf("runtime.(*hmap).newoverflow"), kRoleRuntime);
   EXPECT_EQ(BuiltIn().GenerationOf("internal/runtime/maps.ctrlGroup.matchH2"),
             MapGeneration::kSwiss);
   EXPECT_EQ(BuiltIn().GenerationOf("runtime.mapassign_faststr"), MapGeneration::kAny);

@@ -105,6 +105,24 @@ TEST_F(StackRulesTest, EvacuationThatAllocatesIsMallocBurstNotKeyCopy) {
   EXPECT_EQ(FeatureLabel(f.features), "grow-spike+malloc-burst");
 }
 
+TEST_F(StackRulesTest, PresizingIsNotGrowth) {
+  // Regression: stacks of presized maps (make(map[string]bool, n)) from Go 1.19 and 1.26
+  // profiles were labelled malloc-burst or grow-spike while makeBucketArray, newoverflow and
+  // newTable were grow frames.
+  for (const char* stack : {
+           "main.main > runtime.makemap > runtime.makeBucketArray > runtime.newarray > "
+           "runtime.mallocgc > runtime.memclrNoHeapPointers",
+           "main.main > runtime.mapassign_faststr > runtime.(*hmap).newoverflow > "
+           "runtime.newobject|runtime.(*hmap).newoverflow > runtime.mallocgc",
+           "main.main > runtime.makemap > internal/runtime/maps.NewMap > "
+           "internal/runtime/maps.newTable > internal/runtime/maps.(*table).reset > "
+           "internal/runtime/maps.newarray > runtime.newarray > runtime.mallocgc > "
+           "runtime.deductAssistCredit > runtime.gcAssistAlloc"}) {
+    SCOPED_TRACE(stack);
+    EXPECT_EQ(Classify(stack).features & kMapFeatures, 0u);
+  }
+}
+
 TEST_F(StackRulesTest, MapAssignWithoutGrowthHasNoFeature) {
   const StackFeatures f = Classify(
       "main.fill > runtime.mapassign_faststr > "

@@ -13,6 +13,7 @@
 
 #include "formats/output_file.h"
 #include "formats/pprof_writer.h"
+#include "plugin/cli/output_flags.h"
 #include "plugin/cli/terminal_diagnostics.h"
 #include "plugin/pipeline.h"
 
@@ -34,20 +35,23 @@ ReadOptions MakeReadOptions(Diagnostics* diagnostics) {
   return r;
 }
 
-// Everything a command does before it writes: read, merge, annotate.
+// Everything a command does before it writes: read, merge, annotate, filter.
 Result<Profile> BuildProfile(const Args& args, Diagnostics* diagnostics) {
   GCSPIKE_ASSIGN_OR_RETURN(Profile p, LoadInputs(args.positional, MakeReadOptions(diagnostics)));
+  GCSPIKE_RETURN_IF_ERROR(ApplyFilterFlags(args, p, diagnostics));
   return p;
 }
 
-Result<std::vector<uint8_t>> EncodeOutput(const Profile& p) {
+// The output the flags ask for (format, pseudo frames, compression).
+Result<OutputOptions> MakeOutputOptions(const Args& args, Diagnostics* diagnostics) {
   if (FLAGS_gzip_level < 1 || FLAGS_gzip_level > 9) {
     return MakeError("--gzip_level must be between 1 and 9");
   }
-  PprofWriteOptions w;
-  w.gzip = !FLAGS_uncompressed;
-  w.gzip_level = FLAGS_gzip_level;
-  return EncodePprof(p, w);
+  GCSPIKE_ASSIGN_OR_RETURN(OutputOptions o, OutputOptionsFromFlags(args, OutputPath()));
+  o.pprof.gzip = !FLAGS_uncompressed;
+  o.pprof.gzip_level = FLAGS_gzip_level;
+  o.diagnostics = diagnostics;
+  return o;
 }
 
 }  // namespace
@@ -59,12 +63,15 @@ int Fail(const Error& e) {
 
 int RunAnnotate(const Args& args) {
   TerminalDiagnostics diag;
+  auto options = MakeOutputOptions(args, &diag);
+  if (!options.ok()) return Fail(options.error());
   auto profile = BuildProfile(args, &diag);
   diag.ProgressDone();
   if (!profile.ok()) return Fail(profile.error());
-  auto bytes = EncodeOutput(*profile);
+  auto bytes = EncodeOutput(*profile, *options);
+  diag.ProgressDone();
   if (!bytes.ok()) return Fail(bytes.error());
-  auto out = OutputFile::Open(OutputPath(), /*binary=*/true);
+  auto out = OutputFile::Open(OutputPath(), IsBinaryOutput(options->format));
   if (!out.ok()) return Fail(out.error());
   if (Status s = (*out)->Write(*bytes); !s.ok()) return Fail(s.error());
   if (Status s = (*out)->Commit(); !s.ok()) return Fail(s.error());
@@ -76,10 +83,16 @@ int RunPprof(const Args& args) {
     return Fail(MakeError("gcspike pprof writes to a temporary file; -o is not used here"));
   }
   TerminalDiagnostics diag;
+  auto options = MakeOutputOptions(args, &diag);
+  if (!options.ok()) return Fail(options.error());
+  if (options->format != OutputFormat::kPprof) {
+    return Fail(MakeError("gcspike pprof hands pprof to go tool pprof; --output-format is not used"));
+  }
   auto profile = BuildProfile(args, &diag);
   diag.ProgressDone();
   if (!profile.ok()) return Fail(profile.error());
-  auto bytes = EncodeOutput(*profile);
+  auto bytes = EncodeOutput(*profile, *options);
+  diag.ProgressDone();
   if (!bytes.ok()) return Fail(bytes.error());
 
   // go tool pprof cannot read a pipe (it sniffs the first bytes, then reopens the path), so the

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bad input and bad usage: exit 2, one line naming the file and byte offset, and never an
 # output file (an existing one stays as it was).
+# ctest-labels: asan
 source "$(dirname "$0")/lib.sh"
 
 good=$(pprof_fixtures | head -1)

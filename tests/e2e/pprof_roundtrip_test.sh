@@ -2,6 +2,7 @@
 # Round trip of every pprof fixture, judged by pprof's real consumers: `go tool pprof -raw` of
 # the output equals that of the input, and the independent Go decoder (google/pprof/profile)
 # validates the output and finds the same samples. Output is byte-for-byte deterministic.
+# ctest-labels: asan
 source "$(dirname "$0")/lib.sh"
 
 # -raw prints sample lines whose order and location numbering follow the file; both are kept

@@ -100,8 +100,11 @@ Result<std::vector<uint8_t>> EncodeOutput(Profile& profile, const OutputOptions&
       GCSPIKE_ASSIGN_OR_RETURN(std::string text, EncodeFolded(profile, w));
       return Bytes(text);
     }
-    default:
-      return EncodePprof(profile, options.pprof);
+    default: {
+      PprofWriteOptions w = options.pprof;
+      w.diagnostics = options.diagnostics;
+      return EncodePprof(profile, w);
+    }
   }
 }
 

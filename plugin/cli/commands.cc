@@ -8,14 +8,17 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "formats/output_file.h"
 #include "formats/pprof_writer.h"
+#include "plugin/cli/detect_command.h"
 #include "plugin/cli/output_flags.h"
 #include "plugin/cli/terminal_diagnostics.h"
 #include "plugin/pipeline.h"
+#include "plugin/report.h"
 
 DEFINE_string(o, "", "Write the output to this file (default: stdout, if it is not a terminal).");
 DEFINE_string(output, "", "Same as -o.");
@@ -35,9 +38,16 @@ ReadOptions MakeReadOptions(Diagnostics* diagnostics) {
   return r;
 }
 
-// Everything a command does before it writes: read, merge, annotate, filter.
-Result<Profile> BuildProfile(const Args& args, Diagnostics* diagnostics) {
+// Everything a command does before it writes: read, merge, annotate, filter. Filters run on the
+// labelled profile (so --keep gcspike~grow-spike works). The detectors' summary goes to
+// *summary (for --fail-on) when they ran; it describes the whole input, before filtering.
+Result<Profile> BuildProfile(const Args& args, Diagnostics* diagnostics,
+                             std::optional<DetectionSummary>* summary = nullptr) {
   GCSPIKE_ASSIGN_OR_RETURN(Profile p, LoadInputs(args.positional, MakeReadOptions(diagnostics)));
+  if (FLAGS_detect) {
+    GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectAndLabel(p, InputName(args)));
+    if (summary != nullptr) *summary = std::move(s);
+  }
   GCSPIKE_RETURN_IF_ERROR(ApplyFilterFlags(args, p, diagnostics));
   return p;
 }
@@ -62,10 +72,20 @@ int Fail(const Error& e) {
 }
 
 int RunAnnotate(const Args& args) {
+  auto fail_on = FailOnFromArgs(args);
+  if (!fail_on.ok()) return Fail(fail_on.error());
   TerminalDiagnostics diag;
   auto options = MakeOutputOptions(args, &diag);
   if (!options.ok()) return Fail(options.error());
-  auto profile = BuildProfile(args, &diag);
+  // report/json describe the samples that are written, i.e. after the filters: the detectors
+  // summarize the filtered profile again.
+  options->report = [&args](const Profile& filtered, bool json) -> Result<std::string> {
+    Profile copy = filtered;
+    GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectAndLabel(copy, InputName(args)));
+    return json ? RenderReportJson(s) : RenderReportText(s);
+  };
+  std::optional<DetectionSummary> summary;
+  auto profile = BuildProfile(args, &diag, &summary);
   diag.ProgressDone();
   if (!profile.ok()) return Fail(profile.error());
   auto bytes = EncodeOutput(*profile, *options);
@@ -75,7 +95,7 @@ int RunAnnotate(const Args& args) {
   if (!out.ok()) return Fail(out.error());
   if (Status s = (*out)->Write(*bytes); !s.ok()) return Fail(s.error());
   if (Status s = (*out)->Commit(); !s.ok()) return Fail(s.error());
-  return kExitOk;
+  return summary ? CheckFailOn(*fail_on, *summary) : kExitOk;
 }
 
 int RunPprof(const Args& args) {

@@ -13,6 +13,8 @@ Usage:
   gcspike [annotate] [flags] INPUT... [-o OUT]   annotate and write pprof (the default command)
   gcspike pprof [flags] INPUT... -- [go tool pprof arguments]
                                                  annotate, then run go tool pprof on the result
+  gcspike report [--json] [flags] INPUT... [-o OUT]
+                                                 per-feature shares, verdicts and top call sites
 
 INPUT is a pprof profile (gzipped or raw), a Go execution trace or perf.data, detected from
 its first bytes; - reads standard input. Several inputs with the same sample types are merged.
@@ -24,6 +26,8 @@ Examples:
   gcspike pprof cpu.pprof -- -top
   gcspike pprof cpu.pprof -- -tagfocus=gcspike=grow-spike -top
   gcspike pprof host1.pprof host2.pprof -- -http=:8080
+  gcspike report cpu.pprof
+  gcspike report --json cpu.pprof --fail-on 'grow-spike>10%'
 
 Exit status: 0 ok, 1 a --fail-on threshold was crossed, 2 bad usage or bad input.
 

@@ -146,6 +146,11 @@ for (const c of cases) {
       await shotPage.locator('input:not([type=file])').first().fill(shot.search);
       await shotPage.waitForTimeout(200);
     }
+    if (shot.select) {
+      // Selecting a sandwich row draws its callers above and its callees below.
+      await shotPage.locator('td', { hasText: shot.select }).first().click();
+      await shotPage.waitForTimeout(300);
+    }
     const out = path.join(artifactDir, shot.path);
     await shotPage.screenshot({ path: out });
     await shotPage.close();

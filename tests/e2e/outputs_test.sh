@@ -84,6 +84,24 @@ while read -r f; do
     pass
   done
 
+  # report and json (the detectors' report of the same samples): the sample counts agree with
+  # gocheck's.
+  "$GCSPIKE" "$f" -o "$out.report.json" || fail "json report of $f"
+  "$GCSPIKE" "$f" -o "$out.report.txt" || fail "text report of $f"
+  "$GOCHECK" pprof-check "$f" | node -e '
+    const fs = require("fs");
+    let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
+      const c = JSON.parse(s), r = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+      const i = c.sample_types.findIndex((t) => t.split("/")[0] === "samples");
+      const want = i >= 0 ? c.sums[i] : c.samples;
+      if (r.sample_records !== c.samples || r.samples !== want) {
+        console.error(`report: records ${r.sample_records} samples ${r.samples}, want ${c.samples} ${want}`);
+        process.exit(1);
+      }
+    });' "$out.report.json" || fail "$f: json report totals"
+  grep -q '^gcspike report: ' "$out.report.txt" || fail "$f: -o .txt is not the text report"
+  pass
+
   # Determinism of the text formats.
   "$GCSPIKE" "$out.pb.gz" --no-detect -o "$out.2.folded"
   "$GCSPIKE" "$out.pb.gz" --no-detect -o "$out.2.speedscope.json" --merge-threads

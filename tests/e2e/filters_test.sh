@@ -78,9 +78,11 @@ while read -r f; do
       ev=$(re_escape "$v")
       same_as_pprof "$WORK/ann.pb.gz" "--keep $key=$v" "-tagfocus=$key=^$ev\$"
       same_as_pprof "$WORK/ann.pb.gz" "--drop $key=$v" "-tagignore=$key=^$ev\$"
-      # An unanchored regexp, like -tagfocus: the value's first two characters.
+      # An unanchored regexp, like -tagfocus: the value's first two characters. pprof reads a
+      # -tagfocus value that looks like a number or size ("0", "12kb") as a numeric range, so
+      # its side is wrapped in a non-capturing group to stay a regexp.
       prefix=$(re_escape "${v:0:2}")
-      same_as_pprof "$WORK/ann.pb.gz" "--keep $key~$prefix" "-tagfocus=$key=$prefix"
+      same_as_pprof "$WORK/ann.pb.gz" "--keep $key~$prefix" "-tagfocus=$key=(?:$prefix)"
     done
     # Two values of one key are alternatives.
     if [[ ${#values[@]} -ge 2 ]]; then

@@ -91,7 +91,9 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
   out.malloc_self_share = frac(self_alloc_w, total_weight);
   out.assist_share = frac(assist_w, total_weight);
   out.assist_from_map = frac(assist_coupled_w, assist_w);
-  for (size_t k = 1; k < worker_w.size(); ++k) out.worker_share[k] = frac(worker_w[k], total_weight);
+  for (size_t k = 1; k < worker_w.size(); ++k) {
+    out.worker_share[k] = frac(worker_w[k], total_weight);
+  }
   if (!depths.empty()) {
     std::sort(depths.begin(), depths.end());
     out.grow_malloc_depth_max = depths.back();

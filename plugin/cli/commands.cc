@@ -66,7 +66,7 @@ int Fail(const Error& e) {
 }
 
 int RunAnnotate(const Args& args) {
-  auto fail_on = FailOnFromArgs(args);
+  auto fail_on = CheckDetectFlags(args);
   if (!fail_on.ok()) return Fail(fail_on.error());
   TerminalDiagnostics diag;
   std::optional<DetectionSummary> summary;
@@ -86,6 +86,7 @@ int RunPprof(const Args& args) {
   if (!OutputPath().empty()) {
     return Fail(MakeError("gcspike pprof writes to a temporary file; -o is not used here"));
   }
+  if (auto checked = CheckDetectFlags(args); !checked.ok()) return Fail(checked.error());
   TerminalDiagnostics diag;
   auto profile = BuildProfile(args, &diag);
   diag.ProgressDone();

@@ -161,8 +161,8 @@ std::string DetectionSummary::VerdictSentence() const {
   if (features[4].spike) {
     if (!s.empty()) s += " ";
     s += "GC scanning takes " + Percent(features[4].fraction) +
-         " of samples, above the background workers' 25 % budget; large pointerful objects "
-         "(map buckets) are being scanned.";
+         " of samples, above the background workers' 25 % budget: the live heap holds many "
+         "pointers to trace.";
   }
   if (s.empty()) s = "Some GC measures are above their thresholds; see the features above.";
   return s;

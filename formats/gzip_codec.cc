@@ -15,7 +15,15 @@ bool LooksGzipped(std::span<const uint8_t> data) {
 
 Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, uint64_t max_output) {
   std::vector<uint8_t> out;
-  out.reserve(std::min<uint64_t>(max_output, std::max<uint64_t>(data.size() * 4, 4096)));
+  // A single-member gzip file ends with ISIZE, the uncompressed size mod 2^32 (RFC 1952 2.3.1):
+  // a good first guess that saves regrowing a large buffer.
+  uint64_t guess = std::max<uint64_t>(data.size() * 4, 4096);
+  if (data.size() >= 18) {
+    const uint8_t* t = data.data() + data.size() - 4;
+    const uint64_t isize = t[0] | (t[1] << 8) | (t[2] << 16) | (uint64_t{t[3]} << 24);
+    if (isize >= data.size()) guess = isize + 1;
+  }
+  out.reserve(std::min<uint64_t>(max_output, guess));
   size_t in_pos = 0;
   bool first_member = true;
   while (in_pos < data.size()) {
@@ -70,34 +78,60 @@ Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, uint64_t max_
   return out;
 }
 
-Result<std::vector<uint8_t>> Gzip(std::span<const uint8_t> data, int level) {
+struct GzipWriter::State {
   z_stream zs;
-  std::memset(&zs, 0, sizeof zs);
-  if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    return MakeError("zlib: deflateInit2 failed");
-  }
-  std::vector<uint8_t> out(deflateBound(&zs, static_cast<uLong>(data.size())) + 64);
+  bool ok = false;
+  std::vector<uint8_t> out;
+};
+
+GzipWriter::GzipWriter(int level) : state_(new State()) {
+  std::memset(&state_->zs, 0, sizeof state_->zs);
+  // windowBits 15 + 16: a gzip wrapper; zlib writes mtime 0 and no file name.
+  state_->ok = deflateInit2(&state_->zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+}
+
+GzipWriter::~GzipWriter() {
+  if (state_->ok) deflateEnd(&state_->zs);
+  delete state_;
+}
+
+Status GzipWriter::Deflate(std::span<const uint8_t> data, bool finish) {
+  if (!state_->ok) return MakeError("zlib: deflateInit2 failed");
+  z_stream& zs = state_->zs;
+  std::vector<uint8_t>& out = state_->out;
   size_t in_pos = 0;
-  int rc = Z_OK;
-  do {
+  while (true) {
     const size_t chunk_in = std::min<size_t>(data.size() - in_pos, UINT_MAX / 2);
     zs.next_in = const_cast<Bytef*>(data.data() + in_pos);
     zs.avail_in = static_cast<uInt>(chunk_in);
-    const bool last = in_pos + chunk_in == data.size();
+    const bool last = finish && in_pos + chunk_in == data.size();
+    int rc;
     do {
-      if (zs.total_out == out.size()) out.resize(out.size() * 2);
+      if (out.size() - zs.total_out < 65536) out.resize(std::max<size_t>(out.size() * 2, 1 << 20));
       const size_t room = std::min<size_t>(out.size() - zs.total_out, UINT_MAX);
       zs.next_out = out.data() + zs.total_out;
       zs.avail_out = static_cast<uInt>(room);
       rc = deflate(&zs, last ? Z_FINISH : Z_NO_FLUSH);
-    } while (zs.avail_out == 0 && rc != Z_STREAM_END);
+      if (rc == Z_STREAM_ERROR) return MakeError("zlib: deflate failed");
+    } while (zs.avail_out == 0 || (last && rc != Z_STREAM_END));
     in_pos += chunk_in - zs.avail_in;
-  } while (rc != Z_STREAM_END && rc >= 0);
-  const size_t produced = zs.total_out;
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) return MakeError("zlib: deflate failed");
-  out.resize(produced);
-  return out;
+    if (in_pos == data.size()) break;
+  }
+  return {};
+}
+
+Status GzipWriter::Write(std::span<const uint8_t> data) { return Deflate(data, false); }
+
+Result<std::vector<uint8_t>> GzipWriter::Finish() {
+  GCSPIKE_RETURN_IF_ERROR(Deflate({}, true));
+  state_->out.resize(state_->zs.total_out);
+  return std::move(state_->out);
+}
+
+Result<std::vector<uint8_t>> Gzip(std::span<const uint8_t> data, int level) {
+  GzipWriter w(level);
+  GCSPIKE_RETURN_IF_ERROR(w.Write(data));
+  return w.Finish();
 }
 
 }  // namespace gcspike

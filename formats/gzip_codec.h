@@ -19,4 +19,22 @@ Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, uint64_t max_
 // gzip with a fixed header (mtime 0, OS unix), so equal input gives equal bytes.
 Result<std::vector<uint8_t>> Gzip(std::span<const uint8_t> data, int level);
 
+// The same, fed in pieces, so a large output never exists uncompressed in memory.
+class GzipWriter {
+ public:
+  explicit GzipWriter(int level);
+  ~GzipWriter();
+  GzipWriter(const GzipWriter&) = delete;
+  GzipWriter& operator=(const GzipWriter&) = delete;
+
+  Status Write(std::span<const uint8_t> data);
+  // Ends the stream and hands over the compressed bytes.
+  Result<std::vector<uint8_t>> Finish();
+
+ private:
+  Status Deflate(std::span<const uint8_t> data, bool finish);
+  struct State;
+  State* state_;
+};
+
 }  // namespace gcspike

@@ -22,8 +22,8 @@ struct Field {
   ByteCursor payload;    // kLen
 };
 
-Result<Field> NextField(ByteCursor& c) {
-  Field f;
+// The general path: decodes one field or says exactly what is wrong with it.
+[[gnu::noinline]] Status ReadFieldSlow(ByteCursor& c, Field& f) {
   f.tag_offset = c.offset();
   GCSPIKE_ASSIGN_OR_RETURN(uint64_t tag, c.uvarint());
   f.number = static_cast<uint32_t>(tag >> 3);
@@ -60,14 +60,36 @@ Result<Field> NextField(ByteCursor& c) {
       return MakeErrorAt(f.tag_offset, "unsupported protobuf wire type " + std::to_string(f.wire) +
                                            " for field " + std::to_string(f.number));
   }
-  return f;
+  return {};
 }
 
-Status ExpectWire(const Field& f, uint32_t wire, const char* what) {
-  if (f.wire == wire) return {};
+// Nearly every field of a real profile is a short varint or a short length-delimited run; this
+// decodes those without building a Result, and leaves everything else (and every error) to the
+// general path, starting from the same position.
+inline Status ReadField(ByteCursor& c, Field& f) {
+  const ByteCursor start = c;
+  uint64_t tag;
+  f.tag_offset = c.offset();
+  if (c.TryUvarint(tag) && (tag >> 3) != 0 && (tag >> 3) <= 0x1fffffff) {
+    f.number = static_cast<uint32_t>(tag >> 3);
+    f.wire = static_cast<uint32_t>(tag & 7);
+    uint64_t len;
+    if (f.wire == kVarint && c.TryUvarint(f.varint)) return {};
+    if (f.wire == kLen && c.TryUvarint(len) && c.TrySub(len, f.payload)) return {};
+  }
+  c = start;
+  return ReadFieldSlow(c, f);
+}
+
+[[gnu::noinline]] Error WrongWire(const Field& f, uint32_t wire, const char* what) {
   return MakeErrorAt(f.tag_offset, std::string(what) + " (field " + std::to_string(f.number) +
                                        ") has wire type " + std::to_string(f.wire) +
                                        ", expected " + std::to_string(wire));
+}
+
+inline Status ExpectWire(const Field& f, uint32_t wire, const char* what) {
+  if (f.wire == wire) [[likely]] return {};
+  return WrongWire(f, wire, what);
 }
 
 // A repeated integer field may be packed (one length-delimited run) or not (one varint per
@@ -79,8 +101,15 @@ Status AppendInts(Field& f, std::vector<T>& out, const char* what) {
     return {};
   }
   if (f.wire != kLen) return ExpectWire(f, kVarint, what);
+  // Every varint ends in exactly one byte below 0x80: count them to allocate once.
+  size_t count = 0;
+  for (uint8_t b : f.payload.rest()) count += b < 0x80;
+  out.reserve(out.size() + count);
   while (!f.payload.empty()) {
-    GCSPIKE_ASSIGN_OR_RETURN(uint64_t v, f.payload.uvarint());
+    uint64_t v;
+    if (!f.payload.TryUvarint(v)) {
+      GCSPIKE_ASSIGN_OR_RETURN(v, f.payload.uvarint());  // reports the bad varint
+    }
     out.push_back(static_cast<T>(v));
   }
   return {};
@@ -120,7 +149,8 @@ class PprofDecoder {
     // Pass 1: strings first (Go writes the string table after everything that refers to it),
     // and remember where each repeated message is.
     while (!c.empty()) {
-      GCSPIKE_ASSIGN_OR_RETURN(Field f, NextField(c));
+      Field f;
+      GCSPIKE_RETURN_IF_ERROR(ReadField(c, f));
       switch (f.number) {
         case 6: {
           GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kLen, "string_table entry"));
@@ -224,7 +254,8 @@ class PprofDecoder {
   Result<ValueType> DecodeValueType(ByteCursor c) {
     ValueType vt;
     while (!c.empty()) {
-      GCSPIKE_ASSIGN_OR_RETURN(Field f, NextField(c));
+      Field f;
+      GCSPIKE_RETURN_IF_ERROR(ReadField(c, f));
       if (f.number == 1 || f.number == 2) {
         GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kVarint, "value type field"));
         GCSPIKE_ASSIGN_OR_RETURN(StrId s, Str(f.varint, f.tag_offset, "value type"));
@@ -239,7 +270,8 @@ class PprofDecoder {
     uint64_t input_id = 0;
     ByteCursor c = outer.payload;
     while (!c.empty()) {
-      GCSPIKE_ASSIGN_OR_RETURN(Field f, NextField(c));
+      Field f;
+      GCSPIKE_RETURN_IF_ERROR(ReadField(c, f));
       if (f.number >= 1 && f.number <= 5) {
         GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kVarint, "function field"));
       }
@@ -266,7 +298,8 @@ class PprofDecoder {
     uint64_t input_id = 0;
     ByteCursor c = outer.payload;
     while (!c.empty()) {
-      GCSPIKE_ASSIGN_OR_RETURN(Field f, NextField(c));
+      Field f;
+      GCSPIKE_RETURN_IF_ERROR(ReadField(c, f));
       if (f.number >= 1 && f.number <= 10) {
         GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kVarint, "mapping field"));
       }
@@ -298,7 +331,8 @@ class PprofDecoder {
     uint64_t input_id = 0;
     ByteCursor c = outer.payload;
     while (!c.empty()) {
-      GCSPIKE_ASSIGN_OR_RETURN(Field f, NextField(c));
+      Field f;
+      GCSPIKE_RETURN_IF_ERROR(ReadField(c, f));
       switch (f.number) {
         case 1: case 2: case 3: case 5:
           GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kVarint, "location field"));
@@ -318,7 +352,8 @@ class PprofDecoder {
           Line ln;
           ByteCursor lc = f.payload;
           while (!lc.empty()) {
-            GCSPIKE_ASSIGN_OR_RETURN(Field lf, NextField(lc));
+            Field lf;
+      GCSPIKE_RETURN_IF_ERROR(ReadField(lc, lf));
             if (lf.number >= 1 && lf.number <= 3) {
               GCSPIKE_RETURN_IF_ERROR(ExpectWire(lf, kVarint, "line field"));
             }
@@ -357,7 +392,8 @@ class PprofDecoder {
     ByteCursor c = outer.payload;
     std::vector<uint64_t> raw_ids;
     while (!c.empty()) {
-      GCSPIKE_ASSIGN_OR_RETURN(Field f, NextField(c));
+      Field f;
+      GCSPIKE_RETURN_IF_ERROR(ReadField(c, f));
       switch (f.number) {
         case 1: {
           raw_ids.clear();
@@ -381,7 +417,8 @@ class PprofDecoder {
           Label l;
           ByteCursor lc = f.payload;
           while (!lc.empty()) {
-            GCSPIKE_ASSIGN_OR_RETURN(Field lf, NextField(lc));
+            Field lf;
+      GCSPIKE_RETURN_IF_ERROR(ReadField(lc, lf));
             if (lf.number >= 1 && lf.number <= 4) {
               GCSPIKE_RETURN_IF_ERROR(ExpectWire(lf, kVarint, "label field"));
             }

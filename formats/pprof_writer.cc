@@ -1,5 +1,6 @@
 #include "formats/pprof_writer.h"
 
+#include <optional>
 #include <string>
 
 #include "formats/gzip_codec.h"
@@ -114,8 +115,23 @@ Result<std::vector<uint8_t>> EncodePprof(const Profile& p, const PprofWriteOptio
   strs.Use(p.doc_url);
   strs.Finish();
 
+  // With gzip, the encoded message is compressed a megabyte at a time as it is produced, so a
+  // large profile never exists uncompressed in memory as a whole.
   std::vector<uint8_t> out;
-  out.reserve(p.samples.size() * 32 + p.locations.size() * 24 + 4096);
+  std::optional<GzipWriter> gz;
+  constexpr size_t kChunk = 1 << 20;
+  if (options.gzip) {
+    gz.emplace(options.gzip_level);
+    out.reserve(kChunk + 65536);
+  } else {
+    out.reserve(p.samples.size() * 48 + p.locations.size() * 32 + 4096);
+  }
+  Status gz_status;
+  auto flush = [&](bool force) {
+    if (!gz || !gz_status.ok() || (!force && out.size() < kChunk)) return;
+    gz_status = gz->Write(out);
+    out.clear();
+  };
   Encoder e(out);
   std::vector<uint8_t> body, inner, scratch;
   Encoder b(body);
@@ -145,6 +161,7 @@ Result<std::vector<uint8_t>> EncodePprof(const Profile& p, const PprofWriteOptio
       b.Message(3, inner);
     }
     e.Message(2, body);
+    flush(false);
   }
   for (const Mapping& m : p.mappings) {
     body.clear();
@@ -175,6 +192,7 @@ Result<std::vector<uint8_t>> EncodePprof(const Profile& p, const PprofWriteOptio
     }
     b.Bool(5, loc.is_folded);
     e.Message(4, body);
+    flush(false);
   }
   for (const Function& f : p.functions) {
     body.clear();
@@ -184,11 +202,13 @@ Result<std::vector<uint8_t>> EncodePprof(const Profile& p, const PprofWriteOptio
     b.Uint(4, strs(f.filename));
     b.Int(5, f.start_line);
     e.Message(5, body);
+    flush(false);
   }
   for (size_t i = 0; i < p.strings.size(); ++i) {
     if (!strs.used(i)) continue;
     const std::string& s = p.strings[static_cast<StrId>(i)];
     e.Bytes(6, s.data(), s.size());
+    flush(false);
   }
   e.Uint(7, strs(p.drop_frames));
   e.Uint(8, strs(p.keep_frames));
@@ -205,8 +225,10 @@ Result<std::vector<uint8_t>> EncodePprof(const Profile& p, const PprofWriteOptio
   e.Uint(14, strs(p.default_sample_type));
   e.Uint(15, strs(p.doc_url));
 
-  if (!options.gzip) return out;
-  return Gzip(out, options.gzip_level);
+  if (!gz) return out;
+  flush(true);
+  GCSPIKE_RETURN_IF_ERROR(gz_status);
+  return gz->Finish();
 }
 
 }  // namespace gcspike

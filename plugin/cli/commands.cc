@@ -25,7 +25,9 @@ DEFINE_string(output, "", "Same as -o.");
 DEFINE_bool(uncompressed, false, "Write pprof output as raw profile.proto instead of gzip.");
 DEFINE_bool(detect, true,
             "Run the detectors (--no-detect converts and filters only, adding no labels).");
-DEFINE_int32(gzip_level, 6, "gzip compression level of pprof output (1 fastest .. 9 smallest).");
+// Level 1 is what the Go runtime uses for its own profiles (runtime/pprof: gzip.BestSpeed):
+// about a third less CPU than level 6 for ~12 % larger files.
+DEFINE_int32(gzip_level, 1, "gzip compression level of pprof output (1 fastest .. 9 smallest).");
 
 namespace gcspike::cli {
 namespace {

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "formats/gzip_codec.h"
+#include "formats/perf_data_reader.h"
 #include "formats/pprof_reader.h"
 
 namespace gcspike {
@@ -35,7 +36,7 @@ Result<Profile> NotYetSupported(InputSource& in, const ReadOptions&) {
 
 const FormatReader kReaders[] = {
     {"Go execution trace", MatchesGoTrace, NotYetSupported},
-    {"perf.data", MatchesPerfData, NotYetSupported},
+    {"perf.data", MatchesPerfData, ReadPerfData},
     // pprof has no magic; it is the fallback when the first byte is a plausible field tag.
     {"pprof", LooksLikePprof, ReadPprofInput},
 };

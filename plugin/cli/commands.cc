@@ -16,6 +16,7 @@
 #include "formats/pprof_writer.h"
 #include "plugin/cli/detect_command.h"
 #include "plugin/cli/output_flags.h"
+#include "plugin/cli/perf_flags.h"
 #include "plugin/cli/terminal_diagnostics.h"
 #include "plugin/pipeline.h"
 #include "plugin/report.h"
@@ -34,9 +35,10 @@ namespace {
 
 std::string OutputPath() { return !FLAGS_o.empty() ? FLAGS_o : FLAGS_output; }
 
-ReadOptions MakeReadOptions(Diagnostics* diagnostics) {
+ReadOptions MakeReadOptions(const Args& args, Diagnostics* diagnostics) {
   ReadOptions r;
   r.diagnostics = diagnostics;
+  ApplyPerfFlags(args, r);
   return r;
 }
 
@@ -45,7 +47,8 @@ ReadOptions MakeReadOptions(Diagnostics* diagnostics) {
 // *summary (for --fail-on) when they ran; it describes the whole input, before filtering.
 Result<Profile> BuildProfile(const Args& args, Diagnostics* diagnostics,
                              std::optional<DetectionSummary>* summary = nullptr) {
-  GCSPIKE_ASSIGN_OR_RETURN(Profile p, LoadInputs(args.positional, MakeReadOptions(diagnostics)));
+  GCSPIKE_ASSIGN_OR_RETURN(Profile p,
+                           LoadInputs(args.positional, MakeReadOptions(args, diagnostics)));
   if (FLAGS_detect) {
     GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectAndLabel(p, InputName(args)));
     if (summary != nullptr) *summary = std::move(s);

@@ -7,6 +7,7 @@
 #include "formats/output_file.h"
 #include "plugin/cli/commands.h"
 #include "plugin/cli/help.h"
+#include "plugin/cli/perf_flags.h"
 #include "plugin/cli/terminal_diagnostics.h"
 #include "plugin/detect/annotator.h"
 #include "plugin/pipeline.h"
@@ -139,6 +140,7 @@ int RunReport(const Args& args) {
   TerminalDiagnostics diag;
   ReadOptions read;
   read.diagnostics = &diag;
+  ApplyPerfFlags(args, read);
   auto profile = LoadInputs(args.positional, read);
   diag.ProgressDone();
   if (!profile.ok()) return Fail(profile.error());

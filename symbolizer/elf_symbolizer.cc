@@ -1,0 +1,287 @@
+#include "symbolizer/elf_symbolizer.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace gcspike {
+namespace {
+
+Elf* AsElf(void* p) { return static_cast<Elf*>(p); }
+Dwarf* AsDwarf(void* p) { return static_cast<Dwarf*>(p); }
+
+std::string Hex(const uint8_t* data, size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) {
+    s.push_back(kDigits[data[i] >> 4]);
+    s.push_back(kDigits[data[i] & 15]);
+  }
+  return s;
+}
+
+std::string BaseName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// The source file named by a DW_AT_call_file index in the CU's file table.
+std::string CallFile(Dwarf_Die* cudie, Dwarf_Die* scope) {
+  Dwarf_Attribute attr;
+  Dwarf_Word index = 0;
+  if (dwarf_attr(scope, DW_AT_call_file, &attr) == nullptr ||
+      dwarf_formudata(&attr, &index) != 0) {
+    return {};
+  }
+  Dwarf_Files* files = nullptr;
+  size_t nfiles = 0;
+  if (dwarf_getsrcfiles(cudie, &files, &nfiles) != 0 || index >= nfiles) return {};
+  const char* name = dwarf_filesrc(files, index, nullptr, nullptr);
+  return name != nullptr ? name : "";
+}
+
+int64_t CallLine(Dwarf_Die* scope) {
+  Dwarf_Attribute attr;
+  Dwarf_Word line = 0;
+  if (dwarf_attr(scope, DW_AT_call_line, &attr) == nullptr ||
+      dwarf_formudata(&attr, &line) != 0) {
+    return 0;
+  }
+  return static_cast<int64_t>(line);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ElfBinary>> ElfBinary::Open(const std::string& path) {
+  elf_version(EV_CURRENT);
+  std::unique_ptr<ElfBinary> b(new ElfBinary());
+  b->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (b->fd_ < 0) return MakeError(path + ": cannot open: " + std::strerror(errno));
+  Elf* elf = elf_begin(b->fd_, ELF_C_READ_MMAP, nullptr);
+  b->elf_ = elf;
+  if (elf == nullptr || elf_kind(elf) != ELF_K_ELF) return MakeError(path + ": not an ELF file");
+
+  size_t phnum = 0;
+  if (elf_getphdrnum(elf, &phnum) == 0) {
+    for (size_t i = 0; i < phnum; ++i) {
+      GElf_Phdr ph;
+      if (gelf_getphdr(elf, static_cast<int>(i), &ph) == nullptr) continue;
+      if (ph.p_type == PT_LOAD) b->segments_.push_back({ph.p_offset, ph.p_filesz, ph.p_vaddr});
+      if (ph.p_type == PT_NOTE && b->build_id_.empty()) {
+        Elf_Data* data = elf_getdata_rawchunk(elf, static_cast<int64_t>(ph.p_offset), ph.p_filesz,
+                                              ELF_T_NHDR);
+        if (data == nullptr) continue;
+        size_t off = 0;
+        GElf_Nhdr nh;
+        size_t name_off = 0, desc_off = 0;
+        while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+          if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+              std::memcmp(static_cast<const char*>(data->d_buf) + name_off, "GNU", 4) == 0) {
+            b->build_id_ =
+                Hex(static_cast<const uint8_t*>(data->d_buf) + desc_off, nh.n_descsz);
+            break;
+          }
+        }
+      }
+    }
+  }
+
+  // Symbols: .symtab when present (full), else .dynsym (exported only).
+  Elf_Scn* symtab = nullptr;
+  Elf_Scn* dynsym = nullptr;
+  for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr; scn = elf_nextscn(elf, scn)) {
+    GElf_Shdr sh;
+    if (gelf_getshdr(scn, &sh) == nullptr) continue;
+    if (sh.sh_type == SHT_SYMTAB) symtab = scn;
+    if (sh.sh_type == SHT_DYNSYM) dynsym = scn;
+  }
+  Elf_Scn* chosen = symtab != nullptr ? symtab : dynsym;
+  if (chosen != nullptr) {
+    GElf_Shdr sh;
+    Elf_Data* data = elf_getdata(chosen, nullptr);
+    if (gelf_getshdr(chosen, &sh) != nullptr && data != nullptr && sh.sh_entsize != 0) {
+      const size_t count = sh.sh_size / sh.sh_entsize;
+      for (size_t i = 0; i < count; ++i) {
+        GElf_Sym sym;
+        if (gelf_getsym(data, static_cast<int>(i), &sym) == nullptr) continue;
+        const int type = GELF_ST_TYPE(sym.st_info);
+        if ((type != STT_FUNC && type != STT_NOTYPE) || sym.st_shndx == SHN_UNDEF ||
+            sym.st_value == 0) {
+          continue;
+        }
+        const char* name = elf_strptr(elf, sh.sh_link, sym.st_name);
+        if (name == nullptr || name[0] == '\0') continue;
+        // STT_NOTYPE covers assembly labels; keep them only if sized, like perf does for text.
+        if (type == STT_NOTYPE && sym.st_size == 0) continue;
+        b->symbols_.push_back({sym.st_value, sym.st_size, name});
+      }
+      std::stable_sort(b->symbols_.begin(), b->symbols_.end(),
+                       [](const Symbol& x, const Symbol& y) { return x.start < y.start; });
+    }
+  }
+  b->dwarf_ = dwarf_begin_elf(elf, DWARF_C_READ, nullptr);  // null: no (usable) DWARF
+  return b;
+}
+
+ElfBinary::~ElfBinary() {
+  if (dwarf_ != nullptr) dwarf_end(AsDwarf(dwarf_));
+  if (elf_ != nullptr) elf_end(AsElf(elf_));
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::optional<uint64_t> ElfBinary::FileOffsetToVaddr(uint64_t file_offset) const {
+  for (const LoadSegment& s : segments_) {
+    if (file_offset >= s.offset && file_offset - s.offset < s.filesz) {
+      return file_offset - s.offset + s.vaddr;
+    }
+  }
+  return std::nullopt;
+}
+
+const ElfBinary::Symbol* ElfBinary::FindSymbol(uint64_t vaddr) const {
+  auto it = std::upper_bound(symbols_.begin(), symbols_.end(), vaddr,
+                             [](uint64_t a, const Symbol& s) { return a < s.start; });
+  if (it == symbols_.begin()) return nullptr;
+  --it;
+  // Zero-sized symbols cover up to the next symbol (assembly without .size).
+  if (it->size != 0 && vaddr - it->start >= it->size) return nullptr;
+  return &*it;
+}
+
+std::vector<SourceFrame> ElfBinary::Symbolize(uint64_t vaddr) const {
+  std::vector<SourceFrame> frames;
+  const Symbol* sym = FindSymbol(vaddr);
+  if (sym == nullptr) return frames;
+  if (dwarf_ != nullptr) {
+    Dwarf_Die cudie;
+    if (dwarf_addrdie(AsDwarf(dwarf_), vaddr, &cudie) != nullptr) {
+      std::string file;
+      int line = 0;
+      if (Dwarf_Line* l = dwarf_getsrc_die(&cudie, vaddr); l != nullptr) {
+        const char* src = dwarf_linesrc(l, nullptr, nullptr);
+        if (src != nullptr) file = src;
+        dwarf_lineno(l, &line);
+      }
+      // Scopes come innermost first. Each inlined_subroutine is one frame whose position is
+      // the current line; its call site (DW_AT_call_file/line) is the position in the next
+      // frame out.
+      Dwarf_Die* scopes = nullptr;
+      const int n = dwarf_getscopes(&cudie, vaddr, &scopes);
+      int64_t cur_line = line;
+      std::string cur_file = file;
+      for (int i = 0; i < n; ++i) {
+        Dwarf_Die* s = &scopes[i];
+        if (dwarf_tag(s) != DW_TAG_inlined_subroutine) continue;
+        Dwarf_Attribute attr;
+        const char* name = nullptr;
+        if (dwarf_attr_integrate(s, DW_AT_name, &attr) != nullptr) {
+          name = dwarf_formstring(&attr);
+        }
+        frames.push_back({name != nullptr ? name : "", cur_file, cur_line});
+        cur_line = CallLine(s);
+        std::string call_file = CallFile(&cudie, s);
+        if (!call_file.empty()) cur_file = std::move(call_file);
+      }
+      std::free(scopes);
+      frames.push_back({sym->name, cur_file, cur_line});
+      return frames;
+    }
+  }
+  frames.push_back({sym->name, "", 0});
+  return frames;
+}
+
+std::optional<KernelSymbols> KernelSymbols::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  KernelSymbols k = Parse(ss.str());
+  if (k.symbols_.empty()) return std::nullopt;
+  return k;
+}
+
+KernelSymbols KernelSymbols::Parse(std::string_view text) {
+  KernelSymbols k;
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    const size_t sp1 = line.find(' ');
+    if (sp1 == std::string_view::npos || sp1 + 3 > line.size()) continue;
+    const char type = line[sp1 + 1];
+    if (type != 't' && type != 'T' && type != 'w' && type != 'W') continue;
+    std::string_view name = line.substr(sp1 + 3);
+    name = name.substr(0, name.find_first_of("\t "));
+    uint64_t addr = 0;
+    bool ok = sp1 > 0;
+    for (char c : line.substr(0, sp1)) {
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (d < 0) {
+        ok = false;
+        break;
+      }
+      addr = addr << 4 | static_cast<uint64_t>(d);
+    }
+    if (!ok || addr == 0 || name.empty()) continue;  // all-zero addresses: hidden by kptr_restrict
+    k.symbols_.emplace_back(addr, std::string(name));
+  }
+  std::stable_sort(k.symbols_.begin(), k.symbols_.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  return k;
+}
+
+std::string_view KernelSymbols::Lookup(uint64_t addr) const {
+  auto it = std::upper_bound(symbols_.begin(), symbols_.end(), addr,
+                             [](uint64_t a, const auto& s) { return a < s.first; });
+  if (it == symbols_.begin()) return {};
+  return std::prev(it)->second;
+}
+
+const ElfBinary* BinaryCache::Get(const std::string& mapped_path,
+                                  const std::string& recorded_build_id, std::string* warning) {
+  auto found = cache_.find(mapped_path);
+  if (found != cache_.end()) return found->second.get();
+  std::vector<std::string> candidates;
+  const std::string base = BaseName(mapped_path);
+  for (const std::string& b : binaries_) {
+    if (BaseName(b) == base) candidates.push_back(b);
+  }
+  if (!symfs_.empty()) candidates.push_back(symfs_ + mapped_path);
+  candidates.push_back(mapped_path);
+  std::unique_ptr<ElfBinary> chosen;
+  std::string why;
+  for (const std::string& c : candidates) {
+    auto opened = ElfBinary::Open(c);
+    if (!opened.ok()) {
+      if (why.empty()) why = opened.error().message;
+      continue;
+    }
+    if (!recorded_build_id.empty() && (*opened)->build_id() != recorded_build_id) {
+      why = c + ": build id " + ((*opened)->build_id().empty() ? "(none)" : (*opened)->build_id()) +
+            " differs from the recorded " + recorded_build_id;
+      continue;
+    }
+    chosen = std::move(opened).value();
+    break;
+  }
+  if (chosen == nullptr && warning != nullptr) {
+    *warning = "no symbols for " + mapped_path + " (" + why +
+               "); its frames keep raw addresses (use --binary or --symfs)";
+  }
+  const ElfBinary* out = chosen.get();
+  cache_.emplace(mapped_path, std::move(chosen));
+  return out;
+}
+
+}  // namespace gcspike

@@ -1,0 +1,103 @@
+// Addresses to function names and source lines for one ELF binary (executable or shared
+// library), and kernel addresses via /proc/kallsyms. Used by the perf.data reader, which only
+// has raw instruction addresses plus the MMAP records saying which file was mapped where.
+//
+// Names come from the ELF symbol tables (.symtab, else .dynsym: what `perf script` shows);
+// file:line and inlined frames come from DWARF (libdw). Go binaries built without -ldflags=-s
+// carry both.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.h"
+
+namespace gcspike {
+
+// One source-level frame; a machine address yields several when code was inlined.
+struct SourceFrame {
+  std::string function;
+  std::string file;  // empty when DWARF has no line for the address
+  int64_t line = 0;
+};
+
+class ElfBinary {
+ public:
+  // Opens and indexes `path`. Errors name the file (the caller turns them into warnings).
+  static Result<std::unique_ptr<ElfBinary>> Open(const std::string& path);
+  ~ElfBinary();
+  ElfBinary(const ElfBinary&) = delete;
+  ElfBinary& operator=(const ElfBinary&) = delete;
+
+  // Lower-case hex of the NT_GNU_BUILD_ID note, empty when the binary has none.
+  const std::string& build_id() const { return build_id_; }
+  bool has_symbols() const { return !symbols_.empty(); }
+  bool has_dwarf() const { return dwarf_ != nullptr; }
+
+  // The link-time virtual address of a file offset, via the PT_LOAD program header containing
+  // it (the MMAP record gives addr/pgoff, so runtime address -> file offset -> this).
+  std::optional<uint64_t> FileOffsetToVaddr(uint64_t file_offset) const;
+
+  // Frames for a link-time address, innermost (inlined callee) first; empty when no symbol
+  // covers the address. The outermost frame's name is the symbol-table name.
+  std::vector<SourceFrame> Symbolize(uint64_t vaddr) const;
+
+ private:
+  ElfBinary() = default;
+  struct Symbol {
+    uint64_t start = 0;
+    uint64_t size = 0;
+    std::string name;
+  };
+  struct LoadSegment {
+    uint64_t offset = 0;
+    uint64_t filesz = 0;
+    uint64_t vaddr = 0;
+  };
+  const Symbol* FindSymbol(uint64_t vaddr) const;
+
+  int fd_ = -1;
+  void* elf_ = nullptr;    // Elf*
+  void* dwarf_ = nullptr;  // Dwarf*
+  std::string build_id_;
+  std::vector<Symbol> symbols_;  // sorted by start
+  std::vector<LoadSegment> segments_;
+};
+
+// Kernel symbols from a kallsyms-format text ("ADDR TYPE NAME [module]" lines).
+class KernelSymbols {
+ public:
+  // nullopt when the file is unreadable or all addresses are hidden (kptr_restrict).
+  static std::optional<KernelSymbols> Load(const std::string& path);
+  static KernelSymbols Parse(std::string_view text);
+  // The symbol at or below addr, empty when addr lies below the first one.
+  std::string_view Lookup(uint64_t addr) const;
+  size_t size() const { return symbols_.size(); }
+
+ private:
+  std::vector<std::pair<uint64_t, std::string>> symbols_;  // sorted by address
+};
+
+// Finds and caches the binary for a path named in an MMAP record: an explicit --binary whose
+// base name matches, else <symfs>/<path>, else the path itself. A recorded build id that
+// differs from the file's rejects the file (with one warning per path).
+class BinaryCache {
+ public:
+  BinaryCache(std::vector<std::string> binaries, std::string symfs)
+      : binaries_(std::move(binaries)), symfs_(std::move(symfs)) {}
+  // nullptr when no usable binary was found; `warning` gets a sentence the first time.
+  const ElfBinary* Get(const std::string& mapped_path, const std::string& recorded_build_id,
+                       std::string* warning);
+
+ private:
+  std::vector<std::string> binaries_;
+  std::string symfs_;
+  std::unordered_map<std::string, std::unique_ptr<ElfBinary>> cache_;  // null entry: failed
+};
+
+}  // namespace gcspike

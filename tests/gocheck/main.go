@@ -23,6 +23,8 @@ commands:
                                                build a large profile from many relabelled copies
   trace-stats [--stacks] FILE                  counts of CPU samples / GC / STW / assists (JSON)
   trace-read FILE                              read every event, print count and elapsed time
+  perf-script-compare [--min-agree=F] PPROF PERF_SCRIPT_TXT
+                                               compare stacks with perf script (see perfscript.go)
 `
 
 func main() {
@@ -45,6 +47,8 @@ func main() {
 		code = cmdTraceStats(args, os.Stdout, os.Stderr)
 	case "trace-read":
 		code = cmdTraceRead(args, os.Stdout, os.Stderr)
+	case "perf-script-compare":
+		code = cmdPerfScriptCompare(args, os.Stdout, os.Stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)
 	default:

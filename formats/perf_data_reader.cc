@@ -622,7 +622,10 @@ Status PerfDataParser::ProcessCompressed(std::span<const uint8_t> payload, uint6
   if (zstd_ == nullptr) return MakeErrorAt(offset, "cannot allocate a zstd context");
   ZSTD_inBuffer input{payload.data(), payload.size(), 0};
   std::vector<uint8_t> chunk(ZSTD_DStreamOutSize());
-  while (input.pos < input.size) {
+  // Loop until the payload is consumed and zstd has nothing buffered (a full output chunk
+  // means more may be pending).
+  bool output_full = true;
+  while (input.pos < input.size || output_full) {
     ZSTD_outBuffer out{chunk.data(), chunk.size(), 0};
     const size_t rc = ZSTD_decompressStream(zstd_, &out, &input);
     if (ZSTD_isError(rc)) {
@@ -631,7 +634,7 @@ Status PerfDataParser::ProcessCompressed(std::span<const uint8_t> payload, uint6
                              ZSTD_getErrorName(rc));
     }
     decompressed_.insert(decompressed_.end(), chunk.data(), chunk.data() + out.pos);
-    if (out.pos == 0 && input.pos < input.size && rc != 0) continue;
+    output_full = out.pos == out.size;
     if (decompressed_.size() > (uint64_t{1} << 30)) {
       return MakeErrorAt(offset, "a decompressed record grew beyond 1 GiB");
     }
@@ -787,7 +790,8 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
     }
   }
   // Callchain (5.9): markers switch kernel/user context and are not frames; the first entry
-  // repeats the sample IP; later entries are return addresses.
+  // repeats the sample IP; later entries are return addresses, except the first of each
+  // context (the user PC at which the kernel was entered).
   const bool sample_in_kernel = (misc & kMiscCpumodeMask) == kMiscKernel;
   std::vector<uint32_t> location_refs;
   if ((st & kSampleCallchain) != 0) {
@@ -804,6 +808,8 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
       if (a >= kContextMax) {
         if (a == kContextKernel) kernel = true;
         if (a == kContextUser) kernel = false;
+        // The first frame of each context is the interrupted PC, not a return address.
+        first = true;
         continue;
       }
       RawFrame f;
@@ -971,8 +977,19 @@ std::vector<Line> PerfDataParser::SymbolizeFrame(const RawFrame& f, uint64_t* ma
     mapping.has_functions = bin->has_symbols();
     mapping.has_filenames = mapping.has_line_numbers = mapping.has_inline_frames =
         bin->has_dwarf();
+    std::vector<SourceFrame> frames;
     if (auto vaddr = bin->FileOffsetToVaddr(lookup - m->start + m->pgoff); vaddr.has_value()) {
-      for (const SourceFrame& sf : bin->Symbolize(*vaddr)) {
+      frames = bin->Symbolize(*vaddr);
+    }
+    // A "return address" that starts a function (a signal frame's restorer, pushed by the
+    // kernel rather than by a call) has nothing at address - 1: use the address itself.
+    if (frames.empty() && f.caller) {
+      if (auto vaddr = bin->FileOffsetToVaddr(f.address - m->start + m->pgoff)) {
+        frames = bin->Symbolize(*vaddr);
+      }
+    }
+    {
+      for (const SourceFrame& sf : frames) {
         lines.push_back({builder_.InternFunction(sf.function, sf.file), sf.line, 0});
       }
     }

@@ -60,6 +60,21 @@ int64_t CallLine(Dwarf_Die* scope) {
   return static_cast<int64_t>(line);
 }
 
+// The NT_GNU_BUILD_ID descriptor in a block of ELF notes, as hex; empty when absent.
+std::string GnuBuildId(Elf_Data* data) {
+  if (data == nullptr) return {};
+  size_t off = 0;
+  GElf_Nhdr nh;
+  size_t name_off = 0, desc_off = 0;
+  while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+    if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+        std::memcmp(static_cast<const char*>(data->d_buf) + name_off, "GNU", 4) == 0) {
+      return Hex(static_cast<const uint8_t*>(data->d_buf) + desc_off, nh.n_descsz);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ElfBinary>> ElfBinary::Open(const std::string& path) {
@@ -78,24 +93,11 @@ Result<std::unique_ptr<ElfBinary>> ElfBinary::Open(const std::string& path) {
       if (gelf_getphdr(elf, static_cast<int>(i), &ph) == nullptr) continue;
       if (ph.p_type == PT_LOAD) b->segments_.push_back({ph.p_offset, ph.p_filesz, ph.p_vaddr});
       if (ph.p_type == PT_NOTE && b->build_id_.empty()) {
-        Elf_Data* data = elf_getdata_rawchunk(elf, static_cast<int64_t>(ph.p_offset), ph.p_filesz,
-                                              ELF_T_NHDR);
-        if (data == nullptr) continue;
-        size_t off = 0;
-        GElf_Nhdr nh;
-        size_t name_off = 0, desc_off = 0;
-        while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
-          if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-              std::memcmp(static_cast<const char*>(data->d_buf) + name_off, "GNU", 4) == 0) {
-            b->build_id_ =
-                Hex(static_cast<const uint8_t*>(data->d_buf) + desc_off, nh.n_descsz);
-            break;
-          }
-        }
+        b->build_id_ = GnuBuildId(elf_getdata_rawchunk(elf, static_cast<int64_t>(ph.p_offset),
+                                                       ph.p_filesz, ELF_T_NHDR));
       }
     }
   }
-
   // Symbols: .symtab when present (full), else .dynsym (exported only).
   Elf_Scn* symtab = nullptr;
   Elf_Scn* dynsym = nullptr;
@@ -104,6 +106,10 @@ Result<std::unique_ptr<ElfBinary>> ElfBinary::Open(const std::string& path) {
     if (gelf_getshdr(scn, &sh) == nullptr) continue;
     if (sh.sh_type == SHT_SYMTAB) symtab = scn;
     if (sh.sh_type == SHT_DYNSYM) dynsym = scn;
+    // Go puts .note.gnu.build-id outside its PT_NOTE segment: look at note sections too.
+    if (sh.sh_type == SHT_NOTE && b->build_id_.empty()) {
+      b->build_id_ = GnuBuildId(elf_getdata(scn, nullptr));
+    }
   }
   Elf_Scn* chosen = symtab != nullptr ? symtab : dynsym;
   if (chosen != nullptr) {
@@ -256,6 +262,12 @@ const ElfBinary* BinaryCache::Get(const std::string& mapped_path,
   const std::string base = BaseName(mapped_path);
   for (const std::string& b : binaries_) {
     if (BaseName(b) == base) candidates.push_back(b);
+  }
+  // Any other --binary may stand in when the recording names a build id to verify it by.
+  if (!recorded_build_id.empty()) {
+    for (const std::string& b : binaries_) {
+      if (BaseName(b) != base) candidates.push_back(b);
+    }
   }
   if (!symfs_.empty()) candidates.push_back(symfs_ + mapped_path);
   candidates.push_back(mapped_path);

@@ -84,7 +84,8 @@ class KernelSymbols {
 };
 
 // Finds and caches the binary for a path named in an MMAP record: an explicit --binary whose
-// base name matches, else <symfs>/<path>, else the path itself. A recorded build id that
+// base name matches (or, when a build id was recorded, any --binary with that build id), else
+// <symfs>/<path>, else the path itself. A recorded build id that
 // differs from the file's rejects the file (with one warning per path).
 class BinaryCache {
  public:

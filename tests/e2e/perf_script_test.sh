@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# perf.data in, judged by perf itself: record the fixture workload with `perf record -g` (file
+# mode, pipe mode and -z compressed), convert with gcspike, and compare every sample with
+# `perf script` on the same file (gocheck perf-script-compare: same sample count, same symbol
+# sequence leaf to root for >= 99 % of samples). Then the binary is moved away: pprof must still
+# show function names (our output carries them), and `gcspike report` must call grow-spike a
+# spike, as it does for the workload's pprof profiles.
+source "$(dirname "$0")/lib.sh"
+
+command -v perf >/dev/null || fail "perf is not installed (Debian package linux-perf)"
+# Recording a process of our own needs perf_event_paranoid <= 2; lower it when we may (root).
+if [[ $(cat /proc/sys/kernel/perf_event_paranoid) -gt 1 ]] && [[ $(id -u) == 0 ]]; then
+  sysctl -qw kernel.perf_event_paranoid=-1 || true
+fi
+
+(cd "$SOURCE_DIR/fixtures/src" && go build -o "$WORK/wl" ./workload) || fail "go build workload"
+
+record() {  # record OUT EXTRA_PERF_FLAGS...
+  local out=$1
+  shift
+  perf record -q -e cpu-clock -F 999 -g "$@" -o "$out" -- "$WORK/wl" -mode grow -duration 2s \
+    >/dev/null 2>"$WORK/perf.err" || { cat "$WORK/perf.err" >&2; fail "perf record $*"; }
+}
+record "$WORK/perf.data"
+perf record -q -e cpu-clock -F 999 -g -o - -- "$WORK/wl" -mode grow -duration 2s \
+  >"$WORK/pipe.data" 2>"$WORK/perf.err" || { cat "$WORK/perf.err" >&2; fail "perf record -o -"; }
+record "$WORK/z.data" -z
+[[ $(head -c 16 "$WORK/pipe.data" | od -An -tu8 -j8) -eq 16 ]] || fail "pipe.data is not pipe mode"
+pass
+
+for name in perf pipe z; do
+  data="$WORK/$name.data"
+  expect_exit 0 "$GCSPIKE" annotate "$data" -o "$WORK/$name.pb.gz"
+  perf script -F comm,pid,tid,time,ip,sym -i "$data" >"$WORK/$name.script" 2>/dev/null ||
+    fail "perf script $name"
+  "$GOCHECK" perf-script-compare "$WORK/$name.pb.gz" "$WORK/$name.script" >"$WORK/cmp.json" ||
+    { cat "$WORK/cmp.json" >&2; fail "$name.data: gcspike and perf script disagree"; }
+  echo "$name.data vs perf script: $(cat "$WORK/cmp.json")"
+  pass
+done
+
+# Reading from a pipe (stdin) gives the same profile as reading the file.
+"$GCSPIKE" annotate - -o "$WORK/stdin.pb.gz" <"$WORK/pipe.data" || fail "annotate - <pipe.data"
+"$GOCHECK" pprof-compare "$WORK/pipe.pb.gz" "$WORK/stdin.pb.gz" >/dev/null ||
+  fail "stdin and file reads of pipe.data differ"
+pass
+
+# Labels: numeric pid/tid/timestamp_ns with units, comm a string.
+"$GOCHECK" pprof-check "$WORK/perf.pb.gz" >"$WORK/check.json" || fail "pprof-check"
+go tool pprof -raw "$WORK/perf.pb.gz" 2>/dev/null >"$WORK/raw.txt"
+grep -q 'comm:\[wl\]' "$WORK/raw.txt" || fail "no comm label wl"
+grep -q 'pid:\[[0-9]* pid\]' "$WORK/raw.txt" || grep -q 'pid:\[[0-9]*\]' "$WORK/raw.txt" ||
+  fail "no numeric pid label"
+grep -q 'timestamp_ns:\[[0-9]*' "$WORK/raw.txt" || fail "no timestamp_ns label"
+pass
+
+# Without the binary: names come from our output, not from pprof re-symbolizing.
+mv "$WORK/wl" "$WORK/wl.moved"
+go tool pprof -top -nodecount=200 "$WORK/perf.pb.gz" 2>/dev/null >"$WORK/top.txt"
+grep -q 'runtime\.mallocgc' "$WORK/top.txt" || { cat "$WORK/top.txt" >&2; fail "no names"; }
+grep -q 'main\.' "$WORK/top.txt" || fail "no main.* frames in pprof -top"
+pass
+"$GCSPIKE" report "$WORK/perf.pb.gz" >"$WORK/report.txt" || fail "report"
+grep -Eq '^grow-spike +[0-9.]+% +[0-9.]+% +spike' "$WORK/report.txt" ||
+  { cat "$WORK/report.txt" >&2; fail "grow-spike is not a spike"; }
+pass
+# Converting again without the binary keeps addresses and says why, once.
+"$GCSPIKE" annotate "$WORK/perf.data" -o "$WORK/nobin.pb.gz" 2>"$WORK/err.txt" ||
+  fail "annotate without the binary"
+grep -q 'no symbols for .*wl' "$WORK/err.txt" || fail "no warning about the missing binary"
+# ... and --binary points at the moved file.
+"$GCSPIKE" annotate "$WORK/perf.data" --binary "$WORK/wl.moved" -o "$WORK/bin.pb.gz" 2>/dev/null ||
+  fail "annotate --binary"
+"$GOCHECK" perf-script-compare "$WORK/bin.pb.gz" "$WORK/perf.script" >/dev/null ||
+  fail "--binary: stacks differ from perf script"
+pass
+
+# Bad input: truncated file -> exit 2, one line naming a byte offset, no output file.
+head -c 5000 "$WORK/perf.data" >"$WORK/cut.data"
+expect_exit 2 "$GCSPIKE" annotate "$WORK/cut.data" -o "$WORK/cut.pb.gz"
+grep -q 'byte [0-9]' "$WORK/out.txt" || fail "error names no byte offset: $(cat "$WORK/out.txt")"
+[[ ! -e "$WORK/cut.pb.gz" ]] || fail "output written for bad input"
+
+finish

@@ -225,6 +225,7 @@ class PerfDataParser {
   Status ProcessCompressed(std::span<const uint8_t> payload, uint64_t offset);
   Status ProcessFeature(int feature, ByteCursor c);
   Status ParseBuildIds(ByteCursor c);
+  Status ParseBuildIdEntry(uint16_t misc, ByteCursor entry);
   Status AddAttr(Attr attr, std::span<const uint64_t> ids, uint64_t offset);
   Result<size_t> AttrIndexForSample(ByteCursor c) const;
   const Mmap* FindMmap(uint32_t pid, uint64_t addr, int64_t* index) const;
@@ -593,12 +594,8 @@ Status PerfDataParser::ProcessRecord(uint32_t type, uint16_t misc, ByteCursor c,
       if (feature < 256) return ProcessFeature(static_cast<int>(feature), c);
       return {};
     }
-    case kRecordHeaderBuildId: {
-      // The record is itself a build_id_event; re-wrap it with its header for ParseBuildIds.
-      return ParseBuildIds(ByteCursor(std::span<const uint8_t>(c.rest().data() - 8,
-                                                               c.remaining() + 8),
-                                      record_offset));
-    }
+    case kRecordHeaderBuildId:
+      return ParseBuildIdEntry(misc, c);  // the record is one build_id_event
     case kRecordCompressed:
       return ProcessCompressed(c.rest(), c.offset());
     case kRecordCompressed2: {
@@ -662,22 +659,30 @@ Status PerfDataParser::ProcessCompressed(std::span<const uint8_t> payload, uint6
 }
 
 Status PerfDataParser::ParseBuildIds(ByteCursor c) {
-  // build_id_event {perf_event_header; pid_t pid; u8 build_id[24]; char filename[]} (5.2).
+  // A sequence of build_id_event {perf_event_header; pid_t pid; u8 build_id[24];
+  // char filename[]} (5.2).
   while (!c.empty()) {
     const uint64_t offset = c.offset();
     GCSPIKE_RETURN_IF_ERROR(c.skip(4));
     GCSPIKE_ASSIGN_OR_RETURN(uint16_t misc, c.u16le());
     GCSPIKE_ASSIGN_OR_RETURN(uint16_t size, c.u16le());
-    if (size < 8 + 4 + 24) {
-      return MakeErrorAt(offset, "build id entry of " + std::to_string(size) + " bytes is too small");
+    if (size < 8) {
+      return MakeErrorAt(offset, "build id entry of " + std::to_string(size) +
+                                     " bytes is smaller than its header");
     }
     GCSPIKE_ASSIGN_OR_RETURN(ByteCursor e, c.sub(size - 8));
-    GCSPIKE_RETURN_IF_ERROR(e.skip(4));  // pid
-    GCSPIKE_ASSIGN_OR_RETURN(auto id, e.bytes(24));
-    size_t n = 20;
-    if ((misc & kMiscBuildIdSize) != 0) n = std::min<size_t>(id[20], 20);
-    build_id_by_file_[CString(e.rest())] = HexBytes(id.first(n));
+    GCSPIKE_RETURN_IF_ERROR(ParseBuildIdEntry(misc, e));
   }
+  return {};
+}
+
+// The part of a build_id_event after its header: pid, build_id[24], filename.
+Status PerfDataParser::ParseBuildIdEntry(uint16_t misc, ByteCursor e) {
+  GCSPIKE_RETURN_IF_ERROR(e.skip(4));  // pid
+  GCSPIKE_ASSIGN_OR_RETURN(auto id, e.bytes(24));
+  size_t n = 20;
+  if ((misc & kMiscBuildIdSize) != 0) n = std::min<size_t>(id[20], 20);
+  build_id_by_file_[CString(e.rest())] = HexBytes(id.first(n));
   return {};
 }
 

@@ -4,6 +4,7 @@
 #include <elfutils/libdw.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <sys/stat.h>
 #include <libelf.h>
 #include <unistd.h>
 
@@ -80,8 +81,14 @@ std::string GnuBuildId(Elf_Data* data) {
 Result<std::unique_ptr<ElfBinary>> ElfBinary::Open(const std::string& path) {
   elf_version(EV_CURRENT);
   std::unique_ptr<ElfBinary> b(new ElfBinary());
-  b->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  b->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (b->fd_ < 0) return MakeError(path + ": cannot open: " + std::strerror(errno));
+  // Paths come from the input: refuse devices and FIFOs (a FIFO would block, /dev/zero never
+  // ends).
+  struct stat st;
+  if (fstat(b->fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return MakeError(path + ": not a regular file");
+  }
   Elf* elf = elf_begin(b->fd_, ELF_C_READ_MMAP, nullptr);
   b->elf_ = elf;
   if (elf == nullptr || elf_kind(elf) != ELF_K_ELF) return MakeError(path + ": not an ELF file");

@@ -1,0 +1,31 @@
+// Fuzzes the perf.data reader (file mode, pipe mode, zstd records) through format sniffing.
+// Any input must give a profile or an error naming a byte offset, never a crash or a leak; a
+// profile must satisfy the model's invariants (Profile::Validate, checked by the reader).
+//
+// MMAP records name paths on this machine, which the symbolizer opens: the seeds name only
+// paths that do not exist, and the symbolizer refuses anything but regular files.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "formats/profile_reader.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace gcspike;
+  std::vector<uint8_t> bytes(data, data + size);
+  // Force the perf.data path: the fuzzer mutates everything after the magic.
+  static constexpr char kMagic[] = "PERFILE2";
+  if (bytes.size() < 8) bytes.resize(8);
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<uint8_t>(kMagic[i]);
+  ReadOptions options;
+  options.max_input_bytes = 64 << 20;
+  auto in = InputSource::FromBytes("fuzz", std::move(bytes), "");
+  auto p = ReadProfile(*in, options);
+  if (!p.ok()) {
+    if (!p.error().offset.has_value()) std::abort();  // every reader error must say where
+    return 0;
+  }
+  if (!p->Validate().ok()) std::abort();
+  return 0;
+}

@@ -882,7 +882,9 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
   if (has_tid) {
     s.labels.push_back({profile_.Intern("pid"), 0, pid, profile_.Intern("pid"), true});
     s.labels.push_back({profile_.Intern("tid"), 0, tid, profile_.Intern("tid"), true});
+    // A thread whose FORK came out of order (5.6) has no name yet: use its process's.
     auto name = comm_by_tid_.find(tid);
+    if (name == comm_by_tid_.end()) name = comm_by_tid_.find(pid);
     if (name != comm_by_tid_.end()) {
       s.labels.push_back({profile_.Intern("comm"), profile_.Intern(name->second), 0, 0, false});
     }

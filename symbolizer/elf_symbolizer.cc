@@ -143,6 +143,26 @@ Result<std::unique_ptr<ElfBinary>> ElfBinary::Open(const std::string& path) {
     }
   }
   b->dwarf_ = dwarf_begin_elf(elf, DWARF_C_READ, nullptr);  // null: no (usable) DWARF
+  if (b->dwarf_ != nullptr) {
+    // Address ranges of every compile unit. dwarf_addrdie needs .debug_aranges, which the Go
+    // linker does not write, so we index the CUs' DW_AT_low_pc/high_pc/ranges ourselves.
+    Dwarf* dw = AsDwarf(b->dwarf_);
+    Dwarf_Off off = 0, next = 0;
+    size_t header_size = 0;
+    while (dwarf_nextcu(dw, off, &next, &header_size, nullptr, nullptr, nullptr) == 0) {
+      Dwarf_Die cudie;
+      if (dwarf_offdie(dw, off + header_size, &cudie) != nullptr) {
+        Dwarf_Addr base = 0, start = 0, end = 0;
+        ptrdiff_t it = 0;
+        while ((it = dwarf_ranges(&cudie, it, &base, &start, &end)) > 0) {
+          if (end > start) b->cu_ranges_.push_back({start, end, off + header_size});
+        }
+      }
+      off = next;
+    }
+    std::sort(b->cu_ranges_.begin(), b->cu_ranges_.end(),
+              [](const CuRange& x, const CuRange& y) { return x.start < y.start; });
+  }
   return b;
 }
 
@@ -171,13 +191,27 @@ const ElfBinary::Symbol* ElfBinary::FindSymbol(uint64_t vaddr) const {
   return &*it;
 }
 
+bool ElfBinary::FindCu(uint64_t vaddr, void* cudie_out) const {
+  auto* cudie = static_cast<Dwarf_Die*>(cudie_out);
+  auto it = std::upper_bound(cu_ranges_.begin(), cu_ranges_.end(), vaddr,
+                             [](uint64_t a, const CuRange& r) { return a < r.start; });
+  // Ranges of different CUs do not overlap; look back a few in case of nested starts.
+  for (int back = 0; back < 4 && it != cu_ranges_.begin(); ++back) {
+    --it;
+    if (vaddr >= it->start && vaddr < it->end) {
+      return dwarf_offdie(AsDwarf(dwarf_), it->die_offset, cudie) != nullptr;
+    }
+  }
+  return dwarf_addrdie(AsDwarf(dwarf_), vaddr, cudie) != nullptr;  // .debug_aranges, if any
+}
+
 std::vector<SourceFrame> ElfBinary::Symbolize(uint64_t vaddr) const {
   std::vector<SourceFrame> frames;
   const Symbol* sym = FindSymbol(vaddr);
   if (sym == nullptr) return frames;
   if (dwarf_ != nullptr) {
     Dwarf_Die cudie;
-    if (dwarf_addrdie(AsDwarf(dwarf_), vaddr, &cudie) != nullptr) {
+    if (FindCu(vaddr, &cudie)) {
       std::string file;
       int line = 0;
       if (Dwarf_Line* l = dwarf_getsrc_die(&cudie, vaddr); l != nullptr) {

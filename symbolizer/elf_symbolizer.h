@@ -59,7 +59,14 @@ class ElfBinary {
     uint64_t filesz = 0;
     uint64_t vaddr = 0;
   };
+  struct CuRange {
+    uint64_t start = 0;
+    uint64_t end = 0;
+    uint64_t die_offset = 0;
+  };
   const Symbol* FindSymbol(uint64_t vaddr) const;
+  // The compile unit DIE (a Dwarf_Die*) whose ranges contain vaddr.
+  bool FindCu(uint64_t vaddr, void* cudie) const;
 
   int fd_ = -1;
   void* elf_ = nullptr;    // Elf*
@@ -67,6 +74,7 @@ class ElfBinary {
   std::string build_id_;
   std::vector<Symbol> symbols_;  // sorted by start
   std::vector<LoadSegment> segments_;
+  std::vector<CuRange> cu_ranges_;  // sorted by start
 };
 
 // Kernel symbols from a kallsyms-format text ("ADDR TYPE NAME [module]" lines).

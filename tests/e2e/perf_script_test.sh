@@ -52,6 +52,15 @@ grep -q 'comm:\[wl\]' "$WORK/raw.txt" || fail "no comm label wl"
 grep -q 'pid:\[[0-9]* pid\]' "$WORK/raw.txt" || grep -q 'pid:\[[0-9]*\]' "$WORK/raw.txt" ||
   fail "no numeric pid label"
 grep -q 'timestamp_ns:\[[0-9]*' "$WORK/raw.txt" || fail "no timestamp_ns label"
+[[ $(grep -c 'comm:\[' "$WORK/raw.txt") == $(grep -c 'pid:\[' "$WORK/raw.txt") ]] ||
+  fail "some samples have no comm label"
+pass
+# File:line from DWARF (the workload's own source) and inlined frames (a Location with more
+# than one line: an indented continuation line in -raw's Locations list).
+grep -Eq 'main\.[A-Za-z]+ .*workload/main\.go:[1-9][0-9]*' "$WORK/raw.txt" ||
+  fail "no file:line for main.* frames"
+awk '/^Locations/{f=1;next} f && /^ +[^ 0-9]/{found=1} END{exit !found}' "$WORK/raw.txt" ||
+  fail "no inlined frames"
 pass
 
 # Without the binary: names come from our output, not from pprof re-symbolizing.

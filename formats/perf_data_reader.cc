@@ -493,6 +493,8 @@ Status PerfDataParser::ReadOneRecord(uint64_t end) {
 }
 
 Status PerfDataParser::AddAttr(Attr attr, std::span<const uint64_t> ids, uint64_t offset) {
+  // Every sample has one value pair per event, so events must all be known before samples.
+  if (!profile_.samples.empty()) return MakeErrorAt(offset, "event attr after samples");
   const size_t index = attrs_.size();
   for (uint64_t id : ids) attr_by_id_[id] = index;
   if (!attrs_.empty()) {
@@ -751,6 +753,7 @@ Result<size_t> PerfDataParser::AttrIndexForSample(ByteCursor c) const {
 }
 
 Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
+  if (attrs_.empty()) return MakeErrorAt(c.offset() - 8, "SAMPLE record before any event attr");
   GCSPIKE_ASSIGN_OR_RETURN(size_t ai, AttrIndexForSample(c));
   if (ai == SIZE_MAX) {
     ++unknown_id_samples_;

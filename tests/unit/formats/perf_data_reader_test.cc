@@ -260,6 +260,13 @@ TEST(PerfDataReaderErrors, TruncatedPipeStream) {
   ExpectErrorAt(f, 16 + 8 + 136, "past the end of the input");
 }
 
+TEST(PerfDataReaderErrors, SampleBeforeAttrInPipeMode) {
+  Bytes header;
+  header.str("PERFILE2", 8).u64(16);
+  ExpectErrorAt(Cat({header.v, SampleRecord(1, 1, 1, {kContextUser, 0x10})}), 16,
+                "before any event attr");
+}
+
 TEST(PerfDataReader, RegisteredForSniffing) {
   auto in = InputSource::FromBytes("t.data", FileMode(SampleRecord(1, 1, 1, {kContextUser, 0x10})), "");
   auto p = ReadProfile(*in, {});

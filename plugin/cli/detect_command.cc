@@ -25,14 +25,14 @@ DEFINE_double(key_copy_threshold, 0.02,
               "report: key-copy is a spike at this fraction of samples or more.");
 DEFINE_double(malloc_burst_threshold, 0.08,
               "report: malloc-burst is a spike at this fraction of samples or more (and deep "
-              "enough, --malloc_depth_threshold).");
+              "enough, --malloc-depth-threshold).");
 DEFINE_int32(malloc_depth_threshold, 5,
              "report: frames from the grow frame to the leaf for a malloc burst.");
 DEFINE_double(assist_threshold, 0.15,
               "report: assist-coupling needs runtime.gcAssistAlloc in more than this fraction "
-              "of samples...");
+              "of samples, and --assist-from-map-threshold.");
 DEFINE_double(assist_from_map_threshold, 0.5,
-              "report: ...and at least this fraction of those assists under a map insert.");
+              "report: the fraction of those assists that must be under a map insert or grow.");
 DEFINE_double(scan_threshold, 0.25,
               "report: scanobject-hotspot is a spike above this fraction of samples.");
 

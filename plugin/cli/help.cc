@@ -53,7 +53,12 @@ Flags:
     if (f.type != "bool") s += "=" + f.type;
     s += "\n      " + f.description;
     if (!f.default_value.empty() && f.default_value != "false") {
-      s += " (default " + f.default_value + ")";
+      std::string value = f.default_value;
+      // gflags prints doubles with 17 digits (0.14999999999999999); people wrote 0.15.
+      if (f.type == "double") value = std::to_string(std::stod(value));
+      if (f.type == "double") value.erase(value.find_last_not_of('0') + 1);
+      if (!value.empty() && value.back() == '.') value += '0';
+      s += " (default " + value + ")";
     }
     s += "\n";
   }

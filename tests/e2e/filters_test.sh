@@ -2,7 +2,7 @@
 # The sample filters against independent oracles. Expected results come from go tool pprof
 # (-tagfocus, -tagignore, -focus, -ignore, then -proto; totals and samples judged by gocheck) or,
 # where pprof has no such filter (thread, goroutine, time window), from the labels pprof -raw
-# prints, summed with awk. Inputs: every labelled CPU fixture; a copy with numeric labels from
+# prints, summed with awk. Inputs: the grow CPU fixture of each Go version; a copy with numeric labels from
 # gocheck pprof-enrich; a copy with pid/tid/goroutine/timestamp_ns labels from
 # tests/e2e/labelsynth (google/pprof's writer). Merging several inputs is checked too.
 source "$(dirname "$0")/lib.sh"
@@ -20,9 +20,9 @@ same_as_pprof() {
   "$GCSPIKE" "$in" --no-detect $ours -o "$WORK/ours.pb.gz" 2>"$WORK/ours.err" || { cat "$WORK/ours.err" >&2; fail "gcspike $ours"; }
   # shellcheck disable=SC2086
   go tool pprof -proto $theirs "$in" > "$WORK/theirs.pb.gz" 2>/dev/null || fail "go tool pprof $theirs"
+  # (pprof-compare sums values per distinct sample, so equal profiles have equal totals.)
   "$GOCHECK" pprof-compare "$WORK/theirs.pb.gz" "$WORK/ours.pb.gz" > "$WORK/cmp.txt" ||
     { head -20 "$WORK/cmp.txt" >&2; fail "gcspike $ours differs from go tool pprof $theirs on $in"; }
-  [[ $(sums "$WORK/ours.pb.gz") == "$(sums "$WORK/theirs.pb.gz")" ]] || fail "totals differ for $ours"
   pass
 }
 re_escape() { sed 's/[][\.^$*+?(){}|]/\\&/g' <<<"$1"; }
@@ -74,12 +74,13 @@ while read -r f; do
   for key in "${keys[@]}"; do
     mapfile -t values < <(node -e 'const c=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
                                    for (const v of Object.keys(c.labels[process.argv[2]]).sort()) console.log(v)' "$WORK/check.json" "$key")
-    for v in "${values[@]:0:4}"; do
+    for v in "${values[@]:0:3}"; do
       ev=$(re_escape "$v")
       same_as_pprof "$WORK/ann.pb.gz" "--keep $key=$v" "-tagfocus=$key=^$ev\$"
       same_as_pprof "$WORK/ann.pb.gz" "--drop $key=$v" "-tagignore=$key=^$ev\$"
-      # An unanchored regexp, like -tagfocus: the value's first two characters.
-      prefix=$(re_escape "${v:0:2}")
+      # An unanchored regexp, like -tagfocus: the value's first two characters, in a group so
+      # that pprof does not read a digit as a numeric tag range.
+      prefix="($(re_escape "${v:0:2}"))"
       same_as_pprof "$WORK/ann.pb.gz" "--keep $key~$prefix" "-tagfocus=$key=$prefix"
     done
     # Two values of one key are alternatives.
@@ -105,8 +106,8 @@ while read -r f; do
   fi
   same_as_pprof "$WORK/ann.pb.gz" "--focus ^runtime\.mapassign" "-focus=^runtime\.mapassign"
   same_as_pprof "$WORK/ann.pb.gz" "--ignore ^runtime\.mapassign" "-ignore=^runtime\.mapassign"
-done < <(pprof_fixtures | grep -E 'cpu[^/]*\.pb\.gz$')
-[[ $labelled -gt 0 ]] || fail "no CPU fixture carries labels"
+done < <(pprof_fixtures | grep -E '/grow[^/]*cpu[^/]*\.pb\.gz$')
+[[ $labelled -gt 0 ]] || fail "no grow CPU fixture carries labels"
 
 cpu=$(pprof_fixtures | grep -E '/grow[^/]*cpu[^/]*\.pb\.gz$' | tail -1)
 [[ -n $cpu ]] || fail "no grow CPU fixture"

@@ -87,9 +87,11 @@ console.log(JSON.stringify({ cases: [
     importer: "speedscope json file", unit, frames: [...tags, ...funcs],
     screenshots: [{ view: "left-heavy", path: "speedscope-left-heavy.png" },
                   { view: "sandwich", search: `[${key}`, path: "speedscope-sandwich-tags.png" },
-                  // The heaviest tag frame selected: its callees, i.e. what the tagged samples do.
+                  // The heaviest map-growth tag frame (else the heaviest tag) selected: its
+                  // callees are what the tagged samples do.
                   { view: "sandwich", search: `[${key}`,
-                    select: [...tags].sort((a, b) => b.total - a.total)[0].name,
+                    select: [...tags].sort((a, b) => (/grow/.test(b.name) - /grow/.test(a.name)) ||
+                                                     b.total - a.total)[0].name,
                     path: "speedscope-sandwich-selected.png" }] },
   // speedscope's pprof importer keeps one frame per Location (the outermost Line), so only the
   // tag frames, never inlined, are compared there.

@@ -72,7 +72,7 @@ int Fail(const Error& e) {
 }
 
 int RunAnnotate(const Args& args) {
-  auto fail_on = FailOnFromArgs(args);
+  auto fail_on = CheckDetectFlags(args);
   if (!fail_on.ok()) return Fail(fail_on.error());
   TerminalDiagnostics diag;
   auto options = MakeOutputOptions(args, &diag);
@@ -102,6 +102,7 @@ int RunPprof(const Args& args) {
   if (!OutputPath().empty()) {
     return Fail(MakeError("gcspike pprof writes to a temporary file; -o is not used here"));
   }
+  if (auto checked = CheckDetectFlags(args); !checked.ok()) return Fail(checked.error());
   TerminalDiagnostics diag;
   auto options = MakeOutputOptions(args, &diag);
   if (!options.ok()) return Fail(options.error());

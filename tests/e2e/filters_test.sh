@@ -112,6 +112,19 @@ done < <(pprof_fixtures | grep -E '/grow[^/]*cpu[^/]*\.pb\.gz$')
 cpu=$(pprof_fixtures | grep -E '/grow[^/]*cpu[^/]*\.pb\.gz$' | tail -1)
 [[ -n $cpu ]] || fail "no grow CPU fixture"
 
+# gcspike report takes the same filters: its sample count is that of pprof's selection.
+read -r rkey rvalue < <("$GOCHECK" pprof-check "$cpu" | node -e '
+  let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
+    const l = JSON.parse(s).labels, k = Object.keys(l).sort()[0];
+    console.log(k, Object.keys(l[k]).sort()[0]); });')
+[[ -n $rkey ]] || fail "$cpu has no string labels"
+go tool pprof -proto -tagfocus="$rkey=^$(re_escape "$rvalue")\$" "$cpu" > "$WORK/rsel.pb.gz" 2>/dev/null
+want=$(sums "$WORK/rsel.pb.gz" | cut -d' ' -f1)
+got=$("$GCSPIKE" report --json "$cpu" --keep "$rkey=$rvalue" | node -e '
+  let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => console.log(JSON.parse(s).samples));')
+[[ $got == "$want" ]] || fail "gcspike report --keep $rkey=$rvalue counts $got samples, pprof $want"
+pass
+
 # --- numeric labels (gocheck pprof-enrich adds bytes/bytes and latency/nanoseconds) -------------
 "$GOCHECK" pprof-enrich "$cpu" "$WORK/enriched.pb.gz" >/dev/null || fail "pprof-enrich"
 same_as_pprof "$WORK/enriched.pb.gz" "--keep latency>=500000000" "-tagfocus=latency=500ms:"

@@ -58,7 +58,8 @@ TEST_F(EncodeOutputTest, PseudoFramesDefaultPerFormat) {
   for (bool root : {false, true}) {
     o.pseudo_frames = root ? std::optional(PseudoFramePlacement::kRoot) : std::nullopt;
     const std::string bytes = Text(o);
-    auto back = DecodePprof(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+    auto back =
+        DecodePprof(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(back->samples[0].location_ids.size(), root ? 2u : 1u);
   }

@@ -109,7 +109,8 @@ int RunPprof(const Args& args) {
   auto options = MakeOutputOptions(args, &diag);
   if (!options.ok()) return Fail(options.error());
   if (options->format != OutputFormat::kPprof) {
-    return Fail(MakeError("gcspike pprof hands pprof to go tool pprof; --output-format is not used"));
+    return Fail(
+        MakeError("gcspike pprof hands pprof to go tool pprof; --output-format is not used"));
   }
   auto profile = BuildProfile(args, &diag);
   diag.ProgressDone();

@@ -7,6 +7,7 @@
 #include "formats/output_file.h"
 #include "plugin/cli/commands.h"
 #include "plugin/cli/help.h"
+#include "plugin/cli/output_flags.h"
 #include "plugin/cli/terminal_diagnostics.h"
 #include "plugin/detect/annotator.h"
 #include "plugin/pipeline.h"
@@ -142,6 +143,16 @@ int RunReport(const Args& args) {
   auto profile = LoadInputs(args.positional, read);
   diag.ProgressDone();
   if (!profile.ok()) return Fail(profile.error());
+  // With filters the report describes the samples kept; they run on the labelled profile, as
+  // in annotate, so --keep gcspike~grow-spike works.
+  auto filters = FilterSpecFromFlags(args);
+  if (!filters.ok()) return Fail(filters.error());
+  if (!filters->empty()) {
+    auto labelled = Detect(*profile, InputName(args), /*label=*/true);
+    if (!labelled.ok()) return Fail(labelled.error());
+    auto kept = FilterSamples(*profile, *filters, &diag);
+    if (!kept.ok()) return Fail(kept.error());
+  }
   auto summary = Detect(*profile, InputName(args), /*label=*/false);
   if (!summary.ok()) return Fail(summary.error());
   const std::string text = FLAGS_json ? RenderReportJson(*summary) : RenderReportText(*summary);

@@ -14,6 +14,7 @@
 #include "formats/output_file.h"
 #include "formats/pprof_writer.h"
 #include "plugin/cli/terminal_diagnostics.h"
+#include "plugin/cli/trace_flags.h"
 #include "plugin/pipeline.h"
 
 DEFINE_string(o, "", "Write the output to this file (default: stdout, if it is not a terminal).");
@@ -31,6 +32,7 @@ std::string OutputPath() { return !FLAGS_o.empty() ? FLAGS_o : FLAGS_output; }
 ReadOptions MakeReadOptions(Diagnostics* diagnostics) {
   ReadOptions r;
   r.diagnostics = diagnostics;
+  ApplyTraceReadOptions(r);
   return r;
 }
 

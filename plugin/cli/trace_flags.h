@@ -1,0 +1,15 @@
+// Go execution trace options on the command line, and `gcspike trace-stats` (hidden: a test
+// aid that prints what the trace reader counted, in the same form as `gocheck trace-stats`).
+#pragma once
+
+#include "formats/profile_reader.h"
+#include "plugin/cli/args.h"
+
+namespace gcspike::cli {
+
+// Copies the trace flags (--assist-profile) into read options.
+void ApplyTraceReadOptions(ReadOptions& options);
+
+int RunTraceStats(const Args& args);
+
+}  // namespace gcspike::cli

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Go execution traces: gcspike's trace reader against the independent reader in
+# golang.org/x/exp/trace (gocheck trace-stats), on every fixture trace and every external trace.
+#  1. `gcspike trace-stats --stacks` (the reader's model: timeline counts and every CPU sample)
+#     equals `gocheck trace-stats --stacks` exactly: sample, GC cycle, STW pause and mark-assist
+#     counts, per-reason pauses, the begin/active/end bookkeeping, each sample's goroutine and
+#     stack, and its timestamp (x/exp may move a timestamp a few ns later where two events share
+#     a tick; trace_compare.py explains).
+#  2. The annotated pprof that `gcspike annotate` writes is valid for google/pprof, has one
+#     sample per CPU sample, and `go tool pprof -traces` on it shows the same (goroutine, stack)
+#     multiset as x/exp.
+source "$(dirname "$0")/lib.sh"
+HERE=$(dirname "$0")
+
+traces() {
+  if [[ -d "$FIXTURES/trace" ]]; then
+    find "$FIXTURES/trace" -type f \( -name '*.trace' -o -name '*.out' \) | sort
+  fi
+  # ../shared sits beside the checkout in CI; a git worktree is one level deeper.
+  local d
+  for d in "${SHARED_DIR:-$SOURCE_DIR/../shared}" "$SOURCE_DIR/../../shared"; do
+    if [[ -d "$d/external-traces" ]]; then
+      find "$d/external-traces" -name '*.trace' | sort
+      return
+    fi
+  done
+}
+
+n=0
+while read -r f; do
+  name=$(basename "$f")
+  "$GOCHECK" trace-stats --stacks "$f" > "$WORK/want.txt" || fail "gocheck cannot read $f"
+  "$GCSPIKE" trace-stats --stacks "$f" > "$WORK/got.txt" || fail "gcspike trace-stats $f"
+  python3 "$HERE/trace_compare.py" "$WORK/want.txt" "$WORK/got.txt" > "$WORK/cmp.txt" \
+    || fail "$f: gcspike and x/exp/trace disagree"
+  echo "$name: $(cat "$WORK/cmp.txt")"
+  pass
+
+  "$GCSPIKE" annotate "$f" -o "$WORK/$name.pb.gz" || fail "annotate $f"
+  samples=$(head -1 "$WORK/want.txt" | python3 -c 'import json,sys; print(json.load(sys.stdin)["cpu_samples"])')
+  "$GOCHECK" pprof-check "$WORK/$name.pb.gz" > "$WORK/check.json" || fail "invalid pprof from $f"
+  python3 - "$WORK/check.json" "$samples" <<'PY' || fail "$f: pprof output does not hold the trace's samples"
+import json, sys
+c = json.load(open(sys.argv[1]))
+want = int(sys.argv[2])
+assert c["samples"] == want, (c["samples"], want)
+assert c["sample_types"] == ["samples/count", "cpu/nanoseconds"], c["sample_types"]
+assert c["period_type"] == "cpu/nanoseconds" and c["period"] == 10_000_000
+assert want == 0 or c["sums"] == [want, want * 10_000_000], c["sums"]
+for key, unit in (("timestamp_ns", "nanoseconds"), ("goroutine", "goroutine"), ("gc_cycle", "count")):
+    if want:
+        assert c["num_labels"][key] == {"unit": unit, "count": want}, (key, c["num_labels"].get(key))
+PY
+  pass
+  if [[ $samples -gt 0 ]]; then
+    tail -n +2 "$WORK/want.txt" | cut -d' ' -f2- | sort > "$WORK/want.stacks"
+    go tool pprof -traces "$WORK/$name.pb.gz" 2>/dev/null | python3 "$HERE/trace_traces_from_pprof.py" > "$WORK/got.stacks"
+    diff "$WORK/want.stacks" "$WORK/got.stacks" > "$WORK/stacks.diff" \
+      || { head -20 "$WORK/stacks.diff" >&2; fail "$f: pprof -traces stacks differ from x/exp"; }
+    pass
+  fi
+  n=$((n + 1))
+done < <(traces)
+[[ $n -ge 4 ]] || fail "found only $n traces (want the fixtures and ../shared/external-traces)"
+
+# --assist-profile: a third sample type whose total is the mark-assist wall time.
+f=$(traces | head -1)
+"$GCSPIKE" annotate --assist-profile "$f" -o "$WORK/assist.pb.gz" || fail "--assist-profile"
+"$GOCHECK" pprof-check "$WORK/assist.pb.gz" | grep -q '"mark_assist_wall/nanoseconds"' || fail "no assist sample type"
+pass
+
+# Bad traces: one line naming the byte offset, exit 2, no output file.
+printf 'go 1.26 trace\0\0\0\001\001' > "$WORK/trunc.trace"
+expect_exit 2 "$GCSPIKE" annotate "$WORK/trunc.trace" -o "$WORK/none.pb.gz"
+grep -q 'byte 1[0-9]' "$WORK/out.txt" || { cat "$WORK/out.txt" >&2; fail "no byte offset in: $(cat "$WORK/out.txt")"; }
+[[ ! -e "$WORK/none.pb.gz" ]] || fail "an output file was left for a bad trace"
+head -c 100000 "$(traces | grep 1.25 | head -1)" > "$WORK/cut.trace"
+expect_exit 2 "$GCSPIKE" annotate "$WORK/cut.trace" -o "$WORK/none.pb.gz"
+[[ $(wc -l < "$WORK/out.txt") -eq 1 ]] || fail "more than one line for a truncated trace"
+finish

@@ -16,6 +16,8 @@ traces() {
   if [[ -d "$FIXTURES/trace" ]]; then
     find "$FIXTURES/trace" -type f \( -name '*.trace' -o -name '*.out' \) | sort
   fi
+  # The real (not crafted) traces of the fuzz seed corpus: Go 1.20, 1.26 and 1.27 writers.
+  find "$SOURCE_DIR/tests/fuzz/corpus/go_trace" -name 'real-*.trace' | sort
   # ../shared sits beside the checkout in CI; a git worktree is one level deeper.
   local d
   for d in "${SHARED_DIR:-$SOURCE_DIR/../shared}" "$SOURCE_DIR/../../shared"; do

@@ -165,7 +165,7 @@ struct Generation {
 
 struct KeptEvent {
   int64_t ts_ns = 0;
-  uint64_t m = 0;
+  int64_t goroutine = -1;  // the M's goroutine when the event happened (x/exp Event.Goroutine)
   uint64_t args[4] = {};
   uint64_t offset = 0;
   uint8_t type = 0;
@@ -199,6 +199,7 @@ class TraceV2Reader {
   Status AddCpuSamples(Generation& g, ByteCursor c);
   Status SetSync(Generation& g, ByteCursor c, uint64_t batch_time);
   Status ProcessGeneration(Generation& g);
+  void TrackGoroutine(uint64_t m, const KeptEvent& e);
   Status ProcessEvent(Generation& g, const KeptEvent& e);
   Result<std::vector<uint64_t>> StackLocations(Generation& g, uint64_t stack_id,
                                                uint64_t ref_offset);
@@ -289,7 +290,10 @@ Status TraceV2Reader::Run() {
     }
     const uint64_t data_offset = in_.offset();
     std::vector<uint8_t> data(h->size);
-    GCSPIKE_RETURN_IF_ERROR(in_.ReadExact(data.data(), data.size()));
+    if (Status s = in_.ReadExact(data.data(), data.size()); !s.ok()) {
+      return MakeErrorAt(data_offset, "truncated trace: a batch of " + std::to_string(h->size) +
+                                          " bytes starts here; " + s.error().message);
+    }
     if (h->gen == 0) return MakeErrorAt(h->offset, "invalid generation number 0");
     if (have && h->gen != g.gen) {
       // Before 1.26 a generation ends where the first batch of the next one starts (x/exp
@@ -504,15 +508,17 @@ Status TraceV2Reader::ProcessGeneration(Generation& g) {
   // Decode every M's batches in order. Within a batch each event's time is the previous one's
   // plus its converted delta (x/exp batchCursor: the sum of truncated conversions, which is
   // not quite the conversion of the sum; we follow it so timestamps agree to the nanosecond).
+  // Which goroutine an M runs depends only on that M's own events (notes §A2.5), so it is
+  // tracked here in batch order; only the few range and heap events are kept for the merge.
   std::vector<KeptEvent> events;
   for (uint64_t m : g.m_order) {
+    m_goroutine_.try_emplace(m, 0);
     for (const EventBatch& batch : g.batches[m]) {
       GCSPIKE_ASSIGN_OR_RETURN(int64_t last, ToNs(batch.time, batch.data_offset));
       ByteCursor c(batch.data, batch.data_offset);
       while (!c.empty()) {
         KeptEvent e;
         e.offset = c.offset();
-        e.m = m;
         GCSPIKE_ASSIGN_OR_RETURN(e.type, c.u8());
         const uint8_t n = TimedArgCount(e.type);
         if (n == 0) {
@@ -530,7 +536,11 @@ Status TraceV2Reader::ProcessGeneration(Generation& g) {
         }
         last = e.ts_ns;
         SeeTime(e.ts_ns);
-        if (Kept(e.type)) events.push_back(e);
+        if (Kept(e.type)) {
+          e.goroutine = TraceGoroutine(m_goroutine_[m]);
+          TrackGoroutine(m, e);
+          if (e.type >= kEvSTWBegin && e.type <= kEvHeapGoal) events.push_back(e);
+        }
       }
     }
   }
@@ -556,9 +566,8 @@ Status TraceV2Reader::ProcessGeneration(Generation& g) {
   return {};
 }
 
-Status TraceV2Reader::ProcessEvent(Generation& g, const KeptEvent& e) {
-  uint64_t& cur = m_goroutine_[e.m];
-  const int64_t goroutine = TraceGoroutine(cur);
+void TraceV2Reader::TrackGoroutine(uint64_t m, const KeptEvent& e) {
+  uint64_t& cur = m_goroutine_[m];
   switch (e.type) {
     case kEvGoStart:
     case kEvGoSwitch:
@@ -576,15 +585,26 @@ Status TraceV2Reader::ProcessEvent(Generation& g, const KeptEvent& e) {
     case kEvGoStatus:
     case kEvGoStatusStack: {
       // [g, m, status]: a goroutine running here, or sitting in a syscall on M m since before
-      // the generation began (x/exp ordering.advanceGoStatus).
-      const uint64_t g_id = e.args[0], m = e.args[1], status = e.args[2];
-      if (status == kGoRunning || (status == kGoSyscall && m == e.m)) {
+      // the generation began (x/exp ordering.advanceGoStatus). The latter binds m's goroutine
+      // if m has not been seen yet; x/exp decides "seen" in its global time order, we in the
+      // order Ms first appear (they differ only if m's own batches came earlier and had no
+      // goroutine, which the runtime does not produce).
+      const uint64_t g_id = e.args[0], other = e.args[1], status = e.args[2];
+      if (status == kGoRunning || (status == kGoSyscall && other == m)) {
         cur = g_id;
-      } else if (status == kGoSyscall && m_goroutine_.find(m) == m_goroutine_.end()) {
-        m_goroutine_[m] = g_id;  // may rehash: `cur` is not used after this
+      } else if (status == kGoSyscall) {
+        m_goroutine_.try_emplace(other, g_id);  // may rehash: `cur` is not used after this
       }
       break;
     }
+    default:
+      break;
+  }
+}
+
+Status TraceV2Reader::ProcessEvent(Generation& g, const KeptEvent& e) {
+  const int64_t goroutine = e.goroutine;
+  switch (e.type) {
     case kEvSTWBegin: {
       auto kind = g.strings.find(e.args[0]);
       if (e.args[0] != 0 && kind == g.strings.end()) {

@@ -28,8 +28,9 @@ traces() {
   done
 }
 
+mapfile -t all_traces < <(traces)
 n=0
-while read -r f; do
+for f in "${all_traces[@]}"; do
   name=$(basename "$f")
   "$GOCHECK" trace-stats --stacks "$f" > "$WORK/want.txt" || fail "gocheck cannot read $f"
   "$GCSPIKE" trace-stats --stacks "$f" > "$WORK/got.txt" || fail "gcspike trace-stats $f"
@@ -62,11 +63,11 @@ PY
     pass
   fi
   n=$((n + 1))
-done < <(traces)
+done
 [[ $n -ge 4 ]] || fail "found only $n traces (want the fixtures and ../shared/external-traces)"
 
 # --assist-profile: a third sample type whose total is the mark-assist wall time.
-f=$(traces | head -1)
+f=${all_traces[0]}
 "$GCSPIKE" annotate --assist-profile "$f" -o "$WORK/assist.pb.gz" || fail "--assist-profile"
 "$GOCHECK" pprof-check "$WORK/assist.pb.gz" | grep -q '"mark_assist_wall/nanoseconds"' || fail "no assist sample type"
 pass
@@ -76,7 +77,8 @@ printf 'go 1.26 trace\0\0\0\001\001' > "$WORK/trunc.trace"
 expect_exit 2 "$GCSPIKE" annotate "$WORK/trunc.trace" -o "$WORK/none.pb.gz"
 grep -q 'byte 1[0-9]' "$WORK/out.txt" || { cat "$WORK/out.txt" >&2; fail "no byte offset in: $(cat "$WORK/out.txt")"; }
 [[ ! -e "$WORK/none.pb.gz" ]] || fail "an output file was left for a bad trace"
-head -c 100000 "$(traces | grep 1.25 | head -1)" > "$WORK/cut.trace"
+for f in "${all_traces[@]}"; do [[ $f == *1.25_* ]] && head -c 100000 "$f" > "$WORK/cut.trace"; done
+[[ -s "$WORK/cut.trace" ]] || fail "no 1.25 trace to cut"
 expect_exit 2 "$GCSPIKE" annotate "$WORK/cut.trace" -o "$WORK/none.pb.gz"
 [[ $(wc -l < "$WORK/out.txt") -eq 1 ]] || fail "more than one line for a truncated trace"
 finish

@@ -43,6 +43,29 @@ class ByteCursor {
   Status skip(uint64_t n);
   Status seek(uint64_t pos);  // relative to the start of this view
 
+  // Fast paths for hot decoding loops (trace events): decode when the bytes are there and
+  // well-formed and return true; otherwise return false with the position unchanged, and the
+  // caller calls u8()/uvarint() for the error with its offset.
+  bool TryU8(uint8_t& out) {
+    if (pos_ >= data_.size()) return false;
+    out = data_[pos_++];
+    return true;
+  }
+  bool TryUvarint(uint64_t& out) {
+    uint64_t v = 0;
+    for (size_t i = 0, p = pos_; i < 10 && p < data_.size(); ++i, ++p) {
+      const uint8_t b = data_[p];
+      if (i == 9 && b > 1) return false;
+      v |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
+      if ((b & 0x80) == 0) {
+        pos_ = p + 1;
+        out = v;
+        return true;
+      }
+    }
+    return false;
+  }
+
   // An error at the cursor's current offset (or at an explicit absolute offset).
   Error ErrorHere(std::string message) const { return MakeErrorAt(offset(), std::move(message)); }
 

@@ -204,13 +204,15 @@ class TraceV1Reader {
   int64_t cur_p_ = 0;
   int64_t last_ticks_ = 0;
   std::unordered_map<int64_t, uint64_t> p_goroutine_;
+  uint64_t* cur_g_ = nullptr;  // &p_goroutine_[cur_p_]
 };
 
 Status TraceV1Reader::Parse(ByteCursor c) {
   std::vector<uint64_t> values;
   while (!c.empty()) {
     const uint64_t off = c.offset();
-    GCSPIKE_ASSIGN_OR_RETURN(const uint8_t b, c.u8());
+    uint8_t b = 0;
+    if (!c.TryU8(b)) GCSPIKE_RETURN_IF_ERROR(c.u8());
     // byte0 = type | min(nargs, 3) << 6 (notes §A1.2).
     const uint8_t type = b & 0x3f;
     const uint8_t inline_values = static_cast<uint8_t>((b >> 6) + 1);
@@ -236,7 +238,10 @@ Status TraceV1Reader::Parse(ByteCursor c) {
     values.clear();
     if (inline_values <= 3) {
       for (uint8_t i = 0; i < inline_values; ++i) {
-        GCSPIKE_ASSIGN_OR_RETURN(const uint64_t v, c.uvarint());
+        uint64_t v = 0;
+        if (!c.TryUvarint(v)) {
+          GCSPIKE_ASSIGN_OR_RETURN(v, c.uvarint());
+        }
         values.push_back(v);
       }
     } else {
@@ -249,7 +254,10 @@ Status TraceV1Reader::Parse(ByteCursor c) {
       }
       GCSPIKE_ASSIGN_OR_RETURN(ByteCursor args, c.sub(len));
       while (!args.empty()) {
-        GCSPIKE_ASSIGN_OR_RETURN(const uint64_t v, args.uvarint());
+        uint64_t v = 0;
+        if (!args.TryUvarint(v)) {
+          GCSPIKE_ASSIGN_OR_RETURN(v, args.uvarint());
+        }
         values.push_back(v);
       }
       if (type == kEvUserLog) {
@@ -283,6 +291,7 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
       if (v[1] > static_cast<uint64_t>(INT64_MAX)) return MakeErrorAt(off, "timestamp out of range");
       in_batch_ = true;
       cur_p_ = v[0] == UINT64_MAX ? -1 : static_cast<int64_t>(v[0]);
+      cur_g_ = &p_goroutine_[cur_p_];  // unordered_map elements never move
       last_ticks_ = static_cast<int64_t>(v[1]);
       return {};
     }
@@ -338,7 +347,7 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
   }
   last_ticks_ = ticks;
   SeeTicks(ticks);
-  uint64_t& g = p_goroutine_[cur_p_];
+  uint64_t& g = *cur_g_;
   KeptEvent e;
   e.ticks = ticks;
   e.g = g;

@@ -199,11 +199,20 @@ class TraceV2Reader {
   Status AddCpuSamples(Generation& g, ByteCursor c);
   Status SetSync(Generation& g, ByteCursor c, uint64_t batch_time);
   Status ProcessGeneration(Generation& g);
-  void TrackGoroutine(uint64_t m, const KeptEvent& e);
+  // Updates `cur`, the goroutine M m runs, for event e of m.
+  void TrackGoroutine(uint64_t m, uint64_t& cur, const KeptEvent& e);
   Status ProcessEvent(Generation& g, const KeptEvent& e);
   Result<std::vector<uint64_t>> StackLocations(Generation& g, uint64_t stack_id,
                                                uint64_t ref_offset);
   Result<int64_t> ToNs(uint64_t ticks, uint64_t offset) const;
+  // x/exp: Time(float64(ticks) * (1 / (freq / 1e9))), truncated toward zero; false when the
+  // result does not fit.
+  bool ToNsFast(uint64_t ticks, int64_t& out) const {
+    const double v = static_cast<double>(ticks) * ns_per_tick_;
+    if (!(v < 9.2e18)) return false;
+    out = static_cast<int64_t>(v);
+    return true;
+  }
   void SeeTime(int64_t t) {
     min_ns_ = std::min(min_ns_, t);
     max_ns_ = std::max(max_ns_, t);
@@ -224,10 +233,9 @@ class TraceV2Reader {
 };
 
 Result<int64_t> TraceV2Reader::ToNs(uint64_t ticks, uint64_t offset) const {
-  // x/exp: Time(float64(ticks) * (1 / (freq / 1e9))), truncated toward zero.
-  const double v = static_cast<double>(ticks) * ns_per_tick_;
-  if (!(v < 9.2e18)) return MakeErrorAt(offset, "timestamp out of range");
-  return static_cast<int64_t>(v);
+  int64_t ns = 0;
+  if (!ToNsFast(ticks, ns)) return MakeErrorAt(offset, "timestamp out of range");
+  return ns;
 }
 
 Result<std::optional<BatchHeader>> TraceV2Reader::ReadBatchHeader() {
@@ -512,37 +520,42 @@ Status TraceV2Reader::ProcessGeneration(Generation& g) {
   // tracked here in batch order; only the few range and heap events are kept for the merge.
   std::vector<KeptEvent> events;
   for (uint64_t m : g.m_order) {
-    m_goroutine_.try_emplace(m, 0);
+    uint64_t goroutine = m_goroutine_.try_emplace(m, 0).first->second;
     for (const EventBatch& batch : g.batches[m]) {
       GCSPIKE_ASSIGN_OR_RETURN(int64_t last, ToNs(batch.time, batch.data_offset));
       ByteCursor c(batch.data, batch.data_offset);
       while (!c.empty()) {
         KeptEvent e;
         e.offset = c.offset();
-        GCSPIKE_ASSIGN_OR_RETURN(e.type, c.u8());
+        if (!c.TryU8(e.type)) GCSPIKE_RETURN_IF_ERROR(c.u8());
         const uint8_t n = TimedArgCount(e.type);
         if (n == 0) {
           return MakeErrorAt(e.offset, "unknown or misplaced event type " +
                                            std::to_string(e.type) + " in an event batch");
         }
-        GCSPIKE_ASSIGN_OR_RETURN(const uint64_t dt, c.uvarint());
+        uint64_t dt = 0;
+        if (!c.TryUvarint(dt)) GCSPIKE_RETURN_IF_ERROR(c.uvarint());
         for (uint8_t i = 1; i < n; ++i) {
-          GCSPIKE_ASSIGN_OR_RETURN(const uint64_t v, c.uvarint());
+          uint64_t v = 0;
+          if (!c.TryUvarint(v)) {
+            GCSPIKE_ASSIGN_OR_RETURN(v, c.uvarint());
+          }
           if (i <= 4) e.args[i - 1] = v;
         }
-        GCSPIKE_ASSIGN_OR_RETURN(const int64_t delta, ToNs(dt, e.offset));
-        if (__builtin_add_overflow(last, delta, &e.ts_ns)) {
+        int64_t delta = 0;
+        if (!ToNsFast(dt, delta) || __builtin_add_overflow(last, delta, &e.ts_ns)) {
           return MakeErrorAt(e.offset, "timestamp out of range");
         }
         last = e.ts_ns;
         SeeTime(e.ts_ns);
         if (Kept(e.type)) {
-          e.goroutine = TraceGoroutine(m_goroutine_[m]);
-          TrackGoroutine(m, e);
+          e.goroutine = TraceGoroutine(goroutine);
+          TrackGoroutine(m, goroutine, e);
           if (e.type >= kEvSTWBegin && e.type <= kEvHeapGoal) events.push_back(e);
         }
       }
     }
+    m_goroutine_[m] = goroutine;
   }
   g.batches.clear();
   // Merge the Ms by time (x/exp merges its per-M cursors with a min-heap on time).
@@ -566,8 +579,7 @@ Status TraceV2Reader::ProcessGeneration(Generation& g) {
   return {};
 }
 
-void TraceV2Reader::TrackGoroutine(uint64_t m, const KeptEvent& e) {
-  uint64_t& cur = m_goroutine_[m];
+void TraceV2Reader::TrackGoroutine(uint64_t m, uint64_t& cur, const KeptEvent& e) {
   switch (e.type) {
     case kEvGoStart:
     case kEvGoSwitch:
@@ -593,7 +605,7 @@ void TraceV2Reader::TrackGoroutine(uint64_t m, const KeptEvent& e) {
       if (status == kGoRunning || (status == kGoSyscall && other == m)) {
         cur = g_id;
       } else if (status == kGoSyscall) {
-        m_goroutine_.try_emplace(other, g_id);  // may rehash: `cur` is not used after this
+        m_goroutine_.try_emplace(other, g_id);
       }
       break;
     }

@@ -8,11 +8,13 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "formats/output_file.h"
 #include "formats/pprof_writer.h"
+#include "plugin/cli/detect_command.h"
 #include "plugin/cli/terminal_diagnostics.h"
 #include "plugin/cli/trace_flags.h"
 #include "plugin/pipeline.h"
@@ -36,9 +38,15 @@ ReadOptions MakeReadOptions(Diagnostics* diagnostics) {
   return r;
 }
 
-// Everything a command does before it writes: read, merge, annotate.
-Result<Profile> BuildProfile(const Args& args, Diagnostics* diagnostics) {
+// Everything a command does before it writes: read, merge, annotate. The detectors' summary
+// goes to *summary (for --fail-on) when they ran.
+Result<Profile> BuildProfile(const Args& args, Diagnostics* diagnostics,
+                             std::optional<DetectionSummary>* summary = nullptr) {
   GCSPIKE_ASSIGN_OR_RETURN(Profile p, LoadInputs(args.positional, MakeReadOptions(diagnostics)));
+  if (FLAGS_detect) {
+    GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectAndLabel(p, InputName(args)));
+    if (summary != nullptr) *summary = std::move(s);
+  }
   return p;
 }
 
@@ -60,8 +68,11 @@ int Fail(const Error& e) {
 }
 
 int RunAnnotate(const Args& args) {
+  auto fail_on = FailOnFromArgs(args);
+  if (!fail_on.ok()) return Fail(fail_on.error());
   TerminalDiagnostics diag;
-  auto profile = BuildProfile(args, &diag);
+  std::optional<DetectionSummary> summary;
+  auto profile = BuildProfile(args, &diag, &summary);
   diag.ProgressDone();
   if (!profile.ok()) return Fail(profile.error());
   auto bytes = EncodeOutput(*profile);
@@ -70,7 +81,7 @@ int RunAnnotate(const Args& args) {
   if (!out.ok()) return Fail(out.error());
   if (Status s = (*out)->Write(*bytes); !s.ok()) return Fail(s.error());
   if (Status s = (*out)->Commit(); !s.ok()) return Fail(s.error());
-  return kExitOk;
+  return summary ? CheckFailOn(*fail_on, *summary) : kExitOk;
 }
 
 int RunPprof(const Args& args) {

@@ -13,6 +13,8 @@ Usage:
   gcspike [annotate] [flags] INPUT... [-o OUT]   annotate and write pprof (the default command)
   gcspike pprof [flags] INPUT... -- [go tool pprof arguments]
                                                  annotate, then run go tool pprof on the result
+  gcspike report [--json] [flags] INPUT... [-o OUT]
+                                                 per-feature shares, verdicts and top call sites
 
 INPUT is a pprof profile (gzipped or raw), a Go execution trace or perf.data, detected from
 its first bytes; - reads standard input. Several inputs with the same sample types are merged.
@@ -24,6 +26,8 @@ Examples:
   gcspike pprof cpu.pprof -- -top
   gcspike pprof cpu.pprof -- -tagfocus=gcspike=grow-spike -top
   gcspike pprof host1.pprof host2.pprof -- -http=:8080
+  gcspike report cpu.pprof
+  gcspike report --json cpu.pprof --fail-on 'grow-spike>10%'
 
 Exit status: 0 ok, 1 a --fail-on threshold was crossed, 2 bad usage or bad input.
 
@@ -42,7 +46,12 @@ Flags:
     if (f.type != "bool") s += "=" + f.type;
     s += "\n      " + f.description;
     if (!f.default_value.empty() && f.default_value != "false") {
-      s += " (default " + f.default_value + ")";
+      std::string value = f.default_value;
+      // gflags prints doubles with 17 digits (0.14999999999999999); people wrote 0.15.
+      if (f.type == "double") value = std::to_string(std::stod(value));
+      if (f.type == "double") value.erase(value.find_last_not_of('0') + 1);
+      if (!value.empty() && value.back() == '.') value += '0';
+      s += " (default " + value + ")";
     }
     s += "\n";
   }

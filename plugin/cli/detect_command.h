@@ -1,0 +1,36 @@
+// The detectors on the command line: their flags (--rules, --fail-on, thresholds, --json),
+// labelling for annotate/pprof, and the report command.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/profile.h"
+#include "core/result.h"
+#include "plugin/cli/args.h"
+#include "plugin/detect/detection_summary.h"
+#include "plugin/detect/fail_on.h"
+
+namespace gcspike::cli {
+
+// Registers --fail-on as repeatable; main() calls it before parsing.
+void RegisterDetectFlags();
+
+// The --fail-on expressions given (a malformed one is a usage error).
+Result<std::vector<FailOnExpr>> FailOnFromArgs(const Args& args);
+
+// Classifies every sample with the built-in catalogue plus --rules, labels them and returns
+// the summary (for --fail-on).
+Result<DetectionSummary> DetectAndLabel(Profile& profile, const std::string& input_name);
+
+// Prints one stderr line per crossed expression; kExitThreshold if any was crossed, else kExitOk.
+int CheckFailOn(const std::vector<FailOnExpr>& exprs, const DetectionSummary& summary);
+
+// `gcspike report [--json] INPUT... [-o FILE]`.
+int RunReport(const Args& args);
+
+// "a.pb.gz" or "a.pb.gz b.pb.gz" ("-" shown as <stdin>).
+std::string InputName(const Args& args);
+
+}  // namespace gcspike::cli

@@ -1,0 +1,21 @@
+// The `gcspike report` output: a DetectionSummary as text for people or as JSON for scripts.
+// The JSON shape is a contract (scripts rely on it):
+//   {"input": S, "samples": N, "sample_records": N, "value_type": S,
+//    "go_runtime": "hmap"|"swiss"|"unknown",
+//    "features": {"grow-spike": {"fraction": F, "value_fraction": F, "verdict": "spike"|"normal",
+//                 "threshold": F, ...}, "key-copy": ..., "malloc-burst": ...,
+//                 "assist-coupling": ..., "scanobject-hotspot": ...},
+//    "shape": {...}, "sites": [{"function": S, "fraction": F, "value_fraction": F}],
+//    "verdict": S}
+#pragma once
+
+#include <string>
+
+#include "plugin/detect/detection_summary.h"
+
+namespace gcspike {
+
+std::string RenderReportText(const DetectionSummary& summary);
+std::string RenderReportJson(const DetectionSummary& summary);
+
+}  // namespace gcspike

@@ -151,12 +151,15 @@ void GoTraceProfileBuilder::Finish(int64_t min_ts_ns, int64_t max_ts_ns) {
   std::stable_sort(t.pauses.begin(), t.pauses.end(), by_start);
   std::stable_sort(t.assists.begin(), t.assists.end(), by_start);
 
-  // gc_cycle: the number of the GC cycle whose mark phase most recently began at or before the
-  // sample (kNoTime, a cycle begun before the trace, sorts first). 0 before any known cycle.
-  auto cycle_at = [&t](int64_t ts) -> int64_t {
-    auto it = std::upper_bound(t.gc_cycles.begin(), t.gc_cycles.end(), ts,
-                               [](int64_t v, const GcCycle& c) { return v < c.start_ns; });
-    return it == t.gc_cycles.begin() ? 0 : std::prev(it)->seq;
+  // gc_cycle: how many GC mark phases had begun (within the trace) at the sample's time; 0
+  // before the first. A count rather than the runtime's sequence number, which the new format
+  // advances on every GC event, not once per cycle.
+  std::vector<int64_t> cycle_starts;
+  for (const GcCycle& c : t.gc_cycles) {
+    if (c.start_ns != kNoTime) cycle_starts.push_back(c.start_ns);
+  }
+  auto cycle_at = [&cycle_starts](int64_t ts) -> int64_t {
+    return std::upper_bound(cycle_starts.begin(), cycle_starts.end(), ts) - cycle_starts.begin();
   };
   auto add_cycle_label = [&](Sample& s, int64_t ts) {
     Label l;

@@ -15,6 +15,15 @@
 DEFINE_bool(assist_profile, false,
             "Go execution traces: add a sample type mark_assist_wall/nanoseconds with the wall "
             "time of each GC mark assist, attributed to the stack that began it.");
+DEFINE_double(pre_pause_ms, 50,
+              "Execution traces: a grow-spike sample at most this many ms before a "
+              "stop-the-world start gets pre-pause in its gcspike label.");
+DEFINE_double(cluster_eps_ms, 20,
+              "Execution traces: grow-spike samples within this many ms of each other are "
+              "neighbours when clustering them in time (label gcspike_cluster).");
+DEFINE_int32(cluster_min_samples, 3,
+             "Execution traces: neighbours (itself included) a grow-spike sample needs to "
+             "start a time cluster.");
 DEFINE_bool(stacks, false,
             "trace-stats: after the JSON line, print one line per CPU sample: "
             "timestamp_ns goroutine leaf;...;root.");
@@ -59,6 +68,22 @@ int64_t CountComplete(const std::vector<T>& v) {
 }  // namespace
 
 void ApplyTraceReadOptions(ReadOptions& options) { options.assist_profile = FLAGS_assist_profile; }
+
+Result<TimeRuleOptions> TimeRuleOptionsFromFlags() {
+  constexpr double kMaxMs = 1e9;  // about 11.6 days: keeps the nanoseconds in range
+  if (!(FLAGS_pre_pause_ms >= 0 && FLAGS_pre_pause_ms <= kMaxMs)) {
+    return MakeError("--pre-pause-ms must be between 0 and 1e9");
+  }
+  if (!(FLAGS_cluster_eps_ms >= 0 && FLAGS_cluster_eps_ms <= kMaxMs)) {
+    return MakeError("--cluster-eps-ms must be between 0 and 1e9");
+  }
+  if (FLAGS_cluster_min_samples < 1) return MakeError("--cluster-min-samples must be at least 1");
+  TimeRuleOptions o;
+  o.pre_pause_ns = static_cast<int64_t>(FLAGS_pre_pause_ms * 1e6);
+  o.cluster_eps_ns = static_cast<int64_t>(FLAGS_cluster_eps_ms * 1e6);
+  o.cluster_min_samples = FLAGS_cluster_min_samples;
+  return o;
+}
 
 int RunTraceStats(const Args& args) {
   if (args.positional.size() != 1) {

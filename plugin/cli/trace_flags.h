@@ -3,12 +3,16 @@
 #pragma once
 
 #include "formats/profile_reader.h"
+#include "plugin/detect/time_rules.h"
 #include "plugin/cli/args.h"
 
 namespace gcspike::cli {
 
 // Copies the trace flags (--assist-profile) into read options.
 void ApplyTraceReadOptions(ReadOptions& options);
+
+// --pre-pause-ms, --cluster-eps-ms, --cluster-min-samples (a bad value is a usage error).
+Result<TimeRuleOptions> TimeRuleOptionsFromFlags();
 
 int RunTraceStats(const Args& args);
 

@@ -138,7 +138,7 @@ void ExpectSmallTrace(const Profile& p, int64_t ts_base) {
   const Sample& s = p.samples[0];
   EXPECT_EQ(p.NumLabel(s, "timestamp_ns"), 1500 - ts_base);
   EXPECT_EQ(p.NumLabel(s, "goroutine"), 7);
-  EXPECT_EQ(p.NumLabel(s, "gc_cycle"), 3);
+  EXPECT_EQ(p.NumLabel(s, "gc_cycle"), 1);  // the first cycle begun in the trace
   EXPECT_EQ(Frames(p, s.location_ids), "runtime.mallocgc;main.f");
   EXPECT_EQ(p.location(s.location_ids[0]).address, 0x1000u);
   EXPECT_EQ(p.location(s.location_ids[0]).lines[0].line, 10);
@@ -387,7 +387,7 @@ TEST(GoTraceV1Test, SmallTraceDecodes) {
   ASSERT_EQ(pr.samples.size(), 1u);
   EXPECT_EQ(pr.NumLabel(pr.samples[0], "timestamp_ns"), 499);
   EXPECT_EQ(pr.NumLabel(pr.samples[0], "goroutine"), 7);
-  EXPECT_EQ(pr.NumLabel(pr.samples[0], "gc_cycle"), 3);
+  EXPECT_EQ(pr.NumLabel(pr.samples[0], "gc_cycle"), 1);
   EXPECT_EQ(Frames(pr, pr.samples[0].location_ids), "runtime.mallocgc;main.f");
   ASSERT_EQ(pr.timeline.gc_cycles.size(), 1u);
   EXPECT_EQ(pr.timeline.gc_cycles[0].start_ns, 11);

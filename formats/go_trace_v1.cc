@@ -165,7 +165,8 @@ class TraceV1Reader {
   TraceV1Reader(int minor, const ReadOptions& options, GoTraceProfileBuilder& builder)
       : minor_(minor), options_(options), b_(builder) {}
 
-  Status Parse(ByteCursor c);
+  // Parses whole events from `c` while more than `reserve` bytes remain (0: to the end).
+  Status Parse(ByteCursor& c, size_t reserve);
   Status Emit();
 
  private:
@@ -207,9 +208,9 @@ class TraceV1Reader {
   uint64_t* cur_g_ = nullptr;  // &p_goroutine_[cur_p_]
 };
 
-Status TraceV1Reader::Parse(ByteCursor c) {
+Status TraceV1Reader::Parse(ByteCursor& c, size_t reserve) {
   std::vector<uint64_t> values;
-  while (!c.empty()) {
+  while (!c.empty() && c.remaining() > reserve) {
     const uint64_t off = c.offset();
     uint8_t b = 0;
     if (!c.TryU8(b)) GCSPIKE_RETURN_IF_ERROR(c.u8());
@@ -520,11 +521,26 @@ Status TraceV1Reader::Emit() {
 
 Status ReadGoTraceV1(InputSource& in, int minor, const ReadOptions& options,
                      GoTraceProfileBuilder& builder) {
-  const uint64_t base = in.offset();
-  GCSPIKE_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, in.ReadAll(options.max_input_bytes));
+  // One pass over the events in windows of the stream: nothing refers back into the bytes
+  // (strings and stacks are copied out), so memory is the window plus what is kept.
+  // An event is at most 1 + 10 + 2048 + 10 + 1e6 bytes (a user log: argument area plus
+  // message; a string is smaller), so parsing stops that far before a window's end unless
+  // the window reaches the end of the input.
+  constexpr size_t kWindow = 4 << 20;
+  constexpr size_t kMaxEvent = 1'100'000;
   TraceV1Reader reader(minor, options, builder);
-  GCSPIKE_RETURN_IF_ERROR(reader.Parse(ByteCursor(bytes, base)));
-  bytes = {};
+  for (;;) {
+    GCSPIKE_ASSIGN_OR_RETURN(auto window, in.Peek(kWindow));
+    if (window.empty()) break;
+    const bool last = window.size() < kWindow;
+    ByteCursor c(window, in.offset());
+    GCSPIKE_RETURN_IF_ERROR(reader.Parse(c, last ? 0 : kMaxEvent));
+    GCSPIKE_RETURN_IF_ERROR(in.Skip(c.pos()));
+    if (options.diagnostics != nullptr) {
+      options.diagnostics->Progress("reading trace", in.offset(), in.size_hint());
+    }
+    if (last) break;
+  }
   return reader.Emit();
 }
 

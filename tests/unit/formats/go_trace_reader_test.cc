@@ -355,8 +355,11 @@ void V1Event(Bytes& t, uint8_t type, const std::vector<uint64_t>& values) {
   t.u8(static_cast<uint8_t>(type | 3 << 6)).uv(args.size()).raw(args.b);
 }
 
-Bytes ValidV1(int minor = 21) {
+// `padding` unused strings of `padding_len` bytes go first, to make the trace span several of
+// the reader's 4 MiB windows.
+Bytes ValidV1(int minor = 21, int padding = 0, size_t padding_len = 0) {
   Bytes t = Header(minor);
+  for (int i = 0; i < padding; ++i) t.u8(37).uv(1000 + i).str(std::string(padding_len, 'x'));
   for (auto [id, s] : std::vector<std::pair<int, std::string>>{
            {1, "main.f"}, {2, "main.go"}, {3, "runtime.mallocgc"}}) {
     t.u8(37).uv(id).str(s);
@@ -400,6 +403,19 @@ TEST(GoTraceV1Test, SmallTraceDecodes) {
   EXPECT_EQ(pr.timeline.heap_alloc.at(0).bytes, 4096u);
   EXPECT_EQ(pr.timeline.heap_goal.at(0).bytes, 8192u);
   EXPECT_EQ(stats.stw_by_reason["GC mark termination"], 1);
+}
+
+TEST(GoTraceV1Test, EventsStraddlingTheStreamingWindowsDecode) {
+  // 4 MiB windows; strings of 999,983 bytes and of 1,000 bytes put events across boundaries.
+  for (auto [count, len] : std::vector<std::pair<int, size_t>>{{9, 999'983}, {4500, 1000}}) {
+    const Bytes t = ValidV1(21, count, len);
+    ASSERT_GT(t.size(), size_t{4} << 20);
+    auto p = Read(t);
+    ASSERT_TRUE(p.ok()) << p.error().ToString();
+    ASSERT_EQ(p->samples.size(), 1u);
+    EXPECT_EQ(p->NumLabel(p->samples[0], "timestamp_ns"), 499);
+    EXPECT_EQ(Frames(*p, p->samples[0].location_ids), "runtime.mallocgc;main.f");
+  }
 }
 
 TEST(GoTraceV1Test, OlderVersionsNameTheStwKindDifferently) {

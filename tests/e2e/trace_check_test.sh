@@ -62,9 +62,36 @@ PY
       || { head -20 "$WORK/stacks.diff" >&2; fail "$f: pprof -traces stacks differ from x/exp"; }
     pass
   fi
+  # The report's timeline section lists every GC cycle of the timeline: completed, cut at the
+  # trace start, unfinished and whole-trace ones, as x/exp counts them.
+  cycles=$(head -1 "$WORK/want.txt" | python3 -c 'import json,sys; d=json.load(sys.stdin)["gc_detail"]; print(d["completed"]+d["cut_at_start"]+d["unfinished"]+d["whole_trace"])')
+  "$GCSPIKE" report "$f" > "$WORK/report.txt" || fail "report $f"
+  if [[ $samples -gt 0 ]]; then
+    grep -q "^  GC cycles: $cycles\$" "$WORK/report.txt" \
+      || { sed -n '/Execution trace/,$p' "$WORK/report.txt" | head >&2; fail "$f: report does not list $cycles GC cycles"; }
+    pass
+  fi
   n=$((n + 1))
 done
 [[ $n -ge 4 ]] || fail "found only $n traces (want the fixtures and ../shared/external-traces)"
+
+# Time rules, seen through go tool pprof: the Go 1.20 seed trace has grow-spike samples just
+# before stop-the-world pauses; pre-pause goes last in the gcspike value; --pre-pause-ms 0 and
+# --cluster-min-samples change what is labelled.
+tiny="$SOURCE_DIR/tests/fuzz/corpus/go_trace/real-go120-tiny.trace"
+"$GCSPIKE" annotate "$tiny" -o "$WORK/time.pb.gz" --cluster-min-samples 1
+go tool pprof -tags "$WORK/time.pb.gz" 2>/dev/null > "$WORK/tags.txt"
+grep -qE ': grow-spike[a-z+-]*\+pre-pause$' "$WORK/tags.txt" || { cat "$WORK/tags.txt" >&2; fail "no pre-pause label"; }
+grep -q 'gcspike_cluster:' "$WORK/tags.txt" || fail "no gcspike_cluster label with --cluster-min-samples 1"
+pass
+"$GCSPIKE" annotate "$tiny" -o "$WORK/time0.pb.gz" --pre-pause-ms 0 --cluster-eps-ms 0 --cluster-min-samples 100
+go tool pprof -tags "$WORK/time0.pb.gz" 2>/dev/null > "$WORK/tags0.txt"
+! grep -q 'pre-pause' "$WORK/tags0.txt" || fail "pre-pause with --pre-pause-ms 0"
+! grep -q 'gcspike_cluster' "$WORK/tags0.txt" || fail "clusters with --cluster-min-samples 100"
+pass
+expect_exit 2 "$GCSPIKE" annotate "$tiny" -o "$WORK/x.pb.gz" --cluster-min-samples 0
+"$GCSPIKE" report "$tiny" | grep -q '^Execution trace timeline' || fail "report has no timeline section"
+pass
 
 # --assist-profile: a third sample type whose total is the mark-assist wall time.
 f=${all_traces[0]}

@@ -84,8 +84,7 @@ Result<DetectionSummary> Detect(Profile& profile, const std::string& input_name,
   GCSPIKE_ASSIGN_OR_RETURN(TimeRuleOptions time_options, TimeRuleOptionsFromFlags());
   std::vector<StackFeatures> features = ClassifySamples(profile, catalogue);
   // Execution traces: the timeline adds time-based features (plugin/detect/time_rules.h).
-  StackClassifier classifier(profile, catalogue);
-  const TimeAnalysis time = ApplyTimeRules(profile, classifier, features, time_options);
+  const TimeAnalysis time = ApplyTimeRules(profile, catalogue, features, time_options);
   DetectionSummary summary = Summarize(profile, features, thresholds);
   summary.input = input_name;
   if (label) {

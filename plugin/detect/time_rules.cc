@@ -85,7 +85,7 @@ std::vector<int64_t> Dbscan1D(const std::vector<int64_t>& times, int64_t eps, in
 
 }  // namespace
 
-TimeAnalysis ApplyTimeRules(const Profile& profile, StackClassifier& classifier,
+TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalogue& catalogue,
                             std::vector<StackFeatures>& features, const TimeRuleOptions& options) {
   TimeAnalysis a;
   a.options = options;
@@ -112,6 +112,7 @@ TimeAnalysis ApplyTimeRules(const Profile& profile, StackClassifier& classifier,
   }
   if (!any) return a;
   a.applicable = true;
+  const StackClassifier classifier(profile, catalogue);  // roles per function, for call sites
   for (const GcCycle& c : t.gc_cycles) {
     if (c.start_ns != kNoTime) a.origin_ns = std::min(a.origin_ns, c.start_ns);
   }

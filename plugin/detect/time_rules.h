@@ -64,7 +64,8 @@ struct TimeAnalysis {
 
 // Adds the time-derived assist-coupling bit to `features` (and the call site where the stack
 // rules set none) and finds pre-pause samples and clusters. Call before Summarize/ApplyLabels.
-TimeAnalysis ApplyTimeRules(const Profile& profile, StackClassifier& classifier,
+// On profiles without trace timestamps or timeline it returns at once (applicable = false).
+TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalogue& catalogue,
                             std::vector<StackFeatures>& features, const TimeRuleOptions& options);
 
 // After ApplyLabels: appends "+pre-pause" to the gcspike label of pre-pause samples and adds

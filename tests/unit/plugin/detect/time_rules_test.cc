@@ -34,8 +34,7 @@ Analysis Analyze(Profile& p, TimeRuleOptions options = {}) {
   const RuntimeSignatureCatalogue catalogue = RuntimeSignatureCatalogue::BuiltIn();
   Analysis r;
   r.features = ClassifySamples(p, catalogue);
-  StackClassifier classifier(p, catalogue);
-  r.analysis = ApplyTimeRules(p, classifier, r.features, options);
+  r.analysis = ApplyTimeRules(p, catalogue, r.features, options);
   ApplyLabels(p, r.features, "test");
   ApplyTimeLabels(p, r.analysis);
   return r;

@@ -3,7 +3,8 @@
 # the plain round trip) against `gcspike annotate` (read + classify every sample + label +
 # write) on the same file, in the same run. Target: detection adds at most 30 %.
 # Usage: bench/annotate_bench.sh [RUNS]   (default 5)
-# BENCH_FROM may name other source profiles (default: the Go 1.26 CPU fixtures).
+# BENCH_FROM may name other source profiles (default: the Go 1.26 CPU fixtures; the input is
+# the same bench/out/big.pb.gz that roundtrip_bench.sh makes, so either script may create it).
 source "$(dirname "$0")/lib.sh"
 runs=${1:-5}
 ensure_tools
@@ -14,7 +15,7 @@ if [[ ! -f $big ]]; then
   # so nothing merges away: >= 50 MB of uncompressed profile.proto.
   # shellcheck disable=SC2086
   "$GOCHECK" pprof-synth --from ${BENCH_FROM:-"$root"/fixtures/pprof/go1.26/*.cpu.pb.gz} \
-    --copies "${BENCH_COPIES:-5000}" --out "$big"
+    --copies "${BENCH_COPIES:-2500}" --out "$big"
 fi
 raw_mb=$(gunzip -c "$big" | wc -c | awk '{printf "%.1f", $1/1e6}')
 echo "input: $big ($(du -h "$big" | cut -f1) gzipped, $raw_mb MB uncompressed)"

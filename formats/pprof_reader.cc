@@ -113,9 +113,10 @@ class IdMap {
 
 class PprofDecoder {
  public:
-  explicit PprofDecoder(Profile& p) : p_(p) {}
+  PprofDecoder(Profile& p, Diagnostics* diagnostics) : p_(p), diagnostics_(diagnostics) {}
 
   Status Decode(ByteCursor c) {
+    end_offset_ = c.offset() + c.remaining();
     // Pass 1: strings first (Go writes the string table after everything that refers to it),
     // and remember where each repeated message is.
     while (!c.empty()) {
@@ -169,8 +170,13 @@ class PprofDecoder {
           break;
       }
     }
+    size_t decoded = 0;
     for (Field& f : deferred_) {
-      if (f.number == 2) GCSPIKE_RETURN_IF_ERROR(DecodeSample(f));
+      if (f.number != 2) continue;
+      GCSPIKE_RETURN_IF_ERROR(DecodeSample(f));
+      if (diagnostics_ != nullptr && (++decoded & 0xffff) == 0) {
+        diagnostics_->Progress("reading pprof", f.tag_offset, end_offset_);
+      }
     }
     for (Field& f : comment_fields_) {
       std::vector<uint64_t> ids;
@@ -401,6 +407,8 @@ class PprofDecoder {
   }
 
   Profile& p_;
+  Diagnostics* diagnostics_;
+  uint64_t end_offset_ = 0;
   std::vector<StrId> strings_;  // input string index -> interned id
   std::vector<Field> deferred_;
   std::vector<Field> comment_fields_;
@@ -411,9 +419,10 @@ class PprofDecoder {
 
 }  // namespace
 
-Result<Profile> DecodePprof(std::span<const uint8_t> message, uint64_t base_offset) {
+Result<Profile> DecodePprof(std::span<const uint8_t> message, uint64_t base_offset,
+                            Diagnostics* diagnostics) {
   Profile p;
-  PprofDecoder d(p);
+  PprofDecoder d(p, diagnostics);
   GCSPIKE_RETURN_IF_ERROR(d.Decode(ByteCursor(message, base_offset)));
   return p;
 }

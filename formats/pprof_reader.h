@@ -4,14 +4,17 @@
 #include <cstdint>
 #include <span>
 
+#include "core/diagnostics.h"
 #include "core/profile.h"
 #include "core/result.h"
 
 namespace gcspike {
 
 // Decodes an uncompressed profile.proto message. `base_offset` is added to offsets in errors.
-// Every field survives; ids are renumbered densely (see core/profile.h).
-Result<Profile> DecodePprof(std::span<const uint8_t> message, uint64_t base_offset = 0);
+// Every field survives; ids are renumbered densely (see core/profile.h). `diagnostics`, if not
+// null, gets progress while samples are decoded.
+Result<Profile> DecodePprof(std::span<const uint8_t> message, uint64_t base_offset = 0,
+                            Diagnostics* diagnostics = nullptr);
 
 // Heuristic used when sniffing an input that has no magic bytes: does this look like the start
 // of a profile.proto message (a known top-level field with the right wire type)?

@@ -127,7 +127,11 @@ Result<std::vector<uint8_t>> EncodePprof(const Profile& p, const PprofWriteOptio
   };
 
   for (const ValueType& vt : p.sample_types) value_type(1, vt);
+  size_t done = 0;
   for (const Sample& s : p.samples) {
+    if (options.diagnostics != nullptr && (++done & 0xffff) == 0) {
+      options.diagnostics->Progress("writing pprof", done, p.samples.size());
+    }
     body.clear();
     b.Packed(1, s.location_ids, scratch);
     b.Packed(2, s.values, scratch);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/diagnostics.h"
 #include "core/profile.h"
 #include "core/result.h"
 
@@ -14,6 +15,7 @@ namespace gcspike {
 struct PprofWriteOptions {
   bool gzip = true;
   int gzip_level = 6;
+  Diagnostics* diagnostics = nullptr;  // progress for large profiles; may be null
 };
 
 // Fails (rather than writing a profile viewers reject) when a sample value is negative or the

@@ -22,7 +22,7 @@ bool MatchesPerfData(std::span<const uint8_t> p) {
 
 Result<Profile> ReadPprofInput(InputSource& in, const ReadOptions& options) {
   GCSPIKE_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, in.ReadAll(options.max_input_bytes));
-  auto p = DecodePprof(bytes);
+  auto p = DecodePprof(bytes, 0, options.diagnostics);
   if (!p.ok()) return in.Annotate(std::move(p.error()));
   return p;
 }

@@ -15,9 +15,11 @@
 #include "formats/output_file.h"
 #include "formats/pprof_writer.h"
 #include "plugin/cli/detect_command.h"
+#include "plugin/cli/output_flags.h"
 #include "plugin/cli/terminal_diagnostics.h"
 #include "plugin/cli/trace_flags.h"
 #include "plugin/pipeline.h"
+#include "plugin/report.h"
 
 DEFINE_string(o, "", "Write the output to this file (default: stdout, if it is not a terminal).");
 DEFINE_string(output, "", "Same as -o.");
@@ -38,8 +40,9 @@ ReadOptions MakeReadOptions(Diagnostics* diagnostics) {
   return r;
 }
 
-// Everything a command does before it writes: read, merge, annotate. The detectors' summary
-// goes to *summary (for --fail-on) when they ran.
+// Everything a command does before it writes: read, merge, annotate, filter. Filters run on the
+// labelled profile (so --keep gcspike~grow-spike works). The detectors' summary goes to
+// *summary (for --fail-on) when they ran; it describes the whole input, before filtering.
 Result<Profile> BuildProfile(const Args& args, Diagnostics* diagnostics,
                              std::optional<DetectionSummary>* summary = nullptr) {
   GCSPIKE_ASSIGN_OR_RETURN(Profile p, LoadInputs(args.positional, MakeReadOptions(diagnostics)));
@@ -47,17 +50,20 @@ Result<Profile> BuildProfile(const Args& args, Diagnostics* diagnostics,
     GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectAndLabel(p, InputName(args)));
     if (summary != nullptr) *summary = std::move(s);
   }
+  GCSPIKE_RETURN_IF_ERROR(ApplyFilterFlags(args, p, diagnostics));
   return p;
 }
 
-Result<std::vector<uint8_t>> EncodeOutput(const Profile& p) {
+// The output the flags ask for (format, pseudo frames, compression).
+Result<OutputOptions> MakeOutputOptions(const Args& args, Diagnostics* diagnostics) {
   if (FLAGS_gzip_level < 1 || FLAGS_gzip_level > 9) {
     return MakeError("--gzip_level must be between 1 and 9");
   }
-  PprofWriteOptions w;
-  w.gzip = !FLAGS_uncompressed;
-  w.gzip_level = FLAGS_gzip_level;
-  return EncodePprof(p, w);
+  GCSPIKE_ASSIGN_OR_RETURN(OutputOptions o, OutputOptionsFromFlags(args, OutputPath()));
+  o.pprof.gzip = !FLAGS_uncompressed;
+  o.pprof.gzip_level = FLAGS_gzip_level;
+  o.diagnostics = diagnostics;
+  return o;
 }
 
 }  // namespace
@@ -68,16 +74,26 @@ int Fail(const Error& e) {
 }
 
 int RunAnnotate(const Args& args) {
-  auto fail_on = FailOnFromArgs(args);
+  auto fail_on = CheckDetectFlags(args);
   if (!fail_on.ok()) return Fail(fail_on.error());
   TerminalDiagnostics diag;
+  auto options = MakeOutputOptions(args, &diag);
+  if (!options.ok()) return Fail(options.error());
+  // report/json describe the samples that are written, i.e. after the filters: the detectors
+  // summarize the filtered profile again.
+  options->report = [&args](const Profile& filtered, bool json) -> Result<std::string> {
+    Profile copy = filtered;
+    GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectAndLabel(copy, InputName(args)));
+    return json ? RenderReportJson(s) : RenderReportText(s);
+  };
   std::optional<DetectionSummary> summary;
   auto profile = BuildProfile(args, &diag, &summary);
   diag.ProgressDone();
   if (!profile.ok()) return Fail(profile.error());
-  auto bytes = EncodeOutput(*profile);
+  auto bytes = EncodeOutput(*profile, *options);
+  diag.ProgressDone();
   if (!bytes.ok()) return Fail(bytes.error());
-  auto out = OutputFile::Open(OutputPath(), /*binary=*/true);
+  auto out = OutputFile::Open(OutputPath(), IsBinaryOutput(options->format));
   if (!out.ok()) return Fail(out.error());
   if (Status s = (*out)->Write(*bytes); !s.ok()) return Fail(s.error());
   if (Status s = (*out)->Commit(); !s.ok()) return Fail(s.error());
@@ -88,11 +104,18 @@ int RunPprof(const Args& args) {
   if (!OutputPath().empty()) {
     return Fail(MakeError("gcspike pprof writes to a temporary file; -o is not used here"));
   }
+  if (auto checked = CheckDetectFlags(args); !checked.ok()) return Fail(checked.error());
   TerminalDiagnostics diag;
+  auto options = MakeOutputOptions(args, &diag);
+  if (!options.ok()) return Fail(options.error());
+  if (options->format != OutputFormat::kPprof) {
+    return Fail(MakeError("gcspike pprof hands pprof to go tool pprof; --output-format is not used"));
+  }
   auto profile = BuildProfile(args, &diag);
   diag.ProgressDone();
   if (!profile.ok()) return Fail(profile.error());
-  auto bytes = EncodeOutput(*profile);
+  auto bytes = EncodeOutput(*profile, *options);
+  diag.ProgressDone();
   if (!bytes.ok()) return Fail(bytes.error());
 
   // go tool pprof cannot read a pipe (it sniffs the first bytes, then reopens the path), so the

@@ -108,7 +108,11 @@ std::string InputName(const Args& args) {
   return out;
 }
 
-Result<std::vector<FailOnExpr>> FailOnFromArgs(const Args& args) {
+Result<std::vector<FailOnExpr>> CheckDetectFlags(const Args& args) {
+  if (FLAGS_detect) {
+    GCSPIKE_RETURN_IF_ERROR(ThresholdsFromFlags());
+    GCSPIKE_RETURN_IF_ERROR(CatalogueFromFlags());
+  }
   std::vector<FailOnExpr> out;
   const auto it = args.repeated.find("fail_on");
   if (it == args.repeated.end()) return out;
@@ -141,7 +145,7 @@ int CheckFailOn(const std::vector<FailOnExpr>& exprs, const DetectionSummary& su
 }
 
 int RunReport(const Args& args) {
-  auto fail_on = FailOnFromArgs(args);
+  auto fail_on = CheckDetectFlags(args);
   if (!fail_on.ok()) return Fail(fail_on.error());
   TerminalDiagnostics diag;
   ReadOptions read;

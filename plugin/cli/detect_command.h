@@ -17,8 +17,9 @@ namespace gcspike::cli {
 // Registers --fail-on as repeatable; main() calls it before parsing.
 void RegisterDetectFlags();
 
-// The --fail-on expressions given (a malformed one is a usage error).
-Result<std::vector<FailOnExpr>> FailOnFromArgs(const Args& args);
+// Checks the detector flags before any input is read, so a typo in --rules, a threshold or a
+// --fail-on expression is reported at once; returns the --fail-on expressions given.
+Result<std::vector<FailOnExpr>> CheckDetectFlags(const Args& args);
 
 // Classifies every sample with the built-in catalogue plus --rules, labels them and returns
 // the summary (for --fail-on).

@@ -18,7 +18,10 @@ Usage:
 
 INPUT is a pprof profile (gzipped or raw), a Go execution trace or perf.data, detected from
 its first bytes; - reads standard input. Several inputs with the same sample types are merged.
-The result goes to -o, or to stdout when stdout is not a terminal.
+The result goes to -o, or to stdout when stdout is not a terminal (text formats may go to a
+terminal). The output format follows -o's extension (.pb.gz, .speedscope.json, .folded, .txt,
+.json) unless --output-format names one. Filters (--keep, --drop, --focus, --ignore, --from,
+--to, --pid, --tid, --goroutine) run after the detectors; docs/viewers.md shows every viewer.
 
 Examples:
   gcspike annotate cpu.pprof -o annotated.pb.gz
@@ -26,6 +29,10 @@ Examples:
   gcspike pprof cpu.pprof -- -top
   gcspike pprof cpu.pprof -- -tagfocus=gcspike=grow-spike -top
   gcspike pprof host1.pprof host2.pprof -- -http=:8080
+  gcspike cpu.pprof -o cpu.speedscope.json        then open it in speedscope
+  gcspike cpu.pprof -o cpu.folded && inferno-flamegraph < cpu.folded > cpu.svg
+  gcspike cpu.pprof --keep 'gcspike~grow-spike' -o grow-only.pb.gz
+  gcspike perf.data --tid 4242 --from +1.5s --to +3s -o window.folded
   gcspike report cpu.pprof
   gcspike report --json cpu.pprof --fail-on 'grow-spike>10%'
 

@@ -91,7 +91,9 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
   out.malloc_self_share = frac(self_alloc_w, total_weight);
   out.assist_share = frac(assist_w, total_weight);
   out.assist_from_map = frac(assist_coupled_w, assist_w);
-  for (size_t k = 1; k < worker_w.size(); ++k) out.worker_share[k] = frac(worker_w[k], total_weight);
+  for (size_t k = 1; k < worker_w.size(); ++k) {
+    out.worker_share[k] = frac(worker_w[k], total_weight);
+  }
   if (!depths.empty()) {
     std::sort(depths.begin(), depths.end());
     out.grow_malloc_depth_max = depths.back();
@@ -159,8 +161,8 @@ std::string DetectionSummary::VerdictSentence() const {
   if (features[4].spike) {
     if (!s.empty()) s += " ";
     s += "GC scanning takes " + Percent(features[4].fraction) +
-         " of samples, above the background workers' 25 % budget; large pointerful objects "
-         "(map buckets) are being scanned.";
+         " of samples, above the background workers' 25 % budget: the live heap holds many "
+         "pointers to trace.";
   }
   if (s.empty()) s = "Some GC measures are above their thresholds; see the features above.";
   return s;

@@ -82,7 +82,9 @@ StackFeatures StackClassifier::Classify(std::span<const uint64_t> location_ids) 
     hmap |= function_generation_[fn] == MapGeneration::kHmap;
     swiss |= function_generation_[fn] == MapGeneration::kSwiss;
   }
-  out.generation = hmap ? MapGeneration::kHmap : swiss ? MapGeneration::kSwiss : MapGeneration::kAny;
+  out.generation = hmap    ? MapGeneration::kHmap
+                   : swiss ? MapGeneration::kSwiss
+                           : MapGeneration::kAny;
   if (out.frames > 0) out.leaf_is_alloc = (function_roles_[frames_[0]] & kRoleAlloc) != 0;
 
   const RoleSpan& assign = spans[Bit(kRoleMapAssign)];

@@ -31,6 +31,20 @@ while read -r f; do
 done < <(pprof_fixtures)
 [[ $n -gt 0 ]] || fail "no pprof fixtures found"
 
+# Every field of profile.proto (comments, doc_url, drop/keep frames, is_folded, columns,
+# numeric labels with units, several sample types, default_sample_type, build ids, has_*
+# flags), set by the Go oracle on real profiles, survives too.
+for f in "$FIXTURES"/pprof/go1.26/grow.cpu.pb.gz "$FIXTURES"/pprof/go1.19/grow.heap.pb.gz; do
+  "$GOCHECK" pprof-enrich "$f" "$WORK/enriched.pb.gz" >/dev/null
+  "$GCSPIKE" annotate "$WORK/enriched.pb.gz" -o "$WORK/enriched.out.pb.gz" --no-detect
+  "$GOCHECK" pprof-compare "$WORK/enriched.pb.gz" "$WORK/enriched.out.pb.gz" >/dev/null ||
+    fail "enriched round trip of $f"
+  diff <(raw "$WORK/enriched.pb.gz") <(raw "$WORK/enriched.out.pb.gz") >/dev/null ||
+    fail "-raw differs for the enriched $f"
+  go tool pprof -raw "$WORK/enriched.out.pb.gz" 2>/dev/null | grep -q '^Doc:' || fail "doc_url lost"
+  pass
+done
+
 # Raw (uncompressed) profile.proto input is accepted too, and --uncompressed writes it.
 f=$(pprof_fixtures | head -1)
 gunzip -c "$f" > "$WORK/raw.pb"

@@ -110,7 +110,8 @@ TEST(DetectionSummaryTest, ThresholdsDecideVerdicts) {
   const DetectionSummary s = Summarize(sp.profile, features, t);
   EXPECT_FALSE(s.features[0].spike);
   EXPECT_FALSE(s.any_spike());
-  EXPECT_EQ(s.VerdictSentence(), "No map-growth GC pressure: every measure is within its threshold.");
+  EXPECT_EQ(s.VerdictSentence(),
+            "No map-growth GC pressure: every measure is within its threshold.");
 }
 
 TEST(DetectionSummaryTest, EmptyProfile) {

@@ -147,7 +147,8 @@ TEST(RulesFileTest, FromFileAndMissingFile) {
 TEST(RulesFileTest, RoleNamesRoundTrip) {
   for (uint32_t bit = 0; bit < kRoleCount; ++bit) {
     const uint32_t role = 1u << bit;
-    const auto back = RuntimeSignatureCatalogue::RoleFromName(RuntimeSignatureCatalogue::RoleName(role));
+    const auto back =
+        RuntimeSignatureCatalogue::RoleFromName(RuntimeSignatureCatalogue::RoleName(role));
     ASSERT_TRUE(back.has_value()) << bit;
     EXPECT_EQ(*back, role);
   }

@@ -1,0 +1,139 @@
+#include "plugin/filter/sample_filter.h"
+
+#include <limits>
+#include <map>
+#include <regex>
+
+#include "plugin/filter/profile_pruner.h"
+
+namespace gcspike {
+namespace {
+
+Result<std::regex> CompileFrameRegexp(const std::string& flag, const std::string& pattern) {
+  try {
+    return std::regex(pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    return MakeError("--" + flag + " '" + pattern + "': bad regular expression: " + e.what());
+  }
+}
+
+// Per location id: does any of its Lines name a function matching `re`? Each function name is
+// tried once.
+std::vector<bool> LocationsMatching(const Profile& p, const std::regex& re) {
+  std::vector<bool> function_matches(p.functions.size() + 1, false);
+  for (const Function& f : p.functions) {
+    function_matches[f.id] = std::regex_search(p.str(f.name), re);
+  }
+  std::vector<bool> out(p.locations.size() + 1, false);
+  for (const Location& loc : p.locations) {
+    for (const Line& ln : loc.lines) {
+      if (function_matches[ln.function_id]) {
+        out[loc.id] = true;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+bool AnyLocation(const Sample& s, const std::vector<bool>& matches) {
+  for (uint64_t id : s.location_ids) {
+    if (matches[id]) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<SampleFilterStats> FilterSamples(Profile& profile, const SampleFilterSpec& spec,
+                                        Diagnostics* diagnostics) {
+  SampleFilterStats stats;
+  stats.samples_in = profile.samples.size();
+  if (spec.empty()) {
+    stats.samples_out = stats.samples_in;
+    return stats;
+  }
+
+  // --keep: one group of alternatives per key, in the order the keys were first named.
+  std::map<std::string, std::vector<LabelConditionMatcher>> keep_groups;
+  for (const LabelCondition& c : spec.keep) keep_groups[c.key].emplace_back(profile, c);
+  std::vector<LabelConditionMatcher> drops;
+  for (const LabelCondition& c : spec.drop) drops.emplace_back(profile, c);
+
+  std::vector<bool> focus_locations, ignore_locations;
+  if (!spec.focus.empty()) {
+    GCSPIKE_ASSIGN_OR_RETURN(std::regex re, CompileFrameRegexp("focus", spec.focus));
+    focus_locations = LocationsMatching(profile, re);
+  }
+  if (!spec.ignore.empty()) {
+    GCSPIKE_ASSIGN_OR_RETURN(std::regex re, CompileFrameRegexp("ignore", spec.ignore));
+    ignore_locations = LocationsMatching(profile, re);
+  }
+
+  int64_t from = std::numeric_limits<int64_t>::min();
+  int64_t to = std::numeric_limits<int64_t>::max();
+  const StrId ts_key = profile.strings.Find(kTimestampLabel);
+  const bool windowed = spec.from.has_value() || spec.to.has_value();
+  if (windowed) {
+    std::optional<int64_t> first;
+    for (const Sample& s : profile.samples) {
+      const Label* l = profile.FindLabel(s, ts_key);
+      if (l != nullptr && l->numeric && (!first || l->num < *first)) first = l->num;
+    }
+    if (!first) {
+      return MakeError(std::string("--from/--to need samples with a numeric ") + kTimestampLabel +
+                       " label, and this profile has none");
+    }
+    auto resolve = [&](const TimeBound& b) { return b.relative ? *first + b.ns : b.ns; };
+    if (spec.from) from = resolve(*spec.from);
+    if (spec.to) to = resolve(*spec.to);
+  }
+
+  size_t kept = 0;
+  const size_t n = profile.samples.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (diagnostics != nullptr && (i & 0xffff) == 0 && i != 0) {
+      diagnostics->Progress("filtering samples", i, n);
+    }
+    const Sample& s = profile.samples[i];
+    bool keep = true;
+    for (const auto& [key, alternatives] : keep_groups) {
+      bool any = false;
+      for (const LabelConditionMatcher& m : alternatives) {
+        if (m.Matches(s)) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) {
+        keep = false;
+        break;
+      }
+    }
+    for (size_t d = 0; keep && d < drops.size(); ++d) keep = !drops[d].Matches(s);
+    if (keep && !focus_locations.empty()) keep = AnyLocation(s, focus_locations);
+    if (keep && !ignore_locations.empty()) keep = !AnyLocation(s, ignore_locations);
+    if (keep && windowed) {
+      const Label* l = profile.FindLabel(s, ts_key);
+      if (l == nullptr || !l->numeric) {
+        ++stats.without_timestamp;
+        keep = false;
+      } else {
+        keep = l->num >= from && l->num < to;
+      }
+    }
+    if (!keep) continue;
+    if (kept != i) profile.samples[kept] = std::move(profile.samples[i]);
+    ++kept;
+  }
+  profile.samples.resize(kept);
+  stats.samples_out = kept;
+  if (stats.without_timestamp != 0 && diagnostics != nullptr) {
+    diagnostics->Warn(std::to_string(stats.without_timestamp) + " sample(s) without a " +
+                      kTimestampLabel + " label were dropped by --from/--to");
+  }
+  PruneUnreferenced(profile);
+  return stats;
+}
+
+}  // namespace gcspike

@@ -1,0 +1,111 @@
+#include "plugin/output_selector.h"
+
+#include "formats/folded_writer.h"
+#include "formats/speedscope_writer.h"
+
+namespace gcspike {
+namespace {
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::vector<uint8_t> Bytes(const std::string& text) {
+  return std::vector<uint8_t>(text.begin(), text.end());
+}
+
+}  // namespace
+
+Result<OutputFormat> ParseOutputFormat(std::string_view name) {
+  for (OutputFormat f : {OutputFormat::kPprof, OutputFormat::kSpeedscope, OutputFormat::kFolded,
+                         OutputFormat::kReport, OutputFormat::kJson}) {
+    if (name == OutputFormatName(f)) return f;
+  }
+  return MakeError("--output-format must be pprof, speedscope, folded, report or json, not '" +
+                   std::string(name) + "'");
+}
+
+std::string_view OutputFormatName(OutputFormat format) {
+  switch (format) {
+    case OutputFormat::kPprof:
+      return "pprof";
+    case OutputFormat::kSpeedscope:
+      return "speedscope";
+    case OutputFormat::kFolded:
+      return "folded";
+    case OutputFormat::kReport:
+      return "report";
+    case OutputFormat::kJson:
+      return "json";
+  }
+  return "pprof";
+}
+
+std::optional<OutputFormat> OutputFormatForPath(std::string_view path) {
+  // .speedscope.json before .json.
+  if (EndsWith(path, ".speedscope.json")) return OutputFormat::kSpeedscope;
+  if (EndsWith(path, ".json")) return OutputFormat::kJson;
+  if (EndsWith(path, ".folded")) return OutputFormat::kFolded;
+  if (EndsWith(path, ".txt")) return OutputFormat::kReport;
+  if (EndsWith(path, ".pb.gz") || EndsWith(path, ".pb") || EndsWith(path, ".pprof")) {
+    return OutputFormat::kPprof;
+  }
+  return std::nullopt;
+}
+
+Result<OutputFormat> SelectOutputFormat(std::string_view flag_value, std::string_view path) {
+  if (!flag_value.empty()) return ParseOutputFormat(flag_value);
+  return OutputFormatForPath(path).value_or(OutputFormat::kPprof);
+}
+
+bool IsBinaryOutput(OutputFormat format) { return format == OutputFormat::kPprof; }
+
+PseudoFramePlacement DefaultPseudoFrames(OutputFormat format) {
+  return format == OutputFormat::kSpeedscope || format == OutputFormat::kFolded
+             ? PseudoFramePlacement::kRoot
+             : PseudoFramePlacement::kNone;
+}
+
+Result<std::vector<uint8_t>> EncodeOutput(Profile& profile, const OutputOptions& options) {
+  const PseudoFramePlacement placement =
+      options.pseudo_frames.value_or(DefaultPseudoFrames(options.format));
+  switch (options.format) {
+    case OutputFormat::kReport:
+    case OutputFormat::kJson: {
+      if (!options.report) {
+        return MakeError("the " + std::string(OutputFormatName(options.format)) +
+                         " output needs the detectors' report, which this build does not have");
+      }
+      GCSPIKE_ASSIGN_OR_RETURN(std::string text,
+                               options.report(profile, options.format == OutputFormat::kJson));
+      return Bytes(text);
+    }
+    default:
+      break;
+  }
+  AddPseudoFrames(profile, placement, options.pseudo_frame_keys);
+  switch (options.format) {
+    case OutputFormat::kSpeedscope: {
+      SpeedscopeWriteOptions w;
+      w.name = options.title;
+      w.exporter = options.exporter;
+      w.merge_threads = options.merge_threads;
+      w.diagnostics = options.diagnostics;
+      GCSPIKE_ASSIGN_OR_RETURN(std::string text, EncodeSpeedscope(profile, w));
+      return Bytes(text);
+    }
+    case OutputFormat::kFolded: {
+      FoldedWriteOptions w;
+      w.diagnostics = options.diagnostics;
+      GCSPIKE_ASSIGN_OR_RETURN(std::string text, EncodeFolded(profile, w));
+      return Bytes(text);
+    }
+    default: {
+      PprofWriteOptions w = options.pprof;
+      w.diagnostics = options.diagnostics;
+      return EncodePprof(profile, w);
+    }
+  }
+}
+
+}  // namespace gcspike

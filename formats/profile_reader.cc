@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "formats/go_trace_reader.h"
 #include "formats/gzip_codec.h"
 #include "formats/pprof_reader.h"
 
@@ -26,6 +27,10 @@ Result<Profile> ReadPprofInput(InputSource& in, const ReadOptions& options) {
   return p;
 }
 
+Result<Profile> ReadGoTraceInput(InputSource& in, const ReadOptions& options) {
+  return ReadGoTrace(in, options);
+}
+
 Result<Profile> NotYetSupported(InputSource& in, const ReadOptions&) {
   GCSPIKE_ASSIGN_OR_RETURN(auto prefix, in.Peek(16));
   const FormatReader* r = SniffFormat(prefix);
@@ -34,7 +39,7 @@ Result<Profile> NotYetSupported(InputSource& in, const ReadOptions&) {
 }
 
 const FormatReader kReaders[] = {
-    {"Go execution trace", MatchesGoTrace, NotYetSupported},
+    {"Go execution trace", MatchesGoTrace, ReadGoTraceInput},
     {"perf.data", MatchesPerfData, NotYetSupported},
     // pprof has no magic; it is the fallback when the first byte is a plausible field tag.
     {"pprof", LooksLikePprof, ReadPprofInput},

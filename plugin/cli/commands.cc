@@ -17,6 +17,7 @@
 #include "plugin/cli/detect_command.h"
 #include "plugin/cli/output_flags.h"
 #include "plugin/cli/terminal_diagnostics.h"
+#include "plugin/cli/trace_flags.h"
 #include "plugin/pipeline.h"
 #include "plugin/report.h"
 
@@ -37,6 +38,7 @@ std::string OutputPath() { return !FLAGS_o.empty() ? FLAGS_o : FLAGS_output; }
 ReadOptions MakeReadOptions(Diagnostics* diagnostics) {
   ReadOptions r;
   r.diagnostics = diagnostics;
+  ApplyTraceReadOptions(r);
   return r;
 }
 

@@ -187,6 +187,41 @@ got_w=$(json "$WORK/threads.speedscope.json" 'c.profiles[0].weights.join(",")')
 [[ $got_w == "$want_w" ]] || fail "speedscope goroutine 1 weights $got_w, want $want_w"
 pass
 
+# The same filters on a real execution trace, whose CPU samples carry goroutine and
+# timestamp_ns labels (formats' trace reader): the oracle is the converted profile's pprof -raw.
+trace=$(find "$FIXTURES/trace" -name 'grow.trace' | sort | tail -1)
+[[ -n $trace ]] || fail "no grow trace fixture"
+"$GCSPIKE" "$trace" --no-detect -o "$WORK/trace.pb.gz" || fail "convert $trace"
+raw_samples "$WORK/trace.pb.gz" > "$WORK/raw.tsv"
+g=$(awk -F'\t' 'match($2, /goroutine=[0-9]+/) { print substr($2, RSTART + 10, RLENGTH - 10) }' \
+  "$WORK/raw.tsv" | sort | uniq -c | sort -rn | awk 'NR == 1 {print $2}')
+[[ -n $g ]] || fail "$trace: no goroutine labels"
+t0=$(awk -F'\t' '
+  match($2, /timestamp_ns=[0-9]+/) {
+    t = substr($2, RSTART + 13, RLENGTH - 13) + 0
+    if (min == "" || t < min) min = t
+  }
+  END { printf "%.0f\n", min }' "$WORK/raw.tsv")
+from=$((t0 + 500000000))
+to=$((t0 + 1500000000))
+trace_ours() {
+  "$GCSPIKE" "$WORK/trace.pb.gz" --no-detect "$@" -o "$WORK/t.pb.gz" || fail "gcspike $*"
+  sums "$WORK/t.pb.gz"
+}
+expect_sums "$(raw_sums "L[\"goroutine\"] == $g")" "$(trace_ours --goroutine "$g")" \
+  "trace --goroutine $g"
+expect_sums "$(raw_sums "L[\"timestamp_ns\"] >= $from && L[\"timestamp_ns\"] < $to")" \
+  "$(trace_ours --from +0.5s --to +1500ms)" "trace --from +0.5s --to +1500ms"
+[[ $(trace_ours --from +0.5s --to +1500ms) != "0 0" ]] || fail "trace window selects nothing"
+"$GCSPIKE" "$WORK/trace.pb.gz" --no-detect -o "$WORK/trace.speedscope.json" ||
+  fail "speedscope of $trace"
+want_profiles=$(awk -F'\t' '{ if (match($2, /goroutine=[0-9-]+/)) print substr($2, RSTART, RLENGTH);
+                               else print "none" }' "$WORK/raw.tsv" | sort -u | wc -l)
+got_profiles=$(json "$WORK/trace.speedscope.json" 'c.profiles.length')
+[[ $got_profiles == "$want_profiles" ]] ||
+  fail "$trace: $got_profiles speedscope profiles, $want_profiles goroutines"
+pass
+
 # Errors are usage errors (exit 2, no output).
 expect_exit 2 "$GCSPIKE" "$cpu" --from +1s -o "$WORK/none.pb.gz"
 grep -q timestamp_ns "$WORK/out.txt" || fail "--from without timestamps: message"

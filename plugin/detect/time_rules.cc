@@ -245,8 +245,8 @@ void ApplyTimeLabels(Profile& profile, const TimeAnalysis& a) {
       }
     }
     if (a.cluster[i] != 0) {
-      s.labels.push_back(
-          Label{.key = cluster_key, .num = a.cluster[i], .num_unit = cluster_unit, .numeric = true});
+      s.labels.push_back(Label{
+          .key = cluster_key, .num = a.cluster[i], .num_unit = cluster_unit, .numeric = true});
     }
   }
 }

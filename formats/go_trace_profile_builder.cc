@@ -185,9 +185,9 @@ void GoTraceProfileBuilder::Finish(int64_t min_ts_ns, int64_t max_ts_ns) {
       size_t skip = 0;
       while (skip < a.stack.size()) {
         const Location& loc = p_.location(a.stack[skip]);
-        if (loc.lines.empty() || !IsAssistTraceHook(p_.str(p_.function(loc.lines[0].function_id).name))) {
-          break;
-        }
+        if (loc.lines.empty()) break;
+        const Function& fn = p_.function(loc.lines[0].function_id);
+        if (!IsAssistTraceHook(p_.str(fn.name))) break;
         ++skip;
       }
       s.location_ids.assign(a.stack.begin() + static_cast<ptrdiff_t>(skip), a.stack.end());

@@ -78,7 +78,9 @@ class GoTraceProfileBuilder {
                    int64_t seq = 0);
   void RangeEnd(TraceRangeKind kind, StrId name, int64_t scope, int64_t ts_ns, int64_t seq = 0);
 
-  void HeapAlloc(int64_t ts_ns, uint64_t bytes) { p_.timeline.heap_alloc.push_back({ts_ns, bytes}); }
+  void HeapAlloc(int64_t ts_ns, uint64_t bytes) {
+    p_.timeline.heap_alloc.push_back({ts_ns, bytes});
+  }
   void HeapGoal(int64_t ts_ns, uint64_t bytes) { p_.timeline.heap_goal.push_back({ts_ns, bytes}); }
 
   // Closes the books: unfinished ranges into the timeline, sample labels that need the whole

@@ -49,8 +49,8 @@ Result<Profile> ReadGoTrace(InputSource& in, const ReadOptions& options, GoTrace
   builder.stats().header = "go 1." + std::to_string(minor) + " trace";
 
   // The versions golang.org/x/exp/trace accepts (tests/gocheck/README.md): 1.11 is written by
-  // Go 1.11–1.18, 1.19 by 1.19–1.20, 1.23 by 1.23–1.24, 1.26 by 1.26 and 1.27. Other numbers are
-  // never written by a released Go; 1.5–1.10 use an older event layout we do not read.
+  // Go 1.11–1.18, 1.19 by 1.19–1.20, 1.23 by 1.23–1.24, 1.26 by 1.26 and 1.27. No released Go
+  // writes the other numbers; 1.5–1.10 use an older event layout we do not read.
   switch (minor) {
     case 11:
     case 19:

@@ -289,7 +289,9 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
       if (v[0] != UINT64_MAX && v[0] > static_cast<uint64_t>(INT32_MAX)) {
         return MakeErrorAt(off, "processor id " + std::to_string(v[0]) + " out of range");
       }
-      if (v[1] > static_cast<uint64_t>(INT64_MAX)) return MakeErrorAt(off, "timestamp out of range");
+      if (v[1] > static_cast<uint64_t>(INT64_MAX)) {
+        return MakeErrorAt(off, "timestamp out of range");
+      }
       in_batch_ = true;
       cur_p_ = v[0] == UINT64_MAX ? -1 : static_cast<int64_t>(v[0]);
       cur_g_ = &p_goroutine_[cur_p_];  // unordered_map elements never move

@@ -68,8 +68,8 @@ constexpr uint8_t TimedArgCount(uint8_t type) {
   constexpr uint8_t kRegular[] = {
       0, 0, 0, 0, 0, 0, 0, 0, 0,  // 0–8: None and structural
       3, 3, 1, 4, 3,              // 9 ProcsChange, ProcStart, ProcStop, ProcSteal, ProcStatus
-      4, 2, 3, 1, 1,              // 14 GoCreate, GoCreateSyscall, GoStart, GoDestroy, GoDestroySyscall
-      3, 3, 4, 3, 1, 1, 4,        // 19 GoStop, GoBlock, GoUnblock, GoSyscallBegin/End/EndBlocked, GoStatus
+      4, 2, 3, 1, 1,  // 14 GoCreate, GoCreateSyscall, GoStart, GoDestroy, GoDestroySyscall
+      3, 3, 4, 3, 1, 1, 4,        // 19 GoStop, GoBlock, GoUnblock, GoSyscall*, GoStatus
       3, 1,                       // 26 STWBegin, STWEnd
       2, 3, 2, 2, 2, 3,           // 28 GCActive, GCBegin, GCEnd, GCSweepActive/Begin/End
       2, 2, 1, 2, 2,              // 34 GCMarkAssistActive/Begin/End, HeapAlloc, HeapGoal

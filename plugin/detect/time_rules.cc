@@ -127,16 +127,18 @@ TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalo
   for (auto& [g, v] : assists) std::sort(v.begin(), v.end());
   for (size_t i = 0; i < n; ++i) {
     StackFeatures& f = features[i];
-    if (!ts[i] || goroutine[i] <= 0 || (f.features & kFeatureAssistCoupling) != 0 ||
-        (f.roles & (kRoleMapAssign | kRoleGrow)) == 0) {
-      continue;
-    }
+    if (!ts[i] || goroutine[i] <= 0) continue;
     auto it = assists.find(goroutine[i]);
     if (it == assists.end()) continue;
     // Assists of one goroutine do not overlap: the last one starting at or before ts decides.
     const auto& v = it->second;
     auto after = std::upper_bound(v.begin(), v.end(), std::make_pair(*ts[i], kMax));
     if (after == v.begin() || std::prev(after)->second < *ts[i]) continue;
+    ++a.samples_in_assist;
+    if ((f.features & kFeatureAssistCoupling) != 0 ||
+        (f.roles & (kRoleMapAssign | kRoleGrow)) == 0) {
+      continue;
+    }
     f.features |= kFeatureAssistCoupling;
     if (f.site_function_id == 0) {
       f.site_function_id = CallSite(profile, classifier, profile.samples[i].location_ids);
@@ -243,8 +245,8 @@ void ApplyTimeLabels(Profile& profile, const TimeAnalysis& a) {
       }
     }
     if (a.cluster[i] != 0) {
-      s.labels.push_back(
-          Label{.key = cluster_key, .num = a.cluster[i], .num_unit = cluster_unit, .numeric = true});
+      s.labels.push_back(Label{
+          .key = cluster_key, .num = a.cluster[i], .num_unit = cluster_unit, .numeric = true});
     }
   }
 }
@@ -262,8 +264,10 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
     return std::string(buf);
   };
   std::string out = "\nExecution trace timeline (times in ms from the first event)\n";
-  out += "  assist-coupling from time: " + std::to_string(a.assist_coupling_added) +
-         " samples inserting into a map while their goroutine assisted the GC\n";
+  out += "  samples inside a mark assist of their goroutine: " +
+         std::to_string(a.samples_in_assist) + "; assist-coupling from time alone: " +
+         std::to_string(a.assist_coupling_added) +
+         " (a map insert or grow on the stack but no assist frame)\n";
   out += "  pre-pause: " + std::to_string(a.pre_pause_samples) +
          " grow-spike samples within " + dur(a.options.pre_pause_ns) +
          " before a stop-the-world pause\n";

@@ -55,7 +55,8 @@ struct TimeAnalysis {
   TimeRuleOptions options;
   std::vector<bool> pre_pause;        // per sample
   std::vector<int64_t> cluster;       // per sample, 0 = none
-  int64_t assist_coupling_added = 0;  // samples that got assist-coupling from time alone
+  int64_t samples_in_assist = 0;      // samples inside a mark assist of their goroutine
+  int64_t assist_coupling_added = 0;  // of those, samples that got assist-coupling from time alone
   int64_t pre_pause_samples = 0;
   std::vector<GrowCluster> clusters;
   std::vector<GcCycleReport> cycles;

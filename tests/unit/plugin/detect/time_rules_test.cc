@@ -51,6 +51,7 @@ TEST(TimeRulesTest, AssistCouplingFromTheGoroutinesAssistInterval) {
   Analysis r = Analyze(p);
   ASSERT_TRUE(r.analysis.applicable);
   EXPECT_EQ(r.analysis.assist_coupling_added, 1);
+  EXPECT_EQ(r.analysis.samples_in_assist, 2);  // `inside` and `no_map`
   EXPECT_EQ(p.StrLabel(p.samples[inside], "gcspike"), "assist-coupling");
   EXPECT_EQ(p.StrLabel(p.samples[inside], "gcspike_site"), "main.fill");
   EXPECT_FALSE(p.StrLabel(p.samples[other_g], "gcspike").has_value());

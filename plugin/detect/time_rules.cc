@@ -119,12 +119,26 @@ TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalo
   a.pre_pause.assign(n, false);
   a.cluster.assign(n, 0);
 
-  // assist-coupling from time: per goroutine, its assist intervals sorted by start.
-  std::map<int64_t, std::vector<std::pair<int64_t, int64_t>>> assists;
-  for (const AssistInterval& iv : t.assists) {
-    assists[iv.goroutine].emplace_back(StartOrMin(iv.start_ns), EndOrMax(iv.end_ns));
+  // assist-coupling from time: per goroutine, its assist intervals sorted by start, each with
+  // whether the allocation that began it was a map insert or grow (its begin stack). A CPU
+  // sample taken during the assist often shows only the GC work (the traceback stops at
+  // runtime.systemstack), so the begin stack is what ties that time to the map.
+  struct Interval {
+    int64_t start, end;
+    bool paid_by_map;
+    size_t index;  // into t.assists
+  };
+  std::map<int64_t, std::vector<Interval>> assists;
+  StackClassifier begin_classifier(profile, catalogue);
+  for (size_t k = 0; k < t.assists.size(); ++k) {
+    const AssistInterval& iv = t.assists[k];
+    const bool paid_by_map =
+        (begin_classifier.Classify(iv.stack).roles & (kRoleMapAssign | kRoleGrow)) != 0;
+    assists[iv.goroutine].push_back({StartOrMin(iv.start_ns), EndOrMax(iv.end_ns), paid_by_map, k});
   }
-  for (auto& [g, v] : assists) std::sort(v.begin(), v.end());
+  for (auto& [g, v] : assists) {
+    std::sort(v.begin(), v.end(), [](const Interval& x, const Interval& y) { return x.start < y.start; });
+  }
   for (size_t i = 0; i < n; ++i) {
     StackFeatures& f = features[i];
     if (!ts[i] || goroutine[i] <= 0) continue;
@@ -132,18 +146,27 @@ TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalo
     if (it == assists.end()) continue;
     // Assists of one goroutine do not overlap: the last one starting at or before ts decides.
     const auto& v = it->second;
-    auto after = std::upper_bound(v.begin(), v.end(), std::make_pair(*ts[i], kMax));
-    if (after == v.begin() || std::prev(after)->second < *ts[i]) continue;
+    auto after = std::upper_bound(v.begin(), v.end(), *ts[i],
+                                  [](int64_t x, const Interval& iv) { return x < iv.start; });
+    if (after == v.begin() || std::prev(after)->end < *ts[i]) continue;
+    const Interval& in = *std::prev(after);
     ++a.samples_in_assist;
-    if ((f.features & kFeatureAssistCoupling) != 0 ||
-        (f.roles & (kRoleMapAssign | kRoleGrow)) == 0) {
+    const bool map_on_stack = (f.roles & (kRoleMapAssign | kRoleGrow)) != 0;
+    if (!map_on_stack && !in.paid_by_map) continue;
+    // Coupled by time. Where the stack rules already said so, the two agree.
+    ++a.assist_coupling_by_time;
+    if ((f.features & kFeatureAssistCoupling) != 0) {
+      ++a.assist_coupling_by_time_and_stack;
       continue;
     }
     f.features |= kFeatureAssistCoupling;
     if (f.site_function_id == 0) {
-      f.site_function_id = CallSite(profile, classifier, profile.samples[i].location_ids);
+      f.site_function_id = CallSite(profile, classifier, map_on_stack
+                                                             ? profile.samples[i].location_ids
+                                                             : t.assists[in.index].stack);
     }
     ++a.assist_coupling_added;
+    if (!map_on_stack) ++a.assist_coupling_by_begin_stack;
   }
 
   // pre-pause: a grow-spike sample at most W before some stop-the-world start.
@@ -265,9 +288,14 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
   };
   std::string out = "\nExecution trace timeline (times in ms from the first event)\n";
   out += "  samples inside a mark assist of their goroutine: " +
-         std::to_string(a.samples_in_assist) + "; assist-coupling from time alone: " +
-         std::to_string(a.assist_coupling_added) +
-         " (a map insert or grow on the stack but no assist frame)\n";
+         std::to_string(a.samples_in_assist) + "; assist-coupling by time (a map insert or grow "
+         "on the sample's stack or on the stack that began the assist): " +
+         std::to_string(a.assist_coupling_by_time) + ", of which " +
+         std::to_string(a.assist_coupling_by_time_and_stack) +
+         " the stack rules also label; added by time alone: " +
+         std::to_string(a.assist_coupling_added) + " (" +
+         std::to_string(a.assist_coupling_by_begin_stack) +
+         " through the assist's begin stack)\n";
   out += "  pre-pause: " + std::to_string(a.pre_pause_samples) +
          " grow-spike samples within " + dur(a.options.pre_pause_ns) +
          " before a stop-the-world pause\n";

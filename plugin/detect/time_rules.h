@@ -57,6 +57,9 @@ struct TimeAnalysis {
   std::vector<int64_t> cluster;       // per sample, 0 = none
   int64_t samples_in_assist = 0;      // samples inside a mark assist of their goroutine
   int64_t assist_coupling_added = 0;  // of those, samples that got assist-coupling from time alone
+  int64_t assist_coupling_by_begin_stack = 0;  // of those, via the assist's begin stack
+  int64_t assist_coupling_by_time = 0;  // samples in an assist with a map frame on either stack
+  int64_t assist_coupling_by_time_and_stack = 0;  // of those, also labelled by the stack rules
   int64_t pre_pause_samples = 0;
   std::vector<GrowCluster> clusters;
   std::vector<GcCycleReport> cycles;

@@ -99,6 +99,18 @@ f=${all_traces[0]}
 "$GOCHECK" pprof-check "$WORK/assist.pb.gz" | grep -q '"mark_assist_wall/nanoseconds"' || fail "no assist sample type"
 pass
 
+# Time-based assist coupling on the grow traces: samples inside their goroutine's mark assist
+# with a map insert or grow on their stack (or on the stack that began the assist) exist, and
+# the stack rules label every one of them assist-coupling too.
+for f in "$FIXTURES"/trace/go*/grow.trace; do
+  line=$("$GCSPIKE" report "$f" | grep 'samples inside a mark assist') || fail "no assist line for $f"
+  by_time=$(sed -n 's/.*assist-coupling by time ([^)]*): \([0-9]*\), of which.*/\1/p' <<<"$line")
+  both=$(sed -n 's/.*, of which \([0-9]*\) the stack rules.*/\1/p' <<<"$line")
+  [[ -n $by_time && $by_time -gt 0 ]] || fail "no time-based assist-coupling in $f: $line"
+  [[ $both == "$by_time" ]] || fail "time and stack disagree on assist-coupling in $f: $line"
+  pass
+done
+
 # Bad traces: one line naming the byte offset, exit 2, no output file.
 printf 'go 1.26 trace\0\0\0\001\001' > "$WORK/trunc.trace"
 expect_exit 2 "$GCSPIKE" annotate "$WORK/trunc.trace" -o "$WORK/none.pb.gz"

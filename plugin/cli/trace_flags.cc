@@ -11,6 +11,7 @@
 #include "formats/input_source.h"
 #include "formats/profile_reader.h"
 #include "plugin/cli/commands.h"
+#include "formats/json_text.h"
 
 DEFINE_bool(assist_profile, false,
             "Go execution traces: add a sample type mark_assist_wall/nanoseconds with the wall "
@@ -31,21 +32,11 @@ DEFINE_bool(stacks, false,
 namespace gcspike::cli {
 namespace {
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
+// Profile strings are untrusted bytes; the shared escaper keeps the JSON valid UTF-8.
+std::string JsonString(std::string_view s) {
+  std::string out;
+  AppendJsonString(out, s);
+  return out;
 }
 
 std::string Detail(const TraceRangeCounts& c) {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cerrno>
 #include <cstring>
 
@@ -43,13 +44,32 @@ Result<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& path, bo
     return out;
   }
   out->path_ = path;
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
-  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  // The rename trick is only for regular files. A device, FIFO or socket (-o /dev/null,
+  // -o /dev/stderr, a named pipe) is written in place at Commit(); renaming over it would
+  // replace the device node itself.
+  std::string target = path;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      errno = EISDIR;
+      return FileError(path, "cannot write the output");
+    }
+    if (!S_ISREG(st.st_mode)) {
+      out->direct_ = true;
+      return out;
+    }
+    // A symlink to a regular file: replace the file it points to, not the link.
+    char resolved[PATH_MAX];
+    if (::realpath(path.c_str(), resolved) != nullptr) target = resolved;
+  }
+  const size_t slash = target.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : target.substr(0, slash + 1);
+  const std::string base = slash == std::string::npos ? target : target.substr(slash + 1);
   std::string tmpl = dir + "." + base + ".gcspike-XXXXXX";
   out->fd_ = ::mkstemp(tmpl.data());
   if (out->fd_ < 0) return FileError(path, "cannot create a temporary file beside the output");
   out->temp_path_ = tmpl;
+  out->target_path_ = target;
   // mkstemp creates 0600; give the result the usual permissions (respecting umask).
   const mode_t mask = ::umask(0);
   ::umask(mask);
@@ -63,7 +83,7 @@ OutputFile::~OutputFile() {
 }
 
 Status OutputFile::Write(std::span<const uint8_t> bytes) {
-  if (fd_ < 0) {
+  if (fd_ < 0 || direct_) {
     buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
     return {};
   }
@@ -75,6 +95,14 @@ Status OutputFile::Write(std::string_view text) {
 }
 
 Status OutputFile::Commit() {
+  if (direct_) {
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return FileError(path_, "cannot open the output");
+    Status s = WriteFully(fd, buffer_.data(), buffer_.size(), path_);
+    ::close(fd);
+    if (s.ok()) committed_ = true;
+    return s;
+  }
   if (fd_ < 0) {
     GCSPIKE_RETURN_IF_ERROR(WriteFully(STDOUT_FILENO, buffer_.data(), buffer_.size(), path_));
     committed_ = true;
@@ -85,7 +113,9 @@ Status OutputFile::Commit() {
     return FileError(path_, "close failed");
   }
   fd_ = -1;
-  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) return FileError(path_, "rename failed");
+  if (::rename(temp_path_.c_str(), target_path_.c_str()) != 0) {
+    return FileError(path_, "rename failed");
+  }
   committed_ = true;
   return {};
 }

@@ -25,14 +25,16 @@ class OutputFile {
   Status Write(std::span<const uint8_t> bytes);
   Status Write(std::string_view text);
   Status Commit();
-  bool is_stdout() const { return fd_ < 0; }
+  bool is_stdout() const { return fd_ < 0 && !direct_; }
   const std::string& path() const { return path_; }
 
  private:
   OutputFile() = default;
   std::string path_;
   std::string temp_path_;
-  int fd_ = -1;  // -1: stdout (buffered until Commit)
+  std::string target_path_;  // path_ with symlinks resolved
+  int fd_ = -1;              // -1: stdout, or a non-regular file (buffered until Commit)
+  bool direct_ = false;      // path_ is a device, FIFO or socket: written in place
   std::vector<uint8_t> buffer_;
   bool committed_ = false;
 };

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "formats/go_trace_reader.h"
 #include "formats/gzip_codec.h"
 #include "formats/perf_data_reader.h"
 #include "formats/pprof_reader.h"
@@ -27,15 +28,12 @@ Result<Profile> ReadPprofInput(InputSource& in, const ReadOptions& options) {
   return p;
 }
 
-Result<Profile> NotYetSupported(InputSource& in, const ReadOptions&) {
-  GCSPIKE_ASSIGN_OR_RETURN(auto prefix, in.Peek(16));
-  const FormatReader* r = SniffFormat(prefix);
-  return in.ErrorAt(0, std::string("this build of gcspike cannot read ") +
-                           (r != nullptr ? r->name : "this format") + " input yet");
+Result<Profile> ReadGoTraceInput(InputSource& in, const ReadOptions& options) {
+  return ReadGoTrace(in, options);
 }
 
 const FormatReader kReaders[] = {
-    {"Go execution trace", MatchesGoTrace, NotYetSupported},
+    {"Go execution trace", MatchesGoTrace, ReadGoTraceInput},
     {"perf.data", MatchesPerfData, ReadPerfData},
     // pprof has no magic; it is the fallback when the first byte is a plausible field tag.
     {"pprof", LooksLikePprof, ReadPprofInput},

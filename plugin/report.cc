@@ -1,4 +1,5 @@
 #include "plugin/report.h"
+#include "formats/json_text.h"
 
 #include <cstdio>
 
@@ -16,33 +17,11 @@ std::string Pct(double f) { return Format("%.1f%%", f * 100); }
 // JSON numbers: enough digits for fractions, never NaN (fractions of empty profiles are 0).
 std::string Num(double v) { return Format("%.6g", v); }
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (const unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
+// Profile strings are untrusted bytes; the shared escaper keeps the JSON valid UTF-8.
+std::string JsonString(std::string_view s) {
+  std::string out;
+  AppendJsonString(out, s);
+  return out;
 }
 
 const char* Verdict(bool spike) { return spike ? "spike" : "normal"; }

@@ -7,9 +7,12 @@
 #include "formats/output_file.h"
 #include "plugin/cli/commands.h"
 #include "plugin/cli/help.h"
+#include "plugin/cli/output_flags.h"
 #include "plugin/cli/perf_flags.h"
 #include "plugin/cli/terminal_diagnostics.h"
+#include "plugin/cli/trace_flags.h"
 #include "plugin/detect/annotator.h"
+#include "plugin/detect/time_rules.h"
 #include "plugin/pipeline.h"
 #include "plugin/report.h"
 
@@ -75,13 +78,22 @@ Result<RuntimeSignatureCatalogue> CatalogueFromFlags() {
   return c;
 }
 
-Result<DetectionSummary> Detect(Profile& profile, const std::string& input_name, bool label) {
+// `time_report` (optional) receives the execution-trace timeline section of the report.
+Result<DetectionSummary> Detect(Profile& profile, const std::string& input_name, bool label,
+                                std::string* time_report = nullptr) {
   GCSPIKE_ASSIGN_OR_RETURN(DetectionThresholds thresholds, ThresholdsFromFlags());
   GCSPIKE_ASSIGN_OR_RETURN(RuntimeSignatureCatalogue catalogue, CatalogueFromFlags());
-  const std::vector<StackFeatures> features = ClassifySamples(profile, catalogue);
+  GCSPIKE_ASSIGN_OR_RETURN(TimeRuleOptions time_options, TimeRuleOptionsFromFlags());
+  std::vector<StackFeatures> features = ClassifySamples(profile, catalogue);
+  // Execution traces: the timeline adds time-based features (plugin/detect/time_rules.h).
+  const TimeAnalysis time = ApplyTimeRules(profile, catalogue, features, time_options);
   DetectionSummary summary = Summarize(profile, features, thresholds);
   summary.input = input_name;
-  if (label) ApplyLabels(profile, features, std::string("gcspike ") + kVersion);
+  if (label) {
+    ApplyLabels(profile, features, std::string("gcspike ") + kVersion);
+    ApplyTimeLabels(profile, time);
+  }
+  if (time_report != nullptr) *time_report = RenderTimeReport(profile, time);
   return summary;
 }
 
@@ -144,9 +156,21 @@ int RunReport(const Args& args) {
   auto profile = LoadInputs(args.positional, read);
   diag.ProgressDone();
   if (!profile.ok()) return Fail(profile.error());
-  auto summary = Detect(*profile, InputName(args), /*label=*/false);
+  // With filters the report describes the samples kept; they run on the labelled profile, as
+  // in annotate, so --keep gcspike~grow-spike works.
+  auto filters = FilterSpecFromFlags(args);
+  if (!filters.ok()) return Fail(filters.error());
+  if (!filters->empty()) {
+    auto labelled = Detect(*profile, InputName(args), /*label=*/true);
+    if (!labelled.ok()) return Fail(labelled.error());
+    auto kept = FilterSamples(*profile, *filters, &diag);
+    if (!kept.ok()) return Fail(kept.error());
+  }
+  std::string time_report;
+  auto summary = Detect(*profile, InputName(args), /*label=*/false, &time_report);
   if (!summary.ok()) return Fail(summary.error());
-  const std::string text = FLAGS_json ? RenderReportJson(*summary) : RenderReportText(*summary);
+  const std::string text =
+      FLAGS_json ? RenderReportJson(*summary) : RenderReportText(*summary) + time_report;
   const std::string path = !FLAGS_o.empty() ? FLAGS_o : FLAGS_output;
   auto out = OutputFile::Open(path, /*binary=*/false);
   if (!out.ok()) return Fail(out.error());

@@ -49,8 +49,9 @@ Flags:
     for (char& c : name) {
       if (c == '_') c = '-';
     }
-    s += "  --" + name;
-    if (f.type != "bool") s += "=" + f.type;
+    // One-letter flags read as the short options they are (-o FILE).
+    s += name.size() == 1 ? "  -" + name : "  --" + name;
+    if (f.type != "bool") s += (name.size() == 1 ? " " : "=") + f.type;
     s += "\n      " + f.description;
     if (!f.default_value.empty() && f.default_value != "false") {
       std::string value = f.default_value;

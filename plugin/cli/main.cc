@@ -9,11 +9,13 @@
 #include "plugin/cli/commands.h"
 #include "plugin/cli/detect_command.h"
 #include "plugin/cli/help.h"
+#include "plugin/cli/trace_flags.h"
 
 int main(int argc, char** argv) {
   using namespace gcspike::cli;
   gflags::SetVersionString(kVersion);
-  const std::vector<std::string> commands = {"annotate", "pprof", "report", "help"};
+  const std::vector<std::string> commands = {"annotate", "pprof", "report", "help",
+                                             "trace-stats"};
   RegisterDetectFlags();
   auto args = ParseArgs(argc, argv, commands);
   if (!args.ok()) {
@@ -30,6 +32,7 @@ int main(int argc, char** argv) {
   }
   if (args->command == "pprof") return RunPprof(*args);
   if (args->command == "report" && args->passthrough.empty()) return RunReport(*args);
+  if (args->command == "trace-stats") return RunTraceStats(*args);
   if (!args->passthrough.empty()) {
     std::fprintf(stderr, "gcspike: arguments after -- are only for 'gcspike pprof'\n");
     return kExitBadInput;

@@ -69,6 +69,26 @@ if command -v script >/dev/null; then
   grep -q 'terminal' "$WORK/out.txt" || fail "no terminal refusal message"
 fi
 
+# -o naming something that is not a regular file (a FIFO here, as /dev/null or /dev/stdout
+# would be) is written in place, never renamed over.
+mkfifo "$WORK/fifo"
+cat "$WORK/fifo" > "$WORK/from-fifo.pb.gz" &
+reader=$!
+"$GCSPIKE" annotate "$good" --no-detect -o "$WORK/fifo" || fail "-o FIFO"
+wait "$reader"
+[[ -p $WORK/fifo ]] || fail "the FIFO was replaced by a regular file"
+"$GCSPIKE" annotate "$good" --no-detect -o "$WORK/direct.pb.gz"
+cmp -s "$WORK/from-fifo.pb.gz" "$WORK/direct.pb.gz" || fail "output through the FIFO differs"
+pass
+# -o naming a symlink replaces the file it points to and keeps the link.
+"$GCSPIKE" annotate "$good" --no-detect -o "$WORK/target.pb.gz"
+ln -s "$WORK/target.pb.gz" "$WORK/link.pb.gz"
+echo old > "$WORK/target.pb.gz"
+"$GCSPIKE" annotate "$good" --no-detect -o "$WORK/link.pb.gz"
+[[ -L $WORK/link.pb.gz ]] || fail "the symlink was replaced"
+cmp -s "$WORK/target.pb.gz" "$WORK/direct.pb.gz" || fail "the symlink's target was not written"
+pass
+
 # --help shows real examples and exits 0.
 expect_exit 0 "$GCSPIKE" --help
 grep -q 'gcspike annotate cpu.pprof -o annotated.pb.gz' "$WORK/out.txt" || fail "--help lacks examples"

@@ -101,7 +101,10 @@ async function openProfile(c, view) {
   const profileURL = `${origin}/profiles/${encodeURIComponent(c.serve_as)}`;
   await page.goto(`${origin}/index.html#profileURL=${encodeURIComponent(profileURL)}&view=${view}`);
   // speedscope logs "Importing as <format>" when an importer accepted the file.
-  await page.waitForFunction(() => document.title.endsWith('- speedscope'), null, { timeout: 30000 })
+  // The title becomes "<name> - speedscope" once a profile is shown; if it never does, the
+  // checks below report what is missing.
+  await page
+    .waitForFunction(() => document.title.endsWith('- speedscope'), null, { timeout: 30000 })
     .catch(() => {});
   await page.waitForTimeout(300);
   return { page, logs };
@@ -111,9 +114,11 @@ for (const c of cases) {
   const { page, logs } = await openProfile(c, 'sandwich');
   const imported = logs.find((l) => l.startsWith('Importing as'));
   check(imported === `Importing as ${c.importer}`,
-    `${c.serve_as}: speedscope says "${imported}", want "Importing as ${c.importer}" (log: ${logs.join(' | ')})`);
+    `${c.serve_as}: speedscope says "${imported}", want "Importing as ${c.importer}" ` +
+      `(log: ${logs.join(' | ')})`);
   const bodyText = await page.evaluate(() => document.body.innerText);
-  check(!/Something went wrong|Failed to load/.test(bodyText), `${c.serve_as}: speedscope shows an error`);
+  check(!/Something went wrong|Failed to load/.test(bodyText),
+    `${c.serve_as}: speedscope shows an error`);
 
   for (const f of c.frames) {
     // The sandwich table is virtualized; speedscope's search (Ctrl+F) narrows it to the rows
@@ -126,7 +131,8 @@ for (const c of cases) {
       .map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))
       .filter((cells) => cells.length === 3));
     const row = rows.find((cells) => cells[2] === f.name);
-    check(row !== undefined, `${c.serve_as}: no sandwich row named ${f.name} (rows: ${rows.map((r) => r[2]).join(', ')})`);
+    check(row !== undefined,
+      `${c.serve_as}: no sandwich row named ${f.name} (rows: ${rows.map((r) => r[2]).join(', ')})`);
     if (!row) continue;
     const shown = parseDisplayed(row[0]);
     check(shown !== null, `${c.serve_as}: cannot read total "${row[0]}" of ${f.name}`);

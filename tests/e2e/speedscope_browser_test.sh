@@ -6,6 +6,7 @@
 # the totals that go tool pprof (-tagfocus / -focus, then gocheck pprof-check) computes from the
 # same annotated profile. Screenshots go to $BUILD_DIR/artifacts/.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/viewer_lib.sh"
 
 e2e_dir=$SOURCE_DIR/tests/e2e
 [[ -x /usr/bin/chromium ]] || fail "/usr/bin/chromium is missing (scripts/setup-deps installs it)"
@@ -21,33 +22,21 @@ echo "input: $input"
 
 ann=$WORK/annotated.pb.gz
 "$GCSPIKE" annotate "$input" -o "$ann" || fail "annotate $input"
-"$GOCHECK" pprof-check "$ann" > "$WORK/check.json" || fail "gocheck rejects $ann"
+check_json "$ann" > "$WORK/check.json" || fail "gocheck rejects $ann"
 pass
 
-# The label shown as frames: the detectors' gcspike label, or (in a build without detectors)
-# the workload's own pprof.Do label.
-key=$(node -e '
-  const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  const keys = Object.keys(c.labels).sort();
-  console.log(keys.includes("gcspike") ? "gcspike" : (keys[0] || ""));' "$WORK/check.json")
+# The label shown as frames: the detectors' gcspike label (else the workload's pprof.Do label).
+key=$(tag_key "$ann")
 [[ -n $key ]] || fail "$ann has no string labels to show as frames"
 echo "tag key: $key"
+dflt=$(default_index "$ann")
+unit=$(json "$WORK/check.json" "c.sample_types[$dflt].split('/')[1]")
 
-# Index of the sample type viewers show: default_sample_type, else the last one.
-dflt=$(node -e '
-  const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  const i = c.sample_types.findIndex((t) => t.split("/")[0] === c.default_sample_type);
-  console.log(i >= 0 ? i : c.sample_types.length - 1);' "$WORK/check.json")
-unit=$(node -e '
-  const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  console.log(c.sample_types[+process.argv[2]].split("/")[1]);' "$WORK/check.json" "$dflt")
-
-re_escape() { sed 's/[][\.^$*+?(){}|]/\\&/g' <<<"$1"; }
 # sum_after PPROF_FLAG: the default-type total of the samples go tool pprof keeps.
 sum_after() {
-  go tool pprof -proto "$1" "$ann" > "$WORK/selected.pb.gz" 2>/dev/null || fail "go tool pprof -proto $1"
-  "$GOCHECK" pprof-check "$WORK/selected.pb.gz" |
-    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).sums[+process.argv[1]]))' "$dflt"
+  go tool pprof -proto "$1" "$ann" > "$WORK/selected.pb.gz" 2>/dev/null ||
+    fail "go tool pprof -proto $1"
+  check_json "$WORK/selected.pb.gz" | json - "c.sums[$dflt]"
 }
 
 # Expected frames: one per value of the key, plus up to three of the program's main.* functions.
@@ -55,25 +44,25 @@ sum_after() {
 while IFS= read -r value; do
   total=$(sum_after "-tagfocus=$key=^$(re_escape "$value")\$")
   printf '[%s %s]\t%s\n' "$key" "$value" "$total" >> "$WORK/tags.tsv"
-done < <(node -e '
-  const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  for (const v of Object.keys(c.labels[process.argv[2]]).sort()) console.log(v);' "$WORK/check.json" "$key")
+done < <(json "$WORK/check.json" "Object.keys(c.labels['$key']).sort()")
 : > "$WORK/funcs.tsv"
 while IFS= read -r fn; do
   total=$(sum_after "-focus=^$(re_escape "$fn")\$")
   printf '%s\t%s\n' "$fn" "$total" >> "$WORK/funcs.tsv"
-done < <(go tool pprof -top -nodecount=500 "$ann" 2>/dev/null | awk '$NF ~ /^main\./ {print $NF}' | sort -u | head -3)
+done < <(go tool pprof -top -nodecount=500 "$ann" 2>/dev/null |
+           awk '$NF ~ /^main\./ {print $NF}' | sort -u | head -3)
 [[ -s $WORK/tags.tsv ]] || fail "no tag values"
 [[ -s $WORK/funcs.tsv ]] || fail "no main.* functions in $ann"
 echo "expected (go tool pprof + gocheck):"
 cat "$WORK/tags.tsv" "$WORK/funcs.tsv"
 
 # The three outputs, from the annotated profile (--no-detect: the labels are already there).
-"$GCSPIKE" "$ann" --no-detect --merge-threads --pseudo-frame-keys="$key" -o "$WORK/grow.speedscope.json" ||
-  fail "speedscope output"
-"$GCSPIKE" "$ann" --no-detect --pseudo-frames=root --pseudo-frame-keys="$key" -o "$WORK/grow.rooted.pb.gz" ||
-  fail "pprof output with root pseudo frames"
-"$GCSPIKE" "$ann" --no-detect --pseudo-frame-keys="$key" -o "$WORK/grow.folded" || fail "folded output"
+"$GCSPIKE" "$ann" --no-detect --merge-threads --pseudo-frame-keys="$key" \
+  -o "$WORK/grow.speedscope.json" || fail "speedscope output"
+"$GCSPIKE" "$ann" --no-detect --pseudo-frames=root --pseudo-frame-keys="$key" \
+  -o "$WORK/grow.rooted.pb.gz" || fail "pprof output with root pseudo frames"
+"$GCSPIKE" "$ann" --no-detect --pseudo-frame-keys="$key" -o "$WORK/grow.folded" ||
+  fail "folded output"
 pass
 
 node - "$WORK" "$unit" "$key" > "$WORK/cases.json" <<'JS'
@@ -87,9 +76,11 @@ console.log(JSON.stringify({ cases: [
     importer: "speedscope json file", unit, frames: [...tags, ...funcs],
     screenshots: [{ view: "left-heavy", path: "speedscope-left-heavy.png" },
                   { view: "sandwich", search: `[${key}`, path: "speedscope-sandwich-tags.png" },
-                  // The heaviest tag frame selected: its callees, i.e. what the tagged samples do.
+                  // The heaviest map-growth tag frame (else the heaviest tag) selected: its
+                  // callees are what the tagged samples do.
                   { view: "sandwich", search: `[${key}`,
-                    select: [...tags].sort((a, b) => b.total - a.total)[0].name,
+                    select: [...tags].sort((a, b) => (/grow/.test(b.name) - /grow/.test(a.name)) ||
+                                                     b.total - a.total)[0].name,
                     path: "speedscope-sandwich-selected.png" }] },
   // speedscope's pprof importer keeps one frame per Location (the outermost Line), so only the
   // tag frames, never inlined, are compared there.
@@ -101,7 +92,7 @@ console.log(JSON.stringify({ cases: [
 ] }, null, 1));
 JS
 
-(cd "$e2e_dir" && node speedscope_browser.mjs "$WORK/cases.json" "$artifacts") > "$WORK/browser.txt" 2>&1 ||
+node "$e2e_dir/speedscope_browser.mjs" "$WORK/cases.json" "$artifacts" > "$WORK/browser.txt" 2>&1 ||
   { cat "$WORK/browser.txt" >&2; fail "speedscope in chromium"; }
 cat "$WORK/browser.txt"
 n=$(awk '/ passed, 0 failed$/ {print $1}' "$WORK/browser.txt")

@@ -212,7 +212,9 @@ TEST_F(SampleFilterTest, PruningKeepsExactlyWhatIsReferencedAndRenumbers) {
   EXPECT_EQ(names, (std::set<std::string>{"main.main", "main.presized", "runtime.mapassign"}));
   EXPECT_EQ(p.locations.size(), 3u);
   std::set<uint64_t> referenced;
-  for (const Sample& sm : p.samples) referenced.insert(sm.location_ids.begin(), sm.location_ids.end());
+  for (const Sample& sm : p.samples) {
+    referenced.insert(sm.location_ids.begin(), sm.location_ids.end());
+  }
   EXPECT_EQ(referenced.size(), p.locations.size());
   // The stacks still name the same functions, leaf first.
   auto leaf_name = [&](const Sample& sm) {

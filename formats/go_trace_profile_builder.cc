@@ -1,0 +1,212 @@
+#include "formats/go_trace_profile_builder.h"
+
+#include <algorithm>
+
+namespace gcspike {
+namespace {
+
+// The leaf of every assist-begin stack is the tracer's own hook (notes §C.1, "GC assist"); it
+// says nothing about who allocated, so the assist profile drops it.
+bool IsAssistTraceHook(std::string_view fn) {
+  return fn == "runtime.traceGCMarkAssistStart" || fn == "runtime.traceLocker.GCMarkAssistStart";
+}
+
+}  // namespace
+
+GoTraceProfileBuilder::GoTraceProfileBuilder(Profile& profile, Options options)
+    : p_(profile), options_(options), builder_(profile) {
+  p_.sample_types = {{p_.Intern("samples"), p_.Intern("count")},
+                     {p_.Intern("cpu"), p_.Intern("nanoseconds")}};
+  p_.period_type = {p_.Intern("cpu"), p_.Intern("nanoseconds")};
+  p_.period = options_.sample_period_ns;
+  key_timestamp_ = p_.Intern("timestamp_ns");
+  key_goroutine_ = p_.Intern("goroutine");
+  key_gc_cycle_ = p_.Intern("gc_cycle");
+  unit_ns_ = p_.Intern("nanoseconds");
+  unit_goroutine_ = p_.Intern("goroutine");
+  unit_count_ = p_.Intern("count");
+}
+
+uint64_t GoTraceProfileBuilder::InternFrame(uint64_t pc, std::string_view function,
+                                            std::string_view file, int64_t line) {
+  Line l;
+  l.function_id = builder_.InternFunction(function, file);
+  l.line = line;
+  return builder_.InternLocation(0, pc, std::span<const Line>(&l, 1));
+}
+
+void GoTraceProfileBuilder::AddCpuSample(int64_t ts_ns, int64_t goroutine,
+                                         std::vector<uint64_t> location_ids) {
+  ++stats_.cpu_samples;
+  Sample s;
+  s.location_ids = std::move(location_ids);
+  s.values = {1, options_.sample_period_ns};
+  Label ts;
+  ts.key = key_timestamp_;
+  ts.num = ts_ns;
+  ts.num_unit = unit_ns_;
+  ts.numeric = true;
+  Label g = ts;
+  g.key = key_goroutine_;
+  g.num = goroutine;
+  g.num_unit = unit_goroutine_;
+  s.labels = {ts, g};
+  p_.samples.push_back(std::move(s));
+}
+
+TraceRangeCounts& GoTraceProfileBuilder::Counts(TraceRangeKind kind) {
+  switch (kind) {
+    case TraceRangeKind::kGc:
+      return stats_.gc;
+    case TraceRangeKind::kStw:
+      return stats_.stw;
+    case TraceRangeKind::kAssist:
+      break;
+  }
+  return stats_.assist;
+}
+
+void GoTraceProfileBuilder::RangeBegin(TraceRangeKind kind, StrId name, int64_t scope,
+                                       int64_t ts_ns, std::vector<uint64_t> stack, int64_t seq) {
+  ++Counts(kind).begin_events;
+  OpenRange& r = open_[RangeKey{static_cast<int>(kind), name, scope}];
+  r.by_begin = true;
+  r.start_ns = ts_ns;
+  r.seq = seq;
+  r.stack = std::move(stack);
+}
+
+void GoTraceProfileBuilder::RangeActive(TraceRangeKind kind, StrId name, int64_t scope,
+                                        int64_t ts_ns, int64_t seq) {
+  ++Counts(kind).active_events;
+  auto [it, inserted] = open_.try_emplace(RangeKey{static_cast<int>(kind), name, scope});
+  if (inserted) {
+    it->second.by_begin = false;
+    it->second.start_ns = kNoTime;  // it began before the trace did
+    it->second.seq = seq;
+  }
+}
+
+void GoTraceProfileBuilder::RangeEnd(TraceRangeKind kind, StrId name, int64_t scope,
+                                     int64_t ts_ns, int64_t seq) {
+  TraceRangeCounts& c = Counts(kind);
+  ++c.end_events;
+  auto it = open_.find(RangeKey{static_cast<int>(kind), name, scope});
+  const OpenRange* open = it == open_.end() ? nullptr : &it->second;
+  if (open != nullptr && open->by_begin) {
+    ++c.completed;
+    if (kind == TraceRangeKind::kStw) ++stats_.stw_by_reason[p_.str(name)];
+  } else {
+    ++c.cut_at_start;
+  }
+  Close(kind, name, scope, open, ts_ns, seq);
+  if (open != nullptr) open_.erase(it);
+}
+
+void GoTraceProfileBuilder::Close(TraceRangeKind kind, StrId name, int64_t scope,
+                                  const OpenRange* open, int64_t end_ns, int64_t seq) {
+  const int64_t start = open != nullptr && open->by_begin ? open->start_ns : kNoTime;
+  switch (kind) {
+    case TraceRangeKind::kGc: {
+      GcCycle c;
+      c.seq = open != nullptr && open->seq != 0 ? open->seq : seq;
+      c.start_ns = start;
+      c.end_ns = end_ns;
+      p_.timeline.gc_cycles.push_back(c);
+      break;
+    }
+    case TraceRangeKind::kStw: {
+      StwPause s;
+      s.kind = name;
+      s.start_ns = start;
+      s.end_ns = end_ns;
+      p_.timeline.pauses.push_back(s);
+      break;
+    }
+    case TraceRangeKind::kAssist: {
+      AssistInterval a;
+      a.goroutine = scope;
+      a.start_ns = start;
+      a.end_ns = end_ns;
+      if (open != nullptr) a.stack = open->stack;
+      p_.timeline.assists.push_back(std::move(a));
+      break;
+    }
+  }
+}
+
+void GoTraceProfileBuilder::Finish(int64_t min_ts_ns, int64_t max_ts_ns) {
+  // Ranges still open at the end: begun in the trace (unfinished) or never begun in it
+  // (whole_trace); both go into the timeline with no end.
+  for (auto& [key, open] : open_) {
+    const auto kind = static_cast<TraceRangeKind>(std::get<0>(key));
+    ++(open.by_begin ? Counts(kind).unfinished : Counts(kind).whole_trace);
+    Close(kind, std::get<1>(key), std::get<2>(key), &open, kNoTime, open.seq);
+  }
+  open_.clear();
+
+  Timeline& t = p_.timeline;
+  auto by_start = [](const auto& a, const auto& b) { return a.start_ns < b.start_ns; };
+  std::stable_sort(t.gc_cycles.begin(), t.gc_cycles.end(), by_start);
+  std::stable_sort(t.pauses.begin(), t.pauses.end(), by_start);
+  std::stable_sort(t.assists.begin(), t.assists.end(), by_start);
+
+  // gc_cycle: how many GC mark phases had begun (within the trace) at the sample's time; 0
+  // before the first. A count rather than the runtime's sequence number, which the new format
+  // advances on every GC event, not once per cycle.
+  std::vector<int64_t> cycle_starts;
+  for (const GcCycle& c : t.gc_cycles) {
+    if (c.start_ns != kNoTime) cycle_starts.push_back(c.start_ns);
+  }
+  auto cycle_at = [&cycle_starts](int64_t ts) -> int64_t {
+    return std::upper_bound(cycle_starts.begin(), cycle_starts.end(), ts) - cycle_starts.begin();
+  };
+  auto add_cycle_label = [&](Sample& s, int64_t ts) {
+    Label l;
+    l.key = key_gc_cycle_;
+    l.num = cycle_at(ts);
+    l.num_unit = unit_count_;
+    l.numeric = true;
+    s.labels.push_back(l);
+  };
+  for (Sample& s : p_.samples) add_cycle_label(s, s.labels[0].num);
+
+  if (options_.assist_profile) {
+    // Mark-assist wall time, attributed to the stack that began the assist: how long
+    // allocating goroutines were drafted into marking, and by which allocation site.
+    p_.sample_types.push_back({p_.Intern("mark_assist_wall"), unit_ns_});
+    p_.default_sample_type = p_.Intern("cpu");
+    for (Sample& s : p_.samples) s.values.push_back(0);
+    for (const AssistInterval& a : t.assists) {
+      const int64_t start = a.start_ns == kNoTime ? min_ts_ns : a.start_ns;
+      const int64_t end = a.end_ns == kNoTime ? max_ts_ns : a.end_ns;
+      if (end < start) continue;
+      Sample s;
+      size_t skip = 0;
+      while (skip < a.stack.size()) {
+        const Location& loc = p_.location(a.stack[skip]);
+        if (loc.lines.empty()) break;
+        const Function& fn = p_.function(loc.lines[0].function_id);
+        if (!IsAssistTraceHook(p_.str(fn.name))) break;
+        ++skip;
+      }
+      s.location_ids.assign(a.stack.begin() + static_cast<ptrdiff_t>(skip), a.stack.end());
+      s.values = {0, 0, end - start};
+      Label ts;
+      ts.key = key_timestamp_;
+      ts.num = start;
+      ts.num_unit = unit_ns_;
+      ts.numeric = true;
+      Label g = ts;
+      g.key = key_goroutine_;
+      g.num = a.goroutine;
+      g.num_unit = unit_goroutine_;
+      s.labels = {ts, g};
+      add_cycle_label(s, start);
+      p_.samples.push_back(std::move(s));
+    }
+  }
+  if (max_ts_ns > min_ts_ns) p_.duration_nanos = max_ts_ns - min_ts_ns;
+}
+
+}  // namespace gcspike

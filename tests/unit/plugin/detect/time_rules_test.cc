@@ -1,0 +1,158 @@
+// Time rules on a small profile with a hand-made timeline: assist-coupling from assist
+// intervals, pre-pause, and one-dimensional DBSCAN clusters of grow-spike samples.
+#include "plugin/detect/time_rules.h"
+
+#include <gtest/gtest.h>
+
+#include "plugin/detect/annotator.h"
+#include "tests/unit/plugin/detect/stack_builder.h"
+
+namespace gcspike {
+namespace {
+
+constexpr int64_t kMs = 1'000'000;
+constexpr const char* kGrow =
+    "main.fill > runtime.mapassign_faststr > internal/runtime/maps.(*table).grow";
+constexpr const char* kAssign = "main.fill > runtime.mapassign_faststr";
+
+struct TimedProfile {
+  testing::StackProfile sp;
+  size_t Add(const char* stack, int64_t ts_ms, int64_t goroutine) {
+    const size_t i = sp.Add(stack);
+    sp.profile.SetNumLabel(sp.profile.samples[i], "timestamp_ns", ts_ms * kMs, "nanoseconds");
+    sp.profile.SetNumLabel(sp.profile.samples[i], "goroutine", goroutine, "goroutine");
+    return i;
+  }
+};
+
+struct Analysis {
+  std::vector<StackFeatures> features;
+  TimeAnalysis analysis;
+};
+
+Analysis Analyze(Profile& p, TimeRuleOptions options = {}) {
+  const RuntimeSignatureCatalogue catalogue = RuntimeSignatureCatalogue::BuiltIn();
+  Analysis r;
+  r.features = ClassifySamples(p, catalogue);
+  r.analysis = ApplyTimeRules(p, catalogue, r.features, options);
+  ApplyLabels(p, r.features, "test");
+  ApplyTimeLabels(p, r.analysis);
+  return r;
+}
+
+TEST(TimeRulesTest, AssistCouplingFromTheGoroutinesAssistInterval) {
+  TimedProfile t;
+  const size_t inside = t.Add(kAssign, 105, 5);
+  const size_t other_g = t.Add(kAssign, 105, 6);
+  const size_t after = t.Add(kAssign, 120, 5);
+  const size_t no_map = t.Add("main.work", 105, 5);
+  t.sp.profile.timeline.assists.push_back(AssistInterval{5, 100 * kMs, 110 * kMs, {}});
+  Profile& p = t.sp.profile;
+  Analysis r = Analyze(p);
+  ASSERT_TRUE(r.analysis.applicable);
+  EXPECT_EQ(r.analysis.assist_coupling_added, 1);
+  EXPECT_EQ(r.analysis.samples_in_assist, 2);  // `inside` and `no_map`
+  EXPECT_EQ(p.StrLabel(p.samples[inside], "gcspike"), "assist-coupling");
+  EXPECT_EQ(p.StrLabel(p.samples[inside], "gcspike_site"), "main.fill");
+  EXPECT_FALSE(p.StrLabel(p.samples[other_g], "gcspike").has_value());
+  EXPECT_FALSE(p.StrLabel(p.samples[after], "gcspike").has_value());
+  EXPECT_FALSE(p.StrLabel(p.samples[no_map], "gcspike").has_value());
+
+  // An assist that began before the trace (no start) covers everything up to its end.
+  TimedProfile t2;
+  t2.Add(kAssign, 1, 5);
+  t2.sp.profile.timeline.assists.push_back(AssistInterval{5, kNoTime, 2 * kMs, {}});
+  EXPECT_EQ(Analyze(t2.sp.profile).analysis.assist_coupling_added, 1);
+}
+
+TEST(TimeRulesTest, PrePauseIsAddedLastToGrowSpikeSamplesBeforeAPause) {
+  TimedProfile t;
+  const size_t before = t.Add(kGrow, 160, 1);     // 40 ms before the pause
+  const size_t too_early = t.Add(kGrow, 140, 1);  // 60 ms before
+  const size_t later = t.Add(kGrow, 205, 1);      // after it
+  const size_t not_grow = t.Add(kAssign, 190, 1);
+  t.sp.profile.timeline.pauses.push_back(StwPause{0, 200 * kMs, 201 * kMs});
+  Profile& p = t.sp.profile;
+  Analysis r = Analyze(p);
+  EXPECT_EQ(r.analysis.pre_pause_samples, 1);
+  EXPECT_EQ(p.StrLabel(p.samples[before], "gcspike"), "grow-spike+key-copy+pre-pause");
+  EXPECT_EQ(p.StrLabel(p.samples[too_early], "gcspike"), "grow-spike+key-copy");
+  EXPECT_EQ(p.StrLabel(p.samples[later], "gcspike"), "grow-spike+key-copy");
+  EXPECT_FALSE(p.StrLabel(p.samples[not_grow], "gcspike").has_value());
+
+  TimedProfile t2;
+  t2.Add(kGrow, 140, 1);
+  t2.sp.profile.timeline.pauses.push_back(StwPause{0, 200 * kMs, 201 * kMs});
+  TimeRuleOptions wide;
+  wide.pre_pause_ns = 70 * kMs;
+  EXPECT_EQ(Analyze(t2.sp.profile, wide).analysis.pre_pause_samples, 1);
+}
+
+TEST(TimeRulesTest, ClustersAreDensityConnectedGrowSamples) {
+  TimedProfile t;
+  // Core points 1000, 1005, 1010 (three within 20 ms); 1028 is a border point of that cluster
+  // (only 1010 and itself within 20 ms); 1100 is noise; 1200..1202 form a second cluster.
+  std::vector<size_t> idx;
+  for (int64_t ms : {1005, 1000, 1028, 1010, 1100, 1200, 1201, 1202}) {
+    idx.push_back(t.Add(kGrow, ms, 1));
+  }
+  const size_t assign_only = t.Add(kAssign, 1001, 1);  // not grow-spike: never clustered
+  t.sp.profile.timeline.gc_cycles.push_back(GcCycle{1, 1500 * kMs, 1510 * kMs});
+  Profile& p = t.sp.profile;
+  Analysis r = Analyze(p);
+  const std::vector<int64_t> want = {1, 1, 1, 1, 0, 2, 2, 2};
+  for (size_t k = 0; k < idx.size(); ++k) {
+    EXPECT_EQ(p.NumLabel(p.samples[idx[k]], "gcspike_cluster").value_or(0), want[k]) << k;
+  }
+  EXPECT_FALSE(p.NumLabel(p.samples[assign_only], "gcspike_cluster").has_value());
+  const Label* l = p.FindLabel(p.samples[idx[0]], p.strings.Find("gcspike_cluster"));
+  ASSERT_NE(l, nullptr);
+  EXPECT_EQ(p.str(l->num_unit), "cluster");
+  ASSERT_EQ(r.analysis.clusters.size(), 2u);
+  EXPECT_EQ(r.analysis.clusters[0].samples, 4);
+  EXPECT_EQ(r.analysis.clusters[0].start_ns, 1000 * kMs);
+  EXPECT_EQ(r.analysis.clusters[0].end_ns, 1028 * kMs);
+  EXPECT_EQ(r.analysis.clusters[1].samples, 3);
+
+  TimeRuleOptions strict;
+  strict.cluster_min_samples = 4;
+  TimedProfile t2;
+  for (int64_t ms : {1000, 1005, 1010}) t2.Add(kGrow, ms, 1);
+  t2.sp.profile.timeline.gc_cycles.push_back(GcCycle{1, 1500 * kMs, 1510 * kMs});
+  EXPECT_TRUE(Analyze(t2.sp.profile, strict).analysis.clusters.empty());
+}
+
+TEST(TimeRulesTest, CyclesCollectGrowSamplesAssistsAndPauses) {
+  TimedProfile t;
+  t.Add(kGrow, 960, 1);   // 40 ms before GC 1
+  t.Add(kGrow, 900, 1);   // 100 ms before: outside the window
+  Timeline& tl = t.sp.profile.timeline;
+  tl.gc_cycles.push_back(GcCycle{7, 1000 * kMs, 1050 * kMs});
+  tl.assists.push_back(AssistInterval{3, 1010 * kMs, 1013 * kMs, {}});
+  tl.assists.push_back(AssistInterval{4, 1049 * kMs, 1060 * kMs, {}});  // clipped to 1 ms
+  const StrId sweep = t.sp.profile.Intern("GC sweep termination");
+  tl.pauses.push_back(StwPause{sweep, 999 * kMs, 1000 * kMs});
+  Analysis r = Analyze(t.sp.profile);
+  ASSERT_EQ(r.analysis.cycles.size(), 1u);
+  const GcCycleReport& c = r.analysis.cycles[0];
+  EXPECT_EQ(c.grow_samples_before, 1);
+  EXPECT_EQ(c.assists, 2);
+  EXPECT_EQ(c.assist_ns, 4 * kMs);
+  ASSERT_EQ(c.pauses.size(), 1u);
+  EXPECT_EQ(c.pauses[0].second, 1 * kMs);
+  const std::string report = RenderTimeReport(t.sp.profile, r.analysis);
+  EXPECT_NE(report.find("GC 1: "), std::string::npos) << report;
+  EXPECT_NE(report.find("GC sweep termination 1.000 ms"), std::string::npos) << report;
+}
+
+TEST(TimeRulesTest, ProfilesWithoutATimelineAreLeftAlone) {
+  testing::StackProfile sp;
+  sp.Add(kGrow);
+  Analysis r = Analyze(sp.profile);
+  EXPECT_FALSE(r.analysis.applicable);
+  EXPECT_EQ(sp.profile.StrLabel(sp.profile.samples[0], "gcspike"), "grow-spike+key-copy");
+  EXPECT_EQ(RenderTimeReport(sp.profile, r.analysis), "");
+}
+
+}  // namespace
+}  // namespace gcspike

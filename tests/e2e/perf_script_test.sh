@@ -84,6 +84,21 @@ grep -q 'no symbols for .*wl' "$WORK/err.txt" || fail "no warning about the miss
   fail "--binary: stacks differ from perf script"
 pass
 
+# --call-graph dwarf: REGS_USER/STACK_USER are parsed and skipped (not unwound); every sample
+# is kept, its leaf is the sample IP, and a warning counts them.
+mv "$WORK/wl.moved" "$WORK/wl"
+perf record -q -e cpu-clock -F 199 --call-graph dwarf,4096 -o "$WORK/dwarf.data" -- "$WORK/wl" \
+  -mode grow -duration 500ms >/dev/null 2>"$WORK/perf.err" ||
+  { cat "$WORK/perf.err" >&2; fail "perf record --call-graph dwarf"; }
+"$GCSPIKE" annotate "$WORK/dwarf.data" -o "$WORK/dwarf.pb.gz" 2>"$WORK/err.txt" ||
+  { cat "$WORK/err.txt" >&2; fail "annotate dwarf.data"; }
+want=$(perf script -F comm,tid,time -i "$WORK/dwarf.data" 2>/dev/null | grep -c ': *$' || true)
+got=$(go tool pprof -raw "$WORK/dwarf.pb.gz" 2>/dev/null | grep -c 'timestamp_ns:\[' || true)
+[[ $want -gt 0 && $got == "$want" ]] || fail "dwarf.data: $got samples, perf script has $want"
+grep -q "$want samples carry --call-graph dwarf user stacks" "$WORK/err.txt" ||
+  fail "no dwarf-mode warning: $(cat "$WORK/err.txt")"
+pass
+
 # Bad input: truncated file -> exit 2, one line naming a byte offset, no output file.
 head -c 5000 "$WORK/perf.data" >"$WORK/cut.data"
 expect_exit 2 "$GCSPIKE" annotate "$WORK/cut.data" -o "$WORK/cut.pb.gz"

@@ -44,6 +44,15 @@ done
 "$GOCHECK" pprof-compare "$WORK/pipe.pb.gz" "$WORK/stdin.pb.gz" >/dev/null ||
   fail "stdin and file reads of pipe.data differ"
 pass
+# File mode read forward-only from a pipe, and gzipped, give the same profile as the file.
+"$GCSPIKE" annotate - -o "$WORK/stdin-file.pb.gz" <"$WORK/perf.data" || fail "annotate - <perf.data"
+"$GOCHECK" pprof-compare "$WORK/perf.pb.gz" "$WORK/stdin-file.pb.gz" >/dev/null ||
+  fail "stdin and file reads of perf.data differ"
+gzip -c "$WORK/perf.data" >"$WORK/perf.data.gz"
+"$GCSPIKE" annotate "$WORK/perf.data.gz" -o "$WORK/gz.pb.gz" || fail "annotate perf.data.gz"
+"$GOCHECK" pprof-compare "$WORK/perf.pb.gz" "$WORK/gz.pb.gz" >/dev/null ||
+  fail "gzipped perf.data reads differently"
+pass
 
 # Labels: numeric pid/tid/timestamp_ns with units, comm a string.
 "$GOCHECK" pprof-check "$WORK/perf.pb.gz" >"$WORK/check.json" || fail "pprof-check"

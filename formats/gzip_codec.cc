@@ -25,7 +25,8 @@ Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, uint64_t max_
   if (data.size() >= 18) {
     const uint8_t* t = data.data() + data.size() - 4;
     const uint64_t isize = t[0] | (t[1] << 8) | (t[2] << 16) | (uint64_t{t[3]} << 24);
-    if (isize >= data.size()) guess = isize + 1;
+    // Deflate expands at most ~1032:1, so a larger claim is corrupt (or a later member's).
+    if (isize >= data.size() && isize / 1032 <= data.size()) guess = isize + 1;
   }
   out.reserve(std::min<uint64_t>(max_output, guess));
   size_t in_pos = 0;
@@ -57,7 +58,9 @@ Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, uint64_t max_
         out.reserve(std::min<uint64_t>(max_output, out.capacity() * 2 + 65536));
       }
       const size_t old = out.size();
-      const size_t room = std::min<size_t>(out.capacity() - old, UINT_MAX);
+      // Only what inflate may write next is zero-filled, 4 MiB at a time: a reservation is
+      // virtual memory until used.
+      const size_t room = std::min<size_t>(out.capacity() - old, size_t{1} << 22);
       out.resize(old + room);
       zs.next_out = out.data() + old;
       zs.avail_out = static_cast<uInt>(room);

@@ -227,7 +227,9 @@ std::vector<SourceFrame> ElfBinary::Symbolize(uint64_t vaddr) const {
   if (sym == nullptr) {
     if (gopclntab_.has_value()) {
       if (auto name = gopclntab_->FunctionName(vaddr); name.ok()) {
-        frames.push_back({std::move(name).value(), "", 0});
+        auto where = gopclntab_->SourceLine(vaddr);
+        frames.push_back({std::move(name).value(), where.ok() ? where->file : "",
+                          where.ok() ? where->line : 0});
       }
     }
     return frames;

@@ -49,6 +49,7 @@ Result<GoPclntab> GoPclntab::Parse(std::span<const uint8_t> data, uint64_t text_
   if (min_lc != 1 && min_lc != 2 && min_lc != 4) {
     return MakeErrorAt(6, "bad .gopclntab instruction size quantum " + std::to_string(min_lc));
   }
+  t.min_lc_ = min_lc;
   if (t.ptr_size_ != 4 && t.ptr_size_ != 8) {
     return MakeErrorAt(ptr_size_at, "bad .gopclntab pointer size " + std::to_string(t.ptr_size_));
   }
@@ -62,12 +63,9 @@ Result<GoPclntab> GoPclntab::Parse(std::span<const uint8_t> data, uint64_t text_
   }
   const uint64_t funcname_at = c.offset();
   GCSPIKE_ASSIGN_OR_RETURN(t.funcname_off_, ReadWord(c, t.ptr_size_));
-  GCSPIKE_ASSIGN_OR_RETURN(uint64_t cu_off, ReadWord(c, t.ptr_size_));
-  GCSPIKE_ASSIGN_OR_RETURN(uint64_t filetab_off, ReadWord(c, t.ptr_size_));
-  GCSPIKE_ASSIGN_OR_RETURN(uint64_t pctab_off, ReadWord(c, t.ptr_size_));
-  (void)cu_off;
-  (void)filetab_off;
-  (void)pctab_off;
+  GCSPIKE_ASSIGN_OR_RETURN(t.cutab_off_, ReadWord(c, t.ptr_size_));
+  GCSPIKE_ASSIGN_OR_RETURN(t.filetab_off_, ReadWord(c, t.ptr_size_));
+  GCSPIKE_ASSIGN_OR_RETURN(t.pctab_off_, ReadWord(c, t.ptr_size_));
   const uint64_t pcln_at = c.offset();
   GCSPIKE_ASSIGN_OR_RETURN(t.pcln_off_, ReadWord(c, t.ptr_size_));
   if (t.funcname_off_ > data.size()) {
@@ -115,7 +113,7 @@ Result<uint64_t> GoPclntab::FuncOffAt(uint64_t i) const {
   return ReadField(c, field_size_);
 }
 
-Result<std::string> GoPclntab::FunctionName(uint64_t pc) const {
+Result<std::pair<uint64_t, uint64_t>> GoPclntab::FindFunc(uint64_t pc) const {
   if (pc < min_pc_ || pc >= max_pc_) {
     return MakeError("address " + Hex(pc) + " lies outside the Go text " + Hex(min_pc_) + "-" +
                      Hex(max_pc_));
@@ -132,6 +130,7 @@ Result<std::string> GoPclntab::FunctionName(uint64_t pc) const {
       hi = mid;
     }
   }
+  GCSPIKE_ASSIGN_OR_RETURN(uint64_t entry, EntryAt(lo));
   GCSPIKE_ASSIGN_OR_RETURN(uint64_t funcoff, FuncOffAt(lo));
   // _func: entry (uint32 offset for 1.18+, uintptr for 1.16), then nameOff int32.
   uint64_t func_at = 0;
@@ -140,6 +139,12 @@ Result<std::string> GoPclntab::FunctionName(uint64_t pc) const {
                        "function record offset " + std::to_string(funcoff) +
                            " lies past the end of .gopclntab");
   }
+  return std::make_pair(func_at, entry);
+}
+
+Result<std::string> GoPclntab::FunctionName(uint64_t pc) const {
+  GCSPIKE_ASSIGN_OR_RETURN(auto func, FindFunc(pc));
+  const uint64_t func_at = func.first;
   ByteCursor f(data_);
   GCSPIKE_RETURN_IF_ERROR(f.seek(func_at));
   GCSPIKE_RETURN_IF_ERROR(f.skip(field_size_));
@@ -152,16 +157,79 @@ Result<std::string> GoPclntab::FunctionName(uint64_t pc) const {
     return MakeErrorAt(name_field_at,
                        "function name offset " + std::to_string(name_off) + " is out of range");
   }
+  return CString(name_at);
+}
+
+Result<std::string> GoPclntab::CString(uint64_t name_at) const {
   ByteCursor n(data_);
   GCSPIKE_RETURN_IF_ERROR(n.seek(name_at));
   const std::span<const uint8_t> rest = n.rest();
   for (size_t len = 0; len < rest.size(); ++len) {
     if (rest[len] == 0) {
-      if (len == 0) return MakeErrorAt(name_at, "empty function name");
+      if (len == 0) return MakeErrorAt(name_at, "empty name");
       return std::string(reinterpret_cast<const char*>(rest.data()), len);
     }
   }
-  return MakeErrorAt(name_at, "function name runs past the end of .gopclntab unterminated");
+  return MakeErrorAt(name_at, "name runs past the end of .gopclntab unterminated");
+}
+
+Result<int64_t> GoPclntab::PcValue(uint64_t table, uint64_t entry, uint64_t pc) const {
+  uint64_t at = 0;
+  if (table == 0 || !CheckedAdd(pctab_off_, table, &at)) {
+    return MakeError("function has no pc-value table");
+  }
+  ByteCursor c(data_);
+  GCSPIKE_RETURN_IF_ERROR(c.seek(at));
+  // Pairs of (zigzag value delta, pc delta / minLC) varints; the value starts at -1 and the
+  // stream ends with a zero value delta (except as the very first byte).
+  int64_t value = -1;
+  uint64_t cur = entry;
+  for (bool first = true;; first = false) {
+    const uint64_t delta_at = c.offset();
+    GCSPIKE_ASSIGN_OR_RETURN(uint64_t uvdelta, c.uvarint());
+    if (uvdelta == 0 && !first) return MakeErrorAt(delta_at, "pc-value table ends before the pc");
+    const int64_t vdelta = (uvdelta & 1) != 0 ? -static_cast<int64_t>(uvdelta >> 1) - 1
+                                              : static_cast<int64_t>(uvdelta >> 1);
+    value += vdelta;
+    GCSPIKE_ASSIGN_OR_RETURN(uint64_t pcdelta, c.uvarint());
+    uint64_t step = 0;
+    if (!CheckedMul(pcdelta, min_lc_, &step) || !CheckedAdd(cur, step, &cur)) {
+      return MakeErrorAt(delta_at, "pc-value table overflows the address space");
+    }
+    if (pc < cur) return value;
+  }
+}
+
+Result<GoPclntab::FileLine> GoPclntab::SourceLine(uint64_t pc) const {
+  GCSPIKE_ASSIGN_OR_RETURN(auto func, FindFunc(pc));
+  // _func after its entry field: nameOff, args, deferreturn, pcsp, pcfile, pcln, npcdata,
+  // cuOffset (all 32-bit).
+  ByteCursor f(data_);
+  GCSPIKE_RETURN_IF_ERROR(f.seek(func.first));
+  GCSPIKE_RETURN_IF_ERROR(f.skip(field_size_ + 4 * 4));
+  GCSPIKE_ASSIGN_OR_RETURN(uint32_t pcfile, f.u32le());
+  GCSPIKE_ASSIGN_OR_RETURN(uint32_t pcln, f.u32le());
+  GCSPIKE_RETURN_IF_ERROR(f.skip(4));
+  const uint64_t cu_at = f.offset();
+  GCSPIKE_ASSIGN_OR_RETURN(uint32_t cu_offset, f.u32le());
+  FileLine out;
+  GCSPIKE_ASSIGN_OR_RETURN(out.line, PcValue(pcln, func.second, pc));
+  GCSPIKE_ASSIGN_OR_RETURN(int64_t fileno, PcValue(pcfile, func.second, pc));
+  if (fileno < 0) return MakeErrorAt(cu_at, "negative file number");
+  uint64_t slot = 0, slot_at = 0;
+  if (!CheckedAdd(cu_offset, static_cast<uint64_t>(fileno), &slot) || !CheckedMul(slot, 4, &slot) ||
+      !CheckedAdd(cutab_off_, slot, &slot_at)) {
+    return MakeErrorAt(cu_at, "file index out of range");
+  }
+  ByteCursor cu(data_);
+  GCSPIKE_RETURN_IF_ERROR(cu.seek(slot_at));
+  GCSPIKE_ASSIGN_OR_RETURN(uint32_t file_off, cu.u32le());
+  uint64_t file_at = 0;
+  if (file_off == 0xffffffff || !CheckedAdd(filetab_off_, file_off, &file_at)) {
+    return MakeErrorAt(slot_at, "no file for this compile unit slot");
+  }
+  GCSPIKE_ASSIGN_OR_RETURN(out.file, CString(file_at));
+  return out;
 }
 
 }  // namespace gcspike

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "core/result.h"
 
@@ -33,6 +34,15 @@ class GoPclntab {
   // function or the record for it is malformed (errors name the byte offset in the section).
   Result<std::string> FunctionName(uint64_t pc) const;
 
+  // The source file and line of pc from the function's pcfile/pcline tables (varint-delta
+  // pc-value streams in pctab; the file number indexes the function's compile unit in cutab,
+  // which gives an offset into filetab). An error when the tables are absent or malformed.
+  struct FileLine {
+    std::string file;
+    int64_t line = 0;
+  };
+  Result<FileLine> SourceLine(uint64_t pc) const;
+
   uint32_t magic() const { return magic_; }
   uint64_t function_count() const { return nfunc_; }
   // [min_pc, max_pc): the text the table covers.
@@ -43,10 +53,19 @@ class GoPclntab {
   // Entry PC of functab slot i (0 <= i <= nfunc; slot nfunc is the end marker).
   Result<uint64_t> EntryAt(uint64_t i) const;
   Result<uint64_t> FuncOffAt(uint64_t i) const;
+  // Offset in the section of the _func record of the function containing pc, and its entry.
+  Result<std::pair<uint64_t, uint64_t>> FindFunc(uint64_t pc) const;
+  // The value of the pc-value table at pctab offset `table` for pc in a function at `entry`.
+  Result<int64_t> PcValue(uint64_t table, uint64_t entry, uint64_t pc) const;
+  Result<std::string> CString(uint64_t at) const;
 
   std::span<const uint8_t> data_;
   uint32_t magic_ = 0;
   uint8_t ptr_size_ = 0;
+  uint8_t min_lc_ = 1;
+  uint64_t cutab_off_ = 0;
+  uint64_t filetab_off_ = 0;
+  uint64_t pctab_off_ = 0;
   uint64_t nfunc_ = 0;
   uint64_t text_start_ = 0;  // 0 for the 1.16 layout (absolute entries)
   uint64_t funcname_off_ = 0;

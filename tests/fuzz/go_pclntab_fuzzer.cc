@@ -19,6 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const uint64_t pc = t->min_pc() + (span / 64) * k;
     auto name = t->FunctionName(pc);
     if (name.ok() && name->empty()) std::abort();
+    (void)t->SourceLine(pc);
   }
   (void)t->FunctionName(t->min_pc() - 1);
   (void)t->FunctionName(t->max_pc());

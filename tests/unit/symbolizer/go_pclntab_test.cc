@@ -1,13 +1,14 @@
 // GoPclntab on hand-made tables: lookup by PC in both the Go 1.18+/1.20+ layout (uint32 entries
-// relative to textStart) and the Go 1.16 layout (absolute pointer-sized entries), and malformed
-// tables (truncated header, bad magic, nfunc past the end, funcoff and nameoff out of range)
-// that must give errors naming a byte offset rather than crash.
+// relative to textStart) and the Go 1.16 layout (absolute pointer-sized entries), file:line from
+// pc-value tables, and malformed tables (truncated header, bad magic, nfunc past the end, funcoff,
+// nameoff and line tables out of range) that must give errors naming a byte offset, not crash.
 #include "symbolizer/go_pclntab.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace gcspike {
@@ -128,6 +129,60 @@ TEST(GoPclntab, LooksUpGo116Table) {
   EXPECT_FALSE(t->FunctionName(0x1080).ok());
 }
 
+// One function main.f at [textStart, +8): a.go:10 for [0,4), b.go:12 for [4,8), from pcline and
+// pcfile pc-value tables (zigzag value delta, pc delta) and a two-file compile unit.
+std::vector<uint8_t> LineTable(uint32_t pcln_table = 1, uint32_t cu_offset = 0) {
+  std::vector<uint8_t> b;
+  PutU32(b, 0xfffffff1);
+  b.insert(b.end(), {0, 0, 1, 8});
+  const std::string names("main.f\0", 7);
+  const std::string files("a.go\0b.go\0", 10);
+  const std::vector<uint8_t> pctab = {0, 22, 4, 4, 4, 0, 2, 4, 2, 4, 0};
+  const uint64_t funcname_off = 72, cutab_off = funcname_off + 7, filetab_off = cutab_off + 8,
+                 pctab_off = filetab_off + 10, pcln_off = pctab_off + pctab.size();
+  for (uint64_t v : {uint64_t{1}, uint64_t{2}, kTextStart, funcname_off, cutab_off, filetab_off,
+                     pctab_off, pcln_off}) {
+    PutU64(b, v);
+  }
+  b.insert(b.end(), names.begin(), names.end());
+  PutU32(b, 0);
+  PutU32(b, 5);
+  b.insert(b.end(), files.begin(), files.end());
+  b.insert(b.end(), pctab.begin(), pctab.end());
+  PutU32(b, 0);   // functab: entry
+  PutU32(b, 12);  //          funcoff
+  PutU32(b, 8);   //          end
+  // _func: entryOff, nameOff, args, deferreturn, pcsp, pcfile, pcln, npcdata, cuOffset.
+  for (uint32_t v : {0u, 0u, 0u, 0u, 0u, 6u, pcln_table, 0u, cu_offset}) PutU32(b, v);
+  return b;
+}
+
+TEST(GoPclntab, FileAndLineFromPcValueTables) {
+  const auto bytes = LineTable();
+  auto t = GoPclntab::Parse(bytes);
+  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  const std::tuple<uint64_t, const char*, int64_t> cases[] = {
+      {0, "a.go", 10}, {3, "a.go", 10}, {4, "b.go", 12}, {7, "b.go", 12}};
+  for (const auto& [off, file, line] : cases) {
+    auto where = t->SourceLine(kTextStart + off);
+    ASSERT_TRUE(where.ok()) << where.error().ToString();
+    EXPECT_EQ(where->file, file) << off;
+    EXPECT_EQ(where->line, line) << off;
+  }
+  EXPECT_EQ(*t->FunctionName(kTextStart + 5), "main.f");
+}
+
+TEST(GoPclntab, MalformedLineTablesAreErrors) {
+  // pcln pointing past the end of the section; pcln 0 (absent); a compile unit index past cutab
+  // into bytes that are not a valid filetab offset.
+  for (const auto& bytes : {LineTable(1000), LineTable(0), LineTable(1, 0x40000000)}) {
+    auto t = GoPclntab::Parse(bytes);
+    ASSERT_TRUE(t.ok());
+    EXPECT_FALSE(t->SourceLine(kTextStart + 1).ok());
+    EXPECT_EQ(*t->FunctionName(kTextStart + 1), "main.f");
+  }
+}
+
 TEST(GoPclntab, TruncatedHeaderIsAnError) {
   const auto full = Go120Table();
   for (size_t n : {0, 3, 7, 8, 20, 71}) {
@@ -210,7 +265,10 @@ TEST(GoPclntab, EveryTruncationOfAValidTableFailsCleanly) {
     std::vector<uint8_t> cut(full.begin(), full.begin() + static_cast<long>(n));
     auto t = GoPclntab::Parse(cut);
     if (!t.ok()) continue;
-    for (uint64_t off = 0; off < 0x40; ++off) (void)t->FunctionName(kTextStart + off);
+    for (uint64_t off = 0; off < 0x40; ++off) {
+      (void)t->FunctionName(kTextStart + off);
+      (void)t->SourceLine(kTextStart + off);
+    }
   }
 }
 

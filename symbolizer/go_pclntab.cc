@@ -69,9 +69,10 @@ Result<GoPclntab> GoPclntab::Parse(std::span<const uint8_t> data, uint64_t text_
   const uint64_t pcln_at = c.offset();
   GCSPIKE_ASSIGN_OR_RETURN(t.pcln_off_, ReadWord(c, t.ptr_size_));
   if (t.funcname_off_ > data.size()) {
-    return MakeErrorAt(funcname_at, "function name table offset " + std::to_string(t.funcname_off_) +
-                                        " lies past the end of .gopclntab (" +
-                                        std::to_string(data.size()) + " bytes)");
+    return MakeErrorAt(funcname_at,
+                       "function name table offset " + std::to_string(t.funcname_off_) +
+                           " lies past the end of .gopclntab (" + std::to_string(data.size()) +
+                           " bytes)");
   }
   t.field_size_ = t.magic_ == kMagicGo116 ? t.ptr_size_ : 4;
   // functab: nfunc (entry, funcoff) pairs plus the end entry.
@@ -102,7 +103,8 @@ Result<uint64_t> GoPclntab::EntryAt(uint64_t i) const {
   GCSPIKE_ASSIGN_OR_RETURN(uint64_t entry, ReadField(c, field_size_));
   uint64_t pc = 0;  // text_start_ is 0 for absolute (1.16) entries
   if (!CheckedAdd(entry, text_start_, &pc)) {
-    return MakeErrorAt(pcln_off_ + 2 * i * field_size_, "function entry overflows the address space");
+    return MakeErrorAt(pcln_off_ + 2 * i * field_size_,
+                       "function entry overflows the address space");
   }
   return pc;
 }

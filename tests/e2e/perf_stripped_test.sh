@@ -32,7 +32,8 @@ expect_exit 0 "$GCSPIKE" annotate "$WORK/u.data" -o "$WORK/u.pb.gz"
 go tool pprof -top -cum -nodecount=1000 "$WORK/s.pb.gz" 2>/dev/null >"$WORK/s.top"
 go tool pprof -top -cum -nodecount=1000 "$WORK/u.pb.gz" 2>/dev/null >"$WORK/u.top"
 for fn in main.dedupGrowing runtime.mapassign_faststr runtime.mallocgc; do
-  grep -Eq " $fn\$" "$WORK/s.top" || { cat "$WORK/s.top" >&2; fail "no $fn in the stripped profile"; }
+  grep -Eq " $fn\$" "$WORK/s.top" ||
+    { cat "$WORK/s.top" >&2; fail "no $fn in the stripped profile"; }
 done
 go tool pprof -traces "$WORK/s.pb.gz" 2>/dev/null | grep -q 'main\.dedupGrowing' ||
   fail "no main.dedupGrowing in pprof -traces"

@@ -108,15 +108,31 @@ Result<std::unique_ptr<ElfBinary>> ElfBinary::Open(const std::string& path) {
   // Symbols: .symtab when present (full), else .dynsym (exported only).
   Elf_Scn* symtab = nullptr;
   Elf_Scn* dynsym = nullptr;
+  Elf_Scn* gopclntab = nullptr;
+  uint64_t text_addr = 0;
+  size_t shstrndx = 0;
+  const bool have_shstrndx = elf_getshdrstrndx(elf, &shstrndx) == 0;
   for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr; scn = elf_nextscn(elf, scn)) {
     GElf_Shdr sh;
     if (gelf_getshdr(scn, &sh) == nullptr) continue;
     if (sh.sh_type == SHT_SYMTAB) symtab = scn;
     if (sh.sh_type == SHT_DYNSYM) dynsym = scn;
+    const char* sec_name = have_shstrndx ? elf_strptr(elf, shstrndx, sh.sh_name) : nullptr;
+    if (sec_name != nullptr && std::string_view(sec_name) == ".gopclntab") gopclntab = scn;
+    if (sec_name != nullptr && std::string_view(sec_name) == ".text") text_addr = sh.sh_addr;
     // Go puts .note.gnu.build-id outside its PT_NOTE segment: look at note sections too.
     if (sh.sh_type == SHT_NOTE && b->build_id_.empty()) {
       b->build_id_ = GnuBuildId(elf_getdata(scn, nullptr));
     }
+  }
+  // Stripped Go binaries keep .gopclntab (the runtime's own symbol table): use it for
+  // addresses the ELF symbols miss. A malformed one is ignored, like unusable DWARF.
+  if (Elf_Data* data = gopclntab != nullptr ? elf_getdata(gopclntab, nullptr) : nullptr;
+      data != nullptr && data->d_buf != nullptr) {
+    auto table = GoPclntab::Parse(
+        std::span<const uint8_t>(static_cast<const uint8_t*>(data->d_buf), data->d_size),
+        text_addr);
+    if (table.ok()) b->gopclntab_ = std::move(table).value();
   }
   Elf_Scn* chosen = symtab != nullptr ? symtab : dynsym;
   if (chosen != nullptr) {
@@ -208,7 +224,16 @@ bool ElfBinary::FindCu(uint64_t vaddr, void* cudie_out) const {
 std::vector<SourceFrame> ElfBinary::Symbolize(uint64_t vaddr) const {
   std::vector<SourceFrame> frames;
   const Symbol* sym = FindSymbol(vaddr);
-  if (sym == nullptr) return frames;
+  if (sym == nullptr) {
+    if (gopclntab_.has_value()) {
+      if (auto name = gopclntab_->FunctionName(vaddr); name.ok()) {
+        auto where = gopclntab_->SourceLine(vaddr);
+        frames.push_back({std::move(name).value(), where.ok() ? where->file : "",
+                          where.ok() ? where->line : 0});
+      }
+    }
+    return frames;
+  }
   if (dwarf_ != nullptr) {
     Dwarf_Die cudie;
     if (FindCu(vaddr, &cudie)) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "symbolizer/go_pclntab.h"
 
 namespace gcspike {
 
@@ -36,7 +37,7 @@ class ElfBinary {
 
   // Lower-case hex of the NT_GNU_BUILD_ID note, empty when the binary has none.
   const std::string& build_id() const { return build_id_; }
-  bool has_symbols() const { return !symbols_.empty(); }
+  bool has_symbols() const { return !symbols_.empty() || gopclntab_.has_value(); }
   bool has_dwarf() const { return dwarf_ != nullptr; }
 
   // The link-time virtual address of a file offset, via the PT_LOAD program header containing
@@ -44,7 +45,9 @@ class ElfBinary {
   std::optional<uint64_t> FileOffsetToVaddr(uint64_t file_offset) const;
 
   // Frames for a link-time address, innermost (inlined callee) first; empty when no symbol
-  // covers the address. The outermost frame's name is the symbol-table name.
+  // covers the address. The outermost frame's name is the symbol-table name; for addresses no
+  // ELF symbol covers (stripped Go binaries) it comes from .gopclntab,
+  // with file:line from its pc-value tables (no inlined frames).
   std::vector<SourceFrame> Symbolize(uint64_t vaddr) const;
 
  private:
@@ -75,6 +78,7 @@ class ElfBinary {
   std::vector<Symbol> symbols_;  // sorted by start
   std::vector<LoadSegment> segments_;
   std::vector<CuRange> cu_ranges_;  // sorted by start
+  std::optional<GoPclntab> gopclntab_;  // views section data owned by elf_
 };
 
 // Kernel symbols from a kallsyms-format text ("ADDR TYPE NAME [module]" lines).

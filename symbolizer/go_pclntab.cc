@@ -1,0 +1,237 @@
+#include "symbolizer/go_pclntab.h"
+
+#include <cstdio>
+
+#include "core/byte_cursor.h"
+
+namespace gcspike {
+namespace {
+
+constexpr uint32_t kMagicGo116 = 0xfffffffa;
+constexpr uint32_t kMagicGo118 = 0xfffffff0;
+constexpr uint32_t kMagicGo120 = 0xfffffff1;
+
+// A pointer-sized little-endian header word (ptrSize is 4 or 8).
+Result<uint64_t> ReadWord(ByteCursor& c, uint8_t ptr_size) {
+  if (ptr_size == 4) {
+    GCSPIKE_ASSIGN_OR_RETURN(uint32_t v, c.u32le());
+    return uint64_t{v};
+  }
+  return c.u64le();
+}
+
+Result<uint64_t> ReadField(ByteCursor& c, uint64_t size) {
+  return size == 4 ? ReadWord(c, 4) : ReadWord(c, 8);
+}
+
+std::string Hex(uint64_t v) {
+  char buf[24];
+  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+Result<GoPclntab> GoPclntab::Parse(std::span<const uint8_t> data, uint64_t text_section_addr) {
+  GoPclntab t;
+  t.data_ = data;
+  ByteCursor c(data);
+  GCSPIKE_ASSIGN_OR_RETURN(t.magic_, c.u32le());
+  if (t.magic_ != kMagicGo116 && t.magic_ != kMagicGo118 && t.magic_ != kMagicGo120) {
+    return MakeErrorAt(0, "unsupported .gopclntab magic " + Hex(t.magic_) +
+                              " (want Go 1.16+: 0xfffffffa, 0xfffffff0 or 0xfffffff1)");
+  }
+  GCSPIKE_RETURN_IF_ERROR(c.skip(2));  // two zero pad bytes
+  GCSPIKE_ASSIGN_OR_RETURN(uint8_t min_lc, c.u8());
+  const uint64_t ptr_size_at = c.offset();
+  GCSPIKE_ASSIGN_OR_RETURN(t.ptr_size_, c.u8());
+  // minLC is the instruction size quantum: 1 (x86), 2 (s390x), 4 (arm/arm64/ppc/mips/riscv).
+  if (min_lc != 1 && min_lc != 2 && min_lc != 4) {
+    return MakeErrorAt(6, "bad .gopclntab instruction size quantum " + std::to_string(min_lc));
+  }
+  t.min_lc_ = min_lc;
+  if (t.ptr_size_ != 4 && t.ptr_size_ != 8) {
+    return MakeErrorAt(ptr_size_at, "bad .gopclntab pointer size " + std::to_string(t.ptr_size_));
+  }
+  const uint64_t nfunc_at = c.offset();
+  GCSPIKE_ASSIGN_OR_RETURN(t.nfunc_, ReadWord(c, t.ptr_size_));
+  GCSPIKE_ASSIGN_OR_RETURN(uint64_t nfiles, ReadWord(c, t.ptr_size_));
+  (void)nfiles;
+  if (t.magic_ != kMagicGo116) {
+    GCSPIKE_ASSIGN_OR_RETURN(t.text_start_, ReadWord(c, t.ptr_size_));
+    if (t.text_start_ == 0) t.text_start_ = text_section_addr;
+  }
+  const uint64_t funcname_at = c.offset();
+  GCSPIKE_ASSIGN_OR_RETURN(t.funcname_off_, ReadWord(c, t.ptr_size_));
+  GCSPIKE_ASSIGN_OR_RETURN(t.cutab_off_, ReadWord(c, t.ptr_size_));
+  GCSPIKE_ASSIGN_OR_RETURN(t.filetab_off_, ReadWord(c, t.ptr_size_));
+  GCSPIKE_ASSIGN_OR_RETURN(t.pctab_off_, ReadWord(c, t.ptr_size_));
+  const uint64_t pcln_at = c.offset();
+  GCSPIKE_ASSIGN_OR_RETURN(t.pcln_off_, ReadWord(c, t.ptr_size_));
+  if (t.funcname_off_ > data.size()) {
+    return MakeErrorAt(funcname_at,
+                       "function name table offset " + std::to_string(t.funcname_off_) +
+                           " lies past the end of .gopclntab (" + std::to_string(data.size()) +
+                           " bytes)");
+  }
+  t.field_size_ = t.magic_ == kMagicGo116 ? t.ptr_size_ : 4;
+  // functab: nfunc (entry, funcoff) pairs plus the end entry.
+  uint64_t fields = 0, functab_size = 0, functab_end = 0;
+  if (!CheckedMul(t.nfunc_, 2, &fields) || !CheckedAdd(fields, 1, &fields) ||
+      !CheckedMul(fields, t.field_size_, &functab_size) ||
+      !CheckedAdd(t.pcln_off_, functab_size, &functab_end) || functab_end > data.size()) {
+    return MakeErrorAt(nfunc_at, "function table (" + std::to_string(t.nfunc_) +
+                                     " functions at offset " + std::to_string(t.pcln_off_) +
+                                     ", recorded at byte " + std::to_string(pcln_at) +
+                                     ") runs past the end of .gopclntab (" +
+                                     std::to_string(data.size()) + " bytes)");
+  }
+  if (t.nfunc_ == 0) return MakeErrorAt(nfunc_at, ".gopclntab lists no functions");
+  GCSPIKE_ASSIGN_OR_RETURN(t.min_pc_, t.EntryAt(0));
+  GCSPIKE_ASSIGN_OR_RETURN(t.max_pc_, t.EntryAt(t.nfunc_));
+  if (t.max_pc_ < t.min_pc_) {
+    return MakeErrorAt(t.pcln_off_, "function table end " + Hex(t.max_pc_) +
+                                        " lies below its start " + Hex(t.min_pc_));
+  }
+  return t;
+}
+
+Result<uint64_t> GoPclntab::EntryAt(uint64_t i) const {
+  // Slot i's entry sits at pcln_off + 2*i*field (the end marker, i == nfunc, likewise).
+  ByteCursor c(data_);
+  GCSPIKE_RETURN_IF_ERROR(c.seek(pcln_off_ + 2 * i * field_size_));
+  GCSPIKE_ASSIGN_OR_RETURN(uint64_t entry, ReadField(c, field_size_));
+  uint64_t pc = 0;  // text_start_ is 0 for absolute (1.16) entries
+  if (!CheckedAdd(entry, text_start_, &pc)) {
+    return MakeErrorAt(pcln_off_ + 2 * i * field_size_,
+                       "function entry overflows the address space");
+  }
+  return pc;
+}
+
+Result<uint64_t> GoPclntab::FuncOffAt(uint64_t i) const {
+  ByteCursor c(data_);
+  GCSPIKE_RETURN_IF_ERROR(c.seek(pcln_off_ + (2 * i + 1) * field_size_));
+  return ReadField(c, field_size_);
+}
+
+Result<std::pair<uint64_t, uint64_t>> GoPclntab::FindFunc(uint64_t pc) const {
+  if (pc < min_pc_ || pc >= max_pc_) {
+    return MakeError("address " + Hex(pc) + " lies outside the Go text " + Hex(min_pc_) + "-" +
+                     Hex(max_pc_));
+  }
+  // Binary search for the last slot whose entry <= pc. Parse checked the table's extent, so
+  // EntryAt cannot fail for i <= nfunc; errors are still propagated rather than assumed away.
+  uint64_t lo = 0, hi = nfunc_;  // invariant: entry(lo) <= pc < entry(hi)
+  while (hi - lo > 1) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    GCSPIKE_ASSIGN_OR_RETURN(uint64_t entry, EntryAt(mid));
+    if (entry <= pc) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
+  }
+  GCSPIKE_ASSIGN_OR_RETURN(uint64_t entry, EntryAt(lo));
+  GCSPIKE_ASSIGN_OR_RETURN(uint64_t funcoff, FuncOffAt(lo));
+  // _func: entry (uint32 offset for 1.18+, uintptr for 1.16), then nameOff int32.
+  uint64_t func_at = 0;
+  if (!CheckedAdd(pcln_off_, funcoff, &func_at) || func_at > data_.size()) {
+    return MakeErrorAt(pcln_off_ + (2 * lo + 1) * field_size_,
+                       "function record offset " + std::to_string(funcoff) +
+                           " lies past the end of .gopclntab");
+  }
+  return std::make_pair(func_at, entry);
+}
+
+Result<std::string> GoPclntab::FunctionName(uint64_t pc) const {
+  GCSPIKE_ASSIGN_OR_RETURN(auto func, FindFunc(pc));
+  const uint64_t func_at = func.first;
+  ByteCursor f(data_);
+  GCSPIKE_RETURN_IF_ERROR(f.seek(func_at));
+  GCSPIKE_RETURN_IF_ERROR(f.skip(field_size_));
+  const uint64_t name_field_at = f.offset();
+  GCSPIKE_ASSIGN_OR_RETURN(uint32_t name_off_raw, f.u32le());
+  const int32_t name_off = static_cast<int32_t>(name_off_raw);
+  uint64_t name_at = 0;
+  if (name_off < 0 || !CheckedAdd(funcname_off_, static_cast<uint64_t>(name_off), &name_at) ||
+      name_at >= data_.size()) {
+    return MakeErrorAt(name_field_at,
+                       "function name offset " + std::to_string(name_off) + " is out of range");
+  }
+  return CString(name_at);
+}
+
+Result<std::string> GoPclntab::CString(uint64_t name_at) const {
+  ByteCursor n(data_);
+  GCSPIKE_RETURN_IF_ERROR(n.seek(name_at));
+  const std::span<const uint8_t> rest = n.rest();
+  for (size_t len = 0; len < rest.size(); ++len) {
+    if (rest[len] == 0) {
+      if (len == 0) return MakeErrorAt(name_at, "empty name");
+      return std::string(reinterpret_cast<const char*>(rest.data()), len);
+    }
+  }
+  return MakeErrorAt(name_at, "name runs past the end of .gopclntab unterminated");
+}
+
+Result<int64_t> GoPclntab::PcValue(uint64_t table, uint64_t entry, uint64_t pc) const {
+  uint64_t at = 0;
+  if (table == 0 || !CheckedAdd(pctab_off_, table, &at)) {
+    return MakeError("function has no pc-value table");
+  }
+  ByteCursor c(data_);
+  GCSPIKE_RETURN_IF_ERROR(c.seek(at));
+  // Pairs of (zigzag value delta, pc delta / minLC) varints; the value starts at -1 and the
+  // stream ends with a zero value delta (except as the very first byte).
+  int64_t value = -1;
+  uint64_t cur = entry;
+  for (bool first = true;; first = false) {
+    const uint64_t delta_at = c.offset();
+    GCSPIKE_ASSIGN_OR_RETURN(uint64_t uvdelta, c.uvarint());
+    if (uvdelta == 0 && !first) return MakeErrorAt(delta_at, "pc-value table ends before the pc");
+    const int64_t vdelta = (uvdelta & 1) != 0 ? -static_cast<int64_t>(uvdelta >> 1) - 1
+                                              : static_cast<int64_t>(uvdelta >> 1);
+    value += vdelta;
+    GCSPIKE_ASSIGN_OR_RETURN(uint64_t pcdelta, c.uvarint());
+    uint64_t step = 0;
+    if (!CheckedMul(pcdelta, min_lc_, &step) || !CheckedAdd(cur, step, &cur)) {
+      return MakeErrorAt(delta_at, "pc-value table overflows the address space");
+    }
+    if (pc < cur) return value;
+  }
+}
+
+Result<GoPclntab::FileLine> GoPclntab::SourceLine(uint64_t pc) const {
+  GCSPIKE_ASSIGN_OR_RETURN(auto func, FindFunc(pc));
+  // _func after its entry field: nameOff, args, deferreturn, pcsp, pcfile, pcln, npcdata,
+  // cuOffset (all 32-bit).
+  ByteCursor f(data_);
+  GCSPIKE_RETURN_IF_ERROR(f.seek(func.first));
+  GCSPIKE_RETURN_IF_ERROR(f.skip(field_size_ + 4 * 4));
+  GCSPIKE_ASSIGN_OR_RETURN(uint32_t pcfile, f.u32le());
+  GCSPIKE_ASSIGN_OR_RETURN(uint32_t pcln, f.u32le());
+  GCSPIKE_RETURN_IF_ERROR(f.skip(4));
+  const uint64_t cu_at = f.offset();
+  GCSPIKE_ASSIGN_OR_RETURN(uint32_t cu_offset, f.u32le());
+  FileLine out;
+  GCSPIKE_ASSIGN_OR_RETURN(out.line, PcValue(pcln, func.second, pc));
+  GCSPIKE_ASSIGN_OR_RETURN(int64_t fileno, PcValue(pcfile, func.second, pc));
+  if (fileno < 0) return MakeErrorAt(cu_at, "negative file number");
+  uint64_t slot = 0, slot_at = 0;
+  if (!CheckedAdd(cu_offset, static_cast<uint64_t>(fileno), &slot) || !CheckedMul(slot, 4, &slot) ||
+      !CheckedAdd(cutab_off_, slot, &slot_at)) {
+    return MakeErrorAt(cu_at, "file index out of range");
+  }
+  ByteCursor cu(data_);
+  GCSPIKE_RETURN_IF_ERROR(cu.seek(slot_at));
+  GCSPIKE_ASSIGN_OR_RETURN(uint32_t file_off, cu.u32le());
+  uint64_t file_at = 0;
+  if (file_off == 0xffffffff || !CheckedAdd(filetab_off_, file_off, &file_at)) {
+    return MakeErrorAt(slot_at, "no file for this compile unit slot");
+  }
+  GCSPIKE_ASSIGN_OR_RETURN(out.file, CString(file_at));
+  return out;
+}
+
+}  // namespace gcspike

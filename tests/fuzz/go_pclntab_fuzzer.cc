@@ -1,0 +1,27 @@
+// Fuzzes the .gopclntab reader: any bytes must give a table or an error naming a byte offset;
+// lookups across the table's text range must give a non-empty name or an error, never a crash.
+#include <cstdint>
+#include <cstdlib>
+#include <span>
+
+#include "symbolizer/go_pclntab.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace gcspike;
+  auto t = GoPclntab::Parse(std::span<const uint8_t>(data, size));
+  if (!t.ok()) {
+    if (!t.error().offset.has_value()) std::abort();
+    return 0;
+  }
+  if (t->max_pc() < t->min_pc()) std::abort();
+  const uint64_t span = t->max_pc() - t->min_pc();
+  for (uint64_t k = 0; k <= 64; ++k) {
+    const uint64_t pc = t->min_pc() + (span / 64) * k;
+    auto name = t->FunctionName(pc);
+    if (name.ok() && name->empty()) std::abort();
+    (void)t->SourceLine(pc);
+  }
+  (void)t->FunctionName(t->min_pc() - 1);
+  (void)t->FunctionName(t->max_pc());
+  return 0;
+}

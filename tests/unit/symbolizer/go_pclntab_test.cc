@@ -1,0 +1,276 @@
+// GoPclntab on hand-made tables: lookup by PC in both the Go 1.18+/1.20+ layout (uint32 entries
+// relative to textStart) and the Go 1.16 layout (absolute pointer-sized entries), file:line from
+// pc-value tables, and malformed tables (truncated header, bad magic, nfunc past the end, funcoff,
+// nameoff and line tables out of range) that must give errors naming a byte offset, not crash.
+#include "symbolizer/go_pclntab.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace gcspike {
+namespace {
+
+void PutU32(std::vector<uint8_t>& b, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+void PutU64(std::vector<uint8_t>& b, uint64_t v) {
+  for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+void PatchU64(std::vector<uint8_t>& b, size_t at, uint64_t v) {
+  for (int i = 0; i < 8; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+constexpr uint64_t kTextStart = 0x401000;
+constexpr size_t kNfuncAt = 8;       // header word offsets with ptrSize 8 (1.18+ layout)
+constexpr size_t kPclnOffAt = 8 + 7 * 8;
+
+// Three functions: main.a [0,0x10), main.bb [0x10,0x30), runtime.c [0x30,0x38) from textStart.
+std::vector<uint8_t> Go120Table(uint32_t magic = 0xfffffff1) {
+  std::vector<uint8_t> b;
+  PutU32(b, magic);
+  b.insert(b.end(), {0, 0, 1, 8});  // pad, pad, minLC, ptrSize
+  const uint64_t header_size = 8 + 8 * 8;
+  const std::string names("main.a\0main.bb\0runtime.c\0", 25);
+  const uint64_t funcname_off = header_size;
+  const uint64_t pcln_off = funcname_off + names.size();
+  PutU64(b, 3);             // nfunc
+  PutU64(b, 0);             // nfiles
+  PutU64(b, kTextStart);    // textStart
+  PutU64(b, funcname_off);  // funcnametab
+  PutU64(b, 0);             // cutab
+  PutU64(b, 0);             // filetab
+  PutU64(b, 0);             // pctab
+  PutU64(b, pcln_off);      // functab
+  b.insert(b.end(), names.begin(), names.end());
+  const uint32_t functab_size = (3 * 2 + 1) * 4;
+  const uint32_t entries[] = {0, 0x10, 0x30};
+  const uint32_t name_offs[] = {0, 7, 15};
+  for (int i = 0; i < 3; ++i) {
+    PutU32(b, entries[i]);
+    PutU32(b, functab_size + 8 * i);  // funcoff: the _func records follow the table
+  }
+  PutU32(b, 0x38);  // end of the last function
+  for (int i = 0; i < 3; ++i) {
+    PutU32(b, entries[i]);    // _func.entryOff
+    PutU32(b, name_offs[i]);  // _func.nameOff
+  }
+  return b;
+}
+
+TEST(GoPclntab, LooksUpGo120Table) {
+  const auto bytes = Go120Table();
+  auto t = GoPclntab::Parse(bytes);
+  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  EXPECT_EQ(t->function_count(), 3u);
+  EXPECT_EQ(t->min_pc(), kTextStart);
+  EXPECT_EQ(t->max_pc(), kTextStart + 0x38);
+  const std::pair<uint64_t, const char*> cases[] = {
+      {0x0, "main.a"},   {0xf, "main.a"},      {0x10, "main.bb"},
+      {0x2f, "main.bb"}, {0x30, "runtime.c"},  {0x37, "runtime.c"}};
+  for (const auto& [off, want] : cases) {
+    auto name = t->FunctionName(kTextStart + off);
+    ASSERT_TRUE(name.ok()) << name.error().ToString();
+    EXPECT_EQ(*name, want) << "pc offset " << off;
+  }
+  EXPECT_FALSE(t->FunctionName(kTextStart - 1).ok());
+  EXPECT_FALSE(t->FunctionName(kTextStart + 0x38).ok());
+}
+
+TEST(GoPclntab, Go118MagicHasTheSameLayout) {
+  const auto bytes = Go120Table(0xfffffff0);
+  auto t = GoPclntab::Parse(bytes);
+  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  EXPECT_EQ(*t->FunctionName(kTextStart + 0x12), "main.bb");
+}
+
+TEST(GoPclntab, ZeroTextStartFallsBackToTheTextSection) {
+  auto bytes = Go120Table();
+  PatchU64(bytes, 8 + 2 * 8, 0);  // what Go 1.26 linkers write
+  auto t = GoPclntab::Parse(bytes, 0x500000);
+  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  EXPECT_EQ(t->min_pc(), 0x500000u);
+  EXPECT_EQ(*t->FunctionName(0x500010), "main.bb");
+}
+
+TEST(GoPclntab, LooksUpGo116Table) {
+  // No textStart; functab fields are pointer-sized with absolute entries; _func.entry too.
+  std::vector<uint8_t> b;
+  PutU32(b, 0xfffffffa);
+  b.insert(b.end(), {0, 0, 1, 8});
+  const std::string names("f.one\0f.two\0", 12);
+  const uint64_t funcname_off = 8 + 7 * 8;
+  const uint64_t pcln_off = funcname_off + names.size();
+  for (uint64_t v : {uint64_t{2}, uint64_t{0}, funcname_off, uint64_t{0}, uint64_t{0},
+                     uint64_t{0}, pcln_off}) {
+    PutU64(b, v);
+  }
+  b.insert(b.end(), names.begin(), names.end());
+  const uint64_t functab_size = (2 * 2 + 1) * 8;
+  PutU64(b, 0x1000);
+  PutU64(b, functab_size);
+  PutU64(b, 0x1040);
+  PutU64(b, functab_size + 16);
+  PutU64(b, 0x1080);
+  PutU64(b, 0x1000);
+  PutU32(b, 0);
+  PutU32(b, 0);
+  PutU64(b, 0x1040);
+  PutU32(b, 6);
+  PutU32(b, 0);
+  auto t = GoPclntab::Parse(b);
+  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  EXPECT_EQ(*t->FunctionName(0x1000), "f.one");
+  EXPECT_EQ(*t->FunctionName(0x103f), "f.one");
+  EXPECT_EQ(*t->FunctionName(0x1040), "f.two");
+  EXPECT_FALSE(t->FunctionName(0x1080).ok());
+}
+
+// One function main.f at [textStart, +8): a.go:10 for [0,4), b.go:12 for [4,8), from pcline and
+// pcfile pc-value tables (zigzag value delta, pc delta) and a two-file compile unit.
+std::vector<uint8_t> LineTable(uint32_t pcln_table = 1, uint32_t cu_offset = 0) {
+  std::vector<uint8_t> b;
+  PutU32(b, 0xfffffff1);
+  b.insert(b.end(), {0, 0, 1, 8});
+  const std::string names("main.f\0", 7);
+  const std::string files("a.go\0b.go\0", 10);
+  const std::vector<uint8_t> pctab = {0, 22, 4, 4, 4, 0, 2, 4, 2, 4, 0};
+  const uint64_t funcname_off = 72, cutab_off = funcname_off + 7, filetab_off = cutab_off + 8,
+                 pctab_off = filetab_off + 10, pcln_off = pctab_off + pctab.size();
+  for (uint64_t v : {uint64_t{1}, uint64_t{2}, kTextStart, funcname_off, cutab_off, filetab_off,
+                     pctab_off, pcln_off}) {
+    PutU64(b, v);
+  }
+  b.insert(b.end(), names.begin(), names.end());
+  PutU32(b, 0);
+  PutU32(b, 5);
+  b.insert(b.end(), files.begin(), files.end());
+  b.insert(b.end(), pctab.begin(), pctab.end());
+  PutU32(b, 0);   // functab: entry
+  PutU32(b, 12);  //          funcoff
+  PutU32(b, 8);   //          end
+  // _func: entryOff, nameOff, args, deferreturn, pcsp, pcfile, pcln, npcdata, cuOffset.
+  for (uint32_t v : {0u, 0u, 0u, 0u, 0u, 6u, pcln_table, 0u, cu_offset}) PutU32(b, v);
+  return b;
+}
+
+TEST(GoPclntab, FileAndLineFromPcValueTables) {
+  const auto bytes = LineTable();
+  auto t = GoPclntab::Parse(bytes);
+  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  const std::tuple<uint64_t, const char*, int64_t> cases[] = {
+      {0, "a.go", 10}, {3, "a.go", 10}, {4, "b.go", 12}, {7, "b.go", 12}};
+  for (const auto& [off, file, line] : cases) {
+    auto where = t->SourceLine(kTextStart + off);
+    ASSERT_TRUE(where.ok()) << where.error().ToString();
+    EXPECT_EQ(where->file, file) << off;
+    EXPECT_EQ(where->line, line) << off;
+  }
+  EXPECT_EQ(*t->FunctionName(kTextStart + 5), "main.f");
+}
+
+TEST(GoPclntab, MalformedLineTablesAreErrors) {
+  // pcln pointing past the end of the section; pcln 0 (absent); a compile unit index past cutab
+  // into bytes that are not a valid filetab offset.
+  for (const auto& bytes : {LineTable(1000), LineTable(0), LineTable(1, 0x40000000)}) {
+    auto t = GoPclntab::Parse(bytes);
+    ASSERT_TRUE(t.ok());
+    EXPECT_FALSE(t->SourceLine(kTextStart + 1).ok());
+    EXPECT_EQ(*t->FunctionName(kTextStart + 1), "main.f");
+  }
+}
+
+TEST(GoPclntab, TruncatedHeaderIsAnError) {
+  const auto full = Go120Table();
+  for (size_t n : {0, 3, 7, 8, 20, 71}) {
+    std::vector<uint8_t> cut(full.begin(), full.begin() + static_cast<long>(n));
+    auto t = GoPclntab::Parse(cut);
+    ASSERT_FALSE(t.ok()) << "length " << n;
+    EXPECT_TRUE(t.error().offset.has_value()) << t.error().ToString();
+  }
+}
+
+TEST(GoPclntab, BadMagicIsAnError) {
+  auto t = GoPclntab::Parse(Go120Table(0xfffffffb));  // Go 1.2-1.15: not supported
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().offset, 0u);
+  EXPECT_NE(t.error().message.find("magic"), std::string::npos);
+}
+
+TEST(GoPclntab, BadPointerSizeIsAnError) {
+  auto bytes = Go120Table();
+  bytes[7] = 3;
+  auto t = GoPclntab::Parse(bytes);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().offset, 7u);
+}
+
+TEST(GoPclntab, FunctionCountPastTheEndIsAnError) {
+  for (uint64_t nfunc : {uint64_t{100}, uint64_t{1} << 40, ~uint64_t{0}}) {
+    auto bytes = Go120Table();
+    PatchU64(bytes, kNfuncAt, nfunc);
+    auto t = GoPclntab::Parse(bytes);
+    ASSERT_FALSE(t.ok()) << nfunc;
+    EXPECT_EQ(t.error().offset, kNfuncAt) << t.error().ToString();
+  }
+  auto bytes = Go120Table();
+  PatchU64(bytes, kPclnOffAt, bytes.size() - 4);
+  EXPECT_FALSE(GoPclntab::Parse(bytes).ok());
+}
+
+TEST(GoPclntab, FuncOffOutOfRangeIsAnErrorOnLookup) {
+  auto bytes = Go120Table();
+  const size_t pcln_off = 8 + 8 * 8 + 25;
+  // Slot 1's funcoff (second u32 of the second pair) far past the end.
+  const size_t funcoff_at = pcln_off + 3 * 4;
+  for (uint32_t bad : {uint32_t{0xfffffff0}, static_cast<uint32_t>(bytes.size())}) {
+    for (int i = 0; i < 4; ++i) bytes[funcoff_at + i] = static_cast<uint8_t>(bad >> (8 * i));
+    auto t = GoPclntab::Parse(bytes);
+    ASSERT_TRUE(t.ok());
+    auto name = t->FunctionName(kTextStart + 0x10);
+    ASSERT_FALSE(name.ok());
+    EXPECT_TRUE(name.error().offset.has_value());
+    EXPECT_EQ(*t->FunctionName(kTextStart), "main.a");  // other slots still work
+  }
+}
+
+TEST(GoPclntab, NameOffOutOfRangeOrUnterminatedIsAnError) {
+  auto bytes = Go120Table();
+  const size_t last_name_off_at = bytes.size() - 4;
+  for (uint32_t bad : {uint32_t{0x80000000}, uint32_t{100000}}) {
+    for (int i = 0; i < 4; ++i) bytes[last_name_off_at + i] = static_cast<uint8_t>(bad >> (8 * i));
+    auto t = GoPclntab::Parse(bytes);
+    ASSERT_TRUE(t.ok());
+    auto name = t->FunctionName(kTextStart + 0x30);
+    ASSERT_FALSE(name.ok());
+    EXPECT_EQ(name.error().offset, last_name_off_at);
+  }
+  // A name table with no NUL: point funcnametab at the last byte, which is not 0.
+  auto unterminated = Go120Table();
+  unterminated.back() = 'x';
+  PatchU64(unterminated, 8 + 3 * 8, unterminated.size() - 1);
+  auto t = GoPclntab::Parse(unterminated);
+  ASSERT_TRUE(t.ok());
+  auto name = t->FunctionName(kTextStart);
+  ASSERT_FALSE(name.ok());
+  EXPECT_NE(name.error().message.find("past the end"), std::string::npos);
+}
+
+TEST(GoPclntab, EveryTruncationOfAValidTableFailsCleanly) {
+  const auto full = Go120Table();
+  for (size_t n = 0; n < full.size(); ++n) {
+    std::vector<uint8_t> cut(full.begin(), full.begin() + static_cast<long>(n));
+    auto t = GoPclntab::Parse(cut);
+    if (!t.ok()) continue;
+    for (uint64_t off = 0; off < 0x40; ++off) {
+      (void)t->FunctionName(kTextStart + off);
+      (void)t->SourceLine(kTextStart + off);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gcspike

@@ -207,18 +207,180 @@ const ElfBinary::Symbol* ElfBinary::FindSymbol(uint64_t vaddr) const {
   return &*it;
 }
 
-bool ElfBinary::FindCu(uint64_t vaddr, void* cudie_out) const {
-  auto* cudie = static_cast<Dwarf_Die*>(cudie_out);
+std::optional<uint64_t> ElfBinary::FindCu(uint64_t vaddr) const {
   auto it = std::upper_bound(cu_ranges_.begin(), cu_ranges_.end(), vaddr,
                              [](uint64_t a, const CuRange& r) { return a < r.start; });
   // Ranges of different CUs do not overlap; look back a few in case of nested starts.
   for (int back = 0; back < 4 && it != cu_ranges_.begin(); ++back) {
     --it;
-    if (vaddr >= it->start && vaddr < it->end) {
-      return dwarf_offdie(AsDwarf(dwarf_), it->die_offset, cudie) != nullptr;
+    if (vaddr >= it->start && vaddr < it->end) return it->die_offset;
+  }
+  Dwarf_Die cudie;  // .debug_aranges, if any
+  if (dwarf_addrdie(AsDwarf(dwarf_), vaddr, &cudie) == nullptr) return std::nullopt;
+  return dwarf_dieoffset(&cudie);
+}
+
+namespace {
+
+// One DW_TAG_inlined_subroutine: the inlined function and where it was called from.
+struct CuInline {
+  const char* name = nullptr;  // owned by the Dwarf; null when the DIE names nothing
+  std::string call_file;       // empty when DW_AT_call_file is absent or out of range
+  int64_t call_line = 0;
+  int32_t parent = -1;  // the enclosing inlined_subroutine, -1 for none
+};
+
+}  // namespace
+
+struct ElfBinary::CuIndex {
+  bool valid = false;  // false: the CU DIE could not be read (Symbolize gives the symbol only)
+  // The unit's line table in libdw's order (sorted by address), as dwarf_getsrc_die sees it.
+  struct LineRow {
+    uint64_t addr = 0;
+    const char* file = nullptr;  // owned by the Dwarf
+    int line = 0;
+    bool end_sequence = false;
+  };
+  std::vector<LineRow> lines;
+  std::vector<CuInline> inlines;
+  // The unit's text cut into pieces that each have one innermost inlined_subroutine (-1: none);
+  // a piece reaches to the next one's start.
+  struct Piece {
+    uint64_t start = 0;
+    int32_t innermost = -1;
+  };
+  std::vector<Piece> pieces;
+};
+
+namespace {
+
+// DIEs whose children can hold inlined_subroutines for a pc (what dwarf_getscopes descends).
+bool IsScope(int tag) {
+  switch (tag) {
+    case DW_TAG_subprogram:
+    case DW_TAG_lexical_block:
+    case DW_TAG_inlined_subroutine:
+    case DW_TAG_namespace:
+    case DW_TAG_module:
+    case DW_TAG_entry_point:
+    case DW_TAG_try_block:
+    case DW_TAG_catch_block:
+    case DW_TAG_with_stmt:
+      return true;
+    default:
+      return false;
+  }
+}
+
+struct InlineRange {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  int32_t index = 0;
+  int32_t depth = 0;
+};
+
+// Adds the inlined_subroutines under `parent` (depth-first; bounded depth, so malformed DWARF
+// cannot exhaust the stack).
+void CollectInlines(Dwarf_Die* cudie, Dwarf_Die* parent, int32_t enclosing, int32_t depth,
+                    std::vector<CuInline>& inlines,
+                    std::vector<InlineRange>& ranges) {
+  constexpr int32_t kMaxDepth = 256;
+  Dwarf_Die child;
+  if (depth > kMaxDepth || dwarf_child(parent, &child) != 0) return;
+  do {
+    const int tag = dwarf_tag(&child);
+    int32_t inner = enclosing;
+    if (tag == DW_TAG_inlined_subroutine) {
+      CuInline node;
+      Dwarf_Attribute attr;
+      if (dwarf_attr_integrate(&child, DW_AT_name, &attr) != nullptr) {
+        node.name = dwarf_formstring(&attr);
+      }
+      node.call_file = CallFile(cudie, &child);
+      node.call_line = CallLine(&child);
+      node.parent = enclosing;
+      inner = static_cast<int32_t>(inlines.size());
+      inlines.push_back(std::move(node));
+      Dwarf_Addr base = 0, start = 0, end = 0;
+      ptrdiff_t it = 0;
+      while ((it = dwarf_ranges(&child, it, &base, &start, &end)) > 0) {
+        if (end > start) ranges.push_back({start, end, inner, depth});
+      }
+    }
+    if (IsScope(tag) && dwarf_haschildren(&child) > 0) {
+      CollectInlines(cudie, &child, inner, depth + 1, inlines, ranges);
+    }
+  } while (dwarf_siblingof(&child, &child) == 0);
+}
+
+}  // namespace
+
+const ElfBinary::CuIndex& ElfBinary::IndexCu(uint64_t cu_die_offset) const {
+  std::unique_ptr<CuIndex>& slot = cu_index_[cu_die_offset];
+  if (slot != nullptr) return *slot;
+  slot = std::make_unique<CuIndex>();
+  CuIndex& index = *slot;
+  Dwarf_Die cudie;
+  if (dwarf_offdie(AsDwarf(dwarf_), cu_die_offset, &cudie) == nullptr) return index;
+  index.valid = true;
+  Dwarf_Lines* lines = nullptr;
+  size_t nlines = 0;
+  if (dwarf_getsrclines(&cudie, &lines, &nlines) == 0) {
+    index.lines.reserve(nlines);
+    for (size_t i = 0; i < nlines; ++i) {
+      Dwarf_Line* l = dwarf_onesrcline(lines, i);
+      CuIndex::LineRow row;
+      Dwarf_Addr addr = 0;
+      bool end_sequence = false;
+      if (l == nullptr || dwarf_lineaddr(l, &addr) != 0 ||
+          dwarf_lineendsequence(l, &end_sequence) != 0) {
+        index.lines.clear();  // an unreadable row: no lines for this unit, like a failed lookup
+        break;
+      }
+      row.addr = addr;
+      row.end_sequence = end_sequence;
+      row.file = dwarf_linesrc(l, nullptr, nullptr);
+      dwarf_lineno(l, &row.line);
+      index.lines.push_back(row);
     }
   }
-  return dwarf_addrdie(AsDwarf(dwarf_), vaddr, cudie) != nullptr;  // .debug_aranges, if any
+  std::vector<InlineRange> ranges;
+  CollectInlines(&cudie, &cudie, -1, 0, index.inlines, ranges);
+  // Flatten the nested ranges into pieces with one innermost inline each: outer ranges sort
+  // before the ranges they contain (same start: longer first, then shallower), and a stack
+  // holds the ranges open at the sweep position.
+  std::sort(ranges.begin(), ranges.end(), [](const InlineRange& a, const InlineRange& b) {
+    if (a.start != b.start) return a.start < b.start;
+    if (a.end != b.end) return a.end > b.end;
+    return a.depth < b.depth;
+  });
+  std::vector<InlineRange> open;
+  uint64_t at = 0;
+  auto emit = [&](uint64_t until, int32_t innermost) {
+    if (until <= at) return;
+    if (!index.pieces.empty() && index.pieces.back().innermost == innermost) {
+      at = until;
+      return;
+    }
+    index.pieces.push_back({at, innermost});
+    at = until;
+  };
+  for (InlineRange r : ranges) {
+    while (!open.empty() && open.back().end <= r.start) {
+      emit(open.back().end, open.back().index);
+      open.pop_back();
+    }
+    emit(r.start, open.empty() ? -1 : open.back().index);
+    // Well-formed DWARF nests inlined ranges; clip one that overlaps its enclosing range.
+    if (!open.empty() && r.end > open.back().end) r.end = open.back().end;
+    if (r.end > r.start) open.push_back(r);
+  }
+  while (!open.empty()) {
+    emit(open.back().end, open.back().index);
+    open.pop_back();
+  }
+  emit(UINT64_MAX, -1);
+  return index;
 }
 
 std::vector<SourceFrame> ElfBinary::Symbolize(uint64_t vaddr) const {
@@ -234,42 +396,45 @@ std::vector<SourceFrame> ElfBinary::Symbolize(uint64_t vaddr) const {
     }
     return frames;
   }
-  if (dwarf_ != nullptr) {
-    Dwarf_Die cudie;
-    if (FindCu(vaddr, &cudie)) {
-      std::string file;
-      int line = 0;
-      if (Dwarf_Line* l = dwarf_getsrc_die(&cudie, vaddr); l != nullptr) {
-        const char* src = dwarf_linesrc(l, nullptr, nullptr);
-        if (src != nullptr) file = src;
-        dwarf_lineno(l, &line);
+  std::optional<uint64_t> cu = dwarf_ != nullptr ? FindCu(vaddr) : std::nullopt;
+  const CuIndex* index = cu.has_value() ? &IndexCu(*cu) : nullptr;
+  if (index == nullptr || !index->valid) {
+    frames.push_back({sym->name, "", 0});
+    return frames;
+  }
+  // The line row for vaddr: the last row at or below it, unless that ends a sequence (the
+  // lookup dwarf_getsrc_die does, over the same rows).
+  std::string file;
+  int64_t line = 0;
+  if (!index->lines.empty()) {
+    size_t lo = 0, hi = index->lines.size() - 1;
+    while (lo < hi) {
+      const size_t mid = hi - (hi - lo) / 2;
+      if (vaddr < index->lines[mid].addr) {
+        hi = mid - 1;
+      } else {
+        lo = mid;
       }
-      // Scopes come innermost first. Each inlined_subroutine is one frame whose position is
-      // the current line; its call site (DW_AT_call_file/line) is the position in the next
-      // frame out.
-      Dwarf_Die* scopes = nullptr;
-      const int n = dwarf_getscopes(&cudie, vaddr, &scopes);
-      int64_t cur_line = line;
-      std::string cur_file = file;
-      for (int i = 0; i < n; ++i) {
-        Dwarf_Die* s = &scopes[i];
-        if (dwarf_tag(s) != DW_TAG_inlined_subroutine) continue;
-        Dwarf_Attribute attr;
-        const char* name = nullptr;
-        if (dwarf_attr_integrate(s, DW_AT_name, &attr) != nullptr) {
-          name = dwarf_formstring(&attr);
-        }
-        frames.push_back({name != nullptr ? name : "", cur_file, cur_line});
-        cur_line = CallLine(s);
-        std::string call_file = CallFile(&cudie, s);
-        if (!call_file.empty()) cur_file = std::move(call_file);
-      }
-      std::free(scopes);
-      frames.push_back({sym->name, cur_file, cur_line});
-      return frames;
+    }
+    const CuIndex::LineRow& row = index->lines[lo];
+    if (row.addr <= vaddr && !row.end_sequence) {
+      if (row.file != nullptr) file = row.file;
+      line = row.line;
     }
   }
-  frames.push_back({sym->name, "", 0});
+  // Inlined frames innermost first. Each is one frame whose position is the current line; its
+  // call site (DW_AT_call_file/line) is the position in the next frame out.
+  auto piece = std::upper_bound(index->pieces.begin(), index->pieces.end(), vaddr,
+                                [](uint64_t a, const CuIndex::Piece& p) { return a < p.start; });
+  int32_t inl = piece == index->pieces.begin() ? -1 : std::prev(piece)->innermost;
+  for (size_t guard = 0; inl >= 0 && guard < index->inlines.size(); ++guard) {
+    const CuInline& node = index->inlines[static_cast<size_t>(inl)];
+    frames.push_back({node.name != nullptr ? node.name : "", file, line});
+    line = node.call_line;
+    if (!node.call_file.empty()) file = node.call_file;
+    inl = node.parent;
+  }
+  frames.push_back({sym->name, std::move(file), line});
   return frames;
 }
 

@@ -67,9 +67,14 @@ class ElfBinary {
     uint64_t end = 0;
     uint64_t die_offset = 0;
   };
+  // What Symbolize needs of one compile unit, extracted on the first lookup in it: walking the
+  // DIE tree (dwarf_getscopes does that per address) costs a scan of the whole unit, and the Go
+  // runtime is one unit of several MB, so per-address walks dominated symbolization.
+  struct CuIndex;
   const Symbol* FindSymbol(uint64_t vaddr) const;
-  // The compile unit DIE (a Dwarf_Die*) whose ranges contain vaddr.
-  bool FindCu(uint64_t vaddr, void* cudie) const;
+  // The DIE offset of the compile unit whose ranges contain vaddr; nullopt when none does.
+  std::optional<uint64_t> FindCu(uint64_t vaddr) const;
+  const CuIndex& IndexCu(uint64_t cu_die_offset) const;
 
   int fd_ = -1;
   void* elf_ = nullptr;    // Elf*
@@ -79,6 +84,8 @@ class ElfBinary {
   std::vector<LoadSegment> segments_;
   std::vector<CuRange> cu_ranges_;  // sorted by start
   std::optional<GoPclntab> gopclntab_;  // views section data owned by elf_
+  // Built lazily by the const Symbolize: an ElfBinary is not safe to share between threads.
+  mutable std::unordered_map<uint64_t, std::unique_ptr<CuIndex>> cu_index_;  // by CU DIE offset
 };
 
 // Kernel symbols from a kallsyms-format text ("ADDR TYPE NAME [module]" lines).

@@ -132,7 +132,28 @@ Result<std::unique_ptr<ElfBinary>> ElfBinary::Open(const std::string& path) {
     auto table = GoPclntab::Parse(
         std::span<const uint8_t>(static_cast<const uint8_t*>(data->d_buf), data->d_size),
         text_addr);
-    if (table.ok()) b->gopclntab_ = std::move(table).value();
+    if (table.ok()) {
+      b->gopclntab_ = std::move(table).value();
+      // The inline trees live in go:func.* (in .rodata, or inside .gopclntab with recent
+      // linkers); the moduledata that says where is in .noptrdata.
+      std::vector<GoPclntab::MemoryRegion> regions;
+      for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr;
+           scn = elf_nextscn(elf, scn)) {
+        GElf_Shdr sh;
+        if (gelf_getshdr(scn, &sh) == nullptr || sh.sh_type != SHT_PROGBITS ||
+            (sh.sh_flags & SHF_ALLOC) == 0) {
+          continue;
+        }
+        Elf_Data* d = elf_getdata(scn, nullptr);
+        if (d == nullptr || d->d_buf == nullptr) continue;
+        regions.push_back({sh.sh_addr, std::span<const uint8_t>(
+                                           static_cast<const uint8_t*>(d->d_buf), d->d_size)});
+      }
+      GElf_Shdr pcln_sh;
+      if (gelf_getshdr(gopclntab, &pcln_sh) != nullptr) {
+        b->gopclntab_->AttachMemory(std::move(regions), pcln_sh.sh_addr);
+      }
+    }
   }
   Elf_Scn* chosen = symtab != nullptr ? symtab : dynsym;
   if (chosen != nullptr) {
@@ -388,10 +409,10 @@ std::vector<SourceFrame> ElfBinary::Symbolize(uint64_t vaddr) const {
   const Symbol* sym = FindSymbol(vaddr);
   if (sym == nullptr) {
     if (gopclntab_.has_value()) {
-      if (auto name = gopclntab_->FunctionName(vaddr); name.ok()) {
-        auto where = gopclntab_->SourceLine(vaddr);
-        frames.push_back({std::move(name).value(), where.ok() ? where->file : "",
-                          where.ok() ? where->line : 0});
+      if (auto go_frames = gopclntab_->Frames(vaddr); go_frames.ok()) {
+        for (GoPclntab::Frame& f : *go_frames) {
+          frames.push_back({std::move(f.function), std::move(f.file), f.line});
+        }
       }
     }
     return frames;

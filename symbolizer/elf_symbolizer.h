@@ -46,8 +46,8 @@ class ElfBinary {
 
   // Frames for a link-time address, innermost (inlined callee) first; empty when no symbol
   // covers the address. The outermost frame's name is the symbol-table name; for addresses no
-  // ELF symbol covers (stripped Go binaries) it comes from .gopclntab,
-  // with file:line from its pc-value tables (no inlined frames).
+  // ELF symbol covers (stripped Go binaries) the frames come from .gopclntab: names, file:line
+  // from its pc-value tables, inlined frames from its inline trees.
   std::vector<SourceFrame> Symbolize(uint64_t vaddr) const;
 
  private:

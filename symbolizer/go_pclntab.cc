@@ -1,5 +1,6 @@
 #include "symbolizer/go_pclntab.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/byte_cursor.h"
@@ -232,6 +233,202 @@ Result<GoPclntab::FileLine> GoPclntab::SourceLine(uint64_t pc) const {
   }
   GCSPIKE_ASSIGN_OR_RETURN(out.file, CString(file_at));
   return out;
+}
+
+namespace {
+
+// moduledata word indexes (runtime/symtab.go): pcHeader, six slices (3 words each), findfunctab,
+// minpc @20, maxpc, text..enoptrbss (10 words), [covctrs, ecovctrs: Go 1.20+], end, gcdata,
+// gcbss, types, [typedesclen: Go 1.27], etypes, [itaboffset, itabsize: Go 1.27], rodata, gofunc.
+// The pclntab magic did not change with the Go 1.27 fields, so for it both places are tried;
+// the right one holds rodata then gofunc, both addresses in the binary with rodata <= gofunc.
+constexpr uint64_t kModuleMinPcWord = 20;
+constexpr uint64_t kModuleGofuncWordsGo118[] = {38};
+constexpr uint64_t kModuleGofuncWordsGo120[] = {40, 43};
+constexpr uint32_t kPcdataInlTreeIndex = 2;
+constexpr uint32_t kFuncdataInlTree = 3;
+// Go bounds inlining depth far below this; a deeper chain is a cycle in malformed data.
+constexpr int kMaxInlineDepth = 100;
+
+uint64_t Word(std::span<const uint8_t> b, uint64_t at, uint8_t ptr_size) {
+  uint64_t v = 0;
+  for (uint8_t i = 0; i < ptr_size; ++i) v |= uint64_t{b[at + i]} << (8 * i);
+  return v;
+}
+
+}  // namespace
+
+bool GoPclntab::AttachMemory(std::vector<MemoryRegion> regions, uint64_t pclntab_vaddr) {
+  regions_ = std::move(regions);
+  std::sort(regions_.begin(), regions_.end(),
+            [](const MemoryRegion& a, const MemoryRegion& b) { return a.vaddr < b.vaddr; });
+  pclntab_vaddr_ = pclntab_vaddr;
+  inline_trees_ = false;
+  if (magic_ == kMagicGo116) {  // absolute funcdata pointers: nothing to find
+    inline_trees_ = !regions_.empty();
+    return inline_trees_;
+  }
+  // The moduledata starts with a pointer to the pcHeader (.gopclntab's start); confirm a
+  // candidate by its minpc, then take gofunc.
+  const std::span<const uint64_t> gofunc_words =
+      magic_ == kMagicGo118 ? std::span<const uint64_t>(kModuleGofuncWordsGo118)
+                            : std::span<const uint64_t>(kModuleGofuncWordsGo120);
+  const uint64_t needed = (gofunc_words.back() + 1) * ptr_size_;
+  auto mapped = [&](uint64_t vaddr) { return ReadMemory(vaddr, 1).ok(); };
+  for (const MemoryRegion& r : regions_) {
+    const uint64_t misalign = r.vaddr % ptr_size_;
+    const uint64_t first = misalign == 0 ? 0 : ptr_size_ - misalign;
+    for (uint64_t at = first; at < r.bytes.size() && r.bytes.size() - at >= needed;
+         at += ptr_size_) {
+      if (Word(r.bytes, at, ptr_size_) != pclntab_vaddr) continue;
+      if (Word(r.bytes, at + kModuleMinPcWord * ptr_size_, ptr_size_) != min_pc_) continue;
+      for (uint64_t word : gofunc_words) {
+        const uint64_t rodata = Word(r.bytes, at + (word - 1) * ptr_size_, ptr_size_);
+        const uint64_t gofunc = Word(r.bytes, at + word * ptr_size_, ptr_size_);
+        if (rodata <= gofunc && mapped(rodata) && mapped(gofunc)) {
+          gofunc_ = gofunc;
+          inline_trees_ = true;
+          return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+Result<std::span<const uint8_t>> GoPclntab::ReadMemory(uint64_t vaddr, uint64_t n) const {
+  auto it = std::upper_bound(regions_.begin(), regions_.end(), vaddr,
+                             [](uint64_t a, const MemoryRegion& r) { return a < r.vaddr; });
+  if (it != regions_.begin()) {
+    const MemoryRegion& r = *std::prev(it);
+    const uint64_t off = vaddr - r.vaddr;
+    if (off <= r.bytes.size() && n <= r.bytes.size() - off) return r.bytes.subspan(off, n);
+  }
+  return MakeError("address " + Hex(vaddr) + " (+" + std::to_string(n) +
+                   " bytes) lies outside the binary's sections");
+}
+
+Result<GoPclntab::FuncRecord> GoPclntab::ReadFunc(uint64_t pc) const {
+  GCSPIKE_ASSIGN_OR_RETURN(auto func, FindFunc(pc));
+  FuncRecord r;
+  r.at = func.first;
+  r.entry = func.second;
+  ByteCursor f(data_);
+  GCSPIKE_RETURN_IF_ERROR(f.seek(r.at));
+  GCSPIKE_RETURN_IF_ERROR(f.skip(field_size_));
+  GCSPIKE_ASSIGN_OR_RETURN(uint32_t name_off, f.u32le());
+  r.name_off = static_cast<int32_t>(name_off);
+  GCSPIKE_RETURN_IF_ERROR(f.skip(3 * 4));  // args, deferreturn, pcsp
+  GCSPIKE_ASSIGN_OR_RETURN(r.pcfile, f.u32le());
+  GCSPIKE_ASSIGN_OR_RETURN(r.pcln, f.u32le());
+  const uint64_t npcdata_at = f.offset();
+  GCSPIKE_ASSIGN_OR_RETURN(uint32_t npcdata, f.u32le());
+  GCSPIKE_ASSIGN_OR_RETURN(r.cu_offset, f.u32le());
+  if (magic_ == kMagicGo120) GCSPIKE_RETURN_IF_ERROR(f.skip(4));  // startLine
+  GCSPIKE_RETURN_IF_ERROR(f.skip(3));  // funcID, flag (1.18+) or pad, pad
+  GCSPIKE_ASSIGN_OR_RETURN(uint8_t nfuncdata, f.u8());
+  const uint64_t pcdata_at = f.offset();
+  if (npcdata > kPcdataInlTreeIndex) {
+    GCSPIKE_RETURN_IF_ERROR(f.skip(kPcdataInlTreeIndex * 4));
+    GCSPIKE_ASSIGN_OR_RETURN(r.inl_index_table, f.u32le());
+  }
+  if (!inline_trees_ || nfuncdata <= kFuncdataInlTree || r.inl_index_table == 0) return r;
+  uint64_t funcdata_at = 0;
+  if (!CheckedMul(uint64_t{npcdata}, 4, &funcdata_at) ||
+      !CheckedAdd(funcdata_at, pcdata_at, &funcdata_at)) {
+    return MakeErrorAt(npcdata_at, "pcdata count " + std::to_string(npcdata) + " is too large");
+  }
+  ByteCursor d(data_);
+  if (magic_ == kMagicGo116) {
+    // Pointer-sized entries, aligned in memory (the runtime pads by 4 on 64-bit).
+    if (ptr_size_ == 8 && ((pclntab_vaddr_ + funcdata_at) & 4) != 0) funcdata_at += 4;
+    GCSPIKE_RETURN_IF_ERROR(d.seek(funcdata_at));
+    GCSPIKE_RETURN_IF_ERROR(d.skip(uint64_t{kFuncdataInlTree} * ptr_size_));
+    GCSPIKE_ASSIGN_OR_RETURN(r.inl_tree_vaddr, ReadWord(d, ptr_size_));
+  } else {
+    GCSPIKE_RETURN_IF_ERROR(d.seek(funcdata_at));
+    GCSPIKE_RETURN_IF_ERROR(d.skip(uint64_t{kFuncdataInlTree} * 4));
+    GCSPIKE_ASSIGN_OR_RETURN(uint32_t off, d.u32le());
+    if (off != 0xffffffff && !CheckedAdd(gofunc_, off, &r.inl_tree_vaddr)) {
+      return MakeErrorAt(funcdata_at, "inline tree address overflows");
+    }
+  }
+  return r;
+}
+
+Result<std::string> GoPclntab::NameAt(int32_t name_off, uint64_t field_at) const {
+  uint64_t name_at = 0;
+  if (name_off < 0 || !CheckedAdd(funcname_off_, static_cast<uint64_t>(name_off), &name_at) ||
+      name_at >= data_.size()) {
+    return MakeErrorAt(field_at,
+                       "function name offset " + std::to_string(name_off) + " is out of range");
+  }
+  return CString(name_at);
+}
+
+Result<GoPclntab::FileLine> GoPclntab::FileLineAt(const FuncRecord& f, uint64_t pc) const {
+  FileLine out;
+  GCSPIKE_ASSIGN_OR_RETURN(out.line, PcValue(f.pcln, f.entry, pc));
+  GCSPIKE_ASSIGN_OR_RETURN(int64_t fileno, PcValue(f.pcfile, f.entry, pc));
+  if (fileno < 0) return MakeErrorAt(f.at, "negative file number");
+  uint64_t slot = 0, slot_at = 0;
+  if (!CheckedAdd(f.cu_offset, static_cast<uint64_t>(fileno), &slot) ||
+      !CheckedMul(slot, 4, &slot) || !CheckedAdd(cutab_off_, slot, &slot_at)) {
+    return MakeErrorAt(f.at, "file index out of range");
+  }
+  ByteCursor cu(data_);
+  GCSPIKE_RETURN_IF_ERROR(cu.seek(slot_at));
+  GCSPIKE_ASSIGN_OR_RETURN(uint32_t file_off, cu.u32le());
+  uint64_t file_at = 0;
+  if (file_off == 0xffffffff || !CheckedAdd(filetab_off_, file_off, &file_at)) {
+    return MakeErrorAt(slot_at, "no file for this compile unit slot");
+  }
+  GCSPIKE_ASSIGN_OR_RETURN(out.file, CString(file_at));
+  return out;
+}
+
+Result<std::vector<GoPclntab::Frame>> GoPclntab::Frames(uint64_t pc) const {
+  GCSPIKE_ASSIGN_OR_RETURN(FuncRecord f, ReadFunc(pc));
+  std::vector<Frame> frames;
+  const uint64_t record_size = magic_ == kMagicGo120 ? 16 : 20;
+  const uint64_t name_at = magic_ == kMagicGo120 ? 4 : 12;
+  uint64_t at_pc = pc;
+  for (int depth = 0; depth <= kMaxInlineDepth; ++depth) {
+    Frame frame;
+    if (auto where = FileLineAt(f, at_pc); where.ok()) {
+      frame.file = std::move(where->file);
+      frame.line = where->line;
+    }
+    int64_t index = -1;
+    if (f.inl_tree_vaddr != 0) {
+      GCSPIKE_ASSIGN_OR_RETURN(index, PcValue(f.inl_index_table, f.entry, at_pc));
+    }
+    if (index < 0) {
+      GCSPIKE_ASSIGN_OR_RETURN(frame.function, NameAt(f.name_off, f.at + field_size_));
+      frames.push_back(std::move(frame));
+      return frames;
+    }
+    uint64_t record_at = 0;
+    if (!CheckedMul(static_cast<uint64_t>(index), record_size, &record_at) ||
+        !CheckedAdd(record_at, f.inl_tree_vaddr, &record_at)) {
+      return MakeErrorAt(f.at, "inline tree index " + std::to_string(index) + " is too large");
+    }
+    GCSPIKE_ASSIGN_OR_RETURN(auto record, ReadMemory(record_at, record_size));
+    ByteCursor c(record);
+    GCSPIKE_RETURN_IF_ERROR(c.skip(name_at));
+    GCSPIKE_ASSIGN_OR_RETURN(uint32_t callee_name, c.u32le());
+    GCSPIKE_ASSIGN_OR_RETURN(uint32_t parent_pc_raw, c.u32le());
+    const int32_t parent_pc = static_cast<int32_t>(parent_pc_raw);
+    GCSPIKE_ASSIGN_OR_RETURN(frame.function,
+                             NameAt(static_cast<int32_t>(callee_name), f.at + field_size_));
+    frames.push_back(std::move(frame));
+    if (parent_pc < 0 || !CheckedAdd(f.entry, static_cast<uint64_t>(parent_pc), &at_pc)) {
+      return MakeErrorAt(f.at, "inline tree entry " + std::to_string(index) +
+                                   " has a bad parent pc " + std::to_string(parent_pc));
+    }
+  }
+  return MakeErrorAt(f.at, "inline tree for " + Hex(pc) + " is deeper than " +
+                               std::to_string(kMaxInlineDepth) + " calls (a cycle?)");
 }
 
 }  // namespace gcspike

@@ -9,6 +9,22 @@
 //   Go 1.16-1.17 (magic 0xfffffffa): entries and funcoffs are pointer-sized, entries absolute.
 //   Go 1.18-1.19 (0xfffffff0) and 1.20+ (0xfffffff1): a textStart field follows nfiles;
 //     entries and funcoffs are uint32, entries relative to textStart.
+// Inline trees (runtime/symtabinl.go, runtime/symtab.go funcdata): a _func's pcdata array
+// (npcdata uint32 offsets into pctab) follows its fixed fields; pcdata[2] (PCDATA_InlTreeIndex)
+// maps a pc to an index in the function's inline tree, -1 for code of the function itself.
+// The tree is funcdata[3] (FUNCDATA_InlTree): an array of inlinedCall records that lives
+// outside .gopclntab (in go:func.*, in .rodata), so reading it needs the other sections:
+//   Go 1.16-1.17: funcdata is [nfuncdata]uintptr of absolute addresses, 8-aligned on 64-bit.
+//   Go 1.18+: funcdata is [nfuncdata]uint32 offsets from moduledata.gofunc (^0: none); the
+//     moduledata is found as the word that points at .gopclntab (its first field, pcHeader).
+//   inlinedCall, Go 1.16-1.19 (20 bytes): parent int16, funcID, pad, file int32, line int32,
+//     nameOff int32 @12, parentPc int32 @16.  Go 1.20+ (16 bytes): funcID, pad[3],
+//     nameOff int32 @4, parentPc int32 @8, startLine int32.
+// The frame for an inlined pc is the tree entry's function at that pc's file:line; the next
+// frame out is at entry + parentPc, looked up again, until the index is -1 (the physical
+// function). The _func fixed fields: entry, nameOff, args, deferreturn, pcsp, pcfile, pcln,
+// npcdata, cuOffset (uint32 each after the entry), startLine int32 (1.20+ only), then four
+// bytes ending with nfuncdata.
 // The section is untrusted input: Parse validates the header and the function table up front,
 // names are read lazily and every read goes through ByteCursor.
 #pragma once
@@ -17,6 +33,7 @@
 #include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/result.h"
 
@@ -43,6 +60,27 @@ class GoPclntab {
   };
   Result<FileLine> SourceLine(uint64_t pc) const;
 
+  // Mapped sections of the binary (link-time address and bytes), for the inline trees.
+  struct MemoryRegion {
+    uint64_t vaddr = 0;
+    std::span<const uint8_t> bytes;  // must outlive the table
+  };
+  // Makes Frames report inlined calls: `regions` are the binary's loaded sections,
+  // `pclntab_vaddr` the address of .gopclntab. False (and Frames gives physical functions
+  // only) when the Go 1.18+ moduledata cannot be found in the regions.
+  bool AttachMemory(std::vector<MemoryRegion> regions, uint64_t pclntab_vaddr);
+  bool has_inline_trees() const { return inline_trees_; }
+
+  // The frames at pc, innermost (inlined callee) first, the function containing pc last; each
+  // with the file:line of its position (empty/0 when the line tables lack it). An error when
+  // pc lies outside every function or its record is malformed.
+  struct Frame {
+    std::string function;
+    std::string file;
+    int64_t line = 0;
+  };
+  Result<std::vector<Frame>> Frames(uint64_t pc) const;
+
   uint32_t magic() const { return magic_; }
   uint64_t function_count() const { return nfunc_; }
   // [min_pc, max_pc): the text the table covers.
@@ -58,6 +96,22 @@ class GoPclntab {
   // The value of the pc-value table at pctab offset `table` for pc in a function at `entry`.
   Result<int64_t> PcValue(uint64_t table, uint64_t entry, uint64_t pc) const;
   Result<std::string> CString(uint64_t at) const;
+  // The _func fields Frames needs.
+  struct FuncRecord {
+    uint64_t at = 0;  // offset of the _func in the section
+    uint64_t entry = 0;
+    int32_t name_off = 0;
+    uint32_t pcfile = 0;
+    uint32_t pcln = 0;
+    uint32_t cu_offset = 0;
+    uint32_t inl_index_table = 0;  // pcdata[PCDATA_InlTreeIndex], 0: none
+    uint64_t inl_tree_vaddr = 0;   // funcdata[FUNCDATA_InlTree], 0: none
+  };
+  Result<FuncRecord> ReadFunc(uint64_t pc) const;
+  Result<std::string> NameAt(int32_t name_off, uint64_t field_at) const;
+  Result<FileLine> FileLineAt(const FuncRecord& f, uint64_t pc) const;
+  // `n` bytes at link-time address vaddr from the attached regions.
+  Result<std::span<const uint8_t>> ReadMemory(uint64_t vaddr, uint64_t n) const;
 
   std::span<const uint8_t> data_;
   uint32_t magic_ = 0;
@@ -73,6 +127,10 @@ class GoPclntab {
   uint64_t field_size_ = 0;   // size of one functab field: 4, or ptrSize for 1.16
   uint64_t min_pc_ = 0;
   uint64_t max_pc_ = 0;
+  std::vector<MemoryRegion> regions_;
+  uint64_t pclntab_vaddr_ = 0;
+  uint64_t gofunc_ = 0;  // moduledata.gofunc (1.18+)
+  bool inline_trees_ = false;
 };
 
 }  // namespace gcspike

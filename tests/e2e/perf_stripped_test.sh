@@ -39,13 +39,35 @@ go tool pprof -traces "$WORK/s.pb.gz" 2>/dev/null | grep -q 'main\.dedupGrowing'
   fail "no main.dedupGrowing in pprof -traces"
 pass
 
-# Every location in the stripped binary's mapping against go tool addr2line.
+# raw_locations RAW FILE_PATTERN: one line per location of the mapping whose file matches:
+# "ADDR PHYSICAL_FUNCTION INNERMOST_FILE:LINE FRAMES" where FRAMES is every frame's function,
+# innermost first, joined by ";" (from `go tool pprof -raw`: a location's first line holds the
+# innermost frame, each inlined caller follows on a line of its own).
+raw_locations() {
+  local m
+  m=$(awk -v pat="$2" '/^Mappings/{f=1;next} f && $0 ~ pat {sub(":","",$1); print $1; exit}' "$1")
+  [[ -n $m ]] || fail "no mapping matching $2 in $1"
+  awk -v m="M=$m" '
+    function flush() { if (addr != "") print addr, outer, inner, names; addr = "" }
+    /^Locations/ { f = 1; next }
+    /^Mappings/ { flush(); f = 0 }
+    !f { next }
+    $1 ~ /^[0-9]+:$/ {
+      flush()
+      if ($3 != m || NF < 5) next
+      n = split($5, p, ":")
+      addr = $2; outer = $4; names = $4; inner = p[1] ":" p[2]
+      next
+    }
+    addr != "" { outer = $1; names = names ";" $1 }
+    END { flush() }' "$1"
+}
+
+# Every location in the stripped binary's mapping against go tool addr2line, which names the
+# physical function (not inlined callees) and the file:line of the address itself.
 go tool pprof -raw "$WORK/s.pb.gz" 2>/dev/null >"$WORK/s.raw"
-mapping_id=$(awk '/^Mappings/{f=1;next} f && /wl-stripped/{sub(":","",$1); print $1; exit}' \
-  "$WORK/s.raw")
-[[ -n $mapping_id ]] || fail "no mapping for wl-stripped"
-awk -v m="M=$mapping_id" '/^Locations/{f=1;next} /^Mappings/{f=0} f && $3==m {print $2, $4}' \
-  "$WORK/s.raw" >"$WORK/ours.txt"
+raw_locations "$WORK/s.raw" wl-stripped >"$WORK/locs.txt"
+cut -d' ' -f1,2 "$WORK/locs.txt" >"$WORK/ours.txt"
 [[ $(wc -l <"$WORK/ours.txt") -ge 50 ]] || fail "fewer than 50 locations in wl-stripped"
 # Names and lines at ADDR and ADDR-1 (caller frames are return addresses, symbolized at the
 # call instruction: one ending a function returns into the next function's entry).
@@ -64,11 +86,10 @@ echo "stripped locations named as go tool addr2line names them: $same of $total"
   fail "names differ from go tool addr2line"
 }
 pass
-# file:line: "ADDR FUNC FILE:LINE:COL" from -raw against addr2line at ADDR and ADDR-1. (A name
-# matched at ADDR-1 with a line matched at ADDR would be wrong, but cannot pass both checks
-# unless the two addresses share the function.)
-awk -v m="M=$mapping_id" '/^Locations/{f=1;next} /^Mappings/{f=0} f && $3==m {
-  n=split($5, p, ":"); print $2, p[1] ":" p[2] }' "$WORK/s.raw" >"$WORK/ours-line.txt"
+# file:line of the innermost frame against addr2line at ADDR and ADDR-1. (A name matched at
+# ADDR-1 with a line matched at ADDR would be wrong, but cannot pass both checks unless the two
+# addresses share the function.)
+cut -d' ' -f1,3 "$WORK/locs.txt" >"$WORK/ours-line.txt"
 # addr2line says ":-1" where the pc-value table has no line (past a function's last
 # instruction); we leave the location without a line, which -raw shows as ":0".
 awk 'NR%2==0 { if ($0 == ":-1") $0 = ":0"; print }' "$WORK/a2l-at.txt" >"$WORK/at.txt"
@@ -84,6 +105,44 @@ echo "stripped locations with addr2line's file:line: $same of $total"
 grep -Eq 'main\.dedupGrowing .*workload/main\.go:[1-9]' "$WORK/s.raw" ||
   fail "no file:line for main.dedupGrowing"
 pass
+
+# Inlined frames: strip(1) a copy of the unstripped binary (same text, same build id; strip
+# keeps the allocated .gopclntab), record the stripped copy, and symbolize that one recording
+# twice: from the copy's .gopclntab and, through --binary, from the original's symbols and
+# DWARF. Every location must get the same frames, inlined ones included. ELF symbols name
+# assembly functions with their ABI suffix ("runtime.goexit.abi0"), .gopclntab without it.
+# Go 1.19 (Go 1.18 .gopclntab layout and inlinedCall record) too when installed.
+same_frames_as_dwarf() {  # same_frames_as_dwarf GO_COMMAND LABEL
+  local dir="$WORK/$2"
+  mkdir -p "$dir/full" "$dir/strip"
+  (cd "$SOURCE_DIR/fixtures/src" && "$1" build -o "$dir/full/wl" ./workload) ||
+    fail "$2: go build workload"
+  strip -o "$dir/strip/wl" "$dir/full/wl"
+  ! readelf -S "$dir/strip/wl" | grep -Eq '\.symtab|\.debug_info' || fail "$2: strip kept symbols"
+  record "$dir/strip/wl" "$dir/p.data"
+  expect_exit 0 "$GCSPIKE" annotate "$dir/p.data" -o "$dir/pclntab.pb.gz"
+  expect_exit 0 "$GCSPIKE" annotate "$dir/p.data" --binary "$dir/full/wl" -o "$dir/dwarf.pb.gz"
+  go tool pprof -raw "$dir/pclntab.pb.gz" 2>/dev/null >"$dir/pclntab.raw"
+  go tool pprof -raw "$dir/dwarf.pb.gz" 2>/dev/null >"$dir/dwarf.raw"
+  raw_locations "$dir/pclntab.raw" "$2/strip/wl" | cut -d' ' -f1,4 | sed 's/\.abi0\(;\|$\)/\1/g' |
+    sort >"$dir/pclntab.txt"
+  raw_locations "$dir/dwarf.raw" "$2/strip/wl" | cut -d' ' -f1,4 | sed 's/\.abi0\(;\|$\)/\1/g' |
+    sort >"$dir/dwarf.txt"
+  local total inlined
+  total=$(wc -l <"$dir/dwarf.txt")
+  inlined=$(grep -c ';' "$dir/dwarf.txt" || true)
+  echo "$2: $total locations, $inlined with inlined frames (DWARF)"
+  [[ $total -ge 50 && $inlined -ge 10 ]] || fail "$2: too few locations or inlined frames"
+  diff "$dir/dwarf.txt" "$dir/pclntab.txt" >"$dir/diff.txt" || {
+    head -20 "$dir/diff.txt" >&2
+    fail "$2: .gopclntab frames differ from DWARF frames (< DWARF, > .gopclntab)"
+  }
+  pass
+}
+same_frames_as_dwarf go "go$(go env GOVERSION | sed 's/^go//')"
+if [[ -x /usr/lib/go-1.19/bin/go ]]; then
+  same_frames_as_dwarf /usr/lib/go-1.19/bin/go go1.19
+fi
 
 # The heavy user functions of the unstripped recording are heavy in the stripped one too.
 heavy() {  # heavy TOPFILE MIN_CUM_PERCENT: main.* functions with cum% >= MIN

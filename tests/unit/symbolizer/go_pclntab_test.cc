@@ -1,7 +1,9 @@
 // GoPclntab on hand-made tables: lookup by PC in both the Go 1.18+/1.20+ layout (uint32 entries
 // relative to textStart) and the Go 1.16 layout (absolute pointer-sized entries), file:line from
 // pc-value tables, and malformed tables (truncated header, bad magic, nfunc past the end, funcoff,
-// nameoff and line tables out of range) that must give errors naming a byte offset, not crash.
+// nameoff and line tables out of range) that must give errors naming a byte offset, not crash;
+// inline trees in the Go 1.16, 1.18 and 1.20+ layouts (and the Go 1.27 moduledata), and broken
+// ones (a tree outside the binary, parent-pc cycles, no moduledata).
 #include "symbolizer/go_pclntab.h"
 
 #include <gtest/gtest.h>
@@ -269,6 +271,186 @@ TEST(GoPclntab, EveryTruncationOfAValidTableFailsCleanly) {
       (void)t->FunctionName(kTextStart + off);
       (void)t->SourceLine(kTextStart + off);
     }
+  }
+}
+
+// Inline trees. One function main.outer at [textStart, +0x30) (all in a.go):
+//   [0x00,0x08) line 10, [0x08,0x10) line 11 (where main.mid is called),
+//   [0x10,0x18) line 20 (main.mid, inlined), [0x18,0x20) line 21 (mid calls main.leaf),
+//   [0x20,0x30) line 30 (main.leaf, inlined into mid).
+// Inline tree: 0 = main.mid (parent pc 0x08), 1 = main.leaf (parent pc 0x18).
+enum class Layout { kGo116, kGo118, kGo120, kGo127 };
+
+constexpr uint64_t kPclntabVaddr = 0x500000;
+constexpr uint64_t kRodataVaddr = 0x600000;
+constexpr uint64_t kNoptrdataVaddr = 0x700000;
+constexpr uint64_t kTreeOffset = 0x10;  // from gofunc (= .rodata's start here)
+
+struct InlineFixture {
+  std::vector<uint8_t> pclntab;
+  std::vector<uint8_t> rodata;     // holds the inline tree
+  std::vector<uint8_t> noptrdata;  // holds the moduledata (1.18+)
+  std::vector<GoPclntab::MemoryRegion> Regions() const {
+    return {{kRodataVaddr, rodata}, {kNoptrdataVaddr, noptrdata}};
+  }
+};
+
+InlineFixture InlineTable(Layout layout, int32_t leaf_parent_pc = 0x18) {
+  const bool go116 = layout == Layout::kGo116;
+  const bool go120 = layout == Layout::kGo120 || layout == Layout::kGo127;
+  InlineFixture fx;
+  std::vector<uint8_t>& b = fx.pclntab;
+  PutU32(b, go116 ? 0xfffffffa : layout == Layout::kGo118 ? 0xfffffff0 : 0xfffffff1);
+  b.insert(b.end(), {0, 0, 1, 8});
+  // Padded so the records that follow are 8-aligned, as the linker aligns them.
+  const std::string names("main.outer\0main.mid\0main.leaf\0\0\0", 32);
+  const std::string files("a.go\0\0\0\0", 8);
+  // pc-value streams: (zigzag value delta, pc delta) pairs ending in 0; values start at -1.
+  const std::vector<uint8_t> pcln = {22, 8, 2, 8, 18, 8, 2, 8, 18, 16, 0};
+  const std::vector<uint8_t> pcfile = {2, 48, 0};
+  const std::vector<uint8_t> inl = {0, 16, 2, 16, 2, 16, 0};
+  std::vector<uint8_t> pctab = {0};  // offset 0 means "no table"
+  const uint32_t pcln_at = static_cast<uint32_t>(pctab.size());
+  pctab.insert(pctab.end(), pcln.begin(), pcln.end());
+  const uint32_t pcfile_at = static_cast<uint32_t>(pctab.size());
+  pctab.insert(pctab.end(), pcfile.begin(), pcfile.end());
+  const uint32_t inl_at = static_cast<uint32_t>(pctab.size());
+  pctab.insert(pctab.end(), inl.begin(), inl.end());
+  pctab.resize((pctab.size() + 7) / 8 * 8);
+  const uint64_t header_size = 8 + (go116 ? 7 : 8) * 8;
+  const uint64_t funcname_off = header_size, cutab_off = funcname_off + names.size(),
+                 filetab_off = cutab_off + 4, pctab_off = filetab_off + files.size(),
+                 pcln_off = pctab_off + pctab.size();
+  PutU64(b, 1);  // nfunc
+  PutU64(b, 1);  // nfiles
+  if (!go116) PutU64(b, kTextStart);
+  for (uint64_t v : {funcname_off, cutab_off, filetab_off, pctab_off, pcln_off}) PutU64(b, v);
+  b.insert(b.end(), names.begin(), names.end());
+  PutU32(b, 0);
+  b.insert(b.end(), files.begin(), files.end());
+  b.insert(b.end(), pctab.begin(), pctab.end());
+  const uint64_t field = go116 ? 8 : 4;
+  auto put_field = [&](uint64_t v) { go116 ? PutU64(b, v) : PutU32(b, static_cast<uint32_t>(v)); };
+  put_field(go116 ? kTextStart : 0);  // functab: entry, funcoff, end
+  put_field(3 * field);
+  put_field(go116 ? kTextStart + 0x30 : 0x30);
+  put_field(go116 ? kTextStart : 0);  // _func.entry
+  // nameOff, args, deferreturn, pcsp, pcfile, pcln, npcdata, cuOffset
+  for (uint32_t v : {0u, 0u, 0u, 0u, pcfile_at, pcln_at, 3u, 0u}) PutU32(b, v);
+  if (go120) PutU32(b, 1);               // startLine
+  b.insert(b.end(), {0, 0, 0, 4});       // funcID, flag/pad, pad, nfuncdata
+  for (uint32_t v : {0u, 0u, inl_at}) PutU32(b, v);  // pcdata
+  if (go116) {
+    while ((kPclntabVaddr + b.size()) % 8 != 0) b.push_back(0);
+    for (uint64_t v : {uint64_t{0}, uint64_t{0}, uint64_t{0}, kRodataVaddr + kTreeOffset}) {
+      PutU64(b, v);
+    }
+  } else {
+    for (uint32_t v : {0xffffffffu, 0xffffffffu, 0xffffffffu, uint32_t{kTreeOffset}}) {
+      PutU32(b, v);
+    }
+  }
+  // The tree in .rodata: 1.16-1.19 records are 20 bytes (nameOff @12, parentPc @16), 1.20+
+  // records 16 bytes (nameOff @4, parentPc @8).
+  fx.rodata.assign(kTreeOffset, 0);
+  const std::pair<uint32_t, int32_t> calls[] = {{11, 0x08}, {20, leaf_parent_pc}};
+  for (const auto& [name_off, parent_pc] : calls) {
+    if (go120) {
+      for (uint32_t v : {0u, name_off, static_cast<uint32_t>(parent_pc), 1u}) PutU32(fx.rodata, v);
+    } else {
+      for (uint32_t v : {0u, 0u, 0u, name_off, static_cast<uint32_t>(parent_pc)}) {
+        PutU32(fx.rodata, v);
+      }
+    }
+  }
+  // moduledata: pcHeader @0, minpc @20, then rodata and gofunc at the version's words.
+  fx.noptrdata.assign(8 * 48, 0);
+  PatchU64(fx.noptrdata, 0, kPclntabVaddr);
+  PatchU64(fx.noptrdata, 8 * 20, kTextStart);
+  const size_t gofunc_word = layout == Layout::kGo118 ? 38 : layout == Layout::kGo120 ? 40 : 43;
+  PatchU64(fx.noptrdata, 8 * (gofunc_word - 1), kRodataVaddr);
+  PatchU64(fx.noptrdata, 8 * gofunc_word, kRodataVaddr);
+  if (layout == Layout::kGo127) {  // etypes, itaboffset where 1.20-1.26 keep rodata, gofunc
+    PatchU64(fx.noptrdata, 8 * 39, kRodataVaddr + 0x100);
+    PatchU64(fx.noptrdata, 8 * 40, 0x40);
+  }
+  return fx;
+}
+
+std::string Describe(const std::vector<GoPclntab::Frame>& frames) {
+  std::string out;
+  for (const auto& f : frames) {
+    out += f.function + " " + f.file + ":" + std::to_string(f.line) + "; ";
+  }
+  return out;
+}
+
+TEST(GoPclntab, InlineTreesInEveryLayout) {
+  for (Layout layout : {Layout::kGo116, Layout::kGo118, Layout::kGo120, Layout::kGo127}) {
+    SCOPED_TRACE(static_cast<int>(layout));
+    const InlineFixture fx = InlineTable(layout);
+    auto t = GoPclntab::Parse(fx.pclntab);
+    ASSERT_TRUE(t.ok()) << t.error().ToString();
+    ASSERT_TRUE(t->AttachMemory(fx.Regions(), kPclntabVaddr));
+    EXPECT_TRUE(t->has_inline_trees());
+    const std::pair<uint64_t, const char*> cases[] = {
+        {0x04, "main.outer a.go:10; "},
+        {0x0c, "main.outer a.go:11; "},
+        {0x12, "main.mid a.go:20; main.outer a.go:11; "},
+        {0x1f, "main.mid a.go:21; main.outer a.go:11; "},
+        {0x24, "main.leaf a.go:30; main.mid a.go:21; main.outer a.go:11; "},
+        {0x2f, "main.leaf a.go:30; main.mid a.go:21; main.outer a.go:11; "}};
+    for (const auto& [off, want] : cases) {
+      auto frames = t->Frames(kTextStart + off);
+      ASSERT_TRUE(frames.ok()) << frames.error().ToString();
+      EXPECT_EQ(Describe(*frames), want) << "pc offset " << off;
+    }
+    EXPECT_FALSE(t->Frames(kTextStart + 0x30).ok());
+  }
+}
+
+TEST(GoPclntab, WithoutModuledataFramesArePhysicalOnly) {
+  InlineFixture fx = InlineTable(Layout::kGo120);
+  PatchU64(fx.noptrdata, 8 * 20, kTextStart + 4);  // minpc disagrees: not the moduledata
+  auto t = GoPclntab::Parse(fx.pclntab);
+  ASSERT_TRUE(t.ok());
+  EXPECT_FALSE(t->AttachMemory(fx.Regions(), kPclntabVaddr));
+  auto frames = t->Frames(kTextStart + 0x24);
+  ASSERT_TRUE(frames.ok()) << frames.error().ToString();
+  EXPECT_EQ(Describe(*frames), "main.outer a.go:30; ");
+}
+
+TEST(GoPclntab, BrokenInlineTreesAreErrors) {
+  {  // The tree lies past the end of .rodata.
+    InlineFixture fx = InlineTable(Layout::kGo120);
+    fx.rodata.resize(kTreeOffset + 20);  // record 1 (bytes 16..32) is cut
+    auto t = GoPclntab::Parse(fx.pclntab);
+    ASSERT_TRUE(t.ok());
+    ASSERT_TRUE(t->AttachMemory(fx.Regions(), kPclntabVaddr));
+    EXPECT_TRUE(t->Frames(kTextStart + 0x12).ok());
+    auto frames = t->Frames(kTextStart + 0x24);
+    ASSERT_FALSE(frames.ok());
+    EXPECT_NE(frames.error().message.find("outside"), std::string::npos);
+  }
+  for (int32_t parent_pc : {0x24, -4}) {  // a cycle (leaf's caller is leaf) and a negative pc
+    const InlineFixture fx = InlineTable(Layout::kGo118, parent_pc);
+    auto t = GoPclntab::Parse(fx.pclntab);
+    ASSERT_TRUE(t.ok());
+    ASSERT_TRUE(t->AttachMemory(fx.Regions(), kPclntabVaddr));
+    auto frames = t->Frames(kTextStart + 0x24);
+    ASSERT_FALSE(frames.ok()) << parent_pc;
+    EXPECT_TRUE(frames.error().offset.has_value());
+  }
+}
+
+TEST(GoPclntab, EveryTruncationOfAnInlineTableFailsCleanly) {
+  const InlineFixture fx = InlineTable(Layout::kGo120);
+  for (size_t n = 0; n < fx.pclntab.size(); ++n) {
+    std::vector<uint8_t> cut(fx.pclntab.begin(), fx.pclntab.begin() + static_cast<long>(n));
+    auto t = GoPclntab::Parse(cut);
+    if (!t.ok()) continue;
+    t->AttachMemory(fx.Regions(), kPclntabVaddr);
+    for (uint64_t off = 0; off < 0x34; ++off) (void)t->Frames(kTextStart + off);
   }
 }
 

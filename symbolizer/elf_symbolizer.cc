@@ -92,15 +92,35 @@ Result<std::unique_ptr<ElfBinary>> ElfBinary::Open(const std::string& path) {
   Elf* elf = elf_begin(b->fd_, ELF_C_READ_MMAP, nullptr);
   b->elf_ = elf;
   if (elf == nullptr || elf_kind(elf) != ELF_K_ELF) return MakeError(path + ": not an ELF file");
+  b->Index();
+  return b;
+}
 
+Result<std::unique_ptr<ElfBinary>> ElfBinary::OpenMemory(std::span<const uint8_t> image) {
+  elf_version(EV_CURRENT);
+  std::unique_ptr<ElfBinary> b(new ElfBinary());
+  // A private copy: elf_memory may write to the image (it opens it like a private mapping).
+  b->image_.assign(image.begin(), image.end());
+  if (b->image_.empty()) return MakeError("in-memory ELF image is empty");
+  Elf* elf = elf_memory(reinterpret_cast<char*>(b->image_.data()), b->image_.size());
+  b->elf_ = elf;
+  if (elf == nullptr || elf_kind(elf) != ELF_K_ELF) {
+    return MakeError("in-memory image is not an ELF file");
+  }
+  b->Index();
+  return b;
+}
+
+void ElfBinary::Index() {
+  Elf* elf = AsElf(elf_);
   size_t phnum = 0;
   if (elf_getphdrnum(elf, &phnum) == 0) {
     for (size_t i = 0; i < phnum; ++i) {
       GElf_Phdr ph;
       if (gelf_getphdr(elf, static_cast<int>(i), &ph) == nullptr) continue;
-      if (ph.p_type == PT_LOAD) b->segments_.push_back({ph.p_offset, ph.p_filesz, ph.p_vaddr});
-      if (ph.p_type == PT_NOTE && b->build_id_.empty()) {
-        b->build_id_ = GnuBuildId(elf_getdata_rawchunk(elf, static_cast<int64_t>(ph.p_offset),
+      if (ph.p_type == PT_LOAD) segments_.push_back({ph.p_offset, ph.p_filesz, ph.p_vaddr});
+      if (ph.p_type == PT_NOTE && build_id_.empty()) {
+        build_id_ = GnuBuildId(elf_getdata_rawchunk(elf, static_cast<int64_t>(ph.p_offset),
                                                        ph.p_filesz, ELF_T_NHDR));
       }
     }
@@ -121,8 +141,8 @@ Result<std::unique_ptr<ElfBinary>> ElfBinary::Open(const std::string& path) {
     if (sec_name != nullptr && std::string_view(sec_name) == ".gopclntab") gopclntab = scn;
     if (sec_name != nullptr && std::string_view(sec_name) == ".text") text_addr = sh.sh_addr;
     // Go puts .note.gnu.build-id outside its PT_NOTE segment: look at note sections too.
-    if (sh.sh_type == SHT_NOTE && b->build_id_.empty()) {
-      b->build_id_ = GnuBuildId(elf_getdata(scn, nullptr));
+    if (sh.sh_type == SHT_NOTE && build_id_.empty()) {
+      build_id_ = GnuBuildId(elf_getdata(scn, nullptr));
     }
   }
   // Stripped Go binaries keep .gopclntab (the runtime's own symbol table): use it for
@@ -133,7 +153,7 @@ Result<std::unique_ptr<ElfBinary>> ElfBinary::Open(const std::string& path) {
         std::span<const uint8_t>(static_cast<const uint8_t*>(data->d_buf), data->d_size),
         text_addr);
     if (table.ok()) {
-      b->gopclntab_ = std::move(table).value();
+      gopclntab_ = std::move(table).value();
       // The inline trees live in go:func.* (in .rodata, or inside .gopclntab with recent
       // linkers); the moduledata that says where is in .noptrdata.
       std::vector<GoPclntab::MemoryRegion> regions;
@@ -151,7 +171,7 @@ Result<std::unique_ptr<ElfBinary>> ElfBinary::Open(const std::string& path) {
       }
       GElf_Shdr pcln_sh;
       if (gelf_getshdr(gopclntab, &pcln_sh) != nullptr) {
-        b->gopclntab_->AttachMemory(std::move(regions), pcln_sh.sh_addr);
+        gopclntab_->AttachMemory(std::move(regions), pcln_sh.sh_addr);
       }
     }
   }
@@ -173,17 +193,17 @@ Result<std::unique_ptr<ElfBinary>> ElfBinary::Open(const std::string& path) {
         if (name == nullptr || name[0] == '\0') continue;
         // STT_NOTYPE covers assembly labels; keep them only if sized, like perf does for text.
         if (type == STT_NOTYPE && sym.st_size == 0) continue;
-        b->symbols_.push_back({sym.st_value, sym.st_size, name});
+        symbols_.push_back({sym.st_value, sym.st_size, name});
       }
-      std::stable_sort(b->symbols_.begin(), b->symbols_.end(),
+      std::stable_sort(symbols_.begin(), symbols_.end(),
                        [](const Symbol& x, const Symbol& y) { return x.start < y.start; });
     }
   }
-  b->dwarf_ = dwarf_begin_elf(elf, DWARF_C_READ, nullptr);  // null: no (usable) DWARF
-  if (b->dwarf_ != nullptr) {
+  dwarf_ = dwarf_begin_elf(elf, DWARF_C_READ, nullptr);  // null: no (usable) DWARF
+  if (dwarf_ != nullptr) {
     // Address ranges of every compile unit. dwarf_addrdie needs .debug_aranges, which the Go
     // linker does not write, so we index the CUs' DW_AT_low_pc/high_pc/ranges ourselves.
-    Dwarf* dw = AsDwarf(b->dwarf_);
+    Dwarf* dw = AsDwarf(dwarf_);
     Dwarf_Off off = 0, next = 0;
     size_t header_size = 0;
     while (dwarf_nextcu(dw, off, &next, &header_size, nullptr, nullptr, nullptr) == 0) {
@@ -192,15 +212,14 @@ Result<std::unique_ptr<ElfBinary>> ElfBinary::Open(const std::string& path) {
         Dwarf_Addr base = 0, start = 0, end = 0;
         ptrdiff_t it = 0;
         while ((it = dwarf_ranges(&cudie, it, &base, &start, &end)) > 0) {
-          if (end > start) b->cu_ranges_.push_back({start, end, off + header_size});
+          if (end > start) cu_ranges_.push_back({start, end, off + header_size});
         }
       }
       off = next;
     }
-    std::sort(b->cu_ranges_.begin(), b->cu_ranges_.end(),
+    std::sort(cu_ranges_.begin(), cu_ranges_.end(),
               [](const CuRange& x, const CuRange& y) { return x.start < y.start; });
   }
-  return b;
 }
 
 ElfBinary::~ElfBinary() {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -31,6 +32,8 @@ class ElfBinary {
  public:
   // Opens and indexes `path`. Errors name the file (the caller turns them into warnings).
   static Result<std::unique_ptr<ElfBinary>> Open(const std::string& path);
+  // The same for an ELF image in memory (copied; fuzzing, the vDSO).
+  static Result<std::unique_ptr<ElfBinary>> OpenMemory(std::span<const uint8_t> image);
   ~ElfBinary();
   ElfBinary(const ElfBinary&) = delete;
   ElfBinary& operator=(const ElfBinary&) = delete;
@@ -52,6 +55,8 @@ class ElfBinary {
 
  private:
   ElfBinary() = default;
+  // Reads the program headers, symbols, .gopclntab and the DWARF unit ranges of elf_.
+  void Index();
   struct Symbol {
     uint64_t start = 0;
     uint64_t size = 0;
@@ -77,6 +82,7 @@ class ElfBinary {
   const CuIndex& IndexCu(uint64_t cu_die_offset) const;
 
   int fd_ = -1;
+  std::vector<uint8_t> image_;  // OpenMemory's copy, which elf_ reads
   void* elf_ = nullptr;    // Elf*
   void* dwarf_ = nullptr;  // Dwarf*
   std::string build_id_;

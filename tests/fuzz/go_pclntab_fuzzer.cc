@@ -1,5 +1,7 @@
 // Fuzzes the .gopclntab reader: any bytes must give a table or an error naming a byte offset;
 // lookups across the table's text range must give a non-empty name or an error, never a crash.
+// Frames (inline trees) runs once without memory and once with the input itself mapped at the
+// table's address, so the moduledata scan and the inline-tree reads see fuzzed bytes.
 #include <cstdint>
 #include <cstdlib>
 #include <span>
@@ -20,6 +22,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto name = t->FunctionName(pc);
     if (name.ok() && name->empty()) std::abort();
     (void)t->SourceLine(pc);
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    if (pass == 1) {
+      constexpr uint64_t kVaddr = 0x1000;
+      t->AttachMemory({{kVaddr, std::span<const uint8_t>(data, size)}}, kVaddr);
+    }
+    for (uint64_t k = 0; k <= 64; ++k) {
+      auto frames = t->Frames(t->min_pc() + (span / 64) * k);
+      if (frames.ok() && frames->empty()) std::abort();
+    }
   }
   (void)t->FunctionName(t->min_pc() - 1);
   (void)t->FunctionName(t->max_pc());

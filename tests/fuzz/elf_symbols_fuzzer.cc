@@ -1,0 +1,32 @@
+// Fuzzes ElfBinary (libelf/libdw indexing, ELF symbols, DWARF lines and inlined frames, and the
+// .gopclntab of stripped Go binaries with its inline trees) on in-memory ELF images: opening
+// must give a binary or an error, and symbolizing addresses spread over every loaded segment
+// (and a few taken from the input) must return, never crash.
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <span>
+
+#include "symbolizer/elf_symbolizer.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace gcspike;
+  auto opened = ElfBinary::OpenMemory(std::span<const uint8_t>(data, size));
+  if (!opened.ok()) return 0;
+  const ElfBinary& b = **opened;
+  constexpr uint64_t kSteps = 64;
+  for (uint64_t k = 0; k <= kSteps; ++k) {
+    const uint64_t file_offset = size / kSteps * k;
+    if (auto vaddr = b.FileOffsetToVaddr(file_offset); vaddr.has_value()) {
+      (void)b.Symbolize(*vaddr);
+      (void)b.Symbolize(*vaddr + 1);
+    }
+  }
+  // Addresses named by the input itself (its last bytes), as a perf.data sample would.
+  for (size_t at = size >= 64 ? size - 64 : 0; at + 8 <= size; at += 8) {
+    uint64_t addr = 0;
+    std::memcpy(&addr, data + at, 8);
+    (void)b.Symbolize(addr);
+  }
+  return 0;
+}

@@ -1,0 +1,101 @@
+// ElfBinary on the small ELF files of the elf_symbols fuzz corpus (written by
+// tests/fuzz/make_elf_symbols_corpus.py): DWARF inlined frames two levels deep in a C program
+// (the same chain binutils `addr2line -i` prints), the .dynsym-only stripped copy, and the
+// hand-made Go ELF files whose .gopclntab inline trees are read through .rodata/.noptrdata, in
+// each layout; Open and OpenMemory agree; garbage and truncated images are errors or give no
+// frames, never a crash.
+#include "symbolizer/elf_symbolizer.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/unit/test_support.h"
+
+namespace gcspike {
+namespace {
+
+std::filesystem::path Seed(const std::string& name) {
+  return testing::SourceDir() / "tests/fuzz/corpus/elf_symbols" / name;
+}
+
+std::string Describe(const std::vector<SourceFrame>& frames, bool with_paths = true) {
+  std::string out;
+  for (const SourceFrame& f : frames) {
+    std::string file = f.file;
+    if (!with_paths) file = file.substr(file.rfind('/') + 1);
+    out += f.function + " " + file + ":" + std::to_string(f.line) + "; ";
+  }
+  return out;
+}
+
+TEST(ElfBinary, GoInlineTreesFromGopclntabInEveryLayout) {
+  for (const char* layout : {"go116", "go118", "go120", "go127"}) {
+    SCOPED_TRACE(layout);
+    const auto bytes = testing::ReadFileBytes(Seed(std::string(layout) + "_inline"));
+    auto from_memory = ElfBinary::OpenMemory(bytes);
+    ASSERT_TRUE(from_memory.ok()) << from_memory.error().ToString();
+    auto from_file = ElfBinary::Open(Seed(std::string(layout) + "_inline"));
+    ASSERT_TRUE(from_file.ok()) << from_file.error().ToString();
+    for (const ElfBinary* b : {from_memory->get(), from_file->get()}) {
+      EXPECT_TRUE(b->has_symbols());
+      EXPECT_FALSE(b->has_dwarf());
+      EXPECT_EQ(Describe(b->Symbolize(0x401024)),
+                "main.leaf a.go:30; main.mid a.go:21; main.outer a.go:11; ");
+      EXPECT_EQ(Describe(b->Symbolize(0x401012)), "main.mid a.go:20; main.outer a.go:11; ");
+      EXPECT_EQ(Describe(b->Symbolize(0x401000)), "main.outer a.go:10; ");
+      EXPECT_TRUE(b->Symbolize(0x401030).empty());
+      EXPECT_EQ(b->FileOffsetToVaddr(0x1024), 0x401024u);
+    }
+  }
+}
+
+TEST(ElfBinary, DwarfInlinedFramesTwoLevelsDeep) {
+  auto b = ElfBinary::Open(Seed("c_inline"));
+  ASSERT_TRUE(b.ok()) << b.error().ToString();
+  ASSERT_TRUE((*b)->has_dwarf());
+  // Somewhere in outer() the code of leaf() inlined into mid() inlined into outer() runs; every
+  // address of outer gives either outer alone or that chain, with lines from inl.c.
+  bool saw_chain = false;
+  size_t symbolized = 0;
+  for (uint64_t a = 0x1000; a < 0x2000; ++a) {
+    const auto frames = (*b)->Symbolize(a);
+    if (frames.empty() || frames.back().function != "outer") continue;
+    ++symbolized;
+    const std::string d = Describe(frames, false);
+    if (frames.size() == 3) {
+      EXPECT_EQ(d.substr(0, d.find(' ')), "leaf") << d;
+      EXPECT_EQ(frames[1].function, "mid") << d;
+      EXPECT_EQ(frames[0].line, 4) << d;  // leaf's body (line 4 of the generator's source)
+      EXPECT_EQ(frames[1].line, 5) << d;  // mid's call of leaf
+      EXPECT_EQ(frames[2].line, 8) << d;  // outer's call of mid
+      saw_chain = true;
+    }
+    for (const SourceFrame& f : frames) EXPECT_EQ(f.file.substr(f.file.rfind('/') + 1), "inl.c");
+  }
+  EXPECT_GT(symbolized, 8u);
+  EXPECT_TRUE(saw_chain);
+  // The stripped copy keeps only .dynsym, whose entries are all imports here: nothing is named.
+  auto stripped = ElfBinary::Open(Seed("c_inline_stripped"));
+  ASSERT_TRUE(stripped.ok());
+  EXPECT_FALSE((*stripped)->has_dwarf());
+  EXPECT_FALSE((*stripped)->has_symbols());
+  for (uint64_t a = 0x1000; a < 0x2000; a += 7) EXPECT_TRUE((*stripped)->Symbolize(a).empty());
+}
+
+TEST(ElfBinary, GarbageAndTruncatedImages) {
+  EXPECT_FALSE(ElfBinary::OpenMemory({}).ok());
+  const std::vector<uint8_t> garbage(100, 0x41);
+  EXPECT_FALSE(ElfBinary::OpenMemory(garbage).ok());
+  const auto full = testing::ReadFileBytes(Seed("go120_inline"));
+  for (size_t n : {size_t{4}, size_t{64}, size_t{0x1100}, size_t{0x1180}, size_t{0x2010},
+                   full.size() - 100, full.size() - 1}) {
+    auto b = ElfBinary::OpenMemory(std::span<const uint8_t>(full.data(), n));
+    if (!b.ok()) continue;
+    for (uint64_t a = 0x401000; a < 0x401034; ++a) (void)(*b)->Symbolize(a);
+  }
+}
+
+}  // namespace
+}  // namespace gcspike

@@ -15,6 +15,7 @@
 
 #include "core/byte_cursor.h"
 #include "core/profile_builder.h"
+#include "core/sample_spool.h"
 #include "symbolizer/elf_symbolizer.h"
 
 namespace gcspike {
@@ -208,7 +209,9 @@ class PerfDataParser {
  public:
   PerfDataParser(InputSource& in, const ReadOptions& options)
       : in_(in), options_(options), builder_(profile_),
-        binaries_(options.binaries, options.symfs) {}
+        binaries_(options.binaries, options.symfs) {
+    if (options.spool_samples) spool_ = std::make_shared<SampleSpool>();
+  }
   ~PerfDataParser() {
     if (zstd_ != nullptr) ZSTD_freeDCtx(zstd_);
   }
@@ -230,6 +233,9 @@ class PerfDataParser {
   Result<size_t> AttrIndexForSample(ByteCursor c) const;
   const Mmap* FindMmap(uint32_t pid, uint64_t addr, int64_t* index) const;
   uint32_t InternFrame(const RawFrame& f);
+  // With a spool: the index of the stack sample whose location_ids are `refs` (frame refs
+  // until Finish), added with zero values when new.
+  uint32_t InternStack(std::span<const uint32_t> refs);
   Result<Profile> Finish();
   std::vector<Line> SymbolizeFrame(const RawFrame& f, uint64_t* mapping_id);
   void Warn(const std::string& m) {
@@ -262,6 +268,14 @@ class PerfDataParser {
   std::map<uint32_t, uint64_t> unknown_records_;
   int64_t first_time_ = INT64_MAX;
   int64_t last_time_ = INT64_MIN;
+
+  // With ReadOptions::spool_samples: the records; profile_.samples are then the distinct stacks,
+  // chained per hash (stack_heads_: hash -> first index, stack_next_: index -> next index).
+  std::shared_ptr<SampleSpool> spool_;
+  std::unordered_map<uint64_t, uint32_t> stack_heads_;
+  std::vector<uint32_t> stack_next_;
+  std::vector<int64_t> record_values_;
+  std::vector<Label> record_labels_;
 
   ZSTD_DCtx* zstd_ = nullptr;
   std::vector<uint8_t> decompressed_;  // carried-over bytes of a record split across payloads
@@ -877,30 +891,60 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
     }
   }
 
-  Sample s;
-  s.location_ids.assign(location_refs.begin(), location_refs.end());
-  s.values.assign(attrs_.size() * 2, 0);
-  s.values[ai * 2] = 1;
-  s.values[ai * 2 + 1] = static_cast<int64_t>(period);
+  std::vector<int64_t>& values = record_values_;
+  values.assign(attrs_.size() * 2, 0);
+  values[ai * 2] = 1;
+  values[ai * 2 + 1] = static_cast<int64_t>(period);
+  std::vector<Label>& labels = record_labels_;
+  labels.clear();
   if (has_tid) {
-    s.labels.push_back({profile_.Intern("pid"), 0, pid, profile_.Intern("pid"), true});
-    s.labels.push_back({profile_.Intern("tid"), 0, tid, profile_.Intern("tid"), true});
+    labels.push_back({profile_.Intern("pid"), 0, pid, profile_.Intern("pid"), true});
+    labels.push_back({profile_.Intern("tid"), 0, tid, profile_.Intern("tid"), true});
     // A thread whose FORK came out of order (5.6) has no name yet: use its process's.
     auto name = comm_by_tid_.find(tid);
     if (name == comm_by_tid_.end()) name = comm_by_tid_.find(pid);
     if (name != comm_by_tid_.end()) {
-      s.labels.push_back({profile_.Intern("comm"), profile_.Intern(name->second), 0, 0, false});
+      labels.push_back({profile_.Intern("comm"), profile_.Intern(name->second), 0, 0, false});
     }
   }
   if (has_time) {
     const auto t = static_cast<int64_t>(time);
-    s.labels.push_back(
-        {profile_.Intern("timestamp_ns"), 0, t, profile_.Intern("nanoseconds"), true});
+    labels.push_back({profile_.Intern("timestamp_ns"), 0, t, profile_.Intern("nanoseconds"), true});
     first_time_ = std::min(first_time_, t);
     last_time_ = std::max(last_time_, t);
   }
+  if (spool_ != nullptr) {
+    const uint32_t stack = InternStack(location_refs);
+    std::vector<int64_t>& sums = profile_.samples[stack].values;
+    sums[ai * 2] += 1;
+    sums[ai * 2 + 1] += static_cast<int64_t>(period);
+    spool_->Append(stack, values, labels);
+    return {};
+  }
+  Sample s;
+  s.location_ids.assign(location_refs.begin(), location_refs.end());
+  s.values = values;
+  s.labels = labels;
   profile_.samples.push_back(std::move(s));
   return {};
+}
+
+uint32_t PerfDataParser::InternStack(std::span<const uint32_t> refs) {
+  uint64_t h = 0xcbf29ce484222325ULL ^ refs.size();
+  for (uint32_t r : refs) h = (h ^ r) * 0x100000001b3ULL;
+  auto [head, inserted] = stack_heads_.try_emplace(h, UINT32_MAX);
+  for (uint32_t i = head->second; i != UINT32_MAX; i = stack_next_[i]) {
+    const std::vector<uint64_t>& ids = profile_.samples[i].location_ids;
+    if (std::equal(ids.begin(), ids.end(), refs.begin(), refs.end())) return i;
+  }
+  const auto index = static_cast<uint32_t>(profile_.samples.size());
+  Sample s;
+  s.location_ids.assign(refs.begin(), refs.end());
+  s.values.assign(attrs_.size() * 2, 0);
+  profile_.samples.push_back(std::move(s));
+  stack_next_.push_back(head->second);
+  head->second = index;
+  return index;
 }
 
 const Mmap* PerfDataParser::FindMmap(uint32_t pid, uint64_t addr, int64_t* index) const {
@@ -1067,6 +1111,12 @@ Result<Profile> PerfDataParser::Finish() {
   if (!decompressed_.empty()) {
     Warn(std::to_string(decompressed_.size()) +
          " trailing bytes of compressed records do not form a whole record; ignored");
+  }
+  if (spool_ != nullptr) {
+    GCSPIKE_RETURN_IF_ERROR(spool_->Close());
+    profile_.spool = std::move(spool_);
+    stack_heads_ = {};
+    stack_next_ = {};
   }
   GCSPIKE_RETURN_IF_ERROR(profile_.Validate());
   return std::move(profile_);

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 
+#include "core/sample_spool.h"
 #include "formats/gzip_codec.h"
 
 namespace gcspike {
@@ -71,16 +72,21 @@ class StringRemap {
 
 }  // namespace
 
-Result<std::vector<uint8_t>> EncodePprof(const Profile& p, const PprofWriteOptions& options) {
+Status WritePprof(const Profile& p, const PprofWriteOptions& options, const ByteSink& sink) {
   GCSPIKE_RETURN_IF_ERROR(p.Validate());
-  for (size_t i = 0; i < p.samples.size(); ++i) {
-    for (size_t j = 0; j < p.samples[i].values.size(); ++j) {
-      if (p.samples[i].values[j] < 0) {
-        return MakeError("sample " + std::to_string(i) + " has negative value " +
-                         std::to_string(p.samples[i].values[j]) + " for " +
-                         p.str(p.sample_types[j].type) +
-                         "; gcspike writes no negative values (viewers such as speedscope reject "
-                         "them; diff profiles are not supported)");
+  auto negative = [&p](const std::string& which, int64_t v, size_t j) {
+    return MakeError(which + " has negative value " + std::to_string(v) + " for " +
+                     p.str(p.sample_types[j].type) +
+                     "; gcspike writes no negative values (viewers such as speedscope reject "
+                     "them; diff profiles are not supported)");
+  };
+  // A spooled profile's stack samples only hold sums; its records are checked as they are written.
+  if (p.spool == nullptr) {
+    for (size_t i = 0; i < p.samples.size(); ++i) {
+      for (size_t j = 0; j < p.samples[i].values.size(); ++j) {
+        if (p.samples[i].values[j] < 0) {
+          return negative("sample " + std::to_string(i), p.samples[i].values[j], j);
+        }
       }
     }
   }
@@ -95,6 +101,12 @@ Result<std::vector<uint8_t>> EncodePprof(const Profile& p, const PprofWriteOptio
       strs.Use(l.key);
       strs.Use(l.str);
       strs.Use(l.num_unit);
+    }
+  }
+  if (p.spool != nullptr) {
+    for (StrId id : p.spool->UsedStrings()) {
+      if (id >= p.strings.size()) return MakeError("invalid profile: a spooled label names a missing string");
+      strs.Use(id);
     }
   }
   for (const Mapping& m : p.mappings) {
@@ -115,21 +127,18 @@ Result<std::vector<uint8_t>> EncodePprof(const Profile& p, const PprofWriteOptio
   strs.Use(p.doc_url);
   strs.Finish();
 
-  // With gzip, the encoded message is compressed a megabyte at a time as it is produced, so a
-  // large profile never exists uncompressed in memory as a whole.
+  // The encoded message goes out a megabyte at a time as it is produced (through the gzip
+  // writer's compression thread, or straight to the sink), so a large profile never exists
+  // whole in memory, encoded or compressed.
   std::vector<uint8_t> out;
   std::optional<GzipWriter> gz;
   constexpr size_t kChunk = 1 << 20;
-  if (options.gzip) {
-    gz.emplace(options.gzip_level);
-    out.reserve(kChunk + 65536);
-  } else {
-    out.reserve(p.samples.size() * 48 + p.locations.size() * 32 + 4096);
-  }
-  Status gz_status;
+  if (options.gzip) gz.emplace(options.gzip_level, sink);
+  out.reserve(kChunk + 65536);
+  Status out_status;
   auto flush = [&](bool force) {
-    if (!gz || !gz_status.ok() || (!force && out.size() < kChunk)) return;
-    gz_status = gz->Write(out);
+    if (!out_status.ok() || (!force && out.size() < kChunk)) return;
+    out_status = gz ? gz->Write(out) : sink(out);
     out.clear();
   };
   Encoder e(out);
@@ -143,25 +152,67 @@ Result<std::vector<uint8_t>> EncodePprof(const Profile& p, const PprofWriteOptio
   };
 
   for (const ValueType& vt : p.sample_types) value_type(1, vt);
-  size_t done = 0;
-  for (const Sample& s : p.samples) {
+  auto put_label = [&](Encoder& to, const Label& l) {
+    inner.clear();
+    Encoder le(inner);
+    le.Uint(1, strs(l.key));
+    le.Uint(2, strs(l.str));
+    le.Int(3, l.num);
+    le.Uint(4, strs(l.num_unit));
+    to.Message(3, inner);
+  };
+  const uint64_t total = p.SampleRecordCount();
+  uint64_t done = 0;
+  auto progress = [&] {
     if (options.diagnostics != nullptr && (++done & 0xffff) == 0) {
-      options.diagnostics->Progress("writing pprof", done, p.samples.size());
+      options.diagnostics->Progress("writing pprof", done, total);
     }
-    body.clear();
-    b.Packed(1, s.location_ids, scratch);
-    b.Packed(2, s.values, scratch);
-    for (const Label& l : s.labels) {
-      inner.clear();
-      Encoder le(inner);
-      le.Uint(1, strs(l.key));
-      le.Uint(2, strs(l.str));
-      le.Int(3, l.num);
-      le.Uint(4, strs(l.num_unit));
-      b.Message(3, inner);
+  };
+  if (p.spool == nullptr) {
+    for (const Sample& s : p.samples) {
+      progress();
+      body.clear();
+      b.Packed(1, s.location_ids, scratch);
+      b.Packed(2, s.values, scratch);
+      for (const Label& l : s.labels) put_label(b, l);
+      e.Message(2, body);
+      flush(false);
     }
-    e.Message(2, body);
-    flush(false);
+  } else {
+    // Each record: its stack sample's locations (encoded once per stack), its own values and
+    // labels, then the stack sample's labels (also encoded once).
+    std::vector<std::vector<uint8_t>> stack_locations(p.samples.size());
+    std::vector<std::vector<uint8_t>> stack_labels(p.samples.size());
+    for (size_t i = 0; i < p.samples.size(); ++i) {
+      Encoder sl(stack_locations[i]);
+      sl.Packed(1, p.samples[i].location_ids, scratch);
+      Encoder lb(stack_labels[i]);
+      for (const Label& l : p.samples[i].labels) put_label(lb, l);
+    }
+    uint64_t record = 0;
+    Status spooled = p.spool->ForEach(p.samples.size(), [&](const SampleSpool::Record& r) -> Status {
+      progress();
+      if (r.values.size() != p.sample_types.size()) {
+        return MakeError("invalid profile: spooled sample " + std::to_string(record) + " has " +
+                         std::to_string(r.values.size()) + " values for " +
+                         std::to_string(p.sample_types.size()) + " sample types");
+      }
+      for (size_t j = 0; j < r.values.size(); ++j) {
+        if (r.values[j] < 0) return negative("sample " + std::to_string(record), r.values[j], j);
+      }
+      ++record;
+      body.clear();
+      const std::vector<uint8_t>& locs = stack_locations[r.sample];
+      body.insert(body.end(), locs.begin(), locs.end());
+      b.Packed(2, r.values, scratch);
+      for (const Label& l : r.labels) put_label(b, l);
+      const std::vector<uint8_t>& labels = stack_labels[r.sample];
+      body.insert(body.end(), labels.begin(), labels.end());
+      e.Message(2, body);
+      flush(false);
+      return out_status;
+    });
+    GCSPIKE_RETURN_IF_ERROR(spooled);
   }
   for (const Mapping& m : p.mappings) {
     body.clear();
@@ -225,10 +276,19 @@ Result<std::vector<uint8_t>> EncodePprof(const Profile& p, const PprofWriteOptio
   e.Uint(14, strs(p.default_sample_type));
   e.Uint(15, strs(p.doc_url));
 
-  if (!gz) return out;
   flush(true);
-  GCSPIKE_RETURN_IF_ERROR(gz_status);
-  return gz->Finish();
+  GCSPIKE_RETURN_IF_ERROR(out_status);
+  if (gz) GCSPIKE_RETURN_IF_ERROR(gz->Finish());
+  return {};
+}
+
+Result<std::vector<uint8_t>> EncodePprof(const Profile& p, const PprofWriteOptions& options) {
+  std::vector<uint8_t> bytes;
+  GCSPIKE_RETURN_IF_ERROR(WritePprof(p, options, [&bytes](std::span<const uint8_t> piece) {
+    bytes.insert(bytes.end(), piece.begin(), piece.end());
+    return Status();
+  }));
+  return bytes;
 }
 
 }  // namespace gcspike

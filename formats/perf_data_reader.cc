@@ -238,6 +238,9 @@ class PerfDataParser {
   uint32_t InternStack(std::span<const uint32_t> refs);
   Result<Profile> Finish();
   std::vector<Line> SymbolizeFrame(const RawFrame& f, uint64_t* mapping_id);
+  // Kernel frame names from /proc/kallsyms, only for files recorded on the running kernel
+  // release (the file names this machine's kernel), and only the symbols our frames fall in.
+  void LoadKernelSymbols();
   void Warn(const std::string& m) {
     if (options_.diagnostics != nullptr) options_.diagnostics->Warn(in_.name() + ": " + m);
   }
@@ -260,6 +263,7 @@ class PerfDataParser {
   std::vector<std::string> event_desc_names_;
   std::unordered_map<uint64_t, std::string> event_desc_name_by_id_;
   std::string os_release_;
+  std::optional<KernelSymbols> kernel_symbols_;
 
   uint64_t lost_samples_ = 0;
   uint64_t lost_records_ = 0;
@@ -996,22 +1000,8 @@ std::vector<Line> PerfDataParser::SymbolizeFrame(const RawFrame& f, uint64_t* ma
     mapping.build_id = profile_.Intern(build_id);
   }
   if (f.kernel) {
-    static const std::optional<KernelSymbols> kNone;
-    const std::optional<KernelSymbols>& ksyms = [&]() -> const std::optional<KernelSymbols>& {
-      // /proc/kallsyms names this machine's kernel: use it only for files recorded on the
-      // running kernel release.
-      static std::optional<KernelSymbols> loaded;
-      static bool tried = false;
-      if (!tried) {
-        tried = true;
-        struct utsname u;
-        if (uname(&u) == 0 && (os_release_.empty() || os_release_ == u.release)) {
-          loaded = KernelSymbols::Load("/proc/kallsyms");
-        }
-      }
-      return loaded.has_value() ? loaded : kNone;
-    }();
-    std::string_view name = ksyms.has_value() ? ksyms->Lookup(lookup) : std::string_view();
+    std::string_view name =
+        kernel_symbols_.has_value() ? kernel_symbols_->Lookup(lookup) : std::string_view();
     if (name.empty()) name = "[kernel]";
     mapping.has_functions = true;
     if (m != nullptr) *mapping_id = builder_.InternMapping(mapping);
@@ -1052,6 +1042,19 @@ std::vector<Line> PerfDataParser::SymbolizeFrame(const RawFrame& f, uint64_t* ma
   return lines;
 }
 
+void PerfDataParser::LoadKernelSymbols() {
+  std::vector<uint64_t> lookups;
+  for (const RawFrame& f : frames_) {
+    if (f.kernel) lookups.push_back(f.caller ? f.address - 1 : f.address);
+  }
+  if (lookups.empty()) return;
+  struct utsname u;
+  if (uname(&u) != 0 || (!os_release_.empty() && os_release_ != u.release)) return;
+  std::sort(lookups.begin(), lookups.end());
+  lookups.erase(std::unique(lookups.begin(), lookups.end()), lookups.end());
+  kernel_symbols_ = KernelSymbols::Load("/proc/kallsyms", lookups);
+}
+
 Result<Profile> PerfDataParser::Finish() {
   // Sample types: two per event (see the header comment).
   for (size_t i = 0; i < attrs_.size(); ++i) {
@@ -1075,6 +1078,7 @@ Result<Profile> PerfDataParser::Finish() {
   }
   if (first_time_ <= last_time_) profile_.duration_nanos = last_time_ - first_time_;
 
+  LoadKernelSymbols();
   std::vector<uint64_t> location_of_frame(frames_.size());
   for (size_t i = 0; i < frames_.size(); ++i) {
     uint64_t mapping_id = 0;

@@ -283,5 +283,29 @@ TEST(KernelSymbols, LookupAndHiddenAddresses) {
   EXPECT_EQ(KernelSymbols::Parse("0000000000000000 T _text\n").size(), 0u);
 }
 
+// Only the symbols wanted addresses fall in are kept, and each wanted address gets the name the
+// whole table gives it (the last of several symbols at one address, out-of-order lines sorted).
+TEST(KernelSymbols, KeepsOnlyTheSymbolsOfWantedAddresses) {
+  const std::string text =
+      "ffffffff81000300 t late_first_line\n"
+      "ffffffff81000000 T _text\n"
+      "ffffffff81000100 t alias_one\n"
+      "ffffffff81000100 t alias_two\n"
+      "ffffffff81000180 D data_not_text\n"
+      "ffffffff81000200 W weak_fn\n"
+      "ffffffffc0000000 t mod_fn\t[some_module]\n";
+  const KernelSymbols all = KernelSymbols::Parse(text);
+  const std::vector<uint64_t> wanted = {0xffffffff81000150, 0xffffffff81000301,
+                                        0xffffffffc0000010};
+  const KernelSymbols some = KernelSymbols::Parse(text, wanted);
+  EXPECT_EQ(all.size(), 6u);
+  EXPECT_EQ(some.size(), 3u);
+  for (uint64_t a : wanted) EXPECT_EQ(some.Lookup(a), all.Lookup(a)) << std::hex << a;
+  EXPECT_EQ(some.Lookup(0xffffffff81000150), "alias_two");
+  EXPECT_EQ(some.Lookup(0xffffffff81000301), "late_first_line");
+  EXPECT_EQ(some.Lookup(0xffffffffc0000010), "mod_fn");
+  EXPECT_EQ(KernelSymbols::Parse(text, std::vector<uint64_t>{0x10}).size(), 0u);
+}
+
 }  // namespace
 }  // namespace gcspike

@@ -14,8 +14,8 @@ namespace gcspike {
 namespace {
 
 // Blocks end on record boundaries, so a block decodes on its own; each is written as an 8-byte
-// length and its bytes. 1 MiB keeps the write and read calls few and the buffer small.
-constexpr size_t kBlockBytes = size_t{1} << 20;
+// length and its bytes. 256 KiB keeps the write and read calls few and the buffers small.
+constexpr size_t kBlockBytes = size_t{1} << 18;
 
 void PutVarint(std::vector<uint8_t>& out, uint64_t v) {
   while (v >= 0x80) {

@@ -143,7 +143,7 @@ Status GzipWriter::Deflate(std::span<const uint8_t> data, bool finish) {
   if (!state_->ok) return MakeError("zlib: deflateInit2 failed");
   State& st = *state_;
   z_stream& zs = st.zs;
-  constexpr size_t kSinkChunk = size_t{1} << 20;
+  constexpr size_t kSinkChunk = size_t{1} << 18;
   size_t in_pos = 0;
   while (true) {
     const size_t chunk_in = std::min<size_t>(data.size() - in_pos, UINT_MAX / 2);

@@ -21,7 +21,7 @@ Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, uint64_t max_
 Result<std::vector<uint8_t>> Gzip(std::span<const uint8_t> data, int level);
 
 // The same, fed in pieces, so a large output never exists uncompressed in memory. With a sink,
-// the compressed bytes go to it as they are produced (a megabyte at a time, from the compression
+// the compressed bytes go to it as they are produced (256 KiB at a time, from the compression
 // thread, and the rest from Finish), so they never exist in memory as a whole either.
 class GzipWriter {
  public:

@@ -209,7 +209,7 @@ class PerfDataParser {
  public:
   PerfDataParser(InputSource& in, const ReadOptions& options)
       : in_(in), options_(options), builder_(profile_),
-        binaries_(options.binaries, options.symfs) {
+        binaries_(std::in_place, options.binaries, options.symfs) {
     if (options.spool_samples) spool_ = std::make_shared<SampleSpool>();
   }
   ~PerfDataParser() {
@@ -233,8 +233,7 @@ class PerfDataParser {
   Result<size_t> AttrIndexForSample(ByteCursor c) const;
   const Mmap* FindMmap(uint32_t pid, uint64_t addr, int64_t* index) const;
   uint32_t InternFrame(const RawFrame& f);
-  // With a spool: the index of the stack sample whose location_ids are `refs` (frame refs
-  // until Finish), added with zero values when new.
+  // With a spool: the index of the distinct stack `refs`, added with zero values when new.
   uint32_t InternStack(std::span<const uint32_t> refs);
   Result<Profile> Finish();
   std::vector<Line> SymbolizeFrame(const RawFrame& f, uint64_t* mapping_id);
@@ -249,7 +248,7 @@ class PerfDataParser {
   const ReadOptions& options_;
   Profile profile_;
   ProfileBuilder builder_;
-  BinaryCache binaries_;
+  std::optional<BinaryCache> binaries_;  // released once every frame is symbolized
 
   std::vector<Attr> attrs_;
   std::unordered_map<uint64_t, size_t> attr_by_id_;
@@ -273,9 +272,15 @@ class PerfDataParser {
   int64_t first_time_ = INT64_MAX;
   int64_t last_time_ = INT64_MIN;
 
-  // With ReadOptions::spool_samples: the records; profile_.samples are then the distinct stacks,
-  // chained per hash (stack_heads_: hash -> first index, stack_next_: index -> next index).
+  // With ReadOptions::spool_samples: the records go to spool_, and the distinct stacks (frame
+  // refs, leaf first) are kept flat in stack_refs_ (stack i is [stack_begin_[i],
+  // stack_begin_[i + 1])) with their records' values summed in stack_values_ (attrs * 2 per
+  // stack), chained per hash (stack_heads_: hash -> first index, stack_next_: index -> next).
+  // Finish turns them into profile_.samples once the symbolizer's memory is released.
   std::shared_ptr<SampleSpool> spool_;
+  std::vector<uint32_t> stack_refs_;
+  std::vector<uint64_t> stack_begin_ = {0};
+  std::vector<int64_t> stack_values_;
   std::unordered_map<uint64_t, uint32_t> stack_heads_;
   std::vector<uint32_t> stack_next_;
   std::vector<int64_t> record_values_;
@@ -512,7 +517,9 @@ Status PerfDataParser::ReadOneRecord(uint64_t end) {
 
 Status PerfDataParser::AddAttr(Attr attr, std::span<const uint64_t> ids, uint64_t offset) {
   // Every sample has one value pair per event, so events must all be known before samples.
-  if (!profile_.samples.empty()) return MakeErrorAt(offset, "event attr after samples");
+  if (!profile_.samples.empty() || !stack_next_.empty()) {
+    return MakeErrorAt(offset, "event attr after samples");
+  }
   const size_t index = attrs_.size();
   for (uint64_t id : ids) attr_by_id_[id] = index;
   if (!attrs_.empty()) {
@@ -919,7 +926,7 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
   }
   if (spool_ != nullptr) {
     const uint32_t stack = InternStack(location_refs);
-    std::vector<int64_t>& sums = profile_.samples[stack].values;
+    int64_t* sums = &stack_values_[stack * attrs_.size() * 2];
     sums[ai * 2] += 1;
     sums[ai * 2 + 1] += static_cast<int64_t>(period);
     spool_->Append(stack, values, labels);
@@ -938,14 +945,14 @@ uint32_t PerfDataParser::InternStack(std::span<const uint32_t> refs) {
   for (uint32_t r : refs) h = (h ^ r) * 0x100000001b3ULL;
   auto [head, inserted] = stack_heads_.try_emplace(h, UINT32_MAX);
   for (uint32_t i = head->second; i != UINT32_MAX; i = stack_next_[i]) {
-    const std::vector<uint64_t>& ids = profile_.samples[i].location_ids;
-    if (std::equal(ids.begin(), ids.end(), refs.begin(), refs.end())) return i;
+    const auto first = stack_refs_.begin() + static_cast<ptrdiff_t>(stack_begin_[i]);
+    const auto last = stack_refs_.begin() + static_cast<ptrdiff_t>(stack_begin_[i + 1]);
+    if (std::equal(first, last, refs.begin(), refs.end())) return i;
   }
-  const auto index = static_cast<uint32_t>(profile_.samples.size());
-  Sample s;
-  s.location_ids.assign(refs.begin(), refs.end());
-  s.values.assign(attrs_.size() * 2, 0);
-  profile_.samples.push_back(std::move(s));
+  const auto index = static_cast<uint32_t>(stack_next_.size());
+  stack_refs_.insert(stack_refs_.end(), refs.begin(), refs.end());
+  stack_begin_.push_back(stack_refs_.size());
+  stack_values_.resize(stack_values_.size() + attrs_.size() * 2, 0);
   stack_next_.push_back(head->second);
   head->second = index;
   return index;
@@ -1014,7 +1021,7 @@ std::vector<Line> PerfDataParser::SymbolizeFrame(const RawFrame& f, uint64_t* ma
                       m->filename.rfind("//", 0) == 0 || m->filename.rfind("/memfd:", 0) == 0;
   if (!pseudo) {
     std::string warning;
-    bin = binaries_.Get(m->filename, std::string(profile_.str(mapping.build_id)), &warning);
+    bin = binaries_->Get(m->filename, std::string(profile_.str(mapping.build_id)), &warning);
     if (!warning.empty()) Warn(warning);
   }
   if (bin != nullptr) {
@@ -1085,16 +1092,42 @@ Result<Profile> PerfDataParser::Finish() {
     std::vector<Line> lines = SymbolizeFrame(frames_[i], &mapping_id);
     location_of_frame[i] = builder_.InternLocation(mapping_id, frames_[i].address, lines);
   }
-  for (Sample& s : profile_.samples) {
-    // Without kernel symbols, consecutive kernel frames collapse into one "[kernel]" frame.
+  // The symbolizer (binaries, DWARF, kernel symbols) is done: release it before the stack
+  // samples are built, so the two never take memory at once.
+  binaries_.reset();
+  kernel_symbols_.reset();
+  // Without kernel symbols, consecutive kernel frames collapse into one "[kernel]" frame.
+  auto to_location_ids = [&](auto first, auto last) {
     std::vector<uint64_t> ids;
-    ids.reserve(s.location_ids.size());
-    for (uint64_t ref : s.location_ids) {
-      const uint64_t id = location_of_frame[ref - 1];
-      if (!ids.empty() && ids.back() == id && frames_[ref - 1].kernel) continue;
+    ids.reserve(static_cast<size_t>(last - first));
+    for (auto it = first; it != last; ++it) {
+      const uint64_t id = location_of_frame[*it - 1];
+      if (!ids.empty() && ids.back() == id && frames_[*it - 1].kernel) continue;
       ids.push_back(id);
     }
-    s.location_ids = std::move(ids);
+    return ids;
+  };
+  if (spool_ != nullptr) {
+    const size_t n = stack_next_.size();
+    const size_t width = attrs_.size() * 2;
+    stack_heads_ = {};
+    stack_next_ = {};
+    profile_.samples.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      Sample s;
+      s.location_ids = to_location_ids(stack_refs_.begin() + static_cast<ptrdiff_t>(stack_begin_[i]),
+                                       stack_refs_.begin() + static_cast<ptrdiff_t>(stack_begin_[i + 1]));
+      s.values.assign(stack_values_.begin() + static_cast<ptrdiff_t>(i * width),
+                      stack_values_.begin() + static_cast<ptrdiff_t>((i + 1) * width));
+      profile_.samples.push_back(std::move(s));
+    }
+    stack_refs_ = {};
+    stack_begin_ = {};
+    stack_values_ = {};
+  } else {
+    for (Sample& s : profile_.samples) {
+      s.location_ids = to_location_ids(s.location_ids.begin(), s.location_ids.end());
+    }
   }
 
   if (lost_samples_ != 0) {
@@ -1119,8 +1152,6 @@ Result<Profile> PerfDataParser::Finish() {
   if (spool_ != nullptr) {
     GCSPIKE_RETURN_IF_ERROR(spool_->Close());
     profile_.spool = std::move(spool_);
-    stack_heads_ = {};
-    stack_next_ = {};
   }
   GCSPIKE_RETURN_IF_ERROR(profile_.Validate());
   return std::move(profile_);

@@ -127,12 +127,12 @@ Status WritePprof(const Profile& p, const PprofWriteOptions& options, const Byte
   strs.Use(p.doc_url);
   strs.Finish();
 
-  // The encoded message goes out a megabyte at a time as it is produced (through the gzip
+  // The encoded message goes out 256 KiB at a time as it is produced (through the gzip
   // writer's compression thread, or straight to the sink), so a large profile never exists
   // whole in memory, encoded or compressed.
   std::vector<uint8_t> out;
   std::optional<GzipWriter> gz;
-  constexpr size_t kChunk = 1 << 20;
+  constexpr size_t kChunk = 1 << 18;
   if (options.gzip) gz.emplace(options.gzip_level, sink);
   out.reserve(kChunk + 65536);
   Status out_status;
@@ -179,16 +179,21 @@ Status WritePprof(const Profile& p, const PprofWriteOptions& options, const Byte
       flush(false);
     }
   } else {
-    // Each record: its stack sample's locations (encoded once per stack), its own values and
-    // labels, then the stack sample's labels (also encoded once).
-    std::vector<std::vector<uint8_t>> stack_locations(p.samples.size());
-    std::vector<std::vector<uint8_t>> stack_labels(p.samples.size());
-    for (size_t i = 0; i < p.samples.size(); ++i) {
-      Encoder sl(stack_locations[i]);
-      sl.Packed(1, p.samples[i].location_ids, scratch);
-      Encoder lb(stack_labels[i]);
-      for (const Label& l : p.samples[i].labels) put_label(lb, l);
+    // Each record: its stack sample's locations and, after the record's own values and labels,
+    // the stack sample's labels; both encoded once per stack into one buffer: stack i's
+    // locations are [at[2i], at[2i+1]) and its labels [at[2i+1], at[2i+2]).
+    std::vector<uint8_t> stack_bytes;
+    std::vector<size_t> at;
+    at.reserve(p.samples.size() * 2 + 1);
+    Encoder se(stack_bytes);
+    for (const Sample& s : p.samples) {
+      at.push_back(stack_bytes.size());
+      se.Packed(1, s.location_ids, scratch);
+      at.push_back(stack_bytes.size());
+      for (const Label& l : s.labels) put_label(se, l);
     }
+    at.push_back(stack_bytes.size());
+    stack_bytes.shrink_to_fit();
     uint64_t record = 0;
     Status spooled = p.spool->ForEach(p.samples.size(), [&](const SampleSpool::Record& r) -> Status {
       progress();
@@ -202,12 +207,11 @@ Status WritePprof(const Profile& p, const PprofWriteOptions& options, const Byte
       }
       ++record;
       body.clear();
-      const std::vector<uint8_t>& locs = stack_locations[r.sample];
-      body.insert(body.end(), locs.begin(), locs.end());
+      const uint8_t* stack = stack_bytes.data();
+      body.insert(body.end(), stack + at[2 * r.sample], stack + at[2 * r.sample + 1]);
       b.Packed(2, r.values, scratch);
       for (const Label& l : r.labels) put_label(b, l);
-      const std::vector<uint8_t>& labels = stack_labels[r.sample];
-      body.insert(body.end(), labels.begin(), labels.end());
+      body.insert(body.end(), stack + at[2 * r.sample + 1], stack + at[2 * r.sample + 2]);
       e.Message(2, body);
       flush(false);
       return out_status;

@@ -24,7 +24,7 @@ struct PprofWriteOptions {
 // sample per spooled record.
 Result<std::vector<uint8_t>> EncodePprof(const Profile& profile, const PprofWriteOptions& options);
 
-// The same bytes, handed to `sink` as they are produced (a megabyte at a time), so neither the
+// The same bytes, handed to `sink` as they are produced (256 KiB at a time), so neither the
 // encoded nor the compressed profile is ever held whole. On an error the sink has received part
 // of a profile: write to an OutputFile and do not commit it.
 Status WritePprof(const Profile& profile, const PprofWriteOptions& options, const ByteSink& sink);

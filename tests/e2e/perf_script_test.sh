@@ -54,6 +54,29 @@ gzip -c "$WORK/perf.data" >"$WORK/perf.data.gz"
   fail "gzipped perf.data reads differently"
 pass
 
+# The default read spools the samples to a temporary file (one model sample per distinct stack);
+# --in-memory holds one sample per record. Both must write the same bytes, also when a filter or
+# a text format needs the records as samples (the spool is materialized then).
+"$GCSPIKE" annotate "$WORK/perf.data" --in-memory -o "$WORK/mem.pb.gz" || fail "--in-memory"
+cmp -s "$WORK/perf.pb.gz" "$WORK/mem.pb.gz" || fail "spooled and --in-memory pprof differ"
+for extra in "--keep tid>0" "--output-format folded" "--output-format speedscope"; do
+  # shellcheck disable=SC2086
+  "$GCSPIKE" annotate "$WORK/perf.data" $extra -o "$WORK/spooled.out" || fail "annotate $extra"
+  # shellcheck disable=SC2086
+  "$GCSPIKE" annotate "$WORK/perf.data" $extra --in-memory -o "$WORK/mem.out" ||
+    fail "annotate $extra --in-memory"
+  cmp -s "$WORK/spooled.out" "$WORK/mem.out" || fail "spooled and --in-memory differ with $extra"
+done
+# The detectors' summary of the spooled stacks counts individual samples like the in-memory one.
+"$GCSPIKE" annotate "$WORK/perf.data" --output-format json -o "$WORK/spooled.json" ||
+  fail "annotate --output-format json"
+"$GCSPIKE" annotate "$WORK/perf.data" --output-format json --in-memory -o "$WORK/mem.json" ||
+  fail "annotate --output-format json --in-memory"
+cmp -s "$WORK/spooled.json" "$WORK/mem.json" || fail "spooled and --in-memory reports differ"
+grep -q "\"sample_records\":$(perf script -F time -i "$WORK/perf.data" 2>/dev/null | grep -c .)[,}]" \
+  "$WORK/spooled.json" || fail "report sample_records is not perf script's sample count"
+pass
+
 # Labels: numeric pid/tid/timestamp_ns with units, comm a string.
 "$GOCHECK" pprof-check "$WORK/perf.pb.gz" >"$WORK/check.json" || fail "pprof-check"
 go tool pprof -raw "$WORK/perf.pb.gz" 2>/dev/null >"$WORK/raw.txt"

@@ -259,6 +259,30 @@ class PerfDataParser {
   std::unordered_map<std::string, std::string> build_id_by_file_;
   std::vector<RawFrame> frames_;
   std::unordered_map<RawFrame, uint32_t, RawFrameHash> frame_index_;
+  // In front of FindMmap + InternFrame for callchain entries: (pid, address, kernel, caller)
+  // -> frame ref, open addressing. Which mapping an address falls in changes only with MMAP
+  // and FORK records, which empty it.
+  struct CachedFrame {
+    uint64_t address = 0;
+    uint32_t pid = 0;
+    uint32_t ref_and_flags = 0;  // ref << 2 | kernel << 1 | caller; 0: empty slot
+  };
+  std::vector<CachedFrame> frame_cache_ = std::vector<CachedFrame>(1 << 12);
+  size_t frame_cache_used_ = 0;
+  uint32_t CachedFrameRef(uint32_t pid, uint64_t address, bool kernel, bool caller);
+  void ClearFrameCache() {
+    if (frame_cache_used_ == 0) return;
+    std::fill(frame_cache_.begin(), frame_cache_.end(), CachedFrame());
+    frame_cache_used_ = 0;
+  }
+  // String ids of the labels every sample carries, interned on first use.
+  StrId Key(StrId& cached, std::string_view s) {
+    if (cached == 0) cached = profile_.Intern(s);
+    return cached;
+  }
+  StrId pid_key_ = 0, tid_key_ = 0, comm_key_ = 0, time_key_ = 0, ns_unit_ = 0;
+  std::unordered_map<uint32_t, StrId> comm_id_by_tid_;  // cache of Intern(comm); emptied on COMM/FORK
+  std::vector<uint8_t> record_body_;
   std::vector<std::string> event_desc_names_;
   std::unordered_map<uint64_t, std::string> event_desc_name_by_id_;
   std::string os_release_;
@@ -485,7 +509,8 @@ Status PerfDataParser::ReadOneRecord(uint64_t end) {
                                    " bytes runs past the end of the data section at byte " +
                                    std::to_string(end));
   }
-  std::vector<uint8_t> body(size - 8);
+  std::vector<uint8_t>& body = record_body_;
+  body.resize(size - 8);
   if (!body.empty()) {
     size_t total = 0;
     while (total < body.size()) {
@@ -562,12 +587,14 @@ Status PerfDataParser::ProcessRecord(uint32_t type, uint16_t misc, ByteCursor c,
       const bool kernel = (misc & kMiscCpumodeMask) == kMiscKernel || pid == 0xffffffffu;
       mmaps_.push_back(std::move(m));
       (kernel ? kernel_maps_ : maps_by_pid_[pid])[mmaps_.back().start] = index;
+      ClearFrameCache();
       return {};
     }
     case kRecordComm: {
       GCSPIKE_RETURN_IF_ERROR(c.skip(4));  // pid
       GCSPIKE_ASSIGN_OR_RETURN(uint32_t tid, c.u32le());
       comm_by_tid_[tid] = CString(c.rest());
+      comm_id_by_tid_.clear();
       (void)kMiscCommExec;  // an exec keeps the pid; its new MMAPs override by start address
       return {};
     }
@@ -580,7 +607,9 @@ Status PerfDataParser::ProcessRecord(uint32_t type, uint16_t misc, ByteCursor c,
       if (pid != ppid) {
         auto parent = maps_by_pid_.find(ppid);
         if (parent != maps_by_pid_.end()) maps_by_pid_[pid] = parent->second;
+        ClearFrameCache();
       }
+      comm_id_by_tid_.clear();
       auto name = comm_by_tid_.find(ptid);
       if (name != comm_by_tid_.end() && !comm_by_tid_.contains(tid)) {
         comm_by_tid_[tid] = name->second;
@@ -836,8 +865,11 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
     }
     bool kernel = sample_in_kernel;
     bool first = true;
+    const uint8_t* entries = c.rest().data();  // nr * 8 bytes, checked above
+    GCSPIKE_RETURN_IF_ERROR(c.skip(nr * 8));
     for (uint64_t i = 0; i < nr; ++i) {
-      const uint64_t a = *c.u64le();
+      uint64_t a;
+      std::memcpy(&a, entries + i * 8, 8);
       if (a >= kContextMax) {
         if (a == kContextKernel) kernel = true;
         if (a == kContextUser) kernel = false;
@@ -845,14 +877,8 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
         first = true;
         continue;
       }
-      RawFrame f;
-      f.address = a;
-      f.kernel = kernel;
-      f.caller = !first;
-      f.pid = pid;
+      location_refs.push_back(CachedFrameRef(pid, a, kernel, !first));
       first = false;
-      FindMmap(kernel ? 0xffffffffu : pid, a, &f.mmap_index);
-      location_refs.push_back(InternFrame(f));
     }
   }
   if ((st & kSampleRaw) != 0) {
@@ -909,18 +935,26 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
   std::vector<Label>& labels = record_labels_;
   labels.clear();
   if (has_tid) {
-    labels.push_back({profile_.Intern("pid"), 0, pid, profile_.Intern("pid"), true});
-    labels.push_back({profile_.Intern("tid"), 0, tid, profile_.Intern("tid"), true});
-    // A thread whose FORK came out of order (5.6) has no name yet: use its process's.
-    auto name = comm_by_tid_.find(tid);
-    if (name == comm_by_tid_.end()) name = comm_by_tid_.find(pid);
-    if (name != comm_by_tid_.end()) {
-      labels.push_back({profile_.Intern("comm"), profile_.Intern(name->second), 0, 0, false});
+    const StrId pid_key = Key(pid_key_, "pid");
+    labels.push_back({pid_key, 0, pid, pid_key, true});
+    const StrId tid_key = Key(tid_key_, "tid");
+    labels.push_back({tid_key, 0, tid, tid_key, true});
+    auto [cached, missing] = comm_id_by_tid_.try_emplace(tid, 0);
+    if (missing) {
+      // A thread whose FORK came out of order (5.6) has no name yet: use its process's.
+      auto name = comm_by_tid_.find(tid);
+      if (name == comm_by_tid_.end()) name = comm_by_tid_.find(pid);
+      if (name != comm_by_tid_.end()) {
+        Key(comm_key_, "comm");  // the key's string before the first name's
+        cached->second = profile_.Intern(name->second);
+      }
     }
+    if (cached->second != 0) labels.push_back({comm_key_, cached->second, 0, 0, false});
   }
   if (has_time) {
     const auto t = static_cast<int64_t>(time);
-    labels.push_back({profile_.Intern("timestamp_ns"), 0, t, profile_.Intern("nanoseconds"), true});
+    const StrId time_key = Key(time_key_, "timestamp_ns");
+    labels.push_back({time_key, 0, t, Key(ns_unit_, "nanoseconds"), true});
     first_time_ = std::min(first_time_, t);
     last_time_ = std::max(last_time_, t);
   }
@@ -976,6 +1010,42 @@ const Mmap* PerfDataParser::FindMmap(uint32_t pid, uint64_t addr, int64_t* index
   if (addr - m.start >= m.len) return nullptr;
   *index = static_cast<int64_t>(it->second);
   return &m;
+}
+
+uint32_t PerfDataParser::CachedFrameRef(uint32_t pid, uint64_t address, bool kernel,
+                                        bool caller) {
+  const uint32_t flags = (kernel ? 2u : 0u) | (caller ? 1u : 0u);
+  uint64_t h = (address ^ (static_cast<uint64_t>(pid) << 32 | flags)) * 0x9e3779b97f4a7c15ULL;
+  const size_t mask = frame_cache_.size() - 1;
+  for (size_t i = static_cast<size_t>(h >> 32) & mask;; i = (i + 1) & mask) {
+    CachedFrame& e = frame_cache_[i];
+    if (e.ref_and_flags == 0) break;
+    if (e.address == address && e.pid == pid && (e.ref_and_flags & 3u) == flags) {
+      return e.ref_and_flags >> 2;
+    }
+  }
+  RawFrame f;
+  f.address = address;
+  f.kernel = kernel;
+  f.caller = caller;
+  f.pid = pid;
+  FindMmap(kernel ? 0xffffffffu : pid, address, &f.mmap_index);
+  const uint32_t ref = InternFrame(f);
+  if (ref >= (1u << 30)) return ref;  // too many frames to cache; still correct
+  if ((frame_cache_used_ + 1) * 2 > frame_cache_.size()) {
+    // Grow: the old entries are dropped (they are found again through InternFrame).
+    frame_cache_.assign(frame_cache_.size() * 2, CachedFrame());
+    frame_cache_used_ = 0;
+  }
+  const size_t m = frame_cache_.size() - 1;
+  for (size_t i = static_cast<size_t>(h >> 32) & m;; i = (i + 1) & m) {
+    if (frame_cache_[i].ref_and_flags == 0) {
+      frame_cache_[i] = {address, pid, ref << 2 | flags};
+      break;
+    }
+  }
+  ++frame_cache_used_;
+  return ref;
 }
 
 uint32_t PerfDataParser::InternFrame(const RawFrame& f) {

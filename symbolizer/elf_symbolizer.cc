@@ -405,6 +405,14 @@ const ElfBinary* BinaryCache::Get(const std::string& mapped_path,
   }
   if (!symfs_.empty()) candidates.push_back(symfs_ + mapped_path);
   candidates.push_back(mapped_path);
+  // perf record copies every binary it saw into its build-id cache (perf-buildid-cache(1)):
+  // ~/.debug/.build-id/<first two hex digits>/<the rest>/elf, which outlives rebuilds and
+  // deletions of the recorded path.
+  const char* home = std::getenv("HOME");
+  if (recorded_build_id.size() > 2 && home != nullptr && *home != '\0') {
+    candidates.push_back(std::string(home) + "/.debug/.build-id/" + recorded_build_id.substr(0, 2) +
+                         "/" + recorded_build_id.substr(2) + "/elf");
+  }
   std::unique_ptr<ElfBinary> chosen;
   std::string why;
   for (const std::string& c : candidates) {

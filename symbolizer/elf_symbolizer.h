@@ -102,7 +102,8 @@ class KernelSymbols {
 
 // Finds and caches the binary for a path named in an MMAP record: an explicit --binary whose
 // base name matches (or, when a build id was recorded, any --binary with that build id), else
-// <symfs>/<path>, else the path itself. A recorded build id that
+// <symfs>/<path>, else the path itself, else (with a recorded build id) perf's build-id cache
+// ~/.debug/.build-id/xx/yyyy.../elf. A recorded build id that
 // differs from the file's rejects the file (with one warning per path).
 class BinaryCache {
  public:

@@ -15,10 +15,13 @@ fi
 
 (cd "$SOURCE_DIR/fixtures/src" && go build -o "$WORK/wl" ./workload) || fail "go build workload"
 
+# perf record copies the binary into its build-id cache under $HOME/.debug: a HOME of the test's
+# own keeps that cache apart from the user's (and lets us check that gcspike finds it there).
+mkdir -p "$WORK/home" "$WORK/empty-home"
 record() {  # record OUT EXTRA_PERF_FLAGS...
   local out=$1
   shift
-  perf record -q -e cpu-clock -F 999 -g "$@" -o "$out" -- "$WORK/wl" -mode grow -duration 2s \
+  HOME="$WORK/home" perf record -q -e cpu-clock -F 999 -g "$@" -o "$out" -- "$WORK/wl" -mode grow -duration 2s \
     >/dev/null 2>"$WORK/perf.err" || { cat "$WORK/perf.err" >&2; fail "perf record $*"; }
 }
 record "$WORK/perf.data"
@@ -105,10 +108,20 @@ pass
 grep -Eq '^grow-spike +[0-9.]+% +[0-9.]+% +spike' "$WORK/report.txt" ||
   { cat "$WORK/report.txt" >&2; fail "grow-spike is not a spike"; }
 pass
-# Converting again without the binary keeps addresses and says why, once.
-"$GCSPIKE" annotate "$WORK/perf.data" -o "$WORK/nobin.pb.gz" 2>"$WORK/err.txt" ||
-  fail "annotate without the binary"
+# Converting again without the binary (and without perf's build-id cache) keeps addresses and
+# says why, once.
+HOME="$WORK/empty-home" "$GCSPIKE" annotate "$WORK/perf.data" -o "$WORK/nobin.pb.gz" \
+  2>"$WORK/err.txt" || fail "annotate without the binary"
 grep -q 'no symbols for .*wl' "$WORK/err.txt" || fail "no warning about the missing binary"
+[[ $(grep -c 'no symbols for' "$WORK/err.txt") == 1 ]] || fail "the warning is not given once"
+# ... perf's build-id cache (~/.debug/.build-id/xx/yyyy/elf, filled by perf record) has a copy.
+ls "$WORK"/home/.debug/.build-id/*/*/elf >/dev/null 2>&1 ||
+  fail "perf record left no build-id cache in \$HOME/.debug"
+HOME="$WORK/home" "$GCSPIKE" annotate "$WORK/perf.data" -o "$WORK/cache.pb.gz" \
+  2>"$WORK/err.txt" || fail "annotate with the build-id cache"
+! grep -q 'no symbols for .*wl' "$WORK/err.txt" || fail "the build-id cache was not used"
+"$GOCHECK" perf-script-compare "$WORK/cache.pb.gz" "$WORK/perf.script" >/dev/null ||
+  fail "build-id cache: stacks differ from perf script"
 # ... and --binary points at the moved file.
 "$GCSPIKE" annotate "$WORK/perf.data" --binary "$WORK/wl.moved" -o "$WORK/bin.pb.gz" 2>/dev/null ||
   fail "annotate --binary"

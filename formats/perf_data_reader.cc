@@ -288,6 +288,7 @@ class PerfDataParser {
   std::string os_release_;
   std::optional<KernelSymbols> kernel_symbols_;
 
+  uint64_t records_read_ = 0;
   uint64_t lost_samples_ = 0;
   uint64_t lost_records_ = 0;
   uint64_t dwarf_samples_ = 0;
@@ -488,6 +489,9 @@ Status PerfDataParser::ReadPipeMode() {
 
 Status PerfDataParser::ReadOneRecord(uint64_t end) {
   const uint64_t offset = in_.offset();
+  if (options_.diagnostics != nullptr && (++records_read_ & 0xffff) == 0) {
+    options_.diagnostics->Progress("reading perf.data", offset, in_.size_hint());
+  }
   uint8_t header[8];
   size_t have = 0;
   while (have < sizeof header) {
@@ -1158,6 +1162,9 @@ Result<Profile> PerfDataParser::Finish() {
   LoadKernelSymbols();
   std::vector<uint64_t> location_of_frame(frames_.size());
   for (size_t i = 0; i < frames_.size(); ++i) {
+    if (options_.diagnostics != nullptr && (i & 0xff) == 0) {
+      options_.diagnostics->Progress("symbolizing", i, frames_.size());
+    }
     uint64_t mapping_id = 0;
     std::vector<Line> lines = SymbolizeFrame(frames_[i], &mapping_id);
     location_of_frame[i] = builder_.InternLocation(mapping_id, frames_[i].address, lines);

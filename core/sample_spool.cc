@@ -17,14 +17,6 @@ namespace {
 // length and its bytes. 256 KiB keeps the write and read calls few and the buffers small.
 constexpr size_t kBlockBytes = size_t{1} << 18;
 
-void PutVarint(std::vector<uint8_t>& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<uint8_t>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<uint8_t>(v));
-}
-
 uint64_t ZigZag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
 }
@@ -79,30 +71,42 @@ SampleSpool::~SampleSpool() {
 // 0) plus a varint unit; for a string label a varint string id.
 void SampleSpool::Append(uint32_t sample, std::span<const int64_t> values,
                          std::span<const Label> labels) {
-  PutVarint(block_, sample);
-  PutVarint(block_, values.size());
-  for (int64_t v : values) PutVarint(block_, ZigZag(v));
-  PutVarint(block_, labels.size());
+  // At most 10 bytes per varint: 3 + values + 3 per label of them.
+  const size_t start = block_.size();
+  block_.resize(start + 10 * (3 + values.size() + 3 * labels.size()));
+  uint8_t* out = block_.data() + start;
+  auto put = [&out](uint64_t v) {
+    while (v >= 0x80) {
+      *out++ = static_cast<uint8_t>(v | 0x80);
+      v >>= 7;
+    }
+    *out++ = static_cast<uint8_t>(v);
+  };
   auto use = [this](StrId id) {
     if (id >= used_strings_.size()) used_strings_.resize(id + 1024, false);
     used_strings_[id] = true;
   };
+  put(sample);
+  put(values.size());
+  for (int64_t v : values) put(ZigZag(v));
+  put(labels.size());
   for (size_t i = 0; i < labels.size(); ++i) {
     const Label& l = labels[i];
-    PutVarint(block_, (static_cast<uint64_t>(l.key) << 1) | (l.numeric ? 1 : 0));
-    use(l.key);
+    put((static_cast<uint64_t>(l.key) << 1) | (l.numeric ? 1 : 0));
+    const bool same_as_previous = i < previous_.size() && previous_[i].key == l.key;
+    if (!same_as_previous) use(l.key);
     if (l.numeric) {
-      const bool delta = i < previous_.size() && previous_[i].key == l.key && previous_[i].numeric;
+      const bool delta = same_as_previous && previous_[i].numeric;
       const int64_t base = delta ? previous_[i].num : 0;
-      PutVarint(block_, ZigZag(static_cast<int64_t>(static_cast<uint64_t>(l.num) -
-                                                    static_cast<uint64_t>(base))));
-      PutVarint(block_, l.num_unit);
-      use(l.num_unit);
+      put(ZigZag(static_cast<int64_t>(static_cast<uint64_t>(l.num) - static_cast<uint64_t>(base))));
+      put(l.num_unit);
+      if (!same_as_previous || previous_[i].num_unit != l.num_unit) use(l.num_unit);
     } else {
-      PutVarint(block_, l.str);
-      use(l.str);
+      put(l.str);
+      if (!same_as_previous || previous_[i].str != l.str) use(l.str);
     }
   }
+  block_.resize(static_cast<size_t>(out - block_.data()));
   previous_.assign(labels.begin(), labels.end());
   if (sample >= per_sample_.size()) per_sample_.resize(sample + 1, 0);
   ++per_sample_[sample];

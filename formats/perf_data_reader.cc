@@ -309,6 +309,7 @@ class PerfDataParser {
   std::unordered_map<uint64_t, uint32_t> stack_heads_;
   std::vector<uint32_t> stack_next_;
   std::vector<int64_t> record_values_;
+  std::vector<uint32_t> location_refs_;
   std::vector<Label> record_labels_;
 
   ZSTD_DCtx* zstd_ = nullptr;
@@ -859,7 +860,8 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
   // repeats the sample IP; later entries are return addresses, except the first of each
   // context (the user PC at which the kernel was entered).
   const bool sample_in_kernel = (misc & kMiscCpumodeMask) == kMiscKernel;
-  std::vector<uint32_t> location_refs;
+  std::vector<uint32_t>& location_refs = location_refs_;  // reused: one per sample is costly
+  location_refs.clear();
   if ((st & kSampleCallchain) != 0) {
     const uint64_t nr_offset = c.offset();
     GCSPIKE_ASSIGN_OR_RETURN(uint64_t nr, c.u64le());

@@ -1,5 +1,6 @@
 #include "formats/pprof_writer.h"
 
+#include <cstring>
 #include <optional>
 #include <string>
 
@@ -50,6 +51,36 @@ class Encoder {
  private:
   std::vector<uint8_t>& out_;
 };
+
+size_t VarintSize(uint64_t v) { return 1 + static_cast<size_t>(63 - __builtin_clzll(v | 1)) / 7; }
+
+uint8_t* PutVarint(uint8_t* w, uint64_t v) {
+  while (v >= 0x80) {
+    *w++ = static_cast<uint8_t>(v | 0x80);
+    v >>= 7;
+  }
+  *w++ = static_cast<uint8_t>(v);
+  return w;
+}
+
+// A Label message's fields (zero ones omitted, as Encoder::Uint does) and their size.
+size_t LabelSize(uint64_t key, uint64_t str, int64_t num, uint64_t unit) {
+  size_t n = 0;
+  for (uint64_t v : {key, str, static_cast<uint64_t>(num), unit}) {
+    if (v != 0) n += 1 + VarintSize(v);
+  }
+  return n;
+}
+
+uint8_t* PutLabelFields(uint8_t* w, uint64_t key, uint64_t str, int64_t num, uint64_t unit) {
+  const uint64_t fields[4] = {key, str, static_cast<uint64_t>(num), unit};
+  for (uint8_t f = 0; f < 4; ++f) {
+    if (fields[f] == 0) continue;
+    *w++ = static_cast<uint8_t>((f + 1) << 3);
+    w = PutVarint(w, fields[f]);
+  }
+  return w;
+}
 
 // Old (model) string ids -> compact output indices, in model order.
 class StringRemap {
@@ -195,6 +226,7 @@ Status WritePprof(const Profile& p, const PprofWriteOptions& options, const Byte
     at.push_back(stack_bytes.size());
     stack_bytes.shrink_to_fit();
     uint64_t record = 0;
+    std::vector<size_t> label_lens;
     Status spooled = p.spool->ForEach(p.samples.size(), [&](const SampleSpool::Record& r) -> Status {
       progress();
       if (r.values.size() != p.sample_types.size()) {
@@ -206,13 +238,40 @@ Status WritePprof(const Profile& p, const PprofWriteOptions& options, const Byte
         if (r.values[j] < 0) return negative("sample " + std::to_string(record), r.values[j], j);
       }
       ++record;
-      body.clear();
+      // Written straight into `out` (the hot loop of a large perf.data): the Sample message's
+      // length is known up front from the pieces' sizes.
       const uint8_t* stack = stack_bytes.data();
-      body.insert(body.end(), stack + at[2 * r.sample], stack + at[2 * r.sample + 1]);
-      b.Packed(2, r.values, scratch);
-      for (const Label& l : r.labels) put_label(b, l);
-      body.insert(body.end(), stack + at[2 * r.sample + 1], stack + at[2 * r.sample + 2]);
-      e.Message(2, body);
+      const size_t locs = at[2 * r.sample + 1] - at[2 * r.sample];
+      const size_t stack_labels = at[2 * r.sample + 2] - at[2 * r.sample + 1];
+      size_t values_len = 0;
+      for (int64_t v : r.values) values_len += VarintSize(static_cast<uint64_t>(v));
+      size_t len = locs + stack_labels;
+      if (values_len != 0) len += 1 + VarintSize(values_len) + values_len;
+      label_lens.clear();
+      for (const Label& l : r.labels) {
+        const size_t n = LabelSize(strs(l.key), strs(l.str), l.num, strs(l.num_unit));
+        label_lens.push_back(n);
+        len += 1 + VarintSize(n) + n;
+      }
+      const size_t start = out.size();
+      out.resize(start + 1 + VarintSize(len) + len);
+      uint8_t* w = out.data() + start;
+      *w++ = (2 << 3) | 2;
+      w = PutVarint(w, len);
+      std::memcpy(w, stack + at[2 * r.sample], locs);
+      w += locs;
+      if (values_len != 0) {
+        *w++ = (2 << 3) | 2;
+        w = PutVarint(w, values_len);
+        for (int64_t v : r.values) w = PutVarint(w, static_cast<uint64_t>(v));
+      }
+      for (size_t i = 0; i < r.labels.size(); ++i) {
+        const Label& l = r.labels[i];
+        *w++ = (3 << 3) | 2;
+        w = PutVarint(w, label_lens[i]);
+        w = PutLabelFields(w, strs(l.key), strs(l.str), l.num, strs(l.num_unit));
+      }
+      std::memcpy(w, stack + at[2 * r.sample + 1], stack_labels);
       flush(false);
       return out_status;
     });

@@ -74,6 +74,7 @@ constexpr int kFeatOsRelease = 4;
 constexpr int kFeatVersion = 5;
 constexpr int kFeatCmdline = 11;
 constexpr int kFeatEventDesc = 12;
+constexpr int kFeatClockData = 29;
 
 constexpr uint64_t kContextMax = static_cast<uint64_t>(-4095);
 constexpr uint64_t kContextKernel = static_cast<uint64_t>(-128);
@@ -287,6 +288,7 @@ class PerfDataParser {
   std::unordered_map<uint64_t, std::string> event_desc_name_by_id_;
   std::string os_release_;
   std::optional<KernelSymbols> kernel_symbols_;
+  std::optional<std::pair<uint64_t, uint64_t>> clock_data_;  // wall clock ns, sample clock ns
 
   uint64_t records_read_ = 0;
   uint64_t lost_samples_ = 0;
@@ -463,7 +465,8 @@ Status PerfDataParser::ReadFileMode(ByteCursor h) {
   for (const Section& s : sections) {
     const bool wanted = s.bit == kFeatBuildId || s.bit == kFeatHostname ||
                         s.bit == kFeatOsRelease || s.bit == kFeatVersion ||
-                        s.bit == kFeatCmdline || s.bit == kFeatEventDesc;
+                        s.bit == kFeatCmdline || s.bit == kFeatEventDesc ||
+                        s.bit == kFeatClockData;
     if (!wanted) continue;
     if (s.offset < in_.offset() || s.size > kMaxFeatureSection) {
       Warn("feature section " + std::to_string(s.bit) + " at byte " + std::to_string(s.offset) +
@@ -787,6 +790,15 @@ Status PerfDataParser::ProcessFeature(int feature, ByteCursor c) {
         }
         event_desc_names_.push_back(std::move(name));
       }
+      return {};
+    }
+    case kFeatClockData: {
+      // {u32 version, clockid; u64 wall_clock_ns, clockid_time_ns}: one instant on both clocks
+      // (perf record -k), which places the samples' clock on the wall clock.
+      GCSPIKE_RETURN_IF_ERROR(c.skip(8));
+      GCSPIKE_ASSIGN_OR_RETURN(uint64_t wall, c.u64le());
+      GCSPIKE_ASSIGN_OR_RETURN(uint64_t clock, c.u64le());
+      clock_data_ = std::make_pair(wall, clock);
       return {};
     }
     default:
@@ -1160,6 +1172,10 @@ Result<Profile> PerfDataParser::Finish() {
     profile_.period = static_cast<int64_t>(attrs_[0].sample_period);
   }
   if (first_time_ <= last_time_) profile_.duration_nanos = last_time_ - first_time_;
+  if (first_time_ <= last_time_ && clock_data_.has_value()) {
+    const auto [wall, clock] = *clock_data_;
+    profile_.time_nanos = static_cast<int64_t>(wall) + (first_time_ - static_cast<int64_t>(clock));
+  }
 
   LoadKernelSymbols();
   std::vector<uint64_t> location_of_frame(frames_.size());

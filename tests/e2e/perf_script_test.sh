@@ -144,6 +144,24 @@ grep -q "$want samples carry --call-graph dwarf user stacks" "$WORK/err.txt" ||
   fail "no dwarf-mode warning: $(cat "$WORK/err.txt")"
 pass
 
+# perf record -k (use_clockid) writes CLOCK_DATA, one instant on the wall clock and the sample
+# clock: the profile's time_nanos is then the wall-clock time of the first sample.
+before=$(date +%s)
+HOME="$WORK/home" perf record -q -k mono -e cpu-clock -F 499 -g -o "$WORK/clock.data" -- \
+  "$WORK/wl" -mode grow -duration 300ms >/dev/null 2>"$WORK/perf.err" ||
+  { cat "$WORK/perf.err" >&2; fail "perf record -k mono"; }
+after=$(date +%s)
+"$GCSPIKE" annotate "$WORK/clock.data" -o "$WORK/clock.pb.gz" || fail "annotate clock.data"
+when=$(go tool pprof -raw "$WORK/clock.pb.gz" 2>/dev/null | sed -n 's/^Time: \(.*\) UTC$/\1/p')
+[[ -n $when ]] || fail "no Time in the profile of a perf record -k recording"
+when_s=$(date -d "$when" +%s) || fail "unparsable Time $when"
+((when_s >= before - 1 && when_s <= after + 1)) ||
+  fail "time_nanos $when is not between the recording's start and end ($before..$after)"
+# Without -k there is no way to the wall clock, and no Time is made up.
+! go tool pprof -raw "$WORK/perf.pb.gz" 2>/dev/null | grep -q '^Time:' ||
+  fail "a Time without CLOCK_DATA"
+pass
+
 # Bad input: truncated file -> exit 2, one line naming a byte offset, no output file.
 head -c 5000 "$WORK/perf.data" >"$WORK/cut.data"
 expect_exit 2 "$GCSPIKE" annotate "$WORK/cut.data" -o "$WORK/cut.pb.gz"

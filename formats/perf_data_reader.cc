@@ -1142,12 +1142,12 @@ void PerfDataParser::LoadKernelSymbols() {
   for (const RawFrame& f : frames_) {
     if (f.kernel) lookups.push_back(f.caller ? f.address - 1 : f.address);
   }
-  if (lookups.empty()) return;
+  if (lookups.empty() || options_.kallsyms.empty()) return;
   struct utsname u;
   if (uname(&u) != 0 || (!os_release_.empty() && os_release_ != u.release)) return;
   std::sort(lookups.begin(), lookups.end());
   lookups.erase(std::unique(lookups.begin(), lookups.end()), lookups.end());
-  kernel_symbols_ = KernelSymbols::Load("/proc/kallsyms", lookups);
+  kernel_symbols_ = KernelSymbols::Load(options_.kallsyms, lookups);
 }
 
 Result<Profile> PerfDataParser::Finish() {

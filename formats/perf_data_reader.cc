@@ -1111,6 +1111,14 @@ std::vector<Line> PerfDataParser::SymbolizeFrame(const RawFrame& f, uint64_t* ma
     std::string warning;
     bin = binaries_->Get(m->filename, std::string(profile_.str(mapping.build_id)), &warning);
     if (!warning.empty()) Warn(warning);
+  } else if (m->filename == "[vdso]" && !options_.kallsyms.empty()) {
+    // The vDSO is the kernel's: ours is the recorded one if the build ids agree or, without a
+    // recorded build id, if the recording names the running kernel release.
+    const std::string build_id(profile_.str(mapping.build_id));
+    struct utsname u;
+    if (!build_id.empty() || (uname(&u) == 0 && os_release_ == u.release)) {
+      bin = binaries_->RunningVdso(build_id);
+    }
   }
   if (bin != nullptr) {
     mapping.has_functions = bin->has_symbols();

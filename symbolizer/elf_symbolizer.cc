@@ -4,6 +4,7 @@
 #include <elfutils/libdw.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <libelf.h>
 #include <unistd.h>
@@ -108,6 +109,24 @@ Result<std::unique_ptr<ElfBinary>> ElfBinary::OpenMemory(std::span<const uint8_t
   }
   b->Index();
   return b;
+}
+
+Result<std::unique_ptr<ElfBinary>> ElfBinary::OpenRunningVdso() {
+  const uintptr_t base = getauxval(AT_SYSINFO_EHDR);
+  if (base == 0) return MakeError("this process has no vDSO");
+  // The kernel maps the whole vDSO image, its section headers (last in the image) included;
+  // its size is wherever the furthest of segments and header tables ends.
+  const auto* ehdr = reinterpret_cast<const Elf64_Ehdr*>(base);
+  if (std::memcmp(ehdr->e_ident, ELFMAG, SELFMAG) != 0 || ehdr->e_ident[EI_CLASS] != ELFCLASS64) {
+    return MakeError("the vDSO is not a 64-bit ELF image");
+  }
+  uint64_t size = std::max<uint64_t>(ehdr->e_phoff + uint64_t{ehdr->e_phnum} * ehdr->e_phentsize,
+                                     ehdr->e_shoff + uint64_t{ehdr->e_shnum} * ehdr->e_shentsize);
+  const auto* phdrs = reinterpret_cast<const Elf64_Phdr*>(base + ehdr->e_phoff);
+  for (size_t i = 0; i < ehdr->e_phnum; ++i) {
+    size = std::max<uint64_t>(size, phdrs[i].p_offset + phdrs[i].p_filesz);
+  }
+  return OpenMemory(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(base), size));
 }
 
 void ElfBinary::Index() {
@@ -641,6 +660,18 @@ const ElfBinary* BinaryCache::Get(const std::string& mapped_path,
   const ElfBinary* out = chosen.get();
   cache_.emplace(mapped_path, std::move(chosen));
   return out;
+}
+
+const ElfBinary* BinaryCache::RunningVdso(const std::string& recorded_build_id) {
+  if (!vdso_.has_value()) {
+    auto opened = ElfBinary::OpenRunningVdso();
+    vdso_ = opened.ok() ? std::move(opened).value() : nullptr;
+  }
+  const ElfBinary* vdso = vdso_->get();
+  if (vdso == nullptr || (!recorded_build_id.empty() && vdso->build_id() != recorded_build_id)) {
+    return nullptr;
+  }
+  return vdso;
 }
 
 }  // namespace gcspike

@@ -34,6 +34,8 @@ class ElfBinary {
   static Result<std::unique_ptr<ElfBinary>> Open(const std::string& path);
   // The same for an ELF image in memory (copied; fuzzing, the vDSO).
   static Result<std::unique_ptr<ElfBinary>> OpenMemory(std::span<const uint8_t> image);
+  // This process's vDSO (getauxval(AT_SYSINFO_EHDR)): the running kernel's.
+  static Result<std::unique_ptr<ElfBinary>> OpenRunningVdso();
   ~ElfBinary();
   ElfBinary(const ElfBinary&) = delete;
   ElfBinary& operator=(const ElfBinary&) = delete;
@@ -124,11 +126,16 @@ class BinaryCache {
   // nullptr when no usable binary was found; `warning` gets a sentence the first time.
   const ElfBinary* Get(const std::string& mapped_path, const std::string& recorded_build_id,
                        std::string* warning);
+  // The running kernel's vDSO, for a "[vdso]" mapping recorded with `recorded_build_id`
+  // (empty: unknown, the caller vouches for the kernel); nullptr when unavailable or when the
+  // build ids differ.
+  const ElfBinary* RunningVdso(const std::string& recorded_build_id);
 
  private:
   std::vector<std::string> binaries_;
   std::string symfs_;
   std::unordered_map<std::string, std::unique_ptr<ElfBinary>> cache_;  // null entry: failed
+  std::optional<std::unique_ptr<ElfBinary>> vdso_;  // set on first use; null: none
 };
 
 }  // namespace gcspike

@@ -3,7 +3,7 @@
 // (the same chain binutils `addr2line -i` prints), the .dynsym-only stripped copy, and the
 // hand-made Go ELF files whose .gopclntab inline trees are read through .rodata/.noptrdata, in
 // each layout; Open and OpenMemory agree; garbage and truncated images are errors or give no
-// frames, never a crash.
+// frames, never a crash; this process's vDSO opens from memory and names clock_gettime.
 #include "symbolizer/elf_symbolizer.h"
 
 #include <gtest/gtest.h>
@@ -95,6 +95,21 @@ TEST(ElfBinary, GarbageAndTruncatedImages) {
     if (!b.ok()) continue;
     for (uint64_t a = 0x401000; a < 0x401034; ++a) (void)(*b)->Symbolize(a);
   }
+}
+
+TEST(ElfBinary, RunningVdsoNamesClockGettime) {
+  auto vdso = ElfBinary::OpenRunningVdso();
+  ASSERT_TRUE(vdso.ok()) << vdso.error().ToString();  // x86-64 and arm64 Linux always map one
+  EXPECT_TRUE((*vdso)->has_symbols());
+  bool named = false;
+  for (uint64_t off = 0; off < 0x4000 && !named; ++off) {
+    auto vaddr = (*vdso)->FileOffsetToVaddr(off);
+    if (!vaddr.has_value()) continue;
+    for (const SourceFrame& f : (*vdso)->Symbolize(*vaddr)) {
+      named = named || f.function.find("clock_gettime") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(named);
 }
 
 }  // namespace

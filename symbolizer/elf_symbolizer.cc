@@ -457,6 +457,17 @@ std::vector<SourceFrame> ElfBinary::Symbolize(uint64_t vaddr) const {
   std::optional<uint64_t> cu = dwarf_ != nullptr ? FindCu(vaddr) : std::nullopt;
   const CuIndex* index = cu.has_value() ? &IndexCu(*cu) : nullptr;
   if (index == nullptr || !index->valid) {
+    // No DWARF here (a Go binary linked with -w): .gopclntab still has the lines and inlined
+    // frames; the outermost frame keeps the symbol-table name, as with DWARF.
+    if (gopclntab_.has_value()) {
+      if (auto go_frames = gopclntab_->Frames(vaddr); go_frames.ok()) {
+        for (GoPclntab::Frame& f : *go_frames) {
+          frames.push_back({std::move(f.function), std::move(f.file), f.line});
+        }
+        frames.back().function = sym->name;
+        return frames;
+      }
+    }
     frames.push_back({sym->name, "", 0});
     return frames;
   }

@@ -52,7 +52,8 @@ class ElfBinary {
   // Frames for a link-time address, innermost (inlined callee) first; empty when no symbol
   // covers the address. The outermost frame's name is the symbol-table name; for addresses no
   // ELF symbol covers (stripped Go binaries) the frames come from .gopclntab: names, file:line
-  // from its pc-value tables, inlined frames from its inline trees.
+  // from its pc-value tables, inlined frames from its inline trees; so do the file:line and
+  // inlined frames of Go binaries with symbols but no DWARF (-ldflags=-w).
   std::vector<SourceFrame> Symbolize(uint64_t vaddr) const;
 
  private:

@@ -122,12 +122,18 @@ same_frames_as_dwarf() {  # same_frames_as_dwarf GO_COMMAND LABEL
   record "$dir/strip/wl" "$dir/p.data"
   expect_exit 0 "$GCSPIKE" annotate "$dir/p.data" -o "$dir/pclntab.pb.gz"
   expect_exit 0 "$GCSPIKE" annotate "$dir/p.data" --binary "$dir/full/wl" -o "$dir/dwarf.pb.gz"
-  go tool pprof -raw "$dir/pclntab.pb.gz" 2>/dev/null >"$dir/pclntab.raw"
-  go tool pprof -raw "$dir/dwarf.pb.gz" 2>/dev/null >"$dir/dwarf.raw"
-  raw_locations "$dir/pclntab.raw" "$2/strip/wl" | cut -d' ' -f1,4 | sed 's/\.abi0\(;\|$\)/\1/g' |
-    sort >"$dir/pclntab.txt"
-  raw_locations "$dir/dwarf.raw" "$2/strip/wl" | cut -d' ' -f1,4 | sed 's/\.abi0\(;\|$\)/\1/g' |
-    sort >"$dir/dwarf.txt"
+  # And a copy without DWARF but with .symtab (what -ldflags=-w builds): names from .symtab,
+  # lines and inlined frames from .gopclntab.
+  mkdir -p "$dir/nodwarf"
+  objcopy --strip-debug "$dir/full/wl" "$dir/nodwarf/wl"
+  expect_exit 0 "$GCSPIKE" annotate "$dir/p.data" --binary "$dir/nodwarf/wl" \
+    -o "$dir/nodwarf.pb.gz"
+  local kind
+  for kind in pclntab dwarf nodwarf; do
+    go tool pprof -raw "$dir/$kind.pb.gz" 2>/dev/null >"$dir/$kind.raw"
+    raw_locations "$dir/$kind.raw" "$2/strip/wl" | cut -d' ' -f1,4 |
+      sed 's/\.abi0\(;\|$\)/\1/g' | sort >"$dir/$kind.txt"
+  done
   local total inlined
   total=$(wc -l <"$dir/dwarf.txt")
   inlined=$(grep -c ';' "$dir/dwarf.txt" || true)
@@ -136,6 +142,10 @@ same_frames_as_dwarf() {  # same_frames_as_dwarf GO_COMMAND LABEL
   diff "$dir/dwarf.txt" "$dir/pclntab.txt" >"$dir/diff.txt" || {
     head -20 "$dir/diff.txt" >&2
     fail "$2: .gopclntab frames differ from DWARF frames (< DWARF, > .gopclntab)"
+  }
+  diff "$dir/dwarf.txt" "$dir/nodwarf.txt" >"$dir/diff.txt" || {
+    head -20 "$dir/diff.txt" >&2
+    fail "$2: .symtab + .gopclntab frames differ from DWARF frames (< DWARF, > no DWARF)"
   }
   pass
 }

@@ -12,8 +12,9 @@
 // Inline trees (runtime/symtabinl.go, runtime/symtab.go funcdata): a _func's pcdata array
 // (npcdata uint32 offsets into pctab) follows its fixed fields; pcdata[2] (PCDATA_InlTreeIndex)
 // maps a pc to an index in the function's inline tree, -1 for code of the function itself.
-// The tree is funcdata[3] (FUNCDATA_InlTree): an array of inlinedCall records that lives
-// outside .gopclntab (in go:func.*, in .rodata), so reading it needs the other sections:
+// The tree is funcdata[3] (FUNCDATA_InlTree): an array of inlinedCall records in go:func.*,
+// which is not part of the pcHeader's tables (it sits in .rodata, or after the tables inside
+// the .gopclntab section with Go 1.26 linkers), so reading it needs the mapped sections:
 //   Go 1.16-1.17: funcdata is [nfuncdata]uintptr of absolute addresses, 8-aligned on 64-bit.
 //   Go 1.18+: funcdata is [nfuncdata]uint32 offsets from moduledata.gofunc (^0: none); the
 //     moduledata is found as the word that points at .gopclntab (its first field, pcHeader).

@@ -1185,6 +1185,17 @@ Result<Profile> PerfDataParser::Finish() {
     profile_.time_nanos = static_cast<int64_t>(wall) + (first_time_ - static_cast<int64_t>(clock));
   }
 
+  // What only reading needed goes before the symbolizer loads the binaries, and the stacks
+  // shed their growth slack: memory peaks while symbolizing.
+  frame_cache_ = {};
+  frame_index_ = {};
+  stack_heads_ = {};
+  record_body_ = {};
+  stack_refs_.shrink_to_fit();
+  stack_begin_.shrink_to_fit();
+  stack_values_.shrink_to_fit();
+  stack_next_.shrink_to_fit();
+  profile_.locations.reserve(frames_.size());
   LoadKernelSymbols();
   std::vector<uint64_t> location_of_frame(frames_.size());
   for (size_t i = 0; i < frames_.size(); ++i) {
@@ -1213,7 +1224,6 @@ Result<Profile> PerfDataParser::Finish() {
   if (spool_ != nullptr) {
     const size_t n = stack_next_.size();
     const size_t width = attrs_.size() * 2;
-    stack_heads_ = {};
     stack_next_ = {};
     profile_.samples.reserve(n);
     for (size_t i = 0; i < n; ++i) {

@@ -293,13 +293,10 @@ struct CuInline {
 struct ElfBinary::CuIndex {
   bool valid = false;  // false: the CU DIE could not be read (Symbolize gives the symbol only)
   // The unit's line table in libdw's order (sorted by address), as dwarf_getsrc_die sees it.
-  struct LineRow {
-    uint64_t addr = 0;
-    const char* file = nullptr;  // owned by the Dwarf
-    int line = 0;
-    bool end_sequence = false;
-  };
-  std::vector<LineRow> lines;
+  // libdw keeps it for the Dwarf's lifetime anyway; it is searched in place rather than copied
+  // (a Go runtime unit has a few hundred thousand rows).
+  Dwarf_Lines* lines = nullptr;
+  size_t nlines = 0;
   std::vector<CuInline> inlines;
   // The unit's text cut into pieces that each have one innermost inlined_subroutine (-1: none);
   // a piece reaches to the next one's start.
@@ -384,22 +381,18 @@ const ElfBinary::CuIndex& ElfBinary::IndexCu(uint64_t cu_die_offset) const {
   Dwarf_Lines* lines = nullptr;
   size_t nlines = 0;
   if (dwarf_getsrclines(&cudie, &lines, &nlines) == 0) {
-    index.lines.reserve(nlines);
-    for (size_t i = 0; i < nlines; ++i) {
+    bool readable = true;
+    for (size_t i = 0; i < nlines && readable; ++i) {
       Dwarf_Line* l = dwarf_onesrcline(lines, i);
-      CuIndex::LineRow row;
       Dwarf_Addr addr = 0;
       bool end_sequence = false;
-      if (l == nullptr || dwarf_lineaddr(l, &addr) != 0 ||
-          dwarf_lineendsequence(l, &end_sequence) != 0) {
-        index.lines.clear();  // an unreadable row: no lines for this unit, like a failed lookup
-        break;
-      }
-      row.addr = addr;
-      row.end_sequence = end_sequence;
-      row.file = dwarf_linesrc(l, nullptr, nullptr);
-      dwarf_lineno(l, &row.line);
-      index.lines.push_back(row);
+      readable = l != nullptr && dwarf_lineaddr(l, &addr) == 0 &&
+                 dwarf_lineendsequence(l, &end_sequence) == 0;
+    }
+    // An unreadable row: no lines for this unit, like a failed lookup.
+    if (readable && nlines != 0) {
+      index.lines = lines;
+      index.nlines = nlines;
     }
   }
   std::vector<InlineRange> ranges;
@@ -475,20 +468,30 @@ std::vector<SourceFrame> ElfBinary::Symbolize(uint64_t vaddr) const {
   // lookup dwarf_getsrc_die does, over the same rows).
   std::string file;
   int64_t line = 0;
-  if (!index->lines.empty()) {
-    size_t lo = 0, hi = index->lines.size() - 1;
+  if (index->nlines != 0) {
+    // Every row was readable when the unit was indexed.
+    auto row_addr = [index](size_t i) {
+      Dwarf_Addr a = 0;
+      dwarf_lineaddr(dwarf_onesrcline(index->lines, i), &a);
+      return a;
+    };
+    size_t lo = 0, hi = index->nlines - 1;
     while (lo < hi) {
       const size_t mid = hi - (hi - lo) / 2;
-      if (vaddr < index->lines[mid].addr) {
+      if (vaddr < row_addr(mid)) {
         hi = mid - 1;
       } else {
         lo = mid;
       }
     }
-    const CuIndex::LineRow& row = index->lines[lo];
-    if (row.addr <= vaddr && !row.end_sequence) {
-      if (row.file != nullptr) file = row.file;
-      line = row.line;
+    Dwarf_Line* row = dwarf_onesrcline(index->lines, lo);
+    bool end_sequence = false;
+    dwarf_lineendsequence(row, &end_sequence);
+    if (row_addr(lo) <= vaddr && !end_sequence) {
+      if (const char* f = dwarf_linesrc(row, nullptr, nullptr); f != nullptr) file = f;
+      int n = 0;
+      dwarf_lineno(row, &n);
+      line = n;
     }
   }
   // Inlined frames innermost first. Each is one frame whose position is the current line; its

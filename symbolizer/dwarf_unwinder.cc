@@ -22,27 +22,15 @@ extern "C" int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_
 namespace gcspike {
 namespace {
 
-// libunwind's descriptor of a .debug_frame held in the unwinder's own memory, as
-// dwarf_search_unwind_table reads it from unw_dyn_info_t.u.ti.table_data for
-// UNW_INFO_FORMAT_TABLE (libunwind's include/dwarf.h, struct unw_debug_frame_list). Its layout
-// is internal to libunwind: it is pinned to the version we build against, and the e2e test
-// fails (no samples unwound by CFI) if it ever stops matching.
-static_assert(UNW_VERSION_MAJOR == 1 && UNW_VERSION_MINOR == 6,
-              "struct unw_debug_frame_list layout checked against libunwind 1.6 only");
-struct LibunwindTableEntry {
-  int32_t start_ip_offset;
-  int32_t fde_offset;
-};
-struct LibunwindDebugFrameList {
-  unw_word_t start;
-  unw_word_t end;
-  char* debug_frame;
-  size_t debug_frame_size;
-  LibunwindTableEntry* index;
-  size_t index_size;
-  LibunwindDebugFrameList* next;
-};
-static_assert(sizeof(LibunwindTableEntry) == sizeof(UnwindImage::DebugFrameEntry));
+// A .debug_frame is handed to libunwind as if it were an .eh_frame (LSB 10.6.1): libunwind 1.6's
+// own .debug_frame support (UNW_INFO_FORMAT_TABLE) is compiled out of Debian's x86_64 build
+// (no CONFIG_DEBUG_FRAME), and depends on a struct internal to libunwind. The two formats differ
+// only in the CIE id (0xffffffff vs 0) and the FDE's CIE pointer (section offset vs distance
+// back from the pointer field); a CIE without augmentation makes libunwind read FDE addresses as
+// absolute 8-byte values, as .debug_frame stores them. The rewritten copy lives at a synthetic
+// address with bit 63 set (never a user address), 64 GiB per copy, read by AccessMem.
+constexpr uint64_t kSyntheticBit = uint64_t{1} << 63;
+constexpr int kSyntheticSlotShift = 36;
 
 Elf* AsElf(void* p) { return static_cast<Elf*>(p); }
 
@@ -59,10 +47,13 @@ struct SampleContext {
   std::span<const uint8_t> stack;
   uint64_t stack_start = 0;  // the SP at sample time: address of stack[0]
   const ImageLookup* lookup = nullptr;
+  DwarfUnwinder* unwinder = nullptr;
   // The image and load bias of the last procedure looked up: memory of its non-executable
   // segments (.eh_frame_hdr, .eh_frame) may lie in mappings perf did not record.
   const UnwindImage* last_image = nullptr;
   uint64_t last_bias = 0;
+  // Whether the last find_proc_info call found an FDE.
+  bool found_fde = false;
 };
 
 // Translates a runtime address to an image and the link-time address (`vaddr`).
@@ -83,9 +74,9 @@ bool Locate(const SampleContext& ctx, uint64_t addr, const UnwindImage** image, 
   return false;
 }
 
-int FindProcInfo(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi, int need_unwind_info,
-                 void* arg) {
-  auto* ctx = static_cast<SampleContext*>(arg);
+int SearchTables(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi, int need_unwind_info,
+                 SampleContext* ctx) {
+  void* arg = ctx;
   const UnwindImage* image = nullptr;
   uint64_t vaddr = 0, bias = 0;
   if (!Locate(*ctx, ip, &image, &vaddr, &bias)) return -UNW_ENOINFO;
@@ -108,14 +99,24 @@ int FindProcInfo(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi, int ne
     if (ret >= 0 || !image->has_debug_frame()) return ret;
   }
   if (!image->has_debug_frame()) return -UNW_ENOINFO;
-  // .debug_frame: initial locations are link-time addresses, so the table's base is the load
-  // bias; libunwind reads the section from local memory (our decompressed copy).
-  auto* list = static_cast<LibunwindDebugFrameList*>(image->debug_frame_table());
-  di.format = UNW_INFO_FORMAT_TABLE;
-  di.u.ti.segbase = bias;
-  di.u.ti.table_len = sizeof(LibunwindDebugFrameList) / sizeof(unw_word_t);
-  di.u.ti.table_data = reinterpret_cast<unw_word_t*>(list);
+  const DwarfUnwinder::SyntheticEhFrame* eh = ctx->unwinder->SyntheticFor(image, bias);
+  if (eh == nullptr || ip < eh->ip_base || ip >= eh->ip_end) return -UNW_ENOINFO;
+  // IP_OFFSET: start_ip_offsets count from di.start_ip, FDE offsets from segbase.
+  di.format = UNW_INFO_FORMAT_IP_OFFSET;
+  di.start_ip = eh->ip_base;
+  di.end_ip = eh->ip_end;
+  di.u.rti.segbase = eh->base;
+  di.u.rti.table_data = eh->base + eh->table_offset;
+  di.u.rti.table_len = eh->table_count * 8 / sizeof(unw_word_t);
   return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
+}
+
+int FindProcInfo(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi, int need_unwind_info,
+                 void* arg) {
+  auto* ctx = static_cast<SampleContext*>(arg);
+  const int ret = SearchTables(as, ip, pi, need_unwind_info, ctx);
+  ctx->found_fde = ret >= 0;
+  return ret;
 }
 
 void PutUnwindInfo(unw_addr_space_t, unw_proc_info_t*, void*) {}
@@ -125,6 +126,14 @@ int GetDynInfoListAddr(unw_addr_space_t, unw_word_t*, void*) { return -UNW_ENOIN
 int AccessMem(unw_addr_space_t, unw_word_t addr, unw_word_t* valp, int write, void* arg) {
   if (write != 0) return -UNW_EINVAL;
   auto* ctx = static_cast<SampleContext*>(arg);
+  if ((addr & kSyntheticBit) != 0) {
+    const DwarfUnwinder::SyntheticEhFrame* eh = ctx->unwinder->SyntheticAt(addr);
+    if (eh == nullptr) return -UNW_EINVAL;
+    const uint64_t at = addr - eh->base;
+    if (at > eh->bytes.size() || eh->bytes.size() - at < 8) return -UNW_EINVAL;
+    std::memcpy(valp, eh->bytes.data() + at, 8);
+    return 0;
+  }
   if (addr >= ctx->stack_start && addr - ctx->stack_start <= ctx->stack.size() &&
       ctx->stack.size() - (addr - ctx->stack_start) >= 8) {
     std::memcpy(valp, ctx->stack.data() + (addr - ctx->stack_start), 8);
@@ -209,49 +218,35 @@ Result<std::span<const uint8_t>> ParseStackUser(ByteCursor& c) {
   return data.first(dyn_size);
 }
 
-std::vector<UnwindImage::DebugFrameEntry> UnwindImage::IndexDebugFrame(
+std::vector<UnwindImage::DebugFrameFde> UnwindImage::IndexDebugFrame(
     std::span<const uint8_t> section) {
-  std::vector<DebugFrameEntry> index;
+  std::vector<DebugFrameFde> fdes;
+  std::vector<uint64_t> cies;  // offsets, ascending
   ByteCursor c(section);
   while (c.remaining() >= 4) {
     const uint64_t entry_offset = c.pos();
-    uint64_t length = *c.u32le();
-    bool dwarf64 = false;
-    if (length == 0xffffffffu) {
-      auto l = c.u64le();
-      if (!l.ok()) break;
-      length = *l;
-      dwarf64 = true;
-    } else if (length >= 0xfffffff0u) {
-      break;  // reserved (DWARF 4 section 7.4)
-    }
+    const uint64_t length = *c.u32le();
+    if (length >= 0xfffffff0u) break;  // 64-bit DWARF or reserved (DWARF 4 section 7.4)
     ByteCursor body;
     if (!c.TrySub(length, body)) break;
-    // CIE_id is all ones in .debug_frame; anything else is an FDE's CIE_pointer.
-    uint64_t id = 0;
-    if (dwarf64) {
-      auto v = body.u64le();
-      if (!v.ok()) continue;
-      id = *v;
-    } else {
-      auto v = body.u32le();
-      if (!v.ok()) continue;
-      id = *v;
-    }
-    const uint64_t cie_id = dwarf64 ? ~uint64_t{0} : 0xffffffffu;
-    if (id == cie_id) continue;
-    auto initial_location = body.u64le();
-    if (!initial_location.ok()) continue;
-    if (*initial_location > static_cast<uint64_t>(INT32_MAX) ||
-        entry_offset > static_cast<uint64_t>(INT32_MAX)) {
+    if (entry_offset > UINT32_MAX - 8) break;
+    auto id = body.u32le();
+    if (!id.ok()) continue;
+    if (*id == 0xffffffffu) {  // CIE_id
+      cies.push_back(entry_offset);
       continue;
     }
-    index.push_back({static_cast<int32_t>(*initial_location), static_cast<int32_t>(entry_offset)});
+    // An FDE: CIE_pointer (a section offset), initial_location, address_range.
+    if (!std::binary_search(cies.begin(), cies.end(), uint64_t{*id})) continue;
+    auto location = body.u64le();
+    auto range = body.u64le();
+    if (!location.ok() || !range.ok() || *range == 0) continue;
+    fdes.push_back({*location, *range, static_cast<uint32_t>(entry_offset), *id});
   }
-  std::sort(index.begin(), index.end(), [](const DebugFrameEntry& a, const DebugFrameEntry& b) {
-    return a.start_ip < b.start_ip;
+  std::sort(fdes.begin(), fdes.end(), [](const DebugFrameFde& a, const DebugFrameFde& b) {
+    return a.initial_location < b.initial_location;
   });
-  return index;
+  return fdes;
 }
 
 Result<std::unique_ptr<UnwindImage>> UnwindImage::Open(const std::string& path) {
@@ -318,20 +313,7 @@ Result<std::unique_ptr<UnwindImage>> UnwindImage::Open(const std::string& path) 
       img->debug_frame_.assign(p, p + data->d_size);
     }
   }
-  if (!img->debug_frame_.empty()) {
-    img->debug_frame_index_ = IndexDebugFrame(img->debug_frame_);
-    if (!img->debug_frame_index_.empty()) {
-      img->debug_frame_list_.reset(new unsigned char[sizeof(LibunwindDebugFrameList)]());
-      auto* list = reinterpret_cast<LibunwindDebugFrameList*>(img->debug_frame_list_.get());
-      list->start = 0;
-      list->end = ~unw_word_t{0};
-      list->debug_frame = reinterpret_cast<char*>(img->debug_frame_.data());
-      list->debug_frame_size = img->debug_frame_.size();
-      list->index = reinterpret_cast<LibunwindTableEntry*>(img->debug_frame_index_.data());
-      list->index_size = img->debug_frame_index_.size();
-      list->next = nullptr;
-    }
-  }
+  if (!img->debug_frame_.empty()) img->debug_frame_fdes_ = IndexDebugFrame(img->debug_frame_);
   return img;
 }
 
@@ -395,6 +377,59 @@ DwarfUnwinder::~DwarfUnwinder() {
   if (address_space_ != nullptr) unw_destroy_addr_space(static_cast<unw_addr_space_t>(address_space_));
 }
 
+const DwarfUnwinder::SyntheticEhFrame* DwarfUnwinder::SyntheticFor(const UnwindImage* image,
+                                                                   uint64_t bias) {
+  auto& copies = synthetic_by_image_[image];
+  for (const auto& [b, slot] : copies) {
+    if (b == bias) return synthetic_[slot].get();
+  }
+  const auto& fdes = image->debug_frame_fdes();
+  const std::span<const uint8_t> section = image->debug_frame();
+  if (fdes.empty() || synthetic_.size() >= (uint64_t{1} << (63 - kSyntheticSlotShift))) {
+    return nullptr;
+  }
+  auto eh = std::make_unique<SyntheticEhFrame>();
+  eh->base = kSyntheticBit | (static_cast<uint64_t>(synthetic_.size()) << kSyntheticSlotShift);
+  std::vector<uint8_t>& bytes = eh->bytes;
+  bytes.assign(section.begin(), section.end());
+  auto put32 = [&](uint64_t at, uint32_t v) { std::memcpy(bytes.data() + at, &v, 4); };
+  auto put64 = [&](uint64_t at, uint64_t v) { std::memcpy(bytes.data() + at, &v, 8); };
+  // IndexDebugFrame checked that every FDE's header (length, CIE_pointer, initial_location,
+  // address_range) lies inside the section and that its CIE precedes it.
+  for (const auto& fde : fdes) {
+    put32(fde.cie_offset + 4, 0);                      // CIE_id: 0 in .eh_frame
+    put32(fde.offset + 4, fde.offset + 4 - fde.cie_offset);  // CIE pointer: distance back
+    put64(fde.offset + 8, fde.initial_location + bias);
+  }
+  // The search table: {start_ip_offset, fde_offset} int32 pairs sorted by start.
+  eh->ip_base = fdes.front().initial_location + bias;
+  bytes.resize((bytes.size() + 7) & ~size_t{7});
+  eh->table_offset = bytes.size();
+  for (const auto& fde : fdes) {
+    const uint64_t start = fde.initial_location + bias - eh->ip_base;
+    if (start > static_cast<uint64_t>(INT32_MAX)) break;  // sorted: the rest are farther
+    const auto start32 = static_cast<int32_t>(start);
+    const auto offset32 = static_cast<int32_t>(fde.offset);
+    bytes.resize(bytes.size() + 8);
+    std::memcpy(bytes.data() + bytes.size() - 8, &start32, 4);
+    std::memcpy(bytes.data() + bytes.size() - 4, &offset32, 4);
+    ++eh->table_count;
+    uint64_t end = 0;
+    if (CheckedAdd(fde.initial_location + bias, fde.address_range, &end)) {
+      eh->ip_end = std::max(eh->ip_end, end);
+    }
+  }
+  bytes.resize(bytes.size() + 8, 0);
+  copies.emplace_back(bias, synthetic_.size());
+  synthetic_.push_back(std::move(eh));
+  return synthetic_.back().get();
+}
+
+const DwarfUnwinder::SyntheticEhFrame* DwarfUnwinder::SyntheticAt(uint64_t address) const {
+  const uint64_t slot = (address & ~kSyntheticBit) >> kSyntheticSlotShift;
+  return slot < synthetic_.size() ? synthetic_[slot].get() : nullptr;
+}
+
 void DwarfUnwinder::WalkFramePointers(uint64_t sp, uint64_t bp, std::span<const uint8_t> stack,
                                       size_t max_frames, std::vector<uint64_t>* pcs) {
   // x86_64 frame layout with frame pointers: [bp] = caller's bp, [bp+8] = return address.
@@ -436,13 +471,17 @@ UnwindMethod DwarfUnwinder::Unwind(const UserRegs& regs, std::span<const uint8_t
     ctx.stack = stack;
     ctx.stack_start = sp;
     ctx.lookup = &lookup;
+    ctx.unwinder = this;
     unw_cursor_t cursor;
     if (unw_init_remote(&cursor, as, &ctx) == 0) {
       while (cfi.size() < kMaxFrames) {
         // Only CFI counts: libunwind's x86_64 step guesses from rbp when a frame has no FDE,
         // which would pass frame-pointer frames off as CFI ones.
+        // (unw_get_proc_info itself reports success without an FDE on x86_64, so our
+        // find_proc_info records whether it found one.)
         unw_proc_info_t pi;
-        if (unw_get_proc_info(&cursor, &pi) < 0) break;
+        ctx.found_fde = false;
+        if (unw_get_proc_info(&cursor, &pi) < 0 || !ctx.found_fde) break;
         if (unw_step(&cursor) <= 0) break;
         unw_word_t pc = 0;
         if (unw_get_reg(&cursor, UNW_REG_IP, &pc) < 0 || pc == 0) break;

@@ -74,21 +74,24 @@ class UnwindImage {
   // 8 bytes of the file at `offset` (little-endian); false when they are not all in the file.
   bool ReadFileWord(uint64_t offset, uint64_t* out) const;
   bool has_eh_frame_hdr() const { return eh_frame_hdr_fde_count_ != 0; }
-  bool has_debug_frame() const { return !debug_frame_index_.empty(); }
-  size_t debug_frame_fde_count() const { return debug_frame_index_.size(); }
+  bool has_debug_frame() const { return !debug_frame_fdes_.empty(); }
   uint64_t eh_frame_hdr_vaddr() const { return eh_frame_hdr_vaddr_; }
   uint64_t eh_frame_hdr_fde_count() const { return eh_frame_hdr_fde_count_; }
-  // libunwind's descriptor of the decompressed .debug_frame (an unw_debug_frame_list).
-  void* debug_frame_table() const { return debug_frame_list_.get(); }
 
-  // Builds the (initial location, FDE offset) index over a decompressed .debug_frame section
-  // (DWARF 4 section 6.4.1; 64-bit address size). Entries whose location or offset does not fit
-  // libunwind's 32-bit table are skipped. Exposed for tests.
-  struct DebugFrameEntry {
-    int32_t start_ip;
-    int32_t fde_offset;
+  // One FDE of a .debug_frame section (DWARF 4 section 6.4.1, 32-bit DWARF format, 8-byte
+  // addresses): its offset, its CIE's offset and the code range it covers (link-time).
+  struct DebugFrameFde {
+    uint64_t initial_location = 0;
+    uint64_t address_range = 0;
+    uint32_t offset = 0;
+    uint32_t cie_offset = 0;
   };
-  static std::vector<DebugFrameEntry> IndexDebugFrame(std::span<const uint8_t> section);
+  // The FDEs of a decompressed .debug_frame, sorted by initial_location. FDEs whose CIE does not
+  // precede them, or lies outside the section, and 64-bit-format entries are skipped; a length
+  // running past the end ends the scan. Exposed for tests.
+  static std::vector<DebugFrameFde> IndexDebugFrame(std::span<const uint8_t> section);
+  std::span<const uint8_t> debug_frame() const { return debug_frame_; }
+  const std::vector<DebugFrameFde>& debug_frame_fdes() const { return debug_frame_fdes_; }
 
  private:
   UnwindImage() = default;
@@ -104,9 +107,7 @@ class UnwindImage {
   uint64_t eh_frame_hdr_vaddr_ = 0;
   uint64_t eh_frame_hdr_fde_count_ = 0;
   std::vector<uint8_t> debug_frame_;  // decompressed
-  std::vector<DebugFrameEntry> debug_frame_index_;
-  // libunwind's descriptor for a .debug_frame held in local memory (see dwarf_unwinder.cc).
-  std::unique_ptr<unsigned char[]> debug_frame_list_;
+  std::vector<DebugFrameFde> debug_frame_fdes_;
 };
 
 // UnwindImages by the path an MMAP record names, found like BinaryCache finds symbol files
@@ -155,8 +156,23 @@ class DwarfUnwinder {
   static void WalkFramePointers(uint64_t sp, uint64_t bp, std::span<const uint8_t> stack,
                                 size_t max_frames, std::vector<uint64_t>* pcs);
 
+  // A .debug_frame rewritten as .eh_frame for one load bias, with its search table, served to
+  // libunwind at a synthetic (non-canonical) address: see dwarf_unwinder.cc.
+  struct SyntheticEhFrame {
+    uint64_t base = 0;            // synthetic address of bytes[0]
+    std::vector<uint8_t> bytes;   // converted CIEs/FDEs, then the table, then 8 zero bytes
+    uint64_t table_offset = 0;
+    uint64_t table_count = 0;
+    uint64_t ip_base = 0;         // runtime address the table's start_ip_offsets count from
+    uint64_t ip_end = 0;
+  };
+  const SyntheticEhFrame* SyntheticFor(const UnwindImage* image, uint64_t bias);
+  const SyntheticEhFrame* SyntheticAt(uint64_t address) const;
+
  private:
   void* address_space_ = nullptr;  // unw_addr_space_t
+  std::vector<std::unique_ptr<SyntheticEhFrame>> synthetic_;
+  std::unordered_map<const UnwindImage*, std::vector<std::pair<uint64_t, size_t>>> synthetic_by_image_;
   uint64_t space_key_ = 0;
   bool have_space_key_ = false;
 };

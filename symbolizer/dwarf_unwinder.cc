@@ -13,8 +13,7 @@
 #include <string_view>
 
 // Not declared in libunwind's public headers, but exported by libunwind-generic: looks `ip` up in
-// a binary-search table (an .eh_frame_hdr in the target, or a .debug_frame in local memory) and
-// fills `pi` from the FDE found.
+// a binary-search table of {start, FDE} pairs read through access_mem and fills `pi` from the FDE.
 extern "C" int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_t ip,
                                                   unw_dyn_info_t* di, unw_proc_info_t* pi,
                                                   int need_unwind_info, void* arg);
@@ -22,9 +21,10 @@ extern "C" int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_
 namespace gcspike {
 namespace {
 
-// A .debug_frame is handed to libunwind as if it were an .eh_frame (LSB 10.6.1): libunwind 1.6's
-// own .debug_frame support (UNW_INFO_FORMAT_TABLE) is compiled out of Debian's x86_64 build
-// (no CONFIG_DEBUG_FRAME), and depends on a struct internal to libunwind. The two formats differ
+// A .debug_frame is handed to libunwind as if it were an .eh_frame (LSB 10.6.1): libunwind's
+// own .debug_frame path (UNW_INFO_FORMAT_TABLE over a struct internal to libunwind) found no FDE
+// at all with Debian's 1.6.2, whose x86_64 build lacks the debug-frame support
+// (dwarf_find_debug_frame is not even exported). The two formats differ
 // only in the CIE id (0xffffffff vs 0) and the FDE's CIE pointer (section offset vs distance
 // back from the pointer field); a CIE without augmentation makes libunwind read FDE addresses as
 // absolute 8-byte values, as .debug_frame stores them. The rewritten copy lives at a synthetic
@@ -286,7 +286,27 @@ Result<std::unique_ptr<UnwindImage>> UnwindImage::Open(const std::string& path) 
     const char* name_ptr = elf_strptr(elf, shstrndx, sh.sh_name);
     if (name_ptr == nullptr) continue;
     const std::string_view name(name_ptr);
-    if (name == ".eh_frame_hdr") {
+    if (sh.sh_type == SHT_SYMTAB && sh.sh_entsize != 0) {
+      static constexpr std::string_view kBoundaries[] = {
+          "runtime.systemstack", "runtime.systemstack.abi0", "runtime.mcall",
+          "runtime.morestack",   "runtime.morestack.abi0",   "runtime.mstart",
+          "runtime.mstart.abi0", "runtime.rt0_go.abi0",      "runtime.goexit.abi0"};
+      Elf_Data* data = elf_getdata(scn, nullptr);
+      const size_t count = data != nullptr ? data->d_size / sh.sh_entsize : 0;
+      for (size_t i = 0; i < count; ++i) {
+        GElf_Sym sym;
+        if (gelf_getsym(data, static_cast<int>(i), &sym) == nullptr ||
+            GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_size == 0) {
+          continue;
+        }
+        const char* sym_name = elf_strptr(elf, sh.sh_link, sym.st_name);
+        if (sym_name == nullptr || std::string_view(sym_name).rfind("runtime.", 0) != 0) continue;
+        if (std::find(std::begin(kBoundaries), std::end(kBoundaries), sym_name) !=
+            std::end(kBoundaries)) {
+          img->stack_boundaries_.emplace_back(sym.st_value, sym.st_value + sym.st_size);
+        }
+      }
+    } else if (name == ".eh_frame_hdr") {
       Elf_Data* data = elf_getdata(scn, nullptr);
       if (data == nullptr || data->d_buf == nullptr || data->d_size < 12) continue;
       const auto* p = static_cast<const uint8_t*>(data->d_buf);
@@ -345,6 +365,13 @@ const UnwindImage* UnwindImageCache::Get(const std::string& mapped_path) {
 UnwindImage::~UnwindImage() {
   if (elf_ != nullptr) elf_end(AsElf(elf_));
   if (fd_ >= 0) ::close(fd_);
+}
+
+bool UnwindImage::IsStackBoundary(uint64_t vaddr) const {
+  for (const auto& [start, end] : stack_boundaries_) {
+    if (vaddr >= start && vaddr < end) return true;
+  }
+  return false;
 }
 
 std::optional<uint64_t> UnwindImage::FileOffsetToVaddr(uint64_t offset) const {
@@ -479,12 +506,26 @@ UnwindMethod DwarfUnwinder::Unwind(const UserRegs& regs, std::span<const uint8_t
         // which would pass frame-pointer frames off as CFI ones.
         // (unw_get_proc_info itself reports success without an FDE on x86_64, so our
         // find_proc_info records whether it found one.)
+        unw_word_t here = 0;
+        const UnwindImage* image = nullptr;
+        uint64_t vaddr = 0, bias = 0;
+        if (unw_get_reg(&cursor, UNW_REG_IP, &here) == 0 &&
+            Locate(ctx, cfi.size() == 1 ? here : here - 1, &image, &vaddr, &bias) &&
+            image->IsStackBoundary(vaddr)) {
+          break;
+        }
         unw_proc_info_t pi;
         ctx.found_fde = false;
         if (unw_get_proc_info(&cursor, &pi) < 0 || !ctx.found_fde) break;
         if (unw_step(&cursor) <= 0) break;
         unw_word_t pc = 0;
         if (unw_get_reg(&cursor, UNW_REG_IP, &pc) < 0 || pc == 0) break;
+        // A return address points into a mapped binary. Past the top of a stack (e.g. Go's
+        // runtime.systemstack on the g0 stack, whose caller lives on the goroutine stack)
+        // CFI can still "find" one in leftover stack words: garbage in [stack] or anonymous
+        // memory, which ends the unwind.
+        MappedImage where;
+        if (!lookup(pc, &where)) break;
         cfi.push_back(pc);
       }
     }

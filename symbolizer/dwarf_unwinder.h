@@ -91,6 +91,10 @@ class UnwindImage {
   // running past the end ends the scan. Exposed for tests.
   static std::vector<DebugFrameFde> IndexDebugFrame(std::span<const uint8_t> section);
   std::span<const uint8_t> debug_frame() const { return debug_frame_; }
+  // Whether a link-time address lies in one of the Go runtime functions that switch stacks or
+  // start one (runtime.systemstack, mcall, morestack, mstart, rt0_go, goexit; found by name in
+  // .symtab). CFI for such a frame describes the other stack, which perf did not copy.
+  bool IsStackBoundary(uint64_t vaddr) const;
   const std::vector<DebugFrameFde>& debug_frame_fdes() const { return debug_frame_fdes_; }
 
  private:
@@ -108,6 +112,7 @@ class UnwindImage {
   uint64_t eh_frame_hdr_fde_count_ = 0;
   std::vector<uint8_t> debug_frame_;  // decompressed
   std::vector<DebugFrameFde> debug_frame_fdes_;
+  std::vector<std::pair<uint64_t, uint64_t>> stack_boundaries_;  // [start, end) link-time
 };
 
 // UnwindImages by the path an MMAP record names, found like BinaryCache finds symbol files

@@ -16,8 +16,8 @@ import (
 // Functions where a Go stack legitimately ends inside a perf user-stack copy: the
 // g0 (system) stack switches (systemstack, mcall, morestack: their callers live on
 // the goroutine stack, which `perf record --call-graph dwarf` does not copy) and
-// the roots of g0 stacks (mstart, rt0_go).
-var stackSwitchFuncs = regexp.MustCompile(`^runtime\.(systemstack|mcall|morestack|mstart|rt0_go)(\.abi0)?$`)
+// the roots of g0 stacks (mstart, rt0_go, and clone for a new thread).
+var stackSwitchFuncs = regexp.MustCompile(`^runtime\.(systemstack|mcall|morestack|mstart|rt0_go|clone)(\.abi0)?$`)
 
 // Functions whose cumulative share is compared between two recordings: the
 // workload's own code and the runtime's map growth entry points. The swiss-map

@@ -2,11 +2,13 @@
 
 namespace gcspike {
 
+Error ByteCursor::ShortRead(uint64_t n) const {
+  return ErrorHere("unexpected end of data: need " + std::to_string(n) + " bytes, " +
+                   std::to_string(remaining()) + " left");
+}
+
 Status ByteCursor::Need(uint64_t n) const {
-  if (n > remaining()) {
-    return ErrorHere("unexpected end of data: need " + std::to_string(n) + " bytes, " +
-                     std::to_string(remaining()) + " left");
-  }
+  if (n > remaining()) return ShortRead(n);
   return {};
 }
 
@@ -34,9 +36,6 @@ T Load(const uint8_t* p) {
     pos_ += sizeof(T);                             \
     return v;                                      \
   }
-GCSPIKE_FIXED_READER(u16le, uint16_t, true)
-GCSPIKE_FIXED_READER(u32le, uint32_t, true)
-GCSPIKE_FIXED_READER(u64le, uint64_t, true)
 GCSPIKE_FIXED_READER(u16be, uint16_t, false)
 GCSPIKE_FIXED_READER(u32be, uint32_t, false)
 GCSPIKE_FIXED_READER(u64be, uint64_t, false)
@@ -71,12 +70,6 @@ Result<ByteCursor> ByteCursor::sub(uint64_t n) {
   const uint64_t start = offset();
   GCSPIKE_ASSIGN_OR_RETURN(auto b, bytes(n));
   return ByteCursor(b, start);
-}
-
-Status ByteCursor::skip(uint64_t n) {
-  GCSPIKE_RETURN_IF_ERROR(Need(n));
-  pos_ += static_cast<size_t>(n);
-  return {};
 }
 
 Status ByteCursor::seek(uint64_t pos) {

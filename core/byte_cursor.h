@@ -28,9 +28,10 @@ class ByteCursor {
   std::span<const uint8_t> rest() const { return data_.subspan(pos_); }
 
   Result<uint8_t> u8();
-  Result<uint16_t> u16le();
-  Result<uint32_t> u32le();
-  Result<uint64_t> u64le();
+  // Little-endian fixed-size reads are inline: perf.data records are made of them.
+  Result<uint16_t> u16le() { return FixedLe<uint16_t>(); }
+  Result<uint32_t> u32le() { return FixedLe<uint32_t>(); }
+  Result<uint64_t> u64le() { return FixedLe<uint64_t>(); }
   Result<uint16_t> u16be();
   Result<uint32_t> u32be();
   Result<uint64_t> u64be();
@@ -47,7 +48,11 @@ class ByteCursor {
     pos_ += static_cast<size_t>(n);
     return true;
   }
-  Status skip(uint64_t n);
+  Status skip(uint64_t n) {
+    if (n > remaining()) [[unlikely]] return ShortRead(n);
+    pos_ += static_cast<size_t>(n);
+    return {};
+  }
   Status seek(uint64_t pos);  // relative to the start of this view
 
   // Fast paths for hot decoding loops (trace events): decode when the bytes are there and
@@ -78,6 +83,18 @@ class ByteCursor {
 
  private:
   Status Need(uint64_t n) const;
+  // The error of a read of n bytes that are not there.
+  Error ShortRead(uint64_t n) const;
+  template <typename T>
+  Result<T> FixedLe() {
+    if (sizeof(T) > remaining()) [[unlikely]] return ShortRead(sizeof(T));
+    T v = 0;
+    for (size_t i = 0; i < sizeof(T); ++i) {  // one load on little-endian machines
+      v |= static_cast<T>(static_cast<T>(data_[pos_ + i]) << (8 * i));
+    }
+    pos_ += sizeof(T);
+    return v;
+  }
   std::span<const uint8_t> data_;
   size_t pos_ = 0;
   uint64_t base_ = 0;

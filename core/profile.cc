@@ -1,5 +1,7 @@
 #include "core/profile.h"
 
+#include "core/sample_spool.h"
+
 namespace gcspike {
 
 size_t Profile::DefaultValueIndex() const {
@@ -92,11 +94,49 @@ Status Profile::Validate() const {
       }
     }
   }
+  if (spool != nullptr && spool->size() != 0 && samples.empty()) {
+    return bad("a sample spool without stack samples");
+  }
   for (const AssistInterval& a : timeline.assists) {
     for (uint64_t id : a.stack) {
       if (id == 0 || id > locations.size()) return bad("assist stack names a missing location");
     }
   }
+  return {};
+}
+
+uint64_t Profile::SampleRecordCount() const {
+  return spool != nullptr ? spool->size() : samples.size();
+}
+
+uint64_t Profile::RecordsOf(size_t sample) const {
+  return spool != nullptr ? spool->RecordsOf(static_cast<uint32_t>(sample)) : 1;
+}
+
+Status MaterializeSpool(Profile& profile) {
+  if (profile.spool == nullptr) return {};
+  std::vector<Sample> expanded;
+  expanded.reserve(profile.spool->size());
+  const std::vector<Sample>& stacks = profile.samples;
+  GCSPIKE_RETURN_IF_ERROR(
+      profile.spool->ForEach(stacks.size(), [&](const SampleSpool::Record& r) -> Status {
+        const Sample& stack = stacks[r.sample];
+        if (r.values.size() != profile.sample_types.size()) {
+          return MakeError("invalid profile: a spooled sample has " +
+                           std::to_string(r.values.size()) + " values for " +
+                           std::to_string(profile.sample_types.size()) + " sample types");
+        }
+        Sample s;
+        s.location_ids = stack.location_ids;
+        s.values = r.values;
+        s.labels.reserve(r.labels.size() + stack.labels.size());
+        s.labels.assign(r.labels.begin(), r.labels.end());
+        s.labels.insert(s.labels.end(), stack.labels.begin(), stack.labels.end());
+        expanded.push_back(std::move(s));
+        return {};
+      }));
+  profile.samples = std::move(expanded);
+  profile.spool.reset();
   return {};
 }
 

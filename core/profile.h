@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,8 @@
 #include "core/string_table.h"
 
 namespace gcspike {
+
+class SampleSpool;  // core/sample_spool.h
 
 struct ValueType {
   StrId type = 0;
@@ -136,6 +139,17 @@ class Profile {
 
   Timeline timeline;
 
+  // Set only by readers asked for it (ReadOptions::spool_samples): then `samples` hold one
+  // sample per distinct stack with the values of its records summed, and the spool holds the
+  // records themselves (core/sample_spool.h). Consumers that need individual samples call
+  // MaterializeSpool first; the pprof writer expands the spool as it writes.
+  std::shared_ptr<const SampleSpool> spool;
+
+  // Individual samples: the spool's records when there is a spool, else samples.size(); and
+  // how many of them stack sample i stands for.
+  uint64_t SampleRecordCount() const;
+  uint64_t RecordsOf(size_t sample) const;
+
   const std::string& str(StrId id) const { return strings[id]; }
   StrId Intern(std::string_view s) { return strings.Intern(s); }
 
@@ -159,5 +173,9 @@ class Profile {
   // Checks the invariants above; readers call it before returning.
   Status Validate() const;
 };
+
+// Replaces the stack samples of a spooled profile by one Sample per spooled record (record
+// labels first, then the stack sample's) and drops the spool; nothing to do without one.
+Status MaterializeSpool(Profile& profile);
 
 }  // namespace gcspike

@@ -91,6 +91,8 @@ Result<Profile> MergeProfiles(std::vector<Profile> inputs, const std::vector<std
                               Diagnostics* diagnostics) {
   if (inputs.empty()) return MakeError("no profiles to merge");
   if (inputs.size() == 1) return std::move(inputs[0]);
+  // Merging renumbers each input's samples; spooled records become samples first.
+  for (Profile& p : inputs) GCSPIKE_RETURN_IF_ERROR(MaterializeSpool(p));
   const Profile& first = inputs[0];
   for (size_t i = 1; i < inputs.size(); ++i) {
     const Profile& p = inputs[i];

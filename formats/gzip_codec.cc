@@ -91,6 +91,8 @@ struct GzipWriter::State {
   z_stream zs;
   bool ok = false;
   std::vector<uint8_t> out;
+  size_t used = 0;  // bytes of `out` holding compressed output not yet handed on
+  ByteSink sink;
 
   std::mutex mu;
   std::condition_variable cv;
@@ -100,7 +102,8 @@ struct GzipWriter::State {
   std::thread worker;
 };
 
-GzipWriter::GzipWriter(int level) : state_(new State()) {
+GzipWriter::GzipWriter(int level, ByteSink sink) : state_(new State()) {
+  state_->sink = std::move(sink);
   std::memset(&state_->zs, 0, sizeof state_->zs);
   // windowBits 15 + 16: a gzip wrapper; zlib writes mtime 0 and no file name.
   state_->ok = deflateInit2(&state_->zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
@@ -138,8 +141,9 @@ GzipWriter::~GzipWriter() {
 
 Status GzipWriter::Deflate(std::span<const uint8_t> data, bool finish) {
   if (!state_->ok) return MakeError("zlib: deflateInit2 failed");
-  z_stream& zs = state_->zs;
-  std::vector<uint8_t>& out = state_->out;
+  State& st = *state_;
+  z_stream& zs = st.zs;
+  constexpr size_t kSinkChunk = size_t{1} << 18;
   size_t in_pos = 0;
   while (true) {
     const size_t chunk_in = std::min<size_t>(data.size() - in_pos, UINT_MAX / 2);
@@ -148,12 +152,21 @@ Status GzipWriter::Deflate(std::span<const uint8_t> data, bool finish) {
     const bool last = finish && in_pos + chunk_in == data.size();
     int rc;
     do {
-      if (out.size() - zs.total_out < 65536) out.resize(std::max<size_t>(out.size() * 2, 1 << 20));
-      const size_t room = std::min<size_t>(out.size() - zs.total_out, UINT_MAX);
-      zs.next_out = out.data() + zs.total_out;
+      if (st.out.size() - st.used < 65536) {
+        if (st.sink && st.used != 0) {
+          GCSPIKE_RETURN_IF_ERROR(st.sink(std::span<const uint8_t>(st.out.data(), st.used)));
+          st.used = 0;
+        }
+        if (st.out.size() - st.used < 65536) {
+          st.out.resize(std::max<size_t>(st.out.size() * 2, st.sink ? kSinkChunk : 1 << 20));
+        }
+      }
+      const size_t room = std::min<size_t>(st.out.size() - st.used, UINT_MAX);
+      zs.next_out = st.out.data() + st.used;
       zs.avail_out = static_cast<uInt>(room);
       rc = deflate(&zs, last ? Z_FINISH : Z_NO_FLUSH);
       if (rc == Z_STREAM_ERROR) return MakeError("zlib: deflate failed");
+      st.used += room - zs.avail_out;
     } while (zs.avail_out == 0 || (last && rc != Z_STREAM_END));
     in_pos += chunk_in - zs.avail_in;
     if (in_pos == data.size()) break;
@@ -182,8 +195,14 @@ Result<std::vector<uint8_t>> GzipWriter::Finish() {
   if (state_->worker.joinable()) state_->worker.join();
   GCSPIKE_RETURN_IF_ERROR(state_->worker_status);
   GCSPIKE_RETURN_IF_ERROR(Deflate({}, true));
-  state_->out.resize(state_->zs.total_out);
-  return std::move(state_->out);
+  State& st = *state_;
+  if (st.sink) {
+    if (st.used != 0) GCSPIKE_RETURN_IF_ERROR(st.sink(std::span<const uint8_t>(st.out.data(), st.used)));
+    st.used = 0;
+    return std::vector<uint8_t>();
+  }
+  st.out.resize(st.used);
+  return std::move(st.out);
 }
 
 Result<std::vector<uint8_t>> Gzip(std::span<const uint8_t> data, int level) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "formats/byte_sink.h"
 
 namespace gcspike {
 
@@ -19,16 +20,18 @@ Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, uint64_t max_
 // gzip with a fixed header (mtime 0, OS unix), so equal input gives equal bytes.
 Result<std::vector<uint8_t>> Gzip(std::span<const uint8_t> data, int level);
 
-// The same, fed in pieces, so a large output never exists uncompressed in memory.
+// The same, fed in pieces, so a large output never exists uncompressed in memory. With a sink,
+// the compressed bytes go to it as they are produced (256 KiB at a time, from the compression
+// thread, and the rest from Finish), so they never exist in memory as a whole either.
 class GzipWriter {
  public:
-  explicit GzipWriter(int level);
+  explicit GzipWriter(int level, ByteSink sink = nullptr);
   ~GzipWriter();
   GzipWriter(const GzipWriter&) = delete;
   GzipWriter& operator=(const GzipWriter&) = delete;
 
   Status Write(std::span<const uint8_t> data);
-  // Ends the stream and hands over the compressed bytes.
+  // Ends the stream and hands over the compressed bytes (none when there is a sink).
   Result<std::vector<uint8_t>> Finish();
 
  private:

@@ -15,6 +15,7 @@
 
 #include "core/byte_cursor.h"
 #include "core/profile_builder.h"
+#include "core/sample_spool.h"
 #include "symbolizer/dwarf_unwinder.h"
 #include "symbolizer/elf_symbolizer.h"
 
@@ -74,6 +75,7 @@ constexpr int kFeatOsRelease = 4;
 constexpr int kFeatVersion = 5;
 constexpr int kFeatCmdline = 11;
 constexpr int kFeatEventDesc = 12;
+constexpr int kFeatClockData = 29;
 
 constexpr uint64_t kContextMax = static_cast<uint64_t>(-4095);
 constexpr uint64_t kContextKernel = static_cast<uint64_t>(-128);
@@ -209,8 +211,10 @@ class PerfDataParser {
  public:
   PerfDataParser(InputSource& in, const ReadOptions& options)
       : in_(in), options_(options), builder_(profile_),
-        binaries_(options.binaries, options.symfs),
-        unwind_images_(options.binaries, options.symfs) {}
+        binaries_(std::in_place, options.binaries, options.symfs),
+        unwind_images_(options.binaries, options.symfs) {
+    if (options.spool_samples) spool_ = std::make_shared<SampleSpool>();
+  }
   ~PerfDataParser() {
     if (zstd_ != nullptr) ZSTD_freeDCtx(zstd_);
   }
@@ -232,8 +236,13 @@ class PerfDataParser {
   Result<size_t> AttrIndexForSample(ByteCursor c) const;
   const Mmap* FindMmap(uint32_t pid, uint64_t addr, int64_t* index) const;
   uint32_t InternFrame(const RawFrame& f);
+  // With a spool: the index of the distinct stack `refs`, added with zero values when new.
+  uint32_t InternStack(std::span<const uint32_t> refs);
   Result<Profile> Finish();
   std::vector<Line> SymbolizeFrame(const RawFrame& f, uint64_t* mapping_id);
+  // Kernel frame names from /proc/kallsyms, only for files recorded on the running kernel
+  // release (the file names this machine's kernel), and only the symbols our frames fall in.
+  void LoadKernelSymbols();
   void Warn(const std::string& m) {
     if (options_.diagnostics != nullptr) options_.diagnostics->Warn(in_.name() + ": " + m);
   }
@@ -242,7 +251,7 @@ class PerfDataParser {
   const ReadOptions& options_;
   Profile profile_;
   ProfileBuilder builder_;
-  BinaryCache binaries_;
+  std::optional<BinaryCache> binaries_;  // released once every frame is symbolized
 
   std::vector<Attr> attrs_;
   std::unordered_map<uint64_t, size_t> attr_by_id_;
@@ -253,20 +262,63 @@ class PerfDataParser {
   std::unordered_map<std::string, std::string> build_id_by_file_;
   std::vector<RawFrame> frames_;
   std::unordered_map<RawFrame, uint32_t, RawFrameHash> frame_index_;
+  // In front of FindMmap + InternFrame for callchain entries: (pid, address, kernel, caller)
+  // -> frame ref, open addressing. Which mapping an address falls in changes only with MMAP
+  // and FORK records, which empty it.
+  struct CachedFrame {
+    uint64_t address = 0;
+    uint32_t pid = 0;
+    uint32_t ref_and_flags = 0;  // ref << 2 | kernel << 1 | caller; 0: empty slot
+  };
+  std::vector<CachedFrame> frame_cache_ = std::vector<CachedFrame>(1 << 12);
+  size_t frame_cache_used_ = 0;
+  uint32_t CachedFrameRef(uint32_t pid, uint64_t address, bool kernel, bool caller);
+  void ClearFrameCache() {
+    if (frame_cache_used_ == 0) return;
+    std::fill(frame_cache_.begin(), frame_cache_.end(), CachedFrame());
+    frame_cache_used_ = 0;
+  }
+  // String ids of the labels every sample carries, interned on first use.
+  StrId Key(StrId& cached, std::string_view s) {
+    if (cached == 0) cached = profile_.Intern(s);
+    return cached;
+  }
+  StrId pid_key_ = 0, tid_key_ = 0, comm_key_ = 0, time_key_ = 0, ns_unit_ = 0;
+  std::unordered_map<uint32_t, StrId> comm_id_by_tid_;  // cache of Intern(comm); emptied on COMM/FORK
+  std::vector<uint8_t> record_body_;
   std::vector<std::string> event_desc_names_;
   std::unordered_map<uint64_t, std::string> event_desc_name_by_id_;
   std::string os_release_;
+  std::optional<KernelSymbols> kernel_symbols_;
+  std::optional<std::pair<uint64_t, uint64_t>> clock_data_;  // wall clock ns, sample clock ns
 
+  uint64_t records_read_ = 0;
   uint64_t lost_samples_ = 0;
   uint64_t lost_records_ = 0;
   uint64_t dwarf_samples_ = 0;
   uint64_t unwound_by_[3] = {};  // indexed by UnwindMethod
   UnwindImageCache unwind_images_;
   DwarfUnwinder unwinder_;
+  std::vector<uint64_t> unwound_pcs_;  // one sample's user stack, reused
   uint64_t unknown_id_samples_ = 0;
   std::map<uint32_t, uint64_t> unknown_records_;
   int64_t first_time_ = INT64_MAX;
   int64_t last_time_ = INT64_MIN;
+
+  // With ReadOptions::spool_samples: the records go to spool_, and the distinct stacks (frame
+  // refs, leaf first) are kept flat in stack_refs_ (stack i is [stack_begin_[i],
+  // stack_begin_[i + 1])) with their records' values summed in stack_values_ (attrs * 2 per
+  // stack), chained per hash (stack_heads_: hash -> first index, stack_next_: index -> next).
+  // Finish turns them into profile_.samples once the symbolizer's memory is released.
+  std::shared_ptr<SampleSpool> spool_;
+  std::vector<uint32_t> stack_refs_;
+  std::vector<uint64_t> stack_begin_ = {0};
+  std::vector<int64_t> stack_values_;
+  std::unordered_map<uint64_t, uint32_t> stack_heads_;
+  std::vector<uint32_t> stack_next_;
+  std::vector<int64_t> record_values_;
+  std::vector<uint32_t> location_refs_;
+  std::vector<Label> record_labels_;
 
   ZSTD_DCtx* zstd_ = nullptr;
   std::vector<uint8_t> decompressed_;  // carried-over bytes of a record split across payloads
@@ -419,7 +471,8 @@ Status PerfDataParser::ReadFileMode(ByteCursor h) {
   for (const Section& s : sections) {
     const bool wanted = s.bit == kFeatBuildId || s.bit == kFeatHostname ||
                         s.bit == kFeatOsRelease || s.bit == kFeatVersion ||
-                        s.bit == kFeatCmdline || s.bit == kFeatEventDesc;
+                        s.bit == kFeatCmdline || s.bit == kFeatEventDesc ||
+                        s.bit == kFeatClockData;
     if (!wanted) continue;
     if (s.offset < in_.offset() || s.size > kMaxFeatureSection) {
       Warn("feature section " + std::to_string(s.bit) + " at byte " + std::to_string(s.offset) +
@@ -446,6 +499,9 @@ Status PerfDataParser::ReadPipeMode() {
 
 Status PerfDataParser::ReadOneRecord(uint64_t end) {
   const uint64_t offset = in_.offset();
+  if (options_.diagnostics != nullptr && (++records_read_ & 0xffff) == 0) {
+    options_.diagnostics->Progress("reading perf.data", offset, in_.size_hint());
+  }
   uint8_t header[8];
   size_t have = 0;
   while (have < sizeof header) {
@@ -467,7 +523,8 @@ Status PerfDataParser::ReadOneRecord(uint64_t end) {
                                    " bytes runs past the end of the data section at byte " +
                                    std::to_string(end));
   }
-  std::vector<uint8_t> body(size - 8);
+  std::vector<uint8_t>& body = record_body_;
+  body.resize(size - 8);
   if (!body.empty()) {
     size_t total = 0;
     while (total < body.size()) {
@@ -499,7 +556,9 @@ Status PerfDataParser::ReadOneRecord(uint64_t end) {
 
 Status PerfDataParser::AddAttr(Attr attr, std::span<const uint64_t> ids, uint64_t offset) {
   // Every sample has one value pair per event, so events must all be known before samples.
-  if (!profile_.samples.empty()) return MakeErrorAt(offset, "event attr after samples");
+  if (!profile_.samples.empty() || !stack_next_.empty()) {
+    return MakeErrorAt(offset, "event attr after samples");
+  }
   const size_t index = attrs_.size();
   for (uint64_t id : ids) attr_by_id_[id] = index;
   if (!attrs_.empty()) {
@@ -542,12 +601,14 @@ Status PerfDataParser::ProcessRecord(uint32_t type, uint16_t misc, ByteCursor c,
       const bool kernel = (misc & kMiscCpumodeMask) == kMiscKernel || pid == 0xffffffffu;
       mmaps_.push_back(std::move(m));
       (kernel ? kernel_maps_ : maps_by_pid_[pid])[mmaps_.back().start] = index;
+      ClearFrameCache();
       return {};
     }
     case kRecordComm: {
       GCSPIKE_RETURN_IF_ERROR(c.skip(4));  // pid
       GCSPIKE_ASSIGN_OR_RETURN(uint32_t tid, c.u32le());
       comm_by_tid_[tid] = CString(c.rest());
+      comm_id_by_tid_.clear();
       (void)kMiscCommExec;  // an exec keeps the pid; its new MMAPs override by start address
       return {};
     }
@@ -560,7 +621,9 @@ Status PerfDataParser::ProcessRecord(uint32_t type, uint16_t misc, ByteCursor c,
       if (pid != ppid) {
         auto parent = maps_by_pid_.find(ppid);
         if (parent != maps_by_pid_.end()) maps_by_pid_[pid] = parent->second;
+        ClearFrameCache();
       }
+      comm_id_by_tid_.clear();
       auto name = comm_by_tid_.find(ptid);
       if (name != comm_by_tid_.end() && !comm_by_tid_.contains(tid)) {
         comm_by_tid_[tid] = name->second;
@@ -735,6 +798,15 @@ Status PerfDataParser::ProcessFeature(int feature, ByteCursor c) {
       }
       return {};
     }
+    case kFeatClockData: {
+      // {u32 version, clockid; u64 wall_clock_ns, clockid_time_ns}: one instant on both clocks
+      // (perf record -k), which places the samples' clock on the wall clock.
+      GCSPIKE_RETURN_IF_ERROR(c.skip(8));
+      GCSPIKE_ASSIGN_OR_RETURN(uint64_t wall, c.u64le());
+      GCSPIKE_ASSIGN_OR_RETURN(uint64_t clock, c.u64le());
+      clock_data_ = std::make_pair(wall, clock);
+      return {};
+    }
     default:
       return {};
   }
@@ -806,7 +878,8 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
   // repeats the sample IP; later entries are return addresses, except the first of each
   // context (the user PC at which the kernel was entered).
   const bool sample_in_kernel = (misc & kMiscCpumodeMask) == kMiscKernel;
-  std::vector<uint32_t> location_refs;
+  std::vector<uint32_t>& location_refs = location_refs_;  // reused: one per sample is costly
+  location_refs.clear();
   if ((st & kSampleCallchain) != 0) {
     const uint64_t nr_offset = c.offset();
     GCSPIKE_ASSIGN_OR_RETURN(uint64_t nr, c.u64le());
@@ -816,8 +889,11 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
     }
     bool kernel = sample_in_kernel;
     bool first = true;
+    const uint8_t* entries = c.rest().data();  // nr * 8 bytes, checked above
+    GCSPIKE_RETURN_IF_ERROR(c.skip(nr * 8));
     for (uint64_t i = 0; i < nr; ++i) {
-      const uint64_t a = *c.u64le();
+      uint64_t a;
+      std::memcpy(&a, entries + i * 8, 8);
       if (a >= kContextMax) {
         if (a == kContextKernel) kernel = true;
         if (a == kContextUser) kernel = false;
@@ -825,14 +901,8 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
         first = true;
         continue;
       }
-      RawFrame f;
-      f.address = a;
-      f.kernel = kernel;
-      f.caller = !first;
-      f.pid = pid;
+      location_refs.push_back(CachedFrameRef(pid, a, kernel, !first));
       first = false;
-      FindMmap(kernel ? 0xffffffffu : pid, a, &f.mmap_index);
-      location_refs.push_back(InternFrame(f));
     }
   }
   if ((st & kSampleRaw) != 0) {
@@ -858,7 +928,7 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
     ++dwarf_samples_;
     bool callchain_has_user = false;
     for (uint32_t r : location_refs) callchain_has_user |= !frames_[r - 1].kernel;
-    std::vector<uint64_t> pcs;
+    std::vector<uint64_t>& pcs = unwound_pcs_;
     UnwindMethod method = UnwindMethod::kIpOnly;
     if (!callchain_has_user && user_regs.Has(kPerfRegIp)) {
       const ImageLookup lookup = [&](uint64_t addr, MappedImage* out) {
@@ -908,30 +978,68 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
     }
   }
 
-  Sample s;
-  s.location_ids.assign(location_refs.begin(), location_refs.end());
-  s.values.assign(attrs_.size() * 2, 0);
-  s.values[ai * 2] = 1;
-  s.values[ai * 2 + 1] = static_cast<int64_t>(period);
+  std::vector<int64_t>& values = record_values_;
+  values.assign(attrs_.size() * 2, 0);
+  values[ai * 2] = 1;
+  values[ai * 2 + 1] = static_cast<int64_t>(period);
+  std::vector<Label>& labels = record_labels_;
+  labels.clear();
   if (has_tid) {
-    s.labels.push_back({profile_.Intern("pid"), 0, pid, profile_.Intern("pid"), true});
-    s.labels.push_back({profile_.Intern("tid"), 0, tid, profile_.Intern("tid"), true});
-    // A thread whose FORK came out of order (5.6) has no name yet: use its process's.
-    auto name = comm_by_tid_.find(tid);
-    if (name == comm_by_tid_.end()) name = comm_by_tid_.find(pid);
-    if (name != comm_by_tid_.end()) {
-      s.labels.push_back({profile_.Intern("comm"), profile_.Intern(name->second), 0, 0, false});
+    const StrId pid_key = Key(pid_key_, "pid");
+    labels.push_back({pid_key, 0, pid, pid_key, true});
+    const StrId tid_key = Key(tid_key_, "tid");
+    labels.push_back({tid_key, 0, tid, tid_key, true});
+    auto [cached, missing] = comm_id_by_tid_.try_emplace(tid, 0);
+    if (missing) {
+      // A thread whose FORK came out of order (5.6) has no name yet: use its process's.
+      auto name = comm_by_tid_.find(tid);
+      if (name == comm_by_tid_.end()) name = comm_by_tid_.find(pid);
+      if (name != comm_by_tid_.end()) {
+        Key(comm_key_, "comm");  // the key's string before the first name's
+        cached->second = profile_.Intern(name->second);
+      }
     }
+    if (cached->second != 0) labels.push_back({comm_key_, cached->second, 0, 0, false});
   }
   if (has_time) {
     const auto t = static_cast<int64_t>(time);
-    s.labels.push_back(
-        {profile_.Intern("timestamp_ns"), 0, t, profile_.Intern("nanoseconds"), true});
+    const StrId time_key = Key(time_key_, "timestamp_ns");
+    labels.push_back({time_key, 0, t, Key(ns_unit_, "nanoseconds"), true});
     first_time_ = std::min(first_time_, t);
     last_time_ = std::max(last_time_, t);
   }
+  if (spool_ != nullptr) {
+    const uint32_t stack = InternStack(location_refs);
+    int64_t* sums = &stack_values_[stack * attrs_.size() * 2];
+    sums[ai * 2] += 1;
+    sums[ai * 2 + 1] += static_cast<int64_t>(period);
+    spool_->Append(stack, values, labels);
+    return {};
+  }
+  Sample s;
+  s.location_ids.assign(location_refs.begin(), location_refs.end());
+  s.values = values;
+  s.labels = labels;
   profile_.samples.push_back(std::move(s));
   return {};
+}
+
+uint32_t PerfDataParser::InternStack(std::span<const uint32_t> refs) {
+  uint64_t h = 0xcbf29ce484222325ULL ^ refs.size();
+  for (uint32_t r : refs) h = (h ^ r) * 0x100000001b3ULL;
+  auto [head, inserted] = stack_heads_.try_emplace(h, UINT32_MAX);
+  for (uint32_t i = head->second; i != UINT32_MAX; i = stack_next_[i]) {
+    const auto first = stack_refs_.begin() + static_cast<ptrdiff_t>(stack_begin_[i]);
+    const auto last = stack_refs_.begin() + static_cast<ptrdiff_t>(stack_begin_[i + 1]);
+    if (std::equal(first, last, refs.begin(), refs.end())) return i;
+  }
+  const auto index = static_cast<uint32_t>(stack_next_.size());
+  stack_refs_.insert(stack_refs_.end(), refs.begin(), refs.end());
+  stack_begin_.push_back(stack_refs_.size());
+  stack_values_.resize(stack_values_.size() + attrs_.size() * 2, 0);
+  stack_next_.push_back(head->second);
+  head->second = index;
+  return index;
 }
 
 const Mmap* PerfDataParser::FindMmap(uint32_t pid, uint64_t addr, int64_t* index) const {
@@ -952,6 +1060,42 @@ const Mmap* PerfDataParser::FindMmap(uint32_t pid, uint64_t addr, int64_t* index
   if (addr - m.start >= m.len) return nullptr;
   *index = static_cast<int64_t>(it->second);
   return &m;
+}
+
+uint32_t PerfDataParser::CachedFrameRef(uint32_t pid, uint64_t address, bool kernel,
+                                        bool caller) {
+  const uint32_t flags = (kernel ? 2u : 0u) | (caller ? 1u : 0u);
+  uint64_t h = (address ^ (static_cast<uint64_t>(pid) << 32 | flags)) * 0x9e3779b97f4a7c15ULL;
+  const size_t mask = frame_cache_.size() - 1;
+  for (size_t i = static_cast<size_t>(h >> 32) & mask;; i = (i + 1) & mask) {
+    CachedFrame& e = frame_cache_[i];
+    if (e.ref_and_flags == 0) break;
+    if (e.address == address && e.pid == pid && (e.ref_and_flags & 3u) == flags) {
+      return e.ref_and_flags >> 2;
+    }
+  }
+  RawFrame f;
+  f.address = address;
+  f.kernel = kernel;
+  f.caller = caller;
+  f.pid = pid;
+  FindMmap(kernel ? 0xffffffffu : pid, address, &f.mmap_index);
+  const uint32_t ref = InternFrame(f);
+  if (ref >= (1u << 30)) return ref;  // too many frames to cache; still correct
+  if ((frame_cache_used_ + 1) * 2 > frame_cache_.size()) {
+    // Grow: the old entries are dropped (they are found again through InternFrame).
+    frame_cache_.assign(frame_cache_.size() * 2, CachedFrame());
+    frame_cache_used_ = 0;
+  }
+  const size_t m = frame_cache_.size() - 1;
+  for (size_t i = static_cast<size_t>(h >> 32) & m;; i = (i + 1) & m) {
+    if (frame_cache_[i].ref_and_flags == 0) {
+      frame_cache_[i] = {address, pid, ref << 2 | flags};
+      break;
+    }
+  }
+  ++frame_cache_used_;
+  return ref;
 }
 
 uint32_t PerfDataParser::InternFrame(const RawFrame& f) {
@@ -983,22 +1127,8 @@ std::vector<Line> PerfDataParser::SymbolizeFrame(const RawFrame& f, uint64_t* ma
     mapping.build_id = profile_.Intern(build_id);
   }
   if (f.kernel) {
-    static const std::optional<KernelSymbols> kNone;
-    const std::optional<KernelSymbols>& ksyms = [&]() -> const std::optional<KernelSymbols>& {
-      // /proc/kallsyms names this machine's kernel: use it only for files recorded on the
-      // running kernel release.
-      static std::optional<KernelSymbols> loaded;
-      static bool tried = false;
-      if (!tried) {
-        tried = true;
-        struct utsname u;
-        if (uname(&u) == 0 && (os_release_.empty() || os_release_ == u.release)) {
-          loaded = KernelSymbols::Load("/proc/kallsyms");
-        }
-      }
-      return loaded.has_value() ? loaded : kNone;
-    }();
-    std::string_view name = ksyms.has_value() ? ksyms->Lookup(lookup) : std::string_view();
+    std::string_view name =
+        kernel_symbols_.has_value() ? kernel_symbols_->Lookup(lookup) : std::string_view();
     if (name.empty()) name = "[kernel]";
     mapping.has_functions = true;
     if (m != nullptr) *mapping_id = builder_.InternMapping(mapping);
@@ -1011,7 +1141,7 @@ std::vector<Line> PerfDataParser::SymbolizeFrame(const RawFrame& f, uint64_t* ma
                       m->filename.rfind("//", 0) == 0 || m->filename.rfind("/memfd:", 0) == 0;
   if (!pseudo) {
     std::string warning;
-    bin = binaries_.Get(m->filename, std::string(profile_.str(mapping.build_id)), &warning);
+    bin = binaries_->Get(m->filename, std::string(profile_.str(mapping.build_id)), &warning);
     if (!warning.empty()) Warn(warning);
   }
   if (bin != nullptr) {
@@ -1039,6 +1169,19 @@ std::vector<Line> PerfDataParser::SymbolizeFrame(const RawFrame& f, uint64_t* ma
   return lines;
 }
 
+void PerfDataParser::LoadKernelSymbols() {
+  std::vector<uint64_t> lookups;
+  for (const RawFrame& f : frames_) {
+    if (f.kernel) lookups.push_back(f.caller ? f.address - 1 : f.address);
+  }
+  if (lookups.empty() || options_.kallsyms.empty()) return;
+  struct utsname u;
+  if (uname(&u) != 0 || (!os_release_.empty() && os_release_ != u.release)) return;
+  std::sort(lookups.begin(), lookups.end());
+  lookups.erase(std::unique(lookups.begin(), lookups.end()), lookups.end());
+  kernel_symbols_ = KernelSymbols::Load(options_.kallsyms, lookups);
+}
+
 Result<Profile> PerfDataParser::Finish() {
   // Sample types: two per event (see the header comment).
   for (size_t i = 0; i < attrs_.size(); ++i) {
@@ -1061,23 +1204,57 @@ Result<Profile> PerfDataParser::Finish() {
     profile_.period = static_cast<int64_t>(attrs_[0].sample_period);
   }
   if (first_time_ <= last_time_) profile_.duration_nanos = last_time_ - first_time_;
+  if (first_time_ <= last_time_ && clock_data_.has_value()) {
+    const auto [wall, clock] = *clock_data_;
+    profile_.time_nanos = static_cast<int64_t>(wall) + (first_time_ - static_cast<int64_t>(clock));
+  }
 
+  LoadKernelSymbols();
   std::vector<uint64_t> location_of_frame(frames_.size());
   for (size_t i = 0; i < frames_.size(); ++i) {
+    if (options_.diagnostics != nullptr && (i & 0xff) == 0) {
+      options_.diagnostics->Progress("symbolizing", i, frames_.size());
+    }
     uint64_t mapping_id = 0;
     std::vector<Line> lines = SymbolizeFrame(frames_[i], &mapping_id);
     location_of_frame[i] = builder_.InternLocation(mapping_id, frames_[i].address, lines);
   }
-  for (Sample& s : profile_.samples) {
-    // Without kernel symbols, consecutive kernel frames collapse into one "[kernel]" frame.
+  // The symbolizer (binaries, DWARF, kernel symbols) is done: release it before the stack
+  // samples are built, so the two never take memory at once.
+  binaries_.reset();
+  kernel_symbols_.reset();
+  // Without kernel symbols, consecutive kernel frames collapse into one "[kernel]" frame.
+  auto to_location_ids = [&](auto first, auto last) {
     std::vector<uint64_t> ids;
-    ids.reserve(s.location_ids.size());
-    for (uint64_t ref : s.location_ids) {
-      const uint64_t id = location_of_frame[ref - 1];
-      if (!ids.empty() && ids.back() == id && frames_[ref - 1].kernel) continue;
+    ids.reserve(static_cast<size_t>(last - first));
+    for (auto it = first; it != last; ++it) {
+      const uint64_t id = location_of_frame[*it - 1];
+      if (!ids.empty() && ids.back() == id && frames_[*it - 1].kernel) continue;
       ids.push_back(id);
     }
-    s.location_ids = std::move(ids);
+    return ids;
+  };
+  if (spool_ != nullptr) {
+    const size_t n = stack_next_.size();
+    const size_t width = attrs_.size() * 2;
+    stack_heads_ = {};
+    stack_next_ = {};
+    profile_.samples.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      Sample s;
+      s.location_ids = to_location_ids(stack_refs_.begin() + static_cast<ptrdiff_t>(stack_begin_[i]),
+                                       stack_refs_.begin() + static_cast<ptrdiff_t>(stack_begin_[i + 1]));
+      s.values.assign(stack_values_.begin() + static_cast<ptrdiff_t>(i * width),
+                      stack_values_.begin() + static_cast<ptrdiff_t>((i + 1) * width));
+      profile_.samples.push_back(std::move(s));
+    }
+    stack_refs_ = {};
+    stack_begin_ = {};
+    stack_values_ = {};
+  } else {
+    for (Sample& s : profile_.samples) {
+      s.location_ids = to_location_ids(s.location_ids.begin(), s.location_ids.end());
+    }
   }
 
   if (lost_samples_ != 0) {
@@ -1095,6 +1272,7 @@ Result<Profile> PerfDataParser::Finish() {
          std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kFramePointers)]) +
          " by frame pointers, " +
          std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kIpOnly)]) + " IP only");
+    unwind_images_.Clear();  // every sample is unwound: release the mapped files
   }
   for (const auto& [type, count] : unknown_records_) {
     Warn("skipped " + std::to_string(count) + " records of unknown type " + std::to_string(type));
@@ -1102,6 +1280,10 @@ Result<Profile> PerfDataParser::Finish() {
   if (!decompressed_.empty()) {
     Warn(std::to_string(decompressed_.size()) +
          " trailing bytes of compressed records do not form a whole record; ignored");
+  }
+  if (spool_ != nullptr) {
+    GCSPIKE_RETURN_IF_ERROR(spool_->Close());
+    profile_.spool = std::move(spool_);
   }
   GCSPIKE_RETURN_IF_ERROR(profile_.Validate());
   return std::move(profile_);

@@ -9,6 +9,7 @@
 #include "core/diagnostics.h"
 #include "core/profile.h"
 #include "core/result.h"
+#include "formats/byte_sink.h"
 
 namespace gcspike {
 
@@ -19,7 +20,13 @@ struct PprofWriteOptions {
 };
 
 // Fails (rather than writing a profile viewers reject) when a sample value is negative or the
-// model breaks its invariants.
+// model breaks its invariants. A spooled profile (core/sample_spool.h) is written with one
+// sample per spooled record.
 Result<std::vector<uint8_t>> EncodePprof(const Profile& profile, const PprofWriteOptions& options);
+
+// The same bytes, handed to `sink` as they are produced (256 KiB at a time), so neither the
+// encoded nor the compressed profile is ever held whole. On an error the sink has received part
+// of a profile: write to an OutputFile and do not commit it.
+Status WritePprof(const Profile& profile, const PprofWriteOptions& options, const ByteSink& sink);
 
 }  // namespace gcspike

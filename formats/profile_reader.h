@@ -23,6 +23,13 @@ struct ReadOptions {
   // perf.data: where to find binaries for symbolization.
   std::vector<std::string> binaries;
   std::string symfs;
+  // Kernel symbols for recordings made on the running kernel; empty: kernel frames stay
+  // "[kernel]" (the perf.data fuzzer, which is not about this machine's kernel).
+  std::string kallsyms = "/proc/kallsyms";
+  // Readers of inputs with one sample per record (perf.data) may keep the records in a
+  // SampleSpool (core/sample_spool.h) and give the profile one sample per distinct stack, so
+  // memory does not grow with the input. Set by commands whose every consumer handles a spool.
+  bool spool_samples = false;
 };
 
 // One entry per input format. `matches` sees at most the first 16 bytes.

@@ -10,10 +10,6 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-std::vector<uint8_t> Bytes(const std::string& text) {
-  return std::vector<uint8_t>(text.begin(), text.end());
-}
-
 }  // namespace
 
 Result<OutputFormat> ParseOutputFormat(std::string_view name) {
@@ -66,9 +62,12 @@ PseudoFramePlacement DefaultPseudoFrames(OutputFormat format) {
              : PseudoFramePlacement::kNone;
 }
 
-Result<std::vector<uint8_t>> EncodeOutput(Profile& profile, const OutputOptions& options) {
+Status WriteOutput(Profile& profile, const OutputOptions& options, const ByteSink& sink) {
   const PseudoFramePlacement placement =
       options.pseudo_frames.value_or(DefaultPseudoFrames(options.format));
+  auto text_out = [&sink](const std::string& text) {
+    return sink(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  };
   switch (options.format) {
     case OutputFormat::kReport:
     case OutputFormat::kJson: {
@@ -78,10 +77,16 @@ Result<std::vector<uint8_t>> EncodeOutput(Profile& profile, const OutputOptions&
       }
       GCSPIKE_ASSIGN_OR_RETURN(std::string text,
                                options.report(profile, options.format == OutputFormat::kJson));
-      return Bytes(text);
+      return text_out(text);
     }
     default:
       break;
+  }
+  // Pseudo frames may come from any label, and speedscope and folded lay out individual
+  // samples: those need the records of a spooled profile as samples. pprof expands the spool
+  // itself as it writes.
+  if (options.format != OutputFormat::kPprof || placement != PseudoFramePlacement::kNone) {
+    GCSPIKE_RETURN_IF_ERROR(MaterializeSpool(profile));
   }
   AddPseudoFrames(profile, placement, options.pseudo_frame_keys);
   switch (options.format) {
@@ -92,20 +97,29 @@ Result<std::vector<uint8_t>> EncodeOutput(Profile& profile, const OutputOptions&
       w.merge_threads = options.merge_threads;
       w.diagnostics = options.diagnostics;
       GCSPIKE_ASSIGN_OR_RETURN(std::string text, EncodeSpeedscope(profile, w));
-      return Bytes(text);
+      return text_out(text);
     }
     case OutputFormat::kFolded: {
       FoldedWriteOptions w;
       w.diagnostics = options.diagnostics;
       GCSPIKE_ASSIGN_OR_RETURN(std::string text, EncodeFolded(profile, w));
-      return Bytes(text);
+      return text_out(text);
     }
     default: {
       PprofWriteOptions w = options.pprof;
       w.diagnostics = options.diagnostics;
-      return EncodePprof(profile, w);
+      return WritePprof(profile, w, sink);
     }
   }
+}
+
+Result<std::vector<uint8_t>> EncodeOutput(Profile& profile, const OutputOptions& options) {
+  std::vector<uint8_t> bytes;
+  GCSPIKE_RETURN_IF_ERROR(WriteOutput(profile, options, [&bytes](std::span<const uint8_t> piece) {
+    bytes.insert(bytes.end(), piece.begin(), piece.end());
+    return Status();
+  }));
+  return bytes;
 }
 
 }  // namespace gcspike

@@ -54,5 +54,7 @@ struct OutputOptions {
 
 // Applies the pseudo frames (changing `profile`) and encodes it.
 Result<std::vector<uint8_t>> EncodeOutput(Profile& profile, const OutputOptions& options);
+// The same, streamed to `sink` (pprof a megabyte at a time; the text formats at the end).
+Status WriteOutput(Profile& profile, const OutputOptions& options, const ByteSink& sink);
 
 }  // namespace gcspike

@@ -122,6 +122,7 @@ class UnwindImageCache {
   UnwindImageCache(std::vector<std::string> binaries, std::string symfs)
       : binaries_(std::move(binaries)), symfs_(std::move(symfs)) {}
   const UnwindImage* Get(const std::string& mapped_path);
+  void Clear() { cache_.clear(); }
 
  private:
   std::vector<std::string> binaries_;

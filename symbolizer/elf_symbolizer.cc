@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 namespace gcspike {
 namespace {
@@ -273,43 +272,112 @@ std::vector<SourceFrame> ElfBinary::Symbolize(uint64_t vaddr) const {
   return frames;
 }
 
-std::optional<KernelSymbols> KernelSymbols::Load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  KernelSymbols k = Parse(ss.str());
-  if (k.symbols_.empty()) return std::nullopt;
+namespace {
+
+// One kallsyms line: "ADDR TYPE NAME [module]". Only text symbols (t, T, w, W) are frames; an
+// all-zero address means kptr_restrict hid it.
+bool ParseKallsymsLine(std::string_view line, uint64_t* addr, std::string_view* name) {
+  const size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos || sp1 == 0 || sp1 + 3 > line.size()) return false;
+  const char type = line[sp1 + 1];
+  if (type != 't' && type != 'T' && type != 'w' && type != 'W') return false;
+  std::string_view n = line.substr(sp1 + 3);
+  n = n.substr(0, n.find_first_of("\t "));
+  uint64_t a = 0;
+  for (char c : line.substr(0, sp1)) {
+    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return false;
+    a = a << 4 | static_cast<uint64_t>(d);
+  }
+  if (a == 0 || n.empty()) return false;
+  *addr = a;
+  *name = n;
+  return true;
+}
+
+// Two passes over the lines (`for_each_line(fn)` calls fn on each), so that only the symbols
+// some wanted address falls in are ever held: /proc/kallsyms has 100k-200k entries, ~10 MB as
+// strings, and a profile touches a few hundred of them. The first pass keeps addresses only.
+template <typename ForEachLine>
+std::vector<std::pair<uint64_t, std::string>> SelectKallsyms(
+    const ForEachLine& for_each_line, const std::optional<std::span<const uint64_t>>& wanted) {
+  std::vector<bool> keep;  // per text symbol, in file order
+  if (wanted.has_value()) {
+    std::vector<std::pair<uint64_t, uint32_t>> starts;  // address, ordinal
+    for_each_line([&](std::string_view line) {
+      uint64_t addr = 0;
+      std::string_view name;
+      if (ParseKallsymsLine(line, &addr, &name)) {
+        starts.emplace_back(addr, static_cast<uint32_t>(starts.size()));
+      }
+    });
+    std::stable_sort(starts.begin(), starts.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    keep.assign(starts.size(), false);
+    for (uint64_t w : *wanted) {
+      // The symbol Lookup would pick: the last of those starting at or below w.
+      auto it = std::upper_bound(starts.begin(), starts.end(), w,
+                                 [](uint64_t a, const auto& s) { return a < s.first; });
+      if (it != starts.begin()) keep[std::prev(it)->second] = true;
+    }
+  }
+  std::vector<std::pair<uint64_t, std::string>> symbols;
+  size_t ordinal = 0;
+  for_each_line([&](std::string_view line) {
+    uint64_t addr = 0;
+    std::string_view name;
+    if (!ParseKallsymsLine(line, &addr, &name)) return;
+    const size_t i = ordinal++;
+    if (wanted.has_value() && (i >= keep.size() || !keep[i])) return;
+    symbols.emplace_back(addr, std::string(name));
+  });
+  std::stable_sort(symbols.begin(), symbols.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  return symbols;
+}
+
+}  // namespace
+
+std::optional<KernelSymbols> KernelSymbols::Load(const std::string& path,
+                                                 std::optional<std::span<const uint64_t>> wanted) {
+  bool readable = true;
+  auto for_each_line = [&](const auto& fn) {
+    std::ifstream in(path);
+    if (!in) {
+      readable = false;
+      return;
+    }
+    std::string line;
+    while (std::getline(in, line)) fn(std::string_view(line));
+  };
+  KernelSymbols k;
+  k.symbols_ = SelectKallsyms(for_each_line, wanted);
+  if (!readable) return std::nullopt;
+  // All addresses hidden (kptr_restrict): nothing to name frames with.
+  if (k.symbols_.empty()) {
+    bool any = false;
+    for_each_line([&](std::string_view line) {
+      uint64_t addr = 0;
+      std::string_view name;
+      any = any || ParseKallsymsLine(line, &addr, &name);
+    });
+    if (!any) return std::nullopt;
+  }
   return k;
 }
 
-KernelSymbols KernelSymbols::Parse(std::string_view text) {
-  KernelSymbols k;
-  while (!text.empty()) {
-    const size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    const size_t sp1 = line.find(' ');
-    if (sp1 == std::string_view::npos || sp1 + 3 > line.size()) continue;
-    const char type = line[sp1 + 1];
-    if (type != 't' && type != 'T' && type != 'w' && type != 'W') continue;
-    std::string_view name = line.substr(sp1 + 3);
-    name = name.substr(0, name.find_first_of("\t "));
-    uint64_t addr = 0;
-    bool ok = sp1 > 0;
-    for (char c : line.substr(0, sp1)) {
-      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-      if (d < 0) {
-        ok = false;
-        break;
-      }
-      addr = addr << 4 | static_cast<uint64_t>(d);
+KernelSymbols KernelSymbols::Parse(std::string_view text,
+                                   std::optional<std::span<const uint64_t>> wanted) {
+  auto for_each_line = [text](const auto& fn) {
+    std::string_view rest = text;
+    while (!rest.empty()) {
+      const size_t nl = rest.find('\n');
+      fn(rest.substr(0, nl));
+      rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
     }
-    if (!ok || addr == 0 || name.empty()) continue;  // all-zero addresses: hidden by kptr_restrict
-    k.symbols_.emplace_back(addr, std::string(name));
-  }
-  std::stable_sort(k.symbols_.begin(), k.symbols_.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  };
+  KernelSymbols k;
+  k.symbols_ = SelectKallsyms(for_each_line, wanted);
   return k;
 }
 
@@ -337,6 +405,14 @@ const ElfBinary* BinaryCache::Get(const std::string& mapped_path,
   }
   if (!symfs_.empty()) candidates.push_back(symfs_ + mapped_path);
   candidates.push_back(mapped_path);
+  // perf record copies every binary it saw into its build-id cache (perf-buildid-cache(1)):
+  // ~/.debug/.build-id/<first two hex digits>/<the rest>/elf, which outlives rebuilds and
+  // deletions of the recorded path.
+  const char* home = std::getenv("HOME");
+  if (recorded_build_id.size() > 2 && home != nullptr && *home != '\0') {
+    candidates.push_back(std::string(home) + "/.debug/.build-id/" + recorded_build_id.substr(0, 2) +
+                         "/" + recorded_build_id.substr(2) + "/elf");
+  }
   std::unique_ptr<ElfBinary> chosen;
   std::string why;
   for (const std::string& c : candidates) {

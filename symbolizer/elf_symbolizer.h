@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -84,9 +85,13 @@ class ElfBinary {
 // Kernel symbols from a kallsyms-format text ("ADDR TYPE NAME [module]" lines).
 class KernelSymbols {
  public:
-  // nullopt when the file is unreadable or all addresses are hidden (kptr_restrict).
-  static std::optional<KernelSymbols> Load(const std::string& path);
-  static KernelSymbols Parse(std::string_view text);
+  // nullopt when the file is unreadable or all addresses are hidden (kptr_restrict). With
+  // `wanted`, only the symbols those addresses fall in are kept (Lookup of a wanted address
+  // gives what it gives with the whole table; other addresses may get a wrong name).
+  static std::optional<KernelSymbols> Load(
+      const std::string& path, std::optional<std::span<const uint64_t>> wanted = std::nullopt);
+  static KernelSymbols Parse(std::string_view text,
+                             std::optional<std::span<const uint64_t>> wanted = std::nullopt);
   // The symbol at or below addr, empty when addr lies below the first one.
   std::string_view Lookup(uint64_t addr) const;
   size_t size() const { return symbols_.size(); }
@@ -97,7 +102,8 @@ class KernelSymbols {
 
 // Finds and caches the binary for a path named in an MMAP record: an explicit --binary whose
 // base name matches (or, when a build id was recorded, any --binary with that build id), else
-// <symfs>/<path>, else the path itself. A recorded build id that
+// <symfs>/<path>, else the path itself, else (with a recorded build id) perf's build-id cache
+// ~/.debug/.build-id/xx/yyyy.../elf. A recorded build id that
 // differs from the file's rejects the file (with one warning per path).
 class BinaryCache {
  public:

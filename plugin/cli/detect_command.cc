@@ -44,6 +44,8 @@ DECLARE_string(o);
 DECLARE_string(output);
 DECLARE_bool(detect);
 
+DECLARE_bool(in_memory);  // plugin/cli/commands.cc
+
 namespace gcspike::cli {
 namespace {
 
@@ -153,6 +155,7 @@ int RunReport(const Args& args) {
   ReadOptions read;
   read.diagnostics = &diag;
   ApplyPerfFlags(args, read);
+  read.spool_samples = !FLAGS_in_memory;
   auto profile = LoadInputs(args.positional, read);
   diag.ProgressDone();
   if (!profile.ok()) return Fail(profile.error());

@@ -24,8 +24,9 @@ void ApplyLabels(Profile& profile, const std::vector<StackFeatures>& features,
   std::array<StrId, 1u << kFeatureCount> feature_values{};
   std::array<StrId, 5> worker_values{};
 
-  std::array<size_t, kFeatureCount> counts{};
-  size_t labelled = 0;
+  // Counted in individual samples: a stack sample of a spooled profile stands for several.
+  std::array<uint64_t, kFeatureCount> counts{};
+  uint64_t labelled = 0;
   for (size_t i = 0; i < profile.samples.size(); ++i) {
     Sample& s = profile.samples[i];
     const StackFeatures& f = features[i];
@@ -33,8 +34,9 @@ void ApplyLabels(Profile& profile, const std::vector<StackFeatures>& features,
       return l.key == feature_key || l.key == site_key || l.key == worker_key;
     });
     if (f.features == 0) continue;
-    ++labelled;
-    for (int b = 0; b < kFeatureCount; ++b) counts[b] += (f.features >> b) & 1u;
+    const uint64_t records = profile.RecordsOf(i);
+    labelled += records;
+    for (int b = 0; b < kFeatureCount; ++b) counts[b] += ((f.features >> b) & 1u) * records;
     StrId& value = feature_values[f.features];
     if (value == 0) value = profile.Intern(FeatureLabel(f.features));
     s.labels.push_back(Label{.key = feature_key, .str = value});
@@ -51,7 +53,7 @@ void ApplyLabels(Profile& profile, const std::vector<StackFeatures>& features,
 
   std::string comment = "annotated by " + std::string(producer) + ": " +
                         std::to_string(labelled) + " of " +
-                        std::to_string(profile.samples.size()) + " samples labelled gcspike";
+                        std::to_string(profile.SampleRecordCount()) + " samples labelled gcspike";
   std::string detail;
   for (int b = 0; b < kFeatureCount; ++b) {
     if (counts[b] == 0) continue;

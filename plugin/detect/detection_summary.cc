@@ -27,7 +27,7 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
                            const DetectionThresholds& thresholds, size_t max_sites) {
   DetectionSummary out;
   out.thresholds = thresholds;
-  out.sample_records = profile.samples.size();
+  out.sample_records = profile.SampleRecordCount();
   const std::optional<size_t> count_index = SampleCountIndex(profile);
   const size_t value_index = profile.DefaultValueIndex();
   if (!profile.sample_types.empty()) {
@@ -41,7 +41,7 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
   double assign_w = 0, self_alloc_w = 0, assist_w = 0, assist_coupled_w = 0;
   double hmap_w = 0, swiss_w = 0;
   std::array<double, 5> worker_w{};
-  std::vector<int> depths;
+  std::vector<std::pair<int, uint64_t>> depths;  // depth, how many individual samples
   struct SiteSum {
     double weight = 0, value = 0;
   };
@@ -50,7 +50,8 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
   for (size_t i = 0; i < profile.samples.size(); ++i) {
     const Sample& s = profile.samples[i];
     const StackFeatures& f = features[i];
-    const double w = count_index ? static_cast<double>(s.values[*count_index]) : 1.0;
+    const double w = count_index ? static_cast<double>(s.values[*count_index])
+                                 : static_cast<double>(profile.RecordsOf(i));
     const double v = value_index < s.values.size() ? static_cast<double>(s.values[value_index]) : 0;
     total_weight += w;
     total_value += v;
@@ -69,7 +70,7 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
     worker_w[static_cast<size_t>(f.worker)] += w;
     if (f.generation == MapGeneration::kHmap) hmap_w += w;
     if (f.generation == MapGeneration::kSwiss) swiss_w += w;
-    if (f.grow_subtree_depth >= 0) depths.push_back(f.grow_subtree_depth);
+    if (f.grow_subtree_depth >= 0) depths.emplace_back(f.grow_subtree_depth, profile.RecordsOf(i));
     out.key_copy_stack_max = std::max(out.key_copy_stack_max, f.key_copy_frames);
     if (f.features & kMapFeatures) {
       out.depth_below_assign_max = std::max(out.depth_below_assign_max, f.depth_below_assign);
@@ -96,10 +97,18 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
   }
   if (!depths.empty()) {
     std::sort(depths.begin(), depths.end());
-    out.grow_malloc_depth_max = depths.back();
-    const size_t n = depths.size();
-    out.grow_malloc_depth_median =
-        n % 2 ? depths[n / 2] : (depths[n / 2 - 1] + depths[n / 2]) / 2.0;
+    out.grow_malloc_depth_max = depths.back().first;
+    // The median over individual samples (a stack sample of a spooled profile counts as many).
+    uint64_t n = 0;
+    for (const auto& d : depths) n += d.second;
+    auto nth = [&depths](uint64_t k) {  // the k-th smallest, 0-based
+      for (const auto& [depth, count] : depths) {
+        if (k < count) return depth;
+        k -= count;
+      }
+      return depths.back().first;
+    };
+    out.grow_malloc_depth_median = n % 2 ? nth(n / 2) : (nth(n / 2 - 1) + nth(n / 2)) / 2.0;
   }
   out.go_runtime = hmap_w == 0 && swiss_w == 0 ? "unknown" : hmap_w >= swiss_w ? "hmap" : "swiss";
 

@@ -92,7 +92,9 @@ TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalo
   const Timeline& t = profile.timeline;
   const StrId ts_key = profile.strings.Find(kTimestampKey);
   const StrId g_key = profile.strings.Find(kGoroutineKey);
-  if (ts_key == 0 || t.empty()) return a;
+  // A spooled profile's samples are stacks whose records carry the timestamps; no reader that
+  // spools has a timeline, and the time rules would need the records.
+  if (ts_key == 0 || t.empty() || profile.spool != nullptr) return a;
   const size_t n = profile.samples.size();
   std::vector<std::optional<int64_t>> ts(n);
   std::vector<int64_t> goroutine(n, -1);

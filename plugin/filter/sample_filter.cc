@@ -48,11 +48,14 @@ bool AnyLocation(const Sample& s, const std::vector<bool>& matches) {
 Result<SampleFilterStats> FilterSamples(Profile& profile, const SampleFilterSpec& spec,
                                         Diagnostics* diagnostics) {
   SampleFilterStats stats;
-  stats.samples_in = profile.samples.size();
   if (spec.empty()) {
-    stats.samples_out = stats.samples_in;
+    stats.samples_in = stats.samples_out = profile.SampleRecordCount();
     return stats;
   }
+  // The filters look at each sample's own labels (time, thread): a spooled profile's records
+  // become samples first.
+  GCSPIKE_RETURN_IF_ERROR(MaterializeSpool(profile));
+  stats.samples_in = profile.samples.size();
 
   // --keep: one group of alternatives per key, in the order the keys were first named.
   std::map<std::string, std::vector<LabelConditionMatcher>> keep_groups;

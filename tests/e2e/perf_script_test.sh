@@ -15,10 +15,13 @@ fi
 
 (cd "$SOURCE_DIR/fixtures/src" && go build -o "$WORK/wl" ./workload) || fail "go build workload"
 
+# perf record copies the binary into its build-id cache under $HOME/.debug: a HOME of the test's
+# own keeps that cache apart from the user's (and lets us check that gcspike finds it there).
+mkdir -p "$WORK/home" "$WORK/empty-home"
 record() {  # record OUT EXTRA_PERF_FLAGS...
   local out=$1
   shift
-  perf record -q -e cpu-clock -F 999 -g "$@" -o "$out" -- "$WORK/wl" -mode grow -duration 2s \
+  HOME="$WORK/home" perf record -q -e cpu-clock -F 999 -g "$@" -o "$out" -- "$WORK/wl" -mode grow -duration 2s \
     >/dev/null 2>"$WORK/perf.err" || { cat "$WORK/perf.err" >&2; fail "perf record $*"; }
 }
 record "$WORK/perf.data"
@@ -54,6 +57,29 @@ gzip -c "$WORK/perf.data" >"$WORK/perf.data.gz"
   fail "gzipped perf.data reads differently"
 pass
 
+# The default read spools the samples to a temporary file (one model sample per distinct stack);
+# --in-memory holds one sample per record. Both must write the same bytes, also when a filter or
+# a text format needs the records as samples (the spool is materialized then).
+"$GCSPIKE" annotate "$WORK/perf.data" --in-memory -o "$WORK/mem.pb.gz" || fail "--in-memory"
+cmp -s "$WORK/perf.pb.gz" "$WORK/mem.pb.gz" || fail "spooled and --in-memory pprof differ"
+for extra in "--keep tid>0" "--output-format folded" "--output-format speedscope"; do
+  # shellcheck disable=SC2086
+  "$GCSPIKE" annotate "$WORK/perf.data" $extra -o "$WORK/spooled.out" || fail "annotate $extra"
+  # shellcheck disable=SC2086
+  "$GCSPIKE" annotate "$WORK/perf.data" $extra --in-memory -o "$WORK/mem.out" ||
+    fail "annotate $extra --in-memory"
+  cmp -s "$WORK/spooled.out" "$WORK/mem.out" || fail "spooled and --in-memory differ with $extra"
+done
+# The detectors' summary of the spooled stacks counts individual samples like the in-memory one.
+"$GCSPIKE" annotate "$WORK/perf.data" --output-format json -o "$WORK/spooled.json" ||
+  fail "annotate --output-format json"
+"$GCSPIKE" annotate "$WORK/perf.data" --output-format json --in-memory -o "$WORK/mem.json" ||
+  fail "annotate --output-format json --in-memory"
+cmp -s "$WORK/spooled.json" "$WORK/mem.json" || fail "spooled and --in-memory reports differ"
+grep -q "\"sample_records\":$(perf script -F time -i "$WORK/perf.data" 2>/dev/null | grep -c .)[,}]" \
+  "$WORK/spooled.json" || fail "report sample_records is not perf script's sample count"
+pass
+
 # Labels: numeric pid/tid/timestamp_ns with units, comm a string.
 "$GOCHECK" pprof-check "$WORK/perf.pb.gz" >"$WORK/check.json" || fail "pprof-check"
 go tool pprof -raw "$WORK/perf.pb.gz" 2>/dev/null >"$WORK/raw.txt"
@@ -82,10 +108,20 @@ pass
 grep -Eq '^grow-spike +[0-9.]+% +[0-9.]+% +spike' "$WORK/report.txt" ||
   { cat "$WORK/report.txt" >&2; fail "grow-spike is not a spike"; }
 pass
-# Converting again without the binary keeps addresses and says why, once.
-"$GCSPIKE" annotate "$WORK/perf.data" -o "$WORK/nobin.pb.gz" 2>"$WORK/err.txt" ||
-  fail "annotate without the binary"
+# Converting again without the binary (and without perf's build-id cache) keeps addresses and
+# says why, once.
+HOME="$WORK/empty-home" "$GCSPIKE" annotate "$WORK/perf.data" -o "$WORK/nobin.pb.gz" \
+  2>"$WORK/err.txt" || fail "annotate without the binary"
 grep -q 'no symbols for .*wl' "$WORK/err.txt" || fail "no warning about the missing binary"
+[[ $(grep -c 'no symbols for' "$WORK/err.txt") == 1 ]] || fail "the warning is not given once"
+# ... perf's build-id cache (~/.debug/.build-id/xx/yyyy/elf, filled by perf record) has a copy.
+ls "$WORK"/home/.debug/.build-id/*/*/elf >/dev/null 2>&1 ||
+  fail "perf record left no build-id cache in \$HOME/.debug"
+HOME="$WORK/home" "$GCSPIKE" annotate "$WORK/perf.data" -o "$WORK/cache.pb.gz" \
+  2>"$WORK/err.txt" || fail "annotate with the build-id cache"
+! grep -q 'no symbols for .*wl' "$WORK/err.txt" || fail "the build-id cache was not used"
+"$GOCHECK" perf-script-compare "$WORK/cache.pb.gz" "$WORK/perf.script" >/dev/null ||
+  fail "build-id cache: stacks differ from perf script"
 # ... and --binary points at the moved file.
 "$GCSPIKE" annotate "$WORK/perf.data" --binary "$WORK/wl.moved" -o "$WORK/bin.pb.gz" 2>/dev/null ||
   fail "annotate --binary"
@@ -106,6 +142,24 @@ got=$(go tool pprof -raw "$WORK/dwarf.pb.gz" 2>/dev/null | grep -c 'timestamp_ns
 [[ $want -gt 0 && $got == "$want" ]] || fail "dwarf.data: $got samples, perf script has $want"
 grep -q "$want samples with --call-graph dwarf stacks: [0-9]* unwound by CFI" "$WORK/err.txt" ||
   fail "no dwarf-mode warning: $(cat "$WORK/err.txt")"
+pass
+
+# perf record -k (use_clockid) writes CLOCK_DATA, one instant on the wall clock and the sample
+# clock: the profile's time_nanos is then the wall-clock time of the first sample.
+before=$(date +%s)
+HOME="$WORK/home" perf record -q -k mono -e cpu-clock -F 499 -g -o "$WORK/clock.data" -- \
+  "$WORK/wl" -mode grow -duration 300ms >/dev/null 2>"$WORK/perf.err" ||
+  { cat "$WORK/perf.err" >&2; fail "perf record -k mono"; }
+after=$(date +%s)
+"$GCSPIKE" annotate "$WORK/clock.data" -o "$WORK/clock.pb.gz" || fail "annotate clock.data"
+when=$(go tool pprof -raw "$WORK/clock.pb.gz" 2>/dev/null | sed -n 's/^Time: \(.*\) UTC$/\1/p')
+[[ -n $when ]] || fail "no Time in the profile of a perf record -k recording"
+when_s=$(date -d "$when" +%s) || fail "unparsable Time $when"
+((when_s >= before - 1 && when_s <= after + 1)) ||
+  fail "time_nanos $when is not between the recording's start and end ($before..$after)"
+# Without -k there is no way to the wall clock, and no Time is made up.
+! go tool pprof -raw "$WORK/perf.pb.gz" 2>/dev/null | grep -q '^Time:' ||
+  fail "a Time without CLOCK_DATA"
 pass
 
 # Bad input: truncated file -> exit 2, one line naming a byte offset, no output file.

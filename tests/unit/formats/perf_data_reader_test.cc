@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "core/diagnostics.h"
+#include "core/sample_spool.h"
+#include "formats/pprof_writer.h"
 #include "formats/profile_reader.h"
 #include "symbolizer/elf_symbolizer.h"
 
@@ -267,6 +269,50 @@ TEST(PerfDataReaderErrors, SampleBeforeAttrInPipeMode) {
                 "before any event attr");
 }
 
+// Spooled (the default of the annotate command) and in-memory reads of the same file describe
+// the same samples: the pprof bytes are identical, and the spooled profile holds one sample per
+// distinct stack with its records' values summed.
+TEST(PerfDataReader, SpooledReadWritesTheSameProfile) {
+  std::vector<uint8_t> data = Cat({Comm(42, 43, "worker"), Comm(42, 44, "other"),
+                                   Mmap(42, 0x400000, 0x1000, "/nonexistent/gcspike-spool")});
+  const std::vector<std::vector<uint64_t>> stacks = {
+      {kContextUser, 0x400010, 0x400020},
+      {kContextKernel, 0xffffffff81000010, kContextUser, 0x400030, 0x400020},
+      {kContextUser, 0x400040}};
+  for (int i = 0; i < 300; ++i) {
+    const auto rec = SampleRecord(42, 43 + i % 2, 1000 + static_cast<uint64_t>(i) * 997,
+                                  stacks[static_cast<size_t>(i + i / 7) % 3]);
+    data.insert(data.end(), rec.begin(), rec.end());
+  }
+  auto read = [&](bool spool) {
+    auto in = InputSource::FromBytes("t.data", FileMode(data), "");
+    ReadOptions options;
+    options.spool_samples = spool;
+    return ReadPerfData(*in, options);
+  };
+  auto spooled = read(true);
+  auto in_memory = read(false);
+  ASSERT_TRUE(spooled.ok()) << spooled.error().ToString();
+  ASSERT_TRUE(in_memory.ok()) << in_memory.error().ToString();
+  ASSERT_NE(spooled->spool, nullptr);
+  EXPECT_EQ(in_memory->spool, nullptr);
+  EXPECT_EQ(spooled->samples.size(), 3u);
+  EXPECT_EQ(spooled->SampleRecordCount(), 300u);
+  EXPECT_EQ(in_memory->samples.size(), 300u);
+  int64_t total = 0;
+  for (const Sample& s : spooled->samples) total += s.values[0];
+  EXPECT_EQ(total, 300);
+  auto a = EncodePprof(*spooled, {});
+  auto b = EncodePprof(*in_memory, {});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(*a == *b) << "spooled and in-memory pprof differ";
+  Profile materialized = std::move(*spooled);
+  ASSERT_TRUE(MaterializeSpool(materialized).ok());
+  auto c = EncodePprof(materialized, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(*c == *b) << "materialized and in-memory pprof differ";
+}
+
 TEST(PerfDataReader, RegisteredForSniffing) {
   auto in = InputSource::FromBytes("t.data", FileMode(SampleRecord(1, 1, 1, {kContextUser, 0x10})), "");
   auto p = ReadProfile(*in, {});
@@ -281,6 +327,30 @@ TEST(KernelSymbols, LookupAndHiddenAddresses) {
   EXPECT_EQ(k.Lookup(0xffffffff81000010), "_text");
   EXPECT_EQ(k.Lookup(0x10), "");
   EXPECT_EQ(KernelSymbols::Parse("0000000000000000 T _text\n").size(), 0u);
+}
+
+// Only the symbols wanted addresses fall in are kept, and each wanted address gets the name the
+// whole table gives it (the last of several symbols at one address, out-of-order lines sorted).
+TEST(KernelSymbols, KeepsOnlyTheSymbolsOfWantedAddresses) {
+  const std::string text =
+      "ffffffff81000300 t late_first_line\n"
+      "ffffffff81000000 T _text\n"
+      "ffffffff81000100 t alias_one\n"
+      "ffffffff81000100 t alias_two\n"
+      "ffffffff81000180 D data_not_text\n"
+      "ffffffff81000200 W weak_fn\n"
+      "ffffffffc0000000 t mod_fn\t[some_module]\n";
+  const KernelSymbols all = KernelSymbols::Parse(text);
+  const std::vector<uint64_t> wanted = {0xffffffff81000150, 0xffffffff81000301,
+                                        0xffffffffc0000010};
+  const KernelSymbols some = KernelSymbols::Parse(text, wanted);
+  EXPECT_EQ(all.size(), 6u);
+  EXPECT_EQ(some.size(), 3u);
+  for (uint64_t a : wanted) EXPECT_EQ(some.Lookup(a), all.Lookup(a)) << std::hex << a;
+  EXPECT_EQ(some.Lookup(0xffffffff81000150), "alias_two");
+  EXPECT_EQ(some.Lookup(0xffffffff81000301), "late_first_line");
+  EXPECT_EQ(some.Lookup(0xffffffffc0000010), "mod_fn");
+  EXPECT_EQ(KernelSymbols::Parse(text, std::vector<uint64_t>{0x10}).size(), 0u);
 }
 
 }  // namespace

@@ -1,0 +1,75 @@
+// SampleSpool: the individual samples of an input that records far more samples than it has
+// distinct stacks, kept in compact form outside the model.
+//
+// A perf.data recording is one sample per record, each with its own timestamp and thread: a
+// 100 MB file holds ~700k of them over ~25k distinct stacks. As Sample objects (three vectors
+// each) they would take several times the input's size. With a spool, the profile's `samples`
+// hold one sample per distinct stack (values summed over its records; the detectors label these)
+// and the spool holds, per record, the index of its stack sample, its own values and its own
+// labels. A writer that expands the spool (pprof) emits one sample per record: the stack
+// sample's locations, the record's values, the record's labels followed by the stack sample's
+// labels, which is exactly what the one-Sample-per-record model gives.
+//
+// Records are encoded as varints (numeric labels as deltas from the previous record's label in
+// the same position: timestamps and thread ids change little) and written in blocks to an
+// unlinked temporary file in $TMPDIR (else /tmp), so memory stays flat however long the
+// recording; when no temporary file can be created the blocks stay in memory.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/profile.h"
+#include "core/result.h"
+#include "core/string_table.h"
+
+namespace gcspike {
+
+class SampleSpool {
+ public:
+  struct Record {
+    uint32_t sample = 0;          // index into Profile::samples: the stack and its labels
+    std::vector<int64_t> values;  // one per sample type
+    std::vector<Label> labels;    // the record's own labels
+  };
+
+  SampleSpool();
+  ~SampleSpool();
+  SampleSpool(const SampleSpool&) = delete;
+  SampleSpool& operator=(const SampleSpool&) = delete;
+
+  void Append(uint32_t sample, std::span<const int64_t> values, std::span<const Label> labels);
+  // Writes out the last block; the spool is read-only afterwards. Reports a failed write.
+  Status Close();
+
+  uint64_t size() const { return records_; }
+  // How many records name stack sample i.
+  uint64_t RecordsOf(uint32_t sample) const {
+    return sample < per_sample_.size() ? per_sample_[sample] : 0;
+  }
+  // Every string id a record's label uses (keys, string values, units), ascending.
+  std::vector<StrId> UsedStrings() const;
+
+  // Calls visit for every record in order, stopping at the first error (a record naming a
+  // stack sample at or past `sample_count` is one: the spool is only read back, never trusted).
+  Status ForEach(size_t sample_count, const std::function<Status(const Record&)>& visit) const;
+
+ private:
+  void FlushBlock();
+
+  int fd_ = -1;
+  uint64_t file_size_ = 0;
+  std::vector<std::vector<uint8_t>> memory_blocks_;  // when there is no file
+  std::vector<uint8_t> block_;
+  std::vector<Label> previous_;  // the last record's labels, for deltas
+  std::vector<uint64_t> per_sample_;
+  std::vector<bool> used_strings_;
+  uint64_t records_ = 0;
+  Status write_status_;
+  bool closed_ = false;
+};
+
+}  // namespace gcspike

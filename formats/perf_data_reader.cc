@@ -16,6 +16,7 @@
 #include "core/byte_cursor.h"
 #include "core/profile_builder.h"
 #include "core/sample_spool.h"
+#include "symbolizer/dwarf_unwinder.h"
 #include "symbolizer/elf_symbolizer.h"
 
 namespace gcspike {
@@ -210,7 +211,8 @@ class PerfDataParser {
  public:
   PerfDataParser(InputSource& in, const ReadOptions& options)
       : in_(in), options_(options), builder_(profile_),
-        binaries_(std::in_place, options.binaries, options.symfs) {
+        binaries_(std::in_place, options.binaries, options.symfs),
+        unwind_images_(options.binaries, options.symfs) {
     if (options.spool_samples) spool_ = std::make_shared<SampleSpool>();
   }
   ~PerfDataParser() {
@@ -294,6 +296,10 @@ class PerfDataParser {
   uint64_t lost_samples_ = 0;
   uint64_t lost_records_ = 0;
   uint64_t dwarf_samples_ = 0;
+  uint64_t unwound_by_[3] = {};  // indexed by UnwindMethod
+  UnwindImageCache unwind_images_;
+  DwarfUnwinder unwinder_;
+  std::vector<uint64_t> unwound_pcs_;  // one sample's user stack, reused
   uint64_t unknown_id_samples_ = 0;
   std::map<uint32_t, uint64_t> unknown_records_;
   int64_t first_time_ = INT64_MAX;
@@ -910,22 +916,48 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
     if (!CheckedMul(nr, 24, &bytes)) return c.ErrorHere("branch stack count overflows");
     GCSPIKE_RETURN_IF_ERROR(c.skip(bytes));
   }
+  // --call-graph dwarf (5.4): the user registers and a copy of the top of the user stack,
+  // unwound here, at sample time, so the stack bytes are never kept.
+  UserRegs user_regs;
+  std::span<const uint8_t> user_stack;
   if ((st & kSampleRegsUser) != 0) {
-    GCSPIKE_ASSIGN_OR_RETURN(uint64_t abi, c.u64le());
-    if (abi != 0) {
-      GCSPIKE_RETURN_IF_ERROR(c.skip(8 * static_cast<uint64_t>(
-                                              __builtin_popcountll(attr.sample_regs_user))));
-    }
+    GCSPIKE_ASSIGN_OR_RETURN(user_regs, ParseRegsUser(c, attr.sample_regs_user));
   }
   if ((st & kSampleStackUser) != 0) {
-    // --call-graph dwarf: a copy of the user stack for offline unwinding. We do not unwind;
-    // the user part of such a sample is its IP alone (counted, warned about in Finish).
-    GCSPIKE_ASSIGN_OR_RETURN(uint64_t size, c.u64le());
-    if (size != 0) {
-      GCSPIKE_RETURN_IF_ERROR(c.skip(size));
-      GCSPIKE_RETURN_IF_ERROR(c.skip(8));  // dyn_size
-    }
+    GCSPIKE_ASSIGN_OR_RETURN(user_stack, ParseStackUser(c));
     ++dwarf_samples_;
+    bool callchain_has_user = false;
+    for (uint32_t r : location_refs) callchain_has_user |= !frames_[r - 1].kernel;
+    std::vector<uint64_t>& pcs = unwound_pcs_;
+    UnwindMethod method = UnwindMethod::kIpOnly;
+    if (!callchain_has_user && user_regs.Has(kPerfRegIp)) {
+      const ImageLookup lookup = [&](uint64_t addr, MappedImage* out) {
+        int64_t index = -1;
+        const Mmap* m = FindMmap(pid, addr, &index);
+        if (m == nullptr || m->filename.empty() || m->filename[0] == '[' ||
+            m->filename.rfind("//", 0) == 0 || m->filename.rfind("/memfd:", 0) == 0) {
+          return false;
+        }
+        out->image = unwind_images_.Get(m->filename);
+        out->start = m->start;
+        out->len = m->len;
+        out->pgoff = m->pgoff;
+        return out->image != nullptr;
+      };
+      // The address space changes with the process and with every new mapping.
+      method = unwinder_.Unwind(user_regs, user_stack, lookup,
+                                uint64_t{pid} << 32 ^ mmaps_.size(), &pcs);
+      // Kernel frames (callchain) stay leaf-most; the user IP, then return addresses, follow.
+      for (size_t i = 0; i < pcs.size(); ++i) {
+        RawFrame f;
+        f.address = pcs[i];
+        f.caller = i != 0;
+        f.pid = pid;
+        FindMmap(pid, pcs[i], &f.mmap_index);
+        location_refs.push_back(InternFrame(f));
+      }
+    }
+    ++unwound_by_[static_cast<size_t>(method)];
   }
   bool has_user_frame = false;
   for (uint32_t r : location_refs) has_user_frame |= !frames_[r - 1].kernel;
@@ -1252,8 +1284,13 @@ Result<Profile> PerfDataParser::Finish() {
                                                "skipped");
   }
   if (dwarf_samples_ != 0) {
-    Warn(std::to_string(dwarf_samples_) + " samples carry --call-graph dwarf user stacks, "
-                                          "which are not unwound: their user part is the IP only");
+    Warn(std::to_string(dwarf_samples_) + " samples with --call-graph dwarf stacks: " +
+         std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kCfi)]) +
+         " unwound by CFI, " +
+         std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kFramePointers)]) +
+         " by frame pointers, " +
+         std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kIpOnly)]) + " IP only");
+    unwind_images_.Clear();  // every sample is unwound: release the mapped files
   }
   for (const auto& [type, count] : unknown_records_) {
     Warn("skipped " + std::to_string(count) + " records of unknown type " + std::to_string(type));

@@ -25,6 +25,8 @@ commands:
   trace-read FILE                              read every event, print count and elapsed time
   perf-script-compare [--min-agree=F] PPROF PERF_SCRIPT_TXT
                                                compare stacks with perf script (see perfscript.go)
+  perf-stack-stats [--cut-at-stack-switch] [--compare=PPROF] [--min-complete=F] [--max-diff=F] PPROF
+                                               user-stack completeness and shape (see perfstacks.go)
 `
 
 func main() {
@@ -49,6 +51,8 @@ func main() {
 		code = cmdTraceRead(args, os.Stdout, os.Stderr)
 	case "perf-script-compare":
 		code = cmdPerfScriptCompare(args, os.Stdout, os.Stderr)
+	case "perf-stack-stats":
+		code = cmdPerfStackStats(args, os.Stdout, os.Stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)
 	default:

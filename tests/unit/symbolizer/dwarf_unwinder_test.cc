@@ -1,0 +1,313 @@
+// DwarfUnwinder pieces: the REGS_USER / STACK_USER sample blocks (values by perf register
+// number, malformed sizes -> errors naming the byte offset), the frame-pointer walk over
+// synthetic stacks (chain, loop, out-of-range), the .debug_frame index over a hand-built
+// section, and one real libunwind remote unwind of this test's own stack through the
+// binaries' .eh_frame_hdr (registers from getcontext, memory copied like perf copies it).
+#include "symbolizer/dwarf_unwinder.h"
+
+#include <gtest/gtest.h>
+#include <ucontext.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace gcspike {
+namespace {
+
+void PutU32(std::vector<uint8_t>& b, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+void PutU64(std::vector<uint8_t>& b, uint64_t v) {
+  for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+void PutU64At(std::vector<uint8_t>& b, size_t at, uint64_t v) {
+  for (int i = 0; i < 8; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+constexpr uint64_t kBase = 1000;  // absolute offset of the test bytes in a pretend file
+
+TEST(ParseRegsUser, ValuesByPerfRegisterNumber) {
+  // BX, BP, SP, IP and bit 30 (not an x86_64 user register we use: read and dropped).
+  const uint64_t mask = (1u << kPerfRegBx) | (1u << kPerfRegBp) | (1u << kPerfRegSp) |
+                        (1u << kPerfRegIp) | (uint64_t{1} << 30);
+  std::vector<uint8_t> b;
+  PutU64(b, 2);  // PERF_SAMPLE_REGS_ABI_64
+  for (uint64_t v : {11, 66, 77, 88, 300}) PutU64(b, v);
+  PutU64(b, 0xabcdef);  // the next field
+  ByteCursor c(b, kBase);
+  auto regs = ParseRegsUser(c, mask);
+  ASSERT_TRUE(regs.ok()) << regs.error().ToString();
+  EXPECT_EQ(regs->values[kPerfRegBx], 11u);
+  EXPECT_EQ(regs->values[kPerfRegBp], 66u);
+  EXPECT_EQ(regs->values[kPerfRegSp], 77u);
+  EXPECT_EQ(regs->values[kPerfRegIp], 88u);
+  EXPECT_TRUE(regs->Has(kPerfRegIp));
+  EXPECT_FALSE(regs->Has(kPerfRegAx));
+  EXPECT_EQ(*c.u64le(), 0xabcdefu);
+}
+
+TEST(ParseRegsUser, AbiNoneHasNoRegisters) {
+  std::vector<uint8_t> b;
+  PutU64(b, 0);
+  PutU64(b, 42);
+  ByteCursor c(b, kBase);
+  auto regs = ParseRegsUser(c, 0xff0fff);
+  ASSERT_TRUE(regs.ok());
+  EXPECT_EQ(regs->mask, 0u);
+  EXPECT_EQ(*c.u64le(), 42u);
+}
+
+TEST(ParseRegsUser, TruncatedNamesOffset) {
+  std::vector<uint8_t> b;
+  PutU64(b, 2);
+  PutU64(b, 1);  // one of three registers
+  ByteCursor c(b, kBase);
+  auto regs = ParseRegsUser(c, 0x7);
+  ASSERT_FALSE(regs.ok());
+  ASSERT_TRUE(regs.error().offset.has_value());
+  EXPECT_EQ(*regs.error().offset, kBase + 8);
+  EXPECT_NE(regs.error().message.find("REGS_USER"), std::string::npos);
+}
+
+TEST(ParseStackUser, ValidPrefixIsDynSize) {
+  std::vector<uint8_t> b;
+  PutU64(b, 16);
+  for (int i = 0; i < 16; ++i) b.push_back(static_cast<uint8_t>(i));
+  PutU64(b, 8);  // dyn_size
+  PutU64(b, 5);  // the next field
+  ByteCursor c(b, kBase);
+  auto stack = ParseStackUser(c);
+  ASSERT_TRUE(stack.ok()) << stack.error().ToString();
+  ASSERT_EQ(stack->size(), 8u);
+  EXPECT_EQ((*stack)[7], 7);
+  EXPECT_EQ(*c.u64le(), 5u);
+}
+
+TEST(ParseStackUser, SizeZeroHasNoDynSize) {
+  std::vector<uint8_t> b;
+  PutU64(b, 0);
+  PutU64(b, 9);
+  ByteCursor c(b, kBase);
+  auto stack = ParseStackUser(c);
+  ASSERT_TRUE(stack.ok());
+  EXPECT_TRUE(stack->empty());
+  EXPECT_EQ(*c.u64le(), 9u);
+}
+
+TEST(ParseStackUser, MalformedSizesNameOffsets) {
+  {
+    std::vector<uint8_t> b;
+    PutU64(b, 1u << 20);  // more bytes than the record holds
+    PutU64(b, 0);
+    ByteCursor c(b, kBase);
+    auto stack = ParseStackUser(c);
+    ASSERT_FALSE(stack.ok());
+    EXPECT_EQ(*stack.error().offset, kBase);
+  }
+  {
+    std::vector<uint8_t> b;
+    PutU64(b, 8);
+    PutU64(b, 0);
+    // no dyn_size
+    ByteCursor c(b, kBase);
+    auto stack = ParseStackUser(c);
+    ASSERT_FALSE(stack.ok());
+    EXPECT_EQ(*stack.error().offset, kBase);
+  }
+  {
+    std::vector<uint8_t> b;
+    PutU64(b, 8);
+    PutU64(b, 0);
+    PutU64(b, 9);  // dyn_size > size
+    ByteCursor c(b, kBase);
+    auto stack = ParseStackUser(c);
+    ASSERT_FALSE(stack.ok());
+    EXPECT_EQ(*stack.error().offset, kBase + 16);
+    EXPECT_NE(stack.error().message.find("dyn_size"), std::string::npos);
+  }
+}
+
+// A synthetic stack at address kSp: frames at +0x10, +0x40 and +0x80.
+constexpr uint64_t kSp = 0x7ff000;
+std::vector<uint8_t> ChainStack() {
+  std::vector<uint8_t> s(0xa0, 0);
+  PutU64At(s, 0x10, kSp + 0x40);
+  PutU64At(s, 0x18, 0x401111);
+  PutU64At(s, 0x40, kSp + 0x80);
+  PutU64At(s, 0x48, 0x402222);
+  PutU64At(s, 0x80, 0);  // outermost frame: saved bp 0
+  PutU64At(s, 0x88, 0x403333);
+  return s;
+}
+
+TEST(WalkFramePointers, FollowsChainUntilItStopsRising) {
+  const auto s = ChainStack();
+  std::vector<uint64_t> pcs;
+  DwarfUnwinder::WalkFramePointers(kSp, kSp + 0x10, s, 64, &pcs);
+  EXPECT_EQ(pcs, (std::vector<uint64_t>{0x401111, 0x402222, 0x403333}));
+}
+
+TEST(WalkFramePointers, StopsOnLoopsAndOutsideTheCopy) {
+  auto s = ChainStack();
+  PutU64At(s, 0x40, kSp + 0x10);  // points back down: a loop
+  std::vector<uint64_t> pcs;
+  DwarfUnwinder::WalkFramePointers(kSp, kSp + 0x10, s, 64, &pcs);
+  EXPECT_EQ(pcs, (std::vector<uint64_t>{0x401111, 0x402222}));
+
+  pcs.clear();
+  DwarfUnwinder::WalkFramePointers(kSp, kSp - 8, s, 64, &pcs);  // below SP
+  EXPECT_TRUE(pcs.empty());
+  DwarfUnwinder::WalkFramePointers(kSp, kSp + 0x98, s, 64, &pcs);  // slot runs past the copy
+  EXPECT_TRUE(pcs.empty());
+  DwarfUnwinder::WalkFramePointers(kSp, ~uint64_t{0} - 4, s, 64, &pcs);  // wraps around
+  EXPECT_TRUE(pcs.empty());
+  DwarfUnwinder::WalkFramePointers(kSp, kSp + 0x10, s, 2, &pcs);  // frame limit
+  EXPECT_EQ(pcs.size(), 2u);
+}
+
+TEST(DwarfUnwinder, WithoutCfiFallsBackToFramePointers) {
+  const auto s = ChainStack();
+  UserRegs regs;
+  regs.mask = (1u << kPerfRegIp) | (1u << kPerfRegSp) | (1u << kPerfRegBp);
+  regs.values[kPerfRegIp] = 0x400abc;
+  regs.values[kPerfRegSp] = kSp;
+  regs.values[kPerfRegBp] = kSp + 0x10;
+  const ImageLookup no_images = [](uint64_t, MappedImage*) { return false; };
+  DwarfUnwinder unwinder;
+  std::vector<uint64_t> pcs;
+  EXPECT_EQ(unwinder.Unwind(regs, s, no_images, 1, &pcs), UnwindMethod::kFramePointers);
+  EXPECT_EQ(pcs, (std::vector<uint64_t>{0x400abc, 0x401111, 0x402222, 0x403333}));
+
+  // No stack copy: the IP alone. No IP: nothing.
+  EXPECT_EQ(unwinder.Unwind(regs, {}, no_images, 1, &pcs), UnwindMethod::kIpOnly);
+  EXPECT_EQ(pcs, (std::vector<uint64_t>{0x400abc}));
+  regs.mask = 0;
+  EXPECT_EQ(unwinder.Unwind(regs, s, no_images, 1, &pcs), UnwindMethod::kIpOnly);
+  EXPECT_TRUE(pcs.empty());
+}
+
+// .debug_frame (DWARF 4 section 6.4.1): a CIE, then FDEs pointing back at it.
+TEST(IndexDebugFrame, SortedFdesSkippingCiesAndBrokenEntries) {
+  std::vector<uint8_t> s;
+  PutU32(s, 12);  // CIE: length
+  PutU32(s, 0xffffffffu);
+  s.insert(s.end(), {3, 0, 1, 0x7c, 16, 0, 0, 0});  // version 3, "", align 1/-4, ra 16, nops
+  auto fde = [&](uint32_t cie, uint64_t loc, uint64_t range) {
+    const size_t at = s.size();
+    PutU32(s, 20);
+    PutU32(s, cie);  // CIE_pointer: section offset
+    PutU64(s, loc);
+    PutU64(s, range);
+    return static_cast<uint32_t>(at);
+  };
+  const uint32_t a = fde(0, 0x402000, 0x10);
+  const uint32_t b = fde(0, 0x401000, 0x20);
+  fde(a, 0x403000, 0x10);  // CIE_pointer names an FDE, not a CIE: skipped
+  fde(0, 0x404000, 0);     // empty range: skipped
+  PutU32(s, 100);          // an entry running past the end: ends the scan
+  PutU32(s, 0);
+  auto fdes = UnwindImage::IndexDebugFrame(s);
+  ASSERT_EQ(fdes.size(), 2u);
+  EXPECT_EQ(fdes[0].initial_location, 0x401000u);
+  EXPECT_EQ(fdes[0].address_range, 0x20u);
+  EXPECT_EQ(fdes[0].offset, b);
+  EXPECT_EQ(fdes[0].cie_offset, 0u);
+  EXPECT_EQ(fdes[1].initial_location, 0x402000u);
+  EXPECT_EQ(fdes[1].offset, a);
+  // Garbage never crashes and gives no entries.
+  std::vector<uint8_t> junk(64, 0xff);
+  EXPECT_TRUE(UnwindImage::IndexDebugFrame(junk).empty());
+  std::vector<uint8_t> fde_first(s.begin() + 16, s.end());  // FDEs whose CIE is gone
+  EXPECT_TRUE(UnwindImage::IndexDebugFrame(fde_first).empty());
+}
+
+// A real remote unwind of this process: registers from getcontext, the stack copied from SP up
+// (at most 8 KB, perf's default), memory and CFI from the mapped files in /proc/self/maps.
+struct SelfMapping {
+  uint64_t start, end, pgoff;
+  std::string path;
+};
+
+std::vector<SelfMapping> ReadSelfMaps(uint64_t* stack_end) {
+  std::vector<SelfMapping> maps;
+  std::ifstream in("/proc/self/maps");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::string range, perms, offset, dev, inode, path;
+    ls >> range >> perms >> offset >> dev >> inode >> path;
+    const size_t dash = range.find('-');
+    SelfMapping m{std::stoull(range.substr(0, dash), nullptr, 16),
+                  std::stoull(range.substr(dash + 1), nullptr, 16),
+                  std::stoull(offset, nullptr, 16), path};
+    if (path == "[stack]") *stack_end = m.end;
+    if (!path.empty() && path[0] == '/') maps.push_back(m);
+  }
+  return maps;
+}
+
+struct Captured {
+  UserRegs regs;
+  std::vector<uint8_t> stack;
+  uint64_t caller = 0;  // the return address into the test body
+};
+
+__attribute__((noinline)) void CaptureOwnStack(Captured* out) {
+  ucontext_t uc;
+  getcontext(&uc);
+  const greg_t* g = uc.uc_mcontext.gregs;
+  const std::pair<int, int> regs[] = {
+      {kPerfRegAx, REG_RAX}, {kPerfRegBx, REG_RBX}, {kPerfRegCx, REG_RCX}, {kPerfRegDx, REG_RDX},
+      {kPerfRegSi, REG_RSI}, {kPerfRegDi, REG_RDI}, {kPerfRegBp, REG_RBP}, {kPerfRegSp, REG_RSP},
+      {kPerfRegIp, REG_RIP}, {16, REG_R8},          {17, REG_R9},          {18, REG_R10},
+      {19, REG_R11},         {20, REG_R12},         {21, REG_R13},         {22, REG_R14},
+      {23, REG_R15}};
+  for (auto [perf, greg] : regs) {
+    out->regs.values[perf] = static_cast<uint64_t>(g[greg]);
+    out->regs.mask |= uint64_t{1} << perf;
+  }
+  uint64_t stack_end = 0;
+  ReadSelfMaps(&stack_end);
+  const uint64_t sp = out->regs.values[kPerfRegSp];
+  const uint64_t n = stack_end > sp ? std::min<uint64_t>(8192, stack_end - sp) : 0;
+  out->stack.resize(n);
+  std::memcpy(out->stack.data(), reinterpret_cast<const void*>(sp), n);
+  out->caller = reinterpret_cast<uint64_t>(__builtin_return_address(0));
+}
+
+TEST(DwarfUnwinder, UnwindsOwnStackWithEhFrame) {
+  Captured cap;
+  CaptureOwnStack(&cap);
+  ASSERT_FALSE(cap.stack.empty());
+  uint64_t stack_end = 0;
+  const auto maps = ReadSelfMaps(&stack_end);
+  UnwindImageCache images({}, "");
+  const ImageLookup lookup = [&](uint64_t addr, MappedImage* out) {
+    for (const SelfMapping& m : maps) {
+      if (addr < m.start || addr >= m.end) continue;
+      out->image = images.Get(m.path);
+      out->start = m.start;
+      out->len = m.end - m.start;
+      out->pgoff = m.pgoff;
+      return out->image != nullptr;
+    }
+    return false;
+  };
+  DwarfUnwinder unwinder;
+  std::vector<uint64_t> pcs;
+  // A cleared frame pointer makes the frame-pointer chain useless: only CFI can get far.
+  Captured no_fp = cap;
+  no_fp.regs.values[kPerfRegBp] = 0;
+  EXPECT_EQ(unwinder.Unwind(no_fp.regs, no_fp.stack, lookup, 7, &pcs), UnwindMethod::kCfi);
+  ASSERT_GE(pcs.size(), 3u);
+  EXPECT_EQ(pcs[0], cap.regs.values[kPerfRegIp]);
+  EXPECT_EQ(pcs[1], cap.caller);  // CaptureOwnStack's return address, found through its FDE
+}
+
+}  // namespace
+}  // namespace gcspike

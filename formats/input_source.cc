@@ -137,6 +137,11 @@ Status InputSource::ReadExact(uint8_t* out, size_t n) {
 
 Status InputSource::Skip(uint64_t n) {
   const uint64_t start = offset_;
+  if (n <= buf_.size() - pos_) {  // already buffered (Peek, then Skip): no copy
+    pos_ += static_cast<size_t>(n);
+    offset_ += n;
+    return {};
+  }
   uint8_t tmp[1 << 14];
   uint64_t left = n;
   while (left > 0) {

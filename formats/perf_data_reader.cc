@@ -236,6 +236,9 @@ class PerfDataParser {
   Result<size_t> AttrIndexForSample(ByteCursor c) const;
   const Mmap* FindMmap(uint32_t pid, uint64_t addr, int64_t* index) const;
   uint32_t InternFrame(const RawFrame& f);
+  // The build id perf recorded for a mapping (MMAP2 with a build id, else the BUILD_ID
+  // feature section), empty when none.
+  const std::string& RecordedBuildId(const Mmap& m) const;
   // With a spool: the index of the distinct stack `refs`, added with zero values when new.
   uint32_t InternStack(std::span<const uint32_t> refs);
   Result<Profile> Finish();
@@ -938,7 +941,7 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
             m->filename.rfind("//", 0) == 0 || m->filename.rfind("/memfd:", 0) == 0) {
           return false;
         }
-        out->image = unwind_images_.Get(m->filename);
+        out->image = unwind_images_.Get(m->filename, RecordedBuildId(*m));
         out->start = m->start;
         out->len = m->len;
         out->pgoff = m->pgoff;
@@ -1022,6 +1025,13 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
   s.labels = labels;
   profile_.samples.push_back(std::move(s));
   return {};
+}
+
+const std::string& PerfDataParser::RecordedBuildId(const Mmap& m) const {
+  if (!m.build_id.empty()) return m.build_id;
+  static const std::string kNone;
+  auto b = build_id_by_file_.find(m.filename);
+  return b != build_id_by_file_.end() ? b->second : kNone;
 }
 
 uint32_t PerfDataParser::InternStack(std::span<const uint32_t> refs) {
@@ -1119,12 +1129,7 @@ std::vector<Line> PerfDataParser::SymbolizeFrame(const RawFrame& f, uint64_t* ma
     mapping.memory_limit = m->start + m->len;
     mapping.file_offset = m->pgoff;
     mapping.filename = profile_.Intern(m->filename);
-    std::string build_id = m->build_id;
-    if (build_id.empty()) {
-      auto b = build_id_by_file_.find(m->filename);
-      if (b != build_id_by_file_.end()) build_id = b->second;
-    }
-    mapping.build_id = profile_.Intern(build_id);
+    mapping.build_id = profile_.Intern(RecordedBuildId(*m));
   }
   if (f.kernel) {
     std::string_view name =

@@ -1,5 +1,7 @@
 #include "symbolizer/dwarf_unwinder.h"
 
+#include "symbolizer/elf_symbolizer.h"
+
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -267,6 +269,7 @@ Result<std::unique_ptr<UnwindImage>> UnwindImage::Open(const std::string& path) 
   const char* raw = elf_rawfile(elf, &raw_size);
   if (raw == nullptr) return MakeError(path + ": cannot read the file image");
   img->file_ = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(raw), raw_size);
+  img->build_id_ = ElfBuildId(elf);
 
   size_t phnum = 0;
   if (elf_getphdrnum(elf, &phnum) == 0) {
@@ -337,25 +340,19 @@ Result<std::unique_ptr<UnwindImage>> UnwindImage::Open(const std::string& path) 
   return img;
 }
 
-const UnwindImage* UnwindImageCache::Get(const std::string& mapped_path) {
+const UnwindImage* UnwindImageCache::Get(const std::string& mapped_path,
+                                         const std::string& recorded_build_id) {
   auto found = cache_.find(mapped_path);
   if (found != cache_.end()) return found->second.get();
-  // The symbolizer's search order (BinaryCache): a --binary of the same base name, then
-  // <symfs>/<path>, then the recorded path.
-  std::vector<std::string> candidates;
-  const std::string base = mapped_path.substr(mapped_path.rfind('/') + 1);
-  for (const std::string& b : binaries_) {
-    if (b.substr(b.rfind('/') + 1) == base) candidates.push_back(b);
-  }
-  if (!symfs_.empty()) candidates.push_back(symfs_ + mapped_path);
-  candidates.push_back(mapped_path);
+  // The symbolizer's search and check (BinaryCache): CFI from another build of the binary
+  // would unwind into garbage.
   std::unique_ptr<UnwindImage> chosen;
-  for (const std::string& c : candidates) {
+  for (const std::string& c : BinaryCandidates(mapped_path, recorded_build_id, binaries_, symfs_)) {
     auto opened = UnwindImage::Open(c);
-    if (opened.ok()) {
-      chosen = std::move(opened).value();
-      break;
-    }
+    if (!opened.ok()) continue;
+    if (!recorded_build_id.empty() && (*opened)->build_id() != recorded_build_id) continue;
+    chosen = std::move(opened).value();
+    break;
   }
   const UnwindImage* out = chosen.get();
   cache_.emplace(mapped_path, std::move(chosen));

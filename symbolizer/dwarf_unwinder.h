@@ -71,6 +71,7 @@ class UnwindImage {
 
   std::optional<uint64_t> FileOffsetToVaddr(uint64_t offset) const;
   std::optional<uint64_t> VaddrToFileOffset(uint64_t vaddr) const;
+  const std::string& build_id() const { return build_id_; }
   // 8 bytes of the file at `offset` (little-endian); false when they are not all in the file.
   bool ReadFileWord(uint64_t offset, uint64_t* out) const;
   bool has_eh_frame_hdr() const { return eh_frame_hdr_fde_count_ != 0; }
@@ -99,6 +100,7 @@ class UnwindImage {
 
  private:
   UnwindImage() = default;
+  std::string build_id_;
   struct Segment {
     uint64_t offset = 0;
     uint64_t filesz = 0;
@@ -121,7 +123,9 @@ class UnwindImageCache {
  public:
   UnwindImageCache(std::vector<std::string> binaries, std::string symfs)
       : binaries_(std::move(binaries)), symfs_(std::move(symfs)) {}
-  const UnwindImage* Get(const std::string& mapped_path);
+  // The image for an MMAP record's path, searched like the symbolizer's BinaryCache
+  // (BinaryCandidates) and with the same build-id check; nullptr when none fits.
+  const UnwindImage* Get(const std::string& mapped_path, const std::string& recorded_build_id);
   void Clear() { cache_.clear(); }
 
  private:

@@ -137,12 +137,10 @@ void ElfBinary::Index() {
       GElf_Phdr ph;
       if (gelf_getphdr(elf, static_cast<int>(i), &ph) == nullptr) continue;
       if (ph.p_type == PT_LOAD) segments_.push_back({ph.p_offset, ph.p_filesz, ph.p_vaddr});
-      if (ph.p_type == PT_NOTE && build_id_.empty()) {
-        build_id_ = GnuBuildId(elf_getdata_rawchunk(elf, static_cast<int64_t>(ph.p_offset),
-                                                       ph.p_filesz, ELF_T_NHDR));
-      }
+
     }
   }
+  build_id_ = ElfBuildId(elf);
   // Symbols: .symtab when present (full), else .dynsym (exported only).
   Elf_Scn* symtab = nullptr;
   Elf_Scn* dynsym = nullptr;
@@ -158,10 +156,6 @@ void ElfBinary::Index() {
     const char* sec_name = have_shstrndx ? elf_strptr(elf, shstrndx, sh.sh_name) : nullptr;
     if (sec_name != nullptr && std::string_view(sec_name) == ".gopclntab") gopclntab = scn;
     if (sec_name != nullptr && std::string_view(sec_name) == ".text") text_addr = sh.sh_addr;
-    // Go puts .note.gnu.build-id outside its PT_NOTE segment: look at note sections too.
-    if (sh.sh_type == SHT_NOTE && build_id_.empty()) {
-      build_id_ = GnuBuildId(elf_getdata(scn, nullptr));
-    }
   }
   // Stripped Go binaries keep .gopclntab (the runtime's own symbol table): use it for
   // addresses the ELF symbols miss. A malformed one is ignored, like unusable DWARF.
@@ -626,22 +620,44 @@ std::string_view KernelSymbols::Lookup(uint64_t addr) const {
   return std::prev(it)->second;
 }
 
-const ElfBinary* BinaryCache::Get(const std::string& mapped_path,
-                                  const std::string& recorded_build_id, std::string* warning) {
-  auto found = cache_.find(mapped_path);
-  if (found != cache_.end()) return found->second.get();
+std::string ElfBuildId(void* elf_handle) {
+  Elf* elf = AsElf(elf_handle);
+  size_t phnum = 0;
+  if (elf_getphdrnum(elf, &phnum) == 0) {
+    for (size_t i = 0; i < phnum; ++i) {
+      GElf_Phdr ph;
+      if (gelf_getphdr(elf, static_cast<int>(i), &ph) == nullptr || ph.p_type != PT_NOTE) continue;
+      std::string id = GnuBuildId(
+          elf_getdata_rawchunk(elf, static_cast<int64_t>(ph.p_offset), ph.p_filesz, ELF_T_NHDR));
+      if (!id.empty()) return id;
+    }
+  }
+  // Go puts .note.gnu.build-id outside its PT_NOTE segment: look at note sections too.
+  for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr; scn = elf_nextscn(elf, scn)) {
+    GElf_Shdr sh;
+    if (gelf_getshdr(scn, &sh) == nullptr || sh.sh_type != SHT_NOTE) continue;
+    std::string id = GnuBuildId(elf_getdata(scn, nullptr));
+    if (!id.empty()) return id;
+  }
+  return {};
+}
+
+std::vector<std::string> BinaryCandidates(const std::string& mapped_path,
+                                          const std::string& recorded_build_id,
+                                          const std::vector<std::string>& binaries,
+                                          const std::string& symfs) {
   std::vector<std::string> candidates;
   const std::string base = BaseName(mapped_path);
-  for (const std::string& b : binaries_) {
+  for (const std::string& b : binaries) {
     if (BaseName(b) == base) candidates.push_back(b);
   }
   // Any other --binary may stand in when the recording names a build id to verify it by.
   if (!recorded_build_id.empty()) {
-    for (const std::string& b : binaries_) {
+    for (const std::string& b : binaries) {
       if (BaseName(b) != base) candidates.push_back(b);
     }
   }
-  if (!symfs_.empty()) candidates.push_back(symfs_ + mapped_path);
+  if (!symfs.empty()) candidates.push_back(symfs + mapped_path);
   candidates.push_back(mapped_path);
   // perf record copies every binary it saw into its build-id cache (perf-buildid-cache(1)):
   // ~/.debug/.build-id/<first two hex digits>/<the rest>/elf, which outlives rebuilds and
@@ -651,6 +667,15 @@ const ElfBinary* BinaryCache::Get(const std::string& mapped_path,
     candidates.push_back(std::string(home) + "/.debug/.build-id/" + recorded_build_id.substr(0, 2) +
                          "/" + recorded_build_id.substr(2) + "/elf");
   }
+  return candidates;
+}
+
+const ElfBinary* BinaryCache::Get(const std::string& mapped_path,
+                                  const std::string& recorded_build_id, std::string* warning) {
+  auto found = cache_.find(mapped_path);
+  if (found != cache_.end()) return found->second.get();
+  const std::vector<std::string> candidates =
+      BinaryCandidates(mapped_path, recorded_build_id, binaries_, symfs_);
   std::unique_ptr<ElfBinary> chosen;
   std::string why;
   for (const std::string& c : candidates) {

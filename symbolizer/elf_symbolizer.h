@@ -115,6 +115,18 @@ class KernelSymbols {
   std::vector<std::pair<uint64_t, std::string>> symbols_;  // sorted by address
 };
 
+// The GNU build id of an open ELF (an Elf*), lower-case hex, empty when it has none: from the
+// PT_NOTE segments, else from note sections (Go puts its note outside PT_NOTE).
+std::string ElfBuildId(void* elf);
+
+// The files that may hold the binary an MMAP record names, in the order they are tried (see
+// BinaryCache). A candidate is usable only if its build id equals the recorded one, when one was
+// recorded.
+std::vector<std::string> BinaryCandidates(const std::string& mapped_path,
+                                          const std::string& recorded_build_id,
+                                          const std::vector<std::string>& binaries,
+                                          const std::string& symfs);
+
 // Finds and caches the binary for a path named in an MMAP record: an explicit --binary whose
 // base name matches (or, when a build id was recorded, any --binary with that build id), else
 // <symfs>/<path>, else the path itself, else (with a recorded build id) perf's build-id cache

@@ -298,7 +298,7 @@ TEST(DwarfUnwinder, UnwindsOwnStackWithEhFrame) {
   const ImageLookup lookup = [&](uint64_t addr, MappedImage* out) {
     for (const SelfMapping& m : maps) {
       if (addr < m.start || addr >= m.end) continue;
-      out->image = images.Get(m.path);
+      out->image = images.Get(m.path, "");
       out->start = m.start;
       out->len = m.end - m.start;
       out->pgoff = m.pgoff;
@@ -320,6 +320,24 @@ TEST(DwarfUnwinder, UnwindsOwnStackWithEhFrame) {
   ASSERT_GE(pcs.size(), 3u);
   EXPECT_EQ(pcs[0], cap.regs.values[kPerfRegIp]);
   EXPECT_EQ(pcs[1], cap.caller);  // CaptureOwnStack's return address, found through its FDE
+}
+
+// The unwinder opens what the symbolizer would (BinaryCandidates) and, like it, refuses a file
+// whose build id is not the recorded one.
+TEST(UnwindImageCache, ChecksTheRecordedBuildId) {
+  const std::string self = "/proc/self/exe";
+  auto opened = UnwindImage::Open(self);
+  ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+  const std::string id = (*opened)->build_id();
+  ASSERT_FALSE(id.empty()) << "the test binary has no build id";
+  UnwindImageCache right({}, ""), wrong({}, ""), none({}, "");
+  EXPECT_NE(right.Get(self, id), nullptr);
+  EXPECT_EQ(wrong.Get(self, std::string(id.size(), '0')), nullptr);
+  EXPECT_NE(none.Get(self, ""), nullptr);  // nothing recorded: nothing to check
+  // --binary under another name stands in only by build id.
+  UnwindImageCache by_binary({self}, "");
+  EXPECT_NE(by_binary.Get("/nonexistent/elsewhere", id), nullptr);
+  EXPECT_EQ(by_binary.Get("/nonexistent/other", ""), nullptr);
 }
 
 }  // namespace

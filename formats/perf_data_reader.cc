@@ -300,6 +300,7 @@ class PerfDataParser {
   uint64_t lost_records_ = 0;
   uint64_t dwarf_samples_ = 0;
   uint64_t unwound_by_[3] = {};  // indexed by UnwindMethod
+  uint64_t user_callchain_samples_ = 0;  // dwarf samples whose callchain has user frames
   UnwindImageCache unwind_images_;
   DwarfUnwinder unwinder_;
   std::vector<uint64_t> unwound_pcs_;  // one sample's user stack, reused
@@ -960,7 +961,12 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
         location_refs.push_back(InternFrame(f));
       }
     }
-    ++unwound_by_[static_cast<size_t>(method)];
+    // A user callchain recorded as well (perf record --user-callchains) is the stack already.
+    if (callchain_has_user) {
+      ++user_callchain_samples_;
+    } else {
+      ++unwound_by_[static_cast<size_t>(method)];
+    }
   }
   bool has_user_frame = false;
   for (uint32_t r : location_refs) has_user_frame |= !frames_[r - 1].kernel;
@@ -1294,7 +1300,10 @@ Result<Profile> PerfDataParser::Finish() {
          " unwound by CFI, " +
          std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kFramePointers)]) +
          " by frame pointers, " +
-         std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kIpOnly)]) + " IP only");
+         std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kIpOnly)]) + " IP only" +
+         (user_callchain_samples_ != 0
+              ? ", " + std::to_string(user_callchain_samples_) + " from the recorded callchain"
+              : std::string()));
     unwind_images_.Clear();  // every sample is unwound: release the mapped files
   }
   for (const auto& [type, count] : unknown_records_) {

@@ -29,10 +29,12 @@ void U64(std::vector<uint8_t>& b, uint64_t v) {
   for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
 
-// One SAMPLE: kernel callchain [kernel_ip] when in_kernel, registers BP/SP/IP, a stack copy of
+// One SAMPLE: kernel callchain [kernel_ip] when in_kernel (else the user callchain
+// `user_chain`, as perf record --user-callchains writes it), registers BP/SP/IP, a stack copy of
 // `stack` bytes with the given dyn_size.
 std::vector<uint8_t> SampleBytes(bool in_kernel, const std::vector<uint8_t>& stack, uint64_t dyn_size,
-                            uint64_t regs_count = 3) {
+                            uint64_t regs_count = 3,
+                            const std::vector<uint64_t>& user_chain = {}) {
   std::vector<uint8_t> body;
   U64(body, in_kernel ? 0xffffffff81001234 : kUserIp);
   U32(body, 42);
@@ -43,6 +45,10 @@ std::vector<uint8_t> SampleBytes(bool in_kernel, const std::vector<uint8_t>& sta
     U64(body, 2);
     U64(body, static_cast<uint64_t>(-128));  // PERF_CONTEXT_KERNEL
     U64(body, 0xffffffff81001234);
+  } else if (!user_chain.empty()) {
+    U64(body, 1 + user_chain.size());
+    U64(body, static_cast<uint64_t>(-512));  // PERF_CONTEXT_USER
+    for (uint64_t a : user_chain) U64(body, a);
   } else {
     U64(body, 0);
   }
@@ -132,6 +138,26 @@ TEST(PerfDataDwarf, UserStackFromCopiedBytesBelowKernelFrames) {
   for (const auto& w : diag.warnings) all += w + "\n";
   EXPECT_NE(all.find("3 samples with --call-graph dwarf stacks: 0 unwound by CFI, 2 by frame "
                      "pointers, 1 IP only"),
+            std::string::npos)
+      << all;
+}
+
+// With a user callchain recorded too, that is the stack: it is neither unwound nor counted as
+// "IP only", but in a count of its own.
+TEST(PerfDataDwarf, RecordedUserCallchainIsCountedApart) {
+  std::vector<uint8_t> data = SampleBytes(false, ChainStack(), 0xa0);
+  const auto chained = SampleBytes(false, ChainStack(), 0xa0, 3, {kUserIp, 0x405555});
+  data.insert(data.end(), chained.begin(), chained.end());
+  CollectingDiagnostics diag;
+  auto p = Read(File(data), &diag);
+  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  ASSERT_EQ(p->samples.size(), 2u);
+  ASSERT_EQ(p->samples[1].location_ids.size(), 2u);
+  EXPECT_EQ(p->location(p->samples[1].location_ids[1]).address, 0x405555u);
+  std::string all;
+  for (const auto& w : diag.warnings) all += w + "\n";
+  EXPECT_NE(all.find("2 samples with --call-graph dwarf stacks: 0 unwound by CFI, 1 by frame "
+                     "pointers, 0 IP only, 1 from the recorded callchain"),
             std::string::npos)
       << all;
 }

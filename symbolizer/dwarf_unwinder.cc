@@ -252,19 +252,10 @@ std::vector<UnwindImage::DebugFrameFde> UnwindImage::IndexDebugFrame(
 }
 
 Result<std::unique_ptr<UnwindImage>> UnwindImage::Open(const std::string& path) {
-  elf_version(EV_CURRENT);
   std::unique_ptr<UnwindImage> img(new UnwindImage());
-  img->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (img->fd_ < 0) return MakeError(path + ": cannot open: " + std::strerror(errno));
-  struct stat st;
-  if (fstat(img->fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
-    return MakeError(path + ": not a regular file");
-  }
-  Elf* elf = elf_begin(img->fd_, ELF_C_READ_MMAP, nullptr);
-  img->elf_ = elf;
-  if (elf == nullptr || elf_kind(elf) != ELF_K_ELF || gelf_getclass(elf) != ELFCLASS64) {
-    return MakeError(path + ": not a 64-bit ELF file");
-  }
+  GCSPIKE_RETURN_IF_ERROR(OpenElfFile(path, &img->fd_, &img->elf_));
+  Elf* elf = static_cast<Elf*>(img->elf_);
+  if (gelf_getclass(elf) != ELFCLASS64) return MakeError(path + ": not a 64-bit ELF file");
   size_t raw_size = 0;
   const char* raw = elf_rawfile(elf, &raw_size);
   if (raw == nullptr) return MakeError(path + ": cannot read the file image");

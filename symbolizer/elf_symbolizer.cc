@@ -78,20 +78,24 @@ std::string GnuBuildId(Elf_Data* data) {
 
 }  // namespace
 
-Result<std::unique_ptr<ElfBinary>> ElfBinary::Open(const std::string& path) {
+Status OpenElfFile(const std::string& path, int* fd, void** elf) {
   elf_version(EV_CURRENT);
-  std::unique_ptr<ElfBinary> b(new ElfBinary());
-  b->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (b->fd_ < 0) return MakeError(path + ": cannot open: " + std::strerror(errno));
-  // Paths come from the input: refuse devices and FIFOs (a FIFO would block, /dev/zero never
-  // ends).
+  *fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (*fd < 0) return MakeError(path + ": cannot open: " + std::strerror(errno));
   struct stat st;
-  if (fstat(b->fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     return MakeError(path + ": not a regular file");
   }
-  Elf* elf = elf_begin(b->fd_, ELF_C_READ_MMAP, nullptr);
-  b->elf_ = elf;
-  if (elf == nullptr || elf_kind(elf) != ELF_K_ELF) return MakeError(path + ": not an ELF file");
+  *elf = elf_begin(*fd, ELF_C_READ_MMAP, nullptr);
+  if (*elf == nullptr || elf_kind(AsElf(*elf)) != ELF_K_ELF) {
+    return MakeError(path + ": not an ELF file");
+  }
+  return {};
+}
+
+Result<std::unique_ptr<ElfBinary>> ElfBinary::Open(const std::string& path) {
+  std::unique_ptr<ElfBinary> b(new ElfBinary());
+  GCSPIKE_RETURN_IF_ERROR(OpenElfFile(path, &b->fd_, &b->elf_));
   b->Index();
   return b;
 }

@@ -115,6 +115,11 @@ class KernelSymbols {
   std::vector<std::pair<uint64_t, std::string>> symbols_;  // sorted by address
 };
 
+// Opens a binary whose path came from the input, for libelf: only regular files (a FIFO would
+// block, /dev/zero never ends), mapped with ELF_C_READ_MMAP. *fd and *elf (an Elf*) are set as
+// soon as they exist, so the caller releases them (elf_end, close) on error too.
+Status OpenElfFile(const std::string& path, int* fd, void** elf);
+
 // The GNU build id of an open ELF (an Elf*), lower-case hex, empty when it has none: from the
 // PT_NOTE segments, else from note sections (Go puts its note outside PT_NOTE).
 std::string ElfBuildId(void* elf);

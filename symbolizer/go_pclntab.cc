@@ -153,14 +153,7 @@ Result<std::string> GoPclntab::FunctionName(uint64_t pc) const {
   GCSPIKE_RETURN_IF_ERROR(f.skip(field_size_));
   const uint64_t name_field_at = f.offset();
   GCSPIKE_ASSIGN_OR_RETURN(uint32_t name_off_raw, f.u32le());
-  const int32_t name_off = static_cast<int32_t>(name_off_raw);
-  uint64_t name_at = 0;
-  if (name_off < 0 || !CheckedAdd(funcname_off_, static_cast<uint64_t>(name_off), &name_at) ||
-      name_at >= data_.size()) {
-    return MakeErrorAt(name_field_at,
-                       "function name offset " + std::to_string(name_off) + " is out of range");
-  }
-  return CString(name_at);
+  return NameAt(static_cast<int32_t>(name_off_raw), name_field_at);
 }
 
 Result<std::string> GoPclntab::CString(uint64_t name_at) const {
@@ -204,35 +197,8 @@ Result<int64_t> GoPclntab::PcValue(uint64_t table, uint64_t entry, uint64_t pc) 
 }
 
 Result<GoPclntab::FileLine> GoPclntab::SourceLine(uint64_t pc) const {
-  GCSPIKE_ASSIGN_OR_RETURN(auto func, FindFunc(pc));
-  // _func after its entry field: nameOff, args, deferreturn, pcsp, pcfile, pcln, npcdata,
-  // cuOffset (all 32-bit).
-  ByteCursor f(data_);
-  GCSPIKE_RETURN_IF_ERROR(f.seek(func.first));
-  GCSPIKE_RETURN_IF_ERROR(f.skip(field_size_ + 4 * 4));
-  GCSPIKE_ASSIGN_OR_RETURN(uint32_t pcfile, f.u32le());
-  GCSPIKE_ASSIGN_OR_RETURN(uint32_t pcln, f.u32le());
-  GCSPIKE_RETURN_IF_ERROR(f.skip(4));
-  const uint64_t cu_at = f.offset();
-  GCSPIKE_ASSIGN_OR_RETURN(uint32_t cu_offset, f.u32le());
-  FileLine out;
-  GCSPIKE_ASSIGN_OR_RETURN(out.line, PcValue(pcln, func.second, pc));
-  GCSPIKE_ASSIGN_OR_RETURN(int64_t fileno, PcValue(pcfile, func.second, pc));
-  if (fileno < 0) return MakeErrorAt(cu_at, "negative file number");
-  uint64_t slot = 0, slot_at = 0;
-  if (!CheckedAdd(cu_offset, static_cast<uint64_t>(fileno), &slot) || !CheckedMul(slot, 4, &slot) ||
-      !CheckedAdd(cutab_off_, slot, &slot_at)) {
-    return MakeErrorAt(cu_at, "file index out of range");
-  }
-  ByteCursor cu(data_);
-  GCSPIKE_RETURN_IF_ERROR(cu.seek(slot_at));
-  GCSPIKE_ASSIGN_OR_RETURN(uint32_t file_off, cu.u32le());
-  uint64_t file_at = 0;
-  if (file_off == 0xffffffff || !CheckedAdd(filetab_off_, file_off, &file_at)) {
-    return MakeErrorAt(slot_at, "no file for this compile unit slot");
-  }
-  GCSPIKE_ASSIGN_OR_RETURN(out.file, CString(file_at));
-  return out;
+  GCSPIKE_ASSIGN_OR_RETURN(FuncRecord f, ReadFunc(pc));
+  return FileLineAt(f, pc);
 }
 
 namespace {

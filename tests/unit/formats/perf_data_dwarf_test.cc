@@ -11,23 +11,20 @@
 #include "core/diagnostics.h"
 #include "formats/perf_data_reader.h"
 #include "formats/profile_reader.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
+
+using testing::PutU16;
+using testing::PutU32;
+using testing::PutU64;
 
 constexpr uint64_t kSampleType = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 5) | (1 << 8) |
                                  (1 << 12) | (1 << 13);  // IP TID TIME CALLCHAIN PERIOD REGS STACK
 constexpr uint64_t kRegsMask = (1 << 6) | (1 << 7) | (1 << 8);  // BP, SP, IP
 constexpr uint64_t kSp = 0x7ff000;
 constexpr uint64_t kUserIp = 0x400abc;
-
-void U16(std::vector<uint8_t>& b, uint16_t v) { b.insert(b.end(), {uint8_t(v), uint8_t(v >> 8)}); }
-void U32(std::vector<uint8_t>& b, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-void U64(std::vector<uint8_t>& b, uint64_t v) {
-  for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
 
 // One SAMPLE: kernel callchain [kernel_ip] when in_kernel (else the user callchain
 // `user_chain`, as perf record --user-callchains writes it), registers BP/SP/IP, a stack copy of
@@ -36,32 +33,32 @@ std::vector<uint8_t> SampleBytes(bool in_kernel, const std::vector<uint8_t>& sta
                             uint64_t regs_count = 3,
                             const std::vector<uint64_t>& user_chain = {}) {
   std::vector<uint8_t> body;
-  U64(body, in_kernel ? 0xffffffff81001234 : kUserIp);
-  U32(body, 42);
-  U32(body, 42);
-  U64(body, 5000);  // time
-  U64(body, 1000);  // period
+  PutU64(body, in_kernel ? 0xffffffff81001234 : kUserIp);
+  PutU32(body, 42);
+  PutU32(body, 42);
+  PutU64(body, 5000);  // time
+  PutU64(body, 1000);  // period
   if (in_kernel) {
-    U64(body, 2);
-    U64(body, static_cast<uint64_t>(-128));  // PERF_CONTEXT_KERNEL
-    U64(body, 0xffffffff81001234);
+    PutU64(body, 2);
+    PutU64(body, static_cast<uint64_t>(-128));  // PERF_CONTEXT_KERNEL
+    PutU64(body, 0xffffffff81001234);
   } else if (!user_chain.empty()) {
-    U64(body, 1 + user_chain.size());
-    U64(body, static_cast<uint64_t>(-512));  // PERF_CONTEXT_USER
-    for (uint64_t a : user_chain) U64(body, a);
+    PutU64(body, 1 + user_chain.size());
+    PutU64(body, static_cast<uint64_t>(-512));  // PERF_CONTEXT_USER
+    for (uint64_t a : user_chain) PutU64(body, a);
   } else {
-    U64(body, 0);
+    PutU64(body, 0);
   }
-  U64(body, 2);  // PERF_SAMPLE_REGS_ABI_64
+  PutU64(body, 2);  // PERF_SAMPLE_REGS_ABI_64
   const uint64_t regs[] = {kSp + 0x10, kSp, kUserIp};
-  for (uint64_t i = 0; i < regs_count; ++i) U64(body, regs[i]);
-  U64(body, stack.size());
+  for (uint64_t i = 0; i < regs_count; ++i) PutU64(body, regs[i]);
+  PutU64(body, stack.size());
   body.insert(body.end(), stack.begin(), stack.end());
-  if (!stack.empty()) U64(body, dyn_size);
+  if (!stack.empty()) PutU64(body, dyn_size);
   std::vector<uint8_t> r;
-  U32(r, 9);
-  U16(r, in_kernel ? 1 : 2);
-  U16(r, static_cast<uint16_t>(8 + body.size()));
+  PutU32(r, 9);
+  PutU16(r, in_kernel ? 1 : 2);
+  PutU16(r, static_cast<uint16_t>(8 + body.size()));
   r.insert(r.end(), body.begin(), body.end());
   return r;
 }
@@ -80,28 +77,28 @@ std::vector<uint8_t> ChainStack() {
 // File mode with one cpu-clock attr carrying sample_regs_user (perf_event_attr offset 80).
 std::vector<uint8_t> File(const std::vector<uint8_t>& data) {
   std::vector<uint8_t> attr;
-  U32(attr, 1);
-  U32(attr, 128);
-  U64(attr, 0);
-  U64(attr, 999);
-  U64(attr, kSampleType);
-  U64(attr, 0);
-  U64(attr, uint64_t{1} << 10);
+  PutU32(attr, 1);
+  PutU32(attr, 128);
+  PutU64(attr, 0);
+  PutU64(attr, 999);
+  PutU64(attr, kSampleType);
+  PutU64(attr, 0);
+  PutU64(attr, uint64_t{1} << 10);
   attr.resize(80, 0);
-  U64(attr, kRegsMask);
+  PutU64(attr, kRegsMask);
   attr.resize(128, 0);
   const uint64_t entry = attr.size() + 16;
   std::vector<uint8_t> f = {'P', 'E', 'R', 'F', 'I', 'L', 'E', '2'};
-  U64(f, 104);
-  U64(f, entry);
-  U64(f, 104);
-  U64(f, entry);
-  U64(f, 104 + entry);
-  U64(f, data.size());
-  for (int i = 0; i < 6; ++i) U64(f, 0);  // event_types, features
+  PutU64(f, 104);
+  PutU64(f, entry);
+  PutU64(f, 104);
+  PutU64(f, entry);
+  PutU64(f, 104 + entry);
+  PutU64(f, data.size());
+  for (int i = 0; i < 6; ++i) PutU64(f, 0);  // event_types, features
   f.insert(f.end(), attr.begin(), attr.end());
-  U64(f, 0);
-  U64(f, 0);
+  PutU64(f, 0);
+  PutU64(f, 0);
   f.insert(f.end(), data.begin(), data.end());
   return f;
 }

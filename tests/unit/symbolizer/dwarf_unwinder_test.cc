@@ -16,18 +16,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/test_support.h"
+
 namespace gcspike {
 namespace {
 
-void PutU32(std::vector<uint8_t>& b, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-void PutU64(std::vector<uint8_t>& b, uint64_t v) {
-  for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-void PutU64At(std::vector<uint8_t>& b, size_t at, uint64_t v) {
-  for (int i = 0; i < 8; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
-}
+using testing::PatchU64;
+using testing::PutU32;
+using testing::PutU64;
+
 
 constexpr uint64_t kBase = 1000;  // absolute offset of the test bytes in a pretend file
 
@@ -136,12 +133,12 @@ TEST(ParseStackUser, MalformedSizesNameOffsets) {
 constexpr uint64_t kSp = 0x7ff000;
 std::vector<uint8_t> ChainStack() {
   std::vector<uint8_t> s(0xa0, 0);
-  PutU64At(s, 0x10, kSp + 0x40);
-  PutU64At(s, 0x18, 0x401111);
-  PutU64At(s, 0x40, kSp + 0x80);
-  PutU64At(s, 0x48, 0x402222);
-  PutU64At(s, 0x80, 0);  // outermost frame: saved bp 0
-  PutU64At(s, 0x88, 0x403333);
+  PatchU64(s, 0x10, kSp + 0x40);
+  PatchU64(s, 0x18, 0x401111);
+  PatchU64(s, 0x40, kSp + 0x80);
+  PatchU64(s, 0x48, 0x402222);
+  PatchU64(s, 0x80, 0);  // outermost frame: saved bp 0
+  PatchU64(s, 0x88, 0x403333);
   return s;
 }
 
@@ -154,7 +151,7 @@ TEST(WalkFramePointers, FollowsChainUntilItStopsRising) {
 
 TEST(WalkFramePointers, StopsOnLoopsAndOutsideTheCopy) {
   auto s = ChainStack();
-  PutU64At(s, 0x40, kSp + 0x10);  // points back down: a loop
+  PatchU64(s, 0x40, kSp + 0x10);  // points back down: a loop
   std::vector<uint64_t> pcs;
   DwarfUnwinder::WalkFramePointers(kSp, kSp + 0x10, s, 64, &pcs);
   EXPECT_EQ(pcs, (std::vector<uint64_t>{0x401111, 0x402222}));

@@ -13,18 +13,15 @@
 #include <tuple>
 #include <vector>
 
+#include "tests/unit/test_support.h"
+
 namespace gcspike {
 namespace {
 
-void PutU32(std::vector<uint8_t>& b, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-void PutU64(std::vector<uint8_t>& b, uint64_t v) {
-  for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-void PatchU64(std::vector<uint8_t>& b, size_t at, uint64_t v) {
-  for (int i = 0; i < 8; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
-}
+using testing::PatchU64;
+using testing::PutU32;
+using testing::PutU64;
+
 
 constexpr uint64_t kTextStart = 0x401000;
 constexpr size_t kNfuncAt = 8;       // header word offsets with ptrSize 8 (1.18+ layout)
@@ -154,8 +151,10 @@ std::vector<uint8_t> LineTable(uint32_t pcln_table = 1, uint32_t cu_offset = 0) 
   PutU32(b, 0);   // functab: entry
   PutU32(b, 12);  //          funcoff
   PutU32(b, 8);   //          end
-  // _func: entryOff, nameOff, args, deferreturn, pcsp, pcfile, pcln, npcdata, cuOffset.
-  for (uint32_t v : {0u, 0u, 0u, 0u, 0u, 6u, pcln_table, 0u, cu_offset}) PutU32(b, v);
+  // _func: entryOff, nameOff, args, deferreturn, pcsp, pcfile, pcln, npcdata, cuOffset,
+  // startLine, then funcID, flag, a pad byte and nfuncdata.
+  for (uint32_t v : {0u, 0u, 0u, 0u, 0u, 6u, pcln_table, 0u, cu_offset, 0u}) PutU32(b, v);
+  b.insert(b.end(), {0, 0, 0, 0});
   return b;
 }
 

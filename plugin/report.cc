@@ -87,7 +87,8 @@ std::string RenderReportText(const DetectionSummary& s) {
   return o;
 }
 
-std::string RenderReportJson(const DetectionSummary& s) {
+std::string RenderReportJson(const DetectionSummary& s, const Profile* profile,
+                             const TimeAnalysis* time) {
   const DetectionThresholds& t = s.thresholds;
   std::string o = "{";
   o += "\"input\":" + JsonString(s.input);
@@ -121,6 +122,7 @@ std::string RenderReportJson(const DetectionSummary& s) {
     }
     o += "}";
   }
+  if (time != nullptr) AppendPrePauseFeatureJson(o, *time);
   o += "}";
   o += ",\"shape\":{";
   o += "\"map_assign_width\":" + Num(s.map_assign_width);
@@ -143,6 +145,7 @@ std::string RenderReportJson(const DetectionSummary& s) {
          ",\"value_fraction\":" + Num(s.sites[i].value_fraction) + "}";
   }
   o += "]";
+  if (time != nullptr && profile != nullptr) AppendTimeJson(o, *profile, *time);
   o += ",\"verdict\":" + JsonString(s.VerdictSentence());
   o += "}\n";
   return o;

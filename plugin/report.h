@@ -12,10 +12,14 @@
 #include <string>
 
 #include "plugin/detect/detection_summary.h"
+#include "plugin/detect/time_rules.h"
 
 namespace gcspike {
 
 std::string RenderReportText(const DetectionSummary& summary);
-std::string RenderReportJson(const DetectionSummary& summary);
+// With `time` (execution traces): "pre-pause" in "features" and "timeline" after "sites"
+// (plugin/detect/time_rules.h, AppendTimeJson); `profile` is the one `time` describes.
+std::string RenderReportJson(const DetectionSummary& summary, const Profile* profile = nullptr,
+                             const TimeAnalysis* time = nullptr);
 
 }  // namespace gcspike

@@ -80,9 +80,11 @@ Result<RuntimeSignatureCatalogue> CatalogueFromFlags() {
   return c;
 }
 
-// `time_report` (optional) receives the execution-trace timeline section of the report.
+// `time_report` (optional) receives the execution-trace timeline section of the report, `time`
+// (optional) the time analysis behind it.
 Result<DetectionSummary> Detect(Profile& profile, const std::string& input_name, bool label,
-                                std::string* time_report = nullptr) {
+                                std::string* time_report = nullptr,
+                                TimeAnalysis* time_out = nullptr) {
   GCSPIKE_ASSIGN_OR_RETURN(DetectionThresholds thresholds, ThresholdsFromFlags());
   GCSPIKE_ASSIGN_OR_RETURN(RuntimeSignatureCatalogue catalogue, CatalogueFromFlags());
   GCSPIKE_ASSIGN_OR_RETURN(TimeRuleOptions time_options, TimeRuleOptionsFromFlags());
@@ -96,6 +98,7 @@ Result<DetectionSummary> Detect(Profile& profile, const std::string& input_name,
     ApplyTimeLabels(profile, time);
   }
   if (time_report != nullptr) *time_report = RenderTimeReport(profile, time);
+  if (time_out != nullptr) *time_out = time;
   return summary;
 }
 
@@ -170,10 +173,11 @@ int RunReport(const Args& args) {
     if (!kept.ok()) return Fail(kept.error());
   }
   std::string time_report;
-  auto summary = Detect(*profile, InputName(args), /*label=*/false, &time_report);
+  TimeAnalysis time;
+  auto summary = Detect(*profile, InputName(args), /*label=*/false, &time_report, &time);
   if (!summary.ok()) return Fail(summary.error());
-  const std::string text =
-      FLAGS_json ? RenderReportJson(*summary) : RenderReportText(*summary) + time_report;
+  const std::string text = FLAGS_json ? RenderReportJson(*summary, &*profile, &time)
+                                      : RenderReportText(*summary) + time_report;
   const std::string path = !FLAGS_o.empty() ? FLAGS_o : FLAGS_output;
   auto out = OutputFile::Open(path, /*binary=*/false);
   if (!out.ok()) return Fail(out.error());

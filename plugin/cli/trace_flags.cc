@@ -19,6 +19,10 @@ DEFINE_bool(assist_profile, false,
 DEFINE_double(pre_pause_ms, 50,
               "Execution traces: a grow-spike sample at most this many ms before a "
               "stop-the-world start gets pre-pause in its gcspike label.");
+DEFINE_double(pre_pause_ratio, 1.5,
+              "report, execution traces: pre-pause is a spike only when the share of grow-spike "
+              "samples before a pause is at least this many times the share of the timeline "
+              "those windows cover (and significant, binomial p < 0.01).");
 DEFINE_double(cluster_eps_ms, 20,
               "Execution traces: grow-spike samples within this many ms of each other are "
               "neighbours when clustering them in time (label gcspike_cluster).");
@@ -62,17 +66,23 @@ void ApplyTraceReadOptions(ReadOptions& options) { options.assist_profile = FLAG
 
 Result<TimeRuleOptions> TimeRuleOptionsFromFlags() {
   constexpr double kMaxMs = 1e9;  // about 11.6 days: keeps the nanoseconds in range
+  constexpr double kMaxRatio = 1e6;
   if (!(FLAGS_pre_pause_ms >= 0 && FLAGS_pre_pause_ms <= kMaxMs)) {
     return MakeError("--pre-pause-ms must be between 0 and 1e9");
   }
   if (!(FLAGS_cluster_eps_ms >= 0 && FLAGS_cluster_eps_ms <= kMaxMs)) {
     return MakeError("--cluster-eps-ms must be between 0 and 1e9");
   }
+  // Below 1 a depletion could pass for a spike; NaN and infinity compare false.
+  if (!(FLAGS_pre_pause_ratio >= 1 && FLAGS_pre_pause_ratio <= kMaxRatio)) {
+    return MakeError("--pre-pause-ratio must be between 1 and 1e6");
+  }
   if (FLAGS_cluster_min_samples < 1) return MakeError("--cluster-min-samples must be at least 1");
   TimeRuleOptions o;
   o.pre_pause_ns = static_cast<int64_t>(FLAGS_pre_pause_ms * 1e6);
   o.cluster_eps_ns = static_cast<int64_t>(FLAGS_cluster_eps_ms * 1e6);
   o.cluster_min_samples = FLAGS_cluster_min_samples;
+  o.pre_pause_min_ratio = FLAGS_pre_pause_ratio;
   return o;
 }
 

@@ -11,7 +11,8 @@ namespace gcspike::cli {
 // Copies the trace flags (--assist-profile) into read options.
 void ApplyTraceReadOptions(ReadOptions& options);
 
-// --pre-pause-ms, --cluster-eps-ms, --cluster-min-samples (a bad value is a usage error).
+// --pre-pause-ms, --pre-pause-ratio, --cluster-eps-ms, --cluster-min-samples (a bad value is a
+// usage error).
 Result<TimeRuleOptions> TimeRuleOptionsFromFlags();
 
 int RunTraceStats(const Args& args);

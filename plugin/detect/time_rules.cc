@@ -1,11 +1,13 @@
 #include "plugin/detect/time_rules.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <map>
 #include <optional>
 
+#include "formats/json_text.h"
 #include "plugin/detect/annotator.h"
 
 namespace gcspike {
@@ -83,7 +85,214 @@ std::vector<int64_t> Dbscan1D(const std::vector<int64_t>& times, int64_t eps, in
   return id;
 }
 
+// splitmix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number generators", 2014):
+// small, and its output depends on the seed alone, so the expected cluster count is the same
+// from run to run and machine to machine.
+class SplitMix64 {
+ public:
+  explicit SplitMix64(uint64_t seed) : state_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+    return z ^ (z >> 31);
+  }
+  // Uniform on (0, 1]: never 0, so its logarithm is finite.
+  double Unit() { return static_cast<double>((Next() >> 11) + 1) * 0x1.0p-53; }
+
+ private:
+  uint64_t state_;
+};
+
+// How many clusters Dbscan1D finds in sorted `times`, counted the way it numbers them (border
+// points never start or join clusters, so only core points matter).
+int64_t CountClusters(const std::vector<double>& times, double eps, int min_samples) {
+  const size_t n = times.size();
+  size_t lo = 0, hi = 0;
+  int64_t clusters = 0;
+  std::optional<double> last_core;
+  for (size_t i = 0; i < n; ++i) {
+    while (times[i] - times[lo] > eps) ++lo;
+    if (hi < i) hi = i;
+    while (hi + 1 < n && times[hi + 1] - times[i] <= eps) ++hi;
+    if (static_cast<int64_t>(hi - lo + 1) < min_samples) continue;
+    if (!last_core || times[i] - *last_core > eps) ++clusters;
+    last_core = times[i];
+  }
+  return clusters;
+}
+
+// Total work the cluster simulation may do (points placed over all placements): it keeps a
+// trace with a million grow samples to about a tenth of a second.
+constexpr int64_t kClusterSimulationPoints = 20'000'000;
+constexpr int kMinClusterPlacements = 20;
+
+std::string Percent(double f) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f %%", f * 100);
+  return buf;
+}
+
+// JSON numbers: 17 significant digits (a script can recompute and compare), null for NaN and
+// infinities, which JSON cannot express.
+void AppendJsonNumber(std::string& out, double v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  out += buf;
+}
+
+void AppendJsonTime(std::string& out, int64_t t) {
+  out += t == kNoTime ? std::string("null") : std::to_string(t);
+}
+
+void AppendJsonTimes(std::string& out, const std::vector<int64_t>& times) {
+  out += '[';
+  for (size_t i = 0; i < times.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(times[i]);
+  }
+  out += ']';
+}
+
 }  // namespace
+
+std::string_view PrePauseVerdictName(PrePauseVerdict v) {
+  switch (v) {
+    case PrePauseVerdict::kSpike:
+      return "spike";
+    case PrePauseVerdict::kNormal:
+      return "normal";
+    case PrePauseVerdict::kInconclusive:
+      break;
+  }
+  return "inconclusive";
+}
+
+uint64_t WindowCover(const std::vector<int64_t>& starts, int64_t window, int64_t span_start,
+                     int64_t span_end) {
+  if (span_end < span_start || window < 0) return 0;
+  uint64_t covered = 0;
+  std::optional<std::pair<int64_t, int64_t>> run;  // the union's current interval
+  for (int64_t s : starts) {
+    int64_t lo;
+    if (__builtin_sub_overflow(s, window, &lo)) lo = kMin;
+    lo = std::max(lo, span_start);
+    const int64_t hi = std::min(s, span_end);
+    if (hi < lo) continue;  // the window lies outside the span
+    if (run && lo <= run->second) {
+      run->second = std::max(run->second, hi);
+      continue;
+    }
+    // Unsigned differences: exact for any hi >= lo, where int64_t could overflow.
+    if (run) covered += static_cast<uint64_t>(run->second) - static_cast<uint64_t>(run->first);
+    run.emplace(lo, hi);
+  }
+  if (run) covered += static_cast<uint64_t>(run->second) - static_cast<uint64_t>(run->first);
+  return covered;
+}
+
+double BinomialUpperTail(int64_t n, int64_t k, double p) {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  if (!(p > 0)) return 0;
+  if (!(p < 1)) return 1;
+  const double q = 1 - p;
+  const double log_p = std::log(p), log_q = std::log1p(-p);
+  const double log_n1 = std::lgamma(static_cast<double>(n) + 1);
+  auto log_pmf = [&](int64_t i) {
+    const double di = static_cast<double>(i);
+    return log_n1 - std::lgamma(di + 1) - std::lgamma(static_cast<double>(n - i) + 1) +
+           di * log_p + static_cast<double>(n - i) * log_q;
+  };
+  // Sum the tail away from the mean, where its terms fall, relative to its first term (so no
+  // term underflows before the sum is scaled), and stop when what is left cannot change the
+  // sum: the binomial is log-concave, so term ratios keep falling and the rest is below
+  // term * r / (1 - r). Above the mean the upper tail is summed; at or below it the lower
+  // tail, which is then at most 1/2 (the median is floor or ceil of n p), so 1 - it loses
+  // nothing.
+  constexpr double kEpsilon = 1e-17;
+  if (static_cast<double>(k) > static_cast<double>(n) * p) {
+    double sum = 1, term = 1;
+    for (int64_t i = k; i < n; ++i) {
+      const double r = static_cast<double>(n - i) / static_cast<double>(i + 1) * (p / q);
+      term *= r;
+      sum += term;
+      if (r < 1 && term * r / (1 - r) < sum * kEpsilon) break;
+    }
+    return std::min(1.0, std::exp(log_pmf(k) + std::log(sum)));
+  }
+  double sum = 1, term = 1;
+  for (int64_t i = k - 1; i > 0; --i) {
+    const double r = static_cast<double>(i) / static_cast<double>(n - i + 1) * (q / p);
+    term *= r;
+    sum += term;
+    if (r < 1 && term * r / (1 - r) < sum * kEpsilon) break;
+  }
+  return std::max(0.0, 1 - std::exp(log_pmf(k - 1) + std::log(sum)));
+}
+
+PrePauseTest JudgePrePause(int64_t n, int64_t pre_pause, double expected, double min_ratio) {
+  PrePauseTest t;
+  t.grow_samples = n;
+  t.pre_pause = pre_pause;
+  t.expected = expected;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  t.fraction = n > 0 ? static_cast<double>(pre_pause) / static_cast<double>(n) : nan;
+  t.ratio = n > 0 && expected > 0 ? t.fraction / expected : nan;
+  t.p_value = BinomialUpperTail(n, pre_pause, expected);
+  t.verdict = PrePauseVerdict::kInconclusive;
+  char buf[200];
+  if (n < kPrePauseMinSamples) {
+    std::snprintf(buf, sizeof buf, "only %lld grow-spike samples with a time (%lld needed)",
+                  static_cast<long long>(n), static_cast<long long>(kPrePauseMinSamples));
+    t.reason = buf;
+  } else if (!(expected > 0)) {
+    t.reason = "the windows cover none of the timeline (no stop-the-world pause, or a zero "
+               "window)";
+  } else if (expected >= kPrePauseMaxExpected || expected * min_ratio > 1) {
+    std::snprintf(buf, sizeof buf,
+                  "the windows cover %s of the timeline: even every grow sample in them would "
+                  "not be %.2gx that",
+                  Percent(expected).c_str(), min_ratio);
+    t.reason = buf;
+  } else if (static_cast<double>(n) * std::log(expected) >= std::log(kPrePauseAlpha)) {
+    std::snprintf(buf, sizeof buf,
+                  "too few grow samples: even all %lld in the windows would not be significant "
+                  "(p >= %.2g)",
+                  static_cast<long long>(n), kPrePauseAlpha);
+    t.reason = buf;
+  } else {
+    t.verdict = t.p_value < kPrePauseAlpha && t.ratio >= min_ratio ? PrePauseVerdict::kSpike
+                                                                   : PrePauseVerdict::kNormal;
+  }
+  return t;
+}
+
+double ExpectedClusters(int64_t n, uint64_t span_ns, int64_t eps_ns, int min_samples,
+                        int placements) {
+  if (n <= 0 || placements <= 0 || n < min_samples) return 0;
+  SplitMix64 rng(0x67637370696b65);  // "gcspike": any fixed seed will do
+  std::vector<double> times(static_cast<size_t>(n));
+  const double span = static_cast<double>(span_ns), eps = static_cast<double>(eps_ns);
+  double total = 0;
+  for (int k = 0; k < placements; ++k) {
+    // Sorted uniform points without a sort: the partial sums of n + 1 exponential gaps, over
+    // their total, are distributed as the order statistics of n uniform points.
+    double sum = 0;
+    for (double& t : times) {
+      sum -= std::log(rng.Unit());
+      t = sum;
+    }
+    sum -= std::log(rng.Unit());
+    for (double& t : times) t = t / sum * span;
+    total += static_cast<double>(CountClusters(times, eps, min_samples));
+  }
+  return total / placements;
+}
 
 TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalogue& catalogue,
                             std::vector<StackFeatures>& features, const TimeRuleOptions& options) {
@@ -211,6 +420,39 @@ TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalo
     ++c.samples;
   }
 
+  // Pre-pause and clusters against chance, over the span (see time_rules.h).
+  int64_t first = kMax, last = kMin;
+  auto see = [&](int64_t time) {
+    if (time == kNoTime) return;
+    first = std::min(first, time);
+    last = std::max(last, time);
+  };
+  for (const std::optional<int64_t>& time : ts) {
+    if (time) see(*time);
+  }
+  for (const GcCycle& c : t.gc_cycles) see(c.start_ns), see(c.end_ns);
+  for (const StwPause& p : t.pauses) see(p.start_ns), see(p.end_ns);
+  for (const AssistInterval& iv : t.assists) see(iv.start_ns), see(iv.end_ns);
+  for (const HeapPoint& h : t.heap_alloc) see(h.ts_ns);
+  for (const HeapPoint& h : t.heap_goal) see(h.ts_ns);
+  a.span_start_ns = first;
+  a.span_end_ns = last;
+  const uint64_t span = static_cast<uint64_t>(last) - static_cast<uint64_t>(first);
+  a.window_cover_ns = WindowCover(pause_starts, options.pre_pause_ns, first, last);
+  const double expected =
+      span == 0 ? 0 : static_cast<double>(a.window_cover_ns) / static_cast<double>(span);
+  const auto grow_n = static_cast<int64_t>(sorted_times.size());
+  a.pre_pause_test =
+      JudgePrePause(grow_n, a.pre_pause_samples, expected, options.pre_pause_min_ratio);
+  a.cluster_placements = static_cast<int>(std::clamp<int64_t>(
+      kClusterSimulationPoints / std::max<int64_t>(grow_n, 1), kMinClusterPlacements,
+      kClusterPlacements));
+  a.expected_clusters =
+      ExpectedClusters(grow_n, span, options.cluster_eps_ns,
+                       std::max(1, options.cluster_min_samples), a.cluster_placements);
+  a.grow_times = std::move(sorted_times);
+  a.pause_starts = std::move(pause_starts);
+
   // Per GC cycle: grow samples in the window before it, assist time, pauses.
   std::vector<GcCycle> cycles = t.gc_cycles;
   std::sort(cycles.begin(), cycles.end(), [](const GcCycle& x, const GcCycle& y) {
@@ -242,7 +484,7 @@ TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalo
     if (p.start_ns == kNoTime || p.end_ns == kNoTime) continue;
     for (GcCycleReport& r : a.cycles) {
       if (r.end_ns != kNoTime && r.end_ns >= p.start_ns) {
-        r.pauses.emplace_back(p.kind, p.end_ns - p.start_ns);
+        r.pauses.push_back(PauseReport{p.kind, p.start_ns, p.end_ns - p.start_ns});
         break;
       }
     }
@@ -298,12 +540,30 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
          std::to_string(a.assist_coupling_added) + " (" +
          std::to_string(a.assist_coupling_by_begin_stack) +
          " through the assist's begin stack)\n";
-  out += "  pre-pause: " + std::to_string(a.pre_pause_samples) +
-         " grow-spike samples within " + dur(a.options.pre_pause_ns) +
-         " before a stop-the-world pause\n";
+  const PrePauseTest& pp = a.pre_pause_test;
+  char num[64];
+  out += "  pre-pause: " + std::to_string(pp.pre_pause) + " of " +
+         std::to_string(pp.grow_samples) + " grow-spike samples";
+  if (pp.grow_samples > 0) out += " (" + Percent(pp.fraction) + ")";
+  out += " within " + dur(a.options.pre_pause_ns) +
+         " before a stop-the-world pause; the windows cover " + Percent(pp.expected) +
+         " of the timeline (expected by chance); ratio ";
+  if (std::isfinite(pp.ratio)) {
+    std::snprintf(num, sizeof num, "%.2f", pp.ratio);
+    out += num;
+  } else {
+    out += "-";
+  }
+  std::snprintf(num, sizeof num, "%.2g", pp.p_value);
+  out += std::string(", p = ") + num + ": " + std::string(PrePauseVerdictName(pp.verdict));
+  if (pp.verdict == PrePauseVerdict::kInconclusive) out += " (" + pp.reason + ")";
+  out += "\n";
+  std::snprintf(num, sizeof num, "%.1f", a.expected_clusters);
   out += "  grow-spike clusters (eps " + dur(a.options.cluster_eps_ns) + ", min " +
          std::to_string(a.options.cluster_min_samples) +
-         " samples): " + std::to_string(a.clusters.size()) + "\n";
+         " samples): " + std::to_string(a.clusters.size()) + "; random placements of the " +
+         std::to_string(pp.grow_samples) + " samples over the timeline give " + num +
+         " on average\n";
   for (const GrowCluster& c : a.clusters) {
     out += "    cluster " + std::to_string(c.id) + ": " + ms(c.start_ns) + " .. " + ms(c.end_ns) +
            ", " + std::to_string(c.samples) + " samples\n";
@@ -320,12 +580,94 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
            std::to_string(r.grow_samples_before) + " grow samples in the " +
            dur(a.options.pre_pause_ns) + " before, assists " + std::to_string(r.assists) +
            " (" + dur(r.assist_ns) + ")";
-    for (const auto& [kind, d] : r.pauses) {
-      out += ", " + (kind == 0 ? std::string("pause") : profile.str(kind)) + " " + dur(d);
+    for (const PauseReport& p : r.pauses) {
+      out += ", " + (p.kind == 0 ? std::string("pause") : profile.str(p.kind)) + " " +
+             dur(p.duration_ns);
     }
     out += "\n";
   }
   return out;
+}
+
+void AppendTimeJson(std::string& out, const Profile& profile, const TimeAnalysis& a) {
+  if (!a.applicable) return;
+  out += ",\"timeline\":{\"origin_ns\":" + std::to_string(a.origin_ns) + ",\"span_ns\":[" +
+         std::to_string(a.span_start_ns) + "," + std::to_string(a.span_end_ns) +
+         "],\"window_ns\":" + std::to_string(a.options.pre_pause_ns) + ",\"gc_cycles\":[";
+  for (size_t i = 0; i < a.cycles.size(); ++i) {
+    const GcCycleReport& r = a.cycles[i];
+    out += i > 0 ? ",{" : "{";
+    out += "\"seq\":" + std::to_string(r.seq) + ",\"start_ns\":";
+    AppendJsonTime(out, r.start_ns);
+    out += ",\"end_ns\":";
+    AppendJsonTime(out, r.end_ns);
+    out += ",\"pauses\":[";
+    for (size_t k = 0; k < r.pauses.size(); ++k) {
+      const PauseReport& p = r.pauses[k];
+      out += k > 0 ? ",{\"kind\":" : "{\"kind\":";
+      if (p.kind == 0) {
+        out += "null";
+      } else {
+        AppendJsonString(out, profile.str(p.kind));
+      }
+      out += ",\"start_ns\":" + std::to_string(p.start_ns) +
+             ",\"duration_ns\":" + std::to_string(p.duration_ns) + "}";
+    }
+    out += "],\"assists\":" + std::to_string(r.assists) +
+           ",\"assist_ns\":" + std::to_string(r.assist_ns) +
+           ",\"grow_samples_before\":" + std::to_string(r.grow_samples_before) + "}";
+  }
+  out += "],\"clusters\":[";
+  for (size_t i = 0; i < a.clusters.size(); ++i) {
+    const GrowCluster& c = a.clusters[i];
+    out += (i > 0 ? ",{\"id\":" : "{\"id\":") + std::to_string(c.id) +
+           ",\"start_ns\":" + std::to_string(c.start_ns) +
+           ",\"end_ns\":" + std::to_string(c.end_ns) +
+           ",\"samples\":" + std::to_string(c.samples) + "}";
+  }
+  out += "],\"cluster_eps_ns\":" + std::to_string(a.options.cluster_eps_ns) +
+         ",\"cluster_min_samples\":" + std::to_string(a.options.cluster_min_samples) +
+         ",\"expected_clusters\":";
+  AppendJsonNumber(out, a.expected_clusters);
+  out += ",\"cluster_placements\":" + std::to_string(a.cluster_placements);
+  out += ",\"assist_coupling_by_time\":{\"samples_in_assist\":" +
+         std::to_string(a.samples_in_assist) +
+         ",\"by_time\":" + std::to_string(a.assist_coupling_by_time) +
+         ",\"by_time_and_stack\":" + std::to_string(a.assist_coupling_by_time_and_stack) +
+         ",\"added\":" + std::to_string(a.assist_coupling_added) +
+         ",\"by_begin_stack\":" + std::to_string(a.assist_coupling_by_begin_stack) + "}";
+  out += ",\"grow_sample_times_ns\":";
+  AppendJsonTimes(out, a.grow_times);
+  out += ",\"pause_starts_ns\":";
+  AppendJsonTimes(out, a.pause_starts);
+  out += "}";
+}
+
+void AppendPrePauseFeatureJson(std::string& out, const TimeAnalysis& a) {
+  if (!a.applicable) return;
+  const PrePauseTest& t = a.pre_pause_test;
+  out += ",";
+  AppendJsonString(out, kPrePauseName);
+  out += ":{\"fraction\":";
+  AppendJsonNumber(out, t.fraction);
+  out += ",\"samples\":" + std::to_string(t.pre_pause) +
+         ",\"grow_samples\":" + std::to_string(t.grow_samples) + ",\"expected\":";
+  AppendJsonNumber(out, t.expected);
+  out += ",\"ratio\":";
+  AppendJsonNumber(out, t.ratio);
+  out += ",\"p_value\":";
+  AppendJsonNumber(out, t.p_value);
+  out += ",\"verdict\":";
+  AppendJsonString(out, PrePauseVerdictName(t.verdict));
+  out += ",\"ratio_threshold\":";
+  AppendJsonNumber(out, a.options.pre_pause_min_ratio);
+  out += ",\"p_threshold\":";
+  AppendJsonNumber(out, kPrePauseAlpha);
+  if (t.verdict == PrePauseVerdict::kInconclusive) {
+    out += ",\"reason\":";
+    AppendJsonString(out, t.reason);
+  }
+  out += "}";
 }
 
 }  // namespace gcspike

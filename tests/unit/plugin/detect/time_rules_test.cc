@@ -139,7 +139,7 @@ TEST(TimeRulesTest, CyclesCollectGrowSamplesAssistsAndPauses) {
   EXPECT_EQ(c.assists, 2);
   EXPECT_EQ(c.assist_ns, 4 * kMs);
   ASSERT_EQ(c.pauses.size(), 1u);
-  EXPECT_EQ(c.pauses[0].second, 1 * kMs);
+  EXPECT_EQ(c.pauses[0].duration_ns, 1 * kMs);
   const std::string report = RenderTimeReport(t.sp.profile, r.analysis);
   EXPECT_NE(report.find("GC 1: "), std::string::npos) << report;
   EXPECT_NE(report.find("GC sweep termination 1.000 ms"), std::string::npos) << report;

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Pre-pause against chance and the JSON timeline (plugin/detect/time_rules.h), on traces the
+# workload (fixtures/src/workload) records now, with rare and with very frequent GC:
+#  1. prepause_check.py recomputes, from the report's JSON timeline alone (grow sample times,
+#     pause starts, span), the windows' cover, the observed share, the ratio, the exact
+#     binomial p-value, the verdict rules and the cluster count, and checks them against the
+#     report; its expected_clusters against a Python simulation.
+#  2. With very frequent GC the windows cover most of the timeline and the verdict is not a
+#     spike; with rare GC they cover little.
+#  3. GC cycles and pause starts: as many as golang.org/x/exp/trace counts (gocheck), and the
+#     span lies within x/exp's first and last event.
+#  4. The text report says the same; --pre-pause-ratio is validated.
+#  5. Every committed trace and every external one: the JSON parses and checks out as in 1.
+source "$(dirname "$0")/lib.sh"
+HERE=$(dirname "$0")
+
+command -v go > /dev/null || fail "go is not on PATH"
+(cd "$SOURCE_DIR/fixtures/src/workload" &&
+  GOTOOLCHAIN=local GOTELEMETRY=off go build -trimpath -o "$WORK/workload" .) ||
+  fail "cannot build fixtures/src/workload"
+
+# report_check TRACE NAME [gcspike flags...]: the JSON report, checked by prepause_check.py and
+# against gocheck; leaves $WORK/NAME.json.
+report_check() {
+  local trace=$1 name=$2
+  shift 2
+  "$GCSPIKE" report --json "$@" "$trace" > "$WORK/$name.json" || fail "report --json $trace"
+  local ratio_flag=()
+  for a in "$@"; do [[ $a == --pre-pause-ratio=* ]] && ratio_flag=(--min-ratio "${a#*=}"); done
+  python3 "$HERE/prepause_check.py" "$WORK/$name.json" "${ratio_flag[@]}" > "$WORK/check.txt" ||
+    fail "$trace: the report's pre-pause numbers do not follow from its timeline"
+  echo "$name: $(cat "$WORK/check.txt")"
+  pass
+  if [[ -n ${GOCHECK:-} && -x $GOCHECK ]]; then
+    "$GOCHECK" trace-stats "$trace" > "$WORK/stats.json" || fail "gocheck cannot read $trace"
+    python3 - "$WORK/stats.json" "$WORK/$name.json" <<'PY' || fail "$trace: timeline differs from x/exp/trace"
+import json, sys
+s = json.load(open(sys.argv[1]))
+t = json.load(open(sys.argv[2])).get("timeline")
+if t is not None:
+    g = s["gc_detail"]
+    cycles = g["completed"] + g["cut_at_start"] + g["unfinished"] + g["whole_trace"]
+    assert len(t["gc_cycles"]) == cycles, (len(t["gc_cycles"]), cycles)
+    # Every stop-the-world begin in the trace is a pause start.
+    assert len(t["pause_starts_ns"]) == s["stw_detail"]["begin_events"], (
+        len(t["pause_starts_ns"]), s["stw_detail"])
+    lo, hi = t["span_ns"]
+    # x/exp may move a timestamp a few ns later where events share a tick (trace_compare.py).
+    assert s["min_ts_ns"] - 1000 <= lo <= hi <= s["max_ts_ns"] + 1000, (t["span_ns"], s)
+PY
+    pass
+  fi
+}
+
+# Each run well under 2 s: the live heap is built before the trace starts. Rare GC: a big GOGC
+# over a small heap; very frequent GC: GOGC 5 over a 2 MB heap (dozens of cycles a second).
+"$WORK/workload" -mode grow -duration 1s -workers 2 -live-mb 8 -gcpercent 800 \
+  -trace "$WORK/rare.trace" -cpuprofile "$WORK/rare.pprof" || fail "workload (rare GC)"
+"$WORK/workload" -mode grow -duration 1s -workers 3 -live-mb 2 -gcpercent 5 \
+  -trace "$WORK/frequent.trace" -cpuprofile "$WORK/frequent.pprof" || fail "workload (frequent GC)"
+
+report_check "$WORK/rare.trace" rare
+report_check "$WORK/frequent.trace" frequent
+python3 - "$WORK/rare.json" "$WORK/frequent.json" <<'PY' || fail "frequent GC: pre-pause is not weighed against chance"
+import json, sys
+rare, frequent = (json.load(open(p)) for p in sys.argv[1:])
+r, f = rare["features"]["pre-pause"], frequent["features"]["pre-pause"]
+print(f"rare GC: {len(rare['timeline']['gc_cycles'])} cycles, expected {r['expected']:.3f}; "
+      f"frequent GC: {len(frequent['timeline']['gc_cycles'])} cycles, expected "
+      f"{f['expected']:.3f}, fraction {f['fraction']}, verdict {f['verdict']}")
+assert len(frequent["timeline"]["gc_cycles"]) >= 10
+assert f["expected"] >= 0.5, f  # the windows cover most of the timeline
+assert f["verdict"] != "spike", f
+assert r["expected"] < f["expected"], (r, f)
+PY
+pass
+
+# The text report carries the same numbers and verdict.
+"$GCSPIKE" report "$WORK/frequent.trace" > "$WORK/frequent.txt" || fail "report (text)"
+python3 - "$WORK/frequent.json" "$WORK/frequent.txt" <<'PY' || fail "text and JSON reports disagree"
+import json, re, sys
+p = json.load(open(sys.argv[1]))["features"]["pre-pause"]
+t = json.load(open(sys.argv[1]))["timeline"]
+text = open(sys.argv[2]).read()
+m = re.search(r"^  pre-pause: (\d+) of (\d+) grow-spike samples .*the windows cover ([\d.]+) % "
+              r"of the timeline \(expected by chance\); ratio \S+, p = \S+: (\w+)", text, re.M)
+assert m, text
+assert (int(m[1]), int(m[2]), m[4]) == (p["samples"], p["grow_samples"], p["verdict"]), m.groups()
+assert abs(float(m[3]) - 100 * p["expected"]) <= 0.05, (m[3], p["expected"])
+m = re.search(r"^  grow-spike clusters \(.*\): (\d+); random placements of the (\d+) samples "
+              r"over the timeline give ([\d.]+) on average", text, re.M)
+assert m, text
+assert int(m[1]) == len(t["clusters"]) and abs(float(m[3]) - t["expected_clusters"]) <= 0.05
+PY
+pass
+
+# --pre-pause-ratio: a lower bar is checked with the same rules; a bad value is a usage error.
+report_check "$WORK/frequent.trace" frequent-ratio1 --pre-pause-ratio=1
+expect_exit 2 "$GCSPIKE" report "$WORK/frequent.trace" --pre-pause-ratio 0.5
+grep -q -- '--pre-pause-ratio' "$WORK/out.txt" || fail "no flag name in: $(cat "$WORK/out.txt")"
+expect_exit 2 "$GCSPIKE" report "$WORK/frequent.trace" --pre-pause-ratio nan
+
+# Every committed and external trace: the JSON parses and its numbers check out.
+shared=
+for d in "${SHARED_DIR:-$SOURCE_DIR/../shared}" "$SOURCE_DIR/../../shared"; do
+  [[ -d "$d/external-traces" ]] && { shared=$d/external-traces; break; }
+done
+[[ -n $shared ]] || fail "no ../shared/external-traces"
+mapfile -t traces < <(find "$FIXTURES/trace" "$shared" -name '*.trace' | sort)
+[[ ${#traces[@]} -ge 10 ]] || fail "found only ${#traces[@]} traces"
+for f in "${traces[@]}"; do
+  report_check "$f" "$(basename "$(dirname "$f")")-$(basename "$f" .trace)"
+done
+finish

@@ -7,6 +7,8 @@
 //                 "assist-coupling": ..., "scanobject-hotspot": ...},
 //    "shape": {...}, "sites": [{"function": S, "fraction": F, "value_fraction": F}],
 //    "verdict": S}
+// Execution traces add "pre-pause" to "features" and "timeline" after "sites"
+// (plugin/detect/time_rules.h).
 #pragma once
 
 #include <string>

@@ -430,9 +430,18 @@ TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalo
   for (const std::optional<int64_t>& time : ts) {
     if (time) see(*time);
   }
-  for (const GcCycle& c : t.gc_cycles) see(c.start_ns), see(c.end_ns);
-  for (const StwPause& p : t.pauses) see(p.start_ns), see(p.end_ns);
-  for (const AssistInterval& iv : t.assists) see(iv.start_ns), see(iv.end_ns);
+  for (const GcCycle& c : t.gc_cycles) {
+    see(c.start_ns);
+    see(c.end_ns);
+  }
+  for (const StwPause& p : t.pauses) {
+    see(p.start_ns);
+    see(p.end_ns);
+  }
+  for (const AssistInterval& iv : t.assists) {
+    see(iv.start_ns);
+    see(iv.end_ns);
+  }
   for (const HeapPoint& h : t.heap_alloc) see(h.ts_ns);
   for (const HeapPoint& h : t.heap_goal) see(h.ts_ns);
   a.span_start_ns = first;

@@ -420,30 +420,14 @@ TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalo
     ++c.samples;
   }
 
-  // Pre-pause and clusters against chance, over the span (see time_rules.h).
+  // Pre-pause and clusters against chance, over the span (see time_rules.h): the CPU samples'
+  // first and last times.
   int64_t first = kMax, last = kMin;
-  auto see = [&](int64_t time) {
-    if (time == kNoTime) return;
-    first = std::min(first, time);
-    last = std::max(last, time);
-  };
   for (const std::optional<int64_t>& time : ts) {
-    if (time) see(*time);
+    if (!time) continue;
+    first = std::min(first, *time);
+    last = std::max(last, *time);
   }
-  for (const GcCycle& c : t.gc_cycles) {
-    see(c.start_ns);
-    see(c.end_ns);
-  }
-  for (const StwPause& p : t.pauses) {
-    see(p.start_ns);
-    see(p.end_ns);
-  }
-  for (const AssistInterval& iv : t.assists) {
-    see(iv.start_ns);
-    see(iv.end_ns);
-  }
-  for (const HeapPoint& h : t.heap_alloc) see(h.ts_ns);
-  for (const HeapPoint& h : t.heap_goal) see(h.ts_ns);
   a.span_start_ns = first;
   a.span_end_ns = last;
   const uint64_t span = static_cast<uint64_t>(last) - static_cast<uint64_t>(first);

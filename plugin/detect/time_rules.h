@@ -20,10 +20,10 @@
 // with the share of the timeline the windows cover (a binomial test), and the cluster count
 // with the count a random placement of the same samples gives.
 //
-// The span of a trace is [first, last] over every CPU sample's timestamp and every known time
-// of the timeline (GC cycle, pause and mark-assist ends, heap points): the interval in which
-// the trace observed anything, so the one a grow sample could have fallen in by chance. It can
-// begin before origin_ns (a sweep-termination pause starts before its cycle).
+// The span of a trace is [first, last] over its CPU samples' timestamps: the time in which a
+// grow sample could have been taken at all, so the one it could have fallen anywhere in by
+// chance (CPU profiling may start after the trace does, and time filters such as --from/--to
+// drop samples but leave the timeline whole). Windows are clipped to it.
 #pragma once
 
 #include <cstdint>

@@ -328,18 +328,22 @@ TEST(TimeRulesTest, PrePauseVerdictRules) {
 TEST(TimeRulesTest, PrePauseIsWeighedAgainstTheWindowsShareOfTheSpan) {
   TimedProfile t;
   // Grow samples at 0, 10, ..., 990 ms; pauses at 500 and 520 ms (windows [450,500] and
-  // [470,520] merge into 70 ms); an assist ending at 1100 ms stretches the span to 1100 ms.
+  // [470,520] merge into 70 ms); another sample at 1100 ms stretches the span to 1100 ms, the
+  // timeline's events before and after it do not.
   for (int64_t ms = 0; ms < 1000; ms += 10) t.Add(kGrow, ms, 1);
+  t.Add(kAssign, 1100, 1);
   Timeline& tl = t.sp.profile.timeline;
   tl.pauses.push_back(StwPause{0, 500 * kMs, 501 * kMs});
   tl.pauses.push_back(StwPause{0, 520 * kMs, 521 * kMs});
-  tl.assists.push_back(AssistInterval{9, 1090 * kMs, 1100 * kMs, {}});
+  tl.assists.push_back(AssistInterval{9, 1090 * kMs, 1200 * kMs, {}});
+  tl.gc_cycles.push_back(GcCycle{1, kNoTime, 1300 * kMs});
+  tl.pauses.push_back(StwPause{0, -100 * kMs, -99 * kMs});  // its window is outside the span
   Analysis r = Analyze(t.sp.profile);
   const TimeAnalysis& a = r.analysis;
   EXPECT_EQ(a.span_start_ns, 0);
   EXPECT_EQ(a.span_end_ns, 1100 * kMs);
   EXPECT_EQ(a.window_cover_ns, static_cast<uint64_t>(70 * kMs));
-  EXPECT_EQ(a.pause_starts, (std::vector<int64_t>{500 * kMs, 520 * kMs}));
+  EXPECT_EQ(a.pause_starts, (std::vector<int64_t>{-100 * kMs, 500 * kMs, 520 * kMs}));
   ASSERT_EQ(a.grow_times.size(), 100u);
   EXPECT_TRUE(std::is_sorted(a.grow_times.begin(), a.grow_times.end()));
   const PrePauseTest& pp = a.pre_pause_test;
@@ -360,8 +364,8 @@ TEST(TimeRulesTest, PrePauseIsWeighedAgainstTheWindowsShareOfTheSpan) {
   TimedProfile crowded;
   for (int64_t k = 0; k < 30; ++k) crowded.Add(kGrow, 455 + k, 1);
   for (int64_t ms = 0; ms < 1000; ms += 100) crowded.Add(kGrow, ms, 1);
+  crowded.Add(kAssign, 1100, 1);
   crowded.sp.profile.timeline.pauses = tl.pauses;
-  crowded.sp.profile.timeline.assists = tl.assists;
   const PrePauseTest spike = Analyze(crowded.sp.profile).analysis.pre_pause_test;
   EXPECT_EQ(spike.pre_pause, 31);  // the 30 and the sample at 500
   EXPECT_EQ(spike.verdict, PrePauseVerdict::kSpike);

@@ -1,6 +1,7 @@
 #include "plugin/report.h"
 #include "formats/json_text.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace gcspike {
@@ -24,7 +25,23 @@ std::string JsonString(std::string_view s) {
   return out;
 }
 
-const char* Verdict(bool spike) { return spike ? "spike" : "normal"; }
+// "[34.1-44.1]": an interval in percent, as the text report shows it.
+std::string PctInterval(const Interval& i) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "[%.1f-%.1f]", i.lo * 100, i.hi * 100);
+  return buf;
+}
+
+std::string JsonInterval(const Interval& i) { return "[" + Num(i.lo) + "," + Num(i.hi) + "]"; }
+
+// "main.dedupGrowing (via main.markSeen)".
+std::string SiteText(const SiteShare& site) {
+  std::string s = site.function;
+  if (site.via.empty()) return s;
+  s += " (via ";
+  for (size_t i = 0; i < site.via.size(); ++i) s += (i ? ", " : "") + site.via[i];
+  return s + ")";
+}
 
 // How each feature's threshold reads in the text report.
 std::string ThresholdText(const DetectionSummary& s, int feature) {
@@ -49,17 +66,35 @@ std::string RenderReportText(const DetectionSummary& s) {
   std::string o = "gcspike report: " + s.input + "\n";
   o += "samples: " + std::to_string(s.samples) + " (" + std::to_string(s.sample_records) +
        " records); value: " + (s.value_type.empty() ? "-" : s.value_type) +
-       "; Go map implementation: " + s.go_runtime + "\n\n";
-  char line[200];
-  std::snprintf(line, sizeof line, "%-20s %8s %8s  %-8s %s\n", "feature", "samples", "value",
-                "verdict", "spike when");
+       "; profile: " + std::string(ProfileKindName(s.visibility.kind)) +
+       "; Go map implementation: " + s.go_runtime + "\n";
+  o += "overall: " + std::string(VerdictName(s.overall)) + "\n\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "%-20s %8s  %-13s %8s  %-13s %s\n", "feature", "samples",
+                "95% interval", "value", "verdict", "spike when");
   o += line;
   for (int i = 0; i < kFeatureCount; ++i) {
     const FeatureSummary& f = s.features[i];
-    std::snprintf(line, sizeof line, "%-20s %8s %8s  %-8s %s\n",
+    std::snprintf(line, sizeof line, "%-20s %8s  %-13s %8s  %-13s %s\n",
                   std::string(kFeatureNames[i]).c_str(), Pct(f.fraction).c_str(),
-                  Pct(f.value_fraction).c_str(), Verdict(f.spike), ThresholdText(s, i).c_str());
+                  PctInterval(f.interval).c_str(), Pct(f.value_fraction).c_str(),
+                  std::string(VerdictName(f.verdict)).c_str(), ThresholdText(s, i).c_str());
     o += line;
+  }
+  // Why a feature could not be decided, once per distinct reason.
+  std::vector<std::string> told;
+  for (int i = 0; i < kFeatureCount; ++i) {
+    const FeatureSummary& f = s.features[i];
+    if (f.verdict != Verdict::kInconclusive) continue;
+    if (std::find(told.begin(), told.end(), f.reason) != told.end()) continue;
+    told.push_back(f.reason);
+    std::string which;
+    for (int j = i; j < kFeatureCount; ++j) {
+      if (s.features[j].verdict == Verdict::kInconclusive && s.features[j].reason == f.reason) {
+        which += (which.empty() ? "" : ", ") + std::string(kFeatureNames[j]);
+      }
+    }
+    o += "inconclusive (" + which + "): " + f.reason + "\n";
   }
   o += "\nflame graph shape:\n";
   o += "  samples with a map assign frame:                " + Pct(s.map_assign_width) + "\n";
@@ -76,19 +111,18 @@ std::string RenderReportText(const DetectionSummary& s) {
   o += "  GC work by worker: assist " + Pct(s.worker_share[1]) + ", dedicated " +
        Pct(s.worker_share[2]) + ", fractional " + Pct(s.worker_share[3]) + ", idle " +
        Pct(s.worker_share[4]) + "\n";
-  o += "\ntop sites (callers of growing map inserts):\n";
+  o += "\ntop sites (the functions whose growing maps to presize; via: the helpers that insert):\n";
   if (s.sites.empty()) o += "  (none)\n";
   for (const SiteShare& site : s.sites) {
-    std::snprintf(line, sizeof line, "  %7s  %s\n", Pct(site.fraction).c_str(),
-                  site.function.c_str());
-    o += line;
+    o += "  " + std::string(7 - std::min<size_t>(7, Pct(site.fraction).size()), ' ') +
+         Pct(site.fraction) + " " + PctInterval(site.interval) + "  " + SiteText(site) + "\n";
   }
   o += "\nverdict: " + s.VerdictSentence() + "\n";
   return o;
 }
 
-std::string RenderReportJson(const DetectionSummary& s, const Profile* profile,
-                             const TimeAnalysis* time) {
+std::string RenderReportJson(const DetectionSummary& s, std::string_view features_tail,
+                             std::string_view tail) {
   const DetectionThresholds& t = s.thresholds;
   std::string o = "{";
   o += "\"input\":" + JsonString(s.input);
@@ -96,6 +130,16 @@ std::string RenderReportJson(const DetectionSummary& s, const Profile* profile,
   o += ",\"sample_records\":" + std::to_string(s.sample_records);
   o += ",\"value_type\":" + JsonString(s.value_type);
   o += ",\"go_runtime\":" + JsonString(s.go_runtime);
+  o += ",\"profile_kind\":" + JsonString(ProfileKindName(s.visibility.kind));
+  o += ",\"overall\":" + JsonString(VerdictName(s.overall));
+  o += ",\"visibility\":{\"unsymbolized_share\":" + Num(s.visibility.unsymbolized_share) +
+       ",\"truncated_share\":" + Num(s.visibility.truncated_share) +
+       ",\"go_runtime_frames\":" + (s.visibility.has_go_runtime ? "true" : "false");
+  if (s.visibility.blind()) {
+    o += ",\"cause\":" + JsonString(s.visibility.cause) +
+         ",\"reason\":" + JsonString(s.visibility.reason);
+  }
+  o += "}";
   o += ",\"features\":{";
   for (int i = 0; i < kFeatureCount; ++i) {
     const FeatureSummary& f = s.features[i];
@@ -103,7 +147,13 @@ std::string RenderReportJson(const DetectionSummary& s, const Profile* profile,
     o += JsonString(std::string(kFeatureNames[i])) + ":{";
     o += "\"fraction\":" + Num(f.fraction);
     o += ",\"value_fraction\":" + Num(f.value_fraction);
-    o += ",\"verdict\":" + JsonString(Verdict(f.spike));
+    o += ",\"interval\":" + JsonInterval(f.interval);
+    o += ",\"samples\":" + std::to_string(s.samples);
+    o += ",\"verdict\":" + JsonString(VerdictName(f.verdict));
+    if (f.verdict == Verdict::kInconclusive) {
+      o += ",\"cause\":" + JsonString(f.cause);
+      o += ",\"reason\":" + JsonString(f.reason);
+    }
     o += ",\"threshold\":" + Num(f.threshold);
     switch (i) {
       case 2:
@@ -114,7 +164,9 @@ std::string RenderReportJson(const DetectionSummary& s, const Profile* profile,
         break;
       case 3:
         o += ",\"assist_share\":" + Num(s.assist_share);
+        o += ",\"assist_share_interval\":" + JsonInterval(s.assist_share_interval);
         o += ",\"from_map_fraction\":" + Num(s.assist_from_map);
+        o += ",\"from_map_interval\":" + JsonInterval(s.assist_from_map_interval);
         o += ",\"from_map_threshold\":" + Num(t.assist_from_map);
         break;
       default:
@@ -122,7 +174,7 @@ std::string RenderReportJson(const DetectionSummary& s, const Profile* profile,
     }
     o += "}";
   }
-  if (time != nullptr) AppendPrePauseFeatureJson(o, *time);
+  o += features_tail;
   o += "}";
   o += ",\"shape\":{";
   o += "\"map_assign_width\":" + Num(s.map_assign_width);
@@ -140,12 +192,14 @@ std::string RenderReportJson(const DetectionSummary& s, const Profile* profile,
   o += ",\"sites\":[";
   for (size_t i = 0; i < s.sites.size(); ++i) {
     if (i > 0) o += ",";
-    o += "{\"function\":" + JsonString(s.sites[i].function) +
-         ",\"fraction\":" + Num(s.sites[i].fraction) +
-         ",\"value_fraction\":" + Num(s.sites[i].value_fraction) + "}";
+    const SiteShare& site = s.sites[i];
+    o += "{\"function\":" + JsonString(site.function) + ",\"via\":[";
+    for (size_t k = 0; k < site.via.size(); ++k) o += (k ? "," : "") + JsonString(site.via[k]);
+    o += "],\"fraction\":" + Num(site.fraction) + ",\"interval\":" + JsonInterval(site.interval) +
+         ",\"value_fraction\":" + Num(site.value_fraction) + "}";
   }
   o += "]";
-  if (time != nullptr && profile != nullptr) AppendTimeJson(o, *profile, *time);
+  o += tail;
   o += ",\"verdict\":" + JsonString(s.VerdictSentence());
   o += "}\n";
   return o;

@@ -1,27 +1,32 @@
 // The `gcspike report` output: a DetectionSummary as text for people or as JSON for scripts.
 // The JSON shape is a contract (scripts rely on it):
 //   {"input": S, "samples": N, "sample_records": N, "value_type": S,
-//    "go_runtime": "hmap"|"swiss"|"unknown",
-//    "features": {"grow-spike": {"fraction": F, "value_fraction": F, "verdict": "spike"|"normal",
-//                 "threshold": F, ...}, "key-copy": ..., "malloc-burst": ...,
-//                 "assist-coupling": ..., "scanobject-hotspot": ...},
-//    "shape": {...}, "sites": [{"function": S, "fraction": F, "value_fraction": F}],
+//    "go_runtime": "hmap"|"swiss"|"unknown", "profile_kind": "cpu"|"heap"|"allocs"|...,
+//    "overall": "spike"|"normal"|"inconclusive",
+//    "visibility": {"unsymbolized_share": F, "truncated_share": F, "go_runtime_frames": B,
+//                   ["cause": S, "reason": S]},
+//    "features": {"grow-spike": {"fraction": F, "value_fraction": F, "interval": [LO, HI],
+//                 "samples": N, "verdict": "spike"|"normal"|"inconclusive",
+//                 ["cause": S, "reason": S,] "threshold": F, ...}, "key-copy": ...,
+//                 "malloc-burst": ..., "assist-coupling": ..., "scanobject-hotspot": ...},
+//    "shape": {...},
+//    "sites": [{"function": S, "via": [S...], "fraction": F, "interval": [LO, HI],
+//               "value_fraction": F}],
 //    "verdict": S}
-// Execution traces add "pre-pause" to "features" and "timeline" after "sites"
-// (plugin/detect/time_rules.h).
+// "samples" is the n of every interval (individual samples); "verdict" at the top is a sentence.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "plugin/detect/detection_summary.h"
-#include "plugin/detect/time_rules.h"
 
 namespace gcspike {
 
 std::string RenderReportText(const DetectionSummary& summary);
-// With `time` (execution traces): "pre-pause" in "features" and "timeline" after "sites"
-// (plugin/detect/time_rules.h, AppendTimeJson); `profile` is the one `time` describes.
-std::string RenderReportJson(const DetectionSummary& summary, const Profile* profile = nullptr,
-                             const TimeAnalysis* time = nullptr);
+// `features_tail` is appended inside "features" (",\"pre-pause\":{...}" for traces), `tail`
+// after "sites" (",\"timeline\":{...}"); both are JSON members with a leading comma, or "".
+std::string RenderReportJson(const DetectionSummary& summary, std::string_view features_tail = "",
+                             std::string_view tail = "");
 
 }  // namespace gcspike

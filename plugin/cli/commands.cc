@@ -51,16 +51,23 @@ ReadOptions MakeReadOptions(const Args& args, Diagnostics* diagnostics) {
 
 // Everything a command does before it writes: read, merge, annotate, filter. Filters run on the
 // labelled profile (so --keep gcspike~grow-spike works). The detectors' summary goes to
-// *summary (for --fail-on) when they ran; it describes the whole input, before filtering.
+// *summary (for --fail-on) when they ran; like the report, it describes the samples that are
+// written, after the filters.
 Result<Profile> BuildProfile(const Args& args, Diagnostics* diagnostics,
                              std::optional<DetectionSummary>* summary = nullptr) {
   GCSPIKE_ASSIGN_OR_RETURN(Profile p,
                            LoadInputs(args.positional, MakeReadOptions(args, diagnostics)));
   if (FLAGS_detect) {
-    GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectAndLabel(p, InputName(args)));
+    GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectAndLabel(p, InputName(args), diagnostics));
     if (summary != nullptr) *summary = std::move(s);
   }
+  GCSPIKE_ASSIGN_OR_RETURN(SampleFilterSpec filters, FilterSpecFromFlags(args));
+  if (filters.empty()) return p;
   GCSPIKE_RETURN_IF_ERROR(ApplyFilterFlags(args, p, diagnostics));
+  if (FLAGS_detect && summary != nullptr) {
+    GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectOnly(p, InputName(args)));
+    *summary = std::move(s);
+  }
   return p;
 }
 

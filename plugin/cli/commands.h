@@ -1,5 +1,6 @@
 // The gcspike commands. Each returns the process exit status: 0 ok, 1 a --fail-on threshold was
-// crossed, 2 bad usage or bad input.
+// crossed, 2 bad usage or bad input, 3 a --fail-on gate could not be decided (the feature is
+// inconclusive: see plugin/detect/fail_on.h).
 #pragma once
 
 #include "plugin/cli/args.h"
@@ -9,6 +10,7 @@ namespace gcspike::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitThreshold = 1;
 inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitUndecided = 3;
 
 int RunAnnotate(const Args& args);
 int RunPprof(const Args& args);

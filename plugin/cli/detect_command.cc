@@ -12,6 +12,7 @@
 #include "plugin/cli/terminal_diagnostics.h"
 #include "plugin/cli/trace_flags.h"
 #include "plugin/detect/annotator.h"
+#include "plugin/detect/site_paths.h"
 #include "plugin/detect/time_rules.h"
 #include "plugin/pipeline.h"
 #include "plugin/report.h"
@@ -39,6 +40,12 @@ DEFINE_double(assist_from_map_threshold, 0.5,
               "report: the fraction of those assists that must be under a map insert or grow.");
 DEFINE_double(scan_threshold, 0.25,
               "report: scanobject-hotspot is a spike above this fraction of samples.");
+DEFINE_string(inconclusive, "error",
+              "What a --fail-on gate does when its feature cannot be decided (the profile cannot "
+              "show it, or its 95% interval straddles the limit): error = exit 3, fail = exit 1, "
+              "pass = exit 0 with a warning.");
+DEFINE_int32(min_samples, 30,
+             "report: below this many individual samples every feature is inconclusive.");
 
 DECLARE_string(o);
 DECLARE_string(output);
@@ -64,6 +71,12 @@ Result<DetectionThresholds> ThresholdsFromFlags() {
     }
   }
   if (FLAGS_malloc_depth_threshold < 0) return MakeError("--malloc_depth_threshold is negative");
+  if (FLAGS_min_samples < 0) return MakeError("--min-samples is negative");
+  if (FLAGS_inconclusive != "error" && FLAGS_inconclusive != "fail" &&
+      FLAGS_inconclusive != "pass") {
+    return MakeError("--inconclusive is one of error, fail, pass (got '" + FLAGS_inconclusive +
+                     "')");
+  }
   t.grow_spike = FLAGS_grow_spike_threshold;
   t.key_copy = FLAGS_key_copy_threshold;
   t.malloc_burst = FLAGS_malloc_burst_threshold;
@@ -80,26 +93,49 @@ Result<RuntimeSignatureCatalogue> CatalogueFromFlags() {
   return c;
 }
 
-// `time_report` (optional) receives the execution-trace timeline section of the report, `time`
-// (optional) the time analysis behind it.
-Result<DetectionSummary> Detect(Profile& profile, const std::string& input_name, bool label,
-                                std::string* time_report = nullptr,
-                                TimeAnalysis* time_out = nullptr) {
+// Warns once per rules-file signature that names no function of the profile.
+void WarnUnmatchedRules(const Profile& profile, const RuntimeSignatureCatalogue& catalogue,
+                        Diagnostics* diagnostics) {
+  if (diagnostics == nullptr || FLAGS_rules.empty()) return;
+  std::vector<std::string_view> names;
+  names.reserve(profile.functions.size());
+  for (const Function& f : profile.functions) names.push_back(profile.str(f.name));
+  for (const Signature* sig : catalogue.UnmatchedRules(names)) {
+    diagnostics->Warn(sig->origin + ": rule '" +
+                      std::string(RuntimeSignatureCatalogue::RoleName(sig->role)) + " " +
+                      sig->pattern + (sig->prefix ? "*" : "") +
+                      "' matched no frame of the profile (is the name spelled as go tool pprof "
+                      "-traces prints it?)");
+  }
+}
+
+// Everything the detectors conclude about a profile, before anything is written onto it.
+struct Analysis {
+  std::vector<StackFeatures> features;
+  TimeAnalysis time;
+  DetectionSummary summary;
+};
+
+// Classifies, resolves the sites, applies the time rules and summarizes.
+Result<Analysis> Analyze(const Profile& profile, const std::string& input_name,
+                         Diagnostics* diagnostics) {
   GCSPIKE_ASSIGN_OR_RETURN(DetectionThresholds thresholds, ThresholdsFromFlags());
   GCSPIKE_ASSIGN_OR_RETURN(RuntimeSignatureCatalogue catalogue, CatalogueFromFlags());
   GCSPIKE_ASSIGN_OR_RETURN(TimeRuleOptions time_options, TimeRuleOptionsFromFlags());
-  std::vector<StackFeatures> features = ClassifySamples(profile, catalogue);
+  WarnUnmatchedRules(profile, catalogue, diagnostics);
+  Analysis a;
+  a.features = ClassifySamples(profile, catalogue);
+  // The site to presize: past the helpers that only pass the map on (site_paths.h).
+  const SitePaths sites = ResolveSitePaths(profile, catalogue, a.features);
   // Execution traces: the timeline adds time-based features (plugin/detect/time_rules.h).
-  const TimeAnalysis time = ApplyTimeRules(profile, catalogue, features, time_options);
-  DetectionSummary summary = Summarize(profile, features, thresholds);
-  summary.input = input_name;
-  if (label) {
-    ApplyLabels(profile, features, std::string("gcspike ") + kVersion);
-    ApplyTimeLabels(profile, time);
-  }
-  if (time_report != nullptr) *time_report = RenderTimeReport(profile, time);
-  if (time_out != nullptr) *time_out = time;
-  return summary;
+  a.time = ApplyTimeRules(profile, catalogue, a.features, time_options);
+  SummaryContext context;
+  context.visibility.min_samples = static_cast<uint64_t>(FLAGS_min_samples);
+  context.assists_from_timeline = a.time.applicable && !profile.timeline.assists.empty();
+  context.site_paths = &sites;
+  a.summary = Summarize(profile, a.features, thresholds, context);
+  a.summary.input = input_name;
+  return a;
 }
 
 }  // namespace
@@ -133,22 +169,45 @@ Result<std::vector<FailOnExpr>> CheckDetectFlags(const Args& args) {
   return out;
 }
 
-Result<DetectionSummary> DetectAndLabel(Profile& profile, const std::string& input_name) {
-  return Detect(profile, input_name, /*label=*/true);
+Result<DetectionSummary> DetectAndLabel(Profile& profile, const std::string& input_name,
+                                        Diagnostics* diagnostics) {
+  GCSPIKE_ASSIGN_OR_RETURN(Analysis a, Analyze(profile, input_name, diagnostics));
+  ApplyLabels(profile, a.features, std::string("gcspike ") + kVersion);
+  ApplyTimeLabels(profile, a.time);
+  return std::move(a.summary);
+}
+
+Result<DetectionSummary> DetectOnly(const Profile& profile, const std::string& input_name) {
+  GCSPIKE_ASSIGN_OR_RETURN(Analysis a, Analyze(profile, input_name, nullptr));
+  return std::move(a.summary);
 }
 
 int CheckFailOn(const std::vector<FailOnExpr>& exprs, const DetectionSummary& summary) {
-  int status = kExitOk;
+  bool crossed = false, undecided = false;
   for (const FailOnExpr& e : exprs) {
-    if (const std::optional<double> measured = CrossedFailOn(e, summary)) {
-      std::fprintf(stderr, "gcspike: --fail-on %s crossed: measured %s = %.2f%%\n",
-                   e.text.c_str(),
-                   (std::string(kFeatureNames[e.feature]) + (e.of_value ? ".value" : "")).c_str(),
-                   *measured * 100);
-      status = kExitThreshold;
+    const GateResult r = EvaluateFailOn(e, summary);
+    const std::string name = std::string(kFeatureNames[e.feature]) + (e.of_value ? ".value" : "");
+    char measured[128];
+    std::snprintf(measured, sizeof measured, "%.2f%% [%.2f-%.2f%%] of %llu samples",
+                  r.measured * 100, r.interval.lo * 100, r.interval.hi * 100,
+                  static_cast<unsigned long long>(summary.samples));
+    switch (r.outcome) {
+      case GateResult::Outcome::kPass:
+        break;
+      case GateResult::Outcome::kCrossed:
+        std::fprintf(stderr, "gcspike: --fail-on %s crossed: measured %s = %s\n", e.text.c_str(),
+                     name.c_str(), measured);
+        crossed = true;
+        break;
+      case GateResult::Outcome::kUndecided:
+        std::fprintf(stderr, "gcspike: --fail-on %s cannot be decided (--inconclusive=%s): %s\n",
+                     e.text.c_str(), FLAGS_inconclusive.c_str(), r.reason.c_str());
+        if (FLAGS_inconclusive == "fail") crossed = true;
+        if (FLAGS_inconclusive == "error") undecided = true;
+        break;
     }
   }
-  return status;
+  return crossed ? kExitThreshold : undecided ? kExitUndecided : kExitOk;
 }
 
 int RunReport(const Args& args) {
@@ -166,18 +225,24 @@ int RunReport(const Args& args) {
   // in annotate, so --keep gcspike~grow-spike works.
   auto filters = FilterSpecFromFlags(args);
   if (!filters.ok()) return Fail(filters.error());
+  Diagnostics* warn_rules = &diag;  // unmatched rules are told once, about the whole input
   if (!filters->empty()) {
-    auto labelled = Detect(*profile, InputName(args), /*label=*/true);
+    auto labelled = DetectAndLabel(*profile, InputName(args), &diag);
     if (!labelled.ok()) return Fail(labelled.error());
+    warn_rules = nullptr;
     auto kept = FilterSamples(*profile, *filters, &diag);
     if (!kept.ok()) return Fail(kept.error());
   }
-  std::string time_report;
-  TimeAnalysis time;
-  auto summary = Detect(*profile, InputName(args), /*label=*/false, &time_report, &time);
-  if (!summary.ok()) return Fail(summary.error());
-  const std::string text = FLAGS_json ? RenderReportJson(*summary, &*profile, &time)
-                                      : RenderReportText(*summary) + time_report;
+  auto analysis = Analyze(*profile, InputName(args), warn_rules);
+  if (!analysis.ok()) return Fail(analysis.error());
+  const DetectionSummary* summary = &analysis->summary;
+  // Execution traces: the pre-pause test among the features and the timeline (time_rules.h).
+  std::string pre_pause_json, timeline_json;
+  AppendPrePauseFeatureJson(pre_pause_json, analysis->time);
+  AppendTimeJson(timeline_json, *profile, analysis->time);
+  const std::string text = FLAGS_json ? RenderReportJson(*summary, pre_pause_json, timeline_json)
+                                      : RenderReportText(*summary) +
+                                            RenderTimeReport(*profile, analysis->time);
   const std::string path = !FLAGS_o.empty() ? FLAGS_o : FLAGS_output;
   auto out = OutputFile::Open(path, /*binary=*/false);
   if (!out.ok()) return Fail(out.error());

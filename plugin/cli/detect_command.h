@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/diagnostics.h"
 #include "core/profile.h"
 #include "core/result.h"
 #include "plugin/cli/args.h"
@@ -22,10 +23,16 @@ void RegisterDetectFlags();
 Result<std::vector<FailOnExpr>> CheckDetectFlags(const Args& args);
 
 // Classifies every sample with the built-in catalogue plus --rules, labels them and returns
-// the summary (for --fail-on).
-Result<DetectionSummary> DetectAndLabel(Profile& profile, const std::string& input_name);
+// the summary. `diagnostics` (may be null) hears of rules that matched no frame.
+Result<DetectionSummary> DetectAndLabel(Profile& profile, const std::string& input_name,
+                                        Diagnostics* diagnostics = nullptr);
 
-// Prints one stderr line per crossed expression; kExitThreshold if any was crossed, else kExitOk.
+// The summary of a profile without labelling it (what --fail-on judges after the filters).
+Result<DetectionSummary> DetectOnly(const Profile& profile, const std::string& input_name);
+
+// Judges every expression and prints one stderr line per crossed or undecided one. Returns
+// kExitThreshold if any was crossed (or undecided under --inconclusive=fail), else
+// kExitUndecided if any was undecided under --inconclusive=error (the default), else kExitOk.
 int CheckFailOn(const std::vector<FailOnExpr>& exprs, const DetectionSummary& summary);
 
 // `gcspike report [--json] INPUT... [-o FILE]`.

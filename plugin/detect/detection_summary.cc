@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <map>
 
+#include "plugin/detect/sample_weight.h"
+
 namespace gcspike {
 namespace {
 
@@ -13,22 +15,52 @@ std::string Percent(double f) {
   return buf;
 }
 
-// Index of the "samples" sample type (Go CPU profiles: samples/count), if any.
-std::optional<size_t> SampleCountIndex(const Profile& p) {
-  for (size_t i = 0; i < p.sample_types.size(); ++i) {
-    if (p.str(p.sample_types[i].type) == "samples") return i;
+std::string IntervalText(const Interval& i) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "[%.1f-%.1f%%]", i.lo * 100, i.hi * 100);
+  return buf;
+}
+
+// The verdict of one comparison of a share with its threshold.
+Verdict FromSide(Side side) {
+  switch (side) {
+    case Side::kAbove:
+      return Verdict::kSpike;
+    case Side::kBelow:
+      return Verdict::kNormal;
+    case Side::kStraddles:
+      break;
   }
-  return std::nullopt;
+  return Verdict::kInconclusive;
+}
+
+void MarkBorderline(FeatureSummary& f, uint64_t n, const Interval& interval, double threshold) {
+  f.verdict = Verdict::kInconclusive;
+  f.cause = "borderline";
+  f.reason = "borderline: the 95% interval " + IntervalText(interval) + " straddles the " +
+             "threshold " + Percent(threshold) + " with " + std::to_string(n) +
+             " samples; take a longer profile";
 }
 
 }  // namespace
 
+std::string_view VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kSpike:
+      return "spike";
+    case Verdict::kInconclusive:
+      return "inconclusive";
+    case Verdict::kNormal:
+      break;
+  }
+  return "normal";
+}
+
 DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatures>& features,
-                           const DetectionThresholds& thresholds, size_t max_sites) {
+                           const DetectionThresholds& thresholds, const SummaryContext& context) {
   DetectionSummary out;
   out.thresholds = thresholds;
   out.sample_records = profile.SampleRecordCount();
-  const std::optional<size_t> count_index = SampleCountIndex(profile);
   const size_t value_index = profile.DefaultValueIndex();
   if (!profile.sample_types.empty()) {
     const ValueType& vt = profile.sample_types[value_index];
@@ -36,6 +68,8 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
   }
 
   // Weighted sums; doubles because values may be nanoseconds summed over millions of samples.
+  // Values are summed by size: a delta profile's negative samples count as much as positive ones.
+  const SampleWeights weight_of(profile);
   double total_weight = 0, total_value = 0;
   std::array<double, kFeatureCount> weight{}, value{};
   double assign_w = 0, self_alloc_w = 0, assist_w = 0, assist_coupled_w = 0;
@@ -45,14 +79,14 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
   struct SiteSum {
     double weight = 0, value = 0;
   };
-  std::map<uint64_t, SiteSum> site_sums;
+  std::map<std::pair<uint64_t, uint32_t>, SiteSum> site_sums;  // (function, via path)
 
   for (size_t i = 0; i < profile.samples.size(); ++i) {
     const Sample& s = profile.samples[i];
     const StackFeatures& f = features[i];
-    const double w = count_index ? static_cast<double>(s.values[*count_index])
-                                 : static_cast<double>(profile.RecordsOf(i));
-    const double v = value_index < s.values.size() ? static_cast<double>(s.values[value_index]) : 0;
+    const double w = weight_of(i);
+    const double v =
+        value_index < s.values.size() ? std::abs(static_cast<double>(s.values[value_index])) : 0;
     total_weight += w;
     total_value += v;
     for (int b = 0; b < kFeatureCount; ++b) {
@@ -76,22 +110,29 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
       out.depth_below_assign_max = std::max(out.depth_below_assign_max, f.depth_below_assign);
     }
     if (f.site_function_id != 0) {
-      SiteSum& site = site_sums[f.site_function_id];
+      const uint32_t via = context.site_paths != nullptr && i < context.site_paths->via_of_sample.size()
+                               ? context.site_paths->via_of_sample[i]
+                               : 0;
+      SiteSum& site = site_sums[{f.site_function_id, via}];
       site.weight += w;
       site.value += v;
     }
   }
 
-  out.samples = static_cast<uint64_t>(total_weight);
+  out.samples = static_cast<uint64_t>(total_weight + 0.5);
+  const double n = total_weight;
   auto frac = [](double part, double whole) { return whole > 0 ? part / whole : 0.0; };
   for (int b = 0; b < kFeatureCount; ++b) {
     out.features[b].fraction = frac(weight[b], total_weight);
     out.features[b].value_fraction = frac(value[b], total_value);
+    out.features[b].interval = WilsonInterval(weight[b], n);
   }
   out.map_assign_width = frac(assign_w, total_weight);
   out.malloc_self_share = frac(self_alloc_w, total_weight);
   out.assist_share = frac(assist_w, total_weight);
   out.assist_from_map = frac(assist_coupled_w, assist_w);
+  out.assist_share_interval = WilsonInterval(assist_w, n);
+  out.assist_from_map_interval = WilsonInterval(assist_coupled_w, assist_w);
   for (size_t k = 1; k < worker_w.size(); ++k) {
     out.worker_share[k] = frac(worker_w[k], total_weight);
   }
@@ -99,81 +140,169 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
     std::sort(depths.begin(), depths.end());
     out.grow_malloc_depth_max = depths.back().first;
     // The median over individual samples (a stack sample of a spooled profile counts as many).
-    uint64_t n = 0;
-    for (const auto& d : depths) n += d.second;
+    uint64_t count = 0;
+    for (const auto& d : depths) count += d.second;
     auto nth = [&depths](uint64_t k) {  // the k-th smallest, 0-based
-      for (const auto& [depth, count] : depths) {
-        if (k < count) return depth;
-        k -= count;
+      for (const auto& [depth, c] : depths) {
+        if (k < c) return depth;
+        k -= c;
       }
       return depths.back().first;
     };
-    out.grow_malloc_depth_median = n % 2 ? nth(n / 2) : (nth(n / 2 - 1) + nth(n / 2)) / 2.0;
+    out.grow_malloc_depth_median =
+        count % 2 ? nth(count / 2) : (nth(count / 2 - 1) + nth(count / 2)) / 2.0;
   }
   out.go_runtime = hmap_w == 0 && swiss_w == 0 ? "unknown" : hmap_w >= swiss_w ? "hmap" : "swiss";
 
-  // Verdicts.
-  auto& grow = out.features[0];
-  grow.threshold = thresholds.grow_spike;
-  grow.spike = grow.fraction >= thresholds.grow_spike && grow.fraction > 0;
-  auto& copy = out.features[1];
-  copy.threshold = thresholds.key_copy;
-  copy.spike = copy.fraction >= thresholds.key_copy && copy.fraction > 0;
-  auto& malloc = out.features[2];
-  malloc.threshold = thresholds.malloc_burst;
-  malloc.spike = malloc.fraction >= thresholds.malloc_burst && malloc.fraction > 0 &&
-                 out.grow_malloc_depth_max >= thresholds.malloc_depth;
-  auto& assist = out.features[3];
-  assist.threshold = thresholds.assist_share;
-  assist.spike = out.assist_share > thresholds.assist_share &&
-                 out.assist_from_map >= thresholds.assist_from_map;
-  auto& scan = out.features[4];
-  scan.threshold = thresholds.scan_share;
-  scan.spike = scan.fraction > thresholds.scan_share;
+  // Verdicts: each share's interval against its threshold.
+  const DetectionThresholds& t = thresholds;
+  auto judge = [&](int b, double threshold, bool inclusive) {
+    FeatureSummary& f = out.features[b];
+    f.threshold = threshold;
+    const Side side = CompareInterval(f.interval, threshold, inclusive);
+    f.verdict = FromSide(side);
+    // A zero share is never a spike, whatever a zero threshold says.
+    if (f.verdict == Verdict::kSpike && f.fraction == 0) f.verdict = Verdict::kNormal;
+    if (f.verdict == Verdict::kInconclusive) MarkBorderline(f, out.samples, f.interval, threshold);
+  };
+  judge(0, t.grow_spike, /*inclusive=*/true);
+  judge(1, t.key_copy, /*inclusive=*/true);
+  judge(2, t.malloc_burst, /*inclusive=*/true);
+  // A burst also needs depth below the grow frame: too shallow a subtree is normal, whatever
+  // its share.
+  if (out.grow_malloc_depth_max < t.malloc_depth) {
+    FeatureSummary& m = out.features[2];
+    m.verdict = Verdict::kNormal;
+    m.cause.clear();
+    m.reason.clear();
+  }
+  {
+    // assist-coupling: assists above their share AND mostly paid by map inserts; normal when
+    // either part is surely below its bar, a spike when both are surely above it.
+    FeatureSummary& a = out.features[3];
+    a.threshold = t.assist_share;
+    const Side share = CompareInterval(out.assist_share_interval, t.assist_share, false);
+    const Side from_map = CompareInterval(out.assist_from_map_interval, t.assist_from_map, true);
+    if (share == Side::kBelow || (assist_w > 0 && from_map == Side::kBelow) ||
+        (assist_w == 0 && share != Side::kAbove)) {
+      a.verdict = Verdict::kNormal;
+    } else if (share == Side::kAbove && from_map == Side::kAbove) {
+      a.verdict = Verdict::kSpike;
+    } else {
+      a.verdict = Verdict::kInconclusive;
+      a.cause = "borderline";
+      a.reason = "borderline: mark assists " + IntervalText(out.assist_share_interval) +
+                 " of samples against " + Percent(t.assist_share) + ", paid by map inserts " +
+                 IntervalText(out.assist_from_map_interval) + " against " +
+                 Percent(t.assist_from_map) + ", with " + std::to_string(out.samples) +
+                 " samples; take a longer profile";
+    }
+  }
+  judge(4, t.scan_share, /*inclusive=*/false);
+
+  // What the profile cannot show overrides what it seems to show.
+  out.visibility =
+      AssessVisibility(profile, out.samples, context.assists_from_timeline, context.visibility);
+  const Visibility& vis = out.visibility;
+  if (vis.blind()) {
+    for (FeatureSummary& f : out.features) {
+      f.verdict = Verdict::kInconclusive;
+      f.cause = vis.cause;
+      f.reason = vis.reason;
+    }
+  } else if (!vis.assist_cause.empty() && !out.features[3].spike()) {
+    // Cut stacks hide couplings, never invent them: a spike seen anyway stands.
+    FeatureSummary& a = out.features[3];
+    a.verdict = Verdict::kInconclusive;
+    a.cause = vis.assist_cause;
+    a.reason = vis.assist_reason;
+  }
+  const bool any_inconclusive =
+      std::any_of(out.features.begin(), out.features.end(),
+                  [](const FeatureSummary& f) { return f.verdict == Verdict::kInconclusive; });
+  out.overall = vis.blind()          ? Verdict::kInconclusive
+                : out.any_spike()    ? Verdict::kSpike
+                : any_inconclusive   ? Verdict::kInconclusive
+                                     : Verdict::kNormal;
 
   // Sites, largest first; ties by name so the report is deterministic.
-  for (const auto& [fn, sum] : site_sums) {
-    out.sites.push_back({profile.str(profile.function(fn).name), frac(sum.weight, total_weight),
-                         frac(sum.value, total_value)});
+  for (const auto& [key, sum] : site_sums) {
+    SiteShare site;
+    site.function = profile.str(profile.function(key.first).name);
+    if (context.site_paths != nullptr && key.second != 0) {
+      for (uint64_t fn : context.site_paths->via[key.second]) {
+        site.via.push_back(profile.str(profile.function(fn).name));
+      }
+    }
+    site.fraction = frac(sum.weight, total_weight);
+    site.value_fraction = frac(sum.value, total_value);
+    site.interval = WilsonInterval(sum.weight, n);
+    out.sites.push_back(std::move(site));
   }
   std::sort(out.sites.begin(), out.sites.end(), [](const SiteShare& a, const SiteShare& b) {
-    return a.fraction != b.fraction ? a.fraction > b.fraction : a.function < b.function;
+    if (a.fraction != b.fraction) return a.fraction > b.fraction;
+    return a.function != b.function ? a.function < b.function : a.via < b.via;
   });
-  if (out.sites.size() > max_sites) out.sites.resize(max_sites);
+  if (out.sites.size() > context.max_sites) out.sites.resize(context.max_sites);
   return out;
 }
 
 bool DetectionSummary::any_spike() const {
-  return std::any_of(features.begin(), features.end(), [](const auto& f) { return f.spike; });
+  return std::any_of(features.begin(), features.end(), [](const auto& f) { return f.spike(); });
 }
 
 std::string DetectionSummary::VerdictSentence() const {
-  if (samples == 0) return "The profile has no samples, so there is nothing to judge.";
-  if (!any_spike()) {
-    return "No map-growth GC pressure: every measure is within its threshold.";
+  if (samples == 0 && !visibility.blind()) {
+    return "The profile has no samples, so there is nothing to judge.";
+  }
+  if (visibility.blind()) return "Cannot judge this profile: " + visibility.reason + ".";
+  std::string where;
+  if (!sites.empty()) {
+    where = ", mostly called from " + sites[0].function;
+    if (!sites[0].via.empty()) {
+      where += " (via ";
+      for (size_t i = 0; i < sites[0].via.size(); ++i) {
+        where += (i ? ", " : "") + sites[0].via[i];
+      }
+      where += ")";
+    }
   }
   std::string s;
-  const std::string where = sites.empty() ? "" : ", mostly called from " + sites[0].function;
-  if (features[0].spike) {
+  if (features[0].spike()) {
     s += "Maps grow while being filled: " + Percent(features[0].fraction) +
          " of samples are spent growing maps" + where +
          "; presizing those maps (make(map[K]V, n)) removes this work.";
-  } else if (features[1].spike || features[2].spike) {
+  } else if (features[1].spike() || features[2].spike()) {
     s += "Map growth work stands out" + where + "; presizing the maps would remove it.";
   }
-  if (features[3].spike) {
+  if (features[3].spike()) {
     if (!s.empty()) s += " ";
     s += "Mark assists take " + Percent(assist_share) + " of samples and " +
          Percent(assist_from_map) +
          " of them are paid by map inserts: the allocation rate of map growth is pacing the GC.";
   }
-  if (features[4].spike) {
+  if (features[4].spike()) {
     if (!s.empty()) s += " ";
     s += "GC scanning takes " + Percent(features[4].fraction) +
          " of samples, above the background workers' 25 % budget: the live heap holds many "
          "pointers to trace.";
   }
-  if (s.empty()) s = "Some GC measures are above their thresholds; see the features above.";
+  std::string undecided;
+  for (int i = 0; i < kFeatureCount; ++i) {
+    if (features[i].verdict != Verdict::kInconclusive) continue;
+    undecided += (undecided.empty() ? "" : ", ") + std::string(kFeatureNames[i]);
+  }
+  if (!undecided.empty()) {
+    if (!s.empty()) s += " ";
+    s += s.empty() ? "No measure is above its threshold with confidence, but " + undecided +
+                         " cannot be decided (see the reasons above)."
+                   : "Undecided: " + undecided + " (see the reasons above).";
+  }
+  if (s.empty()) {
+    s = any_spike() ? "Some GC measures are above their thresholds; see the features above."
+                    : "No map-growth GC pressure: every measure is below its threshold with "
+                      "95% confidence.";
+  }
   return s;
 }
 

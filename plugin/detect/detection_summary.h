@@ -1,7 +1,14 @@
 // DetectionSummary: the numbers behind `gcspike report` and `--fail-on`, computed from the
-// per-sample classification. Fractions are of samples: a sample's weight is its value of the
-// "samples" sample type when the profile has one (Go CPU profiles: samples/count), else 1 per
-// sample record; value fractions use the profile's default sample type (what pprof shows).
+// per-sample classification. Fractions are of individual samples (sample_weight.h); value
+// fractions use the profile's default sample type (what pprof shows).
+//
+// Every verdict is one of three, per feature and overall:
+//   spike         the 95 % interval of the feature's share lies wholly above its threshold
+//   normal        it lies wholly below
+//   inconclusive  it straddles the threshold ("borderline": a longer profile decides), or the
+//                 profile cannot show the feature at all (visibility.h: a memory profile, a
+//                 missing binary, a recording that cuts stacks, too few samples); `cause` and
+//                 `reason` say which and what to do.
 #pragma once
 
 #include <array>
@@ -10,13 +17,19 @@
 #include <vector>
 
 #include "core/profile.h"
+#include "plugin/detect/site_paths.h"
 #include "plugin/detect/stack_rules.h"
+#include "plugin/detect/statistics.h"
+#include "plugin/detect/visibility.h"
 
 namespace gcspike {
 
+enum class Verdict : uint8_t { kNormal, kSpike, kInconclusive };
+std::string_view VerdictName(Verdict v);  // "normal", "spike", "inconclusive"
+
 struct DetectionThresholds {
   // grow-spike: fraction of samples below a map assign that grow the map. The fixtures
-  // (fixtures/pprof/go{1.19,1.26,1.27.3}) put the grow workload at 41-44 % and the same work
+  // (fixtures/pprof/go{1.19,1.26,1.27.3}) put the grow workload at 39-44 % and the same work
   // with presized maps, and the map-free control, at exactly 0 %; small fill loops measured
   // while writing the detector gave 23-38 %. Growth that is not a hot spot still shows a little
   // (each doubling copies every key once), so 3 % sits above that and far below real spikes.
@@ -38,25 +51,34 @@ struct DetectionThresholds {
 };
 
 struct FeatureSummary {
-  double fraction = 0;        // of sample weight
+  double fraction = 0;        // of individual samples
   double value_fraction = 0;  // of the default sample type's total
-  bool spike = false;
+  Interval interval;          // 95 % Wilson interval of `fraction`
+  Verdict verdict = Verdict::kNormal;
+  // When inconclusive: "borderline" or a visibility cause, and a sentence for people.
+  std::string cause;
+  std::string reason;
   double threshold = 0;  // the main threshold the fraction is compared with
+  bool spike() const { return verdict == Verdict::kSpike; }
 };
 
 struct SiteShare {
-  std::string function;
+  std::string function;          // the function that makes the map: presize it here
+  std::vector<std::string> via;  // the map helpers between it and the insert, innermost first
   double fraction = 0;
   double value_fraction = 0;
+  Interval interval;
 };
 
 struct DetectionSummary {
   std::string input;
-  uint64_t samples = 0;  // total sample weight
+  uint64_t samples = 0;  // individual samples: the n of every interval
   uint64_t sample_records = 0;
   std::string value_type;  // "cpu/nanoseconds"
   std::string go_runtime;  // "hmap", "swiss" or "unknown"
   std::array<FeatureSummary, kFeatureCount> features;
+  Verdict overall = Verdict::kNormal;
+  Visibility visibility;
 
   // Flame-graph shape measures.
   double map_assign_width = 0;        // fraction of samples with a map-assign frame
@@ -65,8 +87,10 @@ struct DetectionSummary {
   double grow_malloc_depth_median = 0;
   double assist_share = 0;            // fraction with a mark-assist frame
   double assist_from_map = 0;         // fraction of assist samples with a map/grow ancestor
+  Interval assist_share_interval;
+  Interval assist_from_map_interval;  // over the assist samples
   int key_copy_stack_max = 0;         // most key-copy (evacuate/rehash) frames in one stack
-  int depth_below_assign_max = 0;     // deepest stack below the map assign
+  int depth_below_assign_max = 0;     // deepest stack below a map assign
   std::array<double, 5> worker_share{};  // by GcWorkerKind (index 0 unused)
 
   std::vector<SiteShare> sites;  // descending; at most `max_sites`
@@ -77,7 +101,17 @@ struct DetectionSummary {
   std::string VerdictSentence() const;
 };
 
+// What Summarize needs besides the classification. Without site paths the sites have no
+// via-paths (the stack rules' sites as they are).
+struct SummaryContext {
+  VisibilityOptions visibility;
+  bool assists_from_timeline = false;
+  const SitePaths* site_paths = nullptr;
+  size_t max_sites = 10;
+};
+
 DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatures>& features,
-                           const DetectionThresholds& thresholds, size_t max_sites = 10);
+                           const DetectionThresholds& thresholds,
+                           const SummaryContext& context = {});
 
 }  // namespace gcspike

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 namespace gcspike {
@@ -62,26 +63,46 @@ Result<FailOnExpr> ParseFailOn(std::string_view text) {
   return e;
 }
 
-std::optional<double> CrossedFailOn(const FailOnExpr& expr, const DetectionSummary& summary) {
+GateResult EvaluateFailOn(const FailOnExpr& expr, const DetectionSummary& summary) {
   const FeatureSummary& f = summary.features[expr.feature];
-  const double measured = expr.of_value ? f.value_fraction : f.fraction;
-  bool crossed = false;
-  switch (expr.op) {
-    case FailOnExpr::Op::kGreater:
-      crossed = measured > expr.threshold;
-      break;
-    case FailOnExpr::Op::kGreaterEqual:
-      crossed = measured >= expr.threshold;
-      break;
-    case FailOnExpr::Op::kLess:
-      crossed = measured < expr.threshold;
-      break;
-    case FailOnExpr::Op::kLessEqual:
-      crossed = measured <= expr.threshold;
-      break;
+  GateResult r;
+  r.measured = expr.of_value ? f.value_fraction : f.fraction;
+  // The value share's interval is taken on the same number of samples: each sample carries one
+  // value, so the samples are the independent draws either way.
+  r.interval = expr.of_value ? WilsonInterval(f.value_fraction * static_cast<double>(summary.samples),
+                                              static_cast<double>(summary.samples))
+                             : f.interval;
+  if (f.verdict == Verdict::kInconclusive && f.cause != "borderline") {
+    r.outcome = GateResult::Outcome::kUndecided;
+    r.reason = f.reason;
+    return r;
   }
-  if (!crossed) return std::nullopt;
-  return measured;
+  // The comparison "measured OP threshold" holds for the whole interval (crossed), for none of
+  // it (pass), or for part of it (undecided).
+  const bool greater = expr.op == FailOnExpr::Op::kGreater || expr.op == FailOnExpr::Op::kGreaterEqual;
+  const bool or_equal =
+      expr.op == FailOnExpr::Op::kGreaterEqual || expr.op == FailOnExpr::Op::kLessEqual;
+  // "> 0" asks whether there is any at all: no sample of it passes (no interval can prove a
+  // share is exactly 0, but nothing was seen), one sample crosses.
+  if (greater && !or_equal && expr.threshold == 0) {
+    r.outcome = r.measured > 0 ? GateResult::Outcome::kCrossed : GateResult::Outcome::kPass;
+    return r;
+  }
+  const Side side = CompareInterval(r.interval, expr.threshold, /*inclusive=*/greater == or_equal);
+  const Side holds = greater ? Side::kAbove : Side::kBelow;
+  if (side == Side::kStraddles) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf,
+                  "borderline: the 95%% interval [%.1f-%.1f%%] straddles %.1f%% with %llu "
+                  "samples; take a longer profile",
+                  r.interval.lo * 100, r.interval.hi * 100, expr.threshold * 100,
+                  static_cast<unsigned long long>(summary.samples));
+    r.outcome = GateResult::Outcome::kUndecided;
+    r.reason = buf;
+  } else {
+    r.outcome = side == holds ? GateResult::Outcome::kCrossed : GateResult::Outcome::kPass;
+  }
+  return r;
 }
 
 }  // namespace gcspike

@@ -1,7 +1,14 @@
 // --fail-on expressions: "FEATURE OP NUMBER[%]", e.g. "grow-spike>10%" or
 // "assist-coupling>=0.05". FEATURE is a gcspike feature name (its fraction of samples) or
 // FEATURE.value (its fraction of the default sample type); OP is one of > >= < <=; a number
-// with % is a percentage. When the measured value satisfies the comparison the command exits 1.
+// with % is a percentage.
+//
+// A gate is judged on the 95 % interval of the share, not on the point estimate: it is crossed
+// when the whole interval satisfies the comparison (the command exits 1), passes when none of
+// it does, and is undecided when the interval straddles the limit or when the report cannot
+// judge the feature at all (a memory profile, a missing binary, ...: detection_summary.h). An
+// undecided gate exits 3 unless --inconclusive says otherwise, so that CI never passes on a
+// profile gcspike could not read.
 #pragma once
 
 #include <optional>
@@ -24,7 +31,14 @@ struct FailOnExpr {
 
 Result<FailOnExpr> ParseFailOn(std::string_view text);
 
-// The measured value if the expression is crossed, else nullopt.
-std::optional<double> CrossedFailOn(const FailOnExpr& expr, const DetectionSummary& summary);
+struct GateResult {
+  enum class Outcome { kPass, kCrossed, kUndecided };
+  Outcome outcome = Outcome::kPass;
+  double measured = 0;  // the share the expression names
+  Interval interval;    // its 95 % interval
+  std::string reason;   // kUndecided: why
+};
+
+GateResult EvaluateFailOn(const FailOnExpr& expr, const DetectionSummary& summary);
 
 }  // namespace gcspike

@@ -144,9 +144,15 @@ constexpr std::array<NamedRole, kRoleCount> kRoleNames = {{
     {kRoleWorkerFractional, "worker-fractional"},
     {kRoleWorkerIdle, "worker-idle"},
     {kRoleRuntime, "runtime"},
+    {kRoleMapHelper, "map-helper"},
 }};
 
 bool Matches(const Signature& s, std::string_view name) {
+  std::string erased;
+  if (s.generic) {
+    erased = EraseTypeArguments(name);
+    name = erased;
+  }
   if (s.prefix) return name.substr(0, s.pattern.size()) == s.pattern;
   return name == s.pattern;
 }
@@ -176,6 +182,25 @@ Error FileError(const std::string& path, const std::string& m) {
 
 }  // namespace
 
+std::string EraseTypeArguments(std::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  int depth = 0;
+  for (char c : name) {
+    if (c == '[') {
+      if (depth++ == 0) out += "[...";
+      continue;
+    }
+    if (c == ']' && depth > 0) {
+      if (--depth == 0) out += ']';
+      continue;
+    }
+    if (depth == 0) out += c;
+  }
+  if (depth > 0) out += ']';  // an unterminated list still compares as one
+  return out;
+}
+
 RuntimeSignatureCatalogue RuntimeSignatureCatalogue::BuiltIn() {
   RuntimeSignatureCatalogue c;
   for (const BuiltInSignature& b : kBuiltIn) c.Add(b.role, b.pattern, b.generation, "built-in");
@@ -188,6 +213,15 @@ void RuntimeSignatureCatalogue::Add(uint32_t role, std::string_view pattern,
   s.role = role;
   s.prefix = !pattern.empty() && pattern.back() == '*';
   s.pattern = std::string(s.prefix ? pattern.substr(0, pattern.size() - 1) : pattern);
+  if (s.pattern.find('[') != std::string::npos) {
+    s.generic = true;
+    s.pattern = EraseTypeArguments(s.pattern);
+    // A prefix pattern cut inside the brackets ("pkg.F[*") keeps its open bracket.
+    if (s.prefix && s.pattern.size() >= 5 && s.pattern.ends_with("[...]") &&
+        !pattern.substr(0, pattern.size() - 1).ends_with("]")) {
+      s.pattern.resize(s.pattern.size() - 4);
+    }
+  }
   s.generation = generation;
   s.origin = std::move(origin);
   signatures_.push_back(std::move(s));
@@ -245,7 +279,7 @@ Status RuntimeSignatureCatalogue::AddRules(std::string_view text, const std::str
                                  "unknown role '" + std::string(fields[0].text) +
                                      "' (one of map-assign, grow, key-copy, alloc, assist, scan, "
                                      "gc-worker, worker-dedicated, worker-fractional, "
-                                     "worker-idle, runtime)");
+                                     "worker-idle, runtime, map-helper)");
     }
     if (fields.size() < 2) {
       return LineError(name, line_no, fields[0].column + fields[0].text.size(),
@@ -286,6 +320,23 @@ Status RuntimeSignatureCatalogue::AddRulesFile(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) return FileError(path, "cannot read the rules file");
   return AddRules(text.str(), path);
+}
+
+std::vector<const Signature*> RuntimeSignatureCatalogue::UnmatchedRules(
+    const std::vector<std::string_view>& function_names) const {
+  std::vector<const Signature*> out;
+  for (const Signature& s : signatures_) {
+    if (s.origin == "built-in") continue;
+    bool matched = false;
+    for (std::string_view name : function_names) {
+      if (Matches(s, name)) {
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) out.push_back(&s);
+  }
+  return out;
 }
 
 uint32_t RuntimeSignatureCatalogue::RolesOf(std::string_view function_name) const {

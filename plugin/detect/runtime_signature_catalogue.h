@@ -32,8 +32,12 @@ enum FrameRole : uint32_t {
   kRoleWorkerFractional = 1u << 8,
   kRoleWorkerIdle = 1u << 9,
   kRoleRuntime = 1u << 10,  // not user code: skipped when looking for the call site
+  // User code that only passes a map to the runtime (a Set[K].Add, a markSeen(m, k)): the
+  // report names its caller, the function that makes the map, "via" it (site_paths.h). Found
+  // from the profile's stacks; a rule can name one explicitly.
+  kRoleMapHelper = 1u << 11,
 };
-inline constexpr int kRoleCount = 11;
+inline constexpr int kRoleCount = 12;
 
 // Which map implementation a signature belongs to (for report's go_runtime).
 enum class MapGeneration : uint8_t { kAny, kHmap, kSwiss };
@@ -44,9 +48,17 @@ struct Signature {
   // The pattern ended in '*': match names starting with the rest. Any other '*' is literal, as
   // in pointer receivers: "pkg.(*T).Put".
   bool prefix = false;
+  // The pattern names a generic instantiation ("pkg.Set[...].Add"): type arguments are compared
+  // as "[...]" on both sides, so one rule matches runtime/pprof's spelling (main.Set[...].Add)
+  // and the ELF symbols' (main.Set[go.shape.string].Add, main.Set[go.shape.string_0].Add).
+  bool generic = false;
   MapGeneration generation = MapGeneration::kAny;
   std::string origin;  // "built-in" or "FILE:LINE", for messages
 };
+
+// A function name with the contents of every top-level [...] replaced by "...":
+// "main.Set[go.shape.string].Add" -> "main.Set[...].Add".
+std::string EraseTypeArguments(std::string_view name);
 
 class RuntimeSignatureCatalogue {
  public:
@@ -65,6 +77,11 @@ class RuntimeSignatureCatalogue {
   MapGeneration GenerationOf(std::string_view function_name) const;
 
   const std::vector<Signature>& signatures() const { return signatures_; }
+
+  // The signatures from rules files that match no function of `function_names`: a rule that
+  // names nothing in the profile is most likely misspelled.
+  std::vector<const Signature*> UnmatchedRules(
+      const std::vector<std::string_view>& function_names) const;
 
   // Role names as the rules file spells them ("map-assign", "grow", ...); nullopt if unknown.
   static std::optional<uint32_t> RoleFromName(std::string_view name);

@@ -69,49 +69,88 @@ TEST(AnnotatorTest, AnnotatingTwiceGivesTheSameLabels) {
 
 TEST(DetectionSummaryTest, FractionsAreWeightedBySampleCount) {
   StackProfile sp;
-  sp.Add(kGrowAlloc, 3);
-  sp.Add(kOther, 1);
-  sp.Add(kIdleScan, 4);
+  sp.Add(kGrowAlloc, 30);
+  sp.Add(kOther, 10);
+  sp.Add(kIdleScan, 40);
   const auto features = ClassifySamples(sp.profile, RuntimeSignatureCatalogue::BuiltIn());
   const DetectionSummary s = Summarize(sp.profile, features, DetectionThresholds{});
-  EXPECT_EQ(s.samples, 8u);
+  EXPECT_EQ(s.samples, 80u);
   EXPECT_EQ(s.sample_records, 3u);
   EXPECT_EQ(s.value_type, "cpu/nanoseconds");
-  EXPECT_DOUBLE_EQ(s.features[0].fraction, 3.0 / 8);
-  EXPECT_DOUBLE_EQ(s.features[0].value_fraction, 3.0 / 8);
-  EXPECT_DOUBLE_EQ(s.features[4].fraction, 4.0 / 8);
-  EXPECT_DOUBLE_EQ(s.map_assign_width, 3.0 / 8);
-  EXPECT_DOUBLE_EQ(s.malloc_self_share, 3.0 / 8);
-  EXPECT_DOUBLE_EQ(s.worker_share[static_cast<size_t>(GcWorkerKind::kIdle)], 4.0 / 8);
+  EXPECT_DOUBLE_EQ(s.features[0].fraction, 30.0 / 80);
+  EXPECT_DOUBLE_EQ(s.features[0].value_fraction, 30.0 / 80);
+  EXPECT_DOUBLE_EQ(s.features[4].fraction, 40.0 / 80);
+  EXPECT_DOUBLE_EQ(s.map_assign_width, 30.0 / 80);
+  EXPECT_DOUBLE_EQ(s.malloc_self_share, 30.0 / 80);
+  EXPECT_DOUBLE_EQ(s.worker_share[static_cast<size_t>(GcWorkerKind::kIdle)], 40.0 / 80);
   EXPECT_EQ(s.grow_malloc_depth_max, 3);  // hashGrow > makeBucketArray > newarray > mallocgc
   EXPECT_EQ(s.go_runtime, "hmap");
   ASSERT_EQ(s.sites.size(), 1u);
   EXPECT_EQ(s.sites[0].function, "main.fill");
-  EXPECT_DOUBLE_EQ(s.sites[0].fraction, 3.0 / 8);
-  EXPECT_EQ(s.features[0].spike, true);
-  EXPECT_EQ(s.features[4].spike, true);  // 50 % > 25 %
+  EXPECT_TRUE(s.sites[0].via.empty());
+  EXPECT_DOUBLE_EQ(s.sites[0].fraction, 30.0 / 80);
+  // The intervals are over the 80 individual samples, not the 3 sample rows.
+  EXPECT_EQ(s.sites[0].interval.lo, WilsonInterval(30, 80).lo);
+  EXPECT_EQ(s.features[0].interval.hi, WilsonInterval(30, 80).hi);
+  EXPECT_EQ(s.features[0].verdict, Verdict::kSpike);
+  EXPECT_EQ(s.features[4].verdict, Verdict::kSpike);  // 50 % [39-61] > 25 %
   // malloc-burst: 37.5 % of samples, but the grow subtree is only 3 frames deep (< 5).
-  EXPECT_EQ(s.features[2].spike, false);
+  EXPECT_EQ(s.features[2].verdict, Verdict::kNormal);
+  EXPECT_EQ(s.overall, Verdict::kSpike);
   DetectionThresholds shallow;
   shallow.malloc_depth = 3;
-  EXPECT_EQ(Summarize(sp.profile, features, shallow).features[2].spike, true);
+  EXPECT_EQ(Summarize(sp.profile, features, shallow).features[2].verdict, Verdict::kSpike);
   EXPECT_NE(s.VerdictSentence().find("main.fill"), std::string::npos);
 }
 
-TEST(DetectionSummaryTest, ThresholdsDecideVerdicts) {
+// 50 grow samples of 1000: 5 %, 95 % interval [3.8 %, 6.5 %].
+DetectionSummary FivePercentGrowth(double grow_threshold) {
   StackProfile sp;
-  sp.Add(kGrowAlloc, 5);
-  sp.Add(kOther, 95);
+  sp.Add(kGrowAlloc, 50);
+  sp.Add(kOther, 950);
   const auto features = ClassifySamples(sp.profile, RuntimeSignatureCatalogue::BuiltIn());
   DetectionThresholds t;
-  t.grow_spike = 0.05;
-  EXPECT_TRUE(Summarize(sp.profile, features, t).features[0].spike);
-  t.grow_spike = 0.051;
-  const DetectionSummary s = Summarize(sp.profile, features, t);
-  EXPECT_FALSE(s.features[0].spike);
-  EXPECT_FALSE(s.any_spike());
-  EXPECT_EQ(s.VerdictSentence(),
-            "No map-growth GC pressure: every measure is within its threshold.");
+  t.grow_spike = grow_threshold;
+  return Summarize(sp.profile, features, t);
+}
+
+TEST(DetectionSummaryTest, TheIntervalDecidesTheVerdict) {
+  const DetectionSummary above = FivePercentGrowth(0.03);
+  EXPECT_EQ(above.features[0].verdict, Verdict::kSpike);
+  EXPECT_EQ(above.overall, Verdict::kSpike);
+
+  const DetectionSummary below = FivePercentGrowth(0.08);
+  EXPECT_EQ(below.features[0].verdict, Verdict::kNormal);
+  EXPECT_FALSE(below.any_spike());
+  EXPECT_EQ(below.overall, Verdict::kNormal);
+  EXPECT_EQ(below.VerdictSentence(),
+            "No map-growth GC pressure: every measure is below its threshold with 95% "
+            "confidence.");
+
+  // The point estimate sits on the threshold: only a longer profile can tell.
+  const DetectionSummary border = FivePercentGrowth(0.05);
+  const FeatureSummary& g = border.features[0];
+  EXPECT_EQ(g.verdict, Verdict::kInconclusive);
+  EXPECT_EQ(g.cause, "borderline");
+  EXPECT_NE(g.reason.find("1000 samples"), std::string::npos) << g.reason;
+  EXPECT_EQ(border.overall, Verdict::kInconclusive);
+  EXPECT_NE(border.VerdictSentence().find("grow-spike cannot be decided"), std::string::npos)
+      << border.VerdictSentence();
+}
+
+TEST(DetectionSummaryTest, TooFewSamplesDecideNothing) {
+  StackProfile sp;
+  sp.Add(kGrowAlloc, 3);
+  sp.Add(kIdleScan, 2);
+  const auto features = ClassifySamples(sp.profile, RuntimeSignatureCatalogue::BuiltIn());
+  const DetectionSummary s = Summarize(sp.profile, features, DetectionThresholds{});
+  EXPECT_EQ(s.overall, Verdict::kInconclusive);
+  for (const FeatureSummary& f : s.features) {
+    EXPECT_EQ(f.verdict, Verdict::kInconclusive);
+    EXPECT_EQ(f.cause, "too-few-samples");
+    EXPECT_NE(f.reason.find("only 5 samples"), std::string::npos) << f.reason;
+  }
+  EXPECT_NE(s.VerdictSentence().find("Cannot judge"), std::string::npos);
 }
 
 TEST(DetectionSummaryTest, EmptyProfile) {
@@ -120,6 +159,7 @@ TEST(DetectionSummaryTest, EmptyProfile) {
   EXPECT_EQ(s.samples, 0u);
   EXPECT_EQ(s.go_runtime, "unknown");
   EXPECT_FALSE(s.any_spike());
+  EXPECT_EQ(s.overall, Verdict::kInconclusive);
   EXPECT_DOUBLE_EQ(s.features[0].fraction, 0);
 }
 
@@ -152,15 +192,40 @@ TEST(FailOnTest, RejectsMalformed) {
   }
 }
 
-TEST(FailOnTest, CrossingUsesTheMeasuredFraction) {
-  DetectionSummary s;
-  s.features[0].fraction = 0.10;
-  s.features[0].value_fraction = 0.20;
-  EXPECT_FALSE(CrossedFailOn(*ParseFailOn("grow-spike>10%"), s).has_value());
-  EXPECT_DOUBLE_EQ(*CrossedFailOn(*ParseFailOn("grow-spike>=10%"), s), 0.10);
-  EXPECT_DOUBLE_EQ(*CrossedFailOn(*ParseFailOn("grow-spike.value>0.15"), s), 0.20);
-  EXPECT_TRUE(CrossedFailOn(*ParseFailOn("key-copy<1%"), s).has_value());
-  EXPECT_FALSE(CrossedFailOn(*ParseFailOn("key-copy<0%"), s).has_value());
+TEST(FailOnTest, GatesAreJudgedOnTheInterval) {
+  // grow-spike 5 % [3.8-6.5] of 1000 samples, key-copy 0 % [0-0.4].
+  const DetectionSummary s = FivePercentGrowth(0.03);
+  auto outcome = [&s](const char* expr) { return EvaluateFailOn(*ParseFailOn(expr), s).outcome; };
+  using O = GateResult::Outcome;
+  EXPECT_EQ(outcome("grow-spike>3%"), O::kCrossed);
+  EXPECT_EQ(outcome("grow-spike>=3.8%"), O::kCrossed);  // the lower bound is 3.81 %
+  EXPECT_EQ(outcome("grow-spike>=3.9%"), O::kUndecided);
+  EXPECT_EQ(outcome("grow-spike>5%"), O::kUndecided);
+  EXPECT_EQ(outcome("grow-spike>7%"), O::kPass);
+  EXPECT_EQ(outcome("grow-spike<7%"), O::kCrossed);
+  EXPECT_EQ(outcome("grow-spike<=3%"), O::kPass);
+  EXPECT_EQ(outcome("key-copy<1%"), O::kCrossed);
+  // No sample at all passes "any at all", though [0, 0.38 %] cannot prove the share is 0.
+  EXPECT_EQ(outcome("key-copy>0%"), O::kPass);
+  EXPECT_EQ(outcome("grow-spike>0%"), O::kCrossed);
+  EXPECT_EQ(outcome("grow-spike.value>3%"), O::kCrossed);
+  const GateResult r = EvaluateFailOn(*ParseFailOn("grow-spike>5%"), s);
+  EXPECT_DOUBLE_EQ(r.measured, 0.05);
+  EXPECT_NE(r.reason.find("borderline"), std::string::npos) << r.reason;
+}
+
+TEST(FailOnTest, AProfileThatCannotShowTheFeatureNeverPasses) {
+  StackProfile sp;
+  sp.Add(kGrowAlloc, 3);
+  sp.Add(kOther, 2);
+  const auto features = ClassifySamples(sp.profile, RuntimeSignatureCatalogue::BuiltIn());
+  const DetectionSummary s = Summarize(sp.profile, features, DetectionThresholds{});
+  for (const char* expr : {"grow-spike>10%", "grow-spike<99%", "scanobject-hotspot>50%"}) {
+    SCOPED_TRACE(expr);
+    const GateResult r = EvaluateFailOn(*ParseFailOn(expr), s);
+    EXPECT_EQ(r.outcome, GateResult::Outcome::kUndecided);
+    EXPECT_NE(r.reason.find("too few"), std::string::npos) << r.reason;
+  }
 }
 
 }  // namespace

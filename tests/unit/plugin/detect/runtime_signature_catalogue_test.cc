@@ -156,3 +156,48 @@ TEST(RulesFileTest, RoleNamesRoundTrip) {
 
 }  // namespace
 }  // namespace gcspike
+
+namespace gcspike {
+namespace {
+
+TEST(RulesFileTest, GenericRulesMatchEveryInstantiationSpelling) {
+  EXPECT_EQ(EraseTypeArguments("main.Set[go.shape.string].Add"), "main.Set[...].Add");
+  EXPECT_EQ(EraseTypeArguments("main.(*Set[go.shape.map[string]int]).Add"),
+            "main.(*Set[...]).Add");
+  EXPECT_EQ(EraseTypeArguments("main.F[...]"), "main.F[...]");
+  EXPECT_EQ(EraseTypeArguments("main.F"), "main.F");
+  RuntimeSignatureCatalogue c;
+  ASSERT_TRUE(c.AddRules("map-helper pkg.Set[...].Add\n"
+                         "map-assign pkg.(*Index[K]).Put\n"
+                         "grow pkg.Grow[*\n",
+                         "rules")
+                  .ok());
+  // runtime/pprof spells type arguments [...]; ELF symbols name the shape, and Go 1.19-1.20
+  // number it.
+  for (const char* name : {"pkg.Set[...].Add", "pkg.Set[go.shape.string].Add",
+                           "pkg.Set[go.shape.string_0].Add", "pkg.Set[go.shape.int64].Add"}) {
+    EXPECT_EQ(c.RolesOf(name), uint32_t{kRoleMapHelper}) << name;
+  }
+  EXPECT_EQ(c.RolesOf("pkg.Set.Add"), 0u);
+  EXPECT_EQ(c.RolesOf("pkg.Sets[...].Add"), 0u);
+  EXPECT_EQ(c.RolesOf("pkg.(*Index[go.shape.string,go.shape.int]).Put"),
+            uint32_t{kRoleMapAssign});
+  EXPECT_EQ(c.RolesOf("pkg.Grow[go.shape.int].func1"), uint32_t{kRoleGrow});
+  EXPECT_EQ(c.RolesOf("pkg.Grow"), 0u);
+}
+
+TEST(RulesFileTest, UnmatchedRulesAreTheOnesNoFunctionMatches) {
+  RuntimeSignatureCatalogue c = RuntimeSignatureCatalogue::BuiltIn();
+  ASSERT_TRUE(c.AddRules("map-helper pkg.Set[...].Add\nmap-assign pkg.Missing\n"
+                         "runtime pkg.internal*\n",
+                         "my.rules")
+                  .ok());
+  const auto unmatched = c.UnmatchedRules({"pkg.Set[go.shape.string].Add", "pkg.internalHash",
+                                           "runtime.mapassign_faststr"});
+  ASSERT_EQ(unmatched.size(), 1u);
+  EXPECT_EQ(unmatched[0]->pattern, "pkg.Missing");
+  EXPECT_EQ(unmatched[0]->origin, "my.rules:2");
+}
+
+}  // namespace
+}  // namespace gcspike

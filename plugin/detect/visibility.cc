@@ -1,0 +1,200 @@
+#include "plugin/detect/visibility.h"
+
+#include <cstdio>
+#include <string_view>
+
+#include "plugin/detect/sample_weight.h"
+
+namespace gcspike {
+namespace {
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string Percent(double f) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%%", f * 100);
+  return buf;
+}
+
+// Where to get a profile that can show map growth, for the profile-type reasons.
+constexpr std::string_view kTakeCpuProfile =
+    "take a CPU profile (/debug/pprof/profile?seconds=30, go test -cpuprofile, perf record -g) "
+    "or an execution trace (/debug/pprof/trace?seconds=5)";
+
+std::string KindReason(ProfileKind kind, const std::string& value_type) {
+  const std::string vt = value_type.empty() ? "" : " (" + value_type + ")";
+  switch (kind) {
+    case ProfileKind::kHeap:
+      return "a heap profile" + vt +
+             " shows memory in use by allocation site, and runtime/pprof removes the runtime's "
+             "frames from memory profiles, so no map-growth frame can appear; " +
+             std::string(kTakeCpuProfile);
+    case ProfileKind::kAllocs:
+      return "an allocs profile" + vt +
+             " shows where memory was allocated, and runtime/pprof removes the runtime's frames "
+             "from memory profiles, so no map-growth frame can appear; " +
+             std::string(kTakeCpuProfile);
+    case ProfileKind::kGoroutine:
+      return "a goroutine profile" + vt + " counts goroutines by stack, not CPU work; " +
+             std::string(kTakeCpuProfile);
+    case ProfileKind::kContention:
+      return "a mutex or block profile" + vt + " measures time spent waiting, not CPU work; " +
+             std::string(kTakeCpuProfile);
+    case ProfileKind::kThreadCreate:
+      return "a threadcreate profile" + vt + " counts thread creations, not CPU work; " +
+             std::string(kTakeCpuProfile);
+    case ProfileKind::kCpu:
+    case ProfileKind::kUnknown:
+      break;
+  }
+  return "";
+}
+
+// Frames of the kernel and of the vDSO are not the user's binary: a missing kallsyms leaves
+// them unnamed without hiding anything about Go maps.
+bool IsKernelMapping(const Profile& p, uint64_t mapping_id) {
+  if (mapping_id == 0) return false;
+  const std::string& name = p.str(p.mapping(mapping_id).filename);
+  return StartsWith(name, "[kernel") || name == "[vdso]" || name == "[vsyscall]";
+}
+
+// Go's stack switches: a stack whose outermost frame is one of these was cut where the runtime
+// moved to the system stack (g0) or grew the goroutine stack. ELF symbols may carry ".abi0".
+bool IsStackSwitch(std::string_view name) {
+  return StartsWith(name, "runtime.systemstack") || StartsWith(name, "runtime.mcall") ||
+         StartsWith(name, "runtime.morestack");
+}
+
+}  // namespace
+
+std::string_view ProfileKindName(ProfileKind kind) {
+  switch (kind) {
+    case ProfileKind::kCpu:
+      return "cpu";
+    case ProfileKind::kHeap:
+      return "heap";
+    case ProfileKind::kAllocs:
+      return "allocs";
+    case ProfileKind::kGoroutine:
+      return "goroutine";
+    case ProfileKind::kContention:
+      return "contention";
+    case ProfileKind::kThreadCreate:
+      return "threadcreate";
+    case ProfileKind::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+ProfileKind ClassifyProfileKind(const Profile& p) {
+  bool memory = false, goroutine = false, contention = false, threads = false, cpu = false;
+  for (const ValueType& vt : p.sample_types) {
+    const std::string_view t = p.str(vt.type);
+    if (StartsWith(t, "inuse_") || StartsWith(t, "alloc_")) memory = true;
+    if (t == "goroutine" || t == "goroutines") goroutine = true;
+    if (t == "contentions" || t == "delay") contention = true;
+    if (t == "threadcreate") threads = true;
+    // runtime/pprof CPU profiles and execution traces: samples/count + cpu/nanoseconds; perf.data
+    // as gcspike reads it: EVENT_samples + EVENT_period.
+    if (t == "samples" || t == "cpu" || EndsWith(t, "_samples") || EndsWith(t, "_period")) {
+      cpu = true;
+    }
+  }
+  if (memory) {
+    if (p.sample_types.empty()) return ProfileKind::kHeap;
+    const std::string_view def = p.str(p.sample_types[p.DefaultValueIndex()].type);
+    return StartsWith(def, "alloc_") ? ProfileKind::kAllocs : ProfileKind::kHeap;
+  }
+  if (goroutine) return ProfileKind::kGoroutine;
+  if (contention) return ProfileKind::kContention;
+  if (threads) return ProfileKind::kThreadCreate;
+  if (cpu) return ProfileKind::kCpu;
+  return ProfileKind::kUnknown;
+}
+
+Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assists_from_timeline,
+                            const VisibilityOptions& options) {
+  Visibility v;
+  v.kind = ClassifyProfileKind(profile);
+  v.samples = samples;
+
+  // Per function: in the Go runtime, a stack switch. Per location: unsymbolized user code.
+  std::vector<uint8_t> go_runtime(profile.functions.size() + 1, 0);
+  std::vector<uint8_t> stack_switch(profile.functions.size() + 1, 0);
+  for (const Function& f : profile.functions) {
+    const std::string& name = profile.str(f.name);
+    go_runtime[f.id] = StartsWith(name, "runtime.") || StartsWith(name, "internal/runtime/");
+    stack_switch[f.id] = IsStackSwitch(name);
+  }
+  std::vector<uint8_t> unsymbolized(profile.locations.size() + 1, 0);
+  for (const Location& l : profile.locations) {
+    unsymbolized[l.id] = l.lines.empty() && !IsKernelMapping(profile, l.mapping_id);
+  }
+
+  const SampleWeights weight(profile);
+  double total = 0, unsymbolized_w = 0, truncated_w = 0;
+  for (size_t i = 0; i < profile.samples.size(); ++i) {
+    const Sample& s = profile.samples[i];
+    const double w = weight(i);
+    total += w;
+    bool raw = false;
+    for (uint64_t id : s.location_ids) {
+      raw |= unsymbolized[id] != 0;
+      for (const Line& line : profile.location(id).lines) {
+        v.has_go_runtime |= go_runtime[line.function_id] != 0;
+      }
+    }
+    if (raw) unsymbolized_w += w;
+    // The outermost logical frame: the last line of the root location.
+    if (!s.location_ids.empty()) {
+      const Location& root = profile.location(s.location_ids.back());
+      if (!root.lines.empty() && stack_switch[root.lines.back().function_id]) truncated_w += w;
+    }
+  }
+  v.unsymbolized_share = total > 0 ? unsymbolized_w / total : 0;
+  v.truncated_share = total > 0 ? truncated_w / total : 0;
+
+  std::string value_type;
+  if (!profile.sample_types.empty()) {
+    const ValueType& vt = profile.sample_types[profile.DefaultValueIndex()];
+    value_type = profile.str(vt.type) + "/" + profile.str(vt.unit);
+  }
+  if (const std::string why = KindReason(v.kind, value_type); !why.empty()) {
+    v.cause = "profile-type";
+    v.reason = why;
+  } else if (v.unsymbolized_share > options.max_unsymbolized) {
+    v.cause = "unsymbolized";
+    v.reason = Percent(v.unsymbolized_share) +
+               " of samples have frames without function names (the binary was not found, or "
+               "has no symbols); pass --binary PATH or --symfs DIR, or convert where perf's "
+               "build-id cache (~/.debug) of the recording machine is";
+  } else if (!v.has_go_runtime && samples > 0) {
+    v.cause = "not-go";
+    v.reason =
+        "no Go runtime frame in any sample: not a Go program, or its symbols are missing "
+        "(pass --binary PATH or --symfs DIR)";
+  } else if (samples < options.min_samples) {
+    v.cause = "too-few-samples";
+    v.reason = "only " + std::to_string(samples) + " samples, too few to tell; take a longer " +
+               "profile (at least " + std::to_string(options.min_samples) + " samples)";
+  }
+  if (!assists_from_timeline && v.truncated_share > options.max_truncated) {
+    v.assist_cause = "recording-mode";
+    v.assist_reason =
+        Percent(v.truncated_share) +
+        " of stacks end at a Go stack switch (runtime.systemstack, mcall, morestack): the "
+        "recording copied only the stack each sample ran on (perf --call-graph dwarf), which "
+        "cuts off the map insert that paid for a mark assist; record with -g (frame pointers) "
+        "or take an execution trace";
+  }
+  return v;
+}
+
+}  // namespace gcspike

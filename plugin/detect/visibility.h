@@ -1,0 +1,77 @@
+// Visibility: can this profile show map growth at all? A verdict of "normal" is a claim that
+// the growth pattern is absent, and it is only true when the pattern could have been seen. A
+// profile can be blind to it in several ways, each with something the user can do about it:
+//
+//   profile-type     a memory, goroutine, mutex/block or threadcreate profile: runtime/pprof
+//                    removes the runtime's frames from memory profiles and the others measure
+//                    waiting or counting, not CPU work, so no grow frame can appear
+//   unsymbolized     too many samples keep raw addresses (the binary was not found)
+//   not-go           no Go runtime frame anywhere: not a Go program, or its symbols are missing
+//   too-few-samples  fewer individual samples than the report needs to judge anything
+//   recording-mode   (assist-coupling only) many stacks end at a Go stack switch
+//                    (runtime.systemstack, mcall, morestack): perf --call-graph dwarf copies
+//                    only the stack the sample ran on, so the map insert that paid for a mark
+//                    assist on the system stack is cut off
+//
+// The first four make every feature inconclusive; the last only the features it hides.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/profile.h"
+
+namespace gcspike {
+
+// What kind of measurement the profile's sample types say it is.
+enum class ProfileKind {
+  kCpu,           // CPU profiles, execution traces' CPU samples, perf.data sampling
+  kHeap,          // inuse_space / inuse_objects (runtime/pprof "heap")
+  kAllocs,        // alloc_space / alloc_objects as the default (runtime/pprof "allocs")
+  kGoroutine,     // goroutine/count
+  kContention,    // contentions + delay (runtime/pprof "mutex" and "block")
+  kThreadCreate,  // threadcreate/count
+  kUnknown,       // anything else: judged by its frames only
+};
+std::string_view ProfileKindName(ProfileKind kind);
+ProfileKind ClassifyProfileKind(const Profile& profile);
+
+struct VisibilityOptions {
+  // Below this many individual samples nothing is judged (a 95 % interval on a handful of
+  // samples spans most of [0, 1] anyway; this keeps 5/5 scan samples from being a "spike").
+  uint64_t min_samples = 30;
+  // Share of samples with an unsymbolized user frame above which the profile is blind.
+  double max_unsymbolized = 0.10;
+  // Share of samples whose outermost frame is a Go stack switch above which the recording is
+  // taken to have cut stacks at the system stack. Whole stacks end at runtime.goexit (or
+  // gcBgMarkWorker, mstart); a frame-pointer or runtime/pprof profile shows a stack switch at
+  // the root in about 1 % of samples (runtime.mcall in the scheduler), a --call-graph dwarf
+  // recording of the same Go program in 40-45 %.
+  double max_truncated = 0.05;
+};
+
+struct Visibility {
+  ProfileKind kind = ProfileKind::kUnknown;
+  uint64_t samples = 0;            // individual samples the shares are computed on
+  double unsymbolized_share = 0;   // samples with a user frame that has no function name
+  double truncated_share = 0;      // samples whose outermost frame is a Go stack switch
+  bool has_go_runtime = false;     // some sampled frame is in the Go runtime
+  // Why nothing can be judged ("" when the profile can be): the cause's short name (as in the
+  // list above) and a sentence saying what to do.
+  std::string cause;
+  std::string reason;
+  // Why assist-coupling (and the site of system-stack work) cannot be judged, "" if it can.
+  std::string assist_cause;
+  std::string assist_reason;
+
+  bool blind() const { return !cause.empty(); }
+};
+
+// `samples`: the individual sample count the report's shares are computed on.
+// `assists_from_timeline`: an execution trace whose timeline ties assists to goroutines (the
+// time rules see the insert that paid for an assist even when the sampled stack is cut).
+Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assists_from_timeline,
+                            const VisibilityOptions& options);
+
+}  // namespace gcspike

@@ -1,0 +1,120 @@
+#include "plugin/detect/site_paths.h"
+
+#include <gtest/gtest.h>
+
+#include "plugin/detect/annotator.h"
+#include "plugin/detect/detection_summary.h"
+#include "tests/unit/plugin/detect/stack_builder.h"
+
+namespace gcspike {
+namespace {
+
+using testing::StackProfile;
+
+constexpr const char* kGrowBelow =
+    "runtime.mapassign_faststr > internal/runtime/maps.(*table).rehash > "
+    "internal/runtime/maps.(*table).split";
+
+struct Resolved {
+  std::vector<StackFeatures> features;
+  SitePaths paths;
+  DetectionSummary summary;
+};
+
+Resolved Resolve(const Profile& p, const RuntimeSignatureCatalogue& catalogue =
+                                       RuntimeSignatureCatalogue::BuiltIn()) {
+  Resolved r;
+  r.features = ClassifySamples(p, catalogue);
+  r.paths = ResolveSitePaths(p, catalogue, r.features);
+  SummaryContext context;
+  context.site_paths = &r.paths;
+  r.summary = Summarize(p, r.features, DetectionThresholds{}, context);
+  return r;
+}
+
+std::string Name(const Profile& p, uint64_t fn) { return p.str(p.function(fn).name); }
+
+TEST(SitePathsTest, AnInlinedHelperNamesItsCaller) {
+  // The fixture program's shape: markSeen (inlined into dedupGrowing) looks the key up, then
+  // inserts; dedupGrowing loops and computes keys itself (keyAt inlined).
+  StackProfile sp;
+  const std::string outer = "runtime.goexit > main.worker > ";
+  sp.Add(outer + "main.markSeen|main.dedup > " + kGrowBelow, 40);
+  sp.Add(outer + "main.markSeen|main.dedup > runtime.mapaccess1_faststr", 10);
+  sp.Add(outer + "main.markSeen|main.dedup", 2);
+  sp.Add(outer + "main.keyAt|main.dedup", 5);
+  const Resolved r = Resolve(sp.profile);
+  const Profile& p = sp.profile;
+  ASSERT_EQ(Name(p, r.features[0].site_function_id), "main.dedup");
+  ASSERT_EQ(r.summary.sites.size(), 1u);
+  EXPECT_EQ(r.summary.sites[0].function, "main.dedup");
+  EXPECT_EQ(r.summary.sites[0].via, std::vector<std::string>{"main.markSeen"});
+  for (const Function& f : p.functions) {
+    const std::string& n = p.str(f.name);
+    EXPECT_EQ(r.paths.helper[f.id], n == "main.markSeen") << n;
+  }
+}
+
+TEST(SitePathsTest, AFunctionThatDoesOtherWorkOrMakesTheMapIsTheSite) {
+  StackProfile sp;
+  // fill inserts, but also formats keys: its other callees outweigh the tolerance.
+  sp.Add("runtime.goexit > main.run > main.fill > " + std::string(kGrowBelow), 40);
+  sp.Add("runtime.goexit > main.run > main.fill > strconv.Itoa", 10);
+  // build only inserts in what was sampled, but it calls makemap: it makes the map.
+  sp.Add("runtime.goexit > main.run > main.build > " + std::string(kGrowBelow), 40);
+  sp.Add("runtime.goexit > main.run > main.build > runtime.makemap_small", 1);
+  const Resolved r = Resolve(sp.profile);
+  ASSERT_EQ(r.summary.sites.size(), 2u);
+  for (const SiteShare& s : r.summary.sites) {
+    EXPECT_TRUE(s.via.empty()) << s.function;
+    EXPECT_TRUE(s.function == "main.fill" || s.function == "main.build") << s.function;
+  }
+}
+
+TEST(SitePathsTest, GenericHelpersChainsAndSeveralCallers) {
+  StackProfile sp;
+  // Set[...].Add is called from two functions (each its own site), and through addAll from a
+  // third. addAll only calls the helper, but so does a function that makes the map and fills
+  // it in a loop whenever its makemap call is not sampled: the samples cannot tell them apart,
+  // so only a rule makes addAll a helper.
+  const std::string add = "main.Set[...].Add > " + std::string(kGrowBelow);
+  sp.Add("runtime.goexit > main.a > " + add, 30);
+  sp.Add("runtime.goexit > main.b > " + add, 20);
+  sp.Add("runtime.goexit > main.c > main.addAll > " + add, 10);
+  sp.Add("runtime.goexit > main.a > main.Set[...].Add > runtime.mapaccess2_faststr", 5);
+  const Resolved r = Resolve(sp.profile);
+  ASSERT_EQ(r.summary.sites.size(), 3u);
+  EXPECT_EQ(r.summary.sites[0].function, "main.a");
+  EXPECT_EQ(r.summary.sites[0].via, std::vector<std::string>{"main.Set[...].Add"});
+  EXPECT_EQ(r.summary.sites[1].function, "main.b");
+  EXPECT_EQ(r.summary.sites[2].function, "main.addAll");
+  RuntimeSignatureCatalogue c = RuntimeSignatureCatalogue::BuiltIn();
+  ASSERT_TRUE(c.AddRules("map-helper main.addAll\n", "rules").ok());
+  const Resolved ruled = Resolve(sp.profile, c);
+  EXPECT_EQ(ruled.summary.sites[2].function, "main.c");
+  EXPECT_EQ(ruled.summary.sites[2].via,
+            (std::vector<std::string>{"main.Set[...].Add", "main.addAll"}));
+}
+
+TEST(SitePathsTest, ARuleNamesAHelperTheSamplesCannotShow) {
+  StackProfile sp;
+  sp.Add("runtime.goexit > main.a > main.cache.Put > " + std::string(kGrowBelow), 30);
+  sp.Add("runtime.goexit > main.a > main.cache.Put > main.cache.evict", 30);
+  EXPECT_EQ(Resolve(sp.profile).summary.sites[0].function, "main.cache.Put");
+  RuntimeSignatureCatalogue c = RuntimeSignatureCatalogue::BuiltIn();
+  ASSERT_TRUE(c.AddRules("map-helper main.cache.Put\n", "rules").ok());
+  const Resolved r = Resolve(sp.profile, c);
+  EXPECT_EQ(r.summary.sites[0].function, "main.a");
+  EXPECT_EQ(r.summary.sites[0].via, std::vector<std::string>{"main.cache.Put"});
+}
+
+TEST(SitePathsTest, AHelperAtTheRootStaysTheSite) {
+  StackProfile sp;
+  sp.Add("main.Set[...].Add > " + std::string(kGrowBelow), 30);
+  const Resolved r = Resolve(sp.profile);
+  EXPECT_EQ(r.summary.sites[0].function, "main.Set[...].Add");
+  EXPECT_TRUE(r.summary.sites[0].via.empty());
+}
+
+}  // namespace
+}  // namespace gcspike

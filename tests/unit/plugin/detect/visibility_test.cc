@@ -1,0 +1,127 @@
+#include "plugin/detect/visibility.h"
+
+#include <gtest/gtest.h>
+
+#include "core/profile_builder.h"
+#include "tests/unit/plugin/detect/stack_builder.h"
+
+namespace gcspike {
+namespace {
+
+using testing::StackProfile;
+
+constexpr const char* kGoStack = "runtime.goexit > main.work > runtime.mapassign_faststr";
+
+void SetTypes(Profile& p, std::initializer_list<std::pair<const char*, const char*>> types,
+              const char* default_type = nullptr) {
+  p.sample_types.clear();
+  for (const auto& [t, u] : types) p.sample_types.push_back({p.Intern(t), p.Intern(u)});
+  if (default_type != nullptr) p.default_sample_type = p.Intern(default_type);
+}
+
+TEST(VisibilityTest, ProfileKindsFromSampleTypes) {
+  StackProfile sp;
+  Profile& p = sp.profile;
+  EXPECT_EQ(ClassifyProfileKind(p), ProfileKind::kCpu);
+  // runtime/pprof's heap and allocs profiles have the same four types; the default tells.
+  SetTypes(p, {{"alloc_objects", "count"}, {"alloc_space", "bytes"}, {"inuse_objects", "count"},
+               {"inuse_space", "bytes"}});
+  EXPECT_EQ(ClassifyProfileKind(p), ProfileKind::kHeap);
+  p.default_sample_type = p.Intern("alloc_space");
+  EXPECT_EQ(ClassifyProfileKind(p), ProfileKind::kAllocs);
+  SetTypes(p, {{"goroutine", "count"}});
+  EXPECT_EQ(ClassifyProfileKind(p), ProfileKind::kGoroutine);
+  SetTypes(p, {{"contentions", "count"}, {"delay", "nanoseconds"}});
+  EXPECT_EQ(ClassifyProfileKind(p), ProfileKind::kContention);
+  SetTypes(p, {{"cycles_samples", "count"}, {"cycles_period", "count"}});
+  EXPECT_EQ(ClassifyProfileKind(p), ProfileKind::kCpu);
+  SetTypes(p, {{"widgets", "count"}});
+  EXPECT_EQ(ClassifyProfileKind(p), ProfileKind::kUnknown);
+}
+
+TEST(VisibilityTest, AMemoryProfileIsBlindAndSaysWhatToTake) {
+  StackProfile sp;
+  sp.Add(kGoStack, 100);
+  SetTypes(sp.profile, {{"alloc_objects", "count"}, {"alloc_space", "bytes"}}, "alloc_space");
+  const Visibility v = AssessVisibility(sp.profile, 100, false, {});
+  EXPECT_EQ(v.kind, ProfileKind::kAllocs);
+  EXPECT_EQ(v.cause, "profile-type");
+  EXPECT_NE(v.reason.find("allocs profile (alloc_space/bytes)"), std::string::npos) << v.reason;
+  EXPECT_NE(v.reason.find("CPU profile"), std::string::npos) << v.reason;
+}
+
+TEST(VisibilityTest, AGoCpuProfileWithEnoughSamplesIsVisible) {
+  StackProfile sp;
+  sp.Add(kGoStack, 100);
+  const Visibility v = AssessVisibility(sp.profile, 100, false, {});
+  EXPECT_FALSE(v.blind()) << v.reason;
+  EXPECT_TRUE(v.has_go_runtime);
+  EXPECT_EQ(v.assist_cause, "");
+  EXPECT_EQ(AssessVisibility(sp.profile, 29, false, {}).cause, "too-few-samples");
+}
+
+TEST(VisibilityTest, NoGoRuntimeFrameIsNotAGoProgram) {
+  StackProfile sp;
+  sp.Add("_start > __libc_start_main > main > compute", 100);
+  const Visibility v = AssessVisibility(sp.profile, 100, false, {});
+  EXPECT_EQ(v.cause, "not-go");
+  EXPECT_FALSE(v.has_go_runtime);
+}
+
+TEST(VisibilityTest, UnsymbolizedUserFramesBlindButKernelFramesDoNot) {
+  StackProfile sp;
+  sp.Add(kGoStack, 80);
+  Profile& p = sp.profile;
+  // Two samples of raw addresses in the user's binary, one in the kernel without kallsyms.
+  auto add_mapping = [&p](const char* name) {
+    Mapping m;
+    m.id = p.mappings.size() + 1;
+    m.filename = p.Intern(name);
+    p.mappings.push_back(m);
+    return m.id;
+  };
+  auto add_raw_location = [&p](uint64_t mapping_id) {
+    Location l;  // no lines: an address without a function name
+    l.id = p.locations.size() + 1;
+    l.mapping_id = mapping_id;
+    l.address = 0x40 + l.id;
+    p.locations.push_back(l);
+    return l.id;
+  };
+  const uint64_t raw_user = add_raw_location(add_mapping("/srv/app"));
+  const uint64_t raw_kernel = add_raw_location(add_mapping("[kernel.kallsyms]_text"));
+  Sample kernel_sample = p.samples[0];
+  kernel_sample.location_ids.insert(kernel_sample.location_ids.begin(), raw_kernel);
+  kernel_sample.values = {15, 150'000'000};
+  p.samples.push_back(kernel_sample);
+  EXPECT_FALSE(AssessVisibility(p, 95, false, {}).blind());
+  Sample user_sample = p.samples[0];
+  user_sample.location_ids = {raw_user, raw_user};
+  user_sample.values = {20, 200'000'000};
+  p.samples.push_back(user_sample);
+  const Visibility v = AssessVisibility(p, 115, false, {});
+  EXPECT_NEAR(v.unsymbolized_share, 20.0 / 115, 1e-12);
+  EXPECT_EQ(v.cause, "unsymbolized");
+  EXPECT_NE(v.reason.find("--binary"), std::string::npos);
+}
+
+TEST(VisibilityTest, StacksCutAtTheSystemStackHideAssistCoupling) {
+  StackProfile sp;
+  sp.Add(kGoStack, 90);
+  sp.Add("runtime.systemstack.abi0 > runtime.gcAssistAlloc.func2 > runtime.gcAssistAlloc1", 10);
+  const Visibility v = AssessVisibility(sp.profile, 100, false, {});
+  EXPECT_FALSE(v.blind());
+  EXPECT_NEAR(v.truncated_share, 0.10, 1e-12);
+  EXPECT_EQ(v.assist_cause, "recording-mode");
+  EXPECT_NE(v.assist_reason.find("-g"), std::string::npos);
+  // A trace ties assists to goroutines by time: its cut stacks hide nothing.
+  EXPECT_EQ(AssessVisibility(sp.profile, 100, true, {}).assist_cause, "");
+  // runtime.mcall at the root now and then is the scheduler, not a cut recording.
+  StackProfile fp;
+  fp.Add(kGoStack, 99);
+  fp.Add("runtime.mcall > runtime.park_m", 1);
+  EXPECT_EQ(AssessVisibility(fp.profile, 100, false, {}).assist_cause, "");
+}
+
+}  // namespace
+}  // namespace gcspike

@@ -160,18 +160,6 @@ void AppendJsonTimes(std::string& out, const std::vector<int64_t>& times) {
 
 }  // namespace
 
-std::string_view PrePauseVerdictName(PrePauseVerdict v) {
-  switch (v) {
-    case PrePauseVerdict::kSpike:
-      return "spike";
-    case PrePauseVerdict::kNormal:
-      return "normal";
-    case PrePauseVerdict::kInconclusive:
-      break;
-  }
-  return "inconclusive";
-}
-
 uint64_t WindowCover(const std::vector<int64_t>& starts, int64_t window, int64_t span_start,
                      int64_t span_end) {
   if (span_end < span_start || window < 0) return 0;
@@ -244,13 +232,15 @@ PrePauseTest JudgePrePause(int64_t n, int64_t pre_pause, double expected, double
   t.fraction = n > 0 ? static_cast<double>(pre_pause) / static_cast<double>(n) : nan;
   t.ratio = n > 0 && expected > 0 ? t.fraction / expected : nan;
   t.p_value = BinomialUpperTail(n, pre_pause, expected);
-  t.verdict = PrePauseVerdict::kInconclusive;
+  t.verdict = Verdict::kInconclusive;
   char buf[200];
   if (n < kPrePauseMinSamples) {
     std::snprintf(buf, sizeof buf, "only %lld grow-spike samples with a time (%lld needed)",
                   static_cast<long long>(n), static_cast<long long>(kPrePauseMinSamples));
+    t.cause = "too-few-samples";
     t.reason = buf;
   } else if (!(expected > 0)) {
+    t.cause = "no-window";
     t.reason = "the windows cover none of the timeline (no stop-the-world pause, or a zero "
                "window)";
   } else if (expected >= kPrePauseMaxExpected || expected * min_ratio > 1) {
@@ -258,16 +248,18 @@ PrePauseTest JudgePrePause(int64_t n, int64_t pre_pause, double expected, double
                   "the windows cover %s of the timeline: even every grow sample in them would "
                   "not be %.2gx that",
                   Percent(expected).c_str(), min_ratio);
+    t.cause = "windows-cover-timeline";
     t.reason = buf;
   } else if (static_cast<double>(n) * std::log(expected) >= std::log(kPrePauseAlpha)) {
     std::snprintf(buf, sizeof buf,
                   "too few grow samples: even all %lld in the windows would not be significant "
                   "(p >= %.2g)",
                   static_cast<long long>(n), kPrePauseAlpha);
+    t.cause = "too-few-samples";
     t.reason = buf;
   } else {
-    t.verdict = t.p_value < kPrePauseAlpha && t.ratio >= min_ratio ? PrePauseVerdict::kSpike
-                                                                   : PrePauseVerdict::kNormal;
+    t.verdict =
+        t.p_value < kPrePauseAlpha && t.ratio >= min_ratio ? Verdict::kSpike : Verdict::kNormal;
   }
   return t;
 }
@@ -548,8 +540,8 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
     out += "-";
   }
   std::snprintf(num, sizeof num, "%.2g", pp.p_value);
-  out += std::string(", p = ") + num + ": " + std::string(PrePauseVerdictName(pp.verdict));
-  if (pp.verdict == PrePauseVerdict::kInconclusive) out += " (" + pp.reason + ")";
+  out += std::string(", p = ") + num + ": " + std::string(VerdictName(pp.verdict));
+  if (pp.verdict == Verdict::kInconclusive) out += " (" + pp.reason + ")";
   out += "\n";
   std::snprintf(num, sizeof num, "%.1f", a.expected_clusters);
   out += "  grow-spike clusters (eps " + dur(a.options.cluster_eps_ns) + ", min " +
@@ -643,23 +635,32 @@ void AppendPrePauseFeatureJson(std::string& out, const TimeAnalysis& a) {
   AppendJsonString(out, kPrePauseName);
   out += ":{\"fraction\":";
   AppendJsonNumber(out, t.fraction);
-  out += ",\"samples\":" + std::to_string(t.pre_pause) +
-         ",\"grow_samples\":" + std::to_string(t.grow_samples) + ",\"expected\":";
+  // The same interval as the other features' (detection_summary.h), for the same n.
+  const Interval interval =
+      WilsonInterval(static_cast<double>(t.pre_pause), static_cast<double>(t.grow_samples));
+  out += ",\"interval\":[";
+  AppendJsonNumber(out, interval.lo);
+  out += ",";
+  AppendJsonNumber(out, interval.hi);
+  out += "],\"samples\":" + std::to_string(t.grow_samples) +
+         ",\"pre_pause_samples\":" + std::to_string(t.pre_pause) + ",\"expected\":";
   AppendJsonNumber(out, t.expected);
   out += ",\"ratio\":";
   AppendJsonNumber(out, t.ratio);
   out += ",\"p_value\":";
   AppendJsonNumber(out, t.p_value);
   out += ",\"verdict\":";
-  AppendJsonString(out, PrePauseVerdictName(t.verdict));
+  AppendJsonString(out, VerdictName(t.verdict));
+  if (t.verdict == Verdict::kInconclusive) {
+    out += ",\"cause\":";
+    AppendJsonString(out, t.cause);
+    out += ",\"reason\":";
+    AppendJsonString(out, t.reason);
+  }
   out += ",\"ratio_threshold\":";
   AppendJsonNumber(out, a.options.pre_pause_min_ratio);
   out += ",\"p_threshold\":";
   AppendJsonNumber(out, kPrePauseAlpha);
-  if (t.verdict == PrePauseVerdict::kInconclusive) {
-    out += ",\"reason\":";
-    AppendJsonString(out, t.reason);
-  }
   out += "}";
 }
 

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "core/profile.h"
+#include "plugin/detect/detection_summary.h"
 #include "plugin/detect/stack_rules.h"
 
 namespace gcspike {
@@ -59,9 +60,6 @@ inline constexpr double kPrePauseMaxExpected = 0.95;
 // Random placements that ExpectedClusters averages (fewer for huge sample counts, see there).
 inline constexpr int kClusterPlacements = 200;
 
-enum class PrePauseVerdict { kNormal, kSpike, kInconclusive };
-std::string_view PrePauseVerdictName(PrePauseVerdict v);  // "normal", "spike", "inconclusive"
-
 struct PrePauseTest {
   int64_t grow_samples = 0;  // n: grow-spike samples with a timestamp
   int64_t pre_pause = 0;     // of those, within a window
@@ -69,8 +67,11 @@ struct PrePauseTest {
   double expected = 0;       // the windows' share of the span (the chance of a random sample)
   double ratio = 0;          // fraction / expected; NaN when either is undefined or expected 0
   double p_value = 1;        // P(X >= pre_pause | n, expected)
-  PrePauseVerdict verdict = PrePauseVerdict::kInconclusive;
-  std::string reason;        // why, when inconclusive
+  Verdict verdict = Verdict::kInconclusive;  // detection_summary.h's three
+  // When inconclusive: "too-few-samples", "no-window" or "windows-cover-timeline", and a
+  // sentence for people.
+  std::string cause;
+  std::string reason;
 };
 
 struct GrowCluster {
@@ -167,9 +168,10 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& analysi
 //                                "added":N, "by_begin_stack":N},
 //     "grow_sample_times_ns":[N...], "pause_starts_ns":[N...]}
 // (after "sites"), and, inside "features":
-//   ,"pre-pause":{"fraction":F|null, "samples":N (within a window), "grow_samples":N,
+//   ,"pre-pause":{"fraction":F|null, "interval":[LO,HI] (95 % Wilson), "samples":N (grow-spike
+//     samples, the n of fraction and interval), "pre_pause_samples":N (of those, in a window),
 //     "expected":F, "ratio":F|null, "p_value":F, "verdict":"spike"|"normal"|"inconclusive",
-//     "ratio_threshold":F, "p_threshold":F, "reason":S (only when inconclusive)}
+//     ["cause":S, "reason":S (only when inconclusive),] "ratio_threshold":F, "p_threshold":F}
 void AppendTimeJson(std::string& out, const Profile& profile, const TimeAnalysis& a);
 void AppendPrePauseFeatureJson(std::string& out, const TimeAnalysis& a);
 

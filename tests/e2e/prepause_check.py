@@ -138,8 +138,8 @@ def main():
     ratio = fraction / expected if n and expected > 0 else None
     p_value = upper_tail(n, k, covered, span) if span > 0 else upper_tail(n, k, 0, 1)
 
-    if pp["grow_samples"] != n or pp["samples"] != k:
-        fail(f"samples {pp['samples']} of {pp['grow_samples']}, want {k} of {n}")
+    if pp["samples"] != n or pp["pre_pause_samples"] != k:
+        fail(f"{pp['pre_pause_samples']} of {pp['samples']} samples, want {k} of {n}")
     close(pp["expected"], expected, 1e-12, "expected")
     close(pp["fraction"], fraction, 1e-12, "fraction")
     close(pp["ratio"], ratio, 1e-12, "ratio")
@@ -153,8 +153,11 @@ def main():
         verdict = "spike" if p_value < ALPHA and ratio >= r else "normal"
     if pp["verdict"] != verdict:
         fail(f"verdict {pp['verdict']}, want {verdict}")
-    if (verdict == "inconclusive") != ("reason" in pp):
-        fail("a reason goes with inconclusive, and only with it")
+    if (verdict == "inconclusive") != ("reason" in pp and "cause" in pp):
+        fail("a cause and a reason go with inconclusive, and only with it")
+    lo_i, hi_i = pp["interval"]
+    if n and not lo_i <= fraction <= hi_i:
+        fail(f"fraction {fraction} outside its interval {pp['interval']}")
 
     eps, m = t["cluster_eps_ns"], t["cluster_min_samples"]
     clusters = count_clusters(grow, eps, m)

@@ -88,7 +88,7 @@ text = open(sys.argv[2]).read()
 m = re.search(r"^  pre-pause: (\d+) of (\d+) grow-spike samples .*the windows cover ([\d.]+) % "
               r"of the timeline \(expected by chance\); ratio \S+, p = \S+: (\w+)", text, re.M)
 assert m, text
-assert (int(m[1]), int(m[2]), m[4]) == (p["samples"], p["grow_samples"], p["verdict"]), m.groups()
+assert (int(m[1]), int(m[2]), m[4]) == (p["pre_pause_samples"], p["samples"], p["verdict"]), m.groups()
 assert abs(float(m[3]) - 100 * p["expected"]) <= 0.05, (m[3], p["expected"])
 m = re.search(r"^  grow-spike clusters \(.*\): (\d+); random placements of the (\d+) samples "
               r"over the timeline give ([\d.]+) on average", text, re.M)

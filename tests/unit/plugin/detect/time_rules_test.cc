@@ -278,51 +278,54 @@ TEST(TimeRulesTest, BinomialUpperTailAtAMillion) {
 
 TEST(TimeRulesTest, PrePauseVerdictRules) {
   PrePauseTest t = JudgePrePause(9, 9, 0.1, 1.5);
-  EXPECT_EQ(t.verdict, PrePauseVerdict::kInconclusive);
+  EXPECT_EQ(t.verdict, Verdict::kInconclusive);
+  EXPECT_EQ(t.cause, "too-few-samples");
   EXPECT_NE(t.reason.find("only 9 grow-spike samples"), std::string::npos) << t.reason;
 
   t = JudgePrePause(0, 0, 0.1, 1.5);
-  EXPECT_EQ(t.verdict, PrePauseVerdict::kInconclusive);
+  EXPECT_EQ(t.verdict, Verdict::kInconclusive);
   EXPECT_TRUE(std::isnan(t.fraction));
   EXPECT_TRUE(std::isnan(t.ratio));
 
   t = JudgePrePause(100, 0, 0, 1.5);  // no pause
-  EXPECT_EQ(t.verdict, PrePauseVerdict::kInconclusive);
+  EXPECT_EQ(t.verdict, Verdict::kInconclusive);
+  EXPECT_EQ(t.cause, "no-window");
   EXPECT_NE(t.reason.find("cover none"), std::string::npos) << t.reason;
 
   // Windows over 2/3 of the timeline leave no room for a ratio of 1.5, even with every sample
   // in them and p tiny; over 95 % no ratio counts.
   t = JudgePrePause(1000, 1000, 0.7, 1.5);
   EXPECT_LT(t.p_value, 1e-100);
-  EXPECT_EQ(t.verdict, PrePauseVerdict::kInconclusive);
+  EXPECT_EQ(t.verdict, Verdict::kInconclusive);
+  EXPECT_EQ(t.cause, "windows-cover-timeline");
   EXPECT_NE(t.reason.find("70.0 %"), std::string::npos) << t.reason;
-  EXPECT_EQ(JudgePrePause(1000, 1000, 0.96, 1.0).verdict, PrePauseVerdict::kInconclusive);
-  EXPECT_EQ(JudgePrePause(1000, 1000, 0.6, 1.5).verdict, PrePauseVerdict::kSpike);
+  EXPECT_EQ(JudgePrePause(1000, 1000, 0.96, 1.0).verdict, Verdict::kInconclusive);
+  EXPECT_EQ(JudgePrePause(1000, 1000, 0.6, 1.5).verdict, Verdict::kSpike);
 
   // Ten samples at 0.6: all ten in the windows would give p = 0.6^10 = 0.006 < 0.01, but at
   // 0.65, 0.65^10 = 0.0135: nothing could be significant.
-  EXPECT_EQ(JudgePrePause(10, 10, 0.6, 1.5).verdict, PrePauseVerdict::kSpike);
+  EXPECT_EQ(JudgePrePause(10, 10, 0.6, 1.5).verdict, Verdict::kSpike);
   t = JudgePrePause(10, 10, 0.65, 1.5);
-  EXPECT_EQ(t.verdict, PrePauseVerdict::kInconclusive);
+  EXPECT_EQ(t.verdict, Verdict::kInconclusive);
+  EXPECT_EQ(t.cause, "too-few-samples");
   EXPECT_NE(t.reason.find("would not be significant"), std::string::npos) << t.reason;
 
   // Significant and large: spike. Not significant: normal. Significant but small (ratio 1.2):
   // normal unless --pre-pause-ratio allows it.
   t = JudgePrePause(100, 40, 0.1, 1.5);
-  EXPECT_EQ(t.verdict, PrePauseVerdict::kSpike);
+  EXPECT_EQ(t.verdict, Verdict::kSpike);
   EXPECT_DOUBLE_EQ(t.fraction, 0.4);
   EXPECT_DOUBLE_EQ(t.ratio, 4);
   EXPECT_DOUBLE_EQ(t.p_value, BinomialUpperTail(100, 40, 0.1));
   t = JudgePrePause(100, 14, 0.1, 1.5);
   EXPECT_GT(t.p_value, 0.01);
-  EXPECT_EQ(t.verdict, PrePauseVerdict::kNormal);
+  EXPECT_EQ(t.verdict, Verdict::kNormal);
   t = JudgePrePause(10000, 1200, 0.1, 1.5);
   EXPECT_LT(t.p_value, 1e-6);
-  EXPECT_EQ(t.verdict, PrePauseVerdict::kNormal);
-  EXPECT_EQ(JudgePrePause(10000, 1200, 0.1, 1.1).verdict, PrePauseVerdict::kSpike);
+  EXPECT_EQ(t.verdict, Verdict::kNormal);
+  EXPECT_EQ(JudgePrePause(10000, 1200, 0.1, 1.1).verdict, Verdict::kSpike);
   // Fewer samples in the windows than chance predicts: normal.
-  EXPECT_EQ(JudgePrePause(100, 2, 0.3, 1.5).verdict, PrePauseVerdict::kNormal);
-  EXPECT_EQ(PrePauseVerdictName(PrePauseVerdict::kInconclusive), "inconclusive");
+  EXPECT_EQ(JudgePrePause(100, 2, 0.3, 1.5).verdict, Verdict::kNormal);
 }
 
 TEST(TimeRulesTest, PrePauseIsWeighedAgainstTheWindowsShareOfTheSpan) {
@@ -352,7 +355,7 @@ TEST(TimeRulesTest, PrePauseIsWeighedAgainstTheWindowsShareOfTheSpan) {
   EXPECT_EQ(pp.pre_pause, a.pre_pause_samples);
   EXPECT_DOUBLE_EQ(pp.expected, 70.0 / 1100);
   EXPECT_DOUBLE_EQ(pp.p_value, BinomialUpperTail(100, 8, 70.0 / 1100));
-  EXPECT_EQ(pp.verdict, PrePauseVerdict::kNormal);  // evenly spread: nothing special
+  EXPECT_EQ(pp.verdict, Verdict::kNormal);  // evenly spread: nothing special
   const std::string report = RenderTimeReport(t.sp.profile, a);
   EXPECT_NE(report.find("pre-pause: 8 of 100 grow-spike samples (8.0 %) within 50.000 ms"),
             std::string::npos)
@@ -368,11 +371,11 @@ TEST(TimeRulesTest, PrePauseIsWeighedAgainstTheWindowsShareOfTheSpan) {
   crowded.sp.profile.timeline.pauses = tl.pauses;
   const PrePauseTest spike = Analyze(crowded.sp.profile).analysis.pre_pause_test;
   EXPECT_EQ(spike.pre_pause, 31);  // the 30 and the sample at 500
-  EXPECT_EQ(spike.verdict, PrePauseVerdict::kSpike);
+  EXPECT_EQ(spike.verdict, Verdict::kSpike);
   TimeRuleOptions strict;
   strict.pre_pause_min_ratio = 13;  // observed 31/40 over 70/1100: about 12.2
   EXPECT_EQ(Analyze(crowded.sp.profile, strict).analysis.pre_pause_test.verdict,
-            PrePauseVerdict::kNormal);
+            Verdict::kNormal);
 }
 
 TEST(TimeRulesTest, ExpectedClustersOfRandomPlacements) {
@@ -553,8 +556,13 @@ TEST(TimeRulesTest, TimelineJsonParsesBackToTheAnalysis) {
   // 9 grow samples: too few.
   EXPECT_EQ(pp->Get("verdict")->str, "inconclusive");
   ASSERT_NE(pp->Get("reason"), nullptr);
-  EXPECT_EQ(pp->Get("samples")->number, static_cast<double>(a.pre_pause_samples));
-  EXPECT_EQ(pp->Get("grow_samples")->number, 9);
+  EXPECT_EQ(pp->Get("cause")->str, "too-few-samples");
+  EXPECT_EQ(pp->Get("pre_pause_samples")->number, static_cast<double>(a.pre_pause_samples));
+  EXPECT_EQ(pp->Get("samples")->number, 9);
+  const Interval wilson = WilsonInterval(static_cast<double>(a.pre_pause_samples), 9);
+  ASSERT_EQ(pp->Get("interval")->items.size(), 2u);
+  EXPECT_EQ(pp->Get("interval")->items[0].number, wilson.lo);
+  EXPECT_EQ(pp->Get("interval")->items[1].number, wilson.hi);
   EXPECT_EQ(pp->Get("expected")->number, a.pre_pause_test.expected);  // %.17g round-trips
   EXPECT_EQ(pp->Get("p_value")->number, a.pre_pause_test.p_value);
   EXPECT_EQ(pp->Get("ratio")->number, a.pre_pause_test.ratio);

@@ -210,12 +210,16 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
       f.cause = vis.cause;
       f.reason = vis.reason;
     }
-  } else if (!vis.assist_cause.empty() && !out.features[3].spike()) {
-    // Cut stacks hide couplings, never invent them: a spike seen anyway stands.
-    FeatureSummary& a = out.features[3];
-    a.verdict = Verdict::kInconclusive;
-    a.cause = vis.assist_cause;
-    a.reason = vis.assist_reason;
+  } else if (!vis.cut_cause.empty()) {
+    // Cut stacks hide map frames, never invent them: a spike seen anyway stands; anything less
+    // may be the cut.
+    for (int b = 0; b < kFeatureCount; ++b) {
+      FeatureSummary& f = out.features[b];
+      if ((kMapFeatures & (1u << b)) == 0 || f.spike()) continue;
+      f.verdict = Verdict::kInconclusive;
+      f.cause = vis.cut_cause;
+      f.reason = vis.cut_reason;
+    }
   }
   const bool any_inconclusive =
       std::any_of(out.features.begin(), out.features.end(),

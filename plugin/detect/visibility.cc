@@ -56,12 +56,14 @@ std::string KindReason(ProfileKind kind, const std::string& value_type) {
   return "";
 }
 
-// Frames of the kernel and of the vDSO are not the user's binary: a missing kallsyms leaves
-// them unnamed without hiding anything about Go maps.
-bool IsKernelMapping(const Profile& p, uint64_t mapping_id) {
+// Whether a frame without a name means a binary is missing. Not for the kernel and the vDSO (a
+// missing kallsyms leaves them unnamed without hiding anything about Go maps), and not for an
+// address outside every mapping: that is the end of a broken frame-pointer chain (perf's
+// "[unknown]"), not code whose binary could be found.
+bool NeedsABinary(const Profile& p, uint64_t mapping_id) {
   if (mapping_id == 0) return false;
   const std::string& name = p.str(p.mapping(mapping_id).filename);
-  return StartsWith(name, "[kernel") || name == "[vdso]" || name == "[vsyscall]";
+  return !(StartsWith(name, "[kernel") || name == "[vdso]" || name == "[vsyscall]");
 }
 
 // Go's stack switches: a stack whose outermost frame is one of these was cut where the runtime
@@ -125,17 +127,13 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
   v.kind = ClassifyProfileKind(profile);
   v.samples = samples;
 
-  // Per function: in the Go runtime, a stack switch. Per location: unsymbolized user code.
+  // Per function: in the Go runtime, a stack switch.
   std::vector<uint8_t> go_runtime(profile.functions.size() + 1, 0);
   std::vector<uint8_t> stack_switch(profile.functions.size() + 1, 0);
   for (const Function& f : profile.functions) {
     const std::string& name = profile.str(f.name);
     go_runtime[f.id] = StartsWith(name, "runtime.") || StartsWith(name, "internal/runtime/");
     stack_switch[f.id] = IsStackSwitch(name);
-  }
-  std::vector<uint8_t> unsymbolized(profile.locations.size() + 1, 0);
-  for (const Location& l : profile.locations) {
-    unsymbolized[l.id] = l.lines.empty() && !IsKernelMapping(profile, l.mapping_id);
   }
 
   const SampleWeights weight(profile);
@@ -144,10 +142,16 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
     const Sample& s = profile.samples[i];
     const double w = weight(i);
     total += w;
-    bool raw = false;
+    // The innermost frame in user code decides: that is where the work was, and a binary that
+    // is missing shows there (an unnamed libc start frame at the root hides nothing).
+    bool raw = false, seen_user = false;
     for (uint64_t id : s.location_ids) {
-      raw |= unsymbolized[id] != 0;
-      for (const Line& line : profile.location(id).lines) {
+      const Location& l = profile.location(id);
+      if (!seen_user && NeedsABinary(profile, l.mapping_id)) {
+        seen_user = true;
+        raw = l.lines.empty();
+      }
+      for (const Line& line : l.lines) {
         v.has_go_runtime |= go_runtime[line.function_id] != 0;
       }
     }
@@ -186,13 +190,13 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
                "profile (at least " + std::to_string(options.min_samples) + " samples)";
   }
   if (!assists_from_timeline && v.truncated_share > options.max_truncated) {
-    v.assist_cause = "recording-mode";
-    v.assist_reason =
+    v.cut_cause = "recording-mode";
+    v.cut_reason =
         Percent(v.truncated_share) +
         " of stacks end at a Go stack switch (runtime.systemstack, mcall, morestack): the "
         "recording copied only the stack each sample ran on (perf --call-graph dwarf), which "
-        "cuts off the map insert that paid for a mark assist; record with -g (frame pointers) "
-        "or take an execution trace";
+        "cuts the map insert off the work the runtime does for it on the system stack (mark "
+        "assists, allocation); record with -g (frame pointers) or take an execution trace";
   }
   return v;
 }

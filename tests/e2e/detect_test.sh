@@ -53,7 +53,7 @@ json_field() {  # json_field FILE PYTHON-EXPRESSION-ON-d
   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 
-grow_fixtures=$(pprof_fixtures | grep '/grow[^/]*cpu[^/]*\.pb\.gz$' || true)
+grow_fixtures=$(pprof_fixtures | grep '/grow[^/]*cpu[^/]*\.pb\.gz$' | grep -v tiny || true)
 [[ -n $grow_fixtures ]] || fail "no grow CPU fixtures under $FIXTURES/pprof"
 
 n=0

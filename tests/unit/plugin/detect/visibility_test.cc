@@ -56,7 +56,7 @@ TEST(VisibilityTest, AGoCpuProfileWithEnoughSamplesIsVisible) {
   const Visibility v = AssessVisibility(sp.profile, 100, false, {});
   EXPECT_FALSE(v.blind()) << v.reason;
   EXPECT_TRUE(v.has_go_runtime);
-  EXPECT_EQ(v.assist_cause, "");
+  EXPECT_EQ(v.cut_cause, "");
   EXPECT_EQ(AssessVisibility(sp.profile, 29, false, {}).cause, "too-few-samples");
 }
 
@@ -88,7 +88,9 @@ TEST(VisibilityTest, UnsymbolizedUserFramesBlindButKernelFramesDoNot) {
     p.locations.push_back(l);
     return l.id;
   };
-  const uint64_t raw_user = add_raw_location(add_mapping("/srv/app"));
+  const uint64_t app = add_mapping("/srv/app");
+  for (Location& l : p.locations) l.mapping_id = app;  // the named frames are the app's too
+  const uint64_t raw_user = add_raw_location(app);
   const uint64_t raw_kernel = add_raw_location(add_mapping("[kernel.kallsyms]_text"));
   Sample kernel_sample = p.samples[0];
   kernel_sample.location_ids.insert(kernel_sample.location_ids.begin(), raw_kernel);
@@ -96,31 +98,35 @@ TEST(VisibilityTest, UnsymbolizedUserFramesBlindButKernelFramesDoNot) {
   p.samples.push_back(kernel_sample);
   EXPECT_FALSE(AssessVisibility(p, 95, false, {}).blind());
   Sample user_sample = p.samples[0];
-  user_sample.location_ids = {raw_user, raw_user};
+  user_sample.location_ids.insert(user_sample.location_ids.begin(), raw_user);
   user_sample.values = {20, 200'000'000};
   p.samples.push_back(user_sample);
   const Visibility v = AssessVisibility(p, 115, false, {});
   EXPECT_NEAR(v.unsymbolized_share, 20.0 / 115, 1e-12);
   EXPECT_EQ(v.cause, "unsymbolized");
   EXPECT_NE(v.reason.find("--binary"), std::string::npos);
+  // An unnamed frame further out (a libc start routine without symbols) is no missing binary.
+  for (Sample& s : p.samples) s.location_ids.push_back(raw_user);
+  p.samples.pop_back();
+  EXPECT_FALSE(AssessVisibility(p, 95, false, {}).blind());
 }
 
-TEST(VisibilityTest, StacksCutAtTheSystemStackHideAssistCoupling) {
+TEST(VisibilityTest, StacksCutAtTheSystemStackMakeMapFeaturesLowerBounds) {
   StackProfile sp;
   sp.Add(kGoStack, 90);
   sp.Add("runtime.systemstack.abi0 > runtime.gcAssistAlloc.func2 > runtime.gcAssistAlloc1", 10);
   const Visibility v = AssessVisibility(sp.profile, 100, false, {});
   EXPECT_FALSE(v.blind());
   EXPECT_NEAR(v.truncated_share, 0.10, 1e-12);
-  EXPECT_EQ(v.assist_cause, "recording-mode");
-  EXPECT_NE(v.assist_reason.find("-g"), std::string::npos);
+  EXPECT_EQ(v.cut_cause, "recording-mode");
+  EXPECT_NE(v.cut_reason.find("-g"), std::string::npos);
   // A trace ties assists to goroutines by time: its cut stacks hide nothing.
-  EXPECT_EQ(AssessVisibility(sp.profile, 100, true, {}).assist_cause, "");
+  EXPECT_EQ(AssessVisibility(sp.profile, 100, true, {}).cut_cause, "");
   // runtime.mcall at the root now and then is the scheduler, not a cut recording.
   StackProfile fp;
   fp.Add(kGoStack, 99);
   fp.Add("runtime.mcall > runtime.park_m", 1);
-  EXPECT_EQ(AssessVisibility(fp.profile, 100, false, {}).assist_cause, "");
+  EXPECT_EQ(AssessVisibility(fp.profile, 100, false, {}).cut_cause, "");
 }
 
 }  // namespace

@@ -55,12 +55,23 @@ PY
   fi
 }
 
-# Each run well under 2 s: the live heap is built before the trace starts. Rare GC: a big GOGC
+# Each run about 1.5 s: the live heap is built before the trace starts. Rare GC: a big GOGC
 # over a small heap; very frequent GC: GOGC 5 over a 2 MB heap (dozens of cycles a second).
 "$WORK/workload" -mode grow -duration 1s -workers 2 -live-mb 8 -gcpercent 800 \
   -trace "$WORK/rare.trace" -cpuprofile "$WORK/rare.pprof" || fail "workload (rare GC)"
-"$WORK/workload" -mode grow -duration 1s -workers 3 -live-mb 2 -gcpercent 5 \
-  -trace "$WORK/frequent.trace" -cpuprofile "$WORK/frequent.pprof" || fail "workload (frequent GC)"
+# A machine busy with other work starves the workload and its GC runs less often; the checks
+# below are about very frequent GC, so record again (at most twice) until there were >= 30
+# cycles in the second.
+for attempt in 1 2 3; do
+  "$WORK/workload" -mode grow -duration 1s -workers 3 -live-mb 2 -gcpercent 5 \
+    -trace "$WORK/frequent.trace" -cpuprofile "$WORK/frequent.pprof" ||
+    fail "workload (frequent GC)"
+  cycles=$("$GCSPIKE" trace-stats "$WORK/frequent.trace" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["gc_cycles"])')
+  [[ $cycles -ge 30 ]] && break
+  echo "frequent GC run $attempt: only $cycles GC cycles; again"
+done
+[[ $cycles -ge 30 ]] || fail "the frequent-GC run never had 30 GC cycles (machine too busy?)"
 
 report_check "$WORK/rare.trace" rare
 report_check "$WORK/frequent.trace" frequent
@@ -71,7 +82,6 @@ r, f = rare["features"]["pre-pause"], frequent["features"]["pre-pause"]
 print(f"rare GC: {len(rare['timeline']['gc_cycles'])} cycles, expected {r['expected']:.3f}; "
       f"frequent GC: {len(frequent['timeline']['gc_cycles'])} cycles, expected "
       f"{f['expected']:.3f}, fraction {f['fraction']}, verdict {f['verdict']}")
-assert len(frequent["timeline"]["gc_cycles"]) >= 10
 assert f["expected"] >= 0.5, f  # the windows cover most of the timeline
 assert f["verdict"] != "spike", f
 assert r["expected"] < f["expected"], (r, f)

@@ -405,11 +405,12 @@ struct JsonValue {
   enum Kind { kNull, kBool, kNumber, kString, kArray, kObject } kind = kNull;
   double number = 0;
   std::string str;
-  std::vector<JsonValue> items;
-  std::vector<std::pair<std::string, JsonValue>> members;
+  std::vector<JsonValue> items;  // array items, or object member values
+  std::vector<std::string> keys;  // object member names (a vector may hold the incomplete type,
+                                  // a pair may not)
   const JsonValue* Get(std::string_view key) const {
-    for (const auto& [k, v] : members) {
-      if (k == key) return &v;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == key) return &items[i];
     }
     return nullptr;
   }
@@ -483,7 +484,8 @@ class JsonParser {
         if (!key || !Eat(':')) return std::nullopt;
         std::optional<JsonValue> member = Value();
         if (!member) return std::nullopt;
-        v.members.emplace_back(*key, std::move(*member));
+        v.keys.push_back(*key);
+        v.items.push_back(std::move(*member));
       } while (Eat(','));
       if (!Eat('}')) return std::nullopt;
     } else if (c == '[') {

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-labels: asan
 # Pre-pause against chance and the JSON timeline (plugin/detect/time_rules.h), on traces the
 # workload (fixtures/src/workload) records now, with rare and with very frequent GC:
 #  1. prepause_check.py recomputes, from the report's JSON timeline alone (grow sample times,

@@ -124,6 +124,11 @@ std::string RenderReportText(const DetectionSummary& s, size_t width) {
         which += (which.empty() ? "" : ", ") + std::string(kFeatureNames[j]);
       }
     }
+    if (which.find(',') != std::string::npos &&
+        std::all_of(s.features.begin(), s.features.end(),
+                    [&f](const FeatureSummary& g) { return g.reason == f.reason; })) {
+      which = "every feature";
+    }
     o += Wrap("inconclusive (" + which + "): ", f.reason, width, 2);
   }
   o += "\nflame graph shape:\n";

@@ -60,9 +60,39 @@ std::string ThresholdText(const DetectionSummary& s, int feature) {
   }
 }
 
+// Words of `text` in lines of at most `width` columns, the first starting with `first`, the
+// rest indented by `indent` spaces. A word longer than a line gets a line of its own.
+std::string Wrap(std::string_view first, std::string_view text, size_t width, size_t indent) {
+  std::string out(first);
+  size_t column = first.size();
+  bool line_has_word = false;
+  size_t at = 0;
+  while (at < text.size()) {
+    while (at < text.size() && text[at] == ' ') ++at;
+    if (at >= text.size()) break;
+    size_t end = text.find(' ', at);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view word = text.substr(at, end - at);
+    at = end;
+    if (line_has_word && column + 1 + word.size() > width) {
+      out += "\n" + std::string(indent, ' ');
+      column = indent;
+      line_has_word = false;
+    }
+    if (line_has_word) {
+      out += ' ';
+      ++column;
+    }
+    out += word;
+    column += word.size();
+    line_has_word = true;
+  }
+  return out + "\n";
+}
+
 }  // namespace
 
-std::string RenderReportText(const DetectionSummary& s) {
+std::string RenderReportText(const DetectionSummary& s, size_t width) {
   std::string o = "gcspike report: " + s.input + "\n";
   o += "samples: " + std::to_string(s.samples) + " (" + std::to_string(s.sample_records) +
        " records); value: " + (s.value_type.empty() ? "-" : s.value_type) +
@@ -94,7 +124,12 @@ std::string RenderReportText(const DetectionSummary& s) {
         which += (which.empty() ? "" : ", ") + std::string(kFeatureNames[j]);
       }
     }
-    o += "inconclusive (" + which + "): " + f.reason + "\n";
+    if (which.find(',') != std::string::npos &&
+        std::all_of(s.features.begin(), s.features.end(),
+                    [&f](const FeatureSummary& g) { return g.reason == f.reason; })) {
+      which = "every feature";
+    }
+    o += Wrap("inconclusive (" + which + "): ", f.reason, width, 2);
   }
   o += "\nflame graph shape:\n";
   o += "  samples with a map assign frame:                " + Pct(s.map_assign_width) + "\n";
@@ -117,7 +152,7 @@ std::string RenderReportText(const DetectionSummary& s) {
     o += "  " + std::string(7 - std::min<size_t>(7, Pct(site.fraction).size()), ' ') +
          Pct(site.fraction) + " " + PctInterval(site.interval) + "  " + SiteText(site) + "\n";
   }
-  o += "\nverdict: " + s.VerdictSentence() + "\n";
+  o += "\n" + Wrap("verdict: ", s.VerdictSentence(), width, 0);
   return o;
 }
 

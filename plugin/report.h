@@ -23,7 +23,8 @@
 
 namespace gcspike {
 
-std::string RenderReportText(const DetectionSummary& summary);
+// Paragraphs (the verdict, the reasons) are wrapped at `width` columns.
+std::string RenderReportText(const DetectionSummary& summary, size_t width = 80);
 // `features_tail` is appended inside "features" (",\"pre-pause\":{...}" for traces), `tail`
 // after "sites" (",\"timeline\":{...}"); both are JSON members with a leading comma, or "".
 std::string RenderReportJson(const DetectionSummary& summary, std::string_view features_tail = "",

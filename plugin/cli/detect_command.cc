@@ -2,6 +2,9 @@
 
 #include <gflags/gflags.h>
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "formats/output_file.h"
@@ -107,6 +110,16 @@ void WarnUnmatchedRules(const Profile& profile, const RuntimeSignatureCatalogue&
                       "' matched no frame of the profile (is the name spelled as go tool pprof "
                       "-traces prints it?)");
   }
+}
+
+// The text report's line width: the terminal's when it goes to one, else 80.
+size_t ReportWidth(const std::string& output_path) {
+  struct winsize ws {};
+  if (output_path.empty() && ::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+      ws.ws_col >= 40) {
+    return ws.ws_col;
+  }
+  return 80;
 }
 
 // Everything the detectors conclude about a profile, before anything is written onto it.
@@ -236,14 +249,14 @@ int RunReport(const Args& args) {
   auto analysis = Analyze(*profile, InputName(args), warn_rules);
   if (!analysis.ok()) return Fail(analysis.error());
   const DetectionSummary* summary = &analysis->summary;
+  const std::string path = !FLAGS_o.empty() ? FLAGS_o : FLAGS_output;
   // Execution traces: the pre-pause test among the features and the timeline (time_rules.h).
   std::string pre_pause_json, timeline_json;
   AppendPrePauseFeatureJson(pre_pause_json, analysis->time);
   AppendTimeJson(timeline_json, *profile, analysis->time);
   const std::string text = FLAGS_json ? RenderReportJson(*summary, pre_pause_json, timeline_json)
-                                      : RenderReportText(*summary) +
+                                      : RenderReportText(*summary, ReportWidth(path)) +
                                             RenderTimeReport(*profile, analysis->time);
-  const std::string path = !FLAGS_o.empty() ? FLAGS_o : FLAGS_output;
   auto out = OutputFile::Open(path, /*binary=*/false);
   if (!out.ok()) return Fail(out.error());
   if (Status s = (*out)->Write(std::string_view(text)); !s.ok()) return Fail(s.error());

@@ -35,8 +35,19 @@ Examples:
   gcspike perf.data --tid 4242 --from +1.5s --to +3s -o window.folded
   gcspike report cpu.pprof
   gcspike report --json cpu.pprof --fail-on 'grow-spike>10%'
+  gcspike report heap.pprof --fail-on 'grow-spike>10%' --inconclusive=pass
 
-Exit status: 0 ok, 1 a --fail-on threshold was crossed, 2 bad usage or bad input.
+Verdicts: each feature is a spike (its 95% interval lies above the threshold), normal (below
+it) or inconclusive: the interval straddles the threshold (take a longer profile), or the
+profile cannot show the feature at all (a heap, allocs, goroutine, mutex or block profile; a
+missing binary; a --call-graph dwarf recording; too few samples), with the reason.
+
+Exit status:
+  0  ok (every --fail-on gate passed)
+  1  a --fail-on gate was crossed: its whole 95% interval is beyond the limit
+  2  bad usage or bad input (one line on stderr naming the file and byte offset)
+  3  a --fail-on gate cannot be decided (an inconclusive feature); --inconclusive=pass|fail
+     turns this into 0 or 1
 
 Flags:
 )";

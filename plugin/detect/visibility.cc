@@ -179,6 +179,12 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
                " of samples have frames without function names (the binary was not found, or "
                "has no symbols); pass --binary PATH or --symfs DIR, or convert where perf's "
                "build-id cache (~/.debug) of the recording machine is";
+  } else if (samples == 0 && !profile.timeline.empty()) {
+    v.cause = "no-samples";
+    v.reason =
+        "the execution trace has no CPU samples (CPU profiling was off while it was taken); "
+        "profile the CPU while tracing: go test -trace t.out -cpuprofile c.out, or fetch "
+        "/debug/pprof/trace?seconds=5 while /debug/pprof/profile?seconds=10 runs";
   } else if (!v.has_go_runtime && samples > 0) {
     v.cause = "not-go";
     v.reason =

@@ -6,6 +6,8 @@
 //                    removes the runtime's frames from memory profiles and the others measure
 //                    waiting or counting, not CPU work, so no grow frame can appear
 //   unsymbolized     too many samples keep raw addresses (the binary was not found)
+//   no-samples       an execution trace taken without CPU profiling: it has a timeline but no
+//                    stacks to judge
 //   not-go           no Go runtime frame anywhere: not a Go program, or its symbols are missing
 //   too-few-samples  fewer individual samples than the report needs to judge anything
 //   recording-mode   many stacks end at a Go stack switch (runtime.systemstack, mcall,
@@ -13,7 +15,7 @@
 //                    on, so everything the runtime does on the system stack (mark assists, large
 //                    allocations, table growth) loses the map insert above it
 //
-// The first four make every feature inconclusive. The last makes the map features lower bounds:
+// All but the last make every feature inconclusive. The last makes the map features lower bounds:
 // a spike still stands, a "normal" does not (measured on one workload: grow-spike 15.7 % and
 // malloc-burst 3.8 % with --call-graph dwarf against 39 % and 24 % with -g).
 #pragma once

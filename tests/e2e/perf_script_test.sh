@@ -105,7 +105,7 @@ grep -q 'runtime\.mallocgc' "$WORK/top.txt" || { cat "$WORK/top.txt" >&2; fail "
 grep -q 'main\.' "$WORK/top.txt" || fail "no main.* frames in pprof -top"
 pass
 "$GCSPIKE" report "$WORK/perf.pb.gz" >"$WORK/report.txt" || fail "report"
-grep -Eq '^grow-spike +[0-9.]+% +[0-9.]+% +spike' "$WORK/report.txt" ||
+grep -Eq '^grow-spike +[0-9.]+% +\[[0-9.]+-[0-9.]+\] +[0-9.]+% +spike' "$WORK/report.txt" ||
   { cat "$WORK/report.txt" >&2; fail "grow-spike is not a spike"; }
 pass
 # Converting again without the binary (and without perf's build-id cache) keeps addresses and

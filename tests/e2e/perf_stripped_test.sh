@@ -168,7 +168,7 @@ echo "heavy user functions in both: $(tr '\n' ' ' <"$WORK/u.heavy")"
 pass
 
 "$GCSPIKE" report "$WORK/s.pb.gz" >"$WORK/report.txt" || fail "report"
-grep -Eq '^grow-spike +[0-9.]+% +[0-9.]+% +spike' "$WORK/report.txt" ||
+grep -Eq '^grow-spike +[0-9.]+% +\[[0-9.]+-[0-9.]+\] +[0-9.]+% +spike' "$WORK/report.txt" ||
   { cat "$WORK/report.txt" >&2; fail "grow-spike is not a spike for the stripped binary"; }
 pass
 finish

@@ -131,3 +131,20 @@ TEST(VisibilityTest, StacksCutAtTheSystemStackMakeMapFeaturesLowerBounds) {
 
 }  // namespace
 }  // namespace gcspike
+
+namespace gcspike {
+namespace {
+
+TEST(VisibilityTest, ATraceWithoutCpuSamplesSaysHowToTakeOne) {
+  testing::StackProfile sp;
+  sp.profile.timeline.gc_cycles.push_back(GcCycle{1, 100, 200});
+  const Visibility v = AssessVisibility(sp.profile, 0, false, {});
+  EXPECT_EQ(v.cause, "no-samples");
+  EXPECT_NE(v.reason.find("-cpuprofile"), std::string::npos) << v.reason;
+  // Without a timeline, an empty profile is simply too small.
+  EXPECT_EQ(AssessVisibility(testing::StackProfile().profile, 0, false, {}).cause,
+            "too-few-samples");
+}
+
+}  // namespace
+}  // namespace gcspike

@@ -429,12 +429,15 @@ TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalo
   const auto grow_n = static_cast<int64_t>(sorted_times.size());
   a.pre_pause_test =
       JudgePrePause(grow_n, a.pre_pause_samples, expected, options.pre_pause_min_ratio);
-  a.cluster_placements = static_cast<int>(std::clamp<int64_t>(
-      kClusterSimulationPoints / std::max<int64_t>(grow_n, 1), kMinClusterPlacements,
-      kClusterPlacements));
-  a.expected_clusters =
-      ExpectedClusters(grow_n, span, options.cluster_eps_ns,
-                       std::max(1, options.cluster_min_samples), a.cluster_placements);
+  const int min_samples = std::max(1, options.cluster_min_samples);
+  // Fewer samples than a cluster needs make none, wherever they fall: nothing to simulate.
+  a.cluster_placements =
+      grow_n < min_samples
+          ? 0
+          : static_cast<int>(std::clamp<int64_t>(kClusterSimulationPoints / grow_n,
+                                                 kMinClusterPlacements, kClusterPlacements));
+  a.expected_clusters = ExpectedClusters(grow_n, span, options.cluster_eps_ns, min_samples,
+                                         a.cluster_placements);
   a.grow_times = std::move(sorted_times);
   a.pause_starts = std::move(pause_starts);
 

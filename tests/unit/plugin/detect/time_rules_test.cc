@@ -594,6 +594,7 @@ TEST(TimeRulesTest, TimelineJsonParsesBackToTheAnalysis) {
   ASSERT_EQ(a.clusters.size(), 2u);
   EXPECT_EQ(tj->Get("clusters")->items[1].Get("samples")->number, 3);
   EXPECT_EQ(tj->Get("expected_clusters")->number, a.expected_clusters);
+  EXPECT_EQ(tj->Get("cluster_placements")->number, kClusterPlacements);
   EXPECT_EQ(tj->Get("assist_coupling_by_time")->Get("samples_in_assist")->number, 0);
   const JsonValue& grow = *tj->Get("grow_sample_times_ns");
   ASSERT_EQ(grow.items.size(), 9u);
@@ -622,6 +623,7 @@ TEST(TimeRulesTest, TimelineJsonParsesBackToTheAnalysis) {
   EXPECT_TRUE(JsonParser(z).ParseDocument().has_value()) << z;
   EXPECT_NE(z.find("\"fraction\":null"), std::string::npos) << z;
   EXPECT_NE(z.find("\"grow_sample_times_ns\":[]"), std::string::npos) << z;
+  EXPECT_NE(z.find("\"expected_clusters\":0,\"cluster_placements\":0"), std::string::npos) << z;
   EXPECT_FALSE(JsonParser("{\"a\":nan}").ParseDocument().has_value());
 }
 

@@ -1,7 +1,15 @@
 # CPACK_PRE_BUILD_SCRIPTS for the Debian package: runs after CPack installed gcspike into its
 # staging directory and before dpkg-deb packs it. Adds what Debian policy asks of a package and
 # `cmake --install` rightly does not do: compressed manual pages (policy 12.1), the copyright
-# file and a changelog (policy 12.5, 12.7).
+# file and a changelog (policy 12.5, 12.7), and no .comment section in the (already stripped)
+# binary, as dh_strip does.
+file(GLOB staged_binaries "${CPACK_TEMPORARY_INSTALL_DIRECTORY}/*/bin/*")
+foreach(binary ${staged_binaries})
+  execute_process(COMMAND objcopy --remove-section=.comment ${binary} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "objcopy --remove-section=.comment ${binary} failed")
+  endif()
+endforeach()
 file(GLOB_RECURSE staged_man_pages "${CPACK_TEMPORARY_INSTALL_DIRECTORY}/*/share/man/man1/*.1")
 if(NOT staged_man_pages)
   message(FATAL_ERROR "no man page under ${CPACK_TEMPORARY_INSTALL_DIRECTORY}")

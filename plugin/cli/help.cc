@@ -2,80 +2,403 @@
 
 #include <gflags/gflags.h>
 
-#include <vector>
+#include <algorithm>
+#include <cstdio>
 
 namespace gcspike::cli {
+namespace {
 
-std::string HelpText() {
-  std::string s = R"(gcspike: find Go map-growth GC pressure in profiles; write annotated pprof.
-
-Usage:
-  gcspike [annotate] [flags] INPUT... [-o OUT]   annotate and write pprof (the default command)
-  gcspike pprof [flags] INPUT... -- [go tool pprof arguments]
-                                                 annotate, then run go tool pprof on the result
-  gcspike report [--json] [flags] INPUT... [-o OUT]
-                                                 per-feature shares, verdicts and top call sites
-
-INPUT is a pprof profile (gzipped or raw), a Go execution trace or perf.data, detected from
+constexpr std::string_view kInputs =
+    R"(INPUT is a pprof profile (gzipped or raw), a Go execution trace or perf.data, detected from
 its first bytes; - reads standard input. Several inputs with the same sample types are merged.
 The result goes to -o, or to stdout when stdout is not a terminal (text formats may go to a
 terminal). The output format follows -o's extension (.pb.gz, .speedscope.json, .folded, .txt,
 .json) unless --output-format names one. Filters (--keep, --drop, --focus, --ignore, --from,
---to, --pid, --tid, --goroutine) run after the detectors; docs/viewers.md shows every viewer.
+--to, --pid, --tid, --goroutine) run after the detectors; docs/viewers.md shows every viewer.)";
 
-Examples:
-  gcspike annotate cpu.pprof -o annotated.pb.gz
-  curl -s localhost:6060/debug/pprof/profile?seconds=10 | gcspike - > annotated.pb.gz
-  gcspike pprof cpu.pprof -- -top
-  gcspike pprof cpu.pprof -- -tagfocus=gcspike=grow-spike -top
-  gcspike pprof host1.pprof host2.pprof -- -http=:8080
-  gcspike cpu.pprof -o cpu.speedscope.json        then open it in speedscope
-  gcspike cpu.pprof -o cpu.folded && inferno-flamegraph < cpu.folded > cpu.svg
-  gcspike cpu.pprof --keep 'gcspike~grow-spike' -o grow-only.pb.gz
-  gcspike perf.data --tid 4242 --from +1.5s --to +3s -o window.folded
-  gcspike report cpu.pprof
-  gcspike report --json cpu.pprof --fail-on 'grow-spike>10%'
-  gcspike report heap.pprof --fail-on 'grow-spike>10%' --inconclusive=pass
+// The column where the one-line summaries of the usage lines start.
+constexpr size_t kSummaryColumn = 49;
 
-Verdicts: each feature is a spike (its 95% interval lies above the threshold), normal (below
-it) or inconclusive: the interval straddles the threshold (take a longer profile), or the
-profile cannot show the feature at all (a heap, allocs, goroutine, mutex or block profile; a
-missing binary; a --call-graph dwarf recording; too few samples), with the reason.
+std::string Dashes(std::string name) {
+  std::replace(name.begin(), name.end(), '_', '-');
+  return name;
+}
 
-Exit status:
-  0  ok (every --fail-on gate passed)
-  1  a --fail-on gate was crossed: its whole 95% interval is beyond the limit
-  2  bad usage or bad input (one line on stderr naming the file and byte offset)
-  3  a --fail-on gate cannot be decided (an inconclusive feature); --inconclusive=pass|fail
-     turns this into 0 or 1
+// "--name" for long flags, "-o" for one-letter ones (they read as the short options they are).
+std::string Spelling(const FlagDoc& f) {
+  std::string s = f.name.size() == 1 ? "-" : "--";
+  s += f.name;
+  return s;
+}
 
-Flags:
-)";
-  std::vector<gflags::CommandLineFlagInfo> flags;
-  gflags::GetAllFlags(&flags);
-  for (const auto& f : flags) {
+// Appends item to a separated list. (Appending, rather than "literal" + string, also keeps gcc
+// 12's -O3 -Wrestrict false positive, GCC bug 105329, away.)
+void AppendTo(std::string& list, std::string_view separator, std::string_view item) {
+  if (!list.empty()) list += separator;
+  list += item;
+}
+
+// The first sentence of a flag's description, for completion menus ("e.g. x" and "1 .. 9" do
+// not end one).
+std::string FirstSentence(const std::string& text) {
+  size_t end = 0;
+  while ((end = text.find(". ", end)) != std::string::npos) {
+    const std::string before = text.substr(0, end);
+    const bool abbreviation = before.ends_with("e.g") || before.ends_with("i.e") ||
+                              before.ends_with(".") || before.ends_with(" .");
+    if (!abbreviation) break;
+    end += 2;
+  }
+  std::string s = end == std::string::npos ? text : text.substr(0, end);
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+// Flags whose value is a file or directory name, which the completions offer file names for.
+bool TakesPath(const FlagDoc& f) {
+  static const std::vector<std::string_view> kPathFlags = {"o", "output", "rules", "binary",
+                                                           "symfs"};
+  return std::find(kPathFlags.begin(), kPathFlags.end(), f.name) != kPathFlags.end();
+}
+
+// Text for roff: a backslash must be written \e, a minus (every dash in a flag or an example
+// is one) \-, and a line starting with . or ' would be read as a request (groff_man(7)).
+std::string Roff(std::string_view text) {
+  std::string out;
+  bool line_start = true;
+  for (char c : text) {
+    if (line_start && (c == '.' || c == '\'')) out += "\\&";
+    line_start = c == '\n';
+    if (c == '\\') {
+      out += "\\e";
+    } else if (c == '-') {
+      out += "\\-";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Joins hard-wrapped lines into one paragraph; roff fills it again for the reader's width.
+std::string Unwrap(std::string_view text) {
+  std::string s(text);
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  return s;
+}
+
+// One word of a shell script in single quotes.
+std::string ShellQuote(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+// Text inside a zsh _arguments spec: brackets and colons are syntax there.
+std::string ZshSpecText(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '[' || c == ']' || c == ':' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string BashCompletion() {
+  std::string commands, flags, path_flags, value_flags;
+  for (const CommandDoc& c : Commands()) {
+    AppendTo(commands, " ", c.name);
+  }
+  for (const FlagDoc& f : Flags()) {
+    if (f.name == "help") AppendTo(flags, " ", "-h");
+    AppendTo(flags, " ", Spelling(f));
+    if (f.type == "bool" || f.type.empty()) continue;
+    AppendTo(TakesPath(f) ? path_flags : value_flags, "|", Spelling(f));
+  }
+  std::string s = "# bash completion for gcspike " + std::string(kVersion) +
+                   ", generated by `gcspike --help-completion=bash`.\n";
+  s += "_gcspike() {\n";
+  s += "  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n";
+  s += "  local commands=" + ShellQuote(commands) + "\n";
+  s += "  local flags=" + ShellQuote(flags) + "\n";
+  s += "  local i\n";
+  s += "  for ((i = 1; i < COMP_CWORD; i++)); do\n";
+  s += "    # After --, the words belong to go tool pprof.\n";
+  s += "    [[ ${COMP_WORDS[i]} == -- ]] && return 0\n";
+  s += "  done\n";
+  s += "  case $prev in\n";
+  s += "    " + path_flags + ")\n";
+  s += "      COMPREPLY=($(compgen -f -- \"$cur\"))\n";
+  s += "      return 0 ;;\n";
+  s += "    # A value to type: nothing to offer.\n";
+  s += "    " + value_flags + ")\n";
+  s += "      return 0 ;;\n";
+  s += "  esac\n";
+  s += "  if [[ $cur == -* ]]; then\n";
+  s += "    COMPREPLY=($(compgen -W \"$flags\" -- \"$cur\"))\n";
+  s += "  elif ((COMP_CWORD == 1)); then\n";
+  s += "    COMPREPLY=($(compgen -W \"$commands\" -- \"$cur\") $(compgen -f -- \"$cur\"))\n";
+  s += "  else\n";
+  s += "    COMPREPLY=($(compgen -f -- \"$cur\"))\n";
+  s += "  fi\n";
+  s += "}\n";
+  s += "complete -o filenames -F _gcspike gcspike\n";
+  return s;
+}
+
+std::string ZshCompletion() {
+  std::string s = "#compdef gcspike\n# zsh completion for gcspike " + std::string(kVersion) +
+                  ", generated by `gcspike --help-completion=zsh`.\n";
+  s += "_gcspike() {\n";
+  s += "  local -a commands\n";
+  s += "  commands=(\n";
+  for (const CommandDoc& c : Commands()) {
+    s += "    " + ShellQuote(std::string(c.name) + ":" + std::string(c.summary)) + "\n";
+  }
+  s += "  )\n";
+  s += "  local state\n";
+  s += "  _arguments -s -S \\\n";
+  for (const FlagDoc& f : Flags()) {
+    if (f.name == "help") s += "    '-h[" + f.description + "]' \\\n";
+    std::string spec = Spelling(f);
+    std::string help = "[";
+    help += ZshSpecText(FirstSentence(f.description));
+    help += "]";
+    if (f.type == "bool" || f.type.empty()) {
+      spec += help;
+    } else {
+      // --name=VALUE or --name VALUE (-oVALUE or -o VALUE).
+      spec += (f.name.size() == 1 ? "+" : "=") + help + ":" + f.type + ":" +
+              (TakesPath(f) ? "_files" : " ");
+    }
+    s += "    " + ShellQuote(spec) + " \\\n";
+  }
+  s += "    '1: :->first' \\\n";
+  s += "    '*:input:_files' && return 0\n";
+  s += "  case $state in\n";
+  s += "    first)\n";
+  s += "      _alternative 'commands:command:{_describe command commands}' 'inputs:input:_files'\n";
+  s += "      ;;\n";
+  s += "  esac\n";
+  s += "}\n";
+  s += "_gcspike \"$@\"\n";
+  return s;
+}
+
+}  // namespace
+
+const std::vector<CommandDoc>& Commands() {
+  static const std::vector<CommandDoc> commands = {
+      {"annotate", "[annotate] [flags] INPUT... [-o OUT]",
+       "annotate and write pprof (the default command)",
+       "Reads the inputs, runs the detectors, labels every sample that belongs to map growth "
+       "(label key gcspike, see LABELS), applies the filters and writes the result. The command "
+       "name may be left out.",
+       {"gcspike annotate cpu.pprof -o annotated.pb.gz",
+        "curl -s localhost:6060/debug/pprof/profile?seconds=10 | gcspike - > annotated.pb.gz",
+        "gcspike cpu.pprof -o cpu.speedscope.json        then open it in speedscope",
+        "gcspike cpu.pprof -o cpu.folded && inferno-flamegraph < cpu.folded > cpu.svg",
+        "gcspike cpu.pprof --keep 'gcspike~grow-spike' -o grow-only.pb.gz",
+        "gcspike perf.data --tid 4242 --from +1.5s --to +3s -o window.folded"}},
+      {"pprof", "pprof [flags] INPUT... -- [go tool pprof arguments]",
+       "annotate, then run go tool pprof on the result",
+       "Annotates like annotate, writes the result to a temporary file (pprof cannot read a "
+       "pipe) and runs go tool pprof on it with the arguments after --. GCSPIKE_PPROF names "
+       "another pprof binary.",
+       {"gcspike pprof cpu.pprof -- -top",
+        "gcspike pprof cpu.pprof -- -tagfocus=gcspike=grow-spike -top",
+        "gcspike pprof host1.pprof host2.pprof -- -http=:8080"}},
+      {"report", "report [--json] [flags] INPUT... [-o OUT]",
+       "per-feature shares, verdicts and top call sites",
+       "Prints each feature's share of the samples and of the value with its 95% interval, its "
+       "verdict, the flame graph shape, the functions whose growing maps to presize (via the "
+       "helpers that insert into them), and a verdict in words; --json writes the same as JSON. "
+       "A verdict is spike (the interval lies above the threshold), normal (below it) or "
+       "inconclusive: the interval straddles the threshold (take a longer profile), or the "
+       "profile cannot show the feature at all (a heap, allocs, goroutine, mutex or block "
+       "profile; a missing binary; a --call-graph dwarf recording; too few samples), with the "
+       "reason. --fail-on turns a threshold into the exit status.",
+       {"gcspike report cpu.pprof", "gcspike report --json cpu.pprof --fail-on 'grow-spike>10%'",
+        "gcspike report heap.pprof --fail-on 'grow-spike>10%' --inconclusive=pass"}},
+      {"help", "help", "print this text: usage, examples, every flag", "The same as --help.",
+       {"gcspike help"}},
+  };
+  return commands;
+}
+
+const std::vector<ExitStatusDoc>& ExitStatuses() {
+  static const std::vector<ExitStatusDoc> statuses = {
+      {0, "ok"},
+      {1, "a --fail-on gate was crossed (its whole 95% interval is beyond the limit)"},
+      {2, "bad usage or bad input"},
+      {3, "a --fail-on gate cannot be decided (an inconclusive feature; --inconclusive=pass|fail "
+          "makes it 0 or 1)"},
+  };
+  return statuses;
+}
+
+const std::vector<LabelDoc>& Labels() {
+  static const std::vector<LabelDoc> labels = {
+      {"gcspike",
+       "features joined by +, in this order: grow-spike, key-copy, malloc-burst, "
+       "assist-coupling, scanobject-hotspot, pre-pause",
+       "grow-spike: a map insert with a grow frame beneath it (hashGrow/growWork on Go 1.23 and "
+       "older, (*table).grow/split/rehash or growToTable on Swiss maps); key-copy: evacuation or "
+       "rehash work; malloc-burst: mallocgc reached through a grow path; assist-coupling: a mark "
+       "assist reached from a map insert or a grow allocation (in traces also a map insert inside "
+       "its goroutine's assist interval); scanobject-hotspot: GC scanning; pre-pause (traces): a "
+       "grow sample at most 50 ms before a stop-the-world pause."},
+      {"gcspike_site", "a function name",
+       "the function that makes the map to presize: the first non-runtime frame above the map "
+       "insert or, when that is a helper that only passes the map on (markSeen(m, k), "
+       "Set[K].Add), its caller."},
+      {"gcspike_worker", "assist, dedicated, fractional, idle",
+       "which GC worker did the scanning, where the stack tells."},
+      {"gcspike_cluster", "a number (unit cluster)",
+       "traces: the density cluster of grow samples in time."},
+      {"timestamp_ns", "a number (unit nanoseconds)", "traces: when the sample was taken."},
+      {"goroutine", "a number", "traces: the goroutine the sample belongs to."},
+      {"gc_cycle", "a number", "traces: the GC cycle the sample fell in."},
+  };
+  return labels;
+}
+
+std::vector<FlagDoc> Flags() {
+  std::vector<gflags::CommandLineFlagInfo> all;
+  gflags::GetAllFlags(&all);
+  std::vector<FlagDoc> flags;
+  for (const auto& f : all) {
     // Only gcspike's own flags (gflags registers some of its own in the library).
     if (f.filename.find("gflags") != std::string::npos) continue;
-    std::string name = f.name;
-    for (char& c : name) {
-      if (c == '_') c = '-';
-    }
-    // One-letter flags read as the short options they are (-o FILE).
-    s += name.size() == 1 ? "  -" + name : "  --" + name;
-    if (f.type != "bool") s += (name.size() == 1 ? " " : "=") + f.type;
-    s += "\n      " + f.description;
+    FlagDoc d{Dashes(f.name), f.type, f.description, ""};
     if (!f.default_value.empty() && f.default_value != "false") {
       std::string value = f.default_value;
       // gflags prints doubles with 17 digits (0.14999999999999999); people wrote 0.15.
       if (f.type == "double") value = std::to_string(std::stod(value));
       if (f.type == "double") value.erase(value.find_last_not_of('0') + 1);
       if (!value.empty() && value.back() == '.') value += '0';
-      s += " (default " + value + ")";
+      d.default_value = value;
     }
+    flags.push_back(std::move(d));
+  }
+  flags.push_back({"help", "", "print the usage, the examples and every flag", ""});
+  flags.push_back({"version", "", "print the version", ""});
+  return flags;
+}
+
+std::string HelpText() {
+  std::string s = "gcspike: find Go map-growth GC pressure in profiles; write annotated pprof.\n\n";
+  s += "Usage:\n";
+  for (const CommandDoc& c : Commands()) {
+    std::string line = "  gcspike " + std::string(c.synopsis);
+    line += line.size() + 2 < kSummaryColumn ? std::string(kSummaryColumn - line.size(), ' ')
+                                             : "\n" + std::string(kSummaryColumn, ' ');
+    s += line + std::string(c.summary) + "\n";
+  }
+  s += "\n" + std::string(kInputs) + "\n\nExamples:\n";
+  for (const CommandDoc& c : Commands()) {
+    for (std::string_view e : c.examples) s += "  " + std::string(e) + "\n";
+  }
+  s += "\n";
+  std::string line = "Exit status:";
+  for (const ExitStatusDoc& e : ExitStatuses()) {
+    const std::string item = std::to_string(e.code) + " " + std::string(e.meaning);
+    if (e.code != 0) line += ",";
+    // Wrapped at the 100 columns the rest of the text keeps to.
+    if (line.size() + 1 + item.size() > 100) {
+      s += line + "\n";
+      line = " ";
+    }
+    line += " " + item;
+  }
+  s += line + ".\n\nFlags:\n";
+  for (const FlagDoc& f : Flags()) {
+    if (f.type.empty()) continue;  // -h and --version, below
+    s += "  " + Spelling(f);
+    if (f.type != "bool") s += (f.name.size() == 1 ? " " : "=") + f.type;
+    s += "\n      " + f.description;
+    if (!f.default_value.empty()) s += " (default " + f.default_value + ")";
     s += "\n";
   }
   s += "  -h, --help        this text\n  --version         print the version\n";
   return s;
+}
+
+std::string ManPage() {
+  std::string s;
+  s += ".\\\" Generated by `gcspike --help-man` from plugin/cli/help.cc and the flag\n";
+  s += ".\\\" definitions.\n";
+  s += ".TH GCSPIKE 1 \"\" \"gcspike " + std::string(kVersion) + "\" \"User Commands\"\n";
+  // No hyphenation: flag, label and function names must read as they are typed.
+  s += ".nh\n";
+  s += ".SH NAME\n";
+  s += "gcspike \\- find Go map\\-growth GC pressure in profiles; write annotated pprof\n";
+  s += ".SH SYNOPSIS\n";
+  for (const CommandDoc& c : Commands()) {
+    s += ".B gcspike\n" + Roff(c.synopsis) + "\n.br\n";
+  }
+  s += ".SH DESCRIPTION\n";
+  s += "gcspike reads pprof profiles, Go execution traces and perf.data, tags the samples that "
+       "belong to Go map growth and the garbage\\-collector work it causes with pprof labels "
+       "(see\n.BR LABELS ),\nwrites an annotated pprof profile, and prints a verdict a person "
+       "can read.\n.PP\n";
+  s += Roff(Unwrap(kInputs)) + "\n";
+  s += ".SH COMMANDS\n";
+  for (const CommandDoc& c : Commands()) {
+    s += ".TP\n.B gcspike " + Roff(c.synopsis) + "\n" + Roff(c.summary) + ". " +
+         Roff(c.description) + "\n";
+    s += ".RS\n.PP\nExample" + std::string(c.examples.size() > 1 ? "s" : "") + ":\n.PP\n.nf\n";
+    for (std::string_view e : c.examples) s += Roff(e) + "\n";
+    s += ".fi\n.RE\n";
+  }
+  s += ".SH OPTIONS\n";
+  s += "Flags may be written \\-\\-name=value or \\-\\-name value, with dashes or underscores; "
+       "\\-\\-noname or \\-\\-no\\-name turns a boolean flag off.\n";
+  for (const FlagDoc& f : Flags()) {
+    s += ".TP\n";
+    if (f.name == "help") {
+      s += ".BR \\-h \", \" \\-\\-help\n";
+    } else if (f.type.empty() || f.type == "bool") {
+      s += ".B " + Roff(Spelling(f)) + "\n";
+    } else {
+      s += ".BI " + Roff(Spelling(f)) + (f.name.size() == 1 ? " \" \" " : " = ") + f.type + "\n";
+    }
+    s += Roff(f.description);
+    if (!f.default_value.empty()) s += " (default " + Roff(f.default_value) + ")";
+    s += "\n";
+  }
+  s += ".SH EXIT STATUS\n";
+  for (const ExitStatusDoc& e : ExitStatuses()) {
+    s += ".TP\n.B " + std::to_string(e.code) + "\n" + Roff(e.meaning) + "\n";
+  }
+  s += ".SH LABELS\n";
+  s += "The annotated profile carries these pprof labels; go tool pprof selects by them with "
+       "\\-tagfocus, \\-tagignore and \\-tags, and \\-\\-keep/\\-\\-drop filter on them.\n";
+  for (const LabelDoc& l : Labels()) {
+    s += ".TP\n.B " + Roff(l.key) + "\n" + Roff(l.values) + ".\n.br\n" + Roff(l.meaning) + "\n";
+  }
+  s += ".SH ENVIRONMENT\n";
+  s += ".TP\n.B TMPDIR\nwhere perf.data samples are spooled and gcspike pprof writes its "
+       "temporary profile (default /tmp).\n";
+  s += ".TP\n.B GCSPIKE_PPROF\nthe pprof program gcspike pprof runs (default: go tool pprof "
+       "when go is on PATH, else pprof).\n";
+  s += ".SH FILES\n";
+  s += "share/doc/gcspike/RULES.md under the installation prefix (/usr/share/doc/gcspike/RULES.md "
+       "from the Debian package) describes the format of \\-\\-rules files.\n";
+  s += ".SH SEE ALSO\n.BR go (1),\n.BR perf (1)\n";
+  return s;
+}
+
+std::string CompletionScript(std::string_view shell) {
+  if (shell == "bash") return BashCompletion();
+  if (shell == "zsh") return ZshCompletion();
+  return "";
 }
 
 }  // namespace gcspike::cli

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "plugin/cli/args.h"
@@ -17,13 +18,30 @@ int main(int argc, char** argv) {
   const std::vector<std::string> commands = {"annotate", "pprof", "report", "help",
                                              "trace-stats"};
   RegisterDetectFlags();
+  // Hidden: the build renders the man page and the shell completions with these, from the same
+  // tables and flag definitions as --help (plugin/cli/help.cc).
+  if (argc == 2 && std::string_view(argv[1]) == "--help-man") {
+    std::fputs(ManPage().c_str(), stdout);
+    return kExitOk;
+  }
+  if (argc == 2 && std::string_view(argv[1]).rfind("--help-completion=", 0) == 0) {
+    const std::string script = CompletionScript(std::string_view(argv[1]).substr(18));
+    if (script.empty()) {
+      std::fprintf(stderr, "gcspike: --help-completion takes bash or zsh\n");
+      return kExitBadInput;
+    }
+    std::fputs(script.c_str(), stdout);
+    return kExitOk;
+  }
   auto args = ParseArgs(argc, argv, commands);
   if (!args.ok()) {
     std::fprintf(stderr, "gcspike: %s\n", args.error().message.c_str());
     return kExitBadInput;
   }
   if (args->version) {
-    std::printf("gcspike %s\n", kVersion);
+    // GCSPIKE_GIT_COMMIT and GCSPIKE_BUILD_TYPE are set when the build is configured.
+    std::printf("gcspike %s (commit %s, %s build)\n", kVersion, GCSPIKE_GIT_COMMIT,
+                GCSPIKE_BUILD_TYPE);
     return kExitOk;
   }
   if (args->help || args->command == "help") {

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Every shell example of the documentation runs, and prints what the document says it prints
+# (tests/docs/doc_examples.py: the normalisation, the inputs it provides, the examples it does
+# not run and why). A changed output fails with a diff; scripts/update-docs rewrites the blocks.
+source "$(dirname "$0")/lib.sh"
+python3 "$SOURCE_DIR/tests/docs/doc_examples.py" check "$GCSPIKE" "$SOURCE_DIR"

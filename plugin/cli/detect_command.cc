@@ -24,8 +24,10 @@ DEFINE_string(rules, "",
               "A file of extra runtime signatures (ROLE PATTERN per line; see "
               "plugin/detect/RULES.md), e.g. your own map wrappers.");
 DEFINE_string(fail_on, "",
-              "Exit 1 when FEATURE[.value] OP NUMBER[%] holds after writing the output, e.g. "
-              "grow-spike>10% or assist-coupling>=0.05 (repeatable).");
+              "Exit 1 when FEATURE[.value] OP NUMBER[%] holds for the whole 95% interval of the "
+              "share, 3 when it cannot be decided (see --inconclusive); judged after the "
+              "filters, after writing the output. E.g. grow-spike>10% or assist-coupling>=0.05 "
+              "(repeatable).");
 DEFINE_bool(json, false, "report: write JSON instead of text.");
 DEFINE_double(grow_spike_threshold, 0.03,
               "report: grow-spike is a spike at this fraction of samples or more.");

@@ -237,8 +237,7 @@ const std::vector<ExitStatusDoc>& ExitStatuses() {
       {0, "ok"},
       {1, "a --fail-on gate was crossed (its whole 95% interval is beyond the limit)"},
       {2, "bad usage or bad input"},
-      {3, "a --fail-on gate cannot be decided (an inconclusive feature; --inconclusive=pass|fail "
-          "makes it 0 or 1)"},
+      {3, "a --fail-on gate cannot be decided (--inconclusive=pass|fail makes it 0 or 1)"},
   };
   return statuses;
 }
@@ -306,18 +305,11 @@ std::string HelpText() {
     for (std::string_view e : c.examples) s += "  " + std::string(e) + "\n";
   }
   s += "\n";
-  std::string line = "Exit status:";
+  s += "Exit status:\n";
   for (const ExitStatusDoc& e : ExitStatuses()) {
-    const std::string item = std::to_string(e.code) + " " + std::string(e.meaning);
-    if (e.code != 0) line += ",";
-    // Wrapped at the 100 columns the rest of the text keeps to.
-    if (line.size() + 1 + item.size() > 100) {
-      s += line + "\n";
-      line = " ";
-    }
-    line += " " + item;
+    s += "  " + std::to_string(e.code) + "  " + std::string(e.meaning) + "\n";
   }
-  s += line + ".\n\nFlags:\n";
+  s += "\nFlags:\n";
   for (const FlagDoc& f : Flags()) {
     if (f.type.empty()) continue;  // -h and --version, below
     s += "  " + Spelling(f);

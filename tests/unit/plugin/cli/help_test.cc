@@ -72,7 +72,7 @@ TEST(HelpTest, HelpTextShowsEveryCommandExampleAndExitStatus) {
     }
   }
   for (const ExitStatusDoc& e : ExitStatuses()) {
-    EXPECT_NE(help.find(std::to_string(e.code) + " " + std::string(e.meaning)), std::string::npos);
+    EXPECT_NE(help.find(std::to_string(e.code) + "  " + std::string(e.meaning)), std::string::npos);
   }
   // No line wider than the 100 columns the text keeps to, except the flag descriptions
   // (gflags' own, one line each).

@@ -162,7 +162,7 @@ std::string InputName(const Args& args) {
   std::string out;
   for (const std::string& p : args.positional) {
     if (!out.empty()) out += " ";
-    out += p == "-" ? "<stdin>" : p;
+    out += p == "-" ? "<stdin>" : InputAsFetched(p);
   }
   return out;
 }

@@ -2,6 +2,8 @@
 
 #include <gflags/gflags.h>
 
+#include "formats/url_fetch.h"
+
 DEFINE_int32(seconds, 0,
              "URL inputs: the duration of CPU profiles and execution traces, in seconds (sets "
              "seconds=N in /profile and /trace URLs; 0: as the URL says).");
@@ -24,6 +26,10 @@ namespace gcspike::cli {
 void ApplyUrlFlags(ReadOptions& options) {
   options.url_seconds = FLAGS_seconds;
   options.url_timeout_seconds = FLAGS_timeout;
+}
+
+std::string InputAsFetched(const std::string& input) {
+  return IsUrlInput(input) && FLAGS_seconds > 0 ? UrlWithSeconds(input, FLAGS_seconds) : input;
 }
 
 }  // namespace gcspike::cli

@@ -72,8 +72,7 @@ std::string UrlWithSeconds(const std::string& url, int seconds) {
     if (amp == std::string::npos) amp = query.size();
     std::string piece = query.substr(start, amp - start);
     if (piece.rfind("seconds=", 0) == 0 || piece == "seconds") {
-      if (replaced) piece.clear();
-      else piece = param;
+      piece = replaced ? std::string() : param;  // a repeated seconds= is dropped
       replaced = true;
     }
     if (!piece.empty()) out += (out.empty() ? "" : "&") + piece;

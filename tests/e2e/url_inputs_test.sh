@@ -83,6 +83,20 @@ print(n, r)')
 got=$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["samples"], d["sample_records"])' "$WORK/fleet.json")
 [[ $got == "$want" ]] || fail "merged samples/records $got, the three files $want"
 pass
+# The same three URLs through go tool pprof -proto: the same samples, time and duration.
+summary() {
+  "$GOCHECK" pprof-check "$1" | python3 -c '
+import json, sys
+d = json.loads(sys.stdin.readline())
+print(d["samples"], d["sums"], d["time_nanos"], d["duration_nanos"])'
+}
+fixed_urls=("${url[1]}/fixed" "${url[2]}/fixed" "${url[3]}/fixed")
+go tool pprof -proto "${fixed_urls[@]}" >"$WORK/pprof-fleet.pb.gz" 2>"$WORK/pprof.err" ||
+  { cat "$WORK/pprof.err" >&2; fail "go tool pprof -proto on the URLs"; }
+"$GCSPIKE" annotate --no-detect "${fixed_urls[@]}" -o "$WORK/fixed-fleet.pb.gz"
+[[ $(summary "$WORK/fixed-fleet.pb.gz") == "$(summary "$WORK/pprof-fleet.pb.gz")" ]] ||
+  fail "gcspike $(summary "$WORK/fixed-fleet.pb.gz"), go tool pprof $(summary "$WORK/pprof-fleet.pb.gz")"
+pass
 # Live CPU profiles of three servers are fetched at once: about one profile's time, not three,
 # and the merge's duration is the sum of the three (as go tool pprof -proto URL1 URL2 URL3).
 start=$(date +%s.%N)

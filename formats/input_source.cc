@@ -1,6 +1,7 @@
 #include "formats/input_source.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,7 +52,44 @@ std::unique_ptr<InputSource> InputSource::FromBytes(std::string display_name,
 }
 
 InputSource::~InputSource() {
+  if (map_ != nullptr) ::munmap(map_, map_len_);
   if (owns_fd_ && fd_ >= 0) ::close(fd_);
+}
+
+namespace {
+
+std::string OverBudget(uint64_t size, uint64_t limit) {
+  return "the input is " + std::to_string(size) + " bytes, more than the memory budget of " +
+         std::to_string(limit) + " bytes for holding it; --max-memory raises it";
+}
+
+}  // namespace
+
+void InputSource::DropContents() {
+  if (map_ != nullptr) ::munmap(map_, map_len_);
+  map_ = nullptr;
+  map_len_ = 0;
+  contents_ = std::vector<uint8_t>();
+}
+
+Result<std::span<const uint8_t>> InputSource::Contents(uint64_t limit) {
+  if (!memory_ && offset_ == 0 && size_hint_ > 0 && map_ == nullptr) {
+    if (size_hint_ > limit) return ErrorAt(0, OverBudget(size_hint_, limit));
+    void* m = ::mmap(nullptr, size_hint_, PROT_READ, MAP_PRIVATE, fd_, 0);
+    if (m != MAP_FAILED) {
+      ::madvise(m, size_hint_, MADV_SEQUENTIAL);
+      map_ = m;
+      map_len_ = size_hint_;
+      buf_.clear();
+      pos_ = 0;
+      eof_ = true;
+      offset_ = size_hint_;
+      return std::span<const uint8_t>(static_cast<const uint8_t*>(m), map_len_);
+    }
+    // Not mappable (some special file systems): read it.
+  }
+  GCSPIKE_ASSIGN_OR_RETURN(contents_, ReadAll(limit));
+  return std::span<const uint8_t>(contents_);
 }
 
 Error InputSource::ErrorAt(uint64_t offset, std::string message) const {
@@ -166,20 +204,38 @@ Result<std::vector<uint8_t>> InputSource::ReadAll(uint64_t limit) {
     }
     pos_ = buf_.size();
     offset_ += out.size();
-    if (out.size() > limit) return ErrorAt(0, "input exceeds the size limit");
+    if (out.size() > limit) return ErrorAt(0, OverBudget(out.size(), limit));
     return out;
+  }
+  // A regular file's size is known: refuse a too large one before reading a byte of it (a
+  // 10 GB sparse file would otherwise be read, zeros and all, until the limit).
+  if (size_hint_ > 0 && size_hint_ - offset_ > limit) {
+    return ErrorAt(offset_, OverBudget(size_hint_ - offset_, limit));
   }
   out.assign(buf_.begin() + static_cast<ptrdiff_t>(pos_), buf_.end());
   offset_ += out.size();
   buf_.clear();
   pos_ = 0;
   if (size_hint_ > 0) out.reserve(std::min<uint64_t>(size_hint_, limit) + 1);
+  // Memory is counted as in Gunzip: a regrowth holds the old and the new storage at once, so it
+  // needs room for twice what has been read.
+  auto over = [&]() {
+    return ErrorAt(offset_, "the input reached " + std::to_string(out.size()) +
+                                " bytes; holding more would exceed the memory budget of " +
+                                std::to_string(limit) + " bytes; --max-memory raises it");
+  };
   while (!eof_) {
-    if (out.size() > limit) {
-      return ErrorAt(limit, "input exceeds the size limit of " + std::to_string(limit) + " bytes");
-    }
+    if (out.size() > limit) return over();
     const size_t old = out.size();
-    const size_t chunk = std::max<size_t>(1 << 20, old / 2);
+    // One byte past the limit at most: enough to know it was crossed.
+    const uint64_t room = limit - old == UINT64_MAX ? UINT64_MAX : limit - old + 1;
+    const size_t chunk = std::min<uint64_t>(std::max<size_t>(1 << 20, old / 2), room);
+    if (old + chunk > out.capacity()) {
+      if (2 * uint64_t{old} > limit) return over();
+      uint64_t new_cap = std::max<uint64_t>(2 * uint64_t{out.capacity()}, old + chunk);
+      if (new_cap - old > room) new_cap = old + room;
+      out.reserve(new_cap);
+    }
     out.resize(old + chunk);
     ssize_t n;
     do {
@@ -192,9 +248,7 @@ Result<std::vector<uint8_t>> InputSource::ReadAll(uint64_t limit) {
     offset_ += static_cast<uint64_t>(n);
     if (n == 0) eof_ = true;
   }
-  if (out.size() > limit) {
-    return ErrorAt(limit, "input exceeds the size limit of " + std::to_string(limit) + " bytes");
-  }
+  if (out.size() > limit) return over();
   return out;
 }
 

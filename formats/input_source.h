@@ -38,8 +38,15 @@ class InputSource {
   Status ReadExact(uint8_t* buf, size_t n);
   // Skips n bytes (errors at end of input).
   Status Skip(uint64_t n);
-  // Everything from the current position; fails if it exceeds `limit`.
+  // Everything from the current position; fails if it exceeds `limit` (a regular file is
+  // checked by its size before anything is read, so a huge or sparse file fails at once).
   Result<std::vector<uint8_t>> ReadAll(uint64_t limit);
+  // The same bytes as ReadAll, valid as long as this InputSource: a regular file read from its
+  // start is mapped (read lazily by the kernel, and its pages stay reclaimable page cache
+  // rather than process memory); anything else is read into a buffer held here.
+  Result<std::span<const uint8_t>> Contents(uint64_t limit);
+  // Releases what Contents() returned (the span becomes invalid).
+  void DropContents();
   // Bytes consumed so far (the offset of the next byte).
   uint64_t offset() const { return offset_; }
 
@@ -61,6 +68,9 @@ class InputSource {
   bool eof_ = false;
   bool memory_ = false;
   uint64_t offset_ = 0;
+  void* map_ = nullptr;  // Contents() of a mapped file
+  size_t map_len_ = 0;
+  std::vector<uint8_t> contents_;  // Contents() of anything else
 };
 
 }  // namespace gcspike

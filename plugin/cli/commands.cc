@@ -15,6 +15,7 @@
 #include "formats/output_file.h"
 #include "formats/pprof_writer.h"
 #include "plugin/cli/detect_command.h"
+#include "plugin/cli/input_limit_flags.h"
 #include "plugin/cli/output_flags.h"
 #include "plugin/cli/perf_flags.h"
 #include "plugin/cli/terminal_diagnostics.h"
@@ -40,11 +41,12 @@ namespace {
 
 std::string OutputPath() { return !FLAGS_o.empty() ? FLAGS_o : FLAGS_output; }
 
-ReadOptions MakeReadOptions(const Args& args, Diagnostics* diagnostics) {
+Result<ReadOptions> MakeReadOptions(const Args& args, Diagnostics* diagnostics) {
   ReadOptions r;
   r.diagnostics = diagnostics;
   ApplyTraceReadOptions(r);
   ApplyPerfFlags(args, r);
+  GCSPIKE_RETURN_IF_ERROR(ApplyInputLimitFlags(r));
   r.spool_samples = !FLAGS_in_memory;
   return r;
 }
@@ -54,8 +56,8 @@ ReadOptions MakeReadOptions(const Args& args, Diagnostics* diagnostics) {
 // *summary (for --fail-on) when they ran; it describes the whole input, before filtering.
 Result<Profile> BuildProfile(const Args& args, Diagnostics* diagnostics,
                              std::optional<DetectionSummary>* summary = nullptr) {
-  GCSPIKE_ASSIGN_OR_RETURN(Profile p,
-                           LoadInputs(args.positional, MakeReadOptions(args, diagnostics)));
+  GCSPIKE_ASSIGN_OR_RETURN(ReadOptions read, MakeReadOptions(args, diagnostics));
+  GCSPIKE_ASSIGN_OR_RETURN(Profile p, LoadInputs(args.positional, read));
   if (FLAGS_detect) {
     GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectAndLabel(p, InputName(args)));
     if (summary != nullptr) *summary = std::move(s);

@@ -7,6 +7,7 @@
 #include "formats/output_file.h"
 #include "plugin/cli/commands.h"
 #include "plugin/cli/help.h"
+#include "plugin/cli/input_limit_flags.h"
 #include "plugin/cli/output_flags.h"
 #include "plugin/cli/perf_flags.h"
 #include "plugin/cli/terminal_diagnostics.h"
@@ -155,6 +156,7 @@ int RunReport(const Args& args) {
   ReadOptions read;
   read.diagnostics = &diag;
   ApplyPerfFlags(args, read);
+  if (Status s = ApplyInputLimitFlags(read); !s.ok()) return Fail(s.error());
   read.spool_samples = !FLAGS_in_memory;
   auto profile = LoadInputs(args.positional, read);
   diag.ProgressDone();

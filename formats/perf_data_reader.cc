@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -834,7 +835,8 @@ Result<size_t> PerfDataParser::AttrIndexForSample(ByteCursor c) const {
 }
 
 Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
-  if (attrs_.empty()) return MakeErrorAt(c.offset() - 8, "SAMPLE record before any event attr");
+  const uint64_t record_at = c.offset() - 8;  // the record's header
+  if (attrs_.empty()) return MakeErrorAt(record_at, "SAMPLE record before any event attr");
   GCSPIKE_ASSIGN_OR_RETURN(size_t ai, AttrIndexForSample(c));
   if (ai == SIZE_MAX) {
     ++unknown_id_samples_;
@@ -987,6 +989,11 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
     }
   }
 
+  // Values are signed (profile.proto int64): a period past 2^63 - 1 is corrupt, not a count.
+  if (period > static_cast<uint64_t>(INT64_MAX)) {
+    return MakeErrorAt(record_at, "SAMPLE record has period " + std::to_string(period) +
+                                      ", beyond the largest value a profile holds (2^63 - 1)");
+  }
   std::vector<int64_t>& values = record_values_;
   values.assign(attrs_.size() * 2, 0);
   values[ai * 2] = 1;
@@ -1021,7 +1028,10 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
     const uint32_t stack = InternStack(location_refs);
     int64_t* sums = &stack_values_[stack * attrs_.size() * 2];
     sums[ai * 2] += 1;
-    sums[ai * 2 + 1] += static_cast<int64_t>(period);
+    if (__builtin_add_overflow(sums[ai * 2 + 1], static_cast<int64_t>(period), &sums[ai * 2 + 1])) {
+      return MakeErrorAt(record_at, "the periods of one stack's samples add up past 2^63 - 1 "
+                                    "at this SAMPLE record");
+    }
     spool_->Append(stack, values, labels);
     return {};
   }

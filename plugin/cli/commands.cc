@@ -120,7 +120,12 @@ int RunAnnotate(const Args& args) {
     return (*out)->Write(piece);
   });
   diag.ProgressDone();
-  if (!written.ok()) return Fail(written.error());
+  if (!written.ok()) {
+    // A writer's refusal (a delta profile as folded stacks) is about the input's samples.
+    Error e = written.error();
+    if (e.file.empty()) e.file = InputName(args);
+    return Fail(e);
+  }
   if (Status s = (*out)->Commit(); !s.ok()) return Fail(s.error());
   KeepUntilExit(std::move(*profile));
   return summary ? CheckFailOn(*fail_on, *summary) : kExitOk;

@@ -1,6 +1,8 @@
 #include "plugin/detect/detection_summary.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 
@@ -50,9 +52,14 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
   for (size_t i = 0; i < profile.samples.size(); ++i) {
     const Sample& s = profile.samples[i];
     const StackFeatures& f = features[i];
-    const double w = count_index ? static_cast<double>(s.values[*count_index])
-                                 : static_cast<double>(profile.RecordsOf(i));
-    const double v = value_index < s.values.size() ? static_cast<double>(s.values[value_index]) : 0;
+    double w = count_index ? static_cast<double>(s.values[*count_index])
+                           : static_cast<double>(profile.RecordsOf(i));
+    double v = value_index < s.values.size() ? static_cast<double>(s.values[value_index]) : 0;
+    // A delta profile: shares of the absolute change (a signed sum could be zero or negative,
+    // and a negative total converted to uint64 below is undefined behaviour).
+    if (w < 0 || v < 0) out.delta = true;
+    w = std::fabs(w);
+    v = std::fabs(v);
     total_weight += w;
     total_value += v;
     for (int b = 0; b < kFeatureCount; ++b) {
@@ -82,7 +89,7 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
     }
   }
 
-  out.samples = static_cast<uint64_t>(total_weight);
+  out.samples = total_weight >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(total_weight);
   auto frac = [](double part, double whole) { return whole > 0 ? part / whole : 0.0; };
   for (int b = 0; b < kFeatureCount; ++b) {
     out.features[b].fraction = frac(weight[b], total_weight);
@@ -149,6 +156,14 @@ bool DetectionSummary::any_spike() const {
 
 std::string DetectionSummary::VerdictSentence() const {
   if (samples == 0) return "The profile has no samples, so there is nothing to judge.";
+  if (delta) {
+    return "This is a delta profile (it has negative values): the shares are of the absolute "
+           "change. " + VerdictOfShares();
+  }
+  return VerdictOfShares();
+}
+
+std::string DetectionSummary::VerdictOfShares() const {
   if (!any_spike()) {
     return "No map-growth GC pressure: every measure is within its threshold.";
   }

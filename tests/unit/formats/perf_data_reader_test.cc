@@ -355,3 +355,34 @@ TEST(KernelSymbols, KeepsOnlyTheSymbolsOfWantedAddresses) {
 
 }  // namespace
 }  // namespace gcspike
+
+namespace gcspike {
+namespace {
+
+// A SAMPLE record whose period does not fit an int64 value is an error at the record, never a
+// negative value (or undefined behaviour when periods are summed).
+TEST(PerfDataPeriodTest, PeriodBeyondInt64IsAnErrorAtTheRecord) {
+  const std::vector<uint8_t> comm = Comm(7, 7, "prog");
+  Bytes b;
+  b.u64(0x401000).u32(7).u32(7).u64(100).u64(uint64_t{1} << 63);
+  b.u64(1).u64(0x401000);
+  const std::vector<uint8_t> sample = Record(9, 2, b.v);
+  auto p = Read(FileMode(Cat({comm, sample})));
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.error().message.find("2^63"), std::string::npos) << p.error().message;
+  ASSERT_TRUE(p.error().offset.has_value());
+  EXPECT_EQ(*p.error().offset, 104 + 128 + 16 + comm.size());
+}
+
+TEST(PerfDataPeriodTest, LargestPeriodIsKept) {
+  Bytes b;
+  b.u64(0x401000).u32(7).u32(7).u64(100).u64(uint64_t{INT64_MAX});
+  b.u64(1).u64(0x401000);
+  auto p = Read(FileMode(Record(9, 2, b.v)));
+  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  ASSERT_EQ(p->samples.size(), 1u);
+  EXPECT_EQ(p->samples[0].values[1], INT64_MAX);
+}
+
+}  // namespace
+}  // namespace gcspike

@@ -185,7 +185,24 @@ struct Mmap {
   uint64_t pgoff = 0;
   std::string filename;
   std::string build_id;  // from MMAP2 with MMAP_BUILD_ID
+  // From MMAP2 without a build id: the mapped file's device and inode, to check that the file
+  // at the recorded path is still the one recorded.
+  bool has_inode = false;
+  uint32_t maj = 0, min = 0;
+  uint64_t ino = 0, ino_generation = 0;
 };
+
+// What the symbolizer checks a found binary against.
+RecordedFile Recorded(const Mmap& m, std::string build_id) {
+  RecordedFile r;
+  r.build_id = std::move(build_id);
+  r.has_inode = m.has_inode;
+  r.maj = m.maj;
+  r.min = m.min;
+  r.ino = m.ino;
+  r.ino_generation = m.ino_generation;
+  return r;
+}
 
 // A frame before symbolization. mmap_index -1: no mapping was known at sample time; `pid`
 // lets the end-of-file pass try again (records are not time-ordered across CPUs, 5.6).
@@ -597,7 +614,12 @@ Status PerfDataParser::ProcessRecord(uint32_t type, uint16_t misc, ByteCursor c,
           GCSPIKE_ASSIGN_OR_RETURN(auto bid, c.bytes(20));
           m.build_id = HexBytes(bid.first(std::min<size_t>(bid_size, 20)));
         } else {
-          GCSPIKE_RETURN_IF_ERROR(c.skip(24));  // maj, min, ino, ino_generation
+          GCSPIKE_ASSIGN_OR_RETURN(m.maj, c.u32le());
+          GCSPIKE_ASSIGN_OR_RETURN(m.min, c.u32le());
+          GCSPIKE_ASSIGN_OR_RETURN(m.ino, c.u64le());
+          GCSPIKE_ASSIGN_OR_RETURN(m.ino_generation, c.u64le());
+          // Anonymous and special mappings record inode 0.
+          m.has_inode = m.ino != 0;
         }
         GCSPIKE_RETURN_IF_ERROR(c.skip(8));  // prot, flags
       }
@@ -944,7 +966,7 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
             m->filename.rfind("//", 0) == 0 || m->filename.rfind("/memfd:", 0) == 0) {
           return false;
         }
-        out->image = unwind_images_.Get(m->filename, RecordedBuildId(*m));
+        out->image = unwind_images_.Get(m->filename, Recorded(*m, RecordedBuildId(*m)));
         out->start = m->start;
         out->len = m->len;
         out->pgoff = m->pgoff;
@@ -1162,7 +1184,8 @@ std::vector<Line> PerfDataParser::SymbolizeFrame(const RawFrame& f, uint64_t* ma
                       m->filename.rfind("//", 0) == 0 || m->filename.rfind("/memfd:", 0) == 0;
   if (!pseudo) {
     std::string warning;
-    bin = binaries_->Get(m->filename, std::string(profile_.str(mapping.build_id)), &warning);
+    bin = binaries_->Get(m->filename, Recorded(*m, std::string(profile_.str(mapping.build_id))),
+                         &warning);
     if (!warning.empty()) Warn(warning);
   } else if (m->filename == "[vdso]" && !options_.kallsyms.empty()) {
     // The vDSO is the kernel's: ours is the recorded one if the build ids agree or, without a

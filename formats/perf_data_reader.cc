@@ -314,6 +314,10 @@ class PerfDataParser {
   std::optional<std::pair<uint64_t, uint64_t>> clock_data_;  // wall clock ns, sample clock ns
 
   uint64_t records_read_ = 0;
+
+  uint32_t last_record_type_ = 0;  // of the last top-level record read
+
+  bool saw_sample_ = false;
   uint64_t lost_samples_ = 0;
   uint64_t lost_records_ = 0;
   uint64_t dwarf_samples_ = 0;
@@ -506,6 +510,22 @@ Status PerfDataParser::ReadFileMode(ByteCursor h) {
     GCSPIKE_RETURN_IF_ERROR(in_.ReadExact(body.data(), body.size()));
     GCSPIKE_RETURN_IF_ERROR(ProcessFeature(s.bit, ByteCursor(body, s.offset)));
   }
+  // The sections not read must still be there: a file cut inside them (a copy interrupted
+  // after the samples) is not silently taken for complete.
+  uint64_t sections_end = in_.offset();
+  for (const Section& s : sections) {
+    if (s.size <= kMaxFeatureSection && s.offset >= data_end) {
+      sections_end = std::max(sections_end, s.offset + s.size);
+    }
+  }
+  if (sections_end > in_.offset()) {
+    const uint64_t want = sections_end;
+    if (!in_.Skip(want - in_.offset()).ok()) {
+      Warn("the feature sections end at byte " + std::to_string(want) +
+           " but the input ends at byte " + std::to_string(in_.offset()) +
+           ": the file was cut short (its samples are complete)");
+    }
+  }
   return {};
 }
 
@@ -516,6 +536,15 @@ Status PerfDataParser::ReadPipeMode() {
     GCSPIKE_RETURN_IF_ERROR(ReadOneRecord(0));
   }
   if (attrs_.empty()) return MakeErrorAt(kPipeHeaderSize, "perf.data stream has no HEADER_ATTR");
+  // perf record ends every round of samples it writes with FINISHED_ROUND, the last one
+  // included (builtin-record.c, record__mmap_read_all): samples after the last FINISHED_ROUND
+  // mean the stream was cut, here exactly at a record boundary (a cut inside a record is an
+  // error above).
+  if (saw_sample_ && last_record_type_ != kRecordFinishedRound) {
+    Warn("the stream ends at byte " + std::to_string(in_.offset()) + " after a record of type " +
+         std::to_string(last_record_type_) +
+         ", not perf's closing FINISHED_ROUND: the recording was probably cut short");
+  }
   return {};
 }
 
@@ -536,6 +565,8 @@ Status PerfDataParser::ReadOneRecord(uint64_t end) {
   const uint32_t type = *hc.u32le();
   const uint16_t misc = *hc.u16le();
   const uint16_t size = *hc.u16le();
+  last_record_type_ = type;
+  if (type == kRecordSample) saw_sample_ = true;
   if (size < 8) {
     return MakeErrorAt(offset, "record size " + std::to_string(size) +
                                    " is smaller than its 8-byte header");

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <string_view>
 
 #include "formats/go_trace_reader.h"
 #include "formats/gzip_codec.h"
@@ -87,6 +88,25 @@ Result<Profile> ReadProfileNested(InputSource& in, const ReadOptions& options, u
     if (raw->empty()) return in.ErrorAt(0, "gzip data decompresses to nothing");
     auto inner = InputSource::FromBytes(in.name(), std::move(raw).value(), "decompressed data");
     return ReadProfileNested(*inner, options, origin != 0 ? origin : compressed_size);
+  }
+  // A file cut inside a magic number ("PE" of "PERFILE2") must not pass for something else:
+  // "PE" is also a well-formed pprof message (field 10 = 69).
+  struct Magic {
+    std::string_view bytes;
+    const char* format;
+    const char* shown;
+  };
+  static constexpr Magic kMagics[] = {{"PERFILE2", "perf.data", "PERFILE2"},
+                                      {"2ELIFREP", "perf.data", "2ELIFREP"},
+                                      {"go 1.", "Go execution trace", "go 1."},
+                                      {"\x1f\x8b", "gzip", "\\x1f\\x8b"}};
+  for (const Magic& m : kMagics) {
+    if (prefix.size() < m.bytes.size() &&
+        std::memcmp(prefix.data(), m.bytes.data(), prefix.size()) == 0) {
+      return in.ErrorAt(prefix.size(), "input ends after " + std::to_string(prefix.size()) +
+                                           " bytes, inside what begins like the " + m.format +
+                                           " magic \"" + m.shown + "\": truncated");
+    }
   }
   const FormatReader* r = SniffFormat(prefix);
   if (r == nullptr) {

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -88,6 +89,77 @@ void KeepUntilExit(Profile&& profile) {
   kept->push_back(std::move(profile));
 }
 
+// A watchdog process for `gcspike pprof` that outlives gcspike: if gcspike dies before saying it
+// is done (SIGKILL, or a crash: nothing a handler sees), the watchdog removes the temporary
+// profile and sends SIGTERM to pprof's process group. It learns of gcspike's death from the
+// end of a pipe only gcspike writes to (close-on-exec, so pprof does not hold it open).
+class PprofWatchdog {
+ public:
+  ~PprofWatchdog() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  // Forks the watchdog for `path`; without one (fork failed), cleanup relies on gcspike alone.
+  void Start(const std::string& path) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return;
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+      ::close(fds[0]);
+      ::close(fds[1]);
+      return;
+    }
+    if (pid > 0) {
+      ::close(fds[0]);
+      fd_ = fds[1];
+      return;
+    }
+    // The watchdog: it must survive what ends gcspike, and hold nothing of gcspike's open (a
+    // pipe on stdout would not see its end while the watchdog lives).
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) ::sigaction(sig, &ignore, nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::close(fds[1]);
+    const int null = ::open("/dev/null", O_RDWR);
+    for (int std_fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) ::dup2(null, std_fd);
+    ::dup2(fds[0], 3);
+    ::close_range(4, ~0U, 0);
+    pid_t pgid = 0;
+    while (true) {
+      char msg[1 + sizeof(pid_t)];
+      const ssize_t n = ::read(3, msg, sizeof msg);
+      if (n < 0 && errno == EINTR) continue;
+      if (n == static_cast<ssize_t>(sizeof msg) && msg[0] == 'P') {
+        std::memcpy(&pgid, msg + 1, sizeof pgid);
+        continue;
+      }
+      if (n > 0 && msg[0] == 'D') ::_exit(0);
+      break;  // end of file (or nonsense): gcspike is gone without cleaning up
+    }
+    ::unlink(path.c_str());
+    if (pgid > 0) ::kill(-pgid, SIGTERM);
+    ::_exit(0);
+  }
+  void Watch(pid_t pgid) { Send('P', pgid); }
+  // gcspike has cleaned up: the watchdog exits doing nothing.
+  void Done() { Send('D', 0); }
+
+ private:
+  void Send(char what, pid_t pgid) {
+    if (fd_ < 0) return;
+    char msg[1 + sizeof(pid_t)];
+    msg[0] = what;
+    std::memcpy(msg + 1, &pgid, sizeof pgid);
+    if (::write(fd_, msg, sizeof msg) != static_cast<ssize_t>(sizeof msg)) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  int fd_ = -1;
+};
+
 }  // namespace
 
 int Fail(const Error& e) {
@@ -163,14 +235,18 @@ int RunPprof(const Args& args) {
     if (fd >= 0) slot = RegisterTempPath(path);
   }
   if (fd < 0) return Fail(MakeError("cannot create a temporary file in " + path));
+  PprofWatchdog watchdog;
+  watchdog.Start(path);
   struct TempProfile {  // removed however RunPprof returns
     std::string path;
     int slot;
+    PprofWatchdog& watchdog;
     ~TempProfile() {
       ::unlink(path.c_str());
       UnregisterTempPath(slot);
+      watchdog.Done();
     }
-  } temp{path, slot};
+  } temp{path, slot, watchdog};
   bool ok = true;
   for (size_t done = 0; done < bytes->size();) {
     const ssize_t n = ::write(fd, bytes->data() + done, bytes->size() - done);
@@ -244,6 +320,7 @@ int RunPprof(const Args& args) {
       ::setpgid(pid, pid);  // also here: whichever of the two runs first
       set_foreground(pid);
       ForwardSignalsTo(pid);
+      watchdog.Watch(pid);
     }
   }
   if (pid < 0) return Fail(MakeError("fork failed"));
@@ -262,6 +339,7 @@ int RunPprof(const Args& args) {
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);
     ::unlink(path.c_str());
+    watchdog.Done();
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     ::sigaction(sig, &dfl, nullptr);

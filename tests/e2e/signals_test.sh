@@ -108,7 +108,8 @@ sleep 30
 FAKE
 chmod +x "$WORK/fake-pprof"
 export GCSPIKE_PPROF=$WORK/fake-pprof
-for sig in INT TERM HUP; do
+# SIGKILL cannot be forwarded: gcspike's watchdog process sees it die and cleans up instead.
+for sig in INT TERM HUP KILL; do
   rm -f "$WORK/pprof.pid"
   run_bg "$GCSPIKE" pprof "$good" -- -top
   pid=$!
@@ -123,7 +124,10 @@ for sig in INT TERM HUP; do
   want=$((128 + $(kill -l "$sig")))
   [[ $st == "$want" ]] || fail "pprof/$sig: gcspike exited $st, want $want"
   # Zombies do not count: orphans are reaped by PID 1, which may take its time.
-  for ((i = 0; i < 100; i++)); do pgrep -r D,R,S,T,t -g "$pgid" >/dev/null || break; sleep 0.01; done
+  for ((i = 0; i < 200; i++)); do
+    pgrep -r D,R,S,T,t -g "$pgid" >/dev/null || [[ -n $(find "$TMPDIR" -mindepth 1) ]] || break
+    sleep 0.01
+  done
   ! pgrep -r D,R,S,T,t -g "$pgid" >/dev/null || fail "pprof/$sig: processes of group $pgid remain"
   [[ -z $(find "$TMPDIR" -mindepth 1) ]] || fail "pprof/$sig: temporary profile left"
   pass

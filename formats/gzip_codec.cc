@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <cstdio>
 #include <cstring>
@@ -161,7 +162,14 @@ GzipWriter::GzipWriter(int level, ByteSink sink) : state_(new State()) {
         st.queue.pop_front();
       }
       st.cv.notify_all();
-      Status s = Deflate(chunk, false);
+      // An exception cannot leave a thread (std::terminate, exit 134): out of memory here is
+      // an error like any other, reported by the next Write or Finish.
+      Status s;
+      try {
+        s = Deflate(chunk, false);
+      } catch (const std::bad_alloc&) {
+        s = MakeError("out of memory while compressing the output");
+      }
       if (!s.ok()) {
         std::lock_guard<std::mutex> lock(st.mu);
         if (st.worker_status.ok()) st.worker_status = s;

@@ -19,6 +19,14 @@ class InputSource {
   static Result<std::unique_ptr<InputSource>> Open(const std::string& path);
   static std::unique_ptr<InputSource> FromBytes(std::string display_name,
                                                 std::vector<uint8_t> bytes, std::string where);
+  // The gzip data read from `compressed` (which must outlive the result), decompressed as it
+  // is read: nothing is held but a buffer, so a gzipped perf.data or trace streams like a plain
+  // one. Output beyond `max_ratio` times the compressed bytes consumed (or `ratio_base`, when
+  // nonzero: the size of an outer input this one was itself decompressed from) plus
+  // kGunzipRatioSlack is an error (0: unchecked). Errors in the gzip data name the offset in
+  // the compressed input.
+  static std::unique_ptr<InputSource> Gunzipping(InputSource& compressed, double max_ratio,
+                                                 uint64_t ratio_base);
   ~InputSource();
   InputSource(const InputSource&) = delete;
   InputSource& operator=(const InputSource&) = delete;
@@ -57,6 +65,12 @@ class InputSource {
  private:
   InputSource() = default;
   Status Fill(size_t want);
+  // Reads from the file descriptor, or inflates from the compressed source; `at` is the
+  // offset for a read error.
+  Result<size_t> ReadRaw(uint8_t* buf, size_t n, uint64_t at);
+  struct Inflater;
+  uint64_t CompressedOffset() const;
+  Error CompressedError(std::string message) const;
 
   std::string name_;
   std::string where_;
@@ -71,6 +85,7 @@ class InputSource {
   void* map_ = nullptr;  // Contents() of a mapped file
   size_t map_len_ = 0;
   std::vector<uint8_t> contents_;  // Contents() of anything else
+  std::unique_ptr<Inflater> inflater_;  // Gunzipping sources
 };
 
 }  // namespace gcspike

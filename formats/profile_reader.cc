@@ -60,34 +60,30 @@ namespace {
 
 // Memory bound. For one input of C bytes on disk that decompresses to D bytes (D = C when it
 // is not gzipped), with budget B (--max-memory) and ratio R (--max-gzip-ratio):
-//   - a file is checked by its size before it is read (C <= B); a pipe is read into memory
-//     only while what it holds, counting the copy made when the buffer regrows, stays <= B;
-//   - gzip: while decompressing, C + D + (the regrowth copy) <= B, and D <= R * C + 1 MiB;
-//     the compressed bytes of a regular file are mapped, not copied;
-//   - the decoders then hold D plus the model they build: for pprof a whole annotate peaks at
-//     about 7 D (measured: 34 MB of raw profile.proto from gocheck pprof-synth, 248 MB RSS);
-//     perf.data and Go traces are read as streams and do not hold D when not gzipped.
-// So peak RSS <= B + (model), and an input that cannot fit is refused with the byte offset
+//   - gzip is decompressed as it is read (InputSource::Gunzipping), never held compressed,
+//     and may expand at most R times: D <= R * C + 1 MiB (kGunzipRatioSlack);
+//   - pprof is decoded from memory: a regular file of C <= B bytes is mapped (page cache,
+//     not process memory), and anything else (stdin, decompressed data) is read into a buffer
+//     only while it, with the copy made when the buffer regrows, stays <= B; a larger file
+//     is refused by its size before it is read;
+//   - perf.data and Go traces are read as streams (perf.data samples go to a spool file):
+//     their bytes are not held, gzipped or not;
+//   - then the decoders add the model: for pprof a whole annotate peaks at about 7 D
+//     (measured: 34 MB of raw profile.proto from gocheck pprof-synth, 248 MB RSS).
+// So peak RSS <= B + model, and an input that cannot fit is refused with the byte offset
 // reached instead of ending in std::bad_alloc. Each input of a merge has its own budget.
 Result<Profile> ReadProfileNested(InputSource& in, const ReadOptions& options, uint64_t origin) {
   GCSPIKE_ASSIGN_OR_RETURN(auto prefix, in.Peek(16));
   if (prefix.empty()) return in.ErrorAt(0, "empty input");
   if (LooksGzipped(prefix)) {
-    GCSPIKE_ASSIGN_OR_RETURN(std::span<const uint8_t> compressed,
-                             in.Contents(options.max_input_bytes));
-    GunzipLimits limits;
-    limits.memory_budget = options.max_input_bytes;
-    limits.held = compressed.size();
-    limits.max_ratio = options.max_gzip_ratio;
-    // gzip inside gzip: the ratio stays relative to the original input.
-    limits.ratio_base = origin;
-    auto raw = Gunzip(compressed, limits);
-    if (!raw.ok()) return in.Annotate(std::move(raw.error()));
-    const uint64_t compressed_size = compressed.size();
-    in.DropContents();
-    if (raw->empty()) return in.ErrorAt(0, "gzip data decompresses to nothing");
-    auto inner = InputSource::FromBytes(in.name(), std::move(raw).value(), "decompressed data");
-    return ReadProfileNested(*inner, options, origin != 0 ? origin : compressed_size);
+    // Decompressed as it is read: perf.data and traces stream through; pprof, which is
+    // decoded from memory, holds the decompressed bytes within the budget (ReadAll).
+    // The ratio is of the compressed bytes consumed so far (a bomb is stopped early); for gzip
+    // inside gzip, of the original input's size when it is known, so nesting gains nothing.
+    auto inner = InputSource::Gunzipping(in, options.max_gzip_ratio, origin);
+    GCSPIKE_ASSIGN_OR_RETURN(auto inner_prefix, inner->Peek(16));
+    if (inner_prefix.empty()) return in.ErrorAt(0, "gzip data decompresses to nothing");
+    return ReadProfileNested(*inner, options, origin != 0 ? origin : in.size_hint());
   }
   // A file cut inside a magic number ("PE" of "PERFILE2") must not pass for something else:
   // "PE" is also a well-formed pprof message (field 10 = 69).

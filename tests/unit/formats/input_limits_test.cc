@@ -167,13 +167,54 @@ TEST(InputLimits, PipeOverTheBudgetStopsAtTheLimit) {
 }
 
 TEST(InputLimits, GzipBombThroughReadProfileNamesFileAndOffset) {
-  auto in = InputSource::FromBytes("bomb.pb.gz", Compressed(Zeros(64 << 20), 9), "");
+  // Starts like pprof (an empty sample_type), so it is read whole; then 64 MiB of zeros.
+  std::vector<uint8_t> raw = Zeros(64 << 20);
+  raw[0] = 0x0a;
+  auto in = InputSource::FromBytes("bomb.pb.gz", Compressed(raw, 9), "");
   ReadOptions options;
   auto p = ReadProfile(*in, options);
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().file, "bomb.pb.gz");
   EXPECT_TRUE(p.error().offset.has_value());
-  EXPECT_NE(p.error().ToString().find("--max-gzip-ratio"), std::string::npos);
+  EXPECT_NE(p.error().ToString().find("--max-gzip-ratio"), std::string::npos)
+      << p.error().ToString();
+  EXPECT_NE(p.error().ToString().find("of compressed data"), std::string::npos);
+}
+
+TEST(InputLimits, GzipStreamsAndBudgetsDecompressedPprof) {
+  std::vector<uint8_t> raw = Zeros(32 << 20);
+  raw[0] = 0x0a;
+  auto in = InputSource::FromBytes("big.pb.gz", Compressed(raw, 1), "");
+  ReadOptions options;
+  options.max_gzip_ratio = 0;
+  options.max_input_bytes = 8 << 20;
+  auto p = ReadProfile(*in, options);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.error().message.find("memory budget of 8388608 bytes"), std::string::npos)
+      << p.error().ToString();
+  EXPECT_EQ(p.error().where, "compressed data");
+}
+
+TEST(InputLimits, GzipStreamErrorsNameTheCompressedOffset) {
+  std::vector<uint8_t> z = Compressed(std::vector<uint8_t>(1000, 0x0a), 6);
+  z.resize(z.size() - 6);  // cut inside the trailer
+  auto in = InputSource::FromBytes("cut.pb.gz", z, "");
+  auto p = ReadProfile(*in, ReadOptions{});
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.error().message.find("truncated gzip"), std::string::npos) << p.error().ToString();
+  EXPECT_EQ(p.error().offset, z.size());
+  // Trailing zeros after a member are padding; anything else is garbage, with its offset.
+  std::vector<uint8_t> padded = Compressed(std::vector<uint8_t>{0x32, 0x00}, 6);
+  const size_t member = padded.size();
+  padded.resize(member + 100, 0);
+  auto ok = InputSource::FromBytes("padded.pb.gz", padded, "");
+  EXPECT_TRUE(ReadProfile(*ok, ReadOptions{}).ok());
+  padded[member + 50] = 7;
+  auto bad = InputSource::FromBytes("garbage.pb.gz", padded, "");
+  auto g = ReadProfile(*bad, ReadOptions{});
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.error().message.find("trailing garbage"), std::string::npos) << g.error().ToString();
+  EXPECT_EQ(g.error().offset, member + 50);
 }
 
 TEST(InputLimits, DefaultBudgetIsSensible) {

@@ -88,6 +88,13 @@ chmod 0640 "$outdir/out.pb.gz"
 [[ $(stat -c %a "$outdir/out.pb.gz") == 640 ]] || fail "replaced file lost its mode 0640"
 GCSPIKE_NO_O_TMPFILE=1 "$GCSPIKE" annotate "$good" -o "$outdir/out.pb.gz"
 [[ $(stat -c %a "$outdir/out.pb.gz") == 640 ]] || fail "named fallback: replaced file lost 0640"
+# As root, the owner is kept too.
+if [[ $(id -u) == 0 ]]; then
+  chown 65534:65534 "$outdir/out.pb.gz"
+  "$GCSPIKE" annotate "$good" -o "$outdir/out.pb.gz"
+  [[ $(stat -c %u:%g:%a "$outdir/out.pb.gz") == 65534:65534:640 ]] ||
+    fail "replaced file: owner/mode $(stat -c %u:%g:%a "$outdir/out.pb.gz"), want 65534:65534:640"
+fi
 # Through a symlink the file pointed to is replaced, with its mode; the link stays a link.
 ln -s out.pb.gz "$outdir/link.pb.gz"
 "$GCSPIKE" annotate "$good" -o "$outdir/link.pb.gz"

@@ -102,7 +102,8 @@ Result<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& path, bo
     // The replacement keeps the replaced file's owner (only root may give a file away) and
     // mode (after fchown, which clears set-id bits).
     if (::geteuid() == 0) {
-      if (::fchown(out->fd_, st.st_uid, st.st_gid) != 0) { /* keep ours */ }
+      // On failure (a file system without owners) the file stays root's: not worth failing.
+      [[maybe_unused]] const int rc = ::fchown(out->fd_, st.st_uid, st.st_gid);
     }
     ::fchmod(out->fd_, st.st_mode & 07777);
   }

@@ -48,7 +48,8 @@ Result<std::string> EncodeFolded(const Profile& profile, const FoldedWriteOption
     if (v < 0) {
       return MakeError("sample " + std::to_string(i) + " has negative value " + std::to_string(v) +
                        " for " + profile.str(profile.sample_types[value_index].type) +
-                       "; folded stacks need non-negative counts");
+                       ": this is a delta profile, and folded stacks need non-negative counts; write "
+                       "pprof (.pb.gz), which keeps negative values");
     }
     if (v == 0) continue;
     stack.clear();

@@ -7,7 +7,9 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <new>
 #include <thread>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -17,10 +19,43 @@ bool LooksGzipped(std::span<const uint8_t> data) {
   return data.size() >= 2 && data[0] == 0x1f && data[1] == 0x8b;
 }
 
-Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, uint64_t max_output) {
+namespace {
+
+std::string Bytes(uint64_t n) { return std::to_string(n) + " bytes"; }
+
+}  // namespace
+
+Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, const GunzipLimits& limits) {
   std::vector<uint8_t> out;
+  const uint64_t budget = limits.memory_budget > limits.held ? limits.memory_budget - limits.held : 0;
+  // Output allowed by the ratio for `consumed` compressed bytes (UINT64_MAX: unchecked).
+  auto ratio_cap = [&limits](uint64_t consumed) -> uint64_t {
+    if (limits.max_ratio <= 0) return UINT64_MAX;
+    const double base = static_cast<double>(limits.ratio_base != 0 ? limits.ratio_base : consumed);
+    const double cap = limits.max_ratio * base + static_cast<double>(kGunzipRatioSlack);
+    return cap >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(cap);
+  };
+  auto over_ratio = [&](uint64_t at) {
+    char ratio[32];
+    std::snprintf(ratio, sizeof ratio, "%g", limits.max_ratio);
+    const uint64_t base = limits.ratio_base != 0 ? limits.ratio_base : at;
+    return MakeErrorAt(at, "gzip data expands more than " + std::string(ratio) + " times (" +
+                               Bytes(out.size()) + " from " + Bytes(base) +
+                               " of compressed input): likely a decompression bomb; "
+                               "--max-gzip-ratio=0 lifts the limit");
+  };
+  auto over_budget = [&](uint64_t at) {
+    return MakeErrorAt(at, "decompressed data reached " + Bytes(out.size()) +
+                               "; holding more would exceed the memory budget of " +
+                               Bytes(limits.memory_budget) +
+                               (limits.held != 0 ? " (of which the compressed input takes " +
+                                                       Bytes(limits.held) + ")"
+                                                 : std::string()) +
+                               "; --max-memory raises it");
+  };
   // A single-member gzip file ends with ISIZE, the uncompressed size mod 2^32 (RFC 1952 2.3.1):
-  // a good first guess that saves regrowing a large buffer.
+  // a good first guess that saves regrowing a large buffer. Reserving is only address space;
+  // pages count once written.
   uint64_t guess = std::max<uint64_t>(data.size() * 4, 4096);
   if (data.size() >= 18) {
     const uint8_t* t = data.data() + data.size() - 4;
@@ -28,7 +63,7 @@ Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, uint64_t max_
     // Deflate expands at most ~1032:1, so a larger claim is corrupt (or a later member's).
     if (isize >= data.size() && isize / 1032 <= data.size()) guess = isize + 1;
   }
-  out.reserve(std::min<uint64_t>(max_output, guess));
+  out.reserve(std::min<uint64_t>({budget, guess, ratio_cap(data.size())}));
   size_t in_pos = 0;
   bool first_member = true;
   while (in_pos < data.size()) {
@@ -49,13 +84,20 @@ Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, uint64_t max_
       const size_t chunk_in = std::min<size_t>(data.size() - in_pos, UINT_MAX);
       zs.next_in = const_cast<Bytef*>(data.data() + in_pos);
       zs.avail_in = static_cast<uInt>(chunk_in);
+      if (out.size() >= ratio_cap(in_pos)) {
+        inflateEnd(&zs);
+        return over_ratio(in_pos);
+      }
       if (out.size() == out.capacity()) {
-        if (out.size() >= max_output) {
+        // Regrowing copies: the old and the new storage are both resident until the copy ends,
+        // so a regrowth needs room for twice what is held.
+        const uint64_t grown = std::max<uint64_t>(out.capacity() * 2, out.capacity() + 65536);
+        const uint64_t new_cap = std::min<uint64_t>(grown, budget);
+        if (new_cap <= out.size() || 2 * uint64_t{out.size()} > budget) {
           inflateEnd(&zs);
-          return MakeErrorAt(in_pos, "decompressed data exceeds the limit of " +
-                                         std::to_string(max_output) + " bytes");
+          return over_budget(in_pos);
         }
-        out.reserve(std::min<uint64_t>(max_output, out.capacity() * 2 + 65536));
+        out.reserve(new_cap);
       }
       const size_t old = out.size();
       // Only what inflate may write next is zero-filled, 4 MiB at a time: a reservation is
@@ -80,6 +122,7 @@ Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, uint64_t max_
     }
     inflateEnd(&zs);
     if (in_pos == member_start) return MakeErrorAt(in_pos, "empty gzip member");
+    if (out.size() > ratio_cap(in_pos)) return over_ratio(in_pos);
     first_member = false;
   }
   return out;
@@ -119,7 +162,14 @@ GzipWriter::GzipWriter(int level, ByteSink sink) : state_(new State()) {
         st.queue.pop_front();
       }
       st.cv.notify_all();
-      Status s = Deflate(chunk, false);
+      // An exception cannot leave a thread (std::terminate, exit 134): out of memory here is
+      // an error like any other, reported by the next Write or Finish.
+      Status s;
+      try {
+        s = Deflate(chunk, false);
+      } catch (const std::bad_alloc&) {
+        s = MakeError("out of memory while compressing the output");
+      }
       if (!s.ok()) {
         std::lock_guard<std::mutex> lock(st.mu);
         if (st.worker_status.ok()) st.worker_status = s;

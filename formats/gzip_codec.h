@@ -13,9 +13,31 @@ namespace gcspike {
 
 bool LooksGzipped(std::span<const uint8_t> data);
 
+// What decompression may cost. Memory is counted as bytes resident at once: the output buffer,
+// the copy made while it regrows (a vector's old and new storage coexist), and `held`, bytes the
+// caller keeps alive meanwhile (the compressed input). So while Gunzip runs,
+//   held + output + regrowth copy <= memory_budget.
+struct GunzipLimits {
+  uint64_t memory_budget = uint64_t{16} << 30;
+  uint64_t held = 0;
+  // Output per compressed byte consumed; 0: unchecked. Deflate cannot exceed ~1032:1, so
+  // only runs of one repeated byte (a decompression bomb) come near 1000; real profiles are
+  // 3-20:1. Outputs under kRatioSlack are never refused.
+  double max_ratio = 0;
+  // Nonzero when `data` is itself decompressed: the ratio is then taken against this many
+  // bytes (the compressed size of the original input), so nesting gzip in gzip gains nothing.
+  uint64_t ratio_base = 0;
+};
+inline constexpr uint64_t kGunzipRatioSlack = uint64_t{1} << 20;
+
 // Decompresses one or more concatenated gzip members (or a zlib stream). Errors carry the
-// offset in the compressed input.
-Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, uint64_t max_output);
+// offset in the compressed input reached when the problem was found.
+Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, const GunzipLimits& limits);
+inline Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, uint64_t max_output) {
+  GunzipLimits limits;
+  limits.memory_budget = max_output;
+  return Gunzip(data, limits);
+}
 
 // gzip with a fixed header (mtime 0, OS unix), so equal input gives equal bytes.
 Result<std::vector<uint8_t>> Gzip(std::span<const uint8_t> data, int level);

@@ -1,14 +1,37 @@
 #include "formats/input_source.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdio>
 #include <cstring>
 
+#include "formats/gzip_codec.h"
+
 namespace gcspike {
+
+// zlib state of a decompressing source (Gunzipping).
+struct InputSource::Inflater {
+  InputSource* source = nullptr;  // the gzip bytes
+  z_stream zs{};
+  bool initialized = false;
+  bool in_member = false;   // inside a gzip member (between its header and its trailer)
+  bool any_member = false;
+  bool finished = false;
+  std::vector<uint8_t> in_buf = std::vector<uint8_t>(1 << 16);
+  uint64_t total_out = 0;
+  double max_ratio = 0;
+  uint64_t ratio_base = 0;
+  ~Inflater() {
+    if (initialized) inflateEnd(&zs);
+  }
+};
 
 Result<std::unique_ptr<InputSource>> InputSource::Open(const std::string& path) {
   std::unique_ptr<InputSource> in(new InputSource());
@@ -51,7 +74,44 @@ std::unique_ptr<InputSource> InputSource::FromBytes(std::string display_name,
 }
 
 InputSource::~InputSource() {
+  if (map_ != nullptr) ::munmap(map_, map_len_);
   if (owns_fd_ && fd_ >= 0) ::close(fd_);
+}
+
+namespace {
+
+std::string OverBudget(uint64_t size, uint64_t limit) {
+  return "the input is " + std::to_string(size) + " bytes, more than the memory budget of " +
+         std::to_string(limit) + " bytes for holding it; --max-memory raises it";
+}
+
+}  // namespace
+
+void InputSource::DropContents() {
+  if (map_ != nullptr) ::munmap(map_, map_len_);
+  map_ = nullptr;
+  map_len_ = 0;
+  contents_ = std::vector<uint8_t>();
+}
+
+Result<std::span<const uint8_t>> InputSource::Contents(uint64_t limit) {
+  if (!memory_ && offset_ == 0 && size_hint_ > 0 && map_ == nullptr) {
+    if (size_hint_ > limit) return ErrorAt(0, OverBudget(size_hint_, limit));
+    void* m = ::mmap(nullptr, size_hint_, PROT_READ, MAP_PRIVATE, fd_, 0);
+    if (m != MAP_FAILED) {
+      ::madvise(m, size_hint_, MADV_SEQUENTIAL);
+      map_ = m;
+      map_len_ = size_hint_;
+      buf_.clear();
+      pos_ = 0;
+      eof_ = true;
+      offset_ = size_hint_;
+      return std::span<const uint8_t>(static_cast<const uint8_t*>(m), map_len_);
+    }
+    // Not mappable (some special file systems): read it.
+  }
+  GCSPIKE_ASSIGN_OR_RETURN(contents_, ReadAll(limit));
+  return std::span<const uint8_t>(contents_);
 }
 
 Error InputSource::ErrorAt(uint64_t offset, std::string message) const {
@@ -78,16 +138,13 @@ Status InputSource::Fill(size_t want) {
     const size_t old = buf_.size();
     const size_t chunk = std::max<size_t>(want - (old - pos_), 1 << 16);
     buf_.resize(old + chunk);
-    ssize_t n;
-    do {
-      n = ::read(fd_, buf_.data() + old, chunk);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
+    auto n = ReadRaw(buf_.data() + old, chunk, offset_ + (old - pos_));
+    if (!n.ok()) {
       buf_.resize(old);
-      return ErrorAt(offset_ + (old - pos_), std::string("read error: ") + std::strerror(errno));
+      return n.error();
     }
-    buf_.resize(old + static_cast<size_t>(n));
-    if (n == 0) eof_ = true;
+    buf_.resize(old + *n);
+    if (*n == 0) eof_ = true;
   }
   return {};
 }
@@ -104,14 +161,10 @@ Result<size_t> InputSource::Read(uint8_t* out, size_t n) {
     // Large read with nothing buffered: straight into the caller's buffer.
     buf_.clear();
     pos_ = 0;
-    ssize_t r;
-    do {
-      r = ::read(fd_, out, n);
-    } while (r < 0 && errno == EINTR);
-    if (r < 0) return ErrorAt(offset_, std::string("read error: ") + std::strerror(errno));
+    GCSPIKE_ASSIGN_OR_RETURN(size_t r, ReadRaw(out, n, offset_));
     if (r == 0) eof_ = true;
-    offset_ += static_cast<uint64_t>(r);
-    return static_cast<size_t>(r);
+    offset_ += r;
+    return r;
   }
   GCSPIKE_RETURN_IF_ERROR(Fill(std::min<size_t>(n, 1 << 16)));
   const size_t have = std::min(n, buf_.size() - pos_);
@@ -166,36 +219,164 @@ Result<std::vector<uint8_t>> InputSource::ReadAll(uint64_t limit) {
     }
     pos_ = buf_.size();
     offset_ += out.size();
-    if (out.size() > limit) return ErrorAt(0, "input exceeds the size limit");
+    if (out.size() > limit) return ErrorAt(0, OverBudget(out.size(), limit));
     return out;
+  }
+  // A regular file's size is known: refuse a too large one before reading a byte of it (a
+  // 10 GB sparse file would otherwise be read, zeros and all, until the limit).
+  if (size_hint_ > 0 && size_hint_ - offset_ > limit) {
+    return ErrorAt(offset_, OverBudget(size_hint_ - offset_, limit));
   }
   out.assign(buf_.begin() + static_cast<ptrdiff_t>(pos_), buf_.end());
   offset_ += out.size();
   buf_.clear();
   pos_ = 0;
   if (size_hint_ > 0) out.reserve(std::min<uint64_t>(size_hint_, limit) + 1);
+  // Memory is counted as in Gunzip: a regrowth holds the old and the new storage at once, so it
+  // needs room for twice what has been read.
+  auto over = [&]() {
+    const std::string what = inflater_ != nullptr ? "decompressed data" : "the input";
+    Error e = ErrorAt(offset_, what + " reached " + std::to_string(out.size()) +
+                                   " bytes; holding more would exceed the memory budget of " +
+                                   std::to_string(limit) + " bytes; --max-memory raises it");
+    // The offset that means something to the user is the one in the file.
+    if (inflater_ != nullptr) {
+      e.offset = CompressedOffset();
+      e.where = "compressed data";
+    }
+    return e;
+  };
   while (!eof_) {
-    if (out.size() > limit) {
-      return ErrorAt(limit, "input exceeds the size limit of " + std::to_string(limit) + " bytes");
-    }
+    if (out.size() > limit) return over();
     const size_t old = out.size();
-    const size_t chunk = std::max<size_t>(1 << 20, old / 2);
-    out.resize(old + chunk);
-    ssize_t n;
-    do {
-      n = ::read(fd_, out.data() + old, chunk);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-      return ErrorAt(offset_, std::string("read error: ") + std::strerror(errno));
+    // One byte past the limit at most: enough to know it was crossed.
+    const uint64_t room = limit - old == UINT64_MAX ? UINT64_MAX : limit - old + 1;
+    const size_t chunk = std::min<uint64_t>(std::max<size_t>(1 << 20, old / 2), room);
+    if (old + chunk > out.capacity()) {
+      if (2 * uint64_t{old} > limit) return over();
+      uint64_t new_cap = std::max<uint64_t>(2 * uint64_t{out.capacity()}, old + chunk);
+      if (new_cap - old > room) new_cap = old + room;
+      out.reserve(new_cap);
     }
-    out.resize(old + static_cast<size_t>(n));
-    offset_ += static_cast<uint64_t>(n);
+    out.resize(old + chunk);
+    GCSPIKE_ASSIGN_OR_RETURN(size_t n, ReadRaw(out.data() + old, chunk, offset_));
+    out.resize(old + n);
+    offset_ += n;
     if (n == 0) eof_ = true;
   }
-  if (out.size() > limit) {
-    return ErrorAt(limit, "input exceeds the size limit of " + std::to_string(limit) + " bytes");
-  }
+  if (out.size() > limit) return over();
   return out;
+}
+
+
+uint64_t InputSource::CompressedOffset() const {
+  return inflater_->source->offset() - inflater_->zs.avail_in;
+}
+
+Error InputSource::CompressedError(std::string message) const {
+  Error e = MakeErrorAt(CompressedOffset(), std::move(message));
+  e.file = name_;
+  e.where = "compressed data";
+  return e;
+}
+
+std::unique_ptr<InputSource> InputSource::Gunzipping(InputSource& compressed, double max_ratio,
+                                                     uint64_t ratio_base) {
+  std::unique_ptr<InputSource> in(new InputSource());
+  in->name_ = compressed.name();
+  in->where_ = "decompressed data";
+  in->inflater_ = std::make_unique<Inflater>();
+  in->inflater_->source = &compressed;
+  in->inflater_->max_ratio = max_ratio;
+  in->inflater_->ratio_base = ratio_base;
+  return in;
+}
+
+Result<size_t> InputSource::ReadRaw(uint8_t* out, size_t n, uint64_t at) {
+  if (inflater_ == nullptr) {
+    ssize_t r;
+    do {
+      r = ::read(fd_, out, n);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) return ErrorAt(at, std::string("read error: ") + std::strerror(errno));
+    return static_cast<size_t>(r);
+  }
+  Inflater& f = *inflater_;
+  z_stream& zs = f.zs;
+  if (f.finished || n == 0) return size_t{0};
+  const size_t room = std::min<size_t>(n, UINT_MAX);
+  zs.next_out = out;
+  zs.avail_out = static_cast<uInt>(room);
+  while (zs.avail_out == room) {  // until something is produced, or the end
+    if (zs.avail_in == 0) {
+      GCSPIKE_ASSIGN_OR_RETURN(size_t got, f.source->Read(f.in_buf.data(), f.in_buf.size()));
+      if (got == 0) {
+        if (f.in_member) {
+          return CompressedError("truncated gzip data (stream ends before its trailer)");
+        }
+        f.finished = true;
+        break;
+      }
+      zs.next_in = f.in_buf.data();
+      zs.avail_in = static_cast<uInt>(got);
+    }
+    if (!f.in_member) {
+      // Between members: another member, or trailing zero padding (tolerated, as by gzip(1)).
+      if (f.any_member && zs.next_in[0] == 0) {
+        while (true) {
+          for (uInt i = 0; i < zs.avail_in; ++i) {
+            if (zs.next_in[i] != 0) {
+              zs.next_in += i;
+              zs.avail_in -= i;
+              return CompressedError("trailing garbage after gzip data");
+            }
+          }
+          zs.avail_in = 0;
+          GCSPIKE_ASSIGN_OR_RETURN(size_t got, f.source->Read(f.in_buf.data(), f.in_buf.size()));
+          if (got == 0) break;
+          zs.next_in = f.in_buf.data();
+          zs.avail_in = static_cast<uInt>(got);
+        }
+        f.finished = true;
+        break;
+      }
+      if (f.any_member && (zs.next_in[0] != 0x1f)) {
+        return CompressedError("trailing garbage after gzip data");
+      }
+      const int rc = f.initialized ? inflateReset(&zs) : inflateInit2(&zs, 15 + 32);
+      if (rc != Z_OK) return CompressedError("zlib: cannot start inflating");
+      f.initialized = true;
+      f.in_member = true;
+      f.any_member = true;
+    }
+    const uInt avail_in = zs.avail_in;
+    const int rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc == Z_STREAM_END) {
+      f.in_member = false;
+    } else if (rc == Z_BUF_ERROR && zs.avail_in == avail_in && avail_in != 0) {
+      return CompressedError("corrupt gzip data: inflate makes no progress");
+    } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      return CompressedError(std::string("corrupt gzip data: ") +
+                             (zs.msg != nullptr ? zs.msg : "error " + std::to_string(rc)));
+    }
+  }
+  const size_t produced = room - zs.avail_out;
+  f.total_out += produced;
+  if (f.max_ratio > 0) {
+    // As Gunzip (gzip_codec.h): output per compressed byte, with a slack for tiny inputs.
+    const double base = static_cast<double>(f.ratio_base != 0 ? f.ratio_base : CompressedOffset());
+    if (static_cast<double>(f.total_out) >
+        f.max_ratio * base + static_cast<double>(kGunzipRatioSlack)) {
+      char ratio[32];
+      std::snprintf(ratio, sizeof ratio, "%g", f.max_ratio);
+      return CompressedError("gzip data expands more than " + std::string(ratio) + " times (" +
+                             std::to_string(f.total_out) + " bytes from " +
+                             std::to_string(static_cast<uint64_t>(base)) +
+                             " bytes of compressed input): likely a decompression bomb; "
+                             "--max-gzip-ratio=0 lifts the limit");
+    }
+  }
+  return produced;
 }
 
 }  // namespace gcspike

@@ -19,6 +19,14 @@ class InputSource {
   static Result<std::unique_ptr<InputSource>> Open(const std::string& path);
   static std::unique_ptr<InputSource> FromBytes(std::string display_name,
                                                 std::vector<uint8_t> bytes, std::string where);
+  // The gzip data read from `compressed` (which must outlive the result), decompressed as it
+  // is read: nothing is held but a buffer, so a gzipped perf.data or trace streams like a plain
+  // one. Output beyond `max_ratio` times the compressed bytes consumed (or `ratio_base`, when
+  // nonzero: the size of an outer input this one was itself decompressed from) plus
+  // kGunzipRatioSlack is an error (0: unchecked). Errors in the gzip data name the offset in
+  // the compressed input.
+  static std::unique_ptr<InputSource> Gunzipping(InputSource& compressed, double max_ratio,
+                                                 uint64_t ratio_base);
   ~InputSource();
   InputSource(const InputSource&) = delete;
   InputSource& operator=(const InputSource&) = delete;
@@ -38,8 +46,15 @@ class InputSource {
   Status ReadExact(uint8_t* buf, size_t n);
   // Skips n bytes (errors at end of input).
   Status Skip(uint64_t n);
-  // Everything from the current position; fails if it exceeds `limit`.
+  // Everything from the current position; fails if it exceeds `limit` (a regular file is
+  // checked by its size before anything is read, so a huge or sparse file fails at once).
   Result<std::vector<uint8_t>> ReadAll(uint64_t limit);
+  // The same bytes as ReadAll, valid as long as this InputSource: a regular file read from its
+  // start is mapped (read lazily by the kernel, and its pages stay reclaimable page cache
+  // rather than process memory); anything else is read into a buffer held here.
+  Result<std::span<const uint8_t>> Contents(uint64_t limit);
+  // Releases what Contents() returned (the span becomes invalid).
+  void DropContents();
   // Bytes consumed so far (the offset of the next byte).
   uint64_t offset() const { return offset_; }
 
@@ -50,6 +65,12 @@ class InputSource {
  private:
   InputSource() = default;
   Status Fill(size_t want);
+  // Reads from the file descriptor, or inflates from the compressed source; `at` is the
+  // offset for a read error.
+  Result<size_t> ReadRaw(uint8_t* buf, size_t n, uint64_t at);
+  struct Inflater;
+  uint64_t CompressedOffset() const;
+  Error CompressedError(std::string message) const;
 
   std::string name_;
   std::string where_;
@@ -61,6 +82,10 @@ class InputSource {
   bool eof_ = false;
   bool memory_ = false;
   uint64_t offset_ = 0;
+  void* map_ = nullptr;  // Contents() of a mapped file
+  size_t map_len_ = 0;
+  std::vector<uint8_t> contents_;  // Contents() of anything else
+  std::unique_ptr<Inflater> inflater_;  // Gunzipping sources
 };
 
 }  // namespace gcspike

@@ -5,9 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <climits>
 #include <cerrno>
+#include <climits>
+#include <cstdio>
 #include <cstring>
+
+#include "formats/signal_cleanup.h"
 
 namespace gcspike {
 namespace {
@@ -63,23 +66,93 @@ Result<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& path, bo
     if (::realpath(path.c_str(), resolved) != nullptr) target = resolved;
   }
   const size_t slash = target.rfind('/');
-  const std::string dir = slash == std::string::npos ? "" : target.substr(0, slash + 1);
-  const std::string base = slash == std::string::npos ? target : target.substr(slash + 1);
-  std::string tmpl = dir + "." + base + ".gcspike-XXXXXX";
-  out->fd_ = ::mkstemp(tmpl.data());
-  if (out->fd_ < 0) return FileError(path, "cannot create a temporary file beside the output");
-  out->temp_path_ = tmpl;
+  const std::string dir = slash == std::string::npos ? "." : target.substr(0, slash + 1);
   out->target_path_ = target;
-  // mkstemp creates 0600; give the result the usual permissions (respecting umask).
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::fchmod(out->fd_, 0666 & ~mask);
+  const bool replacing = ::stat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  // Unnamed, in the target's directory (linkat cannot cross file systems). 0666 is reduced by
+  // the umask, as for any new file.
+  // GCSPIKE_NO_O_TMPFILE=1 takes the named fallback (for its tests).
+  const char* no_tmpfile = std::getenv("GCSPIKE_NO_O_TMPFILE");
+  if (no_tmpfile == nullptr || std::string(no_tmpfile) != "1") {
+    out->fd_ = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+  }
+  // Publishing goes through /proc/self/fd (linkat with AT_EMPTY_PATH needs a capability).
+  if (out->fd_ >= 0 && ::access("/proc/self/fd", X_OK) != 0) {
+    ::close(out->fd_);
+    out->fd_ = -1;
+  }
+  if (out->fd_ < 0) {
+    const std::string base = slash == std::string::npos ? target : target.substr(slash + 1);
+    std::string tmpl = (slash == std::string::npos ? "" : dir) + "." + base + ".gcspike-XXXXXX";
+    out->temp_slot_ = -1;
+    {
+      // Registered before a signal can find the file unregistered.
+      ScopedSignalBlock block;
+      out->fd_ = ::mkostemp(tmpl.data(), O_CLOEXEC);
+      if (out->fd_ >= 0) out->temp_slot_ = RegisterTempPath(tmpl);
+    }
+    if (out->fd_ < 0) return FileError(path, "cannot create a temporary file beside the output");
+    out->temp_path_ = tmpl;
+    // mkstemp creates 0600; give the result the usual permissions (respecting umask).
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    ::fchmod(out->fd_, 0666 & ~mask);
+  }
+  if (replacing) {
+    // The replacement keeps the replaced file's owner (only root may give a file away) and
+    // mode (after fchown, which clears set-id bits).
+    if (::geteuid() == 0) {
+      // On failure (a file system without owners) the file stays root's: not worth failing.
+      [[maybe_unused]] const int rc = ::fchown(out->fd_, st.st_uid, st.st_gid);
+    }
+    ::fchmod(out->fd_, st.st_mode & 07777);
+  }
   return out;
 }
 
 OutputFile::~OutputFile() {
   if (fd_ >= 0) ::close(fd_);
   if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+  UnregisterTempPath(temp_slot_);
+}
+
+// Gives the written file its name. Named fallback: rename over the target. Unnamed: linkat
+// from /proc/self/fd. linkat never replaces, so an existing target is replaced by linking to a
+// temporary name and renaming that over it; the name exists only for those two calls, with
+// SIGINT/SIGTERM/SIGHUP held back (only a SIGKILL in that instant can leave it).
+Status OutputFile::Publish() {
+  if (!temp_path_.empty()) {
+    if (::rename(temp_path_.c_str(), target_path_.c_str()) != 0) {
+      return FileError(path_, "rename failed");
+    }
+    return {};
+  }
+  const std::string proc = "/proc/self/fd/" + std::to_string(fd_);
+  if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, target_path_.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+    return {};
+  }
+  if (errno != EEXIST) return FileError(path_, "cannot give the output its name (linkat)");
+  const size_t slash = target_path_.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : target_path_.substr(0, slash + 1);
+  const std::string base = slash == std::string::npos ? target_path_ : target_path_.substr(slash + 1);
+  ScopedSignalBlock block;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    char suffix[32];
+    std::snprintf(suffix, sizeof suffix, ".gcspike-%d-%d", static_cast<int>(::getpid()), attempt);
+    const std::string temp = dir + "." + base + suffix;
+    if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, temp.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+      if (errno == EEXIST) continue;
+      return FileError(path_, "cannot give the output a temporary name (linkat)");
+    }
+    if (::rename(temp.c_str(), target_path_.c_str()) != 0) {
+      Error e = FileError(path_, "rename failed");
+      ::unlink(temp.c_str());
+      return e;
+    }
+    return {};
+  }
+  errno = EEXIST;
+  return FileError(path_, "cannot give the output a temporary name (linkat)");
 }
 
 Status OutputFile::Write(std::span<const uint8_t> bytes) {
@@ -108,15 +181,24 @@ Status OutputFile::Commit() {
     committed_ = true;
     return {};
   }
-  if (::close(fd_) != 0) {
+  // The named temporary is closed first, so a write error that close reports (NFS) keeps it
+  // from replacing the target; an unnamed one must still be open to be linked.
+  Status published;
+  if (!temp_path_.empty()) {
+    const int rc = ::close(fd_);
     fd_ = -1;
-    return FileError(path_, "close failed");
+    if (rc != 0) return FileError(path_, "close failed");
+    published = Publish();
+  } else {
+    published = Publish();
+    const int rc = ::close(fd_);
+    fd_ = -1;
+    if (rc != 0 && published.ok()) return FileError(path_, "close failed");
   }
-  fd_ = -1;
-  if (::rename(temp_path_.c_str(), target_path_.c_str()) != 0) {
-    return FileError(path_, "rename failed");
-  }
+  if (!published.ok()) return published;
   committed_ = true;
+  UnregisterTempPath(temp_slot_);
+  temp_slot_ = -1;
   return {};
 }
 

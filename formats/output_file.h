@@ -1,7 +1,11 @@
-// OutputFile: where a command's result goes. A named file is written to a temporary file beside
-// it and renamed into place only on Commit(), so a failed run leaves no partial file and an
-// existing file untouched. Without a name the bytes go to stdout at Commit(); binary data is
-// refused when stdout is a terminal.
+// OutputFile: where a command's result goes. A named file is written to an unnamed temporary
+// file in the target's directory (O_TMPFILE) and given its name only on Commit(), so no exit,
+// crash or signal (SIGKILL included) leaves a partial file or a stray temporary behind, and an
+// existing file stays untouched until it is atomically replaced. Where O_TMPFILE is unsupported
+// (some file systems, no /proc), a named temporary beside the target is used instead and
+// removed by the SIGINT/SIGTERM/SIGHUP handlers of formats/signal_cleanup.h (SIGKILL can then
+// leave it). A replaced file keeps its mode, and its owner when we are root. Without a name the
+// bytes go to stdout at Commit(); binary data is refused when stdout is a terminal.
 #pragma once
 
 #include <memory>
@@ -31,7 +35,9 @@ class OutputFile {
  private:
   OutputFile() = default;
   std::string path_;
-  std::string temp_path_;
+  Status Publish();
+  std::string temp_path_;    // the named fallback's temporary file; empty with O_TMPFILE
+  int temp_slot_ = -1;       // its signal-cleanup registration
   std::string target_path_;  // path_ with symlinks resolved
   int fd_ = -1;              // -1: stdout, or a non-regular file (buffered until Commit)
   bool direct_ = false;      // path_ is a device, FIFO or socket: written in place

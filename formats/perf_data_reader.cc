@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -184,7 +185,24 @@ struct Mmap {
   uint64_t pgoff = 0;
   std::string filename;
   std::string build_id;  // from MMAP2 with MMAP_BUILD_ID
+  // From MMAP2 without a build id: the mapped file's device and inode, to check that the file
+  // at the recorded path is still the one recorded.
+  bool has_inode = false;
+  uint32_t maj = 0, min = 0;
+  uint64_t ino = 0, ino_generation = 0;
 };
+
+// What the symbolizer checks a found binary against.
+RecordedFile Recorded(const Mmap& m, std::string build_id) {
+  RecordedFile r;
+  r.build_id = std::move(build_id);
+  r.has_inode = m.has_inode;
+  r.maj = m.maj;
+  r.min = m.min;
+  r.ino = m.ino;
+  r.ino_generation = m.ino_generation;
+  return r;
+}
 
 // A frame before symbolization. mmap_index -1: no mapping was known at sample time; `pid`
 // lets the end-of-file pass try again (records are not time-ordered across CPUs, 5.6).
@@ -296,6 +314,10 @@ class PerfDataParser {
   std::optional<std::pair<uint64_t, uint64_t>> clock_data_;  // wall clock ns, sample clock ns
 
   uint64_t records_read_ = 0;
+
+  uint32_t last_record_type_ = 0;  // of the last top-level record read
+
+  bool saw_sample_ = false;
   uint64_t lost_samples_ = 0;
   uint64_t lost_records_ = 0;
   uint64_t dwarf_samples_ = 0;
@@ -488,6 +510,22 @@ Status PerfDataParser::ReadFileMode(ByteCursor h) {
     GCSPIKE_RETURN_IF_ERROR(in_.ReadExact(body.data(), body.size()));
     GCSPIKE_RETURN_IF_ERROR(ProcessFeature(s.bit, ByteCursor(body, s.offset)));
   }
+  // The sections not read must still be there: a file cut inside them (a copy interrupted
+  // after the samples) is not silently taken for complete.
+  uint64_t sections_end = in_.offset();
+  for (const Section& s : sections) {
+    if (s.size <= kMaxFeatureSection && s.offset >= data_end) {
+      sections_end = std::max(sections_end, s.offset + s.size);
+    }
+  }
+  if (sections_end > in_.offset()) {
+    const uint64_t want = sections_end;
+    if (!in_.Skip(want - in_.offset()).ok()) {
+      Warn("the feature sections end at byte " + std::to_string(want) +
+           " but the input ends at byte " + std::to_string(in_.offset()) +
+           ": the file was cut short (its samples are complete)");
+    }
+  }
   return {};
 }
 
@@ -498,6 +536,15 @@ Status PerfDataParser::ReadPipeMode() {
     GCSPIKE_RETURN_IF_ERROR(ReadOneRecord(0));
   }
   if (attrs_.empty()) return MakeErrorAt(kPipeHeaderSize, "perf.data stream has no HEADER_ATTR");
+  // perf record ends every round of samples it writes with FINISHED_ROUND, the last one
+  // included (builtin-record.c, record__mmap_read_all): samples after the last FINISHED_ROUND
+  // mean the stream was cut, here exactly at a record boundary (a cut inside a record is an
+  // error above).
+  if (saw_sample_ && last_record_type_ != kRecordFinishedRound) {
+    Warn("the stream ends at byte " + std::to_string(in_.offset()) + " after a record of type " +
+         std::to_string(last_record_type_) +
+         ", not perf's closing FINISHED_ROUND: the recording was probably cut short");
+  }
   return {};
 }
 
@@ -518,6 +565,8 @@ Status PerfDataParser::ReadOneRecord(uint64_t end) {
   const uint32_t type = *hc.u32le();
   const uint16_t misc = *hc.u16le();
   const uint16_t size = *hc.u16le();
+  last_record_type_ = type;
+  if (type == kRecordSample) saw_sample_ = true;
   if (size < 8) {
     return MakeErrorAt(offset, "record size " + std::to_string(size) +
                                    " is smaller than its 8-byte header");
@@ -596,7 +645,12 @@ Status PerfDataParser::ProcessRecord(uint32_t type, uint16_t misc, ByteCursor c,
           GCSPIKE_ASSIGN_OR_RETURN(auto bid, c.bytes(20));
           m.build_id = HexBytes(bid.first(std::min<size_t>(bid_size, 20)));
         } else {
-          GCSPIKE_RETURN_IF_ERROR(c.skip(24));  // maj, min, ino, ino_generation
+          GCSPIKE_ASSIGN_OR_RETURN(m.maj, c.u32le());
+          GCSPIKE_ASSIGN_OR_RETURN(m.min, c.u32le());
+          GCSPIKE_ASSIGN_OR_RETURN(m.ino, c.u64le());
+          GCSPIKE_ASSIGN_OR_RETURN(m.ino_generation, c.u64le());
+          // Anonymous and special mappings record inode 0.
+          m.has_inode = m.ino != 0;
         }
         GCSPIKE_RETURN_IF_ERROR(c.skip(8));  // prot, flags
       }
@@ -834,7 +888,8 @@ Result<size_t> PerfDataParser::AttrIndexForSample(ByteCursor c) const {
 }
 
 Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
-  if (attrs_.empty()) return MakeErrorAt(c.offset() - 8, "SAMPLE record before any event attr");
+  const uint64_t record_at = c.offset() - 8;  // the record's header
+  if (attrs_.empty()) return MakeErrorAt(record_at, "SAMPLE record before any event attr");
   GCSPIKE_ASSIGN_OR_RETURN(size_t ai, AttrIndexForSample(c));
   if (ai == SIZE_MAX) {
     ++unknown_id_samples_;
@@ -942,7 +997,7 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
             m->filename.rfind("//", 0) == 0 || m->filename.rfind("/memfd:", 0) == 0) {
           return false;
         }
-        out->image = unwind_images_.Get(m->filename, RecordedBuildId(*m));
+        out->image = unwind_images_.Get(m->filename, Recorded(*m, RecordedBuildId(*m)));
         out->start = m->start;
         out->len = m->len;
         out->pgoff = m->pgoff;
@@ -987,6 +1042,11 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
     }
   }
 
+  // Values are signed (profile.proto int64): a period past 2^63 - 1 is corrupt, not a count.
+  if (period > static_cast<uint64_t>(INT64_MAX)) {
+    return MakeErrorAt(record_at, "SAMPLE record has period " + std::to_string(period) +
+                                      ", beyond the largest value a profile holds (2^63 - 1)");
+  }
   std::vector<int64_t>& values = record_values_;
   values.assign(attrs_.size() * 2, 0);
   values[ai * 2] = 1;
@@ -1021,7 +1081,10 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
     const uint32_t stack = InternStack(location_refs);
     int64_t* sums = &stack_values_[stack * attrs_.size() * 2];
     sums[ai * 2] += 1;
-    sums[ai * 2 + 1] += static_cast<int64_t>(period);
+    if (__builtin_add_overflow(sums[ai * 2 + 1], static_cast<int64_t>(period), &sums[ai * 2 + 1])) {
+      return MakeErrorAt(record_at, "the periods of one stack's samples add up past 2^63 - 1 "
+                                    "at this SAMPLE record");
+    }
     spool_->Append(stack, values, labels);
     return {};
   }
@@ -1152,7 +1215,8 @@ std::vector<Line> PerfDataParser::SymbolizeFrame(const RawFrame& f, uint64_t* ma
                       m->filename.rfind("//", 0) == 0 || m->filename.rfind("/memfd:", 0) == 0;
   if (!pseudo) {
     std::string warning;
-    bin = binaries_->Get(m->filename, std::string(profile_.str(mapping.build_id)), &warning);
+    bin = binaries_->Get(m->filename, Recorded(*m, std::string(profile_.str(mapping.build_id))),
+                         &warning);
     if (!warning.empty()) Warn(warning);
   } else if (m->filename == "[vdso]" && !options_.kallsyms.empty()) {
     // The vDSO is the kernel's: ours is the recorded one if the build ids agree or, without a

@@ -105,23 +105,8 @@ class StringRemap {
 
 Status WritePprof(const Profile& p, const PprofWriteOptions& options, const ByteSink& sink) {
   GCSPIKE_RETURN_IF_ERROR(p.Validate());
-  auto negative = [&p](const std::string& which, int64_t v, size_t j) {
-    return MakeError(which + " has negative value " + std::to_string(v) + " for " +
-                     p.str(p.sample_types[j].type) +
-                     "; gcspike writes no negative values (viewers such as speedscope reject "
-                     "them; diff profiles are not supported)");
-  };
-  // A spooled profile's stack samples only hold sums; its records are checked as they are written.
-  if (p.spool == nullptr) {
-    for (size_t i = 0; i < p.samples.size(); ++i) {
-      for (size_t j = 0; j < p.samples[i].values.size(); ++j) {
-        if (p.samples[i].values[j] < 0) {
-          return negative("sample " + std::to_string(i), p.samples[i].values[j], j);
-        }
-      }
-    }
-  }
-
+  // Negative values are written as they are: a delta profile (go tool pprof -diff_base, or
+  // -base) has them, and pprof itself reads them back.
   StringRemap strs(p.strings.size());
   for (const ValueType& vt : p.sample_types) {
     strs.Use(vt.type);
@@ -233,9 +218,6 @@ Status WritePprof(const Profile& p, const PprofWriteOptions& options, const Byte
         return MakeError("invalid profile: spooled sample " + std::to_string(record) + " has " +
                          std::to_string(r.values.size()) + " values for " +
                          std::to_string(p.sample_types.size()) + " sample types");
-      }
-      for (size_t j = 0; j < r.values.size(); ++j) {
-        if (r.values[j] < 0) return negative("sample " + std::to_string(record), r.values[j], j);
       }
       ++record;
       // Written straight into `out` (the hot loop of a large perf.data): the Sample message's

@@ -19,8 +19,8 @@ struct PprofWriteOptions {
   Diagnostics* diagnostics = nullptr;  // progress for large profiles; may be null
 };
 
-// Fails (rather than writing a profile viewers reject) when a sample value is negative or the
-// model breaks its invariants. A spooled profile (core/sample_spool.h) is written with one
+// Fails when the model breaks its invariants. Negative values (delta profiles) are written as
+// they are. A spooled profile (core/sample_spool.h) is written with one
 // sample per spooled record.
 Result<std::vector<uint8_t>> EncodePprof(const Profile& profile, const PprofWriteOptions& options);
 

@@ -1,6 +1,12 @@
 #include "formats/profile_reader.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstring>
+#include <fstream>
+#include <string>
+#include <string_view>
 
 #include "formats/go_trace_reader.h"
 #include "formats/gzip_codec.h"
@@ -22,7 +28,7 @@ bool MatchesPerfData(std::span<const uint8_t> p) {
 }
 
 Result<Profile> ReadPprofInput(InputSource& in, const ReadOptions& options) {
-  GCSPIKE_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, in.ReadAll(options.max_input_bytes));
+  GCSPIKE_ASSIGN_OR_RETURN(std::span<const uint8_t> bytes, in.Contents(options.max_input_bytes));
   auto p = DecodePprof(bytes, 0, options.diagnostics);
   if (!p.ok()) return in.Annotate(std::move(p.error()));
   return p;
@@ -50,17 +56,53 @@ const FormatReader* SniffFormat(std::span<const uint8_t> prefix) {
   return nullptr;
 }
 
-Result<Profile> ReadProfile(InputSource& in, const ReadOptions& options) {
+namespace {
+
+// Memory bound. For one input of C bytes on disk that decompresses to D bytes (D = C when it
+// is not gzipped), with budget B (--max-memory) and ratio R (--max-gzip-ratio):
+//   - gzip is decompressed as it is read (InputSource::Gunzipping), never held compressed,
+//     and may expand at most R times: D <= R * C + 1 MiB (kGunzipRatioSlack);
+//   - pprof is decoded from memory: a regular file of C <= B bytes is mapped (page cache,
+//     not process memory), and anything else (stdin, decompressed data) is read into a buffer
+//     only while it, with the copy made when the buffer regrows, stays <= B; a larger file
+//     is refused by its size before it is read;
+//   - perf.data and Go traces are read as streams (perf.data samples go to a spool file):
+//     their bytes are not held, gzipped or not;
+//   - then the decoders add the model: for pprof a whole annotate peaks at about 7 D
+//     (measured: 34 MB of raw profile.proto from gocheck pprof-synth, 248 MB RSS).
+// So peak RSS <= B + model, and an input that cannot fit is refused with the byte offset
+// reached instead of ending in std::bad_alloc. Each input of a merge has its own budget.
+Result<Profile> ReadProfileNested(InputSource& in, const ReadOptions& options, uint64_t origin) {
   GCSPIKE_ASSIGN_OR_RETURN(auto prefix, in.Peek(16));
   if (prefix.empty()) return in.ErrorAt(0, "empty input");
   if (LooksGzipped(prefix)) {
-    GCSPIKE_ASSIGN_OR_RETURN(std::vector<uint8_t> compressed, in.ReadAll(options.max_input_bytes));
-    auto raw = Gunzip(compressed, options.max_input_bytes);
-    if (!raw.ok()) return in.Annotate(std::move(raw.error()));
-    compressed = {};
-    if (raw->empty()) return in.ErrorAt(0, "gzip data decompresses to nothing");
-    auto inner = InputSource::FromBytes(in.name(), std::move(raw).value(), "decompressed data");
-    return ReadProfile(*inner, options);
+    // Decompressed as it is read: perf.data and traces stream through; pprof, which is
+    // decoded from memory, holds the decompressed bytes within the budget (ReadAll).
+    // The ratio is of the compressed bytes consumed so far (a bomb is stopped early); for gzip
+    // inside gzip, of the original input's size when it is known, so nesting gains nothing.
+    auto inner = InputSource::Gunzipping(in, options.max_gzip_ratio, origin);
+    GCSPIKE_ASSIGN_OR_RETURN(auto inner_prefix, inner->Peek(16));
+    if (inner_prefix.empty()) return in.ErrorAt(0, "gzip data decompresses to nothing");
+    return ReadProfileNested(*inner, options, origin != 0 ? origin : in.size_hint());
+  }
+  // A file cut inside a magic number ("PE" of "PERFILE2") must not pass for something else:
+  // "PE" is also a well-formed pprof message (field 10 = 69).
+  struct Magic {
+    std::string_view bytes;
+    const char* format;
+    const char* shown;
+  };
+  static constexpr Magic kMagics[] = {{"PERFILE2", "perf.data", "PERFILE2"},
+                                      {"2ELIFREP", "perf.data", "2ELIFREP"},
+                                      {"go 1.", "Go execution trace", "go 1."},
+                                      {"\x1f\x8b", "gzip", "\\x1f\\x8b"}};
+  for (const Magic& m : kMagics) {
+    if (prefix.size() < m.bytes.size() &&
+        std::memcmp(prefix.data(), m.bytes.data(), prefix.size()) == 0) {
+      return in.ErrorAt(prefix.size(), "input ends after " + std::to_string(prefix.size()) +
+                                           " bytes, inside what begins like the " + m.format +
+                                           " magic \"" + m.shown + "\": truncated");
+    }
   }
   const FormatReader* r = SniffFormat(prefix);
   if (r == nullptr) {
@@ -70,6 +112,25 @@ Result<Profile> ReadProfile(InputSource& in, const ReadOptions& options) {
   auto p = r->read(in, options);
   if (!p.ok()) return in.Annotate(std::move(p.error()));
   return p;
+}
+
+}  // namespace
+
+uint64_t DefaultMemoryBudget() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGE_SIZE);
+  uint64_t budget = pages > 0 && page_size > 0
+                        ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size) / 2
+                        : uint64_t{4} << 30;
+  // A container's limit is lower than the machine's memory (cgroup v2; "max" means none).
+  std::ifstream cgroup("/sys/fs/cgroup/memory.max");
+  uint64_t limit = 0;
+  if (cgroup >> limit && limit > 0) budget = std::min(budget, limit / 2);
+  return budget;
+}
+
+Result<Profile> ReadProfile(InputSource& in, const ReadOptions& options) {
+  return ReadProfileNested(in, options, 0);
 }
 
 Result<Profile> ReadProfileFile(const std::string& path, const ReadOptions& options) {

@@ -14,10 +14,19 @@
 
 namespace gcspike {
 
+// Half the physical memory (sysconf), or less when a cgroup v2 memory.max is lower: the
+// budget when none is given.
+uint64_t DefaultMemoryBudget();
+
 struct ReadOptions {
   Diagnostics* diagnostics = nullptr;  // may be null: warnings are dropped
-  // Decompressed inputs larger than this are refused (protects against gzip bombs).
-  uint64_t max_input_bytes = uint64_t{16} << 30;
+  // Memory budget for the bytes of one input held at once (see "Memory bound" in
+  // profile_reader.cc): a larger file, or gzip data decompressing past it, is refused with an
+  // error naming the offset reached. Default: DefaultMemoryBudget().
+  uint64_t max_input_bytes = DefaultMemoryBudget();
+  // gzip inputs may expand at most this many times (output bytes per compressed byte; 0: no
+  // limit). Deflate's own maximum is ~1032, reached only by runs of one byte: bombs.
+  double max_gzip_ratio = 1000;
   // Go execution traces: add a second sample type with mark-assist wall time.
   bool assist_profile = false;
   // perf.data: where to find binaries for symbolization.

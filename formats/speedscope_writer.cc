@@ -108,7 +108,8 @@ Result<std::string> EncodeSpeedscope(const Profile& profile,
     if (v < 0) {
       return MakeError("sample " + std::to_string(i) + " has negative value " + std::to_string(v) +
                        " for " + profile.str(profile.sample_types[value_index].type) +
-                       "; speedscope rejects negative weights");
+                       ": this is a delta profile, and speedscope rejects negative weights; write pprof "
+                       "(.pb.gz), which keeps negative values");
     }
     if (v == 0) continue;
     ThreadKey k;

@@ -332,16 +332,20 @@ Result<std::unique_ptr<UnwindImage>> UnwindImage::Open(const std::string& path) 
 }
 
 const UnwindImage* UnwindImageCache::Get(const std::string& mapped_path,
-                                         const std::string& recorded_build_id) {
+                                         const RecordedFile& recorded) {
   auto found = cache_.find(mapped_path);
   if (found != cache_.end()) return found->second.get();
   // The symbolizer's search and check (BinaryCache): CFI from another build of the binary
   // would unwind into garbage.
   std::unique_ptr<UnwindImage> chosen;
-  for (const std::string& c : BinaryCandidates(mapped_path, recorded_build_id, binaries_, symfs_)) {
-    auto opened = UnwindImage::Open(c);
+  // The symbolizer warns about rejected candidates; the same ones are rejected here.
+  for (const BinaryCandidate& c :
+       BinaryCandidates(mapped_path, recorded.build_id, binaries_, symfs_)) {
+    if (!CheckCandidateFile(c.path).ok()) continue;
+    auto opened = UnwindImage::Open(c.path);
     if (!opened.ok()) continue;
-    if (!recorded_build_id.empty() && (*opened)->build_id() != recorded_build_id) continue;
+    bool unverified = false;
+    if (!VerifyCandidate(c, (*opened)->build_id(), recorded, &unverified).ok()) continue;
     chosen = std::move(opened).value();
     break;
   }

@@ -28,6 +28,8 @@
 
 namespace gcspike {
 
+struct RecordedFile;  // symbolizer/elf_symbolizer.h
+
 // perf's x86_64 register numbering (uapi asm/perf_regs.h): bit i of attr.sample_regs_user.
 enum PerfRegX86 : int {
   kPerfRegAx = 0,
@@ -125,7 +127,7 @@ class UnwindImageCache {
       : binaries_(std::move(binaries)), symfs_(std::move(symfs)) {}
   // The image for an MMAP record's path, searched like the symbolizer's BinaryCache
   // (BinaryCandidates) and with the same build-id check; nullptr when none fits.
-  const UnwindImage* Get(const std::string& mapped_path, const std::string& recorded_build_id);
+  const UnwindImage* Get(const std::string& mapped_path, const RecordedFile& recorded);
   void Clear() { cache_.clear(); }
 
  private:

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -89,6 +90,16 @@ Status OpenElfFile(const std::string& path, int* fd, void** elf) {
   *elf = elf_begin(*fd, ELF_C_READ_MMAP, nullptr);
   if (*elf == nullptr || elf_kind(AsElf(*elf)) != ELF_K_ELF) {
     return MakeError(path + ": not an ELF file");
+  }
+  // Symbols, .gopclntab and DWARF are all found through the section headers: a file whose
+  // headers cannot be read would symbolize nothing, and say nothing about it.
+  size_t shnum = 0;
+  if (elf_getshdrnum(AsElf(*elf), &shnum) != 0) {
+    return MakeError(path + ": its ELF section headers cannot be read (" +
+                     std::string(elf_errmsg(-1)) + ")");
+  }
+  if (shnum == 0 || elf_nextscn(AsElf(*elf), nullptr) == nullptr) {
+    return MakeError(path + ": has no readable ELF section headers (nothing to symbolize with)");
   }
   return {};
 }
@@ -646,59 +657,146 @@ std::string ElfBuildId(void* elf_handle) {
   return {};
 }
 
-std::vector<std::string> BinaryCandidates(const std::string& mapped_path,
-                                          const std::string& recorded_build_id,
-                                          const std::vector<std::string>& binaries,
-                                          const std::string& symfs) {
-  std::vector<std::string> candidates;
+std::vector<BinaryCandidate> BinaryCandidates(const std::string& mapped_path,
+                                              const std::string& recorded_build_id,
+                                              const std::vector<std::string>& binaries,
+                                              const std::string& symfs) {
+  std::vector<BinaryCandidate> candidates;
   const std::string base = BaseName(mapped_path);
   for (const std::string& b : binaries) {
-    if (BaseName(b) == base) candidates.push_back(b);
+    if (BaseName(b) == base) candidates.push_back({b});
   }
   // Any other --binary may stand in when the recording names a build id to verify it by.
   if (!recorded_build_id.empty()) {
     for (const std::string& b : binaries) {
-      if (BaseName(b) != base) candidates.push_back(b);
+      if (BaseName(b) != base) candidates.push_back({b});
     }
   }
-  if (!symfs.empty()) candidates.push_back(symfs + mapped_path);
-  candidates.push_back(mapped_path);
+  // --symfs is where the binaries are: the recorded path, on this machine, is some other file.
+  if (!symfs.empty()) {
+    candidates.push_back({symfs + mapped_path});
+    return candidates;
+  }
+  // The recorded path only when the user named no binaries: naming some says where they are.
+  if (binaries.empty()) candidates.push_back({mapped_path, /*recorded_path=*/true});
   // perf record copies every binary it saw into its build-id cache (perf-buildid-cache(1)):
   // ~/.debug/.build-id/<first two hex digits>/<the rest>/elf, which outlives rebuilds and
   // deletions of the recorded path.
   const char* home = std::getenv("HOME");
   if (recorded_build_id.size() > 2 && home != nullptr && *home != '\0') {
-    candidates.push_back(std::string(home) + "/.debug/.build-id/" + recorded_build_id.substr(0, 2) +
-                         "/" + recorded_build_id.substr(2) + "/elf");
+    candidates.push_back({std::string(home) + "/.debug/.build-id/" +
+                          recorded_build_id.substr(0, 2) + "/" + recorded_build_id.substr(2) +
+                          "/elf"});
   }
   return candidates;
 }
 
-const ElfBinary* BinaryCache::Get(const std::string& mapped_path,
-                                  const std::string& recorded_build_id, std::string* warning) {
+Status CheckCandidateFile(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return MakeError(path + ": " + (errno == ELOOP ? std::string("a symlink loop")
+                                                   : std::string(std::strerror(errno))));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    const char* what = S_ISFIFO(st.st_mode)  ? "a FIFO"
+                       : S_ISCHR(st.st_mode) ? "a character device"
+                       : S_ISBLK(st.st_mode) ? "a block device"
+                       : S_ISDIR(st.st_mode) ? "a directory"
+                                             : "a special file";
+    return MakeError(path + ": not a regular file (" + what + ")");
+  }
+  // A recording names /proc/PID/exe for some processes; read now, that is whatever process has
+  // the PID today, gcspike itself included (/proc/self/exe), whose symbols would name the
+  // recorded frames wrongly. (A recorded real path of the gcspike binary is a recording of
+  // gcspike, and fine.)
+  struct stat self;
+  if (path.rfind("/proc/", 0) == 0 && ::stat("/proc/self/exe", &self) == 0 &&
+      self.st_dev == st.st_dev && self.st_ino == st.st_ino) {
+    return MakeError(path + ": is this gcspike process itself, not the recorded binary");
+  }
+  return {};
+}
+
+Status VerifyCandidate(const BinaryCandidate& candidate, const std::string& file_build_id,
+                       const RecordedFile& recorded, bool* unverified) {
+  *unverified = false;
+  if (!recorded.build_id.empty()) {
+    if (file_build_id != recorded.build_id) {
+      return MakeError(candidate.path + ": build id " +
+                       (file_build_id.empty() ? "(none)" : file_build_id) +
+                       " differs from the recorded " + recorded.build_id);
+    }
+    return {};
+  }
+  if (!candidate.recorded_path) return {};  // named by the user (--binary, --symfs)
+  if (recorded.has_inode) {
+    struct stat st;
+    if (::stat(candidate.path.c_str(), &st) != 0) {
+      return MakeError(candidate.path + ": " + std::strerror(errno));
+    }
+    // The inode decides. The device may legitimately differ: overlayfs (containers) reports
+    // its own st_dev while the kernel records the underlying file system's.
+    if (static_cast<uint64_t>(st.st_ino) != recorded.ino) {
+      return MakeError(candidate.path + ": inode " + std::to_string(st.st_ino) +
+                       " is not the recorded " + std::to_string(recorded.ino) + " (device " +
+                       std::to_string(recorded.maj) + ":" + std::to_string(recorded.min) +
+                       "): the file was replaced after the recording");
+    }
+    return {};
+  }
+  *unverified = true;
+  return {};
+}
+
+const ElfBinary* BinaryCache::Get(const std::string& mapped_path, const RecordedFile& recorded,
+                                  std::string* warning) {
   auto found = cache_.find(mapped_path);
   if (found != cache_.end()) return found->second.get();
-  const std::vector<std::string> candidates =
-      BinaryCandidates(mapped_path, recorded_build_id, binaries_, symfs_);
+  const std::vector<BinaryCandidate> candidates =
+      BinaryCandidates(mapped_path, recorded.build_id, binaries_, symfs_);
   std::unique_ptr<ElfBinary> chosen;
-  std::string why;
-  for (const std::string& c : candidates) {
-    auto opened = ElfBinary::Open(c);
-    if (!opened.ok()) {
-      if (why.empty()) why = opened.error().message;
+  std::string chosen_path;
+  std::string missing;                // the first candidate that does not exist
+  std::vector<std::string> rejected;  // candidates that exist but are not usable
+  bool unverified = false;
+  for (const BinaryCandidate& c : candidates) {
+    struct stat st;
+    if (::stat(c.path.c_str(), &st) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+      if (missing.empty()) missing = c.path + ": " + std::strerror(errno);
+      continue;  // not there (a dangling symlink included): the next candidate, quietly
+    }
+    if (Status ok = CheckCandidateFile(c.path); !ok.ok()) {
+      rejected.push_back(ok.error().message);
       continue;
     }
-    if (!recorded_build_id.empty() && (*opened)->build_id() != recorded_build_id) {
-      why = c + ": build id " + ((*opened)->build_id().empty() ? "(none)" : (*opened)->build_id()) +
-            " differs from the recorded " + recorded_build_id;
+    auto opened = ElfBinary::Open(c.path);
+    if (!opened.ok()) {
+      rejected.push_back(opened.error().message);
+      continue;
+    }
+    if (Status ok = VerifyCandidate(c, (*opened)->build_id(), recorded, &unverified); !ok.ok()) {
+      rejected.push_back(ok.error().message);
       continue;
     }
     chosen = std::move(opened).value();
+    chosen_path = c.path;
     break;
   }
-  if (chosen == nullptr && warning != nullptr) {
-    *warning = "no symbols for " + mapped_path + " (" + why +
-               "); its frames keep raw addresses (use --binary or --symfs)";
+  std::string reasons;
+  for (const std::string& r : rejected) reasons += (reasons.empty() ? "" : "; ") + r;
+  if (warning != nullptr) {
+    if (chosen == nullptr) {
+      *warning = "no symbols for " + mapped_path + " (" +
+                 (!reasons.empty() ? reasons : !missing.empty() ? missing : "no file to look in") +
+                 "); its frames keep raw addresses (use --binary or --symfs)";
+    } else if (!reasons.empty()) {
+      *warning = "symbols for " + mapped_path + " from " + chosen_path + " (passed over: " +
+                 reasons + ")";
+    } else if (unverified) {
+      *warning = "symbols for " + mapped_path + " from the file at that path, which could not "
+                 "be verified to be the recorded one (the recording has neither a build id nor "
+                 "an inode for it)";
+    }
   }
   const ElfBinary* out = chosen.get();
   cache_.emplace(mapped_path, std::move(chosen));

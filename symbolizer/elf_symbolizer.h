@@ -124,25 +124,53 @@ Status OpenElfFile(const std::string& path, int* fd, void** elf);
 // PT_NOTE segments, else from note sections (Go puts its note outside PT_NOTE).
 std::string ElfBuildId(void* elf);
 
-// The files that may hold the binary an MMAP record names, in the order they are tried (see
-// BinaryCache). A candidate is usable only if its build id equals the recorded one, when one was
-// recorded.
-std::vector<std::string> BinaryCandidates(const std::string& mapped_path,
-                                          const std::string& recorded_build_id,
-                                          const std::vector<std::string>& binaries,
-                                          const std::string& symfs);
+// What a recording says about the file behind a mapping, so a file found at the recorded path
+// can be checked to be that file rather than a later build or something else by that name.
+struct RecordedFile {
+  std::string build_id;  // GNU build id (MMAP2 with a build id, or a BUILD_ID record); may be empty
+  // MMAP2 without a build id: the device and inode the kernel mapped.
+  bool has_inode = false;
+  uint32_t maj = 0, min = 0;
+  uint64_t ino = 0, ino_generation = 0;
+};
 
-// Finds and caches the binary for a path named in an MMAP record: an explicit --binary whose
-// base name matches (or, when a build id was recorded, any --binary with that build id), else
-// <symfs>/<path>, else the path itself, else (with a recorded build id) perf's build-id cache
-// ~/.debug/.build-id/xx/yyyy.../elf. A recorded build id that
-// differs from the file's rejects the file (with one warning per path).
+struct BinaryCandidate {
+  std::string path;
+  bool recorded_path = false;  // the path the recording names (verified before use)
+};
+
+// The files that may hold the binary an MMAP record names, in the order they are tried: the
+// --binary files whose base name matches (any --binary when a build id was recorded: it is
+// checked); with --symfs, <symfs>/<path> and nothing else; with neither, the recorded path
+// itself; and, with a recorded build id and no --symfs, perf's build-id cache
+// ~/.debug/.build-id/xx/yyyy.../elf (perf-buildid-cache(1)).
+std::vector<BinaryCandidate> BinaryCandidates(const std::string& mapped_path,
+                                              const std::string& recorded_build_id,
+                                              const std::vector<std::string>& binaries,
+                                              const std::string& symfs);
+
+// Checks, before opening it, that a candidate is a file we may read as a binary: a regular
+// file (not a FIFO or /dev/zero), no symlink loop, and not a /proc path resolving to this
+// gcspike process itself (a recorded /proc/PID/exe, read now, may be any process). The error
+// is a sentence naming it.
+Status CheckCandidateFile(const std::string& path);
+
+// Whether an opened candidate whose GNU build id is `file_build_id` stands for the recorded
+// file: the build ids must agree when one was recorded; otherwise the recorded path must be
+// the recorded inode when the recording has one (MMAP2). *unverified is set when the recorded
+// path is accepted with nothing to compare. The error is a sentence naming the file.
+Status VerifyCandidate(const BinaryCandidate& candidate, const std::string& file_build_id,
+                       const RecordedFile& recorded, bool* unverified);
+
+// Finds and caches the binary for a path named in an MMAP record (BinaryCandidates,
+// CheckCandidateFile, VerifyCandidate). A candidate that exists but is rejected is never passed
+// over in silence: the warning names it and why; so does a recorded path used unverified.
 class BinaryCache {
  public:
   BinaryCache(std::vector<std::string> binaries, std::string symfs)
       : binaries_(std::move(binaries)), symfs_(std::move(symfs)) {}
   // nullptr when no usable binary was found; `warning` gets a sentence the first time.
-  const ElfBinary* Get(const std::string& mapped_path, const std::string& recorded_build_id,
+  const ElfBinary* Get(const std::string& mapped_path, const RecordedFile& recorded,
                        std::string* warning);
   // The running kernel's vDSO, for a "[vdso]" mapping recorded with `recorded_build_id`
   // (empty: unknown, the caller vouches for the kernel); nullptr when unavailable or when the

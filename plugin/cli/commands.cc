@@ -1,6 +1,7 @@
 #include "plugin/cli/commands.h"
 
 #include <gflags/gflags.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -8,13 +9,16 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "formats/output_file.h"
 #include "formats/pprof_writer.h"
+#include "formats/signal_cleanup.h"
 #include "plugin/cli/detect_command.h"
+#include "plugin/cli/input_limit_flags.h"
 #include "plugin/cli/output_flags.h"
 #include "plugin/cli/perf_flags.h"
 #include "plugin/cli/terminal_diagnostics.h"
@@ -41,12 +45,13 @@ namespace {
 
 std::string OutputPath() { return !FLAGS_o.empty() ? FLAGS_o : FLAGS_output; }
 
-ReadOptions MakeReadOptions(const Args& args, Diagnostics* diagnostics) {
+Result<ReadOptions> MakeReadOptions(const Args& args, Diagnostics* diagnostics) {
   ReadOptions r;
   r.diagnostics = diagnostics;
   ApplyTraceReadOptions(r);
   ApplyPerfFlags(args, r);
   ApplyUrlFlags(r);
+  GCSPIKE_RETURN_IF_ERROR(ApplyInputLimitFlags(r));
   r.spool_samples = !FLAGS_in_memory;
   return r;
 }
@@ -57,8 +62,8 @@ ReadOptions MakeReadOptions(const Args& args, Diagnostics* diagnostics) {
 // written, after the filters.
 Result<Profile> BuildProfile(const Args& args, Diagnostics* diagnostics,
                              std::optional<DetectionSummary>* summary = nullptr) {
-  GCSPIKE_ASSIGN_OR_RETURN(Profile p,
-                           LoadInputs(args.positional, MakeReadOptions(args, diagnostics)));
+  GCSPIKE_ASSIGN_OR_RETURN(ReadOptions read, MakeReadOptions(args, diagnostics));
+  GCSPIKE_ASSIGN_OR_RETURN(Profile p, LoadInputs(args.positional, read));
   if (FLAGS_detect) {
     GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectAndLabel(p, InputName(args), diagnostics));
     if (summary != nullptr) *summary = std::move(s);
@@ -93,6 +98,77 @@ void KeepUntilExit(Profile&& profile) {
   kept->push_back(std::move(profile));
 }
 
+// A watchdog process for `gcspike pprof` that outlives gcspike: if gcspike dies before saying it
+// is done (SIGKILL, or a crash: nothing a handler sees), the watchdog removes the temporary
+// profile and sends SIGTERM to pprof's process group. It learns of gcspike's death from the
+// end of a pipe only gcspike writes to (close-on-exec, so pprof does not hold it open).
+class PprofWatchdog {
+ public:
+  ~PprofWatchdog() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  // Forks the watchdog for `path`; without one (fork failed), cleanup relies on gcspike alone.
+  void Start(const std::string& path) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return;
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+      ::close(fds[0]);
+      ::close(fds[1]);
+      return;
+    }
+    if (pid > 0) {
+      ::close(fds[0]);
+      fd_ = fds[1];
+      return;
+    }
+    // The watchdog: it must survive what ends gcspike, and hold nothing of gcspike's open (a
+    // pipe on stdout would not see its end while the watchdog lives).
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) ::sigaction(sig, &ignore, nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::close(fds[1]);
+    const int null = ::open("/dev/null", O_RDWR);
+    for (int std_fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) ::dup2(null, std_fd);
+    ::dup2(fds[0], 3);
+    ::close_range(4, ~0U, 0);
+    pid_t pgid = 0;
+    while (true) {
+      char msg[1 + sizeof(pid_t)];
+      const ssize_t n = ::read(3, msg, sizeof msg);
+      if (n < 0 && errno == EINTR) continue;
+      if (n == static_cast<ssize_t>(sizeof msg) && msg[0] == 'P') {
+        std::memcpy(&pgid, msg + 1, sizeof pgid);
+        continue;
+      }
+      if (n > 0 && msg[0] == 'D') ::_exit(0);
+      break;  // end of file (or nonsense): gcspike is gone without cleaning up
+    }
+    ::unlink(path.c_str());
+    if (pgid > 0) ::kill(-pgid, SIGTERM);
+    ::_exit(0);
+  }
+  void Watch(pid_t pgid) { Send('P', pgid); }
+  // gcspike has cleaned up: the watchdog exits doing nothing.
+  void Done() { Send('D', 0); }
+
+ private:
+  void Send(char what, pid_t pgid) {
+    if (fd_ < 0) return;
+    char msg[1 + sizeof(pid_t)];
+    msg[0] = what;
+    std::memcpy(msg + 1, &pgid, sizeof pgid);
+    if (::write(fd_, msg, sizeof msg) != static_cast<ssize_t>(sizeof msg)) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  int fd_ = -1;
+};
+
 }  // namespace
 
 int Fail(const Error& e) {
@@ -125,7 +201,12 @@ int RunAnnotate(const Args& args) {
     return (*out)->Write(piece);
   });
   diag.ProgressDone();
-  if (!written.ok()) return Fail(written.error());
+  if (!written.ok()) {
+    // A writer's refusal (a delta profile as folded stacks) is about the input's samples.
+    Error e = written.error();
+    if (e.file.empty()) e.file = InputName(args);
+    return Fail(e);
+  }
   if (Status s = (*out)->Commit(); !s.ok()) return Fail(s.error());
   KeepUntilExit(std::move(*profile));
   return summary ? CheckFailOn(*fail_on, *summary) : kExitOk;
@@ -151,26 +232,42 @@ int RunPprof(const Args& args) {
   if (!bytes.ok()) return Fail(bytes.error());
 
   // go tool pprof cannot read a pipe (it sniffs the first bytes, then reopens the path), so the
-  // profile goes to a real file.
+  // profile goes to a real file, registered for removal if a signal ends gcspike first.
   const char* tmpdir = std::getenv("TMPDIR");
   std::string path = std::string(tmpdir != nullptr && *tmpdir ? tmpdir : "/tmp") +
                      "/gcspike-XXXXXX.pb.gz";
-  const int fd = ::mkstemps(path.data(), 6);
+  int fd = -1;
+  int slot = -1;
+  {
+    ScopedSignalBlock block;
+    fd = ::mkostemps(path.data(), 6, O_CLOEXEC);
+    if (fd >= 0) slot = RegisterTempPath(path);
+  }
   if (fd < 0) return Fail(MakeError("cannot create a temporary file in " + path));
+  PprofWatchdog watchdog;
+  watchdog.Start(path);
+  struct TempProfile {  // removed however RunPprof returns
+    std::string path;
+    int slot;
+    PprofWatchdog& watchdog;
+    ~TempProfile() {
+      ::unlink(path.c_str());
+      UnregisterTempPath(slot);
+      watchdog.Done();
+    }
+  } temp{path, slot, watchdog};
   bool ok = true;
   for (size_t done = 0; done < bytes->size();) {
     const ssize_t n = ::write(fd, bytes->data() + done, bytes->size() - done);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       ok = false;
       break;
     }
     done += static_cast<size_t>(n);
   }
-  ::close(fd);
-  if (!ok) {
-    ::unlink(path.c_str());
-    return Fail(MakeError("cannot write the temporary profile " + path));
-  }
+  if (::close(fd) != 0) ok = false;
+  if (!ok) return Fail(MakeError("cannot write the temporary profile " + path));
 
   // Prefer `go tool pprof`; fall back to a standalone pprof on PATH.
   std::vector<std::string> argv_s;
@@ -188,32 +285,79 @@ int RunPprof(const Args& args) {
   for (std::string& s : argv_s) argv.push_back(s.data());
   argv.push_back(nullptr);
 
-  // While pprof runs (it may serve -http until interrupted), Ctrl-C is for it; we only clean up.
-  struct sigaction ignore {}, old_int {}, old_quit {};
-  ignore.sa_handler = SIG_IGN;
-  ::sigaction(SIGINT, &ignore, &old_int);
-  ::sigaction(SIGQUIT, &ignore, &old_quit);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::sigaction(SIGINT, &old_int, nullptr);
-    ::sigaction(SIGQUIT, &old_quit, nullptr);
-    ::execvp(argv[0], argv.data());
-    std::fprintf(stderr, "gcspike: cannot run %s: %m\n", argv[0]);
-    ::_exit(127);
-  }
-  int status = 0;
-  if (pid > 0) {
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  // pprof runs in a process group of its own (go tool pprof is two processes: go, then the
+  // pprof it starts), so a signal reaches all of it: SIGINT, SIGTERM and SIGHUP sent to
+  // gcspike are forwarded to the group. When gcspike owns the terminal, the group is made the
+  // terminal's foreground (as a shell does for a job), so pprof's interactive shell can read
+  // it and Ctrl-C goes to pprof alone; gcspike takes the terminal back when pprof ends.
+  int tty = -1;
+  for (int t : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
+    if (::isatty(t) && ::tcgetpgrp(t) == ::getpgrp()) {
+      tty = t;
+      break;
     }
   }
-  ::sigaction(SIGINT, &old_int, nullptr);
-  ::sigaction(SIGQUIT, &old_quit, nullptr);
-  ::unlink(path.c_str());
+  auto set_foreground = [tty](pid_t pgid) {
+    if (tty < 0) return;
+    // A background process group changing the foreground gets SIGTTOU unless it ignores it.
+    struct sigaction ignore {}, old {};
+    ignore.sa_handler = SIG_IGN;
+    ::sigaction(SIGTTOU, &ignore, &old);
+    ::tcsetpgrp(tty, pgid);
+    ::sigaction(SIGTTOU, &old, nullptr);
+  };
+  pid_t pid;
+  {
+    // No signal between fork and ForwardSignalsTo: it would find no group to forward to.
+    ScopedSignalBlock block;
+    pid = ::fork();
+    if (pid == 0) {
+      ::setpgid(0, 0);
+      set_foreground(::getpid());
+      // The child starts with gcspike's handlers and blocked mask: give pprof the defaults.
+      struct sigaction dfl {};
+      dfl.sa_handler = SIG_DFL;
+      for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::sigaction(sig, &dfl, nullptr);
+      sigset_t none;
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      ::execvp(argv[0], argv.data());
+      std::fprintf(stderr, "gcspike: cannot run %s: %m\n", argv[0]);
+      ::_exit(127);
+    }
+    if (pid > 0) {
+      ::setpgid(pid, pid);  // also here: whichever of the two runs first
+      set_foreground(pid);
+      ForwardSignalsTo(pid);
+      watchdog.Watch(pid);
+    }
+  }
   if (pid < 0) return Fail(MakeError("fork failed"));
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return kExitOk;
-  std::fprintf(stderr, "gcspike: %s exited with status %d\n", argv_s[0].c_str(),
-               WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-  return kExitBadInput;
+  // SIGQUIT from the terminal goes to pprof's foreground group; one sent to gcspike alone
+  // should not leave pprof orphaned, so it is ignored while pprof runs.
+  struct sigaction ignore {}, old_quit {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGQUIT, &ignore, &old_quit);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  ForwardSignalsTo(0);
+  set_foreground(::getpgrp());
+  ::sigaction(SIGQUIT, &old_quit, nullptr);
+  // pprof's status is gcspike's: its exit code, or death by the same signal.
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    ::unlink(path.c_str());
+    watchdog.Done();
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(sig, &dfl, nullptr);
+    ::raise(sig);
+    return 128 + sig;
+  }
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : kExitBadInput;
+  if (code != 0) std::fprintf(stderr, "gcspike: %s exited with status %d\n", argv_s[0].c_str(), code);
+  return code;
 }
 
 }  // namespace gcspike::cli

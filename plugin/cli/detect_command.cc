@@ -10,6 +10,7 @@
 #include "formats/output_file.h"
 #include "plugin/cli/commands.h"
 #include "plugin/cli/help.h"
+#include "plugin/cli/input_limit_flags.h"
 #include "plugin/cli/output_flags.h"
 #include "plugin/cli/perf_flags.h"
 #include "plugin/cli/terminal_diagnostics.h"
@@ -234,6 +235,7 @@ int RunReport(const Args& args) {
   read.diagnostics = &diag;
   ApplyPerfFlags(args, read);
   ApplyUrlFlags(read);
+  if (Status s = ApplyInputLimitFlags(read); !s.ok()) return Fail(s.error());
   read.spool_samples = !FLAGS_in_memory;
   auto profile = LoadInputs(args.positional, read);
   diag.ProgressDone();

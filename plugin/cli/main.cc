@@ -2,6 +2,7 @@
 #include <gflags/gflags.h>
 
 #include <cstdio>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,7 +13,9 @@
 #include "plugin/cli/help.h"
 #include "plugin/cli/trace_flags.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   using namespace gcspike::cli;
   gflags::SetVersionString(kVersion);
   const std::vector<std::string> commands = {"annotate", "pprof", "report", "help",
@@ -56,4 +59,20 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
   return RunAnnotate(*args);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The inputs' memory is budgeted (--max-memory), so this is a last resort: one line and
+  // exit 2, never an abort. The stack has unwound by here, so an uncommitted output's
+  // temporary file is already gone.
+  try {
+    return Main(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fputs("gcspike: out of memory (std::bad_alloc); no output was written. --max-memory "
+               "sets the budget for one input\n",
+               stderr);
+    return gcspike::cli::kExitBadInput;
+  }
 }

@@ -7,8 +7,8 @@ DEFINE_string(binary, "",
               "(matched by base name; its build id must match the recorded one). Repeatable; "
               "comma-separated.");
 DEFINE_string(symfs, "",
-              "perf.data: look for the mapped binaries under this directory (like perf "
-              "--symfs).");
+              "perf.data: look for the mapped binaries under this directory, and only there (like "
+              "perf --symfs).");
 
 namespace gcspike::cli {
 namespace {

@@ -1,6 +1,8 @@
 #include "plugin/detect/detection_summary.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 
@@ -87,6 +89,8 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
     const double w = weight_of(i);
     const double v =
         value_index < s.values.size() ? std::abs(static_cast<double>(s.values[value_index])) : 0;
+    // A delta profile: shares of the absolute change (a signed sum could be zero or negative).
+    for (int64_t x : s.values) out.delta |= x < 0;
     total_weight += w;
     total_value += v;
     for (int b = 0; b < kFeatureCount; ++b) {
@@ -119,7 +123,8 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
     }
   }
 
-  out.samples = static_cast<uint64_t>(total_weight + 0.5);
+  out.samples =
+      total_weight >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(total_weight + 0.5);
   const double n = total_weight;
   auto frac = [](double part, double whole) { return whole > 0 ? part / whole : 0.0; };
   for (int b = 0; b < kFeatureCount; ++b) {
@@ -260,6 +265,15 @@ std::string DetectionSummary::VerdictSentence() const {
     return "The profile has no samples, so there is nothing to judge.";
   }
   if (visibility.blind()) return "Cannot judge this profile: " + visibility.reason + ".";
+  if (delta) {
+    return "This is a delta profile (it has negative values): the shares are of the absolute "
+           "change. " +
+           VerdictOfShares();
+  }
+  return VerdictOfShares();
+}
+
+std::string DetectionSummary::VerdictOfShares() const {
   std::string where;
   if (!sites.empty()) {
     where = ", mostly called from " + sites[0].function;

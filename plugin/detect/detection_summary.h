@@ -73,6 +73,9 @@ struct SiteShare {
 struct DetectionSummary {
   std::string input;
   uint64_t samples = 0;  // individual samples: the n of every interval
+  // Some sample value is negative (go tool pprof -diff_base): every weight and value is then
+  // taken by its absolute value, so the shares are of the absolute change.
+  bool delta = false;
   uint64_t sample_records = 0;
   std::string value_type;  // "cpu/nanoseconds"
   std::string go_runtime;  // "hmap", "swiss" or "unknown"
@@ -99,6 +102,9 @@ struct DetectionSummary {
   bool any_spike() const;
   // One or two sentences in plain words.
   std::string VerdictSentence() const;
+
+ private:
+  std::string VerdictOfShares() const;
 };
 
 // What Summarize needs besides the classification. Without site paths the sites have no

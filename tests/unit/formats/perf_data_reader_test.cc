@@ -376,5 +376,92 @@ TEST(PerfDataReader, ReportsProgressWhileReadingRecords) {
   EXPECT_GT(reports.front().done, 0u);
 }
 
+// A SAMPLE record whose period does not fit an int64 value is an error at the record, never a
+// negative value (or undefined behaviour when periods are summed).
+TEST(PerfDataPeriodTest, PeriodBeyondInt64IsAnErrorAtTheRecord) {
+  const std::vector<uint8_t> comm = Comm(7, 7, "prog");
+  Bytes b;
+  b.u64(0x401000).u32(7).u32(7).u64(100).u64(uint64_t{1} << 63);
+  b.u64(1).u64(0x401000);
+  const std::vector<uint8_t> sample = Record(9, 2, b.v);
+  auto p = Read(FileMode(Cat({comm, sample})));
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.error().message.find("2^63"), std::string::npos) << p.error().message;
+  ASSERT_TRUE(p.error().offset.has_value());
+  EXPECT_EQ(*p.error().offset, 104 + 128 + 16 + comm.size());
+}
+
+TEST(PerfDataPeriodTest, LargestPeriodIsKept) {
+  Bytes b;
+  b.u64(0x401000).u32(7).u32(7).u64(100).u64(uint64_t{INT64_MAX});
+  b.u64(1).u64(0x401000);
+  auto p = Read(FileMode(Record(9, 2, b.v)));
+  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  ASSERT_EQ(p->samples.size(), 1u);
+  EXPECT_EQ(p->samples[0].values[1], INT64_MAX);
+}
+
+}  // namespace
+}  // namespace gcspike
+
+namespace gcspike {
+namespace {
+
+// Truncation is never silent: a pipe stream cut at a record boundary, and a file cut inside the
+// feature sections that follow its samples, give a warning with the offset reached.
+TEST(PerfDataTruncation, PipeStreamCutAtARecordBoundaryWarns) {
+  Bytes header;
+  header.str("PERFILE2", 8).u64(16);
+  Bytes attr_body;
+  attr_body.raw(Attr(kIp | kTid | kTime | kCallchain | kPeriod)).u64(77);
+  const std::vector<uint8_t> complete =
+      Cat({header.v, Record(64, 0, attr_body.v), SampleRecord(5, 5, 6, {kContextUser, 0x30}),
+           Record(68, 0, {})});
+  CollectingDiagnostics ok;
+  ASSERT_TRUE(Read(complete, &ok).ok());
+  EXPECT_TRUE(ok.warnings.empty()) << ok.warnings[0];
+
+  const std::vector<uint8_t> cut = Cat({header.v, Record(64, 0, attr_body.v),
+                                        SampleRecord(5, 5, 6, {kContextUser, 0x30})});
+  CollectingDiagnostics diag;
+  auto p = Read(cut, &diag);
+  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  ASSERT_EQ(diag.warnings.size(), 1u);
+  EXPECT_NE(diag.warnings[0].find("ends at byte " + std::to_string(cut.size())),
+            std::string::npos)
+      << diag.warnings[0];
+  EXPECT_NE(diag.warnings[0].find("cut short"), std::string::npos);
+}
+
+TEST(PerfDataTruncation, FileCutInsideTheFeatureSectionsWarns) {
+  const std::vector<uint8_t> whole =
+      FileMode(Cat({Comm(7, 7, "prog"), SampleRecord(7, 7, 1, {kContextUser, 0x10})}));
+  CollectingDiagnostics ok;
+  ASSERT_TRUE(Read(whole, &ok).ok());
+  EXPECT_TRUE(ok.warnings.empty());
+  // Keep the section table and 4 bytes of the HOSTNAME section: cut inside a feature read
+  // whole is an error; here the table is complete and the section cut.
+  for (size_t drop : {size_t{1}, size_t{8}}) {
+    std::vector<uint8_t> cut(whole.begin(), whole.end() - static_cast<ptrdiff_t>(drop));
+    CollectingDiagnostics diag;
+    auto p = Read(cut, &diag);
+    if (p.ok()) {
+      ASSERT_FALSE(diag.warnings.empty()) << "silent truncation, " << drop << " bytes dropped";
+      EXPECT_NE(diag.warnings.back().find(std::to_string(cut.size())), std::string::npos)
+          << diag.warnings.back();
+    } else {
+      EXPECT_TRUE(p.error().offset.has_value());
+    }
+  }
+}
+
+TEST(PerfDataTruncation, TwoBytesOfMagicAreAnError) {
+  auto in = InputSource::FromBytes("PE.data", {'P', 'E'}, "");
+  auto p = ReadProfile(*in, ReadOptions{});
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().offset, 2u);
+  EXPECT_NE(p.error().message.find("PERFILE2"), std::string::npos) << p.error().message;
+}
+
 }  // namespace
 }  // namespace gcspike

@@ -4,6 +4,9 @@
 // section, and one real libunwind remote unwind of this test's own stack through the
 // binaries' .eh_frame_hdr (registers from getcontext, memory copied like perf copies it).
 #include "symbolizer/dwarf_unwinder.h"
+#include "symbolizer/elf_symbolizer.h"
+
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <ucontext.h>
@@ -295,7 +298,7 @@ TEST(DwarfUnwinder, UnwindsOwnStackWithEhFrame) {
   const ImageLookup lookup = [&](uint64_t addr, MappedImage* out) {
     for (const SelfMapping& m : maps) {
       if (addr < m.start || addr >= m.end) continue;
-      out->image = images.Get(m.path, "");
+      out->image = images.Get(m.path, RecordedFile{});
       out->start = m.start;
       out->len = m.end - m.start;
       out->pgoff = m.pgoff;
@@ -322,19 +325,30 @@ TEST(DwarfUnwinder, UnwindsOwnStackWithEhFrame) {
 // The unwinder opens what the symbolizer would (BinaryCandidates) and, like it, refuses a file
 // whose build id is not the recorded one.
 TEST(UnwindImageCache, ChecksTheRecordedBuildId) {
-  const std::string self = "/proc/self/exe";
+  // The test binary by its real path: /proc/self/exe itself is refused (it is whatever
+  // process reads it, see CheckCandidateFile).
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  ASSERT_GT(n, 0);
+  const std::string self(buf, static_cast<size_t>(n));
   auto opened = UnwindImage::Open(self);
   ASSERT_TRUE(opened.ok()) << opened.error().ToString();
   const std::string id = (*opened)->build_id();
   ASSERT_FALSE(id.empty()) << "the test binary has no build id";
-  UnwindImageCache right({}, ""), wrong({}, ""), none({}, "");
-  EXPECT_NE(right.Get(self, id), nullptr);
-  EXPECT_EQ(wrong.Get(self, std::string(id.size(), '0')), nullptr);
-  EXPECT_NE(none.Get(self, ""), nullptr);  // nothing recorded: nothing to check
+  auto rec = [](std::string build_id) {
+    RecordedFile r;
+    r.build_id = std::move(build_id);
+    return r;
+  };
+  UnwindImageCache right({}, ""), wrong({}, ""), none({}, ""), proc({}, "");
+  EXPECT_NE(right.Get(self, rec(id)), nullptr);
+  EXPECT_EQ(wrong.Get(self, rec(std::string(id.size(), '0'))), nullptr);
+  EXPECT_NE(none.Get(self, rec("")), nullptr);  // nothing recorded: nothing to check
+  EXPECT_EQ(proc.Get("/proc/self/exe", rec(id)), nullptr);
   // --binary under another name stands in only by build id.
   UnwindImageCache by_binary({self}, "");
-  EXPECT_NE(by_binary.Get("/nonexistent/elsewhere", id), nullptr);
-  EXPECT_EQ(by_binary.Get("/nonexistent/other", ""), nullptr);
+  EXPECT_NE(by_binary.Get("/nonexistent/elsewhere", rec(id)), nullptr);
+  EXPECT_EQ(by_binary.Get("/nonexistent/other", rec("")), nullptr);
 }
 
 }  // namespace

@@ -103,17 +103,17 @@
     depth[i] = depth[flame.parent[i]] + 1;
     if (depth[i] > maxDepth) maxDepth = depth[i];
   }
-  // The colour class of a frame: the feature most of its samples have; on a tie the more
-  // specific one (later in the label order), and "other" only when it is the majority.
+  // The colour class of a frame: a feature that at least half of its samples have; when several
+  // do, the one that says most about the frame (PRECEDENCE, first wins): the refinements of map
+  // growth before GC scanning before growth itself. "other" when no feature reaches half.
+  const PRECEDENCE = [1, 2, 3, 4, 0]; // key-copy, malloc-burst, assist-coupling, scanobject-hotspot, grow-spike
   const klass = new Int8Array(n);
   for (let i = 0; i < n; i++) {
-    let best = 5;
-    let bestValue = flame.features[i * 6 + 5];
-    for (let c = 0; c < 5; c++) {
+    klass[i] = 5;
+    for (const c of PRECEDENCE) {
       const v = flame.features[i * 6 + c];
-      if (v > 0 && v >= bestValue) { best = c; bestValue = v; }
+      if (v > 0 && 2 * v >= flame.total[i]) { klass[i] = c; break; }
     }
-    klass[i] = best;
   }
   let totals = Float64Array.from(flame.total);
   let zoom = 0;
@@ -221,6 +221,8 @@
   }
 
   const legend = $('legend');
+  legend.title = 'A frame takes the colour of a feature that at least half of its samples have; when ' +
+    'several do: key-copy, malloc-burst, assist-coupling, scanobject-hotspot, grow-spike, in that order.';
   CLASSES.forEach((c, k) => {
     const s = el('span', { 'data-class': c }, el('span', { class: 'swatch' }), c);
     s.firstChild.style.background = HUES[k];

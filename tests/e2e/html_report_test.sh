@@ -19,10 +19,14 @@ mkdir -p "$artifacts"
 trace=$FIXTURES/trace/go1.26/grow.trace
 cpu=$FIXTURES/pprof/go1.26/grow.cpu.pb.gz
 
-# The three ways to ask for HTML give the same page.
-"$GCSPIKE" report --html "$trace" -o "$WORK/grow.html" || fail "report --html"
-"$GCSPIKE" report --output-format=html "$trace" -o "$WORK/by-flag.out" || fail "--output-format=html"
-"$GCSPIKE" report "$trace" -o "$WORK/by-extension.html" || fail "report -o x.html"
+# The three ways to ask for HTML give the same page. Run in the source tree so that the page
+# names its input as the README does (the README's screenshot, docs/html-report.png, is this
+# test's html-report-grow-brushed.png).
+in_src() { (cd "$SOURCE_DIR" && "$@"); }
+rel=fixtures/trace/go1.26/grow.trace
+in_src "$GCSPIKE" report --html "$rel" -o "$WORK/grow.html" || fail "report --html"
+in_src "$GCSPIKE" report --output-format=html "$rel" -o "$WORK/by-flag.out" || fail "--output-format=html"
+in_src "$GCSPIKE" report "$rel" -o "$WORK/by-extension.html" || fail "report -o x.html"
 cmp -s "$WORK/grow.html" "$WORK/by-flag.out" || fail "--output-format=html differs from --html"
 cmp -s "$WORK/grow.html" "$WORK/by-extension.html" || fail "-o x.html differs from --html"
 "$GCSPIKE" annotate "$trace" -o "$WORK/annotate.html" || fail "annotate -o x.html"

@@ -93,7 +93,7 @@ TEST(HtmlBinningTest, BinMaxKeepsTheLargestValuePerColumn) {
   EXPECT_EQ(bins[1], (std::pair<int64_t, uint64_t>{5, 1}));
   EXPECT_EQ(bins[2], (std::pair<int64_t, uint64_t>{10, 7}));
   EXPECT_EQ(bins[3], (std::pair<int64_t, uint64_t>{15, 3}));
-  EXPECT_TRUE(BinMax({{0, 1}, {9, 2}}, 0, 20, 4).size() == 1);  // empty columns left out
+  EXPECT_EQ(BinMax({{0, 1}, {9, 2}}, 0, 20, 4).size(), 2u);  // empty columns left out
   EXPECT_TRUE(BinMax(points, 0, 0, 4).empty());
 }
 

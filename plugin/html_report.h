@@ -17,8 +17,12 @@
 // the heap series and the assist intervals are binned to `timeline_bins` columns, assists get
 // `assist_rows` rows for the busiest goroutines plus one for the rest, and per-sample data stops
 // at `max_brush_samples` (then the timeline shows, but a brush cannot filter the flame graph).
-// The page size is therefore about 40 KB + 20 bytes per CPU sample + 30 bytes per GC cycle:
-// under 6 MB for any trace (the 100 MB trace of bench/ gives well under that).
+// The page size is therefore about 45 KB (script, style, report) + 35 bytes per CPU sample (its
+// time and node, and the report's grow sample times) + 120 bytes per GC cycle (the cycle, its
+// pauses, the report's entries) + 50 bytes per frame kept + at most 450 KB of binned timeline
+// (heap series, assist rows, pre-pause windows); the 166 MB trace of bench/html_bench.sh (844
+// CPU samples, 25 cycles) gives 114 KB. Only GC cycles are not capped: the page stays under
+// 10 MB for any trace with fewer than 50,000 GC cycles.
 #pragma once
 
 #include <array>

@@ -125,7 +125,8 @@ n=$(awk '/ passed, 0 failed$/ {print $1}' "$WORK/browser.txt")
 checks=$((checks + n))
 
 # A big trace, made now with the fixture workload: the page stays under the stated bound
-# (plugin/html_report.h: about 40 KB + 20 bytes per CPU sample + 30 per GC cycle, < 6 MB).
+# (plugin/html_report.h: 45 KB + 35 bytes per CPU sample + 120 per GC cycle + 50 per frame +
+# at most 450 KB of binned timeline; under 10 MB).
 if [[ ${GCSPIKE_HTML_SKIP_BIG:-0} != 1 ]]; then
   "$SOURCE_DIR/scripts/make-fixtures" --out "$WORK/big" --duration 10s --only trace --go 1.26 \
     --modes grow > "$WORK/make-fixtures.txt" 2>&1 ||
@@ -134,13 +135,18 @@ if [[ ${GCSPIKE_HTML_SKIP_BIG:-0} != 1 ]]; then
   [[ -n $big ]] || fail "make-fixtures made no grow trace"
   "$GCSPIKE" report --html "$big" -o "$WORK/big.html" || fail "report --html big trace"
   "$GCSPIKE" report --json "$big" > "$WORK/big.json" || fail "report --json big trace"
-  read -r samples cycles < <(node -e '
-    const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    console.log(c.samples, c.timeline.gc_cycles.length)' "$WORK/big.json")
+  read -r samples cycles nodes < <(node -e '
+    const fs = require("fs");
+    const c = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+    const page = fs.readFileSync(process.argv[2], "utf8");
+    const d = JSON.parse(/id="gcspike-data">(.*?)<\/script>/s.exec(page)[1]);
+    console.log(c.samples, c.timeline.gc_cycles.length, d.flame.parent.length)' \
+    "$WORK/big.json" "$WORK/big.html")
   size=$(stat -c %s "$WORK/big.html")
-  bound=$((40000 + 20 * samples + 30 * cycles + 200000))
-  echo "big trace: $(stat -c %s "$big") bytes, $samples samples, $cycles GC cycles -> HTML $size bytes (bound $bound, cap 6000000)"
-  ((size < bound && size < 6000000)) || fail "the big trace's page is $size bytes"
+  bound=$((45000 + 35 * samples + 120 * cycles + 50 * nodes + 450000))
+  echo "big trace: $(stat -c %s "$big") bytes, $samples samples, $cycles GC cycles, $nodes frames" \
+    "-> HTML $size bytes (bound $bound)"
+  ((size < bound && size < 10000000)) || fail "the big trace's page is $size bytes, bound $bound"
   pass
 fi
 finish

@@ -100,9 +100,22 @@ print(f"chrome trace ok: {len(events)} events, {len(samples)} samples, {len(cycl
 PY
 pass
 
-node - "$WORK" "$GCSPIKE" "$trace" "$cpu" > "$WORK/cases.json" <<'JS'
+# perf.data (no timeline, spooled samples): the workload recorded for a second.
+perf_input=
+if command -v perf >/dev/null && (cd "$SOURCE_DIR/fixtures/src" && go build -o "$WORK/workload" ./workload) &&
+  HOME=$WORK perf record -q -e cpu-clock -F 999 -g -o "$WORK/w.data" -- "$WORK/workload" -duration 1s \
+    >/dev/null 2>"$WORK/perf.err"; then
+  perf_input=$WORK/w.data
+  "$GCSPIKE" report --html "$perf_input" -o "$WORK/perf.html" || fail "report --html perf.data"
+  "$GCSPIKE" report --json "$perf_input" > "$WORK/perf.json" || fail "report --json perf.data"
+  echo "perf.html: $(stat -c %s "$WORK/perf.html") bytes"
+else
+  echo "perf record is not possible here ($(head -c 200 "$WORK/perf.err" 2>/dev/null)); no perf.data page"
+fi
+
+node - "$WORK" "$GCSPIKE" "$trace" "$cpu" "$perf_input" > "$WORK/cases.json" <<'JS'
 const fs = require("fs");
-const [work, gcspike, trace, cpu] = process.argv.slice(2);
+const [work, gcspike, trace, cpu, perf] = process.argv.slice(2);
 const report = JSON.parse(fs.readFileSync(`${work}/grow.json`, "utf8"));
 // A cycle begun before the trace or ended after it has no known duration: counted, not timed.
 const cycles = report.timeline.gc_cycles.map((c) => ({ name: `GC cycle {"seq":${c.seq}}`,
@@ -112,6 +125,8 @@ console.log(JSON.stringify({ gcspike, pages: [
     search: "mapassign", screenshot: "html-report-grow.png", brushed_screenshot: "html-report-grow-brushed.png" },
   { html: `${work}/cpu.html`, input: cpu, report: `${work}/cpu.json`, timeline: false,
     search: "mapassign", screenshot: "html-report-cpu.png" },
+  ...(perf ? [{ html: `${work}/perf.html`, input: perf, report: `${work}/perf.json`, timeline: false,
+    screenshot: "html-report-perf.png" }] : []),
 ], chrome: { file: `${work}/grow.trace.json`, gc_cycles: cycles } }));
 JS
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <numeric>
 
 #include "tests/unit/plugin/hand_built_profile.h"
@@ -103,6 +104,60 @@ TEST(HtmlBinningTest, MergeIntervalsClosesSmallGaps) {
   EXPECT_EQ(merged[0], (std::pair<int64_t, int64_t>{0, 30}));
   EXPECT_EQ(merged[1], (std::pair<int64_t, int64_t>{50, 60}));
   EXPECT_EQ(merged[2], (std::pair<int64_t, int64_t>{100, 101}));
+}
+
+TEST(HtmlTimelineTest, RowsAreCappedAndTimesRelative) {
+  HandBuiltProfile h;
+  Profile& p = h.profile();
+  // Goroutine g assists for g * 10 ns, twice: 1..5 are the busiest in reverse order.
+  for (int64_t g = 1; g <= 5; ++g) {
+    for (int k = 0; k < 2; ++k) {
+      AssistInterval iv;
+      iv.goroutine = g;
+      iv.start_ns = 1000 + 300 * k;
+      iv.end_ns = iv.start_ns + g * 5;
+      p.timeline.assists.push_back(iv);
+    }
+  }
+  for (int64_t t = 1000; t < 2000; t += 10) p.timeline.heap_alloc.push_back({t, uint64_t(t)});
+  TimeAnalysis a;
+  a.applicable = true;
+  a.origin_ns = 1000;
+  a.span_start_ns = 1000;
+  a.span_end_ns = 2000;
+  a.grow_times = {1000, 1500, 1999};
+  a.pause_starts = {1500};
+  a.options.pre_pause_ns = 100;
+  GcCycleReport c;
+  c.seq = 4;
+  c.start_ns = kNoTime;  // begun before the trace: drawn from 0
+  c.end_ns = 1200;
+  c.pauses.push_back({0, 1150, 30});
+  a.cycles.push_back(c);
+  HtmlReportOptions o;
+  o.assist_rows = 2;
+  o.timeline_bins = 10;
+  o.grow_histogram_bins = 4;
+  const std::string j = BuildTimelineJson(p, a, o);
+  EXPECT_NE(j.find("\"origin_ns\":\"1000\""), std::string::npos) << j;
+  EXPECT_NE(j.find("\"gc\":[[0,200,4]]"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"stw\":[[150,30,\"pause\"]]"), std::string::npos) << j;
+  // Two rows for the busiest (g5, g4) and one for the other three, whose intervals at the same
+  // times merge; intervals a column (100 ns) or more apart stay apart.
+  EXPECT_NE(j.find("{\"label\":\"g5\",\"assists\":2,\"iv\":[[0,25],[300,325]]}"), std::string::npos) << j;
+  EXPECT_NE(j.find("{\"label\":\"g4\",\"assists\":2,"), std::string::npos);
+  EXPECT_NE(j.find("{\"label\":\"3 more goroutines\",\"assists\":6,\"iv\":[[0,15],[300,315]]}"),
+            std::string::npos);
+  EXPECT_NE(j.find("\"assist_goroutines\":5"), std::string::npos);
+  // Heap: 100 points binned into 10 columns.
+  const size_t heap = j.find("\"heap\":[");
+  const size_t goal = j.find("\"goal\":");
+  ASSERT_NE(heap, std::string::npos);
+  EXPECT_EQ(std::count(j.begin() + heap, j.begin() + goal, '[') - 1, 10);
+  // Relative times 0, 500, 999 of 1001 ns in 4 bins.
+  EXPECT_NE(j.find("\"grow_hist\":[1,1,0,1]"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"pre_pause\":[[400,500]]"), std::string::npos) << j;
+  EXPECT_EQ(BuildTimelineJson(p, TimeAnalysis{}, o), "null");
 }
 
 TEST(HtmlReportTest, PageIsSelfContainedAndEscapesTheData) {

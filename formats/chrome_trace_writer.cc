@@ -23,7 +23,8 @@ std::string Micros(int64_t ns) {
   const uint64_t v = negative ? static_cast<uint64_t>(-(ns + 1)) + 1 : static_cast<uint64_t>(ns);
   char buf[48];
   std::snprintf(buf, sizeof buf, "%s%llu.%03llu", negative ? "-" : "",
-                static_cast<unsigned long long>(v / 1000), static_cast<unsigned long long>(v % 1000));
+                static_cast<unsigned long long>(v / 1000),
+                static_cast<unsigned long long>(v % 1000));
   return buf;
 }
 
@@ -42,8 +43,8 @@ void AppendDuration(std::string& out, const std::string& name, const char* cat, 
   AppendJsonString(out, name);
   out += ",\"cat\":\"";
   out += cat;
-  out += "\",\"ph\":\"X\",\"ts\":" + Micros(start) + ",\"dur\":" + Micros(std::max<int64_t>(0, end - start)) +
-         ",\"pid\":" + std::to_string(pid) + ",\"tid\":" + std::to_string(tid);
+  out += "\",\"ph\":\"X\",\"ts\":" + Micros(start) +
+         ",\"dur\":" + Micros(std::max<int64_t>(0, end - start)) + ",\"pid\":" + std::to_string(pid) + ",\"tid\":" + std::to_string(tid);
   if (!args.empty()) out += ",\"args\":{" + args + "}";
   out += "}";
 }
@@ -97,7 +98,8 @@ Result<std::string> EncodeChromeTrace(const Profile& profile,
   std::string out = "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n";
   // The first event has no leading comma; the helpers write one, so start with a metadata
   // event written by hand.
-  out += "{\"name\":\"process_name\",\"ph\":\"M\",\"ts\":0,\"pid\":1,\"tid\":0,\"args\":{\"name\":\"Go runtime\"}}";
+  out += "{\"name\":\"process_name\",\"ph\":\"M\",\"ts\":0,\"pid\":1,\"tid\":0,"
+         "\"args\":{\"name\":\"Go runtime\"}}";
   AppendMeta(out, "process_name", kGoroutinePid, 0, "goroutines");
   AppendMeta(out, "thread_name", kRuntimePid, kGcTid, "GC cycles");
   AppendMeta(out, "thread_name", kRuntimePid, kStwTid, "STW pauses");
@@ -137,8 +139,8 @@ Result<std::string> EncodeChromeTrace(const Profile& profile,
     std::string leaf = "(no frames)";
     for (auto it = s.location_ids.rbegin(); it != s.location_ids.rend(); ++it) {
       for (const ViewerFrame& f : expanded[*it]) {
-        auto [found, added] =
-            frame_ids.emplace(std::make_pair(parent, f.name), static_cast<int64_t>(frame_ids.size()) + 1);
+        auto [found, added] = frame_ids.emplace(std::make_pair(parent, f.name),
+                                                static_cast<int64_t>(frame_ids.size()) + 1);
         if (added) {
           frames += frames.empty() ? "\n\"" : ",\n\"";
           frames += std::to_string(found->second) + "\":{\"category\":\"go\",\"name\":";
@@ -174,7 +176,8 @@ Result<std::string> EncodeChromeTrace(const Profile& profile,
     out += "}}";
   }
   for (int64_t g : goroutines) {
-    AppendMeta(out, "thread_name", kGoroutinePid, g, g == 0 ? "no goroutine" : "goroutine " + std::to_string(g));
+    AppendMeta(out, "thread_name", kGoroutinePid, g,
+               g == 0 ? "no goroutine" : "goroutine " + std::to_string(g));
   }
   out += "\n],\"stackFrames\":{" + frames + "\n},\"otherData\":{\"exporter\":";
   AppendJsonString(out, options.exporter);

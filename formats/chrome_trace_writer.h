@@ -1,5 +1,6 @@
 // The Trace Event Format (Chrome's JSON trace format, read by Perfetto UI, chrome://tracing and
-// speedscope's Chrome importer): https://docs.google.com/document/d/1CvAClvFfyA5R-PhYUmn5OOQtYMH4h6I0nSsKchNAySU
+// speedscope's Chrome importer), as specified in "Trace Event Format" (Google doc
+// 1CvAClvFfyA5R-PhYUmn5OOQtYMH4h6I0nSsKchNAySU):
 //   {"traceEvents": [...], "stackFrames": {...}, "displayTimeUnit": "ms", "otherData": {...}}
 // What the model's Timeline holds becomes duration events ("ph":"X", "ts" and "dur" in
 // microseconds from the earliest time of the profile, with nanosecond decimals):
@@ -28,6 +29,7 @@ struct ChromeTraceWriteOptions {
   Diagnostics* diagnostics = nullptr;
 };
 
-Result<std::string> EncodeChromeTrace(const Profile& profile, const ChromeTraceWriteOptions& options);
+Result<std::string> EncodeChromeTrace(const Profile& profile,
+                                      const ChromeTraceWriteOptions& options);
 
 }  // namespace gcspike

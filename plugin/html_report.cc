@@ -131,8 +131,8 @@ FlameModel BuildFlameModel(const Profile& profile, double min_frame_share) {
     AddClasses(full.nodes[0], classes[i], w);
     for (auto it = s.location_ids.rbegin(); it != s.location_ids.rend(); ++it) {
       for (const FrameKey& f : location_frames[*it]) {
-        auto [slot, added] =
-            children.emplace(ChildKey{node, f.name, f.file}, static_cast<int32_t>(full.nodes.size()));
+        auto [slot, added] = children.emplace(ChildKey{node, f.name, f.file},
+                                              static_cast<int32_t>(full.nodes.size()));
         if (added) {
           FlameNode n;
           n.parent = node;
@@ -289,9 +289,11 @@ std::string BuildTimelineJson(const Profile& profile, const TimeAnalysis& a,
     busy[iv.goroutine] += iv.end_ns - iv.start_ns;
   }
   std::vector<std::pair<int64_t, int64_t>> ranked(busy.begin(), busy.end());
-  std::sort(ranked.begin(), ranked.end(),
-            [](const auto& x, const auto& y) { return x.second > y.second || (x.second == y.second && x.first < y.first); });
-  const size_t rows = std::min(ranked.size(), static_cast<size_t>(std::max(0, options.assist_rows)));
+  std::sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) {
+    return x.second > y.second || (x.second == y.second && x.first < y.first);
+  });
+  const size_t rows =
+      std::min(ranked.size(), static_cast<size_t>(std::max(0, options.assist_rows)));
   std::map<int64_t, size_t> row_of;
   for (size_t r = 0; r < rows; ++r) row_of[ranked[r].first] = r;
   const bool rest = ranked.size() > rows;
@@ -353,7 +355,9 @@ std::string RenderReportHtml(const Profile& profile, const DetectionSummary& sum
   const FlameModel flame = BuildFlameModel(profile, options.min_frame_share);
   std::string d = "{\"report\":";
   std::string_view report = report_json;
-  while (!report.empty() && (report.back() == '\n' || report.back() == ' ')) report.remove_suffix(1);
+  while (!report.empty() && (report.back() == '\n' || report.back() == ' ')) {
+    report.remove_suffix(1);
+  }
   d += report;
   d += ",\"flame\":{\"names\":";
   AppendStrings(d, flame.names);

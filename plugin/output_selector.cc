@@ -19,9 +19,10 @@ Result<OutputFormat> ParseOutputFormat(std::string_view name) {
                          OutputFormat::kChromeTrace}) {
     if (name == OutputFormatName(f)) return f;
   }
-  return MakeError("--output-format must be pprof, speedscope, folded, report, json, html or chrome-trace, "
-                   "not '" +
-                   std::string(name) + "'");
+  return MakeError(
+      "--output-format must be pprof, speedscope, folded, report, json, html or chrome-trace, "
+      "not '" +
+      std::string(name) + "'");
 }
 
 std::string_view OutputFormatName(OutputFormat format) {

@@ -29,8 +29,9 @@ TEST(ChromeTraceWriterTest, TimelineAndSamples) {
   p.SetStrLabel(s, "gcspike", "grow-spike");
   h.Add({main_loc}, 10);  // untimed
   p.timeline.gc_cycles.push_back({.seq = 3, .start_ns = 1'000'000'000, .end_ns = kNoTime});
-  p.timeline.pauses.push_back(
-      {.kind = p.Intern("GC mark termination"), .start_ns = 1'000'001'000, .end_ns = 1'000'001'250});
+  p.timeline.pauses.push_back({.kind = p.Intern("GC mark termination"),
+                               .start_ns = 1'000'001'000,
+                               .end_ns = 1'000'001'250});
   AssistInterval assist;
   assist.goroutine = 7;
   assist.start_ns = 1'000'002'000;
@@ -55,7 +56,8 @@ TEST(ChromeTraceWriterTest, TimelineAndSamples) {
                    "\"t\",\"ts\":2.500,\"pid\":2,\"tid\":7,\"sf\":\"2\",\"args\":{"),
             std::string::npos);
   EXPECT_NE(t.find("\"gcspike\":\"grow-spike\""), std::string::npos);
-  EXPECT_NE(t.find("\"2\":{\"category\":\"go\",\"name\":\"runtime.mapassign_faststr\",\"parent\":\"1\"}"),
+  EXPECT_NE(t.find("\"2\":{\"category\":\"go\",\"name\":\"runtime.mapassign_faststr\","
+                   "\"parent\":\"1\"}"),
             std::string::npos);
   EXPECT_NE(t.find("\"args\":{\"name\":\"goroutine 7\"}"), std::string::npos);
   EXPECT_NE(t.find("\"untimed_samples\":1"), std::string::npos);

@@ -227,8 +227,7 @@ const std::vector<CommandDoc>& Commands() {
        "profile; a missing binary; a --call-graph dwarf recording; too few samples), with the "
        "reason. --fail-on turns a threshold into the exit status.",
        {"gcspike report cpu.pprof", "gcspike report --json cpu.pprof --fail-on 'grow-spike>10%'",
-        "gcspike report heap.pprof --fail-on 'grow-spike>10%' --inconclusive=pass",
-        "gcspike report --html trace.out -o report.html"}},
+        "gcspike report heap.pprof --fail-on 'grow-spike>10%' --inconclusive=pass"}},
       {"help", "help", "print this text: usage, examples, every flag", "The same as --help.",
        {"gcspike help"}},
   };

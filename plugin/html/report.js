@@ -262,7 +262,8 @@
       const v = flame.features[i * 6 + c];
       if (v > 0 && flame.total[i] > 0) parts.push(CLASSES[c] + ' ' + pct(v / flame.total[i]));
     }
-    lines.push('colour: ' + CLASSES[klass[i]] + (parts.length ? ' (' + parts.join(', ') + ' of its samples)' : ''));
+    lines.push('colour: ' + CLASSES[klass[i]] +
+      (parts.length ? ' (' + parts.join(', ') + ' of its samples' + (brush ? ' in the whole profile' : '') + ')' : ''));
     showTip(ev, lines);
   });
   flameCanvas.addEventListener('mouseleave', () => { tooltip.hidden = true; });
@@ -518,6 +519,11 @@
   });
   tlCanvas.addEventListener('mouseleave', () => { tooltip.hidden = true; });
   $('brush-clear').addEventListener('click', () => setBrush(null));
+  // Escape clears the selection, then the zoom.
+  window.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Escape' || ev.target === $('search')) return;
+    if (brush) setBrush(null); else if (zoom) { zoom = 0; drawFlame(); }
+  });
 
   const api = {
     data,

@@ -1,5 +1,6 @@
 #include "plugin/output_selector.h"
 
+#include "formats/chrome_trace_writer.h"
 #include "formats/folded_writer.h"
 #include "formats/speedscope_writer.h"
 
@@ -14,11 +15,14 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 
 Result<OutputFormat> ParseOutputFormat(std::string_view name) {
   for (OutputFormat f : {OutputFormat::kPprof, OutputFormat::kSpeedscope, OutputFormat::kFolded,
-                         OutputFormat::kReport, OutputFormat::kJson}) {
+                         OutputFormat::kReport, OutputFormat::kJson, OutputFormat::kHtml,
+                         OutputFormat::kChromeTrace}) {
     if (name == OutputFormatName(f)) return f;
   }
-  return MakeError("--output-format must be pprof, speedscope, folded, report or json, not '" +
-                   std::string(name) + "'");
+  return MakeError(
+      "--output-format must be pprof, speedscope, folded, report, json, html or chrome-trace, "
+      "not '" +
+      std::string(name) + "'");
 }
 
 std::string_view OutputFormatName(OutputFormat format) {
@@ -33,13 +37,19 @@ std::string_view OutputFormatName(OutputFormat format) {
       return "report";
     case OutputFormat::kJson:
       return "json";
+    case OutputFormat::kHtml:
+      return "html";
+    case OutputFormat::kChromeTrace:
+      return "chrome-trace";
   }
   return "pprof";
 }
 
 std::optional<OutputFormat> OutputFormatForPath(std::string_view path) {
-  // .speedscope.json before .json.
+  // .speedscope.json and .trace.json before .json.
   if (EndsWith(path, ".speedscope.json")) return OutputFormat::kSpeedscope;
+  if (EndsWith(path, ".trace.json")) return OutputFormat::kChromeTrace;
+  if (EndsWith(path, ".html") || EndsWith(path, ".htm")) return OutputFormat::kHtml;
   if (EndsWith(path, ".json")) return OutputFormat::kJson;
   if (EndsWith(path, ".folded")) return OutputFormat::kFolded;
   if (EndsWith(path, ".txt")) return OutputFormat::kReport;
@@ -79,6 +89,14 @@ Status WriteOutput(Profile& profile, const OutputOptions& options, const ByteSin
                                options.report(profile, options.format == OutputFormat::kJson));
       return text_out(text);
     }
+    case OutputFormat::kHtml: {
+      if (!options.html) {
+        return MakeError("the html output needs the detectors' report, which this build does "
+                         "not have");
+      }
+      GCSPIKE_ASSIGN_OR_RETURN(std::string text, options.html(profile));
+      return text_out(text);
+    }
     default:
       break;
   }
@@ -97,6 +115,13 @@ Status WriteOutput(Profile& profile, const OutputOptions& options, const ByteSin
       w.merge_threads = options.merge_threads;
       w.diagnostics = options.diagnostics;
       GCSPIKE_ASSIGN_OR_RETURN(std::string text, EncodeSpeedscope(profile, w));
+      return text_out(text);
+    }
+    case OutputFormat::kChromeTrace: {
+      ChromeTraceWriteOptions w;
+      w.exporter = options.exporter;
+      w.diagnostics = options.diagnostics;
+      GCSPIKE_ASSIGN_OR_RETURN(std::string text, EncodeChromeTrace(profile, w));
       return text_out(text);
     }
     case OutputFormat::kFolded: {

@@ -8,6 +8,8 @@
 //   folded       .folded            root
 //   report       .txt               none (the detectors' verdict report)
 //   json         .json              none (the same report for scripts)
+//   html         .html              none (the report as one page: plugin/html_report.h)
+//   chrome-trace .trace.json        none (Trace Event Format: formats/chrome_trace_writer.h)
 #pragma once
 
 #include <functional>
@@ -24,7 +26,7 @@
 
 namespace gcspike {
 
-enum class OutputFormat { kPprof, kSpeedscope, kFolded, kReport, kJson };
+enum class OutputFormat { kPprof, kSpeedscope, kFolded, kReport, kJson, kHtml, kChromeTrace };
 
 Result<OutputFormat> ParseOutputFormat(std::string_view name);
 std::string_view OutputFormatName(OutputFormat format);
@@ -39,6 +41,8 @@ PseudoFramePlacement DefaultPseudoFrames(OutputFormat format);
 // The detectors' report (text for people, or JSON), supplied by the command line when the
 // report code is built in.
 using ReportEncoder = std::function<Result<std::string>(const Profile&, bool json)>;
+// The HTML report of a (labelled) profile, supplied by the command line like ReportEncoder.
+using HtmlEncoder = std::function<Result<std::string>(Profile&)>;
 
 struct OutputOptions {
   OutputFormat format = OutputFormat::kPprof;
@@ -49,6 +53,7 @@ struct OutputOptions {
   std::string title;           // speedscope: the name shown
   std::string exporter;        // speedscope: "gcspike@VERSION"
   ReportEncoder report;        // report and json
+  HtmlEncoder html;            // html
   Diagnostics* diagnostics = nullptr;
 };
 

@@ -189,6 +189,7 @@ int RunAnnotate(const Args& args) {
     GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectAndLabel(copy, InputName(args)));
     return json ? RenderReportJson(s) : RenderReportText(s);
   };
+  options->html = [&args](Profile& written) { return RenderHtmlReport(written, InputName(args)); };
   std::optional<DetectionSummary> summary;
   auto profile = BuildProfile(args, &diag, &summary);
   diag.ProgressDone();

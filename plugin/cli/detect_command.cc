@@ -7,6 +7,7 @@
 
 #include <cstdio>
 
+#include "formats/chrome_trace_writer.h"
 #include "formats/output_file.h"
 #include "plugin/cli/commands.h"
 #include "plugin/cli/help.h"
@@ -19,6 +20,8 @@
 #include "plugin/detect/annotator.h"
 #include "plugin/detect/site_paths.h"
 #include "plugin/detect/time_rules.h"
+#include "plugin/html_report.h"
+#include "plugin/output_selector.h"
 #include "plugin/pipeline.h"
 #include "plugin/report.h"
 
@@ -31,6 +34,9 @@ DEFINE_string(fail_on, "",
               "filters, after writing the output. E.g. grow-spike>10% or assist-coupling>=0.05 "
               "(repeatable).");
 DEFINE_bool(json, false, "report: write JSON instead of text.");
+DEFINE_bool(html, false,
+            "report: write one self-contained HTML page (verdicts, a flame graph coloured by "
+            "feature, and for traces the GC timeline); also --output-format=html or -o *.html.");
 DEFINE_double(grow_spike_threshold, 0.03,
               "report: grow-spike is a spike at this fraction of samples or more.");
 DEFINE_double(key_copy_threshold, 0.02,
@@ -56,6 +62,7 @@ DEFINE_int32(min_samples, 30,
 
 DECLARE_string(o);
 DECLARE_string(output);
+DECLARE_string(output_format);
 DECLARE_bool(detect);
 
 DECLARE_bool(in_memory);  // plugin/cli/commands.cc
@@ -155,7 +162,42 @@ Result<Analysis> Analyze(const Profile& profile, const std::string& input_name,
   return a;
 }
 
+// Labels the profile with the analysis (as annotate does) and renders the HTML page from it.
+std::string LabelAndRenderHtml(Profile& profile, Analysis& a) {
+  ApplyLabels(profile, a.features, std::string("gcspike ") + kVersion);
+  ApplyTimeLabels(profile, a.time);
+  std::string pre_pause_json, timeline_json;
+  AppendPrePauseFeatureJson(pre_pause_json, a.time);
+  AppendTimeJson(timeline_json, profile, a.time);
+  return RenderReportHtml(profile, a.summary, a.time,
+                          RenderReportJson(a.summary, pre_pause_json, timeline_json));
+}
+
+// What `report` writes: text unless --json, --html, --output-format or the -o extension say
+// otherwise (only .html and .trace.json choose by extension; -o x.json stays text as before).
+Result<OutputFormat> ReportFormat(const std::string& path) {
+  if (FLAGS_html) return OutputFormat::kHtml;
+  if (FLAGS_json) return OutputFormat::kJson;
+  if (!FLAGS_output_format.empty()) {
+    GCSPIKE_ASSIGN_OR_RETURN(OutputFormat f, ParseOutputFormat(FLAGS_output_format));
+    if (f != OutputFormat::kReport && f != OutputFormat::kJson && f != OutputFormat::kHtml &&
+        f != OutputFormat::kChromeTrace) {
+      return MakeError("gcspike report writes report, json, html or chrome-trace, not '" +
+                       FLAGS_output_format + "' (annotate writes profiles)");
+    }
+    return f;
+  }
+  const std::optional<OutputFormat> by_path = OutputFormatForPath(path);
+  if (by_path == OutputFormat::kHtml || by_path == OutputFormat::kChromeTrace) return *by_path;
+  return OutputFormat::kReport;
+}
+
 }  // namespace
+
+Result<std::string> RenderHtmlReport(Profile& profile, const std::string& input_name) {
+  GCSPIKE_ASSIGN_OR_RETURN(Analysis a, Analyze(profile, input_name, nullptr));
+  return LabelAndRenderHtml(profile, a);
+}
 
 void RegisterDetectFlags() { RegisterRepeatableFlag("fail_on"); }
 
@@ -256,13 +298,36 @@ int RunReport(const Args& args) {
   if (!analysis.ok()) return Fail(analysis.error());
   const DetectionSummary* summary = &analysis->summary;
   const std::string path = !FLAGS_o.empty() ? FLAGS_o : FLAGS_output;
+  auto format = ReportFormat(path);
+  if (!format.ok()) return Fail(format.error());
   // Execution traces: the pre-pause test among the features and the timeline (time_rules.h).
   std::string pre_pause_json, timeline_json;
   AppendPrePauseFeatureJson(pre_pause_json, analysis->time);
   AppendTimeJson(timeline_json, *profile, analysis->time);
-  const std::string text = FLAGS_json ? RenderReportJson(*summary, pre_pause_json, timeline_json)
-                                      : RenderReportText(*summary, ReportWidth(path)) +
-                                            RenderTimeReport(*profile, analysis->time);
+  std::string text;
+  switch (*format) {
+    case OutputFormat::kHtml:
+      text = LabelAndRenderHtml(*profile, *analysis);
+      break;
+    case OutputFormat::kChromeTrace: {
+      ApplyLabels(*profile, analysis->features, std::string("gcspike ") + kVersion);
+      ApplyTimeLabels(*profile, analysis->time);
+      if (Status s = MaterializeSpool(*profile); !s.ok()) return Fail(s.error());
+      ChromeTraceWriteOptions w;
+      w.exporter = std::string("gcspike@") + kVersion;
+      auto encoded = EncodeChromeTrace(*profile, w);
+      if (!encoded.ok()) return Fail(encoded.error());
+      text = std::move(*encoded);
+      break;
+    }
+    case OutputFormat::kJson:
+      text = RenderReportJson(*summary, pre_pause_json, timeline_json);
+      break;
+    default:
+      text = RenderReportText(*summary, ReportWidth(path)) +
+             RenderTimeReport(*profile, analysis->time);
+      break;
+  }
   auto out = OutputFile::Open(path, /*binary=*/false);
   if (!out.ok()) return Fail(out.error());
   if (Status s = (*out)->Write(std::string_view(text)); !s.ok()) return Fail(s.error());

@@ -35,7 +35,11 @@ Result<DetectionSummary> DetectOnly(const Profile& profile, const std::string& i
 // kExitUndecided if any was undecided under --inconclusive=error (the default), else kExitOk.
 int CheckFailOn(const std::vector<FailOnExpr>& exprs, const DetectionSummary& summary);
 
-// `gcspike report [--json] INPUT... [-o FILE]`.
+// The HTML report (plugin/html_report.h) of a profile: labels it as annotate does and renders
+// the page; annotate's html output.
+Result<std::string> RenderHtmlReport(Profile& profile, const std::string& input_name);
+
+// `gcspike report [--json|--html] INPUT... [-o FILE]`.
 int RunReport(const Args& args);
 
 // "a.pb.gz" or "a.pb.gz b.pb.gz" ("-" shown as <stdin>).

@@ -15,8 +15,9 @@ does (/debug/pprof/profile, /trace, /heap; --seconds, --timeout), several URLs a
 inputs with the same sample types are merged.
 The result goes to -o, or to stdout when stdout is not a terminal (text formats may go to a
 terminal). The output format follows -o's extension (.pb.gz, .speedscope.json, .folded, .txt,
-.json) unless --output-format names one. Filters (--keep, --drop, --focus, --ignore, --from,
---to, --pid, --tid, --goroutine) run after the detectors; docs/viewers.md shows every viewer.)";
+.json, .html, .trace.json) unless --output-format names one. Filters (--keep, --drop, --focus,
+--ignore, --from, --to, --pid, --tid, --goroutine) run after the detectors; docs/viewers.md
+shows every viewer.)";
 
 // The column where the one-line summaries of the usage lines start.
 constexpr size_t kSummaryColumn = 49;
@@ -218,11 +219,12 @@ const std::vector<CommandDoc>& Commands() {
        {"gcspike pprof cpu.pprof -- -top",
         "gcspike pprof cpu.pprof -- -tagfocus=gcspike=grow-spike -top",
         "gcspike pprof host1.pprof host2.pprof -- -http=:8080"}},
-      {"report", "report [--json] [flags] INPUT... [-o OUT]",
+      {"report", "report [--json|--html] [flags] INPUT... [-o OUT]",
        "per-feature shares, verdicts and top call sites",
        "Prints each feature's share of the samples and of the value with its 95% interval, its "
        "verdict, the flame graph shape, the functions whose growing maps to presize (via the "
-       "helpers that insert into them), and a verdict in words; --json writes the same as JSON. "
+       "helpers that insert into them), and a verdict in words; --json writes the same as JSON, "
+       "--html one self-contained page with a flame graph and, for traces, the GC timeline. "
        "A verdict is spike (the interval lies above the threshold), normal (below it) or "
        "inconclusive: the interval straddles the threshold (take a longer profile), or the "
        "profile cannot show the feature at all (a heap, allocs, goroutine, mutex or block "

@@ -5,8 +5,9 @@
 #include "plugin/cli/help.h"
 
 DEFINE_string(output_format, "",
-              "Output format: pprof, speedscope, folded, report or json (default: from the -o "
-              "extension .pb.gz .speedscope.json .folded .txt .json, else pprof).");
+              "Output format: pprof, speedscope, folded, report, json, html or chrome-trace "
+              "(default: from the -o extension .pb.gz .speedscope.json .folded .txt .json .html "
+              ".trace.json, else pprof).");
 DEFINE_string(pseudo_frames, "",
               "Show labels as frames for viewers that ignore labels: root, leaf or none "
               "(default: none for pprof, root for speedscope and folded). A sample labelled "

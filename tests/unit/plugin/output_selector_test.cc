@@ -18,6 +18,11 @@ TEST(OutputSelectorTest, FormatFromExtensionUnlessNamed) {
   EXPECT_EQ(*SelectOutputFormat("", "a.out"), OutputFormat::kPprof);
   EXPECT_EQ(*SelectOutputFormat("", ""), OutputFormat::kPprof);
   EXPECT_EQ(*SelectOutputFormat("folded", "a.pb.gz"), OutputFormat::kFolded);
+  EXPECT_EQ(*SelectOutputFormat("", "report.html"), OutputFormat::kHtml);
+  EXPECT_EQ(*SelectOutputFormat("html", "a.out"), OutputFormat::kHtml);
+  EXPECT_EQ(*SelectOutputFormat("", "a.trace.json"), OutputFormat::kChromeTrace);  // not json
+  EXPECT_EQ(*SelectOutputFormat("chrome-trace", ""), OutputFormat::kChromeTrace);
+  EXPECT_EQ(OutputFormatName(OutputFormat::kChromeTrace), "chrome-trace");
   EXPECT_FALSE(SelectOutputFormat("svg", "a.svg").ok());
   EXPECT_TRUE(IsBinaryOutput(OutputFormat::kPprof));
   EXPECT_FALSE(IsBinaryOutput(OutputFormat::kSpeedscope));

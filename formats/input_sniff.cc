@@ -123,7 +123,7 @@ std::optional<std::string> DescribeUnreadable(std::span<const uint8_t> prefix) {
   if (StartsWith(prefix, "PERFFILE") || StartsWith(prefix, "ELIFREP")) {
     return std::string(
         "unsupported: perf.data version 1 (magic \"PERFFILE\"); gcspike reads version 2 "
-        "(\"PERFILE2\", what perf has written since 2010): record it again with a current perf");
+        "(\"PERFILE2\"): record it again with a current perf");
   }
   if (IsText(prefix)) {
     return "unrecognized input: looks like text (\"" + FirstLine(prefix) +

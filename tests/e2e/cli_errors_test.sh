@@ -91,7 +91,7 @@ for f in legacy-cpu64.prof legacy-cpu32.prof; do
     "byte 0: unsupported: legacy binary CPU profile (gperftools, or Go before 1.9)$convert"
 done
 expect_line "$WORK/bad/perf-v1.data" \
-  'byte 0: unsupported: perf.data version 1 (magic "PERFFILE"); gcspike reads version 2 ("PERFILE2", what perf has written since 2010): record it again with a current perf'
+  'byte 0: unsupported: perf.data version 1 (magic "PERFFILE"); gcspike reads version 2 ("PERFILE2"): record it again with a current perf'
 expect_line "$WORK/bad/long-varint.pb" \
   'byte 2: unrecognized input: starts like pprof (profile.proto) but byte 0xff is not the tag of a profile.proto field (1..14)'
 # go tool pprof reads the legacy text heap profile that gcspike sends to it.

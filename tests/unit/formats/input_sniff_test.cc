@@ -75,7 +75,7 @@ TEST(InputSniffTest, PerfDataVersionOne) {
   v1.resize(104, 0);
   EXPECT_EQ(ErrorFor(v1),
             "in.prof: byte 0: unsupported: perf.data version 1 (magic \"PERFFILE\"); gcspike "
-            "reads version 2 (\"PERFILE2\", what perf has written since 2010): record it again "
+            "reads version 2 (\"PERFILE2\"): record it again "
             "with a current perf");
 }
 

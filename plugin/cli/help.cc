@@ -233,9 +233,9 @@ const std::vector<CommandDoc>& Commands() {
       {"trace-stats", "trace-stats [--stacks] TRACE",
        "diagnostic: what the Go trace reader counted",
        "A diagnostic for the Go execution trace reader: prints, as one JSON line, the counts it "
-       "made (events, CPU samples, GC cycles, stop-the-world pauses, mark assists) in the form "
-       "of the test oracle's gocheck trace-stats, so the two can be compared; --stacks adds one "
-       "line per CPU sample. It annotates nothing and its output is not a stable interface.",
+       "made (generations, CPU samples, GC cycles, stop-the-world pauses, mark assists) in the "
+       "form of the test oracle's gocheck trace-stats, so the two can be compared; --stacks adds "
+       "one line per CPU sample. It annotates nothing and its output is not a stable interface.",
        {"gcspike trace-stats --stacks app.trace"}},
   };
   return commands;

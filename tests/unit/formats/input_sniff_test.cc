@@ -31,7 +31,8 @@ std::string ErrorFor(std::vector<uint8_t> bytes) {
 constexpr std::string_view kConvert = "; convert it with go tool pprof -proto";
 
 TEST(InputSniffTest, LegacyTextProfiles) {
-  EXPECT_EQ(ErrorFor(Bytes("heap profile: 3: 1024 [5: 2048] @ heap/1048576\n1: 512 [1: 512] @ 0x1\n"sv)),
+  EXPECT_EQ(ErrorFor(Bytes("heap profile: 3: 1024 [5: 2048] @ heap/1048576\n"
+                           "1: 512 [1: 512] @ 0x1\n"sv)),
             "in.prof: byte 0: unsupported: legacy text heap profile (\"heap profile: 3: 1024 "
             "[5: 2048] @ heap/1048576\")" + std::string(kConvert));
   EXPECT_EQ(ErrorFor(Bytes("--- contention:\ncycles/second=2000000000\n"sv)),
@@ -86,8 +87,8 @@ TEST(InputSniffTest, TextAndGzippedText) {
             "trace or perf.data");
   // A long first line is shortened on a character boundary (the ö's two bytes straddle 60).
   const std::string long_line = std::string(59, 'a') + "\xc3\xb6" + std::string(20, 'b') + "\n";
-  EXPECT_NE(ErrorFor(Bytes(long_line)).find("looks like text (\"" + std::string(59, 'a') + "...\")"),
-            std::string::npos)
+  const std::string shortened = "looks like text (\"" + std::string(59, 'a') + "...\")";
+  EXPECT_NE(ErrorFor(Bytes(long_line)).find(shortened), std::string::npos)
       << ErrorFor(Bytes(long_line));
   auto gz = Gzip(Bytes("not a profile at all\n"sv), 6);
   ASSERT_TRUE(gz.ok());

@@ -37,13 +37,19 @@ make_bad() {
   printf -- '--- contention:\ncycles/second=2000000000\n' > "$dir/legacy-contention.txt"
   printf -- '--- mutex:\ncycles/second=2000000000\n' > "$dir/legacy-mutex.txt"
   printf -- '--- threadcreate:\n1 @ 0x1\n' > "$dir/legacy-threadcreate.txt"
-  # The legacy binary CPU format: 64-bit little-endian words 0, 3, 0, period 10000, 0, then a
-  # sample (count 1, depth 1, pc), and the same in 32-bit words.
-  printf '%016x' 0 3 0 10000 0 1 1 4198400 | xxd -r -p | od -An -v -tx1 | tr -d ' \n' |
-    sed 's/\(..\)\(..\)\(..\)\(..\)\(..\)\(..\)\(..\)\(..\)/\8\7\6\5\4\3\2\1/g' |
-    xxd -r -p > "$dir/legacy-cpu64.prof"
-  printf '%08x' 0 3 0 10000 0 1 1 4198400 | xxd -r -p | od -An -v -tx1 | tr -d ' \n' |
-    sed 's/\(..\)\(..\)\(..\)\(..\)/\4\3\2\1/g' | xxd -r -p > "$dir/legacy-cpu32.prof"
+  # The legacy binary CPU format: words 0, 3, 0, period 10000, 0, a sample (count 1, depth 1,
+  # pc) and the trailer 0, 1, 0, in 64-bit and in 32-bit little-endian words.
+  words() {  # words BYTES VALUE...: each VALUE as a little-endian word of BYTES bytes
+    local size=$1 v k
+    shift
+    for v; do
+      for ((k = 0; k < size; k++)); do
+        printf "\\$(printf '%03o' $(((v >> (8 * k)) & 255)))"
+      done
+    done
+  }
+  words 8 0 3 0 10000 0 1 1 4198400 0 1 0 > "$dir/legacy-cpu64.prof"
+  words 4 0 3 0 10000 0 1 1 4198400 0 1 0 > "$dir/legacy-cpu32.prof"
   # perf.data version 1.
   { printf 'PERFFILE'; head -c 96 /dev/zero; } > "$dir/perf-v1.data"
 }
@@ -94,13 +100,13 @@ expect_line "$WORK/bad/perf-v1.data" \
   'byte 0: unsupported: perf.data version 1 (magic "PERFFILE"); gcspike reads version 2 ("PERFILE2"): record it again with a current perf'
 expect_line "$WORK/bad/long-varint.pb" \
   'byte 2: unrecognized input: starts like pprof (profile.proto) but byte 0xff is not the tag of a profile.proto field (1..14)'
-# go tool pprof reads the legacy text heap profile that gcspike sends to it.
-if command -v go >/dev/null; then
-  go tool pprof -proto "$WORK/bad/legacy-heap.txt" > "$WORK/converted.pb.gz" 2>/dev/null &&
+# The conversion the message suggests gives gcspike a profile it reads.
+for f in legacy-heap.txt legacy-cpu64.prof legacy-cpu32.prof; do
+  go tool pprof -proto "$WORK/bad/$f" > "$WORK/converted.pb.gz" 2>/dev/null &&
     "$GCSPIKE" annotate "$WORK/converted.pb.gz" --no-detect -o "$WORK/x.pb.gz" ||
-    fail "the conversion the message suggests does not give gcspike a profile"
+    fail "go tool pprof -proto $f does not give gcspike a profile"
   pass
-fi
+done
 
 # Bad input on stdin names <stdin>.
 expect_exit 2 bash -c "head -c 100 /dev/urandom | '$GCSPIKE' - > /dev/null"

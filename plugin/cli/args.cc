@@ -30,13 +30,11 @@ bool IsInputName(const std::string& word) {
 // Flags of go tool pprof that people type without -- (pprof's output and filter options).
 bool IsPprofFlag(const std::string& name) {
   static const std::set<std::string> kPprofFlags = {
-      "top",       "http",        "list",      "web",        "peek",       "traces",
-      "tree",      "text",        "svg",       "png",        "pdf",        "dot",
-      "raw",       "proto",       "disasm",    "weblist",    "tagfocus",   "tagignore",
-      "tagshow",   "taghide",     "tags",      "nodecount",  "nodefraction", "edgefraction",
-      "cum",       "flat",        "functions", "lines",      "files",      "addresses",
-      "granularity", "show",      "hide",      "show_from",  "sample_index", "mean",
-      "compact_labels", "call_tree", "relative_percentages", "trim", "unit", "no_browser"};
+      "top", "http", "list", "web", "peek", "traces", "tree", "text", "svg", "png", "pdf", "dot",
+      "raw", "proto", "disasm", "weblist", "tagfocus", "tagignore", "tagshow", "taghide", "tags",
+      "tagroot", "tagleaf", "nodecount", "nodefraction", "edgefraction", "cum", "flat", "functions",
+      "lines", "files", "addresses", "granularity", "show", "hide", "show_from", "sample_index",
+      "mean", "compact_labels", "call_tree", "relative_percentages", "trim", "unit", "no_browser"};
   return kPprofFlags.count(name) != 0;
 }
 

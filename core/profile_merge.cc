@@ -124,7 +124,7 @@ Result<Profile> MergeProfiles(std::vector<Profile> inputs, const std::vector<std
 
   const int64_t first_period = first.period;
   const std::string first_name = names[0];
-  int64_t start = 0, end = 0;
+  int64_t start = 0, duration = 0;
   std::unordered_set<std::string> seen_comments;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Profile& p = inputs[i];
@@ -133,10 +133,11 @@ Result<Profile> MergeProfiles(std::vector<Profile> inputs, const std::vector<std
                         std::to_string(first_period) + " of " + first_name +
                         "; keeping the first");
     }
-    if (p.time_nanos != 0) {
-      start = start == 0 ? p.time_nanos : std::min(start, p.time_nanos);
-      end = std::max(end, p.time_nanos + p.duration_nanos);
-    }
+    // As google/pprof's profile.Merge (combineHeaders), which `go tool pprof -proto a b c`
+    // uses: the earliest time and the sum of the durations (profiling time, not wall time).
+    // pprof lets a zero time after a non-zero one win; here a zero time means unknown.
+    if (p.time_nanos != 0) start = start == 0 ? p.time_nanos : std::min(start, p.time_nanos);
+    duration += p.duration_nanos;
     for (StrId c : p.comments) {
       if (seen_comments.insert(p.str(c)).second) out.comments.push_back(out.Intern(p.str(c)));
     }
@@ -144,7 +145,7 @@ Result<Profile> MergeProfiles(std::vector<Profile> inputs, const std::vector<std
     inputs[i] = Profile();  // release as we go
   }
   out.time_nanos = start;
-  out.duration_nanos = start == 0 ? 0 : end - start;
+  out.duration_nanos = duration;
   return out;
 }
 

@@ -30,6 +30,10 @@ struct ReadOptions {
   // SampleSpool (core/sample_spool.h) and give the profile one sample per distinct stack, so
   // memory does not grow with the input. Set by commands whose every consumer handles a spool.
   bool spool_samples = false;
+  // URL inputs (formats/url_fetch.h): seconds=N for /profile and /trace URLs (0: as the URL
+  // says), and the timeout of each fetch in seconds (0: DefaultUrlTimeoutSeconds).
+  int url_seconds = 0;
+  double url_timeout_seconds = 0;
 };
 
 // One entry per input format. `matches` sees at most the first 16 bytes.

@@ -12,7 +12,8 @@
 
 namespace gcspike {
 
-// Reads every input (a path or "-") and merges them into one profile.
+// Reads every input (a path, "-", or an http:// or https:// URL; URLs are fetched concurrently)
+// and merges them into one profile.
 Result<Profile> LoadInputs(const std::vector<std::string>& inputs, const ReadOptions& options);
 
 }  // namespace gcspike

@@ -19,6 +19,7 @@
 #include "plugin/cli/perf_flags.h"
 #include "plugin/cli/terminal_diagnostics.h"
 #include "plugin/cli/trace_flags.h"
+#include "plugin/cli/url_flags.h"
 #include "plugin/pipeline.h"
 #include "plugin/report.h"
 
@@ -45,6 +46,7 @@ ReadOptions MakeReadOptions(const Args& args, Diagnostics* diagnostics) {
   r.diagnostics = diagnostics;
   ApplyTraceReadOptions(r);
   ApplyPerfFlags(args, r);
+  ApplyUrlFlags(r);
   r.spool_samples = !FLAGS_in_memory;
   return r;
 }

@@ -14,6 +14,7 @@
 #include "plugin/cli/perf_flags.h"
 #include "plugin/cli/terminal_diagnostics.h"
 #include "plugin/cli/trace_flags.h"
+#include "plugin/cli/url_flags.h"
 #include "plugin/detect/annotator.h"
 #include "plugin/detect/site_paths.h"
 #include "plugin/detect/time_rules.h"
@@ -161,7 +162,7 @@ std::string InputName(const Args& args) {
   std::string out;
   for (const std::string& p : args.positional) {
     if (!out.empty()) out += " ";
-    out += p == "-" ? "<stdin>" : p;
+    out += p == "-" ? "<stdin>" : InputAsFetched(p);
   }
   return out;
 }
@@ -232,6 +233,7 @@ int RunReport(const Args& args) {
   ReadOptions read;
   read.diagnostics = &diag;
   ApplyPerfFlags(args, read);
+  ApplyUrlFlags(read);
   read.spool_samples = !FLAGS_in_memory;
   auto profile = LoadInputs(args.positional, read);
   diag.ProgressDone();

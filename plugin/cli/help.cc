@@ -10,7 +10,9 @@ namespace {
 
 constexpr std::string_view kInputs =
     R"(INPUT is a pprof profile (gzipped or raw), a Go execution trace or perf.data, detected from
-its first bytes; - reads standard input. Several inputs with the same sample types are merged.
+its first bytes; - reads standard input. An http:// or https:// URL is fetched as go tool pprof
+does (/debug/pprof/profile, /trace, /heap; --seconds, --timeout), several URLs at once. Several
+inputs with the same sample types are merged.
 The result goes to -o, or to stdout when stdout is not a terminal (text formats may go to a
 terminal). The output format follows -o's extension (.pb.gz, .speedscope.json, .folded, .txt,
 .json) unless --output-format names one. Filters (--keep, --drop, --focus, --ignore, --from,
@@ -202,7 +204,9 @@ const std::vector<CommandDoc>& Commands() {
        "(label key gcspike, see LABELS), applies the filters and writes the result. The command "
        "name may be left out.",
        {"gcspike annotate cpu.pprof -o annotated.pb.gz",
+        "gcspike http://localhost:6060/debug/pprof/profile --seconds 10 -o annotated.pb.gz",
         "curl -s localhost:6060/debug/pprof/profile?seconds=10 | gcspike - > annotated.pb.gz",
+        "gcspike http://pod-{1..20}:6060/debug/pprof/profile?seconds=10 -o fleet.pb.gz",
         "gcspike cpu.pprof -o cpu.speedscope.json        then open it in speedscope",
         "gcspike cpu.pprof -o cpu.folded && inferno-flamegraph < cpu.folded > cpu.svg",
         "gcspike cpu.pprof --keep 'gcspike~grow-spike' -o grow-only.pb.gz",
@@ -226,6 +230,7 @@ const std::vector<CommandDoc>& Commands() {
        "profile; a missing binary; a --call-graph dwarf recording; too few samples), with the "
        "reason. --fail-on turns a threshold into the exit status.",
        {"gcspike report cpu.pprof", "gcspike report --json cpu.pprof --fail-on 'grow-spike>10%'",
+        "gcspike report http://localhost:6060/debug/pprof/trace?seconds=2",
         "gcspike report heap.pprof --fail-on 'grow-spike>10%' --inconclusive=pass"}},
       {"help", "help [COMMAND]", "print this text, or one command's help",
        "The same as --help; gcspike help COMMAND is the same as gcspike COMMAND --help.",

@@ -24,6 +24,9 @@ void TerminalDiagnostics::Progress(const std::string& what, uint64_t done, uint6
   last_ = now;
   if (total > 0) {
     std::fprintf(stderr, "\r%s: %3d%%", what.c_str(), static_cast<int>(done * 100 / total));
+  } else if (done < (uint64_t{1} << 20)) {  // a profile fetched from a URL is often this small
+    std::fprintf(stderr, "\r%s: %llu KB", what.c_str(),
+                 static_cast<unsigned long long>(done >> 10));
   } else {
     std::fprintf(stderr, "\r%s: %llu MB", what.c_str(),
                  static_cast<unsigned long long>(done >> 20));

@@ -13,7 +13,7 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 }
 
 // What a frame directly below a user function does, as far as helpers are concerned.
-enum class CalleeKind : uint8_t { kOther, kMapOperation, kMapInsert, kMapCreation };
+enum class CalleeKind : uint8_t { kOther, kRuntime, kMapOperation, kMapInsert, kMapCreation };
 
 CalleeKind KindOf(std::string_view name, uint32_t roles) {
   // Creation first: runtime.makemap* (and Swiss maps' NewMap behind it) are map code too.
@@ -29,13 +29,16 @@ CalleeKind KindOf(std::string_view name, uint32_t roles) {
       StartsWith(name, "reflect.map") || StartsWith(name, "internal/runtime/maps.")) {
     return CalleeKind::kMapOperation;
   }
+  // The runtime's part of any statement: the write barrier when a pointer is stored into the
+  // map's slot (gcWriteBarrier*), stack growth, allocating the value. Not other work.
+  if (roles & kRoleRuntime) return CalleeKind::kRuntime;
   return CalleeKind::kOther;
 }
 
 struct HelperEvidence {
   double total = 0;       // samples with the function on the stack (each occurrence)
   double map_calls = 0;   // ... whose callee is map code (an insert or another map operation)
-  double other = 0;       // ... whose callee is anything else
+  double other = 0;       // ... whose callee is user code (or a map creation)
   bool inserts = false;   // a map insert was a direct callee
   bool creates = false;   // a map creation was a direct callee
 };
@@ -93,6 +96,8 @@ SitePaths ResolveSitePaths(const Profile& profile, const RuntimeSignatureCatalog
           break;
         case CalleeKind::kOther:
           e.other += w;
+          break;
+        case CalleeKind::kRuntime:
           break;
       }
     }

@@ -5,9 +5,10 @@
 // "main.dedupGrowing (via main.markSeen)".
 //
 // A function is a map helper when, over every sample of the profile that has it on the stack:
-//   - the frame directly below it (its callee) is always the Go runtime's map code (an insert,
-//     a lookup, a delete, growth) or nothing (its own instructions): it passes the map through
-//     and does no other work that shows;
+//   - the frame directly below it (its callee) is always the Go runtime: its map code (an
+//     insert, a lookup, a delete, growth) or what any statement may call (a write barrier,
+//     stack growth, an allocation), or nothing (its own instructions): it passes the map
+//     through and calls no other code of the program;
 //   - at least half of its samples are in that map code: the map operation is its main work;
 //   - it has a map insert as callee in some sample, and never a map creation (runtime.makemap*:
 //     a function that makes the map is the one to presize, never a helper).

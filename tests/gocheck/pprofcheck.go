@@ -70,6 +70,8 @@ type checkResult struct {
 	Mappings          int                        `json:"mappings"`
 	Labels            map[string]map[string]int  `json:"labels"`
 	NumLabels         map[string]numLabelSummary `json:"num_labels"`
+	TimeNanos         int64                      `json:"time_nanos"`
+	DurationNanos     int64                      `json:"duration_nanos"`
 }
 
 func valueTypeString(vt *profile.ValueType) string {
@@ -97,6 +99,8 @@ func summarize(path string, p *profile.Profile) checkResult {
 		Mappings:          len(p.Mapping),
 		Labels:            map[string]map[string]int{},
 		NumLabels:         map[string]numLabelSummary{},
+		TimeNanos:         p.TimeNanos,
+		DurationNanos:     p.DurationNanos,
 	}
 	for _, st := range p.SampleType {
 		r.SampleTypes = append(r.SampleTypes, valueTypeString(st))

@@ -40,9 +40,24 @@ TEST(ProfileMergeTest, SamplesKeptFramesShared) {
   EXPECT_EQ(merged->locations.size(), 2u);
   EXPECT_EQ(*merged->StrLabel(merged->samples[0], "worker"), "a");
   EXPECT_EQ(*merged->StrLabel(merged->samples[3], "worker"), "b");
+  // As go tool pprof -proto a b: the earliest time, the durations summed.
   EXPECT_EQ(merged->time_nanos, 10000);
-  EXPECT_EQ(merged->duration_nanos, 20000 + 500 - 10000);
+  EXPECT_EQ(merged->duration_nanos, 500 + 500);
   EXPECT_TRUE(diag.warnings.empty());
+}
+
+TEST(ProfileMergeTest, TimeIsTheEarliestKnownDurationTheSum) {
+  std::vector<Profile> in;
+  in.push_back(Input("a", 30));
+  in.push_back(Input("b", 20));
+  Profile unknown = Input("c", 40);
+  unknown.time_nanos = 0;  // no time: does not make the merge's time unknown
+  unknown.duration_nanos = 700;
+  in.push_back(std::move(unknown));
+  auto merged = MergeProfiles(std::move(in), {"a", "b", "c"}, nullptr);
+  ASSERT_TRUE(merged.ok()) << merged.error().message;
+  EXPECT_EQ(merged->time_nanos, 20000);
+  EXPECT_EQ(merged->duration_nanos, 500 + 500 + 700);
 }
 
 TEST(ProfileMergeTest, DifferentSampleTypesAreRefused) {

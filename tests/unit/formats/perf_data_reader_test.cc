@@ -15,6 +15,7 @@
 #include "formats/pprof_writer.h"
 #include "formats/profile_reader.h"
 #include "symbolizer/elf_symbolizer.h"
+#include "tests/unit/recording_diagnostics.h"
 
 namespace gcspike {
 namespace {
@@ -351,6 +352,28 @@ TEST(KernelSymbols, KeepsOnlyTheSymbolsOfWantedAddresses) {
   EXPECT_EQ(some.Lookup(0xffffffff81000301), "late_first_line");
   EXPECT_EQ(some.Lookup(0xffffffffc0000010), "mod_fn");
   EXPECT_EQ(KernelSymbols::Parse(text, std::vector<uint64_t>{0x10}).size(), 0u);
+}
+
+}  // namespace
+}  // namespace gcspike
+
+namespace gcspike {
+namespace {
+
+TEST(PerfDataReader, ReportsProgressWhileReadingRecords) {
+  std::vector<uint8_t> data = Cat({Comm(42, 43, "worker")});
+  for (int i = 0; i < 70000; ++i) {
+    const auto s = SampleRecord(42, 43, 1000 + i, {kContextUser, 0x400010});
+    data.insert(data.end(), s.begin(), s.end());
+  }
+  const std::vector<uint8_t> file = FileMode(data);
+  testing::RecordingDiagnostics diag;
+  auto p = Read(file, &diag);
+  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  const auto reports = diag.About("reading perf.data");
+  ASSERT_FALSE(reports.empty());
+  EXPECT_EQ(reports.front().total, file.size());
+  EXPECT_GT(reports.front().done, 0u);
 }
 
 }  // namespace

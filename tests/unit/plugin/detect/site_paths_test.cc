@@ -82,6 +82,8 @@ TEST(SitePathsTest, GenericHelpersChainsAndSeveralCallers) {
   sp.Add("runtime.goexit > main.b > " + add, 20);
   sp.Add("runtime.goexit > main.c > main.addAll > " + add, 10);
   sp.Add("runtime.goexit > main.a > main.Set[...].Add > runtime.mapaccess2_faststr", 5);
+  // Storing a pointer into the slot: the write barrier, an assembly routine without a package.
+  sp.Add("runtime.goexit > main.b > main.Set[...].Add > gcWriteBarrier", 5);
   const Resolved r = Resolve(sp.profile);
   ASSERT_EQ(r.summary.sites.size(), 3u);
   EXPECT_EQ(r.summary.sites[0].function, "main.a");

@@ -1,0 +1,3 @@
+module gcspike/tests/e2e/pprofserver
+
+go 1.22

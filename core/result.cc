@@ -3,6 +3,8 @@
 namespace gcspike {
 
 std::string Error::ToString() const {
+  // An error about no input in particular (a usage error) is just its sentence.
+  if (file.empty() && !offset) return message;
   std::string out = file.empty() ? std::string("<input>") : file;
   out += ": ";
   if (offset) {

@@ -16,7 +16,8 @@ struct Error {
   std::optional<uint64_t> offset;
   std::string message;
 
-  // "FILE: byte OFFSET[ of WHERE]: MESSAGE"
+  // "FILE: byte OFFSET[ of WHERE]: MESSAGE"; just MESSAGE when there is neither a file nor an
+  // offset (usage errors).
   std::string ToString() const;
 };
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/byte_cursor.h"
+#include "formats/input_sniff.h"
 
 namespace gcspike {
 namespace {
@@ -465,14 +466,7 @@ Result<Profile> DecodePprof(std::span<const uint8_t> message, uint64_t base_offs
 }
 
 bool LooksLikePprof(std::span<const uint8_t> prefix) {
-  if (prefix.empty()) return false;
-  const uint8_t tag = prefix[0];
-  const uint32_t field = tag >> 3, wire = tag & 7;
-  if (field >= 1 && field <= 6) return wire == kLen;
-  if (field == 11) return wire == kLen;
-  if (field == 13) return wire == kLen || wire == kVarint;
-  if (field >= 7 && field <= 15) return wire == kVarint;
-  return false;
+  return !prefix.empty() && !CheckPprofPrefix(prefix).has_value();
 }
 
 }  // namespace gcspike

@@ -17,7 +17,8 @@ Result<Profile> DecodePprof(std::span<const uint8_t> message, uint64_t base_offs
                             Diagnostics* diagnostics = nullptr);
 
 // Heuristic used when sniffing an input that has no magic bytes: does this look like the start
-// of a profile.proto message (a known top-level field with the right wire type)?
+// of a profile.proto message (every field in the prefix a top-level field 1..14 with its wire
+// type; see CheckPprofPrefix in formats/input_sniff.h)?
 bool LooksLikePprof(std::span<const uint8_t> prefix);
 
 }  // namespace gcspike

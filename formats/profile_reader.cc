@@ -10,6 +10,7 @@
 
 #include "formats/go_trace_reader.h"
 #include "formats/gzip_codec.h"
+#include "formats/input_sniff.h"
 #include "formats/perf_data_reader.h"
 #include "formats/pprof_reader.h"
 
@@ -105,7 +106,17 @@ Result<Profile> ReadProfileNested(InputSource& in, const ReadOptions& options, u
     }
   }
   const FormatReader* r = SniffFormat(prefix);
+  // pprof has no magic: before taking bytes for one, rule out what they may look like instead.
+  if (r == nullptr || r->read == ReadPprofInput) {
+    GCSPIKE_ASSIGN_OR_RETURN(auto longer, in.Peek(kDescribePrefixBytes));
+    if (auto unreadable = DescribeUnreadable(longer)) return in.ErrorAt(0, *unreadable);
+  }
   if (r == nullptr) {
+    const std::optional<ImplausibleField> bad = CheckPprofPrefix(prefix);
+    if (bad.has_value() && bad->offset > 0) {
+      return in.ErrorAt(bad->offset, "unrecognized input: starts like pprof (profile.proto) but " +
+                                         bad->message);
+    }
     return in.ErrorAt(0, "unrecognized input: not gzip, pprof (profile.proto), a Go execution "
                          "trace (\"go 1.N trace\") or perf.data (\"PERFILE2\")");
   }

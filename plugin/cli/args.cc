@@ -2,6 +2,8 @@
 
 #include <gflags/gflags.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <set>
 
@@ -19,7 +21,68 @@ std::string Normalize(std::string name) {
   return name;
 }
 
+// A word on the command line that names an input rather than a command.
+bool IsInputName(const std::string& word) {
+  struct stat st;
+  return word == "-" || word.find("://") != std::string::npos || ::stat(word.c_str(), &st) == 0;
+}
+
+// Flags of go tool pprof that people type without -- (pprof's output and filter options).
+bool IsPprofFlag(const std::string& name) {
+  static const std::set<std::string> kPprofFlags = {
+      "top", "http", "list", "web", "peek", "traces", "tree", "text", "svg", "png", "pdf", "dot",
+      "raw", "proto", "disasm", "weblist", "tagfocus", "tagignore", "tagshow", "taghide", "tags",
+      "tagroot", "tagleaf", "nodecount", "nodefraction", "edgefraction", "cum", "flat", "functions",
+      "lines", "files", "addresses", "granularity", "show", "hide", "show_from", "sample_index",
+      "mean", "compact_labels", "call_tree", "relative_percentages", "trim", "unit", "no_browser"};
+  return kPprofFlags.count(name) != 0;
+}
+
 }  // namespace
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  // d[i][j]: distance between the first i characters of a and the first j of b.
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1, 0));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+std::optional<std::string> SuggestCommand(std::string_view word,
+                                          const std::vector<std::string>& commands) {
+  std::optional<std::string> best;
+  size_t best_distance = 3;
+  for (const std::string& c : commands) {
+    const size_t d = EditDistance(word, c);
+    if (d == 0) return std::nullopt;
+    if (d < best_distance) {
+      best = c;
+      best_distance = d;
+    }
+  }
+  return best;
+}
+
+Status DefaultToStdin(Args& args, bool stdin_is_terminal) {
+  if (!args.positional.empty()) return {};
+  if (args.command != "annotate" && args.command != "report" && args.command != "pprof") return {};
+  if (stdin_is_terminal) {
+    return MakeError("no input: name a profile (gcspike " + args.command +
+                     " cpu.pprof) or pipe one into standard input (gcspike " + args.command +
+                     " < cpu.pprof); gcspike " + args.command + " --help shows more");
+  }
+  args.positional.push_back("-");
+  return {};
+}
 
 void RegisterRepeatableFlag(const std::string& name) { Repeatable().insert(name); }
 
@@ -28,8 +91,15 @@ Result<Args> ParseArgs(int argc, char** argv, const std::vector<std::string>& co
   int i = 1;
   if (i < argc && std::find(commands.begin(), commands.end(), argv[i]) != commands.end()) {
     args.command = argv[i++];
+    args.command_named = true;
   } else {
     args.command = "annotate";
+    if (i < argc && argv[i][0] != '-' && !IsInputName(argv[i])) {
+      if (auto suggestion = SuggestCommand(argv[i], commands)) {
+        return MakeError("unknown command '" + std::string(argv[i]) + "' (did you mean '" +
+                         *suggestion + "'?)");
+      }
+    }
   }
   for (; i < argc; ++i) {
     std::string a = argv[i];
@@ -69,8 +139,15 @@ Result<Args> ParseArgs(int argc, char** argv, const std::vector<std::string>& co
           info.type == "bool") {
         negated = true;
         name = base;
+      } else if (args.command == "pprof") {
+        return MakeError("unknown flag " + a + ": flags for go tool pprof go after --, as in "
+                         "gcspike pprof INPUT -- " + a);
+      } else if (IsPprofFlag(name)) {
+        return MakeError("unknown flag " + a + ": it is a go tool pprof flag; give it to gcspike "
+                         "pprof after --, as in gcspike pprof INPUT -- " + a);
       } else {
-        return MakeError("unknown flag " + a + " (see gcspike --help)");
+        return MakeError("unknown flag " + a + " (see gcspike " +
+                         (args.command_named ? args.command + " " : std::string()) + "--help)");
       }
     }
     if (info.type == "bool") {

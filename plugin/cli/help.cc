@@ -17,7 +17,8 @@ The result goes to -o, or to stdout when stdout is not a terminal (text formats 
 terminal). The output format follows -o's extension (.pb.gz, .speedscope.json, .folded, .txt,
 .json, .html, .trace.json) unless --output-format names one. Filters (--keep, --drop, --focus,
 --ignore, --from, --to, --pid, --tid, --goroutine) run after the detectors; docs/viewers.md
-shows every viewer.)";
+shows every viewer. With no INPUT, standard input is read when it is not a terminal
+(gcspike report < cpu.pprof).)";
 
 // The column where the one-line summaries of the usage lines start.
 constexpr size_t kSummaryColumn = 49;
@@ -233,10 +234,104 @@ const std::vector<CommandDoc>& Commands() {
        {"gcspike report cpu.pprof", "gcspike report --json cpu.pprof --fail-on 'grow-spike>10%'",
         "gcspike report http://localhost:6060/debug/pprof/trace?seconds=2",
         "gcspike report heap.pprof --fail-on 'grow-spike>10%' --inconclusive=pass"}},
-      {"help", "help", "print this text: usage, examples, every flag", "The same as --help.",
-       {"gcspike help"}},
+      {"help", "help [COMMAND]", "print this text, or one command's help",
+       "The same as --help; gcspike help COMMAND is the same as gcspike COMMAND --help.",
+       {"gcspike help", "gcspike help report"}},
+      {"trace-stats", "trace-stats [--stacks] TRACE",
+       "diagnostic: what the Go trace reader counted",
+       "A diagnostic for the Go execution trace reader: prints, as one JSON line, the counts it "
+       "made (generations, CPU samples, GC cycles, stop-the-world pauses, mark assists) in the "
+       "form of the test oracle's gocheck trace-stats, so the two can be compared; --stacks adds "
+       "one line per CPU sample. It annotates nothing and its output is not a stable interface.",
+       {"gcspike trace-stats --stacks app.trace"}},
   };
   return commands;
+}
+
+namespace {
+
+// The flags each command uses: all of gcspike's flags but those listed (exclude), or only those
+// listed. Flags not named here appear for every command that excludes.
+struct CommandFlagsDoc {
+  std::string_view command;
+  bool only;
+  std::vector<std::string_view> names;  // with dashes, as FlagDoc::name
+};
+
+const std::vector<CommandFlagsDoc>& CommandFlagTable() {
+  static const std::vector<CommandFlagsDoc> table = {
+      {"annotate", false, {"json", "stacks"}},
+      {"pprof", false, {"o", "output", "output-format", "json", "stacks"}},
+      {"report",
+       false,
+       {"uncompressed", "gzip-level", "output-format", "pseudo-frames", "pseudo-frame-keys",
+        "merge-threads", "stacks"}},
+      {"help", true, {}},
+      {"trace-stats", true, {"stacks"}},
+  };
+  return table;
+}
+
+// Wraps a paragraph at `width` columns, each line starting with `indent`.
+std::string Wrap(std::string_view text, size_t width, std::string_view indent) {
+  std::string out, line(indent);
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(' ', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view word = text.substr(start, end - start);
+    if (line.size() > indent.size() && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line = std::string(indent);
+    }
+    if (line.size() > indent.size()) line += ' ';
+    line += word;
+    start = end + 1;
+  }
+  if (line.size() > indent.size()) out += line + "\n";
+  return out;
+}
+
+}  // namespace
+
+std::vector<FlagDoc> CommandFlags(std::string_view command) {
+  std::vector<FlagDoc> out;
+  const CommandFlagsDoc* doc = nullptr;
+  for (const CommandFlagsDoc& d : CommandFlagTable()) {
+    if (d.command == command) doc = &d;
+  }
+  if (doc == nullptr) return out;
+  for (FlagDoc& f : Flags()) {
+    if (f.type.empty()) continue;  // -h and --version
+    const bool listed =
+        std::find(doc->names.begin(), doc->names.end(), f.name) != doc->names.end();
+    if (listed == doc->only) out.push_back(std::move(f));
+  }
+  return out;
+}
+
+std::string CommandHelpText(std::string_view command) {
+  const CommandDoc* doc = nullptr;
+  for (const CommandDoc& c : Commands()) {
+    if (c.name == command) doc = &c;
+  }
+  if (doc == nullptr) return "";
+  std::string s = "gcspike " + std::string(doc->name) + ": " + std::string(doc->summary) + "\n\n";
+  s += "Usage:\n  gcspike " + std::string(doc->synopsis) + "\n\n";
+  s += Wrap(doc->description, 100, "");
+  s += "\nExamples:\n";
+  for (std::string_view e : doc->examples) s += "  " + std::string(e) + "\n";
+  s += "\nFlags:\n";
+  for (const FlagDoc& f : CommandFlags(command)) {
+    s += "  " + Spelling(f);
+    if (f.type != "bool") s += (f.name.size() == 1 ? " " : "=") + f.type;
+    s += "\n" + Wrap(f.description + (f.default_value.empty()
+                                          ? std::string()
+                                          : " (default " + f.default_value + ")"),
+                     100, "      ");
+  }
+  s += "  -h, --help        this text\n\nAll commands, inputs and exit statuses: gcspike --help\n";
+  return s;
 }
 
 const std::vector<ExitStatusDoc>& ExitStatuses() {
@@ -307,6 +402,7 @@ std::string HelpText() {
                                              : "\n" + std::string(kSummaryColumn, ' ');
     s += line + std::string(c.summary) + "\n";
   }
+  s += "\ngcspike COMMAND --help shows one command's flags and examples.\n";
   s += "\n" + std::string(kInputs) + "\n\nExamples:\n";
   for (const CommandDoc& c : Commands()) {
     for (std::string_view e : c.examples) s += "  " + std::string(e) + "\n";
@@ -352,7 +448,11 @@ std::string ManPage() {
   for (const CommandDoc& c : Commands()) {
     s += ".TP\n.B gcspike " + Roff(c.synopsis) + "\n" + Roff(c.summary) + ". " +
          Roff(c.description) + "\n";
-    s += ".RS\n.PP\nExample" + std::string(c.examples.size() > 1 ? "s" : "") + ":\n.PP\n.nf\n";
+    std::string flags;
+    for (const FlagDoc& f : CommandFlags(c.name)) AppendTo(flags, ", ", Spelling(f));
+    s += ".RS\n";
+    if (!flags.empty()) s += ".PP\nFlags: " + Roff(flags) + ".\n";
+    s += ".PP\nExample" + std::string(c.examples.size() > 1 ? "s" : "") + ":\n.PP\n.nf\n";
     for (std::string_view e : c.examples) s += Roff(e) + "\n";
     s += ".fi\n.RE\n";
   }

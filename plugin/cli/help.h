@@ -45,8 +45,14 @@ const std::vector<LabelDoc>& Labels();
 // gcspike's own flags in gflags' order, then -h/--help and --version.
 std::vector<FlagDoc> Flags();
 
+// The flags `command` uses (gcspike's own, without -h/--version), in Flags() order.
+std::vector<FlagDoc> CommandFlags(std::string_view command);
+
 // The --help text: usage, real examples, then every flag with its default.
 std::string HelpText();
+// `gcspike COMMAND --help`: the command's synopsis, description, examples and the flags it
+// uses; "" for a name that is not a command.
+std::string CommandHelpText(std::string_view command);
 // The man page gcspike.1 (roff, man macros); the build writes it with `gcspike --help-man`.
 std::string ManPage();
 // A completion script for "bash" or "zsh" (`gcspike --help-completion=SHELL`); "" otherwise.

@@ -1,5 +1,6 @@
 // gcspike: finds Go map-growth GC pressure in profiles and writes annotated pprof.
 #include <gflags/gflags.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <new>
@@ -47,9 +48,27 @@ int Main(int argc, char** argv) {
                 GCSPIKE_BUILD_TYPE);
     return kExitOk;
   }
+  // `gcspike --help` and `gcspike help`: everything; `gcspike report --help` and
+  // `gcspike help report`: that command's synopsis, description, flags and examples.
   if (args->help || args->command == "help") {
-    std::fputs(HelpText().c_str(), stdout);
+    std::string topic = args->command_named && args->command != "help" ? args->command : "";
+    if (args->command == "help" && !args->positional.empty()) topic = args->positional[0];
+    if (topic.empty()) {
+      std::fputs(HelpText().c_str(), stdout);
+      return kExitOk;
+    }
+    const std::string text = CommandHelpText(topic);
+    if (text.empty()) {
+      std::fprintf(stderr, "gcspike: no command '%s' to show help for (see gcspike --help)\n",
+                   topic.c_str());
+      return kExitBadInput;
+    }
+    std::fputs(text.c_str(), stdout);
     return kExitOk;
+  }
+  if (gcspike::Status s = DefaultToStdin(*args, ::isatty(STDIN_FILENO) == 1); !s.ok()) {
+    std::fprintf(stderr, "gcspike: %s\n", s.error().message.c_str());
+    return kExitBadInput;
   }
   if (args->command == "pprof") return RunPprof(*args);
   if (args->command == "report" && args->passthrough.empty()) return RunReport(*args);

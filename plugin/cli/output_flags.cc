@@ -18,9 +18,12 @@ DEFINE_string(pseudo_frame_keys, "gcspike",
 DEFINE_bool(merge_threads, false,
             "speedscope: one profile for all samples instead of one per goroutine or thread.");
 DEFINE_string(keep, "",
-              "Keep samples whose label matches: KEY=VALUE (exact; numeric labels as integers), "
-              "KEY~REGEXP (unanchored), KEY<N, KEY<=N, KEY>N, KEY>=N. Repeatable: conditions on "
-              "one key are alternatives, different keys must all match.");
+              "Keep samples whose label matches: KEY=VALUE (exact; numeric labels as integers; "
+              "on the gcspike key, whose value is a +-joined set, VALUE is one feature of the "
+              "set: gcspike=grow-spike keeps grow-spike+key-copy too, as go tool pprof "
+              "-tagfocus=gcspike=grow-spike does), KEY~REGEXP (unanchored), KEY<N, KEY<=N, "
+              "KEY>N, KEY>=N. Repeatable: conditions on one key are alternatives, different "
+              "keys must all match.");
 DEFINE_string(drop, "", "Drop samples whose label matches (same syntax as --keep). Repeatable.");
 DEFINE_string(focus, "",
               "Keep samples with a frame (inlined ones too) whose function name matches this "

@@ -1,4 +1,4 @@
-// Flags for Go execution trace input (formats/go_trace_reader.h) and the hidden trace-stats
+// Flags for Go execution trace input (formats/go_trace_reader.h) and the diagnostic trace-stats
 // command that tests compare against gocheck's x/exp-based counts.
 #include "plugin/cli/trace_flags.h"
 

@@ -1,5 +1,6 @@
-// Go execution trace options on the command line, and `gcspike trace-stats` (hidden: a test
-// aid that prints what the trace reader counted, in the same form as `gocheck trace-stats`).
+// Go execution trace options on the command line, and `gcspike trace-stats` (a diagnostic
+// command, documented in help.cc; a test aid that prints what the trace reader counted, in the
+// same form as `gocheck trace-stats`).
 #pragma once
 
 #include "formats/profile_reader.h"

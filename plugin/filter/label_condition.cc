@@ -64,6 +64,7 @@ LabelConditionMatcher::LabelConditionMatcher(const Profile& profile,
                                              const LabelCondition& condition)
     : profile_(profile), condition_(condition) {
   key_ = profile.strings.Find(condition.key);
+  set_valued_ = condition.key == kSetValuedLabelKey;
   if (condition.op == LabelCondition::Op::kEqual) {
     equal_id_ = profile.strings.Find(condition.value);
   }
@@ -79,7 +80,20 @@ bool LabelConditionMatcher::MatchesString(StrId value) const {
   using Op = LabelCondition::Op;
   switch (condition_.op) {
     case Op::kEqual:
-      return equal_id_ != 0 && value == equal_id_;
+      if (value == equal_id_ && equal_id_ != 0) return true;
+      if (!set_valued_) return false;
+      return Verdict(value, [this](std::string_view text) {
+        // One of the +-joined members equals VALUE.
+        size_t start = 0;
+        while (true) {
+          const size_t end = text.find('+', start);
+          const std::string_view member =
+              text.substr(start, end == std::string_view::npos ? end : end - start);
+          if (member == condition_.value) return true;
+          if (end == std::string_view::npos) return false;
+          start = end + 1;
+        }
+      });
     case Op::kMatch: {
       if (string_verdicts_.size() <= value) string_verdicts_.resize(profile_.strings.size(), 0);
       uint8_t& verdict = string_verdicts_[value];
@@ -93,6 +107,14 @@ bool LabelConditionMatcher::MatchesString(StrId value) const {
       return n.has_value() && MatchesNumber(*n);
     }
   }
+}
+
+template <typename Test>
+bool LabelConditionMatcher::Verdict(StrId value, Test test) const {
+  if (string_verdicts_.size() <= value) string_verdicts_.resize(profile_.strings.size(), 0);
+  uint8_t& verdict = string_verdicts_[value];
+  if (verdict == 0) verdict = test(profile_.str(value)) ? 2 : 1;
+  return verdict == 2;
 }
 
 bool LabelConditionMatcher::MatchesNumber(int64_t value) const {

@@ -2,7 +2,10 @@
 // by --pid/--tid/--goroutine):
 //
 //   KEY=VALUE    the label equals VALUE. String labels compare as text; numeric labels compare
-//                as integers (VALUE must then be an integer: --keep tid=4242).
+//                as integers (VALUE must then be an integer: --keep tid=4242). On the gcspike
+//                key, whose value is a +-joined set of features (grow-spike+key-copy), = means
+//                membership: gcspike=grow-spike matches grow-spike+key-copy, as users read it
+//                and as go tool pprof -tagfocus=gcspike=grow-spike selects.
 //   KEY~REGEXP   the label's value contains a match of REGEXP (ECMAScript syntax, unanchored
 //                like pprof's -tagfocus; anchor with ^ and $). A numeric label is matched as its
 //                decimal text.
@@ -24,6 +27,9 @@
 #include "core/result.h"
 
 namespace gcspike {
+
+// The label whose string values are +-joined sets (the detectors' feature label).
+inline constexpr std::string_view kSetValuedLabelKey = "gcspike";
 
 struct LabelCondition {
   enum class Op { kEqual, kMatch, kLess, kLessEqual, kGreater, kGreaterEqual };
@@ -52,11 +58,15 @@ class LabelConditionMatcher {
  private:
   bool MatchesString(StrId value) const;
   bool MatchesNumber(int64_t value) const;
+  // The cached verdict of test(text of value), computed once per distinct value.
+  template <typename Test>
+  bool Verdict(StrId value, Test test) const;
 
   const Profile& profile_;
   const LabelCondition& condition_;
   StrId key_ = 0;
   StrId equal_id_ = 0;
+  bool set_valued_ = false;  // the key is kSetValuedLabelKey
   // Per StrId of a string value: 0 not yet evaluated, 1 no match, 2 match.
   mutable std::vector<uint8_t> string_verdicts_;
 };

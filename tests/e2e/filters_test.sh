@@ -75,19 +75,30 @@ while read -r f; do
     mapfile -t values < <(json "$WORK/check.json" "Object.keys(c.labels['$key']).sort()")
     for v in "${values[@]:0:3}"; do
       ev=$(re_escape "$v")
-      same_as_pprof "$WORK/ann.pb.gz" "--keep $key=$v" "-tagfocus=$key=^$ev\$"
-      same_as_pprof "$WORK/ann.pb.gz" "--drop $key=$v" "-tagignore=$key=^$ev\$"
+      exact="^$ev\$"
+      # On the gcspike key, = is membership in the +-joined feature set (a whole set with a +
+      # in it still matches only itself).
+      [[ $key == gcspike && $v != *+* ]] && exact="(^|\+)$ev(\+|\$)"
+      same_as_pprof "$WORK/ann.pb.gz" "--keep $key=$v" "-tagfocus=$key=$exact"
+      same_as_pprof "$WORK/ann.pb.gz" "--drop $key=$v" "-tagignore=$key=$exact"
       # An unanchored regexp, like -tagfocus: the value's first two characters, in a group so
       # that pprof does not read a digit as a numeric tag range.
       prefix="($(re_escape "${v:0:2}"))"
       same_as_pprof "$WORK/ann.pb.gz" "--keep $key~$prefix" "-tagfocus=$key=$prefix"
     done
     # Two values of one key are alternatives.
-    if [[ ${#values[@]} -ge 2 ]]; then
+    if [[ ${#values[@]} -ge 2 && $key != gcspike ]]; then
       same_as_pprof "$WORK/ann.pb.gz" "--keep $key=${values[0]} --keep $key=${values[1]}" \
         "-tagfocus=$key=^($(re_escape "${values[0]}")|$(re_escape "${values[1]}"))\$"
     fi
   done
+  # --keep gcspike=grow-spike keeps what users mean and what pprof's own spelling selects: every
+  # sample whose feature set has grow-spike (grow-spike+key-copy too).
+  if [[ " ${keys[*]} " == *" gcspike "* ]] &&
+    json "$WORK/check.json" "Object.keys(c.labels.gcspike).join(' ')" | grep -q 'grow-spike'; then
+    same_as_pprof "$WORK/ann.pb.gz" "--keep gcspike=grow-spike" "-tagfocus=gcspike=grow-spike"
+    same_as_pprof "$WORK/ann.pb.gz" "--drop gcspike=grow-spike" "-tagignore=gcspike=grow-spike"
+  fi
   # Filtering prunes what no sample uses any more.
   first=$(json "$WORK/check.json" "Object.keys(c.labels['${keys[0]}']).sort()[0]")
   "$GCSPIKE" "$WORK/ann.pb.gz" --no-detect --keep "${keys[0]}=$first" -o "$WORK/pruned.pb.gz"

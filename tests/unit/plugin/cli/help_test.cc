@@ -9,6 +9,10 @@
 #include <string>
 
 #include "plugin/cli/commands.h"
+#include "plugin/cli/detect_command.h"
+#include "plugin/cli/output_flags.h"
+#include "plugin/cli/perf_flags.h"
+#include "plugin/cli/trace_flags.h"
 #include "plugin/detect/annotator.h"
 #include "plugin/detect/stack_rules.h"
 #include "plugin/detect/time_rules.h"
@@ -100,6 +104,78 @@ TEST(HelpTest, ManPageIsPlainRoff) {
   EXPECT_NE(man.find("\\-\\-help"), std::string::npos);
   EXPECT_EQ(man.find("--help", man.find('\n')), std::string::npos);  // (after the comment)
   EXPECT_NE(man.find("gcspike " + std::string(kVersion)), std::string::npos);
+}
+
+// The flags are defined in the files that use them; this links those files into the test.
+void LinkFlagDefinitions() {
+  static volatile bool never = false;
+  if (!never) return;
+  Args args;
+  (void)RunAnnotate(args);
+  (void)RunReport(args);
+  (void)RunTraceStats(args);
+  (void)FilterSpecFromFlags(args);
+  ReadOptions options;
+  ApplyPerfFlags(args, options);
+}
+
+TEST(HelpTest, EachCommandHasItsOwnHelp) {
+  LinkFlagDefinitions();
+  const std::string report = CommandHelpText("report");
+  EXPECT_EQ(report.rfind("gcspike report: per-feature shares", 0), 0u) << report;
+  EXPECT_NE(report.find("Usage:\n  gcspike report [--json] [flags] INPUT... [-o OUT]\n"),
+            std::string::npos);
+  EXPECT_NE(report.find("Prints each feature's share"), std::string::npos);
+  EXPECT_NE(report.find("  gcspike report --json cpu.pprof --fail-on 'grow-spike>10%'\n"),
+            std::string::npos);
+  // The flags that matter for it, and not those that only shape pprof output.
+  for (const char* flag : {"\n  --json\n", "\n  --fail-on=string\n", "\n  --keep=string\n",
+                           "\n  -o string\n", "\n  --rules=string\n"}) {
+    EXPECT_NE(report.find(flag), std::string::npos) << flag;
+  }
+  for (const char* flag : {"--uncompressed", "--gzip-level", "--output-format", "--stacks",
+                           "--pseudo-frames"}) {
+    EXPECT_EQ(report.find(flag), std::string::npos) << flag;
+  }
+  // Other commands' examples are not there.
+  EXPECT_EQ(report.find("gcspike pprof"), std::string::npos);
+  std::istringstream lines(report);
+  for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 100u) << line;
+
+  const std::string pprof = CommandHelpText("pprof");
+  EXPECT_NE(pprof.find("gcspike pprof cpu.pprof -- -top"), std::string::npos);
+  EXPECT_EQ(pprof.find("\n  -o string\n"), std::string::npos);
+  EXPECT_EQ(pprof.find("--json"), std::string::npos);
+  EXPECT_NE(CommandHelpText("annotate").find("\n  --uncompressed\n"), std::string::npos);
+  const std::string stats = CommandHelpText("trace-stats");
+  EXPECT_NE(stats.find("\n  --stacks\n"), std::string::npos);
+  EXPECT_EQ(stats.find("--keep"), std::string::npos);
+  for (const CommandDoc& c : Commands()) EXPECT_NE(CommandHelpText(c.name), "") << c.name;
+  EXPECT_EQ(CommandHelpText("reprot"), "");
+}
+
+TEST(HelpTest, TraceStatsIsDocumentedAsADiagnostic) {
+  bool found = false;
+  for (const CommandDoc& c : Commands()) {
+    if (c.name != "trace-stats") continue;
+    found = true;
+    EXPECT_EQ(c.summary.rfind("diagnostic", 0), 0u);
+  }
+  EXPECT_TRUE(found);
+  EXPECT_NE(ManPage().find("trace\\-stats"), std::string::npos);
+}
+
+TEST(HelpTest, KeepHelpSaysEqualIsMembershipOnTheGcspikeKey) {
+  LinkFlagDefinitions();
+  bool found = false;
+  for (const FlagDoc& f : Flags()) {
+    if (f.name == "keep") {
+      found = true;
+      EXPECT_NE(f.description.find("gcspike=grow-spike keeps grow-spike+key-copy"),
+                std::string::npos);
+    }
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST(HelpTest, CompletionScriptsForBashAndZshOnly) {

@@ -264,8 +264,8 @@ const std::vector<CommandFlagsDoc>& CommandFlagTable() {
       {"pprof", false, {"o", "output", "output-format", "json", "stacks"}},
       {"report",
        false,
-       {"uncompressed", "gzip-level", "output-format", "pseudo-frames", "pseudo-frame-keys",
-        "merge-threads", "stacks"}},
+       {"uncompressed", "gzip-level", "pseudo-frames", "pseudo-frame-keys", "merge-threads",
+        "stacks"}},
       {"help", true, {}},
       {"trace-stats", true, {"stacks"}},
   };

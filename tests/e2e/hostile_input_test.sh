@@ -41,12 +41,13 @@ refuse() {
 # One 64 MiB member of zeros (about 65 KB at -9, ratio ~1030), repeated: a multi-member bomb
 # of any size in no time. gzip is decompressed as it is read and sniffed from its first bytes,
 # so plain zeros are refused at once as no known format (checked below); the bombs start with
-# a member holding "\x0a\x00" (an empty pprof sample_type), so they pass for pprof, which is
-# read whole.
+# a member holding 16 bytes of a plausible pprof message (one string_table entry: the sniffing
+# refuses implausible fields in the first 16 bytes), so they pass for pprof, which is read whole.
+pprof_prefix() { printf '\x32\x0egcspike bomb 1'; }
 head -c 64M /dev/zero | gzip -9 >"$WORK/member.gz"
 bomb() {  # bomb N FILE: N members, N*64 MiB decompressed
   local i
-  printf '\x0a\x00' | gzip >"$2"
+  pprof_prefix | gzip >"$2"
   for ((i = 0; i < $1; i++)); do cat "$WORK/member.gz" >>"$2"; done
 }
 bomb 16 "$WORK/bomb1g.pb.gz"  # 1 GiB from ~1 MB
@@ -69,7 +70,7 @@ refuse 100 "expands more than 5 times" -- \
 refuse 200 "$WORK/bomb6g.pb.gz" "memory budget of 157286400 bytes" "--max-memory" -- \
   "$GCSPIKE" annotate "$WORK/bomb6g.pb.gz" -o "$out" --max-gzip-ratio=0 --max-memory=150M
 # gzip -1 expands zeros only ~230 times: under the ratio, stopped by the budget.
-{ printf '\x0a\x00'; head -c 1G /dev/zero; } | gzip -1 >"$WORK/fast1g.pb.gz"
+{ pprof_prefix; head -c 1G /dev/zero; } | gzip -1 >"$WORK/fast1g.pb.gz"
 refuse 200 "memory budget of 104857600 bytes" -- \
   "$GCSPIKE" annotate "$WORK/fast1g.pb.gz" -o "$out" --max-memory=100M
 
@@ -78,10 +79,10 @@ cat "$WORK/member.gz" "$WORK/member.gz" >"$WORK/zeros.gz"
 refuse 50 "zeros.gz: byte 0 of decompressed data: unrecognized input" -- \
   "$GCSPIKE" annotate "$WORK/zeros.gz" -o "$out" --max-gzip-ratio=0
 
-# 3. A 10 GB sparse file that looks like pprof (first byte 0x0a) is refused by its size before
-# a byte is read.
+# 3. A 10 GB sparse file that looks like pprof (its first 16 bytes) is refused by its size
+# before the rest is read.
 truncate -s 10G "$WORK/sparse.pb"
-printf '\x0a' | dd of="$WORK/sparse.pb" conv=notrunc status=none
+pprof_prefix | dd of="$WORK/sparse.pb" conv=notrunc status=none
 refuse 50 "$WORK/sparse.pb" "byte 0:" "10737418240 bytes" "memory budget of 1073741824 bytes" -- \
   "$GCSPIKE" annotate "$WORK/sparse.pb" -o "$out" --max-memory=1G
 # Within the budget it is mapped, not read: the decoder fails at byte 2 with little memory.

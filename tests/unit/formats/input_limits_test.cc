@@ -119,9 +119,20 @@ class TempFile {
   std::string path_;
 };
 
+// The first 16 bytes of a plausible pprof message (one string_table entry), so that the
+// sniffing, which refuses implausible fields in the first 16 bytes, lets the input through to
+// the limits this file is about.
+constexpr char kPprofPrefix[] = "\x32\x0egcspike bomb 1";
+constexpr size_t kPprofPrefixSize = 16;
+
+std::vector<uint8_t> WithPprofPrefix(std::vector<uint8_t> raw) {
+  std::copy(kPprofPrefix, kPprofPrefix + kPprofPrefixSize, raw.begin());
+  return raw;
+}
+
 TEST(InputLimits, HugeSparseFileIsRefusedBeforeItIsRead) {
   TempFile f;
-  ASSERT_EQ(::pwrite(f.fd(), "\x0a", 1, 0), 1);
+  ASSERT_EQ(::pwrite(f.fd(), kPprofPrefix, kPprofPrefixSize, 0), 16);
   ASSERT_EQ(::ftruncate(f.fd(), off_t{10} << 30), 0);  // 10 GiB, sparse
   ReadOptions options;
   options.max_input_bytes = 64 << 20;
@@ -167,9 +178,8 @@ TEST(InputLimits, PipeOverTheBudgetStopsAtTheLimit) {
 }
 
 TEST(InputLimits, GzipBombThroughReadProfileNamesFileAndOffset) {
-  // Starts like pprof (an empty sample_type), so it is read whole; then 64 MiB of zeros.
-  std::vector<uint8_t> raw = Zeros(64 << 20);
-  raw[0] = 0x0a;
+  // Starts like pprof (a string), so it is read whole; then 64 MiB of zeros.
+  const std::vector<uint8_t> raw = WithPprofPrefix(Zeros(64 << 20));
   auto in = InputSource::FromBytes("bomb.pb.gz", Compressed(raw, 9), "");
   ReadOptions options;
   auto p = ReadProfile(*in, options);
@@ -182,8 +192,7 @@ TEST(InputLimits, GzipBombThroughReadProfileNamesFileAndOffset) {
 }
 
 TEST(InputLimits, GzipStreamsAndBudgetsDecompressedPprof) {
-  std::vector<uint8_t> raw = Zeros(32 << 20);
-  raw[0] = 0x0a;
+  const std::vector<uint8_t> raw = WithPprofPrefix(Zeros(32 << 20));
   auto in = InputSource::FromBytes("big.pb.gz", Compressed(raw, 1), "");
   ReadOptions options;
   options.max_gzip_ratio = 0;
@@ -196,7 +205,7 @@ TEST(InputLimits, GzipStreamsAndBudgetsDecompressedPprof) {
 }
 
 TEST(InputLimits, GzipStreamErrorsNameTheCompressedOffset) {
-  std::vector<uint8_t> z = Compressed(std::vector<uint8_t>(1000, 0x0a), 6);
+  std::vector<uint8_t> z = Compressed(WithPprofPrefix(std::vector<uint8_t>(1000, 0x0a)), 6);
   z.resize(z.size() - 6);  // cut inside the trailer
   auto in = InputSource::FromBytes("cut.pb.gz", z, "");
   auto p = ReadProfile(*in, ReadOptions{});

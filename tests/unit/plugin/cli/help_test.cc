@@ -123,7 +123,7 @@ TEST(HelpTest, EachCommandHasItsOwnHelp) {
   LinkFlagDefinitions();
   const std::string report = CommandHelpText("report");
   EXPECT_EQ(report.rfind("gcspike report: per-feature shares", 0), 0u) << report;
-  EXPECT_NE(report.find("Usage:\n  gcspike report [--json] [flags] INPUT... [-o OUT]\n"),
+  EXPECT_NE(report.find("Usage:\n  gcspike report [--json|--html] [flags] INPUT... [-o OUT]\n"),
             std::string::npos);
   EXPECT_NE(report.find("Prints each feature's share"), std::string::npos);
   EXPECT_NE(report.find("  gcspike report --json cpu.pprof --fail-on 'grow-spike>10%'\n"),
@@ -133,8 +133,7 @@ TEST(HelpTest, EachCommandHasItsOwnHelp) {
                            "\n  -o string\n", "\n  --rules=string\n"}) {
     EXPECT_NE(report.find(flag), std::string::npos) << flag;
   }
-  for (const char* flag : {"--uncompressed", "--gzip-level", "--output-format", "--stacks",
-                           "--pseudo-frames"}) {
+  for (const char* flag : {"--uncompressed", "--gzip-level", "--stacks", "--pseudo-frames"}) {
     EXPECT_EQ(report.find(flag), std::string::npos) << flag;
   }
   // Other commands' examples are not there.

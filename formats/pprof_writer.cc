@@ -112,7 +112,7 @@ Status WritePprof(const Profile& p, const PprofWriteOptions& options, const Byte
                      "them; diff profiles are not supported)");
   };
   // A spooled profile's stack samples only hold sums; its records are checked as they are written.
-  if (p.spool == nullptr) {
+  if (p.spool == nullptr && !options.allow_negative) {
     for (size_t i = 0; i < p.samples.size(); ++i) {
       for (size_t j = 0; j < p.samples[i].values.size(); ++j) {
         if (p.samples[i].values[j] < 0) {
@@ -235,7 +235,9 @@ Status WritePprof(const Profile& p, const PprofWriteOptions& options, const Byte
                          std::to_string(p.sample_types.size()) + " sample types");
       }
       for (size_t j = 0; j < r.values.size(); ++j) {
-        if (r.values[j] < 0) return negative("sample " + std::to_string(record), r.values[j], j);
+        if (r.values[j] < 0 && !options.allow_negative) {
+          return negative("sample " + std::to_string(record), r.values[j], j);
+        }
       }
       ++record;
       // Written straight into `out` (the hot loop of a large perf.data): the Sample message's

@@ -17,9 +17,13 @@ struct PprofWriteOptions {
   bool gzip = true;
   int gzip_level = 1;  // gzip.BestSpeed, as the Go runtime writes its profiles
   Diagnostics* diagnostics = nullptr;  // progress for large profiles; may be null
+  // A diff profile (gcspike diff) carries the base's samples negated, as go tool pprof
+  // -diff_base makes them; every other output refuses negative values (see below).
+  bool allow_negative = false;
 };
 
-// Fails (rather than writing a profile viewers reject) when a sample value is negative or the
+// Fails (rather than writing a profile viewers reject) when a sample value is negative (unless
+// options.allow_negative) or the
 // model breaks its invariants. A spooled profile (core/sample_spool.h) is written with one
 // sample per spooled record.
 Result<std::vector<uint8_t>> EncodePprof(const Profile& profile, const PprofWriteOptions& options);

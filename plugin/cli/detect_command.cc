@@ -176,6 +176,10 @@ Result<std::vector<FailOnExpr>> CheckDetectFlags(const Args& args) {
   if (it == args.repeated.end()) return out;
   for (const std::string& text : it->second) {
     GCSPIKE_ASSIGN_OR_RETURN(FailOnExpr e, ParseFailOn(text));
+    if (e.change != FailOnExpr::Change::kNone) {
+      return MakeError("--fail-on '" + text + "' gates a change between two profiles: use it "
+                       "with gcspike diff (here: FEATURE OP NUMBER[%], e.g. grow-spike>10%)");
+    }
     out.push_back(std::move(e));
   }
   if (!out.empty() && !FLAGS_detect) {

@@ -226,6 +226,23 @@ const std::vector<CommandDoc>& Commands() {
        "reason. --fail-on turns a threshold into the exit status.",
        {"gcspike report cpu.pprof", "gcspike report --json cpu.pprof --fail-on 'grow-spike>10%'",
         "gcspike report heap.pprof --fail-on 'grow-spike>10%' --inconclusive=pass"}},
+      {"diff", "diff [--json] [flags] BASE NEW | --base BASE... NEW... [-o DIFF]",
+       "compare a baseline with a new profile; gate CI on the change",
+       "Judges each side like report, then gives per feature the change of its share in "
+       "percentage points (new - base) with its 95% interval (Newcombe's, from the two Wilson "
+       "intervals) and a verdict: regressed (the interval lies above 0), improved (below 0), "
+       "unchanged (it lies within +-tolerance, or contains 0 and is at most twice the tolerance "
+       "wide) or inconclusive (it contains 0 and is wider: take longer profiles; or a side cannot "
+       "show the feature), then the sites whose share changed most. Each side is one input, or "
+       "with --base (repeatable) the base inputs and then the new ones, merged per side. "
+       "--fail-on takes changes: grow-spike>+3pp (points) or assist-coupling>+50% (of the base's "
+       "share); exit 1 when the whole interval is beyond the limit, 3 when it straddles it or a "
+       "side is blind. -o writes a pprof diff profile like go tool pprof -diff_base (base "
+       "negated, label pprof::base; --normalize as pprof's -normalize), with the gcspike labels.",
+       {"gcspike diff main.pprof branch.pprof --fail-on 'grow-spike>+3pp'",
+        "gcspike diff --base main1.pprof --base main2.pprof branch.pprof --json",
+        "gcspike diff main.pprof branch.pprof -o diff.pb.gz && go tool pprof -top "
+        "-tagfocus=gcspike=grow-spike diff.pb.gz"}},
       {"help", "help", "print this text: usage, examples, every flag", "The same as --help.",
        {"gcspike help"}},
   };

@@ -24,9 +24,10 @@ DEFINE_string(base, "",
               "diff: a baseline input (repeatable; the inputs after the flags are then the new "
               "side). Without --base, diff takes exactly two inputs: BASE NEW.");
 DEFINE_double(tolerance, gcspike::kDefaultDiffTolerance * 100,
-              "diff: the smallest change of a share that matters, in percentage points: a "
-              "difference whose 95% interval lies within +-tolerance, or contains 0 and is at "
-              "most twice the tolerance wide, is unchanged.");
+              "diff: the smallest change of a share that matters, in percentage points: a change "
+              "is regressed or improved when its 95% interval excludes 0 and its estimate is "
+              "beyond +-tolerance, inconclusive when it is not and the interval is wider than "
+              "twice the tolerance.");
 DEFINE_bool(normalize, false,
             "diff: scale the new side of the -o diff profile to the base's total, as go tool "
             "pprof -normalize does (the report's shares need no scaling).");

@@ -48,10 +48,10 @@ ShareChange CompareShares(double base, const Interval& base_interval, double now
   return c;
 }
 
-ChangeVerdict JudgeChange(const Interval& d, double tolerance) {
+ChangeVerdict JudgeChange(double difference, const Interval& d, double tolerance) {
+  if (d.lo > 0 && difference > tolerance) return ChangeVerdict::kRegressed;
+  if (d.hi < 0 && difference < -tolerance) return ChangeVerdict::kImproved;
   if (d.lo >= -tolerance && d.hi <= tolerance) return ChangeVerdict::kUnchanged;
-  if (d.lo > 0) return ChangeVerdict::kRegressed;
-  if (d.hi < 0) return ChangeVerdict::kImproved;
   return d.hi - d.lo <= 2 * tolerance ? ChangeVerdict::kUnchanged : ChangeVerdict::kInconclusive;
 }
 
@@ -72,12 +72,12 @@ ProfileDiff DiffSummaries(DetectionSummary base, DetectionSummary now, double to
       if (base_blind && Blind(n) && n.reason != b.reason) f.reason += "; new: " + n.reason;
       continue;
     }
-    f.verdict = JudgeChange(f.change.difference_interval, tolerance);
+    f.verdict = JudgeChange(f.change.difference, f.change.difference_interval, tolerance);
     if (f.verdict == ChangeVerdict::kInconclusive) {
       const Interval& d = f.change.difference_interval;
       f.cause = "too-wide";
       f.reason = "the 95% interval of the difference [" + Points(d.lo) + ", " + Points(d.hi) +
-                 "] points contains 0 but is wider than twice the tolerance (" +
+                 "] points is wider than twice the tolerance (" +
                  Points(tolerance) + " points) with " + std::to_string(base.samples) + " and " +
                  std::to_string(now.samples) + " samples; take longer profiles";
     }
@@ -102,7 +102,7 @@ ProfileDiff DiffSummaries(DetectionSummary base, DetectionSummary now, double to
                              pair.second ? pair.second->interval : now_zero);
     d.verdict = base.visibility.blind() || now.visibility.blind()
                     ? ChangeVerdict::kInconclusive
-                    : JudgeChange(d.change.difference_interval, tolerance);
+                    : JudgeChange(d.change.difference, d.change.difference_interval, tolerance);
     out.sites.push_back(std::move(d));
   }
   std::stable_sort(out.sites.begin(), out.sites.end(), [](const SiteDiff& a, const SiteDiff& b) {

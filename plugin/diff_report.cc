@@ -76,7 +76,7 @@ std::string Wrap(std::string_view first, std::string_view text, size_t width) {
 
 std::string Row(std::string_view verdict, const ShareChange& c, const std::string& what) {
   char line[512];
-  std::snprintf(line, sizeof line, "%-13s %8s  %-15s %6s  %-12s %6s  %-12s %s\n",
+  std::snprintf(line, sizeof line, "%-13s %8s  %-15s %6s  %-12s %6s  %-12s  %s\n",
                 std::string(verdict).c_str(), Format("%+.1fpp", c.difference * 100).c_str(),
                 PointsInterval(c.difference_interval).c_str(), Pct(c.base).c_str(),
                 ShareInterval(c.base_interval).c_str(), Pct(c.now).c_str(),
@@ -122,7 +122,7 @@ std::string RenderDiffText(const ProfileDiff& d, size_t width) {
   o += "overall: " + std::string(ChangeVerdictName(d.overall)) + " (tolerance " +
        Format("%.1f", d.tolerance * 100) + " points)\n\n";
   char line[256];
-  std::snprintf(line, sizeof line, "%-13s %8s  %-15s %6s  %-12s %6s  %-12s %s\n", "verdict",
+  std::snprintf(line, sizeof line, "%-13s %8s  %-15s %6s  %-12s %6s  %-12s  %s\n", "verdict",
                 "change", "95% interval", "base", "95% interval", "new", "95% interval",
                 "feature / site");
   o += line;
@@ -135,6 +135,7 @@ std::string RenderDiffText(const ProfileDiff& d, size_t width) {
   }
   // Why a feature could not be decided, once per distinct reason.
   std::vector<std::string> told;
+  std::string after;
   for (int i = 0; i < kFeatureCount; ++i) {
     const FeatureDiff& f = d.features[i];
     if (f.verdict != ChangeVerdict::kInconclusive) continue;
@@ -147,9 +148,10 @@ std::string RenderDiffText(const ProfileDiff& d, size_t width) {
         which += (which.empty() ? "" : ", ") + std::string(kFeatureNames[j]);
       }
     }
-    o += Wrap("\ninconclusive (" + which + "): ", f.reason, width).substr(1);
+    after += Wrap("inconclusive (" + which + "): ", f.reason, width);
   }
-  for (const std::string& note : d.notes) o += Wrap("note: ", note, width);
+  for (const std::string& note : d.notes) after += Wrap("note: ", note, width);
+  if (!after.empty()) o += "\n" + after;
   return o;
 }
 

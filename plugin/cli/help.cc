@@ -227,7 +227,7 @@ const std::vector<CommandDoc>& Commands() {
        {"gcspike report cpu.pprof", "gcspike report --json cpu.pprof --fail-on 'grow-spike>10%'",
         "gcspike report heap.pprof --fail-on 'grow-spike>10%' --inconclusive=pass"}},
       {"diff", "diff [--json] [flags] BASE NEW | --base BASE... NEW... [-o DIFF]",
-       "compare a baseline with a new profile; gate CI on the change",
+       "compare a baseline with a new profile; gate CI",
        "Judges each side like report, then gives per feature the change of its share in "
        "percentage points (new - base) with its 95% interval (Newcombe's, from the two Wilson "
        "intervals) and a verdict: regressed (the interval lies above 0 and the change is more "
@@ -241,8 +241,7 @@ const std::vector<CommandDoc>& Commands() {
        "negated, label pprof::base; --normalize as pprof's -normalize), with the gcspike labels.",
        {"gcspike diff main.pprof branch.pprof --fail-on 'grow-spike>+3pp'",
         "gcspike diff --base main1.pprof --base main2.pprof branch.pprof --json",
-        "gcspike diff main.pprof branch.pprof -o diff.pb.gz && go tool pprof -top "
-        "-tagfocus=gcspike=grow-spike diff.pb.gz"}},
+        "gcspike diff main.pprof branch.pprof -o diff.pb.gz    then go tool pprof -top diff.pb.gz"}},
       {"help", "help", "print this text: usage, examples, every flag", "The same as --help.",
        {"gcspike help"}},
   };

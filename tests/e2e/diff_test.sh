@@ -80,7 +80,12 @@ for run in run1 run2; do "$GCSPIKE" report --json "$WORK/$run.pb.gz" -o "$WORK/$
 "$GCSPIKE" diff --json "$WORK/run1.pb.gz" "$WORK/run2.pb.gz" >"$WORK/rerun.json"
 out=$(python3 "$check" interval "$WORK/rerun.json" "$WORK/run1.json" "$WORK/run2.json") || fail "second run intervals"
 echo "second run ($(samples "$WORK/run1.pb.gz") and $(samples "$WORK/run2.pb.gz") samples): $out"
-[[ $(verdict "$WORK/rerun.json" grow-spike) == unchanged ]] || fail "second run: grow-spike changed"
+got=$(verdict "$WORK/rerun.json" grow-spike)
+if [[ $(samples "$WORK/run1.pb.gz") -ge 250 && $(samples "$WORK/run2.pb.gz") -ge 250 ]]; then
+  [[ $got == unchanged ]] || fail "second run: grow-spike $got"
+else  # a machine too busy even for 24 s: too few samples to tell is the right answer too
+  [[ $got == unchanged || $got == inconclusive ]] || fail "second run: grow-spike $got"
+fi
 "$GCSPIKE" report --json "$fixture" -o "$WORK/fixture.json"
 "$GCSPIKE" diff --json "$fixture" "$WORK/run1.pb.gz" >"$WORK/later.json"
 out=$(python3 "$check" interval "$WORK/later.json" "$WORK/fixture.json" "$WORK/run1.json") || fail "fixture against a run"

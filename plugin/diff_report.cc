@@ -130,7 +130,9 @@ std::string RenderDiffText(const ProfileDiff& d, size_t width) {
     o += Row(ChangeVerdictName(d.features[i].verdict), d.features[i].change,
              std::string(kFeatureNames[i]));
   }
-  for (const SiteDiff& s : d.sites) {
+  // The ten sites that changed most (the JSON has every one).
+  for (size_t i = 0; i < d.sites.size() && i < 10; ++i) {
+    const SiteDiff& s = d.sites[i];
     o += Row(ChangeVerdictName(s.verdict), s.change, "site " + SiteText(s));
   }
   // Why a feature could not be decided, once per distinct reason.

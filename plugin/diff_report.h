@@ -20,6 +20,8 @@
 
 namespace gcspike {
 
+// Text: the sides, then one table (verdict first): the features, then the ten sites that changed
+// most; then the reasons for inconclusive verdicts and the notes.
 std::string RenderDiffText(const ProfileDiff& diff, size_t width = 80);
 std::string RenderDiffJson(const ProfileDiff& diff);
 

@@ -133,7 +133,7 @@ struct Analysis {
 
 // Classifies, resolves the sites, applies the time rules and summarizes.
 Result<Analysis> Analyze(const Profile& profile, const std::string& input_name,
-                         Diagnostics* diagnostics) {
+                         Diagnostics* diagnostics, size_t max_sites = 10) {
   GCSPIKE_ASSIGN_OR_RETURN(DetectionThresholds thresholds, ThresholdsFromFlags());
   GCSPIKE_ASSIGN_OR_RETURN(RuntimeSignatureCatalogue catalogue, CatalogueFromFlags());
   GCSPIKE_ASSIGN_OR_RETURN(TimeRuleOptions time_options, TimeRuleOptionsFromFlags());
@@ -148,6 +148,7 @@ Result<Analysis> Analyze(const Profile& profile, const std::string& input_name,
   context.visibility.min_samples = static_cast<uint64_t>(FLAGS_min_samples);
   context.assists_from_timeline = a.time.applicable && !profile.timeline.assists.empty();
   context.site_paths = &sites;
+  context.max_sites = max_sites;
   a.summary = Summarize(profile, a.features, thresholds, context);
   a.summary.input = input_name;
   return a;
@@ -189,8 +190,8 @@ Result<std::vector<FailOnExpr>> CheckDetectFlags(const Args& args) {
 }
 
 Result<DetectionSummary> DetectAndLabel(Profile& profile, const std::string& input_name,
-                                        Diagnostics* diagnostics) {
-  GCSPIKE_ASSIGN_OR_RETURN(Analysis a, Analyze(profile, input_name, diagnostics));
+                                        Diagnostics* diagnostics, size_t max_sites) {
+  GCSPIKE_ASSIGN_OR_RETURN(Analysis a, Analyze(profile, input_name, diagnostics, max_sites));
   ApplyLabels(profile, a.features, std::string("gcspike ") + kVersion);
   ApplyTimeLabels(profile, a.time);
   return std::move(a.summary);

@@ -63,7 +63,9 @@ Result<Side> LoadSide(const Args& args, const std::vector<std::string>& inputs,
   read.spool_samples = false;  // the diff profile rewrites every sample
   Side side;
   GCSPIKE_ASSIGN_OR_RETURN(side.profile, LoadInputs(inputs, read));
-  GCSPIKE_ASSIGN_OR_RETURN(side.summary, DetectAndLabel(side.profile, Names(inputs), diagnostics));
+  // Every site of each side, so that one that left the other side's top ten is matched.
+  GCSPIKE_ASSIGN_OR_RETURN(side.summary,
+                           DetectAndLabel(side.profile, Names(inputs), diagnostics, 100000));
   return side;
 }
 

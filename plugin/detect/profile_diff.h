@@ -76,7 +76,7 @@ struct ProfileDiff {
   DetectionSummary now;
   double tolerance = kDefaultDiffTolerance;
   std::array<FeatureDiff, kFeatureCount> features;
-  // Every site of either side (the top sites each summary lists), largest change first.
+  // Every site of either side (as many as the summaries list), largest change first.
   std::vector<SiteDiff> sites;
   // regressed if any feature regressed, else inconclusive if any is, else improved if any
   // improved, else unchanged.

@@ -237,6 +237,25 @@ TEST(PprofRoundTripTest, NegativeValuesAreRefused) {
   EXPECT_NE(out.error().message.find("negative"), std::string::npos);
 }
 
+// A diff profile (gcspike diff -o) carries negated base samples, as pprof -diff_base makes them.
+TEST(PprofRoundTripTest, NegativeValuesRoundTripWhenAllowed) {
+  ProfileMsg in = KitchenSink();
+  in.mutable_sample(0)->set_value(1, -5);
+  auto model = DecodePprof(Serialize(in));
+  ASSERT_TRUE(model.ok());
+  PprofWriteOptions options;
+  options.gzip = false;
+  options.allow_negative = true;
+  auto out = EncodePprof(*model, options);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  ProfileMsg back;
+  ASSERT_TRUE(back.ParseFromArray(out->data(), static_cast<int>(out->size())));
+  EXPECT_EQ(back.sample(0).value(1), -5);
+  auto again = DecodePprof(*out);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->samples[0].values[1], -5);
+}
+
 TEST(PprofRoundTripTest, RealFixturesSurvive) {
   const auto files = testing::FixtureFiles("pprof", ".pb.gz");
   ASSERT_FALSE(files.empty()) << "fixtures/pprof is empty: run scripts/make-fixtures";

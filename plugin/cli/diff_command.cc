@@ -2,6 +2,7 @@
 
 #include <gflags/gflags.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -118,6 +119,10 @@ int RunDiff(const Args& args) {
                           "inputs; got " + std::to_string(args.positional.size()) + " inputs"));
   }
   if (now_inputs.empty()) return Fail(MakeError("gcspike diff: no new input after --base"));
+  if (std::count(base_inputs.begin(), base_inputs.end(), "-") +
+          std::count(now_inputs.begin(), now_inputs.end(), "-") > 1) {
+    return Fail(MakeError("standard input (-) can be named only once"));
+  }
   if (!FLAGS_detect) return Fail(MakeError("gcspike diff needs the detectors (not --no-detect)"));
   if (!(FLAGS_tolerance >= 0 && FLAGS_tolerance <= 100)) {
     return Fail(MakeError("--tolerance is in percentage points, between 0 and 100"));

@@ -83,6 +83,7 @@ Result<FailOnExpr> ParseFailOn(std::string_view text) {
     if (e.of_value) return Bad(text, "a change is judged on the share of samples, not .value");
     e.threshold = v / 100;
     if (points && std::abs(e.threshold) > 1) return Bad(text, "a share changes by at most 100pp");
+    if (!points && e.threshold < -1) return Bad(text, "a share falls by at most -100%");
     return e;
   }
   if (errno != 0 || end != number.c_str() + number.size() || !std::isfinite(v) || v < 0) {
@@ -143,23 +144,36 @@ GateResult EvaluateDiffFailOn(const FailOnExpr& expr, const ProfileDiff& diff) {
     r.reason = f.reason;
     return r;
   }
-  // A relative limit in points: the base's share times the percentage (with a base share of 0
-  // the limit is 0: the gate asks whether the share surely grew at all).
-  const double limit = expr.change == FailOnExpr::Change::kRelative
-                           ? expr.threshold * f.change.base
-                           : expr.threshold;
-  if (expr.change == FailOnExpr::Change::kRelative && f.change.base > 0) {
-    r.measured = f.change.difference / f.change.base;
+  double limit = expr.threshold;
+  const bool relative = expr.change == FailOnExpr::Change::kRelative;
+  if (relative) {
+    // "grew by more than r" is new > (1 + r) * base: judged on the interval of
+    // new - (1 + r) * base (statistics.h: MOVER) against 0. With a base share of 0 it asks
+    // whether the share surely grew at all.
+    const ShareChange& c = f.change;
+    r.interval = NewcombeDifference(c.now, c.now_interval, c.base, c.base_interval,
+                                    1 + expr.threshold);
+    r.measured = c.base > 0 ? c.difference / c.base : 0;
+    limit = 0;
   }
   JudgeInterval(expr, limit, r);
   if (r.outcome == GateResult::Outcome::kUndecided) {
-    char buf[200];
-    std::snprintf(buf, sizeof buf,
-                  "borderline: the 95%% interval of the difference [%+.1f, %+.1f] points "
-                  "straddles %+.1f points with %llu and %llu samples; take longer profiles",
-                  r.interval.lo * 100, r.interval.hi * 100, limit * 100,
-                  static_cast<unsigned long long>(diff.base.samples),
-                  static_cast<unsigned long long>(diff.now.samples));
+    char buf[240];
+    if (relative) {
+      std::snprintf(buf, sizeof buf,
+                    "borderline: the 95%% interval of new - %.2f x base [%+.1f, %+.1f] points "
+                    "straddles 0 with %llu and %llu samples; take longer profiles",
+                    1 + expr.threshold, r.interval.lo * 100, r.interval.hi * 100,
+                    static_cast<unsigned long long>(diff.base.samples),
+                    static_cast<unsigned long long>(diff.now.samples));
+    } else {
+      std::snprintf(buf, sizeof buf,
+                    "borderline: the 95%% interval of the difference [%+.1f, %+.1f] points "
+                    "straddles %+.1f points with %llu and %llu samples; take longer profiles",
+                    r.interval.lo * 100, r.interval.hi * 100, limit * 100,
+                    static_cast<unsigned long long>(diff.base.samples),
+                    static_cast<unsigned long long>(diff.now.samples));
+    }
     r.reason = buf;
   }
   return r;

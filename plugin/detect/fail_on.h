@@ -13,9 +13,9 @@
 // `gcspike diff` judges changes from the base profile to the new one instead, with a signed
 // number: "grow-spike>+3pp" (the share grew by more than 3 percentage points) or
 // "assist-coupling>+50%" (it grew by more than half of the base's share); "<-5pp" asks for an
-// improvement. The 95 % interval is then that of the difference (profile_diff.h); a relative limit
-// is the base's share times the percentage. A side that cannot show the feature makes the gate
-// undecided.
+// improvement. The 95 % interval is then that of the difference (profile_diff.h); a relative gate
+// "+50%" is judged on the interval of new - 1.5 x base against 0 (statistics.h). A side that
+// cannot show the feature makes the gate undecided.
 #pragma once
 
 #include <optional>
@@ -52,8 +52,9 @@ struct GateResult {
 
 GateResult EvaluateFailOn(const FailOnExpr& expr, const DetectionSummary& summary);
 
-// A change gate (expr.change != kNone) on a diff: `measured` is the difference in points (for a
-// relative gate: the change as a fraction of the base's share), `interval` the difference's.
+// A change gate (expr.change != kNone) on a diff: `measured` is the difference in points and
+// `interval` its 95 % interval; for a relative gate, the change as a fraction of the base's share
+// and the interval of new - (1 + r) x base.
 GateResult EvaluateDiffFailOn(const FailOnExpr& expr, const ProfileDiff& diff);
 
 }  // namespace gcspike

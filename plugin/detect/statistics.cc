@@ -17,11 +17,13 @@ Interval WilsonInterval(double successes, double n, double z) {
 }
 
 Interval NewcombeDifference(double p_new, const Interval& new_interval, double p_base,
-                            const Interval& base_interval) {
-  const double d = p_new - p_base;
+                            const Interval& base_interval, double base_factor) {
+  const double k = base_factor;
+  const double d = p_new - k * p_base;
   const double below_new = p_new - new_interval.lo, above_new = new_interval.hi - p_new;
-  const double below_base = p_base - base_interval.lo, above_base = base_interval.hi - p_base;
-  return {std::max(-1.0, d - std::sqrt(below_new * below_new + above_base * above_base)),
+  const double below_base = k * (p_base - base_interval.lo);
+  const double above_base = k * (base_interval.hi - p_base);
+  return {std::max(-k, d - std::sqrt(below_new * below_new + above_base * above_base)),
           std::min(1.0, d + std::sqrt(above_new * above_new + below_base * below_base))};
 }
 

@@ -134,6 +134,10 @@ TEST(DiffFailOnTest, CrossedPassedUndecided) {
   EXPECT_EQ(r.outcome, GateResult::Outcome::kCrossed);
   EXPECT_EQ(EvaluateDiffFailOn(*ParseFailOn("grow-spike>+300%"), up).outcome,
             GateResult::Outcome::kPass);
+  // Exactly +60 %: new - 1.6 x base is 0 at its centre, so the interval straddles 0.
+  EXPECT_EQ(EvaluateDiffFailOn(*ParseFailOn("grow-spike>+60%"), up).outcome,
+            GateResult::Outcome::kUndecided);
+  EXPECT_FALSE(ParseFailOn("grow-spike>-150%").ok());
   // A blind side: undecided whatever the numbers.
   DetectionSummary tiny = SummaryWith(2, 4);
   for (FeatureSummary& f : tiny.features) {

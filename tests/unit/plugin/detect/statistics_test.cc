@@ -86,5 +86,17 @@ TEST(NewcombeDifferenceTest, OrientationIsNewMinusBase) {
   EXPECT_GT(same.hi, 0);
 }
 
+// p_new - k * p_base (MOVER, Zou and Donner 2008): the base's distances scale by k; k = 1 is
+// Newcombe's. Reference values from the same formula in a few lines of Python.
+TEST(NewcombeDifferenceTest, ScaledBase) {
+  const Interval w1 = WilsonInterval(56, 70), w2 = WilsonInterval(48, 80);
+  const Interval k12 = NewcombeDifference(0.8, w1, 0.6, w2, 1.2);
+  EXPECT_NEAR(k12.lo, -0.0819, 5e-5);
+  EXPECT_NEAR(k12.hi, 0.2323, 5e-5);
+  const Interval k1 = NewcombeDifference(0.8, w1, 0.6, w2, 1.0);
+  EXPECT_NEAR(k1.lo, 0.0524, 5e-5);
+  EXPECT_NEAR(k1.hi, 0.3339, 5e-5);
+}
+
 }  // namespace
 }  // namespace gcspike

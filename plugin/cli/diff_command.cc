@@ -76,18 +76,27 @@ int CheckDiffGates(const std::vector<FailOnExpr>& gates, const ProfileDiff& diff
   for (const FailOnExpr& e : gates) {
     const GateResult r = EvaluateDiffFailOn(e, diff);
     const FeatureDiff& f = diff.features[e.feature];
-    char measured[200];
+    char measured[300];
     std::snprintf(measured, sizeof measured,
                   "%+.2fpp [%+.2f, %+.2f] (base %.2f%% of %llu samples, new %.2f%% of %llu)",
-                  f.change.difference * 100, r.interval.lo * 100, r.interval.hi * 100,
-                  f.change.base * 100, static_cast<unsigned long long>(diff.base.samples),
-                  f.change.now * 100, static_cast<unsigned long long>(diff.now.samples));
+                  f.change.difference * 100, f.change.difference_interval.lo * 100,
+                  f.change.difference_interval.hi * 100, f.change.base * 100,
+                  static_cast<unsigned long long>(diff.base.samples), f.change.now * 100,
+                  static_cast<unsigned long long>(diff.now.samples));
+    std::string what = measured;
+    if (e.change == FailOnExpr::Change::kRelative) {
+      // The relative gate's own interval: that of new - (1 + r) x base.
+      char relative[120];
+      std::snprintf(relative, sizeof relative, "; new - %.2f x base: [%+.2f, %+.2f] points",
+                    1 + e.threshold, r.interval.lo * 100, r.interval.hi * 100);
+      what += relative;
+    }
     switch (r.outcome) {
       case GateResult::Outcome::kPass:
         break;
       case GateResult::Outcome::kCrossed:
         std::fprintf(stderr, "gcspike: --fail-on %s crossed: %s changed by %s\n", e.text.c_str(),
-                     std::string(kFeatureNames[e.feature]).c_str(), measured);
+                     std::string(kFeatureNames[e.feature]).c_str(), what.c_str());
         crossed = true;
         break;
       case GateResult::Outcome::kUndecided:

@@ -142,7 +142,7 @@ struct Analysis {
 
 // Classifies, resolves the sites, applies the time rules and summarizes.
 Result<Analysis> Analyze(const Profile& profile, const std::string& input_name,
-                         Diagnostics* diagnostics) {
+                         Diagnostics* diagnostics, size_t max_sites = 10) {
   GCSPIKE_ASSIGN_OR_RETURN(DetectionThresholds thresholds, ThresholdsFromFlags());
   GCSPIKE_ASSIGN_OR_RETURN(RuntimeSignatureCatalogue catalogue, CatalogueFromFlags());
   GCSPIKE_ASSIGN_OR_RETURN(TimeRuleOptions time_options, TimeRuleOptionsFromFlags());
@@ -157,6 +157,7 @@ Result<Analysis> Analyze(const Profile& profile, const std::string& input_name,
   context.visibility.min_samples = static_cast<uint64_t>(FLAGS_min_samples);
   context.assists_from_timeline = a.time.applicable && !profile.timeline.assists.empty();
   context.site_paths = &sites;
+  context.max_sites = max_sites;
   a.summary = Summarize(profile, a.features, thresholds, context);
   a.summary.input = input_name;
   return a;
@@ -220,6 +221,10 @@ Result<std::vector<FailOnExpr>> CheckDetectFlags(const Args& args) {
   if (it == args.repeated.end()) return out;
   for (const std::string& text : it->second) {
     GCSPIKE_ASSIGN_OR_RETURN(FailOnExpr e, ParseFailOn(text));
+    if (e.change != FailOnExpr::Change::kNone) {
+      return MakeError("--fail-on '" + text + "' gates a change between two profiles: use it "
+                       "with gcspike diff (here: FEATURE OP NUMBER[%], e.g. grow-spike>10%)");
+    }
     out.push_back(std::move(e));
   }
   if (!out.empty() && !FLAGS_detect) {
@@ -229,8 +234,8 @@ Result<std::vector<FailOnExpr>> CheckDetectFlags(const Args& args) {
 }
 
 Result<DetectionSummary> DetectAndLabel(Profile& profile, const std::string& input_name,
-                                        Diagnostics* diagnostics) {
-  GCSPIKE_ASSIGN_OR_RETURN(Analysis a, Analyze(profile, input_name, diagnostics));
+                                        Diagnostics* diagnostics, size_t max_sites) {
+  GCSPIKE_ASSIGN_OR_RETURN(Analysis a, Analyze(profile, input_name, diagnostics, max_sites));
   ApplyLabels(profile, a.features, std::string("gcspike ") + kVersion);
   ApplyTimeLabels(profile, a.time);
   return std::move(a.summary);

@@ -234,6 +234,22 @@ const std::vector<CommandDoc>& Commands() {
        {"gcspike report cpu.pprof", "gcspike report --json cpu.pprof --fail-on 'grow-spike>10%'",
         "gcspike report http://localhost:6060/debug/pprof/trace?seconds=2",
         "gcspike report heap.pprof --fail-on 'grow-spike>10%' --inconclusive=pass"}},
+      {"diff", "diff [--json] [flags] BASE NEW | --base BASE... NEW... [-o DIFF]",
+       "compare a baseline with a new profile; gate CI",
+       "Judges each side like report, then gives per feature the change of its share in "
+       "percentage points (new - base) with its 95% interval (Newcombe's, from the two Wilson "
+       "intervals) and a verdict: regressed (the interval lies above 0 and the change is more "
+       "than --tolerance), improved (below 0, less than -tolerance), inconclusive (the interval "
+       "is wider than twice the tolerance: take longer profiles; or a side cannot show the "
+       "feature) or unchanged, then the sites whose share changed most. Each side is one input, or "
+       "with --base (repeatable) the base inputs and then the new ones, merged per side. "
+       "--fail-on takes changes: grow-spike>+3pp (points) or assist-coupling>+50% (of the base's "
+       "share); exit 1 when the whole interval is beyond the limit, 3 when it straddles it or a "
+       "side is blind. -o writes a pprof diff profile like go tool pprof -diff_base (base "
+       "negated, label pprof::base; --normalize as pprof's -normalize), with the gcspike labels.",
+       {"gcspike diff main.pprof branch.pprof --fail-on 'grow-spike>+3pp'",
+        "gcspike diff --base main1.pprof --base main2.pprof branch.pprof --json",
+        "gcspike diff main.pprof branch.pprof -o diff.pb.gz    then go tool pprof -top diff.pb.gz"}},
       {"help", "help [COMMAND]", "print this text, or one command's help",
        "The same as --help; gcspike help COMMAND is the same as gcspike COMMAND --help.",
        {"gcspike help", "gcspike help report"}},
@@ -260,12 +276,15 @@ struct CommandFlagsDoc {
 
 const std::vector<CommandFlagsDoc>& CommandFlagTable() {
   static const std::vector<CommandFlagsDoc> table = {
-      {"annotate", false, {"json", "stacks"}},
-      {"pprof", false, {"o", "output", "output-format", "json", "stacks"}},
+      {"annotate", false, {"json", "stacks", "base", "tolerance", "normalize"}},
+      {"pprof", false, {"o", "output", "output-format", "json", "stacks", "base", "tolerance",
+                        "normalize"}},
       {"report",
        false,
        {"uncompressed", "gzip-level", "pseudo-frames", "pseudo-frame-keys", "merge-threads",
-        "stacks"}},
+        "stacks", "base", "tolerance", "normalize"}},
+      {"diff", false, {"output-format", "pseudo-frames", "pseudo-frame-keys", "merge-threads",
+                       "stacks", "html"}},
       {"help", true, {}},
       {"trace-stats", true, {"stacks"}},
   };

@@ -11,6 +11,7 @@
 #include "plugin/cli/args.h"
 #include "plugin/cli/commands.h"
 #include "plugin/cli/detect_command.h"
+#include "plugin/cli/diff_command.h"
 #include "plugin/cli/help.h"
 #include "plugin/cli/trace_flags.h"
 
@@ -20,8 +21,9 @@ int Main(int argc, char** argv) {
   using namespace gcspike::cli;
   gflags::SetVersionString(kVersion);
   const std::vector<std::string> commands = {"annotate", "pprof", "report", "help",
-                                             "trace-stats"};
+                                             "trace-stats", "diff"};
   RegisterDetectFlags();
+  RegisterDiffFlags();
   // Hidden: the build renders the man page and the shell completions with these, from the same
   // tables and flag definitions as --help (plugin/cli/help.cc).
   if (argc == 2 && std::string_view(argv[1]) == "--help-man") {
@@ -73,6 +75,7 @@ int Main(int argc, char** argv) {
   if (args->command == "pprof") return RunPprof(*args);
   if (args->command == "report" && args->passthrough.empty()) return RunReport(*args);
   if (args->command == "trace-stats") return RunTraceStats(*args);
+  if (args->command == "diff" && args->passthrough.empty()) return RunDiff(*args);
   if (!args->passthrough.empty()) {
     std::fprintf(stderr, "gcspike: arguments after -- are only for 'gcspike pprof'\n");
     return kExitBadInput;

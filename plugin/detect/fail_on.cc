@@ -10,7 +10,22 @@ namespace {
 
 Error Bad(std::string_view text, const std::string& why) {
   return MakeError("bad --fail-on expression '" + std::string(text) + "': " + why +
-                   " (form: FEATURE[.value] OP NUMBER[%], e.g. grow-spike>10%)");
+                   " (form: FEATURE[.value] OP NUMBER[%], e.g. grow-spike>10%; in gcspike diff: "
+                   "FEATURE OP +NUMBERpp or +NUMBER%, e.g. grow-spike>+3pp)");
+}
+
+// Sets r.outcome: the comparison "value OP limit" holds for the whole of r.interval (crossed),
+// for none of it (pass) or for part of it (undecided).
+void JudgeInterval(const FailOnExpr& expr, double limit, GateResult& r) {
+  const bool greater =
+      expr.op == FailOnExpr::Op::kGreater || expr.op == FailOnExpr::Op::kGreaterEqual;
+  const bool or_equal =
+      expr.op == FailOnExpr::Op::kGreaterEqual || expr.op == FailOnExpr::Op::kLessEqual;
+  const Side side = CompareInterval(r.interval, limit, /*inclusive=*/greater == or_equal);
+  const Side holds = greater ? Side::kAbove : Side::kBelow;
+  r.outcome = side == Side::kStraddles ? GateResult::Outcome::kUndecided
+              : side == holds          ? GateResult::Outcome::kCrossed
+                                       : GateResult::Outcome::kPass;
 }
 
 }  // namespace
@@ -47,12 +62,30 @@ Result<FailOnExpr> ParseFailOn(std::string_view text) {
   std::string number(text.substr(rest_at));
   while (!number.empty() && number.front() == ' ') number.erase(0, 1);
   while (!number.empty() && number.back() == ' ') number.pop_back();
-  const bool percent = !number.empty() && number.back() == '%';
+  // A change (gcspike diff): "+3pp", "-5pp", "3pp" in points, "+50%" relative to the base.
+  const bool points = number.size() > 2 && number.ends_with("pp");
+  const bool sign = !number.empty() && (number.front() == '+' || number.front() == '-');
+  if (points) number.resize(number.size() - 2);
+  const bool percent = !points && !number.empty() && number.back() == '%';
   if (percent) number.pop_back();
+  if (sign && !points && !percent) {
+    return Bad(text, "a change needs its unit: +3pp (points of share) or +50% (of the base's)");
+  }
   if (number.empty()) return Bad(text, "no number after the comparison");
   char* end = nullptr;
   errno = 0;
   const double v = std::strtod(number.c_str(), &end);
+  if (points || sign) {
+    e.change = points ? FailOnExpr::Change::kPoints : FailOnExpr::Change::kRelative;
+    if (errno != 0 || end != number.c_str() + number.size() || !std::isfinite(v)) {
+      return Bad(text, "'" + number + "' is not a number");
+    }
+    if (e.of_value) return Bad(text, "a change is judged on the share of samples, not .value");
+    e.threshold = v / 100;
+    if (points && std::abs(e.threshold) > 1) return Bad(text, "a share changes by at most 100pp");
+    if (!points && e.threshold < -1) return Bad(text, "a share falls by at most -100%");
+    return e;
+  }
   if (errno != 0 || end != number.c_str() + number.size() || !std::isfinite(v) || v < 0) {
     return Bad(text, "'" + number + "' is not a non-negative number");
   }
@@ -88,19 +121,60 @@ GateResult EvaluateFailOn(const FailOnExpr& expr, const DetectionSummary& summar
     r.outcome = r.measured > 0 ? GateResult::Outcome::kCrossed : GateResult::Outcome::kPass;
     return r;
   }
-  const Side side = CompareInterval(r.interval, expr.threshold, /*inclusive=*/greater == or_equal);
-  const Side holds = greater ? Side::kAbove : Side::kBelow;
-  if (side == Side::kStraddles) {
+  JudgeInterval(expr, expr.threshold, r);
+  if (r.outcome == GateResult::Outcome::kUndecided) {
     char buf[160];
     std::snprintf(buf, sizeof buf,
                   "borderline: the 95%% interval [%.1f-%.1f%%] straddles %.1f%% with %llu "
                   "samples; take a longer profile",
                   r.interval.lo * 100, r.interval.hi * 100, expr.threshold * 100,
                   static_cast<unsigned long long>(summary.samples));
-    r.outcome = GateResult::Outcome::kUndecided;
     r.reason = buf;
-  } else {
-    r.outcome = side == holds ? GateResult::Outcome::kCrossed : GateResult::Outcome::kPass;
+  }
+  return r;
+}
+
+GateResult EvaluateDiffFailOn(const FailOnExpr& expr, const ProfileDiff& diff) {
+  const FeatureDiff& f = diff.features[expr.feature];
+  GateResult r;
+  r.measured = f.change.difference;
+  r.interval = f.change.difference_interval;
+  if (f.verdict == ChangeVerdict::kInconclusive && f.cause != "too-wide") {
+    r.outcome = GateResult::Outcome::kUndecided;
+    r.reason = f.reason;
+    return r;
+  }
+  double limit = expr.threshold;
+  const bool relative = expr.change == FailOnExpr::Change::kRelative;
+  if (relative) {
+    // "grew by more than r" is new > (1 + r) * base: judged on the interval of
+    // new - (1 + r) * base (statistics.h: MOVER) against 0. With a base share of 0 it asks
+    // whether the share surely grew at all.
+    const ShareChange& c = f.change;
+    r.interval = NewcombeDifference(c.now, c.now_interval, c.base, c.base_interval,
+                                    1 + expr.threshold);
+    r.measured = c.base > 0 ? c.difference / c.base : 0;
+    limit = 0;
+  }
+  JudgeInterval(expr, limit, r);
+  if (r.outcome == GateResult::Outcome::kUndecided) {
+    char buf[240];
+    if (relative) {
+      std::snprintf(buf, sizeof buf,
+                    "borderline: the 95%% interval of new - %.2f x base [%+.1f, %+.1f] points "
+                    "straddles 0 with %llu and %llu samples; take longer profiles",
+                    1 + expr.threshold, r.interval.lo * 100, r.interval.hi * 100,
+                    static_cast<unsigned long long>(diff.base.samples),
+                    static_cast<unsigned long long>(diff.now.samples));
+    } else {
+      std::snprintf(buf, sizeof buf,
+                    "borderline: the 95%% interval of the difference [%+.1f, %+.1f] points "
+                    "straddles %+.1f points with %llu and %llu samples; take longer profiles",
+                    r.interval.lo * 100, r.interval.hi * 100, limit * 100,
+                    static_cast<unsigned long long>(diff.base.samples),
+                    static_cast<unsigned long long>(diff.now.samples));
+    }
+    r.reason = buf;
   }
   return r;
 }

@@ -9,6 +9,13 @@
 // judge the feature at all (a memory profile, a missing binary, ...: detection_summary.h). An
 // undecided gate exits 3 unless --inconclusive says otherwise, so that CI never passes on a
 // profile gcspike could not read.
+//
+// `gcspike diff` judges changes from the base profile to the new one instead, with a signed
+// number: "grow-spike>+3pp" (the share grew by more than 3 percentage points) or
+// "assist-coupling>+50%" (it grew by more than half of the base's share); "<-5pp" asks for an
+// improvement. The 95 % interval is then that of the difference (profile_diff.h); a relative gate
+// "+50%" is judged on the interval of new - 1.5 x base against 0 (statistics.h). A side that
+// cannot show the feature makes the gate undecided.
 #pragma once
 
 #include <optional>
@@ -17,6 +24,7 @@
 
 #include "core/result.h"
 #include "plugin/detect/detection_summary.h"
+#include "plugin/detect/profile_diff.h"
 
 namespace gcspike {
 
@@ -26,7 +34,10 @@ struct FailOnExpr {
   int feature = 0;   // index into kFeatureNames
   bool of_value = false;
   Op op = Op::kGreater;
-  double threshold = 0;  // a fraction (10% -> 0.1)
+  double threshold = 0;  // a fraction (10% -> 0.1); for a change, signed (+3pp -> 0.03)
+  // A gate of `gcspike diff`: on the change in points of share, or relative to the base's share.
+  enum class Change { kNone, kPoints, kRelative };
+  Change change = Change::kNone;
 };
 
 Result<FailOnExpr> ParseFailOn(std::string_view text);
@@ -40,5 +51,10 @@ struct GateResult {
 };
 
 GateResult EvaluateFailOn(const FailOnExpr& expr, const DetectionSummary& summary);
+
+// A change gate (expr.change != kNone) on a diff: `measured` is the difference in points and
+// `interval` its 95 % interval; for a relative gate, the change as a fraction of the base's share
+// and the interval of new - (1 + r) x base.
+GateResult EvaluateDiffFailOn(const FailOnExpr& expr, const ProfileDiff& diff);
 
 }  // namespace gcspike

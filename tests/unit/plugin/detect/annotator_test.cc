@@ -183,13 +183,17 @@ TEST(FailOnTest, ParsesForms) {
 
 TEST(FailOnTest, RejectsMalformed) {
   for (const char* bad : {"grow-spike", "grow-spike>", "grow-spike>abc", "grow-spike>10",
-                          "grow-spike>-1%", "growspike>1%", ">1%", "grow-spike=1%",
+                          "grow-spike>-1", "growspike>1%", ">1%", "grow-spike=1%",
                           "grow-spike>1%%"}) {
     SCOPED_TRACE(bad);
     const auto e = ParseFailOn(bad);
     ASSERT_FALSE(e.ok());
     EXPECT_NE(e.error().message.find(bad), std::string::npos) << e.error().message;
   }
+  // A signed percentage is a change relative to a base (gcspike diff; report refuses it).
+  const auto change = ParseFailOn("grow-spike>-1%");
+  ASSERT_TRUE(change.ok());
+  EXPECT_EQ(change->change, FailOnExpr::Change::kRelative);
 }
 
 TEST(FailOnTest, GatesAreJudgedOnTheInterval) {

@@ -1,0 +1,197 @@
+#include "plugin/cli/diff_command.h"
+
+#include <gflags/gflags.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "formats/output_file.h"
+#include "formats/pprof_writer.h"
+#include "plugin/cli/commands.h"
+#include "plugin/cli/detect_command.h"
+#include "plugin/cli/output_flags.h"
+#include "plugin/cli/perf_flags.h"
+#include "plugin/cli/terminal_diagnostics.h"
+#include "plugin/cli/trace_flags.h"
+#include "plugin/detect/fail_on.h"
+#include "plugin/detect/profile_diff.h"
+#include "plugin/diff_profile.h"
+#include "plugin/diff_report.h"
+#include "plugin/pipeline.h"
+
+DEFINE_string(base, "",
+              "diff: a baseline input (repeatable; the inputs after the flags are then the new "
+              "side). Without --base, diff takes exactly two inputs: BASE NEW.");
+DEFINE_double(tolerance, gcspike::kDefaultDiffTolerance * 100,
+              "diff: the smallest change of a share that matters, in percentage points: a change "
+              "is regressed or improved when its 95% interval excludes 0 and its estimate is "
+              "beyond +-tolerance, inconclusive when it is not and the interval is wider than "
+              "twice the tolerance.");
+DEFINE_bool(normalize, false,
+            "diff: scale the new side of the -o diff profile to the base's total, as go tool "
+            "pprof -normalize does (the report's shares need no scaling).");
+
+DECLARE_string(o);
+DECLARE_string(output);
+DECLARE_bool(json);
+DECLARE_bool(uncompressed);
+DECLARE_int32(gzip_level);
+DECLARE_string(inconclusive);
+DECLARE_bool(detect);
+
+namespace gcspike::cli {
+namespace {
+
+std::string Names(const std::vector<std::string>& inputs) {
+  std::string out;
+  for (const std::string& p : inputs) out += (out.empty() ? "" : " ") + (p == "-" ? "<stdin>" : p);
+  return out;
+}
+
+struct Side {
+  Profile profile;
+  DetectionSummary summary;
+};
+
+Result<Side> LoadSide(const Args& args, const std::vector<std::string>& inputs,
+                      Diagnostics* diagnostics) {
+  ReadOptions read;
+  read.diagnostics = diagnostics;
+  ApplyTraceReadOptions(read);
+  ApplyPerfFlags(args, read);
+  read.spool_samples = false;  // the diff profile rewrites every sample
+  Side side;
+  GCSPIKE_ASSIGN_OR_RETURN(side.profile, LoadInputs(inputs, read));
+  // Every site of each side, so that one that left the other side's top ten is matched.
+  GCSPIKE_ASSIGN_OR_RETURN(side.summary,
+                           DetectAndLabel(side.profile, Names(inputs), diagnostics, 100000));
+  return side;
+}
+
+// One stderr line per crossed or undecided gate; the exit status as for report's --fail-on.
+int CheckDiffGates(const std::vector<FailOnExpr>& gates, const ProfileDiff& diff) {
+  bool crossed = false, undecided = false;
+  for (const FailOnExpr& e : gates) {
+    const GateResult r = EvaluateDiffFailOn(e, diff);
+    const FeatureDiff& f = diff.features[e.feature];
+    char measured[300];
+    std::snprintf(measured, sizeof measured,
+                  "%+.2fpp [%+.2f, %+.2f] (base %.2f%% of %llu samples, new %.2f%% of %llu)",
+                  f.change.difference * 100, f.change.difference_interval.lo * 100,
+                  f.change.difference_interval.hi * 100, f.change.base * 100,
+                  static_cast<unsigned long long>(diff.base.samples), f.change.now * 100,
+                  static_cast<unsigned long long>(diff.now.samples));
+    std::string what = measured;
+    if (e.change == FailOnExpr::Change::kRelative) {
+      // The relative gate's own interval: that of new - (1 + r) x base.
+      char relative[120];
+      std::snprintf(relative, sizeof relative, "; new - %.2f x base: [%+.2f, %+.2f] points",
+                    1 + e.threshold, r.interval.lo * 100, r.interval.hi * 100);
+      what += relative;
+    }
+    switch (r.outcome) {
+      case GateResult::Outcome::kPass:
+        break;
+      case GateResult::Outcome::kCrossed:
+        std::fprintf(stderr, "gcspike: --fail-on %s crossed: %s changed by %s\n", e.text.c_str(),
+                     std::string(kFeatureNames[e.feature]).c_str(), what.c_str());
+        crossed = true;
+        break;
+      case GateResult::Outcome::kUndecided:
+        std::fprintf(stderr, "gcspike: --fail-on %s cannot be decided (--inconclusive=%s): %s\n",
+                     e.text.c_str(), FLAGS_inconclusive.c_str(), r.reason.c_str());
+        if (FLAGS_inconclusive == "fail") crossed = true;
+        if (FLAGS_inconclusive == "error") undecided = true;
+        break;
+    }
+  }
+  return crossed ? kExitThreshold : undecided ? kExitUndecided : kExitOk;
+}
+
+}  // namespace
+
+void RegisterDiffFlags() { RegisterRepeatableFlag("base"); }
+
+int RunDiff(const Args& args) {
+  // The two sides.
+  std::vector<std::string> base_inputs, now_inputs;
+  if (const auto it = args.repeated.find("base"); it != args.repeated.end()) {
+    base_inputs = it->second;
+    now_inputs = args.positional;
+  } else if (args.positional.size() == 2) {
+    base_inputs = {args.positional[0]};
+    now_inputs = {args.positional[1]};
+  } else {
+    return Fail(MakeError("gcspike diff takes BASE NEW, or --base BASE (repeatable) and the new "
+                          "inputs; got " + std::to_string(args.positional.size()) + " inputs"));
+  }
+  if (now_inputs.empty()) return Fail(MakeError("gcspike diff: no new input after --base"));
+  if (std::count(base_inputs.begin(), base_inputs.end(), "-") +
+          std::count(now_inputs.begin(), now_inputs.end(), "-") > 1) {
+    return Fail(MakeError("standard input (-) can be named only once"));
+  }
+  if (!FLAGS_detect) return Fail(MakeError("gcspike diff needs the detectors (not --no-detect)"));
+  if (!(FLAGS_tolerance >= 0 && FLAGS_tolerance <= 100)) {
+    return Fail(MakeError("--tolerance is in percentage points, between 0 and 100"));
+  }
+  if (FLAGS_inconclusive != "error" && FLAGS_inconclusive != "fail" &&
+      FLAGS_inconclusive != "pass") {
+    return Fail(MakeError("--inconclusive is one of error, fail, pass (got '" +
+                          FLAGS_inconclusive + "')"));
+  }
+  std::vector<FailOnExpr> gates;
+  if (const auto it = args.repeated.find("fail_on"); it != args.repeated.end()) {
+    for (const std::string& text : it->second) {
+      auto e = ParseFailOn(text);
+      if (!e.ok()) return Fail(e.error());
+      if (e->change == FailOnExpr::Change::kNone) {
+        return Fail(MakeError("--fail-on '" + text + "': gcspike diff gates a change, with a "
+                              "sign and a unit: e.g. grow-spike>+3pp (points of share) or "
+                              "assist-coupling>+50% (of the base's share)"));
+      }
+      gates.push_back(std::move(*e));
+    }
+  }
+  auto filters = FilterSpecFromFlags(args);
+  if (!filters.ok()) return Fail(filters.error());
+  if (!filters->empty()) {
+    return Fail(MakeError("gcspike diff compares whole profiles; filter each side first "
+                          "(gcspike INPUT --keep ... -o side.pb.gz)"));
+  }
+
+  TerminalDiagnostics diag;
+  auto base = LoadSide(args, base_inputs, &diag);
+  if (!base.ok()) return Fail(base.error());
+  auto now = LoadSide(args, now_inputs, &diag);
+  diag.ProgressDone();
+  if (!now.ok()) return Fail(now.error());
+  ProfileDiff diff = DiffSummaries(base->summary, now->summary, FLAGS_tolerance / 100);
+  diff.base_inputs = base_inputs;
+  diff.now_inputs = now_inputs;
+
+  // The diff profile first: a bad -o leaves no file and prints no verdict.
+  const std::string path = !FLAGS_o.empty() ? FLAGS_o : FLAGS_output;
+  if (!path.empty()) {
+    auto profile = BuildDiffProfile(std::move(base->profile), std::move(now->profile),
+                                    FLAGS_normalize, &diag);
+    if (!profile.ok()) return Fail(profile.error());
+    PprofWriteOptions options;
+    options.gzip = !FLAGS_uncompressed;
+    options.gzip_level = FLAGS_gzip_level;
+    auto out = OutputFile::Open(path, /*binary=*/true);
+    if (!out.ok()) return Fail(out.error());
+    Status written = WritePprof(*profile, options, [&out](std::span<const uint8_t> piece) {
+      return (*out)->Write(piece);
+    });
+    if (!written.ok()) return Fail(written.error());
+    if (Status s = (*out)->Commit(); !s.ok()) return Fail(s.error());
+  }
+  const std::string text = FLAGS_json ? RenderDiffJson(diff) : RenderDiffText(diff);
+  std::fputs(text.c_str(), stdout);
+  std::fflush(stdout);
+  return CheckDiffGates(gates, diff);
+}
+
+}  // namespace gcspike::cli

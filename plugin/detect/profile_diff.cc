@@ -1,0 +1,132 @@
+#include "plugin/detect/profile_diff.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <utility>
+
+namespace gcspike {
+namespace {
+
+std::string Points(double f) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", f * 100);
+  return buf;
+}
+
+// The side cannot show the feature at all (a cause other than a borderline share).
+bool Blind(const FeatureSummary& f) {
+  return f.verdict == Verdict::kInconclusive && f.cause != "borderline";
+}
+
+}  // namespace
+
+std::string_view ChangeVerdictName(ChangeVerdict v) {
+  switch (v) {
+    case ChangeVerdict::kRegressed:
+      return "regressed";
+    case ChangeVerdict::kImproved:
+      return "improved";
+    case ChangeVerdict::kInconclusive:
+      return "inconclusive";
+    case ChangeVerdict::kUnchanged:
+      break;
+  }
+  return "unchanged";
+}
+
+ShareChange CompareShares(double base, const Interval& base_interval, double now,
+                          const Interval& now_interval) {
+  ShareChange c;
+  c.base = base;
+  c.now = now;
+  c.base_interval = base_interval;
+  c.now_interval = now_interval;
+  c.difference = now - base;
+  c.difference_interval = NewcombeDifference(now, now_interval, base, base_interval);
+  return c;
+}
+
+ChangeVerdict JudgeChange(double difference, const Interval& d, double tolerance) {
+  if (d.lo > 0 && difference > tolerance) return ChangeVerdict::kRegressed;
+  if (d.hi < 0 && difference < -tolerance) return ChangeVerdict::kImproved;
+  if (d.lo >= -tolerance && d.hi <= tolerance) return ChangeVerdict::kUnchanged;
+  return d.hi - d.lo <= 2 * tolerance ? ChangeVerdict::kUnchanged : ChangeVerdict::kInconclusive;
+}
+
+ProfileDiff DiffSummaries(DetectionSummary base, DetectionSummary now, double tolerance) {
+  ProfileDiff out;
+  out.tolerance = tolerance;
+  for (int i = 0; i < kFeatureCount; ++i) {
+    const FeatureSummary& b = base.features[i];
+    const FeatureSummary& n = now.features[i];
+    FeatureDiff& f = out.features[i];
+    f.change = CompareShares(b.fraction, b.interval, n.fraction, n.interval);
+    if (Blind(b) || Blind(n)) {
+      const bool base_blind = Blind(b);
+      const FeatureSummary& blind = base_blind ? b : n;
+      f.verdict = ChangeVerdict::kInconclusive;
+      f.cause = blind.cause;
+      f.reason = std::string(base_blind ? "base" : "new") + ": " + blind.reason;
+      if (base_blind && Blind(n) && n.reason != b.reason) f.reason += "; new: " + n.reason;
+      continue;
+    }
+    f.verdict = JudgeChange(f.change.difference, f.change.difference_interval, tolerance);
+    if (f.verdict == ChangeVerdict::kInconclusive) {
+      const Interval& d = f.change.difference_interval;
+      f.cause = "too-wide";
+      f.reason = "the 95% interval of the difference [" + Points(d.lo) + ", " + Points(d.hi) +
+                 "] points is wider than twice the tolerance (" +
+                 Points(tolerance) + " points) with " + std::to_string(base.samples) + " and " +
+                 std::to_string(now.samples) + " samples; take longer profiles";
+    }
+  }
+
+  // Sites: matched by function and via-path; a site missing on a side has share 0 there (its
+  // interval is that of 0 of the side's samples).
+  std::map<std::pair<std::string, std::vector<std::string>>, std::pair<const SiteShare*,
+                                                                          const SiteShare*>>
+      sites;
+  for (const SiteShare& s : base.sites) sites[{s.function, s.via}].first = &s;
+  for (const SiteShare& s : now.sites) sites[{s.function, s.via}].second = &s;
+  for (const auto& [key, pair] : sites) {
+    SiteDiff d;
+    d.function = key.first;
+    d.via = key.second;
+    const Interval base_zero = WilsonInterval(0, static_cast<double>(base.samples));
+    const Interval now_zero = WilsonInterval(0, static_cast<double>(now.samples));
+    d.change = CompareShares(pair.first ? pair.first->fraction : 0,
+                             pair.first ? pair.first->interval : base_zero,
+                             pair.second ? pair.second->fraction : 0,
+                             pair.second ? pair.second->interval : now_zero);
+    d.verdict = base.visibility.blind() || now.visibility.blind()
+                    ? ChangeVerdict::kInconclusive
+                    : JudgeChange(d.change.difference, d.change.difference_interval, tolerance);
+    out.sites.push_back(std::move(d));
+  }
+  std::stable_sort(out.sites.begin(), out.sites.end(), [](const SiteDiff& a, const SiteDiff& b) {
+    return std::abs(a.change.difference) > std::abs(b.change.difference);
+  });
+
+  auto any = [&out](ChangeVerdict v) {
+    return std::any_of(out.features.begin(), out.features.end(),
+                       [v](const FeatureDiff& f) { return f.verdict == v; });
+  };
+  out.overall = any(ChangeVerdict::kRegressed)      ? ChangeVerdict::kRegressed
+                : any(ChangeVerdict::kInconclusive) ? ChangeVerdict::kInconclusive
+                : any(ChangeVerdict::kImproved)     ? ChangeVerdict::kImproved
+                                                    : ChangeVerdict::kUnchanged;
+  if (base.go_runtime != now.go_runtime && base.go_runtime != "unknown" &&
+      now.go_runtime != "unknown") {
+    out.notes.push_back("the sides run different Go map implementations (base " +
+                        base.go_runtime + ", new " + now.go_runtime +
+                        "): growth happens in different runtime functions, with different costs "
+                        "(Swiss maps grow table by table), so part of any change is the runtime's");
+  }
+  out.base = std::move(base);
+  out.now = std::move(now);
+  return out;
+}
+
+}  // namespace gcspike

@@ -1,0 +1,192 @@
+#include "plugin/diff_report.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "formats/json_text.h"
+
+namespace gcspike {
+namespace {
+
+std::string Format(const char* fmt, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
+std::string Pct(double f) { return Format("%.1f%%", f * 100); }
+std::string Num(double v) { return Format("%.6g", v); }
+
+std::string JsonString(std::string_view s) {
+  std::string out;
+  AppendJsonString(out, s);
+  return out;
+}
+
+std::string JsonInterval(const Interval& i) { return "[" + Num(i.lo) + "," + Num(i.hi) + "]"; }
+
+// "[34.1-44.1]" for a share, "[-44.1, -33.9]" for a difference in points.
+std::string ShareInterval(const Interval& i) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "[%.1f-%.1f]", i.lo * 100, i.hi * 100);
+  return buf;
+}
+std::string PointsInterval(const Interval& i) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "[%+.1f, %+.1f]", i.lo * 100, i.hi * 100);
+  return buf;
+}
+
+std::string SiteText(const SiteDiff& site) {
+  std::string s = site.function;
+  if (site.via.empty()) return s;
+  s += " (via ";
+  for (size_t i = 0; i < site.via.size(); ++i) s += (i ? ", " : "") + site.via[i];
+  return s + ")";
+}
+
+// Words of `text` in lines of at most `width` columns, continuation lines indented by 2.
+std::string Wrap(std::string_view first, std::string_view text, size_t width) {
+  std::string out(first);
+  size_t column = first.size();
+  size_t at = 0;
+  bool line_has_word = false;
+  while (at < text.size()) {
+    while (at < text.size() && text[at] == ' ') ++at;
+    if (at >= text.size()) break;
+    size_t end = text.find(' ', at);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view word = text.substr(at, end - at);
+    at = end;
+    if (line_has_word && column + 1 + word.size() > width) {
+      out += "\n  ";
+      column = 2;
+      line_has_word = false;
+    }
+    if (line_has_word) {
+      out += ' ';
+      ++column;
+    }
+    out += word;
+    column += word.size();
+    line_has_word = true;
+  }
+  return out + "\n";
+}
+
+std::string Row(std::string_view verdict, const ShareChange& c, const std::string& what) {
+  char line[512];
+  std::snprintf(line, sizeof line, "%-13s %8s  %-15s %6s  %-12s %6s  %-12s  %s\n",
+                std::string(verdict).c_str(), Format("%+.1fpp", c.difference * 100).c_str(),
+                PointsInterval(c.difference_interval).c_str(), Pct(c.base).c_str(),
+                ShareInterval(c.base_interval).c_str(), Pct(c.now).c_str(),
+                ShareInterval(c.now_interval).c_str(), what.c_str());
+  return line;
+}
+
+std::string SideLine(const char* name, const DetectionSummary& s) {
+  return std::string(name) + ": " + s.input + " (" + std::to_string(s.samples) +
+         " samples; Go map implementation: " + s.go_runtime + "; overall " +
+         std::string(VerdictName(s.overall)) + ")\n";
+}
+
+std::string SideJson(const std::vector<std::string>& inputs, const DetectionSummary& s) {
+  std::string o = "{\"inputs\":[";
+  for (size_t i = 0; i < inputs.size(); ++i) o += (i ? "," : "") + JsonString(inputs[i]);
+  o += "],\"samples\":" + std::to_string(s.samples);
+  o += ",\"go_runtime\":" + JsonString(s.go_runtime);
+  o += ",\"profile_kind\":" + JsonString(ProfileKindName(s.visibility.kind));
+  o += ",\"overall\":" + JsonString(VerdictName(s.overall)) + "}";
+  return o;
+}
+
+std::string ChangeJson(const ShareChange& c, uint64_t base_samples, uint64_t now_samples,
+                       bool with_samples) {
+  auto side = [&](double f, const Interval& i, uint64_t n) {
+    std::string o = "{\"fraction\":" + Num(f);
+    if (with_samples) o += ",\"samples\":" + std::to_string(n);
+    return o + ",\"interval\":" + JsonInterval(i) + "}";
+  };
+  return "\"base\":" + side(c.base, c.base_interval, base_samples) +
+         ",\"new\":" + side(c.now, c.now_interval, now_samples) +
+         ",\"difference\":" + Num(c.difference) +
+         ",\"difference_interval\":" + JsonInterval(c.difference_interval);
+}
+
+}  // namespace
+
+std::string RenderDiffText(const ProfileDiff& d, size_t width) {
+  std::string o = "gcspike diff\n";
+  o += SideLine("base", d.base);
+  o += SideLine("new ", d.now);
+  o += "overall: " + std::string(ChangeVerdictName(d.overall)) + " (tolerance " +
+       Format("%.1f", d.tolerance * 100) + " points)\n\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "%-13s %8s  %-15s %6s  %-12s %6s  %-12s  %s\n", "verdict",
+                "change", "95% interval", "base", "95% interval", "new", "95% interval",
+                "feature / site");
+  o += line;
+  for (int i = 0; i < kFeatureCount; ++i) {
+    o += Row(ChangeVerdictName(d.features[i].verdict), d.features[i].change,
+             std::string(kFeatureNames[i]));
+  }
+  // The ten sites that changed most (the JSON has every one).
+  for (size_t i = 0; i < d.sites.size() && i < 10; ++i) {
+    const SiteDiff& s = d.sites[i];
+    o += Row(ChangeVerdictName(s.verdict), s.change, "site " + SiteText(s));
+  }
+  // Why a feature could not be decided, once per distinct reason.
+  std::vector<std::string> told;
+  std::string after;
+  for (int i = 0; i < kFeatureCount; ++i) {
+    const FeatureDiff& f = d.features[i];
+    if (f.verdict != ChangeVerdict::kInconclusive) continue;
+    if (std::find(told.begin(), told.end(), f.reason) != told.end()) continue;
+    told.push_back(f.reason);
+    std::string which;
+    for (int j = i; j < kFeatureCount; ++j) {
+      if (d.features[j].verdict == ChangeVerdict::kInconclusive &&
+          d.features[j].reason == f.reason) {
+        which += (which.empty() ? "" : ", ") + std::string(kFeatureNames[j]);
+      }
+    }
+    after += Wrap("inconclusive (" + which + "): ", f.reason, width);
+  }
+  for (const std::string& note : d.notes) after += Wrap("note: ", note, width);
+  if (!after.empty()) o += "\n" + after;
+  return o;
+}
+
+std::string RenderDiffJson(const ProfileDiff& d) {
+  std::string o = "{\"base\":" + SideJson(d.base_inputs, d.base);
+  o += ",\"new\":" + SideJson(d.now_inputs, d.now);
+  o += ",\"tolerance\":" + Num(d.tolerance);
+  o += ",\"overall\":" + JsonString(ChangeVerdictName(d.overall));
+  o += ",\"features\":{";
+  for (int i = 0; i < kFeatureCount; ++i) {
+    const FeatureDiff& f = d.features[i];
+    if (i > 0) o += ",";
+    o += JsonString(kFeatureNames[i]) + ":{" +
+         ChangeJson(f.change, d.base.samples, d.now.samples, true);
+    o += ",\"verdict\":" + JsonString(ChangeVerdictName(f.verdict));
+    if (f.verdict == ChangeVerdict::kInconclusive) {
+      o += ",\"cause\":" + JsonString(f.cause) + ",\"reason\":" + JsonString(f.reason);
+    }
+    o += "}";
+  }
+  o += "},\"sites\":[";
+  for (size_t i = 0; i < d.sites.size(); ++i) {
+    const SiteDiff& s = d.sites[i];
+    if (i > 0) o += ",";
+    o += "{\"function\":" + JsonString(s.function) + ",\"via\":[";
+    for (size_t k = 0; k < s.via.size(); ++k) o += (k ? "," : "") + JsonString(s.via[k]);
+    o += "]," + ChangeJson(s.change, d.base.samples, d.now.samples, false);
+    o += ",\"verdict\":" + JsonString(ChangeVerdictName(s.verdict)) + "}";
+  }
+  o += "],\"notes\":[";
+  for (size_t i = 0; i < d.notes.size(); ++i) o += (i ? "," : "") + JsonString(d.notes[i]);
+  o += "]}\n";
+  return o;
+}
+
+}  // namespace gcspike

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# gcspike diff, a baseline against a new profile:
+#  (a) grow against presized of the same workload (every Go version) is improved one way and
+#      regressed the other; a profile against itself is unchanged; two runs of the fixture
+#      workload recorded now are unchanged in grow-spike; a 4-sample profile against a full one
+#      is inconclusive (too few samples);
+#  (b) each side's shares are report's, and every difference interval is Newcombe's, recomputed
+#      by diff_check.py with its own Wilson interval (new - base);
+#  (c) the -o diff profile shows in go tool pprof -top what pprof's own -diff_base shows on the
+#      same pair (with and without -normalize, and -tagfocus=gcspike=grow-spike on annotated
+#      sides), and its base samples carry pprof::base;
+#  (d) change gates exit 0/1/2/3, --inconclusive=pass|fail.
+source "$(dirname "$0")/lib.sh"
+
+check="$SOURCE_DIR/tests/e2e/diff_check.py"
+verdict() {  # verdict DIFF.json FEATURE
+  python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['features'][sys.argv[2]]['verdict'])" "$1" "$2"
+}
+
+# (a) and (b)
+for v in go1.19 go1.26 go1.27.3; do
+  grow="$FIXTURES/pprof/$v/grow.cpu.pb.gz"
+  presized="$FIXTURES/pprof/$v/presized.cpu.pb.gz"
+  "$GCSPIKE" report --json "$grow" -o "$WORK/grow.json"
+  "$GCSPIKE" report --json "$presized" -o "$WORK/presized.json"
+  "$GCSPIKE" diff --json "$grow" "$presized" >"$WORK/fixed.json" || fail "$v: diff grow presized"
+  "$GCSPIKE" diff --json "$presized" "$grow" >"$WORK/broke.json" || fail "$v: diff presized grow"
+  "$GCSPIKE" diff --json "$grow" "$grow" >"$WORK/same.json" || fail "$v: diff grow grow"
+  for f in grow-spike key-copy; do
+    [[ $(verdict "$WORK/fixed.json" $f) == improved ]] || fail "$v: grow -> presized: $f not improved"
+    [[ $(verdict "$WORK/broke.json" $f) == regressed ]] || fail "$v: presized -> grow: $f not regressed"
+  done
+  [[ $(python3 -c "import json; print(json.load(open('$WORK/same.json'))['overall'])") == unchanged ]] ||
+    fail "$v: a profile against itself is not unchanged"
+  out=$(python3 "$check" interval "$WORK/fixed.json" "$WORK/grow.json" "$WORK/presized.json") || fail "$v: grow -> presized intervals"
+  echo "$v grow -> presized: $out"
+  python3 "$check" interval "$WORK/broke.json" "$WORK/presized.json" "$WORK/grow.json" >/dev/null ||
+    fail "$v: presized -> grow intervals"
+  pass
+done
+
+# Sites: the one that changed most is the map to presize, with its helper.
+python3 - "$WORK/fixed.json" <<'EOF' || fail "sites of grow -> presized"
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d['sites'][0]
+assert s['function'] == 'main.dedupGrowing' and s['via'] == ['main.markSeen'], s
+assert s['difference'] < -0.3 and s['verdict'] == 'improved', s
+assert d['base']['go_runtime'] == d['new']['go_runtime'] and d['notes'] == [], d['notes']
+EOF
+pass
+# Across map implementations the report says so.
+"$GCSPIKE" diff "$FIXTURES/pprof/go1.19/grow.cpu.pb.gz" "$FIXTURES/pprof/go1.26/grow.cpu.pb.gz" \
+  >"$WORK/impl.txt"
+grep -q '^note: the sides run different Go map implementations (base hmap, new swiss)' "$WORK/impl.txt" ||
+  fail "no map-implementation note"
+pass
+
+# Two runs of the fixture workload recorded now, side by side (GOMAXPROCS=2, 3 workers, as the
+# fixtures): unchanged. Shares move with the machine's load (at load average 12 on 2 cores,
+# grow-spike is 45-49 % against the committed fixture's 39 %: the GC's idle workers get less
+# CPU), so a run is compared with one made under the same load, as a CI job compares main with
+# its branch; the fixture against it is printed, not judged. A short profile of a busy machine
+# has too few samples for the 10-point tolerance: record longer until it has about 300.
+(cd "$FIXTURES/src" && go build -o "$WORK/wl" ./workload) || fail "build the workload"
+fixture="$FIXTURES/pprof/go1.26/grow.cpu.pb.gz"
+samples() { "$GCSPIKE" report --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["samples"])'; }
+# The two runs are recorded at the same time, so that they share the machine's load.
+for seconds in 3 6 12 24; do
+  pids=()
+  for run in run1 run2; do
+    GOMAXPROCS=2 "$WORK/wl" -mode grow -duration ${seconds}s -workers 3 -cpuprofile "$WORK/$run.pb.gz" \
+      >/dev/null 2>&1 &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || fail "workload run"; done
+  [[ $(samples "$WORK/run1.pb.gz") -ge 300 && $(samples "$WORK/run2.pb.gz") -ge 300 ]] && break
+done
+for run in run1 run2; do "$GCSPIKE" report --json "$WORK/$run.pb.gz" -o "$WORK/$run.json"; done
+"$GCSPIKE" diff --json "$WORK/run1.pb.gz" "$WORK/run2.pb.gz" >"$WORK/rerun.json"
+out=$(python3 "$check" interval "$WORK/rerun.json" "$WORK/run1.json" "$WORK/run2.json") || fail "second run intervals"
+echo "second run ($(samples "$WORK/run1.pb.gz") and $(samples "$WORK/run2.pb.gz") samples): $out"
+got=$(verdict "$WORK/rerun.json" grow-spike)
+if [[ $(samples "$WORK/run1.pb.gz") -ge 250 && $(samples "$WORK/run2.pb.gz") -ge 250 ]]; then
+  [[ $got == unchanged ]] || fail "second run: grow-spike $got"
+else  # a machine too busy even for 24 s: too few samples to tell is the right answer too
+  [[ $got == unchanged || $got == inconclusive ]] || fail "second run: grow-spike $got"
+fi
+"$GCSPIKE" report --json "$fixture" -o "$WORK/fixture.json"
+"$GCSPIKE" diff --json "$fixture" "$WORK/run1.pb.gz" >"$WORK/later.json"
+out=$(python3 "$check" interval "$WORK/later.json" "$WORK/fixture.json" "$WORK/run1.json") || fail "fixture against a run"
+echo "fixture against a run now (load $(cut -d' ' -f1 /proc/loadavg)): $out"
+pass
+
+# Too few samples on one side: inconclusive, with the side's reason.
+tiny="$FIXTURES/pprof/go1.26/grow.tiny.cpu.pb.gz"
+"$GCSPIKE" diff --json "$tiny" "$fixture" >"$WORK/tiny.json"
+python3 - "$WORK/tiny.json" <<'EOF' || fail "tiny against full"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d['overall'] == 'inconclusive', d['overall']
+for name, f in d['features'].items():
+    assert f['verdict'] == 'inconclusive' and f['cause'] == 'too-few-samples', (name, f)
+    assert f['reason'].startswith('base: '), f['reason']
+EOF
+pass
+
+# (c) The diff profile against go tool pprof -diff_base on the same pair.
+grow="$FIXTURES/pprof/go1.26/grow.cpu.pb.gz"
+presized="$FIXTURES/pprof/go1.26/presized.cpu.pb.gz"
+"$GCSPIKE" diff "$grow" "$presized" -o "$WORK/d.pb.gz" >/dev/null
+"$GCSPIKE" diff "$grow" "$presized" -o "$WORK/dn.pb.gz" --normalize >/dev/null
+top() { go tool pprof -top -nodecount=1000000 "$@" 2>/dev/null; }
+for index in cpu samples; do
+  top -sample_index=$index "$WORK/d.pb.gz" >"$WORK/ours.top"
+  top -sample_index=$index -diff_base="$grow" "$presized" >"$WORK/pprof.top"
+  out=$(python3 "$check" top "$WORK/ours.top" "$WORK/pprof.top") || fail "diff profile ($index) differs from pprof -diff_base"
+  echo "diff profile, $index: $out"
+  top -sample_index=$index "$WORK/dn.pb.gz" >"$WORK/ours.top"
+  top -sample_index=$index -normalize -diff_base="$grow" "$presized" >"$WORK/pprof.top"
+  out=$(python3 "$check" top "$WORK/ours.top" "$WORK/pprof.top") || fail "normalized diff profile ($index) differs from pprof -normalize -diff_base"
+  echo "normalized, $index: $out"
+  pass
+done
+"$GCSPIKE" annotate "$grow" -o "$WORK/grow.a.pb.gz"
+"$GCSPIKE" annotate "$presized" -o "$WORK/presized.a.pb.gz"
+top -tagfocus=gcspike=grow-spike "$WORK/d.pb.gz" >"$WORK/ours.top"
+top -tagfocus=gcspike=grow-spike -diff_base="$WORK/grow.a.pb.gz" "$WORK/presized.a.pb.gz" >"$WORK/pprof.top"
+out=$(python3 "$check" top "$WORK/ours.top" "$WORK/pprof.top") || fail "-tagfocus=gcspike=grow-spike differs"
+echo "grow-spike samples: $out"
+grep -q 'accounting for -' "$WORK/ours.top" || fail "grow-spike did not shrink in the diff profile"
+go tool pprof -tags -tagshow='pprof::base' "$WORK/d.pb.gz" 2>/dev/null | grep -q ': true' ||
+  fail "no pprof::base label"
+pass
+
+# (d) Gates.
+expect_exit 1 "$GCSPIKE" diff "$presized" "$grow" --fail-on 'grow-spike>+3pp'
+grep -q -- '--fail-on grow-spike>+3pp crossed' "$WORK/out.txt" || fail "no crossed line"
+expect_exit 1 "$GCSPIKE" diff "$presized" "$grow" --fail-on 'key-copy>+50%' --fail-on 'grow-spike>+90pp'
+expect_exit 0 "$GCSPIKE" diff "$grow" "$presized" --fail-on 'grow-spike>+3pp' --fail-on 'assist-coupling>+50%'
+expect_exit 0 "$GCSPIKE" diff "$grow" "$grow" --fail-on 'grow-spike>+20pp'
+expect_exit 3 "$GCSPIKE" diff "$grow" "$grow" --fail-on 'grow-spike>+0pp'          # straddles
+grep -q 'straddles' "$WORK/out.txt" || fail "no straddle reason"
+expect_exit 3 "$GCSPIKE" diff "$tiny" "$grow" --fail-on 'grow-spike>+3pp'           # blind side
+expect_exit 3 "$GCSPIKE" diff "$FIXTURES/pprof/go1.26/grow.allocs.pb.gz" "$FIXTURES/pprof/go1.26/grow.allocs.pb.gz" \
+  --fail-on 'grow-spike>+3pp'
+expect_exit 0 "$GCSPIKE" diff "$tiny" "$grow" --fail-on 'grow-spike>+3pp' --inconclusive=pass
+expect_exit 1 "$GCSPIKE" diff "$tiny" "$grow" --fail-on 'grow-spike>+3pp' --inconclusive=fail
+expect_exit 2 "$GCSPIKE" diff "$grow" "$presized" --fail-on 'grow-spike>10%'         # not a change
+expect_exit 2 "$GCSPIKE" diff "$grow" "$presized" --fail-on 'grow-spike>+3'          # no unit
+expect_exit 2 "$GCSPIKE" report "$grow" --fail-on 'grow-spike>+3pp'                  # report: no changes
+expect_exit 2 "$GCSPIKE" diff "$grow"
+expect_exit 2 "$GCSPIKE" diff "$grow" "$presized" "$grow"
+expect_exit 2 "$GCSPIKE" diff "$grow" "$WORK/missing.pb.gz"
+# Several inputs per side, merged.
+expect_exit 0 "$GCSPIKE" diff --base "$grow" --base "$FIXTURES/pprof/go1.27.3/grow.cpu.pb.gz" "$presized" --json
+python3 -c "
+import json; d = json.loads(open('$WORK/out.txt').read())
+assert len(d['base']['inputs']) == 2 and len(d['new']['inputs']) == 1, d['base']
+assert d['features']['grow-spike']['verdict'] == 'improved'" || fail "--base merge"
+pass
+
+finish

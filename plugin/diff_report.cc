@@ -3,75 +3,24 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "formats/json_text.h"
+#include "plugin/report_format.h"
 
 namespace gcspike {
 namespace {
 
-std::string Format(const char* fmt, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, fmt, v);
-  return buf;
-}
+using namespace report_format;
 
-std::string Pct(double f) { return Format("%.1f%%", f * 100); }
-std::string Num(double v) { return Format("%.6g", v); }
 
-std::string JsonString(std::string_view s) {
-  std::string out;
-  AppendJsonString(out, s);
-  return out;
-}
-
-std::string JsonInterval(const Interval& i) { return "[" + Num(i.lo) + "," + Num(i.hi) + "]"; }
-
-// "[34.1-44.1]" for a share, "[-44.1, -33.9]" for a difference in points.
-std::string ShareInterval(const Interval& i) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "[%.1f-%.1f]", i.lo * 100, i.hi * 100);
-  return buf;
-}
 std::string PointsInterval(const Interval& i) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "[%+.1f, %+.1f]", i.lo * 100, i.hi * 100);
   return buf;
 }
 
-std::string SiteText(const SiteDiff& site) {
-  std::string s = site.function;
-  if (site.via.empty()) return s;
-  s += " (via ";
-  for (size_t i = 0; i < site.via.size(); ++i) s += (i ? ", " : "") + site.via[i];
-  return s + ")";
-}
+std::string SiteText(const SiteDiff& site) { return report_format::SiteText(site.function, site.via); }
 
-// Words of `text` in lines of at most `width` columns, continuation lines indented by 2.
 std::string Wrap(std::string_view first, std::string_view text, size_t width) {
-  std::string out(first);
-  size_t column = first.size();
-  size_t at = 0;
-  bool line_has_word = false;
-  while (at < text.size()) {
-    while (at < text.size() && text[at] == ' ') ++at;
-    if (at >= text.size()) break;
-    size_t end = text.find(' ', at);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view word = text.substr(at, end - at);
-    at = end;
-    if (line_has_word && column + 1 + word.size() > width) {
-      out += "\n  ";
-      column = 2;
-      line_has_word = false;
-    }
-    if (line_has_word) {
-      out += ' ';
-      ++column;
-    }
-    out += word;
-    column += word.size();
-    line_has_word = true;
-  }
-  return out + "\n";
+  return report_format::Wrap(first, text, width, 2);
 }
 
 std::string Row(std::string_view verdict, const ShareChange& c, const std::string& what) {
@@ -79,8 +28,8 @@ std::string Row(std::string_view verdict, const ShareChange& c, const std::strin
   std::snprintf(line, sizeof line, "%-13s %8s  %-15s %6s  %-12s %6s  %-12s  %s\n",
                 std::string(verdict).c_str(), Format("%+.1fpp", c.difference * 100).c_str(),
                 PointsInterval(c.difference_interval).c_str(), Pct(c.base).c_str(),
-                ShareInterval(c.base_interval).c_str(), Pct(c.now).c_str(),
-                ShareInterval(c.now_interval).c_str(), what.c_str());
+                PctInterval(c.base_interval).c_str(), Pct(c.now).c_str(),
+                PctInterval(c.now_interval).c_str(), what.c_str());
   return line;
 }
 

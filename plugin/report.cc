@@ -1,5 +1,5 @@
 #include "plugin/report.h"
-#include "formats/json_text.h"
+#include "plugin/report_format.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -7,41 +7,10 @@
 namespace gcspike {
 namespace {
 
-std::string Format(const char* fmt, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, fmt, v);
-  return buf;
-}
+using namespace report_format;
 
-std::string Pct(double f) { return Format("%.1f%%", f * 100); }
+std::string SiteText(const SiteShare& site) { return report_format::SiteText(site.function, site.via); }
 
-// JSON numbers: enough digits for fractions, never NaN (fractions of empty profiles are 0).
-std::string Num(double v) { return Format("%.6g", v); }
-
-// Profile strings are untrusted bytes; the shared escaper keeps the JSON valid UTF-8.
-std::string JsonString(std::string_view s) {
-  std::string out;
-  AppendJsonString(out, s);
-  return out;
-}
-
-// "[34.1-44.1]": an interval in percent, as the text report shows it.
-std::string PctInterval(const Interval& i) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "[%.1f-%.1f]", i.lo * 100, i.hi * 100);
-  return buf;
-}
-
-std::string JsonInterval(const Interval& i) { return "[" + Num(i.lo) + "," + Num(i.hi) + "]"; }
-
-// "main.dedupGrowing (via main.markSeen)".
-std::string SiteText(const SiteShare& site) {
-  std::string s = site.function;
-  if (site.via.empty()) return s;
-  s += " (via ";
-  for (size_t i = 0; i < site.via.size(); ++i) s += (i ? ", " : "") + site.via[i];
-  return s + ")";
-}
 
 // How each feature's threshold reads in the text report.
 std::string ThresholdText(const DetectionSummary& s, int feature) {
@@ -58,36 +27,6 @@ std::string ThresholdText(const DetectionSummary& s, int feature) {
     default:
       return "> " + Pct(t.scan_share);
   }
-}
-
-// Words of `text` in lines of at most `width` columns, the first starting with `first`, the
-// rest indented by `indent` spaces. A word longer than a line gets a line of its own.
-std::string Wrap(std::string_view first, std::string_view text, size_t width, size_t indent) {
-  std::string out(first);
-  size_t column = first.size();
-  bool line_has_word = false;
-  size_t at = 0;
-  while (at < text.size()) {
-    while (at < text.size() && text[at] == ' ') ++at;
-    if (at >= text.size()) break;
-    size_t end = text.find(' ', at);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view word = text.substr(at, end - at);
-    at = end;
-    if (line_has_word && column + 1 + word.size() > width) {
-      out += "\n" + std::string(indent, ' ');
-      column = indent;
-      line_has_word = false;
-    }
-    if (line_has_word) {
-      out += ' ';
-      ++column;
-    }
-    out += word;
-    column += word.size();
-    line_has_word = true;
-  }
-  return out + "\n";
 }
 
 }  // namespace

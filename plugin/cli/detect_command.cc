@@ -246,8 +246,31 @@ Result<DetectionSummary> DetectOnly(const Profile& profile, const std::string& i
   return std::move(a.summary);
 }
 
+void GateTally::Add(const FailOnExpr& expr, const GateResult& result,
+                    const std::string& crossed_text) {
+  switch (result.outcome) {
+    case GateResult::Outcome::kPass:
+      break;
+    case GateResult::Outcome::kCrossed:
+      std::fprintf(stderr, "gcspike: --fail-on %s crossed: %s\n", expr.text.c_str(),
+                   crossed_text.c_str());
+      crossed_ = true;
+      break;
+    case GateResult::Outcome::kUndecided:
+      std::fprintf(stderr, "gcspike: --fail-on %s cannot be decided (--inconclusive=%s): %s\n",
+                   expr.text.c_str(), FLAGS_inconclusive.c_str(), result.reason.c_str());
+      if (FLAGS_inconclusive == "fail") crossed_ = true;
+      if (FLAGS_inconclusive == "error") undecided_ = true;
+      break;
+  }
+}
+
+int GateTally::ExitStatus() const {
+  return crossed_ ? kExitThreshold : undecided_ ? kExitUndecided : kExitOk;
+}
+
 int CheckFailOn(const std::vector<FailOnExpr>& exprs, const DetectionSummary& summary) {
-  bool crossed = false, undecided = false;
+  GateTally tally;
   for (const FailOnExpr& e : exprs) {
     const GateResult r = EvaluateFailOn(e, summary);
     const std::string name = std::string(kFeatureNames[e.feature]) + (e.of_value ? ".value" : "");
@@ -255,23 +278,9 @@ int CheckFailOn(const std::vector<FailOnExpr>& exprs, const DetectionSummary& su
     std::snprintf(measured, sizeof measured, "%.2f%% [%.2f-%.2f%%] of %llu samples",
                   r.measured * 100, r.interval.lo * 100, r.interval.hi * 100,
                   static_cast<unsigned long long>(summary.samples));
-    switch (r.outcome) {
-      case GateResult::Outcome::kPass:
-        break;
-      case GateResult::Outcome::kCrossed:
-        std::fprintf(stderr, "gcspike: --fail-on %s crossed: measured %s = %s\n", e.text.c_str(),
-                     name.c_str(), measured);
-        crossed = true;
-        break;
-      case GateResult::Outcome::kUndecided:
-        std::fprintf(stderr, "gcspike: --fail-on %s cannot be decided (--inconclusive=%s): %s\n",
-                     e.text.c_str(), FLAGS_inconclusive.c_str(), r.reason.c_str());
-        if (FLAGS_inconclusive == "fail") crossed = true;
-        if (FLAGS_inconclusive == "error") undecided = true;
-        break;
-    }
+    tally.Add(e, r, "measured " + name + " = " + measured);
   }
-  return crossed ? kExitThreshold : undecided ? kExitUndecided : kExitOk;
+  return tally.ExitStatus();
 }
 
 int RunReport(const Args& args) {

@@ -32,6 +32,20 @@ Result<DetectionSummary> DetectAndLabel(Profile& profile, const std::string& inp
 // The summary of a profile without labelling it (what --fail-on judges after the filters).
 Result<DetectionSummary> DetectOnly(const Profile& profile, const std::string& input_name);
 
+// The outcome of several gates: what to print for each, and the exit status they make together
+// (kExitThreshold if any was crossed, or undecided under --inconclusive=fail; else
+// kExitUndecided if any was undecided under --inconclusive=error; else kExitOk).
+class GateTally {
+ public:
+  // Prints "--fail-on EXPR crossed: <crossed_text>" or "... cannot be decided: <reason>".
+  void Add(const FailOnExpr& expr, const GateResult& result, const std::string& crossed_text);
+  int ExitStatus() const;
+
+ private:
+  bool crossed_ = false;
+  bool undecided_ = false;
+};
+
 // Judges every expression and prints one stderr line per crossed or undecided one. Returns
 // kExitThreshold if any was crossed (or undecided under --inconclusive=fail), else
 // kExitUndecided if any was undecided under --inconclusive=error (the default), else kExitOk.

@@ -72,7 +72,7 @@ Result<Side> LoadSide(const Args& args, const std::vector<std::string>& inputs,
 
 // One stderr line per crossed or undecided gate; the exit status as for report's --fail-on.
 int CheckDiffGates(const std::vector<FailOnExpr>& gates, const ProfileDiff& diff) {
-  bool crossed = false, undecided = false;
+  GateTally tally;
   for (const FailOnExpr& e : gates) {
     const GateResult r = EvaluateDiffFailOn(e, diff);
     const FeatureDiff& f = diff.features[e.feature];
@@ -91,23 +91,9 @@ int CheckDiffGates(const std::vector<FailOnExpr>& gates, const ProfileDiff& diff
                     1 + e.threshold, r.interval.lo * 100, r.interval.hi * 100);
       what += relative;
     }
-    switch (r.outcome) {
-      case GateResult::Outcome::kPass:
-        break;
-      case GateResult::Outcome::kCrossed:
-        std::fprintf(stderr, "gcspike: --fail-on %s crossed: %s changed by %s\n", e.text.c_str(),
-                     std::string(kFeatureNames[e.feature]).c_str(), what.c_str());
-        crossed = true;
-        break;
-      case GateResult::Outcome::kUndecided:
-        std::fprintf(stderr, "gcspike: --fail-on %s cannot be decided (--inconclusive=%s): %s\n",
-                     e.text.c_str(), FLAGS_inconclusive.c_str(), r.reason.c_str());
-        if (FLAGS_inconclusive == "fail") crossed = true;
-        if (FLAGS_inconclusive == "error") undecided = true;
-        break;
-    }
+    tally.Add(e, r, std::string(kFeatureNames[e.feature]) + " changed by " + what);
   }
-  return crossed ? kExitThreshold : undecided ? kExitUndecided : kExitOk;
+  return tally.ExitStatus();
 }
 
 }  // namespace

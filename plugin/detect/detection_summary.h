@@ -60,6 +60,8 @@ struct FeatureSummary {
   std::string reason;
   double threshold = 0;  // the main threshold the fraction is compared with
   bool spike() const { return verdict == Verdict::kSpike; }
+  // The profile cannot show the feature at all (a cause other than a borderline share).
+  bool blind() const { return verdict == Verdict::kInconclusive && cause != "borderline"; }
 };
 
 struct SiteShare {

@@ -105,7 +105,7 @@ GateResult EvaluateFailOn(const FailOnExpr& expr, const DetectionSummary& summar
   r.interval = expr.of_value ? WilsonInterval(f.value_fraction * static_cast<double>(summary.samples),
                                               static_cast<double>(summary.samples))
                              : f.interval;
-  if (f.verdict == Verdict::kInconclusive && f.cause != "borderline") {
+  if (f.blind()) {
     r.outcome = GateResult::Outcome::kUndecided;
     r.reason = f.reason;
     return r;

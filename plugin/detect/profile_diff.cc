@@ -15,10 +15,6 @@ std::string Points(double f) {
   return buf;
 }
 
-// The side cannot show the feature at all (a cause other than a borderline share).
-bool Blind(const FeatureSummary& f) {
-  return f.verdict == Verdict::kInconclusive && f.cause != "borderline";
-}
 
 }  // namespace
 
@@ -63,13 +59,13 @@ ProfileDiff DiffSummaries(DetectionSummary base, DetectionSummary now, double to
     const FeatureSummary& n = now.features[i];
     FeatureDiff& f = out.features[i];
     f.change = CompareShares(b.fraction, b.interval, n.fraction, n.interval);
-    if (Blind(b) || Blind(n)) {
-      const bool base_blind = Blind(b);
+    if (b.blind() || n.blind()) {
+      const bool base_blind = b.blind();
       const FeatureSummary& blind = base_blind ? b : n;
       f.verdict = ChangeVerdict::kInconclusive;
       f.cause = blind.cause;
       f.reason = std::string(base_blind ? "base" : "new") + ": " + blind.reason;
-      if (base_blind && Blind(n) && n.reason != b.reason) f.reason += "; new: " + n.reason;
+      if (base_blind && n.blind() && n.reason != b.reason) f.reason += "; new: " + n.reason;
       continue;
     }
     f.verdict = JudgeChange(f.change.difference, f.change.difference_interval, tolerance);

@@ -157,7 +157,7 @@ if command -v script >/dev/null; then
 fi
 # Each command has its own --help: synopsis, description, its flags, its examples.
 expect_exit 0 "$GCSPIKE" report --help
-grep -qx '  gcspike report \[--json\] \[flags\] INPUT... \[-o OUT\]' "$WORK/out.txt" || fail "report --help: no synopsis"
+grep -qx '  gcspike report \[--json|--html\] \[flags\] INPUT... \[-o OUT\]' "$WORK/out.txt" || fail "report --help: no synopsis"
 grep -qx '  --fail-on=string' "$WORK/out.txt" || fail "report --help lacks --fail-on"
 grep -qx "  gcspike report --json cpu.pprof --fail-on 'grow-spike>10%'" "$WORK/out.txt" ||
   fail "report --help lacks its examples"

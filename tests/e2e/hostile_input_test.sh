@@ -89,7 +89,7 @@ refuse 50 "$WORK/sparse.pb" "byte 0:" "10737418240 bytes" "memory budget of 1073
 refuse 50 "$WORK/sparse.pb" -- "$GCSPIKE" annotate "$WORK/sparse.pb" -o "$out" --max-memory=16G
 # A raw pipe over the budget stops at the limit.
 refuse 100 "<stdin>" "memory budget of 33554432 bytes" -- \
-  bash -c "head -c 100M /dev/zero | tr '\0' '\n' | '$GCSPIKE' annotate - -o '$out' --max-memory=32M"
+  bash -c "{ printf '\\x32\\x0egcspike bomb 1'; head -c 100M /dev/zero; } | '$GCSPIKE' annotate - -o '$out' --max-memory=32M"
 
 # 4. std::bad_alloc is caught as a last resort: a budget the address space cannot hold.
 NO_OFFSET=1 refuse 300 "out of memory" "--max-memory" -- \

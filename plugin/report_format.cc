@@ -1,0 +1,71 @@
+#include "plugin/report_format.h"
+
+#include <cstdio>
+
+#include "formats/json_text.h"
+
+namespace gcspike::report_format {
+
+std::string Format(const char* fmt, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
+std::string Pct(double fraction) { return Format("%.1f%%", fraction * 100); }
+
+// Enough digits for fractions; never NaN (fractions of empty profiles are 0).
+std::string Num(double v) { return Format("%.6g", v); }
+
+// Profile strings are untrusted bytes; the shared escaper keeps the JSON valid UTF-8.
+std::string JsonString(std::string_view s) {
+  std::string out;
+  AppendJsonString(out, s);
+  return out;
+}
+
+std::string PctInterval(const Interval& i) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "[%.1f-%.1f]", i.lo * 100, i.hi * 100);
+  return buf;
+}
+
+std::string JsonInterval(const Interval& i) { return "[" + Num(i.lo) + "," + Num(i.hi) + "]"; }
+
+std::string SiteText(const std::string& function, const std::vector<std::string>& via) {
+  std::string s = function;
+  if (via.empty()) return s;
+  s += " (via ";
+  for (size_t i = 0; i < via.size(); ++i) s += (i ? ", " : "") + via[i];
+  return s + ")";
+}
+
+std::string Wrap(std::string_view first, std::string_view text, size_t width, size_t indent) {
+  std::string out(first);
+  size_t column = first.size();
+  bool line_has_word = false;
+  size_t at = 0;
+  while (at < text.size()) {
+    while (at < text.size() && text[at] == ' ') ++at;
+    if (at >= text.size()) break;
+    size_t end = text.find(' ', at);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view word = text.substr(at, end - at);
+    at = end;
+    if (line_has_word && column + 1 + word.size() > width) {
+      out += "\n" + std::string(indent, ' ');
+      column = indent;
+      line_has_word = false;
+    }
+    if (line_has_word) {
+      out += ' ';
+      ++column;
+    }
+    out += word;
+    column += word.size();
+    line_has_word = true;
+  }
+  return out + "\n";
+}
+
+}  // namespace gcspike::report_format

@@ -276,6 +276,121 @@ std::vector<HeapStep> FindHeapSteps(const std::vector<HeapPoint>& points, double
   return steps;
 }
 
+namespace {
+
+std::vector<double> Ranks(const std::vector<double>& v) {
+  std::vector<size_t> order(v.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
+  std::vector<double> rank(v.size());
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i;
+    while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]]) ++j;
+    const double r = (static_cast<double>(i) + static_cast<double>(j)) / 2 + 1;
+    for (size_t k = i; k <= j; ++k) rank[order[k]] = r;
+    i = j + 1;
+  }
+  return rank;
+}
+
+double Pearson(const std::vector<double>& x, const std::vector<double>& y) {
+  const double n = static_cast<double>(x.size());
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    mx += x[i];
+    my += y[i];
+  }
+  mx /= n;
+  my /= n;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) * (x[i] - mx);
+    syy += (y[i] - my) * (y[i] - my);
+  }
+  if (!(sxx > 0) || !(syy > 0)) return std::numeric_limits<double>::quiet_NaN();
+  return sxy / std::sqrt(sxx * syy);
+}
+
+double Median(std::vector<int64_t> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? static_cast<double>(v[n / 2])
+                    : (static_cast<double>(v[n / 2 - 1]) + static_cast<double>(v[n / 2])) / 2;
+}
+
+}  // namespace
+
+double SpearmanRho(const std::vector<double>& x, const std::vector<double>& y) {
+  if (x.size() != y.size() || x.size() < 2) return std::numeric_limits<double>::quiet_NaN();
+  return Pearson(Ranks(x), Ranks(y));
+}
+
+double SpearmanPermutationP(const std::vector<double>& x, const std::vector<double>& y,
+                            int permutations) {
+  const double rho = SpearmanRho(x, y);
+  if (!std::isfinite(rho) || permutations <= 0) return std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> rx = Ranks(x);
+  std::vector<double> ry = Ranks(y);
+  SplitMix64 rng(0x6d61726b7465726d);  // "markterm"
+  int64_t at_least = 0;
+  for (int k = 0; k < permutations; ++k) {
+    for (size_t i = ry.size() - 1; i > 0; --i) {  // Fisher-Yates
+      std::swap(ry[i], ry[static_cast<size_t>(rng.Next() % (i + 1))]);
+    }
+    at_least += Pearson(rx, ry) >= rho - 1e-12;
+  }
+  return static_cast<double>(at_least + 1) / (permutations + 1);
+}
+
+MarkTerminationTest JudgeMarkTermination(const std::vector<MarkTerminationCycle>& cycles,
+                                         double min_ratio) {
+  MarkTerminationTest t;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  t.cycles = static_cast<int64_t>(cycles.size());
+  std::vector<double> grow, pause;
+  for (const MarkTerminationCycle& c : cycles) {
+    grow.push_back(static_cast<double>(c.grow_samples));
+    pause.push_back(static_cast<double>(c.pause_ns));
+  }
+  t.rho = SpearmanRho(grow, pause);
+  t.p_value = SpearmanPermutationP(grow, pause, kMarkTerminationPermutations);
+  t.ratio = nan;
+  const size_t q = cycles.size() / 4;
+  if (q > 0) {
+    std::vector<size_t> order(cycles.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return cycles[a].grow_samples < cycles[b].grow_samples;
+    });
+    std::vector<int64_t> bottom, top;
+    for (size_t i = 0; i < q; ++i) {
+      bottom.push_back(cycles[order[i]].pause_ns);
+      top.push_back(cycles[order[order.size() - 1 - i]].pause_ns);
+    }
+    const double b = Median(bottom);
+    if (b > 0) t.ratio = Median(top) / b;
+  }
+  char buf[200];
+  if (t.cycles < kMarkTerminationMinCycles) {
+    std::snprintf(buf, sizeof buf,
+                  "only %lld GC cycles with a mark phase and a mark-termination pause inside the "
+                  "timeline (%lld needed)",
+                  static_cast<long long>(t.cycles),
+                  static_cast<long long>(kMarkTerminationMinCycles));
+    t.cause = "too-few-cycles";
+    t.reason = buf;
+  } else if (!std::isfinite(t.rho)) {
+    t.cause = "no-variation";
+    t.reason = "every cycle has the same number of grow samples, or the same pause: no ranks "
+               "to correlate";
+  } else {
+    t.verdict = t.p_value < kPrePauseAlpha && t.ratio >= min_ratio ? Verdict::kSpike
+                                                                    : Verdict::kNormal;
+  }
+  return t;
+}
+
 double BinomialUpperTail(int64_t n, int64_t k, double p) {
   if (k <= 0) return 1;
   if (k > n) return 0;
@@ -687,6 +802,23 @@ TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalo
       }
     }
   }
+  // mark-termination: cycles wholly inside the span with a mark-termination pause.
+  const StrId mark_termination = profile.strings.Find("GC mark termination");
+  for (const GcCycleReport& r : a.cycles) {
+    if (mark_termination == 0 || r.start_ns == kNoTime || r.end_ns == kNoTime ||
+        r.start_ns < first || r.end_ns > last) {
+      continue;
+    }
+    for (const PauseReport& p : r.pauses) {
+      if (p.kind != mark_termination) continue;
+      MarkTerminationCycle m{.seq = r.seq, .pause_ns = p.duration_ns};
+      for (int64_t g : a.grow_times) m.grow_samples += r.start_ns <= g && g <= r.end_ns;
+      a.mark_termination_cycles.push_back(m);
+      break;
+    }
+  }
+  a.mark_termination_test =
+      JudgeMarkTermination(a.mark_termination_cycles, options.mark_termination_min_ratio);
   return a;
 }
 
@@ -797,6 +929,20 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
   std::snprintf(num, sizeof num, "%.2g", hs.p_value);
   out += std::string(", p = ") + num + ": " + std::string(VerdictName(hs.verdict));
   if (hs.verdict == Verdict::kInconclusive) out += " (" + hs.reason + ")";
+  out += "\n";
+  const MarkTerminationTest& mt = a.mark_termination_test;
+  out += "  mark-termination: " + std::to_string(mt.cycles) +
+         " GC cycles; rank correlation of grow samples in the mark phase with the "
+         "mark-termination pause: rho ";
+  auto fixed = [&](double v, const char* fmt) {
+    if (!std::isfinite(v)) return std::string("-");
+    std::snprintf(num, sizeof num, fmt, v);
+    return std::string(num);
+  };
+  out += fixed(mt.rho, "%.2f") + ", p = " + fixed(mt.p_value, "%.2g") +
+         "; median pause of the top quartile over the bottom quartile " +
+         fixed(mt.ratio, "%.2f") + ": " + std::string(VerdictName(mt.verdict));
+  if (mt.verdict == Verdict::kInconclusive) out += " (" + mt.reason + ")";
   out += "\n";
   std::snprintf(num, sizeof num, "%.1f", a.expected_clusters);
   out += "  grow-spike clusters (eps " + dur(a.options.cluster_eps_ns) + ", min " +
@@ -909,13 +1055,22 @@ void AppendTimeJson(std::string& out, const Profile& profile, const TimeAnalysis
   out += "],\"heap_step_share\":";
   AppendJsonNumber(out, a.options.heap_step_share);
   out += ",\"heap_step_within_ns\":" + std::to_string(a.options.heap_step_within_ns) +
-         ",\"heap_step_near_ns\":" + std::to_string(a.options.heap_step_near_ns) + "}";
+         ",\"heap_step_near_ns\":" + std::to_string(a.options.heap_step_near_ns) +
+         ",\"mark_termination\":[";
+  for (size_t i = 0; i < a.mark_termination_cycles.size(); ++i) {
+    const MarkTerminationCycle& m = a.mark_termination_cycles[i];
+    out += (i > 0 ? ",{\"seq\":" : "{\"seq\":") + std::to_string(m.seq) +
+           ",\"grow_samples\":" + std::to_string(m.grow_samples) +
+           ",\"pause_ns\":" + std::to_string(m.pause_ns) + "}";
+  }
+  out += "]}";
 }
 
 void AppendPrePauseFeatureJson(std::string& out, const TimeAnalysis& a) {
   if (!a.applicable) {
     AppendNoTimelineJson(out, kMarkOverlapName);
     AppendNoTimelineJson(out, kHeapStepName);
+    AppendNoTimelineJson(out, kMarkTerminationName);
     return;
   }
   const PrePauseTest& t = a.pre_pause_test;
@@ -954,6 +1109,28 @@ void AppendPrePauseFeatureJson(std::string& out, const TimeAnalysis& a) {
                        a.options.mark_overlap_min_ratio);
   AppendEnrichmentJson(out, kHeapStepName, "near_cluster_steps", a.heap_step_test,
                        a.options.heap_step_min_ratio);
+  const MarkTerminationTest& m = a.mark_termination_test;
+  out += ",";
+  AppendJsonString(out, kMarkTerminationName);
+  out += ":{\"rho\":";
+  AppendJsonNumber(out, m.rho);
+  out += ",\"p_value\":";
+  AppendJsonNumber(out, m.p_value);
+  out += ",\"ratio\":";
+  AppendJsonNumber(out, m.ratio);
+  out += ",\"cycles\":" + std::to_string(m.cycles) + ",\"verdict\":";
+  AppendJsonString(out, VerdictName(m.verdict));
+  if (m.verdict == Verdict::kInconclusive) {
+    out += ",\"cause\":";
+    AppendJsonString(out, m.cause);
+    out += ",\"reason\":";
+    AppendJsonString(out, m.reason);
+  }
+  out += ",\"ratio_threshold\":";
+  AppendJsonNumber(out, a.options.mark_termination_min_ratio);
+  out += ",\"p_threshold\":";
+  AppendJsonNumber(out, kPrePauseAlpha);
+  out += ",\"permutations\":" + std::to_string(kMarkTerminationPermutations) + "}";
 }
 
 }  // namespace gcspike

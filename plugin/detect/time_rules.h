@@ -46,6 +46,7 @@ inline constexpr std::string_view kClusterLabelKey = "gcspike_cluster";
 inline constexpr std::string_view kPrePauseName = "pre-pause";
 inline constexpr std::string_view kMarkOverlapName = "mark-overlap";
 inline constexpr std::string_view kHeapStepName = "heap-step";
+inline constexpr std::string_view kMarkTerminationName = "mark-termination";
 
 struct TimeRuleOptions {
   int64_t pre_pause_ns = 50'000'000;
@@ -63,7 +64,42 @@ struct TimeRuleOptions {
   int64_t heap_step_within_ns = 10'000'000;
   int64_t heap_step_near_ns = 5'000'000;
   double heap_step_min_ratio = 1.5;
+  // mark-termination is a spike when the rank correlation is significant and the median
+  // pause of the top quartile of cycles (by grow samples) is at least this many times the
+  // bottom quartile's.
+  double mark_termination_min_ratio = 1.5;
 };
+
+// mark-termination: cycles needed, and the permutations of its p-value (fixed seed).
+inline constexpr int64_t kMarkTerminationMinCycles = 8;
+inline constexpr int kMarkTerminationPermutations = 10000;
+
+// One GC cycle of the mark-termination test: inside the span, with both ends and a "GC mark
+// termination" pause.
+struct MarkTerminationCycle {
+  int64_t seq = 0;
+  int64_t grow_samples = 0;  // grow-spike samples in [start, end]
+  int64_t pause_ns = 0;      // its mark-termination pause
+};
+
+struct MarkTerminationTest {
+  int64_t cycles = 0;
+  double rho = 0;      // Spearman's, NaN when either series is constant or cycles < 2
+  double p_value = 1;  // one-sided (rho > 0), permutation; NaN with rho
+  double ratio = 0;    // median pause of the top quartile / of the bottom quartile; NaN if undefined
+  Verdict verdict = Verdict::kInconclusive;
+  std::string cause;
+  std::string reason;
+};
+
+// Spearman's rank correlation (average ranks for ties): Pearson's correlation of the ranks.
+double SpearmanRho(const std::vector<double>& x, const std::vector<double>& y);
+// P(rho of a random permutation of y against x >= the observed rho), (count + 1) /
+// (permutations + 1), from a fixed seed.
+double SpearmanPermutationP(const std::vector<double>& x, const std::vector<double>& y,
+                            int permutations);
+MarkTerminationTest JudgeMarkTermination(const std::vector<MarkTerminationCycle>& cycles,
+                                         double min_ratio);
 
 // The pre-pause test: one-sided binomial, P(X >= pre-pause samples | n = grow samples,
 // p = the windows' share of the span) must be below kPrePauseAlpha.
@@ -202,6 +238,8 @@ struct TimeAnalysis {
   std::vector<HeapStep> heap_steps;    // the steps inside the span
   uint64_t cluster_cover_ns = 0;       // of the span, within heap_step_near_ns of a cluster
   EnrichmentTest heap_step_test;       // steps near a cluster against that share
+  std::vector<MarkTerminationCycle> mark_termination_cycles;
+  MarkTerminationTest mark_termination_test;
   EnrichmentTest mark_overlap_test;
   double expected_clusters = 0;  // mean cluster count of random placements of the grow samples
   int cluster_placements = 0;    // how many placements that mean is over
@@ -263,7 +301,8 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& analysi
 //                    (map-insert samples in [start + i W, start + (i + 1) W))},
 //     "heap_steps":[{"start_ns":N, "end_ns":N, "from_bytes":N, "to_bytes":N,
 //                    "cluster":N|null, "offset_ns":N|null, "near_cluster":B}],
-//     "heap_step_share":F, "heap_step_within_ns":N, "heap_step_near_ns":N}
+//     "heap_step_share":F, "heap_step_within_ns":N, "heap_step_near_ns":N,
+//     "mark_termination":[{"seq":N, "grow_samples":N, "pause_ns":N}]}
 // (after "sites"), and, inside "features":
 //   ,"pre-pause":{"fraction":F|null, "interval":[LO,HI] (95 % Wilson), "samples":N (grow-spike
 //     samples, the n of fraction and interval), "pre_pause_samples":N (of those, in a window),
@@ -277,6 +316,9 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& analysi
 //     "near_cluster_steps":N (of those, within heap_step_near_ns of a grow cluster),
 //     "expected":F (the span's share within that distance of a cluster), "ratio", "p_value",
 //     "verdict", ["cause", "reason",] "ratio_threshold", "p_threshold"}
+//   ,"mark-termination":{"rho":F|null, "p_value":F|null, "ratio":F|null, "cycles":N,
+//     "verdict":S, ["cause":S, "reason":S,] "ratio_threshold":F, "p_threshold":F,
+//     "permutations":N}
 // The time features after pre-pause are there on every profile: without a timeline as
 // {"fraction":null, "samples":0, "verdict":"inconclusive", "cause":"no-timeline", "reason":S}.
 void AppendTimeJson(std::string& out, const Profile& profile, const TimeAnalysis& a);

@@ -16,6 +16,10 @@ lines), not from gcspike's numbers:
                   within 10 ms above it by more than the share; go on from there), inside the
                   span; near a cluster when within 5 ms of one (the report's clusters, of the
                   checked grow times); expected = the span's share within 5 ms of a cluster.
+  mark-termination = per oracle mark phase wholly inside the span, its "GC mark termination"
+                  stop-the-world (the first phase ending at or after the pause's start); grow
+                  samples inside the phase; Spearman's rho (average ranks) of the report's
+                  table, its one-sided p against our own permutations, the quartile ratio.
   clusters      = duration = end - start; before_pause when some oracle stop-the-world start
                   lies in [end, end + W].
 
@@ -29,6 +33,7 @@ import bisect
 import json
 import math
 import os
+import random
 import re
 import sys
 
@@ -92,13 +97,14 @@ def main():
     t = d.get("timeline")
     feats = d["features"]
     if t is None:
-        for name in ("mark-overlap", "heap-step"):
+        for name in ("mark-overlap", "heap-step", "mark-termination"):
             f = feats.get(name)
             if f is None or f["verdict"] != "inconclusive" or f["cause"] != "no-timeline":
                 fail(f"{name} without a timeline: {f}")
         print("no timeline: inconclusive (no-timeline)")
         return
     sample_times, marks, stw_starts, assign_times, heap = [], [], [], [], []
+    mark_terms = []
     for line in open(oracle).read().splitlines()[1:]:
         w = line.split(" ", 2)
         if w[0] == "mark":
@@ -107,6 +113,9 @@ def main():
         elif w[0] == "stw":
             if w[1] != "none":
                 stw_starts.append(int(w[1]))
+            rest = w[2].split(" ", 1)
+            if w[1] != "none" and rest[0] != "none" and rest[1] == "GC mark termination":
+                mark_terms.append((int(w[1]), int(rest[0])))
         elif w[0] == "heap":
             heap.append((int(w[1]), int(w[2])))
         else:
@@ -204,6 +213,81 @@ def main():
     fraction, ratio, p, verdict = judge(hsf, len(steps), k, hsf["expected"], "heap-step")
     print(f"heap-step {k}/{len(steps)} expected {hsf['expected']:.4f} "
           f"ratio {'-' if ratio is None else f'{ratio:.3f}'} p {p:.3g} {verdict}")
+
+    # mark-termination
+    order = sorted(phases)
+    pauses = {}
+    for a, b in mark_terms:
+        for ph in order:
+            if ph[1] >= a:
+                pauses.setdefault(ph, b - a)
+                break
+    table = t["mark_termination"]
+    want = [(ph, pauses[ph]) for ph in order if ph in pauses and None not in marks[phases.index(ph)]
+            and ph[0] >= lo and ph[1] <= hi]
+    if len(table) != len(want):
+        fail(f"mark-termination: {len(table)} cycles, the oracle has {len(want)}")
+    for row, ((a, b), pause) in zip(table, want):
+        strict = sum(a + TOL <= g <= b - TOL for g in grow)
+        loose = sum(a - TOL <= g <= b + TOL for g in grow)
+        if not strict <= row["grow_samples"] <= loose or abs(row["pause_ns"] - pause) > 2 * TOL:
+            fail(f"mark-termination: cycle {row}, the oracle has {strict}..{loose} grow samples "
+                 f"and a pause of {pause} ns")
+    mt = feats["mark-termination"]
+    xs = [r["grow_samples"] for r in table]
+    ys = [r["pause_ns"] for r in table]
+
+    def ranks(v):
+        srt = sorted(v)
+        return [(srt.index(x) + len(srt) - srt[::-1].index(x) - 1) / 2 + 1 for x in v]
+
+    def pearson(a, b):
+        ma, mb = sum(a) / len(a), sum(b) / len(b)
+        sab = sum((x - ma) * (y - mb) for x, y in zip(a, b))
+        saa = sum((x - ma) ** 2 for x in a)
+        sbb = sum((y - mb) ** 2 for y in b)
+        return sab / math.sqrt(saa * sbb) if saa > 0 and sbb > 0 else None
+
+    rho = pearson(ranks(xs), ranks(ys)) if len(xs) >= 2 else None
+    close(mt["rho"], rho, 1e-9, "mark-termination rho")
+    if mt["cycles"] != len(table):
+        fail(f"mark-termination: cycles {mt['cycles']}, table {len(table)}")
+    p = None
+    if rho is not None:
+        rng = random.Random(17)
+        rx, ry = ranks(xs), ranks(ys)
+        perms = 4000
+        hits = 0
+        for _ in range(perms):
+            rng.shuffle(ry)
+            hits += pearson(rx, ry) >= rho - 1e-12
+        p = (hits + 1) / (perms + 1)
+        if abs(mt["p_value"] - p) > 4 * math.sqrt(p * (1 - p) / perms) + 0.002:
+            fail(f"mark-termination: p {mt['p_value']}, our permutations give {p}")
+    q = len(table) // 4
+    ratio = None
+    if q:
+        idx = sorted(range(len(table)), key=lambda i: xs[i])  # stable: ties in time order
+
+        def median(v):
+            v = sorted(v)
+            return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+        bottom = median([ys[i] for i in idx[:q]])
+        top = median([ys[i] for i in idx[::-1][:q]])
+        ratio = top / bottom if bottom > 0 else None
+    close(mt["ratio"], ratio, 1e-12, "mark-termination ratio")
+    if len(table) < 8 or rho is None:
+        verdict = "inconclusive"
+    else:
+        verdict = "spike" if mt["p_value"] < ALPHA and ratio is not None and \
+            ratio >= mt["ratio_threshold"] else "normal"
+    if mt["verdict"] != verdict:
+        fail(f"mark-termination: verdict {mt['verdict']}, want {verdict}")
+    print(f"mark-termination {len(table)} cycles rho "
+          f"{'-' if rho is None else f'{rho:.3f}'} p {mt['p_value']} (python "
+          f"{'-' if p is None else f'{p:.3f}'}) ratio {'-' if ratio is None else f'{ratio:.3f}'} "
+          f"{verdict}")
 
     # clusters
     stw_starts.sort()

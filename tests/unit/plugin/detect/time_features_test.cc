@@ -2,6 +2,8 @@
 // enrichment judge, each against a brute-force computation in the test.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <optional>
 #include <random>
 
@@ -354,6 +356,90 @@ TEST(TimeFeaturesTest, HeapStepsNearClustersAgainstChance) {
                       "\"near_cluster\":true}"),
             std::string::npos)
       << json;
+}
+
+}  // namespace
+}  // namespace gcspike
+
+namespace gcspike {
+namespace {
+
+TEST(TimeFeaturesTest, SpearmanAgainstTheDirectFormula) {
+  // Without ties rho = 1 - 6 sum d^2 / (n (n^2 - 1)).
+  const std::vector<double> x = {3, 1, 4, 15, 9, 2, 6, 5};
+  const std::vector<double> y = {2, 7, 1, 8, 28, 18, 4, 5};
+  const std::vector<double> rx = {3, 1, 4, 8, 7, 2, 6, 5};  // ranks by hand
+  const std::vector<double> ry = {2, 5, 1, 6, 8, 7, 3, 4};
+  double d2 = 0;
+  for (size_t i = 0; i < x.size(); ++i) d2 += (rx[i] - ry[i]) * (rx[i] - ry[i]);
+  const double n = 8;
+  EXPECT_NEAR(SpearmanRho(x, y), 1 - 6 * d2 / (n * (n * n - 1)), 1e-12);
+  EXPECT_NEAR(SpearmanRho(x, x), 1, 1e-12);
+  // Ties: average ranks, then Pearson's formula on them (1, 2.5, 2.5, 4 against 1, 2, 3, 4).
+  EXPECT_NEAR(SpearmanRho({1, 2, 2, 3}, {10, 20, 30, 40}), 4.5 / std::sqrt(4.5 * 5), 1e-12);
+  EXPECT_TRUE(std::isnan(SpearmanRho({1, 1, 1}, {1, 2, 3})));
+
+  // The permutation p-value against the exact one: all 8! orders of y.
+  std::vector<double> perm = y;
+  std::sort(perm.begin(), perm.end());
+  const double rho = SpearmanRho(x, y);
+  int64_t at_least = 0, total = 0;
+  do {
+    at_least += SpearmanRho(x, perm) >= rho - 1e-12;
+    ++total;
+  } while (std::next_permutation(perm.begin(), perm.end()));
+  const double exact = static_cast<double>(at_least) / static_cast<double>(total);
+  const double p = SpearmanPermutationP(x, y, 20000);
+  EXPECT_NEAR(p, exact, 4 * std::sqrt(exact * (1 - exact) / 20000) + 1e-4) << exact;
+  EXPECT_EQ(p, SpearmanPermutationP(x, y, 20000));  // fixed seed
+}
+
+TEST(TimeFeaturesTest, MarkTerminationVerdicts) {
+  std::vector<MarkTerminationCycle> c;
+  for (int64_t k = 0; k < 12; ++k) c.push_back({k + 1, k, 100'000 + 50'000 * k});
+  MarkTerminationTest t = JudgeMarkTermination(c, 1.5);
+  EXPECT_NEAR(t.rho, 1, 1e-12);
+  EXPECT_LT(t.p_value, 0.001);
+  // Quartiles of 3: pauses 100, 150, 200 us against 550, 600, 650 us.
+  EXPECT_DOUBLE_EQ(t.ratio, 600'000.0 / 150'000.0);
+  EXPECT_EQ(t.verdict, Verdict::kSpike);
+  EXPECT_EQ(JudgeMarkTermination(c, 5).verdict, Verdict::kNormal);
+  c.resize(7);
+  t = JudgeMarkTermination(c, 1.5);
+  EXPECT_EQ(t.verdict, Verdict::kInconclusive);
+  EXPECT_EQ(t.cause, "too-few-cycles");
+  for (auto& m : c) m.grow_samples = 0;
+  c.push_back({8, 0, 1});
+  t = JudgeMarkTermination(c, 1.5);
+  EXPECT_EQ(t.cause, "no-variation");
+}
+
+TEST(TimeFeaturesTest, MarkTerminationCyclesFromTheTimeline) {
+  TimedProfile t;
+  Profile& p = t.sp.profile;
+  const StrId mark_term = p.Intern("GC mark termination");
+  // Ten cycles of 10 ms every 50 ms from 100 ms; cycle k has k grow samples and a pause of
+  // (k + 1) * 10 us at its end.
+  for (int64_t k = 0; k < 10; ++k) {
+    const int64_t start = 100 + 50 * k;
+    p.timeline.gc_cycles.push_back(GcCycle{k + 1, start * kMs, (start + 10) * kMs});
+    p.timeline.pauses.push_back(
+        StwPause{mark_term, (start + 10) * kMs - 20'000, (start + 10) * kMs - 20'000 + (k + 1) * 10'000});
+    for (int64_t s = 0; s < k; ++s) t.Add(kGrow, start + 1 + s % 9);
+  }
+  t.Add(kAssign, 0);
+  t.Add(kAssign, 1000);
+  const TimeAnalysis a = Analyze(p);
+  ASSERT_EQ(a.mark_termination_cycles.size(), 10u);
+  for (int64_t k = 0; k < 10; ++k) {
+    EXPECT_EQ(a.mark_termination_cycles[static_cast<size_t>(k)].grow_samples, k);
+    EXPECT_EQ(a.mark_termination_cycles[static_cast<size_t>(k)].pause_ns, (k + 1) * 10'000);
+  }
+  EXPECT_NEAR(a.mark_termination_test.rho, 1, 1e-12);
+  EXPECT_EQ(a.mark_termination_test.verdict, Verdict::kSpike);
+  std::string json = "{\"x\":0";
+  AppendPrePauseFeatureJson(json, a);
+  EXPECT_NE(json.find("\"mark-termination\":{\"rho\":1"), std::string::npos) << json;
 }
 
 }  // namespace

@@ -48,6 +48,27 @@ print(n)')
   pass
 done
 
+# The thresholds' flags reach the report and its checks; bad values are usage errors.
+f=$FIXTURES/trace/go1.19/grow.trace
+"$GCSPIKE" report --json --heap-step-pct=2 --mark-overlap-ratio=1.2 --mark-termination-ratio=1 \
+  "$f" > "$WORK/flags.json" || fail "report --json with the time feature flags"
+python3 "$HERE/time_features_check.py" "$WORK/flags.json" "$WORK/go1.19-grow.oracle" \
+  > "$WORK/check.txt" || fail "with flags: the report's time features differ from the trace's events"
+sed "s/^/flags: /" "$WORK/check.txt"
+python3 - "$WORK/flags.json" "$WORK/go1.19-grow.json" <<'PY2' || fail "flags do not reach the report"
+import json, sys
+d, base = (json.load(open(p)) for p in sys.argv[1:])
+f, t = d["features"], d["timeline"]
+assert f["mark-overlap"]["ratio_threshold"] == 1.2 and f["mark-termination"]["ratio_threshold"] == 1
+assert t["heap_step_share"] == 0.02 and base["timeline"]["heap_step_share"] == 0.05
+assert len(t["heap_steps"]) > len(base["timeline"]["heap_steps"]), (len(t["heap_steps"]),)
+PY2
+pass
+for bad in --heap-step-pct=0 --mark-overlap-ratio=0.5 --mark-termination-ratio=nan; do
+  expect_exit 2 "$GCSPIKE" report "$f" "$bad"
+  grep -q -- "${bad%%=*}" "$WORK/out.txt" || fail "no flag name in: $(cat "$WORK/out.txt")"
+done
+
 # 3. No timeline: inconclusive, cause no-timeline; --fail-on knows only the stack features.
 cpu=$(pprof_fixtures | grep '/grow[^/]*cpu[^/]*\.pb\.gz$' | head -1)
 "$GCSPIKE" report --json "$cpu" > "$WORK/cpu.json" || fail "report --json $cpu"
@@ -69,6 +90,17 @@ r = re.search(r"^  mark-overlap: (\d+) of (\d+) grow-spike samples .*the mark ph
 assert r, text
 assert (int(r[1]), int(r[2]), r[4]) == (m["mark_overlap_samples"], m["samples"], m["verdict"])
 assert abs(float(r[3]) - 100 * m["expected"]) <= 0.05
+h = json.load(open(sys.argv[1]))["features"]["heap-step"]
+r = re.search(r"^  heap-step: (\d+) of (\d+) heap steps .*: (\w+)", text, re.M)
+assert r and (int(r[1]), int(r[2]), r[3]) == (h["near_cluster_steps"], h["samples"], h["verdict"])
+k = json.load(open(sys.argv[1]))["features"]["mark-termination"]
+r = re.search(r"^  mark-termination: (\d+) GC cycles; .* rho (\S+), p = (\S+);.*: (\w+)", text, re.M)
+assert r and (int(r[1]), r[4]) == (k["cycles"], k["verdict"]), r
+assert abs(float(r[2]) - k["rho"]) <= 0.005
+t = json.load(open(sys.argv[1]))["timeline"]
+rows = re.findall(r"^ +(\d+) +([\d.]+) +([\d.]+) +(\d+)  (yes|no)$", text, re.M)
+assert [(int(a), int(d), e == "yes") for a, b, c, d, e in rows] == [
+    (c["id"], c["grow_samples"], c["before_pause"]) for c in t["clusters"]], rows
 PY
 pass
 finish

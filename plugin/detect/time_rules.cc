@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -357,7 +358,10 @@ MarkTerminationTest JudgeMarkTermination(const std::vector<MarkTerminationCycle>
   t.p_value = SpearmanPermutationP(grow, pause, kMarkTerminationPermutations);
   t.ratio = nan;
   const size_t q = cycles.size() / 4;
-  if (q > 0) {
+  // Quartiles by grow samples need grow samples that differ.
+  const bool grow_varies = std::adjacent_find(grow.begin(), grow.end(), std::not_equal_to<>()) !=
+                           grow.end();
+  if (q > 0 && grow_varies) {
     std::vector<size_t> order(cycles.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {

@@ -86,7 +86,9 @@ struct MarkTerminationTest {
   int64_t cycles = 0;
   double rho = 0;      // Spearman's, NaN when either series is constant or cycles < 2
   double p_value = 1;  // one-sided (rho > 0), permutation; NaN with rho
-  double ratio = 0;    // median pause of the top quartile / of the bottom quartile; NaN if undefined
+  // Median pause of the top quartile (by grow samples) over the bottom quartile's; NaN with
+  // fewer than 4 cycles, equal grow samples everywhere, or a bottom median of 0.
+  double ratio = 0;
   Verdict verdict = Verdict::kInconclusive;
   std::string cause;
   std::string reason;

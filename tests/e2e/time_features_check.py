@@ -266,7 +266,7 @@ def main():
             fail(f"mark-termination: p {mt['p_value']}, our permutations give {p}")
     q = len(table) // 4
     ratio = None
-    if q:
+    if q and len(set(xs)) > 1:
         idx = sorted(range(len(table)), key=lambda i: xs[i])  # stable: ties in time order
 
         def median(v):

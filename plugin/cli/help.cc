@@ -367,13 +367,14 @@ const std::vector<LabelDoc>& Labels() {
   static const std::vector<LabelDoc> labels = {
       {"gcspike",
        "features joined by +, in this order: grow-spike, key-copy, malloc-burst, "
-       "assist-coupling, scanobject-hotspot, pre-pause",
+       "assist-coupling, scanobject-hotspot, pre-pause, mark-overlap",
        "grow-spike: a map insert with a grow frame beneath it (hashGrow/growWork on Go 1.23 and "
        "older, (*table).grow/split/rehash or growToTable on Swiss maps); key-copy: evacuation or "
        "rehash work; malloc-burst: mallocgc reached through a grow path; assist-coupling: a mark "
        "assist reached from a map insert or a grow allocation (in traces also a map insert inside "
        "its goroutine's assist interval); scanobject-hotspot: GC scanning; pre-pause (traces): a "
-       "grow sample at most 50 ms before a stop-the-world pause."},
+       "grow sample at most 50 ms before a stop-the-world pause; mark-overlap (traces): a grow "
+       "sample inside a GC mark phase."},
       {"gcspike_site", "a function name",
        "the function that makes the map to presize: the first non-runtime frame above the map "
        "insert or, when that is a helper that only passes the map on (markSeen(m, k), "

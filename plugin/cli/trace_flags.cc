@@ -23,6 +23,18 @@ DEFINE_double(pre_pause_ratio, 1.5,
               "report, execution traces: pre-pause is a spike only when the share of grow-spike "
               "samples before a pause is at least this many times the share of the timeline "
               "those windows cover (and significant, binomial p < 0.01).");
+DEFINE_double(mark_overlap_ratio, 1.5,
+              "report, execution traces: mark-overlap is a spike only when the share of "
+              "grow-spike samples inside GC mark phases is at least this many times the share "
+              "of the timeline the phases cover (and significant, binomial p < 0.01).");
+DEFINE_double(heap_step_pct, 5,
+              "report, execution traces: a heap step is a rise of the heap-alloc series by more "
+              "than this percentage of the heap within 10 ms (feature heap-step).");
+DEFINE_double(mark_termination_ratio, 1.5,
+              "report, execution traces: mark-termination is a spike only when the median "
+              "mark-termination pause of the quarter of GC cycles with the most grow samples "
+              "is at least this many times the quarter with the fewest (and the rank "
+              "correlation is significant, p < 0.01).");
 DEFINE_double(cluster_eps_ms, 20,
               "Execution traces: grow-spike samples within this many ms of each other are "
               "neighbours when clustering them in time (label gcspike_cluster).");
@@ -78,11 +90,23 @@ Result<TimeRuleOptions> TimeRuleOptionsFromFlags() {
     return MakeError("--pre-pause-ratio must be between 1 and 1e6");
   }
   if (FLAGS_cluster_min_samples < 1) return MakeError("--cluster-min-samples must be at least 1");
+  if (!(FLAGS_mark_overlap_ratio >= 1 && FLAGS_mark_overlap_ratio <= kMaxRatio)) {
+    return MakeError("--mark-overlap-ratio must be between 1 and 1e6");
+  }
+  if (!(FLAGS_mark_termination_ratio >= 1 && FLAGS_mark_termination_ratio <= kMaxRatio)) {
+    return MakeError("--mark-termination-ratio must be between 1 and 1e6");
+  }
+  if (!(FLAGS_heap_step_pct > 0 && FLAGS_heap_step_pct <= 1e6)) {
+    return MakeError("--heap-step-pct must be above 0 and at most 1e6");
+  }
   TimeRuleOptions o;
   o.pre_pause_ns = static_cast<int64_t>(FLAGS_pre_pause_ms * 1e6);
   o.cluster_eps_ns = static_cast<int64_t>(FLAGS_cluster_eps_ms * 1e6);
   o.cluster_min_samples = FLAGS_cluster_min_samples;
   o.pre_pause_min_ratio = FLAGS_pre_pause_ratio;
+  o.mark_overlap_min_ratio = FLAGS_mark_overlap_ratio;
+  o.mark_termination_min_ratio = FLAGS_mark_termination_ratio;
+  o.heap_step_share = FLAGS_heap_step_pct / 100;
   return o;
 }
 

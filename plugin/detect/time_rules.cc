@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -149,6 +150,53 @@ void AppendJsonTime(std::string& out, int64_t t) {
   out += t == kNoTime ? std::string("null") : std::to_string(t);
 }
 
+// A feature judged by JudgeEnrichment, inside "features" (time_rules.h has the keys).
+void AppendEnrichmentJson(std::string& out, std::string_view name, std::string_view hits_key,
+                          const EnrichmentTest& t, double ratio_threshold) {
+  out += ",";
+  AppendJsonString(out, name);
+  out += ":{\"fraction\":";
+  AppendJsonNumber(out, t.fraction);
+  const Interval interval =
+      WilsonInterval(static_cast<double>(t.hits), static_cast<double>(t.samples));
+  out += ",\"interval\":[";
+  AppendJsonNumber(out, interval.lo);
+  out += ",";
+  AppendJsonNumber(out, interval.hi);
+  out += "],\"samples\":" + std::to_string(t.samples) + ",";
+  AppendJsonString(out, hits_key);
+  out += ":" + std::to_string(t.hits) + ",\"expected\":";
+  AppendJsonNumber(out, t.expected);
+  out += ",\"ratio\":";
+  AppendJsonNumber(out, t.ratio);
+  out += ",\"p_value\":";
+  AppendJsonNumber(out, t.p_value);
+  out += ",\"verdict\":";
+  AppendJsonString(out, VerdictName(t.verdict));
+  if (t.verdict == Verdict::kInconclusive) {
+    out += ",\"cause\":";
+    AppendJsonString(out, t.cause);
+    out += ",\"reason\":";
+    AppendJsonString(out, t.reason);
+  }
+  out += ",\"ratio_threshold\":";
+  AppendJsonNumber(out, ratio_threshold);
+  out += ",\"p_threshold\":";
+  AppendJsonNumber(out, kPrePauseAlpha);
+  out += "}";
+}
+
+// A time feature on a profile without a timeline.
+void AppendNoTimelineJson(std::string& out, std::string_view name) {
+  out += ",";
+  AppendJsonString(out, name);
+  out += ":{\"fraction\":null,\"samples\":0,\"verdict\":\"inconclusive\",\"cause\":";
+  AppendJsonString(out, kNoTimelineCause);
+  out += ",\"reason\":";
+  AppendJsonString(out, kNoTimelineReason);
+  out += "}";
+}
+
 void AppendJsonTimes(std::string& out, const std::vector<int64_t>& times) {
   out += '[';
   for (size_t i = 0; i < times.size(); ++i) {
@@ -181,6 +229,170 @@ uint64_t WindowCover(const std::vector<int64_t>& starts, int64_t window, int64_t
   }
   if (run) covered += static_cast<uint64_t>(run->second) - static_cast<uint64_t>(run->first);
   return covered;
+}
+
+uint64_t IntervalCover(std::vector<std::pair<int64_t, int64_t>> intervals, int64_t span_start,
+                       int64_t span_end) {
+  if (span_end < span_start) return 0;
+  for (auto& [lo, hi] : intervals) {
+    lo = lo == kNoTime ? span_start : std::max(lo, span_start);
+    hi = hi == kNoTime ? span_end : std::min(hi, span_end);
+  }
+  std::erase_if(intervals, [](const auto& iv) { return iv.second < iv.first; });
+  std::sort(intervals.begin(), intervals.end());
+  uint64_t covered = 0;
+  std::optional<std::pair<int64_t, int64_t>> run;
+  for (const auto& [lo, hi] : intervals) {
+    if (run && lo <= run->second) {
+      run->second = std::max(run->second, hi);
+      continue;
+    }
+    if (run) covered += static_cast<uint64_t>(run->second) - static_cast<uint64_t>(run->first);
+    run.emplace(lo, hi);
+  }
+  if (run) covered += static_cast<uint64_t>(run->second) - static_cast<uint64_t>(run->first);
+  return covered;
+}
+
+std::vector<HeapStep> FindHeapSteps(const std::vector<HeapPoint>& points, double share,
+                                    int64_t within_ns) {
+  std::vector<HeapStep> steps;
+  size_t i = 0;
+  while (i < points.size()) {
+    const HeapPoint& from = points[i];
+    const double bar = static_cast<double>(from.bytes) * (1 + share);
+    size_t next = i + 1;
+    for (size_t j = i + 1; j < points.size() && points[j].ts_ns - from.ts_ns <= within_ns; ++j) {
+      if (static_cast<double>(points[j].bytes) > bar) {
+        steps.push_back(HeapStep{.start_ns = from.ts_ns,
+                                 .end_ns = points[j].ts_ns,
+                                 .from_bytes = from.bytes,
+                                 .to_bytes = points[j].bytes});
+        next = j;
+        break;
+      }
+    }
+    i = next;
+  }
+  return steps;
+}
+
+namespace {
+
+std::vector<double> Ranks(const std::vector<double>& v) {
+  std::vector<size_t> order(v.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
+  std::vector<double> rank(v.size());
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i;
+    while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]]) ++j;
+    const double r = (static_cast<double>(i) + static_cast<double>(j)) / 2 + 1;
+    for (size_t k = i; k <= j; ++k) rank[order[k]] = r;
+    i = j + 1;
+  }
+  return rank;
+}
+
+double Pearson(const std::vector<double>& x, const std::vector<double>& y) {
+  const double n = static_cast<double>(x.size());
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    mx += x[i];
+    my += y[i];
+  }
+  mx /= n;
+  my /= n;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) * (x[i] - mx);
+    syy += (y[i] - my) * (y[i] - my);
+  }
+  if (!(sxx > 0) || !(syy > 0)) return std::numeric_limits<double>::quiet_NaN();
+  return sxy / std::sqrt(sxx * syy);
+}
+
+double Median(std::vector<int64_t> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? static_cast<double>(v[n / 2])
+                    : (static_cast<double>(v[n / 2 - 1]) + static_cast<double>(v[n / 2])) / 2;
+}
+
+}  // namespace
+
+double SpearmanRho(const std::vector<double>& x, const std::vector<double>& y) {
+  if (x.size() != y.size() || x.size() < 2) return std::numeric_limits<double>::quiet_NaN();
+  return Pearson(Ranks(x), Ranks(y));
+}
+
+double SpearmanPermutationP(const std::vector<double>& x, const std::vector<double>& y,
+                            int permutations) {
+  const double rho = SpearmanRho(x, y);
+  if (!std::isfinite(rho) || permutations <= 0) return std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> rx = Ranks(x);
+  std::vector<double> ry = Ranks(y);
+  SplitMix64 rng(0x6d61726b7465726d);  // "markterm"
+  int64_t at_least = 0;
+  for (int k = 0; k < permutations; ++k) {
+    for (size_t i = ry.size() - 1; i > 0; --i) {  // Fisher-Yates
+      std::swap(ry[i], ry[static_cast<size_t>(rng.Next() % (i + 1))]);
+    }
+    at_least += Pearson(rx, ry) >= rho - 1e-12;
+  }
+  return static_cast<double>(at_least + 1) / (permutations + 1);
+}
+
+MarkTerminationTest JudgeMarkTermination(const std::vector<MarkTerminationCycle>& cycles,
+                                         double min_ratio) {
+  MarkTerminationTest t;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  t.cycles = static_cast<int64_t>(cycles.size());
+  std::vector<double> grow, pause;
+  for (const MarkTerminationCycle& c : cycles) {
+    grow.push_back(static_cast<double>(c.grow_samples));
+    pause.push_back(static_cast<double>(c.pause_ns));
+  }
+  t.rho = SpearmanRho(grow, pause);
+  t.p_value = SpearmanPermutationP(grow, pause, kMarkTerminationPermutations);
+  t.ratio = nan;
+  const size_t q = cycles.size() / 4;
+  // Quartiles by grow samples need grow samples that differ.
+  const bool grow_varies = std::adjacent_find(grow.begin(), grow.end(), std::not_equal_to<>()) !=
+                           grow.end();
+  if (q > 0 && grow_varies) {
+    std::vector<size_t> order(cycles.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return cycles[a].grow_samples < cycles[b].grow_samples;
+    });
+    std::vector<int64_t> bottom, top;
+    for (size_t i = 0; i < q; ++i) {
+      bottom.push_back(cycles[order[i]].pause_ns);
+      top.push_back(cycles[order[order.size() - 1 - i]].pause_ns);
+    }
+    const double b = Median(bottom);
+    if (b > 0) t.ratio = Median(top) / b;
+  }
+  char buf[200];
+  if (t.cycles < kMarkTerminationMinCycles) {
+    std::snprintf(buf, sizeof buf,
+                  "only %lld GC cycles with a mark phase and a mark-termination pause inside the "
+                  "timeline (%lld needed)",
+                  static_cast<long long>(t.cycles),
+                  static_cast<long long>(kMarkTerminationMinCycles));
+    t.cause = "too-few-cycles";
+    t.reason = buf;
+  } else if (!std::isfinite(t.rho)) {
+    t.cause = "no-variation";
+    t.reason = "every cycle has the same number of grow samples, or the same pause: no ranks "
+               "to correlate";
+  } else {
+    t.verdict = t.p_value < kPrePauseAlpha && t.ratio >= min_ratio ? Verdict::kSpike
+                                                                    : Verdict::kNormal;
+  }
+  return t;
 }
 
 double BinomialUpperTail(int64_t n, int64_t k, double p) {
@@ -223,44 +435,63 @@ double BinomialUpperTail(int64_t n, int64_t k, double p) {
   return std::max(0.0, 1 - std::exp(log_pmf(k - 1) + std::log(sum)));
 }
 
-PrePauseTest JudgePrePause(int64_t n, int64_t pre_pause, double expected, double min_ratio) {
-  PrePauseTest t;
-  t.grow_samples = n;
-  t.pre_pause = pre_pause;
+EnrichmentTest JudgeEnrichment(int64_t n, int64_t hits, double expected, double min_ratio,
+                               const EnrichmentWording& w) {
+  EnrichmentTest t;
+  t.samples = n;
+  t.hits = hits;
   t.expected = expected;
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  t.fraction = n > 0 ? static_cast<double>(pre_pause) / static_cast<double>(n) : nan;
+  t.fraction = n > 0 ? static_cast<double>(hits) / static_cast<double>(n) : nan;
   t.ratio = n > 0 && expected > 0 ? t.fraction / expected : nan;
-  t.p_value = BinomialUpperTail(n, pre_pause, expected);
+  t.p_value = BinomialUpperTail(n, hits, expected);
   t.verdict = Verdict::kInconclusive;
-  char buf[200];
+  const std::string samples(w.samples), short_samples(w.short_samples), sample(w.sample),
+      region(w.region);
+  char buf[300];
   if (n < kPrePauseMinSamples) {
-    std::snprintf(buf, sizeof buf, "only %lld grow-spike samples with a time (%lld needed)",
-                  static_cast<long long>(n), static_cast<long long>(kPrePauseMinSamples));
+    std::snprintf(buf, sizeof buf, "only %lld %s with a time (%lld needed)",
+                  static_cast<long long>(n), samples.c_str(),
+                  static_cast<long long>(kPrePauseMinSamples));
     t.cause = "too-few-samples";
     t.reason = buf;
   } else if (!(expected > 0)) {
-    t.cause = "no-window";
-    t.reason = "the windows cover none of the timeline (no stop-the-world pause, or a zero "
-               "window)";
+    t.cause = w.no_region_cause;
+    t.reason = w.no_region_reason;
   } else if (expected >= kPrePauseMaxExpected || expected * min_ratio > 1) {
     std::snprintf(buf, sizeof buf,
-                  "the windows cover %s of the timeline: even every grow sample in them would "
+                  "%s cover %s of the timeline: even every %s in them would "
                   "not be %.2gx that",
-                  Percent(expected).c_str(), min_ratio);
-    t.cause = "windows-cover-timeline";
+                  region.c_str(), Percent(expected).c_str(), sample.c_str(), min_ratio);
+    t.cause = w.cover_cause;
     t.reason = buf;
   } else if (static_cast<double>(n) * std::log(expected) >= std::log(kPrePauseAlpha)) {
     std::snprintf(buf, sizeof buf,
-                  "too few grow samples: even all %lld in the windows would not be significant "
+                  "too few %s: even all %lld in %s would not be significant "
                   "(p >= %.2g)",
-                  static_cast<long long>(n), kPrePauseAlpha);
+                  short_samples.c_str(), static_cast<long long>(n), region.c_str(),
+                  kPrePauseAlpha);
     t.cause = "too-few-samples";
     t.reason = buf;
   } else {
     t.verdict =
         t.p_value < kPrePauseAlpha && t.ratio >= min_ratio ? Verdict::kSpike : Verdict::kNormal;
   }
+  return t;
+}
+
+PrePauseTest JudgePrePause(int64_t n, int64_t pre_pause, double expected, double min_ratio) {
+  const EnrichmentTest e = JudgeEnrichment(n, pre_pause, expected, min_ratio, {});
+  PrePauseTest t;
+  t.grow_samples = e.samples;
+  t.pre_pause = e.hits;
+  t.fraction = e.fraction;
+  t.expected = e.expected;
+  t.ratio = e.ratio;
+  t.p_value = e.p_value;
+  t.verdict = e.verdict;
+  t.cause = e.cause;
+  t.reason = e.reason;
   return t;
 }
 
@@ -429,6 +660,49 @@ TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalo
   const auto grow_n = static_cast<int64_t>(sorted_times.size());
   a.pre_pause_test =
       JudgePrePause(grow_n, a.pre_pause_samples, expected, options.pre_pause_min_ratio);
+  // mark-overlap: a grow-spike sample inside a mark phase, against the mark phases' share of
+  // the span. A phase with an unknown end runs to the span's edge.
+  {
+    std::vector<std::pair<int64_t, int64_t>> phases;
+    for (const GcCycle& c : t.gc_cycles) {
+      phases.emplace_back(c.start_ns == kNoTime ? first : c.start_ns,
+                          c.end_ns == kNoTime ? last : c.end_ns);
+    }
+    // Their union, sorted and disjoint: a time is inside when the last run starting at or
+    // before it ends at or after it.
+    std::vector<std::pair<int64_t, int64_t>> runs = phases;
+    std::sort(runs.begin(), runs.end());
+    std::vector<std::pair<int64_t, int64_t>> merged;
+    for (const auto& r : runs) {
+      if (!merged.empty() && r.first <= merged.back().second) {
+        merged.back().second = std::max(merged.back().second, r.second);
+      } else {
+        merged.push_back(r);
+      }
+    }
+    a.mark_overlap.assign(n, false);
+    int64_t inside = 0;
+    for (size_t k = 0; k < grow_index.size(); ++k) {
+      const int64_t g = grow_times[k];
+      auto after = std::upper_bound(merged.begin(), merged.end(), g,
+                                    [](int64_t x, const auto& r) { return x < r.first; });
+      if (after != merged.begin() && g <= std::prev(after)->second) {
+        a.mark_overlap[grow_index[k]] = true;
+        ++inside;
+      }
+    }
+    a.mark_cover_ns = IntervalCover(std::move(phases), first, last);
+    const double mark_expected =
+        span == 0 ? 0 : static_cast<double>(a.mark_cover_ns) / static_cast<double>(span);
+    a.mark_overlap_test =
+        JudgeEnrichment(grow_n, inside, mark_expected, options.mark_overlap_min_ratio,
+                        EnrichmentWording{.region = "the mark phases",
+                                          .no_region_cause = "no-mark-phase",
+                                          .no_region_reason =
+                                              "the mark phases cover none of the timeline (no "
+                                              "GC cycle within the span)",
+                                          .cover_cause = "mark-phases-cover-timeline"});
+  }
   const int min_samples = std::max(1, options.cluster_min_samples);
   // Fewer samples than a cluster needs make none, wherever they fall: nothing to simulate.
   a.cluster_placements =
@@ -438,6 +712,61 @@ TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalo
                                                  kMinClusterPlacements, kClusterPlacements));
   a.expected_clusters = ExpectedClusters(grow_n, span, options.cluster_eps_ns, min_samples,
                                          a.cluster_placements);
+  for (GrowCluster& c : a.clusters) {
+    auto next = std::lower_bound(pause_starts.begin(), pause_starts.end(), c.end_ns);
+    c.before_pause = next != pause_starts.end() && *next - c.end_ns <= options.pre_pause_ns;
+  }
+  // The map-insert series over the span.
+  if (first <= last) {
+    a.assign_counts.assign(static_cast<size_t>(span / kAssignRateWindowNs) + 1, 0);
+    for (size_t i = 0; i < n; ++i) {
+      if (!ts[i] || (features[i].roles & kRoleMapAssign) == 0) continue;
+      const uint64_t offset = static_cast<uint64_t>(*ts[i]) - static_cast<uint64_t>(first);
+      ++a.assign_counts[static_cast<size_t>(offset / kAssignRateWindowNs)];
+    }
+  }
+  // heap-step: steps of the heap inside the span, against the share of the span within
+  // heap_step_near_ns of a grow cluster.
+  if (first <= last) {
+    std::vector<HeapPoint> heap = t.heap_alloc;
+    std::stable_sort(heap.begin(), heap.end(),
+                     [](const HeapPoint& x, const HeapPoint& y) { return x.ts_ns < y.ts_ns; });
+    const int64_t near = options.heap_step_near_ns;
+    std::vector<std::pair<int64_t, int64_t>> around;
+    for (const GrowCluster& c : a.clusters) around.emplace_back(c.start_ns - near, c.end_ns + near);
+    a.cluster_cover_ns = IntervalCover(around, first, last);
+    int64_t near_steps = 0;
+    for (HeapStep& st : FindHeapSteps(heap, options.heap_step_share,
+                                      options.heap_step_within_ns)) {
+      if (st.end_ns < first || st.end_ns > last) continue;
+      int64_t best = kMax;
+      for (const GrowCluster& c : a.clusters) {
+        const int64_t off = st.end_ns < c.start_ns ? st.end_ns - c.start_ns
+                            : st.end_ns > c.end_ns ? st.end_ns - c.end_ns
+                                                   : 0;
+        if (std::abs(off) < best) {
+          best = std::abs(off);
+          st.cluster = c.id;
+          st.offset_ns = off;
+        }
+      }
+      st.near_cluster = st.cluster != 0 && best <= near;
+      near_steps += st.near_cluster;
+      a.heap_steps.push_back(st);
+    }
+    const double cover =
+        span == 0 ? 0 : static_cast<double>(a.cluster_cover_ns) / static_cast<double>(span);
+    a.heap_step_test = JudgeEnrichment(
+        static_cast<int64_t>(a.heap_steps.size()), near_steps, cover,
+        options.heap_step_min_ratio,
+        EnrichmentWording{.samples = "heap steps",
+                          .short_samples = "heap steps",
+                          .sample = "heap step",
+                          .region = "the neighbourhoods of the grow clusters",
+                          .no_region_cause = "no-cluster",
+                          .no_region_reason = "no grow-spike cluster in the timeline",
+                          .cover_cause = "clusters-cover-timeline"});
+  }
   a.grow_times = std::move(sorted_times);
   a.pause_starts = std::move(pause_starts);
 
@@ -477,6 +806,23 @@ TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalo
       }
     }
   }
+  // mark-termination: cycles wholly inside the span with a mark-termination pause.
+  const StrId mark_termination = profile.strings.Find("GC mark termination");
+  for (const GcCycleReport& r : a.cycles) {
+    if (mark_termination == 0 || r.start_ns == kNoTime || r.end_ns == kNoTime ||
+        r.start_ns < first || r.end_ns > last) {
+      continue;
+    }
+    for (const PauseReport& p : r.pauses) {
+      if (p.kind != mark_termination) continue;
+      MarkTerminationCycle m{.seq = r.seq, .pause_ns = p.duration_ns};
+      for (int64_t g : a.grow_times) m.grow_samples += r.start_ns <= g && g <= r.end_ns;
+      a.mark_termination_cycles.push_back(m);
+      break;
+    }
+  }
+  a.mark_termination_test =
+      JudgeMarkTermination(a.mark_termination_cycles, options.mark_termination_min_ratio);
   return a;
 }
 
@@ -485,16 +831,23 @@ void ApplyTimeLabels(Profile& profile, const TimeAnalysis& a) {
   const StrId feature_key = profile.Intern(kFeatureLabelKey);
   const StrId cluster_key = profile.Intern(kClusterLabelKey);
   const StrId cluster_unit = profile.Intern("cluster");
-  std::map<StrId, StrId> with_pre_pause;
+  // (label, suffix bits) -> the label with the suffixes, in the order pre-pause, map-churn,
+  // mark-overlap.
+  std::map<std::pair<StrId, int>, StrId> with_suffix;
   for (size_t i = 0; i < profile.samples.size(); ++i) {
     Sample& s = profile.samples[i];
     std::erase_if(s.labels, [&](const Label& l) { return l.key == cluster_key; });
-    if (a.pre_pause[i]) {
+    const bool overlap = i < a.mark_overlap.size() && a.mark_overlap[i];
+    const int bits = (a.pre_pause[i] ? 1 : 0) | (overlap ? 2 : 0);
+    if (bits != 0) {
       for (Label& l : s.labels) {
         if (l.key != feature_key || l.numeric) continue;
-        auto [it, inserted] = with_pre_pause.try_emplace(l.str, 0);
+        auto [it, inserted] = with_suffix.try_emplace({l.str, bits}, 0);
         if (inserted) {
-          it->second = profile.Intern(profile.str(l.str) + "+" + std::string(kPrePauseName));
+          std::string v = profile.str(l.str);
+          if (bits & 1) v += "+" + std::string(kPrePauseName);
+          if (bits & 2) v += "+" + std::string(kMarkOverlapName);
+          it->second = profile.Intern(v);
         }
         l.str = it->second;
       }
@@ -546,15 +899,71 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
   out += std::string(", p = ") + num + ": " + std::string(VerdictName(pp.verdict));
   if (pp.verdict == Verdict::kInconclusive) out += " (" + pp.reason + ")";
   out += "\n";
+  const EnrichmentTest& mo = a.mark_overlap_test;
+  out += "  mark-overlap: " + std::to_string(mo.hits) + " of " + std::to_string(mo.samples) +
+         " grow-spike samples";
+  if (mo.samples > 0) out += " (" + Percent(mo.fraction) + ")";
+  out += " inside a GC mark phase; the mark phases cover " + Percent(mo.expected) +
+         " of the timeline (expected by chance); ratio ";
+  if (std::isfinite(mo.ratio)) {
+    std::snprintf(num, sizeof num, "%.2f", mo.ratio);
+    out += num;
+  } else {
+    out += "-";
+  }
+  std::snprintf(num, sizeof num, "%.2g", mo.p_value);
+  out += std::string(", p = ") + num + ": " + std::string(VerdictName(mo.verdict));
+  if (mo.verdict == Verdict::kInconclusive) out += " (" + mo.reason + ")";
+  out += "\n";
+  const EnrichmentTest& hs = a.heap_step_test;
+  out += "  heap-step: " + std::to_string(hs.hits) + " of " + std::to_string(hs.samples) +
+         " heap steps";
+  if (hs.samples > 0) out += " (" + Percent(hs.fraction) + ")";
+  std::snprintf(num, sizeof num, "%.3g %%", a.options.heap_step_share * 100);
+  out += std::string(" (rises above ") + num + " of the heap within " +
+         dur(a.options.heap_step_within_ns) + ") within " + dur(a.options.heap_step_near_ns) +
+         " of a grow cluster; that neighbourhood covers " + Percent(hs.expected) +
+         " of the timeline (expected by chance); ratio ";
+  if (std::isfinite(hs.ratio)) {
+    std::snprintf(num, sizeof num, "%.2f", hs.ratio);
+    out += num;
+  } else {
+    out += "-";
+  }
+  std::snprintf(num, sizeof num, "%.2g", hs.p_value);
+  out += std::string(", p = ") + num + ": " + std::string(VerdictName(hs.verdict));
+  if (hs.verdict == Verdict::kInconclusive) out += " (" + hs.reason + ")";
+  out += "\n";
+  const MarkTerminationTest& mt = a.mark_termination_test;
+  out += "  mark-termination: " + std::to_string(mt.cycles) +
+         " GC cycles; rank correlation of grow samples in the mark phase with the "
+         "mark-termination pause: rho ";
+  auto fixed = [&](double v, const char* fmt) {
+    if (!std::isfinite(v)) return std::string("-");
+    std::snprintf(num, sizeof num, fmt, v);
+    return std::string(num);
+  };
+  out += fixed(mt.rho, "%.2f") + ", p = " + fixed(mt.p_value, "%.2g") +
+         "; median pause of the top quartile over the bottom quartile " +
+         fixed(mt.ratio, "%.2f") + ": " + std::string(VerdictName(mt.verdict));
+  if (mt.verdict == Verdict::kInconclusive) out += " (" + mt.reason + ")";
+  out += "\n";
   std::snprintf(num, sizeof num, "%.1f", a.expected_clusters);
   out += "  grow-spike clusters (eps " + dur(a.options.cluster_eps_ns) + ", min " +
          std::to_string(a.options.cluster_min_samples) +
          " samples): " + std::to_string(a.clusters.size()) + "; random placements of the " +
          std::to_string(pp.grow_samples) + " samples over the timeline give " + num +
          " on average\n";
+  if (!a.clusters.empty()) {
+    out += "    cluster  start ms  duration ms  grow samples  before pause\n";
+  }
   for (const GrowCluster& c : a.clusters) {
-    out += "    cluster " + std::to_string(c.id) + ": " + ms(c.start_ns) + " .. " + ms(c.end_ns) +
-           ", " + std::to_string(c.samples) + " samples\n";
+    char row[128];
+    std::snprintf(row, sizeof row, "    %7lld  %8s  %11.3f  %12lld  %s\n",
+                  static_cast<long long>(c.id), ms(c.start_ns).c_str(),
+                  static_cast<double>(c.end_ns - c.start_ns) / 1e6,
+                  static_cast<long long>(c.samples), c.before_pause ? "yes" : "no");
+    out += row;
   }
   out += "  GC cycles: " + std::to_string(a.cycles.size()) + "\n";
   int ordinal = 0;
@@ -611,7 +1020,10 @@ void AppendTimeJson(std::string& out, const Profile& profile, const TimeAnalysis
     out += (i > 0 ? ",{\"id\":" : "{\"id\":") + std::to_string(c.id) +
            ",\"start_ns\":" + std::to_string(c.start_ns) +
            ",\"end_ns\":" + std::to_string(c.end_ns) +
-           ",\"samples\":" + std::to_string(c.samples) + "}";
+           ",\"samples\":" + std::to_string(c.samples) +
+           ",\"duration_ns\":" + std::to_string(c.end_ns - c.start_ns) +
+           ",\"grow_samples\":" + std::to_string(c.samples) +
+           ",\"before_pause\":" + (c.before_pause ? "true" : "false") + "}";
   }
   out += "],\"cluster_eps_ns\":" + std::to_string(a.options.cluster_eps_ns) +
          ",\"cluster_min_samples\":" + std::to_string(a.options.cluster_min_samples) +
@@ -628,11 +1040,43 @@ void AppendTimeJson(std::string& out, const Profile& profile, const TimeAnalysis
   AppendJsonTimes(out, a.grow_times);
   out += ",\"pause_starts_ns\":";
   AppendJsonTimes(out, a.pause_starts);
-  out += "}";
+  out += ",\"assign_rate\":{\"window_ns\":" + std::to_string(kAssignRateWindowNs) +
+         ",\"start_ns\":" + std::to_string(a.span_start_ns) + ",\"counts\":";
+  AppendJsonTimes(out, a.assign_counts);
+  out += "},\"heap_steps\":[";
+  for (size_t i = 0; i < a.heap_steps.size(); ++i) {
+    const HeapStep& st = a.heap_steps[i];
+    out += i > 0 ? ",{" : "{";
+    out += "\"start_ns\":" + std::to_string(st.start_ns) +
+           ",\"end_ns\":" + std::to_string(st.end_ns) +
+           ",\"from_bytes\":" + std::to_string(st.from_bytes) +
+           ",\"to_bytes\":" + std::to_string(st.to_bytes) + ",\"cluster\":" +
+           (st.cluster == 0 ? std::string("null") : std::to_string(st.cluster)) +
+           ",\"offset_ns\":" +
+           (st.cluster == 0 ? std::string("null") : std::to_string(st.offset_ns)) +
+           ",\"near_cluster\":" + (st.near_cluster ? "true" : "false") + "}";
+  }
+  out += "],\"heap_step_share\":";
+  AppendJsonNumber(out, a.options.heap_step_share);
+  out += ",\"heap_step_within_ns\":" + std::to_string(a.options.heap_step_within_ns) +
+         ",\"heap_step_near_ns\":" + std::to_string(a.options.heap_step_near_ns) +
+         ",\"mark_termination\":[";
+  for (size_t i = 0; i < a.mark_termination_cycles.size(); ++i) {
+    const MarkTerminationCycle& m = a.mark_termination_cycles[i];
+    out += (i > 0 ? ",{\"seq\":" : "{\"seq\":") + std::to_string(m.seq) +
+           ",\"grow_samples\":" + std::to_string(m.grow_samples) +
+           ",\"pause_ns\":" + std::to_string(m.pause_ns) + "}";
+  }
+  out += "]}";
 }
 
 void AppendPrePauseFeatureJson(std::string& out, const TimeAnalysis& a) {
-  if (!a.applicable) return;
+  if (!a.applicable) {
+    AppendNoTimelineJson(out, kMarkOverlapName);
+    AppendNoTimelineJson(out, kHeapStepName);
+    AppendNoTimelineJson(out, kMarkTerminationName);
+    return;
+  }
   const PrePauseTest& t = a.pre_pause_test;
   out += ",";
   AppendJsonString(out, kPrePauseName);
@@ -665,6 +1109,32 @@ void AppendPrePauseFeatureJson(std::string& out, const TimeAnalysis& a) {
   out += ",\"p_threshold\":";
   AppendJsonNumber(out, kPrePauseAlpha);
   out += "}";
+  AppendEnrichmentJson(out, kMarkOverlapName, "mark_overlap_samples", a.mark_overlap_test,
+                       a.options.mark_overlap_min_ratio);
+  AppendEnrichmentJson(out, kHeapStepName, "near_cluster_steps", a.heap_step_test,
+                       a.options.heap_step_min_ratio);
+  const MarkTerminationTest& m = a.mark_termination_test;
+  out += ",";
+  AppendJsonString(out, kMarkTerminationName);
+  out += ":{\"rho\":";
+  AppendJsonNumber(out, m.rho);
+  out += ",\"p_value\":";
+  AppendJsonNumber(out, m.p_value);
+  out += ",\"ratio\":";
+  AppendJsonNumber(out, m.ratio);
+  out += ",\"cycles\":" + std::to_string(m.cycles) + ",\"verdict\":";
+  AppendJsonString(out, VerdictName(m.verdict));
+  if (m.verdict == Verdict::kInconclusive) {
+    out += ",\"cause\":";
+    AppendJsonString(out, m.cause);
+    out += ",\"reason\":";
+    AppendJsonString(out, m.reason);
+  }
+  out += ",\"ratio_threshold\":";
+  AppendJsonNumber(out, a.options.mark_termination_min_ratio);
+  out += ",\"p_threshold\":";
+  AppendJsonNumber(out, kPrePauseAlpha);
+  out += ",\"permutations\":" + std::to_string(kMarkTerminationPermutations) + "}";
 }
 
 }  // namespace gcspike

@@ -244,6 +244,7 @@ func cmdTraceStats(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("trace-stats", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	withStacks := fs.Bool("stacks", false, "after the JSON line, print one line per CPU sample: ts_ns goroutine leaf;...;root")
+	withTimeline := fs.Bool("timeline", false, "after those, print the timeline: mark/stw/heap lines (see writeTimeline)")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return 2
@@ -268,7 +269,95 @@ func cmdTraceStats(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	io.WriteString(bw, stacks.String())
+	if *withTimeline {
+		if err := writeTimeline(files[0], bw); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", files[0], err)
+			return 1
+		}
+	}
 	return 0
+}
+
+// writeTimeline (trace-stats --timeline) prints, in x/exp/trace's event order, one line per
+// event of the runtime's timeline, times as Event.Time() (see Timestamps above), "none" for
+// an end the trace does not hold:
+//   mark START END          a "GC concurrent mark phase" range, at its end or (unfinished,
+//                           or open through the whole trace) at the end of the trace
+//   stw START END REASON    a "stop-the-world (REASON)" range (keyed by its goroutine)
+//   heap TS BYTES           a /memory/classes/heap/objects:bytes metric sample (heap alloc)
+// A range cut at the trace's start (RangeActive, or an end without a begin) has START none.
+func writeTimeline(path string, w io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, err := trace.NewReader(bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
+		return err
+	}
+	type open struct {
+		start string
+		name  string
+	}
+	opened := map[rangeKey]open{}
+	var order []rangeKey
+	for {
+		ev, err := r.ReadEvent()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		t := fmt.Sprint(int64(ev.Time()))
+		switch ev.Kind() {
+		case trace.EventMetric:
+			m := ev.Metric()
+			if m.Name == "/memory/classes/heap/objects:bytes" {
+				fmt.Fprintf(w, "heap %s %d\n", t, m.Value.Uint64())
+			}
+		case trace.EventRangeBegin, trace.EventRangeActive, trace.EventRangeEnd:
+			rg := ev.Range()
+			if rg.Name != rangeGC && !strings.HasPrefix(rg.Name, rangeSTWPfx) {
+				continue
+			}
+			key := rangeKey{rg.Name, rg.Scope.Kind, scopeID(rg)}
+			switch ev.Kind() {
+			case trace.EventRangeBegin:
+				opened[key] = open{t, rg.Name}
+				order = append(order, key)
+			case trace.EventRangeActive:
+				if _, ok := opened[key]; !ok {
+					opened[key] = open{"none", rg.Name}
+					order = append(order, key)
+				}
+			case trace.EventRangeEnd:
+				o, ok := opened[key]
+				if !ok {
+					o = open{"none", rg.Name}
+				}
+				printRange(w, o.name, o.start, t)
+				delete(opened, key)
+			}
+		}
+	}
+	for _, key := range order {
+		if o, ok := opened[key]; ok {
+			printRange(w, o.name, o.start, "none")
+			delete(opened, key)
+		}
+	}
+	return nil
+}
+
+func printRange(w io.Writer, name, start, end string) {
+	if name == rangeGC {
+		fmt.Fprintf(w, "mark %s %s\n", start, end)
+		return
+	}
+	reason := strings.TrimSuffix(strings.TrimPrefix(name, rangeSTWPfx), ")")
+	fmt.Fprintf(w, "stw %s %s %s\n", start, end, reason)
 }
 
 func cmdTraceRead(args []string, stdout, stderr io.Writer) int {

@@ -610,8 +610,15 @@ TEST(TimeRulesTest, TimelineJsonParsesBackToTheAnalysis) {
   Analysis none = Analyze(plain.profile);
   std::string empty;
   AppendTimeJson(empty, plain.profile, none.analysis);
-  AppendPrePauseFeatureJson(empty, none.analysis);
   EXPECT_EQ(empty, "");
+  // The features after pre-pause are there, inconclusive for want of a timeline.
+  AppendPrePauseFeatureJson(empty, none.analysis);
+  EXPECT_EQ(empty.find("\"pre-pause\""), std::string::npos) << empty;
+  EXPECT_NE(empty.find("\"mark-overlap\":{\"fraction\":null,\"samples\":0,\"verdict\":"
+                       "\"inconclusive\",\"cause\":\"no-timeline\""),
+            std::string::npos)
+      << empty;
+  EXPECT_TRUE(JsonParser("{\"x\":0" + empty + "}").ParseDocument().has_value()) << empty;
   TimedProfile no_grow;
   no_grow.Add(kAssign, 10, 1);
   no_grow.sp.profile.timeline.pauses.push_back(StwPause{0, 20 * kMs, 21 * kMs});

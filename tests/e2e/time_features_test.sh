@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The time-domain features after pre-pause (plugin/detect/time_rules.h), on the committed traces
+# (go1.19, go1.26, go1.27.3; grow, presized, control):
+#  1. time_features_check.py recomputes each feature from the trace's events as
+#     golang.org/x/exp/trace reads them (gocheck trace-stats --stacks --timeline), and checks
+#     the report's numbers and verdicts.
+#  2. go tool pprof -tagfocus=gcspike=mark-overlap on the annotated trace selects exactly the
+#     samples the report counts.
+#  3. A profile without a timeline (a pprof CPU profile) has each feature inconclusive with
+#     cause no-timeline; --fail-on still takes only the five stack features.
+#  4. The text report carries the same numbers.
+source "$(dirname "$0")/lib.sh"
+HERE=$(dirname "$0")
+[[ -n ${GOCHECK:-} && -x $GOCHECK ]] || fail "no gocheck"
+command -v go > /dev/null || fail "go is not on PATH"
+
+mapfile -t traces < <(find "$FIXTURES/trace" -name '*.trace' | sort)
+[[ ${#traces[@]} -ge 9 ]] || fail "found only ${#traces[@]} committed traces"
+for f in "${traces[@]}"; do
+  name=$(basename "$(dirname "$f")")-$(basename "$f" .trace)
+  "$GCSPIKE" report --json "$f" > "$WORK/$name.json" || fail "report --json $f"
+  "$GOCHECK" trace-stats --stacks --timeline "$f" > "$WORK/$name.oracle" ||
+    fail "gocheck cannot read $f"
+  python3 "$HERE/time_features_check.py" "$WORK/$name.json" "$WORK/$name.oracle" \
+    > "$WORK/check.txt" || fail "$name: the report's time features differ from the trace's events"
+  sed "s/^/$name: /" "$WORK/check.txt"
+  pass
+
+  # 2. -tagfocus selects the labelled samples: as many as the report counts.
+  "$GCSPIKE" annotate "$f" -o "$WORK/$name.pb.gz" || fail "annotate $f"
+  want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["features"]["mark-overlap"]["mark_overlap_samples"])' "$WORK/$name.json")
+  got=$(go tool pprof -raw -tagfocus=gcspike=mark-overlap "$WORK/$name.pb.gz" 2>/dev/null |
+    python3 -c '
+import re, sys
+# -raw: "Samples:" then "samples/count cpu/nanoseconds" then one "   N  V: ids" line per sample.
+n, on = 0, False
+for line in sys.stdin:
+    if line.startswith("Samples:"):
+        on = True
+        continue
+    if on and line.startswith("Locations"):
+        break
+    m = re.match(r"^\s+(\d+)\s+\d+:", line) if on else None
+    if m:
+        n += int(m[1])
+print(n)')
+  [[ $got == "$want" ]] || fail "$name: -tagfocus=gcspike=mark-overlap selects $got samples, the report counts $want"
+  pass
+done
+
+# The thresholds' flags reach the report and its checks; bad values are usage errors.
+f=$FIXTURES/trace/go1.19/grow.trace
+"$GCSPIKE" report --json --heap-step-pct=2 --mark-overlap-ratio=1.2 --mark-termination-ratio=1 \
+  "$f" > "$WORK/flags.json" || fail "report --json with the time feature flags"
+python3 "$HERE/time_features_check.py" "$WORK/flags.json" "$WORK/go1.19-grow.oracle" \
+  > "$WORK/check.txt" || fail "with flags: the report's time features differ from the trace's events"
+sed "s/^/flags: /" "$WORK/check.txt"
+python3 - "$WORK/flags.json" "$WORK/go1.19-grow.json" <<'PY2' || fail "flags do not reach the report"
+import json, sys
+d, base = (json.load(open(p)) for p in sys.argv[1:])
+f, t = d["features"], d["timeline"]
+assert f["mark-overlap"]["ratio_threshold"] == 1.2 and f["mark-termination"]["ratio_threshold"] == 1
+assert t["heap_step_share"] == 0.02 and base["timeline"]["heap_step_share"] == 0.05
+assert len(t["heap_steps"]) > len(base["timeline"]["heap_steps"]), (len(t["heap_steps"]),)
+PY2
+pass
+for bad in --heap-step-pct=0 --mark-overlap-ratio=0.5 --mark-termination-ratio=nan; do
+  expect_exit 2 "$GCSPIKE" report "$f" "$bad"
+  grep -q -- "${bad%%=*}" "$WORK/out.txt" || fail "no flag name in: $(cat "$WORK/out.txt")"
+done
+
+# 3. No timeline: inconclusive, cause no-timeline; --fail-on knows only the stack features.
+cpu=$(pprof_fixtures | grep '/grow[^/]*cpu[^/]*\.pb\.gz$' | head -1)
+"$GCSPIKE" report --json "$cpu" > "$WORK/cpu.json" || fail "report --json $cpu"
+python3 "$HERE/time_features_check.py" "$WORK/cpu.json" /dev/null > "$WORK/check.txt" ||
+  fail "$cpu: features without a timeline"
+pass
+expect_exit 2 "$GCSPIKE" report "$cpu" --fail-on 'mark-overlap>10%'
+
+# 4. The text report says the same.
+f=$FIXTURES/trace/go1.26/grow.trace
+"$GCSPIKE" report "$f" > "$WORK/text.txt" || fail "report $f"
+python3 - "$WORK/go1.26-grow.json" "$WORK/text.txt" <<'PY' || fail "text and JSON reports disagree"
+import json, re, sys
+m = json.load(open(sys.argv[1]))["features"]["mark-overlap"]
+text = open(sys.argv[2]).read()
+r = re.search(r"^  mark-overlap: (\d+) of (\d+) grow-spike samples .*the mark phases cover "
+              r"([\d.]+) % of the timeline \(expected by chance\); ratio \S+, p = \S+: (\w+)",
+              text, re.M)
+assert r, text
+assert (int(r[1]), int(r[2]), r[4]) == (m["mark_overlap_samples"], m["samples"], m["verdict"])
+assert abs(float(r[3]) - 100 * m["expected"]) <= 0.05
+h = json.load(open(sys.argv[1]))["features"]["heap-step"]
+r = re.search(r"^  heap-step: (\d+) of (\d+) heap steps .*: (\w+)", text, re.M)
+assert r and (int(r[1]), int(r[2]), r[3]) == (h["near_cluster_steps"], h["samples"], h["verdict"])
+k = json.load(open(sys.argv[1]))["features"]["mark-termination"]
+r = re.search(r"^  mark-termination: (\d+) GC cycles; .* rho (\S+), p = (\S+);.*: (\w+)", text, re.M)
+assert r and (int(r[1]), r[4]) == (k["cycles"], k["verdict"]), r
+assert abs(float(r[2]) - k["rho"]) <= 0.005
+t = json.load(open(sys.argv[1]))["timeline"]
+rows = re.findall(r"^ +(\d+) +([\d.]+) +([\d.]+) +(\d+)  (yes|no)$", text, re.M)
+assert [(int(a), int(d), e == "yes") for a, b, c, d, e in rows] == [
+    (c["id"], c["grow_samples"], c["before_pause"]) for c in t["clusters"]], rows
+PY
+pass
+finish

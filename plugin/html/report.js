@@ -54,7 +54,10 @@
       case 'assist-coupling': return 'assist > ' + pct(f.threshold) + ', >= ' + pct(f.from_map_threshold) + ' from maps';
       case 'scanobject-hotspot': return '> ' + pct(f.threshold);
       case 'pre-pause': return 'ratio >= ' + f.ratio_threshold + ', p < ' + f.p_threshold;
-      default: return '>= ' + pct(f.threshold);
+      default:
+        // The time features (mark-overlap, heap-step, mark-termination) are enrichment tests.
+        if (f.ratio_threshold !== undefined) return 'ratio >= ' + f.ratio_threshold + ', p < ' + f.p_threshold;
+        return '>= ' + pct(f.threshold);
     }
   }
   const tbody = document.querySelector('#verdicts tbody');
@@ -65,13 +68,14 @@
     const tr = el('tr', { 'data-feature': name, 'data-fraction': f.fraction === null ? '' : f.fraction,
       'data-verdict': f.verdict },
     el('td', {}, swatch, name),
-    el('td', { class: 'fraction' }, pct(f.fraction)),
+    el('td', { class: 'fraction' }, f.rho !== undefined ? 'rho ' + f.rho.toFixed(2) : pct(f.fraction)),
     el('td', { class: 'interval' }, pctInterval(f.interval)),
-    el('td', { class: 'value' }, name === 'pre-pause' ? 'expected ' + pct(f.expected) : pct(f.value_fraction)),
+    el('td', { class: 'value' }, f.expected !== undefined ? 'expected ' + pct(f.expected)
+      : f.rho !== undefined ? 'ratio ' + (f.ratio === null ? '-' : f.ratio.toFixed(2))
+        : pct(f.value_fraction)),
     el('td', { class: 'threshold' }, thresholdText(name, f)),
     el('td', { class: 'verdict ' + f.verdict }, f.verdict));
-    tr.title = name === 'pre-pause'
-      ? f.pre_pause_samples + ' of ' + f.samples + ' grow samples in a window; p = ' + f.p_value
+    tr.title = f.p_value !== undefined ? 'p = ' + f.p_value + (f.samples !== undefined ? ', n = ' + f.samples : '')
       : 'n = ' + f.samples + ' samples';
     tbody.append(tr);
   }

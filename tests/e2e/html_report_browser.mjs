@@ -91,7 +91,7 @@ for (const c of cases.pages) {
     const row = rows.find((r) => r.feature === feature);
     check(row !== undefined, `${name}: no verdict row for ${feature}`);
     if (!row) continue;
-    if (f.fraction !== null) {
+    if (f.fraction !== null && f.fraction !== undefined) {
       check(row.cells[1] === pct(f.fraction), `${name}: ${feature} shows ${row.cells[1]}, want ${pct(f.fraction)}`);
       const interval = `[${(f.interval[0] * 100).toFixed(1)}-${(f.interval[1] * 100).toFixed(1)}]`;
       check(row.cells[2] === interval, `${name}: ${feature} interval ${row.cells[2]}, want ${interval}`);

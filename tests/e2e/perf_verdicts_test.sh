@@ -22,12 +22,13 @@ mkdir -p "$HOME"
 json_field() {  # json_field FILE PYTHON-EXPRESSION-ON-d
   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
-verdicts() {  # verdicts REPORT.json: "feature=verdict/cause ..." in report order
+verdicts() {  # verdicts REPORT.json: "feature=verdict/cause ..." of the stack features
   python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
+stack = ("grow-spike", "key-copy", "malloc-burst", "assist-coupling", "scanobject-hotspot")
 print(" ".join(k + "=" + v["verdict"] + ("/" + v["cause"] if "cause" in v else "")
-               for k, v in d["features"].items()))' "$1"
+               for k, v in d["features"].items() if k in stack))' "$1"
 }
 
 (cd "$SOURCE_DIR/fixtures/src" && GOTOOLCHAIN=local go build -o "$WORK/wl" ./workload) ||

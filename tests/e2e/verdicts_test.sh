@@ -48,7 +48,7 @@ json_field "$WORK/short.json" 'd["features"]["grow-spike"]["reason"]' | grep -q 
   fail "mild.short: overall is not inconclusive"
 tiny="$FIXTURES/pprof/go1.26/grow.tiny.cpu.pb.gz"
 "$GCSPIKE" report --json "$tiny" -o "$WORK/tiny.json"
-[[ $(json_field "$WORK/tiny.json" 'sorted(set(f["cause"] for f in d["features"].values()))') == "['too-few-samples']" ]] ||
+[[ $(json_field "$WORK/tiny.json" 'sorted(set(d["features"][k]["cause"] for k in ("grow-spike", "key-copy", "malloc-burst", "assist-coupling", "scanobject-hotspot")))') == "['too-few-samples']" ]] ||
   fail "grow.tiny: not every feature is inconclusive for too few samples"
 pass
 
@@ -58,7 +58,7 @@ for f in $(pprof_fixtures | grep -E '\.(heap|allocs|goroutine|mutex|block)\.pb\.
   name=${f#"$FIXTURES"/pprof/}
   "$GCSPIKE" report --json "$f" -o "$WORK/r.json" || fail "report $name"
   [[ $(json_field "$WORK/r.json" 'd["overall"]') == inconclusive ]] || fail "$name: overall not inconclusive"
-  [[ $(json_field "$WORK/r.json" 'sorted(set(f["verdict"]+"/"+f["cause"] for f in d["features"].values()))') == "['inconclusive/profile-type']" ]] ||
+  [[ $(json_field "$WORK/r.json" 'sorted(set(d["features"][k]["verdict"]+"/"+d["features"][k]["cause"] for k in ("grow-spike", "key-copy", "malloc-burst", "assist-coupling", "scanobject-hotspot")))') == "['inconclusive/profile-type']" ]] ||
     fail "$name: features are not all inconclusive for the profile type"
   kind=$(json_field "$WORK/r.json" 'd["profile_kind"]')
   case $name in

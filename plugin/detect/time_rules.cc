@@ -859,6 +859,28 @@ void ApplyTimeLabels(Profile& profile, const TimeAnalysis& a) {
   }
 }
 
+namespace {
+
+// "1.05, p = 0.53: normal" (and the reason when inconclusive), ending the line of an
+// enrichment test in the text report.
+std::string RatioAndVerdict(double ratio, double p_value, Verdict verdict,
+                            const std::string& reason) {
+  char num[64];
+  std::string out;
+  if (std::isfinite(ratio)) {
+    std::snprintf(num, sizeof num, "%.2f", ratio);
+    out += num;
+  } else {
+    out += "-";
+  }
+  std::snprintf(num, sizeof num, "%.2g", p_value);
+  out += std::string(", p = ") + num + ": " + std::string(VerdictName(verdict));
+  if (verdict == Verdict::kInconclusive) out += " (" + reason + ")";
+  return out + "\n";
+}
+
+}  // namespace
+
 std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
   if (!a.applicable) return "";
   auto ms = [&](int64_t t) {
@@ -889,32 +911,14 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
   out += " within " + dur(a.options.pre_pause_ns) +
          " before a stop-the-world pause; the windows cover " + Percent(pp.expected) +
          " of the timeline (expected by chance); ratio ";
-  if (std::isfinite(pp.ratio)) {
-    std::snprintf(num, sizeof num, "%.2f", pp.ratio);
-    out += num;
-  } else {
-    out += "-";
-  }
-  std::snprintf(num, sizeof num, "%.2g", pp.p_value);
-  out += std::string(", p = ") + num + ": " + std::string(VerdictName(pp.verdict));
-  if (pp.verdict == Verdict::kInconclusive) out += " (" + pp.reason + ")";
-  out += "\n";
+  out += RatioAndVerdict(pp.ratio, pp.p_value, pp.verdict, pp.reason);
   const EnrichmentTest& mo = a.mark_overlap_test;
   out += "  mark-overlap: " + std::to_string(mo.hits) + " of " + std::to_string(mo.samples) +
          " grow-spike samples";
   if (mo.samples > 0) out += " (" + Percent(mo.fraction) + ")";
   out += " inside a GC mark phase; the mark phases cover " + Percent(mo.expected) +
          " of the timeline (expected by chance); ratio ";
-  if (std::isfinite(mo.ratio)) {
-    std::snprintf(num, sizeof num, "%.2f", mo.ratio);
-    out += num;
-  } else {
-    out += "-";
-  }
-  std::snprintf(num, sizeof num, "%.2g", mo.p_value);
-  out += std::string(", p = ") + num + ": " + std::string(VerdictName(mo.verdict));
-  if (mo.verdict == Verdict::kInconclusive) out += " (" + mo.reason + ")";
-  out += "\n";
+  out += RatioAndVerdict(mo.ratio, mo.p_value, mo.verdict, mo.reason);
   const EnrichmentTest& hs = a.heap_step_test;
   out += "  heap-step: " + std::to_string(hs.hits) + " of " + std::to_string(hs.samples) +
          " heap steps";
@@ -924,16 +928,7 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
          dur(a.options.heap_step_within_ns) + ") within " + dur(a.options.heap_step_near_ns) +
          " of a grow cluster; that neighbourhood covers " + Percent(hs.expected) +
          " of the timeline (expected by chance); ratio ";
-  if (std::isfinite(hs.ratio)) {
-    std::snprintf(num, sizeof num, "%.2f", hs.ratio);
-    out += num;
-  } else {
-    out += "-";
-  }
-  std::snprintf(num, sizeof num, "%.2g", hs.p_value);
-  out += std::string(", p = ") + num + ": " + std::string(VerdictName(hs.verdict));
-  if (hs.verdict == Verdict::kInconclusive) out += " (" + hs.reason + ")";
-  out += "\n";
+  out += RatioAndVerdict(hs.ratio, hs.p_value, hs.verdict, hs.reason);
   const MarkTerminationTest& mt = a.mark_termination_test;
   out += "  mark-termination: " + std::to_string(mt.cycles) +
          " GC cycles; rank correlation of grow samples in the mark phase with the "

@@ -16,7 +16,7 @@ const usage = `usage: gocheck <command> [args]
 
 commands:
   pprof-check FILE...                          validate profiles, print one JSON summary per file
-  pprof-compare [--ignore-labels=k1,k2] [--ignore-pseudo-frames] A B
+  pprof-compare [--ignore-labels=k1,k2] [--ignore-pseudo-frames] [--ignore-mapping-ranges] A B
                                                compare two profiles canonically
   pprof-enrich [--seed=N] IN OUT               write a profile that uses every profile.proto field
   pprof-synth --from FILE... --copies N --out OUT

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <thread>
 
@@ -145,7 +146,16 @@ class DecodePool {
         i = next_++;
         ready_.emplace_back();  // slot i - taken_
       }
-      Decoded d = decoder_.Decode(i);
+      Decoded d;
+      try {
+        d = decoder_.Decode(i);
+      } catch (const std::bad_alloc&) {
+        // Not on the main thread, where main() tells it: the error names the input instead.
+        Error e = MakeError("out of memory (std::bad_alloc) while decoding it; --jobs 1 holds "
+                            "fewer inputs at once, --max-memory sets the budget for one");
+        e.file = decoder_.Name(i);
+        d.profile = std::move(e);
+      }
       {
         std::lock_guard<std::mutex> lock(mu_);
         ready_[i - taken_] = std::move(d);

@@ -260,8 +260,8 @@ const std::vector<CommandDoc>& Commands() {
        "sum of the durations (as go tool pprof -proto). The output is canonical: merging partial "
        "merges of consecutive inputs writes the same bytes as one merge of them all, whatever "
        "the --jobs; another input order gives the same profile up to the order of its tables "
-       "(the same go tool pprof -raw after sorting). --label-inputs KEY names each sample's "
-       "input, for report --group-by KEY.",
+       "and samples (the same samples, stacks, labels and header; gocheck pprof-compare). "
+       "--label-inputs KEY names each sample's input, for report --group-by KEY.",
        {"gcspike merge --inputs-from fleet.txt -o fleet.pb.gz",
         "gcspike merge shard-*.pb.gz --label-inputs pod -o fleet.pb.gz",
         "gcspike report fleet.pb.gz --group-by pod"}},

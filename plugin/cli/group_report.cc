@@ -101,7 +101,7 @@ Result<std::string> RenderGroupReport(Profile& profile, bool json) {
            "]}";
   }
   return "\nBy " + FLAGS_group_by + " (" + std::to_string(names.size()) +
-         " groups, each judged on its own samples):\n" +
+         (names.size() == 1 ? " group" : " groups") + ", each judged on its own samples):\n" +
          "  overall       grow-spike    share  [95% interval]   samples  group\n" + text;
 }
 

@@ -95,6 +95,7 @@ pass
 merge_kb=$(tail -1 rss-merge.txt)
 single_kb=$(tail -1 rss-single.txt)
 limit_kb=$((2 * single_kb + 40 * 1024))
+echo "peak RSS: merge of $N inputs $merge_kb KB; the merged profile alone $single_kb KB"
 ((merge_kb <= limit_kb)) ||
   fail "merging $N inputs peaked at $merge_kb KB; the merged profile alone at $single_kb KB"
 pass

@@ -87,30 +87,34 @@ class Importer {
 
 }  // namespace
 
-Result<Profile> MergeProfiles(std::vector<Profile> inputs, const std::vector<std::string>& names,
-                              Diagnostics* diagnostics) {
-  if (inputs.empty()) return MakeError("no profiles to merge");
-  if (inputs.size() == 1) return std::move(inputs[0]);
-  // Merging renumbers each input's samples; spooled records become samples first.
-  for (Profile& p : inputs) GCSPIKE_RETURN_IF_ERROR(MaterializeSpool(p));
-  const Profile& first = inputs[0];
-  for (size_t i = 1; i < inputs.size(); ++i) {
-    const Profile& p = inputs[i];
-    bool same = p.sample_types.size() == first.sample_types.size();
-    for (size_t j = 0; same && j < p.sample_types.size(); ++j) {
-      same = p.str(p.sample_types[j].type) == first.str(first.sample_types[j].type) &&
-             p.str(p.sample_types[j].unit) == first.str(first.sample_types[j].unit);
-    }
-    if (!same) {
-      Error e = MakeError("cannot merge: its sample types [" + TypesString(p) +
-                          "] differ from those of " + names[0] + " [" + TypesString(first) + "]");
-      e.file = names[i];
-      return e;
-    }
-  }
+ProfileMerger::ProfileMerger(Diagnostics* diagnostics) : diagnostics_(diagnostics) {}
+ProfileMerger::~ProfileMerger() = default;
 
-  Profile out;
-  ProfileBuilder builder(out);
+Status ProfileMerger::Add(Profile input, const std::string& name) {
+  ++count_;
+  if (count_ == 1) {
+    first_types_.clear();
+    for (const ValueType& vt : input.sample_types) {
+      first_types_.emplace_back(input.str(vt.type), input.str(vt.unit));
+    }
+    first_period_ = input.period;
+    first_name_ = name;
+    first_ = std::move(input);
+    return Status();
+  }
+  if (first_.has_value()) {
+    Profile first = std::move(*first_);
+    first_.reset();
+    GCSPIKE_RETURN_IF_ERROR(Start(first));
+    GCSPIKE_RETURN_IF_ERROR(Import(first, first_name_));
+  }
+  return Import(input, name);
+}
+
+Status ProfileMerger::Start(const Profile& first) {
+  out_ = std::make_unique<Profile>();
+  builder_ = std::make_unique<ProfileBuilder>(*out_);
+  Profile& out = *out_;
   for (const ValueType& vt : first.sample_types) {
     out.sample_types.push_back({out.Intern(first.str(vt.type)), out.Intern(first.str(vt.unit))});
   }
@@ -121,32 +125,119 @@ Result<Profile> MergeProfiles(std::vector<Profile> inputs, const std::vector<std
   out.keep_frames = out.Intern(first.str(first.keep_frames));
   out.default_sample_type = out.Intern(first.str(first.default_sample_type));
   out.doc_url = out.Intern(first.str(first.doc_url));
+  return Status();
+}
 
-  const int64_t first_period = first.period;
-  const std::string first_name = names[0];
-  int64_t start = 0, duration = 0;
-  std::unordered_set<std::string> seen_comments;
+Status ProfileMerger::Import(Profile& p, const std::string& name) {
+  bool same = p.sample_types.size() == first_types_.size();
+  for (size_t j = 0; same && j < p.sample_types.size(); ++j) {
+    same = p.str(p.sample_types[j].type) == first_types_[j].first &&
+           p.str(p.sample_types[j].unit) == first_types_[j].second;
+  }
+  if (!same) {
+    std::string first_types;
+    for (const auto& [type, unit] : first_types_) {
+      if (!first_types.empty()) first_types += ", ";
+      first_types += type + "/" + unit;
+    }
+    if (first_types.empty()) first_types = "(none)";
+    Error e = MakeError("cannot merge: its sample types [" + TypesString(p) +
+                        "] differ from those of " + first_name_ + " [" + first_types + "]");
+    e.file = name;
+    return e;
+  }
+  // Merging renumbers each input's samples; spooled records become samples first.
+  GCSPIKE_RETURN_IF_ERROR(MaterializeSpool(p));
+  if (p.period != first_period_ && diagnostics_ != nullptr) {
+    diagnostics_->Warn(name + ": period " + std::to_string(p.period) + " differs from " +
+                       std::to_string(first_period_) + " of " + first_name_ +
+                       "; keeping the first");
+  }
+  // As google/pprof's profile.Merge (combineHeaders), which `go tool pprof -proto a b c`
+  // uses: the earliest time and the sum of the durations (profiling time, not wall time).
+  // pprof lets a zero time after a non-zero one win; here a zero time means unknown (which
+  // keeps the rule associative).
+  if (p.time_nanos != 0) start_ = start_ == 0 ? p.time_nanos : std::min(start_, p.time_nanos);
+  duration_ += p.duration_nanos;
+  for (StrId c : p.comments) {
+    if (seen_comments_.insert(p.str(c)).second) out_->comments.push_back(out_->Intern(p.str(c)));
+  }
+  Importer(*out_, *builder_, p).Run();
+  return Status();
+}
+
+Result<Profile> ProfileMerger::Finish() {
+  if (count_ == 0) return MakeError("no profiles to merge");
+  if (first_.has_value()) {
+    Profile p = std::move(*first_);
+    first_.reset();
+    count_ = 0;
+    return p;
+  }
+  Profile out = std::move(*out_);
+  builder_.reset();
+  out_.reset();
+  out.time_nanos = start_;
+  out.duration_nanos = duration_;
+  CanonicalizeStrings(out);
+  count_ = 0;
+  return out;
+}
+
+Result<Profile> MergeProfiles(std::vector<Profile> inputs, const std::vector<std::string>& names,
+                              Diagnostics* diagnostics) {
+  if (inputs.empty()) return MakeError("no profiles to merge");
+  if (inputs.size() == 1) return std::move(inputs[0]);
+  ProfileMerger merger(diagnostics);
   for (size_t i = 0; i < inputs.size(); ++i) {
-    const Profile& p = inputs[i];
-    if (p.period != first_period && diagnostics != nullptr) {
-      diagnostics->Warn(names[i] + ": period " + std::to_string(p.period) + " differs from " +
-                        std::to_string(first_period) + " of " + first_name +
-                        "; keeping the first");
-    }
-    // As google/pprof's profile.Merge (combineHeaders), which `go tool pprof -proto a b c`
-    // uses: the earliest time and the sum of the durations (profiling time, not wall time).
-    // pprof lets a zero time after a non-zero one win; here a zero time means unknown.
-    if (p.time_nanos != 0) start = start == 0 ? p.time_nanos : std::min(start, p.time_nanos);
-    duration += p.duration_nanos;
-    for (StrId c : p.comments) {
-      if (seen_comments.insert(p.str(c)).second) out.comments.push_back(out.Intern(p.str(c)));
-    }
-    Importer(out, builder, p).Run();
+    GCSPIKE_RETURN_IF_ERROR(merger.Add(std::move(inputs[i]), names[i]));
     inputs[i] = Profile();  // release as we go
   }
-  out.time_nanos = start;
-  out.duration_nanos = duration;
-  return out;
+  return merger.Finish();
+}
+
+void CanonicalizeStrings(Profile& p) {
+  if (p.spool != nullptr) return;
+  StringTable table;
+  std::vector<StrId> map(p.strings.size(), 0);
+  std::vector<bool> mapped(p.strings.size(), false);
+  mapped[0] = true;
+  auto use = [&](StrId& id) {
+    if (!mapped[id]) {
+      map[id] = table.Intern(p.strings[id]);
+      mapped[id] = true;
+    }
+    id = map[id];
+  };
+  for (ValueType& vt : p.sample_types) {
+    use(vt.type);
+    use(vt.unit);
+  }
+  for (Sample& s : p.samples) {
+    for (Label& l : s.labels) {
+      use(l.key);
+      use(l.str);
+      use(l.num_unit);
+    }
+  }
+  for (Mapping& m : p.mappings) {
+    use(m.filename);
+    use(m.build_id);
+  }
+  for (Function& f : p.functions) {
+    use(f.name);
+    use(f.system_name);
+    use(f.filename);
+  }
+  use(p.drop_frames);
+  use(p.keep_frames);
+  use(p.period_type.type);
+  use(p.period_type.unit);
+  for (StrId& c : p.comments) use(c);
+  use(p.default_sample_type);
+  use(p.doc_url);
+  for (StwPause& pause : p.timeline.pauses) use(pause.kind);
+  p.strings = std::move(table);
 }
 
 }  // namespace gcspike

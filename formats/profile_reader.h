@@ -43,6 +43,11 @@ struct ReadOptions {
   // says), and the timeout of each fetch in seconds (0: DefaultUrlTimeoutSeconds).
   int url_seconds = 0;
   double url_timeout_seconds = 0;
+  // Several inputs (plugin/pipeline.h): how many are decoded at once on worker threads (at most
+  // this many decoded profiles wait to be merged; 0: one per core), and the key of a string
+  // label naming each sample's input (empty: none).
+  int jobs = 1;
+  std::string input_label_key;
 };
 
 // One entry per input format. `matches` sees at most the first 16 bytes.

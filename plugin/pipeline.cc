@@ -1,6 +1,14 @@
 #include "plugin/pipeline.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <thread>
 
 #include "core/profile_merge.h"
 #include "formats/url_fetch.h"
@@ -32,6 +40,142 @@ FetchedUrls FetchUrlInputs(const std::vector<std::string>& inputs, const ReadOpt
   return f;
 }
 
+// One input, decoded: the profile or its error, and the warnings its reader gave.
+struct Decoded {
+  std::optional<Result<Profile>> profile;
+  std::vector<std::string> warnings;
+};
+
+// Decodes inputs[i] (its URL body, if it is a URL, is taken from `fetched`).
+class Decoder {
+ public:
+  Decoder(const std::vector<std::string>& inputs, const ReadOptions& options,
+          FetchedUrls& fetched)
+      : inputs_(inputs), options_(options), fetched_(fetched), url_index_(inputs.size(), 0) {
+    size_t next_url = 0;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (IsUrlInput(inputs[i])) url_index_[i] = next_url++;
+    }
+  }
+
+  const std::string& Name(size_t i) const {
+    static const std::string kStdin = "<stdin>";
+    if (IsUrlInput(inputs_[i])) return fetched_.urls[url_index_[i]];
+    return inputs_[i] == "-" ? kStdin : inputs_[i];
+  }
+
+  Decoded Decode(size_t i) const {
+    Decoded d;
+    CollectingDiagnostics diagnostics;
+    ReadOptions options = options_;
+    options.diagnostics = &diagnostics;
+    d.profile = Read(i, options);
+    d.warnings = std::move(diagnostics.warnings);
+    if (d.profile->ok() && !options_.input_label_key.empty()) {
+      Profile& p = **d.profile;
+      if (Status s = MaterializeSpool(p); !s.ok()) {
+        d.profile = std::move(s.error());
+        return d;
+      }
+      const StrId key = p.Intern(options_.input_label_key);
+      const StrId value = p.Intern(Name(i));
+      for (Sample& s : p.samples) {
+        if (p.FindLabel(s, key) != nullptr) continue;
+        Label l;
+        l.key = key;
+        l.str = value;
+        s.labels.push_back(l);
+      }
+    }
+    return d;
+  }
+
+ private:
+  Result<Profile> Read(size_t i, const ReadOptions& options) const {
+    if (!IsUrlInput(inputs_[i])) return ReadProfileFile(inputs_[i], options);
+    const size_t u = url_index_[i];
+    Result<std::vector<uint8_t>>& body = fetched_.bodies[u];
+    if (!body.ok()) return std::move(body.error());
+    auto in = InputSource::FromBytes(fetched_.urls[u], std::move(body).value(), "");
+    return ReadProfile(*in, options);
+  }
+
+  const std::vector<std::string>& inputs_;
+  const ReadOptions& options_;
+  FetchedUrls& fetched_;
+  std::vector<size_t> url_index_;
+};
+
+// Worker threads decoding inputs in order of their index; at most `window` decoded inputs wait
+// (claimed but not yet taken), so memory does not grow with the number of inputs.
+class DecodePool {
+ public:
+  DecodePool(const Decoder& decoder, size_t count, size_t jobs)
+      : decoder_(decoder), count_(count), window_(jobs) {
+    for (size_t t = 0; t < jobs; ++t) threads_.emplace_back([this] { Work(); });
+  }
+  ~DecodePool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+
+  // The decoded input `i`; inputs are taken in order 0, 1, 2, ...
+  Decoded Take(size_t i) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return ready_.size() > i - taken_ && ready_[i - taken_].has_value(); });
+    Decoded d = std::move(*ready_.front());
+    ready_.pop_front();
+    ++taken_;
+    lock.unlock();
+    cv_.notify_all();
+    return d;
+  }
+
+ private:
+  void Work() {
+    while (true) {
+      size_t i;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || next_ >= count_ || next_ < taken_ + window_; });
+        if (stop_ || next_ >= count_) return;
+        i = next_++;
+        ready_.emplace_back();  // slot i - taken_
+      }
+      Decoded d;
+      try {
+        d = decoder_.Decode(i);
+      } catch (const std::bad_alloc&) {
+        // Not on the main thread, where main() tells it: the error names the input instead.
+        Error e = MakeError("out of memory (std::bad_alloc) while decoding it; --jobs 1 holds "
+                            "fewer inputs at once, --max-memory sets the budget for one");
+        e.file = decoder_.Name(i);
+        d.profile = std::move(e);
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ready_[i - taken_] = std::move(d);
+      }
+      cv_.notify_all();
+    }
+  }
+
+  const Decoder& decoder_;
+  const size_t count_;
+  const size_t window_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t next_ = 0;   // next input to claim
+  size_t taken_ = 0;  // inputs handed to the merger
+  std::deque<std::optional<Decoded>> ready_;  // inputs taken_, taken_ + 1, ...
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
 }  // namespace
 
 Result<Profile> LoadInputs(const std::vector<std::string>& inputs, const ReadOptions& options) {
@@ -40,25 +184,51 @@ Result<Profile> LoadInputs(const std::vector<std::string>& inputs, const ReadOpt
     return MakeError("standard input (-) can be named only once");
   }
   FetchedUrls fetched = FetchUrlInputs(inputs, options);
-  size_t next_url = 0;
-  std::vector<Profile> profiles;
-  std::vector<std::string> names;
-  for (const std::string& path : inputs) {
-    if (IsUrlInput(path)) {
-      const std::string& url = fetched.urls[next_url];
-      Result<std::vector<uint8_t>>& body = fetched.bodies[next_url++];
-      if (!body.ok()) return std::move(body.error());
-      auto in = InputSource::FromBytes(url, std::move(body).value(), "");
-      GCSPIKE_ASSIGN_OR_RETURN(Profile p, ReadProfile(*in, options));
-      profiles.push_back(std::move(p));
-      names.push_back(url);
-      continue;
+  Decoder decoder(inputs, options, fetched);
+  size_t jobs = options.jobs > 0 ? static_cast<size_t>(options.jobs)
+                                 : std::max(1u, std::thread::hardware_concurrency());
+  jobs = std::min(jobs, inputs.size());
+  std::optional<DecodePool> pool;
+  if (jobs > 1) pool.emplace(decoder, inputs.size(), jobs);
+  ProfileMerger merger(options.diagnostics);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    Decoded d = pool.has_value() ? pool->Take(i) : decoder.Decode(i);
+    if (options.diagnostics != nullptr) {
+      for (const std::string& w : d.warnings) options.diagnostics->Warn(w);
+      if (inputs.size() > 1) options.diagnostics->Progress("merging inputs", i + 1, inputs.size());
     }
-    GCSPIKE_ASSIGN_OR_RETURN(Profile p, ReadProfileFile(path, options));
-    profiles.push_back(std::move(p));
-    names.push_back(path == "-" ? "<stdin>" : path);
+    if (!d.profile->ok()) return std::move(d.profile->error());
+    GCSPIKE_RETURN_IF_ERROR(merger.Add(std::move(**d.profile), decoder.Name(i)));
   }
-  return MergeProfiles(std::move(profiles), names, options.diagnostics);
+  return merger.Finish();
+}
+
+Result<std::vector<std::string>> ReadInputList(const std::string& path) {
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path != "-") {
+    file.open(path);
+    if (!file) {
+      Error e = MakeError("cannot open the list of inputs (--inputs-from)");
+      e.file = path;
+      return e;
+    }
+    in = &file;
+  }
+  std::vector<std::string> inputs;
+  std::string line;
+  while (std::getline(*in, line)) {
+    const size_t b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos || line[b] == '#') continue;
+    const size_t e = line.find_last_not_of(" \t\r");
+    inputs.push_back(line.substr(b, e - b + 1));
+  }
+  if (in->bad()) {
+    Error e = MakeError("cannot read the list of inputs (--inputs-from)");
+    e.file = path == "-" ? "<stdin>" : path;
+    return e;
+  }
+  return inputs;
 }
 
 }  // namespace gcspike

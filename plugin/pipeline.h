@@ -12,8 +12,22 @@
 
 namespace gcspike {
 
-// Reads every input (a path, "-", or an http:// or https:// URL; URLs are fetched concurrently)
-// and merges them into one profile.
+// Reads every input (a path, "-", or an http:// or https:// URL; URLs are fetched concurrently,
+// before the files are read) and merges them into one profile (core/profile_merge.h).
+//
+// Streaming: inputs are decoded on options.jobs worker threads (0: one per core) and merged on
+// the calling thread in input order as soon as each is ready; at most `jobs` decoded profiles
+// wait, and each is released once merged. Peak memory is the merged profile plus `jobs`
+// decoded inputs, whatever the number of inputs, and the result does not depend on `jobs` or
+// on timing. Warnings of each input are told in input order.
+//
+// With options.input_label_key, every sample without a label of that key gets one whose value
+// is its input's name (the path, "<stdin>", or the URL as fetched); samples that already have
+// one (a merge of merges) keep it.
 Result<Profile> LoadInputs(const std::vector<std::string>& inputs, const ReadOptions& options);
+
+// The inputs listed in `path` ("-": standard input): one path or URL per line; blank lines,
+// surrounding blanks and lines starting with # are ignored. Errors name the list.
+Result<std::vector<std::string>> ReadInputList(const std::string& path);
 
 }  // namespace gcspike

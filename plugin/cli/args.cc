@@ -74,7 +74,10 @@ std::optional<std::string> SuggestCommand(std::string_view word,
 
 Status DefaultToStdin(Args& args, bool stdin_is_terminal) {
   if (!args.positional.empty()) return {};
-  if (args.command != "annotate" && args.command != "report" && args.command != "pprof") return {};
+  if (args.command != "annotate" && args.command != "report" && args.command != "pprof" &&
+      args.command != "merge") {
+    return {};
+  }
   if (stdin_is_terminal) {
     return MakeError("no input: name a profile (gcspike " + args.command +
                      " cpu.pprof) or pipe one into standard input (gcspike " + args.command +

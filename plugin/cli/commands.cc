@@ -18,6 +18,7 @@
 #include "formats/pprof_writer.h"
 #include "formats/signal_cleanup.h"
 #include "plugin/cli/detect_command.h"
+#include "plugin/cli/fleet_flags.h"
 #include "plugin/cli/input_limit_flags.h"
 #include "plugin/cli/output_flags.h"
 #include "plugin/cli/perf_flags.h"
@@ -51,6 +52,7 @@ Result<ReadOptions> MakeReadOptions(const Args& args, Diagnostics* diagnostics) 
   ApplyTraceReadOptions(r);
   ApplyPerfFlags(args, r);
   ApplyUrlFlags(r);
+  ApplyFleetFlags(r);
   GCSPIKE_RETURN_IF_ERROR(ApplyInputLimitFlags(r));
   r.spool_samples = !FLAGS_in_memory;
   return r;
@@ -174,6 +176,11 @@ class PprofWatchdog {
 int Fail(const Error& e) {
   std::fprintf(stderr, "gcspike: %s\n", e.ToString().c_str());
   return kExitBadInput;
+}
+
+int RunMerge(const Args& args) {
+  FLAGS_detect = false;
+  return RunAnnotate(args);
 }
 
 int RunAnnotate(const Args& args) {

@@ -13,6 +13,8 @@ inline constexpr int kExitBadInput = 2;
 inline constexpr int kExitUndecided = 3;
 
 int RunAnnotate(const Args& args);
+// gcspike merge: annotate --no-detect (read, merge, filter, write; no gcspike labels).
+int RunMerge(const Args& args);
 int RunPprof(const Args& args);
 
 // Prints an error line ("gcspike: FILE: byte N: message") and returns kExitBadInput.

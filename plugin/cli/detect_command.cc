@@ -10,6 +10,8 @@
 #include "formats/chrome_trace_writer.h"
 #include "formats/output_file.h"
 #include "plugin/cli/commands.h"
+#include "plugin/cli/fleet_flags.h"
+#include "plugin/cli/group_report.h"
 #include "plugin/cli/help.h"
 #include "plugin/cli/input_limit_flags.h"
 #include "plugin/cli/output_flags.h"
@@ -291,6 +293,7 @@ int RunReport(const Args& args) {
   read.diagnostics = &diag;
   ApplyPerfFlags(args, read);
   ApplyUrlFlags(read);
+  ApplyFleetFlags(read);
   if (Status s = ApplyInputLimitFlags(read); !s.ok()) return Fail(s.error());
   read.spool_samples = !FLAGS_in_memory;
   auto profile = LoadInputs(args.positional, read);
@@ -318,6 +321,12 @@ int RunReport(const Args& args) {
   std::string pre_pause_json, timeline_json;
   AppendPrePauseFeatureJson(pre_pause_json, analysis->time);
   AppendTimeJson(timeline_json, *profile, analysis->time);
+  std::string groups;  // --group-by: the verdicts per label value (group_report.h)
+  if (GroupByRequested() && (*format == OutputFormat::kJson || *format == OutputFormat::kReport)) {
+    auto rendered = RenderGroupReport(*profile, *format == OutputFormat::kJson);
+    if (!rendered.ok()) return Fail(rendered.error());
+    groups = std::move(*rendered);
+  }
   std::string text;
   switch (*format) {
     case OutputFormat::kHtml:
@@ -335,11 +344,11 @@ int RunReport(const Args& args) {
       break;
     }
     case OutputFormat::kJson:
-      text = RenderReportJson(*summary, pre_pause_json, timeline_json);
+      text = RenderReportJson(*summary, pre_pause_json, timeline_json + groups);
       break;
     default:
       text = RenderReportText(*summary, ReportWidth(path)) +
-             RenderTimeReport(*profile, analysis->time);
+             RenderTimeReport(*profile, analysis->time) + groups;
       break;
   }
   auto out = OutputFile::Open(path, /*binary=*/false);

@@ -250,6 +250,21 @@ const std::vector<CommandDoc>& Commands() {
        {"gcspike diff main.pprof branch.pprof --fail-on 'grow-spike>+3pp'",
         "gcspike diff --base main1.pprof --base main2.pprof branch.pprof --json",
         "gcspike diff main.pprof branch.pprof -o diff.pb.gz    then go tool pprof -top diff.pb.gz"}},
+      {"merge", "merge [flags] INPUT... [--inputs-from LIST] [-o OUT]",
+       "merge many profiles into one, in bounded memory",
+       "The same as annotate --no-detect: reads the inputs (decoded on --jobs threads, each "
+       "merged and released in input order, so memory does not grow with their number), merges "
+       "them and writes the result without gcspike labels. A merge keeps every sample as it is "
+       "(not summed: labels survive), each distinct function, mapping and location once, the "
+       "first input's sample types and period, every comment once, the earliest time and the "
+       "sum of the durations (as go tool pprof -proto). The output is canonical: merging partial "
+       "merges of consecutive inputs writes the same bytes as one merge of them all, whatever "
+       "the --jobs; another input order gives the same profile up to the order of its tables "
+       "and samples (the same samples, stacks, labels and header; gocheck pprof-compare). "
+       "--label-inputs KEY names each sample's input, for report --group-by KEY.",
+       {"gcspike merge --inputs-from fleet.txt -o fleet.pb.gz",
+        "gcspike merge shard-*.pb.gz --label-inputs pod -o fleet.pb.gz",
+        "gcspike report fleet.pb.gz --group-by pod"}},
       {"help", "help [COMMAND]", "print this text, or one command's help",
        "The same as --help; gcspike help COMMAND is the same as gcspike COMMAND --help.",
        {"gcspike help", "gcspike help report"}},
@@ -276,15 +291,20 @@ struct CommandFlagsDoc {
 
 const std::vector<CommandFlagsDoc>& CommandFlagTable() {
   static const std::vector<CommandFlagsDoc> table = {
-      {"annotate", false, {"json", "stacks", "base", "tolerance", "normalize"}},
+      {"annotate", false, {"json", "stacks", "base", "tolerance", "normalize", "group-by"}},
       {"pprof", false, {"o", "output", "output-format", "json", "stacks", "base", "tolerance",
-                        "normalize"}},
+                        "normalize", "group-by"}},
+      {"merge", false, {"json", "stacks", "base", "tolerance", "normalize", "group-by", "detect",
+                        "rules", "fail-on", "inconclusive", "min-samples", "html",
+                        "grow-spike-threshold", "key-copy-threshold", "malloc-burst-threshold",
+                        "malloc-depth-threshold", "assist-threshold",
+                        "assist-from-map-threshold", "scan-threshold"}},
       {"report",
        false,
        {"uncompressed", "gzip-level", "pseudo-frames", "pseudo-frame-keys", "merge-threads",
         "stacks", "base", "tolerance", "normalize"}},
       {"diff", false, {"output-format", "pseudo-frames", "pseudo-frame-keys", "merge-threads",
-                       "stacks", "html"}},
+                       "stacks", "html", "inputs-from", "jobs", "label-inputs", "group-by"}},
       {"help", true, {}},
       {"trace-stats", true, {"stacks"}},
   };

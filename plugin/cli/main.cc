@@ -12,6 +12,7 @@
 #include "plugin/cli/commands.h"
 #include "plugin/cli/detect_command.h"
 #include "plugin/cli/diff_command.h"
+#include "plugin/cli/fleet_flags.h"
 #include "plugin/cli/help.h"
 #include "plugin/cli/trace_flags.h"
 
@@ -21,7 +22,7 @@ int Main(int argc, char** argv) {
   using namespace gcspike::cli;
   gflags::SetVersionString(kVersion);
   const std::vector<std::string> commands = {"annotate", "pprof", "report", "help",
-                                             "trace-stats", "diff"};
+                                             "trace-stats", "diff", "merge"};
   RegisterDetectFlags();
   RegisterDiffFlags();
   // Hidden: the build renders the man page and the shell completions with these, from the same
@@ -68,11 +69,16 @@ int Main(int argc, char** argv) {
     std::fputs(text.c_str(), stdout);
     return kExitOk;
   }
+  if (gcspike::Status s = ExpandInputsFrom(*args); !s.ok()) {
+    std::fprintf(stderr, "gcspike: %s\n", s.error().ToString().c_str());
+    return kExitBadInput;
+  }
   if (gcspike::Status s = DefaultToStdin(*args, ::isatty(STDIN_FILENO) == 1); !s.ok()) {
     std::fprintf(stderr, "gcspike: %s\n", s.error().message.c_str());
     return kExitBadInput;
   }
   if (args->command == "pprof") return RunPprof(*args);
+  if (args->command == "merge" && args->passthrough.empty()) return RunMerge(*args);
   if (args->command == "report" && args->passthrough.empty()) return RunReport(*args);
   if (args->command == "trace-stats") return RunTraceStats(*args);
   if (args->command == "diff" && args->passthrough.empty()) return RunDiff(*args);

@@ -16,11 +16,12 @@ const usage = `usage: gocheck <command> [args]
 
 commands:
   pprof-check FILE...                          validate profiles, print one JSON summary per file
-  pprof-compare [--ignore-labels=k1,k2] [--ignore-pseudo-frames] A B
+  pprof-compare [--ignore-labels=k1,k2] [--ignore-pseudo-frames] [--ignore-mapping-ranges] A B
                                                compare two profiles canonically
   pprof-enrich [--seed=N] IN OUT               write a profile that uses every profile.proto field
   pprof-synth --from FILE... --copies N --out OUT
                                                build a large profile from many relabelled copies
+  pprof-fleet --n N --dir DIR SOURCE...        N profiles with distinct locations (fleet merges)
   trace-stats [--stacks] FILE                  counts of CPU samples / GC / STW / assists (JSON)
   trace-read FILE                              read every event, print count and elapsed time
   perf-script-compare [--min-agree=F] PPROF PERF_SCRIPT_TXT
@@ -45,6 +46,8 @@ func main() {
 		code = cmdPprofEnrich(args, os.Stdout, os.Stderr)
 	case "pprof-synth":
 		code = cmdPprofSynth(args, os.Stdout, os.Stderr)
+	case "pprof-fleet":
+		code = cmdPprofFleet(args, os.Stdout, os.Stderr)
 	case "trace-stats":
 		code = cmdTraceStats(args, os.Stdout, os.Stderr)
 	case "trace-read":

@@ -18,6 +18,12 @@ type compareOptions struct {
 	// PseudoFrame, when non-nil, drops every location whose lines all have a
 	// function name matching it (see --ignore-pseudo-frames).
 	PseudoFrame *regexp.Regexp
+	// IgnoreMappingRanges leaves a mapping's start and limit out of a frame and
+	// gives addresses relative to the mapping's start: go tool pprof -proto
+	// merges mappings that differ only in where they were loaded (google/pprof's
+	// mapKey), keeping the first one's range and moving the others' addresses
+	// into it.
+	IgnoreMappingRanges bool
 }
 
 // defaultPseudoFrameRE matches the function names of frames gcspike may insert
@@ -28,12 +34,22 @@ func q(s string) string { return strconv.Quote(s) }
 
 // frameKey renders one Location canonically: everything the proto stores for
 // a location except its id, with the mapping and functions inlined.
-func frameKey(l *profile.Location) string {
+func frameKey(l *profile.Location) string { return frameKeyOpt(l, false) }
+
+func frameKeyOpt(l *profile.Location, noRange bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "{addr=%#x folded=%t", l.Address, l.IsFolded)
+	addr := l.Address
+	if noRange && l.Mapping != nil {
+		addr -= l.Mapping.Start // pprof moves a merged mapping's locations with it
+	}
+	fmt.Fprintf(&b, "{addr=%#x folded=%t", addr, l.IsFolded)
 	if m := l.Mapping; m != nil {
+		start, limit := m.Start, m.Limit
+		if noRange {
+			start, limit = 0, 0
+		}
 		fmt.Fprintf(&b, " map={file=%s build=%s start=%#x limit=%#x off=%#x hf=%t hfn=%t hl=%t hi=%t}",
-			q(m.File), q(m.BuildID), m.Start, m.Limit, m.Offset,
+			q(m.File), q(m.BuildID), start, limit, m.Offset,
 			m.HasFunctions, m.HasFilenames, m.HasLineNumbers, m.HasInlineFrames)
 	} else {
 		b.WriteString(" map=nil")
@@ -76,7 +92,7 @@ func sampleKey(s *profile.Sample, opt *compareOptions) string {
 			continue
 		}
 		b.WriteString("  ")
-		b.WriteString(frameKey(l))
+		b.WriteString(frameKeyOpt(l, opt.IgnoreMappingRanges))
 		b.WriteString("\n")
 	}
 	var labels []string
@@ -193,6 +209,7 @@ func cmdPprofCompare(args []string, stdout, stderr io.Writer) int {
 	pseudo := fs.Bool("ignore-pseudo-frames", false, "drop frames whose function names all match --pseudo-frame-re")
 	pseudoRE := fs.String("pseudo-frame-re", defaultPseudoFrameRE, "regexp for pseudo-frame function names")
 	maxDiffs := fs.Int("max-diffs", 10, "number of differences to print")
+	noRanges := fs.Bool("ignore-mapping-ranges", false, "leave mappings' start and limit out (go tool pprof -proto merges mappings loaded at different addresses)")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return 2
@@ -201,7 +218,7 @@ func cmdPprofCompare(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: gocheck pprof-compare [--ignore-labels=k1,k2] [--ignore-pseudo-frames] A B")
 		return 2
 	}
-	opt := &compareOptions{IgnoreLabels: map[string]bool{}}
+	opt := &compareOptions{IgnoreLabels: map[string]bool{}, IgnoreMappingRanges: *noRanges}
 	for _, k := range strings.Split(*ignore, ",") {
 		if k = strings.TrimSpace(k); k != "" {
 			opt.IgnoreLabels[k] = true

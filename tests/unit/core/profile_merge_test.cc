@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "formats/input_source.h"
+#include "formats/pprof_writer.h"
+#include "formats/profile_reader.h"
 #include "tests/unit/plugin/hand_built_profile.h"
 
 namespace gcspike {
@@ -84,6 +87,95 @@ TEST(ProfileMergeTest, DifferentPeriodsWarn) {
   ASSERT_TRUE(merged.ok());
   EXPECT_EQ(merged->period, 10000000);
   ASSERT_EQ(diag.warnings.size(), 1u);
+}
+
+// Inputs whose strings and frames first appear in different orders: input i has its own
+// function, a shared one, its own comment and label values, and its own time.
+Profile Varied(int i) {
+  HandBuiltProfile h;
+  const std::string own = "main.worker" + std::to_string(i % 3);
+  const uint64_t leaf = h.Loc({own.c_str()}, 0x100 + 0x10 * (i % 3));
+  const uint64_t root = h.Loc({"main.main"}, 0x10);
+  Profile& p = h.profile();
+  p.SetStrLabel(h.Add({leaf, root}, 10 + i), "pod", "pod-" + std::to_string(i % 4));
+  p.SetNumLabel(h.Add({root}, 1), "bytes", 64 * i, "bytes");
+  p.comments.push_back(p.Intern("built by test " + std::to_string(i % 2)));
+  p.time_nanos = 1000 + 37 * ((i * 7) % 5);
+  p.duration_nanos = 100 + i;
+  return p;
+}
+
+std::vector<uint8_t> Bytes(const Profile& p) {
+  PprofWriteOptions o;
+  o.gzip = false;
+  auto bytes = EncodePprof(p, o);
+  EXPECT_TRUE(bytes.ok());
+  return bytes.ok() ? *bytes : std::vector<uint8_t>();
+}
+
+// Written and read back, as a partial merge is between two runs of gcspike merge.
+Profile RoundTrip(const Profile& p) {
+  auto in = InputSource::FromBytes("partial.pb", Bytes(p), "");
+  auto read = ReadProfile(*in, ReadOptions());
+  EXPECT_TRUE(read.ok()) << read.error().message;
+  return read.ok() ? std::move(*read) : Profile();
+}
+
+Profile MergeRange(int from, int to) {
+  ProfileMerger m;
+  for (int i = from; i < to; ++i) EXPECT_TRUE(m.Add(Varied(i), "in" + std::to_string(i)).ok());
+  auto merged = m.Finish();
+  EXPECT_TRUE(merged.ok());
+  return merged.ok() ? std::move(*merged) : Profile();
+}
+
+TEST(ProfileMergeTest, MergeOfPartialMergesWritesTheSameBytes) {
+  const std::vector<uint8_t> all = Bytes(MergeRange(0, 10));
+  for (int shard : {2, 3, 4, 7}) {
+    ProfileMerger m;
+    for (int from = 0; from < 10; from += shard) {
+      ASSERT_TRUE(m.Add(RoundTrip(MergeRange(from, std::min(10, from + shard))), "p").ok());
+    }
+    auto merged = m.Finish();
+    ASSERT_TRUE(merged.ok());
+    EXPECT_EQ(Bytes(*merged), all) << "shards of " << shard;
+  }
+  // Nested: ((0..4) (4..7)) (7..10).
+  ProfileMerger left;
+  ASSERT_TRUE(left.Add(RoundTrip(MergeRange(0, 4)), "a").ok());
+  ASSERT_TRUE(left.Add(RoundTrip(MergeRange(4, 7)), "b").ok());
+  auto l = left.Finish();
+  ASSERT_TRUE(l.ok());
+  ProfileMerger top;
+  ASSERT_TRUE(top.Add(RoundTrip(*l), "ab").ok());
+  ASSERT_TRUE(top.Add(RoundTrip(MergeRange(7, 10)), "c").ok());
+  auto t = top.Finish();
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(Bytes(*t), all);
+  EXPECT_EQ(t->time_nanos, 1000);
+  EXPECT_EQ(t->duration_nanos, 100 * 10 + 45);
+  EXPECT_EQ(t->comments.size(), 2u);
+}
+
+TEST(ProfileMergeTest, StringsAreInOrderOfFirstUse) {
+  Profile p = MergeRange(0, 3);
+  // Sample types first, then the samples' labels, then the functions.
+  EXPECT_EQ(p.str(1), "samples");
+  EXPECT_EQ(p.str(2), "count");
+  EXPECT_EQ(p.str(3), "cpu");
+  EXPECT_EQ(p.str(5), "pod");
+  EXPECT_EQ(p.str(6), "pod-0");
+  EXPECT_TRUE(p.Validate().ok());
+}
+
+TEST(ProfileMergeTest, OneInputIsReturnedAsItIs) {
+  ProfileMerger m;
+  ASSERT_TRUE(m.Add(Varied(5), "only").ok());
+  auto merged = m.Finish();
+  ASSERT_TRUE(merged.ok());
+  EXPECT_EQ(Bytes(*merged), Bytes(Varied(5)));
+  ProfileMerger none;
+  EXPECT_FALSE(none.Finish().ok());
 }
 
 }  // namespace

@@ -15,7 +15,8 @@ Every document runs in a directory of its own, in order, so an example may use t
 an earlier one of the same document wrote. The directory holds the names the documents use for
 inputs (copies of the bundled fixtures, see INPUTS), a `fixtures` link to the repository's, and
 `service`, the fixture workload built with the Go on PATH. `gcspike` is the binary under test,
-first on PATH. The command runs in bash with stdout and stderr on one pipe (not a terminal).
+first on PATH. The command runs in bash with stdout and stderr on one pipe (not a terminal),
+without pipefail, as a user's shell runs it: `grep … | head -2` may end grep with SIGPIPE.
 
 usage: doc_examples.py check|update GCSPIKE SOURCE_DIR [DOC...]
   check   runs every example and prints a diff for each that differs; exits 1 if any does
@@ -152,7 +153,7 @@ def build_service(cache, source_dir):
 
 def run(example, workdir, env):
     try:
-        p = subprocess.run(['bash', '-o', 'pipefail', '-c', example.command], cwd=workdir,
+        p = subprocess.run(['bash', '-c', example.command], cwd=workdir,
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            stdin=subprocess.DEVNULL, timeout=120)
     except subprocess.TimeoutExpired:

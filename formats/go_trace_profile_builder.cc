@@ -5,8 +5,9 @@
 namespace gcspike {
 namespace {
 
-// The leaf of every assist-begin stack is the tracer's own hook (notes §C.1, "GC assist"); it
-// says nothing about who allocated, so the assist profile drops it.
+// The leaf of every assist-begin stack is the tracer's own hook
+// (docs/formats/go-runtime.md#mark-assists); it says nothing about who allocated, so the assist
+// profile drops it.
 bool IsAssistTraceHook(std::string_view fn) {
   return fn == "runtime.traceGCMarkAssistStart" || fn == "runtime.traceLocker.GCMarkAssistStart";
 }

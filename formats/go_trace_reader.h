@@ -3,7 +3,7 @@
 // "go 1.11 trace" .. "go 1.21 trace", Go 1.11–1.21) is read by go_trace_v1, the new one
 // ("go 1.22 trace" .. "go 1.26 trace", Go 1.22 and later) by go_trace_v2. Both produce a CPU
 // profile of the trace's embedded CPU samples plus the runtime Timeline
-// (notes: go-trace-and-runtime.md §0, §A1, §A2, §B).
+// (docs/formats/go-trace.md: #header, #old-format-layout, #generation-format-layout, #cpu-samples).
 #pragma once
 
 #include <cstdint>

@@ -11,7 +11,8 @@
 namespace gcspike {
 namespace {
 
-// Event types of the old format (runtime/trace.go up to Go 1.21; notes §A1.4).
+// Event types of the old format (runtime/trace.go up to Go 1.21;
+// docs/formats/go-trace.md#old-format-event-types).
 enum : uint8_t {
   kEvBatch = 1,
   kEvFrequency = 2,
@@ -154,7 +155,7 @@ struct KeptEvent {
 };
 
 struct RawCpuSample {
-  int64_t ticks = 0;  // realTs: taken in the signal handler (notes §B)
+  int64_t ticks = 0;  // realTs: taken in the signal handler (docs/formats/go-trace.md#cpu-samples)
   uint64_t g = 0;
   uint64_t stack = 0;
   uint64_t offset = 0;
@@ -214,7 +215,7 @@ Status TraceV1Reader::Parse(ByteCursor& c, size_t reserve) {
     const uint64_t off = c.offset();
     uint8_t b = 0;
     if (!c.TryU8(b)) GCSPIKE_RETURN_IF_ERROR(c.u8());
-    // byte0 = type | min(nargs, 3) << 6 (notes §A1.2).
+    // byte0 = type | min(nargs, 3) << 6 (docs/formats/go-trace.md#old-format-event-encoding).
     const uint8_t type = b & 0x3f;
     const uint8_t inline_values = static_cast<uint8_t>((b >> 6) + 1);
     if (type == 0 || type >= kEvCount || kSpecs[type].since > minor_) {
@@ -305,7 +306,8 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
       ticks_per_second_ = static_cast<int64_t>(v[0]);
       return {};
     case kEvStack: {
-      // [id, n, n × {pc, func, file, line}], leaf first (notes §A1.5).
+      // [id, n, n × {pc, func, file, line}], leaf first
+      // (docs/formats/go-trace.md#old-format-stacks-and-strings).
       if (v.size() < 2) return MakeErrorAt(off, "stack event with fewer than 2 values");
       const uint64_t id = v[0], n = v[1];
       if (n > kMaxStackFrames || v.size() != 2 + 4 * n) {
@@ -330,8 +332,8 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
   if (!in_batch_) return MakeErrorAt(off, "event before the first batch header");
   if (type == kEvCPUSample) {
     // [dt, realTs, p, g, stack]. Written by the trace reader goroutine into its own buffer, so
-    // neither the batch's P nor its running timestamp apply (notes §B); x/exp does not advance
-    // the batch clock over them either.
+    // neither the batch's P nor its running timestamp apply (docs/formats/go-trace.md#cpu-samples);
+    // x/exp does not advance the batch clock over them either.
     if (v[1] > static_cast<uint64_t>(INT64_MAX)) return MakeErrorAt(off, "timestamp out of range");
     RawCpuSample s;
     s.ticks = static_cast<int64_t>(v[1]);
@@ -406,7 +408,7 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
 
 StrId TraceV1Reader::StwName(uint64_t kind) {
   // Before 1.21 the kind was 0 = mark termination, 1 = sweep termination; 1.21 writes the
-  // runtime's stwReason enum (notes §A1.4, event 9).
+  // runtime's stwReason enum (docs/formats/go-trace.md#old-format-event-types, event 9).
   size_t reason = 0;
   if (minor_ < 21) {
     if (kind <= 1) reason = kind + 1;

@@ -14,7 +14,8 @@
 namespace gcspike {
 namespace {
 
-// Event type numbers: iota order of src/internal/trace/tracev2/events.go (notes §A2.4).
+// Event type numbers: iota order of src/internal/trace/tracev2/events.go
+// (docs/formats/go-trace.md#generation-format-event-types).
 enum : uint8_t {
   kEvEventBatch = 1,
   kEvStacks = 2,
@@ -63,7 +64,8 @@ constexpr uint64_t kMaxStringSize = 1 << 10;
 // Uvarint arguments (dt included) of each timed event that may appear in an event batch; 0 for
 // types that may not (structural events, ClockSnapshot, EndOfGeneration, unassigned numbers).
 // Numbers 128–136 are the AllocFree experiment's events, written into ordinary batches
-// (runtime/traceallocfree.go, notes §A2.6); they are parsed and skipped.
+// (runtime/traceallocfree.go, docs/formats/go-trace.md#generation-format-experimental-batches);
+// they are parsed and skipped.
 constexpr uint8_t TimedArgCount(uint8_t type) {
   constexpr uint8_t kRegular[] = {
       0, 0, 0, 0, 0, 0, 0, 0, 0,  // 0–8: None and structural
@@ -82,8 +84,9 @@ constexpr uint8_t TimedArgCount(uint8_t type) {
   return 0;
 }
 
-// Only these events matter to the profile and timeline: the ones that change which goroutine
-// an M runs (notes §A2.5) and the GC/STW/assist ranges and heap metrics.
+// Only these events matter to the profile and timeline: the ones that change which goroutine an M
+// runs (docs/formats/go-trace.md#generation-format-goroutine-of-an-event) and the GC/STW/assist
+// ranges and heap metrics.
 constexpr bool Kept(uint8_t type) {
   switch (type) {
     case kEvGoCreateSyscall:
@@ -146,8 +149,8 @@ struct RawCpuSample {
   int64_t ts_ns = 0;
 };
 
-// One generation's tables and batches (notes §A2.1: string and stack ids mean something only
-// within their generation).
+// One generation's tables and batches (docs/formats/go-trace.md#generation-format-layout: string
+// and stack ids mean something only within their generation).
 struct Generation {
   uint64_t gen = 0;
   uint64_t offset = 0;  // of its first batch
@@ -239,7 +242,8 @@ Result<int64_t> TraceV2Reader::ToNs(uint64_t ticks, uint64_t offset) const {
 }
 
 Result<std::optional<BatchHeader>> TraceV2Reader::ReadBatchHeader() {
-  // batch := 0x01 gen m time size | 0x31 exp gen m time size | 0x34 (1.26+)  (notes §A2.1)
+  // batch := 0x01 gen m time size | 0x31 exp gen m time size | 0x34 (1.26+)
+  // (docs/formats/go-trace.md#generation-format-layout)
   GCSPIKE_ASSIGN_OR_RETURN(auto peek, in_.Peek(2 + 4 * 10));
   if (peek.empty()) return std::optional<BatchHeader>();
   ByteCursor c(peek, in_.offset());
@@ -341,7 +345,8 @@ Status TraceV2Reader::AddBatch(Generation& g, const BatchHeader& h, std::vector<
                                uint64_t data_offset) {
   ++g.batch_count;
   if (h.experiment != 0) {
-    // Experimental batches (AllocFree type tables etc., notes §A2.6) carry nothing we use.
+    // Experimental batches (AllocFree type tables etc.,
+    // docs/formats/go-trace.md#generation-format-experimental-batches) carry nothing we use.
     ++b_.stats().skipped_experimental_batches;
     return {};
   }
@@ -404,7 +409,8 @@ Status TraceV2Reader::AddStacks(Generation& g, ByteCursor c) {
     e.offset = off;
     for (uint64_t i = 0; i < n; ++i) {
       // Each frame is {pc, funcID, fileID, line} (runtime/tracestack.go dumpStacksRec; notes
-      // §A2.2: x/exp's spec comment has func and file swapped).
+      // docs/formats/go-trace.md#generation-format-batch-kinds: x/exp's spec comment has func and
+      // file swapped).
       const uint64_t frame_offset = c.offset();
       PcFrame f;
       GCSPIKE_ASSIGN_OR_RETURN(const uint64_t pc, c.uvarint());
@@ -432,7 +438,7 @@ Status TraceV2Reader::AddCpuSamples(Generation& g, ByteCursor c) {
     if (type != kEvCPUSample) {
       return MakeErrorAt(s.offset, "expected a CPU sample (0x07), got " + Hex(type));
     }
-    // [time (absolute), m, p, g, stack] (runtime/tracecpu.go; notes §B)
+    // [time (absolute), m, p, g, stack] (runtime/tracecpu.go; docs/formats/go-trace.md#cpu-samples)
     GCSPIKE_ASSIGN_OR_RETURN(s.ticks, c.uvarint());
     GCSPIKE_RETURN_IF_ERROR(c.uvarint());  // m
     GCSPIKE_RETURN_IF_ERROR(c.uvarint());  // p
@@ -513,11 +519,12 @@ Status TraceV2Reader::ProcessGeneration(Generation& g) {
   ns_per_tick_ = 1.0 / (static_cast<double>(g.ticks_per_second) / 1e9);
   pc_locations_.clear();
 
-  // Decode every M's batches in order. Within a batch each event's time is the previous one's
-  // plus its converted delta (x/exp batchCursor: the sum of truncated conversions, which is
-  // not quite the conversion of the sum; we follow it so timestamps agree to the nanosecond).
-  // Which goroutine an M runs depends only on that M's own events (notes §A2.5), so it is
-  // tracked here in batch order; only the few range and heap events are kept for the merge.
+  // Decode every M's batches in order. Within a batch each event's time is the previous one's plus
+  // its converted delta (x/exp batchCursor: the sum of truncated conversions, which is not quite
+  // the conversion of the sum; we follow it so timestamps agree to the nanosecond). Which goroutine
+  // an M runs depends only on that M's own events
+  // (docs/formats/go-trace.md#generation-format-goroutine-of-an-event), so it is tracked here in
+  // batch order; only the few range and heap events are kept for the merge.
   std::vector<KeptEvent> events;
   for (uint64_t m : g.m_order) {
     uint64_t goroutine = m_goroutine_.try_emplace(m, 0).first->second;

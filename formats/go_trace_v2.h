@@ -1,7 +1,7 @@
-// The new Go execution trace format (Go 1.22+; headers "go 1.22/1.23/1.25/1.26 trace").
-// Notes: go-trace-and-runtime.md §A2. The trace is a sequence of generations, each with its own
-// string and stack tables, CPU samples and clock frequency; it is read one generation at a time
-// from the stream, so memory is bounded by one generation plus the profile being built.
+// The new Go execution trace format (Go 1.22+; headers "go 1.22/1.23/1.25/1.26 trace"). Notes:
+// docs/formats/go-trace.md#generation-format-layout. The trace is a sequence of generations, each
+// with its own string and stack tables, CPU samples and clock frequency; it is read one generation
+// at a time from the stream, so memory is bounded by one generation plus the profile being built.
 #pragma once
 
 #include "core/result.h"

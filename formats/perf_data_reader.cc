@@ -23,7 +23,7 @@
 namespace gcspike {
 namespace {
 
-// Record types (5.5).
+// Record types (docs/formats/perf-data.md#record-types).
 constexpr uint32_t kRecordMmap = 1;
 constexpr uint32_t kRecordLost = 2;
 constexpr uint32_t kRecordComm = 3;
@@ -42,7 +42,7 @@ constexpr uint32_t kRecordCompressed = 81;
 constexpr uint32_t kRecordCompressed2 = 83;
 constexpr uint32_t kMaxUserRecord = 86;
 
-// sample_type bits (5.3).
+// sample_type bits (docs/formats/perf-data.md#event-attributes).
 constexpr uint64_t kSampleIp = 1 << 0;
 constexpr uint64_t kSampleTid = 1 << 1;
 constexpr uint64_t kSampleTime = 1 << 2;
@@ -69,7 +69,7 @@ constexpr uint64_t kReadLost = 1 << 4;
 constexpr uint64_t kAttrFlagFreq = uint64_t{1} << 10;
 constexpr uint64_t kBranchHwIndex = uint64_t{1} << 17;
 
-// Feature bits (5.2).
+// Feature bits (docs/formats/perf-data.md#feature-sections).
 constexpr int kFeatBuildId = 2;
 constexpr int kFeatHostname = 3;
 constexpr int kFeatOsRelease = 4;
@@ -107,8 +107,8 @@ struct Attr {
   std::string name;
 };
 
-// perf_event_attr (5.3). `size` is the attr's own size field or the container's; a shorter
-// attr is zero-filled, a longer one's tail is ignored.
+// perf_event_attr (docs/formats/perf-data.md#event-attributes). `size` is the attr's own size field
+// or the container's; a shorter attr is zero-filled, a longer one's tail is ignored.
 Result<Attr> ParseAttr(ByteCursor c, uint64_t outer_size) {
   const uint64_t start = c.offset();
   if (outer_size < kMinAttrSize) {
@@ -172,7 +172,7 @@ std::string CString(std::span<const uint8_t> b) {
   return std::string(p, strnlen(p, b.size()));
 }
 
-// perf_header_string {u32 len; char str[len]} (5.2).
+// perf_header_string {u32 len; char str[len]} (docs/formats/perf-data.md#feature-sections).
 Result<std::string> HeaderString(ByteCursor& c) {
   GCSPIKE_ASSIGN_OR_RETURN(uint32_t len, c.u32le());
   GCSPIKE_ASSIGN_OR_RETURN(auto bytes, c.bytes(len));
@@ -399,7 +399,8 @@ Status PerfDataParser::ReadFileMode(ByteCursor h) {
     GCSPIKE_ASSIGN_OR_RETURN(f, h.u64le());
   }
 
-  // Each attrs entry is {perf_event_attr; perf_file_section ids} (5.1).
+  // Each attrs entry is {perf_event_attr; perf_file_section ids}
+  // (docs/formats/perf-data.md#file-header).
   if (attr_size < kMinAttrSize + 16) {
     return MakeErrorAt(attr_size_offset, "attr_size " + std::to_string(attr_size) +
                                              " is smaller than an attr (64) plus its ids section");
@@ -458,7 +459,8 @@ Status PerfDataParser::ReadFileMode(ByteCursor h) {
 
   while (in_.offset() < data_end) GCSPIKE_RETURN_IF_ERROR(ReadOneRecord(data_end));
 
-  // Feature sections: one perf_file_section per set bit, right after the data (5.2).
+  // Feature sections: one perf_file_section per set bit, right after the data
+  // (docs/formats/perf-data.md#feature-sections).
   std::vector<int> bits;
   for (int bit = 0; bit < 256; ++bit) {
     if ((features[bit / 64] >> (bit % 64) & 1) != 0) bits.push_back(bit);
@@ -591,7 +593,8 @@ Status PerfDataParser::ReadOneRecord(uint64_t end) {
     }
   }
   GCSPIKE_RETURN_IF_ERROR(ProcessRecord(type, misc, ByteCursor(body, offset + 8), offset));
-  // Records followed by payload not counted in header.size (5.5, 5.7).
+  // Records followed by payload not counted in header.size (docs/formats/perf-data.md#record-types,
+  // #pipe-mode).
   if (type == kRecordAuxtrace || type == kRecordHeaderTracingData) {
     ByteCursor c(body, offset + 8);
     GCSPIKE_ASSIGN_OR_RETURN(uint64_t extra, type == kRecordAuxtrace ? c.u64le() : [&]() {
@@ -700,7 +703,8 @@ Status PerfDataParser::ProcessRecord(uint32_t type, uint16_t misc, ByteCursor c,
     case kRecordFinishedRound:
       return {};  // we do not reorder (see Finish), so round boundaries carry no information
     case kRecordHeaderAttr: {
-      // {perf_event_attr attr; u64 id[]} (5.7); attr.size says where the ids start.
+      // {perf_event_attr attr; u64 id[]} (docs/formats/perf-data.md#pipe-mode); attr.size says
+      // where the ids start.
       ByteCursor peek = c;
       GCSPIKE_RETURN_IF_ERROR(peek.skip(4));
       GCSPIKE_ASSIGN_OR_RETURN(uint32_t attr_size, peek.u32le());
@@ -740,8 +744,8 @@ Status PerfDataParser::ProcessRecord(uint32_t type, uint16_t misc, ByteCursor c,
   }
 }
 
-// COMPRESSED/COMPRESSED2 (5.8): one zstd stream across all such records; the decompressed
-// bytes are ordinary records, and one may straddle two payloads.
+// COMPRESSED/COMPRESSED2 (docs/formats/perf-data.md#compression): one zstd stream across all such
+// records; the decompressed bytes are ordinary records, and one may straddle two payloads.
 Status PerfDataParser::ProcessCompressed(std::span<const uint8_t> payload, uint64_t offset) {
   if (zstd_ == nullptr) zstd_ = ZSTD_createDCtx();
   if (zstd_ == nullptr) return MakeErrorAt(offset, "cannot allocate a zstd context");
@@ -788,7 +792,7 @@ Status PerfDataParser::ProcessCompressed(std::span<const uint8_t> payload, uint6
 
 Status PerfDataParser::ParseBuildIds(ByteCursor c) {
   // A sequence of build_id_event {perf_event_header; pid_t pid; u8 build_id[24];
-  // char filename[]} (5.2).
+  // char filename[]} (docs/formats/perf-data.md#feature-sections).
   while (!c.empty()) {
     const uint64_t offset = c.offset();
     GCSPIKE_RETURN_IF_ERROR(c.skip(4));
@@ -933,9 +937,9 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
       GCSPIKE_RETURN_IF_ERROR(c.skip((per_value + times) * 8));
     }
   }
-  // Callchain (5.9): markers switch kernel/user context and are not frames; the first entry
-  // repeats the sample IP; later entries are return addresses, except the first of each
-  // context (the user PC at which the kernel was entered).
+  // Callchain (docs/formats/perf-data.md#callchains): markers switch kernel/user context and are
+  // not frames; the first entry repeats the sample IP; later entries are return addresses, except
+  // the first of each context (the user PC at which the kernel was entered).
   const bool sample_in_kernel = (misc & kMiscCpumodeMask) == kMiscKernel;
   std::vector<uint32_t>& location_refs = location_refs_;  // reused: one per sample is costly
   location_refs.clear();
@@ -975,8 +979,9 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
     if (!CheckedMul(nr, 24, &bytes)) return c.ErrorHere("branch stack count overflows");
     GCSPIKE_RETURN_IF_ERROR(c.skip(bytes));
   }
-  // --call-graph dwarf (5.4): the user registers and a copy of the top of the user stack,
-  // unwound here, at sample time, so the stack bytes are never kept.
+  // --call-graph dwarf (docs/formats/perf-data.md#sample-record-layout): the user registers and a
+  // copy of the top of the user stack, unwound here, at sample time, so the stack bytes are never
+  // kept.
   UserRegs user_regs;
   std::span<const uint8_t> user_stack;
   if ((st & kSampleRegsUser) != 0) {
@@ -1060,7 +1065,8 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
     labels.push_back({tid_key, 0, tid, tid_key, true});
     auto [cached, missing] = comm_id_by_tid_.try_emplace(tid, 0);
     if (missing) {
-      // A thread whose FORK came out of order (5.6) has no name yet: use its process's.
+      // A thread whose FORK came out of order (docs/formats/perf-data.md#ordering) has no name yet:
+      // use its process's.
       auto name = comm_by_tid_.find(tid);
       if (name == comm_by_tid_.end()) name = comm_by_tid_.find(pid);
       if (name != comm_by_tid_.end()) {

@@ -1,7 +1,7 @@
 // Reads perf.data (`perf record`, file and pipe mode) into the core model: one sample per
 // PERF_RECORD_SAMPLE with its callchain (leaf first), labels pid/tid/comm/timestamp_ns, and
 // frames symbolized from the binaries named by MMAP/MMAP2 records (symbolizer/elf_symbolizer.h).
-// Format notes: /work/shared/notes/perf-data-format.md (sections 5.1-5.9 cited below).
+// Format notes: docs/formats/perf-data.md (its sections are cited below by name).
 //
 // Sample types: two per event, "<event>_samples"/"count" (1 per sample) and
 // "<event>_period"/<unit>, the sample's PERIOD (or the attr's fixed sample_period); the unit is

@@ -1,5 +1,5 @@
 // Wire format: protocol buffers encoding (tag = field << 3 | wire type; varint, 64-bit, length
-// delimited, 32-bit). Field numbers from shared/notes/pprof-and-viewers.md §1.
+// delimited, 32-bit). Field numbers: docs/formats/pprof.md#profile-fields.
 #include "formats/pprof_reader.h"
 
 #include <string>

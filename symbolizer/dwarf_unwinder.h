@@ -1,7 +1,7 @@
 // User-space stack unwinding for `perf record --call-graph dwarf` samples: the kernel copies
 // the user registers (PERF_SAMPLE_REGS_USER) and the top of the user stack
 // (PERF_SAMPLE_STACK_USER) into each sample, and the call chain is rebuilt offline from the
-// binaries' call frame information (perf-data-format.md 5.4, 5.9).
+// binaries' call frame information (docs/formats/perf-data.md#sample-record-layout, #callchains).
 //
 // Unwinding uses libunwind's remote interface: one address space whose accessors read
 // registers from the sample, memory from the captured stack bytes or from the mapped files'
@@ -53,8 +53,9 @@ struct UserRegs {
   bool Has(int reg) const { return reg >= 0 && reg < kPerfRegCount && ((mask >> reg) & 1) != 0; }
 };
 
-// Reads `u64 abi; u64 regs[popcount(sample_regs_user)]` (5.4). Registers above the ones this
-// unwinder knows (> R15) are read and dropped.
+// Reads `u64 abi; u64 regs[popcount(sample_regs_user)]`
+// (docs/formats/perf-data.md#sample-record-layout). Registers above the ones this unwinder knows (>
+// R15) are read and dropped.
 Result<UserRegs> ParseRegsUser(ByteCursor& c, uint64_t sample_regs_user);
 
 // Reads `u64 size; char data[size]; u64 dyn_size` (dyn_size only when size != 0, 5.4) and

@@ -17,7 +17,7 @@ constexpr MapGeneration kAny = MapGeneration::kAny;
 constexpr MapGeneration kHmap = MapGeneration::kHmap;
 constexpr MapGeneration kSwiss = MapGeneration::kSwiss;
 
-// Sources: go-trace-and-runtime.md §C.1 (Go source files named there) and the frames of real
+// Sources: docs/formats/go-runtime.md#function-names (Go source files) and the frames of real
 // CPU profiles written by Go 1.19, 1.26 and 1.27.3 (fixtures/pprof/go*/).
 constexpr BuiltInSignature kBuiltIn[] = {
     // Map assignment. runtime.mapassign{,_fast32,_fast32ptr,_fast64,_fast64ptr,_faststr} exist

@@ -1,12 +1,12 @@
-// RuntimeSignatureCatalogue: which Go functions play which part in map growth and GC work, as
-// data. Each signature is (role, pattern, runtime generation); a frame's roles are the union of
-// the roles whose pattern matches its function name. The built-in table covers the Go runtime
-// from 1.19 to 1.27 (old hash maps and Swiss tables, Green Tea GC); users append their own
-// signatures from a rules file (see plugin/detect/RULES.md) without rebuilding.
-//
-// Names are linker symbol names, as pprof's Function.name and trace frame strings carry them
-// (go-trace-and-runtime.md §C): a push linkname shows the target's name, so Swiss-map assigns
-// appear as runtime.mapassign_faststr, not internal/runtime/maps.runtime_mapassign_faststr.
+// RuntimeSignatureCatalogue: which Go functions play which part in map growth and GC work, as data.
+// Each signature is (role, pattern, runtime generation); a frame's roles are the union of the roles
+// whose pattern matches its function name. The built-in table covers the Go runtime from 1.19 to
+// 1.27 (old hash maps and Swiss tables, Green Tea GC); users append their own signatures from a
+// rules file (see plugin/detect/RULES.md) without rebuilding. Names are linker symbol names, as
+// pprof's Function.name and trace frame strings carry them
+// (docs/formats/go-runtime.md#function-names): a push linkname shows the target's name, so
+// Swiss-map assigns appear as runtime.mapassign_faststr, not
+// internal/runtime/maps.runtime_mapassign_faststr.
 #pragma once
 
 #include <cstdint>

@@ -5,7 +5,7 @@
 //   assist-coupling   also when a sample whose stack has a map-assign or grow frame falls
 //                     inside a mark-assist interval of the same goroutine: the assist itself
 //                     is often not on the sampled stack (the runtime switches to the system
-//                     stack, notes §B), but the goroutine was assisting while it inserted.
+// stack, docs/formats/go-trace.md#cpu-samples), but the goroutine was assisting while it inserted.
 //   pre-pause         a grow-spike sample at most W before a stop-the-world start: map growth
 //                     that fed the allocation which ended the GC cycle. Added last to the
 //                     `gcspike` label value ("grow-spike+malloc-burst+pre-pause").

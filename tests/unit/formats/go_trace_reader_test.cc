@@ -49,7 +49,7 @@ Bytes Header(int minor) {
   return h;
 }
 
-// --- New format (notes §A2) -------------------------------------------------------------------
+// --- New format (docs/formats/go-trace.md#generation-format-layout) ------------------------------
 
 constexpr uint64_t kNoThread = UINT64_MAX;
 
@@ -340,7 +340,7 @@ TEST(GoTraceV2Test, EveryTruncationIsAnErrorWithAnOffset) {
   }
 }
 
-// --- Old format (notes §A1) -------------------------------------------------------------------
+// --- Old format (docs/formats/go-trace.md#old-format-layout) -------------------------------------
 
 // An event with `values` (timestamp delta first for timed events): inline when it has at most
 // three, else length-prefixed (runtime traceEventLocked).

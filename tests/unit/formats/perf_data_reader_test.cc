@@ -178,7 +178,8 @@ TEST(PerfDataReader, PipeModeAndCompressedRecords) {
   std::vector<uint8_t> z(ZSTD_compressBound(inner.size()));
   z.resize(ZSTD_compress(z.data(), z.size(), inner.data(), inner.size(), 3));
   ASSERT_FALSE(ZSTD_isError(z.size()));
-  // Split the one zstd stream across two COMPRESSED records (5.8).
+  // Split the one zstd stream across two COMPRESSED records
+  // (docs/formats/perf-data.md#compression).
   const size_t half = z.size() / 2;
   std::vector<uint8_t> z1(z.begin(), z.begin() + static_cast<ptrdiff_t>(half));
   std::vector<uint8_t> z2(z.begin() + static_cast<ptrdiff_t>(half), z.end());

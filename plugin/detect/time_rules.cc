@@ -1072,38 +1072,19 @@ void AppendPrePauseFeatureJson(std::string& out, const TimeAnalysis& a) {
     AppendNoTimelineJson(out, kMarkTerminationName);
     return;
   }
-  const PrePauseTest& t = a.pre_pause_test;
-  out += ",";
-  AppendJsonString(out, kPrePauseName);
-  out += ":{\"fraction\":";
-  AppendJsonNumber(out, t.fraction);
-  // The same interval as the other features' (detection_summary.h), for the same n.
-  const Interval interval =
-      WilsonInterval(static_cast<double>(t.pre_pause), static_cast<double>(t.grow_samples));
-  out += ",\"interval\":[";
-  AppendJsonNumber(out, interval.lo);
-  out += ",";
-  AppendJsonNumber(out, interval.hi);
-  out += "],\"samples\":" + std::to_string(t.grow_samples) +
-         ",\"pre_pause_samples\":" + std::to_string(t.pre_pause) + ",\"expected\":";
-  AppendJsonNumber(out, t.expected);
-  out += ",\"ratio\":";
-  AppendJsonNumber(out, t.ratio);
-  out += ",\"p_value\":";
-  AppendJsonNumber(out, t.p_value);
-  out += ",\"verdict\":";
-  AppendJsonString(out, VerdictName(t.verdict));
-  if (t.verdict == Verdict::kInconclusive) {
-    out += ",\"cause\":";
-    AppendJsonString(out, t.cause);
-    out += ",\"reason\":";
-    AppendJsonString(out, t.reason);
-  }
-  out += ",\"ratio_threshold\":";
-  AppendJsonNumber(out, a.options.pre_pause_min_ratio);
-  out += ",\"p_threshold\":";
-  AppendJsonNumber(out, kPrePauseAlpha);
-  out += "}";
+  // Pre-pause is an enrichment test too, with its own field names.
+  const PrePauseTest& pp = a.pre_pause_test;
+  EnrichmentTest t;
+  t.samples = pp.grow_samples;
+  t.hits = pp.pre_pause;
+  t.fraction = pp.fraction;
+  t.expected = pp.expected;
+  t.ratio = pp.ratio;
+  t.p_value = pp.p_value;
+  t.verdict = pp.verdict;
+  t.cause = pp.cause;
+  t.reason = pp.reason;
+  AppendEnrichmentJson(out, kPrePauseName, "pre_pause_samples", t, a.options.pre_pause_min_ratio);
   AppendEnrichmentJson(out, kMarkOverlapName, "mark_overlap_samples", a.mark_overlap_test,
                        a.options.mark_overlap_min_ratio);
   AppendEnrichmentJson(out, kHeapStepName, "near_cluster_steps", a.heap_step_test,

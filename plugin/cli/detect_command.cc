@@ -177,7 +177,8 @@ std::string LabelAndRenderHtml(Profile& profile, Analysis& a) {
 }
 
 // What `report` writes: text unless --json, --html, --output-format or the -o extension say
-// otherwise (only .html and .trace.json choose by extension; -o x.json stays text as before).
+// otherwise (.json, .html and .trace.json choose by extension, as docs/viewers.md says; the
+// profile extensions are annotate's, and report writes text there).
 Result<OutputFormat> ReportFormat(const std::string& path) {
   if (FLAGS_html) return OutputFormat::kHtml;
   if (FLAGS_json) return OutputFormat::kJson;
@@ -191,7 +192,10 @@ Result<OutputFormat> ReportFormat(const std::string& path) {
     return f;
   }
   const std::optional<OutputFormat> by_path = OutputFormatForPath(path);
-  if (by_path == OutputFormat::kHtml || by_path == OutputFormat::kChromeTrace) return *by_path;
+  if (by_path == OutputFormat::kHtml || by_path == OutputFormat::kChromeTrace ||
+      by_path == OutputFormat::kJson) {
+    return *by_path;
+  }
   return OutputFormat::kReport;
 }
 

@@ -151,8 +151,10 @@ Status ProfileMerger::Import(Profile& p, const std::string& name) {
   if (p.period != first_period_ && diagnostics_ != nullptr) {
     diagnostics_->Warn(name + ": period " + std::to_string(p.period) + " differs from " +
                        std::to_string(first_period_) + " of " + first_name_ +
-                       "; keeping the first");
+                       "; keeping the largest, as go tool pprof does");
   }
+  // The largest period, as combineHeaders does: associative and commutative, like the rest.
+  out_->period = std::max(out_->period, p.period);
   // As google/pprof's profile.Merge (combineHeaders), which `go tool pprof -proto a b c`
   // uses: the earliest time and the sum of the durations (profiling time, not wall time).
   // pprof lets a zero time after a non-zero one win; here a zero time means unknown (which

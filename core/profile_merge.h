@@ -2,10 +2,11 @@
 //
 // What a merge keeps: every sample as it is (values, stack, labels; not summed, so labels and
 // per-sample statistics survive), every distinct function, mapping and location once (mapping
-// has_* flags or-ed), the first input's sample types, period, period type, drop/keep frames,
-// default sample type and doc url (a different period is warned about), the comments of all
-// inputs once each, the earliest non-zero time and the sum of the durations (as google/pprof's
-// Merge, which `go tool pprof -proto a b c` uses, except that a zero time means unknown), and
+// has_* flags or-ed), the first input's sample types, period type, drop/keep frames, default
+// sample type and doc url, the comments of all inputs once each, the largest period (a
+// different period is warned about), the earliest non-zero time and the sum of the durations
+// (as google/pprof's Merge, which `go tool pprof -proto a b c` uses, except that a zero time
+// means unknown), and
 // the execution-trace timelines concatenated.
 //
 // Canonical order, so that merging is associative: the merged tables (mappings, functions,

@@ -77,16 +77,22 @@ TEST(ProfileMergeTest, DifferentSampleTypesAreRefused) {
   EXPECT_NE(merged.error().message.find("cpu.pb.gz"), std::string::npos);
 }
 
-TEST(ProfileMergeTest, DifferentPeriodsWarn) {
-  std::vector<Profile> in;
-  in.push_back(Input("a", 10));
-  in.push_back(Input("b", 20));
-  in[1].period = 1;
-  CollectingDiagnostics diag;
-  auto merged = MergeProfiles(std::move(in), {"a", "b"}, &diag);
-  ASSERT_TRUE(merged.ok());
-  EXPECT_EQ(merged->period, 10000000);
-  ASSERT_EQ(diag.warnings.size(), 1u);
+// The largest period wins whatever the order (google/pprof's combineHeaders; checked against
+// go tool pprof in e2e_merge_header_test), with one warning per differing input.
+TEST(ProfileMergeTest, DifferentPeriodsKeepTheLargest) {
+  for (const bool larger_first : {true, false}) {
+    std::vector<Profile> in;
+    in.push_back(Input("a", 10));
+    in.push_back(Input("b", 20));
+    in.push_back(Input("c", 30));
+    in[larger_first ? 0 : 2].period = 3 * in[1].period;
+    const int64_t largest = 3 * in[1].period;
+    CollectingDiagnostics diag;
+    auto merged = MergeProfiles(std::move(in), {"a", "b", "c"}, &diag);
+    ASSERT_TRUE(merged.ok()) << merged.error().message;
+    EXPECT_EQ(merged->period, largest) << "larger first: " << larger_first;
+    EXPECT_EQ(diag.warnings.size(), larger_first ? 2u : 1u);
+  }
 }
 
 // Inputs whose strings and frames first appear in different orders: input i has its own

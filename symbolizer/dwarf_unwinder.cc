@@ -73,7 +73,7 @@ bool Locate(const SampleContext& ctx, uint64_t addr, const ElfImage** image, uin
   return false;
 }
 
-// .eh_frame_hdr (docs/formats/elf-dwarf.md#eh_frame_hdr): 4 header bytes, eh_frame_ptr and
+// .eh_frame_hdr (docs/formats/elf-dwarf.md#eh-frame-header): 4 header bytes, eh_frame_ptr and
 // fde_count (4 bytes each, checked by ElfImage::Cfi), then the sorted table of
 // {initial_location, fde} datarel sdata4 pairs.
 int SearchEhFrameHdr(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi,

@@ -29,7 +29,8 @@ std::vector<DebugFrameFde> IndexDebugFrame(std::span<const uint8_t> section) {
   while (c.remaining() >= 4) {
     const uint64_t entry_offset = c.pos();
     const uint64_t length = *c.u32le();
-    if (length >= 0xfffffff0u) break;  // 64-bit DWARF or reserved (elf-dwarf.md#debug_frame)
+    // 64-bit DWARF or reserved (docs/formats/elf-dwarf.md#debug-frame)
+    if (length >= 0xfffffff0u) break;
     ByteCursor body;
     if (!c.TrySub(length, body)) break;
     if (entry_offset > UINT32_MAX - 8) break;
@@ -54,7 +55,7 @@ std::vector<DebugFrameFde> IndexDebugFrame(std::span<const uint8_t> section) {
 
 namespace {
 
-// DW_EH_PE_* pointer encodings (docs/formats/elf-dwarf.md#eh_frame).
+// DW_EH_PE_* pointer encodings (docs/formats/elf-dwarf.md#eh-frame).
 constexpr uint8_t kPeOmit = 0xff;
 constexpr uint8_t kPeAbsptr = 0x00;
 constexpr uint8_t kPePcrel = 0x10;

@@ -31,7 +31,7 @@ struct DebugFrameFde {
 };
 
 // The FDEs of a decompressed .debug_frame, sorted by initial_location
-// (docs/formats/elf-dwarf.md#debug_frame). FDEs whose CIE does not precede them, or lies
+// (docs/formats/elf-dwarf.md#debug-frame). FDEs whose CIE does not precede them, or lies
 // outside the section, and 64-bit-format entries are skipped; a length running past the end
 // ends the scan.
 std::vector<DebugFrameFde> IndexDebugFrame(std::span<const uint8_t> section);
@@ -45,7 +45,7 @@ struct EhFrameFde {
 };
 
 // The FDEs of an .eh_frame section loaded at `section_vaddr`, sorted by initial_location
-// (docs/formats/elf-dwarf.md#eh_frame): what .eh_frame_hdr's table would hold, for binaries
+// (docs/formats/elf-dwarf.md#eh-frame): what .eh_frame_hdr's table would hold, for binaries
 // linked without one (gcc -static). FDEs whose CIE cannot be read, whose pointer encoding is
 // not one an unwinder can resolve from the section alone (absolute or pc-relative), or whose
 // range is empty are skipped; a length running past the end, or a zero terminator, ends it.

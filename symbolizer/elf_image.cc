@@ -177,7 +177,8 @@ void ElfImage::Index() {
     if (name == ".gopclntab") gopclntab = scn;
     if (name == ".text") text_addr = sh.sh_addr;
     if (name == ".gnu_debuglink" && sh.sh_type != SHT_NOBITS) {
-      // The file name, NUL, padding to 4 bytes, then the CRC-32 (elf-dwarf.md#separate-debug-files).
+      // The file name, NUL, padding to 4 bytes, then the CRC-32
+      // (docs/formats/elf-dwarf.md#separate-debug-files).
       const std::span<const uint8_t> d = SectionBytes(scn);
       const auto nul = std::find(d.begin(), d.end(), uint8_t{0});
       const size_t crc_at = ((static_cast<size_t>(nul - d.begin()) + 1) + 3) & ~size_t{3};
@@ -309,7 +310,7 @@ void ElfImage::IndexCfi(CfiTables& cfi) const {
       if (p.size() < 12) continue;
       // version 1; eh_frame_ptr 4 bytes (DW_EH_PE_[us]data4, optionally pcrel); fde_count
       // DW_EH_PE_udata4; table DW_EH_PE_datarel|sdata4: the only layout libunwind searches
-      // (elf-dwarf.md#eh_frame_hdr).
+      // (docs/formats/elf-dwarf.md#eh-frame-header).
       const bool ptr4 = (p[1] & 0x0f) == 0x03 || (p[1] & 0x0f) == 0x0b;
       if (p[0] != 1 || !ptr4 || p[2] != 0x03 || p[3] != 0x3b) continue;
       uint32_t count = 0;

@@ -455,6 +455,26 @@ UnwindMethod DwarfUnwinder::Unwind(const UserRegs& regs, std::span<const uint8_t
       }
     }
   }
+  // A sample in a PLT stub without CFI (static links): the stub has not touched the stack, so
+  // the return address is at SP; unwind the caller from there.
+  if (cfi.size() == 1 && stack.size() >= 16) {
+    MappedImage m;
+    SampleContext probe;
+    probe.lookup = &lookup;
+    const ElfImage* image = nullptr;
+    uint64_t vaddr = 0, bias = 0;
+    uint64_t ret = 0;
+    std::memcpy(&ret, stack.data(), 8);
+    if (Locate(probe, ip, &image, &vaddr, &bias) && image->IsPlt(vaddr) && lookup(ret, &m)) {
+      UserRegs caller = regs;
+      caller.values[kPerfRegIp] = ret;
+      caller.values[kPerfRegSp] = sp + 8;
+      std::vector<uint64_t> rest;
+      if (Unwind(caller, stack.subspan(8), lookup, space_key, &rest) == UnwindMethod::kCfi) {
+        cfi.insert(cfi.end(), rest.begin(), rest.end());
+      }
+    }
+  }
   std::vector<uint64_t> fp{ip};
   if (regs.Has(kPerfRegBp)) WalkFramePointers(sp, regs.values[kPerfRegBp], stack, kMaxFrames - 1, &fp);
   if (cfi.size() > 1 && cfi.size() >= fp.size()) {

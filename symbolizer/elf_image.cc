@@ -176,6 +176,10 @@ void ElfImage::Index() {
     const std::string_view name = name_ptr != nullptr ? name_ptr : "";
     if (name == ".gopclntab") gopclntab = scn;
     if (name == ".text") text_addr = sh.sh_addr;
+    if ((name == ".plt" || name == ".iplt" || name == ".plt.sec" || name == ".plt.got") &&
+        (sh.sh_flags & SHF_EXECINSTR) != 0) {
+      plt_.emplace_back(sh.sh_addr, sh.sh_addr + sh.sh_size);
+    }
     if (name == ".gnu_debuglink" && sh.sh_type != SHT_NOBITS) {
       // The file name, NUL, padding to 4 bytes, then the CRC-32
       // (docs/formats/elf-dwarf.md#separate-debug-files).
@@ -262,6 +266,13 @@ const ElfImage::Symbol* ElfImage::FindSymbol(uint64_t vaddr) const {
 
 bool ElfImage::IsStackBoundary(uint64_t vaddr) const {
   for (const auto& [start, end] : stack_boundaries_) {
+    if (vaddr >= start && vaddr < end) return true;
+  }
+  return false;
+}
+
+bool ElfImage::IsPlt(uint64_t vaddr) const {
+  for (const auto& [start, end] : plt_) {
     if (vaddr >= start && vaddr < end) return true;
   }
   return false;

@@ -60,6 +60,10 @@ class ElfImage {
   // .symtab). CFI for such a frame describes the other stack, which perf did not copy.
   bool IsStackBoundary(uint64_t vaddr) const;
 
+  // Whether a link-time address lies in a PLT section (.plt, .iplt, .plt.sec, .plt.got): stubs
+  // that jump on without touching the stack, which static links leave without CFI.
+  bool IsPlt(uint64_t vaddr) const;
+
   // The call frame information, indexed on the first call (the unwinder's; the symbolizer
   // never needs it): .eh_frame_hdr, .eh_frame with our own table when there is no usable
   // header, and .debug_frame (decompressed).
@@ -97,6 +101,7 @@ class ElfImage {
   std::vector<Symbol> symbols_;
   std::optional<GoPclntab> gopclntab_;  // views section data owned by elf_
   std::vector<std::pair<uint64_t, uint64_t>> stack_boundaries_;  // [start, end) link-time
+  std::vector<std::pair<uint64_t, uint64_t>> plt_;  // [start, end) link-time
   std::string debuglink_;
   uint32_t debuglink_crc_ = 0;
   std::string debug_root_ = "/usr/lib/debug";

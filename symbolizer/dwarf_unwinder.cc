@@ -294,7 +294,9 @@ DwarfUnwinder::DwarfUnwinder() {
 }
 
 DwarfUnwinder::~DwarfUnwinder() {
-  if (address_space_ != nullptr) unw_destroy_addr_space(static_cast<unw_addr_space_t>(address_space_));
+  if (address_space_ != nullptr) {
+    unw_destroy_addr_space(static_cast<unw_addr_space_t>(address_space_));
+  }
 }
 
 namespace {
@@ -397,6 +399,75 @@ void DwarfUnwinder::WalkFramePointers(uint64_t sp, uint64_t bp, std::span<const 
   }
 }
 
+void DwarfUnwinder::UnwindCfi(const UserRegs& regs, std::span<const uint8_t> stack,
+                              const ImageLookup& lookup, std::vector<uint64_t>* cfi,
+                              std::array<uint64_t, kCfiSourceCount>* frames) {
+  auto* as = static_cast<unw_addr_space_t>(address_space_);
+  if (as == nullptr) return;
+  SampleContext ctx;
+  ctx.regs = &regs;
+  ctx.stack = stack;
+  ctx.stack_start = regs.values[kPerfRegSp];
+  ctx.lookup = &lookup;
+  ctx.unwinder = this;
+  unw_cursor_t cursor;
+  if (unw_init_remote(&cursor, as, &ctx) != 0) return;
+  while (cfi->size() < kMaxFrames) {
+    // Only CFI counts: libunwind's x86_64 step guesses from rbp when a frame has no FDE,
+    // which would pass frame-pointer frames off as CFI ones.
+    // (unw_get_proc_info itself reports success without an FDE on x86_64, so our
+    // find_proc_info records whether it found one.)
+    unw_word_t here = 0;
+    const ElfImage* image = nullptr;
+    uint64_t vaddr = 0, bias = 0;
+    if (unw_get_reg(&cursor, UNW_REG_IP, &here) == 0 &&
+        Locate(ctx, cfi->size() == 1 ? here : here - 1, &image, &vaddr, &bias) &&
+        image->IsStackBoundary(vaddr)) {
+      break;
+    }
+    unw_proc_info_t pi;
+    ctx.found_fde = false;
+    if (unw_get_proc_info(&cursor, &pi) < 0 || !ctx.found_fde) break;
+    const CfiSource source = ctx.source;
+    if (unw_step(&cursor) <= 0) break;
+    unw_word_t pc = 0;
+    if (unw_get_reg(&cursor, UNW_REG_IP, &pc) < 0 || pc == 0) break;
+    // A return address points into a mapped binary. Past the top of a stack (e.g. Go's
+    // runtime.systemstack on the g0 stack, whose caller lives on the goroutine stack)
+    // CFI can still "find" one in leftover stack words: garbage in [stack] or anonymous
+    // memory, which ends the unwind.
+    MappedImage where;
+    if (!lookup(pc, &where)) break;
+    cfi->push_back(pc);
+    ++(*frames)[static_cast<int>(source)];
+  }
+}
+
+void DwarfUnwinder::UnwindFromPlt(const UserRegs& regs, std::span<const uint8_t> stack,
+                                  const ImageLookup& lookup, uint64_t space_key,
+                                  std::vector<uint64_t>* cfi) {
+  // A sample in a PLT stub without CFI (static links' .iplt): the stub has not touched the
+  // stack, so the return address is at SP; unwind the caller from there.
+  if (stack.size() < 16) return;
+  SampleContext probe;
+  probe.lookup = &lookup;
+  const ElfImage* image = nullptr;
+  uint64_t vaddr = 0, bias = 0, ret = 0;
+  std::memcpy(&ret, stack.data(), 8);
+  MappedImage m;
+  if (!Locate(probe, regs.values[kPerfRegIp], &image, &vaddr, &bias) || !image->IsPlt(vaddr) ||
+      !lookup(ret, &m)) {
+    return;
+  }
+  UserRegs caller = regs;
+  caller.values[kPerfRegIp] = ret;
+  caller.values[kPerfRegSp] = regs.values[kPerfRegSp] + 8;
+  std::vector<uint64_t> rest;
+  if (Unwind(caller, stack.subspan(8), lookup, space_key, &rest) == UnwindMethod::kCfi) {
+    cfi->insert(cfi->end(), rest.begin(), rest.end());
+  }
+}
+
 UnwindMethod DwarfUnwinder::Unwind(const UserRegs& regs, std::span<const uint8_t> stack,
                                    const ImageLookup& lookup, uint64_t space_key,
                                    std::vector<uint64_t>* pcs) {
@@ -406,82 +477,27 @@ UnwindMethod DwarfUnwinder::Unwind(const UserRegs& regs, std::span<const uint8_t
   pcs->push_back(ip);
   if (!regs.Has(kPerfRegSp) || stack.empty()) return UnwindMethod::kIpOnly;
   const uint64_t sp = regs.values[kPerfRegSp];
-
+  auto* as = static_cast<unw_addr_space_t>(address_space_);
+  if (as != nullptr && (!have_space_key_ || space_key != space_key_)) {
+    unw_flush_cache(as, 0, 0);
+    space_key_ = space_key;
+    have_space_key_ = true;
+  }
+  const std::array<uint64_t, kCfiSourceCount> counted_before = cfi_frames_;
   std::vector<uint64_t> cfi{ip};
   std::array<uint64_t, kCfiSourceCount> frames = {};  // per CFI source, this sample's
-  auto* as = static_cast<unw_addr_space_t>(address_space_);
-  if (as != nullptr) {
-    if (!have_space_key_ || space_key != space_key_) {
-      unw_flush_cache(as, 0, 0);
-      space_key_ = space_key;
-      have_space_key_ = true;
-    }
-    SampleContext ctx;
-    ctx.regs = &regs;
-    ctx.stack = stack;
-    ctx.stack_start = sp;
-    ctx.lookup = &lookup;
-    ctx.unwinder = this;
-    unw_cursor_t cursor;
-    if (unw_init_remote(&cursor, as, &ctx) == 0) {
-      while (cfi.size() < kMaxFrames) {
-        // Only CFI counts: libunwind's x86_64 step guesses from rbp when a frame has no FDE,
-        // which would pass frame-pointer frames off as CFI ones.
-        // (unw_get_proc_info itself reports success without an FDE on x86_64, so our
-        // find_proc_info records whether it found one.)
-        unw_word_t here = 0;
-        const ElfImage* image = nullptr;
-        uint64_t vaddr = 0, bias = 0;
-        if (unw_get_reg(&cursor, UNW_REG_IP, &here) == 0 &&
-            Locate(ctx, cfi.size() == 1 ? here : here - 1, &image, &vaddr, &bias) &&
-            image->IsStackBoundary(vaddr)) {
-          break;
-        }
-        unw_proc_info_t pi;
-        ctx.found_fde = false;
-        if (unw_get_proc_info(&cursor, &pi) < 0 || !ctx.found_fde) break;
-        const CfiSource source = ctx.source;
-        if (unw_step(&cursor) <= 0) break;
-        unw_word_t pc = 0;
-        if (unw_get_reg(&cursor, UNW_REG_IP, &pc) < 0 || pc == 0) break;
-        // A return address points into a mapped binary. Past the top of a stack (e.g. Go's
-        // runtime.systemstack on the g0 stack, whose caller lives on the goroutine stack)
-        // CFI can still "find" one in leftover stack words: garbage in [stack] or anonymous
-        // memory, which ends the unwind.
-        MappedImage where;
-        if (!lookup(pc, &where)) break;
-        cfi.push_back(pc);
-        ++frames[static_cast<int>(source)];
-      }
-    }
-  }
-  // A sample in a PLT stub without CFI (static links): the stub has not touched the stack, so
-  // the return address is at SP; unwind the caller from there.
-  if (cfi.size() == 1 && stack.size() >= 16) {
-    MappedImage m;
-    SampleContext probe;
-    probe.lookup = &lookup;
-    const ElfImage* image = nullptr;
-    uint64_t vaddr = 0, bias = 0;
-    uint64_t ret = 0;
-    std::memcpy(&ret, stack.data(), 8);
-    if (Locate(probe, ip, &image, &vaddr, &bias) && image->IsPlt(vaddr) && lookup(ret, &m)) {
-      UserRegs caller = regs;
-      caller.values[kPerfRegIp] = ret;
-      caller.values[kPerfRegSp] = sp + 8;
-      std::vector<uint64_t> rest;
-      if (Unwind(caller, stack.subspan(8), lookup, space_key, &rest) == UnwindMethod::kCfi) {
-        cfi.insert(cfi.end(), rest.begin(), rest.end());
-      }
-    }
-  }
+  UnwindCfi(regs, stack, lookup, &cfi, &frames);
+  if (cfi.size() == 1) UnwindFromPlt(regs, stack, lookup, space_key, &cfi);
   std::vector<uint64_t> fp{ip};
-  if (regs.Has(kPerfRegBp)) WalkFramePointers(sp, regs.values[kPerfRegBp], stack, kMaxFrames - 1, &fp);
+  if (regs.Has(kPerfRegBp)) {
+    WalkFramePointers(sp, regs.values[kPerfRegBp], stack, kMaxFrames - 1, &fp);
+  }
   if (cfi.size() > 1 && cfi.size() >= fp.size()) {
     for (int i = 0; i < kCfiSourceCount; ++i) cfi_frames_[i] += frames[i];
     *pcs = std::move(cfi);
     return UnwindMethod::kCfi;
   }
+  cfi_frames_ = counted_before;  // a PLT caller's frames, if any, were not used
   if (fp.size() > 1) {
     *pcs = std::move(fp);
     return UnwindMethod::kFramePointers;

@@ -138,6 +138,13 @@ class DwarfUnwinder {
   const SyntheticEhFrame* SyntheticAt(uint64_t address) const;
 
  private:
+  // libunwind's steps from the sample's registers, appended to `cfi` while FDEs are found.
+  void UnwindCfi(const UserRegs& regs, std::span<const uint8_t> stack, const ImageLookup& lookup,
+                 std::vector<uint64_t>* cfi, std::array<uint64_t, kCfiSourceCount>* frames);
+  // For a leaf in a PLT stub that has no CFI: the caller's stack, from the return address at SP.
+  void UnwindFromPlt(const UserRegs& regs, std::span<const uint8_t> stack,
+                     const ImageLookup& lookup, uint64_t space_key, std::vector<uint64_t>* cfi);
+
   void* address_space_ = nullptr;  // unw_addr_space_t
   std::vector<std::unique_ptr<SyntheticEhFrame>> synthetic_;
   std::map<std::tuple<const CfiTables*, bool, uint64_t>, size_t> synthetic_by_table_;

@@ -60,7 +60,8 @@ constexpr uint8_t kPeOmit = 0xff;
 constexpr uint8_t kPeAbsptr = 0x00;
 constexpr uint8_t kPePcrel = 0x10;
 
-bool ReadSleb(ByteCursor& c, int64_t* out) {
+// A LEB128 number; `is_signed` sign-extends from its last byte's bit 6.
+bool ReadLeb(ByteCursor& c, bool is_signed, uint64_t* out) {
   uint64_t v = 0;
   int shift = 0;
   uint8_t b = 0;
@@ -69,20 +70,7 @@ bool ReadSleb(ByteCursor& c, int64_t* out) {
     v |= static_cast<uint64_t>(b & 0x7f) << shift;
     shift += 7;
   } while ((b & 0x80) != 0);
-  if (shift < 64 && (b & 0x40) != 0) v |= ~uint64_t{0} << shift;
-  *out = static_cast<int64_t>(v);
-  return true;
-}
-
-bool ReadUleb(ByteCursor& c, uint64_t* out) {
-  uint64_t v = 0;
-  int shift = 0;
-  uint8_t b = 0;
-  do {
-    if (!c.TryU8(b) || shift > 63) return false;
-    v |= static_cast<uint64_t>(b & 0x7f) << shift;
-    shift += 7;
-  } while ((b & 0x80) != 0);
+  if (is_signed && shift < 64 && (b & 0x40) != 0) v |= ~uint64_t{0} << shift;
   *out = v;
   return true;
 }
@@ -102,14 +90,9 @@ bool ReadEncoded(ByteCursor& c, uint8_t enc, uint64_t field_vaddr, uint64_t* out
       break;
     }
     case 0x01:
-      if (!ReadUleb(c, &v)) return false;
+    case 0x09:
+      if (!ReadLeb(c, (enc & 0x0f) == 0x09, &v)) return false;
       break;
-    case 0x09: {
-      int64_t s = 0;
-      if (!ReadSleb(c, &s)) return false;
-      v = static_cast<uint64_t>(s);
-      break;
-    }
     case 0x02:
     case 0x0a: {
       auto x = c.u16le();
@@ -149,15 +132,14 @@ int CiePointerEncoding(ByteCursor body, uint64_t body_vaddr) {
   std::string aug;
   for (uint8_t ch = 0; body.TryU8(ch) && ch != 0;) aug.push_back(static_cast<char>(ch));
   if (aug.rfind("eh", 0) == 0 && !body.skip(8).ok()) return -1;  // old gcc's eh_ptr
-  uint64_t code_align = 0, ra = 0;
-  int64_t data_align = 0;
+  uint64_t code_align = 0, data_align = 0, ra = 0;
   uint8_t ra8 = 0;
-  if (!ReadUleb(body, &code_align) || !ReadSleb(body, &data_align)) return -1;
-  if (version == 1 ? !body.TryU8(ra8) : !ReadUleb(body, &ra)) return -1;
+  if (!ReadLeb(body, false, &code_align) || !ReadLeb(body, true, &data_align)) return -1;
+  if (version == 1 ? !body.TryU8(ra8) : !ReadLeb(body, false, &ra)) return -1;
   if (aug.empty() || aug[0] != 'z') return aug.empty() ? kPeAbsptr : -1;
   uint64_t aug_len = 0;
   ByteCursor data;
-  if (!ReadUleb(body, &aug_len) || !body.TrySub(aug_len, data)) return -1;
+  if (!ReadLeb(body, false, &aug_len) || !body.TrySub(aug_len, data)) return -1;
   for (size_t i = 1; i < aug.size(); ++i) {
     uint8_t enc = 0;
     switch (aug[i]) {

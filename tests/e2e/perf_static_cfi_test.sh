@@ -70,7 +70,8 @@ for b in blocks:
     ok += "main" in names and names[-1] == "_start"
 print(f"{ok / n:.3f} {ok} {n}" if n else "0 0 0")'
 }
-# "(frames by CFI source: N via .eh_frame_hdr, M via .eh_frame, K via .debug_frame, J via separate debug file"
+# "(frames by CFI source: N via .eh_frame_hdr, M via .eh_frame, K via .debug_frame, J via
+# separate debug file)": the count for one source.
 frames_via() {  # frames_via ERR SOURCE
   grep -o "[0-9]* via $2[,)]" "$1" | grep -o '^[0-9]*' || echo 0
 }
@@ -80,6 +81,27 @@ expect_reach() {  # expect_reach PPROF WHAT
   [[ $n -gt 200 ]] || fail "$2: only $n samples"
   python3 -c "import sys; sys.exit(0 if $share >= 0.95 else 1)" ||
     fail "$2: only $ok of $n samples reach main and _start"
+}
+expect_counted() {  # expect_counted ERR SOURCE...: each source unwound some frames
+  local err=$1
+  shift
+  for source in "$@"; do
+    [[ $(frames_via "$err" "$source") -gt 0 ]] ||
+      { cat "$err" >&2; fail "$err: no frames counted via $source"; }
+  done
+}
+# recorded_with_header NAME CFLAGS...: $NAME-rec/vec linked with --eh-frame-hdr, recorded into
+# $NAME.data, `perf script` of it in $NAME.script, and $NAME/vec, the same file without header.
+recorded_with_header() {
+  local name=$1
+  shift
+  build "$WORK/$name-rec" "$@" -Wl,--eh-frame-hdr
+  has_section "$WORK/$name-rec/vec" .eh_frame_hdr || fail "--eh-frame-hdr gave no .eh_frame_hdr"
+  mkdir -p "$WORK/$name"
+  objcopy --remove-section .eh_frame_hdr "$WORK/$name-rec/vec" "$WORK/$name/vec"
+  record "$WORK/$name.data" "$WORK/$name-rec/vec"
+  perf script -F comm,pid,tid,time,ip,sym -i "$WORK/$name.data" >"$WORK/$name.script" \
+    2>/dev/null || fail "perf script $name.data"
 }
 # glibc's __libc_start_main is another name of __libc_start_main_impl; perf prints the latter.
 compare() {  # compare PPROF SCRIPT WHAT [--perf-prefix]
@@ -98,50 +120,39 @@ has_section "$WORK/plain/vec" .eh_frame || fail "plain: no .eh_frame"
 record "$WORK/plain.data" "$WORK/plain/vec"
 annotate "$WORK/plain.data" "$WORK/plain.pb.gz"
 expect_reach "$WORK/plain.pb.gz" ".eh_frame without header"
-[[ $(frames_via "$WORK/plain.err" .eh_frame) -gt 0 && $(frames_via "$WORK/plain.err" .eh_frame_hdr) -eq 0 ]] ||
-  { cat "$WORK/plain.err" >&2; fail "plain: frames not counted as .eh_frame"; }
+expect_counted "$WORK/plain.err" .eh_frame
+[[ $(frames_via "$WORK/plain.err" .eh_frame_hdr) -eq 0 ]] || fail "plain: .eh_frame_hdr counted"
 pass
 
 # The symbol perf prints for __libc_start_main's address must be an alias of it.
-[[ $(nm "$WORK/plain/vec" | awk '$3 == "__libc_start_main" || $3 == "__libc_start_main_impl" {print $1}' |
+[[ $(nm "$WORK/plain/vec" |
+  awk '$3 == "__libc_start_main" || $3 == "__libc_start_main_impl" {print $1}' |
   sort -u | wc -l) -eq 1 ]] || fail "__libc_start_main and __libc_start_main_impl differ"
 
 # 2. The same, recorded with a header for perf, unwound by gcspike without it.
-build "$WORK/eh-rec" -Wl,--eh-frame-hdr
-has_section "$WORK/eh-rec/vec" .eh_frame_hdr || fail "--eh-frame-hdr gave no .eh_frame_hdr"
-mkdir -p "$WORK/eh"
-objcopy --remove-section .eh_frame_hdr "$WORK/eh-rec/vec" "$WORK/eh/vec"
-record "$WORK/eh.data" "$WORK/eh-rec/vec"
-perf script -F comm,pid,tid,time,ip,sym -i "$WORK/eh.data" >"$WORK/eh.script" 2>/dev/null ||
-  fail "perf script eh.data"
+recorded_with_header eh
 annotate "$WORK/eh.data" "$WORK/eh.pb.gz" --binary "$WORK/eh/vec"
 expect_reach "$WORK/eh.pb.gz" ".eh_frame without header (--binary)"
 # perf stops at PLT stubs without CFI (cos and sin are IFUNCs called through .iplt); gcspike
 # takes their return address from SP, so there perf's frames are the first of ours.
 compare "$WORK/eh.pb.gz" "$WORK/eh.script" ".eh_frame without header" --perf-prefix
-[[ $(frames_via "$WORK/eh.err" .eh_frame) -gt 0 && $(frames_via "$WORK/eh.err" .eh_frame_hdr) -eq 0 ]] ||
-  { cat "$WORK/eh.err" >&2; fail "eh: frames not counted as .eh_frame"; }
+expect_counted "$WORK/eh.err" .eh_frame
+[[ $(frames_via "$WORK/eh.err" .eh_frame_hdr) -eq 0 ]] || fail "eh: .eh_frame_hdr counted"
 # With the header, the same stacks through .eh_frame_hdr.
 annotate "$WORK/eh.data" "$WORK/eh-hdr.pb.gz" --binary "$WORK/eh-rec/vec"
 compare "$WORK/eh-hdr.pb.gz" "$WORK/eh.script" ".eh_frame_hdr" --perf-prefix
 "$GOCHECK" pprof-compare "$WORK/eh.pb.gz" "$WORK/eh-hdr.pb.gz" >/dev/null ||
   fail "the header-less .eh_frame gives other stacks than .eh_frame_hdr"
-[[ $(frames_via "$WORK/eh-hdr.err" .eh_frame_hdr) -gt 0 ]] || fail "eh-hdr: not counted"
+expect_counted "$WORK/eh-hdr.err" .eh_frame_hdr
 pass
 
 # 3. The program's own CFI in .debug_frame only; libc's and libm's in .eh_frame.
-build "$WORK/df-rec" -g -fno-asynchronous-unwind-tables -Wl,--eh-frame-hdr
-has_section "$WORK/df-rec/vec" .debug_frame || fail "-fno-asynchronous-unwind-tables -g: no .debug_frame"
-mkdir -p "$WORK/df"
-objcopy --remove-section .eh_frame_hdr "$WORK/df-rec/vec" "$WORK/df/vec"
-record "$WORK/df.data" "$WORK/df-rec/vec"
-perf script -F comm,pid,tid,time,ip,sym -i "$WORK/df.data" >"$WORK/df.script" 2>/dev/null ||
-  fail "perf script df.data"
+recorded_with_header df -g -fno-asynchronous-unwind-tables
+has_section "$WORK/df/vec" .debug_frame || fail "-g -fno-asynchronous-unwind-tables: no .debug_frame"
 annotate "$WORK/df.data" "$WORK/df.pb.gz" --binary "$WORK/df/vec"
 expect_reach "$WORK/df.pb.gz" ".debug_frame + .eh_frame"
 compare "$WORK/df.pb.gz" "$WORK/df.script" ".debug_frame + .eh_frame" --perf-prefix
-[[ $(frames_via "$WORK/df.err" .debug_frame) -gt 0 && $(frames_via "$WORK/df.err" .eh_frame) -gt 0 ]] ||
-  { cat "$WORK/df.err" >&2; fail "df: frames not counted as .debug_frame and .eh_frame"; }
+expect_counted "$WORK/df.err" .debug_frame .eh_frame
 pass
 
 # 4. That .debug_frame in a separate debug file, named by .gnu_debuglink (next to the binary).
@@ -153,8 +164,7 @@ has_section "$WORK/split/vec" .gnu_debuglink || fail "split: no .gnu_debuglink"
 annotate "$WORK/df.data" "$WORK/split.pb.gz" --binary "$WORK/split/vec"
 expect_reach "$WORK/split.pb.gz" "separate debug file (.gnu_debuglink)"
 compare "$WORK/split.pb.gz" "$WORK/df.script" "separate debug file" --perf-prefix
-[[ $(frames_via "$WORK/split.err" "separate debug file") -gt 0 ]] ||
-  { cat "$WORK/split.err" >&2; fail "split: frames not counted as from the debug file"; }
+expect_counted "$WORK/split.err" "separate debug file"
 pass
 
 # 5. The same binary alone: without its debug file the unwind stops in the program's code; with

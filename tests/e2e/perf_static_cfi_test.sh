@@ -148,7 +148,8 @@ pass
 
 # 3. The program's own CFI in .debug_frame only; libc's and libm's in .eh_frame.
 recorded_with_header df -g -fno-asynchronous-unwind-tables
-has_section "$WORK/df/vec" .debug_frame || fail "-g -fno-asynchronous-unwind-tables: no .debug_frame"
+has_section "$WORK/df/vec" .debug_frame ||
+  fail "-g -fno-asynchronous-unwind-tables: no .debug_frame"
 annotate "$WORK/df.data" "$WORK/df.pb.gz" --binary "$WORK/df/vec"
 expect_reach "$WORK/df.pb.gz" ".debug_frame + .eh_frame"
 compare "$WORK/df.pb.gz" "$WORK/df.script" ".debug_frame + .eh_frame" --perf-prefix

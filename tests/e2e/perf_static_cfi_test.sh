@@ -6,7 +6,8 @@
 #  - from .debug_frame for the program's own code (-g -fno-asynchronous-unwind-tables), with
 #    .eh_frame for libc and libm;
 #  - from that .debug_frame moved to a separate debug file (objcopy --only-keep-debug), found
-#    through .gnu_debuglink next to the binary and by build id in a debuginfod-style cache.
+#    through .gnu_debuglink next to the binary and by build id in a debuginfod-style cache;
+#  - from .eh_frame moved to a separate debug file.
 # perf's own unwinder reads neither a header-less .eh_frame nor .debug_frame, so each program is
 # recorded as linked with --eh-frame-hdr and gcspike gets (--binary) the same file with the
 # header removed by objcopy: same build id, same addresses. `perf script` on the same recording
@@ -187,6 +188,25 @@ DEBUGINFOD_CACHE_PATH="$WORK/dcache" annotate "$WORK/df.data" "$WORK/cache.pb.gz
 expect_reach "$WORK/cache.pb.gz" "separate debug file (debuginfod cache)"
 "$GOCHECK" pprof-compare "$WORK/split.pb.gz" "$WORK/cache.pb.gz" >/dev/null ||
   fail "debuginfod cache: a profile other than with .gnu_debuglink"
+pass
+
+# 6. .eh_frame itself moved to the debug file (a PROGBITS copy at its address; objcopy warns that
+# it lies in no segment): its FDEs are read from that file, the binary's bytes there are gone.
+mkdir -p "$WORK/ehsplit"
+objcopy --dump-section .eh_frame="$WORK/eh.bin" "$WORK/eh/vec" "$WORK/ehsplit/scratch"
+eh_addr=0x$(readelf -SW "$WORK/eh/vec" | awk '$2 == ".eh_frame" {print $4}')
+objcopy --only-keep-debug --remove-section .eh_frame "$WORK/eh/vec" "$WORK/ehsplit/kept.debug"
+objcopy --add-section .eh_frame="$WORK/eh.bin" --set-section-flags .eh_frame=alloc,readonly,data \
+  --change-section-address .eh_frame="$eh_addr" "$WORK/ehsplit/kept.debug" \
+  "$WORK/ehsplit/vec.debug" 2>/dev/null || fail "objcopy --add-section .eh_frame"
+objcopy --remove-section .eh_frame --add-gnu-debuglink="$WORK/ehsplit/vec.debug" \
+  "$WORK/eh/vec" "$WORK/ehsplit/vec" 2>/dev/null || fail "objcopy --remove-section .eh_frame"
+! has_section "$WORK/ehsplit/vec" .eh_frame || fail "ehsplit: .eh_frame left in the binary"
+annotate "$WORK/eh.data" "$WORK/ehsplit.pb.gz" --binary "$WORK/ehsplit/vec"
+expect_reach "$WORK/ehsplit.pb.gz" ".eh_frame in the separate debug file"
+expect_counted "$WORK/ehsplit.err" "separate debug file"
+"$GOCHECK" pprof-compare "$WORK/eh.pb.gz" "$WORK/ehsplit.pb.gz" >/dev/null ||
+  fail ".eh_frame from the debug file gives other stacks than from the binary"
 pass
 
 finish

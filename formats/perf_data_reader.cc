@@ -15,10 +15,12 @@
 #include <sys/utsname.h>
 
 #include "core/byte_cursor.h"
+#include "core/hex.h"
 #include "core/profile_builder.h"
 #include "core/sample_spool.h"
 #include "symbolizer/dwarf_unwinder.h"
 #include "symbolizer/elf_symbolizer.h"
+#include "symbolizer/kernel_symbols.h"
 
 namespace gcspike {
 namespace {
@@ -156,16 +158,6 @@ std::string DefaultEventName(const Attr& a) {
   return "event-" + std::to_string(a.type) + ":" + std::to_string(a.config);
 }
 
-std::string HexBytes(std::span<const uint8_t> b) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  for (uint8_t x : b) {
-    s.push_back(kDigits[x >> 4]);
-    s.push_back(kDigits[x & 15]);
-  }
-  return s;
-}
-
 // NUL-padded string filling the rest of a record body up to its first NUL.
 std::string CString(std::span<const uint8_t> b) {
   const auto* p = reinterpret_cast<const char*>(b.data());
@@ -229,8 +221,8 @@ class PerfDataParser {
  public:
   PerfDataParser(InputSource& in, const ReadOptions& options)
       : in_(in), options_(options), builder_(profile_),
-        binaries_(std::in_place, options.binaries, options.symfs),
-        unwind_images_(options.binaries, options.symfs) {
+        locator_(options.binaries, options.symfs), binaries_(std::in_place, locator_),
+        unwind_images_(locator_) {
     if (options.spool_samples) spool_ = std::make_shared<SampleSpool>();
   }
   ~PerfDataParser() {
@@ -272,7 +264,8 @@ class PerfDataParser {
   const ReadOptions& options_;
   Profile profile_;
   ProfileBuilder builder_;
-  std::optional<BinaryCache> binaries_;  // released once every frame is symbolized
+  BinaryLocator locator_;  // finds each binary once for binaries_ and unwind_images_
+  std::optional<ElfSymbolizerCache> binaries_;  // released once every frame is symbolized
 
   std::vector<Attr> attrs_;
   std::unordered_map<uint64_t, size_t> attr_by_id_;
@@ -1216,7 +1209,7 @@ std::vector<Line> PerfDataParser::SymbolizeFrame(const RawFrame& f, uint64_t* ma
     return lines;
   }
   if (m == nullptr) return lines;
-  const ElfBinary* bin = nullptr;
+  const ElfSymbolizer* bin = nullptr;
   const bool pseudo = m->filename.empty() || m->filename[0] == '[' ||
                       m->filename.rfind("//", 0) == 0 || m->filename.rfind("/memfd:", 0) == 0;
   if (!pseudo) {
@@ -1367,7 +1360,7 @@ Result<Profile> PerfDataParser::Finish() {
   if (dwarf_samples_ != 0) {
     Warn(std::to_string(dwarf_samples_) + " samples with --call-graph dwarf stacks: " +
          std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kCfi)]) +
-         " unwound by CFI, " +
+         " unwound by CFI" + unwinder_.CfiSourceSuffix() + ", " +
          std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kFramePointers)]) +
          " by frame pointers, " +
          std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kIpOnly)]) + " IP only" +

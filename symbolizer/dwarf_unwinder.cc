@@ -1,16 +1,10 @@
 #include "symbolizer/dwarf_unwinder.h"
 
-#include "symbolizer/elf_symbolizer.h"
-
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <libunwind.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <string_view>
 
@@ -34,8 +28,6 @@ namespace {
 constexpr uint64_t kSyntheticBit = uint64_t{1} << 63;
 constexpr int kSyntheticSlotShift = 36;
 
-Elf* AsElf(void* p) { return static_cast<Elf*>(p); }
-
 // perf register number for each libunwind x86_64 register (UNW_X86_64_RAX .. UNW_X86_64_RIP).
 constexpr int kPerfRegOfUnwReg[] = {
     kPerfRegAx, kPerfRegDx, kPerfRegCx, kPerfRegBx, kPerfRegSi, kPerfRegDi,
@@ -52,14 +44,19 @@ struct SampleContext {
   DwarfUnwinder* unwinder = nullptr;
   // The image and load bias of the last procedure looked up: memory of its non-executable
   // segments (.eh_frame_hdr, .eh_frame) may lie in mappings perf did not record.
-  const UnwindImage* last_image = nullptr;
+  const ElfImage* last_image = nullptr;
   uint64_t last_bias = 0;
-  // Whether the last find_proc_info call found an FDE.
+  // A separate debug file whose .eh_frame the last FDE found lies in (read from that file:
+  // the binary's own bytes there are empty), and its load bias.
+  const ElfImage* cfi_file = nullptr;
+  uint64_t cfi_bias = 0;
+  // Whether the last find_proc_info call found an FDE, and in which source.
   bool found_fde = false;
+  CfiSource source = CfiSource::kEhFrameHdr;
 };
 
 // Translates a runtime address to an image and the link-time address (`vaddr`).
-bool Locate(const SampleContext& ctx, uint64_t addr, const UnwindImage** image, uint64_t* vaddr,
+bool Locate(const SampleContext& ctx, uint64_t addr, const ElfImage** image, uint64_t* vaddr,
             uint64_t* bias) {
   MappedImage m;
   if ((*ctx.lookup)(addr, &m) && m.image != nullptr && addr >= m.start && addr - m.start < m.len) {
@@ -76,41 +73,87 @@ bool Locate(const SampleContext& ctx, uint64_t addr, const UnwindImage** image, 
   return false;
 }
 
+// .eh_frame_hdr (docs/formats/elf-dwarf.md#eh-frame-header): 4 header bytes, eh_frame_ptr and
+// fde_count (4 bytes each, checked by ElfImage::Cfi), then the sorted table of
+// {initial_location, fde} datarel sdata4 pairs.
+int SearchEhFrameHdr(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi,
+                     int need_unwind_info, const CfiTables& cfi, uint64_t bias, unw_dyn_info_t di,
+                     void* arg) {
+  di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+  di.u.rti.segbase = cfi.eh_frame_hdr_vaddr + bias;
+  di.u.rti.table_data = cfi.eh_frame_hdr_vaddr + 12 + bias;
+  di.u.rti.table_len = cfi.eh_frame_hdr_fde_count * 8 / sizeof(unw_word_t);
+  return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
+}
+
+// One of our synthetic tables: IP_OFFSET, so start_ip_offsets count from di.start_ip and FDE
+// offsets from segbase.
+int SearchSynthetic(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi,
+                    int need_unwind_info, const DwarfUnwinder::SyntheticEhFrame* eh,
+                    unw_dyn_info_t di, void* arg) {
+  if (eh == nullptr || ip < eh->ip_base || ip >= eh->ip_end) return -UNW_ENOINFO;
+  di.format = UNW_INFO_FORMAT_IP_OFFSET;
+  di.start_ip = eh->ip_base;
+  di.end_ip = eh->ip_end;
+  di.u.rti.segbase = eh->segbase;
+  di.u.rti.table_data = eh->base + eh->table_offset;
+  di.u.rti.table_len = eh->table_count * 8 / sizeof(unw_word_t);
+  return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
+}
+
+// The FDE for ip in one file's CFI: .eh_frame_hdr, else our .eh_frame table, then .debug_frame.
+int SearchFile(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi, int need_unwind_info,
+               const CfiTables& cfi, uint64_t bias, const unw_dyn_info_t& di,
+               SampleContext* ctx, CfiSource* source) {
+  int ret = -UNW_ENOINFO;
+  if (cfi.eh_frame_hdr_fde_count != 0) {
+    *source = CfiSource::kEhFrameHdr;
+    ret = SearchEhFrameHdr(as, ip, pi, need_unwind_info, cfi, bias, di, ctx);
+  } else if (!cfi.eh_frame_fdes.empty()) {
+    *source = CfiSource::kEhFrame;
+    ret = SearchSynthetic(as, ip, pi, need_unwind_info,
+                          ctx->unwinder->SyntheticFor(cfi, false, bias), di, ctx);
+  }
+  if (ret >= 0 || cfi.debug_frame_fdes.empty()) return ret;
+  *source = CfiSource::kDebugFrame;
+  return SearchSynthetic(as, ip, pi, need_unwind_info,
+                         ctx->unwinder->SyntheticFor(cfi, true, bias), di, ctx);
+}
+
 int SearchTables(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi, int need_unwind_info,
                  SampleContext* ctx) {
-  void* arg = ctx;
-  const UnwindImage* image = nullptr;
+  const ElfImage* image = nullptr;
   uint64_t vaddr = 0, bias = 0;
   if (!Locate(*ctx, ip, &image, &vaddr, &bias)) return -UNW_ENOINFO;
   ctx->last_image = image;
   ctx->last_bias = bias;
+  ctx->cfi_file = nullptr;
   MappedImage m;
   (*ctx->lookup)(ip, &m);
   unw_dyn_info_t di;
   std::memset(&di, 0, sizeof di);
   di.start_ip = m.start;
   di.end_ip = m.start + m.len;
-  if (image->has_eh_frame_hdr()) {
-    // .eh_frame_hdr (LSB 10.6.2): 4 header bytes, eh_frame_ptr and fde_count (4 bytes each,
-    // checked in Open), then the sorted table of {initial_location, fde} datarel sdata4 pairs.
-    di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
-    di.u.rti.segbase = image->eh_frame_hdr_vaddr() + bias;
-    di.u.rti.table_data = image->eh_frame_hdr_vaddr() + 12 + bias;
-    di.u.rti.table_len = image->eh_frame_hdr_fde_count() * 8 / sizeof(unw_word_t);
-    const int ret = _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
-    if (ret >= 0 || !image->has_debug_frame()) return ret;
+  int ret = SearchFile(as, ip, pi, need_unwind_info, image->Cfi(), bias, di, ctx, &ctx->source);
+  if (ret >= 0) return ret;
+  // What the binary was stripped of may be in its separate debug file
+  // (docs/formats/elf-dwarf.md#separate-debug-files), whose addresses are the binary's.
+  const ElfImage* debug = image->DebugFile();
+  if (debug == nullptr) return ret;
+  const CfiTables& cfi = debug->Cfi();
+  ctx->cfi_file = debug;  // its .eh_frame bytes, for the accessor
+  ctx->cfi_bias = bias;
+  CfiSource ignored;
+  // A debug file's .eh_frame_hdr, if it kept one, is not read: its table is only searched
+  // through the binary's own addresses, where the stripped binary has other bytes.
+  if (cfi.eh_frame_hdr_fde_count == 0) {
+    ret = SearchFile(as, ip, pi, need_unwind_info, cfi, bias, di, ctx, &ignored);
+  } else if (!cfi.debug_frame_fdes.empty()) {
+    ret = SearchSynthetic(as, ip, pi, need_unwind_info,
+                          ctx->unwinder->SyntheticFor(cfi, true, bias), di, ctx);
   }
-  if (!image->has_debug_frame()) return -UNW_ENOINFO;
-  const DwarfUnwinder::SyntheticEhFrame* eh = ctx->unwinder->SyntheticFor(image, bias);
-  if (eh == nullptr || ip < eh->ip_base || ip >= eh->ip_end) return -UNW_ENOINFO;
-  // IP_OFFSET: start_ip_offsets count from di.start_ip, FDE offsets from segbase.
-  di.format = UNW_INFO_FORMAT_IP_OFFSET;
-  di.start_ip = eh->ip_base;
-  di.end_ip = eh->ip_end;
-  di.u.rti.segbase = eh->base;
-  di.u.rti.table_data = eh->base + eh->table_offset;
-  di.u.rti.table_len = eh->table_count * 8 / sizeof(unw_word_t);
-  return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
+  ctx->source = CfiSource::kSeparateDebugFile;
+  return ret;
 }
 
 int FindProcInfo(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi, int need_unwind_info,
@@ -141,7 +184,15 @@ int AccessMem(unw_addr_space_t, unw_word_t addr, unw_word_t* valp, int write, vo
     std::memcpy(valp, ctx->stack.data() + (addr - ctx->stack_start), 8);
     return 0;
   }
-  const UnwindImage* image = nullptr;
+  if (ctx->cfi_file != nullptr) {
+    const CfiTables& cfi = ctx->cfi_file->Cfi();
+    const uint64_t at = addr - ctx->cfi_bias - cfi.eh_frame_vaddr;
+    if (at < cfi.eh_frame.size() && cfi.eh_frame.size() - at >= 8) {
+      std::memcpy(valp, cfi.eh_frame.data() + at, 8);
+      return 0;
+    }
+  }
+  const ElfImage* image = nullptr;
   uint64_t vaddr = 0, bias = 0;
   if (Locate(*ctx, addr, &image, &vaddr, &bias)) {
     if (auto off = image->VaddrToFileOffset(vaddr); off && image->ReadFileWord(*off, valp)) {
@@ -220,170 +271,20 @@ Result<std::span<const uint8_t>> ParseStackUser(ByteCursor& c) {
   return data.first(dyn_size);
 }
 
-std::vector<UnwindImage::DebugFrameFde> UnwindImage::IndexDebugFrame(
-    std::span<const uint8_t> section) {
-  std::vector<DebugFrameFde> fdes;
-  std::vector<uint64_t> cies;  // offsets, ascending
-  ByteCursor c(section);
-  while (c.remaining() >= 4) {
-    const uint64_t entry_offset = c.pos();
-    const uint64_t length = *c.u32le();
-    if (length >= 0xfffffff0u) break;  // 64-bit DWARF or reserved (DWARF 4 section 7.4)
-    ByteCursor body;
-    if (!c.TrySub(length, body)) break;
-    if (entry_offset > UINT32_MAX - 8) break;
-    auto id = body.u32le();
-    if (!id.ok()) continue;
-    if (*id == 0xffffffffu) {  // CIE_id
-      cies.push_back(entry_offset);
-      continue;
-    }
-    // An FDE: CIE_pointer (a section offset), initial_location, address_range.
-    if (!std::binary_search(cies.begin(), cies.end(), uint64_t{*id})) continue;
-    auto location = body.u64le();
-    auto range = body.u64le();
-    if (!location.ok() || !range.ok() || *range == 0) continue;
-    fdes.push_back({*location, *range, static_cast<uint32_t>(entry_offset), *id});
-  }
-  std::sort(fdes.begin(), fdes.end(), [](const DebugFrameFde& a, const DebugFrameFde& b) {
-    return a.initial_location < b.initial_location;
-  });
-  return fdes;
-}
-
-Result<std::unique_ptr<UnwindImage>> UnwindImage::Open(const std::string& path) {
-  std::unique_ptr<UnwindImage> img(new UnwindImage());
-  GCSPIKE_RETURN_IF_ERROR(OpenElfFile(path, &img->fd_, &img->elf_));
-  Elf* elf = static_cast<Elf*>(img->elf_);
-  if (gelf_getclass(elf) != ELFCLASS64) return MakeError(path + ": not a 64-bit ELF file");
-  size_t raw_size = 0;
-  const char* raw = elf_rawfile(elf, &raw_size);
-  if (raw == nullptr) return MakeError(path + ": cannot read the file image");
-  img->file_ = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(raw), raw_size);
-  img->build_id_ = ElfBuildId(elf);
-
-  size_t phnum = 0;
-  if (elf_getphdrnum(elf, &phnum) == 0) {
-    for (size_t i = 0; i < phnum; ++i) {
-      GElf_Phdr ph;
-      if (gelf_getphdr(elf, static_cast<int>(i), &ph) == nullptr || ph.p_type != PT_LOAD) continue;
-      uint64_t end = 0;
-      if (!CheckedAdd(ph.p_offset, ph.p_filesz, &end) || end > raw_size) continue;
-      img->segments_.push_back({ph.p_offset, ph.p_filesz, ph.p_vaddr});
-    }
-  }
-  size_t shstrndx = 0;
-  if (elf_getshdrstrndx(elf, &shstrndx) != 0) return img;
-  for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr; scn = elf_nextscn(elf, scn)) {
-    GElf_Shdr sh;
-    if (gelf_getshdr(scn, &sh) == nullptr || sh.sh_type == SHT_NOBITS) continue;
-    const char* name_ptr = elf_strptr(elf, shstrndx, sh.sh_name);
-    if (name_ptr == nullptr) continue;
-    const std::string_view name(name_ptr);
-    if (sh.sh_type == SHT_SYMTAB && sh.sh_entsize != 0) {
-      static constexpr std::string_view kBoundaries[] = {
-          "runtime.systemstack", "runtime.systemstack.abi0", "runtime.mcall",
-          "runtime.morestack",   "runtime.morestack.abi0",   "runtime.mstart",
-          "runtime.mstart.abi0", "runtime.rt0_go.abi0",      "runtime.goexit.abi0"};
-      Elf_Data* data = elf_getdata(scn, nullptr);
-      const size_t count = data != nullptr ? data->d_size / sh.sh_entsize : 0;
-      for (size_t i = 0; i < count; ++i) {
-        GElf_Sym sym;
-        if (gelf_getsym(data, static_cast<int>(i), &sym) == nullptr ||
-            GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_size == 0) {
-          continue;
-        }
-        const char* sym_name = elf_strptr(elf, sh.sh_link, sym.st_name);
-        if (sym_name == nullptr || std::string_view(sym_name).rfind("runtime.", 0) != 0) continue;
-        if (std::find(std::begin(kBoundaries), std::end(kBoundaries), sym_name) !=
-            std::end(kBoundaries)) {
-          img->stack_boundaries_.emplace_back(sym.st_value, sym.st_value + sym.st_size);
-        }
-      }
-    } else if (name == ".eh_frame_hdr") {
-      Elf_Data* data = elf_getdata(scn, nullptr);
-      if (data == nullptr || data->d_buf == nullptr || data->d_size < 12) continue;
-      const auto* p = static_cast<const uint8_t*>(data->d_buf);
-      // version 1; eh_frame_ptr 4 bytes (DW_EH_PE_[us]data4, optionally pcrel); fde_count
-      // DW_EH_PE_udata4; table DW_EH_PE_datarel|sdata4: the only layout libunwind searches.
-      const bool ptr4 = (p[1] & 0x0f) == 0x03 || (p[1] & 0x0f) == 0x0b;
-      if (p[0] != 1 || !ptr4 || p[2] != 0x03 || p[3] != 0x3b) continue;
-      uint32_t count = 0;
-      std::memcpy(&count, p + 8, 4);
-      if (count == 0 || (data->d_size - 12) / 8 < count) continue;
-      img->eh_frame_hdr_vaddr_ = sh.sh_addr;
-      img->eh_frame_hdr_fde_count_ = count;
-    } else if (name == ".debug_frame" || name == ".zdebug_frame") {
-      // Go compresses its DWARF: SHF_COMPRESSED (ELF gABI) since Go 1.20 with the external
-      // linker and by default in newer Go, the GNU ".zdebug" form before. libelf inflates both.
-      if ((sh.sh_flags & SHF_COMPRESSED) != 0) {
-        if (elf_compress(scn, 0, 0) < 0) continue;
-      } else if (name == ".zdebug_frame") {
-        if (elf_compress_gnu(scn, 0, 0) < 0) continue;
-      }
-      Elf_Data* data = elf_getdata(scn, nullptr);
-      if (data == nullptr || data->d_buf == nullptr || data->d_size == 0) continue;
-      const auto* p = static_cast<const uint8_t*>(data->d_buf);
-      img->debug_frame_.assign(p, p + data->d_size);
-    }
-  }
-  if (!img->debug_frame_.empty()) img->debug_frame_fdes_ = IndexDebugFrame(img->debug_frame_);
-  return img;
-}
-
-const UnwindImage* UnwindImageCache::Get(const std::string& mapped_path,
-                                         const RecordedFile& recorded) {
+const ElfImage* UnwindImageCache::Get(const std::string& mapped_path,
+                                      const RecordedFile& recorded) {
   auto found = cache_.find(mapped_path);
   if (found != cache_.end()) return found->second.get();
-  // The symbolizer's search and check (BinaryCache): CFI from another build of the binary
-  // would unwind into garbage.
-  std::unique_ptr<UnwindImage> chosen;
-  // The symbolizer warns about rejected candidates; the same ones are rejected here.
-  for (const BinaryCandidate& c :
-       BinaryCandidates(mapped_path, recorded.build_id, binaries_, symfs_)) {
-    if (!CheckCandidateFile(c.path).ok()) continue;
-    auto opened = UnwindImage::Open(c.path);
-    if (!opened.ok()) continue;
-    bool unverified = false;
-    if (!VerifyCandidate(c, (*opened)->build_id(), recorded, &unverified).ok()) continue;
-    chosen = std::move(opened).value();
-    break;
+  // The symbolizer's image (BinaryLocator): CFI from another build of the binary would unwind
+  // into garbage. The symbolizer reports rejected candidates.
+  std::shared_ptr<ElfImage> image = locator_.Find(mapped_path, recorded, nullptr);
+  // x86_64 only: a 32-bit file's CFI and segments are not what this unwinder reads.
+  if (image != nullptr && gelf_getclass(static_cast<Elf*>(image->elf())) != ELFCLASS64) {
+    image = nullptr;
   }
-  const UnwindImage* out = chosen.get();
-  cache_.emplace(mapped_path, std::move(chosen));
+  const ElfImage* out = image.get();
+  cache_.emplace(mapped_path, std::move(image));
   return out;
-}
-
-UnwindImage::~UnwindImage() {
-  if (elf_ != nullptr) elf_end(AsElf(elf_));
-  if (fd_ >= 0) ::close(fd_);
-}
-
-bool UnwindImage::IsStackBoundary(uint64_t vaddr) const {
-  for (const auto& [start, end] : stack_boundaries_) {
-    if (vaddr >= start && vaddr < end) return true;
-  }
-  return false;
-}
-
-std::optional<uint64_t> UnwindImage::FileOffsetToVaddr(uint64_t offset) const {
-  for (const Segment& s : segments_) {
-    if (offset >= s.offset && offset - s.offset < s.filesz) return s.vaddr + (offset - s.offset);
-  }
-  return std::nullopt;
-}
-
-std::optional<uint64_t> UnwindImage::VaddrToFileOffset(uint64_t vaddr) const {
-  for (const Segment& s : segments_) {
-    if (vaddr >= s.vaddr && vaddr - s.vaddr < s.filesz) return s.offset + (vaddr - s.vaddr);
-  }
-  return std::nullopt;
-}
-
-bool UnwindImage::ReadFileWord(uint64_t offset, uint64_t* out) const {
-  if (offset > file_.size() || file_.size() - offset < 8) return false;
-  std::memcpy(out, file_.data() + offset, 8);
-  return true;
 }
 
 DwarfUnwinder::DwarfUnwinder() {
@@ -393,34 +294,30 @@ DwarfUnwinder::DwarfUnwinder() {
 }
 
 DwarfUnwinder::~DwarfUnwinder() {
-  if (address_space_ != nullptr) unw_destroy_addr_space(static_cast<unw_addr_space_t>(address_space_));
+  if (address_space_ != nullptr) {
+    unw_destroy_addr_space(static_cast<unw_addr_space_t>(address_space_));
+  }
 }
 
-const DwarfUnwinder::SyntheticEhFrame* DwarfUnwinder::SyntheticFor(const UnwindImage* image,
-                                                                   uint64_t bias) {
-  auto& copies = synthetic_by_image_[image];
-  for (const auto& [b, slot] : copies) {
-    if (b == bias) return synthetic_[slot].get();
-  }
-  const auto& fdes = image->debug_frame_fdes();
-  const std::span<const uint8_t> section = image->debug_frame();
-  if (fdes.empty() || synthetic_.size() >= (uint64_t{1} << (63 - kSyntheticSlotShift))) {
-    return nullptr;
-  }
-  auto eh = std::make_unique<SyntheticEhFrame>();
-  eh->base = kSyntheticBit | (static_cast<uint64_t>(synthetic_.size()) << kSyntheticSlotShift);
+namespace {
+
+// .debug_frame rewritten as .eh_frame for one load bias, then its search table.
+void BuildSyntheticDebugFrame(const CfiTables& cfi, uint64_t bias,
+                              DwarfUnwinder::SyntheticEhFrame* eh) {
+  const auto& fdes = cfi.debug_frame_fdes;
   std::vector<uint8_t>& bytes = eh->bytes;
-  bytes.assign(section.begin(), section.end());
+  bytes.assign(cfi.debug_frame.begin(), cfi.debug_frame.end());
   auto put32 = [&](uint64_t at, uint32_t v) { std::memcpy(bytes.data() + at, &v, 4); };
   auto put64 = [&](uint64_t at, uint64_t v) { std::memcpy(bytes.data() + at, &v, 8); };
   // IndexDebugFrame checked that every FDE's header (length, CIE_pointer, initial_location,
   // address_range) lies inside the section and that its CIE precedes it.
   for (const auto& fde : fdes) {
-    put32(fde.cie_offset + 4, 0);                      // CIE_id: 0 in .eh_frame
+    put32(fde.cie_offset + 4, 0);                            // CIE_id: 0 in .eh_frame
     put32(fde.offset + 4, fde.offset + 4 - fde.cie_offset);  // CIE pointer: distance back
     put64(fde.offset + 8, fde.initial_location + bias);
   }
   // The search table: {start_ip_offset, fde_offset} int32 pairs sorted by start.
+  eh->segbase = eh->base;
   eh->ip_base = fdes.front().initial_location + bias;
   bytes.resize((bytes.size() + 7) & ~size_t{7});
   eh->table_offset = bytes.size();
@@ -438,8 +335,43 @@ const DwarfUnwinder::SyntheticEhFrame* DwarfUnwinder::SyntheticFor(const UnwindI
       eh->ip_end = std::max(eh->ip_end, end);
     }
   }
-  bytes.resize(bytes.size() + 8, 0);
-  copies.emplace_back(bias, synthetic_.size());
+}
+
+// The search table over an .eh_frame we indexed: the FDEs stay where they are loaded.
+void BuildSyntheticEhFrameTable(const CfiTables& cfi, uint64_t bias,
+                                DwarfUnwinder::SyntheticEhFrame* eh) {
+  const uint64_t ip_base = cfi.eh_frame_fdes.front().initial_location;
+  uint64_t ip_end = 0;
+  eh->bytes = EhFrameSearchTable(cfi.eh_frame_fdes, ip_base, cfi.eh_frame_vaddr, &ip_end);
+  eh->table_offset = 0;
+  eh->table_count = eh->bytes.size() / 8;
+  eh->segbase = cfi.eh_frame_vaddr + bias;
+  eh->ip_base = ip_base + bias;
+  eh->ip_end = ip_end + bias;
+}
+
+}  // namespace
+
+const DwarfUnwinder::SyntheticEhFrame* DwarfUnwinder::SyntheticFor(const CfiTables& cfi,
+                                                                   bool debug_frame,
+                                                                   uint64_t bias) {
+  const auto key = std::make_tuple(&cfi, debug_frame, bias);
+  if (auto it = synthetic_by_table_.find(key); it != synthetic_by_table_.end()) {
+    return synthetic_[it->second].get();
+  }
+  if ((debug_frame ? cfi.debug_frame_fdes.empty() : cfi.eh_frame_fdes.empty()) ||
+      synthetic_.size() >= (uint64_t{1} << (63 - kSyntheticSlotShift))) {
+    return nullptr;
+  }
+  auto eh = std::make_unique<SyntheticEhFrame>();
+  eh->base = kSyntheticBit | (static_cast<uint64_t>(synthetic_.size()) << kSyntheticSlotShift);
+  if (debug_frame) {
+    BuildSyntheticDebugFrame(cfi, bias, eh.get());
+  } else {
+    BuildSyntheticEhFrameTable(cfi, bias, eh.get());
+  }
+  eh->bytes.resize(eh->bytes.size() + 8, 0);
+  synthetic_by_table_.emplace(key, synthetic_.size());
   synthetic_.push_back(std::move(eh));
   return synthetic_.back().get();
 }
@@ -467,6 +399,75 @@ void DwarfUnwinder::WalkFramePointers(uint64_t sp, uint64_t bp, std::span<const 
   }
 }
 
+void DwarfUnwinder::UnwindCfi(const UserRegs& regs, std::span<const uint8_t> stack,
+                              const ImageLookup& lookup, std::vector<uint64_t>* cfi,
+                              std::array<uint64_t, kCfiSourceCount>* frames) {
+  auto* as = static_cast<unw_addr_space_t>(address_space_);
+  if (as == nullptr) return;
+  SampleContext ctx;
+  ctx.regs = &regs;
+  ctx.stack = stack;
+  ctx.stack_start = regs.values[kPerfRegSp];
+  ctx.lookup = &lookup;
+  ctx.unwinder = this;
+  unw_cursor_t cursor;
+  if (unw_init_remote(&cursor, as, &ctx) != 0) return;
+  while (cfi->size() < kMaxFrames) {
+    // Only CFI counts: libunwind's x86_64 step guesses from rbp when a frame has no FDE,
+    // which would pass frame-pointer frames off as CFI ones.
+    // (unw_get_proc_info itself reports success without an FDE on x86_64, so our
+    // find_proc_info records whether it found one.)
+    unw_word_t here = 0;
+    const ElfImage* image = nullptr;
+    uint64_t vaddr = 0, bias = 0;
+    if (unw_get_reg(&cursor, UNW_REG_IP, &here) == 0 &&
+        Locate(ctx, cfi->size() == 1 ? here : here - 1, &image, &vaddr, &bias) &&
+        image->IsStackBoundary(vaddr)) {
+      break;
+    }
+    unw_proc_info_t pi;
+    ctx.found_fde = false;
+    if (unw_get_proc_info(&cursor, &pi) < 0 || !ctx.found_fde) break;
+    const CfiSource source = ctx.source;
+    if (unw_step(&cursor) <= 0) break;
+    unw_word_t pc = 0;
+    if (unw_get_reg(&cursor, UNW_REG_IP, &pc) < 0 || pc == 0) break;
+    // A return address points into a mapped binary. Past the top of a stack (e.g. Go's
+    // runtime.systemstack on the g0 stack, whose caller lives on the goroutine stack)
+    // CFI can still "find" one in leftover stack words: garbage in [stack] or anonymous
+    // memory, which ends the unwind.
+    MappedImage where;
+    if (!lookup(pc, &where)) break;
+    cfi->push_back(pc);
+    ++(*frames)[static_cast<int>(source)];
+  }
+}
+
+void DwarfUnwinder::UnwindFromPlt(const UserRegs& regs, std::span<const uint8_t> stack,
+                                  const ImageLookup& lookup, uint64_t space_key,
+                                  std::vector<uint64_t>* cfi) {
+  // A sample in a PLT stub without CFI (static links' .iplt): the stub has not touched the
+  // stack, so the return address is at SP; unwind the caller from there.
+  if (stack.size() < 16) return;
+  SampleContext probe;
+  probe.lookup = &lookup;
+  const ElfImage* image = nullptr;
+  uint64_t vaddr = 0, bias = 0, ret = 0;
+  std::memcpy(&ret, stack.data(), 8);
+  MappedImage m;
+  if (!Locate(probe, regs.values[kPerfRegIp], &image, &vaddr, &bias) || !image->IsPlt(vaddr) ||
+      !lookup(ret, &m)) {
+    return;
+  }
+  UserRegs caller = regs;
+  caller.values[kPerfRegIp] = ret;
+  caller.values[kPerfRegSp] = regs.values[kPerfRegSp] + 8;
+  std::vector<uint64_t> rest;
+  if (Unwind(caller, stack.subspan(8), lookup, space_key, &rest) == UnwindMethod::kCfi) {
+    cfi->insert(cfi->end(), rest.begin(), rest.end());
+  }
+}
+
 UnwindMethod DwarfUnwinder::Unwind(const UserRegs& regs, std::span<const uint8_t> stack,
                                    const ImageLookup& lookup, uint64_t space_key,
                                    std::vector<uint64_t>* pcs) {
@@ -476,63 +477,43 @@ UnwindMethod DwarfUnwinder::Unwind(const UserRegs& regs, std::span<const uint8_t
   pcs->push_back(ip);
   if (!regs.Has(kPerfRegSp) || stack.empty()) return UnwindMethod::kIpOnly;
   const uint64_t sp = regs.values[kPerfRegSp];
-
-  std::vector<uint64_t> cfi{ip};
   auto* as = static_cast<unw_addr_space_t>(address_space_);
-  if (as != nullptr) {
-    if (!have_space_key_ || space_key != space_key_) {
-      unw_flush_cache(as, 0, 0);
-      space_key_ = space_key;
-      have_space_key_ = true;
-    }
-    SampleContext ctx;
-    ctx.regs = &regs;
-    ctx.stack = stack;
-    ctx.stack_start = sp;
-    ctx.lookup = &lookup;
-    ctx.unwinder = this;
-    unw_cursor_t cursor;
-    if (unw_init_remote(&cursor, as, &ctx) == 0) {
-      while (cfi.size() < kMaxFrames) {
-        // Only CFI counts: libunwind's x86_64 step guesses from rbp when a frame has no FDE,
-        // which would pass frame-pointer frames off as CFI ones.
-        // (unw_get_proc_info itself reports success without an FDE on x86_64, so our
-        // find_proc_info records whether it found one.)
-        unw_word_t here = 0;
-        const UnwindImage* image = nullptr;
-        uint64_t vaddr = 0, bias = 0;
-        if (unw_get_reg(&cursor, UNW_REG_IP, &here) == 0 &&
-            Locate(ctx, cfi.size() == 1 ? here : here - 1, &image, &vaddr, &bias) &&
-            image->IsStackBoundary(vaddr)) {
-          break;
-        }
-        unw_proc_info_t pi;
-        ctx.found_fde = false;
-        if (unw_get_proc_info(&cursor, &pi) < 0 || !ctx.found_fde) break;
-        if (unw_step(&cursor) <= 0) break;
-        unw_word_t pc = 0;
-        if (unw_get_reg(&cursor, UNW_REG_IP, &pc) < 0 || pc == 0) break;
-        // A return address points into a mapped binary. Past the top of a stack (e.g. Go's
-        // runtime.systemstack on the g0 stack, whose caller lives on the goroutine stack)
-        // CFI can still "find" one in leftover stack words: garbage in [stack] or anonymous
-        // memory, which ends the unwind.
-        MappedImage where;
-        if (!lookup(pc, &where)) break;
-        cfi.push_back(pc);
-      }
-    }
+  if (as != nullptr && (!have_space_key_ || space_key != space_key_)) {
+    unw_flush_cache(as, 0, 0);
+    space_key_ = space_key;
+    have_space_key_ = true;
   }
+  const std::array<uint64_t, kCfiSourceCount> counted_before = cfi_frames_;
+  std::vector<uint64_t> cfi{ip};
+  std::array<uint64_t, kCfiSourceCount> frames = {};  // per CFI source, this sample's
+  UnwindCfi(regs, stack, lookup, &cfi, &frames);
+  if (cfi.size() == 1) UnwindFromPlt(regs, stack, lookup, space_key, &cfi);
   std::vector<uint64_t> fp{ip};
-  if (regs.Has(kPerfRegBp)) WalkFramePointers(sp, regs.values[kPerfRegBp], stack, kMaxFrames - 1, &fp);
+  if (regs.Has(kPerfRegBp)) {
+    WalkFramePointers(sp, regs.values[kPerfRegBp], stack, kMaxFrames - 1, &fp);
+  }
   if (cfi.size() > 1 && cfi.size() >= fp.size()) {
+    for (int i = 0; i < kCfiSourceCount; ++i) cfi_frames_[i] += frames[i];
     *pcs = std::move(cfi);
     return UnwindMethod::kCfi;
   }
+  cfi_frames_ = counted_before;  // a PLT caller's frames, if any, were not used
   if (fp.size() > 1) {
     *pcs = std::move(fp);
     return UnwindMethod::kFramePointers;
   }
   return UnwindMethod::kIpOnly;
+}
+
+std::string DwarfUnwinder::CfiSourceSuffix() const {
+  std::string out;
+  for (int i = 0; i < kCfiSourceCount; ++i) {
+    out += (out.empty() ? " (frames by CFI source: " : ", ") + std::to_string(cfi_frames_[i]) +
+           " via " + std::string(CfiSourceName(static_cast<CfiSource>(i)));
+  }
+  uint64_t total = 0;
+  for (uint64_t n : cfi_frames_) total += n;
+  return total == 0 ? std::string() : out + ")";
 }
 
 }  // namespace gcspike

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/byte_cursor.h"
+#include "core/hex.h"
 
 namespace gcspike {
 namespace {
@@ -23,12 +24,6 @@ Result<uint64_t> ReadWord(ByteCursor& c, uint8_t ptr_size) {
 
 Result<uint64_t> ReadField(ByteCursor& c, uint64_t size) {
   return size == 4 ? ReadWord(c, 4) : ReadWord(c, 8);
-}
-
-std::string Hex(uint64_t v) {
-  char buf[24];
-  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 
 }  // namespace

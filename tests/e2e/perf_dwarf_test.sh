@@ -45,11 +45,12 @@ for entry in "${toolchains[@]}"; do
   done
   pass
 
-  # "N samples with --call-graph dwarf stacks: A unwound by CFI, B by frame pointers, C IP only"
+  # "N samples with --call-graph dwarf stacks: A unwound by CFI (frames by CFI source: ...), B by
+  # frame pointers, C IP only"
   line=$(grep -o '[0-9]* samples with --call-graph dwarf stacks: .*' "$WORK/$name.dwarf.err") ||
     { cat "$WORK/$name.dwarf.err" >&2; fail "$name: no unwind counts on stderr"; }
   read -r total cfi fp ip_only < <(echo "$line" | sed -E \
-    's/^([0-9]+) samples.*: ([0-9]+) unwound by CFI, ([0-9]+) by frame pointers, ([0-9]+) IP only$/\1 \2 \3 \4/')
+    's/^([0-9]+) samples.*: ([0-9]+) unwound by CFI( \([^)]*\))?, ([0-9]+) by frame pointers, ([0-9]+) IP only$/\1 \2 \4 \5/')
   echo "go $name: $line"
   [[ $total -gt 500 ]] || fail "$name: only $total dwarf samples"
   [[ $((cfi + fp + ip_only)) -eq $total ]] || fail "$name: unwind counts do not add up: $line"

@@ -1,4 +1,4 @@
-// Fuzzes ElfBinary (libelf/libdw indexing, ELF symbols, DWARF lines and inlined frames, and the
+// Fuzzes ElfImage and ElfSymbolizer (libelf/libdw indexing, ELF symbols, DWARF lines and inlined frames, and the
 // .gopclntab of stripped Go binaries with its inline trees) on in-memory ELF images: opening
 // must give a binary or an error, and symbolizing addresses spread over every loaded segment
 // (and a few taken from the input) must return, never crash.
@@ -11,9 +11,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gcspike;
-  auto opened = ElfBinary::OpenMemory(std::span<const uint8_t>(data, size));
+  auto opened = ElfImage::OpenMemory(std::span<const uint8_t>(data, size));
   if (!opened.ok()) return 0;
-  const ElfBinary& b = **opened;
+  const ElfSymbolizer b(std::move(opened).value());
   constexpr uint64_t kSteps = 64;
   for (uint64_t k = 0; k <= kSteps; ++k) {
     const uint64_t file_offset = size / kSteps * k;

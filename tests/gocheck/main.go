@@ -24,7 +24,7 @@ commands:
   pprof-fleet --n N --dir DIR SOURCE...        N profiles with distinct locations (fleet merges)
   trace-stats [--stacks] FILE                  counts of CPU samples / GC / STW / assists (JSON)
   trace-read FILE                              read every event, print count and elapsed time
-  perf-script-compare [--min-agree=F] PPROF PERF_SCRIPT_TXT
+  perf-script-compare [--min-agree=F] [--perf-prefix] [--alias=A=B] PPROF PERF_SCRIPT_TXT
                                                compare stacks with perf script (see perfscript.go)
   perf-stack-stats [--cut-at-stack-switch] [--compare=PPROF] [--min-complete=F] [--max-diff=F] PPROF
                                                user-stack completeness and shape (see perfstacks.go)

@@ -17,11 +17,27 @@ import (
 // function of a pprof Location (its last Line); a Location without lines and
 // perf's "[unknown]" both count as "[unknown]". It prints JSON with the
 // counts and exits 1 when the sample counts differ or fewer than --min-agree of
-// the samples have the same symbol sequence.
+// the samples have the same symbol sequence. --alias=A=B reads perf's symbol A as
+// B (two names of one address, of which perf and gcspike pick differently). With
+// --perf-prefix, a sample agrees
+// when perf script's frames are the first frames of ours (leaf first): for
+// binaries whose CFI perf's own unwinder does not read (.debug_frame), where its
+// stacks stop early.
 func cmdPerfScriptCompare(args []string, stdout, stderr io.Writer) int {
 	minAgree := 0.99
+	prefix := false
+	alias := map[string]string{}
 	var pos []string
 	for _, a := range args {
+		if a == "--perf-prefix" {
+			prefix = true
+			continue
+		}
+		if kv, ok := strings.CutPrefix(a, "--alias="); ok && strings.Contains(kv, "=") {
+			parts := strings.SplitN(kv, "=", 2)
+			alias[parts[0]] = parts[1]
+			continue
+		}
 		if strings.HasPrefix(a, "--min-agree=") {
 			v, err := strconv.ParseFloat(strings.TrimPrefix(a, "--min-agree="), 64)
 			if err != nil {
@@ -34,7 +50,7 @@ func cmdPerfScriptCompare(args []string, stdout, stderr io.Writer) int {
 		pos = append(pos, a)
 	}
 	if len(pos) != 2 {
-		fmt.Fprintln(stderr, "usage: gocheck perf-script-compare [--min-agree=F] PPROF PERF_SCRIPT_TXT")
+		fmt.Fprintln(stderr, "usage: gocheck perf-script-compare [--min-agree=F] [--perf-prefix] [--alias=A=B] PPROF PERF_SCRIPT_TXT")
 		return 2
 	}
 	p, err := readProfile(pos[0])
@@ -119,6 +135,9 @@ func cmdPerfScriptCompare(args []string, stdout, stderr io.Writer) int {
 			if i := strings.Index(sym, "+0x"); i > 0 {
 				sym = sym[:i]
 			}
+			if a, ok := alias[sym]; ok {
+				sym = a
+			}
 		}
 		stack = append(stack, sym)
 	}
@@ -134,6 +153,9 @@ func cmdPerfScriptCompare(args []string, stdout, stderr io.Writer) int {
 		if !ok {
 			missing++
 			continue
+		}
+		if prefix && len(got) > len(want) {
+			got = got[:len(want)]
 		}
 		if strings.Join(got, ";") == strings.Join(want, ";") {
 			same++

@@ -14,7 +14,7 @@
 #include "core/sample_spool.h"
 #include "formats/pprof_writer.h"
 #include "formats/profile_reader.h"
-#include "symbolizer/elf_symbolizer.h"
+#include "symbolizer/kernel_symbols.h"
 #include "tests/unit/recording_diagnostics.h"
 
 namespace gcspike {

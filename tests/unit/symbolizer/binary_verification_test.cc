@@ -114,7 +114,7 @@ TEST(VerifyCandidate, RecordedPathNeedsTheRecordedInode) {
   EXPECT_TRUE(VerifyCandidate({file, false}, "abcd", with_id, &unverified).ok());
 }
 
-TEST(BinaryCache, WarnsWhenTheRecordedFileWasReplaced) {
+TEST(ElfSymbolizerCache, WarnsWhenTheRecordedFileWasReplaced) {
   TempDir dir;
   const std::string file = dir.path() + "/sh";
   ASSERT_EQ(std::system(("cp /bin/sh '" + file + "'").c_str()), 0);
@@ -123,24 +123,25 @@ TEST(BinaryCache, WarnsWhenTheRecordedFileWasReplaced) {
   RecordedFile r;
   r.has_inode = true;
   r.ino = st.st_ino + 1;
-  BinaryCache cache({}, "");
+  BinaryLocator l1({}, ""), l2({}, ""), l3({}, "/nonexistent");
+  ElfSymbolizerCache cache(l1);
   std::string warning;
   EXPECT_EQ(cache.Get(file, r, &warning), nullptr);
   EXPECT_NE(warning.find("replaced"), std::string::npos) << warning;
   EXPECT_NE(warning.find(file), std::string::npos) << warning;
 
-  BinaryCache unverified({}, "");
+  ElfSymbolizerCache unverified(l2);
   warning.clear();
   EXPECT_NE(unverified.Get(file, RecordedFile{}, &warning), nullptr);
   EXPECT_NE(warning.find("could not be verified"), std::string::npos) << warning;
 
-  BinaryCache symfs({}, "/nonexistent");
+  ElfSymbolizerCache symfs(l3);
   warning.clear();
   EXPECT_EQ(symfs.Get(file, RecordedFile{}, &warning), nullptr);
   EXPECT_NE(warning.find("/nonexistent" + file), std::string::npos) << warning;
 }
 
-TEST(ElfBinary, UnreadableSectionHeadersAreAnError) {
+TEST(ElfImage, UnreadableSectionHeadersAreAnError) {
   TempDir dir;
   const std::string file = dir.path() + "/bad";
   ASSERT_EQ(std::system(("cp /bin/sh '" + file + "'").c_str()), 0);
@@ -150,7 +151,7 @@ TEST(ElfBinary, UnreadableSectionHeadersAreAnError) {
   const uint64_t far = uint64_t{1} << 40;
   ASSERT_EQ(::pwrite(fd, &far, 8, 40), 8);
   ::close(fd);
-  auto b = ElfBinary::Open(file);
+  auto b = ElfImage::Open(file);
   ASSERT_FALSE(b.ok());
   EXPECT_NE(b.error().message.find("section headers"), std::string::npos) << b.error().message;
   EXPECT_NE(b.error().message.find(file), std::string::npos);

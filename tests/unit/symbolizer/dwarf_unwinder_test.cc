@@ -4,7 +4,6 @@
 // section, and one real libunwind remote unwind of this test's own stack through the
 // binaries' .eh_frame_hdr (registers from getcontext, memory copied like perf copies it).
 #include "symbolizer/dwarf_unwinder.h"
-#include "symbolizer/elf_symbolizer.h"
 
 #include <unistd.h>
 
@@ -211,7 +210,7 @@ TEST(IndexDebugFrame, SortedFdesSkippingCiesAndBrokenEntries) {
   fde(0, 0x404000, 0);     // empty range: skipped
   PutU32(s, 100);          // an entry running past the end: ends the scan
   PutU32(s, 0);
-  auto fdes = UnwindImage::IndexDebugFrame(s);
+  auto fdes = IndexDebugFrame(s);
   ASSERT_EQ(fdes.size(), 2u);
   EXPECT_EQ(fdes[0].initial_location, 0x401000u);
   EXPECT_EQ(fdes[0].address_range, 0x20u);
@@ -221,9 +220,9 @@ TEST(IndexDebugFrame, SortedFdesSkippingCiesAndBrokenEntries) {
   EXPECT_EQ(fdes[1].offset, a);
   // Garbage never crashes and gives no entries.
   std::vector<uint8_t> junk(64, 0xff);
-  EXPECT_TRUE(UnwindImage::IndexDebugFrame(junk).empty());
+  EXPECT_TRUE(IndexDebugFrame(junk).empty());
   std::vector<uint8_t> fde_first(s.begin() + 16, s.end());  // FDEs whose CIE is gone
-  EXPECT_TRUE(UnwindImage::IndexDebugFrame(fde_first).empty());
+  EXPECT_TRUE(IndexDebugFrame(fde_first).empty());
 }
 
 // A real remote unwind of this process: registers from getcontext, the stack copied from SP up
@@ -294,7 +293,8 @@ TEST(DwarfUnwinder, UnwindsOwnStackWithEhFrame) {
   ASSERT_FALSE(cap.stack.empty());
   uint64_t stack_end = 0;
   const auto maps = ReadSelfMaps(&stack_end);
-  UnwindImageCache images({}, "");
+  BinaryLocator locator({}, "");
+  UnwindImageCache images(locator);
   const ImageLookup lookup = [&](uint64_t addr, MappedImage* out) {
     for (const SelfMapping& m : maps) {
       if (addr < m.start || addr >= m.end) continue;
@@ -331,7 +331,7 @@ TEST(UnwindImageCache, ChecksTheRecordedBuildId) {
   const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
   ASSERT_GT(n, 0);
   const std::string self(buf, static_cast<size_t>(n));
-  auto opened = UnwindImage::Open(self);
+  auto opened = ElfImage::Open(self);
   ASSERT_TRUE(opened.ok()) << opened.error().ToString();
   const std::string id = (*opened)->build_id();
   ASSERT_FALSE(id.empty()) << "the test binary has no build id";
@@ -340,13 +340,14 @@ TEST(UnwindImageCache, ChecksTheRecordedBuildId) {
     r.build_id = std::move(build_id);
     return r;
   };
-  UnwindImageCache right({}, ""), wrong({}, ""), none({}, ""), proc({}, "");
+  BinaryLocator l1({}, ""), l2({}, ""), l3({}, ""), l4({}, ""), l5({self}, "");
+  UnwindImageCache right(l1), wrong(l2), none(l3), proc(l4);
   EXPECT_NE(right.Get(self, rec(id)), nullptr);
   EXPECT_EQ(wrong.Get(self, rec(std::string(id.size(), '0'))), nullptr);
   EXPECT_NE(none.Get(self, rec("")), nullptr);  // nothing recorded: nothing to check
   EXPECT_EQ(proc.Get("/proc/self/exe", rec(id)), nullptr);
   // --binary under another name stands in only by build id.
-  UnwindImageCache by_binary({self}, "");
+  UnwindImageCache by_binary(l5);
   EXPECT_NE(by_binary.Get("/nonexistent/elsewhere", rec(id)), nullptr);
   EXPECT_EQ(by_binary.Get("/nonexistent/other", rec("")), nullptr);
 }

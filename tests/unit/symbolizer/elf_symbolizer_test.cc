@@ -1,4 +1,4 @@
-// ElfBinary on the small ELF files of the elf_symbols fuzz corpus (written by
+// ElfSymbolizer (over ElfImage) on the small ELF files of the elf_symbols fuzz corpus (written by
 // tests/fuzz/make_elf_symbols_corpus.py): DWARF inlined frames two levels deep in a C program
 // (the same chain binutils `addr2line -i` prints), the .dynsym-only stripped copy, and the
 // hand-made Go ELF files whose .gopclntab inline trees are read through .rodata/.noptrdata, in
@@ -20,6 +20,12 @@ std::filesystem::path Seed(const std::string& name) {
   return testing::SourceDir() / "tests/fuzz/corpus/elf_symbols" / name;
 }
 
+// An ElfSymbolizer over an image that opened, or the image's error.
+Result<std::unique_ptr<ElfSymbolizer>> Sym(Result<std::shared_ptr<ElfImage>> image) {
+  if (!image.ok()) return image.error();
+  return std::make_unique<ElfSymbolizer>(std::move(image).value());
+}
+
 std::string Describe(const std::vector<SourceFrame>& frames, bool with_paths = true) {
   std::string out;
   for (const SourceFrame& f : frames) {
@@ -30,15 +36,15 @@ std::string Describe(const std::vector<SourceFrame>& frames, bool with_paths = t
   return out;
 }
 
-TEST(ElfBinary, GoInlineTreesFromGopclntabInEveryLayout) {
+TEST(ElfSymbolizer, GoInlineTreesFromGopclntabInEveryLayout) {
   for (const char* layout : {"go116", "go118", "go120", "go127"}) {
     SCOPED_TRACE(layout);
     const auto bytes = testing::ReadFileBytes(Seed(std::string(layout) + "_inline"));
-    auto from_memory = ElfBinary::OpenMemory(bytes);
+    auto from_memory = Sym(ElfImage::OpenMemory(bytes));
     ASSERT_TRUE(from_memory.ok()) << from_memory.error().ToString();
-    auto from_file = ElfBinary::Open(Seed(std::string(layout) + "_inline"));
+    auto from_file = Sym(ElfImage::Open(Seed(std::string(layout) + "_inline")));
     ASSERT_TRUE(from_file.ok()) << from_file.error().ToString();
-    for (const ElfBinary* b : {from_memory->get(), from_file->get()}) {
+    for (const ElfSymbolizer* b : {from_memory->get(), from_file->get()}) {
       EXPECT_TRUE(b->has_symbols());
       EXPECT_FALSE(b->has_dwarf());
       EXPECT_EQ(Describe(b->Symbolize(0x401024)),
@@ -51,8 +57,8 @@ TEST(ElfBinary, GoInlineTreesFromGopclntabInEveryLayout) {
   }
 }
 
-TEST(ElfBinary, DwarfInlinedFramesTwoLevelsDeep) {
-  auto b = ElfBinary::Open(Seed("c_inline"));
+TEST(ElfSymbolizer, DwarfInlinedFramesTwoLevelsDeep) {
+  auto b = Sym(ElfImage::Open(Seed("c_inline")));
   ASSERT_TRUE(b.ok()) << b.error().ToString();
   ASSERT_TRUE((*b)->has_dwarf());
   // Somewhere in outer() the code of leaf() inlined into mid() inlined into outer() runs; every
@@ -77,28 +83,28 @@ TEST(ElfBinary, DwarfInlinedFramesTwoLevelsDeep) {
   EXPECT_GT(symbolized, 8u);
   EXPECT_TRUE(saw_chain);
   // The stripped copy keeps only .dynsym, whose entries are all imports here: nothing is named.
-  auto stripped = ElfBinary::Open(Seed("c_inline_stripped"));
+  auto stripped = Sym(ElfImage::Open(Seed("c_inline_stripped")));
   ASSERT_TRUE(stripped.ok());
   EXPECT_FALSE((*stripped)->has_dwarf());
   EXPECT_FALSE((*stripped)->has_symbols());
   for (uint64_t a = 0x1000; a < 0x2000; a += 7) EXPECT_TRUE((*stripped)->Symbolize(a).empty());
 }
 
-TEST(ElfBinary, GarbageAndTruncatedImages) {
-  EXPECT_FALSE(ElfBinary::OpenMemory({}).ok());
+TEST(ElfSymbolizer, GarbageAndTruncatedImages) {
+  EXPECT_FALSE(ElfImage::OpenMemory({}).ok());
   const std::vector<uint8_t> garbage(100, 0x41);
-  EXPECT_FALSE(ElfBinary::OpenMemory(garbage).ok());
+  EXPECT_FALSE(ElfImage::OpenMemory(garbage).ok());
   const auto full = testing::ReadFileBytes(Seed("go120_inline"));
   for (size_t n : {size_t{4}, size_t{64}, size_t{0x1100}, size_t{0x1180}, size_t{0x2010},
                    full.size() - 100, full.size() - 1}) {
-    auto b = ElfBinary::OpenMemory(std::span<const uint8_t>(full.data(), n));
+    auto b = Sym(ElfImage::OpenMemory(std::span<const uint8_t>(full.data(), n)));
     if (!b.ok()) continue;
     for (uint64_t a = 0x401000; a < 0x401034; ++a) (void)(*b)->Symbolize(a);
   }
 }
 
-TEST(ElfBinary, RunningVdsoNamesClockGettime) {
-  auto vdso = ElfBinary::OpenRunningVdso();
+TEST(ElfSymbolizer, RunningVdsoNamesClockGettime) {
+  auto vdso = Sym(ElfImage::OpenRunningVdso());
   ASSERT_TRUE(vdso.ok()) << vdso.error().ToString();  // x86-64 and arm64 Linux always map one
   EXPECT_TRUE((*vdso)->has_symbols());
   bool named = false;

@@ -1,0 +1,66 @@
+// KernelSymbols::Load reads its file once: from a FIFO, which can be read only once, it gives
+// what Parse gives for the text written into it, with and without wanted addresses; hidden
+// addresses and a missing file give nothing.
+#include "symbolizer/kernel_symbols.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace gcspike {
+namespace {
+
+// Loads `text` through a FIFO written once by another thread.
+std::optional<KernelSymbols> LoadThroughFifo(const std::string& text,
+                                             std::optional<std::span<const uint64_t>> wanted) {
+  char tmpl[] = "/tmp/gcspike-kallsyms-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  const std::string fifo = dir + "/kallsyms";
+  EXPECT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] {
+    const int fd = ::open(fifo.c_str(), O_WRONLY);
+    if (fd < 0) return;
+    EXPECT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    ::close(fd);
+  });
+  auto k = KernelSymbols::Load(fifo, wanted);
+  writer.join();
+  ::unlink(fifo.c_str());
+  ::rmdir(dir.c_str());
+  return k;
+}
+
+TEST(KernelSymbols, LoadReadsTheFileOnce) {
+  const std::string text =
+      "ffffffff81000000 T _text\n"
+      "ffffffff81000100 t do_thing\n"
+      "ffffffff81000200 D data\n"
+      "ffffffffc0000000 t mod_fn\t[some_module]\n";
+  const std::vector<uint64_t> wanted = {0xffffffff81000150, 0xffffffffc0000001};
+  for (bool with_wanted : {false, true}) {
+    SCOPED_TRACE(with_wanted);
+    std::optional<std::span<const uint64_t>> w;
+    if (with_wanted) w = wanted;
+    auto loaded = LoadThroughFifo(text, w);
+    ASSERT_TRUE(loaded.has_value());
+    const KernelSymbols parsed = KernelSymbols::Parse(text, w);
+    EXPECT_EQ(loaded->size(), parsed.size());
+    EXPECT_EQ(loaded->size(), with_wanted ? 2u : 3u);
+    for (uint64_t a : wanted) EXPECT_EQ(loaded->Lookup(a), parsed.Lookup(a));
+    EXPECT_EQ(loaded->Lookup(0xffffffff81000150), "do_thing");
+  }
+  EXPECT_FALSE(LoadThroughFifo("0000000000000000 T _text\n", std::nullopt).has_value());
+  EXPECT_FALSE(KernelSymbols::Load("/nonexistent/kallsyms").has_value());
+}
+
+}  // namespace
+}  // namespace gcspike

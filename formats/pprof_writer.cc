@@ -2,8 +2,8 @@
 
 #include <cstring>
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 
 #include "core/sample_spool.h"
 #include "formats/gzip_codec.h"
@@ -263,9 +263,8 @@ void PprofWriter::EncodeStacks() {
 // stack sample's labels.
 Status PprofWriter::WriteSpooledSamples() {
   EncodeStacks();
-  return p_.spool->ForEach(p_.samples.size(), [this](const SampleSpool::Record& r) {
-    return WriteSpooledRecord(r);
-  });
+  return p_.spool->ForEach(p_.samples.size(),
+                           [this](const SampleSpool::Record& r) { return WriteSpooledRecord(r); });
 }
 
 // Written straight into out_ (the hot loop of a large perf.data): the Sample message's length is

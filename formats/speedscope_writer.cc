@@ -235,10 +235,9 @@ Result<std::string> EncodeSpeedscope(const Profile& profile,
   for (const auto& [k, g] : groups) {
     out += first_profile ? "\n" : ",\n";
     first_profile = false;
-    const std::string name =
-        group_key != nullptr    ? ThreadName(group_key, k)
-        : options.name.empty() ? std::string("all samples")
-                               : options.name;
+    const std::string name = group_key != nullptr   ? ThreadName(group_key, k)
+                             : options.name.empty() ? std::string("all samples")
+                                                    : options.name;
     AppendSampled(out, profile, name, unit, g, sf.of_location);
   }
   out += "]}\n";

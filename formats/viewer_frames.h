@@ -19,8 +19,8 @@ namespace gcspike {
 
 struct ViewerFrame {
   std::string name;
-  std::string file;     // may be empty
-  int64_t line = 0;     // the function's start line (0: unknown), speedscope's frame key
+  std::string file;  // may be empty
+  int64_t line = 0;  // the function's start line (0: unknown), speedscope's frame key
 };
 
 // The frames of each Location, outermost first, indexed by location id (entry 0 unused).
@@ -33,8 +33,8 @@ std::vector<std::vector<ViewerFrame>> ExpandLocations(const Profile& profile);
 // value V for TYPE: this is a delta profile, and <refusal>; write pprof (.pb.gz), which keeps
 // negative values".
 struct ViewerSampleWalk {
-  const char* progress;   // e.g. "writing folded stacks"
-  const char* refusal;    // why this writer cannot take negative weights
+  const char* progress;  // e.g. "writing folded stacks"
+  const char* refusal;   // why this writer cannot take negative weights
   Diagnostics* diagnostics = nullptr;
 };
 Error NegativeWeightError(const Profile& profile, size_t sample, int64_t value,

@@ -16,8 +16,11 @@ find pprof trace -type f \( -name '*.pb.gz' -o -name '*.trace' \) | LC_ALL=C sor
   while read -r fixture; do
     for ext in "${formats[@]}"; do
       out="$work/out.$ext"
-      "$bin" "$fixture" -o "$out" 2>"$work/stderr" ||
-        { cat "$work/stderr" >&2; echo "output_hashes: $bin $fixture -o out.$ext failed" >&2; exit 1; }
+      if ! "$bin" "$fixture" -o "$out" 2>"$work/stderr"; then
+        cat "$work/stderr" >&2
+        echo "output_hashes: $bin $fixture -o out.$ext failed" >&2
+        exit 1
+      fi
       if [[ $ext == pb.gz ]]; then
         hash=$(gzip -dc "$out" | sha256sum)
       else

@@ -3,7 +3,7 @@
 namespace gcspike {
 
 Error ByteCursor::ShortRead(uint64_t n) const {
-  return ErrorHere("unexpected end of data: need " + std::to_string(n) + " bytes, " +
+  return error_here("unexpected end of data: need " + std::to_string(n) + " bytes, " +
                    std::to_string(remaining()) + " left");
 }
 

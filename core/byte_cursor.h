@@ -1,7 +1,8 @@
 // ByteCursor: the only way gcspike reads untrusted bytes. A view over a byte span with a read
 // position; every read checks bounds and overflow and fails with the absolute byte offset at
 // which the bad read started. Sub-cursors keep absolute offsets, so an error deep inside a
-// nested record still names its position in the input.
+// nested record still names its position in the input. Its members are named like a standard
+// view's (lower_snake_case: u8(), skip(), try_sub(), error_here()).
 #pragma once
 
 #include <cstddef>
@@ -42,7 +43,7 @@ class ByteCursor {
   // A cursor over the next n bytes; this cursor moves past them.
   Result<ByteCursor> sub(uint64_t n);
   // Like sub(), for hot loops: false (and nothing consumed) when fewer than n bytes remain.
-  bool TrySub(uint64_t n, ByteCursor& out) {
+  bool try_sub(uint64_t n, ByteCursor& out) {
     if (n > remaining()) return false;
     out = ByteCursor(data_.subspan(pos_, static_cast<size_t>(n)), offset());
     pos_ += static_cast<size_t>(n);
@@ -58,12 +59,12 @@ class ByteCursor {
   // Fast paths for hot decoding loops (trace events): decode when the bytes are there and
   // well-formed and return true; otherwise return false with the position unchanged, and the
   // caller calls u8()/uvarint() for the error with its offset.
-  bool TryU8(uint8_t& out) {
+  bool try_u8(uint8_t& out) {
     if (pos_ >= data_.size()) return false;
     out = data_[pos_++];
     return true;
   }
-  bool TryUvarint(uint64_t& out) {
+  bool try_uvarint(uint64_t& out) {
     uint64_t v = 0;
     for (size_t i = 0, p = pos_; i < 10 && p < data_.size(); ++i, ++p) {
       const uint8_t b = data_[p];
@@ -79,7 +80,7 @@ class ByteCursor {
   }
 
   // An error at the cursor's current offset (or at an explicit absolute offset).
-  Error ErrorHere(std::string message) const { return MakeErrorAt(offset(), std::move(message)); }
+  Error error_here(std::string message) const { return MakeErrorAt(offset(), std::move(message)); }
 
  private:
   Status Need(uint64_t n) const;

@@ -162,19 +162,19 @@ Status SampleSpool::ForEach(size_t sample_count,
     while (!c.empty()) {
       GCSPIKE_ASSIGN_OR_RETURN(uint64_t sample, c.uvarint());
       if (sample >= sample_count) {
-        return c.ErrorHere("sample spool: record names stack sample " + std::to_string(sample) +
+        return c.error_here("sample spool: record names stack sample " + std::to_string(sample) +
                            " of " + std::to_string(sample_count));
       }
       r.sample = static_cast<uint32_t>(sample);
       GCSPIKE_ASSIGN_OR_RETURN(uint64_t nvalues, c.uvarint());
-      if (nvalues > c.remaining()) return c.ErrorHere("sample spool: bad value count");
+      if (nvalues > c.remaining()) return c.error_here("sample spool: bad value count");
       r.values.resize(nvalues);
       for (int64_t& v : r.values) {
         GCSPIKE_ASSIGN_OR_RETURN(uint64_t z, c.uvarint());
         v = UnZigZag(z);
       }
       GCSPIKE_ASSIGN_OR_RETURN(uint64_t nlabels, c.uvarint());
-      if (nlabels > c.remaining()) return c.ErrorHere("sample spool: bad label count");
+      if (nlabels > c.remaining()) return c.error_here("sample spool: bad label count");
       r.labels.resize(nlabels);
       for (size_t i = 0; i < nlabels; ++i) {
         GCSPIKE_ASSIGN_OR_RETURN(uint64_t head, c.uvarint());

@@ -35,34 +35,23 @@ Result<std::string> EncodeFolded(const Profile& profile, const FoldedWriteOption
     }
   }
 
-  const size_t value_index = profile.DefaultValueIndex();
   std::unordered_map<std::string, int64_t> counts;
   std::string stack;
-  const size_t n = profile.samples.size();
-  for (size_t i = 0; i < n; ++i) {
-    if (options.diagnostics != nullptr && (i & 0xffff) == 0 && i != 0) {
-      options.diagnostics->Progress("writing folded stacks", i, n);
-    }
-    const Sample& s = profile.samples[i];
-    const int64_t v = s.values[value_index];
-    if (v < 0) {
-      return MakeError("sample " + std::to_string(i) + " has negative value " + std::to_string(v) +
-                       " for " + profile.str(profile.sample_types[value_index].type) +
-                       ": this is a delta profile, and folded stacks need non-negative counts; write "
-                       "pprof (.pb.gz), which keeps negative values");
-    }
-    if (v == 0) continue;
+  const ViewerSampleWalk walk{.progress = "writing folded stacks",
+                              .refusal = "folded stacks need non-negative counts",
+                              .diagnostics = options.diagnostics};
+  GCSPIKE_RETURN_IF_ERROR(ForEachViewerSample(profile, walk, [&](size_t i, int64_t v) -> Status {
     stack.clear();
-    // location_ids is leaf first; folded stacks are root first.
-    for (auto it = s.location_ids.rbegin(); it != s.location_ids.rend(); ++it) {
+    ForEachLocationRootFirst(profile.samples[i], [&](uint64_t id) {
       if (!stack.empty()) stack += ';';
-      stack += location_text[*it];
-    }
+      stack += location_text[id];
+    });
     // A sample without frames still counts; flamegraph.pl needs a frame to draw it under.
     if (stack.empty()) stack = "[no stack]";
     int64_t& c = counts[stack];
     if (__builtin_add_overflow(c, v, &c)) return MakeError("folded count overflows int64");
-  }
+    return {};
+  }));
 
   std::vector<const std::pair<const std::string, int64_t>*> lines;
   lines.reserve(counts.size());

@@ -214,7 +214,7 @@ Status TraceV1Reader::Parse(ByteCursor& c, size_t reserve) {
   while (!c.empty() && c.remaining() > reserve) {
     const uint64_t off = c.offset();
     uint8_t b = 0;
-    if (!c.TryU8(b)) GCSPIKE_RETURN_IF_ERROR(c.u8());
+    if (!c.try_u8(b)) GCSPIKE_RETURN_IF_ERROR(c.u8());
     // byte0 = type | min(nargs, 3) << 6 (docs/formats/go-trace.md#old-format-event-encoding).
     const uint8_t type = b & 0x3f;
     const uint8_t inline_values = static_cast<uint8_t>((b >> 6) + 1);
@@ -241,7 +241,7 @@ Status TraceV1Reader::Parse(ByteCursor& c, size_t reserve) {
     if (inline_values <= 3) {
       for (uint8_t i = 0; i < inline_values; ++i) {
         uint64_t v = 0;
-        if (!c.TryUvarint(v)) {
+        if (!c.try_uvarint(v)) {
           GCSPIKE_ASSIGN_OR_RETURN(v, c.uvarint());
         }
         values.push_back(v);
@@ -257,7 +257,7 @@ Status TraceV1Reader::Parse(ByteCursor& c, size_t reserve) {
       GCSPIKE_ASSIGN_OR_RETURN(ByteCursor args, c.sub(len));
       while (!args.empty()) {
         uint64_t v = 0;
-        if (!args.TryUvarint(v)) {
+        if (!args.try_uvarint(v)) {
           GCSPIKE_ASSIGN_OR_RETURN(v, args.uvarint());
         }
         values.push_back(v);

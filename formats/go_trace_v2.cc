@@ -534,17 +534,17 @@ Status TraceV2Reader::ProcessGeneration(Generation& g) {
       while (!c.empty()) {
         KeptEvent e;
         e.offset = c.offset();
-        if (!c.TryU8(e.type)) GCSPIKE_RETURN_IF_ERROR(c.u8());
+        if (!c.try_u8(e.type)) GCSPIKE_RETURN_IF_ERROR(c.u8());
         const uint8_t n = TimedArgCount(e.type);
         if (n == 0) {
           return MakeErrorAt(e.offset, "unknown or misplaced event type " +
                                            std::to_string(e.type) + " in an event batch");
         }
         uint64_t dt = 0;
-        if (!c.TryUvarint(dt)) GCSPIKE_RETURN_IF_ERROR(c.uvarint());
+        if (!c.try_uvarint(dt)) GCSPIKE_RETURN_IF_ERROR(c.uvarint());
         for (uint8_t i = 1; i < n; ++i) {
           uint64_t v = 0;
-          if (!c.TryUvarint(v)) {
+          if (!c.try_uvarint(v)) {
             GCSPIKE_ASSIGN_OR_RETURN(v, c.uvarint());
           }
           if (i <= 4) e.args[i - 1] = v;

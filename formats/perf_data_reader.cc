@@ -923,7 +923,7 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
     if ((rf & kReadGroup) != 0) {
       GCSPIKE_ASSIGN_OR_RETURN(uint64_t nr, c.u64le());
       uint64_t bytes = 0;
-      if (!CheckedMul(nr, per_value * 8, &bytes)) return c.ErrorHere("READ group count overflows");
+      if (!CheckedMul(nr, per_value * 8, &bytes)) return c.error_here("READ group count overflows");
       GCSPIKE_RETURN_IF_ERROR(c.skip(times * 8));
       GCSPIKE_RETURN_IF_ERROR(c.skip(bytes));
     } else {
@@ -969,7 +969,7 @@ Status PerfDataParser::ProcessSample(uint16_t misc, ByteCursor c) {
     GCSPIKE_ASSIGN_OR_RETURN(uint64_t nr, c.u64le());
     if ((attr.branch_sample_type & kBranchHwIndex) != 0) GCSPIKE_RETURN_IF_ERROR(c.skip(8));
     uint64_t bytes = 0;
-    if (!CheckedMul(nr, 24, &bytes)) return c.ErrorHere("branch stack count overflows");
+    if (!CheckedMul(nr, 24, &bytes)) return c.error_here("branch stack count overflows");
     GCSPIKE_RETURN_IF_ERROR(c.skip(bytes));
   }
   // --call-graph dwarf (docs/formats/perf-data.md#sample-record-layout): the user registers and a

@@ -71,12 +71,12 @@ inline Status ReadField(ByteCursor& c, Field& f) {
   const ByteCursor start = c;
   uint64_t tag;
   f.tag_offset = c.offset();
-  if (c.TryUvarint(tag) && (tag >> 3) != 0 && (tag >> 3) <= 0x1fffffff) {
+  if (c.try_uvarint(tag) && (tag >> 3) != 0 && (tag >> 3) <= 0x1fffffff) {
     f.number = static_cast<uint32_t>(tag >> 3);
     f.wire = static_cast<uint32_t>(tag & 7);
     uint64_t len;
-    if (f.wire == kVarint && c.TryUvarint(f.varint)) return {};
-    if (f.wire == kLen && c.TryUvarint(len) && c.TrySub(len, f.payload)) return {};
+    if (f.wire == kVarint && c.try_uvarint(f.varint)) return {};
+    if (f.wire == kLen && c.try_uvarint(len) && c.try_sub(len, f.payload)) return {};
   }
   c = start;
   return ReadFieldSlow(c, f);
@@ -108,7 +108,7 @@ Status AppendInts(Field& f, std::vector<T>& out, const char* what) {
   out.reserve(out.size() + count);
   while (!f.payload.empty()) {
     uint64_t v;
-    if (!f.payload.TryUvarint(v)) {
+    if (!f.payload.try_uvarint(v)) {
       GCSPIKE_ASSIGN_OR_RETURN(v, f.payload.uvarint());  // reports the bad varint
     }
     out.push_back(static_cast<T>(v));

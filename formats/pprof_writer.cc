@@ -3,6 +3,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "core/sample_spool.h"
 #include "formats/gzip_codec.h"
@@ -10,9 +11,10 @@
 namespace gcspike {
 namespace {
 
-class Encoder {
+// Appends protobuf fields to a byte vector.
+class FieldWriter {
  public:
-  explicit Encoder(std::vector<uint8_t>& out) : out_(out) {}
+  explicit FieldWriter(std::vector<uint8_t>& out) : out_(out) {}
 
   void Varint(uint64_t v) {
     while (v >= 0x80) {
@@ -43,7 +45,7 @@ class Encoder {
   void Packed(uint32_t field, const std::vector<T>& vs, std::vector<uint8_t>& scratch) {
     if (vs.empty()) return;
     scratch.clear();
-    Encoder e(scratch);
+    FieldWriter e(scratch);
     for (T v : vs) e.Varint(static_cast<uint64_t>(v));
     Message(field, scratch);
   }
@@ -101,12 +103,8 @@ class StringRemap {
   std::vector<bool> used_;
 };
 
-}  // namespace
-
-Status WritePprof(const Profile& p, const PprofWriteOptions& options, const ByteSink& sink) {
-  GCSPIKE_RETURN_IF_ERROR(p.Validate());
-  // Negative values are written as they are: a delta profile (go tool pprof -diff_base, or
-  // -base) has them, and pprof itself reads them back.
+// The strings the profile uses, each marked; fails when a spooled label names a missing string.
+Result<StringRemap> UsedStrings(const Profile& p) {
   StringRemap strs(p.strings.size());
   for (const ValueType& vt : p.sample_types) {
     strs.Use(vt.type);
@@ -121,7 +119,9 @@ Status WritePprof(const Profile& p, const PprofWriteOptions& options, const Byte
   }
   if (p.spool != nullptr) {
     for (StrId id : p.spool->UsedStrings()) {
-      if (id >= p.strings.size()) return MakeError("invalid profile: a spooled label names a missing string");
+      if (id >= p.strings.size()) {
+        return MakeError("invalid profile: a spooled label names a missing string");
+      }
       strs.Use(id);
     }
   }
@@ -134,197 +134,268 @@ Status WritePprof(const Profile& p, const PprofWriteOptions& options, const Byte
     strs.Use(f.system_name);
     strs.Use(f.filename);
   }
-  strs.Use(p.drop_frames);
-  strs.Use(p.keep_frames);
-  strs.Use(p.period_type.type);
-  strs.Use(p.period_type.unit);
+  for (StrId id : {p.drop_frames, p.keep_frames, p.period_type.type, p.period_type.unit}) {
+    strs.Use(id);
+  }
   for (StrId c : p.comments) strs.Use(c);
   strs.Use(p.default_sample_type);
   strs.Use(p.doc_url);
   strs.Finish();
+  return strs;
+}
 
-  // The encoded message goes out 256 KiB at a time as it is produced (through the gzip
-  // writer's compression thread, or straight to the sink), so a large profile never exists
-  // whole in memory, encoded or compressed.
-  std::vector<uint8_t> out;
-  std::optional<GzipWriter> gz;
-  constexpr size_t kChunk = 1 << 18;
-  if (options.gzip) gz.emplace(options.gzip_level, sink);
-  out.reserve(kChunk + 65536);
-  Status out_status;
-  auto flush = [&](bool force) {
-    if (!out_status.ok() || (!force && out.size() < kChunk)) return;
-    out_status = gz ? gz->Write(out) : sink(out);
-    out.clear();
-  };
-  Encoder e(out);
-  std::vector<uint8_t> body, inner, scratch;
-  Encoder b(body);
-  auto value_type = [&](uint32_t field, const ValueType& vt) {
-    body.clear();
-    b.Uint(1, strs(vt.type));
-    b.Uint(2, strs(vt.unit));
-    e.Message(field, body);
-  };
+// One Profile message, written field by field in profile.proto's order. The encoded message goes
+// out 256 KiB at a time as it is produced (through the gzip writer's compression thread, or
+// straight to the sink), so a large profile never exists whole in memory, encoded or compressed.
+// Negative values are written as they are: a delta profile (go tool pprof -diff_base, or -base)
+// has them, and pprof itself reads them back.
+class PprofWriter {
+ public:
+  PprofWriter(const Profile& p, StringRemap strs, const PprofWriteOptions& options,
+              const ByteSink& sink)
+      : p_(p), strs_(std::move(strs)), options_(options), sink_(sink) {
+    if (options.gzip) gz_.emplace(options.gzip_level, sink);
+    out_.reserve(kChunk + 65536);
+  }
 
-  for (const ValueType& vt : p.sample_types) value_type(1, vt);
-  auto put_label = [&](Encoder& to, const Label& l) {
-    inner.clear();
-    Encoder le(inner);
-    le.Uint(1, strs(l.key));
-    le.Uint(2, strs(l.str));
+  Status Write() {
+    for (const ValueType& vt : p_.sample_types) WriteValueType(1, vt);
+    if (p_.spool == nullptr) {
+      WriteSamples();
+    } else {
+      GCSPIKE_RETURN_IF_ERROR(WriteSpooledSamples());
+    }
+    WriteMappings();
+    WriteLocations();
+    WriteFunctions();
+    WriteStringTable();
+    WriteTrailer();
+    Flush(true);
+    GCSPIKE_RETURN_IF_ERROR(out_status_);
+    if (gz_) GCSPIKE_RETURN_IF_ERROR(gz_->Finish());
+    return {};
+  }
+
+ private:
+  static constexpr size_t kChunk = 1 << 18;
+
+  void Flush(bool force) {
+    if (!out_status_.ok() || (!force && out_.size() < kChunk)) return;
+    out_status_ = gz_ ? gz_->Write(out_) : sink_(out_);
+    out_.clear();
+  }
+  void Progress() {
+    if (options_.diagnostics != nullptr && (++done_ & 0xffff) == 0) {
+      options_.diagnostics->Progress("writing pprof", done_, total_);
+    }
+  }
+  void WriteValueType(uint32_t field, const ValueType& vt) {
+    body_.clear();
+    b_.Uint(1, strs_(vt.type));
+    b_.Uint(2, strs_(vt.unit));
+    e_.Message(field, body_);
+  }
+  void WriteLabel(FieldWriter& to, const Label& l) {
+    inner_.clear();
+    FieldWriter le(inner_);
+    le.Uint(1, strs_(l.key));
+    le.Uint(2, strs_(l.str));
     le.Int(3, l.num);
-    le.Uint(4, strs(l.num_unit));
-    to.Message(3, inner);
-  };
-  const uint64_t total = p.SampleRecordCount();
-  uint64_t done = 0;
-  auto progress = [&] {
-    if (options.diagnostics != nullptr && (++done & 0xffff) == 0) {
-      options.diagnostics->Progress("writing pprof", done, total);
-    }
-  };
-  if (p.spool == nullptr) {
-    for (const Sample& s : p.samples) {
-      progress();
-      body.clear();
-      b.Packed(1, s.location_ids, scratch);
-      b.Packed(2, s.values, scratch);
-      for (const Label& l : s.labels) put_label(b, l);
-      e.Message(2, body);
-      flush(false);
-    }
-  } else {
-    // Each record: its stack sample's locations and, after the record's own values and labels,
-    // the stack sample's labels; both encoded once per stack into one buffer: stack i's
-    // locations are [at[2i], at[2i+1]) and its labels [at[2i+1], at[2i+2]).
-    std::vector<uint8_t> stack_bytes;
-    std::vector<size_t> at;
-    at.reserve(p.samples.size() * 2 + 1);
-    Encoder se(stack_bytes);
-    for (const Sample& s : p.samples) {
-      at.push_back(stack_bytes.size());
-      se.Packed(1, s.location_ids, scratch);
-      at.push_back(stack_bytes.size());
-      for (const Label& l : s.labels) put_label(se, l);
-    }
-    at.push_back(stack_bytes.size());
-    stack_bytes.shrink_to_fit();
-    uint64_t record = 0;
-    std::vector<size_t> label_lens;
-    Status spooled = p.spool->ForEach(p.samples.size(), [&](const SampleSpool::Record& r) -> Status {
-      progress();
-      if (r.values.size() != p.sample_types.size()) {
-        return MakeError("invalid profile: spooled sample " + std::to_string(record) + " has " +
-                         std::to_string(r.values.size()) + " values for " +
-                         std::to_string(p.sample_types.size()) + " sample types");
-      }
-      ++record;
-      // Written straight into `out` (the hot loop of a large perf.data): the Sample message's
-      // length is known up front from the pieces' sizes.
-      const uint8_t* stack = stack_bytes.data();
-      const size_t locs = at[2 * r.sample + 1] - at[2 * r.sample];
-      const size_t stack_labels = at[2 * r.sample + 2] - at[2 * r.sample + 1];
-      size_t values_len = 0;
-      for (int64_t v : r.values) values_len += VarintSize(static_cast<uint64_t>(v));
-      size_t len = locs + stack_labels;
-      if (values_len != 0) len += 1 + VarintSize(values_len) + values_len;
-      label_lens.clear();
-      for (const Label& l : r.labels) {
-        const size_t n = LabelSize(strs(l.key), strs(l.str), l.num, strs(l.num_unit));
-        label_lens.push_back(n);
-        len += 1 + VarintSize(n) + n;
-      }
-      const size_t start = out.size();
-      out.resize(start + 1 + VarintSize(len) + len);
-      uint8_t* w = out.data() + start;
-      *w++ = (2 << 3) | 2;
-      w = PutVarint(w, len);
-      std::memcpy(w, stack + at[2 * r.sample], locs);
-      w += locs;
-      if (values_len != 0) {
-        *w++ = (2 << 3) | 2;
-        w = PutVarint(w, values_len);
-        for (int64_t v : r.values) w = PutVarint(w, static_cast<uint64_t>(v));
-      }
-      for (size_t i = 0; i < r.labels.size(); ++i) {
-        const Label& l = r.labels[i];
-        *w++ = (3 << 3) | 2;
-        w = PutVarint(w, label_lens[i]);
-        w = PutLabelFields(w, strs(l.key), strs(l.str), l.num, strs(l.num_unit));
-      }
-      std::memcpy(w, stack + at[2 * r.sample + 1], stack_labels);
-      flush(false);
-      return out_status;
-    });
-    GCSPIKE_RETURN_IF_ERROR(spooled);
+    le.Uint(4, strs_(l.num_unit));
+    to.Message(3, inner_);
   }
-  for (const Mapping& m : p.mappings) {
-    body.clear();
-    b.Uint(1, m.id);
-    b.Uint(2, m.memory_start);
-    b.Uint(3, m.memory_limit);
-    b.Uint(4, m.file_offset);
-    b.Uint(5, strs(m.filename));
-    b.Uint(6, strs(m.build_id));
-    b.Bool(7, m.has_functions);
-    b.Bool(8, m.has_filenames);
-    b.Bool(9, m.has_line_numbers);
-    b.Bool(10, m.has_inline_frames);
-    e.Message(3, body);
+  void WriteSamples() {
+    for (const Sample& s : p_.samples) {
+      Progress();
+      body_.clear();
+      b_.Packed(1, s.location_ids, scratch_);
+      b_.Packed(2, s.values, scratch_);
+      for (const Label& l : s.labels) WriteLabel(b_, l);
+      e_.Message(2, body_);
+      Flush(false);
+    }
   }
-  for (const Location& loc : p.locations) {
-    body.clear();
-    b.Uint(1, loc.id);
-    b.Uint(2, loc.mapping_id);
-    b.Uint(3, loc.address);
+  void EncodeStacks();
+  Status WriteSpooledSamples();
+  Status WriteSpooledRecord(const SampleSpool::Record& r);
+  void WriteMappings();
+  void WriteLocations();
+  void WriteFunctions();
+  void WriteStringTable();
+  void WriteTrailer();
+
+  const Profile& p_;
+  const StringRemap strs_;
+  const PprofWriteOptions& options_;
+  const ByteSink& sink_;
+  std::optional<GzipWriter> gz_;
+  std::vector<uint8_t> out_;
+  Status out_status_;
+  FieldWriter e_{out_};
+  // A submessage's body, a Label's or Line's inside it, and the packed fields' buffer.
+  std::vector<uint8_t> body_, inner_, scratch_;
+  FieldWriter b_{body_};
+  const uint64_t total_ = p_.SampleRecordCount();
+  uint64_t done_ = 0;
+  // Spooled profiles: every stack sample's locations and labels, encoded once (EncodeStacks):
+  // stack i's locations are stack_bytes_[at_[2i], at_[2i+1]) and its labels [at_[2i+1],
+  // at_[2i+2]).
+  std::vector<uint8_t> stack_bytes_;
+  std::vector<size_t> at_;
+  uint64_t record_ = 0;
+  std::vector<size_t> label_lens_;
+};
+
+void PprofWriter::EncodeStacks() {
+  at_.reserve(p_.samples.size() * 2 + 1);
+  FieldWriter se(stack_bytes_);
+  for (const Sample& s : p_.samples) {
+    at_.push_back(stack_bytes_.size());
+    se.Packed(1, s.location_ids, scratch_);
+    at_.push_back(stack_bytes_.size());
+    for (const Label& l : s.labels) WriteLabel(se, l);
+  }
+  at_.push_back(stack_bytes_.size());
+  stack_bytes_.shrink_to_fit();
+}
+
+// Each record: its stack sample's locations and, after the record's own values and labels, the
+// stack sample's labels.
+Status PprofWriter::WriteSpooledSamples() {
+  EncodeStacks();
+  return p_.spool->ForEach(p_.samples.size(),
+                           [this](const SampleSpool::Record& r) { return WriteSpooledRecord(r); });
+}
+
+// Written straight into out_ (the hot loop of a large perf.data): the Sample message's length is
+// known up front from the pieces' sizes.
+Status PprofWriter::WriteSpooledRecord(const SampleSpool::Record& r) {
+  Progress();
+  if (r.values.size() != p_.sample_types.size()) {
+    return MakeError("invalid profile: spooled sample " + std::to_string(record_) + " has " +
+                     std::to_string(r.values.size()) + " values for " +
+                     std::to_string(p_.sample_types.size()) + " sample types");
+  }
+  ++record_;
+  const uint8_t* stack = stack_bytes_.data();
+  const size_t locs = at_[2 * r.sample + 1] - at_[2 * r.sample];
+  const size_t stack_labels = at_[2 * r.sample + 2] - at_[2 * r.sample + 1];
+  size_t values_len = 0;
+  for (int64_t v : r.values) values_len += VarintSize(static_cast<uint64_t>(v));
+  size_t len = locs + stack_labels;
+  if (values_len != 0) len += 1 + VarintSize(values_len) + values_len;
+  label_lens_.clear();
+  for (const Label& l : r.labels) {
+    const size_t n = LabelSize(strs_(l.key), strs_(l.str), l.num, strs_(l.num_unit));
+    label_lens_.push_back(n);
+    len += 1 + VarintSize(n) + n;
+  }
+  const size_t start = out_.size();
+  out_.resize(start + 1 + VarintSize(len) + len);
+  uint8_t* w = out_.data() + start;
+  *w++ = (2 << 3) | 2;
+  w = PutVarint(w, len);
+  std::memcpy(w, stack + at_[2 * r.sample], locs);
+  w += locs;
+  if (values_len != 0) {
+    *w++ = (2 << 3) | 2;
+    w = PutVarint(w, values_len);
+    for (int64_t v : r.values) w = PutVarint(w, static_cast<uint64_t>(v));
+  }
+  for (size_t i = 0; i < r.labels.size(); ++i) {
+    const Label& l = r.labels[i];
+    *w++ = (3 << 3) | 2;
+    w = PutVarint(w, label_lens_[i]);
+    w = PutLabelFields(w, strs_(l.key), strs_(l.str), l.num, strs_(l.num_unit));
+  }
+  std::memcpy(w, stack + at_[2 * r.sample + 1], stack_labels);
+  Flush(false);
+  return out_status_;
+}
+
+void PprofWriter::WriteMappings() {
+  for (const Mapping& m : p_.mappings) {
+    body_.clear();
+    b_.Uint(1, m.id);
+    b_.Uint(2, m.memory_start);
+    b_.Uint(3, m.memory_limit);
+    b_.Uint(4, m.file_offset);
+    b_.Uint(5, strs_(m.filename));
+    b_.Uint(6, strs_(m.build_id));
+    b_.Bool(7, m.has_functions);
+    b_.Bool(8, m.has_filenames);
+    b_.Bool(9, m.has_line_numbers);
+    b_.Bool(10, m.has_inline_frames);
+    e_.Message(3, body_);
+  }
+}
+
+void PprofWriter::WriteLocations() {
+  for (const Location& loc : p_.locations) {
+    body_.clear();
+    b_.Uint(1, loc.id);
+    b_.Uint(2, loc.mapping_id);
+    b_.Uint(3, loc.address);
     for (const Line& ln : loc.lines) {
-      inner.clear();
-      Encoder le(inner);
+      inner_.clear();
+      FieldWriter le(inner_);
       le.Uint(1, ln.function_id);
       le.Int(2, ln.line);
       le.Int(3, ln.column);
-      b.Message(4, inner);
+      b_.Message(4, inner_);
     }
-    b.Bool(5, loc.is_folded);
-    e.Message(4, body);
-    flush(false);
+    b_.Bool(5, loc.is_folded);
+    e_.Message(4, body_);
+    Flush(false);
   }
-  for (const Function& f : p.functions) {
-    body.clear();
-    b.Uint(1, f.id);
-    b.Uint(2, strs(f.name));
-    b.Uint(3, strs(f.system_name));
-    b.Uint(4, strs(f.filename));
-    b.Int(5, f.start_line);
-    e.Message(5, body);
-    flush(false);
-  }
-  for (size_t i = 0; i < p.strings.size(); ++i) {
-    if (!strs.used(i)) continue;
-    const std::string& s = p.strings[static_cast<StrId>(i)];
-    e.Bytes(6, s.data(), s.size());
-    flush(false);
-  }
-  e.Uint(7, strs(p.drop_frames));
-  e.Uint(8, strs(p.keep_frames));
-  e.Int(9, p.time_nanos);
-  e.Int(10, p.duration_nanos);
-  if (p.period_type.type != 0 || p.period_type.unit != 0) value_type(11, p.period_type);
-  e.Int(12, p.period);
-  if (!p.comments.empty()) {
-    std::vector<uint64_t> ids;
-    ids.reserve(p.comments.size());
-    for (StrId c : p.comments) ids.push_back(strs(c));
-    e.Packed(13, ids, scratch);
-  }
-  e.Uint(14, strs(p.default_sample_type));
-  e.Uint(15, strs(p.doc_url));
+}
 
-  flush(true);
-  GCSPIKE_RETURN_IF_ERROR(out_status);
-  if (gz) GCSPIKE_RETURN_IF_ERROR(gz->Finish());
-  return {};
+void PprofWriter::WriteFunctions() {
+  for (const Function& f : p_.functions) {
+    body_.clear();
+    b_.Uint(1, f.id);
+    b_.Uint(2, strs_(f.name));
+    b_.Uint(3, strs_(f.system_name));
+    b_.Uint(4, strs_(f.filename));
+    b_.Int(5, f.start_line);
+    e_.Message(5, body_);
+    Flush(false);
+  }
+}
+
+void PprofWriter::WriteStringTable() {
+  for (size_t i = 0; i < p_.strings.size(); ++i) {
+    if (!strs_.used(i)) continue;
+    const std::string& s = p_.strings[static_cast<StrId>(i)];
+    e_.Bytes(6, s.data(), s.size());
+    Flush(false);
+  }
+}
+
+// The scalar fields after the string table (7 to 15).
+void PprofWriter::WriteTrailer() {
+  e_.Uint(7, strs_(p_.drop_frames));
+  e_.Uint(8, strs_(p_.keep_frames));
+  e_.Int(9, p_.time_nanos);
+  e_.Int(10, p_.duration_nanos);
+  if (p_.period_type.type != 0 || p_.period_type.unit != 0) WriteValueType(11, p_.period_type);
+  e_.Int(12, p_.period);
+  if (!p_.comments.empty()) {
+    std::vector<uint64_t> ids;
+    ids.reserve(p_.comments.size());
+    for (StrId c : p_.comments) ids.push_back(strs_(c));
+    e_.Packed(13, ids, scratch_);
+  }
+  e_.Uint(14, strs_(p_.default_sample_type));
+  e_.Uint(15, strs_(p_.doc_url));
+}
+
+}  // namespace
+
+Status WritePprof(const Profile& p, const PprofWriteOptions& options, const ByteSink& sink) {
+  GCSPIKE_RETURN_IF_ERROR(p.Validate());
+  GCSPIKE_ASSIGN_OR_RETURN(StringRemap strs, UsedStrings(p));
+  return PprofWriter(p, std::move(strs), options, sink).Write();
 }
 
 Result<std::vector<uint8_t>> EncodePprof(const Profile& p, const PprofWriteOptions& options) {

@@ -48,8 +48,6 @@ const FormatReader kReaders[] = {
 
 }  // namespace
 
-std::span<const FormatReader> FormatReaders() { return kReaders; }
-
 const FormatReader* SniffFormat(std::span<const uint8_t> prefix) {
   for (const FormatReader& r : kReaders) {
     if (r.matches(prefix)) return &r;

@@ -57,8 +57,6 @@ struct FormatReader {
   Result<Profile> (*read)(InputSource& in, const ReadOptions& options);
 };
 
-std::span<const FormatReader> FormatReaders();
-
 // Name of the format the prefix belongs to, or nullptr.
 const FormatReader* SniffFormat(std::span<const uint8_t> prefix);
 

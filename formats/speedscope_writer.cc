@@ -40,6 +40,154 @@ std::string ThreadName(const std::string& key, const ThreadKey& k) {
   return key + " " + (k.numeric ? std::to_string(k.num) : k.text);
 }
 
+using ThreadGroups = std::map<ThreadKey, ThreadGroup>;
+
+// speedscope's frames: one per distinct (name, file, start line), its own frame identity, and
+// each Location's frames as indices into them.
+struct SpeedscopeFrames {
+  std::vector<std::vector<ViewerFrame>> expanded;  // owns what `frames` points into
+  std::vector<std::vector<uint32_t>> of_location;  // by location id
+  std::vector<const ViewerFrame*> frames;
+};
+
+void IndexFrames(const Profile& profile, SpeedscopeFrames& sf) {
+  sf.expanded = ExpandLocations(profile);
+  sf.of_location.resize(sf.expanded.size());
+  std::unordered_map<std::string, uint32_t> frame_index;
+  for (size_t id = 1; id < sf.expanded.size(); ++id) {
+    for (const ViewerFrame& f : sf.expanded[id]) {
+      std::string key = f.name;
+      key += '\0';
+      key += f.file;
+      key += '\0';
+      key += std::to_string(f.line);
+      auto [it, inserted] = frame_index.try_emplace(std::move(key), sf.frames.size());
+      if (inserted) sf.frames.push_back(&f);
+      sf.of_location[id].push_back(it->second);
+    }
+  }
+}
+
+// The label samples are split by: "goroutine" when any sample has it, else "tid", else none.
+const char* GroupKey(const Profile& profile, bool merge_threads) {
+  if (merge_threads) return nullptr;
+  for (const char* k : {"goroutine", "tid"}) {
+    const StrId id = profile.strings.Find(k);
+    if (id == 0) continue;
+    for (const Sample& s : profile.samples) {
+      if (profile.FindLabel(s, id) != nullptr) return k;
+    }
+  }
+  return nullptr;
+}
+
+// The samples of positive weight by their group label's value (through the viewers' one sample
+// walk: zero weights are left out, negative ones refused).
+Result<ThreadGroups> GroupSamples(const Profile& profile, const char* group_key,
+                                  const SpeedscopeUnit& unit, Diagnostics* diagnostics) {
+  const StrId group_id = group_key != nullptr ? profile.strings.Find(group_key) : 0;
+  ThreadGroups groups;
+  const ViewerSampleWalk walk{.progress = "writing speedscope",
+                              .refusal = "speedscope rejects negative weights",
+                              .diagnostics = diagnostics};
+  GCSPIKE_RETURN_IF_ERROR(ForEachViewerSample(profile, walk, [&](size_t i, int64_t v) -> Status {
+    ThreadKey k;
+    if (const Label* l = profile.FindLabel(profile.samples[i], group_id); l != nullptr) {
+      k.present = true;
+      k.numeric = l->numeric;
+      k.num = l->num;
+      if (!l->numeric) k.text = profile.str(l->str);
+    }
+    ThreadGroup& g = groups[k];
+    g.samples.push_back(i);
+    int64_t scaled = 0;  // the total in speedscope's unit must fit too
+    if (__builtin_add_overflow(g.total, v, &g.total) ||
+        __builtin_mul_overflow(g.total, unit.factor, &scaled)) {
+      return MakeError("speedscope weights overflow int64");
+    }
+    return {};
+  }));
+  if (groups.empty()) groups[ThreadKey{}];  // an empty profile is still a valid file
+  return groups;
+}
+
+// Time order inside each profile where samples carry timestamps (the "Time Order" view draws
+// samples left to right in file order); samples without one keep their place at the end.
+void SortByTime(const Profile& profile, ThreadGroups& groups) {
+  const StrId ts_id = profile.strings.Find("timestamp_ns");
+  if (ts_id == 0) return;
+  auto ts = [&](size_t i) {
+    const Label* l = profile.FindLabel(profile.samples[i], ts_id);
+    return l != nullptr && l->numeric ? l->num : std::numeric_limits<int64_t>::max();
+  };
+  for (auto& [k, g] : groups) {
+    std::stable_sort(g.samples.begin(), g.samples.end(),
+                     [&](size_t a, size_t b) { return ts(a) < ts(b); });
+  }
+}
+
+// The index of the group with the largest total (the first of equals): speedscope opens it.
+size_t HeaviestGroup(const ThreadGroups& groups) {
+  size_t active = 0, index = 0;
+  int64_t heaviest = -1;
+  for (const auto& [k, g] : groups) {
+    if (g.total > heaviest) {
+      heaviest = g.total;
+      active = index;
+    }
+    ++index;
+  }
+  return active;
+}
+
+void AppendFrames(std::string& out, const std::vector<const ViewerFrame*>& frames) {
+  out += ",\n\"shared\":{\"frames\":[";
+  for (size_t i = 0; i < frames.size(); ++i) {
+    out += i == 0 ? "\n" : ",\n";
+    out += "{\"name\":";
+    AppendJsonString(out, frames[i]->name);
+    if (!frames[i]->file.empty()) {
+      out += ",\"file\":";
+      AppendJsonString(out, frames[i]->file);
+    }
+    if (frames[i]->line > 0) out += ",\"line\":" + std::to_string(frames[i]->line);
+    out += '}';
+  }
+  out += "]}";
+}
+
+// One "sampled" profile: its samples' frame indices root first, then their weights.
+void AppendSampled(std::string& out, const Profile& profile, const std::string& name,
+                   const SpeedscopeUnit& unit, const ThreadGroup& g,
+                   const std::vector<std::vector<uint32_t>>& location_frames) {
+  out += "{\"type\":\"sampled\",\"name\":";
+  AppendJsonString(out, name);
+  out += ",\"unit\":\"";
+  out += unit.name;
+  out += "\",\"startValue\":0,\"endValue\":" + std::to_string(g.total * unit.factor);
+  out += ",\n\"samples\":[";
+  for (size_t j = 0; j < g.samples.size(); ++j) {
+    if (j != 0) out += ',';
+    out += '[';
+    bool first_frame = true;
+    ForEachLocationRootFirst(profile.samples[g.samples[j]], [&](uint64_t id) {
+      for (uint32_t f : location_frames[id]) {
+        if (!first_frame) out += ',';
+        first_frame = false;
+        out += std::to_string(f);
+      }
+    });
+    out += ']';
+  }
+  out += "],\n\"weights\":[";
+  const size_t value_index = profile.DefaultValueIndex();
+  for (size_t j = 0; j < g.samples.size(); ++j) {
+    if (j != 0) out += ',';
+    out += std::to_string(profile.samples[g.samples[j]].values[value_index] * unit.factor);
+  }
+  out += "]}";
+}
+
 }  // namespace
 
 SpeedscopeUnit SpeedscopeUnitFor(const std::string& u) {
@@ -61,156 +209,36 @@ SpeedscopeUnit SpeedscopeUnitFor(const std::string& u) {
 Result<std::string> EncodeSpeedscope(const Profile& profile,
                                      const SpeedscopeWriteOptions& options) {
   GCSPIKE_RETURN_IF_ERROR(profile.Validate());
-  const size_t value_index = profile.DefaultValueIndex();
   const SpeedscopeUnit unit =
       profile.sample_types.empty()
           ? SpeedscopeUnit{"none", 1}
-          : SpeedscopeUnitFor(profile.str(profile.sample_types[value_index].unit));
-
-  // Frames: one per distinct (name, file, start line), speedscope's own frame identity.
-  const std::vector<std::vector<ViewerFrame>> expanded = ExpandLocations(profile);
-  std::vector<std::vector<uint32_t>> location_frames(expanded.size());
-  std::unordered_map<std::string, uint32_t> frame_index;
-  std::vector<const ViewerFrame*> frames;
-  for (size_t id = 1; id < expanded.size(); ++id) {
-    for (const ViewerFrame& f : expanded[id]) {
-      std::string key = f.name;
-      key += '\0';
-      key += f.file;
-      key += '\0';
-      key += std::to_string(f.line);
-      auto [it, inserted] = frame_index.try_emplace(std::move(key), frames.size());
-      if (inserted) frames.push_back(&f);
-      location_frames[id].push_back(it->second);
-    }
-  }
-
-  // Group samples; zero weights are left out (they draw nothing), negative ones refused.
-  const char* group_key = nullptr;
-  if (!options.merge_threads) {
-    for (const char* k : {"goroutine", "tid"}) {
-      const StrId id = profile.strings.Find(k);
-      if (id == 0) continue;
-      for (const Sample& s : profile.samples) {
-        if (profile.FindLabel(s, id) != nullptr) {
-          group_key = k;
-          break;
-        }
-      }
-      if (group_key != nullptr) break;
-    }
-  }
-  const StrId group_id = group_key != nullptr ? profile.strings.Find(group_key) : 0;
-  std::map<ThreadKey, ThreadGroup> groups;
-  for (size_t i = 0; i < profile.samples.size(); ++i) {
-    const Sample& s = profile.samples[i];
-    const int64_t v = s.values[value_index];
-    if (v < 0) {
-      return MakeError("sample " + std::to_string(i) + " has negative value " + std::to_string(v) +
-                       " for " + profile.str(profile.sample_types[value_index].type) +
-                       ": this is a delta profile, and speedscope rejects negative weights; write pprof "
-                       "(.pb.gz), which keeps negative values");
-    }
-    if (v == 0) continue;
-    ThreadKey k;
-    if (const Label* l = profile.FindLabel(s, group_id); l != nullptr) {
-      k.present = true;
-      k.numeric = l->numeric;
-      k.num = l->num;
-      if (!l->numeric) k.text = profile.str(l->str);
-    }
-    ThreadGroup& g = groups[k];
-    g.samples.push_back(i);
-    int64_t scaled = 0;  // the total in speedscope's unit must fit too
-    if (__builtin_add_overflow(g.total, v, &g.total) ||
-        __builtin_mul_overflow(g.total, unit.factor, &scaled)) {
-      return MakeError("speedscope weights overflow int64");
-    }
-  }
-  if (groups.empty()) groups[ThreadKey{}];  // an empty profile is still a valid file
-
-  // Time order inside each profile where samples carry timestamps (the "Time Order" view
-  // draws samples left to right in file order); samples without one keep their place at the end.
-  const StrId ts_id = profile.strings.Find("timestamp_ns");
-  if (ts_id != 0) {
-    auto ts = [&](size_t i) {
-      const Label* l = profile.FindLabel(profile.samples[i], ts_id);
-      return l != nullptr && l->numeric ? l->num : std::numeric_limits<int64_t>::max();
-    };
-    for (auto& [k, g] : groups) {
-      std::stable_sort(g.samples.begin(), g.samples.end(),
-                       [&](size_t a, size_t b) { return ts(a) < ts(b); });
-    }
-  }
+          : SpeedscopeUnitFor(profile.str(profile.sample_types[profile.DefaultValueIndex()].unit));
+  SpeedscopeFrames sf;
+  IndexFrames(profile, sf);
+  const char* group_key = GroupKey(profile, options.merge_threads);
+  GCSPIKE_ASSIGN_OR_RETURN(ThreadGroups groups,
+                           GroupSamples(profile, group_key, unit, options.diagnostics));
+  SortByTime(profile, groups);
 
   std::string out;
-  out.reserve(64 * frames.size() + 16 * profile.samples.size() + 256);
+  out.reserve(64 * sf.frames.size() + 16 * profile.samples.size() + 256);
   out += "{\"$schema\":";
   AppendJsonString(out, kSchema);
   out += ",\n\"exporter\":";
   AppendJsonString(out, options.exporter);
   out += ",\n\"name\":";
   AppendJsonString(out, options.name);
-  size_t active = 0, index = 0;
-  int64_t heaviest = -1;
-  for (const auto& [k, g] : groups) {
-    if (g.total > heaviest) {
-      heaviest = g.total;
-      active = index;
-    }
-    ++index;
-  }
-  out += ",\n\"activeProfileIndex\":" + std::to_string(active);
-  out += ",\n\"shared\":{\"frames\":[";
-  for (size_t i = 0; i < frames.size(); ++i) {
-    out += i == 0 ? "\n" : ",\n";
-    out += "{\"name\":";
-    AppendJsonString(out, frames[i]->name);
-    if (!frames[i]->file.empty()) {
-      out += ",\"file\":";
-      AppendJsonString(out, frames[i]->file);
-    }
-    if (frames[i]->line > 0) out += ",\"line\":" + std::to_string(frames[i]->line);
-    out += '}';
-  }
-  out += "]},\n\"profiles\":[";
-  size_t written = 0;
-  const size_t n = profile.samples.size();
+  out += ",\n\"activeProfileIndex\":" + std::to_string(HeaviestGroup(groups));
+  AppendFrames(out, sf.frames);
+  out += ",\n\"profiles\":[";
   bool first_profile = true;
   for (const auto& [k, g] : groups) {
     out += first_profile ? "\n" : ",\n";
     first_profile = false;
-    out += "{\"type\":\"sampled\",\"name\":";
-    AppendJsonString(out, group_key == nullptr
-                              ? (options.name.empty() ? std::string("all samples") : options.name)
-                              : ThreadName(group_key, k));
-    out += ",\"unit\":\"";
-    out += unit.name;
-    out += "\",\"startValue\":0,\"endValue\":" + std::to_string(g.total * unit.factor);
-    out += ",\n\"samples\":[";
-    for (size_t j = 0; j < g.samples.size(); ++j) {
-      if (options.diagnostics != nullptr && (++written & 0xffff) == 0) {
-        options.diagnostics->Progress("writing speedscope", written, n);
-      }
-      const Sample& s = profile.samples[g.samples[j]];
-      if (j != 0) out += ',';
-      out += '[';
-      bool first_frame = true;
-      for (auto it = s.location_ids.rbegin(); it != s.location_ids.rend(); ++it) {
-        for (uint32_t f : location_frames[*it]) {
-          if (!first_frame) out += ',';
-          first_frame = false;
-          out += std::to_string(f);
-        }
-      }
-      out += ']';
-    }
-    out += "],\n\"weights\":[";
-    for (size_t j = 0; j < g.samples.size(); ++j) {
-      if (j != 0) out += ',';
-      out += std::to_string(profile.samples[g.samples[j]].values[value_index] * unit.factor);
-    }
-    out += "]}";
+    const std::string name = group_key != nullptr   ? ThreadName(group_key, k)
+                             : options.name.empty() ? std::string("all samples")
+                                                    : options.name;
+    AppendSampled(out, profile, name, unit, g, sf.of_location);
   }
   out += "]}\n";
   return out;

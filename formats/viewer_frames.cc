@@ -1,6 +1,7 @@
 #include "formats/viewer_frames.h"
 
 #include <cstdio>
+#include <string>
 
 namespace gcspike {
 
@@ -31,6 +32,16 @@ std::vector<std::vector<ViewerFrame>> ExpandLocations(const Profile& profile) {
     }
   }
   return out;
+}
+
+Error NegativeWeightError(const Profile& profile, size_t sample, int64_t value,
+                          const char* refusal) {
+  const size_t value_index = profile.DefaultValueIndex();
+  return MakeError("sample " + std::to_string(sample) + " has negative value " +
+                   std::to_string(value) + " for " +
+                   profile.str(profile.sample_types[value_index].type) +
+                   ": this is a delta profile, and " + refusal +
+                   "; write pprof (.pb.gz), which keeps negative values");
 }
 
 }  // namespace gcspike

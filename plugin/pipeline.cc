@@ -40,16 +40,16 @@ FetchedUrls FetchUrlInputs(const std::vector<std::string>& inputs, const ReadOpt
   return f;
 }
 
-// One input, decoded: the profile or its error, and the warnings its reader gave.
-struct Decoded {
+// One input, read: the profile or its error, and the warnings its reader gave.
+struct LoadedInput {
   std::optional<Result<Profile>> profile;
   std::vector<std::string> warnings;
 };
 
-// Decodes inputs[i] (its URL body, if it is a URL, is taken from `fetched`).
-class Decoder {
+// Reads inputs[i] (its URL body, if it is a URL, is taken from `fetched`).
+class InputReader {
  public:
-  Decoder(const std::vector<std::string>& inputs, const ReadOptions& options,
+  InputReader(const std::vector<std::string>& inputs, const ReadOptions& options,
           FetchedUrls& fetched)
       : inputs_(inputs), options_(options), fetched_(fetched), url_index_(inputs.size(), 0) {
     size_t next_url = 0;
@@ -64,8 +64,8 @@ class Decoder {
     return inputs_[i] == "-" ? kStdin : inputs_[i];
   }
 
-  Decoded Decode(size_t i) const {
-    Decoded d;
+  LoadedInput ReadOne(size_t i) const {
+    LoadedInput d;
     CollectingDiagnostics diagnostics;
     ReadOptions options = options_;
     options.diagnostics = &diagnostics;
@@ -106,15 +106,15 @@ class Decoder {
   std::vector<size_t> url_index_;
 };
 
-// Worker threads decoding inputs in order of their index; at most `window` decoded inputs wait
+// Worker threads reading inputs in order of their index; at most `window` read inputs wait
 // (claimed but not yet taken), so memory does not grow with the number of inputs.
-class DecodePool {
+class ReaderPool {
  public:
-  DecodePool(const Decoder& decoder, size_t count, size_t jobs)
-      : decoder_(decoder), count_(count), window_(jobs) {
+  ReaderPool(const InputReader& reader, size_t count, size_t jobs)
+      : reader_(reader), count_(count), window_(jobs) {
     for (size_t t = 0; t < jobs; ++t) threads_.emplace_back([this] { Work(); });
   }
-  ~DecodePool() {
+  ~ReaderPool() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
@@ -123,11 +123,11 @@ class DecodePool {
     for (std::thread& t : threads_) t.join();
   }
 
-  // The decoded input `i`; inputs are taken in order 0, 1, 2, ...
-  Decoded Take(size_t i) {
+  // The read input `i`; inputs are taken in order 0, 1, 2, ...
+  LoadedInput Take(size_t i) {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return ready_.size() > i - taken_ && ready_[i - taken_].has_value(); });
-    Decoded d = std::move(*ready_.front());
+    LoadedInput d = std::move(*ready_.front());
     ready_.pop_front();
     ++taken_;
     lock.unlock();
@@ -146,14 +146,14 @@ class DecodePool {
         i = next_++;
         ready_.emplace_back();  // slot i - taken_
       }
-      Decoded d;
+      LoadedInput d;
       try {
-        d = decoder_.Decode(i);
+        d = reader_.ReadOne(i);
       } catch (const std::bad_alloc&) {
         // Not on the main thread, where main() tells it: the error names the input instead.
         Error e = MakeError("out of memory (std::bad_alloc) while decoding it; --jobs 1 holds "
                             "fewer inputs at once, --max-memory sets the budget for one");
-        e.file = decoder_.Name(i);
+        e.file = reader_.Name(i);
         d.profile = std::move(e);
       }
       {
@@ -164,14 +164,14 @@ class DecodePool {
     }
   }
 
-  const Decoder& decoder_;
+  const InputReader& reader_;
   const size_t count_;
   const size_t window_;
   std::mutex mu_;
   std::condition_variable cv_;
   size_t next_ = 0;   // next input to claim
   size_t taken_ = 0;  // inputs handed to the merger
-  std::deque<std::optional<Decoded>> ready_;  // inputs taken_, taken_ + 1, ...
+  std::deque<std::optional<LoadedInput>> ready_;  // inputs taken_, taken_ + 1, ...
   bool stop_ = false;
   std::vector<std::thread> threads_;
 };
@@ -184,21 +184,21 @@ Result<Profile> LoadInputs(const std::vector<std::string>& inputs, const ReadOpt
     return MakeError("standard input (-) can be named only once");
   }
   FetchedUrls fetched = FetchUrlInputs(inputs, options);
-  Decoder decoder(inputs, options, fetched);
+  InputReader reader(inputs, options, fetched);
   size_t jobs = options.jobs > 0 ? static_cast<size_t>(options.jobs)
                                  : std::max(1u, std::thread::hardware_concurrency());
   jobs = std::min(jobs, inputs.size());
-  std::optional<DecodePool> pool;
-  if (jobs > 1) pool.emplace(decoder, inputs.size(), jobs);
+  std::optional<ReaderPool> pool;
+  if (jobs > 1) pool.emplace(reader, inputs.size(), jobs);
   ProfileMerger merger(options.diagnostics);
   for (size_t i = 0; i < inputs.size(); ++i) {
-    Decoded d = pool.has_value() ? pool->Take(i) : decoder.Decode(i);
+    LoadedInput d = pool.has_value() ? pool->Take(i) : reader.ReadOne(i);
     if (options.diagnostics != nullptr) {
       for (const std::string& w : d.warnings) options.diagnostics->Warn(w);
       if (inputs.size() > 1) options.diagnostics->Progress("merging inputs", i + 1, inputs.size());
     }
     if (!d.profile->ok()) return std::move(d.profile->error());
-    GCSPIKE_RETURN_IF_ERROR(merger.Add(std::move(**d.profile), decoder.Name(i)));
+    GCSPIKE_RETURN_IF_ERROR(merger.Add(std::move(**d.profile), reader.Name(i)));
   }
   return merger.Finish();
 }

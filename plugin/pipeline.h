@@ -1,5 +1,7 @@
-// The one-way flow every command shares: read each input, merge them, then hand the model to
-// the detectors and filters. Commands differ only in what they write at the end.
+// The first stage every command shares: read each input and merge them into one model
+// (LoadInputs). The later stages are the commands' own: the detectors (plugin/detect/), the
+// filters (plugin/filter/) and a writer (plugin/output_selector.h), called in that order by
+// plugin/cli/ (see CONTRIBUTING.md for the whole flow).
 #pragma once
 
 #include <string>

@@ -237,7 +237,7 @@ Result<UserRegs> ParseRegsUser(ByteCursor& c, uint64_t sample_regs_user) {
   if (abi == 0) return regs;  // PERF_SAMPLE_REGS_ABI_NONE: no registers follow
   const uint64_t count = static_cast<uint64_t>(__builtin_popcountll(sample_regs_user));
   if (count > c.remaining() / 8) {
-    return c.ErrorHere("REGS_USER block of " + std::to_string(count) +
+    return c.error_here("REGS_USER block of " + std::to_string(count) +
                        " registers runs past the end of its record");
   }
   uint64_t mask = sample_regs_user;

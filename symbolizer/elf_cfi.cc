@@ -32,7 +32,7 @@ std::vector<DebugFrameFde> IndexDebugFrame(std::span<const uint8_t> section) {
     // 64-bit DWARF or reserved (docs/formats/elf-dwarf.md#debug-frame)
     if (length >= 0xfffffff0u) break;
     ByteCursor body;
-    if (!c.TrySub(length, body)) break;
+    if (!c.try_sub(length, body)) break;
     if (entry_offset > UINT32_MAX - 8) break;
     auto id = body.u32le();
     if (!id.ok()) continue;
@@ -66,7 +66,7 @@ bool ReadLeb(ByteCursor& c, bool is_signed, uint64_t* out) {
   int shift = 0;
   uint8_t b = 0;
   do {
-    if (!c.TryU8(b) || shift > 63) return false;
+    if (!c.try_u8(b) || shift > 63) return false;
     v |= static_cast<uint64_t>(b & 0x7f) << shift;
     shift += 7;
   } while ((b & 0x80) != 0);
@@ -128,30 +128,30 @@ bool ReadEncoded(ByteCursor& c, uint8_t enc, uint64_t field_vaddr, uint64_t* out
 // -1 when the CIE cannot be read. `body` starts after the CIE id.
 int CiePointerEncoding(ByteCursor body, uint64_t body_vaddr) {
   uint8_t version = 0;
-  if (!body.TryU8(version) || (version != 1 && version != 3)) return -1;
+  if (!body.try_u8(version) || (version != 1 && version != 3)) return -1;
   std::string aug;
-  for (uint8_t ch = 0; body.TryU8(ch) && ch != 0;) aug.push_back(static_cast<char>(ch));
+  for (uint8_t ch = 0; body.try_u8(ch) && ch != 0;) aug.push_back(static_cast<char>(ch));
   if (aug.rfind("eh", 0) == 0 && !body.skip(8).ok()) return -1;  // old gcc's eh_ptr
   uint64_t code_align = 0, data_align = 0, ra = 0;
   uint8_t ra8 = 0;
   if (!ReadLeb(body, false, &code_align) || !ReadLeb(body, true, &data_align)) return -1;
-  if (version == 1 ? !body.TryU8(ra8) : !ReadLeb(body, false, &ra)) return -1;
+  if (version == 1 ? !body.try_u8(ra8) : !ReadLeb(body, false, &ra)) return -1;
   if (aug.empty() || aug[0] != 'z') return aug.empty() ? kPeAbsptr : -1;
   uint64_t aug_len = 0;
   ByteCursor data;
-  if (!ReadLeb(body, false, &aug_len) || !body.TrySub(aug_len, data)) return -1;
+  if (!ReadLeb(body, false, &aug_len) || !body.try_sub(aug_len, data)) return -1;
   for (size_t i = 1; i < aug.size(); ++i) {
     uint8_t enc = 0;
     switch (aug[i]) {
       case 'R':
-        return data.TryU8(enc) ? enc : -1;
+        return data.try_u8(enc) ? enc : -1;
       case 'L':
-        if (!data.TryU8(enc)) return -1;
+        if (!data.try_u8(enc)) return -1;
         break;
       case 'P': {
         uint64_t ignored = 0;
         const uint64_t at = body_vaddr;  // application does not matter for skipping
-        if (!data.TryU8(enc) || !ReadEncoded(data, enc & 0x0f, at, &ignored)) return -1;
+        if (!data.try_u8(enc) || !ReadEncoded(data, enc & 0x0f, at, &ignored)) return -1;
         break;
       }
       case 'S':
@@ -182,7 +182,7 @@ std::vector<EhFrameFde> IndexEhFrame(std::span<const uint8_t> section, uint64_t 
       length = *l;
     }
     ByteCursor body;
-    if (!c.TrySub(length, body)) break;
+    if (!c.try_sub(length, body)) break;
     const uint64_t id_offset = body.offset();
     uint64_t id = 0;
     if (is64) {
@@ -205,7 +205,7 @@ std::vector<EhFrameFde> IndexEhFrame(std::span<const uint8_t> section, uint64_t 
       auto cie_len = cie.u32le();
       ByteCursor cie_body;
       if (cie_len.ok() && *cie_len != 0 && *cie_len < 0xfffffff0u &&
-          cie.TrySub(*cie_len, cie_body)) {
+          cie.try_sub(*cie_len, cie_body)) {
         auto cie_id = cie_body.u32le();
         if (cie_id.ok() && *cie_id == 0) {
           enc = CiePointerEncoding(cie_body, section_vaddr + cie_offset + 8);

@@ -13,18 +13,6 @@ Result<PseudoFramePlacement> ParsePseudoFramePlacement(std::string_view text) {
   return MakeError("--pseudo-frames must be root, leaf or none, not '" + std::string(text) + "'");
 }
 
-std::string_view PseudoFramePlacementName(PseudoFramePlacement placement) {
-  switch (placement) {
-    case PseudoFramePlacement::kNone:
-      return "none";
-    case PseudoFramePlacement::kRoot:
-      return "root";
-    case PseudoFramePlacement::kLeaf:
-      return "leaf";
-  }
-  return "none";
-}
-
 std::string PseudoFrameName(const Profile& profile, const Label& label) {
   std::string value;
   if (label.numeric) {

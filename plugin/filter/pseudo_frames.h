@@ -20,7 +20,6 @@ namespace gcspike {
 enum class PseudoFramePlacement { kNone, kRoot, kLeaf };
 
 Result<PseudoFramePlacement> ParsePseudoFramePlacement(std::string_view text);
-std::string_view PseudoFramePlacementName(PseudoFramePlacement placement);
 
 inline constexpr const char* kPseudoFrameFile = "gcspike";
 

@@ -6,6 +6,25 @@
 
 namespace gcspike::testing {
 
+::testing::AssertionResult IsErrorAt(const std::optional<Error>& error, uint64_t offset,
+                                     std::string_view substring) {
+  if (!error.has_value()) {
+    return ::testing::AssertionFailure() << "succeeded; want an error at byte " << offset
+                                         << " containing \"" << substring << "\"";
+  }
+  const bool at = error->offset.has_value() && *error->offset == offset;
+  const bool says = error->message.find(substring) != std::string::npos;
+  if (at && says) return ::testing::AssertionSuccess();
+  auto failure = ::testing::AssertionFailure();
+  failure << "error: " << error->ToString() << "\n";
+  if (!at) {
+    failure << "  want byte " << offset << ", got "
+            << (error->offset ? "byte " + std::to_string(*error->offset) : "no offset") << "\n";
+  }
+  if (!says) failure << "  want a message containing \"" << substring << "\"";
+  return failure;
+}
+
 std::vector<uint8_t> ReadFileBytes(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

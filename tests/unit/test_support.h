@@ -1,13 +1,48 @@
-// Helpers shared by the unit tests: fixture paths, file reading, and little-endian writers for
-// hand-built binary inputs.
+// Helpers shared by the unit tests: assertions on Result/Status that say why they failed,
+// fixture paths, file reading, and little-endian writers for hand-built binary inputs.
+//
+//   ASSERT_OK(ReadProfile(in, options));   // on failure prints the error: "x: byte 12: ..."
+//   EXPECT_OK(p.Validate()) << "after the merge";
+//   EXPECT_ERROR_AT(Read(bytes), 17, "varint");  // fails unless it is an error at byte 17
+//                                                 // whose message contains "varint"
+// Compute the expected offset from the input the test builds (e.g. the size of the bytes before
+// the bad field), never from the reader's output.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/result.h"
+
 namespace gcspike::testing {
+
+// The Error of a failed Result<T> or Status, or nothing.
+template <typename R>
+std::optional<Error> ErrorOf(const R& r) {
+  if (r.ok()) return std::nullopt;
+  return r.error();
+}
+
+template <typename R>
+::testing::AssertionResult IsOk(const R& r) {
+  if (r.ok()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "error: " << r.error().ToString();
+}
+
+// Success when `r` failed at absolute byte `offset` with a message containing `substring`.
+::testing::AssertionResult IsErrorAt(const std::optional<Error>& error, uint64_t offset,
+                                     std::string_view substring);
+
+template <typename R>
+::testing::AssertionResult IsErrorAt(const R& r, uint64_t offset, std::string_view substring) {
+  return IsErrorAt(ErrorOf(r), offset, substring);
+}
 
 inline std::filesystem::path SourceDir() { return GCSPIKE_SOURCE_DIR; }
 inline std::filesystem::path FixtureDir() { return SourceDir() / "fixtures"; }
@@ -29,3 +64,10 @@ inline void PatchU64(std::vector<uint8_t>& b, size_t at, uint64_t v) {
 }
 
 }  // namespace gcspike::testing
+
+#define ASSERT_OK(expr) ASSERT_TRUE(::gcspike::testing::IsOk(expr))
+#define EXPECT_OK(expr) EXPECT_TRUE(::gcspike::testing::IsOk(expr))
+#define ASSERT_ERROR_AT(expr, offset, substring) \
+  ASSERT_TRUE(::gcspike::testing::IsErrorAt((expr), (offset), (substring)))
+#define EXPECT_ERROR_AT(expr, offset, substring) \
+  EXPECT_TRUE(::gcspike::testing::IsErrorAt((expr), (offset), (substring)))

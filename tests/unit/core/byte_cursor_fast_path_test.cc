@@ -1,4 +1,4 @@
-// ByteCursor's TryU8/TryUvarint agree with u8()/uvarint() on every input and never move the
+// ByteCursor's try_u8/try_uvarint agree with u8()/uvarint() on every input and never move the
 // position when they decline.
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@ TEST(ByteCursorFastPathTest, AgreesWithCheckedReads) {
     for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng() % 4 == 0 ? rng() % 256 : 0x80 | rng());
     ByteCursor fast(bytes, 100), checked(bytes, 100);
     uint64_t v = 0;
-    const bool ok = fast.TryUvarint(v);
+    const bool ok = fast.try_uvarint(v);
     auto want = checked.uvarint();
     ASSERT_EQ(ok, want.ok());
     if (ok) {
@@ -30,10 +30,10 @@ TEST(ByteCursorFastPathTest, AgreesWithCheckedReads) {
   std::vector<uint8_t> max = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
   ByteCursor c(max);
   uint64_t v = 0;
-  ASSERT_TRUE(c.TryUvarint(v));
+  ASSERT_TRUE(c.try_uvarint(v));
   EXPECT_EQ(v, UINT64_MAX);
   uint8_t b = 0;
-  EXPECT_FALSE(c.TryU8(b));
+  EXPECT_FALSE(c.try_u8(b));
   EXPECT_EQ(c.pos(), 10u);
 }
 

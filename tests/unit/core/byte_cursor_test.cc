@@ -1,4 +1,5 @@
 #include "core/byte_cursor.h"
+#include "tests/unit/test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -21,11 +22,8 @@ TEST(ByteCursorTest, ReadsFixedWidthBothEndiannesses) {
 TEST(ByteCursorTest, ShortReadNamesAbsoluteOffset) {
   const std::vector<uint8_t> b = {1, 2, 3};
   ByteCursor c(b, /*base_offset=*/100);
-  ASSERT_TRUE(c.u16le().ok());
-  auto r = c.u32le();
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().offset, 102u);
-  EXPECT_NE(r.error().message.find("need 4 bytes, 1 left"), std::string::npos);
+  ASSERT_OK(c.u16le());
+  EXPECT_ERROR_AT(c.u32le(), 100 + 2, "need 4 bytes, 1 left");
 }
 
 TEST(ByteCursorTest, Varints) {
@@ -40,30 +38,26 @@ TEST(ByteCursorTest, VarintOverflowAndTruncation) {
   const std::vector<uint8_t> overflow = {0xff, 0xff, 0xff, 0xff, 0xff,
                                          0xff, 0xff, 0xff, 0xff, 0x02};
   ByteCursor c(overflow, 7);
-  auto r = c.uvarint();
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().offset, 7u);
+  EXPECT_ERROR_AT(c.uvarint(), 7, "overflows");  // errors name where the varint starts
   const std::vector<uint8_t> too_long(11, 0x80);
-  ByteCursor d(too_long);
-  EXPECT_FALSE(d.uvarint().ok());
+  ByteCursor d(too_long, 3);
+  EXPECT_ERROR_AT(d.uvarint(), 3, "varint");
   const std::vector<uint8_t> truncated = {0x80, 0x80};
   ByteCursor e(truncated);
-  auto t = e.uvarint();
-  ASSERT_FALSE(t.ok());
-  EXPECT_NE(t.error().message.find("truncated"), std::string::npos);
+  EXPECT_ERROR_AT(e.uvarint(), 0, "truncated");
 }
 
 TEST(ByteCursorTest, SubCursorKeepsOffsetsAndBounds) {
   const std::vector<uint8_t> b = {9, 9, 1, 2, 3, 4};
   ByteCursor c(b, 1000);
-  ASSERT_TRUE(c.skip(2).ok());
+  ASSERT_OK(c.skip(2));
   auto sub = c.sub(3);
-  ASSERT_TRUE(sub.ok());
+  ASSERT_OK(sub);
   EXPECT_EQ(sub->offset(), 1002u);
   EXPECT_EQ(*sub->u8(), 1);
-  EXPECT_FALSE(sub->bytes(3).ok());
+  EXPECT_ERROR_AT(sub->bytes(3), 1000 + 3, "need 3 bytes, 2 left");  // the sub-cursor's own end
   EXPECT_EQ(c.remaining(), 1u);
-  EXPECT_FALSE(c.sub(UINT64_MAX).ok());
+  EXPECT_ERROR_AT(c.sub(UINT64_MAX), 1000 + 5, "");
   EXPECT_FALSE(c.seek(7).ok());
 }
 

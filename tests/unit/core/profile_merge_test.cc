@@ -9,6 +9,7 @@
 #include "formats/pprof_writer.h"
 #include "formats/profile_reader.h"
 #include "tests/unit/plugin/hand_built_profile.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -34,8 +35,8 @@ TEST(ProfileMergeTest, SamplesKeptFramesShared) {
   in.push_back(Input("b", 20));
   CollectingDiagnostics diag;
   auto merged = MergeProfiles(std::move(in), {"a.pb.gz", "b.pb.gz"}, &diag);
-  ASSERT_TRUE(merged.ok()) << merged.error().message;
-  ASSERT_TRUE(merged->Validate().ok());
+  ASSERT_OK(merged);
+  ASSERT_OK(merged->Validate());
   EXPECT_EQ(merged->samples.size(), 4u);
   EXPECT_EQ(SumValues(*merged, 1), 10 + 1 + 20 + 1);
   EXPECT_EQ(SumValues(*merged, 0), 4);
@@ -58,7 +59,7 @@ TEST(ProfileMergeTest, TimeIsTheEarliestKnownDurationTheSum) {
   unknown.duration_nanos = 700;
   in.push_back(std::move(unknown));
   auto merged = MergeProfiles(std::move(in), {"a", "b", "c"}, nullptr);
-  ASSERT_TRUE(merged.ok()) << merged.error().message;
+  ASSERT_OK(merged);
   EXPECT_EQ(merged->time_nanos, 20000);
   EXPECT_EQ(merged->duration_nanos, 500 + 500 + 700);
 }
@@ -89,7 +90,7 @@ TEST(ProfileMergeTest, DifferentPeriodsKeepTheLargest) {
     const int64_t largest = 3 * in[1].period;
     CollectingDiagnostics diag;
     auto merged = MergeProfiles(std::move(in), {"a", "b", "c"}, &diag);
-    ASSERT_TRUE(merged.ok()) << merged.error().message;
+    ASSERT_OK(merged);
     EXPECT_EQ(merged->period, largest) << "larger first: " << larger_first;
     EXPECT_EQ(diag.warnings.size(), larger_first ? 2u : 1u);
   }
@@ -115,7 +116,7 @@ std::vector<uint8_t> Bytes(const Profile& p) {
   PprofWriteOptions o;
   o.gzip = false;
   auto bytes = EncodePprof(p, o);
-  EXPECT_TRUE(bytes.ok());
+  EXPECT_OK(bytes);
   return bytes.ok() ? *bytes : std::vector<uint8_t>();
 }
 
@@ -123,15 +124,15 @@ std::vector<uint8_t> Bytes(const Profile& p) {
 Profile RoundTrip(const Profile& p) {
   auto in = InputSource::FromBytes("partial.pb", Bytes(p), "");
   auto read = ReadProfile(*in, ReadOptions());
-  EXPECT_TRUE(read.ok()) << read.error().message;
+  EXPECT_OK(read);
   return read.ok() ? std::move(*read) : Profile();
 }
 
 Profile MergeRange(int from, int to) {
   ProfileMerger m;
-  for (int i = from; i < to; ++i) EXPECT_TRUE(m.Add(Varied(i), "in" + std::to_string(i)).ok());
+  for (int i = from; i < to; ++i) EXPECT_OK(m.Add(Varied(i), "in" + std::to_string(i)));
   auto merged = m.Finish();
-  EXPECT_TRUE(merged.ok());
+  EXPECT_OK(merged);
   return merged.ok() ? std::move(*merged) : Profile();
 }
 
@@ -140,23 +141,23 @@ TEST(ProfileMergeTest, MergeOfPartialMergesWritesTheSameBytes) {
   for (int shard : {2, 3, 4, 7}) {
     ProfileMerger m;
     for (int from = 0; from < 10; from += shard) {
-      ASSERT_TRUE(m.Add(RoundTrip(MergeRange(from, std::min(10, from + shard))), "p").ok());
+      ASSERT_OK(m.Add(RoundTrip(MergeRange(from, std::min(10, from + shard))), "p"));
     }
     auto merged = m.Finish();
-    ASSERT_TRUE(merged.ok());
+    ASSERT_OK(merged);
     EXPECT_EQ(Bytes(*merged), all) << "shards of " << shard;
   }
   // Nested: ((0..4) (4..7)) (7..10).
   ProfileMerger left;
-  ASSERT_TRUE(left.Add(RoundTrip(MergeRange(0, 4)), "a").ok());
-  ASSERT_TRUE(left.Add(RoundTrip(MergeRange(4, 7)), "b").ok());
+  ASSERT_OK(left.Add(RoundTrip(MergeRange(0, 4)), "a"));
+  ASSERT_OK(left.Add(RoundTrip(MergeRange(4, 7)), "b"));
   auto l = left.Finish();
-  ASSERT_TRUE(l.ok());
+  ASSERT_OK(l);
   ProfileMerger top;
-  ASSERT_TRUE(top.Add(RoundTrip(*l), "ab").ok());
-  ASSERT_TRUE(top.Add(RoundTrip(MergeRange(7, 10)), "c").ok());
+  ASSERT_OK(top.Add(RoundTrip(*l), "ab"));
+  ASSERT_OK(top.Add(RoundTrip(MergeRange(7, 10)), "c"));
   auto t = top.Finish();
-  ASSERT_TRUE(t.ok());
+  ASSERT_OK(t);
   EXPECT_EQ(Bytes(*t), all);
   EXPECT_EQ(t->time_nanos, 1000);
   EXPECT_EQ(t->duration_nanos, 100 * 10 + 45);
@@ -171,14 +172,14 @@ TEST(ProfileMergeTest, StringsAreInOrderOfFirstUse) {
   EXPECT_EQ(p.str(3), "cpu");
   EXPECT_EQ(p.str(5), "pod");
   EXPECT_EQ(p.str(6), "pod-0");
-  EXPECT_TRUE(p.Validate().ok());
+  EXPECT_OK(p.Validate());
 }
 
 TEST(ProfileMergeTest, OneInputIsReturnedAsItIs) {
   ProfileMerger m;
-  ASSERT_TRUE(m.Add(Varied(5), "only").ok());
+  ASSERT_OK(m.Add(Varied(5), "only"));
   auto merged = m.Finish();
-  ASSERT_TRUE(merged.ok());
+  ASSERT_OK(merged);
   EXPECT_EQ(Bytes(*merged), Bytes(Varied(5)));
   ProfileMerger none;
   EXPECT_FALSE(none.Finish().ok());

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/profile.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -47,7 +48,7 @@ void ExpectRoundTrip() {
   const std::vector<Appended> in = SomeRecords(p, 5000);
   SampleSpool spool;
   for (const Appended& r : in) spool.Append(r.sample, r.values, r.labels);
-  ASSERT_TRUE(spool.Close().ok());
+  ASSERT_OK(spool.Close());
   EXPECT_EQ(spool.size(), in.size());
   EXPECT_EQ(spool.RecordsOf(0) + spool.RecordsOf(1) + spool.RecordsOf(2), in.size());
   EXPECT_EQ(spool.RecordsOf(3), 0u);
@@ -66,7 +67,7 @@ void ExpectRoundTrip() {
     }
     return {};
   });
-  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  ASSERT_OK(s);
   EXPECT_EQ(i, in.size());
   const std::vector<StrId> used = spool.UsedStrings();
   EXPECT_EQ(used, (std::vector<StrId>{p.strings.Find("timestamp_ns"), p.strings.Find("nanoseconds"),
@@ -100,7 +101,7 @@ TEST(SampleSpool, RecordNamingAMissingStackIsAnError) {
   const std::vector<int64_t> v = {1};
   spool.Append(0, v, {});
   spool.Append(7, v, {});
-  ASSERT_TRUE(spool.Close().ok());
+  ASSERT_OK(spool.Close());
   size_t seen = 0;
   Status s = spool.ForEach(2, [&](const SampleSpool::Record&) -> Status {
     ++seen;
@@ -133,11 +134,11 @@ TEST(SampleSpool, MaterializeGivesOneSamplePerRecordRecordLabelsFirst) {
   spool->Append(0, std::vector<int64_t>{1}, std::vector<Label>{t1});
   spool->Append(1, std::vector<int64_t>{1}, std::vector<Label>{t2});
   spool->Append(0, std::vector<int64_t>{1}, std::vector<Label>{t2});
-  ASSERT_TRUE(spool->Close().ok());
+  ASSERT_OK(spool->Close());
   p.spool = spool;
   EXPECT_EQ(p.SampleRecordCount(), 3u);
   EXPECT_EQ(p.RecordsOf(0), 2u);
-  ASSERT_TRUE(MaterializeSpool(p).ok());
+  ASSERT_OK(MaterializeSpool(p));
   EXPECT_EQ(p.spool, nullptr);
   ASSERT_EQ(p.samples.size(), 3u);
   EXPECT_EQ(p.samples[0].location_ids, (std::vector<uint64_t>{1, 2}));
@@ -146,7 +147,7 @@ TEST(SampleSpool, MaterializeGivesOneSamplePerRecordRecordLabelsFirst) {
   EXPECT_EQ(p.samples[2].labels[0].num, 12);
   EXPECT_EQ(p.StrLabel(p.samples[2], "gcspike"), "grow-spike");
   EXPECT_EQ(p.samples[1].labels.size(), 1u);
-  EXPECT_TRUE(p.Validate().ok());
+  EXPECT_OK(p.Validate());
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/plugin/hand_built_profile.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -39,7 +40,7 @@ TEST(ChromeTraceWriterTest, TimelineAndSamples) {
   p.timeline.assists.push_back(assist);
 
   auto out = EncodeChromeTrace(p, {.exporter = "gcspike@test"});
-  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  ASSERT_OK(out);
   const std::string& t = *out;
   // The cycle has no end: it ends at the last time seen (the assist's end, 3 µs in).
   EXPECT_NE(t.find("{\"name\":\"GC cycle\",\"cat\":\"gc\",\"ph\":\"X\",\"ts\":0.000,\"dur\":3.000,"
@@ -68,7 +69,7 @@ TEST(ChromeTraceWriterTest, TimelineAndSamples) {
 TEST(ChromeTraceWriterTest, EmptyProfileIsAValidEmptyTrace) {
   HandBuiltProfile h;
   auto out = EncodeChromeTrace(h.profile(), {});
-  ASSERT_TRUE(out.ok());
+  ASSERT_OK(out);
   EXPECT_NE(out->find("\"stackFrames\":{\n}"), std::string::npos);
   EXPECT_NE(out->find("\"timed_samples\":0"), std::string::npos);
 }

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "tests/unit/plugin/hand_built_profile.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -33,7 +34,7 @@ TEST(FoldedWriterTest, RootFirstInlinedExpandedSummedSorted) {
   h.Add({a, g, m}, 7);  // same stack: summed
   h.Add({m}, 0);        // zero: left out
   auto text = EncodeFolded(h.profile(), {});
-  ASSERT_TRUE(text.ok()) << text.error().message;
+  ASSERT_OK(text);
   EXPECT_EQ(*text,
             "main.main;main.grow 5\n"
             "main.main;main.grow;runtime.mapassign;runtime.growslice 17\n");
@@ -49,7 +50,7 @@ TEST(FoldedWriterTest, HostileNamesStayInTheGrammar) {
   h.Add({raw, empty, spaced, weird}, 3);
   h.Add({}, 4);  // no stack at all
   auto text = EncodeFolded(h.profile(), {});
-  ASSERT_TRUE(text.ok());
+  ASSERT_OK(text);
   const auto lines = Lines(*text);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0], "[no stack] 4");

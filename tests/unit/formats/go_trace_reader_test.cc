@@ -9,6 +9,7 @@
 
 #include "formats/go_trace_reader.h"
 #include "formats/profile_reader.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -185,7 +186,7 @@ TEST(GoTraceV2Test, SmallTraceDecodes) {
     SCOPED_TRACE(minor);
     GoTraceStats stats;
     auto p = Read(ValidV2(minor), &stats);
-    ASSERT_TRUE(p.ok()) << p.error().ToString();
+    ASSERT_OK(p);
     ExpectSmallTrace(*p, 0);  // new-format timestamps stay on the absolute trace clock
     EXPECT_EQ(stats.generations, 1);
     EXPECT_EQ(stats.gc.completed, 1);
@@ -195,7 +196,7 @@ TEST(GoTraceV2Test, SmallTraceDecodes) {
 
 TEST(GoTraceV2Test, AssistProfileAddsWallTimeOnBeginStacks) {
   auto p = Read(ValidV2(), nullptr, /*assist=*/true);
-  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  ASSERT_OK(p);
   ASSERT_EQ(p->sample_types.size(), 3u);
   EXPECT_EQ(p->str(p->sample_types[2].type), "mark_assist_wall");
   ASSERT_EQ(p->samples.size(), 3u);
@@ -219,10 +220,10 @@ TEST(GoTraceV2Test, ReadsThroughSniffingAndGenerationsInSequence) {
   }
   auto in = InputSource::FromBytes("t.trace", t.b, "");
   auto p = ReadProfile(*in, {});
-  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  ASSERT_OK(p);
   EXPECT_EQ(p->samples.size(), 4u);
   GoTraceStats stats;
-  ASSERT_TRUE(Read(t, &stats).ok());
+  ASSERT_OK(Read(t, &stats));
   EXPECT_EQ(stats.generations, 2);
   EXPECT_EQ(stats.skipped_experimental_batches, 2);
 }
@@ -241,7 +242,7 @@ TEST(GoTraceV2Test, ActiveRangesFromBeforeTheTraceAreCutAtStart) {
   t.u8(0x34);
   GoTraceStats stats;
   auto p = Read(t, &stats);
-  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  ASSERT_OK(p);
   EXPECT_EQ(stats.gc.completed, 0);
   EXPECT_EQ(stats.gc.cut_at_start, 1);
   EXPECT_EQ(stats.assist.cut_at_start, 1);
@@ -251,11 +252,7 @@ TEST(GoTraceV2Test, ActiveRangesFromBeforeTheTraceAreCutAtStart) {
 }
 
 void ExpectErrorAt(const Bytes& t, uint64_t offset, const std::string& words) {
-  auto p = Read(t);
-  ASSERT_FALSE(p.ok()) << "expected an error containing '" << words << "'";
-  ASSERT_TRUE(p.error().offset.has_value()) << p.error().ToString();
-  EXPECT_EQ(*p.error().offset, offset) << p.error().ToString();
-  EXPECT_NE(p.error().message.find(words), std::string::npos) << p.error().ToString();
+  EXPECT_ERROR_AT(Read(t), offset, words);
 }
 
 TEST(GoTraceV2Test, BadInputNamesTheOffset) {
@@ -384,7 +381,7 @@ Bytes ValidV1(int minor = 21, int padding = 0, size_t padding_len = 0) {
 TEST(GoTraceV1Test, SmallTraceDecodes) {
   GoTraceStats stats;
   auto p = Read(ValidV1(21), &stats);
-  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  ASSERT_OK(p);
   const Profile& pr = *p;
   // Old-format times count from the first event (ProcStart at tick 1001), as x/exp's do.
   ASSERT_EQ(pr.samples.size(), 1u);
@@ -411,7 +408,7 @@ TEST(GoTraceV1Test, EventsStraddlingTheStreamingWindowsDecode) {
     const Bytes t = ValidV1(21, count, len);
     ASSERT_GT(t.size(), size_t{4} << 20);
     auto p = Read(t);
-    ASSERT_TRUE(p.ok()) << p.error().ToString();
+    ASSERT_OK(p);
     ASSERT_EQ(p->samples.size(), 1u);
     EXPECT_EQ(p->NumLabel(p->samples[0], "timestamp_ns"), 499);
     EXPECT_EQ(Frames(*p, p->samples[0].location_ids), "runtime.mallocgc;main.f");
@@ -420,10 +417,10 @@ TEST(GoTraceV1Test, EventsStraddlingTheStreamingWindowsDecode) {
 
 TEST(GoTraceV1Test, OlderVersionsNameTheStwKindDifferently) {
   auto p = Read(ValidV1(19));
-  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  ASSERT_OK(p);
   EXPECT_EQ(p->str(p->timeline.pauses.at(0).kind), "GC mark termination");
   auto q = Read(ValidV1(11));  // no CPU samples before 1.19
-  ASSERT_TRUE(q.ok()) << q.error().ToString();
+  ASSERT_OK(q);
   EXPECT_TRUE(q->samples.empty());
 }
 

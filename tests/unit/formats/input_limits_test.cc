@@ -14,6 +14,7 @@
 #include "formats/gzip_codec.h"
 #include "formats/input_source.h"
 #include "formats/profile_reader.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -22,7 +23,7 @@ std::vector<uint8_t> Zeros(size_t n) { return std::vector<uint8_t>(n, 0); }
 
 std::vector<uint8_t> Compressed(const std::vector<uint8_t>& raw, int level) {
   auto z = Gzip(raw, level);
-  EXPECT_TRUE(z.ok());
+  EXPECT_OK(z);
   return std::move(z).value();
 }
 
@@ -44,7 +45,7 @@ TEST(GunzipLimits, RatioZeroMeansUnchecked) {
   GunzipLimits limits;
   limits.max_ratio = 0;
   auto out = Gunzip(bomb, limits);
-  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  ASSERT_OK(out);
   EXPECT_EQ(out->size(), size_t{8} << 20);
 }
 
@@ -58,7 +59,7 @@ TEST(GunzipLimits, RatioOfOrdinaryDataPasses) {
   GunzipLimits limits;
   limits.max_ratio = 1000;
   auto out = Gunzip(Compressed(raw, 6), limits);
-  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  ASSERT_OK(out);
   EXPECT_EQ(*out, raw);
 }
 
@@ -66,7 +67,7 @@ TEST(GunzipLimits, SmallOutputsAreNeverRefusedForTheirRatio) {
   GunzipLimits limits;
   limits.max_ratio = 1;
   auto out = Gunzip(Compressed(Zeros(kGunzipRatioSlack / 2), 9), limits);
-  EXPECT_TRUE(out.ok());
+  EXPECT_OK(out);
 }
 
 TEST(GunzipLimits, RatioBaseCountsAgainstTheOriginalInput) {
@@ -96,7 +97,7 @@ TEST(GunzipLimits, MemoryBudgetCountsTheCompressedInputAndNamesTheLimit) {
   limits.memory_budget = 64 << 20;
   limits.held = two.size();
   auto ok = Gunzip(two, limits);
-  ASSERT_TRUE(ok.ok()) << ok.error().ToString();
+  ASSERT_OK(ok);
   EXPECT_EQ(ok->size(), size_t{8} << 20);
 }
 
@@ -162,7 +163,7 @@ TEST(InputLimits, PipeOverTheBudgetStopsAtTheLimit) {
   ::dup2(fds[0], STDIN_FILENO);
   ::close(fds[0]);
   auto in = InputSource::Open("-");
-  ASSERT_TRUE(in.ok());
+  ASSERT_OK(in);
   auto all = (*in)->ReadAll(4 << 20);
   ::dup2(saved, STDIN_FILENO);
   ::close(saved);
@@ -217,7 +218,7 @@ TEST(InputLimits, GzipStreamErrorsNameTheCompressedOffset) {
   const size_t member = padded.size();
   padded.resize(member + 100, 0);
   auto ok = InputSource::FromBytes("padded.pb.gz", padded, "");
-  EXPECT_TRUE(ReadProfile(*ok, ReadOptions{}).ok());
+  EXPECT_OK(ReadProfile(*ok, ReadOptions{}));
   padded[member + 50] = 7;
   auto bad = InputSource::FromBytes("garbage.pb.gz", padded, "");
   auto g = ReadProfile(*bad, ReadOptions{});

@@ -13,6 +13,7 @@
 #include "formats/gzip_codec.h"
 #include "formats/pprof_reader.h"
 #include "formats/profile_reader.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -91,7 +92,7 @@ TEST(InputSniffTest, TextAndGzippedText) {
   EXPECT_NE(ErrorFor(Bytes(long_line)).find(shortened), std::string::npos)
       << ErrorFor(Bytes(long_line));
   auto gz = Gzip(Bytes("not a profile at all\n"sv), 6);
-  ASSERT_TRUE(gz.ok());
+  ASSERT_OK(gz);
   EXPECT_EQ(ErrorFor(*gz),
             "in.prof: byte 0 of decompressed data: unrecognized input: looks like text (\"not a "
             "profile at all\"), not a profile: pprof (profile.proto, gzipped or raw), a Go "

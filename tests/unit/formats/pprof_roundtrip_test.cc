@@ -186,9 +186,9 @@ ProfileMsg KitchenSink() {
 TEST(PprofRoundTripTest, EveryFieldSurvives) {
   const ProfileMsg in = KitchenSink();
   auto model = DecodePprof(Serialize(in));
-  ASSERT_TRUE(model.ok()) << model.error().ToString();
+  ASSERT_OK(model);
   auto out = EncodePprof(*model, {});
-  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  ASSERT_OK(out);
   ASSERT_TRUE(LooksGzipped(*out));
   const ProfileMsg back = ParseWithProtobuf(*out);
   EXPECT_EQ(Canonical(in), Canonical(back));
@@ -207,7 +207,7 @@ TEST(PprofRoundTripTest, UnpackedRepeatedFieldsAreAccepted) {
   bytes.push_back(static_cast<uint8_t>(sample.size()));
   bytes.insert(bytes.end(), sample.begin(), sample.end());
   auto model = DecodePprof(bytes);
-  ASSERT_TRUE(model.ok()) << model.error().ToString();
+  ASSERT_OK(model);
   ASSERT_EQ(model->samples.size(), 1u);
   EXPECT_EQ(model->samples[0].values, (std::vector<int64_t>{2, 5}));
   EXPECT_EQ(model->samples[0].location_ids.size(), 1u);
@@ -215,15 +215,16 @@ TEST(PprofRoundTripTest, UnpackedRepeatedFieldsAreAccepted) {
 
 TEST(PprofRoundTripTest, OutputIsDeterministicAndIdempotent) {
   auto model = DecodePprof(Serialize(KitchenSink()));
-  ASSERT_TRUE(model.ok());
+  ASSERT_OK(model);
   auto a = EncodePprof(*model, {});
   auto b = EncodePprof(*model, {});
-  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_OK(a);
+  ASSERT_OK(b);
   EXPECT_EQ(*a, *b);
   auto again = DecodePprof(*Gunzip(*a, 1 << 30));
-  ASSERT_TRUE(again.ok());
+  ASSERT_OK(again);
   auto c = EncodePprof(*again, {});
-  ASSERT_TRUE(c.ok());
+  ASSERT_OK(c);
   EXPECT_EQ(*a, *c);
 }
 
@@ -234,11 +235,11 @@ TEST(PprofRoundTripTest, NegativeValuesSurvive) {
   in.mutable_sample(0)->set_value(1, -5);
   in.mutable_sample(0)->set_value(0, INT64_MIN);
   auto model = DecodePprof(Serialize(in));
-  ASSERT_TRUE(model.ok());
+  ASSERT_OK(model);
   auto out = EncodePprof(*model, {});
-  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  ASSERT_OK(out);
   auto back = DecodePprof(*Gunzip(*out, 1 << 30));
-  ASSERT_TRUE(back.ok());
+  ASSERT_OK(back);
   EXPECT_EQ(back->samples[0].values[1], -5);
   EXPECT_EQ(back->samples[0].values[0], INT64_MIN);
 }
@@ -251,9 +252,9 @@ TEST(PprofRoundTripTest, RealFixturesSurvive) {
     const auto bytes = testing::ReadFileBytes(path);
     const ProfileMsg in = ParseWithProtobuf(bytes);
     auto model = DecodePprof(*Gunzip(bytes, 1ull << 32));
-    ASSERT_TRUE(model.ok()) << model.error().ToString();
+    ASSERT_OK(model);
     auto out = EncodePprof(*model, {});
-    ASSERT_TRUE(out.ok()) << out.error().ToString();
+    ASSERT_OK(out);
     EXPECT_EQ(Canonical(in), Canonical(ParseWithProtobuf(*out)));
   }
 }

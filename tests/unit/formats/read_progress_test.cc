@@ -17,7 +17,7 @@ TEST(ReadProgress, GoTracesReportTheirOffset) {
     ReadOptions options;
     options.diagnostics = &diag;
     auto p = ReadProfileFile(path.string(), options);
-    ASSERT_TRUE(p.ok()) << p.error().ToString();
+    ASSERT_OK(p);
     const auto reports = diag.About("reading trace");
     ASSERT_FALSE(reports.empty()) << version;
     const uint64_t size = std::filesystem::file_size(path);

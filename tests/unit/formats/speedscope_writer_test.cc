@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/plugin/hand_built_profile.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -28,7 +29,7 @@ TEST(SpeedscopeWriterTest, WholeFileForATinyProfile) {
   o.name = "t\"1";
   o.exporter = "gcspike@test";
   auto json = EncodeSpeedscope(h.profile(), o);
-  ASSERT_TRUE(json.ok()) << json.error().message;
+  ASSERT_OK(json);
   // Frames outermost first per Location: mapassign before the inlined growslice; the frame's
   // line is the function's start line (HandBuiltProfile: 10 * order of first use).
   EXPECT_EQ(*json,
@@ -63,7 +64,7 @@ TEST(SpeedscopeWriterTest, OneProfilePerGoroutineInTimeOrder) {
   }
   h.Add({m}, 2);  // no goroutine label
   auto json = EncodeSpeedscope(p, {});
-  ASSERT_TRUE(json.ok());
+  ASSERT_OK(json);
   EXPECT_EQ(Count(*json, "\"type\":\"sampled\""), 3u);
   EXPECT_NE(json->find("\"name\":\"goroutine 1\""), std::string::npos);
   EXPECT_NE(json->find("\"name\":\"goroutine 9\""), std::string::npos);
@@ -75,7 +76,7 @@ TEST(SpeedscopeWriterTest, OneProfilePerGoroutineInTimeOrder) {
   SpeedscopeWriteOptions merged;
   merged.merge_threads = true;
   json = EncodeSpeedscope(p, merged);
-  ASSERT_TRUE(json.ok());
+  ASSERT_OK(json);
   EXPECT_EQ(Count(*json, "\"type\":\"sampled\""), 1u);
   EXPECT_NE(json->find("\"weights\":[1,7,11,5,2]"), std::string::npos) << *json;
   EXPECT_NE(json->find("\"endValue\":26"), std::string::npos);
@@ -87,7 +88,7 @@ TEST(SpeedscopeWriterTest, ThreadsWhenThereAreNoGoroutines) {
   const uint64_t m = h.Loc({"main.main"});
   for (int64_t tid : {42, 7, 42}) p.SetNumLabel(h.Add({m}, 1), "tid", tid, "");
   auto json = EncodeSpeedscope(p, {});
-  ASSERT_TRUE(json.ok());
+  ASSERT_OK(json);
   EXPECT_EQ(Count(*json, "\"type\":\"sampled\""), 2u);
   EXPECT_LT(json->find("\"name\":\"tid 7\""), json->find("\"name\":\"tid 42\""));
 }
@@ -102,7 +103,7 @@ TEST(SpeedscopeWriterTest, UnitsAndUnsymbolizedFrames) {
   p.default_sample_type = p.Intern("samples");
   h.Add({h.UnsymbolizedLoc(0xabc)}, 1);
   auto json = EncodeSpeedscope(p, {});
-  ASSERT_TRUE(json.ok());
+  ASSERT_OK(json);
   EXPECT_NE(json->find("{\"name\":\"0xabc\"}"), std::string::npos) << *json;
   EXPECT_NE(json->find("\"unit\":\"none\""), std::string::npos);
 }
@@ -113,7 +114,7 @@ TEST(SpeedscopeWriterTest, NegativeWeightsAreRefusedZeroWeightsLeftOut) {
   h.Add({m}, 0);
   h.Add({m}, 4);
   auto json = EncodeSpeedscope(h.profile(), {});
-  ASSERT_TRUE(json.ok());
+  ASSERT_OK(json);
   EXPECT_NE(json->find("\"weights\":[4]"), std::string::npos);
   h.Add({m}, -4);
   EXPECT_FALSE(EncodeSpeedscope(h.profile(), {}).ok());

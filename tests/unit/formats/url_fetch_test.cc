@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "tests/unit/recording_diagnostics.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -128,8 +129,8 @@ TEST(UrlFetch, BodiesInOrderWithProgress) {
   options.diagnostics = &diag;
   auto got = FetchUrls({a.Url("/a"), b.Url("/b")}, options);
   ASSERT_EQ(got.size(), 2u);
-  ASSERT_TRUE(got[0].ok()) << got[0].error().ToString();
-  ASSERT_TRUE(got[1].ok()) << got[1].error().ToString();
+  ASSERT_OK(got[0]);
+  ASSERT_OK(got[1]);
   EXPECT_EQ(std::string(got[0]->begin(), got[0]->end()), "first body");
   EXPECT_EQ(got[1]->size(), 100000u);
   const auto reports = diag.About("fetching 2 URLs");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/plugin/hand_built_profile.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -30,7 +31,7 @@ std::pair<Profile, Profile> Sides() {
 TEST(DiffProfileTest, BaseNegatedAndLabelledNewKept) {
   auto [base, now] = Sides();
   auto d = BuildDiffProfile(std::move(base), std::move(now), /*normalize=*/false, nullptr);
-  ASSERT_TRUE(d.ok()) << d.error().message;
+  ASSERT_OK(d);
   int64_t base_sum = 0, new_sum = 0;
   for (const Sample& s : d->samples) {
     (IsBase(*d, s) ? base_sum : new_sum) += s.values[1];
@@ -48,7 +49,7 @@ TEST(DiffProfileTest, BaseNegatedAndLabelledNewKept) {
 TEST(DiffProfileTest, NormalizeScalesTheNewSideToTheBaseTotal) {
   auto [base, now] = Sides();
   auto d = BuildDiffProfile(std::move(base), std::move(now), /*normalize=*/true, nullptr);
-  ASSERT_TRUE(d.ok()) << d.error().message;
+  ASSERT_OK(d);
   int64_t new_count = 0, new_cpu = 0;
   for (const Sample& s : d->samples) {
     if (IsBase(*d, s)) continue;

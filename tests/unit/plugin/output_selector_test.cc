@@ -4,6 +4,7 @@
 
 #include "formats/pprof_reader.h"
 #include "tests/unit/plugin/hand_built_profile.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -38,7 +39,7 @@ class EncodeOutputTest : public ::testing::Test {
   std::string Text(OutputOptions o) {
     Profile copy = h_.profile();
     auto bytes = EncodeOutput(copy, o);
-    EXPECT_TRUE(bytes.ok());
+    EXPECT_OK(bytes);
     return bytes.ok() ? std::string(bytes->begin(), bytes->end()) : "";
   }
   testing::HandBuiltProfile h_;
@@ -65,7 +66,7 @@ TEST_F(EncodeOutputTest, PseudoFramesDefaultPerFormat) {
     const std::string bytes = Text(o);
     auto back =
         DecodePprof(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
-    ASSERT_TRUE(back.ok());
+    ASSERT_OK(back);
     EXPECT_EQ(back->samples[0].location_ids.size(), root ? 2u : 1u);
   }
 }

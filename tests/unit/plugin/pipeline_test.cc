@@ -13,6 +13,7 @@
 
 #include "formats/pprof_writer.h"
 #include "tests/unit/plugin/hand_built_profile.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -49,7 +50,7 @@ class PipelineTest : public ::testing::Test {
     h.profile().time_nanos = 1000 + i;
     if (i == 3) h.profile().period = 5;
     auto bytes = EncodePprof(h.profile(), PprofWriteOptions());
-    EXPECT_TRUE(bytes.ok());
+    EXPECT_OK(bytes);
     return Write("in" + std::to_string(i) + ".pb.gz", *bytes);
   }
   std::vector<std::string> Inputs(int n) {
@@ -65,7 +66,7 @@ std::vector<uint8_t> Bytes(const Profile& p) {
   PprofWriteOptions o;
   o.gzip = false;
   auto b = EncodePprof(p, o);
-  EXPECT_TRUE(b.ok());
+  EXPECT_OK(b);
   return b.ok() ? *b : std::vector<uint8_t>();
 }
 
@@ -79,7 +80,7 @@ TEST_F(PipelineTest, SameResultWhateverTheJobs) {
     o.diagnostics = &diag;
     o.jobs = jobs;
     auto p = LoadInputs(inputs, o);
-    ASSERT_TRUE(p.ok()) << p.error().ToString();
+    ASSERT_OK(p);
     EXPECT_EQ(p->samples.size(), 46u);
     if (jobs == 1) {
       first = Bytes(*p);
@@ -111,13 +112,13 @@ TEST_F(PipelineTest, LabelInputsNamesEachSamplesInputButKeepsAnExistingLabel) {
   HandBuiltProfile h;
   h.profile().SetStrLabel(h.Add({h.Loc({"main.g"})}, 7), "input", "pod-7");
   auto bytes = EncodePprof(h.profile(), PprofWriteOptions());
-  ASSERT_TRUE(bytes.ok());
+  ASSERT_OK(bytes);
   inputs.push_back(Write("labelled.pb.gz", *bytes));
   ReadOptions o;
   o.jobs = 2;
   o.input_label_key = "input";
   auto p = LoadInputs(inputs, o);
-  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  ASSERT_OK(p);
   ASSERT_EQ(p->samples.size(), 7u);
   EXPECT_EQ(*p->StrLabel(p->samples[0], "input"), inputs[0]);
   EXPECT_EQ(*p->StrLabel(p->samples[5], "input"), inputs[2]);
@@ -130,7 +131,7 @@ TEST_F(PipelineTest, InputListSkipsBlankLinesAndComments) {
       << "# fleet\n\n  a.pb.gz  \r\nhttp://pod-1:6060/debug/pprof/profile\n\t# x\nb c.pb.gz";
   files_.push_back(list);
   auto v = ReadInputList(list);
-  ASSERT_TRUE(v.ok());
+  ASSERT_OK(v);
   EXPECT_EQ(*v, (std::vector<std::string>{"a.pb.gz", "http://pod-1:6060/debug/pprof/profile",
                                           "b c.pb.gz"}));
   auto missing = ReadInputList(dir_ + "/none.txt");

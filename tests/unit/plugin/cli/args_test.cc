@@ -2,6 +2,7 @@
 // with the command it is closest to, go tool pprof's flags are sent after --, and no input with
 // stdin on a terminal says so (with stdin a pipe or file, it is read).
 #include "plugin/cli/args.h"
+#include "tests/unit/test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -54,10 +55,10 @@ TEST(ParseArgsTest, MistypedCommandIsAUsageError) {
 TEST(ParseArgsTest, ExistingFilesUrlsAndStdinAreInputsEvenWhenNamedLikeCommands) {
   // This source file's directory holds no file named "reprot", but "-" and URLs are inputs.
   auto stdin_input = Parse({"-"});
-  ASSERT_TRUE(stdin_input.ok());
+  ASSERT_OK(stdin_input);
   EXPECT_EQ(stdin_input->command, "annotate");
   EXPECT_EQ(stdin_input->positional, std::vector<std::string>{"-"});
-  EXPECT_TRUE(Parse({"http://reprot"}).ok());
+  EXPECT_OK(Parse({"http://reprot"}));
   // A file that exists is an input, whatever its name.
   const std::string dir = ::testing::TempDir();
   const std::string path = dir + "/reprot";
@@ -66,11 +67,11 @@ TEST(ParseArgsTest, ExistingFilesUrlsAndStdinAreInputsEvenWhenNamedLikeCommands)
   std::fclose(f);
   auto existing = Parse({path});
   std::remove(path.c_str());
-  ASSERT_TRUE(existing.ok()) << ErrorOf(existing);
+  ASSERT_OK(existing) << ErrorOf(existing);
   EXPECT_EQ(existing->positional, std::vector<std::string>{path});
   // Far from every command: left to the reader, which says it cannot open it.
   auto far = Parse({"no-such-profile.pb.gz"});
-  ASSERT_TRUE(far.ok());
+  ASSERT_OK(far);
   EXPECT_EQ(far->positional, std::vector<std::string>{"no-such-profile.pb.gz"});
 }
 
@@ -89,18 +90,18 @@ TEST(ParseArgsTest, PprofFlagsBeforeDoubleDashGetAHint) {
   EXPECT_EQ(ErrorOf(Parse({"cpu.pprof", "--no-such-flag"})),
             "unknown flag --no-such-flag (see gcspike --help)");
   auto passed = Parse({"pprof", "cpu.pprof", "--", "-top"});
-  ASSERT_TRUE(passed.ok());
+  ASSERT_OK(passed);
   EXPECT_EQ(passed->passthrough, std::vector<std::string>{"-top"});
 }
 
 TEST(DefaultToStdinTest, NoInputReadsStdinUnlessItIsATerminal) {
   auto piped = Parse({"report"});
-  ASSERT_TRUE(piped.ok());
-  ASSERT_TRUE(DefaultToStdin(*piped, /*stdin_is_terminal=*/false).ok());
+  ASSERT_OK(piped);
+  ASSERT_OK(DefaultToStdin(*piped, /*stdin_is_terminal=*/false));
   EXPECT_EQ(piped->positional, std::vector<std::string>{"-"});
 
   auto terminal = Parse({"report"});
-  ASSERT_TRUE(terminal.ok());
+  ASSERT_OK(terminal);
   Status s = DefaultToStdin(*terminal, /*stdin_is_terminal=*/true);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().ToString(),
@@ -109,12 +110,12 @@ TEST(DefaultToStdinTest, NoInputReadsStdinUnlessItIsATerminal) {
 
   // Named inputs stay as they are; trace-stats and help never read stdin by default.
   auto named = Parse({"report", "a.pb.gz"});
-  ASSERT_TRUE(named.ok());
-  ASSERT_TRUE(DefaultToStdin(*named, false).ok());
+  ASSERT_OK(named);
+  ASSERT_OK(DefaultToStdin(*named, false));
   EXPECT_EQ(named->positional, std::vector<std::string>{"a.pb.gz"});
   auto stats = Parse({"trace-stats"});
-  ASSERT_TRUE(stats.ok());
-  ASSERT_TRUE(DefaultToStdin(*stats, false).ok());
+  ASSERT_OK(stats);
+  ASSERT_OK(DefaultToStdin(*stats, false));
   EXPECT_TRUE(stats->positional.empty());
 }
 

@@ -5,6 +5,7 @@
 #include "plugin/detect/detection_summary.h"
 #include "plugin/detect/fail_on.h"
 #include "tests/unit/plugin/detect/stack_builder.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -45,7 +46,7 @@ TEST(AnnotatorTest, LabelsFeaturesSiteAndWorker) {
   EXPECT_EQ(p.str(p.comments[0]),
             "annotated by gcspike 0.1.0: 2 of 3 samples labelled gcspike (grow-spike 1, "
             "malloc-burst 1, scanobject-hotspot 1)");
-  EXPECT_TRUE(p.Validate().ok());
+  EXPECT_OK(p.Validate());
 }
 
 TEST(AnnotatorTest, AnnotatingTwiceGivesTheSameLabels) {
@@ -165,17 +166,17 @@ TEST(DetectionSummaryTest, EmptyProfile) {
 
 TEST(FailOnTest, ParsesForms) {
   auto e = ParseFailOn("grow-spike>10%");
-  ASSERT_TRUE(e.ok()) << e.error().ToString();
+  ASSERT_OK(e);
   EXPECT_EQ(e->feature, 0);
   EXPECT_EQ(e->op, FailOnExpr::Op::kGreater);
   EXPECT_DOUBLE_EQ(e->threshold, 0.1);
   e = ParseFailOn("assist-coupling >= 0.05");
-  ASSERT_TRUE(e.ok());
+  ASSERT_OK(e);
   EXPECT_EQ(e->feature, 3);
   EXPECT_EQ(e->op, FailOnExpr::Op::kGreaterEqual);
   EXPECT_DOUBLE_EQ(e->threshold, 0.05);
   e = ParseFailOn("scanobject-hotspot.value<=1.5%");
-  ASSERT_TRUE(e.ok());
+  ASSERT_OK(e);
   EXPECT_TRUE(e->of_value);
   EXPECT_EQ(e->op, FailOnExpr::Op::kLessEqual);
   EXPECT_DOUBLE_EQ(e->threshold, 0.015);
@@ -192,7 +193,7 @@ TEST(FailOnTest, RejectsMalformed) {
   }
   // A signed percentage is a change relative to a base (gcspike diff; report refuses it).
   const auto change = ParseFailOn("grow-spike>-1%");
-  ASSERT_TRUE(change.ok());
+  ASSERT_OK(change);
   EXPECT_EQ(change->change, FailOnExpr::Change::kRelative);
 }
 

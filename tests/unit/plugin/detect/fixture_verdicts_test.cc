@@ -30,7 +30,7 @@ Program ProgramOf(const std::filesystem::path& path) {
 
 Profile Read(const std::filesystem::path& path) {
   auto p = ReadProfileFile(path.string(), ReadOptions{});
-  EXPECT_TRUE(p.ok()) << p.error().ToString();
+  EXPECT_OK(p);
   return p.ok() ? std::move(*p) : Profile{};
 }
 
@@ -114,9 +114,9 @@ TEST(FixtureVerdictsTest, LabelsSurviveThePprofWriter) {
     const auto features = ClassifySamples(p, catalogue);
     ApplyLabels(p, features, "gcspike 0.1.0");
     auto bytes = EncodePprof(p, PprofWriteOptions{.gzip = false});
-    ASSERT_TRUE(bytes.ok()) << bytes.error().ToString();
+    ASSERT_OK(bytes);
     auto back = DecodePprof(*bytes);
-    ASSERT_TRUE(back.ok()) << back.error().ToString();
+    ASSERT_OK(back);
     ASSERT_EQ(back->samples.size(), p.samples.size());
     size_t labelled = 0;
     for (size_t i = 0; i < p.samples.size(); ++i) {

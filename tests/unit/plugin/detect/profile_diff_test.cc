@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "plugin/detect/fail_on.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -96,23 +97,23 @@ TEST(DiffSummariesTest, SitesByLargestChangeAndRuntimeNote) {
 
 TEST(DiffFailOnTest, ParsesChanges) {
   auto points = ParseFailOn("grow-spike>+3pp");
-  ASSERT_TRUE(points.ok());
+  ASSERT_OK(points);
   EXPECT_EQ(points->change, FailOnExpr::Change::kPoints);
   EXPECT_DOUBLE_EQ(points->threshold, 0.03);
   auto relative = ParseFailOn("assist-coupling>+50%");
-  ASSERT_TRUE(relative.ok());
+  ASSERT_OK(relative);
   EXPECT_EQ(relative->change, FailOnExpr::Change::kRelative);
   EXPECT_DOUBLE_EQ(relative->threshold, 0.5);
   auto better = ParseFailOn("grow-spike<-5pp");
-  ASSERT_TRUE(better.ok());
+  ASSERT_OK(better);
   EXPECT_EQ(better->op, FailOnExpr::Op::kLess);
   EXPECT_DOUBLE_EQ(better->threshold, -0.05);
   auto unsigned_points = ParseFailOn("grow-spike>3pp");
-  ASSERT_TRUE(unsigned_points.ok());
+  ASSERT_OK(unsigned_points);
   EXPECT_EQ(unsigned_points->change, FailOnExpr::Change::kPoints);
   // The report's form is unchanged.
   auto share = ParseFailOn("grow-spike>10%");
-  ASSERT_TRUE(share.ok());
+  ASSERT_OK(share);
   EXPECT_EQ(share->change, FailOnExpr::Change::kNone);
   EXPECT_FALSE(ParseFailOn("grow-spike>+3").ok());          // a change needs its unit
   EXPECT_FALSE(ParseFailOn("grow-spike.value>+3pp").ok());  // changes are of samples

@@ -1,4 +1,5 @@
 #include "plugin/detect/runtime_signature_catalogue.h"
+#include "tests/unit/test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -95,7 +96,7 @@ TEST(RulesFileTest, ParsesRolesPatternsCommentsAndGenerations) {
       "runtime example.com/cache.hash\n"
       "worker-idle mygc.idle",  // no final newline
       "my.rules");
-  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  ASSERT_OK(s);
   ASSERT_EQ(c.signatures().size(), 4u);
   EXPECT_EQ(c.signatures()[0].origin, "my.rules:3");
   EXPECT_EQ(c.RolesOf("example.com/cache.(*Cache).Put"), kRoleMapAssign);
@@ -136,7 +137,7 @@ TEST(RulesFileTest, FromFileAndMissingFile) {
     out << "scan mygc.scan*\n";
   }
   RuntimeSignatureCatalogue c;
-  ASSERT_TRUE(c.AddRulesFile(path.string()).ok());
+  ASSERT_OK(c.AddRulesFile(path.string()));
   EXPECT_EQ(c.RolesOf("mygc.scanAll"), kRoleScan);
   std::filesystem::remove(path);
   const Status missing = c.AddRulesFile(path.string());

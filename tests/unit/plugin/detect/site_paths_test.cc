@@ -5,6 +5,7 @@
 #include "plugin/detect/annotator.h"
 #include "plugin/detect/detection_summary.h"
 #include "tests/unit/plugin/detect/stack_builder.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -91,7 +92,7 @@ TEST(SitePathsTest, GenericHelpersChainsAndSeveralCallers) {
   EXPECT_EQ(r.summary.sites[1].function, "main.b");
   EXPECT_EQ(r.summary.sites[2].function, "main.addAll");
   RuntimeSignatureCatalogue c = RuntimeSignatureCatalogue::BuiltIn();
-  ASSERT_TRUE(c.AddRules("map-helper main.addAll\n", "rules").ok());
+  ASSERT_OK(c.AddRules("map-helper main.addAll\n", "rules"));
   const Resolved ruled = Resolve(sp.profile, c);
   EXPECT_EQ(ruled.summary.sites[2].function, "main.c");
   EXPECT_EQ(ruled.summary.sites[2].via,
@@ -104,7 +105,7 @@ TEST(SitePathsTest, ARuleNamesAHelperTheSamplesCannotShow) {
   sp.Add("runtime.goexit > main.a > main.cache.Put > main.cache.evict", 30);
   EXPECT_EQ(Resolve(sp.profile).summary.sites[0].function, "main.cache.Put");
   RuntimeSignatureCatalogue c = RuntimeSignatureCatalogue::BuiltIn();
-  ASSERT_TRUE(c.AddRules("map-helper main.cache.Put\n", "rules").ok());
+  ASSERT_OK(c.AddRules("map-helper main.cache.Put\n", "rules"));
   const Resolved r = Resolve(sp.profile, c);
   EXPECT_EQ(r.summary.sites[0].function, "main.a");
   EXPECT_EQ(r.summary.sites[0].via, std::vector<std::string>{"main.cache.Put"});

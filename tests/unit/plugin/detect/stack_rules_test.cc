@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/plugin/detect/stack_builder.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -233,7 +234,7 @@ TEST_F(StackRulesTest, UserMapWrapperRuleMovesTheSite) {
       "runtime.newarray > runtime.mallocgc";
   EXPECT_EQ(Site(Classify(stack)), "cache.(*Cache).Set");
   RuntimeSignatureCatalogue c = RuntimeSignatureCatalogue::BuiltIn();
-  ASSERT_TRUE(c.AddRules("map-assign cache.(*Cache).Set\n", "rules").ok());
+  ASSERT_OK(c.AddRules("map-assign cache.(*Cache).Set\n", "rules"));
   EXPECT_EQ(Site(Classify(stack, c)), "main.run");
 }
 
@@ -241,7 +242,7 @@ TEST_F(StackRulesTest, UserGrowRuleMakesSliceGrowthAGrowSpike) {
   const char* stack = "main.run > sync.(*Map).Store > sync.(*Map).dirtyLocked > runtime.mallocgc";
   EXPECT_EQ(Classify(stack).features, 0u);
   RuntimeSignatureCatalogue c = RuntimeSignatureCatalogue::BuiltIn();
-  ASSERT_TRUE(c.AddRules("map-assign sync.(*Map).Store\ngrow sync.(*Map).dirtyLocked\n", "r").ok());
+  ASSERT_OK(c.AddRules("map-assign sync.(*Map).Store\ngrow sync.(*Map).dirtyLocked\n", "r"));
   const StackFeatures f = Classify(stack, c);
   EXPECT_EQ(FeatureLabel(f.features), "grow-spike+malloc-burst");
   EXPECT_EQ(Site(f), "main.run");

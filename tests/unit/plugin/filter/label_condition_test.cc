@@ -9,6 +9,7 @@
 
 #include "plugin/detect/annotator.h"
 #include "tests/unit/plugin/hand_built_profile.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -21,7 +22,7 @@ static_assert(kSetValuedLabelKey == kFeatureLabelKey,
 // Which of the samples (by index) the condition matches.
 std::vector<int> Matching(Profile& p, const std::string& text) {
   auto c = ParseLabelCondition(text);
-  EXPECT_TRUE(c.ok()) << text;
+  EXPECT_OK(c) << text;
   if (!c.ok()) return {};
   LabelConditionMatcher m(p, *c);
   std::vector<int> out;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/plugin/hand_built_profile.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -36,7 +37,7 @@ class PseudoFramesTest : public ::testing::Test {
 TEST_F(PseudoFramesTest, RootFramesNameKeyAndValue) {
   Profile& p = h_.profile();
   EXPECT_EQ(AddPseudoFrames(p, PseudoFramePlacement::kRoot, {"gcspike", "bytes"}), 2u);
-  ASSERT_TRUE(p.Validate().ok());
+  ASSERT_OK(p.Validate());
   using S = std::vector<std::string>;
   EXPECT_EQ(StackNames(p, p.samples[0]),
             (S{"runtime.mapassign", "main.main", "[bytes 4096 bytes]",

@@ -8,6 +8,7 @@
 
 #include "plugin/filter/profile_pruner.h"
 #include "tests/unit/plugin/hand_built_profile.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -54,7 +55,7 @@ class SampleFilterTest : public ::testing::Test {
       if (s.goroutine != nullptr) p.SetStrLabel(sample, "goroutine", s.goroutine);
       if (s.ts != 0) p.SetNumLabel(sample, kTimestampLabel, s.ts, "nanoseconds");
     }
-    ASSERT_TRUE(p.Validate().ok());
+    ASSERT_OK(p.Validate());
   }
 
   // The cpu values of the samples that survive, which identify them (10 = sample 0, ...).
@@ -62,9 +63,9 @@ class SampleFilterTest : public ::testing::Test {
     Profile copy = h_.profile();
     CollectingDiagnostics diag;
     auto stats = FilterSamples(copy, spec, &diag);
-    EXPECT_TRUE(stats.ok()) << (stats.ok() ? "" : stats.error().message);
+    EXPECT_OK(stats);
     if (!stats.ok()) return {};
-    EXPECT_TRUE(copy.Validate().ok());
+    EXPECT_OK(copy.Validate());
     EXPECT_EQ(stats->samples_out, copy.samples.size());
     std::vector<int64_t> out;
     for (const Sample& s : copy.samples) out.push_back(s.values[1]);
@@ -74,7 +75,7 @@ class SampleFilterTest : public ::testing::Test {
 
   static LabelCondition Cond(const std::string& text) {
     auto c = ParseLabelCondition(text);
-    EXPECT_TRUE(c.ok()) << text;
+    EXPECT_OK(c) << text;
     return c.ok() ? *c : LabelCondition{};
   }
 
@@ -205,8 +206,8 @@ TEST_F(SampleFilterTest, PruningKeepsExactlyWhatIsReferencedAndRenumbers) {
   SampleFilterSpec s;
   s.keep = {Cond("worker=b")};
   Profile p = h_.profile();
-  ASSERT_TRUE(FilterSamples(p, s, nullptr).ok());
-  ASSERT_TRUE(p.Validate().ok());
+  ASSERT_OK(FilterSamples(p, s, nullptr));
+  ASSERT_OK(p.Validate());
   std::set<std::string> names;
   for (const Function& f : p.functions) names.insert(p.str(f.name));
   EXPECT_EQ(names, (std::set<std::string>{"main.main", "main.presized", "runtime.mapassign"}));
@@ -231,7 +232,7 @@ TEST_F(SampleFilterTest, PruningKeepsAssistStacksAlive) {
   p.timeline.assists.push_back(a);
   p.samples.clear();
   const PruneCounts counts = PruneUnreferenced(p);
-  ASSERT_TRUE(p.Validate().ok());
+  ASSERT_OK(p.Validate());
   EXPECT_EQ(p.locations.size(), 1u);
   EXPECT_EQ(p.functions.size(), 2u);
   EXPECT_EQ(counts.locations_dropped, 5u);
@@ -240,16 +241,16 @@ TEST_F(SampleFilterTest, PruningKeepsAssistStacksAlive) {
 
 TEST(LabelConditionTest, Syntax) {
   auto c = ParseLabelCondition("gcspike~grow-spike");
-  ASSERT_TRUE(c.ok());
+  ASSERT_OK(c);
   EXPECT_EQ(c->key, "gcspike");
   EXPECT_EQ(c->op, LabelCondition::Op::kMatch);
   c = ParseLabelCondition("bytes>=4096");
-  ASSERT_TRUE(c.ok());
+  ASSERT_OK(c);
   EXPECT_EQ(c->key, "bytes");
   EXPECT_EQ(c->op, LabelCondition::Op::kGreaterEqual);
   EXPECT_EQ(c->number, 4096);
   c = ParseLabelCondition("k=a=b");  // only the first = separates
-  ASSERT_TRUE(c.ok());
+  ASSERT_OK(c);
   EXPECT_EQ(c->value, "a=b");
   EXPECT_FALSE(ParseLabelCondition("novalue").ok());
   EXPECT_FALSE(ParseLabelCondition("=x").ok());

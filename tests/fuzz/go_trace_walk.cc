@@ -79,11 +79,13 @@ bool WalkGoTrace(std::span<const uint8_t> data, GoTrace* out) {
   out->generations = minor >= 22;
   ByteCursor c(data.subspan(kGoTraceHeaderSize), kGoTraceHeaderSize);
   while (!c.empty()) {
-    if (out->generations) {
-      if (!ReadBatch(c, &out->batches.emplace_back())) return false;
-    } else if (!ReadOldEvent(c, &out->events.emplace_back())) {
-      return false;
-    }
+    const bool whole = out->generations ? ReadBatch(c, &out->batches.emplace_back())
+                                        : ReadOldEvent(c, &out->events.emplace_back());
+    if (whole) continue;
+    // A cut or damaged tail (a fixture cut to -max_len): the walk ends at the last whole one.
+    if (out->generations) out->batches.pop_back();
+    if (!out->generations) out->events.pop_back();
+    break;
   }
   return true;
 }

@@ -39,7 +39,8 @@ struct GoTrace {
   std::vector<Batch> batches;    // generation format
 };
 
-// False when the bytes do not walk to their end (then byte-level mutation takes over).
+// False when the header is not a Go trace's (then byte-level mutation takes over). A tail that
+// is not a whole batch or event is left out.
 bool WalkGoTrace(std::span<const uint8_t> data, GoTrace* out);
 std::vector<uint8_t> EncodeGoTrace(const GoTrace& trace);
 

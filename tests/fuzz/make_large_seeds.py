@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Writes the large seeds of the fuzz targets, which are not committed (ctest runs this first):
 
-  pprof/, detect/, viewer_outputs/  many-samples.pb.gz: 5,000 samples over 600 stacks up to
+  pprof/, detect/, viewer_outputs/  many-samples.pb.gz: 2,000 samples over 600 stacks up to
       64 frames deep (map growth frames among them), two sample types, labels; and
       deep-stack.pb: one sample 2,000 frames deep.
   go_trace/  many-generations.trace: the generations of the crafted Go 1.26 seed repeated as
       100 generations (the batch layout of docs/formats/go-trace.md#generation-format-layout).
+
+Each stays under the targets' -max_len (GCSPIKE_FUZZ_MAX_LEN, 64 KiB), beyond which libFuzzer
+would cut it.
 
 usage: make_large_seeds.py SOURCE_DIR OUT_DIR
 """
@@ -70,7 +73,7 @@ def pprof_seeds(out_dirs):
     ids = list(range(1, len(functions) + 1))
     stacks = [[rng.choice(ids) for _ in range(rng.randint(1, 64))] for _ in range(600)]
     samples = [(rng.randrange(len(stacks)), [1, 10000000], rng.randrange(8))
-               for _ in range(5000)]
+               for _ in range(2000)]
     many = gzip.compress(profile(stacks, samples, strings, functions), 1, mtime=0)
     deep = profile([[ids[i % len(ids)] for i in range(2000)]], [(0, [1, 10000000], 0)], strings,
                    functions)

@@ -57,8 +57,8 @@ void MutateAttr(std::vector<uint8_t>& bytes, PerfFile& file, Rng& rng) {
     }
     return;
   }
-  const uint64_t entry = file.attr_size + 16;
-  if (entry <= 16 || file.attrs_size < entry) return;
+  const uint64_t entry = file.attr_size;
+  if (entry <= field + 8 || file.attrs_size < entry) return;
   const uint64_t at = file.attrs_offset + entry * rng.Below(file.attrs_size / entry) + field;
   if (at + 8 <= bytes.size()) StoreU64(bytes, at, LoadU64(bytes, at) ^ bit);
 }

@@ -86,19 +86,20 @@ std::vector<uint8_t> PerfDataToPipe(std::span<const uint8_t> original, const Per
   std::vector<uint8_t> out(original.begin(), original.begin() + 8);
   out.resize(kPerfPipeHeaderSize);
   StoreU64(out, 8, kPerfPipeHeaderSize);
-  const uint64_t entry = file.attr_size + 16;  // the attribute, then its ids' {offset, size}
+  // attr_size counts a whole entry: the attribute, then its ids' {offset, size}.
+  const uint64_t entry = file.attr_size, attr = entry - 16;
   for (uint64_t at = file.attrs_offset; entry > 16 && at + entry <= original.size() &&
                                         at + entry <= file.attrs_offset + file.attrs_size;
        at += entry) {
-    const uint64_t ids_offset = LoadU64(original, at + file.attr_size);
-    const uint64_t ids_size = LoadU64(original, at + file.attr_size + 8);
+    const uint64_t ids_offset = LoadU64(original, at + attr);
+    const uint64_t ids_size = LoadU64(original, at + attr + 8);
     if (ids_offset > original.size() || ids_size > original.size() - ids_offset) break;
-    const uint64_t size = 8 + file.attr_size + ids_size;
+    const uint64_t size = 8 + attr + ids_size;
     if (size > 0xffff) break;
     const uint8_t header[8] = {kPerfRecordHeaderAttr, 0, 0, 0, 0, 0,
                                static_cast<uint8_t>(size), static_cast<uint8_t>(size >> 8)};
     out.insert(out.end(), header, header + 8);
-    out.insert(out.end(), original.begin() + at, original.begin() + at + file.attr_size);
+    out.insert(out.end(), original.begin() + at, original.begin() + at + attr);
     out.insert(out.end(), original.begin() + ids_offset,
                original.begin() + ids_offset + ids_size);
   }

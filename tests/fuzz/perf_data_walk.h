@@ -18,7 +18,7 @@ inline constexpr size_t kAttrSampleType = 24, kAttrReadFormat = 32, kAttrFlags =
 
 struct PerfFile {
   bool pipe = false;
-  uint64_t attr_size = 0;
+  uint64_t attr_size = 0;  // of one attrs entry: the attribute and its ids' {offset, size}
   uint64_t attrs_offset = 0, attrs_size = 0;  // file mode
   uint64_t data_offset = 0, data_size = 0;    // pipe mode: everything after the header
   // The records of the data section, each its whole bytes (header included). A trailing part

@@ -133,18 +133,9 @@ void MutateOldEvents(std::vector<OldEvent>& events, Rng& rng) {
   }
 }
 
-}  // namespace
-}  // namespace gcspike::fuzz
-
-using namespace gcspike::fuzz;
-
-extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,
-                                          unsigned int seed) {
-  Rng rng(seed);
+std::optional<std::vector<uint8_t>> Mutate(std::span<const uint8_t> data, Rng& rng) {
   GoTrace t;
-  if (BytesOnly() || rng.OneIn(4) || !WalkGoTrace({data, size}, &t)) {
-    return MutateBytes(data, size, max_size);
-  }
+  if (!WalkGoTrace(data, &t)) return std::nullopt;
   for (size_t n = 1 + rng.Below(3); n > 0; --n) {
     if (t.generations) {
       MutateBatches(t.batches, rng);
@@ -152,18 +143,15 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max
       MutateOldEvents(t.events, rng);
     }
   }
-  return Emit(EncodeGoTrace(t), data, size, max_size);
+  return EncodeGoTrace(t);
 }
 
 // Batches (or events) of the second trace spliced into the first, when both have one format.
-extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t* data1, size_t size1,
-                                            const uint8_t* data2, size_t size2, uint8_t* out,
-                                            size_t max_out_size, unsigned int seed) {
-  Rng rng(seed);
+std::optional<std::vector<uint8_t>> CrossOver(std::span<const uint8_t> first,
+                                              std::span<const uint8_t> second, Rng& rng) {
   GoTrace a, b;
-  if (BytesOnly() || !WalkGoTrace({data1, size1}, &a) || !WalkGoTrace({data2, size2}, &b) ||
-      a.generations != b.generations) {
-    return 0;
+  if (!WalkGoTrace(first, &a) || !WalkGoTrace(second, &b) || a.generations != b.generations) {
+    return std::nullopt;
   }
   auto splice = [&rng](auto& into, const auto& from) {
     if (from.empty()) return;
@@ -174,6 +162,20 @@ extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t* data1, size_t size1,
   };
   splice(a.batches, b.batches);
   splice(a.events, b.events);
-  const std::vector<uint8_t> bytes = EncodeGoTrace(a);
-  return EmitCrossOver(bytes, out, max_out_size);
+  return EncodeGoTrace(a);
+}
+
+}  // namespace
+}  // namespace gcspike::fuzz
+
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,
+                                          unsigned int seed) {
+  return gcspike::fuzz::CustomMutate(data, size, max_size, seed, gcspike::fuzz::Mutate);
+}
+
+extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t* data1, size_t size1,
+                                            const uint8_t* data2, size_t size2, uint8_t* out,
+                                            size_t max_out_size, unsigned int seed) {
+  return gcspike::fuzz::CustomCrossOver({data1, size1}, {data2, size2}, out, max_out_size, seed,
+                                        gcspike::fuzz::CrossOver);
 }

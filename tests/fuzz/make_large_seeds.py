@@ -17,6 +17,10 @@ import os
 import random
 import sys
 
+# The uvarint decoder of the offset oracle (tests/audit/expected_offset.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "audit"))
+from expected_offset import uvarint as read_uvarint  # noqa: E402
+
 
 def uvarint(v):
     out = bytearray()
@@ -85,16 +89,6 @@ def pprof_seeds(out_dirs):
 def batches(data):
     """(lead bytes, generation, rest) of each batch after the 16-byte header."""
     at, out = 16, []
-
-    def read(at):
-        v = shift = 0
-        while True:
-            b = data[at]
-            v |= (b & 0x7F) << shift
-            at, shift = at + 1, shift + 7
-            if b < 0x80:
-                return v, at
-
     while at < len(data):
         start = at
         if data[at] == 0x34:
@@ -102,10 +96,10 @@ def batches(data):
             at += 1
             continue
         lead_end = at + (2 if data[at] == 0x31 else 1)
-        gen, at = read(lead_end)
-        m, at = read(at)
-        t, at = read(at)
-        n, at = read(at)
+        gen, at = read_uvarint(data, lead_end)
+        m, at = read_uvarint(data, at)
+        t, at = read_uvarint(data, at)
+        n, at = read_uvarint(data, at)
         out.append((data[start:lead_end], gen, uvarint(m) + uvarint(t) + uvarint(n) +
                     data[at:at + n]))
         at += n

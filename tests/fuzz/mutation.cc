@@ -30,6 +30,8 @@ uint64_t Rng::Interesting(uint64_t hint) {
   }
 }
 
+namespace {
+
 bool BytesOnly() {
   static const bool bytes_only = [] {
     const char* v = std::getenv("GCSPIKE_FUZZ_BYTES_ONLY");
@@ -38,20 +40,29 @@ bool BytesOnly() {
   return bytes_only;
 }
 
-size_t MutateBytes(uint8_t* data, size_t size, size_t max_size) {
+}  // namespace
+
+size_t CustomMutate(uint8_t* data, size_t size, size_t max_size, unsigned seed,
+                    const StructuredMutation& mutation) {
+  Rng rng(seed);
+  if (!BytesOnly() && !rng.OneIn(4)) {
+    const auto out = mutation({data, size}, rng);
+    if (out.has_value() && !out->empty() && out->size() <= max_size) {
+      std::memcpy(data, out->data(), out->size());
+      return out->size();
+    }
+  }
   return LLVMFuzzerMutate(data, size, max_size);
 }
 
-size_t Emit(const std::vector<uint8_t>& out, uint8_t* data, size_t size, size_t max_size) {
-  if (out.empty() || out.size() > max_size) return MutateBytes(data, size, max_size);
-  std::memcpy(data, out.data(), out.size());
-  return out.size();
-}
-
-size_t EmitCrossOver(const std::vector<uint8_t>& bytes, uint8_t* out, size_t max_size) {
-  if (bytes.size() > max_size) return 0;
-  std::memcpy(out, bytes.data(), bytes.size());
-  return bytes.size();
+size_t CustomCrossOver(std::span<const uint8_t> a, std::span<const uint8_t> b, uint8_t* out,
+                       size_t max_size, unsigned seed, const StructuredCrossOver& cross_over) {
+  if (BytesOnly()) return 0;
+  Rng rng(seed);
+  const auto bytes = cross_over(a, b, rng);
+  if (!bytes.has_value() || bytes->size() > max_size) return 0;
+  std::memcpy(out, bytes->data(), bytes->size());
+  return bytes->size();
 }
 
 void PutUvarint(std::vector<uint8_t>& out, uint64_t v) {

@@ -2,13 +2,16 @@
 // that break readers (zero, one, negative, huge, just past a limit), uvarint encoding, and the
 // fall-back to libFuzzer's own byte-level mutation.
 //
-// Every mutator spends part of its calls on byte-level mutation, so it still finds what the
-// structure walkers cannot express, and does only that when GCSPIKE_FUZZ_BYTES_ONLY=1 is set
-// (scripts/fuzz --bytes-only: the baseline the custom mutators are measured against).
+// Every mutator spends part of its calls on byte-level mutation (CustomMutate), so it still
+// finds what the structure walkers cannot express, and does only that when
+// GCSPIKE_FUZZ_BYTES_ONLY=1 is set (scripts/fuzz --bytes-only: the baseline the custom
+// mutators are measured against).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <random>
 #include <span>
 #include <vector>
@@ -31,18 +34,21 @@ class Rng {
   std::minstd_rand gen_;
 };
 
-bool BytesOnly();
+// The structure-aware part of a mutator: the new input, or nothing when `data` does not walk.
+using StructuredMutation =
+    std::function<std::optional<std::vector<uint8_t>>(std::span<const uint8_t> data, Rng& rng)>;
+using StructuredCrossOver = std::function<std::optional<std::vector<uint8_t>>(
+    std::span<const uint8_t> a, std::span<const uint8_t> b, Rng& rng)>;
 
-// libFuzzer's byte-level mutation of data[0, size) within max_size.
-size_t MutateBytes(uint8_t* data, size_t size, size_t max_size);
-
-// Copies `out` into data when it fits in max_size and returns its size; otherwise falls back to
-// byte-level mutation of the original, so a mutator never returns an empty or oversized input.
-size_t Emit(const std::vector<uint8_t>& out, uint8_t* data, size_t size, size_t max_size);
-
-// For a cross-over: copies `out` when it fits and returns its size, else returns 0 (libFuzzer
-// then does its own cross-over).
-size_t EmitCrossOver(const std::vector<uint8_t>& bytes, uint8_t* out, size_t max_size);
+// LLVMFuzzerCustomMutator around `mutation`: libFuzzer's byte-level mutation instead for a
+// quarter of the calls, for inputs that do not walk, for results over max_size, and for every
+// call with GCSPIKE_FUZZ_BYTES_ONLY=1.
+size_t CustomMutate(uint8_t* data, size_t size, size_t max_size, unsigned seed,
+                    const StructuredMutation& mutation);
+// LLVMFuzzerCustomCrossOver around `cross_over`: 0 (libFuzzer's own cross-over) when it gives
+// nothing or too much, or with GCSPIKE_FUZZ_BYTES_ONLY=1.
+size_t CustomCrossOver(std::span<const uint8_t> a, std::span<const uint8_t> b, uint8_t* out,
+                       size_t max_size, unsigned seed, const StructuredCrossOver& cross_over);
 
 // Decoding goes through core/byte_cursor.h (TryUvarint); this is the encoder.
 void PutUvarint(std::vector<uint8_t>& out, uint64_t v);

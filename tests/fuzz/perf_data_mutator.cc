@@ -83,7 +83,9 @@ void MutateRecords(std::vector<Record>& rs, Rng& rng) {
   }
 }
 
-std::vector<uint8_t> Mutate(std::span<const uint8_t> data, PerfFile& file, Rng& rng) {
+std::optional<std::vector<uint8_t>> Mutate(std::span<const uint8_t> data, Rng& rng) {
+  PerfFile file;
+  if (!WalkPerfData(data, &file)) return std::nullopt;
   std::vector<uint8_t> bytes(data.begin(), data.end());
   switch (rng.Below(8)) {
     case 0: MutateAttr(bytes, file, rng); break;
@@ -96,36 +98,32 @@ std::vector<uint8_t> Mutate(std::span<const uint8_t> data, PerfFile& file, Rng& 
   return RebuildPerfData(bytes, file);
 }
 
-}  // namespace
-}  // namespace gcspike::fuzz
-
-using namespace gcspike::fuzz;
-
-extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,
-                                          unsigned int seed) {
-  Rng rng(seed);
-  PerfFile file;
-  if (BytesOnly() || rng.OneIn(4) || !WalkPerfData({data, size}, &file)) {
-    return MutateBytes(data, size, max_size);
-  }
-  return Emit(Mutate({data, size}, file, rng), data, size, max_size);
-}
-
 // The header and attributes of the first recording with records spliced in from the second.
-extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t* data1, size_t size1,
-                                            const uint8_t* data2, size_t size2, uint8_t* out,
-                                            size_t max_out_size, unsigned int seed) {
-  Rng rng(seed);
+std::optional<std::vector<uint8_t>> CrossOver(std::span<const uint8_t> first,
+                                              std::span<const uint8_t> second, Rng& rng) {
   PerfFile a, b;
-  if (BytesOnly() || !WalkPerfData({data1, size1}, &a) || !WalkPerfData({data2, size2}, &b) ||
-      b.records.empty()) {
-    return 0;
+  if (!WalkPerfData(first, &a) || !WalkPerfData(second, &b) || b.records.empty()) {
+    return std::nullopt;
   }
   const size_t from = rng.Below(b.records.size());
   const size_t n = 1 + rng.Below(b.records.size() - from);
   a.records.insert(a.records.begin() + static_cast<ptrdiff_t>(rng.Below(a.records.size() + 1)),
                    b.records.begin() + static_cast<ptrdiff_t>(from),
                    b.records.begin() + static_cast<ptrdiff_t>(from + n));
-  const std::vector<uint8_t> bytes = RebuildPerfData({data1, size1}, a);
-  return EmitCrossOver(bytes, out, max_out_size);
+  return RebuildPerfData(first, a);
+}
+
+}  // namespace
+}  // namespace gcspike::fuzz
+
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,
+                                          unsigned int seed) {
+  return gcspike::fuzz::CustomMutate(data, size, max_size, seed, gcspike::fuzz::Mutate);
+}
+
+extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t* data1, size_t size1,
+                                            const uint8_t* data2, size_t size2, uint8_t* out,
+                                            size_t max_out_size, unsigned int seed) {
+  return gcspike::fuzz::CustomCrossOver({data1, size1}, {data2, size2}, out, max_out_size, seed,
+                                        gcspike::fuzz::CrossOver);
 }

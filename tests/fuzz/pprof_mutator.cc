@@ -196,43 +196,43 @@ std::vector<uint8_t> Encode(const WireMessage& p, bool gzip) {
   return z.ok() ? std::move(*z) : raw;
 }
 
-}  // namespace
-}  // namespace gcspike::fuzz
-
-using namespace gcspike::fuzz;
-
-extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,
-                                          unsigned int seed) {
-  Rng rng(seed);
+std::optional<std::vector<uint8_t>> Mutate(std::span<const uint8_t> data, Rng& rng) {
   bool gzipped = false;
   WireMessage p;
-  if (BytesOnly() || rng.OneIn(4) || !Decode({data, size}, &gzipped, &p)) {
-    return MutateBytes(data, size, max_size);
-  }
+  if (!Decode(data, &gzipped, &p)) return std::nullopt;
   for (size_t n = 1 + rng.Below(3), i = 0; i < n; ++i) {
-    if (!MutateProfile(p, rng)) return MutateBytes(data, size, max_size);
+    if (!MutateProfile(p, rng)) return std::nullopt;
   }
   // Mostly keep the input's compression; sometimes switch, so both paths see every shape.
-  return Emit(Encode(p, gzipped != rng.OneIn(16)), data, size, max_size);
+  return Encode(p, gzipped != rng.OneIn(16));
 }
 
 // Splices one kind of message (samples, locations, functions, strings) from the second profile
 // into the first, so ids and string indexes meet a table they were not written for.
-extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t* data1, size_t size1,
-                                            const uint8_t* data2, size_t size2, uint8_t* out,
-                                            size_t max_out_size, unsigned int seed) {
-  Rng rng(seed);
+std::optional<std::vector<uint8_t>> CrossOver(std::span<const uint8_t> first,
+                                              std::span<const uint8_t> second, Rng& rng) {
   bool gzipped = false, gzipped2 = false;
   WireMessage a, b;
-  if (BytesOnly() || !Decode({data1, size1}, &gzipped, &a) ||
-      !Decode({data2, size2}, &gzipped2, &b)) {
-    return 0;  // libFuzzer then uses its own cross-over
-  }
+  if (!Decode(first, &gzipped, &a) || !Decode(second, &gzipped2, &b)) return std::nullopt;
   const uint32_t kinds[] = {kSample, kLocation, kFunction, kStringTable, kMapping};
   const uint32_t kind = kinds[rng.Below(std::size(kinds))];
   for (size_t i : FieldsNumbered(b, kind)) {
     if (rng.OneIn(2)) a.push_back(b[i]);
   }
-  const std::vector<uint8_t> bytes = Encode(a, gzipped);
-  return EmitCrossOver(bytes, out, max_out_size);
+  return Encode(a, gzipped);
+}
+
+}  // namespace
+}  // namespace gcspike::fuzz
+
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,
+                                          unsigned int seed) {
+  return gcspike::fuzz::CustomMutate(data, size, max_size, seed, gcspike::fuzz::Mutate);
+}
+
+extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t* data1, size_t size1,
+                                            const uint8_t* data2, size_t size2, uint8_t* out,
+                                            size_t max_out_size, unsigned int seed) {
+  return gcspike::fuzz::CustomCrossOver({data1, size1}, {data2, size2}, out, max_out_size, seed,
+                                        gcspike::fuzz::CrossOver);
 }

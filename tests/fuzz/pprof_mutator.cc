@@ -225,14 +225,4 @@ std::optional<std::vector<uint8_t>> CrossOver(std::span<const uint8_t> first,
 }  // namespace
 }  // namespace gcspike::fuzz
 
-extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,
-                                          unsigned int seed) {
-  return gcspike::fuzz::CustomMutate(data, size, max_size, seed, gcspike::fuzz::Mutate);
-}
-
-extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t* data1, size_t size1,
-                                            const uint8_t* data2, size_t size2, uint8_t* out,
-                                            size_t max_out_size, unsigned int seed) {
-  return gcspike::fuzz::CustomCrossOver({data1, size1}, {data2, size2}, out, max_out_size, seed,
-                                        gcspike::fuzz::CrossOver);
-}
+GCSPIKE_FUZZ_MUTATOR(gcspike::fuzz::Mutate, gcspike::fuzz::CrossOver)

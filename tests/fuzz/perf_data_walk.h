@@ -1,6 +1,6 @@
 // A perf.data walker for the mutator: the file header's sections and the data section cut into
-// records by their `{u32 type; u16 misc; u16 size}` headers (docs/formats/perf-data.md#file-
-// header, #record-types, #pipe-mode), and the file put back together around new records.
+// records by their `{u32 type; u16 misc; u16 size}` headers, and the file put back together
+// around new records (docs/formats/perf-data.md#file-header, #record-types, #pipe-mode).
 // Only the little-endian layout, which every seed has; a walk that fails leaves the input to
 // byte-level mutation.
 #pragma once

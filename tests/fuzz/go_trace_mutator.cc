@@ -4,9 +4,8 @@
 // batches, change a batch's generation, thread, time or kind, or a uvarint inside its data.
 // Old format: change an event's argument or type, deepen a stack, duplicate a batch of events
 // or single events (strings and stacks defined twice), drop, swap or cut at events. Encoding
-// recomputes lengths, so the result stays framed unless the mutation is about framing. A
-// quarter of the calls (and all with GCSPIKE_FUZZ_BYTES_ONLY=1) are libFuzzer's byte-level
-// mutation.
+// recomputes lengths, so the result stays framed unless the mutation is about framing. Half of
+// the calls (and all with GCSPIKE_FUZZ_BYTES_ONLY=1) are libFuzzer's byte-level mutation.
 #include <algorithm>
 #include <cstring>
 
@@ -39,7 +38,7 @@ void DuplicateGeneration(std::vector<Batch>& batches, Rng& rng) {
     if (b.generation == gen && !b.marker()) one.push_back(b);
   }
   const bool same = rng.OneIn(4);
-  const size_t copies = 1 + rng.Below(rng.OneIn(4) ? 64 : 3);
+  const size_t copies = 1 + rng.Below(rng.OneIn(16) ? 32 : 3);
   for (size_t k = 1; k <= copies; ++k) {
     for (Batch b : one) {
       if (!same) b.generation = last + k;
@@ -117,7 +116,7 @@ void MutateOldEvents(std::vector<OldEvent>& events, Rng& rng) {
       break;
     case 3:  // a deeper stack (Stack: id, n, n x {pc, func, file, line}) or one more argument
       if (e.type() == 3 && e.args.size() >= 6) {
-        for (size_t n = 1 + rng.Below(200); n > 0; --n) {
+        for (size_t n = 1 + rng.Below(rng.OneIn(8) ? 200 : 16); n > 0; --n) {
           e.args.insert(e.args.end(), e.args.end() - 4, e.args.end());
         }
         e.args[1] = rng.OneIn(4) ? rng.Interesting(e.args[1]) : (e.args.size() - 2) / 4;

@@ -45,7 +45,7 @@ bool BytesOnly() {
 size_t CustomMutate(uint8_t* data, size_t size, size_t max_size, unsigned seed,
                     const StructuredMutation& mutation) {
   Rng rng(seed);
-  if (!BytesOnly() && !rng.OneIn(4)) {
+  if (!BytesOnly() && rng.OneIn(2)) {
     const auto out = mutation({data, size}, rng);
     if (out.has_value() && !out->empty() && out->size() <= max_size) {
       std::memcpy(data, out->data(), out->size());

@@ -40,9 +40,9 @@ using StructuredMutation =
 using StructuredCrossOver = std::function<std::optional<std::vector<uint8_t>>(
     std::span<const uint8_t> a, std::span<const uint8_t> b, Rng& rng)>;
 
-// LLVMFuzzerCustomMutator around `mutation`: libFuzzer's byte-level mutation instead for a
-// quarter of the calls, for inputs that do not walk, for results over max_size, and for every
-// call with GCSPIKE_FUZZ_BYTES_ONLY=1.
+// LLVMFuzzerCustomMutator around `mutation`: libFuzzer's byte-level mutation instead for half
+// of the calls (cheap inputs that reach the error paths), for inputs that do not walk, for
+// results over max_size, and for every call with GCSPIKE_FUZZ_BYTES_ONLY=1.
 size_t CustomMutate(uint8_t* data, size_t size, size_t max_size, unsigned seed,
                     const StructuredMutation& mutation);
 // LLVMFuzzerCustomCrossOver around `cross_over`: 0 (libFuzzer's own cross-over) when it gives

@@ -3,7 +3,7 @@
 // duplicates, drops or reorders records, cuts the stream at a record boundary, flips
 // sample_type / read_format / flag bits of an attribute (file header or HEADER_ATTR record), or
 // turns a file-mode recording into pipe mode; then it rebuilds the file with its sections
-// moved to match. A quarter of the calls (and all with GCSPIKE_FUZZ_BYTES_ONLY=1) are
+// moved to match. Half of the calls (and all with GCSPIKE_FUZZ_BYTES_ONLY=1) are
 // libFuzzer's byte-level mutation.
 #include <cstring>
 

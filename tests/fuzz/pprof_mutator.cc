@@ -3,7 +3,7 @@
 // readers and detectors interpret — sample values (negative, huge), a stack's location ids and
 // depth, duplicated samples that merge, string-table indexes, ids and references, hostile
 // strings — and encodes it again, gzipped when the input was. Field numbers:
-// docs/formats/pprof.md#profile-fields. A quarter of the calls (and all with
+// docs/formats/pprof.md#profile-fields. Half of the calls (and all with
 // GCSPIKE_FUZZ_BYTES_ONLY=1) are libFuzzer's byte-level mutation.
 #include <cstring>
 #include <string>
@@ -79,7 +79,7 @@ bool DuplicateSample(WireMessage& p, Rng& rng) {
   const size_t at = PickField(p, kSample, rng);
   if (at == SIZE_MAX) return false;
   const WireField copy = p[at];
-  const size_t n = 1 + rng.Below(rng.OneIn(4) ? 512 : 8);
+  const size_t n = 1 + rng.Below(rng.OneIn(16) ? 128 : 4);
   p.insert(p.begin() + static_cast<ptrdiff_t>(at), n, copy);
   if (rng.OneIn(2)) EditSubmessage(p, at + rng.Below(n), [&rng](WireMessage& s) {
       std::vector<uint64_t> values = RepeatedVarints(s, kValues);
@@ -143,7 +143,7 @@ bool MutateStrings(WireMessage& p, Rng& rng) {
   static const std::string kHostile[] = {
       "", "a;b", "line\nbreak", std::string("nul\0byte", 8), "\xff\xfe invalid utf-8",
       "\"quote\\", "runtime.growslice", "runtime.mapassign_fast64", "<script>x</script>",
-      std::string(4096, 'x')};
+      std::string(1024, 'x')};
   const std::string& s = kHostile[rng.Below(std::size(kHostile))];
   WireField f{kStringTable, kBytes, 0, std::vector<uint8_t>(s.begin(), s.end())};
   const size_t at = PickField(p, kStringTable, rng);
@@ -157,12 +157,16 @@ bool MutateStrings(WireMessage& p, Rng& rng) {
   return true;
 }
 
-// Drops, duplicates or moves any top-level field.
+// Drops fields, duplicates or moves one.
 bool ShuffleFields(WireMessage& p, Rng& rng) {
   if (p.empty()) return false;
   const size_t i = rng.Below(p.size()), j = rng.Below(p.size());
   switch (rng.Below(3)) {
-    case 0: p.erase(p.begin() + static_cast<ptrdiff_t>(i)); break;
+    case 0:  // a run of fields: keeps inputs small, as the duplications grow them
+      p.erase(p.begin() + static_cast<ptrdiff_t>(i),
+              p.begin() + static_cast<ptrdiff_t>(i + 1 + rng.Below(std::min<size_t>(
+                                                      64, p.size() - i))));
+      break;
     case 1: p.insert(p.begin() + static_cast<ptrdiff_t>(j), p[i]); break;
     default: std::swap(p[i], p[j]);
   }

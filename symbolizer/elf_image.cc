@@ -113,11 +113,11 @@ Result<std::shared_ptr<ElfImage>> ElfImage::OpenMemory(std::span<const uint8_t> 
   std::shared_ptr<ElfImage> b(new ElfImage());
   // A private copy: elf_memory may write to the image (it opens it like a private mapping).
   b->image_.assign(image.begin(), image.end());
-  if (b->image_.empty()) return MakeError("in-memory ELF image is empty");
+  if (b->image_.empty()) return MakeErrorAt(0, "in-memory ELF image is empty");
   Elf* elf = elf_memory(reinterpret_cast<char*>(b->image_.data()), b->image_.size());
   b->elf_ = elf;
   if (elf == nullptr || elf_kind(elf) != ELF_K_ELF) {
-    return MakeError("in-memory image is not an ELF file");
+    return MakeErrorAt(0, "in-memory image is not an ELF file");
   }
   b->Index();
   return b;

@@ -167,7 +167,9 @@ Result<std::string> GoPclntab::CString(uint64_t name_at) const {
 Result<int64_t> GoPclntab::PcValue(uint64_t table, uint64_t entry, uint64_t pc) const {
   uint64_t at = 0;
   if (table == 0 || !CheckedAdd(pctab_off_, table, &at)) {
-    return MakeError("function has no pc-value table");
+    // The reference is relative to the pc-value tables, which start at pctab_off_.
+    return MakeErrorAt(pctab_off_, "function names pc-value table " + std::to_string(table) +
+                                       (table == 0 ? " (none)" : " (past the end)"));
   }
   ByteCursor c(data_);
   GCSPIKE_RETURN_IF_ERROR(c.seek(at));

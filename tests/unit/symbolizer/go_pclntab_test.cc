@@ -184,6 +184,17 @@ TEST(GoPclntab, MalformedLineTablesAreErrors) {
   }
 }
 
+TEST(GoPclntab, AbsentLineTableNamesWhereTheTablesStart) {
+  // pcln 0 names no table: the error points at the pc-value tables (LineTable's pctab_off:
+  // the 72-byte header, "main.f\0", an 8-byte cutab and "a.go\0b.go\0").
+  auto t = GoPclntab::Parse(LineTable(0));
+  ASSERT_TRUE(t.ok());
+  auto line = t->SourceLine(kTextStart + 1);
+  ASSERT_FALSE(line.ok());
+  EXPECT_EQ(line.error().offset, std::optional<uint64_t>(72 + 7 + 8 + 10));
+  EXPECT_NE(line.error().message.find("pc-value table 0"), std::string::npos);
+}
+
 TEST(GoPclntab, TruncatedHeaderIsAnError) {
   const auto full = Go120Table();
   for (size_t n : {0, 3, 7, 8, 20, 71}) {

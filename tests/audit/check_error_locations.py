@@ -47,9 +47,10 @@ ALLOWED = [
     ("core/sample_spool.cc", r"sample spool", "the spool's own temporary file (written by us)"),
     ("formats/gzip_codec.cc", r"zlib: |out of memory while compressing", "zlib set-up and "
      "output compression failures (not about the input)"),
-    ("symbolizer/elf_symbolizer.cc", r"MakeError\((candidate\.)?path \+|vDSO",
+    ("symbolizer/elf_image.cc", r"MakeError\(path \+|vDSO",
      "opening a binary named by a recording: the message starts with its path"),
-    ("symbolizer/dwarf_unwinder.cc", r"MakeError\(path \+", "the same, for the unwinder"),
+    ("symbolizer/binary_locator.cc", r"MakeError\((candidate\.)?path \+",
+     "finding and verifying that binary: the message starts with the candidate's path"),
     # Not about bytes: about the model, an address asked for, or a whole profile.
     ("core/profile.cc", r"invalid profile", "Profile::Validate, the model's invariants; a "
      "reader that returns a profile failing it has a bug (the fuzz targets abort on it)"),
@@ -59,6 +60,7 @@ ALLOWED = [
     ("formats/folded_writer.cc", r"negative value|overflows", "a writer refusing a sample's "
      "values (names the sample; the CLI adds the input's name)"),
     ("formats/speedscope_writer.cc", r"negative value|overflow", "the same, for speedscope"),
+    ("formats/viewer_frames.cc", r"negative value", "the same, in the sample walk both share"),
     ("symbolizer/go_pclntab.cc", r"address", "an address asked for outside the table or "
      "outside mapped memory: about the caller's address, not the table's bytes"),
 ]

@@ -56,6 +56,16 @@ void GoTraceProfileBuilder::AddCpuSample(int64_t ts_ns, int64_t goroutine,
   p_.samples.push_back(std::move(s));
 }
 
+Status GoTraceProfileBuilder::CheckBudget(uint64_t table_bytes, const char* tables,
+                                          uint64_t budget, uint64_t offset) const {
+  const uint64_t bytes = ModelBytes() + table_bytes;
+  if (bytes <= budget) return {};
+  return MakeErrorAt(offset, "the profile and timeline built so far, with " + std::string(tables) +
+                                 " tables, take about " + std::to_string(bytes) +
+                                 " bytes of memory, more than the memory budget of " +
+                                 std::to_string(budget) + " bytes; --max-memory raises it");
+}
+
 uint64_t GoTraceProfileBuilder::ModelBytes() const {
   constexpr uint64_t kAllocation = 16;  // a heap allocation's bookkeeping, roughly
   constexpr uint64_t kIndexEntry = 64;  // a hash or tree node

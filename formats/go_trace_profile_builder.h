@@ -95,6 +95,10 @@ class GoTraceProfileBuilder {
   // labels; per timeline entry its struct (an assist also its stack); per location and
   // function their structs and index entries; per open range its entry.
   uint64_t ModelBytes() const;
+  // An error at `offset` when ModelBytes() plus the reader's own `table_bytes` (its string and
+  // stack tables: `tables` names whose) is past `budget`.
+  Status CheckBudget(uint64_t table_bytes, const char* tables, uint64_t budget,
+                     uint64_t offset) const;
 
  private:
   struct OpenRange {

@@ -553,16 +553,11 @@ Status TraceV1Reader::Emit() {
 
 Status TraceV1Reader::CheckBudget(uint64_t offset) const {
   constexpr uint64_t kMapEntry = 64;  // an unordered_map node, bucket and allocation, roughly
-  uint64_t bytes = b_.ModelBytes() + samples_.capacity() * sizeof(RawCpuSample) +
-                   stack_pcs_.capacity() * sizeof(uint64_t) +
-                   (strings_.size() + stacks_.size() + pcs_.size()) * kMapEntry;
-  bytes += string_bytes_;
-  if (bytes <= options_.max_input_bytes) return {};
-  return MakeErrorAt(offset, "the profile and timeline built so far, with the trace's tables, "
-                             "take about " + std::to_string(bytes) +
-                             " bytes of memory, more than the memory budget of " +
-                             std::to_string(options_.max_input_bytes) +
-                             " bytes; --max-memory raises it");
+  const uint64_t tables = samples_.capacity() * sizeof(RawCpuSample) +
+                          stack_pcs_.capacity() * sizeof(uint64_t) +
+                          (strings_.size() + stacks_.size() + pcs_.size()) * kMapEntry +
+                          string_bytes_;
+  return b_.CheckBudget(tables, "the trace's", options_.max_input_bytes, offset);
 }
 
 }  // namespace

@@ -600,13 +600,7 @@ Status TraceV2Reader::DecodeBatch(uint64_t m, uint64_t& goroutine,
 }
 
 Status TraceV2Reader::CheckBudget(const Generation& g, uint64_t offset) const {
-  const uint64_t bytes = b_.ModelBytes() + g.table_bytes;
-  if (bytes <= options_.max_input_bytes) return {};
-  return MakeErrorAt(offset, "the profile and timeline built so far, with this generation's "
-                             "tables, take about " + std::to_string(bytes) +
-                             " bytes of memory, more than the memory budget of " +
-                             std::to_string(options_.max_input_bytes) +
-                             " bytes; --max-memory raises it");
+  return b_.CheckBudget(g.table_bytes, "this generation's", options_.max_input_bytes, offset);
 }
 
 void TraceV2Reader::TrackGoroutine(uint64_t m, uint64_t& cur, const KeptEvent& e) {

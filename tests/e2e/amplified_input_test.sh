@@ -4,15 +4,16 @@
 # memory gcspike takes follows what is distinct in them (docs/memory.md), and past --max-memory
 # they are refused with one line naming the file, the offset and the limit (exit 2), never
 # std::bad_alloc. Peak RSS is measured with /usr/bin/time; the bounds below are docs/memory.md's
-# formula for each input plus the binary's own ~30 MiB (ASan's shadow memory and quarantine
-# roughly double that: the BOUND_SCALE below).
+# formula for each input plus the binary's own ~30 MiB. Under ASan+UBSan (a Debug build, ~20x
+# slower) the inputs are a tenth as large, so each case stays within ~30 s, and the bounds are
+# scaled for the shadow memory and quarantine.
 source "$(dirname "$0")/lib.sh"
 
 TIME=/usr/bin/time
 [[ -x $TIME ]] || fail "/usr/bin/time is needed to measure peak RSS"
 GEN="$(dirname "$0")/amplified_inputs.py"
-scale=1
-if nm -C "$GCSPIKE" 2>/dev/null | grep -q __asan_init; then scale=3; fi
+scale=1 tenth=1
+if grep -qa __asan_init "$GCSPIKE"; then scale=3 tenth=10; fi
 out=$WORK/out.pb.gz
 
 # measure BOUND_MB WANT_EXIT CMD...: runs CMD, checks its exit status and that its peak RSS
@@ -57,10 +58,10 @@ PY
 # 1. 10^7 samples on one location (116 KB gzipped, 80 MB decoded): one distinct sample, the
 # samples spooled to a temporary file. Was 2.4 GB and 11 s. Bound: the decoded input (80 MB,
 # held with its buffer's regrowth: 2x) plus fixed buffers.
-python3 "$GEN" one-location 10000000 "$WORK/one.pb.gz"
+python3 "$GEN" one-location $((10000000 / tenth)) "$WORK/one.pb.gz"
 measure 250 0 "$GCSPIKE" annotate "$WORK/one.pb.gz" -o "$out"
 printf '\x12\x06\x0a\x01\x01\x12\x01\x01' >"$WORK/one-sample.bin"  # loc 1, value 1
-count_in_output "$WORK/one-sample.bin" 10000000
+count_in_output "$WORK/one-sample.bin" $((10000000 / tenth))
 # The samples written are the samples read: a small one, spooled and in memory, byte for byte.
 python3 "$GEN" one-location 100000 "$WORK/small.pb.gz"
 "$GCSPIKE" annotate "$WORK/small.pb.gz" -o "$WORK/spooled.pb.gz"
@@ -70,29 +71,32 @@ pass
 
 # 2. 1,000 samples of one 10^5-frame stack: one distinct stack (800 KB of ids) and 1,000
 # records. Was 891 MB. Bound: the decoded input (100 MB, 2x) plus fixed buffers.
-python3 "$GEN" long-stacks 1000 100000 "$WORK/long.pb.gz"
+python3 "$GEN" long-stacks $((1000 / tenth)) 100000 "$WORK/long.pb.gz"
 measure 300 0 "$GCSPIKE" annotate "$WORK/long.pb.gz" -o "$out"
 python3 - "$WORK/stack.bin" <<'PY'
 import sys
 frames = bytes(1 + i % 100 for i in range(100000))
 open(sys.argv[1], "wb").write(b"\x0a" + bytes([0xa0, 0x8d, 0x06]) + frames)  # field 1, 100000
 PY
-count_in_output "$WORK/stack.bin" 1000
+count_in_output "$WORK/stack.bin" $((1000 / tenth))
 # 1,000 distinct such stacks are 800 MB of model: past a 200 MiB budget they are refused at
 # the sample that crosses it, before the model grows further.
-python3 "$GEN" long-stacks 1000 100000 "$WORK/distinct.pb.gz" --distinct
+python3 "$GEN" long-stacks $((1000 / tenth)) 100000 "$WORK/distinct.pb.gz" --distinct
 rm -f "$out"
-measure 450 2 "$GCSPIKE" annotate --max-memory=200M "$WORK/distinct.pb.gz" -o "$out"
-refused distinct.pb.gz 209715200
+budget=$((200 / tenth))
+measure 450 2 "$GCSPIKE" annotate --max-memory=${budget}M "$WORK/distinct.pb.gz" -o "$out"
+refused distinct.pb.gz $((budget << 20))
 
 # 3. A Go 1.26 trace whose first generation's event batches repeat to 100 MB: the batches
 # spill to a temporary file past 32 MiB and the range and heap events are merged from sorted
 # runs, so what grows is the timeline those events make (~4 bytes of model per byte of them).
 # Under a 64 MiB budget it is refused; with 600 MiB it fits, and gcspike stays under budget +
 # the fixed buffers (32 MiB of batches, 8 MiB of events) + the binary.
-python3 "$GEN" repeat-generation "$FIXTURES/trace/go1.26/grow.trace" 100 "$WORK/repeat.trace"
-measure 150 2 "$GCSPIKE" trace-stats --max-memory=64M "$WORK/repeat.trace"
-refused repeat.trace 67108864
+python3 "$GEN" repeat-generation "$FIXTURES/trace/go1.26/grow.trace" $((100 / tenth)) \
+  "$WORK/repeat.trace"
+budget=$((64 / tenth))
+measure 150 2 "$GCSPIKE" trace-stats --max-memory=${budget}M "$WORK/repeat.trace"
+refused repeat.trace $((budget << 20))
 measure 700 0 "$GCSPIKE" trace-stats --max-memory=600M "$WORK/repeat.trace"
 grep -q '"generations":4' "$WORK/log.txt" || fail "not every generation read: $(cat "$WORK/log.txt")"
 pass

@@ -13,7 +13,7 @@ TIME=/usr/bin/time
 [[ -x $TIME ]] || fail "/usr/bin/time is needed to measure peak RSS"
 GEN="$(dirname "$0")/amplified_inputs.py"
 scale=1 tenth=1
-if grep -qa __asan_init "$GCSPIKE"; then scale=3 tenth=10; fi
+if grep -qa __asan_init "$GCSPIKE"; then scale=2 tenth=10; fi
 out=$WORK/out.pb.gz
 
 # measure BOUND_MB WANT_EXIT CMD...: runs CMD, checks its exit status and that its peak RSS
@@ -35,8 +35,10 @@ measure() {
 refused() {
   local file=$1 limit=$2
   [[ $(wc -l <"$WORK/log.txt") -eq 1 ]] || fail "more than one line: $(cat "$WORK/log.txt")"
-  grep -qE "^gcspike: [^ ]*$file: byte [0-9]+( of decompressed data)?: .*memory budget of $limit bytes; --max-memory" \
-    "$WORK/log.txt" || fail "refusal lacks file, offset or limit: $(cat "$WORK/log.txt")"
+  local line="^gcspike: [^ ]*$file: byte [0-9]+( of decompressed data)?: "
+  line+=".*memory budget of $limit bytes; --max-memory"
+  grep -qE "$line" "$WORK/log.txt" ||
+    fail "refusal lacks file, offset or limit: $(cat "$WORK/log.txt")"
   [[ ! -e $out ]] || fail "output written although refused"
   pass
 }
@@ -98,7 +100,8 @@ budget=$((64 / tenth))
 measure 150 2 "$GCSPIKE" trace-stats --max-memory=${budget}M "$WORK/repeat.trace"
 refused repeat.trace $((budget << 20))
 measure 700 0 "$GCSPIKE" trace-stats --max-memory=600M "$WORK/repeat.trace"
-grep -q '"generations":4' "$WORK/log.txt" || fail "not every generation read: $(cat "$WORK/log.txt")"
+grep -q '"generations":4' "$WORK/log.txt" ||
+  fail "not every generation read: $(cat "$WORK/log.txt")"
 pass
 
 finish

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/byte_cursor.h"
+#include "core/temp_file.h"
 
 namespace gcspike {
 namespace {
@@ -21,41 +22,6 @@ uint64_t ZigZag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
 }
 int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
-
-// An unlinked file nobody else can open; -1 when the directory does not allow one.
-int OpenTempFile() {
-  const char* dir = std::getenv("TMPDIR");
-  std::string base = dir != nullptr && *dir != '\0' ? dir : "/tmp";
-  int fd = ::open(base.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd >= 0) return fd;
-  std::string path = base + "/gcspike-spool-XXXXXX";
-  fd = ::mkostemp(path.data(), O_CLOEXEC);
-  if (fd >= 0) ::unlink(path.c_str());
-  return fd;
-}
-
-Status WriteAll(int fd, const uint8_t* p, size_t n) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return MakeError(std::string("sample spool: write failed: ") + std::strerror(errno));
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return {};
-}
-
-Status ReadAllAt(int fd, uint8_t* p, size_t n, uint64_t offset) {
-  while (n > 0) {
-    const ssize_t r = ::pread(fd, p, n, static_cast<off_t>(offset));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return MakeError("sample spool: read failed at byte " + std::to_string(offset));
-    p += r;
-    n -= static_cast<size_t>(r);
-    offset += static_cast<uint64_t>(r);
-  }
-  return {};
-}
 
 }  // namespace
 

@@ -52,7 +52,35 @@ void GoTraceProfileBuilder::AddCpuSample(int64_t ts_ns, int64_t goroutine,
   g.num = goroutine;
   g.num_unit = unit_goroutine_;
   s.labels = {ts, g};
+  stack_bytes_ += sizeof(uint64_t) * s.location_ids.size();
   p_.samples.push_back(std::move(s));
+}
+
+Status GoTraceProfileBuilder::CheckBudget(uint64_t table_bytes, const char* tables,
+                                          uint64_t budget, uint64_t offset) const {
+  const uint64_t bytes = ModelBytes() + table_bytes;
+  if (bytes <= budget) return {};
+  return MakeErrorAt(offset, "the profile and timeline built so far, with " + std::string(tables) +
+                                 " tables, take about " + std::to_string(bytes) +
+                                 " bytes of memory, more than the memory budget of " +
+                                 std::to_string(budget) + " bytes; --max-memory raises it");
+}
+
+uint64_t GoTraceProfileBuilder::ModelBytes() const {
+  constexpr uint64_t kAllocation = 16;  // a heap allocation's bookkeeping, roughly
+  constexpr uint64_t kIndexEntry = 64;  // a hash or tree node
+  const Timeline& t = p_.timeline;
+  uint64_t bytes = stack_bytes_;
+  bytes += p_.samples.capacity() * sizeof(Sample) +
+           p_.samples.size() * (3 * kAllocation + 2 * sizeof(int64_t) + 2 * sizeof(Label));
+  bytes += (t.heap_alloc.capacity() + t.heap_goal.capacity()) * sizeof(HeapPoint);
+  bytes += t.gc_cycles.capacity() * sizeof(GcCycle) + t.pauses.capacity() * sizeof(StwPause);
+  bytes += t.assists.capacity() * sizeof(AssistInterval) + t.assists.size() * kAllocation;
+  bytes += p_.locations.capacity() * sizeof(Location) +
+           p_.locations.size() * (kAllocation + sizeof(Line) + kIndexEntry);
+  bytes += p_.functions.capacity() * sizeof(Function) + p_.functions.size() * kIndexEntry;
+  bytes += open_.size() * (sizeof(OpenRange) + kIndexEntry);
+  return bytes;
 }
 
 TraceRangeCounts& GoTraceProfileBuilder::Counts(TraceRangeKind kind) {
@@ -74,6 +102,7 @@ void GoTraceProfileBuilder::RangeBegin(TraceRangeKind kind, StrId name, int64_t 
   r.by_begin = true;
   r.start_ns = ts_ns;
   r.seq = seq;
+  stack_bytes_ += sizeof(uint64_t) * stack.size();
   r.stack = std::move(stack);
 }
 

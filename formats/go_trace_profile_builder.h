@@ -90,6 +90,16 @@ class GoTraceProfileBuilder {
   Profile& profile() { return p_; }
   GoTraceStats& stats() { return stats_; }
 
+  // What the profile built so far takes in memory, estimated from its sizes (the readers
+  // compare it with --max-memory): per CPU sample a Sample with its stack, two values and two
+  // labels; per timeline entry its struct (an assist also its stack); per location and
+  // function their structs and index entries; per open range its entry.
+  uint64_t ModelBytes() const;
+  // An error at `offset` when ModelBytes() plus the reader's own `table_bytes` (its string and
+  // stack tables: `tables` names whose) is past `budget`.
+  Status CheckBudget(uint64_t table_bytes, const char* tables, uint64_t budget,
+                     uint64_t offset) const;
+
  private:
   struct OpenRange {
     bool by_begin = false;
@@ -107,6 +117,7 @@ class GoTraceProfileBuilder {
   ProfileBuilder builder_;
   GoTraceStats stats_;
   std::map<RangeKey, OpenRange> open_;
+  uint64_t stack_bytes_ = 0;  // the stacks of samples and ranges
   StrId key_timestamp_, key_goroutine_, key_gc_cycle_;
   StrId unit_ns_, unit_goroutine_, unit_count_;
 };

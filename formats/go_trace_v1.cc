@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/byte_cursor.h"
+#include "formats/go_trace_v2_spill.h"
 
 namespace gcspike {
 namespace {
@@ -169,6 +170,8 @@ class TraceV1Reader {
   // Parses whole events from `c` while more than `reserve` bytes remain (0: to the end).
   Status Parse(ByteCursor& c, size_t reserve);
   Status Emit();
+  // Refuses to let the profile and the trace's tables grow past --max-memory.
+  Status CheckBudget(uint64_t offset) const;
 
  private:
   Status OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint64_t offset);
@@ -185,6 +188,19 @@ class TraceV1Reader {
     return static_cast<int64_t>(v);
   }
   StrId StwName(uint64_t kind);
+  // The range and heap events go to events_ (sorted runs in a temporary file past 8 MiB), in
+  // TraceKeptEvent's fields: ticks as the time, g, arg, stack.
+  Status Keep(const KeptEvent& e) {
+    TraceKeptEvent k;
+    k.ts_ns = e.ticks;
+    k.goroutine = static_cast<int64_t>(e.g);
+    k.args[0] = e.arg;
+    k.args[1] = e.stack;
+    k.offset = e.offset;
+    k.type = e.type;
+    ++kept_events_;
+    return events_.Add(k);
+  }
 
   const int minor_;
   const ReadOptions& options_;
@@ -194,7 +210,9 @@ class TraceV1Reader {
   std::vector<uint64_t> stack_pcs_;
   std::unordered_map<uint64_t, PcFrame> pcs_;  // first frame seen per PC, as x/exp keeps
   std::unordered_map<uint64_t, uint64_t> pc_locations_;
-  std::vector<KeptEvent> events_;
+  TraceEventRuns events_;
+  uint64_t kept_events_ = 0;
+  uint64_t string_bytes_ = 0;
   std::vector<RawCpuSample> samples_;
   int64_t ticks_per_second_ = 0;
   double ns_per_tick_ = 0;
@@ -232,6 +250,7 @@ Status TraceV1Reader::Parse(ByteCursor& c, size_t reserve) {
       }
       GCSPIKE_ASSIGN_OR_RETURN(std::string_view s, c.str(len));
       if (id == 0) return MakeErrorAt(off, "string id 0 is reserved for the empty string");
+      string_bytes_ += s.size();
       if (!strings_.try_emplace(id, s).second) {
         return MakeErrorAt(off, "duplicate string id " + std::to_string(id));
       }
@@ -383,22 +402,22 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
     case kEvGCStart:
       e.arg = v[1];
       e.stack = v[2];
-      events_.push_back(e);
+      GCSPIKE_RETURN_IF_ERROR(Keep(e));
       break;
     case kEvSTWStart:
     case kEvHeapAlloc:
     case kEvHeapGoal:
       e.arg = v[1];
-      events_.push_back(e);
+      GCSPIKE_RETURN_IF_ERROR(Keep(e));
       break;
     case kEvGCMarkAssistStart:
       e.stack = v[1];
-      events_.push_back(e);
+      GCSPIKE_RETURN_IF_ERROR(Keep(e));
       break;
     case kEvGCDone:
     case kEvSTWDone:
     case kEvGCMarkAssistDone:
-      events_.push_back(e);
+      GCSPIKE_RETURN_IF_ERROR(Keep(e));
       break;
     default:
       break;
@@ -452,22 +471,32 @@ Result<std::vector<uint64_t>> TraceV1Reader::StackLocations(uint64_t stack_id, u
 
 Status TraceV1Reader::Emit() {
   if (ticks_per_second_ == 0) return MakeErrorAt(0, "the trace has no frequency event");
-  if (events_.empty() && samples_.empty() && min_ticks_ > max_ticks_) {
+  if (kept_events_ == 0 && samples_.empty() && min_ticks_ > max_ticks_) {
     return MakeErrorAt(0, "the trace has no events");
   }
   ns_per_tick_ = 1e9 / static_cast<double>(ticks_per_second_);
 
   // Merge the per-P streams by time (x/exp sorts the merged events stably by timestamp).
-  std::stable_sort(events_.begin(), events_.end(),
-                   [](const KeptEvent& a, const KeptEvent& b) { return a.ticks < b.ticks; });
   StrId last_stw_reason = 0;
-  for (const KeptEvent& e : events_) {
+  uint64_t processed = 0;
+  GCSPIKE_RETURN_IF_ERROR(events_.Drain([&](const TraceKeptEvent& k) -> Status {
+    if ((++processed & 0xfff) == 0) {
+      if (Status s = CheckBudget(k.offset); !s.ok()) return s;
+    }
+    KeptEvent e;
+    e.ticks = k.ts_ns;
+    e.g = static_cast<uint64_t>(k.goroutine);
+    e.arg = k.args[0];
+    e.stack = k.args[1];
+    e.offset = k.offset;
+    e.type = k.type;
     const int64_t ts = ToNs(e.ticks);
     const int64_t goroutine = TraceGoroutine(e.g);
     switch (e.type) {
       case kEvGCStart: {
-        GCSPIKE_ASSIGN_OR_RETURN(auto stack, StackLocations(e.stack, e.offset, true));
-        b_.RangeBegin(TraceRangeKind::kGc, 0, 0, ts, std::move(stack),
+        auto stack = StackLocations(e.stack, e.offset, true);
+        if (!stack.ok()) return stack.error();
+        b_.RangeBegin(TraceRangeKind::kGc, 0, 0, ts, std::move(*stack),
                       static_cast<int64_t>(e.arg));
         break;
       }
@@ -483,8 +512,9 @@ Status TraceV1Reader::Emit() {
         b_.RangeEnd(TraceRangeKind::kStw, last_stw_reason, goroutine, ts);
         break;
       case kEvGCMarkAssistStart: {
-        GCSPIKE_ASSIGN_OR_RETURN(auto stack, StackLocations(e.stack, e.offset, true));
-        b_.RangeBegin(TraceRangeKind::kAssist, 0, goroutine, ts, std::move(stack));
+        auto stack = StackLocations(e.stack, e.offset, true);
+        if (!stack.ok()) return stack.error();
+        b_.RangeBegin(TraceRangeKind::kAssist, 0, goroutine, ts, std::move(*stack));
         break;
       }
       case kEvGCMarkAssistDone:
@@ -499,9 +529,8 @@ Status TraceV1Reader::Emit() {
       default:
         break;
     }
-  }
-  events_.clear();
-  events_.shrink_to_fit();
+    return {};
+  }));
 
   std::stable_sort(samples_.begin(), samples_.end(),
                    [](const RawCpuSample& a, const RawCpuSample& b) { return a.ticks < b.ticks; });
@@ -511,6 +540,7 @@ Status TraceV1Reader::Emit() {
     if (s.stack != 0 && stacks_.find(s.stack) == stacks_.end()) ++missing_stacks;
     GCSPIKE_ASSIGN_OR_RETURN(auto locs, StackLocations(s.stack, s.offset, true));
     b_.AddCpuSample(ToNs(s.ticks), TraceGoroutine(s.g), std::move(locs));
+    if ((++processed & 0xfff) == 0) GCSPIKE_RETURN_IF_ERROR(CheckBudget(s.offset));
   }
   if (missing_stacks > 0 && options_.diagnostics != nullptr) {
     options_.diagnostics->Warn(std::to_string(missing_stacks) +
@@ -519,6 +549,15 @@ Status TraceV1Reader::Emit() {
   }
   b_.Finish(0, ToNs(max_ticks_));
   return {};
+}
+
+Status TraceV1Reader::CheckBudget(uint64_t offset) const {
+  constexpr uint64_t kMapEntry = 64;  // an unordered_map node, bucket and allocation, roughly
+  const uint64_t tables = samples_.capacity() * sizeof(RawCpuSample) +
+                          stack_pcs_.capacity() * sizeof(uint64_t) +
+                          (strings_.size() + stacks_.size() + pcs_.size()) * kMapEntry +
+                          string_bytes_;
+  return b_.CheckBudget(tables, "the trace's", options_.max_input_bytes, offset);
 }
 
 }  // namespace
@@ -540,6 +579,7 @@ Status ReadGoTraceV1(InputSource& in, int minor, const ReadOptions& options,
     ByteCursor c(window, in.offset());
     GCSPIKE_RETURN_IF_ERROR(reader.Parse(c, last ? 0 : kMaxEvent));
     GCSPIKE_RETURN_IF_ERROR(in.Skip(c.pos()));
+    GCSPIKE_RETURN_IF_ERROR(reader.CheckBudget(in.offset()));
     if (options.diagnostics != nullptr) {
       options.diagnostics->Progress("reading trace", in.offset(), in.size_hint());
     }

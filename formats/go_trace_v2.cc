@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/byte_cursor.h"
+#include "formats/go_trace_v2_spill.h"
 
 namespace gcspike {
 namespace {
@@ -116,17 +117,14 @@ constexpr bool Kept(uint8_t type) {
   }
 }
 
+// An unordered_map entry's node, bucket and allocation, roughly (memory accounting).
+constexpr uint64_t kMapEntryBytes = 64;
+
 std::string Hex(uint64_t v) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "0x%02llx", static_cast<unsigned long long>(v));
   return buf;
 }
-
-struct EventBatch {
-  uint64_t time = 0;
-  uint64_t data_offset = 0;
-  std::vector<uint8_t> data;
-};
 
 struct StackEntry {
   size_t begin = 0;
@@ -161,18 +159,11 @@ struct Generation {
   std::vector<RawCpuSample> samples;
   uint64_t ticks_per_second = 0;
   bool has_clock_snapshot = false;
-  std::vector<uint64_t> m_order;  // Ms in order of their first batch
-  std::unordered_map<uint64_t, std::vector<EventBatch>> batches;
   int64_t batch_count = 0;
+  uint64_t table_bytes = 0;  // what strings, stacks and samples take (estimated)
 };
 
-struct KeptEvent {
-  int64_t ts_ns = 0;
-  int64_t goroutine = -1;  // the M's goroutine when the event happened (x/exp Event.Goroutine)
-  uint64_t args[4] = {};
-  uint64_t offset = 0;
-  uint8_t type = 0;
-};
+using KeptEvent = TraceKeptEvent;
 
 struct BatchHeader {
   bool end_of_generation = false;
@@ -195,8 +186,13 @@ class TraceV2Reader {
  private:
   // nullopt at the end of the input.
   Result<std::optional<BatchHeader>> ReadBatchHeader();
-  Status AddBatch(Generation& g, const BatchHeader& h, std::vector<uint8_t> data,
+  Status AddBatch(Generation& g, const BatchHeader& h, std::span<const uint8_t> data,
                   uint64_t data_offset);
+  // Decodes one event batch of M m, tracking its goroutine; the range and heap events go to
+  // events_.
+  Status DecodeBatch(uint64_t m, uint64_t& goroutine, const TraceBatchSpill::Batch& batch);
+  // Refuses to let the profile and the generation's tables grow past --max-memory.
+  Status CheckBudget(const Generation& g, uint64_t offset) const;
   Status AddStrings(Generation& g, ByteCursor c);
   Status AddStacks(Generation& g, ByteCursor c);
   Status AddCpuSamples(Generation& g, ByteCursor c);
@@ -231,6 +227,10 @@ class TraceV2Reader {
   std::unordered_map<uint64_t, uint64_t> m_goroutine_;
   // The reason of the STW a goroutine started, for its STWEnd (x/exp names the range by it).
   std::unordered_map<int64_t, StrId> open_stw_;
+  // The generation's event batches, and its kept events on their way to the merge by time.
+  TraceBatchSpill spill_;
+  TraceEventRuns events_;
+  std::vector<uint8_t> batch_data_;
   int64_t min_ns_ = std::numeric_limits<int64_t>::max();
   int64_t max_ns_ = std::numeric_limits<int64_t>::min();
 };
@@ -301,7 +301,8 @@ Status TraceV2Reader::Run() {
       continue;
     }
     const uint64_t data_offset = in_.offset();
-    std::vector<uint8_t> data(h->size);
+    std::vector<uint8_t>& data = batch_data_;
+    data.resize(h->size);
     if (Status s = in_.ReadExact(data.data(), data.size()); !s.ok()) {
       return MakeErrorAt(data_offset, "truncated trace: a batch of " + std::to_string(h->size) +
                                           " bytes starts here; " + s.error().message);
@@ -331,7 +332,8 @@ Status TraceV2Reader::Run() {
       g.offset = h->offset;
       last_gen = h->gen;
     }
-    GCSPIKE_RETURN_IF_ERROR(AddBatch(g, *h, std::move(data), data_offset));
+    GCSPIKE_RETURN_IF_ERROR(AddBatch(g, *h, data, data_offset));
+    GCSPIKE_RETURN_IF_ERROR(CheckBudget(g, h->offset));
   }
   if (b_.stats().generations == 0) {
     return MakeErrorAt(in_.offset(), "the trace has no generations (no events after the header)");
@@ -341,8 +343,8 @@ Status TraceV2Reader::Run() {
   return {};
 }
 
-Status TraceV2Reader::AddBatch(Generation& g, const BatchHeader& h, std::vector<uint8_t> data,
-                               uint64_t data_offset) {
+Status TraceV2Reader::AddBatch(Generation& g, const BatchHeader& h,
+                               std::span<const uint8_t> data, uint64_t data_offset) {
   ++g.batch_count;
   if (h.experiment != 0) {
     // Experimental batches (AllocFree type tables etc.,
@@ -358,10 +360,7 @@ Status TraceV2Reader::AddBatch(Generation& g, const BatchHeader& h, std::vector<
   if ((minor_ < 25 && first == kEvFrequency) || (minor_ >= 25 && first == kEvSync)) {
     return SetSync(g, c, h.time);
   }
-  auto [it, inserted] = g.batches.try_emplace(h.m);
-  if (inserted) g.m_order.push_back(h.m);
-  it->second.push_back(EventBatch{h.time, data_offset, std::move(data)});
-  return {};
+  return spill_.Add(h.m, h.time, data_offset, data);
 }
 
 Status TraceV2Reader::AddStrings(Generation& g, ByteCursor c) {
@@ -381,6 +380,7 @@ Status TraceV2Reader::AddStrings(Generation& g, ByteCursor c) {
     }
     GCSPIKE_ASSIGN_OR_RETURN(std::string_view s, c.str(len));
     if (id == 0) return MakeErrorAt(off, "string id 0 is reserved for the empty string");
+    g.table_bytes += kMapEntryBytes + s.size();
     if (!g.strings.try_emplace(id, s).second) {
       return MakeErrorAt(off, "duplicate string id " + std::to_string(id));
     }
@@ -419,9 +419,11 @@ Status TraceV2Reader::AddStacks(Generation& g, ByteCursor c) {
       GCSPIKE_ASSIGN_OR_RETURN(f.line, c.uvarint());
       f.offset = frame_offset;
       g.stack_pcs.push_back(pc);
+      g.table_bytes += sizeof(uint64_t) + kMapEntryBytes;
       g.pcs.try_emplace(pc, f);
     }
     if (id == 0) return MakeErrorAt(off, "stack id 0 is reserved for the empty stack");
+    g.table_bytes += kMapEntryBytes;
     if (!g.stacks.try_emplace(id, e).second) {
       return MakeErrorAt(off, "duplicate stack id " + std::to_string(id));
     }
@@ -445,6 +447,7 @@ Status TraceV2Reader::AddCpuSamples(Generation& g, ByteCursor c) {
     GCSPIKE_ASSIGN_OR_RETURN(s.g, c.uvarint());
     GCSPIKE_ASSIGN_OR_RETURN(s.stack, c.uvarint());
     g.samples.push_back(s);
+    g.table_bytes += sizeof(RawCpuSample);
   }
   return {};
 }
@@ -524,51 +527,23 @@ Status TraceV2Reader::ProcessGeneration(Generation& g) {
   // the conversion of the sum; we follow it so timestamps agree to the nanosecond). Which goroutine
   // an M runs depends only on that M's own events
   // (docs/formats/go-trace.md#generation-format-goroutine-of-an-event), so it is tracked here in
-  // batch order; only the few range and heap events are kept for the merge.
-  std::vector<KeptEvent> events;
-  for (uint64_t m : g.m_order) {
+  // batch order; only the few range and heap events are kept for the merge, which sorts them
+  // by time as one stable sort of the Ms' events one after another would (x/exp merges its
+  // per-M cursors with a min-heap on time).
+  for (uint64_t m : spill_.m_order()) {
     uint64_t goroutine = m_goroutine_.try_emplace(m, 0).first->second;
-    for (const EventBatch& batch : g.batches[m]) {
-      GCSPIKE_ASSIGN_OR_RETURN(int64_t last, ToNs(batch.time, batch.data_offset));
-      ByteCursor c(batch.data, batch.data_offset);
-      while (!c.empty()) {
-        KeptEvent e;
-        e.offset = c.offset();
-        if (!c.try_u8(e.type)) GCSPIKE_RETURN_IF_ERROR(c.u8());
-        const uint8_t n = TimedArgCount(e.type);
-        if (n == 0) {
-          return MakeErrorAt(e.offset, "unknown or misplaced event type " +
-                                           std::to_string(e.type) + " in an event batch");
-        }
-        uint64_t dt = 0;
-        if (!c.try_uvarint(dt)) GCSPIKE_RETURN_IF_ERROR(c.uvarint());
-        for (uint8_t i = 1; i < n; ++i) {
-          uint64_t v = 0;
-          if (!c.try_uvarint(v)) {
-            GCSPIKE_ASSIGN_OR_RETURN(v, c.uvarint());
-          }
-          if (i <= 4) e.args[i - 1] = v;
-        }
-        int64_t delta = 0;
-        if (!ToNsFast(dt, delta) || __builtin_add_overflow(last, delta, &e.ts_ns)) {
-          return MakeErrorAt(e.offset, "timestamp out of range");
-        }
-        last = e.ts_ns;
-        SeeTime(e.ts_ns);
-        if (Kept(e.type)) {
-          e.goroutine = TraceGoroutine(goroutine);
-          TrackGoroutine(m, goroutine, e);
-          if (e.type >= kEvSTWBegin && e.type <= kEvHeapGoal) events.push_back(e);
-        }
-      }
-    }
+    GCSPIKE_RETURN_IF_ERROR(spill_.ForEachOf(m, [&](const TraceBatchSpill::Batch& batch) {
+      return DecodeBatch(m, goroutine, batch);
+    }));
     m_goroutine_[m] = goroutine;
   }
-  g.batches.clear();
-  // Merge the Ms by time (x/exp merges its per-M cursors with a min-heap on time).
-  std::stable_sort(events.begin(), events.end(),
-                   [](const KeptEvent& a, const KeptEvent& b) { return a.ts_ns < b.ts_ns; });
-  for (const KeptEvent& e : events) GCSPIKE_RETURN_IF_ERROR(ProcessEvent(g, e));
+  GCSPIKE_RETURN_IF_ERROR(spill_.Clear());
+  uint64_t processed = 0;
+  GCSPIKE_RETURN_IF_ERROR(events_.Drain([&](const KeptEvent& e) -> Status {
+    if (Status s = ProcessEvent(g, e); !s.ok()) return s;
+    if ((++processed & 0xfff) == 0) return CheckBudget(g, e.offset);
+    return {};
+  }));
 
   for (RawCpuSample& s : g.samples) {
     GCSPIKE_ASSIGN_OR_RETURN(s.ts_ns, ToNs(s.ticks, s.offset));
@@ -579,11 +554,53 @@ Status TraceV2Reader::ProcessGeneration(Generation& g) {
     GCSPIKE_ASSIGN_OR_RETURN(std::vector<uint64_t> locs, StackLocations(g, s.stack, s.offset));
     SeeTime(s.ts_ns);
     b_.AddCpuSample(s.ts_ns, TraceGoroutine(s.g), std::move(locs));
+    if ((++processed & 0xfff) == 0) GCSPIKE_RETURN_IF_ERROR(CheckBudget(g, s.offset));
   }
   if (options_.diagnostics != nullptr) {
     options_.diagnostics->Progress("reading trace", in_.offset(), in_.size_hint());
   }
   return {};
+}
+
+Status TraceV2Reader::DecodeBatch(uint64_t m, uint64_t& goroutine,
+                                  const TraceBatchSpill::Batch& batch) {
+  GCSPIKE_ASSIGN_OR_RETURN(int64_t last, ToNs(batch.time, batch.data_offset));
+  ByteCursor c(batch.data, batch.data_offset);
+  while (!c.empty()) {
+    KeptEvent e;
+    e.offset = c.offset();
+    if (!c.try_u8(e.type)) GCSPIKE_RETURN_IF_ERROR(c.u8());
+    const uint8_t n = TimedArgCount(e.type);
+    if (n == 0) {
+      return MakeErrorAt(e.offset, "unknown or misplaced event type " + std::to_string(e.type) +
+                                       " in an event batch");
+    }
+    uint64_t dt = 0;
+    if (!c.try_uvarint(dt)) GCSPIKE_RETURN_IF_ERROR(c.uvarint());
+    for (uint8_t i = 1; i < n; ++i) {
+      uint64_t v = 0;
+      if (!c.try_uvarint(v)) {
+        GCSPIKE_ASSIGN_OR_RETURN(v, c.uvarint());
+      }
+      if (i <= 4) e.args[i - 1] = v;
+    }
+    int64_t delta = 0;
+    if (!ToNsFast(dt, delta) || __builtin_add_overflow(last, delta, &e.ts_ns)) {
+      return MakeErrorAt(e.offset, "timestamp out of range");
+    }
+    last = e.ts_ns;
+    SeeTime(e.ts_ns);
+    if (Kept(e.type)) {
+      e.goroutine = TraceGoroutine(goroutine);
+      TrackGoroutine(m, goroutine, e);
+      if (e.type >= kEvSTWBegin && e.type <= kEvHeapGoal) GCSPIKE_RETURN_IF_ERROR(events_.Add(e));
+    }
+  }
+  return {};
+}
+
+Status TraceV2Reader::CheckBudget(const Generation& g, uint64_t offset) const {
+  return b_.CheckBudget(g.table_bytes, "this generation's", options_.max_input_bytes, offset);
 }
 
 void TraceV2Reader::TrackGoroutine(uint64_t m, uint64_t& cur, const KeptEvent& e) {

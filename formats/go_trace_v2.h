@@ -1,7 +1,9 @@
 // The new Go execution trace format (Go 1.22+; headers "go 1.22/1.23/1.25/1.26 trace"). Notes:
 // docs/formats/go-trace.md#generation-format-layout. The trace is a sequence of generations, each
 // with its own string and stack tables, CPU samples and clock frequency; it is read one generation
-// at a time from the stream, so memory is bounded by one generation plus the profile being built.
+// at a time from the stream, its event batches and range events spilled to temporary files past
+// fixed buffers (go_trace_v2_spill.h), so memory is the generation's tables plus the profile
+// being built (docs/memory.md).
 #pragma once
 
 #include "core/result.h"

@@ -2,16 +2,23 @@
 // delimited, 32-bit). Field numbers: docs/formats/pprof.md#profile-fields.
 #include "formats/pprof_reader.h"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "core/byte_cursor.h"
+#include "core/distinct_samples.h"
 #include "formats/input_sniff.h"
 
 namespace gcspike {
 namespace {
+
+// Memory accounting (Account): an interned string costs its bytes plus the deque entry and the
+// index's hash node; a heap allocation about 16 bytes of bookkeeping.
+constexpr uint64_t kStringCost = sizeof(std::string) + 64;
+constexpr uint64_t kAllocation = 16;
 
 enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 5 };
 
@@ -143,7 +150,9 @@ class IdMap {
 
 class PprofDecoder {
  public:
-  PprofDecoder(Profile& p, Diagnostics* diagnostics) : p_(p), diagnostics_(diagnostics) {}
+  PprofDecoder(Profile& p, const PprofDecodeOptions& options)
+      : p_(p), diagnostics_(options.diagnostics), samples_(p, options.spool_samples),
+        max_model_bytes_(options.max_model_bytes) {}
 
   Status Decode(ByteCursor c) {
     end_offset_ = c.offset() + c.remaining();
@@ -151,6 +160,7 @@ class PprofDecoder {
     // and remember where each repeated message is.
     while (!c.empty()) {
       Field f;
+      const ByteCursor at = c;
       GCSPIKE_RETURN_IF_ERROR(ReadField(c, f));
       switch (f.number) {
         case 6: {
@@ -160,11 +170,18 @@ class PprofDecoder {
             return MakeErrorAt(f.tag_offset, "string_table[0] must be the empty string");
           }
           strings_.push_back(p_.Intern(s));
+          GCSPIKE_RETURN_IF_ERROR(Account(s.size() + kStringCost, f.tag_offset));
           break;
         }
-        case 1: case 2: case 3: case 4: case 5: case 11:
+        case 2:
+          // Samples are decoded by a second scan from the first one (below), not kept as fields.
+          GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kLen, "message field"));
+          if (!samples_from_) samples_from_ = at;
+          break;
+        case 1: case 3: case 4: case 5: case 11:
           GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kLen, "message field"));
           deferred_.push_back(f);
+          GCSPIKE_RETURN_IF_ERROR(Account(sizeof(Field), f.tag_offset));
           break;
         case 13:
           comment_fields_.push_back(f);
@@ -201,14 +218,7 @@ class PprofDecoder {
           break;
       }
     }
-    size_t decoded = 0;
-    for (Field& f : deferred_) {
-      if (f.number != 2) continue;
-      GCSPIKE_RETURN_IF_ERROR(DecodeSample(f));
-      if (diagnostics_ != nullptr && (++decoded & 0xffff) == 0) {
-        diagnostics_->Progress("reading pprof", f.tag_offset, end_offset_);
-      }
-    }
+    if (samples_from_) GCSPIKE_RETURN_IF_ERROR(DecodeSamples(*samples_from_));
     for (Field& f : comment_fields_) {
       std::vector<uint64_t> ids;
       const uint64_t at = f.tag_offset;
@@ -229,14 +239,6 @@ class PprofDecoder {
         case 14: { GCSPIKE_ASSIGN_OR_RETURN(p_.default_sample_type, Str(f.varint, f.tag_offset, "default_sample_type")); break; }
         case 15: { GCSPIKE_ASSIGN_OR_RETURN(p_.doc_url, Str(f.varint, f.tag_offset, "doc_url")); break; }
         default: break;
-      }
-    }
-    for (size_t i = 0; i < p_.samples.size(); ++i) {
-      if (p_.samples[i].values.size() != p_.sample_types.size()) {
-        return MakeErrorAt(sample_offsets_[i],
-                           "sample has " + std::to_string(p_.samples[i].values.size()) +
-                               " values but the profile has " +
-                               std::to_string(p_.sample_types.size()) + " sample types");
       }
     }
     return {};
@@ -291,7 +293,7 @@ class PprofDecoder {
       return MakeErrorAt(outer.tag_offset, "duplicate function id " + std::to_string(input_id));
     }
     p_.functions.push_back(fn);
-    return {};
+    return Account(sizeof(Function), outer.tag_offset);
   }
 
   Status DecodeMapping(Field& outer) {
@@ -324,7 +326,7 @@ class PprofDecoder {
       return MakeErrorAt(outer.tag_offset, "duplicate mapping id " + std::to_string(input_id));
     }
     p_.mappings.push_back(m);
-    return {};
+    return Account(sizeof(Mapping), outer.tag_offset);
   }
 
   Status DecodeLocation(Field& outer) {
@@ -384,14 +386,46 @@ class PprofDecoder {
     if (!locations_.Add(input_id, loc.id)) {
       return MakeErrorAt(outer.tag_offset, "duplicate location id " + std::to_string(input_id));
     }
+    const uint64_t bytes = sizeof(Location) + kAllocation + sizeof(Line) * loc.lines.size();
     p_.locations.push_back(std::move(loc));
-    return {};
+    return Account(bytes, outer.tag_offset);
+  }
+
+  // The second scan, from the first sample on: each sample in input order, one at a time
+  // through `sample_` (no per-sample allocation), into samples_ (one Sample per distinct stack
+  // and labels when spooling).
+  Status DecodeSamples(ByteCursor c) {
+    size_t decoded = 0;
+    while (!c.empty()) {
+      Field f;
+      GCSPIKE_RETURN_IF_ERROR(ReadField(c, f));
+      if (f.number != 2) continue;
+      GCSPIKE_RETURN_IF_ERROR(DecodeSample(f));
+      if (sample_.values.size() != p_.sample_types.size()) {
+        return MakeErrorAt(f.tag_offset, "sample has " + std::to_string(sample_.values.size()) +
+                                             " values but the profile has " +
+                                             std::to_string(p_.sample_types.size()) +
+                                             " sample types");
+      }
+      const uint64_t before = samples_.bytes();
+      if (Status s = samples_.Add(sample_); !s.ok()) {
+        return MakeErrorAt(f.tag_offset, s.error().message);
+      }
+      GCSPIKE_RETURN_IF_ERROR(Account(samples_.bytes() - before, f.tag_offset));
+      if (diagnostics_ != nullptr && (++decoded & 0xffff) == 0) {
+        diagnostics_->Progress("reading pprof", f.tag_offset, end_offset_);
+      }
+    }
+    return samples_.Finish();
   }
 
   Status DecodeSample(Field& outer) {
-    Sample s;
+    Sample& s = sample_;
+    s.location_ids.clear();
+    s.values.clear();
+    s.labels.clear();
     ByteCursor c = outer.payload;
-    std::vector<uint64_t> raw_ids;
+    std::vector<uint64_t>& raw_ids = raw_ids_;
     while (!c.empty()) {
       Field f;
       GCSPIKE_RETURN_IF_ERROR(ReadField(c, f));
@@ -439,9 +473,18 @@ class PprofDecoder {
           break;
       }
     }
-    sample_offsets_.push_back(outer.tag_offset);
-    p_.samples.push_back(std::move(s));
     return {};
+  }
+
+  // Adds `bytes` to what the model takes and refuses to go past the budget.
+  Status Account(uint64_t bytes, uint64_t at) {
+    model_bytes_ += bytes;
+    if (model_bytes_ <= max_model_bytes_) [[likely]] return {};
+    return MakeErrorAt(at, "the profile decoded so far takes about " +
+                               std::to_string(model_bytes_) +
+                               " bytes of memory, more than the memory budget of " +
+                               std::to_string(max_model_bytes_) +
+                               " bytes; --max-memory raises it");
   }
 
   Profile& p_;
@@ -451,7 +494,12 @@ class PprofDecoder {
   std::vector<Field> deferred_;
   std::vector<Field> comment_fields_;
   std::vector<Field> scalars_;
-  std::vector<uint64_t> sample_offsets_;
+  std::optional<ByteCursor> samples_from_;  // the first sample field
+  Sample sample_;
+  std::vector<uint64_t> raw_ids_;
+  DistinctSamples samples_;
+  uint64_t model_bytes_ = 0;
+  uint64_t max_model_bytes_;
   IdMap functions_, mappings_, locations_;
 };
 
@@ -459,8 +507,15 @@ class PprofDecoder {
 
 Result<Profile> DecodePprof(std::span<const uint8_t> message, uint64_t base_offset,
                             Diagnostics* diagnostics) {
+  PprofDecodeOptions options;
+  options.diagnostics = diagnostics;
+  return DecodePprof(message, base_offset, options);
+}
+
+Result<Profile> DecodePprof(std::span<const uint8_t> message, uint64_t base_offset,
+                            const PprofDecodeOptions& options) {
   Profile p;
-  PprofDecoder d(p, diagnostics);
+  PprofDecoder d(p, options);
   GCSPIKE_RETURN_IF_ERROR(d.Decode(ByteCursor(message, base_offset)));
   return p;
 }

@@ -16,6 +16,18 @@ namespace gcspike {
 Result<Profile> DecodePprof(std::span<const uint8_t> message, uint64_t base_offset = 0,
                             Diagnostics* diagnostics = nullptr);
 
+struct PprofDecodeOptions {
+  Diagnostics* diagnostics = nullptr;
+  // One Sample per distinct (stack, labels), the samples themselves in a SampleSpool, once a
+  // stack and labels repeat (core/distinct_samples.h); a profile without repeats has no spool.
+  bool spool_samples = false;
+  // The model may take at most this many bytes (strings, the fields kept between passes,
+  // mappings, functions, locations, samples), else an error names the offset reached.
+  uint64_t max_model_bytes = UINT64_MAX;
+};
+Result<Profile> DecodePprof(std::span<const uint8_t> message, uint64_t base_offset,
+                            const PprofDecodeOptions& options);
+
 // Heuristic used when sniffing an input that has no magic bytes: does this look like the start
 // of a profile.proto message (every field in the prefix a top-level field 1..14 with its wire
 // type; see CheckPprofPrefix in formats/input_sniff.h)?

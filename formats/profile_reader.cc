@@ -30,7 +30,11 @@ bool MatchesPerfData(std::span<const uint8_t> p) {
 
 Result<Profile> ReadPprofInput(InputSource& in, const ReadOptions& options) {
   GCSPIKE_ASSIGN_OR_RETURN(std::span<const uint8_t> bytes, in.Contents(options.max_input_bytes));
-  auto p = DecodePprof(bytes, 0, options.diagnostics);
+  PprofDecodeOptions decode;
+  decode.diagnostics = options.diagnostics;
+  decode.spool_samples = options.spool_samples;
+  decode.max_model_bytes = options.max_input_bytes;
+  auto p = DecodePprof(bytes, 0, decode);
   if (!p.ok()) return in.Annotate(std::move(p.error()));
   return p;
 }
@@ -67,10 +71,12 @@ namespace {
 //     is refused by its size before it is read;
 //   - perf.data and Go traces are read as streams (perf.data samples go to a spool file):
 //     their bytes are not held, gzipped or not;
-//   - then the decoders add the model: for pprof a whole annotate peaks at about 7 D
-//     (measured: 34 MB of raw profile.proto from gocheck pprof-synth, 248 MB RSS).
-// So peak RSS <= B + model, and an input that cannot fit is refused with the byte offset
-// reached instead of ending in std::bad_alloc. Each input of a merge has its own budget.
+//   - then the decoders add the model, which they account as they build it and refuse past B
+//     (pprof: one sample per distinct stack and labels, repeats spooled; traces: a
+//     generation's batches and events spill to temporary files). docs/memory.md has the
+//     formula per input kind.
+// So peak RSS <= B + B + fixed buffers, and an input that cannot fit is refused with the byte
+// offset reached instead of ending in std::bad_alloc. Each input of a merge has its own budget.
 Result<Profile> ReadProfileNested(InputSource& in, const ReadOptions& options, uint64_t origin) {
   GCSPIKE_ASSIGN_OR_RETURN(auto prefix, in.Peek(16));
   if (prefix.empty()) return in.ErrorAt(0, "empty input");

@@ -34,9 +34,10 @@ DEFINE_bool(uncompressed, false, "Write pprof output as raw profile.proto instea
 DEFINE_bool(detect, true,
             "Run the detectors (--no-detect converts and filters only, adding no labels).");
 DEFINE_bool(in_memory, false,
-            "Hold every perf.data sample in memory as its own sample. By default the samples are "
-            "spooled to a temporary file and the model holds one sample per distinct stack, so "
-            "memory stays flat however long the recording; the output is the same.");
+            "Hold every perf.data and pprof sample in memory as its own sample. By default the "
+            "samples are spooled to a temporary file and the model holds one sample per "
+            "distinct stack (pprof: per distinct stack and labels), so memory stays flat "
+            "however many samples there are; the output is the same.");
 // Level 1 is what the Go runtime uses for its own profiles (runtime/pprof: gzip.BestSpeed):
 // about a third less CPU than level 6 for ~12 % larger files.
 DEFINE_int32(gzip_level, 1, "gzip compression level of pprof output (1 fastest .. 9 smallest).");

@@ -6,9 +6,11 @@
 #include <cmath>
 
 DEFINE_string(max_memory, "",
-              "Memory budget for the bytes of one input (e.g. 512M, 8G): a larger file, or gzip "
-              "data that decompresses past it, is refused with an error (exit 2) instead of "
-              "exhausting memory. Default: half the physical memory (or of the cgroup limit).");
+              "Memory budget for one input (e.g. 512M, 8G), for its bytes held and, separately, "
+              "for the model built from it (docs/memory.md): a larger file, gzip data that "
+              "decompresses past it, or an input whose samples, stacks and timeline would take "
+              "more is refused with an error (exit 2) instead of exhausting memory. Default: "
+              "half the physical memory (or of the cgroup limit).");
 DEFINE_double(max_gzip_ratio, 1000,
               "Refuse gzip input that expands more than this many times its compressed size "
               "(a decompression bomb; real profiles expand 3-20 times). 0: no limit.");

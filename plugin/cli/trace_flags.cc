@@ -11,6 +11,7 @@
 #include "formats/input_source.h"
 #include "formats/profile_reader.h"
 #include "plugin/cli/commands.h"
+#include "plugin/cli/input_limit_flags.h"
 #include "formats/json_text.h"
 
 DEFINE_bool(assist_profile, false,
@@ -117,6 +118,7 @@ int RunTraceStats(const Args& args) {
   auto in = InputSource::Open(args.positional[0]);
   if (!in.ok()) return Fail(in.error());
   ReadOptions options;
+  if (Status s = ApplyInputLimitFlags(options); !s.ok()) return Fail(s.error());
   GoTraceStats stats;
   auto profile = ReadGoTrace(**in, options, &stats);
   if (!profile.ok()) return Fail((*in)->Annotate(profile.error()));

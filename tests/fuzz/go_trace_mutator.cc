@@ -60,7 +60,7 @@ void MutateDataVarint(std::vector<uint8_t>& data, Rng& rng) {
   }
   ByteCursor c(std::span<const uint8_t>(data).subspan(at));
   uint64_t v = 0;
-  if (!c.TryUvarint(v)) return;
+  if (!c.try_uvarint(v)) return;
   std::vector<uint8_t> repl;
   PutUvarint(repl, rng.Interesting(v));
   data.erase(data.begin() + static_cast<ptrdiff_t>(at),

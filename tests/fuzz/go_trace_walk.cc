@@ -12,29 +12,29 @@ namespace {
 bool ReadText(ByteCursor& c, std::vector<uint8_t>* text) {
   uint64_t n = 0;
   ByteCursor s;
-  if (!c.TryUvarint(n) || !c.TrySub(n, s)) return false;
+  if (!c.try_uvarint(n) || !c.try_sub(n, s)) return false;
   text->assign(s.rest().begin(), s.rest().end());
   return true;
 }
 
 bool ReadOldEvent(ByteCursor& c, OldEvent* e) {
-  if (!c.TryU8(e->lead)) return false;
+  if (!c.try_u8(e->lead)) return false;
   uint64_t v = 0;
   if (e->type() == kOldString) {
-    return c.TryUvarint(v) && (e->args.push_back(v), ReadText(c, &e->text));
+    return c.try_uvarint(v) && (e->args.push_back(v), ReadText(c, &e->text));
   }
   const size_t count = e->lead >> 6;
   if (count < 3) {
     for (size_t i = 0; i <= count; ++i) {
-      if (!c.TryUvarint(v)) return false;
+      if (!c.try_uvarint(v)) return false;
       e->args.push_back(v);
     }
   } else {
     uint64_t n = 0;
     ByteCursor area;
-    if (!c.TryUvarint(n) || !c.TrySub(n, area)) return false;
+    if (!c.try_uvarint(n) || !c.try_sub(n, area)) return false;
     while (!area.empty()) {
-      if (!area.TryUvarint(v)) return false;
+      if (!area.try_uvarint(v)) return false;
       e->args.push_back(v);
     }
   }
@@ -42,11 +42,11 @@ bool ReadOldEvent(ByteCursor& c, OldEvent* e) {
 }
 
 bool ReadBatch(ByteCursor& c, Batch* b) {
-  if (!c.TryU8(b->lead)) return false;
+  if (!c.try_u8(b->lead)) return false;
   if (b->marker()) return true;
   if (b->lead != kEventBatch && b->lead != kExperimentalBatch) return false;
-  if (b->lead == kExperimentalBatch && !c.TryU8(b->experiment)) return false;
-  return c.TryUvarint(b->generation) && c.TryUvarint(b->thread) && c.TryUvarint(b->time) &&
+  if (b->lead == kExperimentalBatch && !c.try_u8(b->experiment)) return false;
+  return c.try_uvarint(b->generation) && c.try_uvarint(b->thread) && c.try_uvarint(b->time) &&
          ReadText(c, &b->data);
 }
 

@@ -64,7 +64,7 @@ size_t CustomCrossOver(std::span<const uint8_t> a, std::span<const uint8_t> b, u
                                           seed, cross_over);                                  \
   }
 
-// Decoding goes through core/byte_cursor.h (TryUvarint); this is the encoder.
+// Decoding goes through core/byte_cursor.h (try_uvarint); this is the encoder.
 void PutUvarint(std::vector<uint8_t>& out, uint64_t v);
 
 }  // namespace gcspike::fuzz

@@ -12,13 +12,13 @@ bool ParseWire(std::span<const uint8_t> data, WireMessage* out) {
   ByteCursor c(data);
   while (!c.empty()) {
     uint64_t key = 0;
-    if (!c.TryUvarint(key) || (key >> 3) == 0 || (key >> 3) > UINT32_MAX) return false;
+    if (!c.try_uvarint(key) || (key >> 3) == 0 || (key >> 3) > UINT32_MAX) return false;
     WireField f;
     f.number = static_cast<uint32_t>(key >> 3);
     f.wire = static_cast<WireType>(key & 7);
     bool ok = false;
     switch (f.wire) {
-      case kVarint: ok = c.TryUvarint(f.value); break;
+      case kVarint: ok = c.try_uvarint(f.value); break;
       case kFixed64: {
         auto v = c.u64le();
         if ((ok = v.ok())) f.value = *v;
@@ -33,7 +33,7 @@ bool ParseWire(std::span<const uint8_t> data, WireMessage* out) {
       case kBytes: {
         uint64_t n = 0;
         ByteCursor body;
-        ok = c.TryUvarint(n) && c.TrySub(n, body);
+        ok = c.try_uvarint(n) && c.try_sub(n, body);
         if (ok) f.bytes.assign(body.rest().begin(), body.rest().end());
         break;
       }
@@ -77,7 +77,7 @@ std::vector<uint64_t> RepeatedVarints(const WireMessage& message, uint32_t numbe
     if (f.wire != kBytes) continue;
     ByteCursor c(f.bytes);
     uint64_t v = 0;
-    while (c.TryUvarint(v)) values.push_back(v);
+    while (c.try_uvarint(v)) values.push_back(v);
   }
   return values;
 }

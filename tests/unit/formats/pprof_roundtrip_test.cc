@@ -261,3 +261,81 @@ TEST(PprofRoundTripTest, RealFixturesSurvive) {
 
 }  // namespace
 }  // namespace gcspike
+
+namespace gcspike {
+namespace {
+
+// Samples that repeat a stack and labels: read with spooling, the model has one Sample per
+// distinct (stack, labels) with the values summed and the samples themselves in a spool; the
+// pprof written from it is byte for byte the one written from the plain read, and means what
+// the input means (checked with the protobuf classes).
+TEST(PprofRoundTripTest, RepeatedSamplesAreSpooledLosslessly) {
+  ProfileMsg in = KitchenSink();
+  const auto first = in.sample(0), second = in.sample(1);
+  for (int i = 0; i < 5; ++i) {
+    auto* a = in.add_sample();
+    *a = first;
+    a->set_value(0, 10 + i);
+    *in.add_sample() = second;
+  }
+  auto* other_labels = in.add_sample();  // the first stack with other labels: distinct
+  *other_labels = first;
+  other_labels->mutable_label(0)->set_str(19);
+  const std::vector<uint8_t> bytes = Serialize(in);
+  auto plain = DecodePprof(bytes);
+  ASSERT_TRUE(plain.ok()) << plain.error().ToString();
+  PprofDecodeOptions options;
+  options.spool_samples = true;
+  auto spooled = DecodePprof(bytes, 0, options);
+  ASSERT_TRUE(spooled.ok()) << spooled.error().ToString();
+  ASSERT_NE(spooled->spool, nullptr);
+  EXPECT_EQ(plain->samples.size(), 13u);
+  EXPECT_EQ(spooled->samples.size(), 3u);
+  EXPECT_EQ(spooled->SampleRecordCount(), 13u);
+  EXPECT_EQ(spooled->RecordsOf(0), 6u);
+  EXPECT_EQ(spooled->samples[0].values[0], 3 + 10 + 11 + 12 + 13 + 14);
+  auto a = EncodePprof(*plain, {});
+  auto b = EncodePprof(*spooled, {});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(*a == *b) << "spooled and plain pprof differ";
+  EXPECT_EQ(Canonical(in), Canonical(ParseWithProtobuf(*b)));
+  // Materialized, the spooled profile is the plain one, sample for sample.
+  Profile materialized = std::move(*spooled);
+  ASSERT_TRUE(MaterializeSpool(materialized).ok());
+  ASSERT_EQ(materialized.samples.size(), plain->samples.size());
+  for (size_t i = 0; i < plain->samples.size(); ++i) {
+    EXPECT_EQ(materialized.samples[i].location_ids, plain->samples[i].location_ids);
+    EXPECT_EQ(materialized.samples[i].values, plain->samples[i].values);
+    EXPECT_EQ(materialized.samples[i].labels.size(), plain->samples[i].labels.size());
+  }
+  // Without repeats there is no spool: the model is the plain one.
+  auto kitchen = DecodePprof(Serialize(KitchenSink()), 0, options);
+  ASSERT_TRUE(kitchen.ok());
+  EXPECT_EQ(kitchen->spool, nullptr);
+  EXPECT_EQ(kitchen->samples.size(), 2u);
+}
+
+// The model's own memory is bounded: past the budget the read fails naming the offset.
+TEST(PprofRoundTripTest, ModelPastTheBudgetIsRefused) {
+  ProfileMsg in = KitchenSink();
+  for (int i = 0; i < 1000; ++i) in.add_sample()->add_location_id(static_cast<uint64_t>(3));
+  for (auto& s : *in.mutable_sample()) {
+    while (s.value_size() < 2) s.add_value(1);
+  }
+  const std::vector<uint8_t> bytes = Serialize(in);
+  PprofDecodeOptions options;
+  options.max_model_bytes = 64 << 10;
+  auto refused = DecodePprof(bytes, 0, options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("memory budget of 65536 bytes"), std::string::npos)
+      << refused.error().ToString();
+  EXPECT_TRUE(refused.error().offset.has_value());
+  // Spooled, the 1000 repeats are one sample: the same budget is enough.
+  options.spool_samples = true;
+  auto spooled = DecodePprof(bytes, 0, options);
+  ASSERT_TRUE(spooled.ok()) << spooled.error().ToString();
+  EXPECT_EQ(spooled->SampleRecordCount(), 1002u);
+}
+
+}  // namespace
+}  // namespace gcspike

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# ctest-labels: asan
+# Small inputs that expand into a lot of work (made at test time by amplified_inputs.py): the
+# memory gcspike takes follows what is distinct in them (docs/memory.md), and past --max-memory
+# they are refused with one line naming the file, the offset and the limit (exit 2), never
+# std::bad_alloc. Peak RSS is measured with /usr/bin/time; the bounds below are docs/memory.md's
+# formula for each input plus the binary's own ~30 MiB. Under ASan+UBSan (a Debug build, ~20x
+# slower) the inputs are a tenth as large, so each case stays within ~30 s, and the bounds are
+# scaled for the shadow memory and quarantine.
+source "$(dirname "$0")/lib.sh"
+
+TIME=/usr/bin/time
+[[ -x $TIME ]] || fail "/usr/bin/time is needed to measure peak RSS"
+GEN="$(dirname "$0")/amplified_inputs.py"
+scale=1 tenth=1
+if grep -qa __asan_init "$GCSPIKE"; then scale=2 tenth=10; fi
+out=$WORK/out.pb.gz
+
+# measure BOUND_MB WANT_EXIT CMD...: runs CMD, checks its exit status and that its peak RSS
+# stays under BOUND_MB (times the sanitizer scale); the output is in $WORK/log.txt.
+measure() {
+  local bound=$(($1 * scale)) want=$2
+  shift 2
+  local got=0 start=$SECONDS
+  $TIME -f %M -o "$WORK/rss.txt" "$@" >"$WORK/log.txt" 2>&1 || got=$?
+  local rss
+  rss=$(tail -1 "$WORK/rss.txt")
+  [[ $got == "$want" ]] || { cat "$WORK/log.txt" >&2; fail "exit $got, want $want: $*"; }
+  ((rss < bound * 1024)) || fail "peak RSS $((rss / 1024)) MiB over $bound MiB: $*"
+  echo "ok: exit $got, peak RSS $((rss / 1024)) MiB < $bound MiB, $((SECONDS - start)) s: ${*:2}"
+  pass
+}
+
+# refused: the one line of an exit-2 refusal names the file, an offset and the limit.
+refused() {
+  local file=$1 limit=$2
+  [[ $(wc -l <"$WORK/log.txt") -eq 1 ]] || fail "more than one line: $(cat "$WORK/log.txt")"
+  local line="^gcspike: [^ ]*$file: byte [0-9]+( of decompressed data)?: "
+  line+=".*memory budget of $limit bytes; --max-memory"
+  grep -qE "$line" "$WORK/log.txt" ||
+    fail "refusal lacks file, offset or limit: $(cat "$WORK/log.txt")"
+  [[ ! -e $out ]] || fail "output written although refused"
+  pass
+}
+
+# count_in_output NEEDLE_FILE WANT: the decompressed output holds NEEDLE's bytes WANT times
+# (an independent count, by Python, of what gcspike wrote).
+count_in_output() {
+  python3 - "$out" "$1" "$2" <<'PY' || fail "output does not hold every sample"
+import gzip, sys
+data = gzip.open(sys.argv[1]).read()
+needle = open(sys.argv[2], "rb").read()
+got = data.count(needle)
+if got != int(sys.argv[3]):
+    sys.exit("%d copies of the sample, want %s" % (got, sys.argv[3]))
+PY
+  pass
+}
+
+# 1. 10^7 samples on one location (116 KB gzipped, 80 MB decoded): one distinct sample, the
+# samples spooled to a temporary file. Was 2.4 GB and 11 s. Bound: the decoded input (80 MB,
+# held with its buffer's regrowth: 2x) plus fixed buffers.
+python3 "$GEN" one-location $((10000000 / tenth)) "$WORK/one.pb.gz"
+measure 250 0 "$GCSPIKE" annotate "$WORK/one.pb.gz" -o "$out"
+printf '\x12\x06\x0a\x01\x01\x12\x01\x01' >"$WORK/one-sample.bin"  # loc 1, value 1
+count_in_output "$WORK/one-sample.bin" $((10000000 / tenth))
+# The samples written are the samples read: a small one, spooled and in memory, byte for byte.
+python3 "$GEN" one-location 100000 "$WORK/small.pb.gz"
+"$GCSPIKE" annotate "$WORK/small.pb.gz" -o "$WORK/spooled.pb.gz"
+"$GCSPIKE" annotate --in-memory "$WORK/small.pb.gz" -o "$WORK/plain.pb.gz"
+cmp -s <(zcat "$WORK/spooled.pb.gz") <(zcat "$WORK/plain.pb.gz") || fail "spooled != in-memory"
+pass
+
+# 2. 1,000 samples of one 10^5-frame stack: one distinct stack (800 KB of ids) and 1,000
+# records. Was 891 MB. Bound: the decoded input (100 MB, 2x) plus fixed buffers.
+python3 "$GEN" long-stacks $((1000 / tenth)) 100000 "$WORK/long.pb.gz"
+measure 300 0 "$GCSPIKE" annotate "$WORK/long.pb.gz" -o "$out"
+python3 - "$WORK/stack.bin" <<'PY'
+import sys
+frames = bytes(1 + i % 100 for i in range(100000))
+open(sys.argv[1], "wb").write(b"\x0a" + bytes([0xa0, 0x8d, 0x06]) + frames)  # field 1, 100000
+PY
+count_in_output "$WORK/stack.bin" $((1000 / tenth))
+# 1,000 distinct such stacks are 800 MB of model: past a 200 MiB budget they are refused at
+# the sample that crosses it, before the model grows further.
+python3 "$GEN" long-stacks $((1000 / tenth)) 100000 "$WORK/distinct.pb.gz" --distinct
+rm -f "$out"
+budget=$((200 / tenth))
+measure 450 2 "$GCSPIKE" annotate --max-memory=${budget}M "$WORK/distinct.pb.gz" -o "$out"
+refused distinct.pb.gz $((budget << 20))
+
+# 3. A Go 1.26 trace whose first generation's event batches repeat to 100 MB: the batches
+# spill to a temporary file past 32 MiB and the range and heap events are merged from sorted
+# runs, so what grows is the timeline those events make (~4 bytes of model per byte of them).
+# Under a 64 MiB budget it is refused; with 600 MiB it fits, and gcspike stays under budget +
+# the fixed buffers (32 MiB of batches, 8 MiB of events) + the binary.
+python3 "$GEN" repeat-generation "$FIXTURES/trace/go1.26/grow.trace" $((100 / tenth)) \
+  "$WORK/repeat.trace"
+budget=$((64 / tenth))
+measure 150 2 "$GCSPIKE" trace-stats --max-memory=${budget}M "$WORK/repeat.trace"
+refused repeat.trace $((budget << 20))
+measure 700 0 "$GCSPIKE" trace-stats --max-memory=600M "$WORK/repeat.trace"
+grep -q '"generations":4' "$WORK/log.txt" ||
+  fail "not every generation read: $(cat "$WORK/log.txt")"
+pass
+
+finish

@@ -2,7 +2,7 @@
 """Every error about input bytes says where: an audit of the error paths of core/, formats/,
 symbolizer/ and the command line (plugin/cli/, plugin/pipeline.cc).
 
-An error is made by MakeErrorAt(offset, ...), ByteCursor::ErrorHere, InputSource::ErrorAt or
+An error is made by MakeErrorAt(offset, ...), ByteCursor::error_here, InputSource::ErrorAt or
 the like, which carry the byte offset (the CLI prints `gcspike: FILE: byte N: ...`), or by
 MakeError(...), which carries none. This script finds every MakeError call and every Error
 built by hand in those sources, and fails with FILE:LINE for each one that is not in ALLOWED
@@ -131,7 +131,7 @@ def main():
                        ALLOWED[i][:2])
     if bad:
         print("\n".join(bad))
-        print("Use MakeErrorAt/ErrorHere with the offset, or, for an error that is not about "
+        print("Use MakeErrorAt/error_here with the offset, or, for an error that is not about "
               "input bytes, add a commented entry to ALLOWED in %s." % sys.argv[0])
         return 1
     print("%d errors without a byte offset, each allowed by one of %d entries" %

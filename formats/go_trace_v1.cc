@@ -34,6 +34,7 @@ enum : uint8_t {
   kEvGoBlockSync = 25,
   kEvGoBlockCond = 26,
   kEvGoBlockNet = 27,
+  kEvGoSysCall = 28,
   kEvGoSysExit = 29,
   kEvGoSysBlock = 30,
   kEvGoWaiting = 31,
@@ -51,6 +52,27 @@ enum : uint8_t {
   kEvCPUSample = 49,
   kEvCount = 50,
 };
+
+// The goroutine blocked or entered a system call (docs/formats/go-trace.md#blocking-events): the
+// block events but GoBlockGC (a GC assist waiting for work), GoStop (blocked forever) and the
+// syscall event (written at entry; GoSysBlock follows only when it blocks).
+constexpr bool IsBlocking(uint8_t type) {
+  switch (type) {
+    case kEvGoStop:
+    case kEvGoSleep:
+    case kEvGoBlock:
+    case kEvGoBlockSend:
+    case kEvGoBlockRecv:
+    case kEvGoBlockSelect:
+    case kEvGoBlockSync:
+    case kEvGoBlockCond:
+    case kEvGoBlockNet:
+    case kEvGoSysCall:
+      return true;
+    default:
+      return false;
+  }
+}
 
 // Per event type: the number of values the event carries (timestamp delta, arguments and stack
 // id; x/exp tracev1 argNum), whether it is timed, and the first trace version that has it.
@@ -403,6 +425,7 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
     default:
       break;
   }
+  if (IsBlocking(type)) events_.push_back(e);
   return {};
 }
 
@@ -497,6 +520,7 @@ Status TraceV1Reader::Emit() {
         b_.HeapGoal(ts, e.arg);
         break;
       default:
+        if (IsBlocking(e.type)) b_.Blocking(goroutine, ts);
         break;
     }
   }

@@ -31,6 +31,7 @@ enum : uint8_t {
   kEvGoDestroySyscall = 18,
   kEvGoStop = 19,
   kEvGoBlock = 20,
+  kEvGoSyscallBegin = 22,
   kEvGoSyscallEndBlocked = 24,
   kEvGoStatus = 25,
   kEvSTWBegin = 26,
@@ -205,6 +206,8 @@ class TraceV2Reader {
   // Updates `cur`, the goroutine M m runs, for event e of m.
   void TrackGoroutine(uint64_t m, uint64_t& cur, const KeptEvent& e);
   Status ProcessEvent(Generation& g, const KeptEvent& e);
+  // Hands a blocking event of goroutine `wire_g` (GoBlock, GoSyscallBegin) to the builder.
+  void NoteBlocking(const Generation& g, const KeptEvent& e, uint64_t wire_g);
   Result<std::vector<uint64_t>> StackLocations(Generation& g, uint64_t stack_id,
                                                uint64_t ref_offset);
   Result<int64_t> ToNs(uint64_t ticks, uint64_t offset) const;
@@ -555,6 +558,7 @@ Status TraceV2Reader::ProcessGeneration(Generation& g) {
         }
         last = e.ts_ns;
         SeeTime(e.ts_ns);
+        NoteBlocking(g, e, goroutine);
         if (Kept(e.type)) {
           e.goroutine = TraceGoroutine(goroutine);
           TrackGoroutine(m, goroutine, e);
@@ -619,6 +623,21 @@ void TraceV2Reader::TrackGoroutine(uint64_t m, uint64_t& cur, const KeptEvent& e
     default:
       break;
   }
+}
+
+void TraceV2Reader::NoteBlocking(const Generation& g, const KeptEvent& e, uint64_t wire_g) {
+  if (e.type == kEvGoBlock) {
+    // [dt, reason, stack]: the runtime's own waits are no blocking
+    // (docs/formats/go-trace.md#blocking-events).
+    auto reason = g.strings.find(e.args[0]);
+    if (reason != g.strings.end() && (reason->second.find("GC") != std::string::npos ||
+                                      reason->second == "preempted")) {
+      return;
+    }
+  } else if (e.type != kEvGoSyscallBegin) {
+    return;
+  }
+  b_.Blocking(TraceGoroutine(wire_g), e.ts_ns);
 }
 
 Status TraceV2Reader::ProcessEvent(Generation& g, const KeptEvent& e) {

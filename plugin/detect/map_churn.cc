@@ -197,6 +197,93 @@ MapChurnAnalysis AnalyzeMapChurn(const Profile& profile, const StackClassifier& 
   return a;
 }
 
+namespace {
+
+// perf.data events by name (perf_data_reader.h: sample types "<event>_samples"): 1 a sampling
+// event (no ':' in its name: cpu-clock, cycles, ...), 2 a blocking tracepoint, 0 other.
+int PerfEventKind(std::string_view samples_type) {
+  if (!samples_type.ends_with("_samples")) return 0;
+  const std::string_view name = samples_type.substr(0, samples_type.size() - 8);
+  if (name.find(':') == std::string_view::npos) return 1;
+  if (name == "sched:sched_switch" || name == "raw_syscalls:sys_enter" ||
+      name.starts_with("syscalls:sys_enter_")) {
+    return 2;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Result<MapChurnAnalysis> AnalyzePerfMapChurn(const Profile& profile,
+                                             const StackClassifier& classifier,
+                                             const std::vector<StackFeatures>& features,
+                                             const MapChurnOptions& options) {
+  MapChurnAnalysis a;
+  a.unit = "thread";
+  a.options = options;
+  const StrId tid_key = profile.strings.Find("tid");
+  const StrId ts_key = profile.strings.Find("timestamp_ns");
+  if (tid_key == 0 || ts_key == 0) return a;  // not a perf.data recording with times
+  std::vector<int> kind(profile.sample_types.size(), 0);
+  bool can_block = false;
+  for (size_t k = 0; k < kind.size(); ++k) {
+    kind[k] = PerfEventKind(profile.str(profile.sample_types[k].type));
+    can_block = can_block || kind[k] == 2;
+  }
+  if (!can_block) {
+    a.cause = "no-blocking-events";
+    a.reason = "the recording has no scheduler or syscall events, so a thread's blocking is "
+               "unknown: record with perf record -e cpu-clock -e sched:sched_switch (or -e "
+               "raw_syscalls:sys_enter)";
+    return a;
+  }
+  std::vector<ChurnPoint> points;
+  std::vector<uint32_t> stack_of;
+  std::vector<BlockingEvent> blocking;
+  a.origin_ns = std::numeric_limits<int64_t>::max();
+  auto visit = [&](uint32_t stack, std::span<const int64_t> values,
+                   std::span<const Label> labels) {
+    int64_t tid = 0, ts = kNoTime;
+    for (std::span<const Label> ls : {labels, std::span<const Label>(profile.samples[stack].labels)}) {
+      for (const Label& l : ls) {
+        if (l.numeric && l.key == tid_key && tid == 0) tid = l.num;
+        if (l.numeric && l.key == ts_key && ts == kNoTime) ts = l.num;
+      }
+    }
+    if (ts == kNoTime || tid <= 0) return;
+    for (size_t k = 0; k < values.size() && k < kind.size(); ++k) {
+      if (values[k] == 0 || kind[k] == 0) continue;
+      if (kind[k] == 2) {
+        blocking.push_back({tid, ts});
+      } else {
+        points.push_back({tid, ts, (features[stack].roles & kRoleMapAssign) != 0});
+        stack_of.push_back(stack);
+        a.origin_ns = std::min(a.origin_ns, ts);
+      }
+      return;
+    }
+  };
+  if (profile.spool != nullptr) {
+    GCSPIKE_RETURN_IF_ERROR(profile.spool->ForEach(
+        profile.samples.size(), [&](const SampleSpool::Record& r) -> Status {
+          visit(r.sample, r.values, r.labels);
+          return {};
+        }));
+  } else {
+    for (size_t i = 0; i < profile.samples.size(); ++i) {
+      visit(static_cast<uint32_t>(i), profile.samples[i].values, {});
+    }
+  }
+  std::sort(blocking.begin(), blocking.end(), ByRunnerTime);
+  a.applicable = true;
+  a.blocking_events = static_cast<int64_t>(blocking.size());
+  const std::vector<int64_t> run = FindChurnRuns(points, blocking, options.run_length);
+  Tally(a, points, run, [&](size_t k) {
+    return SiteName(profile, classifier, profile.samples[stack_of[k]].location_ids);
+  });
+  return a;
+}
+
 void AppendMapChurnJson(std::string& out, const MapChurnAnalysis& a) {
   out += ",";
   AppendJsonString(out, kMapChurnName);
@@ -247,7 +334,8 @@ void AppendMapChurnJson(std::string& out, const MapChurnAnalysis& a) {
   out += "]}";
 }
 
-std::string RenderMapChurnText(const MapChurnAnalysis& a, int64_t origin_ns) {
+std::string RenderMapChurnText(const MapChurnAnalysis& a) {
+  const int64_t origin_ns = a.origin_ns;
   if (!a.applicable && a.cause.empty()) return "";
   const std::string unit(a.unit);
   std::string out = "  map-churn: " + std::to_string(a.churn_samples) + " of " +

@@ -76,6 +76,7 @@ struct MapChurnAnalysis {
   std::string cause;
   std::string reason;
   std::vector<ChurnRunner> longest;  // at most kMaxChurnRunners, longest run first
+  int64_t origin_ns = 0;             // the text report's times count from it
 };
 
 inline constexpr size_t kMaxChurnRunners = 5;
@@ -93,9 +94,11 @@ MapChurnAnalysis AnalyzeMapChurn(const Profile& profile, const StackClassifier& 
                                  const std::vector<int64_t>& goroutines,
                                  const MapChurnOptions& options);
 
-// perf.data (a spooled or plain profile with tid and timestamp_ns labels): per thread, with
-// sched:sched_switch, sched:sched_process_* or syscall tracepoint samples as its blocking
-// events. Not applicable (applicable = false) on other profiles.
+// perf.data (a spooled or plain profile with tid and timestamp_ns labels): per thread, the
+// samples of its sampling events (names without ':', e.g. cpu-clock), with its
+// sched:sched_switch (every switch away: perf.data says no more that we read),
+// raw_syscalls:sys_enter and syscalls:sys_enter_* samples as blocking events. Not applicable
+// on other profiles; on a recording without such events inconclusive ("no-blocking-events").
 Result<MapChurnAnalysis> AnalyzePerfMapChurn(const Profile& profile,
                                              const StackClassifier& classifier,
                                              const std::vector<StackFeatures>& features,
@@ -105,6 +108,6 @@ Result<MapChurnAnalysis> AnalyzePerfMapChurn(const Profile& profile,
 // not applicable.
 void AppendMapChurnJson(std::string& out, const MapChurnAnalysis& a);
 // The report's lines; "" when not applicable.
-std::string RenderMapChurnText(const MapChurnAnalysis& a, int64_t origin_ns);
+std::string RenderMapChurnText(const MapChurnAnalysis& a);
 
 }  // namespace gcspike

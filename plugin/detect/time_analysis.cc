@@ -339,8 +339,18 @@ TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalo
   a.options = options;
   // A spooled profile's samples are stacks whose records carry the timestamps; no reader that
   // spools has a timeline, and the time rules would need the records.
-  if (profile.timeline.empty() || profile.spool != nullptr) return a;
   StackClassifier classifier(profile, catalogue);  // roles per function, for every phase
+  if (profile.timeline.empty() || profile.spool != nullptr) {
+    // perf.data: map-churn per thread, nothing else (map_churn.h).
+    auto churn = AnalyzePerfMapChurn(profile, classifier, features, options.churn);
+    if (churn.ok()) {
+      a.churn = std::move(*churn);
+    } else {
+      a.churn.cause = "unreadable-records";
+      a.churn.reason = "the recording's samples could not be read back: " + churn.error().message;
+    }
+    return a;
+  }
   TimeInputs in(profile, options, classifier);
   if (!ReadSampleTimes(in)) return a;
   a.applicable = true;
@@ -353,6 +363,7 @@ TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalo
   CoupleAssistsByTime(in, features, a);
   FindPrePauseAndClusters(in, features, a);
   a.churn = AnalyzeMapChurn(profile, classifier, features, in.ts, in.goroutine, options.churn);
+  a.churn.origin_ns = a.origin_ns;
   JudgeMarkOverlap(in, a);
   CountAssignRate(in, features, a);
   FindHeapStepsNearClusters(in, a);

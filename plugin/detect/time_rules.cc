@@ -558,7 +558,11 @@ std::string RatioAndVerdict(double ratio, double p_value, Verdict verdict,
 }  // namespace
 
 std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
-  if (!a.applicable) return "";
+  if (!a.applicable) {
+    // perf.data: map-churn per thread is the one time feature (map_churn.h).
+    const std::string churn = RenderMapChurnText(a.churn);
+    return churn.empty() ? "" : "\nThreads over time (perf.data; times in ms from the first sample)\n" + churn;
+  }
   auto ms = [&](int64_t t) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(t - a.origin_ns) / 1e6);
@@ -588,7 +592,7 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
          " before a stop-the-world pause; the windows cover " + Percent(pp.expected) +
          " of the timeline (expected by chance); ratio ";
   out += RatioAndVerdict(pp.ratio, pp.p_value, pp.verdict, pp.reason);
-  out += RenderMapChurnText(a.churn, a.origin_ns);
+  out += RenderMapChurnText(a.churn);
   const EnrichmentTest& mo = a.mark_overlap_test;
   out += "  mark-overlap: " + std::to_string(mo.hits) + " of " + std::to_string(mo.samples) +
          " grow-spike samples";

@@ -387,17 +387,8 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
       g = v[1];
       break;
     case kEvGoEnd:
-    case kEvGoStop:
     case kEvGoSched:
     case kEvGoPreempt:
-    case kEvGoSleep:
-    case kEvGoBlock:
-    case kEvGoBlockSend:
-    case kEvGoBlockRecv:
-    case kEvGoBlockSelect:
-    case kEvGoBlockSync:
-    case kEvGoBlockCond:
-    case kEvGoBlockNet:
     case kEvGoSysBlock:
     case kEvGoBlockGC:
       g = 0;
@@ -423,9 +414,12 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
       events_.push_back(e);
       break;
     default:
+      if (IsBlocking(type)) {
+        events_.push_back(e);
+        if (type != kEvGoSysCall) g = 0;  // blocked: the P runs no goroutine until a start
+      }
       break;
   }
-  if (IsBlocking(type)) events_.push_back(e);
   return {};
 }
 

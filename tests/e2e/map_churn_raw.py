@@ -14,9 +14,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from map_churn_check import read_oracle, runs_of  # noqa: E402
 
 
-def selected(lines):
-    """(goroutine, timestamp_ns) -> gcspike_run of each sample -raw prints."""
-    out, on, count = collections.Counter(), False, None
+def raw_samples(lines):
+    """(count, label lines) of each sample `go tool pprof -raw` prints."""
+    on, cur = False, None
     for line in lines:
         if line.startswith("Samples:"):
             on = True
@@ -25,14 +25,24 @@ def selected(lines):
             break
         m = re.match(r"^\s+(\d+)\s+\d+:", line) if on else None
         if m:
-            count = int(m[1])
-            continue
-        if count is not None and "timestamp_ns:" in line:
-            g = int(re.search(r"goroutine:\[(-?\d+) ", line)[1])
-            ts = int(re.search(r"timestamp_ns:\[(\d+) ", line)[1])
-            run = re.search(r"gcspike_run:\[(\d+) ", line)
-            out[(g, ts, int(run[1]) if run else None)] += count
-            count = None
+            if cur:
+                yield cur
+            cur = (int(m[1]), [])
+        elif cur and line.strip():
+            cur[1].append(line)
+    if cur:
+        yield cur
+
+
+def selected(lines):
+    """(goroutine, timestamp_ns, gcspike_run) of each sample -raw prints, counted."""
+    out = collections.Counter()
+    for count, labels in raw_samples(lines):
+        text = " ".join(labels)
+        g = int(re.search(r"goroutine:\[(-?\d+) ", text)[1])
+        ts = int(re.search(r"timestamp_ns:\[(\d+) ", text)[1])
+        run = re.search(r"gcspike_run:\[(\d+) ", text)
+        out[(g, ts, int(run[1]) if run else None)] += count
     return out
 
 

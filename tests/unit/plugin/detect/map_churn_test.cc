@@ -7,37 +7,18 @@
 #include <algorithm>
 #include <random>
 
-#include "plugin/detect/annotator.h"
-#include "plugin/detect/time_rules.h"
-#include "tests/unit/plugin/detect/stack_builder.h"
+#include "tests/unit/plugin/detect/timed_profile.h"
 
 namespace gcspike {
 namespace {
 
-constexpr int64_t kMs = 1'000'000;
+using testing::kMs;
+using testing::TimedProfile;
 constexpr const char* kAssign = "main.fill > runtime.mapassign_faststr";
 constexpr const char* kWork = "main.fill > main.work";
 
-struct TimedProfile {
-  testing::StackProfile sp;
-  size_t Add(const char* stack, int64_t ts_ms, int64_t goroutine) {
-    const size_t i = sp.Add(stack);
-    sp.profile.SetNumLabel(sp.profile.samples[i], "timestamp_ns", ts_ms * kMs, "nanoseconds");
-    sp.profile.SetNumLabel(sp.profile.samples[i], "goroutine", goroutine, "goroutine");
-    return i;
-  }
-  void Block(int64_t goroutine, int64_t ts_ms) {
-    sp.profile.timeline.blocking.push_back({goroutine, ts_ms * kMs});
-  }
-};
-
 TimeAnalysis Analyze(Profile& p, TimeRuleOptions options = {}) {
-  const RuntimeSignatureCatalogue catalogue = RuntimeSignatureCatalogue::BuiltIn();
-  std::vector<StackFeatures> features = ClassifySamples(p, catalogue);
-  TimeAnalysis a = ApplyTimeRules(p, catalogue, features, options);
-  ApplyLabels(p, features, "test");
-  ApplyTimeLabels(p, a);
-  return a;
+  return testing::AnalyzeTimed(p, options);
 }
 
 TEST(MapChurnTest, RunsEndAtBlockingAndAtOtherWork) {

@@ -7,35 +7,19 @@
 #include <optional>
 #include <random>
 
-#include "plugin/detect/annotator.h"
-#include "plugin/detect/time_rules.h"
-#include "tests/unit/plugin/detect/stack_builder.h"
+#include "tests/unit/plugin/detect/timed_profile.h"
 
 namespace gcspike {
 namespace {
 
-constexpr int64_t kMs = 1'000'000;
+using testing::kMs;
+using testing::TimedProfile;
 constexpr const char* kGrow =
     "main.fill > runtime.mapassign_faststr > internal/runtime/maps.(*table).grow";
 constexpr const char* kAssign = "main.fill > runtime.mapassign_faststr";
 
-struct TimedProfile {
-  testing::StackProfile sp;
-  size_t Add(const char* stack, int64_t ts_ms, int64_t goroutine = 1) {
-    const size_t i = sp.Add(stack);
-    sp.profile.SetNumLabel(sp.profile.samples[i], "timestamp_ns", ts_ms * kMs, "nanoseconds");
-    sp.profile.SetNumLabel(sp.profile.samples[i], "goroutine", goroutine, "goroutine");
-    return i;
-  }
-};
-
 TimeAnalysis Analyze(Profile& p, TimeRuleOptions options = {}) {
-  const RuntimeSignatureCatalogue catalogue = RuntimeSignatureCatalogue::BuiltIn();
-  std::vector<StackFeatures> features = ClassifySamples(p, catalogue);
-  TimeAnalysis a = ApplyTimeRules(p, catalogue, features, options);
-  ApplyLabels(p, features, "test");
-  ApplyTimeLabels(p, a);
-  return a;
+  return testing::AnalyzeTimed(p, options);
 }
 
 TEST(TimeFeaturesTest, JudgeEnrichmentIsThePrePauseJudge) {

@@ -107,9 +107,10 @@ struct HeapPoint {
   uint64_t bytes = 0;
 };
 
-// A goroutine blocked (channel, select, lock, network, sleep; docs/formats/go-trace.md#blocking-events)
-// or entered a system call at ts_ns. The runtime's own waits (GC assist waits, preemption) are
-// not blocking events: they do not end a map-churn run.
+// A goroutine blocked (channel, select, lock, network, sleep;
+// docs/formats/go-trace.md#blocking-events) or entered a system call at ts_ns. The runtime's
+// own waits (GC assist waits, preemption) are not blocking events: they do not end a map-churn
+// run.
 struct BlockingEvent {
   int64_t goroutine = 0;
   int64_t ts_ns = 0;

@@ -244,7 +244,8 @@ Result<MapChurnAnalysis> AnalyzePerfMapChurn(const Profile& profile,
   auto visit = [&](uint32_t stack, std::span<const int64_t> values,
                    std::span<const Label> labels) {
     int64_t tid = 0, ts = kNoTime;
-    for (std::span<const Label> ls : {labels, std::span<const Label>(profile.samples[stack].labels)}) {
+    const std::span<const Label> own(profile.samples[stack].labels);
+    for (std::span<const Label> ls : {labels, own}) {
       for (const Label& l : ls) {
         if (l.numeric && l.key == tid_key && tid == 0) tid = l.num;
         if (l.numeric && l.key == ts_key && ts == kNoTime) ts = l.num;

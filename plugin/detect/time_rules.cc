@@ -561,7 +561,9 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
   if (!a.applicable) {
     // perf.data: map-churn per thread is the one time feature (map_churn.h).
     const std::string churn = RenderMapChurnText(a.churn);
-    return churn.empty() ? "" : "\nThreads over time (perf.data; times in ms from the first sample)\n" + churn;
+    return churn.empty()
+               ? ""
+               : "\nThreads over time (perf.data; times in ms from the first sample)\n" + churn;
   }
   auto ms = [&](int64_t t) {
     char buf[32];

@@ -415,6 +415,7 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
       break;
     default:
       if (IsBlocking(type)) {
+        e.stack = v.size() > 1 ? v[1] : 0;  // [dt, stack]
         events_.push_back(e);
         if (type != kEvGoSysCall) g = 0;  // blocked: the P runs no goroutine until a start
       }
@@ -478,6 +479,16 @@ Status TraceV1Reader::Emit() {
   std::stable_sort(events_.begin(), events_.end(),
                    [](const KeptEvent& a, const KeptEvent& b) { return a.ticks < b.ticks; });
   StrId last_stw_reason = 0;
+  // A wait on the GC's own semaphores (GoBlockSync in runtime.gcStart, runtime.gcMarkDone) is
+  // the runtime's own, no blocking (docs/formats/go-trace.md#blocking-events).
+  auto in_gc = [this](uint64_t stack_id) {
+    auto it = stacks_.find(stack_id);
+    for (size_t i = 0; it != stacks_.end() && i < it->second.second; ++i) {
+      auto name = strings_.find(pcs_.at(stack_pcs_[it->second.first + i]).func);
+      if (name != strings_.end() && name->second.starts_with("runtime.gc")) return true;
+    }
+    return false;
+  };
   for (const KeptEvent& e : events_) {
     const int64_t ts = ToNs(e.ticks);
     const int64_t goroutine = TraceGoroutine(e.g);
@@ -514,7 +525,7 @@ Status TraceV1Reader::Emit() {
         b_.HeapGoal(ts, e.arg);
         break;
       default:
-        if (IsBlocking(e.type)) b_.Blocking(goroutine, ts);
+        if (IsBlocking(e.type) && !in_gc(e.stack)) b_.Blocking(goroutine, ts);
         break;
     }
   }

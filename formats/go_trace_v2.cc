@@ -625,6 +625,10 @@ void TraceV2Reader::TrackGoroutine(uint64_t m, uint64_t& cur, const KeptEvent& e
   }
 }
 
+// The GC's own functions (runtime.gcStart, runtime.gcMarkDone): a goroutine blocked in one waits
+// on a GC semaphore, not on the program (docs/formats/go-trace.md#blocking-events).
+constexpr std::string_view kGcFunctionPrefix = "runtime.gc";
+
 void TraceV2Reader::NoteBlocking(const Generation& g, const KeptEvent& e, uint64_t wire_g) {
   if (e.type == kEvGoBlock) {
     // [dt, reason, stack]: the runtime's own waits are no blocking
@@ -633,6 +637,14 @@ void TraceV2Reader::NoteBlocking(const Generation& g, const KeptEvent& e, uint64
     if (reason != g.strings.end() && (reason->second.find("GC") != std::string::npos ||
                                       reason->second == "preempted")) {
       return;
+    }
+    // A wait on the GC's own semaphores ("sync" in runtime.gcStart, runtime.gcMarkDone).
+    auto stack = g.stacks.find(e.args[1]);
+    for (size_t i = 0; stack != g.stacks.end() && i < stack->second.size; ++i) {
+      auto frame = g.pcs.find(g.stack_pcs[stack->second.begin + i]);
+      if (frame == g.pcs.end()) continue;
+      auto name = g.strings.find(frame->second.func);
+      if (name != g.strings.end() && name->second.starts_with(kGcFunctionPrefix)) return;
     }
   } else if (e.type != kEvGoSyscallBegin) {
     return;

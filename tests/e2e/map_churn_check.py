@@ -3,8 +3,8 @@
 from the trace's own events as golang.org/x/exp/trace reads them (`gocheck trace-stats --stacks
 --timeline TRACE`: one line per CPU sample, then "block TS G REASON" lines among the others):
 
-  blocking   = block lines whose reason does not name the GC and is not "preempted" (the
-               runtime's own waits); syscalls count
+  blocking   = block lines whose reason does not name the GC, is not "preempted" and whose
+               stack holds no runtime.gc* function (the runtime's own waits); syscalls count
   map insert = a sample with a map-assign frame (time_features_check.MAP_ASSIGN)
   blocking_events = their count, which the report's must equal
   runs       = per goroutine (G > 0), its samples in time order; a run is a maximal stretch of
@@ -49,6 +49,11 @@ def wilson(k, n):
     return max(0.0, c - h), min(1.0, c + h)
 
 
+def runtime_wait(reason):
+    """The runtime's own waits: GC reasons, "preempted", a wait in a runtime.gc* function."""
+    return "GC" in reason or reason in ("preempted", "gc-function")
+
+
 def read_oracle(path):
     samples, blocks = [], collections.defaultdict(list)
     reasons = collections.Counter()
@@ -59,7 +64,7 @@ def read_oracle(path):
         if parts[0] == "block":
             g, reason = int(parts[2]), parts[3]
             reasons[reason] += 1
-            if "GC" in reason or reason == "preempted":
+            if runtime_wait(reason):
                 continue
             blocks[g].append(int(parts[1]))
         elif parts[0] not in ("mark", "stw", "heap"):
@@ -137,7 +142,7 @@ def main():
         top = sorted(longest.values(), reverse=True)[:len(m["longest_runs"])]
         if [r["longest_run"] for r in m["longest_runs"]] != top:
             fail(f"longest runs {[r['longest_run'] for r in m['longest_runs']]}, oracle {top}")
-    counted = sum(v for r, v in reasons.items() if "GC" not in r and r != "preempted")
+    counted = sum(v for r, v in reasons.items() if not runtime_wait(r))
     if m["blocking_events"] != counted:
         fail(f"blocking_events {m['blocking_events']}, the oracle has {counted}")
     print(f"map-churn: {k} of {n} samples in {m['runs']} runs (oracle {lo}..{hi} in "

@@ -287,7 +287,8 @@ func cmdTraceStats(args []string, stdout, stderr io.Writer) int {
 //   heap TS BYTES           a /memory/classes/heap/objects:bytes metric sample (heap alloc)
 //   block TS G REASON       goroutine G stopped running by blocking (a Running -> Waiting
 //                           transition; REASON is x/exp's, spaces as '_', "-" when empty) or
-//                           by entering a system call (Running -> Syscall; REASON "syscall")
+//                           by entering a system call (Running -> Syscall; REASON "syscall");
+//                           REASON "gc-function" when a runtime.gc* function is on its stack
 // A range cut at the trace's start (RangeActive, or an end without a begin) has START none.
 func writeTimeline(path string, w io.Writer) error {
 	f, err := os.Open(path)
@@ -367,6 +368,11 @@ func writeBlock(w io.Writer, t string, st trace.StateTransition) {
 		return
 	}
 	reason := strings.ReplaceAll(st.Reason, " ", "_")
+	for f := range st.Stack.Frames() {
+		if strings.HasPrefix(f.Func, "runtime.gc") {
+			reason = "gc-function"
+		}
+	}
 	if to == trace.GoSyscall {
 		reason = "syscall"
 	} else if reason == "" {

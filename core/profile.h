@@ -107,15 +107,30 @@ struct HeapPoint {
   uint64_t bytes = 0;
 };
 
+// A goroutine blocked (channel, select, lock, network, sleep;
+// docs/formats/go-trace.md#blocking-events) or entered a system call at ts_ns. The runtime's
+// own waits (GC assist waits, preemption) are not blocking events: they do not end a map-churn
+// run.
+struct BlockingEvent {
+  int64_t goroutine = 0;
+  int64_t ts_ns = 0;
+};
+
+// Blocking events a trace reader keeps at most (16 bytes each): memory stays bounded however
+// long the trace; the ones beyond are counted in Timeline::blocking_dropped.
+inline constexpr size_t kMaxBlockingEvents = size_t{1} << 22;
+
 struct Timeline {
   std::vector<GcCycle> gc_cycles;
   std::vector<StwPause> pauses;
   std::vector<AssistInterval> assists;
   std::vector<HeapPoint> heap_alloc;
   std::vector<HeapPoint> heap_goal;
+  std::vector<BlockingEvent> blocking;  // sorted by (goroutine, ts_ns)
+  int64_t blocking_dropped = 0;         // blocking events past kMaxBlockingEvents
   bool empty() const {
     return gc_cycles.empty() && pauses.empty() && assists.empty() && heap_alloc.empty() &&
-           heap_goal.empty();
+           heap_goal.empty() && blocking.empty();
   }
 };
 

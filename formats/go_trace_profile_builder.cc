@@ -165,6 +165,16 @@ void GoTraceProfileBuilder::Close(TraceRangeKind kind, StrId name, int64_t scope
   }
 }
 
+void GoTraceProfileBuilder::Blocking(int64_t goroutine, int64_t ts_ns) {
+  if (goroutine <= 0) return;
+  std::vector<BlockingEvent>& v = p_.timeline.blocking;
+  if (v.size() >= kMaxBlockingEvents) {
+    ++p_.timeline.blocking_dropped;
+    return;
+  }
+  v.push_back({goroutine, ts_ns});
+}
+
 void GoTraceProfileBuilder::Finish(int64_t min_ts_ns, int64_t max_ts_ns) {
   // Ranges still open at the end: begun in the trace (unfinished) or never begun in it
   // (whole_trace); both go into the timeline with no end.
@@ -180,6 +190,10 @@ void GoTraceProfileBuilder::Finish(int64_t min_ts_ns, int64_t max_ts_ns) {
   std::stable_sort(t.gc_cycles.begin(), t.gc_cycles.end(), by_start);
   std::stable_sort(t.pauses.begin(), t.pauses.end(), by_start);
   std::stable_sort(t.assists.begin(), t.assists.end(), by_start);
+  std::sort(t.blocking.begin(), t.blocking.end(),
+            [](const BlockingEvent& a, const BlockingEvent& b) {
+              return a.goroutine != b.goroutine ? a.goroutine < b.goroutine : a.ts_ns < b.ts_ns;
+            });
 
   // gc_cycle: how many GC mark phases had begun (within the trace) at the sample's time; 0
   // before the first. A count rather than the runtime's sequence number, which the new format

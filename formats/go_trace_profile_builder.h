@@ -82,6 +82,8 @@ class GoTraceProfileBuilder {
     p_.timeline.heap_alloc.push_back({ts_ns, bytes});
   }
   void HeapGoal(int64_t ts_ns, uint64_t bytes) { p_.timeline.heap_goal.push_back({ts_ns, bytes}); }
+  // A blocking event of a goroutine (core/profile.h BlockingEvent), in any order; Finish sorts.
+  void Blocking(int64_t goroutine, int64_t ts_ns);
 
   // Closes the books: unfinished ranges into the timeline, sample labels that need the whole
   // timeline (gc_cycle), the optional assist sample type, time_nanos/duration. Call once.

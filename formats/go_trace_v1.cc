@@ -35,6 +35,7 @@ enum : uint8_t {
   kEvGoBlockSync = 25,
   kEvGoBlockCond = 26,
   kEvGoBlockNet = 27,
+  kEvGoSysCall = 28,
   kEvGoSysExit = 29,
   kEvGoSysBlock = 30,
   kEvGoWaiting = 31,
@@ -52,6 +53,27 @@ enum : uint8_t {
   kEvCPUSample = 49,
   kEvCount = 50,
 };
+
+// The goroutine blocked or entered a system call (docs/formats/go-trace.md#blocking-events): the
+// block events but GoBlockGC (a GC assist waiting for work), GoStop (blocked forever) and the
+// syscall event (written at entry; GoSysBlock follows only when it blocks).
+constexpr bool IsBlocking(uint8_t type) {
+  switch (type) {
+    case kEvGoStop:
+    case kEvGoSleep:
+    case kEvGoBlock:
+    case kEvGoBlockSend:
+    case kEvGoBlockRecv:
+    case kEvGoBlockSelect:
+    case kEvGoBlockSync:
+    case kEvGoBlockCond:
+    case kEvGoBlockNet:
+    case kEvGoSysCall:
+      return true;
+    default:
+      return false;
+  }
+}
 
 // Per event type: the number of values the event carries (timestamp delta, arguments and stack
 // id; x/exp tracev1 argNum), whether it is timed, and the first trace version that has it.
@@ -188,8 +210,8 @@ class TraceV1Reader {
     return static_cast<int64_t>(v);
   }
   StrId StwName(uint64_t kind);
-  // The range and heap events go to events_ (sorted runs in a temporary file past 8 MiB), in
-  // TraceKeptEvent's fields: ticks as the time, g, arg, stack.
+  // The range, heap and blocking events go to events_ (sorted runs in a temporary file past
+  // 8 MiB), in TraceKeptEvent's fields: ticks as the time, g, arg, stack.
   Status Keep(const KeptEvent& e) {
     TraceKeptEvent k;
     k.ts_ns = e.ticks;
@@ -384,17 +406,8 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
       g = v[1];
       break;
     case kEvGoEnd:
-    case kEvGoStop:
     case kEvGoSched:
     case kEvGoPreempt:
-    case kEvGoSleep:
-    case kEvGoBlock:
-    case kEvGoBlockSend:
-    case kEvGoBlockRecv:
-    case kEvGoBlockSelect:
-    case kEvGoBlockSync:
-    case kEvGoBlockCond:
-    case kEvGoBlockNet:
     case kEvGoSysBlock:
     case kEvGoBlockGC:
       g = 0;
@@ -420,6 +433,11 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
       GCSPIKE_RETURN_IF_ERROR(Keep(e));
       break;
     default:
+      if (IsBlocking(type)) {
+        e.stack = v.size() > 1 ? v[1] : 0;  // [dt, stack]
+        GCSPIKE_RETURN_IF_ERROR(Keep(e));
+        if (type != kEvGoSysCall) g = 0;  // blocked: the P runs no goroutine until a start
+      }
       break;
   }
   return {};
@@ -478,6 +496,18 @@ Status TraceV1Reader::Emit() {
 
   // Merge the per-P streams by time (x/exp sorts the merged events stably by timestamp).
   StrId last_stw_reason = 0;
+  // A wait on the GC's own semaphores (GoBlockSync in runtime.gcStart, runtime.gcMarkDone) is
+  // the runtime's own, no blocking (docs/formats/go-trace.md#blocking-events).
+  auto in_gc = [this](uint64_t stack_id) {
+    auto it = stacks_.find(stack_id);
+    for (size_t i = 0; it != stacks_.end() && i < it->second.second; ++i) {
+      auto pc = pcs_.find(stack_pcs_[it->second.first + i]);
+      if (pc == pcs_.end()) continue;
+      auto name = strings_.find(pc->second.func);
+      if (name != strings_.end() && name->second.starts_with("runtime.gc")) return true;
+    }
+    return false;
+  };
   uint64_t processed = 0;
   GCSPIKE_RETURN_IF_ERROR(events_.Drain([&](const TraceKeptEvent& k) -> Status {
     if ((++processed & 0xfff) == 0) {
@@ -527,6 +557,7 @@ Status TraceV1Reader::Emit() {
         b_.HeapGoal(ts, e.arg);
         break;
       default:
+        if (IsBlocking(e.type) && !in_gc(e.stack)) b_.Blocking(goroutine, ts);
         break;
     }
     return {};

@@ -32,6 +32,7 @@ enum : uint8_t {
   kEvGoDestroySyscall = 18,
   kEvGoStop = 19,
   kEvGoBlock = 20,
+  kEvGoSyscallBegin = 22,
   kEvGoSyscallEndBlocked = 24,
   kEvGoStatus = 25,
   kEvSTWBegin = 26,
@@ -190,7 +191,8 @@ class TraceV2Reader {
                   uint64_t data_offset);
   // Decodes one event batch of M m, tracking its goroutine; the range and heap events go to
   // events_.
-  Status DecodeBatch(uint64_t m, uint64_t& goroutine, const TraceBatchSpill::Batch& batch);
+  Status DecodeBatch(const Generation& g, uint64_t m, uint64_t& goroutine,
+                     const TraceBatchSpill::Batch& batch);
   // Refuses to let the profile and the generation's tables grow past --max-memory.
   Status CheckBudget(const Generation& g, uint64_t offset) const;
   Status AddStrings(Generation& g, ByteCursor c);
@@ -201,6 +203,8 @@ class TraceV2Reader {
   // Updates `cur`, the goroutine M m runs, for event e of m.
   void TrackGoroutine(uint64_t m, uint64_t& cur, const KeptEvent& e);
   Status ProcessEvent(Generation& g, const KeptEvent& e);
+  // Hands a blocking event of goroutine `wire_g` (GoBlock, GoSyscallBegin) to the builder.
+  void NoteBlocking(const Generation& g, const KeptEvent& e, uint64_t wire_g);
   Result<std::vector<uint64_t>> StackLocations(Generation& g, uint64_t stack_id,
                                                uint64_t ref_offset);
   Result<int64_t> ToNs(uint64_t ticks, uint64_t offset) const;
@@ -533,7 +537,7 @@ Status TraceV2Reader::ProcessGeneration(Generation& g) {
   for (uint64_t m : spill_.m_order()) {
     uint64_t goroutine = m_goroutine_.try_emplace(m, 0).first->second;
     GCSPIKE_RETURN_IF_ERROR(spill_.ForEachOf(m, [&](const TraceBatchSpill::Batch& batch) {
-      return DecodeBatch(m, goroutine, batch);
+      return DecodeBatch(g, m, goroutine, batch);
     }));
     m_goroutine_[m] = goroutine;
   }
@@ -562,7 +566,7 @@ Status TraceV2Reader::ProcessGeneration(Generation& g) {
   return {};
 }
 
-Status TraceV2Reader::DecodeBatch(uint64_t m, uint64_t& goroutine,
+Status TraceV2Reader::DecodeBatch(const Generation& g, uint64_t m, uint64_t& goroutine,
                                   const TraceBatchSpill::Batch& batch) {
   GCSPIKE_ASSIGN_OR_RETURN(int64_t last, ToNs(batch.time, batch.data_offset));
   ByteCursor c(batch.data, batch.data_offset);
@@ -590,6 +594,7 @@ Status TraceV2Reader::DecodeBatch(uint64_t m, uint64_t& goroutine,
     }
     last = e.ts_ns;
     SeeTime(e.ts_ns);
+    NoteBlocking(g, e, goroutine);
     if (Kept(e.type)) {
       e.goroutine = TraceGoroutine(goroutine);
       TrackGoroutine(m, goroutine, e);
@@ -636,6 +641,33 @@ void TraceV2Reader::TrackGoroutine(uint64_t m, uint64_t& cur, const KeptEvent& e
     default:
       break;
   }
+}
+
+// The GC's own functions (runtime.gcStart, runtime.gcMarkDone): a goroutine blocked in one waits
+// on a GC semaphore, not on the program (docs/formats/go-trace.md#blocking-events).
+constexpr std::string_view kGcFunctionPrefix = "runtime.gc";
+
+void TraceV2Reader::NoteBlocking(const Generation& g, const KeptEvent& e, uint64_t wire_g) {
+  if (e.type == kEvGoBlock) {
+    // [dt, reason, stack]: the runtime's own waits are no blocking
+    // (docs/formats/go-trace.md#blocking-events).
+    auto reason = g.strings.find(e.args[0]);
+    if (reason != g.strings.end() && (reason->second.find("GC") != std::string::npos ||
+                                      reason->second == "preempted")) {
+      return;
+    }
+    // A wait on the GC's own semaphores ("sync" in runtime.gcStart, runtime.gcMarkDone).
+    auto stack = g.stacks.find(e.args[1]);
+    for (size_t i = 0; stack != g.stacks.end() && i < stack->second.size; ++i) {
+      auto frame = g.pcs.find(g.stack_pcs[stack->second.begin + i]);
+      if (frame == g.pcs.end()) continue;
+      auto name = g.strings.find(frame->second.func);
+      if (name != g.strings.end() && name->second.starts_with(kGcFunctionPrefix)) return;
+    }
+  } else if (e.type != kEvGoSyscallBegin) {
+    return;
+  }
+  b_.Blocking(TraceGoroutine(wire_g), e.ts_ns);
 }
 
 Status TraceV2Reader::ProcessEvent(Generation& g, const KeptEvent& e) {

@@ -36,6 +36,13 @@ DEFINE_double(mark_termination_ratio, 1.5,
               "mark-termination pause of the quarter of GC cycles with the most grow samples "
               "is at least this many times the quarter with the fewest (and the rank "
               "correlation is significant, p < 0.01).");
+DEFINE_int32(map_churn_run, 3,
+             "Execution traces and perf.data: map-churn marks runs of at least this many "
+             "consecutive samples of one goroutine (thread) in a map insert with no blocking or "
+             "syscall between them (label gcspike_run).");
+DEFINE_double(map_churn_pct, 5,
+              "report: map-churn is a spike when the 95 % interval of its share of the samples "
+              "lies at or above this percentage, normal when wholly below.");
 DEFINE_double(cluster_eps_ms, 20,
               "Execution traces: grow-spike samples within this many ms of each other are "
               "neighbours when clustering them in time (label gcspike_cluster).");
@@ -100,7 +107,13 @@ Result<TimeRuleOptions> TimeRuleOptionsFromFlags() {
   if (!(FLAGS_heap_step_pct > 0 && FLAGS_heap_step_pct <= 1e6)) {
     return MakeError("--heap-step-pct must be above 0 and at most 1e6");
   }
+  if (FLAGS_map_churn_run < 2) return MakeError("--map-churn-run must be at least 2");
+  if (!(FLAGS_map_churn_pct > 0 && FLAGS_map_churn_pct <= 100)) {
+    return MakeError("--map-churn-pct must be above 0 and at most 100");
+  }
   TimeRuleOptions o;
+  o.churn.run_length = FLAGS_map_churn_run;
+  o.churn.share = FLAGS_map_churn_pct / 100;
   o.pre_pause_ns = static_cast<int64_t>(FLAGS_pre_pause_ms * 1e6);
   o.cluster_eps_ns = static_cast<int64_t>(FLAGS_cluster_eps_ms * 1e6);
   o.cluster_min_samples = FLAGS_cluster_min_samples;

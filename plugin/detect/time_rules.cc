@@ -14,38 +14,10 @@
 namespace gcspike {
 namespace {
 
-// Labels the execution-trace reader puts on every CPU sample (formats/go_trace_profile_builder).
-constexpr std::string_view kTimestampKey = "timestamp_ns";
-constexpr std::string_view kGoroutineKey = "goroutine";
-
 constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
-constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 
-int64_t StartOrMin(int64_t t) { return t == kNoTime ? kMin : t; }
-int64_t EndOrMax(int64_t t) { return t == kNoTime ? kMax : t; }
+}  // namespace
 
-// The first frame above the innermost map assign that is neither runtime nor a map assign (the
-// stack rules' call site, for samples that get a map feature only from time).
-uint64_t CallSite(const Profile& profile, const StackClassifier& classifier,
-                  const std::vector<uint64_t>& location_ids) {
-  bool above_assign = false;
-  for (uint64_t id : location_ids) {
-    for (const Line& line : profile.location(id).lines) {
-      const uint32_t roles = classifier.RolesOfFunction(line.function_id);
-      if (roles & kRoleMapAssign) {
-        above_assign = true;
-      } else if (above_assign && (roles & kRoleRuntime) == 0) {
-        return line.function_id;
-      }
-    }
-  }
-  return 0;
-}
-
-// One-dimensional DBSCAN over sorted times: a point is a core point when at least
-// `min_samples` points (itself included) lie within eps of it; core points within eps of each
-// other share a cluster; a non-core point within eps of a core point joins the nearest one's
-// cluster; the rest is noise (0). Cluster ids are 1, 2, ... in time order.
 std::vector<int64_t> Dbscan1D(const std::vector<int64_t>& times, int64_t eps, int min_samples) {
   const size_t n = times.size();
   std::vector<bool> core(n, false);
@@ -86,6 +58,8 @@ std::vector<int64_t> Dbscan1D(const std::vector<int64_t>& times, int64_t eps, in
   return id;
 }
 
+namespace {
+
 // splitmix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number generators", 2014):
 // small, and its output depends on the seed alone, so the expected cluster count is the same
 // from run to run and machine to machine.
@@ -123,10 +97,6 @@ int64_t CountClusters(const std::vector<double>& times, double eps, int min_samp
   return clusters;
 }
 
-// Total work the cluster simulation may do (points placed over all placements): it keeps a
-// trace with a million grow samples to about a tenth of a second.
-constexpr int64_t kClusterSimulationPoints = 20'000'000;
-constexpr int kMinClusterPlacements = 20;
 
 std::string Percent(double f) {
   char buf[32];
@@ -517,344 +487,50 @@ double ExpectedClusters(int64_t n, uint64_t span_ns, int64_t eps_ns, int min_sam
   return total / placements;
 }
 
-TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalogue& catalogue,
-                            std::vector<StackFeatures>& features, const TimeRuleOptions& options) {
-  TimeAnalysis a;
-  a.options = options;
-  const Timeline& t = profile.timeline;
-  const StrId ts_key = profile.strings.Find(kTimestampKey);
-  const StrId g_key = profile.strings.Find(kGoroutineKey);
-  // A spooled profile's samples are stacks whose records carry the timestamps; no reader that
-  // spools has a timeline, and the time rules would need the records.
-  if (ts_key == 0 || t.empty() || profile.spool != nullptr) return a;
-  const size_t n = profile.samples.size();
-  std::vector<std::optional<int64_t>> ts(n);
-  std::vector<int64_t> goroutine(n, -1);
-  bool any = false;
-  a.origin_ns = kMax;
-  for (size_t i = 0; i < n; ++i) {
-    const Sample& s = profile.samples[i];
-    for (const Label& l : s.labels) {
-      if (!l.numeric) continue;
-      if (l.key == ts_key) ts[i] = l.num;
-      if (l.key == g_key) goroutine[i] = l.num;
-    }
-    if (ts[i]) {
-      any = true;
-      a.origin_ns = std::min(a.origin_ns, *ts[i]);
-    }
-  }
-  if (!any) return a;
-  a.applicable = true;
-  const StackClassifier classifier(profile, catalogue);  // roles per function, for call sites
-  for (const GcCycle& c : t.gc_cycles) {
-    if (c.start_ns != kNoTime) a.origin_ns = std::min(a.origin_ns, c.start_ns);
-  }
-  a.pre_pause.assign(n, false);
-  a.cluster.assign(n, 0);
-
-  // assist-coupling from time: per goroutine, its assist intervals sorted by start, each with
-  // whether the allocation that began it was a map insert or grow (its begin stack). A CPU
-  // sample taken during the assist often shows only the GC work (the traceback stops at
-  // runtime.systemstack), so the begin stack is what ties that time to the map.
-  struct Interval {
-    int64_t start, end;
-    bool paid_by_map;
-    size_t index;  // into t.assists
-  };
-  std::map<int64_t, std::vector<Interval>> assists;
-  StackClassifier begin_classifier(profile, catalogue);
-  for (size_t k = 0; k < t.assists.size(); ++k) {
-    const AssistInterval& iv = t.assists[k];
-    const bool paid_by_map =
-        (begin_classifier.Classify(iv.stack).roles & (kRoleMapAssign | kRoleGrow)) != 0;
-    assists[iv.goroutine].push_back({StartOrMin(iv.start_ns), EndOrMax(iv.end_ns), paid_by_map, k});
-  }
-  for (auto& [g, v] : assists) {
-    std::sort(v.begin(), v.end(), [](const Interval& x, const Interval& y) { return x.start < y.start; });
-  }
-  for (size_t i = 0; i < n; ++i) {
-    StackFeatures& f = features[i];
-    if (!ts[i] || goroutine[i] <= 0) continue;
-    auto it = assists.find(goroutine[i]);
-    if (it == assists.end()) continue;
-    // Assists of one goroutine do not overlap: the last one starting at or before ts decides.
-    const auto& v = it->second;
-    auto after = std::upper_bound(v.begin(), v.end(), *ts[i],
-                                  [](int64_t x, const Interval& iv) { return x < iv.start; });
-    if (after == v.begin() || std::prev(after)->end < *ts[i]) continue;
-    const Interval& in = *std::prev(after);
-    ++a.samples_in_assist;
-    const bool map_on_stack = (f.roles & (kRoleMapAssign | kRoleGrow)) != 0;
-    if (!map_on_stack && !in.paid_by_map) continue;
-    // Coupled by time. Where the stack rules already said so, the two agree.
-    ++a.assist_coupling_by_time;
-    if ((f.features & kFeatureAssistCoupling) != 0) {
-      ++a.assist_coupling_by_time_and_stack;
-      continue;
-    }
-    f.features |= kFeatureAssistCoupling;
-    if (f.site_function_id == 0) {
-      f.site_function_id = CallSite(profile, classifier, map_on_stack
-                                                             ? profile.samples[i].location_ids
-                                                             : t.assists[in.index].stack);
-    }
-    ++a.assist_coupling_added;
-    if (!map_on_stack) ++a.assist_coupling_by_begin_stack;
-  }
-
-  // pre-pause: a grow-spike sample at most W before some stop-the-world start.
-  std::vector<int64_t> pause_starts;
-  for (const StwPause& p : t.pauses) {
-    if (p.start_ns != kNoTime) pause_starts.push_back(p.start_ns);
-  }
-  std::sort(pause_starts.begin(), pause_starts.end());
-  std::vector<int64_t> grow_times;
-  std::vector<size_t> grow_index;
-  for (size_t i = 0; i < n; ++i) {
-    if (!ts[i] || (features[i].features & kFeatureGrowSpike) == 0) continue;
-    auto next = std::lower_bound(pause_starts.begin(), pause_starts.end(), *ts[i]);
-    if (next != pause_starts.end() && *next - *ts[i] <= options.pre_pause_ns) {
-      a.pre_pause[i] = true;
-      ++a.pre_pause_samples;
-    }
-    grow_times.push_back(*ts[i]);
-    grow_index.push_back(i);
-  }
-
-  // Clusters of grow-spike samples in time.
-  std::vector<size_t> order(grow_times.size());
-  for (size_t k = 0; k < order.size(); ++k) order[k] = k;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t x, size_t y) { return grow_times[x] < grow_times[y]; });
-  std::vector<int64_t> sorted_times;
-  for (size_t k : order) sorted_times.push_back(grow_times[k]);
-  const std::vector<int64_t> ids =
-      Dbscan1D(sorted_times, options.cluster_eps_ns, std::max(1, options.cluster_min_samples));
-  for (size_t k = 0; k < order.size(); ++k) {
-    if (ids[k] == 0) continue;
-    a.cluster[grow_index[order[k]]] = ids[k];
-    if (a.clusters.size() < static_cast<size_t>(ids[k])) {
-      a.clusters.push_back(GrowCluster{ids[k], sorted_times[k], sorted_times[k], 0});
-    }
-    GrowCluster& c = a.clusters[static_cast<size_t>(ids[k] - 1)];
-    c.start_ns = std::min(c.start_ns, sorted_times[k]);
-    c.end_ns = std::max(c.end_ns, sorted_times[k]);
-    ++c.samples;
-  }
-
-  // Pre-pause and clusters against chance, over the span (see time_rules.h): the CPU samples'
-  // first and last times.
-  int64_t first = kMax, last = kMin;
-  for (const std::optional<int64_t>& time : ts) {
-    if (!time) continue;
-    first = std::min(first, *time);
-    last = std::max(last, *time);
-  }
-  a.span_start_ns = first;
-  a.span_end_ns = last;
-  const uint64_t span = static_cast<uint64_t>(last) - static_cast<uint64_t>(first);
-  a.window_cover_ns = WindowCover(pause_starts, options.pre_pause_ns, first, last);
-  const double expected =
-      span == 0 ? 0 : static_cast<double>(a.window_cover_ns) / static_cast<double>(span);
-  const auto grow_n = static_cast<int64_t>(sorted_times.size());
-  a.pre_pause_test =
-      JudgePrePause(grow_n, a.pre_pause_samples, expected, options.pre_pause_min_ratio);
-  // mark-overlap: a grow-spike sample inside a mark phase, against the mark phases' share of
-  // the span. A phase with an unknown end runs to the span's edge.
-  {
-    std::vector<std::pair<int64_t, int64_t>> phases;
-    for (const GcCycle& c : t.gc_cycles) {
-      phases.emplace_back(c.start_ns == kNoTime ? first : c.start_ns,
-                          c.end_ns == kNoTime ? last : c.end_ns);
-    }
-    // Their union, sorted and disjoint: a time is inside when the last run starting at or
-    // before it ends at or after it.
-    std::vector<std::pair<int64_t, int64_t>> runs = phases;
-    std::sort(runs.begin(), runs.end());
-    std::vector<std::pair<int64_t, int64_t>> merged;
-    for (const auto& r : runs) {
-      if (!merged.empty() && r.first <= merged.back().second) {
-        merged.back().second = std::max(merged.back().second, r.second);
-      } else {
-        merged.push_back(r);
-      }
-    }
-    a.mark_overlap.assign(n, false);
-    int64_t inside = 0;
-    for (size_t k = 0; k < grow_index.size(); ++k) {
-      const int64_t g = grow_times[k];
-      auto after = std::upper_bound(merged.begin(), merged.end(), g,
-                                    [](int64_t x, const auto& r) { return x < r.first; });
-      if (after != merged.begin() && g <= std::prev(after)->second) {
-        a.mark_overlap[grow_index[k]] = true;
-        ++inside;
-      }
-    }
-    a.mark_cover_ns = IntervalCover(std::move(phases), first, last);
-    const double mark_expected =
-        span == 0 ? 0 : static_cast<double>(a.mark_cover_ns) / static_cast<double>(span);
-    a.mark_overlap_test =
-        JudgeEnrichment(grow_n, inside, mark_expected, options.mark_overlap_min_ratio,
-                        EnrichmentWording{.region = "the mark phases",
-                                          .no_region_cause = "no-mark-phase",
-                                          .no_region_reason =
-                                              "the mark phases cover none of the timeline (no "
-                                              "GC cycle within the span)",
-                                          .cover_cause = "mark-phases-cover-timeline"});
-  }
-  const int min_samples = std::max(1, options.cluster_min_samples);
-  // Fewer samples than a cluster needs make none, wherever they fall: nothing to simulate.
-  a.cluster_placements =
-      grow_n < min_samples
-          ? 0
-          : static_cast<int>(std::clamp<int64_t>(kClusterSimulationPoints / grow_n,
-                                                 kMinClusterPlacements, kClusterPlacements));
-  a.expected_clusters = ExpectedClusters(grow_n, span, options.cluster_eps_ns, min_samples,
-                                         a.cluster_placements);
-  for (GrowCluster& c : a.clusters) {
-    auto next = std::lower_bound(pause_starts.begin(), pause_starts.end(), c.end_ns);
-    c.before_pause = next != pause_starts.end() && *next - c.end_ns <= options.pre_pause_ns;
-  }
-  // The map-insert series over the span.
-  if (first <= last) {
-    a.assign_counts.assign(static_cast<size_t>(span / kAssignRateWindowNs) + 1, 0);
-    for (size_t i = 0; i < n; ++i) {
-      if (!ts[i] || (features[i].roles & kRoleMapAssign) == 0) continue;
-      const uint64_t offset = static_cast<uint64_t>(*ts[i]) - static_cast<uint64_t>(first);
-      ++a.assign_counts[static_cast<size_t>(offset / kAssignRateWindowNs)];
-    }
-  }
-  // heap-step: steps of the heap inside the span, against the share of the span within
-  // heap_step_near_ns of a grow cluster.
-  if (first <= last) {
-    std::vector<HeapPoint> heap = t.heap_alloc;
-    std::stable_sort(heap.begin(), heap.end(),
-                     [](const HeapPoint& x, const HeapPoint& y) { return x.ts_ns < y.ts_ns; });
-    const int64_t near = options.heap_step_near_ns;
-    std::vector<std::pair<int64_t, int64_t>> around;
-    for (const GrowCluster& c : a.clusters) around.emplace_back(c.start_ns - near, c.end_ns + near);
-    a.cluster_cover_ns = IntervalCover(around, first, last);
-    int64_t near_steps = 0;
-    for (HeapStep& st : FindHeapSteps(heap, options.heap_step_share,
-                                      options.heap_step_within_ns)) {
-      if (st.end_ns < first || st.end_ns > last) continue;
-      int64_t best = kMax;
-      for (const GrowCluster& c : a.clusters) {
-        const int64_t off = st.end_ns < c.start_ns ? st.end_ns - c.start_ns
-                            : st.end_ns > c.end_ns ? st.end_ns - c.end_ns
-                                                   : 0;
-        if (std::abs(off) < best) {
-          best = std::abs(off);
-          st.cluster = c.id;
-          st.offset_ns = off;
-        }
-      }
-      st.near_cluster = st.cluster != 0 && best <= near;
-      near_steps += st.near_cluster;
-      a.heap_steps.push_back(st);
-    }
-    const double cover =
-        span == 0 ? 0 : static_cast<double>(a.cluster_cover_ns) / static_cast<double>(span);
-    a.heap_step_test = JudgeEnrichment(
-        static_cast<int64_t>(a.heap_steps.size()), near_steps, cover,
-        options.heap_step_min_ratio,
-        EnrichmentWording{.samples = "heap steps",
-                          .short_samples = "heap steps",
-                          .sample = "heap step",
-                          .region = "the neighbourhoods of the grow clusters",
-                          .no_region_cause = "no-cluster",
-                          .no_region_reason = "no grow-spike cluster in the timeline",
-                          .cover_cause = "clusters-cover-timeline"});
-  }
-  a.grow_times = std::move(sorted_times);
-  a.pause_starts = std::move(pause_starts);
-
-  // Per GC cycle: grow samples in the window before it, assist time, pauses.
-  std::vector<GcCycle> cycles = t.gc_cycles;
-  std::sort(cycles.begin(), cycles.end(), [](const GcCycle& x, const GcCycle& y) {
-    return StartOrMin(x.start_ns) < StartOrMin(y.start_ns);
-  });
-  for (const GcCycle& c : cycles) {
-    GcCycleReport r;
-    r.seq = c.seq;
-    r.start_ns = c.start_ns;
-    r.end_ns = c.end_ns;
-    if (c.start_ns != kNoTime) {
-      for (int64_t g : grow_times) {
-        r.grow_samples_before += g < c.start_ns && c.start_ns - g <= options.pre_pause_ns;
-      }
-    }
-    const int64_t lo = StartOrMin(c.start_ns), hi = EndOrMax(c.end_ns);
-    for (const AssistInterval& iv : t.assists) {
-      const int64_t s = std::max(lo, StartOrMin(iv.start_ns));
-      const int64_t e = std::min(hi, EndOrMax(iv.end_ns));
-      if (e < s || s == kMin || e == kMax) continue;
-      r.assist_ns += e - s;
-      ++r.assists;
-    }
-    a.cycles.push_back(std::move(r));
-  }
-  // A pause belongs to the first cycle that ends at or after it begins (sweep termination
-  // stops the world just before a cycle's mark phase, mark termination just before its end).
-  for (const StwPause& p : t.pauses) {
-    if (p.start_ns == kNoTime || p.end_ns == kNoTime) continue;
-    for (GcCycleReport& r : a.cycles) {
-      if (r.end_ns != kNoTime && r.end_ns >= p.start_ns) {
-        r.pauses.push_back(PauseReport{p.kind, p.start_ns, p.end_ns - p.start_ns});
-        break;
-      }
-    }
-  }
-  // mark-termination: cycles wholly inside the span with a mark-termination pause.
-  const StrId mark_termination = profile.strings.Find("GC mark termination");
-  for (const GcCycleReport& r : a.cycles) {
-    if (mark_termination == 0 || r.start_ns == kNoTime || r.end_ns == kNoTime ||
-        r.start_ns < first || r.end_ns > last) {
-      continue;
-    }
-    for (const PauseReport& p : r.pauses) {
-      if (p.kind != mark_termination) continue;
-      MarkTerminationCycle m{.seq = r.seq, .pause_ns = p.duration_ns};
-      for (int64_t g : a.grow_times) m.grow_samples += r.start_ns <= g && g <= r.end_ns;
-      a.mark_termination_cycles.push_back(m);
-      break;
-    }
-  }
-  a.mark_termination_test =
-      JudgeMarkTermination(a.mark_termination_cycles, options.mark_termination_min_ratio);
-  return a;
-}
-
 void ApplyTimeLabels(Profile& profile, const TimeAnalysis& a) {
   if (!a.applicable) return;
   const StrId feature_key = profile.Intern(kFeatureLabelKey);
   const StrId cluster_key = profile.Intern(kClusterLabelKey);
   const StrId cluster_unit = profile.Intern("cluster");
+  const StrId run_key = profile.Intern(kRunLabelKey);
+  const StrId run_unit = profile.Intern("samples");
   // (label, suffix bits) -> the label with the suffixes, in the order pre-pause, map-churn,
-  // mark-overlap.
+  // mark-overlap; a sample with no stack feature gets the suffixes alone.
   std::map<std::pair<StrId, int>, StrId> with_suffix;
+  auto suffixed = [&](StrId base, int bits) {
+    auto [it, inserted] = with_suffix.try_emplace({base, bits}, 0);
+    if (inserted) {
+      std::string v = base == 0 ? std::string() : profile.str(base);
+      if (bits & 1) v += "+" + std::string(kPrePauseName);
+      if (bits & 4) v += "+" + std::string(kMapChurnName);
+      if (bits & 2) v += "+" + std::string(kMarkOverlapName);
+      it->second = profile.Intern(base == 0 ? v.substr(1) : v);
+    }
+    return it->second;
+  };
   for (size_t i = 0; i < profile.samples.size(); ++i) {
     Sample& s = profile.samples[i];
-    std::erase_if(s.labels, [&](const Label& l) { return l.key == cluster_key; });
+    std::erase_if(s.labels,
+                  [&](const Label& l) { return l.key == cluster_key || l.key == run_key; });
     const bool overlap = i < a.mark_overlap.size() && a.mark_overlap[i];
-    const int bits = (a.pre_pause[i] ? 1 : 0) | (overlap ? 2 : 0);
+    const int64_t run = i < a.churn.run.size() ? a.churn.run[i] : 0;
+    const int bits = (a.pre_pause[i] ? 1 : 0) | (overlap ? 2 : 0) | (run > 0 ? 4 : 0);
     if (bits != 0) {
+      bool labelled = false;
       for (Label& l : s.labels) {
         if (l.key != feature_key || l.numeric) continue;
-        auto [it, inserted] = with_suffix.try_emplace({l.str, bits}, 0);
-        if (inserted) {
-          std::string v = profile.str(l.str);
-          if (bits & 1) v += "+" + std::string(kPrePauseName);
-          if (bits & 2) v += "+" + std::string(kMarkOverlapName);
-          it->second = profile.Intern(v);
-        }
-        l.str = it->second;
+        l.str = suffixed(l.str, bits);
+        labelled = true;
       }
+      if (!labelled) s.labels.push_back(Label{.key = feature_key, .str = suffixed(0, bits)});
     }
     if (a.cluster[i] != 0) {
       s.labels.push_back(Label{
           .key = cluster_key, .num = a.cluster[i], .num_unit = cluster_unit, .numeric = true});
+    }
+    if (run > 0) {
+      s.labels.push_back(
+          Label{.key = run_key, .num = run, .num_unit = run_unit, .numeric = true});
     }
   }
 }
@@ -882,7 +558,13 @@ std::string RatioAndVerdict(double ratio, double p_value, Verdict verdict,
 }  // namespace
 
 std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
-  if (!a.applicable) return "";
+  if (!a.applicable) {
+    // perf.data: map-churn per thread is the one time feature (map_churn.h).
+    const std::string churn = RenderMapChurnText(a.churn);
+    return churn.empty()
+               ? ""
+               : "\nThreads over time (perf.data; times in ms from the first sample)\n" + churn;
+  }
   auto ms = [&](int64_t t) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(t - a.origin_ns) / 1e6);
@@ -912,6 +594,7 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
          " before a stop-the-world pause; the windows cover " + Percent(pp.expected) +
          " of the timeline (expected by chance); ratio ";
   out += RatioAndVerdict(pp.ratio, pp.p_value, pp.verdict, pp.reason);
+  out += RenderMapChurnText(a.churn);
   const EnrichmentTest& mo = a.mark_overlap_test;
   out += "  mark-overlap: " + std::to_string(mo.hits) + " of " + std::to_string(mo.samples) +
          " grow-spike samples";
@@ -1067,6 +750,7 @@ void AppendTimeJson(std::string& out, const Profile& profile, const TimeAnalysis
 
 void AppendPrePauseFeatureJson(std::string& out, const TimeAnalysis& a) {
   if (!a.applicable) {
+    AppendMapChurnJson(out, a.churn);
     AppendNoTimelineJson(out, kMarkOverlapName);
     AppendNoTimelineJson(out, kHeapStepName);
     AppendNoTimelineJson(out, kMarkTerminationName);
@@ -1085,6 +769,7 @@ void AppendPrePauseFeatureJson(std::string& out, const TimeAnalysis& a) {
   t.cause = pp.cause;
   t.reason = pp.reason;
   AppendEnrichmentJson(out, kPrePauseName, "pre_pause_samples", t, a.options.pre_pause_min_ratio);
+  AppendMapChurnJson(out, a.churn);
   AppendEnrichmentJson(out, kMarkOverlapName, "mark_overlap_samples", a.mark_overlap_test,
                        a.options.mark_overlap_min_ratio);
   AppendEnrichmentJson(out, kHeapStepName, "near_cluster_steps", a.heap_step_test,

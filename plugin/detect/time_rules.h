@@ -38,6 +38,7 @@
 
 #include "core/profile.h"
 #include "plugin/detect/detection_summary.h"
+#include "plugin/detect/map_churn.h"
 #include "plugin/detect/stack_rules.h"
 
 namespace gcspike {
@@ -68,6 +69,7 @@ struct TimeRuleOptions {
   // pause of the top quartile of cycles (by grow samples) is at least this many times the
   // bottom quartile's.
   double mark_termination_min_ratio = 1.5;
+  MapChurnOptions churn;
 };
 
 // mark-termination: cycles needed, and the permutations of its p-value (fixed seed).
@@ -111,8 +113,18 @@ inline constexpr double kPrePauseAlpha = 0.01;
 inline constexpr int64_t kPrePauseMinSamples = 10;
 // Windows covering at least this share of the span leave no room for enrichment.
 inline constexpr double kPrePauseMaxExpected = 0.95;
-// Random placements that ExpectedClusters averages (fewer for huge sample counts, see there).
+// Random placements that ExpectedClusters averages: kClusterPlacements, fewer for huge sample
+// counts (at most kClusterSimulationPoints points over all placements, which keeps a trace
+// with a million grow samples to about a tenth of a second), never below kMinClusterPlacements.
 inline constexpr int kClusterPlacements = 200;
+inline constexpr int64_t kClusterSimulationPoints = 20'000'000;
+inline constexpr int kMinClusterPlacements = 20;
+
+// One-dimensional DBSCAN over sorted times: a point is a core point when at least
+// `min_samples` points (itself included) lie within eps of it; core points within eps of each
+// other share a cluster; a non-core point within eps of a core point joins the nearest one's
+// cluster; the rest is noise (0). Cluster ids are 1, 2, ... in time order.
+std::vector<int64_t> Dbscan1D(const std::vector<int64_t>& times, int64_t eps, int min_samples);
 
 struct PrePauseTest {
   int64_t grow_samples = 0;  // n: grow-spike samples with a timestamp
@@ -243,6 +255,7 @@ struct TimeAnalysis {
   std::vector<MarkTerminationCycle> mark_termination_cycles;
   MarkTerminationTest mark_termination_test;
   EnrichmentTest mark_overlap_test;
+  MapChurnAnalysis churn;        // also on perf.data (map_churn.h), where nothing else applies
   double expected_clusters = 0;  // mean cluster count of random placements of the grow samples
   int cluster_placements = 0;    // how many placements that mean is over
 };

@@ -118,6 +118,8 @@ def main():
                 mark_terms.append((int(w[1]), int(rest[0])))
         elif w[0] == "heap":
             heap.append((int(w[1]), int(w[2])))
+        elif w[0] == "block":
+            continue  # map-churn's (map_churn_check.py)
         else:
             sample_times.append(int(w[0]))
             frames = w[2].split(";") if len(w) > 2 else []

@@ -30,20 +30,8 @@ for f in "${traces[@]}"; do
   "$GCSPIKE" annotate "$f" -o "$WORK/$name.pb.gz" || fail "annotate $f"
   want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["features"]["mark-overlap"]["mark_overlap_samples"])' "$WORK/$name.json")
   got=$(go tool pprof -raw -tagfocus=gcspike=mark-overlap "$WORK/$name.pb.gz" 2>/dev/null |
-    python3 -c '
-import re, sys
-# -raw: "Samples:" then "samples/count cpu/nanoseconds" then one "   N  V: ids" line per sample.
-n, on = 0, False
-for line in sys.stdin:
-    if line.startswith("Samples:"):
-        on = True
-        continue
-    if on and line.startswith("Locations"):
-        break
-    m = re.match(r"^\s+(\d+)\s+\d+:", line) if on else None
-    if m:
-        n += int(m[1])
-print(n)')
+    python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); from map_churn_raw import raw_samples
+print(sum(n for n, _ in raw_samples(sys.stdin)))' "$HERE")
   [[ $got == "$want" ]] || fail "$name: -tagfocus=gcspike=mark-overlap selects $got samples, the report counts $want"
   pass
 done

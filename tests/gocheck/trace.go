@@ -285,6 +285,10 @@ func cmdTraceStats(args []string, stdout, stderr io.Writer) int {
 //                           or open through the whole trace) at the end of the trace
 //   stw START END REASON    a "stop-the-world (REASON)" range (keyed by its goroutine)
 //   heap TS BYTES           a /memory/classes/heap/objects:bytes metric sample (heap alloc)
+//   block TS G REASON       goroutine G stopped running by blocking (a Running -> Waiting
+//                           transition; REASON is x/exp's, spaces as '_', "-" when empty) or
+//                           by entering a system call (Running -> Syscall; REASON "syscall");
+//                           REASON "gc-function" when a runtime.gc* function is on its stack
 // A range cut at the trace's start (RangeActive, or an end without a begin) has START none.
 func writeTimeline(path string, w io.Writer) error {
 	f, err := os.Open(path)
@@ -317,6 +321,8 @@ func writeTimeline(path string, w io.Writer) error {
 			if m.Name == "/memory/classes/heap/objects:bytes" {
 				fmt.Fprintf(w, "heap %s %d\n", t, m.Value.Uint64())
 			}
+		case trace.EventStateTransition:
+			writeBlock(w, t, ev.StateTransition())
 		case trace.EventRangeBegin, trace.EventRangeActive, trace.EventRangeEnd:
 			rg := ev.Range()
 			if rg.Name != rangeGC && !strings.HasPrefix(rg.Name, rangeSTWPfx) {
@@ -349,6 +355,30 @@ func writeTimeline(path string, w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// writeBlock prints a "block" line for a goroutine leaving the running state by blocking or by
+// a system call (see writeTimeline).
+func writeBlock(w io.Writer, t string, st trace.StateTransition) {
+	if st.Resource.Kind != trace.ResourceGoroutine {
+		return
+	}
+	from, to := st.Goroutine()
+	if from != trace.GoRunning || (to != trace.GoWaiting && to != trace.GoSyscall) {
+		return
+	}
+	reason := strings.ReplaceAll(st.Reason, " ", "_")
+	for f := range st.Stack.Frames() {
+		if strings.HasPrefix(f.Func, "runtime.gc") {
+			reason = "gc-function"
+		}
+	}
+	if to == trace.GoSyscall {
+		reason = "syscall"
+	} else if reason == "" {
+		reason = "-"
+	}
+	fmt.Fprintf(w, "block %s %d %s\n", t, int64(st.Resource.Goroutine()), reason)
 }
 
 func printRange(w io.Writer, name, start, end string) {

@@ -7,35 +7,19 @@
 #include <optional>
 #include <random>
 
-#include "plugin/detect/annotator.h"
-#include "plugin/detect/time_rules.h"
-#include "tests/unit/plugin/detect/stack_builder.h"
+#include "tests/unit/plugin/detect/timed_profile.h"
 
 namespace gcspike {
 namespace {
 
-constexpr int64_t kMs = 1'000'000;
+using testing::kMs;
+using testing::TimedProfile;
 constexpr const char* kGrow =
     "main.fill > runtime.mapassign_faststr > internal/runtime/maps.(*table).grow";
 constexpr const char* kAssign = "main.fill > runtime.mapassign_faststr";
 
-struct TimedProfile {
-  testing::StackProfile sp;
-  size_t Add(const char* stack, int64_t ts_ms, int64_t goroutine = 1) {
-    const size_t i = sp.Add(stack);
-    sp.profile.SetNumLabel(sp.profile.samples[i], "timestamp_ns", ts_ms * kMs, "nanoseconds");
-    sp.profile.SetNumLabel(sp.profile.samples[i], "goroutine", goroutine, "goroutine");
-    return i;
-  }
-};
-
 TimeAnalysis Analyze(Profile& p, TimeRuleOptions options = {}) {
-  const RuntimeSignatureCatalogue catalogue = RuntimeSignatureCatalogue::BuiltIn();
-  std::vector<StackFeatures> features = ClassifySamples(p, catalogue);
-  TimeAnalysis a = ApplyTimeRules(p, catalogue, features, options);
-  ApplyLabels(p, features, "test");
-  ApplyTimeLabels(p, a);
-  return a;
+  return testing::AnalyzeTimed(p, options);
 }
 
 TEST(TimeFeaturesTest, JudgeEnrichmentIsThePrePauseJudge) {
@@ -107,7 +91,9 @@ TEST(TimeFeaturesTest, MarkOverlapOnSyntheticCycles) {
                                  {5, 990 * kMs, kNoTime}};
   t.sp.profile.timeline.gc_cycles = cycles;
   Profile& p = t.sp.profile;
-  const TimeAnalysis a = Analyze(p);
+  TimeRuleOptions no_churn;  // every sample is on goroutine 1: map churn otherwise
+  no_churn.churn.run_length = 1 << 30;
+  const TimeAnalysis a = Analyze(p, no_churn);
   ASSERT_TRUE(a.applicable);
   int64_t inside = 0;
   for (int64_t ms : grow_ms) {

@@ -73,10 +73,11 @@ TEST(TimeRulesTest, AssistCouplingFromTheGoroutinesAssistInterval) {
 
 TEST(TimeRulesTest, PrePauseIsAddedLastToGrowSpikeSamplesBeforeAPause) {
   TimedProfile t;
+  // One goroutine each: four map-insert samples of one goroutine would be map churn.
   const size_t before = t.Add(kGrow, 160, 1);     // 40 ms before the pause
-  const size_t too_early = t.Add(kGrow, 140, 1);  // 60 ms before
-  const size_t later = t.Add(kGrow, 205, 1);      // after it
-  const size_t not_grow = t.Add(kAssign, 190, 1);
+  const size_t too_early = t.Add(kGrow, 140, 2);  // 60 ms before
+  const size_t later = t.Add(kGrow, 205, 3);      // after it
+  const size_t not_grow = t.Add(kAssign, 190, 4);
   t.sp.profile.timeline.pauses.push_back(StwPause{0, 200 * kMs, 201 * kMs});
   Profile& p = t.sp.profile;
   Analysis r = Analyze(p);

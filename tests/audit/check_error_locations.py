@@ -45,6 +45,11 @@ ALLOWED = [
     ("plugin/cli/commands.cc", r"temporary|fork failed", "gcspike pprof's temporary file and "
      "go tool pprof process"),
     ("core/sample_spool.cc", r"sample spool", "the spool's own temporary file (written by us)"),
+    ("core/temp_file.cc", r"temporary file", "our own temporary files (spools and spills)"),
+    ("formats/go_trace_v2_spill.cc", r"temporary file", "the trace batch spill's own file"),
+    # The model's own counts: the pprof reader re-raises these at the sample's tag offset.
+    ("core/distinct_samples.cc", r"distinct samples|add up past", "DistinctSamples::Add, "
+     "called by the pprof reader, which names the sample's byte (MakeErrorAt(f.tag_offset, ...))"),
     ("formats/gzip_codec.cc", r"zlib: |out of memory while compressing", "zlib set-up and "
      "output compression failures (not about the input)"),
     ("symbolizer/elf_image.cc", r"MakeError\(path \+|vDSO",

@@ -187,7 +187,8 @@ TEST(GoPclntab, MalformedLineTablesAreErrors) {
 TEST(GoPclntab, AbsentLineTableNamesWhereTheTablesStart) {
   // pcln 0 names no table: the error points at the pc-value tables (LineTable's pctab_off:
   // the 72-byte header, "main.f\0", an 8-byte cutab and "a.go\0b.go\0").
-  auto t = GoPclntab::Parse(LineTable(0));
+  const auto bytes = LineTable(0);  // the table reads from these bytes: keep them alive
+  auto t = GoPclntab::Parse(bytes);
   ASSERT_TRUE(t.ok());
   auto line = t->SourceLine(kTextStart + 1);
   ASSERT_FALSE(line.ok());

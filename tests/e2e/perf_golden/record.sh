@@ -16,7 +16,8 @@ dir=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$dir"
-gcc -O1 -g -fno-omit-frame-pointer -static -nostdlib -no-pie -Wl,--eh-frame-hdr -o workload workload.c
+gcc -O1 -g -fno-omit-frame-pointer -static -nostdlib -no-pie -Wl,--eh-frame-hdr \
+  -o workload workload.c
 common=(-q -e cpu-clock -F 499)
 HOME=$tmp perf record "${common[@]}" -g -o fp.data -- ./workload
 HOME=$tmp perf record -q -e cpu-clock -F 149 --call-graph dwarf,1024 -o dwarf.data -- ./workload

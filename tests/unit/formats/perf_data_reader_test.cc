@@ -252,8 +252,8 @@ TEST(PerfDataReader, SpooledReadWritesTheSameProfile) {
 }
 
 TEST(PerfDataReader, RegisteredForSniffing) {
-  auto in = InputSource::FromBytes("t.data",
-                                   File().Sample(UserSample(1, 1, 1, {kUser, 0x10})).FileMode(), "");
+  auto in = InputSource::FromBytes(
+      "t.data", File().Sample(UserSample(1, 1, 1, {kUser, 0x10})).FileMode(), "");
   auto p = ReadProfile(*in, {});
   ASSERT_TRUE(p.ok()) << p.error().ToString();
   EXPECT_EQ(p->samples.size(), 1u);

@@ -93,6 +93,7 @@ constexpr uint16_t kBuildIdSize = 1 << 15;   // perf's build_id_event: build_id[
 
 // Header feature bits (docs/formats/perf-data.md#feature-sections).
 namespace feature {
+constexpr int kTracingData = 1;
 constexpr int kBuildId = 2;
 constexpr int kHostname = 3;
 constexpr int kOsRelease = 4;

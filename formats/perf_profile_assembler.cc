@@ -168,6 +168,10 @@ void PerfProfileAssembler::SetSampleTypes(std::vector<PerfAttr>& attrs,
       auto n = header.event_desc_name_by_id.find(id);
       if (n != header.event_desc_name_by_id.end()) a.name = n->second;
     }
+    if (a.name.empty() && a.type == perf::attr_type::kTracepoint) {
+      auto n = header.tracepoint_names.find(a.config);
+      if (n != header.tracepoint_names.end()) a.name = n->second;
+    }
     if (a.name.empty()) a.name = DefaultEventName(a);
     const bool clock = a.type == perf::attr_type::kSoftware &&
                        (a.config == perf::sw::kCpuClock || a.config == perf::sw::kTaskClock);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "formats/perf_event_abi.h"
+#include "formats/perf_tracing_data.h"
 
 namespace gcspike {
 namespace {
@@ -35,6 +36,15 @@ Result<std::string> HeaderString(ByteCursor& c) {
   GCSPIKE_ASSIGN_OR_RETURN(uint32_t len, c.u32le());
   GCSPIKE_ASSIGN_OR_RETURN(auto bytes, c.bytes(len));
   return perf::PaddedString(bytes);
+}
+
+// The feature sections ProcessFeature reads.
+bool IsReadFeature(int bit) {
+  for (int f : {feature::kTracingData, feature::kBuildId, feature::kHostname, feature::kOsRelease,
+                feature::kVersion, feature::kCmdline, feature::kEventDesc, feature::kClockData}) {
+    if (bit == f) return true;
+  }
+  return false;
 }
 
 struct RecordHeader {
@@ -222,11 +232,7 @@ Status PerfRecordReader::ReadFeatureSections(const uint64_t (&features)[4], uint
   std::stable_sort(sections.begin(), sections.end(),
                    [](const Section& a, const Section& b) { return a.offset < b.offset; });
   for (const Section& s : sections) {
-    const bool wanted = s.bit == feature::kBuildId || s.bit == feature::kHostname ||
-                        s.bit == feature::kOsRelease || s.bit == feature::kVersion ||
-                        s.bit == feature::kCmdline || s.bit == feature::kEventDesc ||
-                        s.bit == feature::kClockData;
-    if (!wanted) continue;
+    if (!IsReadFeature(s.bit)) continue;
     if (s.offset < in_.offset() || s.size > kMaxFeatureSection) {
       Warn("feature section " + std::to_string(s.bit) + " at byte " + std::to_string(s.offset) +
            " overlaps earlier data or is too large; skipped");
@@ -314,16 +320,36 @@ Status PerfRecordReader::SkipPayloadAfter(uint32_t type, std::span<const uint8_t
   if (type != record::kAuxtrace && type != record::kHeaderTracingData) return {};
   ByteCursor c(body, offset + 8);
   uint64_t extra = 0;
+  uint32_t tracing_size = 0;
   if (type == record::kAuxtrace) {
     GCSPIKE_ASSIGN_OR_RETURN(extra, c.u64le());
   } else {
-    GCSPIKE_ASSIGN_OR_RETURN(uint32_t size, c.u32le());
-    extra = (uint64_t{size} + 7) & ~uint64_t{7};
+    GCSPIKE_ASSIGN_OR_RETURN(tracing_size, c.u32le());
+    extra = (uint64_t{tracing_size} + 7) & ~uint64_t{7};
   }
   if (end != 0 && extra > end - in_.offset()) {
     return MakeErrorAt(offset, "payload after record runs past the end of the data section");
   }
+  if (type == record::kHeaderTracingData) return ReadTracingDataPayload(tracing_size, extra);
   return in_.Skip(extra);
+}
+
+Status PerfRecordReader::ReadTracingDataPayload(uint32_t size, uint64_t padded) {
+  if (size > kMaxFeatureSection) return in_.Skip(padded);
+  const uint64_t at = in_.offset();
+  std::vector<uint8_t> payload(size);
+  GCSPIKE_RETURN_IF_ERROR(in_.ReadExact(payload.data(), payload.size()));
+  ReadTracingData(ByteCursor(payload, at));
+  return in_.Skip(padded - size);
+}
+
+void PerfRecordReader::ReadTracingData(ByteCursor c) {
+  auto names = ReadTracepointNames(c);
+  if (!names.ok()) {
+    Warn("tracing data: " + names.error().ToString() + "; tracepoint events keep numeric names");
+    return;
+  }
+  for (auto& [id, name] : *names) header_.tracepoint_names[id] = std::move(name);
 }
 
 Status PerfRecordReader::AddAttr(PerfAttr attr, std::span<const uint64_t> ids,
@@ -462,6 +488,9 @@ Status PerfRecordReader::ParseBuildIdEntry(uint16_t misc, ByteCursor e) {
 
 Status PerfRecordReader::ProcessFeature(int bit, ByteCursor c) {
   switch (bit) {
+    case feature::kTracingData:
+      ReadTracingData(c);
+      return {};
     case feature::kBuildId:
       return ParseBuildIds(c);
     case feature::kHostname:

@@ -32,6 +32,7 @@ struct PerfHeaderInfo {
   std::vector<std::string> event_desc_names;  // EVENT_DESC, one per attr in order
   std::unordered_map<uint64_t, std::string> event_desc_name_by_id;
   std::optional<std::pair<uint64_t, uint64_t>> clock_data;  // wall clock ns, sample clock ns
+  std::unordered_map<uint64_t, std::string> tracepoint_names;  // by config, from tracing data
 };
 
 class PerfRecordHandler {
@@ -75,6 +76,10 @@ class PerfRecordReader {
   Status ProcessCompressed(std::span<const uint8_t> payload, uint64_t offset);
   Status DispatchDecompressed(uint64_t offset);
   Status ProcessFeature(int feature, ByteCursor c);
+  // Tracing data (docs/formats/perf-data.md#tracing-data): the tracepoint names; a malformed
+  // one is warned about and leaves the events their numeric names.
+  void ReadTracingData(ByteCursor c);
+  Status ReadTracingDataPayload(uint32_t size, uint64_t padded);
   Status ParseEventDesc(ByteCursor c);
   Status ParseBuildIds(ByteCursor c);
   Status ParseBuildIdEntry(uint16_t misc, ByteCursor entry);

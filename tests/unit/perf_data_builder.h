@@ -136,6 +136,27 @@ inline std::vector<uint8_t> PerfSampleBody(const PerfAttrSpec& a, const PerfSamp
   return b.v;
 }
 
+// perf's tracing data (docs/formats/perf-data.md#tracing-data) with one format text
+// "name: NAME\nID: ID\n..." per {system, name, id}.
+struct PerfTracepoint {
+  std::string system, name;
+  uint64_t id = 0;
+};
+inline std::vector<uint8_t> PerfTracingData(const std::vector<PerfTracepoint>& events) {
+  PerfBytes b;
+  b.raw({0x17, 0x08, 0x44}).str("tracing", 7).str("0.6", 4).u8(0).u8(8).u32(4096);
+  b.str("header_page", 12).u64(4).u32(0).str("header_event", 13).u64(0);
+  b.u32(0);  // ftrace formats
+  b.u32(static_cast<uint32_t>(events.size()));
+  for (const PerfTracepoint& e : events) {
+    const std::string text =
+        "name: " + e.name + "\nID: " + std::to_string(e.id) + "\nformat:\n\tfield:int x;\n";
+    b.str(e.system, e.system.size() + 1).u32(1).u64(text.size()).str(text, text.size());
+  }
+  b.u32(0).u32(0).u64(0);  // kallsyms, printk formats, saved command lines
+  return b.v;
+}
+
 // A perf.data file, built record by record.
 class PerfDataBuilder {
  public:
@@ -215,6 +236,16 @@ class PerfDataBuilder {
   PerfDataBuilder& StringFeature(int bit, const std::string& s) {
     const size_t padded = (s.size() + 1 + 7) / 8 * 8;
     return Feature(bit, PerfBytes().u32(static_cast<uint32_t>(padded)).str(s, padded).v);
+  }
+
+  // HEADER_TRACING_DATA {u32 size} and its payload, padded to 8 outside the record (a pipe
+  // stream's way; a file holds the same bytes as feature kTracingData).
+  PerfDataBuilder& TracingDataRecord(const std::vector<uint8_t>& tracing) {
+    Add(perf::record::kHeaderTracingData, 0,
+        PerfBytes().u32(static_cast<uint32_t>(tracing.size())).u32(0).v);
+    std::vector<uint8_t> padded = tracing;
+    padded.resize((padded.size() + 7) / 8 * 8, 0);
+    return Raw(padded);
   }
 
   const std::vector<uint8_t>& data() const { return data_; }

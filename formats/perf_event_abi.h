@@ -67,6 +67,8 @@ constexpr uint64_t kLost = 1 << 4;
 namespace attr {
 constexpr uint64_t kMinSize = 64;  // PERF_ATTR_SIZE_VER0
 constexpr uint64_t kFlagFreq = uint64_t{1} << 10;   // sample_freq instead of sample_period
+constexpr uint64_t kBranchUser = uint64_t{1} << 0;       // PERF_SAMPLE_BRANCH_USER
+constexpr uint64_t kBranchCallStack = uint64_t{1} << 11; // PERF_SAMPLE_BRANCH_CALL_STACK (LBR)
 constexpr uint64_t kBranchHwIndex = uint64_t{1} << 17;  // PERF_SAMPLE_BRANCH_HW_INDEX
 }  // namespace attr
 

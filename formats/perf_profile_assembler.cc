@@ -16,8 +16,12 @@ PerfProfileAssembler::PerfProfileAssembler(Profile& profile, ProfileBuilder& bui
 // Callchain (docs/formats/perf-data.md#callchains): markers switch kernel/user context and are
 // not frames; the first entry repeats the sample IP; later entries are return addresses, except
 // the first of each context (the user PC at which the kernel was entered).
-void PerfProfileAssembler::BuildStack(uint16_t misc, const PerfSample& s) {
+void PerfProfileAssembler::BuildStack(const PerfAttr& attr, uint16_t misc,
+                                      const PerfSample& s) {
   const bool sample_in_kernel = (misc & perf::misc::kCpumodeMask) == perf::misc::kKernel;
+  // An empty branch stack leaves the callchain's user part standing.
+  const bool lbr = s.has_branch_stack && s.branch_count != 0 &&
+                   (attr.branch_sample_type & perf::attr::kBranchCallStack) != 0;
   std::vector<uint32_t>& refs = location_refs_;
   refs.clear();
   bool kernel = sample_in_kernel;
@@ -27,6 +31,10 @@ void PerfProfileAssembler::BuildStack(uint16_t misc, const PerfSample& s) {
     const uint64_t a = *chain.u64le();  // DecodePerfSample checked the size
     if (a >= perf::context::kMax) {
       if (a == perf::context::kKernel) kernel = true;
+      if (a == perf::context::kUser && lbr) {
+        AppendBranchStack(s);
+        break;
+      }
       if (a == perf::context::kUser) kernel = false;
       // The first frame of each context is the interrupted PC, not a return address.
       first = true;
@@ -45,6 +53,24 @@ void PerfProfileAssembler::BuildStack(uint16_t misc, const PerfSample& s) {
       refs.push_back(space_.InternFrame(space_.MakeFrame(s.pid, s.ip, sample_in_kernel, false)));
     }
   }
+}
+
+// --call-graph lbr (docs/formats/perf-data.md#callchains): the user part of the stack is the
+// branch stack of calls, the most recent first, as perf script builds it: the target of the
+// latest call (the entry of the sampled function), then the call instructions, each the
+// address of the call itself rather than a return address.
+void PerfProfileAssembler::AppendBranchStack(const PerfSample& s) {
+  ByteCursor entries = s.branches;
+  std::vector<uint64_t> from(s.branch_count);
+  uint64_t to = 0;
+  for (uint64_t i = 0; i < s.branch_count; ++i) {
+    from[i] = *entries.u64le();  // DecodePerfSample checked the size
+    const uint64_t target = *entries.u64le();
+    if (i == 0) to = target;
+    (void)entries.skip(8);  // flags
+  }
+  location_refs_.push_back(space_.CachedFrameRef(s.pid, to, false, false));
+  for (uint64_t a : from) location_refs_.push_back(space_.CachedFrameRef(s.pid, a, false, false));
 }
 
 // --call-graph dwarf (docs/formats/perf-data.md#sample-record-layout): the user registers and a
@@ -89,7 +115,7 @@ StrId PerfProfileAssembler::CommId(uint32_t pid, uint32_t tid) {
 
 Status PerfProfileAssembler::AddSample(std::span<const PerfAttr> attrs, size_t ai, uint16_t misc,
                                        const PerfSample& s, uint64_t record_at) {
-  BuildStack(misc, s);
+  BuildStack(attrs[ai], misc, s);
   // Values are signed (profile.proto int64): a period past 2^63 - 1 is corrupt, not a count.
   if (s.period > static_cast<uint64_t>(INT64_MAX)) {
     return MakeErrorAt(record_at, "SAMPLE record has period " + std::to_string(s.period) +

@@ -44,7 +44,8 @@ class PerfProfileAssembler {
 
  private:
   // The frame refs of one sample, leaf first, in location_refs_.
-  void BuildStack(uint16_t misc, const PerfSample& s);
+  void BuildStack(const PerfAttr& attr, uint16_t misc, const PerfSample& s);
+  void AppendBranchStack(const PerfSample& s);
   void AppendUnwound(const PerfSample& s);
   // With a spool: the index of the distinct stack `refs`, added with zero values when new.
   uint32_t InternStack(std::span<const uint32_t> refs, size_t width);

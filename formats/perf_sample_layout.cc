@@ -127,14 +127,16 @@ Status DecodePerfSample(const PerfAttr& attr, ByteCursor c, PerfSample* s) {
     GCSPIKE_ASSIGN_OR_RETURN(uint32_t raw_size, c.u32le());
     GCSPIKE_RETURN_IF_ERROR(c.skip(raw_size));
   }
-  if ((st & sample::kBranchStack) != 0) {
-    GCSPIKE_ASSIGN_OR_RETURN(uint64_t nr, c.u64le());
+  if ((s->has_branch_stack = (st & sample::kBranchStack) != 0)) {
+    GCSPIKE_ASSIGN_OR_RETURN(s->branch_count, c.u64le());
     if ((attr.branch_sample_type & perf::attr::kBranchHwIndex) != 0) {
       GCSPIKE_RETURN_IF_ERROR(c.skip(8));
     }
     uint64_t bytes = 0;
-    if (!CheckedMul(nr, 24, &bytes)) return c.ErrorHere("branch stack count overflows");
-    GCSPIKE_RETURN_IF_ERROR(c.skip(bytes));
+    if (!CheckedMul(s->branch_count, 24, &bytes)) {
+      return c.ErrorHere("branch stack count overflows");
+    }
+    GCSPIKE_ASSIGN_OR_RETURN(s->branches, c.sub(bytes));
   }
   // --call-graph dwarf (docs/formats/perf-data.md#sample-record-layout): the user registers and
   // a copy of the top of the user stack.

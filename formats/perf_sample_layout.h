@@ -45,6 +45,10 @@ struct PerfSample {
   bool has_callchain = false;
   ByteCursor callchain;
   uint64_t callchain_size = 0;
+  // BRANCH_STACK: `branch_count` {u64 from, to, flags} entries, the most recent first.
+  bool has_branch_stack = false;
+  ByteCursor branches;
+  uint64_t branch_count = 0;
   // REGS_USER and STACK_USER (--call-graph dwarf).
   bool has_regs_user = false, has_stack_user = false;
   UserRegs regs_user;

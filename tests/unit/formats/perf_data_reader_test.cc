@@ -397,3 +397,41 @@ TEST(PerfDataTruncation, TwoBytesOfMagicAreAnError) {
 
 }  // namespace
 }  // namespace gcspike
+
+namespace gcspike {
+namespace {
+
+// --call-graph lbr: the callchain's kernel part, then the branch stack of calls (the target of
+// the latest, then each call's address); without branch_sample_type CALL_STACK a branch stack
+// is not a call stack and the callchain stands.
+TEST(PerfDataLbr, UserStackFromTheBranchStack) {
+  for (bool call_stack : {true, false}) {
+    testing::PerfAttrSpec attr;
+    attr.sample_type |= perf::sample::kBranchStack;
+    attr.branch_sample_type = perf::attr::kBranchUser;
+    if (call_stack) attr.branch_sample_type |= perf::attr::kBranchCallStack;
+    PerfSampleSpec s;
+    s.misc = perf::misc::kKernel;
+    s.ip = 0xffffffff81000010;
+    s.pid = s.tid = 3;
+    s.callchain = {kKernel, 0xffffffff81000010, 0xffffffff81000020, kUser, 0x402010};
+    s.branches = {{0x401100, 0x402000, 0}, {0x400500, 0x401000, 0}};
+    PerfSampleSpec empty = s;  // no branches recorded: the callchain's user IP stays
+    empty.branches.clear();
+    auto p = Read(PerfDataBuilder(attr).Sample(s).Sample(empty).FileMode());
+    ASSERT_TRUE(p.ok()) << p.error().ToString();
+    ASSERT_EQ(p->samples.size(), 2u);
+    std::vector<uint64_t> got;
+    for (uint64_t id : p->samples[0].location_ids) got.push_back(p->location(id).address);
+    const std::vector<uint64_t> lbr = {0xffffffff81000010, 0xffffffff81000020, 0x402000,
+                                       0x401100, 0x400500};
+    const std::vector<uint64_t> chain = {0xffffffff81000010, 0xffffffff81000020, 0x402010};
+    EXPECT_EQ(got, call_stack ? lbr : chain);
+    got.clear();
+    for (uint64_t id : p->samples[1].location_ids) got.push_back(p->location(id).address);
+    EXPECT_EQ(got, chain);
+  }
+}
+
+}  // namespace
+}  // namespace gcspike

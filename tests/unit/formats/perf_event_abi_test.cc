@@ -47,6 +47,8 @@ TEST(PerfEventAbi, SampleTypeAndReadFormatBits) {
   EXPECT_EQ(perf::read_format::kGroup, PERF_FORMAT_GROUP);
   EXPECT_EQ(perf::read_format::kLost, PERF_FORMAT_LOST);
   EXPECT_EQ(perf::attr::kBranchHwIndex, PERF_SAMPLE_BRANCH_HW_INDEX);
+  EXPECT_EQ(perf::attr::kBranchCallStack, PERF_SAMPLE_BRANCH_CALL_STACK);
+  EXPECT_EQ(perf::attr::kBranchUser, PERF_SAMPLE_BRANCH_USER);
 }
 
 TEST(PerfEventAbi, MiscContextAndTypes) {

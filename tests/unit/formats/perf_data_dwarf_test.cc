@@ -4,68 +4,74 @@
 // malformed REGS_USER / STACK_USER sizes are errors naming their byte offset.
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "core/diagnostics.h"
 #include "formats/perf_data_reader.h"
 #include "formats/profile_reader.h"
-#include "tests/unit/test_support.h"
+#include "formats/perf_event_abi.h"
+#include "symbolizer/dwarf_unwinder.h"
+#include "tests/unit/perf_data_builder.h"
 
 namespace gcspike {
 namespace {
 
-using testing::PutU16;
-using testing::PutU32;
-using testing::PutU64;
+using testing::PerfDataBuilder;
+using testing::PerfSampleSpec;
 
-constexpr uint64_t kSampleType = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 5) | (1 << 8) |
-                                 (1 << 12) | (1 << 13);  // IP TID TIME CALLCHAIN PERIOD REGS STACK
-constexpr uint64_t kRegsMask = (1 << 6) | (1 << 7) | (1 << 8);  // BP, SP, IP
+constexpr uint64_t kSampleType = perf::sample::kIp | perf::sample::kTid | perf::sample::kTime |
+                                 perf::sample::kCallchain | perf::sample::kPeriod |
+                                 perf::sample::kRegsUser | perf::sample::kStackUser;
+constexpr uint64_t kRegsMask = (1 << kPerfRegBp) | (1 << kPerfRegSp) | (1 << kPerfRegIp);
 constexpr uint64_t kSp = 0x7ff000;
 constexpr uint64_t kUserIp = 0x400abc;
+
+// One cpu-clock attr carrying sample_regs_user.
+PerfDataBuilder Builder() {
+  testing::PerfAttrSpec attr;
+  attr.sample_type = kSampleType;
+  attr.sample_regs_user = kRegsMask;
+  return PerfDataBuilder(attr);
+}
 
 // One SAMPLE: kernel callchain [kernel_ip] when in_kernel (else the user callchain
 // `user_chain`, as perf record --user-callchains writes it), registers BP/SP/IP, a stack copy of
 // `stack` bytes with the given dyn_size.
-std::vector<uint8_t> SampleBytes(bool in_kernel, const std::vector<uint8_t>& stack, uint64_t dyn_size,
-                            uint64_t regs_count = 3,
-                            const std::vector<uint64_t>& user_chain = {}) {
-  std::vector<uint8_t> body;
-  PutU64(body, in_kernel ? 0xffffffff81001234 : kUserIp);
-  PutU32(body, 42);
-  PutU32(body, 42);
-  PutU64(body, 5000);  // time
-  PutU64(body, 1000);  // period
+PerfSampleSpec DwarfSample(bool in_kernel, const std::vector<uint8_t>& stack, uint64_t dyn_size,
+                           uint64_t regs_count = 3,
+                           const std::vector<uint64_t>& user_chain = {}) {
+  PerfSampleSpec s;
+  s.misc = in_kernel ? perf::misc::kKernel : perf::misc::kUser;
+  s.ip = in_kernel ? 0xffffffff81001234 : kUserIp;
+  s.pid = s.tid = 42;
+  s.time = 5000;
+  s.period = 1000;
   if (in_kernel) {
-    PutU64(body, 2);
-    PutU64(body, static_cast<uint64_t>(-128));  // PERF_CONTEXT_KERNEL
-    PutU64(body, 0xffffffff81001234);
+    s.callchain = {perf::context::kKernel, 0xffffffff81001234};
   } else if (!user_chain.empty()) {
-    PutU64(body, 1 + user_chain.size());
-    PutU64(body, static_cast<uint64_t>(-512));  // PERF_CONTEXT_USER
-    for (uint64_t a : user_chain) PutU64(body, a);
-  } else {
-    PutU64(body, 0);
+    s.callchain = {perf::context::kUser};
+    s.callchain.insert(s.callchain.end(), user_chain.begin(), user_chain.end());
   }
-  PutU64(body, 2);  // PERF_SAMPLE_REGS_ABI_64
   const uint64_t regs[] = {kSp + 0x10, kSp, kUserIp};
-  for (uint64_t i = 0; i < regs_count; ++i) PutU64(body, regs[i]);
-  PutU64(body, stack.size());
-  body.insert(body.end(), stack.begin(), stack.end());
-  if (!stack.empty()) PutU64(body, dyn_size);
-  std::vector<uint8_t> r;
-  PutU32(r, 9);
-  PutU16(r, in_kernel ? 1 : 2);
-  PutU16(r, static_cast<uint16_t>(8 + body.size()));
-  r.insert(r.end(), body.begin(), body.end());
-  return r;
+  s.regs.assign(regs, regs + regs_count);
+  s.stack = stack;
+  s.stack_dyn_size = dyn_size;
+  return s;
+}
+
+// The SAMPLE record's bytes.
+std::vector<uint8_t> SampleBytes(bool in_kernel, const std::vector<uint8_t>& stack,
+                                 uint64_t dyn_size, uint64_t regs_count = 3,
+                                 const std::vector<uint64_t>& user_chain = {}) {
+  return Builder().Sample(DwarfSample(in_kernel, stack, dyn_size, regs_count, user_chain)).data();
 }
 
 std::vector<uint8_t> ChainStack() {
   std::vector<uint8_t> s(0xa0, 0);
-  auto put = [&](size_t at, uint64_t v) { std::memcpy(s.data() + at, &v, 8); };
+  auto put = [&](size_t at, uint64_t v) {
+    for (int i = 0; i < 8; ++i) s[at + i] = static_cast<uint8_t>(v >> (8 * i));
+  };
   put(0x10, kSp + 0x40);
   put(0x18, 0x401111);
   put(0x40, kSp + 0x80);
@@ -74,33 +80,8 @@ std::vector<uint8_t> ChainStack() {
   return s;
 }
 
-// File mode with one cpu-clock attr carrying sample_regs_user (perf_event_attr offset 80).
 std::vector<uint8_t> File(const std::vector<uint8_t>& data) {
-  std::vector<uint8_t> attr;
-  PutU32(attr, 1);
-  PutU32(attr, 128);
-  PutU64(attr, 0);
-  PutU64(attr, 999);
-  PutU64(attr, kSampleType);
-  PutU64(attr, 0);
-  PutU64(attr, uint64_t{1} << 10);
-  attr.resize(80, 0);
-  PutU64(attr, kRegsMask);
-  attr.resize(128, 0);
-  const uint64_t entry = attr.size() + 16;
-  std::vector<uint8_t> f = {'P', 'E', 'R', 'F', 'I', 'L', 'E', '2'};
-  PutU64(f, 104);
-  PutU64(f, entry);
-  PutU64(f, 104);
-  PutU64(f, entry);
-  PutU64(f, 104 + entry);
-  PutU64(f, data.size());
-  for (int i = 0; i < 6; ++i) PutU64(f, 0);  // event_types, features
-  f.insert(f.end(), attr.begin(), attr.end());
-  PutU64(f, 0);
-  PutU64(f, 0);
-  f.insert(f.end(), data.begin(), data.end());
-  return f;
+  return Builder().Raw(data).FileMode();
 }
 
 Result<Profile> Read(std::vector<uint8_t> bytes, Diagnostics* diag) {
@@ -160,7 +141,7 @@ TEST(PerfDataDwarf, RecordedUserCallchainIsCountedApart) {
 }
 
 TEST(PerfDataDwarf, MalformedSizesNameOffsets) {
-  const uint64_t data_offset = 104 + 128 + 16;
+  const uint64_t data_offset = Builder().data_offset();
   // The sample body starts 8 bytes into the record; REGS_USER after ip, tid, time, period and
   // the empty callchain (5 * 8 bytes).
   const uint64_t regs_at = data_offset + 8 + 5 * 8;
@@ -176,8 +157,8 @@ TEST(PerfDataDwarf, MalformedSizesNameOffsets) {
     // The record ends inside the registers: the stack size word is missing too.
     auto bad = SampleBytes(false, {}, 0, 2);
     bad.resize(bad.size() - 8);
-    const uint16_t size = static_cast<uint16_t>(bad.size());
-    std::memcpy(bad.data() + 6, &size, 2);
+    bad[6] = static_cast<uint8_t>(bad.size());
+    bad[7] = static_cast<uint8_t>(bad.size() >> 8);
     CollectingDiagnostics diag;
     auto p = Read(File(bad), &diag);
     ASSERT_FALSE(p.ok());
@@ -187,7 +168,7 @@ TEST(PerfDataDwarf, MalformedSizesNameOffsets) {
   {
     // A stack size past the end of the record.
     auto bad = SampleBytes(false, {}, 0);
-    std::memcpy(bad.data() + bad.size() - 8, "\x00\x10\x00\x00\x00\x00\x00\x00", 8);
+    bad[bad.size() - 7] = 0x10;  // the stack size word, last in the record: 0x1000
     CollectingDiagnostics diag;
     auto p = Read(File(bad), &diag);
     ASSERT_FALSE(p.ok());

@@ -3,105 +3,51 @@
 #include "formats/perf_data_reader.h"
 
 #include <gtest/gtest.h>
-#include <zstd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "core/diagnostics.h"
 #include "core/sample_spool.h"
+#include "formats/perf_event_abi.h"
 #include "formats/pprof_writer.h"
 #include "formats/profile_reader.h"
 #include "symbolizer/kernel_symbols.h"
+#include "tests/unit/perf_data_builder.h"
 #include "tests/unit/recording_diagnostics.h"
 
 namespace gcspike {
 namespace {
 
-constexpr uint64_t kIp = 1 << 0, kTid = 1 << 1, kTime = 1 << 2, kCallchain = 1 << 5,
-                   kPeriod = 1 << 8;
-constexpr uint64_t kContextUser = static_cast<uint64_t>(-512);
-constexpr uint64_t kContextKernel = static_cast<uint64_t>(-128);
+using perf::context::kKernel;
+using perf::context::kUser;
+using testing::PerfBytes;
+using testing::PerfDataBuilder;
+using testing::PerfSampleSpec;
 
-class Bytes {
- public:
-  Bytes& u16(uint16_t v) { return Put(&v, 2); }
-  Bytes& u32(uint32_t v) { return Put(&v, 4); }
-  Bytes& u64(uint64_t v) { return Put(&v, 8); }
-  Bytes& str(const std::string& s, size_t padded) {
-    std::vector<uint8_t> b(padded, 0);
-    std::memcpy(b.data(), s.data(), std::min(s.size(), padded));
-    return Put(b.data(), b.size());
-  }
-  Bytes& raw(const std::vector<uint8_t>& b) { return Put(b.data(), b.size()); }
-  std::vector<uint8_t> v;
-
- private:
-  Bytes& Put(const void* p, size_t n) {
-    const auto* b = static_cast<const uint8_t*>(p);
-    v.insert(v.end(), b, b + n);
-    return *this;
-  }
-};
-
-// A perf_event_attr of perf 6.1's size (128): cpu-clock, the given sample_type.
-std::vector<uint8_t> Attr(uint64_t sample_type, uint32_t size = 128) {
-  Bytes a;
-  a.u32(1).u32(size).u64(0).u64(999).u64(sample_type).u64(0).u64(uint64_t{1} << 10);
-  a.v.resize(size, 0);
-  return a.v;
+// A user-mode SAMPLE (kernel-mode with misc kKernel) whose IP is the callchain's first frame.
+PerfSampleSpec UserSample(uint32_t pid, uint32_t tid, uint64_t time, std::vector<uint64_t> chain,
+                      uint16_t misc = perf::misc::kUser) {
+  PerfSampleSpec s;
+  s.misc = misc;
+  s.ip = chain.size() > 1 ? chain[1] : 0;
+  s.pid = pid;
+  s.tid = tid;
+  s.time = time;
+  s.callchain = std::move(chain);
+  return s;
 }
 
-std::vector<uint8_t> Record(uint32_t type, uint16_t misc, const std::vector<uint8_t>& body) {
-  Bytes r;
-  r.u32(type).u16(misc).u16(static_cast<uint16_t>(8 + body.size())).raw(body);
-  return r.v;
+// File mode with one cpu-clock attr and a HOSTNAME feature section.
+PerfDataBuilder File() {
+  PerfDataBuilder b;
+  b.StringFeature(perf::feature::kHostname, "testhost");
+  return b;
 }
 
-std::vector<uint8_t> Comm(uint32_t pid, uint32_t tid, const std::string& name) {
-  return Record(3, 0, Bytes().u32(pid).u32(tid).str(name, 16).v);
-}
-
-std::vector<uint8_t> Mmap(uint32_t pid, uint64_t start, uint64_t len, const std::string& file) {
-  return Record(1, 2, Bytes().u32(pid).u32(pid).u64(start).u64(len).u64(0).str(file, 32).v);
-}
-
-std::vector<uint8_t> SampleRecord(uint32_t pid, uint32_t tid, uint64_t time,
-                            const std::vector<uint64_t>& chain, uint16_t misc = 2) {
-  Bytes b;
-  b.u64(chain.size() > 1 ? chain[1] : 0).u32(pid).u32(tid).u64(time).u64(1000003);
-  b.u64(chain.size());
-  for (uint64_t a : chain) b.u64(a);
-  return Record(9, misc, b.v);
-}
-
-std::vector<uint8_t> Cat(std::initializer_list<std::vector<uint8_t>> parts) {
-  std::vector<uint8_t> out;
-  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
-// File mode: header | attr entry (attr + ids section) | data | feature table (HOSTNAME).
-std::vector<uint8_t> FileMode(const std::vector<uint8_t>& data, uint64_t sample_type =
-                                                                    kIp | kTid | kTime |
-                                                                    kCallchain | kPeriod) {
-  const std::vector<uint8_t> attr = Attr(sample_type);
-  const uint64_t attrs_offset = 104;
-  const uint64_t attr_entry = attr.size() + 16;
-  const uint64_t data_offset = attrs_offset + attr_entry;
-  const uint64_t features_offset = data_offset + data.size();
-  Bytes f;
-  f.str("PERFILE2", 8).u64(104).u64(attr_entry);
-  f.u64(attrs_offset).u64(attr_entry).u64(data_offset).u64(data.size()).u64(0).u64(0);
-  f.u64(uint64_t{1} << 3).u64(0).u64(0).u64(0);  // HOSTNAME
-  f.raw(attr).u64(0).u64(0);
-  f.raw(data);
-  f.u64(features_offset + 16).u64(4 + 8);
-  f.u32(8).str("testhost", 8);
-  return f.v;
-}
+// Where the data section of File() starts.
+const uint64_t kDataAt = PerfDataBuilder().data_offset();
 
 Result<Profile> Read(std::vector<uint8_t> bytes, Diagnostics* diag = nullptr) {
   auto in = InputSource::FromBytes("t.data", std::move(bytes), "");
@@ -121,17 +67,16 @@ std::vector<std::string> StackNames(const Profile& p, const Sample& s) {
 }
 
 TEST(PerfDataReader, FileModeSamplesLabelsAndWarnings) {
-  const std::vector<uint8_t> data = Cat({
-      Comm(42, 43, "worker"),
-      Mmap(42, 0x400000, 0x1000, "/nonexistent/gcspike-test-binary"),
-      Record(68, 0, {}),                            // FINISHED_ROUND
-      Record(2, 0, Bytes().u64(1).u64(5).v),        // LOST 5
-      Record(200, 0, Bytes().u64(7).v),             // unknown type
-      SampleRecord(42, 43, 1000, {kContextUser, 0x400010, 0x400020}),
-      SampleRecord(42, 43, 3000, {kContextUser, 0x400030}),
-  });
+  PerfDataBuilder b = File();
+  b.Comm(42, 43, "worker")
+      .Mmap(42, 0x400000, 0x1000, "/nonexistent/gcspike-test-binary")
+      .FinishedRound()
+      .Lost(5)
+      .Add(200, 0, PerfBytes().u64(7).v)  // unknown type
+      .Sample(UserSample(42, 43, 1000, {kUser, 0x400010, 0x400020}))
+      .Sample(UserSample(42, 43, 3000, {kUser, 0x400030}));
   CollectingDiagnostics diag;
-  auto p = Read(FileMode(data), &diag);
+  auto p = Read(b.FileMode(), &diag);
   ASSERT_TRUE(p.ok()) << p.error().ToString();
   ASSERT_EQ(p->samples.size(), 2u);
   ASSERT_EQ(p->sample_types.size(), 2u);
@@ -160,10 +105,10 @@ TEST(PerfDataReader, FileModeSamplesLabelsAndWarnings) {
 }
 
 TEST(PerfDataReader, ContextMarkersAreNotFrames) {
-  const std::vector<uint8_t> data = Cat({
-      SampleRecord(1, 1, 10, {kContextKernel, 0xffffffff81000010, kContextUser, 0x1234, 0x5678}, 1),
-  });
-  auto p = Read(FileMode(data));
+  PerfDataBuilder b = File();
+  b.Sample(UserSample(1, 1, 10, {kKernel, 0xffffffff81000010, kUser, 0x1234, 0x5678},
+                  perf::misc::kKernel));
+  auto p = Read(b.FileMode());
   ASSERT_TRUE(p.ok()) << p.error().ToString();
   ASSERT_EQ(p->samples.size(), 1u);
   const auto names = StackNames(*p, p->samples[0]);
@@ -173,24 +118,16 @@ TEST(PerfDataReader, ContextMarkersAreNotFrames) {
 }
 
 TEST(PerfDataReader, PipeModeAndCompressedRecords) {
-  const std::vector<uint8_t> inner = Cat({Comm(5, 5, "piped"), SampleRecord(5, 5, 7, {kContextUser, 0x10}),
-                                          SampleRecord(5, 5, 8, {kContextUser, 0x20})});
-  std::vector<uint8_t> z(ZSTD_compressBound(inner.size()));
-  z.resize(ZSTD_compress(z.data(), z.size(), inner.data(), inner.size(), 3));
-  ASSERT_FALSE(ZSTD_isError(z.size()));
-  // Split the one zstd stream across two COMPRESSED records
-  // (docs/formats/perf-data.md#compression).
-  const size_t half = z.size() / 2;
-  std::vector<uint8_t> z1(z.begin(), z.begin() + static_cast<ptrdiff_t>(half));
-  std::vector<uint8_t> z2(z.begin() + static_cast<ptrdiff_t>(half), z.end());
-  Bytes header;
-  header.str("PERFILE2", 8).u64(16);
-  Bytes attr_body;
-  attr_body.raw(Attr(kIp | kTid | kTime | kCallchain | kPeriod)).u64(77);
-  const std::vector<uint8_t> file = Cat({header.v, Record(64, 0, attr_body.v),
-                                         SampleRecord(5, 5, 6, {kContextUser, 0x30}), Record(81, 0, z1),
-                                         Record(81, 0, z2)});
-  auto p = Read(file);
+  PerfDataBuilder b;
+  b.Comm(5, 5, "piped")
+      .Sample(UserSample(5, 5, 7, {kUser, 0x10}))
+      .Sample(UserSample(5, 5, 8, {kUser, 0x20}))
+      // One zstd stream split across two COMPRESSED records
+      // (docs/formats/perf-data.md#compression).
+      .CompressRecords(2);
+  PerfDataBuilder plain;
+  plain.Sample(UserSample(5, 5, 6, {kUser, 0x30})).Raw(b.data());
+  auto p = Read(plain.PipeMode());
   ASSERT_TRUE(p.ok()) << p.error().ToString();
   ASSERT_EQ(p->samples.size(), 3u);
   EXPECT_EQ(p->StrLabel(p->samples[2], "comm"), "piped");
@@ -206,14 +143,14 @@ void ExpectErrorAt(const std::vector<uint8_t>& bytes, uint64_t offset, const std
 }
 
 TEST(PerfDataReaderErrors, TruncatedHeader) {
-  std::vector<uint8_t> f = FileMode({});
+  std::vector<uint8_t> f = File().FileMode();
   f.resize(60);
   ExpectErrorAt(f, 60, "header truncated");
   ExpectErrorAt(std::vector<uint8_t>(f.begin(), f.begin() + 10), 0, "header truncated");
 }
 
 TEST(PerfDataReaderErrors, BadMagicSizeAndEndianness) {
-  std::vector<uint8_t> f = FileMode({});
+  std::vector<uint8_t> f = File().FileMode();
   std::vector<uint8_t> bad = f;
   bad[0] = 'X';
   ExpectErrorAt(bad, 0, "magic");
@@ -226,7 +163,7 @@ TEST(PerfDataReaderErrors, BadMagicSizeAndEndianness) {
 }
 
 TEST(PerfDataReaderErrors, AttrSizeMismatch) {
-  std::vector<uint8_t> f = FileMode({});
+  std::vector<uint8_t> f = File().FileMode();
   std::vector<uint8_t> bad = f;
   bad[16] = 100;  // attr_size no longer divides the attrs section (144 bytes)
   ExpectErrorAt(bad, 32, "not a multiple");  // names the attrs section size field
@@ -236,58 +173,57 @@ TEST(PerfDataReaderErrors, AttrSizeMismatch) {
 }
 
 TEST(PerfDataReaderErrors, RecordSizeBelowHeader) {
-  std::vector<uint8_t> rec = Record(9, 0, {});
+  std::vector<uint8_t> rec = testing::PerfRecord(perf::record::kSample, 0, {});
   rec[6] = 4;
-  ExpectErrorAt(FileMode(rec), 248, "smaller than its 8-byte header");
+  ExpectErrorAt(File().Raw(rec).FileMode(), kDataAt, "smaller than its 8-byte header");
 }
 
 TEST(PerfDataReaderErrors, RecordPastEndOfData) {
-  std::vector<uint8_t> rec = Comm(1, 1, "x");
+  std::vector<uint8_t> rec = PerfDataBuilder().Comm(1, 1, "x").data();
   rec[6] = static_cast<uint8_t>(rec.size() + 8);  // claims 8 bytes more than the data holds
-  ExpectErrorAt(FileMode(rec), 248, "past the end of the data section");
+  ExpectErrorAt(File().Raw(rec).FileMode(), kDataAt, "past the end of the data section");
 }
 
 TEST(PerfDataReaderErrors, CallchainCountPastRecordEnd) {
-  std::vector<uint8_t> rec = SampleRecord(1, 1, 1, {kContextUser, 0x10});
+  std::vector<uint8_t> rec = PerfDataBuilder().Sample(UserSample(1, 1, 1, {kUser, 0x10})).data();
   // The callchain count sits after ip, pid/tid, time, period: 8 + 32 bytes into the record.
   rec[8 + 32] = 50;
-  ExpectErrorAt(FileMode(rec), 248 + 40, "callchain of 50 entries");
+  ExpectErrorAt(File().Raw(rec).FileMode(), kDataAt + 40, "callchain of 50 entries");
 }
 
 TEST(PerfDataReaderErrors, TruncatedPipeStream) {
-  Bytes header;
-  header.str("PERFILE2", 8).u64(16);
-  Bytes attr_body;
-  attr_body.raw(Attr(kIp | kTid)).u64(1);
-  std::vector<uint8_t> f = Cat({header.v, Record(64, 0, attr_body.v), Comm(1, 1, "abc")});
+  testing::PerfAttrSpec attr;
+  attr.sample_type = perf::sample::kIp | perf::sample::kTid;
+  attr.ids = {1};
+  std::vector<uint8_t> f = PerfDataBuilder(attr).Comm(1, 1, "abc").PipeMode();
   f.resize(f.size() - 3);
-  ExpectErrorAt(f, 16 + 8 + 136, "past the end of the input");
+  ExpectErrorAt(f, 16 + 8 + 136, "past the end of the input");  // after the HEADER_ATTR
 }
 
 TEST(PerfDataReaderErrors, SampleBeforeAttrInPipeMode) {
-  Bytes header;
-  header.str("PERFILE2", 8).u64(16);
-  ExpectErrorAt(Cat({header.v, SampleRecord(1, 1, 1, {kContextUser, 0x10})}), 16,
-                "before any event attr");
+  std::vector<uint8_t> f = PerfBytes().str(perf::kMagic, 8).u64(perf::kPipeHeaderSize).v;
+  const auto sample = PerfDataBuilder().Sample(UserSample(1, 1, 1, {kUser, 0x10})).data();
+  f.insert(f.end(), sample.begin(), sample.end());
+  ExpectErrorAt(f, 16, "before any event attr");
 }
 
 // Spooled (the default of the annotate command) and in-memory reads of the same file describe
 // the same samples: the pprof bytes are identical, and the spooled profile holds one sample per
 // distinct stack with its records' values summed.
 TEST(PerfDataReader, SpooledReadWritesTheSameProfile) {
-  std::vector<uint8_t> data = Cat({Comm(42, 43, "worker"), Comm(42, 44, "other"),
-                                   Mmap(42, 0x400000, 0x1000, "/nonexistent/gcspike-spool")});
+  PerfDataBuilder file = File();
+  file.Comm(42, 43, "worker").Comm(42, 44, "other");
+  file.Mmap(42, 0x400000, 0x1000, "/nonexistent/gcspike-spool");
   const std::vector<std::vector<uint64_t>> stacks = {
-      {kContextUser, 0x400010, 0x400020},
-      {kContextKernel, 0xffffffff81000010, kContextUser, 0x400030, 0x400020},
-      {kContextUser, 0x400040}};
+      {kUser, 0x400010, 0x400020},
+      {kKernel, 0xffffffff81000010, kUser, 0x400030, 0x400020},
+      {kUser, 0x400040}};
   for (int i = 0; i < 300; ++i) {
-    const auto rec = SampleRecord(42, 43 + i % 2, 1000 + static_cast<uint64_t>(i) * 997,
-                                  stacks[static_cast<size_t>(i + i / 7) % 3]);
-    data.insert(data.end(), rec.begin(), rec.end());
+    file.Sample(UserSample(42, 43 + i % 2, 1000 + static_cast<uint64_t>(i) * 997,
+                    stacks[static_cast<size_t>(i + i / 7) % 3]));
   }
   auto read = [&](bool spool) {
-    auto in = InputSource::FromBytes("t.data", FileMode(data), "");
+    auto in = InputSource::FromBytes("t.data", file.FileMode(), "");
     ReadOptions options;
     options.spool_samples = spool;
     return ReadPerfData(*in, options);
@@ -316,7 +252,8 @@ TEST(PerfDataReader, SpooledReadWritesTheSameProfile) {
 }
 
 TEST(PerfDataReader, RegisteredForSniffing) {
-  auto in = InputSource::FromBytes("t.data", FileMode(SampleRecord(1, 1, 1, {kContextUser, 0x10})), "");
+  auto in = InputSource::FromBytes(
+      "t.data", File().Sample(UserSample(1, 1, 1, {kUser, 0x10})).FileMode(), "");
   auto p = ReadProfile(*in, {});
   ASSERT_TRUE(p.ok()) << p.error().ToString();
   EXPECT_EQ(p->samples.size(), 1u);
@@ -362,12 +299,10 @@ namespace gcspike {
 namespace {
 
 TEST(PerfDataReader, ReportsProgressWhileReadingRecords) {
-  std::vector<uint8_t> data = Cat({Comm(42, 43, "worker")});
-  for (int i = 0; i < 70000; ++i) {
-    const auto s = SampleRecord(42, 43, 1000 + i, {kContextUser, 0x400010});
-    data.insert(data.end(), s.begin(), s.end());
-  }
-  const std::vector<uint8_t> file = FileMode(data);
+  PerfDataBuilder b = File();
+  b.Comm(42, 43, "worker");
+  for (int i = 0; i < 70000; ++i) b.Sample(UserSample(42, 43, 1000 + i, {kUser, 0x400010}));
+  const std::vector<uint8_t> file = b.FileMode();
   testing::RecordingDiagnostics diag;
   auto p = Read(file, &diag);
   ASSERT_TRUE(p.ok()) << p.error().ToString();
@@ -380,23 +315,22 @@ TEST(PerfDataReader, ReportsProgressWhileReadingRecords) {
 // A SAMPLE record whose period does not fit an int64 value is an error at the record, never a
 // negative value (or undefined behaviour when periods are summed).
 TEST(PerfDataPeriodTest, PeriodBeyondInt64IsAnErrorAtTheRecord) {
-  const std::vector<uint8_t> comm = Comm(7, 7, "prog");
-  Bytes b;
-  b.u64(0x401000).u32(7).u32(7).u64(100).u64(uint64_t{1} << 63);
-  b.u64(1).u64(0x401000);
-  const std::vector<uint8_t> sample = Record(9, 2, b.v);
-  auto p = Read(FileMode(Cat({comm, sample})));
+  PerfSampleSpec s = UserSample(7, 7, 100, {0x401000});
+  s.period = uint64_t{1} << 63;
+  PerfDataBuilder b = File();
+  b.Comm(7, 7, "prog");
+  const size_t comm_size = b.data().size();
+  auto p = Read(b.Sample(s).FileMode());
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.error().message.find("2^63"), std::string::npos) << p.error().message;
   ASSERT_TRUE(p.error().offset.has_value());
-  EXPECT_EQ(*p.error().offset, 104 + 128 + 16 + comm.size());
+  EXPECT_EQ(*p.error().offset, kDataAt + comm_size);
 }
 
 TEST(PerfDataPeriodTest, LargestPeriodIsKept) {
-  Bytes b;
-  b.u64(0x401000).u32(7).u32(7).u64(100).u64(uint64_t{INT64_MAX});
-  b.u64(1).u64(0x401000);
-  auto p = Read(FileMode(Record(9, 2, b.v)));
+  PerfSampleSpec s = UserSample(7, 7, 100, {0x401000});
+  s.period = uint64_t{INT64_MAX};
+  auto p = Read(File().Sample(s).FileMode());
   ASSERT_TRUE(p.ok()) << p.error().ToString();
   ASSERT_EQ(p->samples.size(), 1u);
   EXPECT_EQ(p->samples[0].values[1], INT64_MAX);
@@ -411,19 +345,16 @@ namespace {
 // Truncation is never silent: a pipe stream cut at a record boundary, and a file cut inside the
 // feature sections that follow its samples, give a warning with the offset reached.
 TEST(PerfDataTruncation, PipeStreamCutAtARecordBoundaryWarns) {
-  Bytes header;
-  header.str("PERFILE2", 8).u64(16);
-  Bytes attr_body;
-  attr_body.raw(Attr(kIp | kTid | kTime | kCallchain | kPeriod)).u64(77);
-  const std::vector<uint8_t> complete =
-      Cat({header.v, Record(64, 0, attr_body.v), SampleRecord(5, 5, 6, {kContextUser, 0x30}),
-           Record(68, 0, {})});
+  testing::PerfAttrSpec attr;
+  attr.ids = {77};
+  PerfDataBuilder b(attr);
+  b.Sample(UserSample(5, 5, 6, {kUser, 0x30}));
+  const std::vector<uint8_t> cut = b.PipeMode();
+  const std::vector<uint8_t> complete = b.FinishedRound().PipeMode();
   CollectingDiagnostics ok;
   ASSERT_TRUE(Read(complete, &ok).ok());
   EXPECT_TRUE(ok.warnings.empty()) << ok.warnings[0];
 
-  const std::vector<uint8_t> cut = Cat({header.v, Record(64, 0, attr_body.v),
-                                        SampleRecord(5, 5, 6, {kContextUser, 0x30})});
   CollectingDiagnostics diag;
   auto p = Read(cut, &diag);
   ASSERT_TRUE(p.ok()) << p.error().ToString();
@@ -436,7 +367,7 @@ TEST(PerfDataTruncation, PipeStreamCutAtARecordBoundaryWarns) {
 
 TEST(PerfDataTruncation, FileCutInsideTheFeatureSectionsWarns) {
   const std::vector<uint8_t> whole =
-      FileMode(Cat({Comm(7, 7, "prog"), SampleRecord(7, 7, 1, {kContextUser, 0x10})}));
+      File().Comm(7, 7, "prog").Sample(UserSample(7, 7, 1, {kUser, 0x10})).FileMode();
   CollectingDiagnostics ok;
   ASSERT_TRUE(Read(whole, &ok).ok());
   EXPECT_TRUE(ok.warnings.empty());
@@ -462,6 +393,44 @@ TEST(PerfDataTruncation, TwoBytesOfMagicAreAnError) {
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().offset, 2u);
   EXPECT_NE(p.error().message.find("PERFILE2"), std::string::npos) << p.error().message;
+}
+
+}  // namespace
+}  // namespace gcspike
+
+namespace gcspike {
+namespace {
+
+// --call-graph lbr: the callchain's kernel part, then the branch stack of calls (the target of
+// the latest, then each call's address); without branch_sample_type CALL_STACK a branch stack
+// is not a call stack and the callchain stands.
+TEST(PerfDataLbr, UserStackFromTheBranchStack) {
+  for (bool call_stack : {true, false}) {
+    testing::PerfAttrSpec attr;
+    attr.sample_type |= perf::sample::kBranchStack;
+    attr.branch_sample_type = perf::attr::kBranchUser;
+    if (call_stack) attr.branch_sample_type |= perf::attr::kBranchCallStack;
+    PerfSampleSpec s;
+    s.misc = perf::misc::kKernel;
+    s.ip = 0xffffffff81000010;
+    s.pid = s.tid = 3;
+    s.callchain = {kKernel, 0xffffffff81000010, 0xffffffff81000020, kUser, 0x402010};
+    s.branches = {{0x401100, 0x402000, 0}, {0x400500, 0x401000, 0}};
+    PerfSampleSpec empty = s;  // no branches recorded: the callchain's user IP stays
+    empty.branches.clear();
+    auto p = Read(PerfDataBuilder(attr).Sample(s).Sample(empty).FileMode());
+    ASSERT_TRUE(p.ok()) << p.error().ToString();
+    ASSERT_EQ(p->samples.size(), 2u);
+    std::vector<uint64_t> got;
+    for (uint64_t id : p->samples[0].location_ids) got.push_back(p->location(id).address);
+    const std::vector<uint64_t> lbr = {0xffffffff81000010, 0xffffffff81000020, 0x402000,
+                                       0x401100, 0x400500};
+    const std::vector<uint64_t> chain = {0xffffffff81000010, 0xffffffff81000020, 0x402010};
+    EXPECT_EQ(got, call_stack ? lbr : chain);
+    got.clear();
+    for (uint64_t id : p->samples[1].location_ids) got.push_back(p->location(id).address);
+    EXPECT_EQ(got, chain);
+  }
 }
 
 }  // namespace

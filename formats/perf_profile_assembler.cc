@@ -1,0 +1,315 @@
+#include "formats/perf_profile_assembler.h"
+
+#include <algorithm>
+
+#include "formats/perf_event_abi.h"
+
+namespace gcspike {
+
+PerfProfileAssembler::PerfProfileAssembler(Profile& profile, ProfileBuilder& builder,
+                                           PerfAddressSpace& space, PerfSymbolizer& symbolizer,
+                                           bool spool)
+    : profile_(profile), builder_(builder), space_(space), symbolizer_(symbolizer) {
+  if (spool) spool_ = std::make_shared<SampleSpool>();
+}
+
+// Callchain (docs/formats/perf-data.md#callchains): markers switch kernel/user context and are
+// not frames; the first entry repeats the sample IP; later entries are return addresses, except
+// the first of each context (the user PC at which the kernel was entered).
+void PerfProfileAssembler::BuildStack(const PerfAttr& attr, uint16_t misc,
+                                      const PerfSample& s) {
+  const bool sample_in_kernel = (misc & perf::misc::kCpumodeMask) == perf::misc::kKernel;
+  // An empty branch stack leaves the callchain's user part standing.
+  const bool lbr = s.has_branch_stack && s.branch_count != 0 &&
+                   (attr.branch_sample_type & perf::attr::kBranchCallStack) != 0;
+  std::vector<uint32_t>& refs = location_refs_;
+  refs.clear();
+  bool kernel = sample_in_kernel;
+  bool first = true;
+  ByteCursor chain = s.callchain;
+  for (uint64_t i = 0; i < s.callchain_size; ++i) {
+    const uint64_t a = *chain.u64le();  // DecodePerfSample checked the size
+    if (a >= perf::context::kMax) {
+      if (a == perf::context::kKernel) kernel = true;
+      if (a == perf::context::kUser && lbr) {
+        AppendBranchStack(s);
+        break;
+      }
+      if (a == perf::context::kUser) kernel = false;
+      // The first frame of each context is the interrupted PC, not a return address.
+      first = true;
+      continue;
+    }
+    refs.push_back(space_.CachedFrameRef(s.pid, a, kernel, !first));
+    first = false;
+  }
+  if (s.has_stack_user) AppendUnwound(s);
+  bool has_user_frame = false;
+  for (uint32_t r : refs) has_user_frame |= !space_.frames()[r - 1].kernel;
+  if (refs.empty() || (!has_user_frame && !sample_in_kernel && s.has_ip)) {
+    // No callchain (or, in dwarf mode, only its kernel part): the IP is the user leaf; kernel
+    // frames stay leaf-most.
+    if (refs.empty() || !sample_in_kernel) {
+      refs.push_back(space_.InternFrame(space_.MakeFrame(s.pid, s.ip, sample_in_kernel, false)));
+    }
+  }
+}
+
+// --call-graph lbr (docs/formats/perf-data.md#callchains): the user part of the stack is the
+// branch stack of calls, the most recent first, as perf script builds it: the target of the
+// latest call (the entry of the sampled function), then the call instructions, each the
+// address of the call itself rather than a return address.
+void PerfProfileAssembler::AppendBranchStack(const PerfSample& s) {
+  ByteCursor entries = s.branches;
+  std::vector<uint64_t> from(s.branch_count);
+  uint64_t to = 0;
+  for (uint64_t i = 0; i < s.branch_count; ++i) {
+    from[i] = *entries.u64le();  // DecodePerfSample checked the size
+    const uint64_t target = *entries.u64le();
+    if (i == 0) to = target;
+    (void)entries.skip(8);  // flags
+  }
+  location_refs_.push_back(space_.CachedFrameRef(s.pid, to, false, false));
+  for (uint64_t a : from) location_refs_.push_back(space_.CachedFrameRef(s.pid, a, false, false));
+}
+
+// --call-graph dwarf (docs/formats/perf-data.md#sample-record-layout): the user registers and a
+// copy of the top of the user stack, unwound here, at sample time, so the stack bytes are never
+// kept.
+void PerfProfileAssembler::AppendUnwound(const PerfSample& s) {
+  ++dwarf_samples_;
+  std::vector<uint32_t>& refs = location_refs_;
+  bool callchain_has_user = false;
+  for (uint32_t r : refs) callchain_has_user |= !space_.frames()[r - 1].kernel;
+  // A user callchain recorded as well (perf record --user-callchains) is the stack already.
+  if (callchain_has_user) {
+    ++user_callchain_samples_;
+    return;
+  }
+  UnwindMethod method = UnwindMethod::kIpOnly;
+  if (s.regs_user.Has(kPerfRegIp)) {
+    std::vector<uint64_t>& pcs = unwound_pcs_;
+    method = symbolizer_.UnwindUser(s.pid, s.regs_user, s.stack_user, &pcs);
+    // Kernel frames (callchain) stay leaf-most; the user IP, then return addresses, follow.
+    for (size_t i = 0; i < pcs.size(); ++i) {
+      refs.push_back(space_.InternFrame(space_.MakeFrame(s.pid, pcs[i], false, i != 0)));
+    }
+  }
+  ++unwound_by_[static_cast<size_t>(method)];
+}
+
+StrId PerfProfileAssembler::CommId(uint32_t pid, uint32_t tid) {
+  if (names_generation_ != space_.names_generation()) {
+    comm_id_by_tid_.clear();
+    names_generation_ = space_.names_generation();
+  }
+  auto [cached, missing] = comm_id_by_tid_.try_emplace(tid, 0);
+  if (missing) {
+    if (const std::string* name = space_.ThreadName(pid, tid); name != nullptr) {
+      Key(comm_key_, "comm");  // the key's string before the first name's
+      cached->second = profile_.Intern(*name);
+    }
+  }
+  return cached->second;
+}
+
+Status PerfProfileAssembler::AddSample(std::span<const PerfAttr> attrs, size_t ai, uint16_t misc,
+                                       const PerfSample& s, uint64_t record_at) {
+  BuildStack(attrs[ai], misc, s);
+  // Values are signed (profile.proto int64): a period past 2^63 - 1 is corrupt, not a count.
+  if (s.period > static_cast<uint64_t>(INT64_MAX)) {
+    return MakeErrorAt(record_at, "SAMPLE record has period " + std::to_string(s.period) +
+                                      ", beyond the largest value a profile holds (2^63 - 1)");
+  }
+  const auto period = static_cast<int64_t>(s.period);
+  const size_t width = attrs.size() * 2;
+  std::vector<int64_t>& values = record_values_;
+  values.assign(width, 0);
+  values[ai * 2] = 1;
+  values[ai * 2 + 1] = period;
+  std::vector<Label>& labels = record_labels_;
+  labels.clear();
+  if (s.has_tid) {
+    const StrId pid_key = Key(pid_key_, "pid");
+    labels.push_back({pid_key, 0, s.pid, pid_key, true});
+    const StrId tid_key = Key(tid_key_, "tid");
+    labels.push_back({tid_key, 0, s.tid, tid_key, true});
+    if (const StrId comm = CommId(s.pid, s.tid); comm != 0) {
+      labels.push_back({comm_key_, comm, 0, 0, false});
+    }
+  }
+  if (s.has_time) {
+    const auto t = static_cast<int64_t>(s.time);
+    const StrId time_key = Key(time_key_, "timestamp_ns");
+    labels.push_back({time_key, 0, t, Key(ns_unit_, "nanoseconds"), true});
+    first_time_ = std::min(first_time_, t);
+    last_time_ = std::max(last_time_, t);
+  }
+  if (spool_ != nullptr) {
+    const uint32_t stack = InternStack(location_refs_, width);
+    int64_t* sums = &stack_values_[stack * width];
+    sums[ai * 2] += 1;
+    if (__builtin_add_overflow(sums[ai * 2 + 1], period, &sums[ai * 2 + 1])) {
+      return MakeErrorAt(record_at, "the periods of one stack's samples add up past 2^63 - 1 "
+                                    "at this SAMPLE record");
+    }
+    spool_->Append(stack, values, labels);
+    return {};
+  }
+  Sample sample;
+  sample.location_ids.assign(location_refs_.begin(), location_refs_.end());
+  sample.values = values;
+  sample.labels = labels;
+  profile_.samples.push_back(std::move(sample));
+  return {};
+}
+
+uint32_t PerfProfileAssembler::InternStack(std::span<const uint32_t> refs, size_t width) {
+  uint64_t h = 0xcbf29ce484222325ULL ^ refs.size();
+  for (uint32_t r : refs) h = (h ^ r) * 0x100000001b3ULL;
+  auto [head, inserted] = stack_heads_.try_emplace(h, UINT32_MAX);
+  for (uint32_t i = head->second; i != UINT32_MAX; i = stack_next_[i]) {
+    const auto first = stack_refs_.begin() + static_cast<ptrdiff_t>(stack_begin_[i]);
+    const auto last = stack_refs_.begin() + static_cast<ptrdiff_t>(stack_begin_[i + 1]);
+    if (std::equal(first, last, refs.begin(), refs.end())) return i;
+  }
+  const auto index = static_cast<uint32_t>(stack_next_.size());
+  stack_refs_.insert(stack_refs_.end(), refs.begin(), refs.end());
+  stack_begin_.push_back(stack_refs_.size());
+  stack_values_.resize(stack_values_.size() + width, 0);
+  stack_next_.push_back(head->second);
+  head->second = index;
+  return index;
+}
+
+// Sample types: two per event (formats/perf_data_reader.h).
+void PerfProfileAssembler::SetSampleTypes(std::vector<PerfAttr>& attrs,
+                                          const std::unordered_map<uint64_t, size_t>& attr_by_id,
+                                          const PerfHeaderInfo& header) {
+  for (size_t i = 0; i < attrs.size(); ++i) {
+    PerfAttr& a = attrs[i];
+    if (header.event_desc_names.size() == attrs.size()) a.name = header.event_desc_names[i];
+    for (const auto& [id, index] : attr_by_id) {
+      if (index != i) continue;
+      auto n = header.event_desc_name_by_id.find(id);
+      if (n != header.event_desc_name_by_id.end()) a.name = n->second;
+    }
+    if (a.name.empty() && a.type == perf::attr_type::kTracepoint) {
+      auto n = header.tracepoint_names.find(a.config);
+      if (n != header.tracepoint_names.end()) a.name = n->second;
+    }
+    if (a.name.empty()) a.name = DefaultEventName(a);
+    const bool clock = a.type == perf::attr_type::kSoftware &&
+                       (a.config == perf::sw::kCpuClock || a.config == perf::sw::kTaskClock);
+    profile_.sample_types.push_back({profile_.Intern(a.name + "_samples"),
+                                     profile_.Intern("count")});
+    profile_.sample_types.push_back({profile_.Intern(a.name + "_period"),
+                                     profile_.Intern(clock ? "nanoseconds" : "events")});
+  }
+  profile_.period_type = profile_.sample_types[1];
+  if ((attrs[0].flags & perf::attr::kFlagFreq) == 0) {
+    profile_.period = static_cast<int64_t>(attrs[0].sample_period);
+  }
+  if (first_time_ <= last_time_) profile_.duration_nanos = last_time_ - first_time_;
+  if (first_time_ <= last_time_ && header.clock_data.has_value()) {
+    const auto [wall, clock] = *header.clock_data;
+    profile_.time_nanos = static_cast<int64_t>(wall) + (first_time_ - static_cast<int64_t>(clock));
+  }
+}
+
+// The location of every frame. The symbolizer (binaries, DWARF, kernel symbols) is released
+// before the samples are built, so the two never take memory at once.
+std::vector<uint64_t> PerfProfileAssembler::SymbolizeFrames(Diagnostics* diagnostics) {
+  const std::vector<PerfFrame>& frames = space_.frames();
+  profile_.locations.reserve(frames.size());
+  symbolizer_.LoadKernelSymbols(frames);
+  std::vector<uint64_t> location_of_frame(frames.size());
+  for (size_t i = 0; i < frames.size(); ++i) {
+    if (diagnostics != nullptr && (i & 0xff) == 0) {
+      diagnostics->Progress("symbolizing", i, frames.size());
+    }
+    uint64_t mapping_id = 0;
+    std::vector<Line> lines = symbolizer_.SymbolizeFrame(frames[i], builder_, profile_,
+                                                         &mapping_id);
+    location_of_frame[i] = builder_.InternLocation(mapping_id, frames[i].address, lines);
+  }
+  symbolizer_.ReleaseBinaries();
+  return location_of_frame;
+}
+
+void PerfProfileAssembler::BuildSamples(const std::vector<uint64_t>& location_of_frame,
+                                        size_t width) {
+  // Without kernel symbols, consecutive kernel frames collapse into one "[kernel]" frame.
+  const std::vector<PerfFrame>& frames = space_.frames();
+  auto to_location_ids = [&](auto first, auto last) {
+    std::vector<uint64_t> ids;
+    ids.reserve(static_cast<size_t>(last - first));
+    for (auto it = first; it != last; ++it) {
+      const uint64_t id = location_of_frame[*it - 1];
+      if (!ids.empty() && ids.back() == id && frames[*it - 1].kernel) continue;
+      ids.push_back(id);
+    }
+    return ids;
+  };
+  if (spool_ == nullptr) {
+    for (Sample& s : profile_.samples) {
+      s.location_ids = to_location_ids(s.location_ids.begin(), s.location_ids.end());
+    }
+    return;
+  }
+  const size_t n = stack_next_.size();
+  stack_next_ = {};
+  profile_.samples.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    Sample s;
+    const auto refs = stack_refs_.begin();
+    s.location_ids = to_location_ids(refs + static_cast<ptrdiff_t>(stack_begin_[i]),
+                                     refs + static_cast<ptrdiff_t>(stack_begin_[i + 1]));
+    s.values.assign(stack_values_.begin() + static_cast<ptrdiff_t>(i * width),
+                    stack_values_.begin() + static_cast<ptrdiff_t>((i + 1) * width));
+    profile_.samples.push_back(std::move(s));
+  }
+  stack_refs_ = {};
+  stack_begin_ = {};
+  stack_values_ = {};
+}
+
+void PerfProfileAssembler::Finish(std::vector<PerfAttr>& attrs,
+                                  const std::unordered_map<uint64_t, size_t>& attr_by_id,
+                                  const PerfHeaderInfo& header, Diagnostics* diagnostics) {
+  SetSampleTypes(attrs, attr_by_id, header);
+  // What only reading needed goes before the symbolizer loads the binaries, and the stacks
+  // shed their growth slack: memory peaks while symbolizing.
+  space_.ReleaseFrameIndex();
+  stack_heads_ = {};
+  stack_refs_.shrink_to_fit();
+  stack_begin_.shrink_to_fit();
+  stack_values_.shrink_to_fit();
+  stack_next_.shrink_to_fit();
+  const std::vector<uint64_t> location_of_frame = SymbolizeFrames(diagnostics);
+  BuildSamples(location_of_frame, attrs.size() * 2);
+}
+
+void PerfProfileAssembler::WarnUnwinding(const WarnFn& warn) {
+  if (dwarf_samples_ == 0) return;
+  warn(std::to_string(dwarf_samples_) + " samples with --call-graph dwarf stacks: " +
+       std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kCfi)]) +
+       " unwound by CFI" + symbolizer_.CfiSourceSuffix() + ", " +
+       std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kFramePointers)]) +
+       " by frame pointers, " +
+       std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kIpOnly)]) + " IP only" +
+       (user_callchain_samples_ != 0
+            ? ", " + std::to_string(user_callchain_samples_) + " from the recorded callchain"
+            : std::string()));
+  symbolizer_.ReleaseUnwindImages();  // every sample is unwound: release the mapped files
+}
+
+Status PerfProfileAssembler::Close() {
+  if (spool_ != nullptr) {
+    GCSPIKE_RETURN_IF_ERROR(spool_->Close());
+    profile_.spool = std::move(spool_);
+  }
+  return profile_.Validate();
+}
+
+}  // namespace gcspike

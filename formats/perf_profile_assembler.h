@@ -1,0 +1,95 @@
+// The top layer of the perf.data reader: turns decoded SAMPLE records into the profile's
+// samples (stacks of interned frames, values per event, pid/tid/comm/timestamp_ns labels),
+// optionally through a SampleSpool with one sample per distinct stack (core/sample_spool.h),
+// and finishes the Profile: sample types, symbolized locations, the samples' location ids.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/profile.h"
+#include "core/profile_builder.h"
+#include "core/sample_spool.h"
+#include "formats/perf_address_space.h"
+#include "formats/perf_record_reader.h"
+#include "formats/perf_sample_layout.h"
+#include "formats/perf_symbolize.h"
+
+namespace gcspike {
+
+class PerfProfileAssembler {
+ public:
+  using WarnFn = std::function<void(const std::string&)>;
+  // `spool`: keep the records in a SampleSpool (ReadOptions::spool_samples).
+  PerfProfileAssembler(Profile& profile, ProfileBuilder& builder, PerfAddressSpace& space,
+                       PerfSymbolizer& symbolizer, bool spool);
+
+  // Whether a sample was added (every event must be known before the first).
+  bool has_samples() const { return !profile_.samples.empty() || !stack_next_.empty(); }
+  // One SAMPLE record (header misc, fields, at `record_at`) of event `attr_index` of `attrs`.
+  Status AddSample(std::span<const PerfAttr> attrs, size_t attr_index, uint16_t misc,
+                   const PerfSample& sample, uint64_t record_at);
+  // Names the events (EVENT_DESC, else perf's defaults), sets the sample types, the period and
+  // the times, symbolizes every frame and gives the samples their locations.
+  void Finish(std::vector<PerfAttr>& attrs, const std::unordered_map<uint64_t, size_t>& attr_by_id,
+              const PerfHeaderInfo& header, Diagnostics* diagnostics);
+  // Warns how --call-graph dwarf samples were unwound.
+  void WarnUnwinding(const WarnFn& warn);
+  // Closes the spool and checks the profile.
+  Status Close();
+
+ private:
+  // The frame refs of one sample, leaf first, in location_refs_.
+  void BuildStack(const PerfAttr& attr, uint16_t misc, const PerfSample& s);
+  void AppendBranchStack(const PerfSample& s);
+  void AppendUnwound(const PerfSample& s);
+  // With a spool: the index of the distinct stack `refs`, added with zero values when new.
+  uint32_t InternStack(std::span<const uint32_t> refs, size_t width);
+  void SetSampleTypes(std::vector<PerfAttr>& attrs,
+                      const std::unordered_map<uint64_t, size_t>& attr_by_id,
+                      const PerfHeaderInfo& header);
+  std::vector<uint64_t> SymbolizeFrames(Diagnostics* diagnostics);
+  void BuildSamples(const std::vector<uint64_t>& location_of_frame, size_t width);
+  // String ids of the labels every sample carries, interned on first use.
+  StrId Key(StrId& cached, std::string_view s) {
+    if (cached == 0) cached = profile_.Intern(s);
+    return cached;
+  }
+  StrId CommId(uint32_t pid, uint32_t tid);
+
+  Profile& profile_;
+  ProfileBuilder& builder_;
+  PerfAddressSpace& space_;
+  PerfSymbolizer& symbolizer_;
+  StrId pid_key_ = 0, tid_key_ = 0, comm_key_ = 0, time_key_ = 0, ns_unit_ = 0;
+  // Cache of Intern(thread name), emptied when the address space's names change.
+  std::unordered_map<uint32_t, StrId> comm_id_by_tid_;
+  uint64_t names_generation_ = 0;
+  int64_t first_time_ = INT64_MAX;
+  int64_t last_time_ = INT64_MIN;
+  uint64_t dwarf_samples_ = 0;
+  uint64_t unwound_by_[3] = {};  // indexed by UnwindMethod
+  uint64_t user_callchain_samples_ = 0;  // dwarf samples whose callchain has user frames
+  std::vector<uint64_t> unwound_pcs_;  // one sample's user stack, reused
+  std::vector<uint32_t> location_refs_;  // one sample's frame refs, reused
+  std::vector<int64_t> record_values_;
+  std::vector<Label> record_labels_;
+
+  // With a spool: the records go to spool_, and the distinct stacks (frame refs, leaf first)
+  // are kept flat in stack_refs_ (stack i is [stack_begin_[i], stack_begin_[i + 1])) with
+  // their records' values summed in stack_values_ (attrs * 2 per stack), chained per hash
+  // (stack_heads_: hash -> first index, stack_next_: index -> next). Finish turns them into
+  // profile_.samples once the symbolizer's memory is released.
+  std::shared_ptr<SampleSpool> spool_;
+  std::vector<uint32_t> stack_refs_;
+  std::vector<uint64_t> stack_begin_ = {0};
+  std::vector<int64_t> stack_values_;
+  std::unordered_map<uint64_t, uint32_t> stack_heads_;
+  std::vector<uint32_t> stack_next_;
+};
+
+}  // namespace gcspike

@@ -1,0 +1,563 @@
+#include "formats/perf_record_reader.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/hex.h"
+#include "formats/perf_event_abi.h"
+#include "formats/perf_tracing_data.h"
+
+namespace gcspike {
+namespace {
+
+namespace record = perf::record;
+namespace feature = perf::feature;
+using perf::kFileHeaderSize;
+using perf::kPipeHeaderSize;
+
+// Bytes between the file header and the data section (attrs and their ids) that we hold in
+// memory; real files have a few hundred bytes per event.
+constexpr uint64_t kMaxPrelude = uint64_t{64} << 20;
+constexpr uint64_t kMaxFeatureSection = uint64_t{64} << 20;
+constexpr uint64_t kMaxDecompressed = uint64_t{1} << 30;
+
+// Reads up to n bytes; fewer only at the end of the input.
+Result<size_t> ReadUpTo(InputSource& in, uint8_t* buf, size_t n) {
+  size_t total = 0;
+  while (total < n) {
+    GCSPIKE_ASSIGN_OR_RETURN(size_t got, in.Read(buf + total, n - total));
+    if (got == 0) break;
+    total += got;
+  }
+  return total;
+}
+
+// perf_header_string {u32 len; char str[len]} (docs/formats/perf-data.md#feature-sections).
+Result<std::string> HeaderString(ByteCursor& c) {
+  GCSPIKE_ASSIGN_OR_RETURN(uint32_t len, c.u32le());
+  GCSPIKE_ASSIGN_OR_RETURN(auto bytes, c.bytes(len));
+  return perf::PaddedString(bytes);
+}
+
+// The feature sections ProcessFeature reads.
+bool IsReadFeature(int bit) {
+  for (int f : {feature::kTracingData, feature::kBuildId, feature::kHostname, feature::kOsRelease,
+                feature::kVersion, feature::kCmdline, feature::kEventDesc, feature::kClockData}) {
+    if (bit == f) return true;
+  }
+  return false;
+}
+
+struct RecordHeader {
+  uint32_t type = 0;
+  uint16_t misc = 0;
+  uint16_t size = 0;
+};
+
+RecordHeader ParseRecordHeader(std::span<const uint8_t> bytes) {  // 8 bytes
+  ByteCursor c(bytes);
+  RecordHeader h;
+  h.type = *c.u32le();
+  h.misc = *c.u16le();
+  h.size = *c.u16le();
+  return h;
+}
+
+}  // namespace
+
+PerfRecordReader::~PerfRecordReader() {
+  if (zstd_ != nullptr) ZSTD_freeDCtx(zstd_);
+}
+
+void PerfRecordReader::Warn(const std::string& m) {
+  if (diagnostics_ != nullptr) diagnostics_->Warn(in_.name() + ": " + m);
+}
+
+Status PerfRecordReader::Read() {
+  GCSPIKE_ASSIGN_OR_RETURN(auto prefix, in_.Peek(kPipeHeaderSize));
+  if (prefix.size() < kPipeHeaderSize) return MakeErrorAt(0, "perf.data header truncated");
+  if (std::memcmp(prefix.data(), perf::kMagicBigEndian, 8) == 0) {
+    return MakeErrorAt(0, "big-endian perf.data (recorded on a big-endian machine) is not "
+                          "supported; convert it with perf on such a machine");
+  }
+  if (std::memcmp(prefix.data(), perf::kMagic, 8) != 0) {
+    return MakeErrorAt(0, "bad perf.data magic (want \"PERFILE2\")");
+  }
+  ByteCursor pc(prefix);
+  GCSPIKE_RETURN_IF_ERROR(pc.skip(8));
+  const uint64_t size = *pc.u64le();
+  if (size == kPipeHeaderSize) {
+    GCSPIKE_RETURN_IF_ERROR(in_.Skip(kPipeHeaderSize));
+    GCSPIKE_RETURN_IF_ERROR(ReadPipeMode());
+  } else if (size == kFileHeaderSize) {
+    uint8_t hdr[kFileHeaderSize];
+    GCSPIKE_ASSIGN_OR_RETURN(size_t total, ReadUpTo(in_, hdr, sizeof hdr));
+    if (total < sizeof hdr) {
+      return MakeErrorAt(total, "perf.data file header truncated (" + std::to_string(total) +
+                                    " of 104 bytes)");
+    }
+    GCSPIKE_RETURN_IF_ERROR(ReadFileMode(ByteCursor(std::span<const uint8_t>(hdr, sizeof hdr))));
+  } else {
+    return MakeErrorAt(8, "perf.data header size " + std::to_string(size) +
+                              " is neither 104 (file) nor 16 (pipe)");
+  }
+  record_body_ = {};
+  return {};
+}
+
+namespace {
+
+// The file header's sections, checked (docs/formats/perf-data.md#file-header).
+struct FileHeader {
+  uint64_t at = 0;  // of attr_size: the header's errors are reported here
+  uint64_t attr_size = 0, attrs_offset = 0, attrs_size = 0;
+  uint64_t data_offset = 0, data_end = 0;
+  uint64_t features[4] = {};
+};
+
+Result<FileHeader> ParseFileHeader(ByteCursor h, uint64_t input_size) {
+  FileHeader f;
+  GCSPIKE_RETURN_IF_ERROR(h.skip(16));  // magic, size
+  f.at = h.offset();
+  GCSPIKE_ASSIGN_OR_RETURN(f.attr_size, h.u64le());
+  GCSPIKE_ASSIGN_OR_RETURN(f.attrs_offset, h.u64le());
+  GCSPIKE_ASSIGN_OR_RETURN(f.attrs_size, h.u64le());
+  GCSPIKE_ASSIGN_OR_RETURN(f.data_offset, h.u64le());
+  GCSPIKE_ASSIGN_OR_RETURN(uint64_t data_size, h.u64le());
+  GCSPIKE_RETURN_IF_ERROR(h.skip(16));  // event_types: legacy
+  for (uint64_t& bits : f.features) {
+    GCSPIKE_ASSIGN_OR_RETURN(bits, h.u64le());
+  }
+  // Each attrs entry is {perf_event_attr; perf_file_section ids}.
+  if (f.attr_size < perf::attr::kMinSize + 16) {
+    return MakeErrorAt(f.at, "attr_size " + std::to_string(f.attr_size) +
+                                 " is smaller than an attr (64) plus its ids section");
+  }
+  if (f.attrs_size % f.attr_size != 0) {
+    return MakeErrorAt(f.at + 16, "attrs section size " + std::to_string(f.attrs_size) +
+                                      " is not a multiple of attr_size " +
+                                      std::to_string(f.attr_size));
+  }
+  if (f.data_offset < kFileHeaderSize || !CheckedAdd(f.data_offset, data_size, &f.data_end) ||
+      f.data_offset - kFileHeaderSize > kMaxPrelude) {
+    return MakeErrorAt(f.at + 24, "data section [" + std::to_string(f.data_offset) + ", +" +
+                                      std::to_string(data_size) +
+                                      ") is not a plausible section after the header");
+  }
+  if (input_size != 0 && f.data_end > input_size) {
+    return MakeErrorAt(f.at + 24, "data section ends at byte " + std::to_string(f.data_end) +
+                                      " past the end of the file (" +
+                                      std::to_string(input_size) + " bytes)");
+  }
+  return f;
+}
+
+// A section of the prelude (the bytes between the header and the data section).
+Result<ByteCursor> PreludeSection(ByteCursor prelude, const FileHeader& h, uint64_t off,
+                                  uint64_t size, const char* what) {
+  uint64_t end = 0;
+  if (off < kFileHeaderSize || !CheckedAdd(off, size, &end) || end > h.data_offset) {
+    return MakeErrorAt(h.at, std::string(what) + " [" + std::to_string(off) + ", +" +
+                                 std::to_string(size) +
+                                 ") is not between the header and the data section");
+  }
+  GCSPIKE_RETURN_IF_ERROR(prelude.seek(off - kFileHeaderSize));
+  return prelude.sub(size);
+}
+
+}  // namespace
+
+Status PerfRecordReader::ReadFileMode(ByteCursor header) {
+  GCSPIKE_ASSIGN_OR_RETURN(FileHeader h, ParseFileHeader(header, in_.size_hint()));
+  // Attrs and their ids lie between the header and the data section in files perf writes;
+  // hold that small prelude in memory so the stream is never rewound.
+  std::vector<uint8_t> prelude(h.data_offset - kFileHeaderSize);
+  GCSPIKE_RETURN_IF_ERROR(in_.ReadExact(prelude.data(), prelude.size()));
+  const ByteCursor pc(prelude, kFileHeaderSize);
+  GCSPIKE_ASSIGN_OR_RETURN(ByteCursor attrs,
+                           PreludeSection(pc, h, h.attrs_offset, h.attrs_size, "attrs section"));
+  while (!attrs.empty()) {
+    const uint64_t entry_offset = attrs.offset();
+    GCSPIKE_ASSIGN_OR_RETURN(PerfAttr attr, ParsePerfAttr(attrs, h.attr_size - 16));
+    GCSPIKE_RETURN_IF_ERROR(attrs.skip(h.attr_size - 16));
+    GCSPIKE_ASSIGN_OR_RETURN(uint64_t ids_offset, attrs.u64le());
+    GCSPIKE_ASSIGN_OR_RETURN(uint64_t ids_size, attrs.u64le());
+    std::vector<uint64_t> ids;
+    if (ids_size != 0) {
+      GCSPIKE_ASSIGN_OR_RETURN(ByteCursor ic, PreludeSection(pc, h, ids_offset, ids_size,
+                                                             "event ids"));
+      while (ic.remaining() >= 8) {
+        GCSPIKE_ASSIGN_OR_RETURN(ids.emplace_back(), ic.u64le());
+      }
+    }
+    GCSPIKE_RETURN_IF_ERROR(AddAttr(std::move(attr), ids, entry_offset));
+  }
+  if (attrs_ == 0) return MakeErrorAt(h.at + 8, "perf.data has no events (attrs)");
+  while (in_.offset() < h.data_end) GCSPIKE_RETURN_IF_ERROR(ReadOneRecord(h.data_end));
+  return ReadFeatureSections(h.features, h.data_end);
+}
+
+Result<bool> PerfRecordReader::ReadFeatureTable(std::vector<uint8_t>& table, uint64_t data_end) {
+  GCSPIKE_ASSIGN_OR_RETURN(size_t total, ReadUpTo(in_, table.data(), table.size()));
+  if (total < table.size()) {
+    Warn("feature section table truncated at byte " + std::to_string(data_end + total) +
+         "; host and build-id information is missing");
+    return false;
+  }
+  return true;
+}
+
+// Feature sections: one perf_file_section per set bit, right after the data
+// (docs/formats/perf-data.md#feature-sections).
+Status PerfRecordReader::ReadFeatureSections(const uint64_t (&features)[4], uint64_t data_end) {
+  std::vector<int> bits;
+  for (int bit = 0; bit < feature::kCount; ++bit) {
+    if ((features[bit / 64] >> (bit % 64) & 1) != 0) bits.push_back(bit);
+  }
+  if (bits.empty()) return {};
+  std::vector<uint8_t> table(bits.size() * 16);
+  GCSPIKE_ASSIGN_OR_RETURN(bool complete, ReadFeatureTable(table, data_end));
+  if (!complete) return {};
+  struct Section {
+    int bit;
+    uint64_t offset, size;
+  };
+  std::vector<Section> sections;
+  ByteCursor tc(table, data_end);
+  for (int bit : bits) {
+    Section s{bit, 0, 0};
+    GCSPIKE_ASSIGN_OR_RETURN(s.offset, tc.u64le());
+    GCSPIKE_ASSIGN_OR_RETURN(s.size, tc.u64le());
+    sections.push_back(s);
+  }
+  std::stable_sort(sections.begin(), sections.end(),
+                   [](const Section& a, const Section& b) { return a.offset < b.offset; });
+  for (const Section& s : sections) {
+    if (!IsReadFeature(s.bit)) continue;
+    if (s.offset < in_.offset() || s.size > kMaxFeatureSection) {
+      Warn("feature section " + std::to_string(s.bit) + " at byte " + std::to_string(s.offset) +
+           " overlaps earlier data or is too large; skipped");
+      continue;
+    }
+    GCSPIKE_RETURN_IF_ERROR(in_.Skip(s.offset - in_.offset()));
+    std::vector<uint8_t> body(s.size);
+    GCSPIKE_RETURN_IF_ERROR(in_.ReadExact(body.data(), body.size()));
+    GCSPIKE_RETURN_IF_ERROR(ProcessFeature(s.bit, ByteCursor(body, s.offset)));
+  }
+  uint64_t sections_end = in_.offset();
+  for (const Section& s : sections) {
+    if (s.size <= kMaxFeatureSection && s.offset >= data_end) {
+      sections_end = std::max(sections_end, s.offset + s.size);
+    }
+  }
+  CheckSectionsEnd(sections_end);
+  return {};
+}
+
+// The sections not read must still be there: a file cut inside them (a copy interrupted after
+// the samples) is not silently taken for complete.
+void PerfRecordReader::CheckSectionsEnd(uint64_t sections_end) {
+  if (sections_end > in_.offset() && !in_.Skip(sections_end - in_.offset()).ok()) {
+    Warn("the feature sections end at byte " + std::to_string(sections_end) +
+         " but the input ends at byte " + std::to_string(in_.offset()) +
+         ": the file was cut short (its samples are complete)");
+  }
+}
+
+Status PerfRecordReader::ReadPipeMode() {
+  while (true) {
+    GCSPIKE_ASSIGN_OR_RETURN(auto peek, in_.Peek(1));
+    if (peek.empty()) break;
+    GCSPIKE_RETURN_IF_ERROR(ReadOneRecord(0));
+  }
+  if (attrs_ == 0) return MakeErrorAt(kPipeHeaderSize, "perf.data stream has no HEADER_ATTR");
+  // perf record ends every round of samples it writes with FINISHED_ROUND, the last one
+  // included (builtin-record.c, record__mmap_read_all): samples after the last FINISHED_ROUND
+  // mean the stream was cut, here exactly at a record boundary (a cut inside a record is an
+  // error above).
+  if (saw_sample_ && last_record_type_ != record::kFinishedRound) {
+    Warn("the stream ends at byte " + std::to_string(in_.offset()) + " after a record of type " +
+         std::to_string(last_record_type_) +
+         ", not perf's closing FINISHED_ROUND: the recording was probably cut short");
+  }
+  return {};
+}
+
+Status PerfRecordReader::ReadOneRecord(uint64_t end) {
+  const uint64_t offset = in_.offset();
+  if (diagnostics_ != nullptr && (++records_read_ & 0xffff) == 0) {
+    diagnostics_->Progress("reading perf.data", offset, in_.size_hint());
+  }
+  uint8_t header[perf::kRecordHeaderSize];
+  GCSPIKE_ASSIGN_OR_RETURN(size_t have, ReadUpTo(in_, header, sizeof header));
+  if (have < sizeof header) return MakeErrorAt(offset, "record header truncated");
+  const RecordHeader h = ParseRecordHeader(header);
+  last_record_type_ = h.type;
+  if (h.type == record::kSample) saw_sample_ = true;
+  if (h.size < perf::kRecordHeaderSize) {
+    return MakeErrorAt(offset, "record size " + std::to_string(h.size) +
+                                   " is smaller than its 8-byte header");
+  }
+  if (end != 0 && offset + h.size > end) {
+    return MakeErrorAt(offset, "record of " + std::to_string(h.size) +
+                                   " bytes runs past the end of the data section at byte " +
+                                   std::to_string(end));
+  }
+  std::vector<uint8_t>& body = record_body_;
+  body.resize(h.size - perf::kRecordHeaderSize);
+  GCSPIKE_ASSIGN_OR_RETURN(size_t got, ReadUpTo(in_, body.data(), body.size()));
+  if (got < body.size()) {
+    return MakeErrorAt(offset, "record of " + std::to_string(h.size) +
+                                   " bytes runs past the end of the input");
+  }
+  GCSPIKE_RETURN_IF_ERROR(ProcessRecord(h.type, h.misc, ByteCursor(body, offset + 8), offset));
+  return SkipPayloadAfter(h.type, body, offset, end);
+}
+
+// Records followed by payload not counted in header.size
+// (docs/formats/perf-data.md#record-types, #pipe-mode).
+Status PerfRecordReader::SkipPayloadAfter(uint32_t type, std::span<const uint8_t> body,
+                                          uint64_t offset, uint64_t end) {
+  if (type != record::kAuxtrace && type != record::kHeaderTracingData) return {};
+  ByteCursor c(body, offset + 8);
+  uint64_t extra = 0;
+  uint32_t tracing_size = 0;
+  if (type == record::kAuxtrace) {
+    GCSPIKE_ASSIGN_OR_RETURN(extra, c.u64le());
+  } else {
+    GCSPIKE_ASSIGN_OR_RETURN(tracing_size, c.u32le());
+    extra = (uint64_t{tracing_size} + 7) & ~uint64_t{7};
+  }
+  if (end != 0 && extra > end - in_.offset()) {
+    return MakeErrorAt(offset, "payload after record runs past the end of the data section");
+  }
+  if (type == record::kHeaderTracingData) return ReadTracingDataPayload(tracing_size, extra);
+  return in_.Skip(extra);
+}
+
+Status PerfRecordReader::ReadTracingDataPayload(uint32_t size, uint64_t padded) {
+  if (size > kMaxFeatureSection) return in_.Skip(padded);
+  const uint64_t at = in_.offset();
+  std::vector<uint8_t> payload(size);
+  GCSPIKE_RETURN_IF_ERROR(in_.ReadExact(payload.data(), payload.size()));
+  ReadTracingData(ByteCursor(payload, at));
+  return in_.Skip(padded - size);
+}
+
+void PerfRecordReader::ReadTracingData(ByteCursor c) {
+  auto names = ReadTracepointNames(c);
+  if (!names.ok()) {
+    Warn("tracing data: " + names.error().ToString() + "; tracepoint events keep numeric names");
+    return;
+  }
+  for (auto& [id, name] : *names) header_.tracepoint_names[id] = std::move(name);
+}
+
+Status PerfRecordReader::AddAttr(PerfAttr attr, std::span<const uint64_t> ids,
+                                 uint64_t offset) {
+  ++attrs_;
+  return handler_.OnAttr(std::move(attr), ids, offset);
+}
+
+Status PerfRecordReader::ProcessRecord(uint32_t type, uint16_t misc, ByteCursor c,
+                                       uint64_t offset) {
+  switch (type) {
+    case record::kFinishedRound:
+      return {};  // we do not reorder, so round boundaries carry no information
+    case record::kHeaderAttr:
+      return ProcessHeaderAttr(c, offset);
+    case record::kHeaderFeature: {
+      GCSPIKE_ASSIGN_OR_RETURN(uint64_t bit, c.u64le());
+      if (bit < feature::kCount) return ProcessFeature(static_cast<int>(bit), c);
+      return {};
+    }
+    case record::kHeaderBuildId:
+      return ParseBuildIdEntry(misc, c);  // the record is one build_id_event
+    case record::kCompressed:
+      return ProcessCompressed(c.rest(), c.offset());
+    case record::kCompressed2: {
+      GCSPIKE_ASSIGN_OR_RETURN(uint64_t data_size, c.u64le());
+      GCSPIKE_ASSIGN_OR_RETURN(auto payload, c.bytes(data_size));
+      return ProcessCompressed(payload, c.offset() - data_size);
+    }
+    default:
+      if (type <= record::kMaxKernelRecord ||
+          (type >= record::kHeaderAttr && type <= record::kMaxUserRecord)) {
+        return handler_.OnRecord(type, misc, c, offset);
+      }
+      ++unknown_records_[type];
+      return {};
+  }
+}
+
+// {perf_event_attr attr; u64 id[]} (docs/formats/perf-data.md#pipe-mode); attr.size says where
+// the ids start.
+Status PerfRecordReader::ProcessHeaderAttr(ByteCursor c, uint64_t offset) {
+  ByteCursor peek = c;
+  GCSPIKE_RETURN_IF_ERROR(peek.skip(4));
+  GCSPIKE_ASSIGN_OR_RETURN(uint32_t attr_size, peek.u32le());
+  if (attr_size < perf::attr::kMinSize || attr_size > c.remaining()) {
+    return MakeErrorAt(c.offset() + 4, "HEADER_ATTR attr.size " + std::to_string(attr_size) +
+                                           " does not fit its " +
+                                           std::to_string(c.remaining()) + "-byte record");
+  }
+  GCSPIKE_ASSIGN_OR_RETURN(PerfAttr attr, ParsePerfAttr(c, attr_size));
+  GCSPIKE_RETURN_IF_ERROR(c.skip(attr_size));
+  std::vector<uint64_t> ids;
+  while (c.remaining() >= 8) {
+    GCSPIKE_ASSIGN_OR_RETURN(ids.emplace_back(), c.u64le());
+  }
+  return AddAttr(std::move(attr), ids, offset);
+}
+
+// COMPRESSED/COMPRESSED2 (docs/formats/perf-data.md#compression): one zstd stream across all
+// such records; the decompressed bytes are ordinary records, and one may straddle two payloads.
+Status PerfRecordReader::ProcessCompressed(std::span<const uint8_t> payload, uint64_t offset) {
+  if (zstd_ == nullptr) zstd_ = ZSTD_createDCtx();
+  if (zstd_ == nullptr) return MakeErrorAt(offset, "cannot allocate a zstd context");
+  ZSTD_inBuffer input{payload.data(), payload.size(), 0};
+  std::vector<uint8_t> chunk(ZSTD_DStreamOutSize());
+  // Loop until the payload is consumed and zstd has nothing buffered (a full output chunk
+  // means more may be pending).
+  bool output_full = true;
+  while (input.pos < input.size || output_full) {
+    ZSTD_outBuffer out{chunk.data(), chunk.size(), 0};
+    const size_t rc = ZSTD_decompressStream(zstd_, &out, &input);
+    if (ZSTD_isError(rc)) {
+      return MakeErrorAt(offset + input.pos,
+                         std::string("bad zstd data in COMPRESSED record: ") +
+                             ZSTD_getErrorName(rc));
+    }
+    decompressed_.insert(decompressed_.end(), chunk.data(), chunk.data() + out.pos);
+    output_full = out.pos == out.size;
+    if (decompressed_.size() > kMaxDecompressed) {
+      return MakeErrorAt(offset, "a decompressed record grew beyond 1 GiB");
+    }
+  }
+  return DispatchDecompressed(offset);
+}
+
+// The whole records in decompressed_, all reported at the COMPRESSED record's `offset`.
+Status PerfRecordReader::DispatchDecompressed(uint64_t offset) {
+  const std::span<const uint8_t> bytes(decompressed_);
+  size_t pos = 0;
+  while (bytes.size() - pos >= perf::kRecordHeaderSize) {
+    const RecordHeader h = ParseRecordHeader(bytes.subspan(pos, perf::kRecordHeaderSize));
+    if (h.size < perf::kRecordHeaderSize) {
+      return MakeErrorAt(offset, "record of size " + std::to_string(h.size) +
+                                     " inside the COMPRESSED record at this offset");
+    }
+    if (bytes.size() - pos < h.size) break;  // completed by the next payload
+    ByteCursor body(bytes.subspan(pos + 8, h.size - 8), offset);
+    if (h.type == record::kCompressed || h.type == record::kCompressed2) {
+      return MakeErrorAt(offset, "nested COMPRESSED record");
+    }
+    GCSPIKE_RETURN_IF_ERROR(ProcessRecord(h.type, h.misc, body, offset));
+    pos += h.size;
+  }
+  decompressed_.erase(decompressed_.begin(), decompressed_.begin() + static_cast<ptrdiff_t>(pos));
+  return {};
+}
+
+Status PerfRecordReader::ParseBuildIds(ByteCursor c) {
+  // A sequence of build_id_event {perf_event_header; pid_t pid; u8 build_id[24];
+  // char filename[]} (docs/formats/perf-data.md#feature-sections).
+  while (!c.empty()) {
+    const uint64_t offset = c.offset();
+    GCSPIKE_RETURN_IF_ERROR(c.skip(4));
+    GCSPIKE_ASSIGN_OR_RETURN(uint16_t misc, c.u16le());
+    GCSPIKE_ASSIGN_OR_RETURN(uint16_t size, c.u16le());
+    if (size < 8) {
+      return MakeErrorAt(offset, "build id entry of " + std::to_string(size) +
+                                     " bytes is smaller than its header");
+    }
+    GCSPIKE_ASSIGN_OR_RETURN(ByteCursor e, c.sub(size - 8));
+    GCSPIKE_RETURN_IF_ERROR(ParseBuildIdEntry(misc, e));
+  }
+  return {};
+}
+
+// The part of a build_id_event after its header: pid, build_id[24], filename.
+Status PerfRecordReader::ParseBuildIdEntry(uint16_t misc, ByteCursor e) {
+  GCSPIKE_RETURN_IF_ERROR(e.skip(4));  // pid
+  GCSPIKE_ASSIGN_OR_RETURN(auto id, e.bytes(24));
+  size_t n = 20;
+  if ((misc & perf::misc::kBuildIdSize) != 0) n = std::min<size_t>(id[20], 20);
+  header_.build_id_by_file[perf::PaddedString(e.rest())] = HexBytes(id.first(n));
+  return {};
+}
+
+Status PerfRecordReader::ProcessFeature(int bit, ByteCursor c) {
+  switch (bit) {
+    case feature::kTracingData:
+      ReadTracingData(c);
+      return {};
+    case feature::kBuildId:
+      return ParseBuildIds(c);
+    case feature::kHostname:
+    case feature::kOsRelease:
+    case feature::kVersion: {
+      GCSPIKE_ASSIGN_OR_RETURN(std::string s, HeaderString(c));
+      const char* key = bit == feature::kHostname    ? "hostname: "
+                        : bit == feature::kOsRelease ? "os-release: "
+                                                     : "perf-version: ";
+      if (bit == feature::kOsRelease) header_.os_release = s;
+      handler_.OnComment(key + s);
+      return {};
+    }
+    case feature::kCmdline: {
+      GCSPIKE_ASSIGN_OR_RETURN(uint32_t nr, c.u32le());
+      std::string line;
+      for (uint32_t i = 0; i < nr; ++i) {
+        GCSPIKE_ASSIGN_OR_RETURN(std::string arg, HeaderString(c));
+        if (!line.empty()) line += ' ';
+        line += arg;
+      }
+      handler_.OnComment("perf-command: " + line);
+      return {};
+    }
+    case feature::kEventDesc:
+      return ParseEventDesc(c);
+    case feature::kClockData: {
+      // {u32 version, clockid; u64 wall_clock_ns, clockid_time_ns}: one instant on both clocks
+      // (perf record -k), which places the samples' clock on the wall clock.
+      GCSPIKE_RETURN_IF_ERROR(c.skip(8));
+      GCSPIKE_ASSIGN_OR_RETURN(uint64_t wall, c.u64le());
+      GCSPIKE_ASSIGN_OR_RETURN(uint64_t clock, c.u64le());
+      header_.clock_data = std::make_pair(wall, clock);
+      return {};
+    }
+    default:
+      return {};
+  }
+}
+
+// {u32 nr, attr_size; nr * {attr; u32 nr_ids; perf_header_string name; u64 ids[nr_ids]}}.
+Status PerfRecordReader::ParseEventDesc(ByteCursor c) {
+  GCSPIKE_ASSIGN_OR_RETURN(uint32_t nr, c.u32le());
+  GCSPIKE_ASSIGN_OR_RETURN(uint32_t attr_size, c.u32le());
+  header_.event_desc_names.clear();
+  for (uint32_t i = 0; i < nr; ++i) {
+    GCSPIKE_RETURN_IF_ERROR(c.skip(attr_size));
+    GCSPIKE_ASSIGN_OR_RETURN(uint32_t nr_ids, c.u32le());
+    GCSPIKE_ASSIGN_OR_RETURN(std::string name, HeaderString(c));
+    for (uint32_t k = 0; k < nr_ids; ++k) {
+      GCSPIKE_ASSIGN_OR_RETURN(uint64_t id, c.u64le());
+      header_.event_desc_name_by_id[id] = name;
+    }
+    header_.event_desc_names.push_back(std::move(name));
+  }
+  return {};
+}
+
+void PerfRecordReader::WarnSkipped() {
+  for (const auto& [type, count] : unknown_records_) {
+    Warn("skipped " + std::to_string(count) + " records of unknown type " + std::to_string(type));
+  }
+  if (!decompressed_.empty()) {
+    Warn(std::to_string(decompressed_.size()) +
+         " trailing bytes of compressed records do not form a whole record; ignored");
+  }
+}
+
+}  // namespace gcspike

@@ -1,0 +1,103 @@
+// The record layer of perf.data (docs/formats/perf-data.md): the file header or pipe header,
+// the attrs, the feature sections (or their HEADER_FEATURE and HEADER_BUILD_ID records in pipe
+// mode), and the framing of the record stream, including the zstd stream of COMPRESSED records
+// (#compression). What the records mean is the handler's: it gets each attr and each
+// kernel record (SAMPLE, MMAP, COMM, ...) in file order. Records are not reordered: FINISHED_ROUND
+// only tells that a pipe stream ended where perf closed it (#ordering).
+#pragma once
+
+#include <zstd.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/byte_cursor.h"
+#include "core/diagnostics.h"
+#include "core/result.h"
+#include "formats/input_source.h"
+#include "formats/perf_sample_layout.h"
+
+namespace gcspike {
+
+// What the header features say, kept as read.
+struct PerfHeaderInfo {
+  std::string os_release;
+  std::unordered_map<std::string, std::string> build_id_by_file;  // BUILD_ID feature, records
+  std::vector<std::string> event_desc_names;  // EVENT_DESC, one per attr in order
+  std::unordered_map<uint64_t, std::string> event_desc_name_by_id;
+  std::optional<std::pair<uint64_t, uint64_t>> clock_data;  // wall clock ns, sample clock ns
+  std::unordered_map<uint64_t, std::string> tracepoint_names;  // by config, from tracing data
+};
+
+class PerfRecordHandler {
+ public:
+  virtual ~PerfRecordHandler() = default;
+  // One event's attr and the ids its samples carry; `offset` is where its entry starts.
+  virtual Status OnAttr(PerfAttr attr, std::span<const uint64_t> ids, uint64_t offset) = 0;
+  // A record the record layer does not consume itself (SAMPLE, MMAP, MMAP2, COMM, FORK, EXIT,
+  // LOST, THROTTLE, ...). `body` follows the 8-byte header at `offset`.
+  virtual Status OnRecord(uint32_t type, uint16_t misc, ByteCursor body, uint64_t offset) = 0;
+  // A line of what the header says about the recording ("hostname: ...", "perf-command: ...").
+  virtual void OnComment(const std::string& text) = 0;
+};
+
+class PerfRecordReader {
+ public:
+  PerfRecordReader(InputSource& in, Diagnostics* diagnostics, PerfRecordHandler& handler)
+      : in_(in), diagnostics_(diagnostics), handler_(handler) {}
+  ~PerfRecordReader();
+
+  // Reads the whole input, handing attrs, records and comments to the handler as they come.
+  Status Read();
+  const PerfHeaderInfo& header() const { return header_; }
+  // Warns about records skipped as of unknown type and undecoded zstd leftovers.
+  void WarnSkipped();
+
+ private:
+  Status ReadFileMode(ByteCursor header);
+  Status ReadFeatureSections(const uint64_t (&features)[4], uint64_t data_end);
+  // The feature sections' table; false when the input ends inside it (warned).
+  Result<bool> ReadFeatureTable(std::vector<uint8_t>& table, uint64_t data_end);
+  // Skips to the end of the feature sections not read, warning when the input ends first.
+  void CheckSectionsEnd(uint64_t sections_end);
+  Status ReadPipeMode();
+  // Reads one record from the input at its current offset; `end` bounds it (0: none).
+  Status ReadOneRecord(uint64_t end);
+  Status SkipPayloadAfter(uint32_t type, std::span<const uint8_t> body, uint64_t offset,
+                          uint64_t end);
+  Status ProcessRecord(uint32_t type, uint16_t misc, ByteCursor body, uint64_t offset);
+  Status ProcessHeaderAttr(ByteCursor c, uint64_t offset);
+  Status ProcessCompressed(std::span<const uint8_t> payload, uint64_t offset);
+  Status DispatchDecompressed(uint64_t offset);
+  Status ProcessFeature(int feature, ByteCursor c);
+  // Tracing data (docs/formats/perf-data.md#tracing-data): the tracepoint names; a malformed
+  // one is warned about and leaves the events their numeric names.
+  void ReadTracingData(ByteCursor c);
+  Status ReadTracingDataPayload(uint32_t size, uint64_t padded);
+  Status ParseEventDesc(ByteCursor c);
+  Status ParseBuildIds(ByteCursor c);
+  Status ParseBuildIdEntry(uint16_t misc, ByteCursor entry);
+  Status AddAttr(PerfAttr attr, std::span<const uint64_t> ids, uint64_t offset);
+  void Warn(const std::string& m);
+
+  InputSource& in_;
+  Diagnostics* diagnostics_;
+  PerfRecordHandler& handler_;
+  PerfHeaderInfo header_;
+  size_t attrs_ = 0;
+  uint64_t records_read_ = 0;
+  uint32_t last_record_type_ = 0;  // of the last top-level record read
+  bool saw_sample_ = false;
+  std::map<uint32_t, uint64_t> unknown_records_;
+  std::vector<uint8_t> record_body_;
+  ZSTD_DCtx* zstd_ = nullptr;
+  std::vector<uint8_t> decompressed_;  // carried-over bytes of a record split across payloads
+};
+
+}  // namespace gcspike

@@ -1,0 +1,65 @@
+// The perf.data reader's one door into symbolizer/: finds the binaries behind mappings
+// (checked against what the recording says about them), unwinds --call-graph dwarf user stacks,
+// names kernel frames, and turns frames into the profile's mappings, functions and lines.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <functional>
+#include <vector>
+
+#include "core/profile.h"
+#include "core/profile_builder.h"
+#include "formats/perf_address_space.h"
+#include "formats/perf_record_reader.h"
+#include "formats/profile_reader.h"
+#include "symbolizer/dwarf_unwinder.h"
+#include "symbolizer/binary_locator.h"
+#include "symbolizer/elf_symbolizer.h"
+#include "symbolizer/kernel_symbols.h"
+
+namespace gcspike {
+
+class PerfSymbolizer {
+ public:
+  using WarnFn = std::function<void(const std::string&)>;
+  PerfSymbolizer(const ReadOptions& options, const PerfAddressSpace& space,
+                 const PerfHeaderInfo& facts, WarnFn warn);
+
+  // Unwinds one sample's user stack copy from its registers (the user IP first, then return
+  // addresses) into *pcs.
+  UnwindMethod UnwindUser(uint32_t pid, const UserRegs& regs, std::span<const uint8_t> stack,
+                          std::vector<uint64_t>* pcs);
+  // Every sample is unwound: releases the files mapped for unwinding.
+  void ReleaseUnwindImages() { unwind_images_.Clear(); }
+  // What the unwinding summary says after "N unwound by CFI": the frames per CFI source.
+  std::string CfiSourceSuffix() const { return unwinder_.CfiSourceSuffix(); }
+
+  // Loads the kernel symbols `frames` fall in, for a recording of the running kernel.
+  void LoadKernelSymbols(const std::vector<PerfFrame>& frames);
+  // The lines of frame `f`, interned into `builder`, and its mapping's id (0: none).
+  std::vector<Line> SymbolizeFrame(const PerfFrame& f, ProfileBuilder& builder, Profile& profile,
+                                   uint64_t* mapping_id);
+  // Every frame is symbolized: releases the binaries and kernel symbols.
+  void ReleaseBinaries();
+
+ private:
+  // The build id perf recorded for a mapping (MMAP2 with a build id, else the BUILD_ID
+  // feature section), empty when none.
+  const std::string& RecordedBuildId(const PerfMapping& m) const;
+  const ElfSymbolizer* FindBinary(const PerfMapping& m, const std::string& build_id);
+
+  const ReadOptions& options_;
+  const PerfAddressSpace& space_;
+  const PerfHeaderInfo& facts_;
+  WarnFn warn_;
+  BinaryLocator locator_;  // finds each binary once for binaries_ and unwind_images_
+  std::optional<ElfSymbolizerCache> binaries_;  // released once every frame is symbolized
+  std::optional<KernelSymbols> kernel_symbols_;
+  UnwindImageCache unwind_images_;
+  DwarfUnwinder unwinder_;
+};
+
+}  // namespace gcspike

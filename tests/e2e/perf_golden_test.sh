@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Same bytes out: what gcspike makes of the committed perf.data recordings in
+# tests/e2e/perf_golden/ (file mode with -g, --call-graph dwarf, pipe mode, -z zstd; all with
+# kernel frames) must hash to golden.sha256, which record.sh wrote with the perf.data reader as
+# it was before its split into layers. A change to the reader's output fails here; when the
+# change is intended, rerun record.sh's last step (outputs.sh) and say why in the commit.
+# ctest-labels: asan
+source "$(dirname "$0")/lib.sh"
+
+dir="$SOURCE_DIR/tests/e2e/perf_golden"
+GCSPIKE=$GCSPIKE bash "$dir/outputs.sh" "$dir" >"$WORK/got.sha256" ||
+  fail "gcspike failed on a golden recording"
+while read -r want name kind; do
+  got=$(awk -v n="$name" -v k="$kind" '$2 == n && $3 == k { print $1 }' "$WORK/got.sha256")
+  [[ $got == "$want" ]] ||
+    fail "$name: the $kind output differs from the golden one (sha256 $got, want $want)"
+  pass
+done <"$dir/golden.sha256"
+[[ $checks -eq 8 ]] || fail "golden.sha256 has $checks entries, want 8"
+finish

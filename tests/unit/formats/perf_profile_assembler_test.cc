@@ -1,0 +1,141 @@
+// PerfProfileAssembler (formats/perf_profile_assembler.h) with hand-made decoded samples: the
+// stack of a sample (callchain context markers, the IP when there is no callchain), its values
+// and labels, the spool's one sample per distinct stack with values summed (and an error when a
+// sum overflows), and the sample types named from EVENT_DESC or perf's defaults.
+#include "formats/perf_profile_assembler.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/sample_spool.h"
+#include "formats/perf_event_abi.h"
+#include "tests/unit/perf_data_builder.h"
+
+namespace gcspike {
+namespace {
+
+// The layers under the assembler, with no binaries and no kernel symbols.
+struct Layers {
+  explicit Layers(bool spool)
+      : symbolizer(options, space, header, [this](const std::string& m) { warnings.push_back(m); }),
+        assembler(profile, builder, space, symbolizer, spool) {
+    options.kallsyms.clear();
+    attrs.resize(1);
+    attrs[0].type = perf::attr_type::kSoftware;
+    attrs[0].config = perf::sw::kCpuClock;
+  }
+  ReadOptions options;
+  Profile profile;
+  ProfileBuilder builder{profile};
+  PerfAddressSpace space;
+  PerfHeaderInfo header;
+  std::vector<std::string> warnings;
+  PerfSymbolizer symbolizer;
+  PerfProfileAssembler assembler;
+  std::vector<PerfAttr> attrs;
+  std::vector<std::vector<uint8_t>> chains;  // the bytes the samples' callchains point into
+
+  Status Add(uint32_t tid, uint64_t period, std::vector<uint64_t> chain, size_t attr = 0,
+             uint16_t misc = perf::misc::kUser, uint64_t ip = 0) {
+    PerfSample s;
+    s.has_ip = s.has_tid = s.has_time = true;
+    s.ip = ip;
+    s.pid = 7;
+    s.tid = tid;
+    s.time = 1000 + 10 * chains.size();
+    s.period = period;
+    testing::PerfBytes b;
+    for (uint64_t a : chain) b.u64(a);
+    chains.push_back(b.v);
+    s.has_callchain = !chain.empty();
+    s.callchain = ByteCursor(chains.back());
+    s.callchain_size = chain.size();
+    return assembler.AddSample(attrs, attr, misc, s, 4096);
+  }
+  Status Finish() {
+    assembler.Finish(attrs, {}, header, nullptr);
+    return assembler.Close();
+  }
+  std::vector<uint64_t> Addresses(const Sample& s) const {
+    std::vector<uint64_t> out;
+    for (uint64_t id : s.location_ids) out.push_back(profile.location(id).address);
+    return out;
+  }
+};
+
+TEST(PerfProfileAssembler, StacksValuesAndLabels) {
+  Layers l(false);
+  l.header.event_desc_names = {"probe:main"};
+  testing::PerfDataBuilder b;
+  b.Comm(7, 7, "main").Comm(7, 8, "worker");
+  ByteCursor records(b.data());
+  for (int i = 0; i < 2; ++i) {
+    ByteCursor comm = *records.sub(32);  // header, pid, tid, comm[16]
+    ASSERT_TRUE(comm.skip(8).ok());
+    ASSERT_TRUE(l.space.AddComm(comm).ok());
+  }
+  using perf::context::kKernel;
+  using perf::context::kUser;
+  ASSERT_TRUE(l.Add(8, 500, {kKernel, 0xffffffff81000010, kUser, 0x1000, 0x2000},
+                    0, perf::misc::kKernel).ok());
+  ASSERT_TRUE(l.Add(9, 700, {}, 0, perf::misc::kUser, 0x3000).ok());  // no callchain: the IP
+  ASSERT_TRUE(l.Finish().ok());
+  Profile& p = l.profile;
+  ASSERT_EQ(p.samples.size(), 2u);
+  EXPECT_EQ(l.Addresses(p.samples[0]),
+            (std::vector<uint64_t>{0xffffffff81000010, 0x1000, 0x2000}));
+  EXPECT_EQ(l.Addresses(p.samples[1]), (std::vector<uint64_t>{0x3000}));
+  EXPECT_EQ(p.samples[0].values, (std::vector<int64_t>{1, 500}));
+  EXPECT_EQ(p.NumLabel(p.samples[0], "tid"), 8);
+  EXPECT_EQ(p.StrLabel(p.samples[0], "comm"), "worker");
+  EXPECT_EQ(p.StrLabel(p.samples[1], "comm"), "main");  // tid 9: its process's name
+  EXPECT_EQ(p.NumLabel(p.samples[1], "timestamp_ns"), 1010);
+  EXPECT_EQ(p.duration_nanos, 10);
+  ASSERT_EQ(p.sample_types.size(), 2u);
+  EXPECT_EQ(p.str(p.sample_types[0].type), "probe:main_samples");
+  EXPECT_EQ(p.str(p.sample_types[1].unit), "nanoseconds");
+  // The kernel frame has no symbols: "[kernel]".
+  const Location& k = p.location(p.samples[0].location_ids[0]);
+  ASSERT_EQ(k.lines.size(), 1u);
+  EXPECT_EQ(p.str(p.function(k.lines[0].function_id).name), "[kernel]");
+}
+
+TEST(PerfProfileAssembler, SpoolKeepsOneSamplePerStack) {
+  Layers l(true);
+  l.attrs.resize(2);  // a second event (hardware cycles)
+  const std::vector<uint64_t> a = {perf::context::kUser, 0x1000, 0x2000};
+  const std::vector<uint64_t> b = {perf::context::kUser, 0x1000};
+  ASSERT_TRUE(l.Add(8, 5, a).ok());
+  ASSERT_TRUE(l.Add(8, 7, b, 1).ok());
+  ASSERT_TRUE(l.Add(9, 11, a).ok());
+  ASSERT_TRUE(l.Add(9, 13, a, 1).ok());
+  EXPECT_TRUE(l.assembler.has_samples());
+  ASSERT_TRUE(l.Finish().ok());
+  Profile& p = l.profile;
+  ASSERT_NE(p.spool, nullptr);
+  EXPECT_EQ(p.SampleRecordCount(), 4u);
+  ASSERT_EQ(p.samples.size(), 2u);
+  EXPECT_EQ(p.samples[0].values, (std::vector<int64_t>{2, 16, 1, 13}));
+  EXPECT_EQ(p.samples[1].values, (std::vector<int64_t>{0, 0, 1, 7}));
+  EXPECT_EQ(p.str(p.sample_types[2].type), "cycles_samples");
+  EXPECT_EQ(p.str(p.sample_types[3].unit), "events");
+}
+
+TEST(PerfProfileAssembler, PeriodsOverflowingAStackAreAnError) {
+  Layers l(true);
+  const std::vector<uint64_t> a = {perf::context::kUser, 0x1000};
+  ASSERT_TRUE(l.Add(8, uint64_t{INT64_MAX}, a).ok());
+  Status st = l.Add(8, 1, a);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().offset, 4096u);
+  EXPECT_NE(st.error().message.find("add up past 2^63 - 1"), std::string::npos);
+  Layers m(false);
+  st = m.Add(8, uint64_t{1} << 63, a);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("beyond the largest value"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gcspike

@@ -78,7 +78,7 @@ Status SkipRead(uint64_t rf, ByteCursor& c) {
   if ((rf & read_format::kGroup) == 0) return c.skip((per_value + times) * 8);
   GCSPIKE_ASSIGN_OR_RETURN(uint64_t nr, c.u64le());
   uint64_t bytes = 0;
-  if (!CheckedMul(nr, per_value * 8, &bytes)) return c.ErrorHere("READ group count overflows");
+  if (!CheckedMul(nr, per_value * 8, &bytes)) return c.error_here("READ group count overflows");
   GCSPIKE_RETURN_IF_ERROR(c.skip(times * 8));
   return c.skip(bytes);
 }
@@ -134,7 +134,7 @@ Status DecodePerfSample(const PerfAttr& attr, ByteCursor c, PerfSample* s) {
     }
     uint64_t bytes = 0;
     if (!CheckedMul(s->branch_count, 24, &bytes)) {
-      return c.ErrorHere("branch stack count overflows");
+      return c.error_here("branch stack count overflows");
     }
     GCSPIKE_ASSIGN_OR_RETURN(s->branches, c.sub(bytes));
   }

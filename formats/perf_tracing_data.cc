@@ -13,7 +13,7 @@ Result<std::string_view> CString(ByteCursor& c) {
   const std::span<const uint8_t> rest = c.rest();
   size_t n = 0;
   while (n < rest.size() && rest[n] != 0) ++n;
-  if (n == rest.size()) return c.ErrorHere("tracing data string without its terminating NUL");
+  if (n == rest.size()) return c.error_here("tracing data string without its terminating NUL");
   GCSPIKE_ASSIGN_OR_RETURN(std::string_view s, c.str(n));
   GCSPIKE_RETURN_IF_ERROR(c.skip(1));
   return s;
@@ -23,7 +23,7 @@ Result<std::string_view> CString(ByteCursor& c) {
 Status SkipHeaderFile(ByteCursor& c, std::string_view name) {
   GCSPIKE_ASSIGN_OR_RETURN(std::string_view got, CString(c));
   if (got != name) {
-    return c.ErrorHere("tracing data has \"" + std::string(got) + "\" where \"" +
+    return c.error_here("tracing data has \"" + std::string(got) + "\" where \"" +
                        std::string(name) + "\" belongs");
   }
   GCSPIKE_ASSIGN_OR_RETURN(uint64_t size, c.u64le());
@@ -72,7 +72,7 @@ Result<std::unordered_map<uint64_t, std::string>> ReadTracepointNames(ByteCursor
   GCSPIKE_ASSIGN_OR_RETURN(std::string_view version, CString(c));
   (void)version;
   GCSPIKE_ASSIGN_OR_RETURN(uint8_t big_endian, c.u8());
-  if (big_endian != 0) return c.ErrorHere("big-endian tracing data is not supported");
+  if (big_endian != 0) return c.error_here("big-endian tracing data is not supported");
   GCSPIKE_RETURN_IF_ERROR(c.skip(1 + 4));  // sizeof(long), page size
   GCSPIKE_RETURN_IF_ERROR(SkipHeaderFile(c, "header_page"));
   GCSPIKE_RETURN_IF_ERROR(SkipHeaderFile(c, "header_event"));

@@ -224,25 +224,63 @@ uint64_t IntervalCover(std::vector<std::pair<int64_t, int64_t>> intervals, int64
   return covered;
 }
 
+namespace {
+
+// The heap series' bytes in a max segment tree, to find the first point of an index range
+// above a bar in O(log n): FindHeapSteps without rescanning each start's window.
+class MaxBytesTree {
+ public:
+  explicit MaxBytesTree(const std::vector<HeapPoint>& points) {
+    while (leaves_ < points.size()) leaves_ *= 2;
+    max_.assign(2 * leaves_, 0);
+    for (size_t i = 0; i < points.size(); ++i) max_[leaves_ + i] = points[i].bytes;
+    for (size_t i = leaves_; i-- > 1;) max_[i] = std::max(max_[2 * i], max_[2 * i + 1]);
+  }
+
+  // The first index in [lo, hi) whose bytes are above bar, or hi when there is none.
+  size_t FirstAbove(size_t lo, size_t hi, double bar) const {
+    return Find(1, 0, leaves_, lo, hi, bar);
+  }
+
+ private:
+  size_t Find(size_t node, size_t node_lo, size_t node_hi, size_t lo, size_t hi,
+              double bar) const {
+    if (node_hi <= lo || hi <= node_lo || !(static_cast<double>(max_[node]) > bar)) return hi;
+    if (node_hi - node_lo == 1) return node_lo;
+    const size_t mid = node_lo + (node_hi - node_lo) / 2;
+    const size_t left = Find(2 * node, node_lo, mid, lo, hi, bar);
+    return left < hi ? left : Find(2 * node + 1, mid, node_hi, lo, hi, bar);
+  }
+
+  size_t leaves_ = 1;
+  std::vector<uint64_t> max_;
+};
+
+}  // namespace
+
+// O(n log n): the window's end moves forward with the start (the points are sorted by time),
+// and the tree finds the window's first point above the bar.
 std::vector<HeapStep> FindHeapSteps(const std::vector<HeapPoint>& points, double share,
                                     int64_t within_ns) {
   std::vector<HeapStep> steps;
+  const MaxBytesTree tree(points);
+  size_t end = 0;  // one past the last point within within_ns of points[i]
   size_t i = 0;
   while (i < points.size()) {
     const HeapPoint& from = points[i];
+    end = std::max(end, i + 1);
+    while (end < points.size() && points[end].ts_ns - from.ts_ns <= within_ns) ++end;
     const double bar = static_cast<double>(from.bytes) * (1 + share);
-    size_t next = i + 1;
-    for (size_t j = i + 1; j < points.size() && points[j].ts_ns - from.ts_ns <= within_ns; ++j) {
-      if (static_cast<double>(points[j].bytes) > bar) {
-        steps.push_back(HeapStep{.start_ns = from.ts_ns,
-                                 .end_ns = points[j].ts_ns,
-                                 .from_bytes = from.bytes,
-                                 .to_bytes = points[j].bytes});
-        next = j;
-        break;
-      }
+    const size_t j = tree.FirstAbove(i + 1, end, bar);
+    if (j == end) {
+      ++i;
+      continue;
     }
-    i = next;
+    steps.push_back(HeapStep{.start_ns = from.ts_ns,
+                             .end_ns = points[j].ts_ns,
+                             .from_bytes = from.bytes,
+                             .to_bytes = points[j].bytes});
+    i = j;
   }
   return steps;
 }

@@ -226,23 +226,49 @@ uint64_t IntervalCover(std::vector<std::pair<int64_t, int64_t>> intervals, int64
 
 namespace {
 
-// The heap series' bytes in a max segment tree, to find the first point of an index range
-// above a bar in O(log n): FindHeapSteps without rescanning each start's window.
+// The heap series' bytes in a max segment tree over blocks of kBlock points, to find the first
+// point of an index range above a bar in O(log n + kBlock): FindHeapSteps without rescanning
+// each start's window. The blocks keep the tree to about a byte per point.
 class MaxBytesTree {
  public:
-  explicit MaxBytesTree(const std::vector<HeapPoint>& points) {
-    while (leaves_ < points.size()) leaves_ *= 2;
+  static constexpr size_t kBlock = 16;
+
+  explicit MaxBytesTree(const std::vector<HeapPoint>& points) : points_(points) {
+    const size_t blocks = (points.size() + kBlock - 1) / kBlock;
+    while (leaves_ < blocks) leaves_ *= 2;
     max_.assign(2 * leaves_, 0);
-    for (size_t i = 0; i < points.size(); ++i) max_[leaves_ + i] = points[i].bytes;
+    for (size_t i = 0; i < points.size(); ++i) {
+      uint64_t& m = max_[leaves_ + i / kBlock];
+      m = std::max(m, points[i].bytes);
+    }
     for (size_t i = leaves_; i-- > 1;) max_[i] = std::max(max_[2 * i], max_[2 * i + 1]);
   }
 
   // The first index in [lo, hi) whose bytes are above bar, or hi when there is none.
   size_t FirstAbove(size_t lo, size_t hi, double bar) const {
-    return Find(1, 0, leaves_, lo, hi, bar);
+    if (lo >= hi) return hi;
+    // lo's own block point by point, then the first block after it with a point above the bar
+    // (only the range's last block can hold its point at or past hi).
+    const size_t lo_end = std::min(hi, (lo / kBlock + 1) * kBlock);
+    const size_t first = Scan(lo, lo_end, bar);
+    if (first < lo_end) return first;
+    const size_t block_hi = (hi + kBlock - 1) / kBlock;
+    const size_t block = Find(1, 0, leaves_, lo / kBlock + 1, block_hi, bar);
+    if (block >= block_hi) return hi;
+    const size_t found = Scan(block * kBlock, std::min(hi, (block + 1) * kBlock), bar);
+    return found < hi ? found : hi;
   }
 
  private:
+  // The first index in [lo, hi) above bar, or hi.
+  size_t Scan(size_t lo, size_t hi, double bar) const {
+    for (size_t i = lo; i < hi; ++i) {
+      if (static_cast<double>(points_[i].bytes) > bar) return i;
+    }
+    return hi;
+  }
+
+  // The first block in [lo, hi) whose maximum is above bar, or hi.
   size_t Find(size_t node, size_t node_lo, size_t node_hi, size_t lo, size_t hi,
               double bar) const {
     if (node_hi <= lo || hi <= node_lo || !(static_cast<double>(max_[node]) > bar)) return hi;
@@ -252,6 +278,7 @@ class MaxBytesTree {
     return left < hi ? left : Find(2 * node + 1, mid, node_hi, lo, hi, bar);
   }
 
+  const std::vector<HeapPoint>& points_;
   size_t leaves_ = 1;
   std::vector<uint64_t> max_;
 };

@@ -313,8 +313,10 @@ std::vector<HeapStep> BruteForceHeapSteps(const std::vector<HeapPoint>& p, doubl
     size_t next = i + 1;
     for (size_t j = i + 1; j < p.size() && p[j].ts_ns - p[i].ts_ns <= within_ns; ++j) {
       if (static_cast<double>(p[j].bytes) > bar) {
-        steps.push_back({.start_ns = p[i].ts_ns, .end_ns = p[j].ts_ns,
-                         .from_bytes = p[i].bytes, .to_bytes = p[j].bytes});
+        steps.push_back({.start_ns = p[i].ts_ns,
+                         .end_ns = p[j].ts_ns,
+                         .from_bytes = p[i].bytes,
+                         .to_bytes = p[j].bytes});
         next = j;
         break;
       }
@@ -340,9 +342,13 @@ TEST(TimeFeaturesTest, HeapStepsMatchBruteForceOnDenseRandomSeries) {
       ts += static_cast<int64_t>(rng() % 3 == 0 ? 0 : rng() % (kMs / 2));
       if (rng() % 10 == 0) ts += within;  // a point at the edge of the previous one's window
       const uint64_t kind = rng() % 8;
-      if (kind == 0) bytes = bytes / 2 + 1;                          // a GC drop
-      else if (kind == 1) bytes += bytes / 20;                       // exactly +5 %
-      else if (kind < 5) bytes += rng() % (bytes / 50 + 1);          // slow growth
+      if (kind == 0) {
+        bytes = bytes / 2 + 1;  // a GC drop
+      } else if (kind == 1) {
+        bytes += bytes / 20;  // exactly +5 %
+      } else if (kind < 5) {
+        bytes += rng() % (bytes / 50 + 1);  // slow growth
+      }
       r.push_back({ts, bytes});
     }
     const std::vector<HeapStep> want = BruteForceHeapSteps(r, share, within);

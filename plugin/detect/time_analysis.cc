@@ -234,7 +234,10 @@ void CountAssignRate(const TimeInputs& in, const std::vector<StackFeatures>& fea
 }
 
 // heap-step: steps of the heap inside the span, against the share of the span within
-// heap_step_near_ns of a grow cluster.
+// heap_step_near_ns of a grow cluster. Without any cluster (a program whose heap grows by
+// append alone, or whose map growth is too sparse to cluster) the test has no region: the
+// steps are listed, none near a cluster, and the verdict is inconclusive, cause no-cluster,
+// not normal: too sparse a map growth can still make steps.
 void FindHeapStepsNearClusters(const TimeInputs& in, TimeAnalysis& a) {
   const TimeRuleOptions& options = in.options;
   std::vector<HeapPoint> heap = in.timeline().heap_alloc;
@@ -270,7 +273,9 @@ void FindHeapStepsNearClusters(const TimeInputs& in, TimeAnalysis& a) {
                         .sample = "heap step",
                         .region = "the neighbourhoods of the grow clusters",
                         .no_region_cause = "no-cluster",
-                        .no_region_reason = "no grow-spike cluster in the timeline",
+                        .no_region_reason = "no grow-spike cluster in the timeline: no heap "
+                                            "step can line up with one, and there is no "
+                                            "neighbourhood to weigh the steps against",
                         .cover_cause = "clusters-cover-timeline"});
 }
 

@@ -224,29 +224,6 @@ uint64_t IntervalCover(std::vector<std::pair<int64_t, int64_t>> intervals, int64
   return covered;
 }
 
-std::vector<HeapStep> FindHeapSteps(const std::vector<HeapPoint>& points, double share,
-                                    int64_t within_ns) {
-  std::vector<HeapStep> steps;
-  size_t i = 0;
-  while (i < points.size()) {
-    const HeapPoint& from = points[i];
-    const double bar = static_cast<double>(from.bytes) * (1 + share);
-    size_t next = i + 1;
-    for (size_t j = i + 1; j < points.size() && points[j].ts_ns - from.ts_ns <= within_ns; ++j) {
-      if (static_cast<double>(points[j].bytes) > bar) {
-        steps.push_back(HeapStep{.start_ns = from.ts_ns,
-                                 .end_ns = points[j].ts_ns,
-                                 .from_bytes = from.bytes,
-                                 .to_bytes = points[j].bytes});
-        next = j;
-        break;
-      }
-    }
-    i = next;
-  }
-  return steps;
-}
-
 namespace {
 
 std::vector<double> Ranks(const std::vector<double>& v) {

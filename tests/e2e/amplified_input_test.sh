@@ -104,4 +104,17 @@ grep -q '"generations":4' "$WORK/log.txt" ||
   fail "not every generation read: $(cat "$WORK/log.txt")"
 pass
 
+# 4. annotate on a 20 MB such trace: every copy repeats the first generation's heap points, so
+# each 10 ms of the heap series holds the points of all the copies, which FindHeapSteps once
+# rescanned from every point (quadratic: minutes at 40 MB); now one pass with a max tree.
+# Bound: the timeline (~4 bytes per byte of trace, 80 MB) + the fixed buffers (40 MiB) + the
+# binary (30 MiB) + the labelled profile. No time limit here but ctest's.
+python3 "$GEN" repeat-generation "$FIXTURES/trace/go1.26/grow.trace" $((20 / tenth)) \
+  "$WORK/repeat20.trace"
+rm -f "$out"
+measure 250 0 "$GCSPIKE" annotate "$WORK/repeat20.trace" -o "$out"
+go tool pprof -raw "$out" 2>/dev/null | grep -q 'gcspike:' ||
+  fail "annotate wrote no gcspike labels on the repeated trace"
+pass
+
 finish

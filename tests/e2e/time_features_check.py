@@ -14,8 +14,12 @@ lines), not from gcspike's numbers:
                   10 ms windows from the span's start; the counts sum to their number.
   heap-step     = steps found in the oracle's heap lines (from point i, the first later point
                   within 10 ms above it by more than the share; go on from there), inside the
-                  span; near a cluster when within 5 ms of one (the report's clusters, of the
-                  checked grow times); expected = the span's share within 5 ms of a cluster.
+                  span; near a cluster when within 5 ms of one (clusters recomputed here:
+                  DBSCAN-1D over the checked grow times, border samples joining the nearest
+                  core sample's cluster; their bounds must be the report's); expected = the
+                  span's share within 5 ms of a cluster. A trace without map-insert samples in
+                  the oracle (slicegrow) has no grow cluster: no step near one, and the verdict
+                  inconclusive with cause no-cluster.
   mark-termination = per oracle mark phase wholly inside the span, its "GC mark termination"
                   stop-the-world (the first phase ending at or after the pause's start); grow
                   samples inside the phase; Spearman's rho (average ranks) of the report's
@@ -64,6 +68,35 @@ def union_length(intervals, lo, hi):
     if cur:
         total += cur[1] - cur[0]
     return total
+
+
+def cluster_bounds(times, eps, m):
+    """DBSCAN-1D over sorted times as Dbscan1D documents it (core: >= m times within eps,
+    itself included; core times within eps of the previous core share its cluster; a border
+    time joins the nearest core time within eps, the earlier on a tie): [(start, end)]."""
+    core = [bisect.bisect_right(times, x + eps) - bisect.bisect_left(times, x - eps) >= m
+            for x in times]
+    ids, last = [0] * len(times), None
+    for i, x in enumerate(times):
+        if core[i]:
+            if last is None or x - times[last] > eps:
+                ids[i] = (ids[last] if last is not None else 0) + 1
+            else:
+                ids[i] = ids[last]
+            last = i
+    for i, x in enumerate(times):
+        if core[i]:
+            continue
+        near = [(abs(x - times[j]), j) for j in range(len(times))
+                if core[j] and abs(x - times[j]) <= eps]
+        if near:
+            ids[i] = ids[min(near)[1]]
+    bounds = {}
+    for i, x in enumerate(times):
+        if ids[i]:
+            a, b = bounds.get(ids[i], (x, x))
+            bounds[ids[i]] = (min(a, x), max(b, x))
+    return [bounds[c] for c in sorted(bounds)]
 
 
 def judge(feature, n, k, expected, what):
@@ -199,13 +232,18 @@ def main():
             (g["from_bytes"], g["to_bytes"]) != (a[1], b[1]) or abs(g["end_ns"] - b[0]) > TOL
             for g, (a, b) in zip(got, steps)):
         fail(f"heap steps: {len(got)}, the oracle's heap series has {len(steps)}")
-    cl = t["clusters"]
+    cl = cluster_bounds(sorted(grow), t["cluster_eps_ns"], t["cluster_min_samples"])
+    if cl != [(c["start_ns"], c["end_ns"]) for c in t["clusters"]]:
+        fail(f"clusters {[(c['start_ns'], c['end_ns']) for c in t['clusters']]}, "
+             f"DBSCAN over the grow times gives {cl}")
+    if not assign_times and (grow or cl):
+        fail(f"{len(grow)} grow samples, {len(cl)} clusters without any map-insert sample")
     k = 0
     for (a, b) in steps:
-        d = min((max(c["start_ns"] - b[0], b[0] - c["end_ns"], 0) for c in cl), default=None)
+        d = min((max(c0 - b[0], b[0] - c1, 0) for c0, c1 in cl), default=None)
         k += d is not None and d <= near
     hsf = feats["heap-step"]
-    expected = union_length([(c["start_ns"] - near, c["end_ns"] + near) for c in cl], lo, hi) / span \
+    expected = union_length([(c0 - near, c1 + near) for c0, c1 in cl], lo, hi) / span \
         if span > 0 else 0.0
     if hsf["samples"] != len(steps) or abs(hsf["near_cluster_steps"] - k) > 0:
         fail(f"heap-step: {hsf['near_cluster_steps']} of {hsf['samples']} near a cluster, "
@@ -213,7 +251,10 @@ def main():
     if abs(hsf["expected"] - expected) > 1e-4:
         fail(f"heap-step: expected {hsf['expected']}, want {expected}")
     fraction, ratio, p, verdict = judge(hsf, len(steps), k, hsf["expected"], "heap-step")
-    print(f"heap-step {k}/{len(steps)} expected {hsf['expected']:.4f} "
+    if not cl and len(steps) >= MIN_SAMPLES and hsf.get("cause") != "no-cluster":
+        fail(f"heap-step without a cluster: verdict {verdict}, cause {hsf.get('cause')}")
+    print(f"heap-step {k}/{len(steps)} clusters {len(cl)} map-insert samples {len(assign_times)} "
+          f"expected {hsf['expected']:.4f} "
           f"ratio {'-' if ratio is None else f'{ratio:.3f}'} p {p:.3g} {verdict}")
 
     # mark-termination

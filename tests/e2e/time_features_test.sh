@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The time-domain features after pre-pause (plugin/detect/time_rules.h), on the committed traces
-# (go1.19, go1.26, go1.27.3; grow, presized, control):
+# (go1.19, go1.26, go1.27.3; grow, presized, control, churn, nochurn, slicegrow):
 #  1. time_features_check.py recomputes each feature from the trace's events as
 #     golang.org/x/exp/trace reads them (gocheck trace-stats --stacks --timeline), and checks
 #     the report's numbers and verdicts.
@@ -22,8 +22,8 @@ for f in "${traces[@]}"; do
   "$GOCHECK" trace-stats --stacks --timeline "$f" > "$WORK/$name.oracle" ||
     fail "gocheck cannot read $f"
   python3 "$HERE/time_features_check.py" "$WORK/$name.json" "$WORK/$name.oracle" \
-    > "$WORK/check.txt" || fail "$name: the report's time features differ from the trace's events"
-  sed "s/^/$name: /" "$WORK/check.txt"
+    > "$WORK/$name.check" || fail "$name: the report's time features differ from the trace's events"
+  sed "s/^/$name: /" "$WORK/$name.check"
   pass
 
   # 2. -tagfocus selects the labelled samples: as many as the report counts.
@@ -33,6 +33,29 @@ for f in "${traces[@]}"; do
     python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); from map_churn_raw import raw_samples
 print(sum(n for n, _ in raw_samples(sys.stdin)))' "$HERE")
   [[ $got == "$want" ]] || fail "$name: -tagfocus=gcspike=mark-overlap selects $got samples, the report counts $want"
+  pass
+done
+
+# heap-step's two cases, by the oracle's figures (the check's lines): slicegrow's heap steps
+# come from append alone (no map-insert sample in the oracle, so no grow cluster): many steps,
+# none near a cluster, inconclusive with cause no-cluster, never spike. grow's steps are
+# weighed against clusters the check rebuilt from the grow samples.
+for v in go1.19 go1.26 go1.27.3; do
+  python3 - "$WORK/$v-slicegrow.check" "$WORK/$v-slicegrow.json" "$WORK/$v-grow.check" <<'PY' ||
+import json, re, sys
+def line(path):
+    m = re.search(r"^heap-step (\d+)/(\d+) clusters (\d+) map-insert samples (\d+) .* (\w+)$",
+                  open(path).read(), re.M)
+    assert m, path
+    return [int(x) for x in m.groups()[:4]] + [m[5]]
+near, steps, clusters, inserts, verdict = line(sys.argv[1])
+assert inserts == 0 and clusters == 0 and near == 0 and steps >= 100, (near, steps, clusters)
+h = json.load(open(sys.argv[2]))["features"]["heap-step"]
+assert verdict == h["verdict"] == "inconclusive" and h["cause"] == "no-cluster", h
+near, steps, clusters, inserts, verdict = line(sys.argv[3])
+assert inserts > 0 and clusters > 0 and steps > 0, (near, steps, clusters, inserts)
+PY
+    fail "$v: heap-step on slicegrow/grow"
   pass
 done
 

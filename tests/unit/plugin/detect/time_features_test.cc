@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <optional>
 #include <random>
@@ -300,6 +301,69 @@ TEST(TimeFeaturesTest, HeapStepsOnSyntheticSeries) {
       EXPECT_EQ(got[k].end_ns, want[k].second);
     }
   }
+}
+
+// The rule of FindHeapSteps written as the plain double loop (quadratic when many points share
+// a window): the reference the fast version must match step for step.
+std::vector<HeapStep> BruteForceHeapSteps(const std::vector<HeapPoint>& p, double share,
+                                          int64_t within_ns) {
+  std::vector<HeapStep> steps;
+  for (size_t i = 0; i < p.size();) {
+    const double bar = static_cast<double>(p[i].bytes) * (1 + share);
+    size_t next = i + 1;
+    for (size_t j = i + 1; j < p.size() && p[j].ts_ns - p[i].ts_ns <= within_ns; ++j) {
+      if (static_cast<double>(p[j].bytes) > bar) {
+        steps.push_back({.start_ns = p[i].ts_ns,
+                         .end_ns = p[j].ts_ns,
+                         .from_bytes = p[i].bytes,
+                         .to_bytes = p[j].bytes});
+        next = j;
+        break;
+      }
+    }
+    i = next;
+  }
+  return steps;
+}
+
+TEST(TimeFeaturesTest, HeapStepsMatchBruteForceOnDenseRandomSeries) {
+  // Dense series (many points per window, equal times, plateaus, drops) with several shares
+  // and windows, including points exactly at the window's edge and rises exactly at the bar.
+  std::mt19937_64 rng(17);
+  size_t total = 0;
+  for (int round = 0; round < 200; ++round) {
+    const size_t n = 1 + rng() % 2000;
+    const int64_t within = static_cast<int64_t>(1 + rng() % 20) * kMs / 4;
+    const double share = std::array{0.0001, 0.01, 0.05, 0.25}[rng() % 4];
+    std::vector<HeapPoint> r;
+    int64_t ts = static_cast<int64_t>(rng() % 1000);
+    uint64_t bytes = 1'000'000;
+    for (size_t k = 0; k < n; ++k) {
+      ts += static_cast<int64_t>(rng() % 3 == 0 ? 0 : rng() % (kMs / 2));
+      if (rng() % 10 == 0) ts += within;  // a point at the edge of the previous one's window
+      const uint64_t kind = rng() % 8;
+      if (kind == 0) {
+        bytes = bytes / 2 + 1;  // a GC drop
+      } else if (kind == 1) {
+        bytes += bytes / 20;  // exactly +5 %
+      } else if (kind < 5) {
+        bytes += rng() % (bytes / 50 + 1);  // slow growth
+      }
+      r.push_back({ts, bytes});
+    }
+    const std::vector<HeapStep> want = BruteForceHeapSteps(r, share, within);
+    const std::vector<HeapStep> got = FindHeapSteps(r, share, within);
+    ASSERT_EQ(got.size(), want.size()) << "round " << round;
+    total += got.size();
+    for (size_t k = 0; k < got.size(); ++k) {
+      ASSERT_EQ(got[k].start_ns, want[k].start_ns) << round << " step " << k;
+      ASSERT_EQ(got[k].end_ns, want[k].end_ns) << round << " step " << k;
+      ASSERT_EQ(got[k].from_bytes, want[k].from_bytes) << round << " step " << k;
+      ASSERT_EQ(got[k].to_bytes, want[k].to_bytes) << round << " step " << k;
+    }
+  }
+  EXPECT_GT(total, 5000u);  // the series do have steps, of every share
+  EXPECT_TRUE(FindHeapSteps({}, 0.05, 10 * kMs).empty());
 }
 
 TEST(TimeFeaturesTest, HeapStepsNearClustersAgainstChance) {

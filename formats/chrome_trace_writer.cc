@@ -75,10 +75,12 @@ Result<std::string> EncodeChromeTrace(const Profile& profile,
     lo = std::min(lo, t);
     hi = std::max(hi, t);
   };
-  for (const Sample& s : profile.samples) {
-    const Label* l = ts_key == 0 ? nullptr : profile.FindLabel(s, ts_key);
+  // A spooled profile's records are read from the spool (twice), never made samples.
+  GCSPIKE_RETURN_IF_ERROR(ForEachSampleRecord(profile, [&](const SampleRecord& r) -> Status {
+    const Label* l = r.Find(ts_key);
     if (l != nullptr && l->numeric) see(l->num);
-  }
+    return {};
+  }));
   for (const GcCycle& c : tl.gc_cycles) {
     see(c.start_ns);
     see(c.end_ns);
@@ -124,17 +126,11 @@ Result<std::string> EncodeChromeTrace(const Profile& profile,
   std::map<std::pair<int64_t, std::string>, int64_t> frame_ids;  // (parent, name) -> id
   std::string frames;
   uint64_t untimed = 0, timed = 0;
-  for (size_t i = 0; i < profile.samples.size(); ++i) {
-    if (options.diagnostics != nullptr && (i & 0xffff) == 0 && i != 0) {
-      options.diagnostics->Progress("writing the chrome trace", i, profile.samples.size());
-    }
-    const Sample& s = profile.samples[i];
-    const Label* ts = ts_key == 0 ? nullptr : profile.FindLabel(s, ts_key);
-    if (ts == nullptr || !ts->numeric) {
-      ++untimed;
-      continue;
-    }
-    ++timed;
+  // Each stack sample's frames once: its leaf frame id and name (-1: not yet made).
+  std::vector<std::pair<int64_t, std::string>> stack_frames(profile.samples.size(), {-1, ""});
+  auto frames_of = [&](const Sample& s) -> const std::pair<int64_t, std::string>& {
+    auto& made = stack_frames[static_cast<size_t>(&s - profile.samples.data())];
+    if (made.first >= 0) return made;
     int64_t parent = 0;
     std::string leaf = "(no frames)";
     for (auto it = s.location_ids.rbegin(); it != s.location_ids.rend(); ++it) {
@@ -152,7 +148,22 @@ Result<std::string> EncodeChromeTrace(const Profile& profile,
         leaf = f.name;
       }
     }
-    const Label* g = g_key == 0 ? nullptr : profile.FindLabel(s, g_key);
+    made = {parent, std::move(leaf)};
+    return made;
+  };
+  const uint64_t records = profile.SampleRecordCount();
+  GCSPIKE_RETURN_IF_ERROR(ForEachSampleRecord(profile, [&](const SampleRecord& r) -> Status {
+    if (options.diagnostics != nullptr && (r.index & 0xffff) == 0 && r.index != 0) {
+      options.diagnostics->Progress("writing the chrome trace", r.index, records);
+    }
+    const Label* ts = r.Find(ts_key);
+    if (ts == nullptr || !ts->numeric) {
+      ++untimed;
+      return {};
+    }
+    ++timed;
+    const auto& [parent, leaf] = frames_of(*r.stack);
+    const Label* g = r.Find(g_key);
     const int64_t tid = g != nullptr && g->numeric ? g->num : 0;
     goroutines.insert(tid);
     out += ",\n{\"name\":";
@@ -162,19 +173,22 @@ Result<std::string> EncodeChromeTrace(const Profile& profile,
     if (parent != 0) out += ",\"sf\":\"" + std::to_string(parent) + "\"";
     out += ",\"args\":{";
     bool first = true;
-    for (const Label& l : s.labels) {
-      out += first ? "" : ",";
-      first = false;
-      AppendJsonString(out, profile.str(l.key));
-      out += ":";
-      if (l.numeric) {
-        out += std::to_string(l.num);
-      } else {
-        AppendJsonString(out, profile.str(l.str));
+    for (std::span<const Label> labels : {r.own, std::span<const Label>(r.stack->labels)}) {
+      for (const Label& l : labels) {
+        out += first ? "" : ",";
+        first = false;
+        AppendJsonString(out, profile.str(l.key));
+        out += ":";
+        if (l.numeric) {
+          out += std::to_string(l.num);
+        } else {
+          AppendJsonString(out, profile.str(l.str));
+        }
       }
     }
     out += "}}";
-  }
+    return {};
+  }));
   for (int64_t g : goroutines) {
     AppendMeta(out, "thread_name", kGoroutinePid, g,
                g == 0 ? "no goroutine" : "goroutine " + std::to_string(g));

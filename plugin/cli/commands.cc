@@ -212,9 +212,7 @@ int RunAnnotate(const Args& args) {
   diag.ProgressDone();
   if (!written.ok()) {
     // A writer's refusal (a delta profile as folded stacks) is about the input's samples.
-    Error e = written.error();
-    if (e.file.empty()) e.file = InputName(args);
-    return Fail(e);
+    return Fail(NamingInput(written.error(), args));
   }
   if (Status s = (*out)->Commit(); !s.ok()) return Fail(s.error());
   KeepUntilExit(std::move(*profile));

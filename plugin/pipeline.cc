@@ -74,7 +74,9 @@ class InputReader {
     if (d.profile->ok() && !options_.input_label_key.empty()) {
       Profile& p = **d.profile;
       if (Status s = MaterializeSpool(p, options_.max_input_bytes); !s.ok()) {
-        d.profile = std::move(s.error());
+        Error e = s.error();
+        e.file = Name(i);
+        d.profile = std::move(e);
         return d;
       }
       const StrId key = p.Intern(options_.input_label_key);

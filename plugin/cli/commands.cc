@@ -73,7 +73,9 @@ Result<Profile> BuildProfile(const Args& args, Diagnostics* diagnostics,
   }
   GCSPIKE_ASSIGN_OR_RETURN(SampleFilterSpec filters, FilterSpecFromFlags(args));
   if (filters.empty()) return p;
-  GCSPIKE_RETURN_IF_ERROR(ApplyFilterFlags(args, p, diagnostics));
+  if (Status s = ApplyFilterFlags(args, p, diagnostics); !s.ok()) {
+    return NamingInput(s.error(), args);
+  }
   if (FLAGS_detect && summary != nullptr) {
     GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectOnly(p, InputName(args)));
     *summary = std::move(s);

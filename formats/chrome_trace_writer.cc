@@ -49,6 +49,48 @@ void AppendDuration(std::string& out, const std::string& name, const char* cat, 
   out += "}";
 }
 
+// The stackFrames of the samples drawn: one node per (parent, frame name), made in the order
+// stacks are first drawn, and each stack sample's leaf node (0: no frames) and name, once.
+class StackFrames {
+ public:
+  explicit StackFrames(const Profile& profile)
+      : profile_(profile),
+        expanded_(ExpandLocations(profile)),
+        of_stack_(profile.samples.size(), {-1, ""}) {}
+
+  const std::pair<int64_t, std::string>& Of(const Sample& s) {
+    auto& made = of_stack_[static_cast<size_t>(&s - profile_.samples.data())];
+    if (made.first >= 0) return made;
+    int64_t parent = 0;
+    std::string leaf = "(no frames)";
+    for (auto it = s.location_ids.rbegin(); it != s.location_ids.rend(); ++it) {
+      for (const ViewerFrame& f : expanded_[*it]) {
+        auto [found, added] = ids_.emplace(std::make_pair(parent, f.name),
+                                           static_cast<int64_t>(ids_.size()) + 1);
+        if (added) {
+          json += json.empty() ? "\n\"" : ",\n\"";
+          json += std::to_string(found->second) + "\":{\"category\":\"go\",\"name\":";
+          AppendJsonString(json, f.name);
+          if (parent != 0) json += ",\"parent\":\"" + std::to_string(parent) + "\"";
+          json += "}";
+        }
+        parent = found->second;
+        leaf = f.name;
+      }
+    }
+    made = {parent, std::move(leaf)};
+    return made;
+  }
+
+  std::string json;  // the members of "stackFrames"
+
+ private:
+  const Profile& profile_;
+  const std::vector<std::vector<ViewerFrame>> expanded_;
+  std::map<std::pair<int64_t, std::string>, int64_t> ids_;  // (parent, name) -> id
+  std::vector<std::pair<int64_t, std::string>> of_stack_;   // (leaf id, name); -1: not made
+};
+
 }  // namespace
 
 Result<std::string> EncodeChromeTrace(const Profile& profile,
@@ -122,35 +164,8 @@ Result<std::string> EncodeChromeTrace(const Profile& profile,
   }
 
   // Samples: instant events on their goroutine's track, stacks in stackFrames.
-  const std::vector<std::vector<ViewerFrame>> expanded = ExpandLocations(profile);
-  std::map<std::pair<int64_t, std::string>, int64_t> frame_ids;  // (parent, name) -> id
-  std::string frames;
+  StackFrames stack_frames(profile);
   uint64_t untimed = 0, timed = 0;
-  // Each stack sample's frames once: its leaf frame id and name (-1: not yet made).
-  std::vector<std::pair<int64_t, std::string>> stack_frames(profile.samples.size(), {-1, ""});
-  auto frames_of = [&](const Sample& s) -> const std::pair<int64_t, std::string>& {
-    auto& made = stack_frames[static_cast<size_t>(&s - profile.samples.data())];
-    if (made.first >= 0) return made;
-    int64_t parent = 0;
-    std::string leaf = "(no frames)";
-    for (auto it = s.location_ids.rbegin(); it != s.location_ids.rend(); ++it) {
-      for (const ViewerFrame& f : expanded[*it]) {
-        auto [found, added] = frame_ids.emplace(std::make_pair(parent, f.name),
-                                                static_cast<int64_t>(frame_ids.size()) + 1);
-        if (added) {
-          frames += frames.empty() ? "\n\"" : ",\n\"";
-          frames += std::to_string(found->second) + "\":{\"category\":\"go\",\"name\":";
-          AppendJsonString(frames, f.name);
-          if (parent != 0) frames += ",\"parent\":\"" + std::to_string(parent) + "\"";
-          frames += "}";
-        }
-        parent = found->second;
-        leaf = f.name;
-      }
-    }
-    made = {parent, std::move(leaf)};
-    return made;
-  };
   const uint64_t records = profile.SampleRecordCount();
   GCSPIKE_RETURN_IF_ERROR(ForEachSampleRecord(profile, [&](const SampleRecord& r) -> Status {
     if (options.diagnostics != nullptr && (r.index & 0xffff) == 0 && r.index != 0) {
@@ -162,7 +177,7 @@ Result<std::string> EncodeChromeTrace(const Profile& profile,
       return {};
     }
     ++timed;
-    const auto& [parent, leaf] = frames_of(*r.stack);
+    const auto& [parent, leaf] = stack_frames.Of(*r.stack);
     const Label* g = r.Find(g_key);
     const int64_t tid = g != nullptr && g->numeric ? g->num : 0;
     goroutines.insert(tid);
@@ -193,7 +208,7 @@ Result<std::string> EncodeChromeTrace(const Profile& profile,
     AppendMeta(out, "thread_name", kGoroutinePid, g,
                g == 0 ? "no goroutine" : "goroutine " + std::to_string(g));
   }
-  out += "\n],\"stackFrames\":{" + frames + "\n},\"otherData\":{\"exporter\":";
+  out += "\n],\"stackFrames\":{" + stack_frames.json + "\n},\"otherData\":{\"exporter\":";
   AppendJsonString(out, options.exporter);
   out += ",\"origin_ns\":\"" + std::to_string(lo) + "\",\"timed_samples\":" +
          std::to_string(timed) + ",\"untimed_samples\":" + std::to_string(untimed) + "}}\n";

@@ -111,7 +111,8 @@ fi
 (cd "$SOURCE_DIR/fixtures/src" && go build -o "$WORK/wl" ./workload) || fail "go build workload"
 mkdir -p "$WORK/home"
 HOME="$WORK/home" perf record -q -e cpu-clock -F 999 -g -o "$WORK/wl.data" -- "$WORK/wl" \
-  -mode grow -duration 1s >/dev/null 2>"$WORK/perf.err" || { cat "$WORK/perf.err" >&2; fail "perf record"; }
+  -mode grow -duration 1s >/dev/null 2>"$WORK/perf.err" ||
+  { cat "$WORK/perf.err" >&2; fail "perf record"; }
 viewers_match_in_memory "$WORK/wl.data"
 
 # The steps that still need one model sample per record (filters, report --group-by,

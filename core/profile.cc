@@ -113,28 +113,87 @@ uint64_t Profile::RecordsOf(size_t sample) const {
   return spool != nullptr ? spool->RecordsOf(static_cast<uint32_t>(sample)) : 1;
 }
 
-Status MaterializeSpool(Profile& profile) {
+const Label* SampleRecord::Find(StrId key) const {
+  if (key == 0) return nullptr;
+  for (const Label& l : own) {
+    if (l.key == key) return &l;
+  }
+  for (const Label& l : stack->labels) {
+    if (l.key == key) return &l;
+  }
+  return nullptr;
+}
+
+Status ForEachSampleRecord(const Profile& profile,
+                           const std::function<Status(const SampleRecord&)>& visit) {
+  SampleRecord r;
+  if (profile.spool == nullptr) {
+    for (const Sample& s : profile.samples) {
+      r.stack = &s;
+      r.values = s.values;
+      GCSPIKE_RETURN_IF_ERROR(visit(r));
+      ++r.index;
+    }
+    return {};
+  }
+  const std::vector<Sample>& stacks = profile.samples;
+  return profile.spool->ForEach(stacks.size(), [&](const SampleSpool::Record& rec) -> Status {
+    if (rec.values.size() != profile.sample_types.size()) {
+      return MakeError("invalid profile: a spooled sample has " +
+                       std::to_string(rec.values.size()) + " values for " +
+                       std::to_string(profile.sample_types.size()) + " sample types");
+    }
+    r.stack = &stacks[rec.sample];
+    r.values = rec.values;
+    r.own = rec.labels;
+    GCSPIKE_RETURN_IF_ERROR(visit(r));
+    ++r.index;
+    return {};
+  });
+}
+
+uint64_t MaterializedSampleBytes(size_t frames, size_t values, size_t labels) {
+  return sizeof(Sample) + 48 + 8 * frames + 8 * values + sizeof(Label) * labels;
+}
+
+namespace {
+
+Error OverBudget(uint64_t records, uint64_t bytes, uint64_t max_memory) {
+  return MakeError("expanding the " + std::to_string(records) +
+                   " spooled samples into one model sample each takes at least " +
+                   std::to_string(bytes) + " bytes of memory, more than the memory budget of " +
+                   std::to_string(max_memory) + " bytes; --max-memory raises it");
+}
+
+}  // namespace
+
+Status MaterializeSpool(Profile& profile, uint64_t max_memory) {
   if (profile.spool == nullptr) return {};
+  // The least the samples take (their own labels not counted): refused before any is made.
+  const std::vector<Sample>& stacks = profile.samples;
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < stacks.size(); ++i) {
+    uint64_t each = MaterializedSampleBytes(stacks[i].location_ids.size(),
+                                                  stacks[i].values.size(), stacks[i].labels.size());
+    if (__builtin_mul_overflow(each, profile.spool->RecordsOf(static_cast<uint32_t>(i)), &each) ||
+        __builtin_add_overflow(bytes, each, &bytes) || bytes > max_memory) {
+      return OverBudget(profile.spool->size(), bytes, max_memory);
+    }
+  }
   std::vector<Sample> expanded;
   expanded.reserve(profile.spool->size());
-  const std::vector<Sample>& stacks = profile.samples;
-  GCSPIKE_RETURN_IF_ERROR(
-      profile.spool->ForEach(stacks.size(), [&](const SampleSpool::Record& r) -> Status {
-        const Sample& stack = stacks[r.sample];
-        if (r.values.size() != profile.sample_types.size()) {
-          return MakeError("invalid profile: a spooled sample has " +
-                           std::to_string(r.values.size()) + " values for " +
-                           std::to_string(profile.sample_types.size()) + " sample types");
-        }
-        Sample s;
-        s.location_ids = stack.location_ids;
-        s.values = r.values;
-        s.labels.reserve(r.labels.size() + stack.labels.size());
-        s.labels.assign(r.labels.begin(), r.labels.end());
-        s.labels.insert(s.labels.end(), stack.labels.begin(), stack.labels.end());
-        expanded.push_back(std::move(s));
-        return {};
-      }));
+  GCSPIKE_RETURN_IF_ERROR(ForEachSampleRecord(profile, [&](const SampleRecord& r) -> Status {
+    bytes += sizeof(Label) * r.own.size();
+    if (bytes > max_memory) return OverBudget(profile.spool->size(), bytes, max_memory);
+    Sample s;
+    s.location_ids = r.stack->location_ids;
+    s.values.assign(r.values.begin(), r.values.end());
+    s.labels.reserve(r.own.size() + r.stack->labels.size());
+    s.labels.assign(r.own.begin(), r.own.end());
+    s.labels.insert(s.labels.end(), r.stack->labels.begin(), r.stack->labels.end());
+    expanded.push_back(std::move(s));
+    return {};
+  }));
   profile.samples = std::move(expanded);
   profile.spool.reset();
   return {};

@@ -12,8 +12,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -189,8 +191,31 @@ class Profile {
   Status Validate() const;
 };
 
+// One individual sample as the model without a spool has it: the stack sample (locations and
+// the labels shared by its records), this record's values and this record's own labels (which
+// come first: the sample's labels are `own` followed by `stack.labels`).
+struct SampleRecord {
+  size_t index = 0;  // in record order: the index the sample has once materialized
+  const Sample* stack = nullptr;
+  std::span<const int64_t> values;
+  std::span<const Label> own;  // empty without a spool
+  // The label with this key: the record's own first, then the stack sample's; nullptr if none.
+  const Label* Find(StrId key) const;
+};
+
+// Calls visit(record) for every individual sample in order: the spool's records when there is
+// one (read back from the spool, one at a time), else the samples. Stops at the first error.
+Status ForEachSampleRecord(const Profile& profile,
+                           const std::function<Status(const SampleRecord&)>& visit);
+
+// What MaterializeSpool's Sample for a record takes (a Sample, its three allocations, its
+// locations, values and labels): the estimate checked against the budget.
+uint64_t MaterializedSampleBytes(size_t frames, size_t values, size_t labels);
+
 // Replaces the stack samples of a spooled profile by one Sample per spooled record (record
-// labels first, then the stack sample's) and drops the spool; nothing to do without one.
-Status MaterializeSpool(Profile& profile);
+// labels first, then the stack sample's) and drops the spool; nothing to do without one. Fails,
+// before holding more, with "... more than the memory budget of B bytes; --max-memory raises
+// it" when the samples would take more than `max_memory` bytes (docs/memory.md).
+Status MaterializeSpool(Profile& profile, uint64_t max_memory);
 
 }  // namespace gcspike

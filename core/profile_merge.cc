@@ -87,7 +87,8 @@ class Importer {
 
 }  // namespace
 
-ProfileMerger::ProfileMerger(Diagnostics* diagnostics) : diagnostics_(diagnostics) {}
+ProfileMerger::ProfileMerger(Diagnostics* diagnostics, uint64_t max_memory)
+    : diagnostics_(diagnostics), max_memory_(max_memory) {}
 ProfileMerger::~ProfileMerger() = default;
 
 Status ProfileMerger::Add(Profile input, const std::string& name) {
@@ -147,7 +148,11 @@ Status ProfileMerger::Import(Profile& p, const std::string& name) {
     return e;
   }
   // Merging renumbers each input's samples; spooled records become samples first.
-  GCSPIKE_RETURN_IF_ERROR(MaterializeSpool(p));
+  if (Status s = MaterializeSpool(p, max_memory_); !s.ok()) {
+    Error e = s.error();
+    e.file = name;
+    return e;
+  }
   if (p.period != first_period_ && diagnostics_ != nullptr) {
     diagnostics_->Warn(name + ": period " + std::to_string(p.period) + " differs from " +
                        std::to_string(first_period_) + " of " + first_name_ +

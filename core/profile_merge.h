@@ -35,7 +35,8 @@ class ProfileBuilder;
 // in memory (a fleet's thousands of inputs are read, added and released one by one).
 class ProfileMerger {
  public:
-  explicit ProfileMerger(Diagnostics* diagnostics = nullptr);
+  // `max_memory` bounds what expanding a spooled input into samples may take (MaterializeSpool).
+  explicit ProfileMerger(Diagnostics* diagnostics = nullptr, uint64_t max_memory = UINT64_MAX);
   ~ProfileMerger();
   ProfileMerger(const ProfileMerger&) = delete;
   ProfileMerger& operator=(const ProfileMerger&) = delete;
@@ -51,6 +52,7 @@ class ProfileMerger {
   Status Import(Profile& p, const std::string& name);
 
   Diagnostics* diagnostics_;
+  uint64_t max_memory_;
   size_t count_ = 0;
   std::optional<Profile> first_;  // held until a second input arrives
   std::string first_name_;

@@ -49,6 +49,48 @@ void AppendDuration(std::string& out, const std::string& name, const char* cat, 
   out += "}";
 }
 
+// The stackFrames of the samples drawn: one node per (parent, frame name), made in the order
+// stacks are first drawn, and each stack sample's leaf node (0: no frames) and name, once.
+class StackFrames {
+ public:
+  explicit StackFrames(const Profile& profile)
+      : profile_(profile),
+        expanded_(ExpandLocations(profile)),
+        of_stack_(profile.samples.size(), {-1, ""}) {}
+
+  const std::pair<int64_t, std::string>& Of(const Sample& s) {
+    auto& made = of_stack_[static_cast<size_t>(&s - profile_.samples.data())];
+    if (made.first >= 0) return made;
+    int64_t parent = 0;
+    std::string leaf = "(no frames)";
+    for (auto it = s.location_ids.rbegin(); it != s.location_ids.rend(); ++it) {
+      for (const ViewerFrame& f : expanded_[*it]) {
+        auto [found, added] = ids_.emplace(std::make_pair(parent, f.name),
+                                           static_cast<int64_t>(ids_.size()) + 1);
+        if (added) {
+          json += json.empty() ? "\n\"" : ",\n\"";
+          json += std::to_string(found->second) + "\":{\"category\":\"go\",\"name\":";
+          AppendJsonString(json, f.name);
+          if (parent != 0) json += ",\"parent\":\"" + std::to_string(parent) + "\"";
+          json += "}";
+        }
+        parent = found->second;
+        leaf = f.name;
+      }
+    }
+    made = {parent, std::move(leaf)};
+    return made;
+  }
+
+  std::string json;  // the members of "stackFrames"
+
+ private:
+  const Profile& profile_;
+  const std::vector<std::vector<ViewerFrame>> expanded_;
+  std::map<std::pair<int64_t, std::string>, int64_t> ids_;  // (parent, name) -> id
+  std::vector<std::pair<int64_t, std::string>> of_stack_;   // (leaf id, name); -1: not made
+};
+
 }  // namespace
 
 Result<std::string> EncodeChromeTrace(const Profile& profile,
@@ -75,10 +117,12 @@ Result<std::string> EncodeChromeTrace(const Profile& profile,
     lo = std::min(lo, t);
     hi = std::max(hi, t);
   };
-  for (const Sample& s : profile.samples) {
-    const Label* l = ts_key == 0 ? nullptr : profile.FindLabel(s, ts_key);
+  // A spooled profile's records are read from the spool (twice), never made samples.
+  GCSPIKE_RETURN_IF_ERROR(ForEachSampleRecord(profile, [&](const SampleRecord& r) -> Status {
+    const Label* l = r.Find(ts_key);
     if (l != nullptr && l->numeric) see(l->num);
-  }
+    return {};
+  }));
   for (const GcCycle& c : tl.gc_cycles) {
     see(c.start_ns);
     see(c.end_ns);
@@ -120,39 +164,21 @@ Result<std::string> EncodeChromeTrace(const Profile& profile,
   }
 
   // Samples: instant events on their goroutine's track, stacks in stackFrames.
-  const std::vector<std::vector<ViewerFrame>> expanded = ExpandLocations(profile);
-  std::map<std::pair<int64_t, std::string>, int64_t> frame_ids;  // (parent, name) -> id
-  std::string frames;
+  StackFrames stack_frames(profile);
   uint64_t untimed = 0, timed = 0;
-  for (size_t i = 0; i < profile.samples.size(); ++i) {
-    if (options.diagnostics != nullptr && (i & 0xffff) == 0 && i != 0) {
-      options.diagnostics->Progress("writing the chrome trace", i, profile.samples.size());
+  const uint64_t records = profile.SampleRecordCount();
+  GCSPIKE_RETURN_IF_ERROR(ForEachSampleRecord(profile, [&](const SampleRecord& r) -> Status {
+    if (options.diagnostics != nullptr && (r.index & 0xffff) == 0 && r.index != 0) {
+      options.diagnostics->Progress("writing the chrome trace", r.index, records);
     }
-    const Sample& s = profile.samples[i];
-    const Label* ts = ts_key == 0 ? nullptr : profile.FindLabel(s, ts_key);
+    const Label* ts = r.Find(ts_key);
     if (ts == nullptr || !ts->numeric) {
       ++untimed;
-      continue;
+      return {};
     }
     ++timed;
-    int64_t parent = 0;
-    std::string leaf = "(no frames)";
-    for (auto it = s.location_ids.rbegin(); it != s.location_ids.rend(); ++it) {
-      for (const ViewerFrame& f : expanded[*it]) {
-        auto [found, added] = frame_ids.emplace(std::make_pair(parent, f.name),
-                                                static_cast<int64_t>(frame_ids.size()) + 1);
-        if (added) {
-          frames += frames.empty() ? "\n\"" : ",\n\"";
-          frames += std::to_string(found->second) + "\":{\"category\":\"go\",\"name\":";
-          AppendJsonString(frames, f.name);
-          if (parent != 0) frames += ",\"parent\":\"" + std::to_string(parent) + "\"";
-          frames += "}";
-        }
-        parent = found->second;
-        leaf = f.name;
-      }
-    }
-    const Label* g = g_key == 0 ? nullptr : profile.FindLabel(s, g_key);
+    const auto& [parent, leaf] = stack_frames.Of(*r.stack);
+    const Label* g = r.Find(g_key);
     const int64_t tid = g != nullptr && g->numeric ? g->num : 0;
     goroutines.insert(tid);
     out += ",\n{\"name\":";
@@ -162,24 +188,27 @@ Result<std::string> EncodeChromeTrace(const Profile& profile,
     if (parent != 0) out += ",\"sf\":\"" + std::to_string(parent) + "\"";
     out += ",\"args\":{";
     bool first = true;
-    for (const Label& l : s.labels) {
-      out += first ? "" : ",";
-      first = false;
-      AppendJsonString(out, profile.str(l.key));
-      out += ":";
-      if (l.numeric) {
-        out += std::to_string(l.num);
-      } else {
-        AppendJsonString(out, profile.str(l.str));
+    for (std::span<const Label> labels : {r.own, std::span<const Label>(r.stack->labels)}) {
+      for (const Label& l : labels) {
+        out += first ? "" : ",";
+        first = false;
+        AppendJsonString(out, profile.str(l.key));
+        out += ":";
+        if (l.numeric) {
+          out += std::to_string(l.num);
+        } else {
+          AppendJsonString(out, profile.str(l.str));
+        }
       }
     }
     out += "}}";
-  }
+    return {};
+  }));
   for (int64_t g : goroutines) {
     AppendMeta(out, "thread_name", kGoroutinePid, g,
                g == 0 ? "no goroutine" : "goroutine " + std::to_string(g));
   }
-  out += "\n],\"stackFrames\":{" + frames + "\n},\"otherData\":{\"exporter\":";
+  out += "\n],\"stackFrames\":{" + stack_frames.json + "\n},\"otherData\":{\"exporter\":";
   AppendJsonString(out, options.exporter);
   out += ",\"origin_ns\":\"" + std::to_string(lo) + "\",\"timed_samples\":" +
          std::to_string(timed) + ",\"untimed_samples\":" + std::to_string(untimed) + "}}\n";

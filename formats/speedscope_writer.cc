@@ -30,8 +30,16 @@ struct ThreadKey {
   }
 };
 
+// One drawn sample: its stack sample, its weight and its time. A spooled profile's records are
+// kept this way (24 bytes each), not as model samples.
+struct DrawnSample {
+  size_t stack = 0;  // index into profile.samples
+  int64_t weight = 0;
+  int64_t time = 0;  // timestamp_ns, or INT64_MAX without one
+};
+
 struct ThreadGroup {
-  std::vector<size_t> samples;  // indices into profile.samples
+  std::vector<DrawnSample> samples;
   int64_t total = 0;
 };
 
@@ -69,14 +77,17 @@ void IndexFrames(const Profile& profile, SpeedscopeFrames& sf) {
 }
 
 // The label samples are split by: "goroutine" when any sample has it, else "tid", else none.
-const char* GroupKey(const Profile& profile, bool merge_threads) {
+Result<const char*> GroupKey(const Profile& profile, bool merge_threads) {
   if (merge_threads) return nullptr;
   for (const char* k : {"goroutine", "tid"}) {
     const StrId id = profile.strings.Find(k);
     if (id == 0) continue;
-    for (const Sample& s : profile.samples) {
-      if (profile.FindLabel(s, id) != nullptr) return k;
-    }
+    bool found = false;
+    GCSPIKE_RETURN_IF_ERROR(ForEachSampleRecord(profile, [&](const SampleRecord& r) -> Status {
+      found = found || r.Find(id) != nullptr;
+      return {};
+    }));
+    if (found) return k;
   }
   return nullptr;
 }
@@ -86,20 +97,27 @@ const char* GroupKey(const Profile& profile, bool merge_threads) {
 Result<ThreadGroups> GroupSamples(const Profile& profile, const char* group_key,
                                   const SpeedscopeUnit& unit, Diagnostics* diagnostics) {
   const StrId group_id = group_key != nullptr ? profile.strings.Find(group_key) : 0;
+  const StrId ts_id = profile.strings.Find("timestamp_ns");
   ThreadGroups groups;
   const ViewerSampleWalk walk{.progress = "writing speedscope",
                               .refusal = "speedscope rejects negative weights",
                               .diagnostics = diagnostics};
-  GCSPIKE_RETURN_IF_ERROR(ForEachViewerSample(profile, walk, [&](size_t i, int64_t v) -> Status {
+  GCSPIKE_RETURN_IF_ERROR(ForEachViewerSample(profile, walk, [&](const SampleRecord& r,
+                                                                 int64_t v) -> Status {
     ThreadKey k;
-    if (const Label* l = profile.FindLabel(profile.samples[i], group_id); l != nullptr) {
+    if (const Label* l = r.Find(group_id); l != nullptr) {
       k.present = true;
       k.numeric = l->numeric;
       k.num = l->num;
       if (!l->numeric) k.text = profile.str(l->str);
     }
     ThreadGroup& g = groups[k];
-    g.samples.push_back(i);
+    const Label* ts = r.Find(ts_id);
+    g.samples.push_back({.stack = static_cast<size_t>(r.stack - profile.samples.data()),
+                         .weight = v,
+                         .time = ts != nullptr && ts->numeric
+                                     ? ts->num
+                                     : std::numeric_limits<int64_t>::max()});
     int64_t scaled = 0;  // the total in speedscope's unit must fit too
     if (__builtin_add_overflow(g.total, v, &g.total) ||
         __builtin_mul_overflow(g.total, unit.factor, &scaled)) {
@@ -114,15 +132,10 @@ Result<ThreadGroups> GroupSamples(const Profile& profile, const char* group_key,
 // Time order inside each profile where samples carry timestamps (the "Time Order" view draws
 // samples left to right in file order); samples without one keep their place at the end.
 void SortByTime(const Profile& profile, ThreadGroups& groups) {
-  const StrId ts_id = profile.strings.Find("timestamp_ns");
-  if (ts_id == 0) return;
-  auto ts = [&](size_t i) {
-    const Label* l = profile.FindLabel(profile.samples[i], ts_id);
-    return l != nullptr && l->numeric ? l->num : std::numeric_limits<int64_t>::max();
-  };
+  if (profile.strings.Find("timestamp_ns") == 0) return;
   for (auto& [k, g] : groups) {
     std::stable_sort(g.samples.begin(), g.samples.end(),
-                     [&](size_t a, size_t b) { return ts(a) < ts(b); });
+                     [](const DrawnSample& a, const DrawnSample& b) { return a.time < b.time; });
   }
 }
 
@@ -170,7 +183,7 @@ void AppendSampled(std::string& out, const Profile& profile, const std::string& 
     if (j != 0) out += ',';
     out += '[';
     bool first_frame = true;
-    ForEachLocationRootFirst(profile.samples[g.samples[j]], [&](uint64_t id) {
+    ForEachLocationRootFirst(profile.samples[g.samples[j].stack], [&](uint64_t id) {
       for (uint32_t f : location_frames[id]) {
         if (!first_frame) out += ',';
         first_frame = false;
@@ -180,10 +193,9 @@ void AppendSampled(std::string& out, const Profile& profile, const std::string& 
     out += ']';
   }
   out += "],\n\"weights\":[";
-  const size_t value_index = profile.DefaultValueIndex();
   for (size_t j = 0; j < g.samples.size(); ++j) {
     if (j != 0) out += ',';
-    out += std::to_string(profile.samples[g.samples[j]].values[value_index] * unit.factor);
+    out += std::to_string(g.samples[j].weight * unit.factor);
   }
   out += "]}";
 }
@@ -215,13 +227,13 @@ Result<std::string> EncodeSpeedscope(const Profile& profile,
           : SpeedscopeUnitFor(profile.str(profile.sample_types[profile.DefaultValueIndex()].unit));
   SpeedscopeFrames sf;
   IndexFrames(profile, sf);
-  const char* group_key = GroupKey(profile, options.merge_threads);
+  GCSPIKE_ASSIGN_OR_RETURN(const char* group_key, GroupKey(profile, options.merge_threads));
   GCSPIKE_ASSIGN_OR_RETURN(ThreadGroups groups,
                            GroupSamples(profile, group_key, unit, options.diagnostics));
   SortByTime(profile, groups);
 
   std::string out;
-  out.reserve(64 * sf.frames.size() + 16 * profile.samples.size() + 256);
+  out.reserve(64 * sf.frames.size() + 16 * profile.SampleRecordCount() + 256);
   out += "{\"$schema\":";
   AppendJsonString(out, kSchema);
   out += ",\n\"exporter\":";

@@ -40,21 +40,23 @@ struct ViewerSampleWalk {
 Error NegativeWeightError(const Profile& profile, size_t sample, int64_t value,
                           const char* refusal);
 
-// Calls visit(sample index, weight) -> Status for every sample of positive weight, in order.
+// Calls visit(record, weight) -> Status for every individual sample of positive weight, in
+// order: a spooled profile's records are read back from the spool one at a time (record.stack
+// is the stack sample, record.Find looks its labels up), never materialized, so the walk holds
+// no more than the distinct samples (docs/memory.md#outputs).
 template <typename Visit>
 Status ForEachViewerSample(const Profile& profile, const ViewerSampleWalk& walk, Visit&& visit) {
   const size_t value_index = profile.DefaultValueIndex();
-  const size_t n = profile.samples.size();
-  for (size_t i = 0; i < n; ++i) {
-    if (walk.diagnostics != nullptr && (i & 0xffff) == 0 && i != 0) {
-      walk.diagnostics->Progress(walk.progress, i, n);
+  const uint64_t n = profile.SampleRecordCount();
+  return ForEachSampleRecord(profile, [&](const SampleRecord& r) -> Status {
+    if (walk.diagnostics != nullptr && (r.index & 0xffff) == 0 && r.index != 0) {
+      walk.diagnostics->Progress(walk.progress, r.index, n);
     }
-    const int64_t v = profile.samples[i].values[value_index];
-    if (v < 0) return NegativeWeightError(profile, i, v, walk.refusal);
-    if (v == 0) continue;
-    GCSPIKE_RETURN_IF_ERROR(visit(i, v));
-  }
-  return {};
+    const int64_t v = r.values[value_index];
+    if (v < 0) return NegativeWeightError(profile, r.index, v, walk.refusal);
+    if (v == 0) return {};
+    return visit(r, v);
+  });
 }
 
 // Calls f(location id) for a sample's locations root first (location_ids are leaf first).

@@ -100,11 +100,13 @@ Status WriteOutput(Profile& profile, const OutputOptions& options, const ByteSin
     default:
       break;
   }
-  // Pseudo frames may come from any label, and speedscope and folded lay out individual
-  // samples: those need the records of a spooled profile as samples. pprof expands the spool
-  // itself as it writes.
-  if (options.format != OutputFormat::kPprof || placement != PseudoFramePlacement::kNone) {
-    GCSPIKE_RETURN_IF_ERROR(MaterializeSpool(profile));
+  // Pseudo frames come from labels: on a spooled profile they go on the stack samples when no
+  // record has its own label of their keys, else the records become samples first. The writers
+  // walk the spool themselves (docs/memory.md#outputs).
+  if (placement != PseudoFramePlacement::kNone) {
+    GCSPIKE_ASSIGN_OR_RETURN(bool on_stacks,
+                             PseudoFramesFitStacks(profile, options.pseudo_frame_keys));
+    if (!on_stacks) GCSPIKE_RETURN_IF_ERROR(MaterializeSpool(profile, options.max_memory));
   }
   AddPseudoFrames(profile, placement, options.pseudo_frame_keys);
   switch (options.format) {

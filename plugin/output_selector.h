@@ -21,6 +21,7 @@
 #include "core/diagnostics.h"
 #include "core/profile.h"
 #include "core/result.h"
+#include "formats/profile_reader.h"
 #include "formats/pprof_writer.h"
 #include "plugin/filter/pseudo_frames.h"
 
@@ -55,6 +56,9 @@ struct OutputOptions {
   ReportEncoder report;        // report and json
   HtmlEncoder html;            // html
   Diagnostics* diagnostics = nullptr;
+  // The memory budget (--max-memory) for expanding a spooled profile into one sample per record,
+  // which pseudo frames need (MaterializeSpool).
+  uint64_t max_memory = DefaultMemoryBudget();
 };
 
 // Applies the pseudo frames (changing `profile`) and encodes it.

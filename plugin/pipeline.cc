@@ -73,8 +73,10 @@ class InputReader {
     d.warnings = std::move(diagnostics.warnings);
     if (d.profile->ok() && !options_.input_label_key.empty()) {
       Profile& p = **d.profile;
-      if (Status s = MaterializeSpool(p); !s.ok()) {
-        d.profile = std::move(s.error());
+      if (Status s = MaterializeSpool(p, options_.max_input_bytes); !s.ok()) {
+        Error e = s.error();
+        e.file = Name(i);
+        d.profile = std::move(e);
         return d;
       }
       const StrId key = p.Intern(options_.input_label_key);
@@ -190,7 +192,7 @@ Result<Profile> LoadInputs(const std::vector<std::string>& inputs, const ReadOpt
   jobs = std::min(jobs, inputs.size());
   std::optional<ReaderPool> pool;
   if (jobs > 1) pool.emplace(reader, inputs.size(), jobs);
-  ProfileMerger merger(options.diagnostics);
+  ProfileMerger merger(options.diagnostics, options.max_input_bytes);
   for (size_t i = 0; i < inputs.size(); ++i) {
     LoadedInput d = pool.has_value() ? pool->Take(i) : reader.ReadOne(i);
     if (options.diagnostics != nullptr) {

@@ -73,7 +73,9 @@ Result<Profile> BuildProfile(const Args& args, Diagnostics* diagnostics,
   }
   GCSPIKE_ASSIGN_OR_RETURN(SampleFilterSpec filters, FilterSpecFromFlags(args));
   if (filters.empty()) return p;
-  GCSPIKE_RETURN_IF_ERROR(ApplyFilterFlags(args, p, diagnostics));
+  if (Status s = ApplyFilterFlags(args, p, diagnostics); !s.ok()) {
+    return NamingInput(s.error(), args);
+  }
   if (FLAGS_detect && summary != nullptr) {
     GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectOnly(p, InputName(args)));
     *summary = std::move(s);
@@ -212,9 +214,7 @@ int RunAnnotate(const Args& args) {
   diag.ProgressDone();
   if (!written.ok()) {
     // A writer's refusal (a delta profile as folded stacks) is about the input's samples.
-    Error e = written.error();
-    if (e.file.empty()) e.file = InputName(args);
-    return Fail(e);
+    return Fail(NamingInput(written.error(), args));
   }
   if (Status s = (*out)->Commit(); !s.ok()) return Fail(s.error());
   KeepUntilExit(std::move(*profile));

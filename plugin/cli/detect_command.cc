@@ -217,6 +217,11 @@ std::string InputName(const Args& args) {
   return out;
 }
 
+Error NamingInput(Error e, const Args& args) {
+  if (e.file.empty()) e.file = InputName(args);
+  return e;
+}
+
 Result<std::vector<FailOnExpr>> CheckDetectFlags(const Args& args) {
   if (FLAGS_detect) {
     GCSPIKE_RETURN_IF_ERROR(ThresholdsFromFlags());
@@ -313,7 +318,7 @@ int RunReport(const Args& args) {
     if (!labelled.ok()) return Fail(labelled.error());
     warn_rules = nullptr;
     auto kept = FilterSamples(*profile, *filters, &diag);
-    if (!kept.ok()) return Fail(kept.error());
+    if (!kept.ok()) return Fail(NamingInput(kept.error(), args));
   }
   auto analysis = Analyze(*profile, InputName(args), warn_rules);
   if (!analysis.ok()) return Fail(analysis.error());
@@ -327,8 +332,9 @@ int RunReport(const Args& args) {
   AppendTimeJson(timeline_json, *profile, analysis->time);
   std::string groups;  // --group-by: the verdicts per label value (group_report.h)
   if (GroupByRequested() && (*format == OutputFormat::kJson || *format == OutputFormat::kReport)) {
-    auto rendered = RenderGroupReport(*profile, *format == OutputFormat::kJson);
-    if (!rendered.ok()) return Fail(rendered.error());
+    auto rendered =
+        RenderGroupReport(*profile, *format == OutputFormat::kJson, read.max_input_bytes);
+    if (!rendered.ok()) return Fail(NamingInput(rendered.error(), args));
     groups = std::move(*rendered);
   }
   std::string text;
@@ -339,7 +345,6 @@ int RunReport(const Args& args) {
     case OutputFormat::kChromeTrace: {
       ApplyLabels(*profile, analysis->features, std::string("gcspike ") + kVersion);
       ApplyTimeLabels(*profile, analysis->time);
-      if (Status s = MaterializeSpool(*profile); !s.ok()) return Fail(s.error());
       ChromeTraceWriteOptions w;
       w.exporter = std::string("gcspike@") + kVersion;
       auto encoded = EncodeChromeTrace(*profile, w);

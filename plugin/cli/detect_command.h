@@ -60,5 +60,7 @@ int RunReport(const Args& args);
 
 // "a.pb.gz" or "a.pb.gz b.pb.gz" ("-" shown as <stdin>).
 std::string InputName(const Args& args);
+// `e` naming the inputs (InputName) when it names no file: errors about the samples read.
+Error NamingInput(Error e, const Args& args);
 
 }  // namespace gcspike::cli

@@ -49,8 +49,8 @@ std::string Percent(double f) {
 
 bool GroupByRequested() { return !FLAGS_group_by.empty(); }
 
-Result<std::string> RenderGroupReport(Profile& profile, bool json) {
-  GCSPIKE_RETURN_IF_ERROR(MaterializeSpool(profile));
+Result<std::string> RenderGroupReport(Profile& profile, bool json, uint64_t max_memory) {
+  GCSPIKE_RETURN_IF_ERROR(MaterializeSpool(profile, max_memory));
   const StrId key = profile.strings.Find(FLAGS_group_by);
   // Group of each sample, in order of first appearance.
   std::vector<std::string> names;

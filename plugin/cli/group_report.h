@@ -16,6 +16,6 @@ bool GroupByRequested();
 // "report":{...report JSON...}}...]}` for report --json. Groups are in order of first
 // appearance; samples without the label form the group "" (shown as "(none)"). A spooled
 // profile is materialized first.
-Result<std::string> RenderGroupReport(Profile& profile, bool json);
+Result<std::string> RenderGroupReport(Profile& profile, bool json, uint64_t max_memory);
 
 }  // namespace gcspike::cli

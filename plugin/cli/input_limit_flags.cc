@@ -44,10 +44,13 @@ Result<uint64_t> ParseByteSize(const std::string& text) {
   return n << shift;
 }
 
+Result<uint64_t> MaxMemoryFromFlags() {
+  if (FLAGS_max_memory.empty()) return DefaultMemoryBudget();
+  return ParseByteSize(FLAGS_max_memory);
+}
+
 Status ApplyInputLimitFlags(ReadOptions& options) {
-  if (!FLAGS_max_memory.empty()) {
-    GCSPIKE_ASSIGN_OR_RETURN(options.max_input_bytes, ParseByteSize(FLAGS_max_memory));
-  }
+  GCSPIKE_ASSIGN_OR_RETURN(options.max_input_bytes, MaxMemoryFromFlags());
   if (!(FLAGS_max_gzip_ratio >= 0) || std::isinf(FLAGS_max_gzip_ratio)) {
     return MakeError("--max-gzip-ratio must be a number >= 0 (0: no limit)");
   }

@@ -3,6 +3,7 @@
 #include <gflags/gflags.h>
 
 #include "plugin/cli/help.h"
+#include "plugin/cli/input_limit_flags.h"
 
 DEFINE_string(output_format, "",
               "Output format: pprof, speedscope, folded, report, json, html or chrome-trace "
@@ -70,6 +71,7 @@ std::vector<std::string> SplitCommas(const std::string& s) {
 Result<SampleFilterSpec> FilterSpecFromFlags(const Args& args) {
   (void)kRegistered;
   SampleFilterSpec spec;
+  GCSPIKE_ASSIGN_OR_RETURN(spec.max_memory, MaxMemoryFromFlags());
   for (const std::string& v : Values(args, "keep")) {
     GCSPIKE_ASSIGN_OR_RETURN(LabelCondition c, ParseLabelCondition(v));
     spec.keep.push_back(std::move(c));
@@ -121,6 +123,7 @@ Result<OutputOptions> OutputOptionsFromFlags(const Args& args, const std::string
   }
   o.pseudo_frame_keys = SplitCommas(FLAGS_pseudo_frame_keys);
   o.merge_threads = FLAGS_merge_threads;
+  GCSPIKE_ASSIGN_OR_RETURN(o.max_memory, MaxMemoryFromFlags());
   o.exporter = std::string("gcspike@") + kVersion;
   if (!args.positional.empty()) {
     const std::string& first = args.positional[0];

@@ -1,8 +1,10 @@
 #include "plugin/filter/pseudo_frames.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "core/profile_builder.h"
+#include "core/sample_spool.h"
 
 namespace gcspike {
 
@@ -87,6 +89,29 @@ size_t AddPseudoFrames(Profile& profile, PseudoFramePlacement placement,
     }
   }
   return tagged;
+}
+
+Result<bool> PseudoFramesFitStacks(const Profile& profile, const std::vector<std::string>& keys) {
+  if (profile.spool == nullptr) return true;
+  const std::vector<StrId> record_strings = profile.spool->UsedStrings();
+  for (const std::string& k : keys) {
+    const StrId id = profile.strings.Find(k);
+    if (id != 0 && std::binary_search(record_strings.begin(), record_strings.end(), id)) {
+      return false;
+    }
+  }
+  for (size_t i = 0; i < profile.samples.size(); ++i) {
+    if (profile.RecordsOf(i) == 0) return false;
+  }
+  size_t next_new = 0;  // the stack sample the next new stack must be
+  bool in_order = true;
+  GCSPIKE_RETURN_IF_ERROR(ForEachSampleRecord(profile, [&](const SampleRecord& r) -> Status {
+    const size_t stack = static_cast<size_t>(r.stack - profile.samples.data());
+    if (stack > next_new) in_order = false;
+    if (stack == next_new) ++next_new;
+    return {};
+  }));
+  return in_order;
 }
 
 }  // namespace gcspike

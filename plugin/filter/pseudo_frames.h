@@ -32,4 +32,10 @@ std::string PseudoFrameName(const Profile& profile, const Label& label);
 size_t AddPseudoFrames(Profile& profile, PseudoFramePlacement placement,
                        const std::vector<std::string>& keys);
 
+// Whether AddPseudoFrames on a spooled profile's stack samples gives what it gives on the
+// samples MaterializeSpool makes (so the spool can stay): no record carries a string of `keys`
+// in its own labels, every stack sample has records, and stack samples appear in record order
+// (the pseudo locations are then made in the same order). Reads the spool once.
+Result<bool> PseudoFramesFitStacks(const Profile& profile, const std::vector<std::string>& keys);
+
 }  // namespace gcspike

@@ -54,7 +54,7 @@ Result<SampleFilterStats> FilterSamples(Profile& profile, const SampleFilterSpec
   }
   // The filters look at each sample's own labels (time, thread): a spooled profile's records
   // become samples first.
-  GCSPIKE_RETURN_IF_ERROR(MaterializeSpool(profile));
+  GCSPIKE_RETURN_IF_ERROR(MaterializeSpool(profile, spec.max_memory));
   stats.samples_in = profile.samples.size();
 
   // --keep: one group of alternatives per key, in the order the keys were first named.

@@ -19,6 +19,7 @@
 #include "core/diagnostics.h"
 #include "core/profile.h"
 #include "core/result.h"
+#include "formats/profile_reader.h"
 #include "plugin/filter/label_condition.h"
 #include "plugin/filter/time_bound.h"
 
@@ -31,6 +32,9 @@ struct SampleFilterSpec {
   std::string ignore;  // regexp; empty: nothing ignored
   std::optional<TimeBound> from;
   std::optional<TimeBound> to;
+  // The memory budget (--max-memory) for expanding a spooled profile into one sample per record
+  // (MaterializeSpool), which the filters need.
+  uint64_t max_memory = DefaultMemoryBudget();
 
   bool empty() const {
     return keep.empty() && drop.empty() && focus.empty() && ignore.empty() && !from && !to;

@@ -59,6 +59,9 @@ ALLOWED = [
     # Not about bytes: about the model, an address asked for, or a whole profile.
     ("core/profile.cc", r"invalid profile", "Profile::Validate, the model's invariants; a "
      "reader that returns a profile failing it has a bug (the fuzz targets abort on it)"),
+    ("core/profile.cc", r"spooled samples into one model sample", "MaterializeSpool past "
+     "--max-memory: the spool is read back after the input, so no input byte is being read; "
+     "the callers name the input (e.file)"),
     ("formats/pprof_writer.cc", r"invalid profile", "the writer's check of the same invariants"),
     ("core/profile_merge.cc", r"cannot merge", "two whole profiles whose sample types differ; "
      "names the input (e.file)"),

@@ -71,6 +71,77 @@ python3 "$GEN" one-location 100000 "$WORK/small.pb.gz"
 cmp -s <(zcat "$WORK/spooled.pb.gz") <(zcat "$WORK/plain.pb.gz") || fail "spooled != in-memory"
 pass
 
+# The viewer outputs walk the spool's records instead of making a model sample of each
+# (docs/memory.md#outputs): 10^7 samples as folded stacks take what annotate takes (2.4 GB
+# before), and as speedscope add 24 bytes per sample and the 6-byte-per-sample JSON (2.4 GB
+# before).
+rm -f "$out"
+measure 250 0 "$GCSPIKE" annotate --output-format=folded "$WORK/one.pb.gz" -o "$out"
+[[ $(cat "$out") == "f1 $((10000000 / tenth))" ]] || fail "folded: $(head -c 200 "$out")"
+pass
+measure 600 0 "$GCSPIKE" annotate --output-format=speedscope "$WORK/one.pb.gz" -o "$out"
+python3 - "$out" $((10000000 / tenth)) <<'PY' || fail "speedscope does not hold every sample"
+import json, sys
+d = json.load(open(sys.argv[1]))
+(p,) = d["profiles"]
+n = int(sys.argv[2])
+if len(p["samples"]) != n or sum(p["weights"]) != n or set(map(tuple, p["samples"])) != {(0,)}:
+    sys.exit("%d samples, weights %d, want %d" % (len(p["samples"]), sum(p["weights"]), n))
+PY
+pass
+# Byte for byte what the in-memory read writes, for each viewer output.
+viewers_match_in_memory() {  # INPUT
+  local f
+  for f in folded speedscope chrome-trace; do
+    "$GCSPIKE" annotate --output-format=$f "$1" -o "$WORK/spooled.$f" ||
+      fail "$f of $1 (spooled)"
+    "$GCSPIKE" annotate --in-memory --output-format=$f "$1" -o "$WORK/plain.$f" ||
+      fail "$f of $1 (--in-memory)"
+    cmp -s "$WORK/spooled.$f" "$WORK/plain.$f" || fail "$f of $1: spooled != in-memory"
+    pass
+  done
+}
+viewers_match_in_memory "$WORK/small.pb.gz"
+# A perf.data: records with their own thread and time (speedscope splits and sorts by them,
+# the Chrome trace draws each) over a few distinct stacks.
+command -v perf >/dev/null || fail "perf is not installed (Debian package linux-perf)"
+if [[ $(cat /proc/sys/kernel/perf_event_paranoid) -gt 1 ]] && [[ $(id -u) == 0 ]]; then
+  sysctl -qw kernel.perf_event_paranoid=-1 || true
+fi
+(cd "$SOURCE_DIR/fixtures/src" && go build -o "$WORK/wl" ./workload) || fail "go build workload"
+mkdir -p "$WORK/home"
+HOME="$WORK/home" perf record -q -e cpu-clock -F 999 -g -o "$WORK/wl.data" -- "$WORK/wl" \
+  -mode grow -duration 1s >/dev/null 2>"$WORK/perf.err" ||
+  { cat "$WORK/perf.err" >&2; fail "perf record"; }
+viewers_match_in_memory "$WORK/wl.data"
+
+# The steps that still need one model sample per record (filters, report --group-by,
+# --label-inputs, merging) are bounded by --max-memory: 10^6 samples would take 136 MB as
+# samples, so under 64 MiB each is refused with one line naming the input and the limit (the
+# spool is read after the input: there is no input offset to name), and no output is written.
+python3 "$GEN" one-location $((1000000 / tenth)) "$WORK/million.pb.gz"
+budget=$((64 / tenth))
+expanding_refused() {
+  local line="^gcspike: [^ ]*million.pb.gz: expanding the $((1000000 / tenth)) spooled samples "
+  line+=".*memory budget of $((budget << 20)) bytes; --max-memory raises it$"
+  [[ $(wc -l <"$WORK/log.txt") -eq 1 ]] || fail "more than one line: $(cat "$WORK/log.txt")"
+  grep -qE "$line" "$WORK/log.txt" || fail "refusal lacks file or limit: $(cat "$WORK/log.txt")"
+  [[ ! -e $out ]] || fail "output written although refused"
+  pass
+}
+rm -f "$out"
+measure 150 2 "$GCSPIKE" annotate --max-memory=${budget}M --keep thread=1 \
+  "$WORK/million.pb.gz" -o "$out"
+expanding_refused
+measure 150 2 "$GCSPIKE" report --max-memory=${budget}M --group-by=thread \
+  "$WORK/million.pb.gz" -o "$out"
+expanding_refused
+measure 150 2 "$GCSPIKE" merge --max-memory=${budget}M "$WORK/million.pb.gz" \
+  "$WORK/million.pb.gz" -o "$out"
+expanding_refused
+# With room, the same filter runs.
+measure 400 0 "$GCSPIKE" annotate --max-memory=1G --keep thread=1 "$WORK/million.pb.gz" -o "$out"
+
 # 2. 1,000 samples of one 10^5-frame stack: one distinct stack (800 KB of ids) and 1,000
 # records. Was 891 MB. Bound: the decoded input (100 MB, 2x) plus fixed buffers.
 python3 "$GEN" long-stacks $((1000 / tenth)) 100000 "$WORK/long.pb.gz"

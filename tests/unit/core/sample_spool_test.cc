@@ -138,7 +138,7 @@ TEST(SampleSpool, MaterializeGivesOneSamplePerRecordRecordLabelsFirst) {
   p.spool = spool;
   EXPECT_EQ(p.SampleRecordCount(), 3u);
   EXPECT_EQ(p.RecordsOf(0), 2u);
-  ASSERT_OK(MaterializeSpool(p));
+  ASSERT_OK(MaterializeSpool(p, UINT64_MAX));
   EXPECT_EQ(p.spool, nullptr);
   ASSERT_EQ(p.samples.size(), 3u);
   EXPECT_EQ(p.samples[0].location_ids, (std::vector<uint64_t>{1, 2}));

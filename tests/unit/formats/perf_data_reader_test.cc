@@ -245,7 +245,7 @@ TEST(PerfDataReader, SpooledReadWritesTheSameProfile) {
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_TRUE(*a == *b) << "spooled and in-memory pprof differ";
   Profile materialized = std::move(*spooled);
-  ASSERT_TRUE(MaterializeSpool(materialized).ok());
+  ASSERT_TRUE(MaterializeSpool(materialized, UINT64_MAX).ok());
   auto c = EncodePprof(materialized, {});
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(*c == *b) << "materialized and in-memory pprof differ";

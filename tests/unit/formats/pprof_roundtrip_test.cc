@@ -301,7 +301,7 @@ TEST(PprofRoundTripTest, RepeatedSamplesAreSpooledLosslessly) {
   EXPECT_EQ(Canonical(in), Canonical(ParseWithProtobuf(*b)));
   // Materialized, the spooled profile is the plain one, sample for sample.
   Profile materialized = std::move(*spooled);
-  ASSERT_TRUE(MaterializeSpool(materialized).ok());
+  ASSERT_TRUE(MaterializeSpool(materialized, UINT64_MAX).ok());
   ASSERT_EQ(materialized.samples.size(), plain->samples.size());
   for (size_t i = 0; i < plain->samples.size(); ++i) {
     EXPECT_EQ(materialized.samples[i].location_ids, plain->samples[i].location_ids);

@@ -387,13 +387,15 @@ const std::vector<LabelDoc>& Labels() {
   static const std::vector<LabelDoc> labels = {
       {"gcspike",
        "features joined by +, in this order: grow-spike, key-copy, malloc-burst, "
-       "assist-coupling, scanobject-hotspot, pre-pause, mark-overlap",
+       "assist-coupling, scanobject-hotspot, pre-pause, map-churn, mark-overlap",
        "grow-spike: a map insert with a grow frame beneath it (hashGrow/growWork on Go 1.23 and "
        "older, (*table).grow/split/rehash or growToTable on Swiss maps); key-copy: evacuation or "
        "rehash work; malloc-burst: mallocgc reached through a grow path; assist-coupling: a mark "
        "assist reached from a map insert or a grow allocation (in traces also a map insert inside "
        "its goroutine's assist interval); scanobject-hotspot: GC scanning; pre-pause (traces): a "
-       "grow sample at most 50 ms before a stop-the-world pause; mark-overlap (traces): a grow "
+       "grow sample at most 50 ms before a stop-the-world pause; map-churn (traces, and perf.data "
+       "with scheduler events): a sample in a run of map inserts of one goroutine with no "
+       "blocking or syscall between them (--map-churn-run, 3); mark-overlap (traces): a grow "
        "sample inside a GC mark phase."},
       {"gcspike_site", "a function name",
        "the function that makes the map to presize: the first non-runtime frame above the map "
@@ -403,6 +405,8 @@ const std::vector<LabelDoc>& Labels() {
        "which GC worker did the scanning, where the stack tells."},
       {"gcspike_cluster", "a number (unit cluster)",
        "traces: the density cluster of grow samples in time."},
+      {"gcspike_run", "a number (unit samples)",
+       "traces: on map-churn samples, the length of their run."},
       {"timestamp_ns", "a number (unit nanoseconds)", "traces: when the sample was taken."},
       {"goroutine", "a number", "traces: the goroutine the sample belongs to."},
       {"gc_cycle", "a number", "traces: the GC cycle the sample fell in."},

@@ -4,7 +4,7 @@ namespace gcspike {
 
 Error ByteCursor::ShortRead(uint64_t n) const {
   return error_here("unexpected end of data: need " + std::to_string(n) + " bytes, " +
-                   std::to_string(remaining()) + " left");
+                    std::to_string(remaining()) + " left");
 }
 
 Status ByteCursor::Need(uint64_t n) const {
@@ -29,12 +29,12 @@ T Load(const uint8_t* p) {
 }
 }  // namespace
 
-#define GCSPIKE_FIXED_READER(name, T, little)      \
-  Result<T> ByteCursor::name() {                   \
-    GCSPIKE_RETURN_IF_ERROR(Need(sizeof(T)));      \
-    T v = Load<T, little>(data_.data() + pos_);    \
-    pos_ += sizeof(T);                             \
-    return v;                                      \
+#define GCSPIKE_FIXED_READER(name, T, little)   \
+  Result<T> ByteCursor::name() {                \
+    GCSPIKE_RETURN_IF_ERROR(Need(sizeof(T)));   \
+    T v = Load<T, little>(data_.data() + pos_); \
+    pos_ += sizeof(T);                          \
+    return v;                                   \
   }
 GCSPIKE_FIXED_READER(u16be, uint16_t, false)
 GCSPIKE_FIXED_READER(u32be, uint32_t, false)
@@ -81,7 +81,11 @@ Status ByteCursor::seek(uint64_t pos) {
   return {};
 }
 
-bool CheckedAdd(uint64_t a, uint64_t b, uint64_t* out) { return !__builtin_add_overflow(a, b, out); }
-bool CheckedMul(uint64_t a, uint64_t b, uint64_t* out) { return !__builtin_mul_overflow(a, b, out); }
+bool CheckedAdd(uint64_t a, uint64_t b, uint64_t* out) {
+  return !__builtin_add_overflow(a, b, out);
+}
+bool CheckedMul(uint64_t a, uint64_t b, uint64_t* out) {
+  return !__builtin_mul_overflow(a, b, out);
+}
 
 }  // namespace gcspike

@@ -50,7 +50,8 @@ class ByteCursor {
     return true;
   }
   Status skip(uint64_t n) {
-    if (n > remaining()) [[unlikely]] return ShortRead(n);
+    if (n > remaining()) [[unlikely]]
+      return ShortRead(n);
     pos_ += static_cast<size_t>(n);
     return {};
   }
@@ -88,7 +89,8 @@ class ByteCursor {
   Error ShortRead(uint64_t n) const;
   template <typename T>
   Result<T> FixedLe() {
-    if (sizeof(T) > remaining()) [[unlikely]] return ShortRead(sizeof(T));
+    if (sizeof(T) > remaining()) [[unlikely]]
+      return ShortRead(sizeof(T));
     T v = 0;
     for (size_t i = 0; i < sizeof(T); ++i) {  // one load on little-endian machines
       v |= static_cast<T>(static_cast<T>(data_[pos_ + i]) << (8 * i));

@@ -79,8 +79,9 @@ Status DistinctSamples::AddRecord(uint32_t distinct, const Sample& s) {
   std::vector<int64_t>& sums = p_.samples[distinct].values;
   for (size_t i = 0; i < sums.size() && i < s.values.size(); ++i) {
     if (__builtin_add_overflow(sums[i], s.values[i], &sums[i])) {
-      return MakeError("the values of the samples with one stack and labels add up past the "
-                       "range of a 64-bit integer");
+      return MakeError(
+          "the values of the samples with one stack and labels add up past the "
+          "range of a 64-bit integer");
     }
   }
   spool_->Append(distinct, s.values, {});

@@ -173,8 +173,8 @@ Status MaterializeSpool(Profile& profile, uint64_t max_memory) {
   const std::vector<Sample>& stacks = profile.samples;
   uint64_t bytes = 0;
   for (size_t i = 0; i < stacks.size(); ++i) {
-    uint64_t each = MaterializedSampleBytes(stacks[i].location_ids.size(),
-                                                  stacks[i].values.size(), stacks[i].labels.size());
+    uint64_t each = MaterializedSampleBytes(stacks[i].location_ids.size(), stacks[i].values.size(),
+                                            stacks[i].labels.size());
     if (__builtin_mul_overflow(each, profile.spool->RecordsOf(static_cast<uint32_t>(i)), &each) ||
         __builtin_add_overflow(bytes, each, &bytes) || bytes > max_memory) {
       return OverBudget(profile.spool->size(), bytes, max_memory);

@@ -34,9 +34,9 @@ struct ValueType {
 
 struct Label {
   StrId key = 0;
-  StrId str = 0;         // string value; 0 for a numeric label
-  int64_t num = 0;       // numeric value
-  StrId num_unit = 0;    // unit of a numeric label ("nanoseconds", "bytes", ...)
+  StrId str = 0;       // string value; 0 for a numeric label
+  int64_t num = 0;     // numeric value
+  StrId num_unit = 0;  // unit of a numeric label ("nanoseconds", "bytes", ...)
   bool numeric = false;
 };
 

@@ -17,8 +17,8 @@ class ProfileBuilder {
  public:
   explicit ProfileBuilder(Profile& profile) : p_(profile) {}
 
-  uint64_t InternFunction(std::string_view name, std::string_view filename,
-                          int64_t start_line = 0, std::string_view system_name = {});
+  uint64_t InternFunction(std::string_view name, std::string_view filename, int64_t start_line = 0,
+                          std::string_view system_name = {});
   uint64_t InternMapping(const Mapping& m);  // m.id is ignored
   // lines innermost first, as in Location.
   uint64_t InternLocation(uint64_t mapping_id, uint64_t address, std::span<const Line> lines,

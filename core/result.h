@@ -11,8 +11,8 @@
 namespace gcspike {
 
 struct Error {
-  std::string file;     // input name as the user gave it ("-" is shown as "<stdin>")
-  std::string where;    // what the offset is relative to, e.g. "decompressed profile"; may be empty
+  std::string file;   // input name as the user gave it ("-" is shown as "<stdin>")
+  std::string where;  // what the offset is relative to, e.g. "decompressed profile"; may be empty
   std::optional<uint64_t> offset;
   std::string message;
 
@@ -27,8 +27,8 @@ Error MakeErrorAt(uint64_t offset, std::string message);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}          // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}      // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -65,9 +65,9 @@ class [[nodiscard]] Status {
 // Propagate an error from an expression that yields a Result<T> or Status.
 #define GCSPIKE_CONCAT_INNER(a, b) a##b
 #define GCSPIKE_CONCAT(a, b) GCSPIKE_CONCAT_INNER(a, b)
-#define GCSPIKE_RETURN_IF_ERROR(expr)              \
-  do {                                             \
-    auto gcspike_status_ = (expr);                 \
+#define GCSPIKE_RETURN_IF_ERROR(expr)                          \
+  do {                                                         \
+    auto gcspike_status_ = (expr);                             \
     if (!gcspike_status_.ok()) return gcspike_status_.error(); \
   } while (0)
 #define GCSPIKE_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

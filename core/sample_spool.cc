@@ -129,7 +129,7 @@ Status SampleSpool::ForEach(size_t sample_count,
       GCSPIKE_ASSIGN_OR_RETURN(uint64_t sample, c.uvarint());
       if (sample >= sample_count) {
         return c.error_here("sample spool: record names stack sample " + std::to_string(sample) +
-                           " of " + std::to_string(sample_count));
+                            " of " + std::to_string(sample_count));
       }
       r.sample = static_cast<uint32_t>(sample);
       GCSPIKE_ASSIGN_OR_RETURN(uint64_t nvalues, c.uvarint());
@@ -166,7 +166,8 @@ Status SampleSpool::ForEach(size_t sample_count,
     return {};
   };
   if (fd_ < 0) {
-    for (const std::vector<uint8_t>& b : memory_blocks_) GCSPIKE_RETURN_IF_ERROR(decode_block(b, 0));
+    for (const std::vector<uint8_t>& b : memory_blocks_)
+      GCSPIKE_RETURN_IF_ERROR(decode_block(b, 0));
     return {};
   }
   std::vector<uint8_t> block;

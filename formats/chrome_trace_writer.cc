@@ -44,7 +44,8 @@ void AppendDuration(std::string& out, const std::string& name, const char* cat, 
   out += ",\"cat\":\"";
   out += cat;
   out += "\",\"ph\":\"X\",\"ts\":" + Micros(start) +
-         ",\"dur\":" + Micros(std::max<int64_t>(0, end - start)) + ",\"pid\":" + std::to_string(pid) + ",\"tid\":" + std::to_string(tid);
+         ",\"dur\":" + Micros(std::max<int64_t>(0, end - start)) +
+         ",\"pid\":" + std::to_string(pid) + ",\"tid\":" + std::to_string(tid);
   if (!args.empty()) out += ",\"args\":{" + args + "}";
   out += "}";
 }
@@ -65,8 +66,8 @@ class StackFrames {
     std::string leaf = "(no frames)";
     for (auto it = s.location_ids.rbegin(); it != s.location_ids.rend(); ++it) {
       for (const ViewerFrame& f : expanded_[*it]) {
-        auto [found, added] = ids_.emplace(std::make_pair(parent, f.name),
-                                           static_cast<int64_t>(ids_.size()) + 1);
+        auto [found, added] =
+            ids_.emplace(std::make_pair(parent, f.name), static_cast<int64_t>(ids_.size()) + 1);
         if (added) {
           json += json.empty() ? "\n\"" : ",\n\"";
           json += std::to_string(found->second) + "\":{\"category\":\"go\",\"name\":";
@@ -142,8 +143,9 @@ Result<std::string> EncodeChromeTrace(const Profile& profile,
   std::string out = "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n";
   // The first event has no leading comma; the helpers write one, so start with a metadata
   // event written by hand.
-  out += "{\"name\":\"process_name\",\"ph\":\"M\",\"ts\":0,\"pid\":1,\"tid\":0,"
-         "\"args\":{\"name\":\"Go runtime\"}}";
+  out +=
+      "{\"name\":\"process_name\",\"ph\":\"M\",\"ts\":0,\"pid\":1,\"tid\":0,"
+      "\"args\":{\"name\":\"Go runtime\"}}";
   AppendMeta(out, "process_name", kGoroutinePid, 0, "goroutines");
   AppendMeta(out, "thread_name", kRuntimePid, kGcTid, "GC cycles");
   AppendMeta(out, "thread_name", kRuntimePid, kStwTid, "STW pauses");
@@ -210,8 +212,9 @@ Result<std::string> EncodeChromeTrace(const Profile& profile,
   }
   out += "\n],\"stackFrames\":{" + stack_frames.json + "\n},\"otherData\":{\"exporter\":";
   AppendJsonString(out, options.exporter);
-  out += ",\"origin_ns\":\"" + std::to_string(lo) + "\",\"timed_samples\":" +
-         std::to_string(timed) + ",\"untimed_samples\":" + std::to_string(untimed) + "}}\n";
+  out += ",\"origin_ns\":\"" + std::to_string(lo) +
+         "\",\"timed_samples\":" + std::to_string(timed) +
+         ",\"untimed_samples\":" + std::to_string(untimed) + "}}\n";
   return out;
 }
 

@@ -42,22 +42,22 @@ Result<std::string> EncodeFolded(const Profile& profile, const FoldedWriteOption
   const ViewerSampleWalk walk{.progress = "writing folded stacks",
                               .refusal = "folded stacks need non-negative counts",
                               .diagnostics = options.diagnostics};
-  GCSPIKE_RETURN_IF_ERROR(ForEachViewerSample(profile, walk, [&](const SampleRecord& r,
-                                                                 int64_t v) -> Status {
-    int64_t*& c = count_of[static_cast<size_t>(r.stack - profile.samples.data())];
-    if (c == nullptr) {
-      stack.clear();
-      ForEachLocationRootFirst(*r.stack, [&](uint64_t id) {
-        if (!stack.empty()) stack += ';';
-        stack += location_text[id];
-      });
-      // A sample without frames still counts; flamegraph.pl needs a frame to draw it under.
-      if (stack.empty()) stack = "[no stack]";
-      c = &counts[stack];
-    }
-    if (__builtin_add_overflow(*c, v, c)) return MakeError("folded count overflows int64");
-    return {};
-  }));
+  GCSPIKE_RETURN_IF_ERROR(
+      ForEachViewerSample(profile, walk, [&](const SampleRecord& r, int64_t v) -> Status {
+        int64_t*& c = count_of[static_cast<size_t>(r.stack - profile.samples.data())];
+        if (c == nullptr) {
+          stack.clear();
+          ForEachLocationRootFirst(*r.stack, [&](uint64_t id) {
+            if (!stack.empty()) stack += ';';
+            stack += location_text[id];
+          });
+          // A sample without frames still counts; flamegraph.pl needs a frame to draw it under.
+          if (stack.empty()) stack = "[no stack]";
+          c = &counts[stack];
+        }
+        if (__builtin_add_overflow(*c, v, c)) return MakeError("folded count overflows int64");
+        return {};
+      }));
 
   std::vector<const std::pair<const std::string, int64_t>*> lines;
   lines.reserve(counts.size());

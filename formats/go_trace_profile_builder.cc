@@ -56,8 +56,8 @@ void GoTraceProfileBuilder::AddCpuSample(int64_t ts_ns, int64_t goroutine,
   p_.samples.push_back(std::move(s));
 }
 
-Status GoTraceProfileBuilder::CheckBudget(uint64_t table_bytes, const char* tables,
-                                          uint64_t budget, uint64_t offset) const {
+Status GoTraceProfileBuilder::CheckBudget(uint64_t table_bytes, const char* tables, uint64_t budget,
+                                          uint64_t offset) const {
   const uint64_t bytes = ModelBytes() + table_bytes;
   if (bytes <= budget) return {};
   return MakeErrorAt(offset, "the profile and timeline built so far, with " + std::string(tables) +
@@ -117,8 +117,8 @@ void GoTraceProfileBuilder::RangeActive(TraceRangeKind kind, StrId name, int64_t
   }
 }
 
-void GoTraceProfileBuilder::RangeEnd(TraceRangeKind kind, StrId name, int64_t scope,
-                                     int64_t ts_ns, int64_t seq) {
+void GoTraceProfileBuilder::RangeEnd(TraceRangeKind kind, StrId name, int64_t scope, int64_t ts_ns,
+                                     int64_t seq) {
   TraceRangeCounts& c = Counts(kind);
   ++c.end_events;
   auto it = open_.find(RangeKey{static_cast<int>(kind), name, scope});

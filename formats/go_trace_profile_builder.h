@@ -64,8 +64,7 @@ class GoTraceProfileBuilder {
 
   // One frame of a stack table entry; returns its Location id. Frames are logical (inlined
   // calls are separate frames), so each Location has one Line.
-  uint64_t InternFrame(uint64_t pc, std::string_view function, std::string_view file,
-                       int64_t line);
+  uint64_t InternFrame(uint64_t pc, std::string_view function, std::string_view file, int64_t line);
 
   // A CPU sample: location ids leaf first (may be empty).
   void AddCpuSample(int64_t ts_ns, int64_t goroutine, std::vector<uint64_t> location_ids);
@@ -74,8 +73,7 @@ class GoTraceProfileBuilder {
   // is the goroutine for STW and assists, 0 for GC. `seq` is the GC cycle number when known.
   void RangeBegin(TraceRangeKind kind, StrId name, int64_t scope, int64_t ts_ns,
                   std::vector<uint64_t> stack, int64_t seq = 0);
-  void RangeActive(TraceRangeKind kind, StrId name, int64_t scope, int64_t ts_ns,
-                   int64_t seq = 0);
+  void RangeActive(TraceRangeKind kind, StrId name, int64_t scope, int64_t ts_ns, int64_t seq = 0);
   void RangeEnd(TraceRangeKind kind, StrId name, int64_t scope, int64_t ts_ns, int64_t seq = 0);
 
   void HeapAlloc(int64_t ts_ns, uint64_t bytes) {
@@ -111,8 +109,8 @@ class GoTraceProfileBuilder {
   };
   using RangeKey = std::tuple<int, StrId, int64_t>;
   TraceRangeCounts& Counts(TraceRangeKind kind);
-  void Close(TraceRangeKind kind, StrId name, int64_t scope, const OpenRange* open,
-             int64_t end_ns, int64_t seq);
+  void Close(TraceRangeKind kind, StrId name, int64_t scope, const OpenRange* open, int64_t end_ns,
+             int64_t seq);
 
   Profile& p_;
   Options options_;

@@ -13,12 +13,13 @@ Result<int> ParseGoTraceHeader(std::span<const uint8_t> header) {
   const std::string_view prefix = "go 1.";
   const std::string_view suffix = " trace";
   auto bad = [] {
-    return MakeErrorAt(0, "not a Go execution trace header (want \"go 1.N trace\" padded with "
-                          "NUL bytes to 16 bytes)");
+    return MakeErrorAt(0,
+                       "not a Go execution trace header (want \"go 1.N trace\" padded with "
+                       "NUL bytes to 16 bytes)");
   };
   if (header.size() < kGoTraceHeaderSize) {
-    return MakeErrorAt(0, "truncated Go execution trace header: " +
-                              std::to_string(header.size()) + " of 16 bytes");
+    return MakeErrorAt(0, "truncated Go execution trace header: " + std::to_string(header.size()) +
+                              " of 16 bytes");
   }
   std::string_view h(reinterpret_cast<const char*>(header.data()), kGoTraceHeaderSize);
   if (h.substr(0, prefix.size()) != prefix) return bad();

@@ -308,8 +308,8 @@ Status TraceV1Reader::Parse(ByteCursor& c, size_t reserve) {
         const uint64_t slen_offset = c.offset();
         GCSPIKE_ASSIGN_OR_RETURN(const uint64_t slen, c.uvarint());
         if (slen > kMaxStringLength) {
-          return MakeErrorAt(slen_offset, "log message of " + std::to_string(slen) +
-                                              " bytes is too long");
+          return MakeErrorAt(slen_offset,
+                             "log message of " + std::to_string(slen) + " bytes is too long");
         }
         GCSPIKE_RETURN_IF_ERROR(c.skip(slen));
       }
@@ -352,8 +352,8 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
       if (v.size() < 2) return MakeErrorAt(off, "stack event with fewer than 2 values");
       const uint64_t id = v[0], n = v[1];
       if (n > kMaxStackFrames || v.size() != 2 + 4 * n) {
-        return MakeErrorAt(off, "stack event with " + std::to_string(v.size()) +
-                                    " values for " + std::to_string(n) + " frames");
+        return MakeErrorAt(off, "stack event with " + std::to_string(v.size()) + " values for " +
+                                    std::to_string(n) + " frames");
       }
       if (id == 0 || n == 0) return {};
       std::pair<size_t, size_t> entry{stack_pcs_.size(), n};
@@ -462,8 +462,8 @@ Result<std::vector<uint64_t>> TraceV1Reader::StackLocations(uint64_t stack_id, u
   auto it = stacks_.find(stack_id);
   if (it == stacks_.end()) {
     if (missing_is_empty) return out;
-    return MakeErrorAt(ref_offset, "stack id " + std::to_string(stack_id) +
-                                       " is not in the trace's stack table");
+    return MakeErrorAt(
+        ref_offset, "stack id " + std::to_string(stack_id) + " is not in the trace's stack table");
   }
   for (size_t i = 0; i < it->second.second; ++i) {
     const uint64_t pc = stack_pcs_[it->second.first + i];
@@ -478,9 +478,9 @@ Result<std::vector<uint64_t>> TraceV1Reader::StackLocations(uint64_t stack_id, u
                                          ", which is not in the trace's string table");
       }
       const std::string empty;
-      loc->second = b_.InternFrame(pc, f.func == 0 ? empty : fn->second,
-                                   f.file == 0 ? empty : file->second,
-                                   static_cast<int64_t>(f.line));
+      loc->second =
+          b_.InternFrame(pc, f.func == 0 ? empty : fn->second, f.file == 0 ? empty : file->second,
+                         static_cast<int64_t>(f.line));
     }
     out.push_back(loc->second);
   }
@@ -584,10 +584,9 @@ Status TraceV1Reader::Emit() {
 
 Status TraceV1Reader::CheckBudget(uint64_t offset) const {
   constexpr uint64_t kMapEntry = 64;  // an unordered_map node, bucket and allocation, roughly
-  const uint64_t tables = samples_.capacity() * sizeof(RawCpuSample) +
-                          stack_pcs_.capacity() * sizeof(uint64_t) +
-                          (strings_.size() + stacks_.size() + pcs_.size()) * kMapEntry +
-                          string_bytes_;
+  const uint64_t tables =
+      samples_.capacity() * sizeof(RawCpuSample) + stack_pcs_.capacity() * sizeof(uint64_t) +
+      (strings_.size() + stacks_.size() + pcs_.size()) * kMapEntry + string_bytes_;
   return b_.CheckBudget(tables, "the trace's", options_.max_input_bytes, offset);
 }
 

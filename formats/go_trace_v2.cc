@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <optional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -72,13 +72,13 @@ constexpr uint8_t TimedArgCount(uint8_t type) {
   constexpr uint8_t kRegular[] = {
       0, 0, 0, 0, 0, 0, 0, 0, 0,  // 0–8: None and structural
       3, 3, 1, 4, 3,              // 9 ProcsChange, ProcStart, ProcStop, ProcSteal, ProcStatus
-      4, 2, 3, 1, 1,  // 14 GoCreate, GoCreateSyscall, GoStart, GoDestroy, GoDestroySyscall
-      3, 3, 4, 3, 1, 1, 4,        // 19 GoStop, GoBlock, GoUnblock, GoSyscall*, GoStatus
-      3, 1,                       // 26 STWBegin, STWEnd
-      2, 3, 2, 2, 2, 3,           // 28 GCActive, GCBegin, GCEnd, GCSweepActive/Begin/End
-      2, 2, 1, 2, 2,              // 34 GCMarkAssistActive/Begin/End, HeapAlloc, HeapGoal
-      2, 5, 3, 4, 4, 5,           // 39 GoLabel, UserTaskBegin/End, UserRegionBegin/End, UserLog
-      3, 3, 4, 5,                 // 45 GoSwitch, GoSwitchDestroy, GoCreateBlocked, GoStatusStack
+      4, 2, 3, 1, 1,        // 14 GoCreate, GoCreateSyscall, GoStart, GoDestroy, GoDestroySyscall
+      3, 3, 4, 3, 1, 1, 4,  // 19 GoStop, GoBlock, GoUnblock, GoSyscall*, GoStatus
+      3, 1,                 // 26 STWBegin, STWEnd
+      2, 3, 2, 2, 2, 3,     // 28 GCActive, GCBegin, GCEnd, GCSweepActive/Begin/End
+      2, 2, 1, 2, 2,        // 34 GCMarkAssistActive/Begin/End, HeapAlloc, HeapGoal
+      2, 5, 3, 4, 4, 5,     // 39 GoLabel, UserTaskBegin/End, UserRegionBegin/End, UserLog
+      3, 3, 4, 5,           // 45 GoSwitch, GoSwitchDestroy, GoCreateBlocked, GoStatusStack
   };
   constexpr uint8_t kExperimental[] = {4, 4, 2, 3, 3, 2, 3, 3, 2};  // 128–136
   if (type < sizeof kRegular) return kRegular[type];
@@ -273,8 +273,7 @@ Result<std::optional<BatchHeader>> TraceV2Reader::ReadBatchHeader() {
   GCSPIKE_ASSIGN_OR_RETURN(h.size, c.uvarint());
   if (h.size > kMaxBatchSize) {
     return MakeErrorAt(size_offset, "batch size " + std::to_string(h.size) +
-                                        " exceeds the maximum of " +
-                                        std::to_string(kMaxBatchSize));
+                                        " exceeds the maximum of " + std::to_string(kMaxBatchSize));
   }
   GCSPIKE_RETURN_IF_ERROR(in_.Skip(c.pos()));
   return std::optional<BatchHeader>(h);
@@ -289,8 +288,7 @@ Status TraceV2Reader::Run() {
     if (!h) {
       if (have) {
         if (minor_ >= 26) {
-          return MakeErrorAt(in_.offset(), "trace ends inside generation " +
-                                               std::to_string(g.gen) +
+          return MakeErrorAt(in_.offset(), "trace ends inside generation " + std::to_string(g.gen) +
                                                " (no end-of-generation marker): truncated");
         }
         GCSPIKE_RETURN_IF_ERROR(ProcessGeneration(g));
@@ -347,8 +345,8 @@ Status TraceV2Reader::Run() {
   return {};
 }
 
-Status TraceV2Reader::AddBatch(Generation& g, const BatchHeader& h,
-                               std::span<const uint8_t> data, uint64_t data_offset) {
+Status TraceV2Reader::AddBatch(Generation& g, const BatchHeader& h, std::span<const uint8_t> data,
+                               uint64_t data_offset) {
   ++g.batch_count;
   if (h.experiment != 0) {
     // Experimental batches (AllocFree type tables etc.,
@@ -379,8 +377,8 @@ Status TraceV2Reader::AddStrings(Generation& g, ByteCursor c) {
     const uint64_t len_offset = c.offset();
     GCSPIKE_ASSIGN_OR_RETURN(const uint64_t len, c.uvarint());
     if (len > kMaxStringSize) {
-      return MakeErrorAt(len_offset, "string length " + std::to_string(len) +
-                                         " exceeds the maximum of 1024");
+      return MakeErrorAt(len_offset,
+                         "string length " + std::to_string(len) + " exceeds the maximum of 1024");
     }
     GCSPIKE_ASSIGN_OR_RETURN(std::string_view s, c.str(len));
     if (id == 0) return MakeErrorAt(off, "string id 0 is reserved for the empty string");
@@ -404,8 +402,8 @@ Status TraceV2Reader::AddStacks(Generation& g, ByteCursor c) {
     const uint64_t n_offset = c.offset();
     GCSPIKE_ASSIGN_OR_RETURN(const uint64_t n, c.uvarint());
     if (n > kMaxFramesPerStack) {
-      return MakeErrorAt(n_offset, "stack of " + std::to_string(n) +
-                                       " frames exceeds the maximum of 128");
+      return MakeErrorAt(n_offset,
+                         "stack of " + std::to_string(n) + " frames exceeds the maximum of 128");
     }
     StackEntry e;
     e.begin = g.stack_pcs.size();
@@ -503,9 +501,9 @@ Result<std::vector<uint64_t>> TraceV2Reader::StackLocations(Generation& g, uint6
                                          ", which is not in the generation's string table");
       }
       const std::string empty;
-      loc->second = b_.InternFrame(pc, f.func == 0 ? empty : fn->second,
-                                   f.file == 0 ? empty : file->second,
-                                   static_cast<int64_t>(f.line));
+      loc->second =
+          b_.InternFrame(pc, f.func == 0 ? empty : fn->second, f.file == 0 ? empty : file->second,
+                         static_cast<int64_t>(f.line));
     }
     out.push_back(loc->second);
   }
@@ -515,12 +513,10 @@ Result<std::vector<uint64_t>> TraceV2Reader::StackLocations(Generation& g, uint6
 Status TraceV2Reader::ProcessGeneration(Generation& g) {
   ++b_.stats().generations;
   if (g.ticks_per_second == 0) {
-    return MakeErrorAt(g.offset, "generation " + std::to_string(g.gen) +
-                                     " has no frequency event");
+    return MakeErrorAt(g.offset, "generation " + std::to_string(g.gen) + " has no frequency event");
   }
   if (minor_ >= 25 && !g.has_clock_snapshot) {
-    return MakeErrorAt(g.offset, "generation " + std::to_string(g.gen) +
-                                     " has no clock snapshot");
+    return MakeErrorAt(g.offset, "generation " + std::to_string(g.gen) + " has no clock snapshot");
   }
   // x/exp's conversion, bit for bit: ns per tick = 1 / (freq / 1e9).
   ns_per_tick_ = 1.0 / (static_cast<double>(g.ticks_per_second) / 1e9);
@@ -652,8 +648,8 @@ void TraceV2Reader::NoteBlocking(const Generation& g, const KeptEvent& e, uint64
     // [dt, reason, stack]: the runtime's own waits are no blocking
     // (docs/formats/go-trace.md#blocking-events).
     auto reason = g.strings.find(e.args[0]);
-    if (reason != g.strings.end() && (reason->second.find("GC") != std::string::npos ||
-                                      reason->second == "preempted")) {
+    if (reason != g.strings.end() &&
+        (reason->second.find("GC") != std::string::npos || reason->second == "preempted")) {
       return;
     }
     // A wait on the GC's own semaphores ("sync" in runtime.gcStart, runtime.gcMarkDone).
@@ -681,8 +677,7 @@ Status TraceV2Reader::ProcessEvent(Generation& g, const KeptEvent& e) {
                                          ", which is not in the generation's string table");
       }
       const StrId name = b_.profile().Intern(e.args[0] == 0 ? std::string() : kind->second);
-      GCSPIKE_ASSIGN_OR_RETURN(std::vector<uint64_t> stack,
-                               StackLocations(g, e.args[1], e.offset));
+      GCSPIKE_ASSIGN_OR_RETURN(std::vector<uint64_t> stack, StackLocations(g, e.args[1], e.offset));
       open_stw_[goroutine] = name;
       b_.RangeBegin(TraceRangeKind::kStw, name, goroutine, e.ts_ns, std::move(stack));
       break;
@@ -698,8 +693,7 @@ Status TraceV2Reader::ProcessEvent(Generation& g, const KeptEvent& e) {
       b_.RangeActive(TraceRangeKind::kGc, 0, 0, e.ts_ns, static_cast<int64_t>(e.args[0]));
       break;
     case kEvGCBegin: {
-      GCSPIKE_ASSIGN_OR_RETURN(std::vector<uint64_t> stack,
-                               StackLocations(g, e.args[1], e.offset));
+      GCSPIKE_ASSIGN_OR_RETURN(std::vector<uint64_t> stack, StackLocations(g, e.args[1], e.offset));
       b_.RangeBegin(TraceRangeKind::kGc, 0, 0, e.ts_ns, std::move(stack),
                     static_cast<int64_t>(e.args[0]));
       break;
@@ -711,8 +705,7 @@ Status TraceV2Reader::ProcessEvent(Generation& g, const KeptEvent& e) {
       b_.RangeActive(TraceRangeKind::kAssist, 0, TraceGoroutine(e.args[0]), e.ts_ns);
       break;
     case kEvGCMarkAssistBegin: {
-      GCSPIKE_ASSIGN_OR_RETURN(std::vector<uint64_t> stack,
-                               StackLocations(g, e.args[0], e.offset));
+      GCSPIKE_ASSIGN_OR_RETURN(std::vector<uint64_t> stack, StackLocations(g, e.args[0], e.offset));
       b_.RangeBegin(TraceRangeKind::kAssist, 0, goroutine, e.ts_ns, std::move(stack));
       break;
     }

@@ -130,10 +130,9 @@ Status TraceEventRuns::Add(const TraceKeptEvent& e) {
 
 namespace {
 void SortByTime(std::vector<TraceKeptEvent>& events) {
-  std::stable_sort(events.begin(), events.end(), [](const TraceKeptEvent& a,
-                                                    const TraceKeptEvent& b) {
-    return a.ts_ns < b.ts_ns;
-  });
+  std::stable_sort(
+      events.begin(), events.end(),
+      [](const TraceKeptEvent& a, const TraceKeptEvent& b) { return a.ts_ns < b.ts_ns; });
 }
 }  // namespace
 

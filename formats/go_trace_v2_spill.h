@@ -49,7 +49,7 @@ class TraceBatchSpill {
 
   int fd_ = -1;
   bool tried_file_ = false;
-  uint64_t flushed_ = 0;       // bytes in the file; pending_ continues at this position
+  uint64_t flushed_ = 0;  // bytes in the file; pending_ continues at this position
   std::vector<uint8_t> pending_;
   std::vector<uint64_t> m_order_;
   std::unordered_map<uint64_t, Chain> chains_;

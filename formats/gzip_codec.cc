@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <climits>
 #include <condition_variable>
+#include <cstdio>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <new>
-#include <thread>
-#include <cstdio>
-#include <cstring>
 #include <string>
+#include <thread>
 
 namespace gcspike {
 
@@ -27,7 +27,8 @@ std::string Bytes(uint64_t n) { return std::to_string(n) + " bytes"; }
 
 Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, const GunzipLimits& limits) {
   std::vector<uint8_t> out;
-  const uint64_t budget = limits.memory_budget > limits.held ? limits.memory_budget - limits.held : 0;
+  const uint64_t budget =
+      limits.memory_budget > limits.held ? limits.memory_budget - limits.held : 0;
   // Output allowed by the ratio for `consumed` compressed bytes (UINT64_MAX: unchecked).
   auto ratio_cap = [&limits](uint64_t consumed) -> uint64_t {
     if (limits.max_ratio <= 0) return UINT64_MAX;
@@ -45,13 +46,13 @@ Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, const GunzipL
                                "--max-gzip-ratio=0 lifts the limit");
   };
   auto over_budget = [&](uint64_t at) {
-    return MakeErrorAt(at, "decompressed data reached " + Bytes(out.size()) +
-                               "; holding more would exceed the memory budget of " +
-                               Bytes(limits.memory_budget) +
-                               (limits.held != 0 ? " (of which the compressed input takes " +
-                                                       Bytes(limits.held) + ")"
-                                                 : std::string()) +
-                               "; --max-memory raises it");
+    return MakeErrorAt(
+        at,
+        "decompressed data reached " + Bytes(out.size()) +
+            "; holding more would exceed the memory budget of " + Bytes(limits.memory_budget) +
+            (limits.held != 0 ? " (of which the compressed input takes " + Bytes(limits.held) + ")"
+                              : std::string()) +
+            "; --max-memory raises it");
   };
   // A single-member gzip file ends with ISIZE, the uncompressed size mod 2^32 (RFC 1952 2.3.1):
   // a good first guess that saves regrowing a large buffer. Reserving is only address space;
@@ -247,7 +248,8 @@ Result<std::vector<uint8_t>> GzipWriter::Finish() {
   GCSPIKE_RETURN_IF_ERROR(Deflate({}, true));
   State& st = *state_;
   if (st.sink) {
-    if (st.used != 0) GCSPIKE_RETURN_IF_ERROR(st.sink(std::span<const uint8_t>(st.out.data(), st.used)));
+    if (st.used != 0)
+      GCSPIKE_RETURN_IF_ERROR(st.sink(std::span<const uint8_t>(st.out.data(), st.used)));
     st.used = 0;
     return std::vector<uint8_t>();
   }

@@ -21,7 +21,7 @@ struct InputSource::Inflater {
   InputSource* source = nullptr;  // the gzip bytes
   z_stream zs{};
   bool initialized = false;
-  bool in_member = false;   // inside a gzip member (between its header and its trailer)
+  bool in_member = false;  // inside a gzip member (between its header and its trailer)
   bool any_member = false;
   bool finished = false;
   std::vector<uint8_t> in_buf = std::vector<uint8_t>(1 << 16);
@@ -61,8 +61,7 @@ Result<std::unique_ptr<InputSource>> InputSource::Open(const std::string& path) 
 }
 
 std::unique_ptr<InputSource> InputSource::FromBytes(std::string display_name,
-                                                    std::vector<uint8_t> bytes,
-                                                    std::string where) {
+                                                    std::vector<uint8_t> bytes, std::string where) {
   std::unique_ptr<InputSource> in(new InputSource());
   in->name_ = std::move(display_name);
   in->where_ = std::move(where);
@@ -200,8 +199,8 @@ Status InputSource::Skip(uint64_t n) {
   while (left > 0) {
     GCSPIKE_ASSIGN_OR_RETURN(size_t got, Read(tmp, std::min<uint64_t>(left, sizeof tmp)));
     if (got == 0) {
-      return ErrorAt(start, "unexpected end of input while skipping " + std::to_string(n) +
-                                " bytes");
+      return ErrorAt(start,
+                     "unexpected end of input while skipping " + std::to_string(n) + " bytes");
     }
     left -= got;
   }
@@ -267,7 +266,6 @@ Result<std::vector<uint8_t>> InputSource::ReadAll(uint64_t limit) {
   if (out.size() > limit) return over();
   return out;
 }
-
 
 uint64_t InputSource::CompressedOffset() const {
   return inflater_->source->offset() - inflater_->zs.avail_in;

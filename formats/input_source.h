@@ -84,7 +84,7 @@ class InputSource {
   uint64_t offset_ = 0;
   void* map_ = nullptr;  // Contents() of a mapped file
   size_t map_len_ = 0;
-  std::vector<uint8_t> contents_;  // Contents() of anything else
+  std::vector<uint8_t> contents_;       // Contents() of anything else
   std::unique_ptr<Inflater> inflater_;  // Gunzipping sources
 };
 

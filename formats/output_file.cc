@@ -134,7 +134,8 @@ Status OutputFile::Publish() {
   if (errno != EEXIST) return FileError(path_, "cannot give the output its name (linkat)");
   const size_t slash = target_path_.rfind('/');
   const std::string dir = slash == std::string::npos ? "" : target_path_.substr(0, slash + 1);
-  const std::string base = slash == std::string::npos ? target_path_ : target_path_.substr(slash + 1);
+  const std::string base =
+      slash == std::string::npos ? target_path_ : target_path_.substr(slash + 1);
   ScopedSignalBlock block;
   for (int attempt = 0; attempt < 100; ++attempt) {
     char suffix[32];
@@ -164,7 +165,8 @@ Status OutputFile::Write(std::span<const uint8_t> bytes) {
 }
 
 Status OutputFile::Write(std::string_view text) {
-  return Write(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  return Write(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
 Status OutputFile::Commit() {

@@ -113,8 +113,8 @@ PerfFrame PerfAddressSpace::MakeFrame(uint32_t pid, uint64_t address, bool kerne
 size_t PerfAddressSpace::FrameHash::operator()(const PerfFrame& f) const {
   uint64_t h = f.address * 0x9e3779b97f4a7c15ULL;
   h ^= static_cast<uint64_t>(f.mapping) + 0x7f4a7c15 + (h << 6) + (h >> 2);
-  h ^= (static_cast<uint64_t>(f.pid) << 2 | (f.kernel ? 2 : 0) | (f.caller ? 1 : 0)) +
-       (h << 6) + (h >> 2);
+  h ^= (static_cast<uint64_t>(f.pid) << 2 | (f.kernel ? 2 : 0) | (f.caller ? 1 : 0)) + (h << 6) +
+       (h >> 2);
   return static_cast<size_t>(h);
 }
 
@@ -129,8 +129,7 @@ uint32_t PerfAddressSpace::InternFrame(const PerfFrame& f) {
 uint32_t PerfAddressSpace::CachedFrameRef(uint32_t pid, uint64_t address, bool kernel,
                                           bool caller) {
   const uint32_t flags = (kernel ? 2u : 0u) | (caller ? 1u : 0u);
-  const uint64_t h =
-      (address ^ (static_cast<uint64_t>(pid) << 32 | flags)) * 0x9e3779b97f4a7c15ULL;
+  const uint64_t h = (address ^ (static_cast<uint64_t>(pid) << 32 | flags)) * 0x9e3779b97f4a7c15ULL;
   const size_t mask = frame_cache_.size() - 1;
   for (size_t i = static_cast<size_t>(h >> 32) & mask;; i = (i + 1) & mask) {
     const CachedFrame& e = frame_cache_[i];

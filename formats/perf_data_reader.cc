@@ -24,7 +24,10 @@ namespace {
 class PerfDataReader : public PerfRecordHandler {
  public:
   PerfDataReader(InputSource& in, const ReadOptions& options)
-      : in_(in), options_(options), builder_(profile_), records_(in, options.diagnostics, *this),
+      : in_(in),
+        options_(options),
+        builder_(profile_),
+        records_(in, options.diagnostics, *this),
         symbolizer_(options, space_, records_.header(), [this](const std::string& m) { Warn(m); }),
         assembler_(profile_, builder_, space_, symbolizer_, options.spool_samples) {}
 

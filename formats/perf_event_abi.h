@@ -65,11 +65,11 @@ constexpr uint64_t kLost = 1 << 4;
 
 // perf_event_attr: the bit-field word at byte 40 and the branch_sample_type bits we read.
 namespace attr {
-constexpr uint64_t kMinSize = 64;  // PERF_ATTR_SIZE_VER0
-constexpr uint64_t kFlagFreq = uint64_t{1} << 10;   // sample_freq instead of sample_period
-constexpr uint64_t kBranchUser = uint64_t{1} << 0;       // PERF_SAMPLE_BRANCH_USER
-constexpr uint64_t kBranchCallStack = uint64_t{1} << 11; // PERF_SAMPLE_BRANCH_CALL_STACK (LBR)
-constexpr uint64_t kBranchHwIndex = uint64_t{1} << 17;  // PERF_SAMPLE_BRANCH_HW_INDEX
+constexpr uint64_t kMinSize = 64;                         // PERF_ATTR_SIZE_VER0
+constexpr uint64_t kFlagFreq = uint64_t{1} << 10;         // sample_freq instead of sample_period
+constexpr uint64_t kBranchUser = uint64_t{1} << 0;        // PERF_SAMPLE_BRANCH_USER
+constexpr uint64_t kBranchCallStack = uint64_t{1} << 11;  // PERF_SAMPLE_BRANCH_CALL_STACK (LBR)
+constexpr uint64_t kBranchHwIndex = uint64_t{1} << 17;    // PERF_SAMPLE_BRANCH_HW_INDEX
 }  // namespace attr
 
 // perf_event_attr.type, and the configs of the software events we name.
@@ -88,9 +88,9 @@ namespace misc {
 constexpr uint16_t kCpumodeMask = 7;
 constexpr uint16_t kKernel = 1;  // cpumode: the sample was taken in the kernel
 constexpr uint16_t kUser = 2;
-constexpr uint16_t kCommExec = 1 << 13;      // COMM: the name changed at an exec
-constexpr uint16_t kMmapBuildId = 1 << 14;   // MMAP2 carries a build id, not device/inode
-constexpr uint16_t kBuildIdSize = 1 << 15;   // perf's build_id_event: build_id[20] is the size
+constexpr uint16_t kCommExec = 1 << 13;     // COMM: the name changed at an exec
+constexpr uint16_t kMmapBuildId = 1 << 14;  // MMAP2 carries a build id, not device/inode
+constexpr uint16_t kBuildIdSize = 1 << 15;  // perf's build_id_event: build_id[20] is the size
 }  // namespace misc
 
 // Header feature bits (docs/formats/perf-data.md#feature-sections).

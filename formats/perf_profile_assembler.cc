@@ -16,8 +16,7 @@ PerfProfileAssembler::PerfProfileAssembler(Profile& profile, ProfileBuilder& bui
 // Callchain (docs/formats/perf-data.md#callchains): markers switch kernel/user context and are
 // not frames; the first entry repeats the sample IP; later entries are return addresses, except
 // the first of each context (the user PC at which the kernel was entered).
-void PerfProfileAssembler::BuildStack(const PerfAttr& attr, uint16_t misc,
-                                      const PerfSample& s) {
+void PerfProfileAssembler::BuildStack(const PerfAttr& attr, uint16_t misc, const PerfSample& s) {
   const bool sample_in_kernel = (misc & perf::misc::kCpumodeMask) == perf::misc::kKernel;
   // An empty branch stack leaves the callchain's user part standing.
   const bool lbr = s.has_branch_stack && s.branch_count != 0 &&
@@ -150,8 +149,9 @@ Status PerfProfileAssembler::AddSample(std::span<const PerfAttr> attrs, size_t a
     int64_t* sums = &stack_values_[stack * width];
     sums[ai * 2] += 1;
     if (__builtin_add_overflow(sums[ai * 2 + 1], period, &sums[ai * 2 + 1])) {
-      return MakeErrorAt(record_at, "the periods of one stack's samples add up past 2^63 - 1 "
-                                    "at this SAMPLE record");
+      return MakeErrorAt(record_at,
+                         "the periods of one stack's samples add up past 2^63 - 1 "
+                         "at this SAMPLE record");
     }
     spool_->Append(stack, values, labels);
     return {};
@@ -201,10 +201,10 @@ void PerfProfileAssembler::SetSampleTypes(std::vector<PerfAttr>& attrs,
     if (a.name.empty()) a.name = DefaultEventName(a);
     const bool clock = a.type == perf::attr_type::kSoftware &&
                        (a.config == perf::sw::kCpuClock || a.config == perf::sw::kTaskClock);
-    profile_.sample_types.push_back({profile_.Intern(a.name + "_samples"),
-                                     profile_.Intern("count")});
-    profile_.sample_types.push_back({profile_.Intern(a.name + "_period"),
-                                     profile_.Intern(clock ? "nanoseconds" : "events")});
+    profile_.sample_types.push_back(
+        {profile_.Intern(a.name + "_samples"), profile_.Intern("count")});
+    profile_.sample_types.push_back(
+        {profile_.Intern(a.name + "_period"), profile_.Intern(clock ? "nanoseconds" : "events")});
   }
   profile_.period_type = profile_.sample_types[1];
   if ((attrs[0].flags & perf::attr::kFlagFreq) == 0) {
@@ -229,8 +229,8 @@ std::vector<uint64_t> PerfProfileAssembler::SymbolizeFrames(Diagnostics* diagnos
       diagnostics->Progress("symbolizing", i, frames.size());
     }
     uint64_t mapping_id = 0;
-    std::vector<Line> lines = symbolizer_.SymbolizeFrame(frames[i], builder_, profile_,
-                                                         &mapping_id);
+    std::vector<Line> lines =
+        symbolizer_.SymbolizeFrame(frames[i], builder_, profile_, &mapping_id);
     location_of_frame[i] = builder_.InternLocation(mapping_id, frames[i].address, lines);
   }
   symbolizer_.ReleaseBinaries();
@@ -293,8 +293,8 @@ void PerfProfileAssembler::Finish(std::vector<PerfAttr>& attrs,
 void PerfProfileAssembler::WarnUnwinding(const WarnFn& warn) {
   if (dwarf_samples_ == 0) return;
   warn(std::to_string(dwarf_samples_) + " samples with --call-graph dwarf stacks: " +
-       std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kCfi)]) +
-       " unwound by CFI" + symbolizer_.CfiSourceSuffix() + ", " +
+       std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kCfi)]) + " unwound by CFI" +
+       symbolizer_.CfiSourceSuffix() + ", " +
        std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kFramePointers)]) +
        " by frame pointers, " +
        std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kIpOnly)]) + " IP only" +

@@ -72,9 +72,9 @@ class PerfProfileAssembler {
   int64_t first_time_ = INT64_MAX;
   int64_t last_time_ = INT64_MIN;
   uint64_t dwarf_samples_ = 0;
-  uint64_t unwound_by_[3] = {};  // indexed by UnwindMethod
+  uint64_t unwound_by_[3] = {};          // indexed by UnwindMethod
   uint64_t user_callchain_samples_ = 0;  // dwarf samples whose callchain has user frames
-  std::vector<uint64_t> unwound_pcs_;  // one sample's user stack, reused
+  std::vector<uint64_t> unwound_pcs_;    // one sample's user stack, reused
   std::vector<uint32_t> location_refs_;  // one sample's frame refs, reused
   std::vector<int64_t> record_values_;
   std::vector<Label> record_labels_;

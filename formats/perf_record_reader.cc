@@ -77,8 +77,9 @@ Status PerfRecordReader::Read() {
   GCSPIKE_ASSIGN_OR_RETURN(auto prefix, in_.Peek(kPipeHeaderSize));
   if (prefix.size() < kPipeHeaderSize) return MakeErrorAt(0, "perf.data header truncated");
   if (std::memcmp(prefix.data(), perf::kMagicBigEndian, 8) == 0) {
-    return MakeErrorAt(0, "big-endian perf.data (recorded on a big-endian machine) is not "
-                          "supported; convert it with perf on such a machine");
+    return MakeErrorAt(0,
+                       "big-endian perf.data (recorded on a big-endian machine) is not "
+                       "supported; convert it with perf on such a machine");
   }
   if (std::memcmp(prefix.data(), perf::kMagic, 8) != 0) {
     return MakeErrorAt(0, "bad perf.data magic (want \"PERFILE2\")");
@@ -93,8 +94,8 @@ Status PerfRecordReader::Read() {
     uint8_t hdr[kFileHeaderSize];
     GCSPIKE_ASSIGN_OR_RETURN(size_t total, ReadUpTo(in_, hdr, sizeof hdr));
     if (total < sizeof hdr) {
-      return MakeErrorAt(total, "perf.data file header truncated (" + std::to_string(total) +
-                                    " of 104 bytes)");
+      return MakeErrorAt(
+          total, "perf.data file header truncated (" + std::to_string(total) + " of 104 bytes)");
     }
     GCSPIKE_RETURN_IF_ERROR(ReadFileMode(ByteCursor(std::span<const uint8_t>(hdr, sizeof hdr))));
   } else {
@@ -146,8 +147,8 @@ Result<FileHeader> ParseFileHeader(ByteCursor h, uint64_t input_size) {
   }
   if (input_size != 0 && f.data_end > input_size) {
     return MakeErrorAt(f.at + 24, "data section ends at byte " + std::to_string(f.data_end) +
-                                      " past the end of the file (" +
-                                      std::to_string(input_size) + " bytes)");
+                                      " past the end of the file (" + std::to_string(input_size) +
+                                      " bytes)");
   }
   return f;
 }
@@ -184,8 +185,8 @@ Status PerfRecordReader::ReadFileMode(ByteCursor header) {
     GCSPIKE_ASSIGN_OR_RETURN(uint64_t ids_size, attrs.u64le());
     std::vector<uint64_t> ids;
     if (ids_size != 0) {
-      GCSPIKE_ASSIGN_OR_RETURN(ByteCursor ic, PreludeSection(pc, h, ids_offset, ids_size,
-                                                             "event ids"));
+      GCSPIKE_ASSIGN_OR_RETURN(ByteCursor ic,
+                               PreludeSection(pc, h, ids_offset, ids_size, "event ids"));
       while (ic.remaining() >= 8) {
         GCSPIKE_ASSIGN_OR_RETURN(ids.emplace_back(), ic.u64le());
       }
@@ -295,8 +296,8 @@ Status PerfRecordReader::ReadOneRecord(uint64_t end) {
   last_record_type_ = h.type;
   if (h.type == record::kSample) saw_sample_ = true;
   if (h.size < perf::kRecordHeaderSize) {
-    return MakeErrorAt(offset, "record size " + std::to_string(h.size) +
-                                   " is smaller than its 8-byte header");
+    return MakeErrorAt(
+        offset, "record size " + std::to_string(h.size) + " is smaller than its 8-byte header");
   }
   if (end != 0 && offset + h.size > end) {
     return MakeErrorAt(offset, "record of " + std::to_string(h.size) +
@@ -307,8 +308,8 @@ Status PerfRecordReader::ReadOneRecord(uint64_t end) {
   body.resize(h.size - perf::kRecordHeaderSize);
   GCSPIKE_ASSIGN_OR_RETURN(size_t got, ReadUpTo(in_, body.data(), body.size()));
   if (got < body.size()) {
-    return MakeErrorAt(offset, "record of " + std::to_string(h.size) +
-                                   " bytes runs past the end of the input");
+    return MakeErrorAt(
+        offset, "record of " + std::to_string(h.size) + " bytes runs past the end of the input");
   }
   GCSPIKE_RETURN_IF_ERROR(ProcessRecord(h.type, h.misc, ByteCursor(body, offset + 8), offset));
   return SkipPayloadAfter(h.type, body, offset, end);
@@ -353,8 +354,7 @@ void PerfRecordReader::ReadTracingData(ByteCursor c) {
   for (auto& [id, name] : *names) header_.tracepoint_names[id] = std::move(name);
 }
 
-Status PerfRecordReader::AddAttr(PerfAttr attr, std::span<const uint64_t> ids,
-                                 uint64_t offset) {
+Status PerfRecordReader::AddAttr(PerfAttr attr, std::span<const uint64_t> ids, uint64_t offset) {
   ++attrs_;
   return handler_.OnAttr(std::move(attr), ids, offset);
 }
@@ -398,8 +398,8 @@ Status PerfRecordReader::ProcessHeaderAttr(ByteCursor c, uint64_t offset) {
   GCSPIKE_ASSIGN_OR_RETURN(uint32_t attr_size, peek.u32le());
   if (attr_size < perf::attr::kMinSize || attr_size > c.remaining()) {
     return MakeErrorAt(c.offset() + 4, "HEADER_ATTR attr.size " + std::to_string(attr_size) +
-                                           " does not fit its " +
-                                           std::to_string(c.remaining()) + "-byte record");
+                                           " does not fit its " + std::to_string(c.remaining()) +
+                                           "-byte record");
   }
   GCSPIKE_ASSIGN_OR_RETURN(PerfAttr attr, ParsePerfAttr(c, attr_size));
   GCSPIKE_RETURN_IF_ERROR(c.skip(attr_size));
@@ -424,9 +424,8 @@ Status PerfRecordReader::ProcessCompressed(std::span<const uint8_t> payload, uin
     ZSTD_outBuffer out{chunk.data(), chunk.size(), 0};
     const size_t rc = ZSTD_decompressStream(zstd_, &out, &input);
     if (ZSTD_isError(rc)) {
-      return MakeErrorAt(offset + input.pos,
-                         std::string("bad zstd data in COMPRESSED record: ") +
-                             ZSTD_getErrorName(rc));
+      return MakeErrorAt(offset + input.pos, std::string("bad zstd data in COMPRESSED record: ") +
+                                                 ZSTD_getErrorName(rc));
     }
     decompressed_.insert(decompressed_.end(), chunk.data(), chunk.data() + out.pos);
     output_full = out.pos == out.size;

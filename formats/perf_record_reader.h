@@ -31,7 +31,7 @@ struct PerfHeaderInfo {
   std::unordered_map<std::string, std::string> build_id_by_file;  // BUILD_ID feature, records
   std::vector<std::string> event_desc_names;  // EVENT_DESC, one per attr in order
   std::unordered_map<uint64_t, std::string> event_desc_name_by_id;
-  std::optional<std::pair<uint64_t, uint64_t>> clock_data;  // wall clock ns, sample clock ns
+  std::optional<std::pair<uint64_t, uint64_t>> clock_data;     // wall clock ns, sample clock ns
   std::unordered_map<uint64_t, std::string> tracepoint_names;  // by config, from tracing data
 };
 

@@ -41,8 +41,8 @@ Result<PerfAttr> ParsePerfAttr(ByteCursor c, uint64_t slot_size) {
 }
 
 std::string DefaultEventName(const PerfAttr& a) {
-  static const char* const kHardware[] = {"cycles", "instructions", "cache-references",
-                                          "cache-misses", "branches", "branch-misses"};
+  static const char* const kHardware[] = {"cycles",       "instructions", "cache-references",
+                                          "cache-misses", "branches",     "branch-misses"};
   static const char* const kSoftware[] = {"cpu-clock", "task-clock", "page-faults",
                                           "context-switches", "cpu-migrations"};
   if (a.type == perf::attr_type::kHardware && a.config < std::size(kHardware)) {
@@ -71,10 +71,9 @@ namespace {
 // nr * {value, [id], [lost]}}.
 Status SkipRead(uint64_t rf, ByteCursor& c) {
   namespace read_format = perf::read_format;
-  const uint64_t per_value =
-      1 + ((rf & read_format::kId) != 0) + ((rf & read_format::kLost) != 0);
-  const uint64_t times = ((rf & read_format::kTotalTimeEnabled) != 0) +
-                         ((rf & read_format::kTotalTimeRunning) != 0);
+  const uint64_t per_value = 1 + ((rf & read_format::kId) != 0) + ((rf & read_format::kLost) != 0);
+  const uint64_t times =
+      ((rf & read_format::kTotalTimeEnabled) != 0) + ((rf & read_format::kTotalTimeRunning) != 0);
   if ((rf & read_format::kGroup) == 0) return c.skip((per_value + times) * 8);
   GCSPIKE_ASSIGN_OR_RETURN(uint64_t nr, c.u64le());
   uint64_t bytes = 0;

@@ -1,8 +1,8 @@
 #include "formats/perf_symbolize.h"
 
-#include <algorithm>
-
 #include <sys/utsname.h>
+
+#include <algorithm>
 
 namespace gcspike {
 namespace {
@@ -28,8 +28,12 @@ bool RunningRelease(const std::string& release) {
 
 PerfSymbolizer::PerfSymbolizer(const ReadOptions& options, const PerfAddressSpace& space,
                                const PerfHeaderInfo& facts, WarnFn warn)
-    : options_(options), space_(space), facts_(facts), warn_(std::move(warn)),
-      locator_(options.binaries, options.symfs), binaries_(std::in_place, locator_),
+    : options_(options),
+      space_(space),
+      facts_(facts),
+      warn_(std::move(warn)),
+      locator_(options.binaries, options.symfs),
+      binaries_(std::in_place, locator_),
       unwind_images_(locator_) {}
 
 const std::string& PerfSymbolizer::RecordedBuildId(const PerfMapping& m) const {
@@ -53,8 +57,7 @@ UnwindMethod PerfSymbolizer::UnwindUser(uint32_t pid, const UserRegs& regs,
     return out->image != nullptr;
   };
   // The address space changes with the process and with every new mapping.
-  return unwinder_.Unwind(regs, stack, lookup, uint64_t{pid} << 32 ^ space_.mapping_count(),
-                          pcs);
+  return unwinder_.Unwind(regs, stack, lookup, uint64_t{pid} << 32 ^ space_.mapping_count(), pcs);
 }
 
 void PerfSymbolizer::LoadKernelSymbols(const std::vector<PerfFrame>& frames) {
@@ -115,8 +118,7 @@ std::vector<Line> PerfSymbolizer::SymbolizeFrame(const PerfFrame& f, ProfileBuil
   const ElfSymbolizer* bin = FindBinary(*m, std::string(profile.str(mapping.build_id)));
   if (bin != nullptr) {
     mapping.has_functions = bin->has_symbols();
-    mapping.has_filenames = mapping.has_line_numbers = mapping.has_inline_frames =
-        bin->has_dwarf();
+    mapping.has_filenames = mapping.has_line_numbers = mapping.has_inline_frames = bin->has_dwarf();
     std::vector<SourceFrame> frames;
     if (auto vaddr = bin->FileOffsetToVaddr(lookup - m->start + m->pgoff); vaddr.has_value()) {
       frames = bin->Symbolize(*vaddr);

@@ -4,10 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
-#include <functional>
 #include <vector>
 
 #include "core/profile.h"
@@ -15,8 +15,8 @@
 #include "formats/perf_address_space.h"
 #include "formats/perf_record_reader.h"
 #include "formats/profile_reader.h"
-#include "symbolizer/dwarf_unwinder.h"
 #include "symbolizer/binary_locator.h"
+#include "symbolizer/dwarf_unwinder.h"
 #include "symbolizer/elf_symbolizer.h"
 #include "symbolizer/kernel_symbols.h"
 

@@ -24,7 +24,7 @@ Status SkipHeaderFile(ByteCursor& c, std::string_view name) {
   GCSPIKE_ASSIGN_OR_RETURN(std::string_view got, CString(c));
   if (got != name) {
     return c.error_here("tracing data has \"" + std::string(got) + "\" where \"" +
-                       std::string(name) + "\" belongs");
+                        std::string(name) + "\" belongs");
   }
   GCSPIKE_ASSIGN_OR_RETURN(uint64_t size, c.u64le());
   return c.skip(size);

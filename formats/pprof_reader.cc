@@ -26,8 +26,8 @@ struct Field {
   uint32_t number = 0;
   uint32_t wire = 0;
   uint64_t tag_offset = 0;
-  uint64_t varint = 0;   // kVarint / fixed values
-  ByteCursor payload;    // kLen
+  uint64_t varint = 0;  // kVarint / fixed values
+  ByteCursor payload;   // kLen
 };
 
 // The general path: decodes one field or says exactly what is wrong with it.
@@ -91,12 +91,13 @@ inline Status ReadField(ByteCursor& c, Field& f) {
 
 [[gnu::noinline]] Error WrongWire(const Field& f, uint32_t wire, const char* what) {
   return MakeErrorAt(f.tag_offset, std::string(what) + " (field " + std::to_string(f.number) +
-                                       ") has wire type " + std::to_string(f.wire) +
-                                       ", expected " + std::to_string(wire));
+                                       ") has wire type " + std::to_string(f.wire) + ", expected " +
+                                       std::to_string(wire));
 }
 
 inline Status ExpectWire(const Field& f, uint32_t wire, const char* what) {
-  if (f.wire == wire) [[likely]] return {};
+  if (f.wire == wire) [[likely]]
+    return {};
   return WrongWire(f, wire, what);
 }
 
@@ -151,7 +152,9 @@ class IdMap {
 class PprofDecoder {
  public:
   PprofDecoder(Profile& p, const PprofDecodeOptions& options)
-      : p_(p), diagnostics_(options.diagnostics), samples_(p, options.spool_samples),
+      : p_(p),
+        diagnostics_(options.diagnostics),
+        samples_(p, options.spool_samples),
         max_model_bytes_(options.max_model_bytes) {}
 
   Status Decode(ByteCursor c) {
@@ -178,7 +181,11 @@ class PprofDecoder {
           GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kLen, "message field"));
           if (!samples_from_) samples_from_ = at;
           break;
-        case 1: case 3: case 4: case 5: case 11:
+        case 1:
+        case 3:
+        case 4:
+        case 5:
+        case 11:
           GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kLen, "message field"));
           deferred_.push_back(f);
           GCSPIKE_RETURN_IF_ERROR(Account(sizeof(Field), f.tag_offset));
@@ -186,7 +193,13 @@ class PprofDecoder {
         case 13:
           comment_fields_.push_back(f);
           break;
-        case 7: case 8: case 9: case 10: case 12: case 14: case 15:
+        case 7:
+        case 8:
+        case 9:
+        case 10:
+        case 12:
+        case 14:
+        case 15:
           GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kVarint, "scalar field"));
           scalars_.push_back(f);
           break;
@@ -231,14 +244,34 @@ class PprofDecoder {
     for (const Field& f : scalars_) {
       const auto v = static_cast<int64_t>(f.varint);
       switch (f.number) {
-        case 7: { GCSPIKE_ASSIGN_OR_RETURN(p_.drop_frames, Str(f.varint, f.tag_offset, "drop_frames")); break; }
-        case 8: { GCSPIKE_ASSIGN_OR_RETURN(p_.keep_frames, Str(f.varint, f.tag_offset, "keep_frames")); break; }
-        case 9: p_.time_nanos = v; break;
-        case 10: p_.duration_nanos = v; break;
-        case 12: p_.period = v; break;
-        case 14: { GCSPIKE_ASSIGN_OR_RETURN(p_.default_sample_type, Str(f.varint, f.tag_offset, "default_sample_type")); break; }
-        case 15: { GCSPIKE_ASSIGN_OR_RETURN(p_.doc_url, Str(f.varint, f.tag_offset, "doc_url")); break; }
-        default: break;
+        case 7: {
+          GCSPIKE_ASSIGN_OR_RETURN(p_.drop_frames, Str(f.varint, f.tag_offset, "drop_frames"));
+          break;
+        }
+        case 8: {
+          GCSPIKE_ASSIGN_OR_RETURN(p_.keep_frames, Str(f.varint, f.tag_offset, "keep_frames"));
+          break;
+        }
+        case 9:
+          p_.time_nanos = v;
+          break;
+        case 10:
+          p_.duration_nanos = v;
+          break;
+        case 12:
+          p_.period = v;
+          break;
+        case 14: {
+          GCSPIKE_ASSIGN_OR_RETURN(p_.default_sample_type,
+                                   Str(f.varint, f.tag_offset, "default_sample_type"));
+          break;
+        }
+        case 15: {
+          GCSPIKE_ASSIGN_OR_RETURN(p_.doc_url, Str(f.varint, f.tag_offset, "doc_url"));
+          break;
+        }
+        default:
+          break;
       }
     }
     return {};
@@ -279,12 +312,27 @@ class PprofDecoder {
         GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kVarint, "function field"));
       }
       switch (f.number) {
-        case 1: input_id = f.varint; break;
-        case 2: { GCSPIKE_ASSIGN_OR_RETURN(fn.name, Str(f.varint, f.tag_offset, "function name")); break; }
-        case 3: { GCSPIKE_ASSIGN_OR_RETURN(fn.system_name, Str(f.varint, f.tag_offset, "function system_name")); break; }
-        case 4: { GCSPIKE_ASSIGN_OR_RETURN(fn.filename, Str(f.varint, f.tag_offset, "function filename")); break; }
-        case 5: fn.start_line = static_cast<int64_t>(f.varint); break;
-        default: break;
+        case 1:
+          input_id = f.varint;
+          break;
+        case 2: {
+          GCSPIKE_ASSIGN_OR_RETURN(fn.name, Str(f.varint, f.tag_offset, "function name"));
+          break;
+        }
+        case 3: {
+          GCSPIKE_ASSIGN_OR_RETURN(fn.system_name,
+                                   Str(f.varint, f.tag_offset, "function system_name"));
+          break;
+        }
+        case 4: {
+          GCSPIKE_ASSIGN_OR_RETURN(fn.filename, Str(f.varint, f.tag_offset, "function filename"));
+          break;
+        }
+        case 5:
+          fn.start_line = static_cast<int64_t>(f.varint);
+          break;
+        default:
+          break;
       }
     }
     if (input_id == 0) return MakeErrorAt(outer.tag_offset, "function has id 0");
@@ -307,17 +355,40 @@ class PprofDecoder {
         GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kVarint, "mapping field"));
       }
       switch (f.number) {
-        case 1: input_id = f.varint; break;
-        case 2: m.memory_start = f.varint; break;
-        case 3: m.memory_limit = f.varint; break;
-        case 4: m.file_offset = f.varint; break;
-        case 5: { GCSPIKE_ASSIGN_OR_RETURN(m.filename, Str(f.varint, f.tag_offset, "mapping filename")); break; }
-        case 6: { GCSPIKE_ASSIGN_OR_RETURN(m.build_id, Str(f.varint, f.tag_offset, "mapping build_id")); break; }
-        case 7: m.has_functions = f.varint != 0; break;
-        case 8: m.has_filenames = f.varint != 0; break;
-        case 9: m.has_line_numbers = f.varint != 0; break;
-        case 10: m.has_inline_frames = f.varint != 0; break;
-        default: break;
+        case 1:
+          input_id = f.varint;
+          break;
+        case 2:
+          m.memory_start = f.varint;
+          break;
+        case 3:
+          m.memory_limit = f.varint;
+          break;
+        case 4:
+          m.file_offset = f.varint;
+          break;
+        case 5: {
+          GCSPIKE_ASSIGN_OR_RETURN(m.filename, Str(f.varint, f.tag_offset, "mapping filename"));
+          break;
+        }
+        case 6: {
+          GCSPIKE_ASSIGN_OR_RETURN(m.build_id, Str(f.varint, f.tag_offset, "mapping build_id"));
+          break;
+        }
+        case 7:
+          m.has_functions = f.varint != 0;
+          break;
+        case 8:
+          m.has_filenames = f.varint != 0;
+          break;
+        case 9:
+          m.has_line_numbers = f.varint != 0;
+          break;
+        case 10:
+          m.has_inline_frames = f.varint != 0;
+          break;
+        default:
+          break;
       }
     }
     if (input_id == 0) return MakeErrorAt(outer.tag_offset, "mapping has id 0");
@@ -337,14 +408,18 @@ class PprofDecoder {
       Field f;
       GCSPIKE_RETURN_IF_ERROR(ReadField(c, f));
       switch (f.number) {
-        case 1: case 2: case 3: case 5:
+        case 1:
+        case 2:
+        case 3:
+        case 5:
           GCSPIKE_RETURN_IF_ERROR(ExpectWire(f, kVarint, "location field"));
           if (f.number == 1) input_id = f.varint;
           if (f.number == 2 && f.varint != 0) {
             loc.mapping_id = mappings_.Get(f.varint);
             if (loc.mapping_id == 0) {
-              return MakeErrorAt(f.tag_offset, "location names mapping " + std::to_string(f.varint) +
-                                                   ", which does not exist");
+              return MakeErrorAt(
+                  f.tag_offset,
+                  "location names mapping " + std::to_string(f.varint) + ", which does not exist");
             }
           }
           if (f.number == 3) loc.address = f.varint;
@@ -356,16 +431,16 @@ class PprofDecoder {
           ByteCursor lc = f.payload;
           while (!lc.empty()) {
             Field lf;
-      GCSPIKE_RETURN_IF_ERROR(ReadField(lc, lf));
+            GCSPIKE_RETURN_IF_ERROR(ReadField(lc, lf));
             if (lf.number >= 1 && lf.number <= 3) {
               GCSPIKE_RETURN_IF_ERROR(ExpectWire(lf, kVarint, "line field"));
             }
             if (lf.number == 1) {
               ln.function_id = functions_.Get(lf.varint);
               if (ln.function_id == 0) {
-                return MakeErrorAt(lf.tag_offset, "line names function " +
-                                                      std::to_string(lf.varint) +
-                                                      ", which does not exist");
+                return MakeErrorAt(
+                    lf.tag_offset,
+                    "line names function " + std::to_string(lf.varint) + ", which does not exist");
               }
             }
             if (lf.number == 2) ln.line = static_cast<int64_t>(lf.varint);
@@ -437,8 +512,8 @@ class PprofDecoder {
           for (uint64_t id : raw_ids) {
             const uint64_t dense = id == 0 ? 0 : locations_.Get(id);
             if (dense == 0) {
-              return MakeErrorAt(at, "sample names location " + std::to_string(id) +
-                                         ", which does not exist");
+              return MakeErrorAt(
+                  at, "sample names location " + std::to_string(id) + ", which does not exist");
             }
             s.location_ids.push_back(dense);
           }
@@ -453,16 +528,28 @@ class PprofDecoder {
           ByteCursor lc = f.payload;
           while (!lc.empty()) {
             Field lf;
-      GCSPIKE_RETURN_IF_ERROR(ReadField(lc, lf));
+            GCSPIKE_RETURN_IF_ERROR(ReadField(lc, lf));
             if (lf.number >= 1 && lf.number <= 4) {
               GCSPIKE_RETURN_IF_ERROR(ExpectWire(lf, kVarint, "label field"));
             }
             switch (lf.number) {
-              case 1: { GCSPIKE_ASSIGN_OR_RETURN(l.key, Str(lf.varint, lf.tag_offset, "label key")); break; }
-              case 2: { GCSPIKE_ASSIGN_OR_RETURN(l.str, Str(lf.varint, lf.tag_offset, "label value")); break; }
-              case 3: l.num = static_cast<int64_t>(lf.varint); break;
-              case 4: { GCSPIKE_ASSIGN_OR_RETURN(l.num_unit, Str(lf.varint, lf.tag_offset, "label unit")); break; }
-              default: break;
+              case 1: {
+                GCSPIKE_ASSIGN_OR_RETURN(l.key, Str(lf.varint, lf.tag_offset, "label key"));
+                break;
+              }
+              case 2: {
+                GCSPIKE_ASSIGN_OR_RETURN(l.str, Str(lf.varint, lf.tag_offset, "label value"));
+                break;
+              }
+              case 3:
+                l.num = static_cast<int64_t>(lf.varint);
+                break;
+              case 4: {
+                GCSPIKE_ASSIGN_OR_RETURN(l.num_unit, Str(lf.varint, lf.tag_offset, "label unit"));
+                break;
+              }
+              default:
+                break;
             }
           }
           l.numeric = l.str == 0;
@@ -479,12 +566,12 @@ class PprofDecoder {
   // Adds `bytes` to what the model takes and refuses to go past the budget.
   Status Account(uint64_t bytes, uint64_t at) {
     model_bytes_ += bytes;
-    if (model_bytes_ <= max_model_bytes_) [[likely]] return {};
+    if (model_bytes_ <= max_model_bytes_) [[likely]]
+      return {};
     return MakeErrorAt(at, "the profile decoded so far takes about " +
                                std::to_string(model_bytes_) +
                                " bytes of memory, more than the memory budget of " +
-                               std::to_string(max_model_bytes_) +
-                               " bytes; --max-memory raises it");
+                               std::to_string(max_model_bytes_) + " bytes; --max-memory raises it");
   }
 
   Profile& p_;

@@ -15,7 +15,7 @@ namespace gcspike {
 
 struct PprofWriteOptions {
   bool gzip = true;
-  int gzip_level = 1;  // gzip.BestSpeed, as the Go runtime writes its profiles
+  int gzip_level = 1;                  // gzip.BestSpeed, as the Go runtime writes its profiles
   Diagnostics* diagnostics = nullptr;  // progress for large profiles; may be null
 };
 

@@ -24,8 +24,8 @@ bool MatchesGoTrace(std::span<const uint8_t> p) {
 
 bool MatchesPerfData(std::span<const uint8_t> p) {
   // "PERFILE2" little-endian; the big-endian spelling is byte-reversed.
-  return p.size() >= 8 && (std::memcmp(p.data(), "PERFILE2", 8) == 0 ||
-                           std::memcmp(p.data(), "2ELIFREP", 8) == 0);
+  return p.size() >= 8 &&
+         (std::memcmp(p.data(), "PERFILE2", 8) == 0 || std::memcmp(p.data(), "2ELIFREP", 8) == 0);
 }
 
 Result<Profile> ReadPprofInput(InputSource& in, const ReadOptions& options) {
@@ -118,11 +118,12 @@ Result<Profile> ReadProfileNested(InputSource& in, const ReadOptions& options, u
   if (r == nullptr) {
     const std::optional<ImplausibleField> bad = CheckPprofPrefix(prefix);
     if (bad.has_value() && bad->offset > 0) {
-      return in.ErrorAt(bad->offset, "unrecognized input: starts like pprof (profile.proto) but " +
-                                         bad->message);
+      return in.ErrorAt(
+          bad->offset, "unrecognized input: starts like pprof (profile.proto) but " + bad->message);
     }
-    return in.ErrorAt(0, "unrecognized input: not gzip, pprof (profile.proto), a Go execution "
-                         "trace (\"go 1.N trace\") or perf.data (\"PERFILE2\")");
+    return in.ErrorAt(0,
+                      "unrecognized input: not gzip, pprof (profile.proto), a Go execution "
+                      "trace (\"go 1.N trace\") or perf.data (\"PERFILE2\")");
   }
   auto p = r->read(in, options);
   if (!p.ok()) return in.Annotate(std::move(p.error()));

@@ -95,8 +95,6 @@ ScopedSignalBlock::ScopedSignalBlock() {
   ::pthread_sigmask(SIG_BLOCK, &block, &old_);
 }
 
-ScopedSignalBlock::~ScopedSignalBlock() {
-  ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-}
+ScopedSignalBlock::~ScopedSignalBlock() { ::pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
 
 }  // namespace gcspike

@@ -102,29 +102,28 @@ Result<ThreadGroups> GroupSamples(const Profile& profile, const char* group_key,
   const ViewerSampleWalk walk{.progress = "writing speedscope",
                               .refusal = "speedscope rejects negative weights",
                               .diagnostics = diagnostics};
-  GCSPIKE_RETURN_IF_ERROR(ForEachViewerSample(profile, walk, [&](const SampleRecord& r,
-                                                                 int64_t v) -> Status {
-    ThreadKey k;
-    if (const Label* l = r.Find(group_id); l != nullptr) {
-      k.present = true;
-      k.numeric = l->numeric;
-      k.num = l->num;
-      if (!l->numeric) k.text = profile.str(l->str);
-    }
-    ThreadGroup& g = groups[k];
-    const Label* ts = r.Find(ts_id);
-    g.samples.push_back({.stack = static_cast<size_t>(r.stack - profile.samples.data()),
-                         .weight = v,
-                         .time = ts != nullptr && ts->numeric
-                                     ? ts->num
-                                     : std::numeric_limits<int64_t>::max()});
-    int64_t scaled = 0;  // the total in speedscope's unit must fit too
-    if (__builtin_add_overflow(g.total, v, &g.total) ||
-        __builtin_mul_overflow(g.total, unit.factor, &scaled)) {
-      return MakeError("speedscope weights overflow int64");
-    }
-    return {};
-  }));
+  GCSPIKE_RETURN_IF_ERROR(
+      ForEachViewerSample(profile, walk, [&](const SampleRecord& r, int64_t v) -> Status {
+        ThreadKey k;
+        if (const Label* l = r.Find(group_id); l != nullptr) {
+          k.present = true;
+          k.numeric = l->numeric;
+          k.num = l->num;
+          if (!l->numeric) k.text = profile.str(l->str);
+        }
+        ThreadGroup& g = groups[k];
+        const Label* ts = r.Find(ts_id);
+        g.samples.push_back(
+            {.stack = static_cast<size_t>(r.stack - profile.samples.data()),
+             .weight = v,
+             .time = ts != nullptr && ts->numeric ? ts->num : std::numeric_limits<int64_t>::max()});
+        int64_t scaled = 0;  // the total in speedscope's unit must fit too
+        if (__builtin_add_overflow(g.total, v, &g.total) ||
+            __builtin_mul_overflow(g.total, unit.factor, &scaled)) {
+          return MakeError("speedscope weights overflow int64");
+        }
+        return {};
+      }));
   if (groups.empty()) groups[ThreadKey{}];  // an empty profile is still a valid file
   return groups;
 }

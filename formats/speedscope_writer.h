@@ -20,9 +20,9 @@
 namespace gcspike {
 
 struct SpeedscopeWriteOptions {
-  std::string name;                 // shown as the page title; e.g. the input file name
-  std::string exporter;             // "gcspike@0.1.0"
-  bool merge_threads = false;       // one profile for all samples
+  std::string name;            // shown as the page title; e.g. the input file name
+  std::string exporter;        // "gcspike@0.1.0"
+  bool merge_threads = false;  // one profile for all samples
   Diagnostics* diagnostics = nullptr;
 };
 

@@ -54,9 +54,9 @@ bool IsUrlInput(std::string_view input) {
 
 std::string UrlWithSeconds(const std::string& url, int seconds) {
   const UrlParts p = SplitUrl(url);
-  const std::string_view path(url.data() + p.path_begin,
-                              (p.query_begin == std::string::npos ? p.end : p.query_begin) -
-                                  p.path_begin);
+  const std::string_view path(
+      url.data() + p.path_begin,
+      (p.query_begin == std::string::npos ? p.end : p.query_begin) - p.path_begin);
   std::string_view trimmed = path;
   while (!trimmed.empty() && trimmed.back() == '/') trimmed.remove_suffix(1);
   if (!EndsWith(trimmed, "/profile") && !EndsWith(trimmed, "/trace")) return url;
@@ -155,8 +155,8 @@ Error UrlError(const std::string& url, std::string message) {
 
 Result<std::vector<uint8_t>> Outcome(Transfer& t, double timeout) {
   if (t.too_large) {
-    Error e = MakeErrorAt(t.limit, "response exceeds the size limit of " +
-                                       std::to_string(t.limit) + " bytes");
+    Error e = MakeErrorAt(
+        t.limit, "response exceeds the size limit of " + std::to_string(t.limit) + " bytes");
     e.file = t.url;
     return e;
   }

@@ -10,14 +10,15 @@ namespace {
 
 using namespace report_format;
 
-
 std::string PointsInterval(const Interval& i) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "[%+.1f, %+.1f]", i.lo * 100, i.hi * 100);
   return buf;
 }
 
-std::string SiteText(const SiteDiff& site) { return report_format::SiteText(site.function, site.via); }
+std::string SiteText(const SiteDiff& site) {
+  return report_format::SiteText(site.function, site.via);
+}
 
 std::string Wrap(std::string_view first, std::string_view text, size_t width) {
   return report_format::Wrap(first, text, width, 2);

@@ -97,8 +97,8 @@ FlameModel BuildFlameModel(const Profile& profile, double min_frame_share) {
   std::vector<std::vector<FrameKey>> location_frames(expanded.size());
   for (size_t id = 1; id < expanded.size(); ++id) {
     for (const ViewerFrame& f : expanded[id]) {
-      location_frames[id].push_back({intern(name_ids, full.names, f.name),
-                                     intern(file_ids, full.files, f.file), f.line});
+      location_frames[id].push_back(
+          {intern(name_ids, full.names, f.name), intern(file_ids, full.files, f.file), f.line});
     }
   }
   full.nodes.push_back(FlameNode{});
@@ -248,10 +248,10 @@ std::string BuildTimelineJson(const Profile& profile, const TimeAnalysis& a,
   const int64_t column = std::max<int64_t>(1, rel_end / std::max(1, options.timeline_bins));
   auto rel = [lo](int64_t t) { return t - lo; };
 
-  std::string o = "{\"origin_ns\":\"" + std::to_string(lo) + "\",\"end\":" +
-                  std::to_string(rel_end) + ",\"span\":[" + std::to_string(rel(a.span_start_ns)) +
-                  "," + std::to_string(rel(a.span_end_ns)) + "],\"window_ns\":" +
-                  std::to_string(a.options.pre_pause_ns);
+  std::string o = "{\"origin_ns\":\"" + std::to_string(lo) +
+                  "\",\"end\":" + std::to_string(rel_end) + ",\"span\":[" +
+                  std::to_string(rel(a.span_start_ns)) + "," + std::to_string(rel(a.span_end_ns)) +
+                  "],\"window_ns\":" + std::to_string(a.options.pre_pause_ns);
   // GC cycles [start, end, seq] (a cycle begun before the trace starts at 0, one not ended ends
   // at the end) and their stop-the-world pauses [start, duration, kind].
   o += ",\"gc\":";
@@ -273,9 +273,9 @@ std::string BuildTimelineJson(const Profile& profile, const TimeAnalysis& a,
   }
   o += "]";
   // Heap in use and goal, the largest value per column.
-  for (const auto& [name, series] : {std::pair<const char*, const std::vector<HeapPoint>*>{
-                                         "heap", &tl.heap_alloc},
-                                     {"goal", &tl.heap_goal}}) {
+  for (const auto& [name, series] :
+       {std::pair<const char*, const std::vector<HeapPoint>*>{"heap", &tl.heap_alloc},
+        {"goal", &tl.heap_goal}}) {
     o += ",\"" + std::string(name) + "\":";
     AppendArray(o, BinMax(*series, lo, hi + 1, options.timeline_bins),
                 [&](const std::pair<int64_t, uint64_t>& p) {

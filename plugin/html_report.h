@@ -60,9 +60,9 @@ struct FlameNode {
 struct FlameModel {
   std::vector<std::string> names;
   std::vector<std::string> files;
-  std::vector<FlameNode> nodes;     // nodes[0] is the root ("all")
-  std::vector<int32_t> sample_node; // per profile sample: its leaf node after aggregation
-  int64_t merged_frames = 0;        // frames folded into "(other)"
+  std::vector<FlameNode> nodes;      // nodes[0] is the root ("all")
+  std::vector<int32_t> sample_node;  // per profile sample: its leaf node after aggregation
+  int64_t merged_frames = 0;         // frames folded into "(other)"
 };
 
 // The flame graph of the whole profile with the gcspike labels already on its samples.

@@ -76,7 +76,8 @@ Status WriteOutput(Profile& profile, const OutputOptions& options, const ByteSin
   const PseudoFramePlacement placement =
       options.pseudo_frames.value_or(DefaultPseudoFrames(options.format));
   auto text_out = [&sink](const std::string& text) {
-    return sink(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+    return sink(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
   };
   switch (options.format) {
     case OutputFormat::kReport:
@@ -91,8 +92,9 @@ Status WriteOutput(Profile& profile, const OutputOptions& options, const ByteSin
     }
     case OutputFormat::kHtml: {
       if (!options.html) {
-        return MakeError("the html output needs the detectors' report, which this build does "
-                         "not have");
+        return MakeError(
+            "the html output needs the detectors' report, which this build does "
+            "not have");
       }
       GCSPIKE_ASSIGN_OR_RETURN(std::string text, options.html(profile));
       return text_out(text);

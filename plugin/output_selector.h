@@ -21,8 +21,8 @@
 #include "core/diagnostics.h"
 #include "core/profile.h"
 #include "core/result.h"
-#include "formats/profile_reader.h"
 #include "formats/pprof_writer.h"
+#include "formats/profile_reader.h"
 #include "plugin/filter/pseudo_frames.h"
 
 namespace gcspike {

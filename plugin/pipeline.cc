@@ -27,8 +27,7 @@ FetchedUrls FetchUrlInputs(const std::vector<std::string>& inputs, const ReadOpt
   FetchedUrls f;
   for (const std::string& input : inputs) {
     if (!IsUrlInput(input)) continue;
-    f.urls.push_back(options.url_seconds > 0 ? UrlWithSeconds(input, options.url_seconds)
-                                             : input);
+    f.urls.push_back(options.url_seconds > 0 ? UrlWithSeconds(input, options.url_seconds) : input);
   }
   if (f.urls.empty()) return f;
   UrlFetchOptions fetch;
@@ -50,7 +49,7 @@ struct LoadedInput {
 class InputReader {
  public:
   InputReader(const std::vector<std::string>& inputs, const ReadOptions& options,
-          FetchedUrls& fetched)
+              FetchedUrls& fetched)
       : inputs_(inputs), options_(options), fetched_(fetched), url_index_(inputs.size(), 0) {
     size_t next_url = 0;
     for (size_t i = 0; i < inputs.size(); ++i) {
@@ -153,8 +152,9 @@ class ReaderPool {
         d = reader_.ReadOne(i);
       } catch (const std::bad_alloc&) {
         // Not on the main thread, where main() tells it: the error names the input instead.
-        Error e = MakeError("out of memory (std::bad_alloc) while decoding it; --jobs 1 holds "
-                            "fewer inputs at once, --max-memory sets the budget for one");
+        Error e = MakeError(
+            "out of memory (std::bad_alloc) while decoding it; --jobs 1 holds "
+            "fewer inputs at once, --max-memory sets the budget for one");
         e.file = reader_.Name(i);
         d.profile = std::move(e);
       }
@@ -171,8 +171,8 @@ class ReaderPool {
   const size_t window_;
   std::mutex mu_;
   std::condition_variable cv_;
-  size_t next_ = 0;   // next input to claim
-  size_t taken_ = 0;  // inputs handed to the merger
+  size_t next_ = 0;                               // next input to claim
+  size_t taken_ = 0;                              // inputs handed to the merger
   std::deque<std::optional<LoadedInput>> ready_;  // inputs taken_, taken_ + 1, ...
   bool stop_ = false;
   std::vector<std::thread> threads_;

@@ -1,16 +1,18 @@
 #include "plugin/report.h"
-#include "plugin/report_format.h"
 
 #include <algorithm>
 #include <cstdio>
+
+#include "plugin/report_format.h"
 
 namespace gcspike {
 namespace {
 
 using namespace report_format;
 
-std::string SiteText(const SiteShare& site) { return report_format::SiteText(site.function, site.via); }
-
+std::string SiteText(const SiteShare& site) {
+  return report_format::SiteText(site.function, site.via);
+}
 
 // How each feature's threshold reads in the text report.
 std::string ThresholdText(const DetectionSummary& s, int feature) {
@@ -78,8 +80,8 @@ std::string RenderReportText(const DetectionSummary& s, size_t width) {
        Format("%.1f", s.grow_malloc_depth_median) + "\n";
   o += "  mark assist share / reached from map inserts:   " + Pct(s.assist_share) + " / " +
        Pct(s.assist_from_map) + "\n";
-  o += "  evacuate/rehash frames in one stack, max:       " +
-       std::to_string(s.key_copy_stack_max) + "\n";
+  o += "  evacuate/rehash frames in one stack, max:       " + std::to_string(s.key_copy_stack_max) +
+       "\n";
   o += "  deepest stack below a map assign:               " +
        std::to_string(s.depth_below_assign_max) + "\n";
   o += "  GC work by worker: assist " + Pct(s.worker_share[1]) + ", dedicated " +

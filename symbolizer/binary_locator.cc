@@ -69,8 +69,9 @@ std::vector<BinaryCandidate> BinaryCandidates(const std::string& mapped_path,
 Status CheckCandidateFile(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
-    return MakeError(path + ": " + (errno == ELOOP ? std::string("a symlink loop")
-                                                   : std::string(std::strerror(errno))));
+    return MakeError(
+        path + ": " +
+        (errno == ELOOP ? std::string("a symlink loop") : std::string(std::strerror(errno))));
   }
   if (!S_ISREG(st.st_mode)) {
     const char* what = S_ISFIFO(st.st_mode)  ? "a FIFO"
@@ -123,8 +124,7 @@ Status VerifyCandidate(const BinaryCandidate& candidate, const std::string& file
   return {};
 }
 
-std::vector<std::string> DebugFileCandidates(const ElfImage& image,
-                                             const std::string& debug_root) {
+std::vector<std::string> DebugFileCandidates(const ElfImage& image, const std::string& debug_root) {
   std::vector<std::string> out;
   const std::string& id = image.build_id();
   if (id.size() > 2) {
@@ -225,10 +225,11 @@ std::shared_ptr<ElfImage> BinaryLocator::Locate(const std::string& mapped_path,
                                         : "no file to look in") +
                     "); its frames keep raw addresses (use --binary or --symfs)";
   } else if (!reasons.empty()) {
-    entry.warning = "symbols for " + mapped_path + " from " + chosen_path + " (passed over: " +
-                    reasons + ")";
+    entry.warning =
+        "symbols for " + mapped_path + " from " + chosen_path + " (passed over: " + reasons + ")";
   } else if (unverified) {
-    entry.warning = "symbols for " + mapped_path + " from the file at that path, which could not "
+    entry.warning = "symbols for " + mapped_path +
+                    " from the file at that path, which could not "
                     "be verified to be the recorded one (the recording has neither a build id "
                     "nor an inode for it)";
   }

@@ -76,9 +76,8 @@ bool Locate(const SampleContext& ctx, uint64_t addr, const ElfImage** image, uin
 // .eh_frame_hdr (docs/formats/elf-dwarf.md#eh-frame-header): 4 header bytes, eh_frame_ptr and
 // fde_count (4 bytes each, checked by ElfImage::Cfi), then the sorted table of
 // {initial_location, fde} datarel sdata4 pairs.
-int SearchEhFrameHdr(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi,
-                     int need_unwind_info, const CfiTables& cfi, uint64_t bias, unw_dyn_info_t di,
-                     void* arg) {
+int SearchEhFrameHdr(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi, int need_unwind_info,
+                     const CfiTables& cfi, uint64_t bias, unw_dyn_info_t di, void* arg) {
   di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
   di.u.rti.segbase = cfi.eh_frame_hdr_vaddr + bias;
   di.u.rti.table_data = cfi.eh_frame_hdr_vaddr + 12 + bias;
@@ -88,9 +87,8 @@ int SearchEhFrameHdr(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi,
 
 // One of our synthetic tables: IP_OFFSET, so start_ip_offsets count from di.start_ip and FDE
 // offsets from segbase.
-int SearchSynthetic(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi,
-                    int need_unwind_info, const DwarfUnwinder::SyntheticEhFrame* eh,
-                    unw_dyn_info_t di, void* arg) {
+int SearchSynthetic(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi, int need_unwind_info,
+                    const DwarfUnwinder::SyntheticEhFrame* eh, unw_dyn_info_t di, void* arg) {
   if (eh == nullptr || ip < eh->ip_base || ip >= eh->ip_end) return -UNW_ENOINFO;
   di.format = UNW_INFO_FORMAT_IP_OFFSET;
   di.start_ip = eh->ip_base;
@@ -103,8 +101,8 @@ int SearchSynthetic(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi,
 
 // The FDE for ip in one file's CFI: .eh_frame_hdr, else our .eh_frame table, then .debug_frame.
 int SearchFile(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi, int need_unwind_info,
-               const CfiTables& cfi, uint64_t bias, const unw_dyn_info_t& di,
-               SampleContext* ctx, CfiSource* source) {
+               const CfiTables& cfi, uint64_t bias, const unw_dyn_info_t& di, SampleContext* ctx,
+               CfiSource* source) {
   int ret = -UNW_ENOINFO;
   if (cfi.eh_frame_hdr_fde_count != 0) {
     *source = CfiSource::kEhFrameHdr;
@@ -116,8 +114,8 @@ int SearchFile(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi, int need
   }
   if (ret >= 0 || cfi.debug_frame_fdes.empty()) return ret;
   *source = CfiSource::kDebugFrame;
-  return SearchSynthetic(as, ip, pi, need_unwind_info,
-                         ctx->unwinder->SyntheticFor(cfi, true, bias), di, ctx);
+  return SearchSynthetic(as, ip, pi, need_unwind_info, ctx->unwinder->SyntheticFor(cfi, true, bias),
+                         di, ctx);
 }
 
 int SearchTables(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t* pi, int need_unwind_info,
@@ -226,8 +224,8 @@ int GetProcName(unw_addr_space_t, unw_word_t, char*, size_t, unw_word_t*, void*)
   return -UNW_EINVAL;
 }
 
-unw_accessors_t kAccessors = {FindProcInfo, PutUnwindInfo, GetDynInfoListAddr, AccessMem,
-                              AccessReg,    AccessFpreg,   Resume,             GetProcName};
+unw_accessors_t kAccessors = {FindProcInfo, PutUnwindInfo, GetDynInfoListAddr, AccessMem, AccessReg,
+                              AccessFpreg,  Resume,        GetProcName};
 
 }  // namespace
 
@@ -238,7 +236,7 @@ Result<UserRegs> ParseRegsUser(ByteCursor& c, uint64_t sample_regs_user) {
   const uint64_t count = static_cast<uint64_t>(__builtin_popcountll(sample_regs_user));
   if (count > c.remaining() / 8) {
     return c.error_here("REGS_USER block of " + std::to_string(count) +
-                       " registers runs past the end of its record");
+                        " registers runs past the end of its record");
   }
   uint64_t mask = sample_regs_user;
   for (int reg = 0; mask != 0; ++reg, mask >>= 1) {

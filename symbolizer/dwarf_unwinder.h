@@ -21,11 +21,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <tuple>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -36,7 +36,6 @@
 #include "symbolizer/elf_image.h"
 
 namespace gcspike {
-
 
 // perf's x86_64 register numbering (uapi asm/perf_regs.h): bit i of attr.sample_regs_user.
 enum PerfRegX86 : int {
@@ -125,12 +124,12 @@ class DwarfUnwinder {
   // table and load bias, served to libunwind at a synthetic (non-canonical) address: see
   // dwarf_unwinder.cc.
   struct SyntheticEhFrame {
-    uint64_t base = 0;            // synthetic address of bytes[0]
-    std::vector<uint8_t> bytes;   // [converted CIEs/FDEs,] the table, then 8 zero bytes
+    uint64_t base = 0;           // synthetic address of bytes[0]
+    std::vector<uint8_t> bytes;  // [converted CIEs/FDEs,] the table, then 8 zero bytes
     uint64_t table_offset = 0;
     uint64_t table_count = 0;
-    uint64_t segbase = 0;         // runtime address the table's FDE offsets count from
-    uint64_t ip_base = 0;         // runtime address the table's start_ip_offsets count from
+    uint64_t segbase = 0;  // runtime address the table's FDE offsets count from
+    uint64_t ip_base = 0;  // runtime address the table's start_ip_offsets count from
     uint64_t ip_end = 0;
   };
   // For `cfi`'s .debug_frame (debug_frame true) or its own .eh_frame table; nullptr when empty.

@@ -217,8 +217,8 @@ std::vector<EhFrameFde> IndexEhFrame(std::span<const uint8_t> section, uint64_t 
     const auto enc = static_cast<uint8_t>(known->second);
     uint64_t begin = 0, range = 0;
     const uint64_t field_vaddr = section_vaddr + body.offset();
-    if (!ReadEncoded(body, enc, field_vaddr, &begin) ||
-        !ReadEncoded(body, enc & 0x0f, 0, &range) || range == 0) {
+    if (!ReadEncoded(body, enc, field_vaddr, &begin) || !ReadEncoded(body, enc & 0x0f, 0, &range) ||
+        range == 0) {
       continue;
     }
     fdes.push_back({begin, range, section_vaddr + entry_offset});

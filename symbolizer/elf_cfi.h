@@ -13,10 +13,10 @@ namespace gcspike {
 
 // Where the FDE that unwound a frame came from.
 enum class CfiSource : int {
-  kEhFrameHdr = 0,        // .eh_frame through the linker's .eh_frame_hdr table
-  kEhFrame = 1,           // .eh_frame through a table we built (no usable .eh_frame_hdr)
-  kDebugFrame = 2,        // .debug_frame of the binary itself
-  kSeparateDebugFile = 3, // .eh_frame or .debug_frame of its separate debug file
+  kEhFrameHdr = 0,         // .eh_frame through the linker's .eh_frame_hdr table
+  kEhFrame = 1,            // .eh_frame through a table we built (no usable .eh_frame_hdr)
+  kDebugFrame = 2,         // .debug_frame of the binary itself
+  kSeparateDebugFile = 3,  // .eh_frame or .debug_frame of its separate debug file
 };
 inline constexpr int kCfiSourceCount = 4;
 std::string_view CfiSourceName(CfiSource source);

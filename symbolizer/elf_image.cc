@@ -29,8 +29,8 @@ std::string GnuBuildId(Elf_Data* data) {
   while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
     if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
         std::memcmp(static_cast<const char*>(data->d_buf) + name_off, "GNU", 4) == 0) {
-      return HexBytes(std::span<const uint8_t>(
-          static_cast<const uint8_t*>(data->d_buf) + desc_off, nh.n_descsz));
+      return HexBytes(std::span<const uint8_t>(static_cast<const uint8_t*>(data->d_buf) + desc_off,
+                                               nh.n_descsz));
     }
   }
   return {};

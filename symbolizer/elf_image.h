@@ -99,9 +99,9 @@ class ElfImage {
   std::string build_id_;
   std::vector<Segment> segments_;
   std::vector<Symbol> symbols_;
-  std::optional<GoPclntab> gopclntab_;  // views section data owned by elf_
+  std::optional<GoPclntab> gopclntab_;                           // views section data owned by elf_
   std::vector<std::pair<uint64_t, uint64_t>> stack_boundaries_;  // [start, end) link-time
-  std::vector<std::pair<uint64_t, uint64_t>> plt_;  // [start, end) link-time
+  std::vector<std::pair<uint64_t, uint64_t>> plt_;               // [start, end) link-time
   std::string debuglink_;
   uint32_t debuglink_crc_ = 0;
   std::string debug_root_ = "/usr/lib/debug";

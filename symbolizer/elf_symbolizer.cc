@@ -15,8 +15,7 @@ Dwarf* AsDwarf(void* p) { return static_cast<Dwarf*>(p); }
 std::string CallFile(Dwarf_Die* cudie, Dwarf_Die* scope) {
   Dwarf_Attribute attr;
   Dwarf_Word index = 0;
-  if (dwarf_attr(scope, DW_AT_call_file, &attr) == nullptr ||
-      dwarf_formudata(&attr, &index) != 0) {
+  if (dwarf_attr(scope, DW_AT_call_file, &attr) == nullptr || dwarf_formudata(&attr, &index) != 0) {
     return {};
   }
   Dwarf_Files* files = nullptr;
@@ -29,8 +28,7 @@ std::string CallFile(Dwarf_Die* cudie, Dwarf_Die* scope) {
 int64_t CallLine(Dwarf_Die* scope) {
   Dwarf_Attribute attr;
   Dwarf_Word line = 0;
-  if (dwarf_attr(scope, DW_AT_call_line, &attr) == nullptr ||
-      dwarf_formudata(&attr, &line) != 0) {
+  if (dwarf_attr(scope, DW_AT_call_line, &attr) == nullptr || dwarf_formudata(&attr, &line) != 0) {
     return 0;
   }
   return static_cast<int64_t>(line);
@@ -137,8 +135,7 @@ struct InlineRange {
 // Adds the inlined_subroutines under `parent` (depth-first; bounded depth, so malformed DWARF
 // cannot exhaust the stack).
 void CollectInlines(Dwarf_Die* cudie, Dwarf_Die* parent, int32_t enclosing, int32_t depth,
-                    std::vector<CuInline>& inlines,
-                    std::vector<InlineRange>& ranges) {
+                    std::vector<CuInline>& inlines, std::vector<InlineRange>& ranges) {
   constexpr int32_t kMaxDepth = 256;
   Dwarf_Die child;
   if (depth > kMaxDepth || dwarf_child(parent, &child) != 0) return;
@@ -310,7 +307,6 @@ std::vector<SourceFrame> ElfSymbolizer::Symbolize(uint64_t vaddr) const {
   frames.push_back({sym->name, std::move(file), line});
   return frames;
 }
-
 
 const ElfSymbolizer* ElfSymbolizerCache::Get(const std::string& mapped_path,
                                              const RecordedFile& recorded, std::string* warning) {

@@ -34,9 +34,7 @@ class ElfSymbolizer {
   ElfSymbolizer& operator=(const ElfSymbolizer&) = delete;
 
   const ElfImage& image() const { return *image_; }
-  bool has_symbols() const {
-    return !image_->symbols().empty() || image_->gopclntab().has_value();
-  }
+  bool has_symbols() const { return !image_->symbols().empty() || image_->gopclntab().has_value(); }
   bool has_dwarf() const { return dwarf_ != nullptr; }
   // The link-time virtual address of a file offset, via the PT_LOAD program header containing
   // it (the MMAP record gives addr/pgoff, so runtime address -> file offset -> this).

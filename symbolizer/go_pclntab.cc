@@ -65,10 +65,10 @@ Result<GoPclntab> GoPclntab::Parse(std::span<const uint8_t> data, uint64_t text_
   const uint64_t pcln_at = c.offset();
   GCSPIKE_ASSIGN_OR_RETURN(t.pcln_off_, ReadWord(c, t.ptr_size_));
   if (t.funcname_off_ > data.size()) {
-    return MakeErrorAt(funcname_at,
-                       "function name table offset " + std::to_string(t.funcname_off_) +
-                           " lies past the end of .gopclntab (" + std::to_string(data.size()) +
-                           " bytes)");
+    return MakeErrorAt(funcname_at, "function name table offset " +
+                                        std::to_string(t.funcname_off_) +
+                                        " lies past the end of .gopclntab (" +
+                                        std::to_string(data.size()) + " bytes)");
   }
   t.field_size_ = t.magic_ == kMagicGo116 ? t.ptr_size_ : 4;
   // functab: nfunc (entry, funcoff) pairs plus the end entry.
@@ -133,9 +133,9 @@ Result<std::pair<uint64_t, uint64_t>> GoPclntab::FindFunc(uint64_t pc) const {
   // _func: entry (uint32 offset for 1.18+, uintptr for 1.16), then nameOff int32.
   uint64_t func_at = 0;
   if (!CheckedAdd(pcln_off_, funcoff, &func_at) || func_at > data_.size()) {
-    return MakeErrorAt(pcln_off_ + (2 * lo + 1) * field_size_,
-                       "function record offset " + std::to_string(funcoff) +
-                           " lies past the end of .gopclntab");
+    return MakeErrorAt(
+        pcln_off_ + (2 * lo + 1) * field_size_,
+        "function record offset " + std::to_string(funcoff) + " lies past the end of .gopclntab");
   }
   return std::make_pair(func_at, entry);
 }

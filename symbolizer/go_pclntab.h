@@ -124,8 +124,8 @@ class GoPclntab {
   uint64_t nfunc_ = 0;
   uint64_t text_start_ = 0;  // 0 for the 1.16 layout (absolute entries)
   uint64_t funcname_off_ = 0;
-  uint64_t pcln_off_ = 0;     // start of functab; funcoffs are relative to it
-  uint64_t field_size_ = 0;   // size of one functab field: 4, or ptrSize for 1.16
+  uint64_t pcln_off_ = 0;    // start of functab; funcoffs are relative to it
+  uint64_t field_size_ = 0;  // size of one functab field: 4, or ptrSize for 1.16
   uint64_t min_pc_ = 0;
   uint64_t max_pc_ = 0;
   std::vector<MemoryRegion> regions_;

@@ -1,7 +1,6 @@
 #include "plugin/cli/args.h"
 
 #include <gflags/gflags.h>
-
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -29,12 +28,50 @@ bool IsInputName(const std::string& word) {
 
 // Flags of go tool pprof that people type without -- (pprof's output and filter options).
 bool IsPprofFlag(const std::string& name) {
-  static const std::set<std::string> kPprofFlags = {
-      "top", "http", "list", "web", "peek", "traces", "tree", "text", "svg", "png", "pdf", "dot",
-      "raw", "proto", "disasm", "weblist", "tagfocus", "tagignore", "tagshow", "taghide", "tags",
-      "tagroot", "tagleaf", "nodecount", "nodefraction", "edgefraction", "cum", "flat", "functions",
-      "lines", "files", "addresses", "granularity", "show", "hide", "show_from", "sample_index",
-      "mean", "compact_labels", "call_tree", "relative_percentages", "trim", "unit", "no_browser"};
+  static const std::set<std::string> kPprofFlags = {"top",
+                                                    "http",
+                                                    "list",
+                                                    "web",
+                                                    "peek",
+                                                    "traces",
+                                                    "tree",
+                                                    "text",
+                                                    "svg",
+                                                    "png",
+                                                    "pdf",
+                                                    "dot",
+                                                    "raw",
+                                                    "proto",
+                                                    "disasm",
+                                                    "weblist",
+                                                    "tagfocus",
+                                                    "tagignore",
+                                                    "tagshow",
+                                                    "taghide",
+                                                    "tags",
+                                                    "tagroot",
+                                                    "tagleaf",
+                                                    "nodecount",
+                                                    "nodefraction",
+                                                    "edgefraction",
+                                                    "cum",
+                                                    "flat",
+                                                    "functions",
+                                                    "lines",
+                                                    "files",
+                                                    "addresses",
+                                                    "granularity",
+                                                    "show",
+                                                    "hide",
+                                                    "show_from",
+                                                    "sample_index",
+                                                    "mean",
+                                                    "compact_labels",
+                                                    "call_tree",
+                                                    "relative_percentages",
+                                                    "trim",
+                                                    "unit",
+                                                    "no_browser"};
   return kPprofFlags.count(name) != 0;
 }
 
@@ -135,7 +172,7 @@ Result<Args> ParseArgs(int argc, char** argv, const std::vector<std::string>& co
     bool negated = false;
     if (!gflags::GetCommandLineFlagInfo(name.c_str(), &info)) {
       // --noflag and --no-flag both turn a bool flag off.
-      std::string base = name.rfind("no_", 0) == 0 ? name.substr(3)
+      std::string base = name.rfind("no_", 0) == 0  ? name.substr(3)
                          : name.rfind("no", 0) == 0 ? name.substr(2)
                                                     : std::string();
       if (!base.empty() && !has_value && gflags::GetCommandLineFlagInfo(base.c_str(), &info) &&
@@ -143,11 +180,15 @@ Result<Args> ParseArgs(int argc, char** argv, const std::vector<std::string>& co
         negated = true;
         name = base;
       } else if (args.command == "pprof") {
-        return MakeError("unknown flag " + a + ": flags for go tool pprof go after --, as in "
-                         "gcspike pprof INPUT -- " + a);
+        return MakeError("unknown flag " + a +
+                         ": flags for go tool pprof go after --, as in "
+                         "gcspike pprof INPUT -- " +
+                         a);
       } else if (IsPprofFlag(name)) {
-        return MakeError("unknown flag " + a + ": it is a go tool pprof flag; give it to gcspike "
-                         "pprof after --, as in gcspike pprof INPUT -- " + a);
+        return MakeError("unknown flag " + a +
+                         ": it is a go tool pprof flag; give it to gcspike "
+                         "pprof after --, as in gcspike pprof INPUT -- " +
+                         a);
       } else {
         return MakeError("unknown flag " + a + " (see gcspike " +
                          (args.command_named ? args.command + " " : std::string()) + "--help)");

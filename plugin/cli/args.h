@@ -15,10 +15,10 @@
 namespace gcspike::cli {
 
 struct Args {
-  std::string command;                  // "annotate" when none was named
-  bool command_named = false;           // the command was on the command line
-  std::vector<std::string> positional;  // inputs
-  std::vector<std::string> passthrough; // after "--"
+  std::string command;                   // "annotate" when none was named
+  bool command_named = false;            // the command was on the command line
+  std::vector<std::string> positional;   // inputs
+  std::vector<std::string> passthrough;  // after "--"
   // Every value given to a repeatable flag, in order.
   std::map<std::string, std::vector<std::string>> repeated;
   bool help = false;

@@ -1,7 +1,7 @@
 #include "plugin/cli/commands.h"
 
-#include <gflags/gflags.h>
 #include <fcntl.h>
+#include <gflags/gflags.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -208,9 +208,8 @@ int RunAnnotate(const Args& args) {
   // commits only at the end).
   auto out = OutputFile::Open(OutputPath(), IsBinaryOutput(options->format));
   if (!out.ok()) return Fail(out.error());
-  Status written = WriteOutput(*profile, *options, [&out](std::span<const uint8_t> piece) {
-    return (*out)->Write(piece);
-  });
+  Status written = WriteOutput(
+      *profile, *options, [&out](std::span<const uint8_t> piece) { return (*out)->Write(piece); });
   diag.ProgressDone();
   if (!written.ok()) {
     // A writer's refusal (a delta profile as folded stacks) is about the input's samples.
@@ -243,8 +242,8 @@ int RunPprof(const Args& args) {
   // go tool pprof cannot read a pipe (it sniffs the first bytes, then reopens the path), so the
   // profile goes to a real file, registered for removal if a signal ends gcspike first.
   const char* tmpdir = std::getenv("TMPDIR");
-  std::string path = std::string(tmpdir != nullptr && *tmpdir ? tmpdir : "/tmp") +
-                     "/gcspike-XXXXXX.pb.gz";
+  std::string path =
+      std::string(tmpdir != nullptr && *tmpdir ? tmpdir : "/tmp") + "/gcspike-XXXXXX.pb.gz";
   int fd = -1;
   int slot = -1;
   {
@@ -280,7 +279,8 @@ int RunPprof(const Args& args) {
 
   // Prefer `go tool pprof`; fall back to a standalone pprof on PATH.
   std::vector<std::string> argv_s;
-  const std::string tool = std::getenv("GCSPIKE_PPROF") != nullptr ? std::getenv("GCSPIKE_PPROF") : "";
+  const std::string tool =
+      std::getenv("GCSPIKE_PPROF") != nullptr ? std::getenv("GCSPIKE_PPROF") : "";
   if (!tool.empty()) {
     argv_s = {tool};
   } else if (::system("command -v go >/dev/null 2>&1") == 0) {
@@ -309,7 +309,8 @@ int RunPprof(const Args& args) {
   auto set_foreground = [tty](pid_t pgid) {
     if (tty < 0) return;
     // A background process group changing the foreground gets SIGTTOU unless it ignores it.
-    struct sigaction ignore {}, old {};
+    struct sigaction ignore {
+    }, old{};
     ignore.sa_handler = SIG_IGN;
     ::sigaction(SIGTTOU, &ignore, &old);
     ::tcsetpgrp(tty, pgid);
@@ -344,7 +345,8 @@ int RunPprof(const Args& args) {
   if (pid < 0) return Fail(MakeError("fork failed"));
   // SIGQUIT from the terminal goes to pprof's foreground group; one sent to gcspike alone
   // should not leave pprof orphaned, so it is ignored while pprof runs.
-  struct sigaction ignore {}, old_quit {};
+  struct sigaction ignore {
+  }, old_quit{};
   ignore.sa_handler = SIG_IGN;
   ::sigaction(SIGQUIT, &ignore, &old_quit);
   int status = 0;
@@ -365,7 +367,8 @@ int RunPprof(const Args& args) {
     return 128 + sig;
   }
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : kExitBadInput;
-  if (code != 0) std::fprintf(stderr, "gcspike: %s exited with status %d\n", argv_s[0].c_str(), code);
+  if (code != 0)
+    std::fprintf(stderr, "gcspike: %s exited with status %d\n", argv_s[0].c_str(), code);
   return code;
 }
 

@@ -1,7 +1,6 @@
 #include "plugin/cli/detect_command.h"
 
 #include <gflags/gflags.h>
-
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -128,8 +127,8 @@ void WarnUnmatchedRules(const Profile& profile, const RuntimeSignatureCatalogue&
 // The text report's line width: the terminal's when it goes to one, else 80.
 size_t ReportWidth(const std::string& output_path) {
   struct winsize ws {};
-  if (output_path.empty() && ::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
-      ws.ws_col >= 40) {
+  if (output_path.empty() && ::isatty(STDOUT_FILENO) &&
+      ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40) {
     return ws.ws_col;
   }
   return 80;
@@ -233,7 +232,8 @@ Result<std::vector<FailOnExpr>> CheckDetectFlags(const Args& args) {
   for (const std::string& text : it->second) {
     GCSPIKE_ASSIGN_OR_RETURN(FailOnExpr e, ParseFailOn(text));
     if (e.change != FailOnExpr::Change::kNone) {
-      return MakeError("--fail-on '" + text + "' gates a change between two profiles: use it "
+      return MakeError("--fail-on '" + text +
+                       "' gates a change between two profiles: use it "
                        "with gcspike diff (here: FEATURE OP NUMBER[%], e.g. grow-spike>10%)");
     }
     out.push_back(std::move(e));

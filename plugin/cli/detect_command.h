@@ -26,8 +26,7 @@ Result<std::vector<FailOnExpr>> CheckDetectFlags(const Args& args);
 // the summary (with at most `max_sites` sites). `diagnostics` (may be null) hears of rules that
 // matched no frame.
 Result<DetectionSummary> DetectAndLabel(Profile& profile, const std::string& input_name,
-                                        Diagnostics* diagnostics = nullptr,
-                                        size_t max_sites = 10);
+                                        Diagnostics* diagnostics = nullptr, size_t max_sites = 10);
 
 // The summary of a profile without labelling it (what --fail-on judges after the filters).
 Result<DetectionSummary> DetectOnly(const Profile& profile, const std::string& input_name);

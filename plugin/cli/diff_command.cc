@@ -110,12 +110,15 @@ int RunDiff(const Args& args) {
     base_inputs = {args.positional[0]};
     now_inputs = {args.positional[1]};
   } else {
-    return Fail(MakeError("gcspike diff takes BASE NEW, or --base BASE (repeatable) and the new "
-                          "inputs; got " + std::to_string(args.positional.size()) + " inputs"));
+    return Fail(
+        MakeError("gcspike diff takes BASE NEW, or --base BASE (repeatable) and the new "
+                  "inputs; got " +
+                  std::to_string(args.positional.size()) + " inputs"));
   }
   if (now_inputs.empty()) return Fail(MakeError("gcspike diff: no new input after --base"));
   if (std::count(base_inputs.begin(), base_inputs.end(), "-") +
-          std::count(now_inputs.begin(), now_inputs.end(), "-") > 1) {
+          std::count(now_inputs.begin(), now_inputs.end(), "-") >
+      1) {
     return Fail(MakeError("standard input (-) can be named only once"));
   }
   if (!FLAGS_detect) return Fail(MakeError("gcspike diff needs the detectors (not --no-detect)"));
@@ -124,8 +127,8 @@ int RunDiff(const Args& args) {
   }
   if (FLAGS_inconclusive != "error" && FLAGS_inconclusive != "fail" &&
       FLAGS_inconclusive != "pass") {
-    return Fail(MakeError("--inconclusive is one of error, fail, pass (got '" +
-                          FLAGS_inconclusive + "')"));
+    return Fail(
+        MakeError("--inconclusive is one of error, fail, pass (got '" + FLAGS_inconclusive + "')"));
   }
   std::vector<FailOnExpr> gates;
   if (const auto it = args.repeated.find("fail_on"); it != args.repeated.end()) {
@@ -133,7 +136,8 @@ int RunDiff(const Args& args) {
       auto e = ParseFailOn(text);
       if (!e.ok()) return Fail(e.error());
       if (e->change == FailOnExpr::Change::kNone) {
-        return Fail(MakeError("--fail-on '" + text + "': gcspike diff gates a change, with a "
+        return Fail(MakeError("--fail-on '" + text +
+                              "': gcspike diff gates a change, with a "
                               "sign and a unit: e.g. grow-spike>+3pp (points of share) or "
                               "assist-coupling>+50% (of the base's share)"));
       }
@@ -143,8 +147,9 @@ int RunDiff(const Args& args) {
   auto filters = FilterSpecFromFlags(args);
   if (!filters.ok()) return Fail(filters.error());
   if (!filters->empty()) {
-    return Fail(MakeError("gcspike diff compares whole profiles; filter each side first "
-                          "(gcspike INPUT --keep ... -o side.pb.gz)"));
+    return Fail(
+        MakeError("gcspike diff compares whole profiles; filter each side first "
+                  "(gcspike INPUT --keep ... -o side.pb.gz)"));
   }
 
   TerminalDiagnostics diag;
@@ -160,17 +165,16 @@ int RunDiff(const Args& args) {
   // The diff profile first: a bad -o leaves no file and prints no verdict.
   const std::string path = !FLAGS_o.empty() ? FLAGS_o : FLAGS_output;
   if (!path.empty()) {
-    auto profile = BuildDiffProfile(std::move(base->profile), std::move(now->profile),
-                                    FLAGS_normalize, &diag);
+    auto profile =
+        BuildDiffProfile(std::move(base->profile), std::move(now->profile), FLAGS_normalize, &diag);
     if (!profile.ok()) return Fail(profile.error());
     PprofWriteOptions options;
     options.gzip = !FLAGS_uncompressed;
     options.gzip_level = FLAGS_gzip_level;
     auto out = OutputFile::Open(path, /*binary=*/true);
     if (!out.ok()) return Fail(out.error());
-    Status written = WritePprof(*profile, options, [&out](std::span<const uint8_t> piece) {
-      return (*out)->Write(piece);
-    });
+    Status written = WritePprof(
+        *profile, options, [&out](std::span<const uint8_t> piece) { return (*out)->Write(piece); });
     if (!written.ok()) return Fail(written.error());
     if (Status s = (*out)->Commit(); !s.ok()) return Fail(s.error());
   }

@@ -30,8 +30,7 @@ Status ExpandInputsFrom(Args& args) {
   if (FLAGS_inputs_from.empty()) return Status();
   if (args.command != "annotate" && args.command != "merge" && args.command != "pprof" &&
       args.command != "report") {
-    return MakeError("--inputs-from is for annotate, merge, pprof and report, not " +
-                     args.command);
+    return MakeError("--inputs-from is for annotate, merge, pprof and report, not " + args.command);
   }
   GCSPIKE_ASSIGN_OR_RETURN(std::vector<std::string> listed, ReadInputList(FLAGS_inputs_from));
   if (FLAGS_inputs_from == "-" &&

@@ -21,11 +21,21 @@ std::string JsonString(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -81,8 +91,7 @@ Result<std::string> RenderGroupReport(Profile& profile, bool json, uint64_t max_
     }
     if (json) {
       if (!members.empty()) members += ",";
-      members += "{\"group\":" + JsonString(names[g]) + ",\"report\":" + RenderReportJson(*s) +
-                 "}";
+      members += "{\"group\":" + JsonString(names[g]) + ",\"report\":" + RenderReportJson(*s) + "}";
       continue;
     }
     const FeatureSummary& grow = s->features[0];
@@ -97,8 +106,7 @@ Result<std::string> RenderGroupReport(Profile& profile, bool json, uint64_t max_
   profile.samples = std::move(all);
   if (!status.ok()) return status.error();
   if (json) {
-    return ",\"groups\":{\"key\":" + JsonString(FLAGS_group_by) + ",\"groups\":[" + members +
-           "]}";
+    return ",\"groups\":{\"key\":" + JsonString(FLAGS_group_by) + ",\"groups\":[" + members + "]}";
   }
   return "\nBy " + FLAGS_group_by + " (" + std::to_string(names.size()) +
          (names.size() == 1 ? " group" : " groups") + ", each judged on its own samples):\n" +

@@ -29,15 +29,23 @@ Result<uint64_t> ParseByteSize(const std::string& text) {
   if (i == 0) return MakeError("--max-memory '" + text + "' is not a size (e.g. 512M, 8G)");
   std::string unit = text.substr(i);
   for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (unit.size() >= 2 && unit.substr(unit.size() - 2) == "IB") unit.resize(unit.size() - 2);
-  else if (unit.size() >= 2 && unit.back() == 'B') unit.pop_back();
+  if (unit.size() >= 2 && unit.substr(unit.size() - 2) == "IB")
+    unit.resize(unit.size() - 2);
+  else if (unit.size() >= 2 && unit.back() == 'B')
+    unit.pop_back();
   int shift = 0;
-  if (unit.empty() || unit == "B") shift = 0;
-  else if (unit == "K") shift = 10;
-  else if (unit == "M") shift = 20;
-  else if (unit == "G") shift = 30;
-  else if (unit == "T") shift = 40;
-  else return MakeError("--max-memory '" + text + "' has an unknown unit (use K, M, G or T)");
+  if (unit.empty() || unit == "B")
+    shift = 0;
+  else if (unit == "K")
+    shift = 10;
+  else if (unit == "M")
+    shift = 20;
+  else if (unit == "G")
+    shift = 30;
+  else if (unit == "T")
+    shift = 40;
+  else
+    return MakeError("--max-memory '" + text + "' has an unknown unit (use K, M, G or T)");
   if (shift > 0 && n > (UINT64_MAX >> shift)) {
     return MakeError("--max-memory '" + text + "' is too large");
   }

@@ -21,8 +21,8 @@ namespace {
 int Main(int argc, char** argv) {
   using namespace gcspike::cli;
   gflags::SetVersionString(kVersion);
-  const std::vector<std::string> commands = {"annotate", "pprof", "report", "help",
-                                             "trace-stats", "diff", "merge"};
+  const std::vector<std::string> commands = {"annotate",    "pprof", "report", "help",
+                                             "trace-stats", "diff",  "merge"};
   RegisterDetectFlags();
   RegisterDiffFlags();
   // Hidden: the build renders the man page and the shell completions with these, from the same
@@ -98,9 +98,10 @@ int main(int argc, char** argv) {
   try {
     return Main(argc, argv);
   } catch (const std::bad_alloc&) {
-    std::fputs("gcspike: out of memory (std::bad_alloc); no output was written. --max-memory "
-               "sets the budget for one input\n",
-               stderr);
+    std::fputs(
+        "gcspike: out of memory (std::bad_alloc); no output was written. --max-memory "
+        "sets the budget for one input\n",
+        stderr);
     return gcspike::cli::kExitBadInput;
   }
 }

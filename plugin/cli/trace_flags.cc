@@ -9,10 +9,10 @@
 
 #include "formats/go_trace_reader.h"
 #include "formats/input_source.h"
+#include "formats/json_text.h"
 #include "formats/profile_reader.h"
 #include "plugin/cli/commands.h"
 #include "plugin/cli/input_limit_flags.h"
-#include "formats/json_text.h"
 
 DEFINE_bool(assist_profile, false,
             "Go execution traces: add a sample type mark_assist_wall/nanoseconds with the wall "
@@ -154,8 +154,8 @@ int RunTraceStats(const Args& args) {
   out += "},\"gc_detail\":" + Detail(stats.gc) + ",\"stw_detail\":" + Detail(stats.stw) +
          ",\"assist_detail\":" + Detail(stats.assist) +
          ",\"generations\":" + std::to_string(stats.generations) +
-         ",\"skipped_experimental_batches\":" +
-         std::to_string(stats.skipped_experimental_batches) + "}\n";
+         ",\"skipped_experimental_batches\":" + std::to_string(stats.skipped_experimental_batches) +
+         "}\n";
   std::fputs(out.c_str(), stdout);
   if (FLAGS_stacks) {
     std::string line;

@@ -4,8 +4,8 @@
 #pragma once
 
 #include "formats/profile_reader.h"
-#include "plugin/detect/time_rules.h"
 #include "plugin/cli/args.h"
+#include "plugin/detect/time_rules.h"
 
 namespace gcspike::cli {
 

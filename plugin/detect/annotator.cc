@@ -51,9 +51,9 @@ void ApplyLabels(Profile& profile, const std::vector<StackFeatures>& features,
     }
   }
 
-  std::string comment = "annotated by " + std::string(producer) + ": " +
-                        std::to_string(labelled) + " of " +
-                        std::to_string(profile.SampleRecordCount()) + " samples labelled gcspike";
+  std::string comment = "annotated by " + std::string(producer) + ": " + std::to_string(labelled) +
+                        " of " + std::to_string(profile.SampleRecordCount()) +
+                        " samples labelled gcspike";
   std::string detail;
   for (int b = 0; b < kFeatureCount; ++b) {
     if (counts[b] == 0) continue;

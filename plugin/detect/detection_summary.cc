@@ -114,17 +114,17 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
       out.depth_below_assign_max = std::max(out.depth_below_assign_max, f.depth_below_assign);
     }
     if (f.site_function_id != 0) {
-      const uint32_t via = context.site_paths != nullptr && i < context.site_paths->via_of_sample.size()
-                               ? context.site_paths->via_of_sample[i]
-                               : 0;
+      const uint32_t via =
+          context.site_paths != nullptr && i < context.site_paths->via_of_sample.size()
+              ? context.site_paths->via_of_sample[i]
+              : 0;
       SiteSum& site = site_sums[{f.site_function_id, via}];
       site.weight += w;
       site.value += v;
     }
   }
 
-  out.samples =
-      total_weight >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(total_weight + 0.5);
+  out.samples = total_weight >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(total_weight + 0.5);
   const double n = total_weight;
   auto frac = [](double part, double whole) { return whole > 0 ? part / whole : 0.0; };
   for (int b = 0; b < kFeatureCount; ++b) {
@@ -229,10 +229,10 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
   const bool any_inconclusive =
       std::any_of(out.features.begin(), out.features.end(),
                   [](const FeatureSummary& f) { return f.verdict == Verdict::kInconclusive; });
-  out.overall = vis.blind()          ? Verdict::kInconclusive
-                : out.any_spike()    ? Verdict::kSpike
-                : any_inconclusive   ? Verdict::kInconclusive
-                                     : Verdict::kNormal;
+  out.overall = vis.blind()        ? Verdict::kInconclusive
+                : out.any_spike()  ? Verdict::kSpike
+                : any_inconclusive ? Verdict::kInconclusive
+                                   : Verdict::kNormal;
 
   // Sites, largest first; ties by name so the report is deterministic.
   for (const auto& [key, sum] : site_sums) {

@@ -86,16 +86,16 @@ struct DetectionSummary {
   Visibility visibility;
 
   // Flame-graph shape measures.
-  double map_assign_width = 0;        // fraction of samples with a map-assign frame
-  double malloc_self_share = 0;       // fraction whose leaf is mallocgc*
-  int grow_malloc_depth_max = 0;      // malloc-burst: frames from grow frame to leaf
+  double map_assign_width = 0;    // fraction of samples with a map-assign frame
+  double malloc_self_share = 0;   // fraction whose leaf is mallocgc*
+  int grow_malloc_depth_max = 0;  // malloc-burst: frames from grow frame to leaf
   double grow_malloc_depth_median = 0;
-  double assist_share = 0;            // fraction with a mark-assist frame
-  double assist_from_map = 0;         // fraction of assist samples with a map/grow ancestor
+  double assist_share = 0;     // fraction with a mark-assist frame
+  double assist_from_map = 0;  // fraction of assist samples with a map/grow ancestor
   Interval assist_share_interval;
-  Interval assist_from_map_interval;  // over the assist samples
-  int key_copy_stack_max = 0;         // most key-copy (evacuate/rehash) frames in one stack
-  int depth_below_assign_max = 0;     // deepest stack below a map assign
+  Interval assist_from_map_interval;     // over the assist samples
+  int key_copy_stack_max = 0;            // most key-copy (evacuate/rehash) frames in one stack
+  int depth_below_assign_max = 0;        // deepest stack below a map assign
   std::array<double, 5> worker_share{};  // by GcWorkerKind (index 0 unused)
 
   std::vector<SiteShare> sites;  // descending; at most `max_sites`

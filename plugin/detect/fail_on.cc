@@ -102,9 +102,10 @@ GateResult EvaluateFailOn(const FailOnExpr& expr, const DetectionSummary& summar
   r.measured = expr.of_value ? f.value_fraction : f.fraction;
   // The value share's interval is taken on the same number of samples: each sample carries one
   // value, so the samples are the independent draws either way.
-  r.interval = expr.of_value ? WilsonInterval(f.value_fraction * static_cast<double>(summary.samples),
-                                              static_cast<double>(summary.samples))
-                             : f.interval;
+  r.interval = expr.of_value
+                   ? WilsonInterval(f.value_fraction * static_cast<double>(summary.samples),
+                                    static_cast<double>(summary.samples))
+                   : f.interval;
   if (f.blind()) {
     r.outcome = GateResult::Outcome::kUndecided;
     r.reason = f.reason;
@@ -112,7 +113,8 @@ GateResult EvaluateFailOn(const FailOnExpr& expr, const DetectionSummary& summar
   }
   // The comparison "measured OP threshold" holds for the whole interval (crossed), for none of
   // it (pass), or for part of it (undecided).
-  const bool greater = expr.op == FailOnExpr::Op::kGreater || expr.op == FailOnExpr::Op::kGreaterEqual;
+  const bool greater =
+      expr.op == FailOnExpr::Op::kGreater || expr.op == FailOnExpr::Op::kGreaterEqual;
   const bool or_equal =
       expr.op == FailOnExpr::Op::kGreaterEqual || expr.op == FailOnExpr::Op::kLessEqual;
   // "> 0" asks whether there is any at all: no sample of it passes (no interval can prove a
@@ -151,8 +153,8 @@ GateResult EvaluateDiffFailOn(const FailOnExpr& expr, const ProfileDiff& diff) {
     // new - (1 + r) * base (statistics.h: MOVER) against 0. With a base share of 0 it asks
     // whether the share surely grew at all.
     const ShareChange& c = f.change;
-    r.interval = NewcombeDifference(c.now, c.now_interval, c.base, c.base_interval,
-                                    1 + expr.threshold);
+    r.interval =
+        NewcombeDifference(c.now, c.now_interval, c.base, c.base_interval, 1 + expr.threshold);
     r.measured = c.base > 0 ? c.difference / c.base : 0;
     limit = 0;
   }

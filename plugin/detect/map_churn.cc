@@ -22,8 +22,8 @@ bool ByRunnerTime(const BlockingEvent& a, const BlockingEvent& b) {
 // Whether a blocking event of `runner` lies in (lo, hi].
 bool BlockedBetween(std::span<const BlockingEvent> blocking, int64_t runner, int64_t lo,
                     int64_t hi) {
-  auto it = std::upper_bound(blocking.begin(), blocking.end(), BlockingEvent{runner, lo},
-                             ByRunnerTime);
+  auto it =
+      std::upper_bound(blocking.begin(), blocking.end(), BlockingEvent{runner, lo}, ByRunnerTime);
   return it != blocking.end() && it->goroutine == runner && it->ts_ns <= hi;
 }
 
@@ -232,17 +232,17 @@ Result<MapChurnAnalysis> AnalyzePerfMapChurn(const Profile& profile,
   }
   if (!can_block) {
     a.cause = "no-blocking-events";
-    a.reason = "the recording has no scheduler or syscall events, so a thread's blocking is "
-               "unknown: record with perf record -e cpu-clock -e sched:sched_switch (or -e "
-               "raw_syscalls:sys_enter)";
+    a.reason =
+        "the recording has no scheduler or syscall events, so a thread's blocking is "
+        "unknown: record with perf record -e cpu-clock -e sched:sched_switch (or -e "
+        "raw_syscalls:sys_enter)";
     return a;
   }
   std::vector<ChurnPoint> points;
   std::vector<uint32_t> stack_of;
   std::vector<BlockingEvent> blocking;
   a.origin_ns = std::numeric_limits<int64_t>::max();
-  auto visit = [&](uint32_t stack, std::span<const int64_t> values,
-                   std::span<const Label> labels) {
+  auto visit = [&](uint32_t stack, std::span<const int64_t> values, std::span<const Label> labels) {
     int64_t tid = 0, ts = kNoTime;
     const std::span<const Label> own(profile.samples[stack].labels);
     for (std::span<const Label> ls : {labels, own}) {
@@ -265,8 +265,8 @@ Result<MapChurnAnalysis> AnalyzePerfMapChurn(const Profile& profile,
     }
   };
   if (profile.spool != nullptr) {
-    GCSPIKE_RETURN_IF_ERROR(profile.spool->ForEach(
-        profile.samples.size(), [&](const SampleSpool::Record& r) -> Status {
+    GCSPIKE_RETURN_IF_ERROR(
+        profile.spool->ForEach(profile.samples.size(), [&](const SampleSpool::Record& r) -> Status {
           visit(r.sample, r.values, r.labels);
           return {};
         }));
@@ -302,8 +302,8 @@ void AppendMapChurnJson(std::string& out, const MapChurnAnalysis& a) {
     std::snprintf(num, sizeof num, "%.17g", v);
     return std::string(num);
   };
-  out += ":{\"fraction\":" + number(a.fraction) + ",\"interval\":[" + number(a.interval.lo) +
-         "," + number(a.interval.hi) + "],\"samples\":" + std::to_string(a.samples) +
+  out += ":{\"fraction\":" + number(a.fraction) + ",\"interval\":[" + number(a.interval.lo) + "," +
+         number(a.interval.hi) + "],\"samples\":" + std::to_string(a.samples) +
          ",\"map_churn_samples\":" + std::to_string(a.churn_samples) +
          ",\"runs\":" + std::to_string(a.runs) +
          ",\"run_length\":" + std::to_string(a.options.run_length) +
@@ -322,8 +322,7 @@ void AppendMapChurnJson(std::string& out, const MapChurnAnalysis& a) {
     const ChurnRunner& r = a.longest[i];
     out += (i > 0 ? ",{\"id\":" : "{\"id\":") + std::to_string(r.id) +
            ",\"longest_run\":" + std::to_string(r.longest_run) +
-           ",\"start_ns\":" + std::to_string(r.start_ns) +
-           ",\"runs\":" + std::to_string(r.runs) +
+           ",\"start_ns\":" + std::to_string(r.start_ns) + ",\"runs\":" + std::to_string(r.runs) +
            ",\"map_churn_samples\":" + std::to_string(r.churn_samples) + ",\"site\":";
     if (r.site.empty()) {
       out += "null";

@@ -15,7 +15,6 @@ std::string Points(double f) {
   return buf;
 }
 
-
 }  // namespace
 
 std::string_view ChangeVerdictName(ChangeVerdict v) {
@@ -73,16 +72,16 @@ ProfileDiff DiffSummaries(DetectionSummary base, DetectionSummary now, double to
       const Interval& d = f.change.difference_interval;
       f.cause = "too-wide";
       f.reason = "the 95% interval of the difference [" + Points(d.lo) + ", " + Points(d.hi) +
-                 "] points is wider than twice the tolerance (" +
-                 Points(tolerance) + " points) with " + std::to_string(base.samples) + " and " +
+                 "] points is wider than twice the tolerance (" + Points(tolerance) +
+                 " points) with " + std::to_string(base.samples) + " and " +
                  std::to_string(now.samples) + " samples; take longer profiles";
     }
   }
 
   // Sites: matched by function and via-path; a site missing on a side has share 0 there (its
   // interval is that of 0 of the side's samples).
-  std::map<std::pair<std::string, std::vector<std::string>>, std::pair<const SiteShare*,
-                                                                          const SiteShare*>>
+  std::map<std::pair<std::string, std::vector<std::string>>,
+           std::pair<const SiteShare*, const SiteShare*>>
       sites;
   for (const SiteShare& s : base.sites) sites[{s.function, s.via}].first = &s;
   for (const SiteShare& s : now.sites) sites[{s.function, s.via}].second = &s;
@@ -92,10 +91,9 @@ ProfileDiff DiffSummaries(DetectionSummary base, DetectionSummary now, double to
     d.via = key.second;
     const Interval base_zero = WilsonInterval(0, static_cast<double>(base.samples));
     const Interval now_zero = WilsonInterval(0, static_cast<double>(now.samples));
-    d.change = CompareShares(pair.first ? pair.first->fraction : 0,
-                             pair.first ? pair.first->interval : base_zero,
-                             pair.second ? pair.second->fraction : 0,
-                             pair.second ? pair.second->interval : now_zero);
+    d.change = CompareShares(
+        pair.first ? pair.first->fraction : 0, pair.first ? pair.first->interval : base_zero,
+        pair.second ? pair.second->fraction : 0, pair.second ? pair.second->interval : now_zero);
     d.verdict = base.visibility.blind() || now.visibility.blind()
                     ? ChangeVerdict::kInconclusive
                     : JudgeChange(d.change.difference, d.change.difference_interval, tolerance);
@@ -115,8 +113,8 @@ ProfileDiff DiffSummaries(DetectionSummary base, DetectionSummary now, double to
                                                     : ChangeVerdict::kUnchanged;
   if (base.go_runtime != now.go_runtime && base.go_runtime != "unknown" &&
       now.go_runtime != "unknown") {
-    out.notes.push_back("the sides run different Go map implementations (base " +
-                        base.go_runtime + ", new " + now.go_runtime +
+    out.notes.push_back("the sides run different Go map implementations (base " + base.go_runtime +
+                        ", new " + now.go_runtime +
                         "): growth happens in different runtime functions, with different costs "
                         "(Swiss maps grow table by table), so part of any change is the runtime's");
   }

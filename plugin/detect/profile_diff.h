@@ -48,10 +48,10 @@ std::string_view ChangeVerdictName(ChangeVerdict v);
 inline constexpr double kDefaultDiffTolerance = 0.10;
 
 struct ShareChange {
-  double base = 0, now = 0;        // the shares on each side
+  double base = 0, now = 0;              // the shares on each side
   Interval base_interval, now_interval;  // their 95 % Wilson intervals
-  double difference = 0;           // now - base
-  Interval difference_interval;    // 95 % Newcombe interval of the difference
+  double difference = 0;                 // now - base
+  Interval difference_interval;          // 95 % Newcombe interval of the difference
 };
 
 struct FeatureDiff {
@@ -90,8 +90,7 @@ ShareChange CompareShares(double base, const Interval& base_interval, double now
                           const Interval& now_interval);
 
 // The verdict rule above on one difference (sides assumed able to show the feature).
-ChangeVerdict JudgeChange(double difference, const Interval& difference_interval,
-                          double tolerance);
+ChangeVerdict JudgeChange(double difference, const Interval& difference_interval, double tolerance);
 
 ProfileDiff DiffSummaries(DetectionSummary base, DetectionSummary now, double tolerance);
 

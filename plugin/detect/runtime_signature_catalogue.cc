@@ -168,8 +168,8 @@ bool IsRuntimePackage(std::string_view name) {
 
 // "NAME: line L, column C: message" once Error::ToString adds the file name.
 Error LineError(const std::string& name, size_t line, size_t column, const std::string& m) {
-  Error e = MakeError("line " + std::to_string(line) + ", column " + std::to_string(column) +
-                      ": " + m);
+  Error e =
+      MakeError("line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + m);
   e.file = name;
   return e;
 }
@@ -276,15 +276,14 @@ Status RuntimeSignatureCatalogue::AddRules(std::string_view text, const std::str
     const auto role = RoleFromName(fields[0].text);
     if (!role) {
       return LineError(name, line_no, fields[0].column,
-                                 "unknown role '" + std::string(fields[0].text) +
-                                     "' (one of map-assign, grow, key-copy, alloc, assist, scan, "
-                                     "gc-worker, worker-dedicated, worker-fractional, "
-                                     "worker-idle, runtime, map-helper)");
+                       "unknown role '" + std::string(fields[0].text) +
+                           "' (one of map-assign, grow, key-copy, alloc, assist, scan, "
+                           "gc-worker, worker-dedicated, worker-fractional, "
+                           "worker-idle, runtime, map-helper)");
     }
     if (fields.size() < 2) {
       return LineError(name, line_no, fields[0].column + fields[0].text.size(),
-                                 "missing function pattern after '" +
-                                     std::string(fields[0].text) + "'");
+                       "missing function pattern after '" + std::string(fields[0].text) + "'");
     }
     const Field& pattern = fields[1];
     if (pattern.text == "*") {
@@ -298,14 +297,14 @@ Status RuntimeSignatureCatalogue::AddRules(std::string_view text, const std::str
         generation = MapGeneration::kSwiss;
       } else {
         return LineError(name, line_no, fields[2].column,
-                                   "expected 'hmap' or 'swiss' after the pattern, got '" +
-                                       std::string(fields[2].text) + "'");
+                         "expected 'hmap' or 'swiss' after the pattern, got '" +
+                             std::string(fields[2].text) + "'");
       }
     }
     if (fields.size() > 3) {
       return LineError(name, line_no, fields[3].column,
-                                 "unexpected '" + std::string(fields[3].text) +
-                                     "' (a rule is: ROLE PATTERN [hmap|swiss])");
+                       "unexpected '" + std::string(fields[3].text) +
+                           "' (a rule is: ROLE PATTERN [hmap|swiss])");
     }
     Add(*role, pattern.text, generation, name + ":" + std::to_string(line_no));
     if (end == text.size()) break;

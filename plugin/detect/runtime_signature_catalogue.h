@@ -88,8 +88,7 @@ class RuntimeSignatureCatalogue {
   static std::string_view RoleName(uint32_t role);
 
  private:
-  void Add(uint32_t role, std::string_view pattern, MapGeneration generation,
-           std::string origin);
+  void Add(uint32_t role, std::string_view pattern, MapGeneration generation, std::string origin);
   std::vector<Signature> signatures_;
 };
 

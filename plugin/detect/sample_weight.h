@@ -23,9 +23,8 @@ class SampleWeights {
   double operator()(size_t sample) const {
     if (count_index_) {
       const auto& values = profile_.samples[sample].values;
-      return *count_index_ < values.size()
-                 ? std::abs(static_cast<double>(values[*count_index_]))
-                 : 0.0;
+      return *count_index_ < values.size() ? std::abs(static_cast<double>(values[*count_index_]))
+                                           : 0.0;
     }
     return static_cast<double>(profile_.RecordsOf(sample));
   }

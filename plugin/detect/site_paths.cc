@@ -36,11 +36,11 @@ CalleeKind KindOf(std::string_view name, uint32_t roles) {
 }
 
 struct HelperEvidence {
-  double total = 0;       // samples with the function on the stack (each occurrence)
-  double map_calls = 0;   // ... whose callee is map code (an insert or another map operation)
-  double other = 0;       // ... whose callee is user code (or a map creation)
-  bool inserts = false;   // a map insert was a direct callee
-  bool creates = false;   // a map creation was a direct callee
+  double total = 0;      // samples with the function on the stack (each occurrence)
+  double map_calls = 0;  // ... whose callee is map code (an insert or another map operation)
+  double other = 0;      // ... whose callee is user code (or a map creation)
+  bool inserts = false;  // a map insert was a direct callee
+  bool creates = false;  // a map creation was a direct callee
 };
 
 // Noise a helper may show besides its map calls: a stack-growth or preemption frame under it.

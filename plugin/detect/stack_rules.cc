@@ -45,8 +45,7 @@ std::string_view GcWorkerName(GcWorkerKind kind) {
   return "";
 }
 
-StackClassifier::StackClassifier(const Profile& profile,
-                                 const RuntimeSignatureCatalogue& catalogue)
+StackClassifier::StackClassifier(const Profile& profile, const RuntimeSignatureCatalogue& catalogue)
     : profile_(profile) {
   function_roles_.assign(profile.functions.size() + 1, 0);
   function_generation_.assign(profile.functions.size() + 1, MapGeneration::kAny);
@@ -107,8 +106,7 @@ StackFeatures StackClassifier::Classify(std::span<const uint64_t> location_ids) 
     out.features |= kFeatureMallocBurst;
     out.grow_subtree_depth = grow.nearest_root;
   }
-  if (assist.present() &&
-      std::max(assign.nearest_root, grow.nearest_root) > assist.nearest_leaf) {
+  if (assist.present() && std::max(assign.nearest_root, grow.nearest_root) > assist.nearest_leaf) {
     out.features |= kFeatureAssistCoupling;
   }
   if (scan.present() && std::max(worker.nearest_root, assist.nearest_root) > scan.nearest_leaf) {

@@ -176,8 +176,8 @@ void FindPrePauseAndClusters(TimeInputs& in, const std::vector<StackFeatures>& f
           ? 0
           : static_cast<int>(std::clamp<int64_t>(kClusterSimulationPoints / grow_n,
                                                  kMinClusterPlacements, kClusterPlacements));
-  a.expected_clusters = ExpectedClusters(grow_n, in.span, options.cluster_eps_ns, min_samples,
-                                         a.cluster_placements);
+  a.expected_clusters =
+      ExpectedClusters(grow_n, in.span, options.cluster_eps_ns, min_samples, a.cluster_placements);
 }
 
 // mark-overlap: a grow-spike sample inside a mark phase, against the mark phases' share of the

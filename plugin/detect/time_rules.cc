@@ -97,7 +97,6 @@ int64_t CountClusters(const std::vector<double>& times, double eps, int min_samp
   return clusters;
 }
 
-
 std::string Percent(double f) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f %%", f * 100);
@@ -306,8 +305,8 @@ MarkTerminationTest JudgeMarkTermination(const std::vector<MarkTerminationCycle>
   t.ratio = nan;
   const size_t q = cycles.size() / 4;
   // Quartiles by grow samples need grow samples that differ.
-  const bool grow_varies = std::adjacent_find(grow.begin(), grow.end(), std::not_equal_to<>()) !=
-                           grow.end();
+  const bool grow_varies =
+      std::adjacent_find(grow.begin(), grow.end(), std::not_equal_to<>()) != grow.end();
   if (q > 0 && grow_varies) {
     std::vector<size_t> order(cycles.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -333,11 +332,12 @@ MarkTerminationTest JudgeMarkTermination(const std::vector<MarkTerminationCycle>
     t.reason = buf;
   } else if (!std::isfinite(t.rho)) {
     t.cause = "no-variation";
-    t.reason = "every cycle has the same number of grow samples, or the same pause: no ranks "
-               "to correlate";
+    t.reason =
+        "every cycle has the same number of grow samples, or the same pause: no ranks "
+        "to correlate";
   } else {
-    t.verdict = t.p_value < kPrePauseAlpha && t.ratio >= min_ratio ? Verdict::kSpike
-                                                                    : Verdict::kNormal;
+    t.verdict =
+        t.p_value < kPrePauseAlpha && t.ratio >= min_ratio ? Verdict::kSpike : Verdict::kNormal;
   }
   return t;
 }
@@ -352,8 +352,8 @@ double BinomialUpperTail(int64_t n, int64_t k, double p) {
   const double log_n1 = std::lgamma(static_cast<double>(n) + 1);
   auto log_pmf = [&](int64_t i) {
     const double di = static_cast<double>(i);
-    return log_n1 - std::lgamma(di + 1) - std::lgamma(static_cast<double>(n - i) + 1) +
-           di * log_p + static_cast<double>(n - i) * log_q;
+    return log_n1 - std::lgamma(di + 1) - std::lgamma(static_cast<double>(n - i) + 1) + di * log_p +
+           static_cast<double>(n - i) * log_q;
   };
   // Sum the tail away from the mean, where its terms fall, relative to its first term (so no
   // term underflows before the sum is scaled), and stop when what is left cannot change the
@@ -416,8 +416,7 @@ EnrichmentTest JudgeEnrichment(int64_t n, int64_t hits, double expected, double 
     std::snprintf(buf, sizeof buf,
                   "too few %s: even all %lld in %s would not be significant "
                   "(p >= %.2g)",
-                  short_samples.c_str(), static_cast<long long>(n), region.c_str(),
-                  kPrePauseAlpha);
+                  short_samples.c_str(), static_cast<long long>(n), region.c_str(), kPrePauseAlpha);
     t.cause = "too-few-samples";
     t.reason = buf;
   } else {
@@ -506,8 +505,7 @@ void ApplyTimeLabels(Profile& profile, const TimeAnalysis& a) {
           .key = cluster_key, .num = a.cluster[i], .num_unit = cluster_unit, .numeric = true});
     }
     if (run > 0) {
-      s.labels.push_back(
-          Label{.key = run_key, .num = run, .num_unit = run_unit, .numeric = true});
+      s.labels.push_back(Label{.key = run_key, .num = run, .num_unit = run_unit, .numeric = true});
     }
   }
 }
@@ -553,19 +551,19 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
     return std::string(buf);
   };
   std::string out = "\nExecution trace timeline (times in ms from the first event)\n";
-  out += "  samples inside a mark assist of their goroutine: " +
-         std::to_string(a.samples_in_assist) + "; assist-coupling by time (a map insert or grow "
-         "on the sample's stack or on the stack that began the assist): " +
-         std::to_string(a.assist_coupling_by_time) + ", of which " +
-         std::to_string(a.assist_coupling_by_time_and_stack) +
-         " the stack rules also label; added by time alone: " +
-         std::to_string(a.assist_coupling_added) + " (" +
-         std::to_string(a.assist_coupling_by_begin_stack) +
-         " through the assist's begin stack)\n";
+  out +=
+      "  samples inside a mark assist of their goroutine: " + std::to_string(a.samples_in_assist) +
+      "; assist-coupling by time (a map insert or grow "
+      "on the sample's stack or on the stack that began the assist): " +
+      std::to_string(a.assist_coupling_by_time) + ", of which " +
+      std::to_string(a.assist_coupling_by_time_and_stack) +
+      " the stack rules also label; added by time alone: " +
+      std::to_string(a.assist_coupling_added) + " (" +
+      std::to_string(a.assist_coupling_by_begin_stack) + " through the assist's begin stack)\n";
   const PrePauseTest& pp = a.pre_pause_test;
   char num[64];
-  out += "  pre-pause: " + std::to_string(pp.pre_pause) + " of " +
-         std::to_string(pp.grow_samples) + " grow-spike samples";
+  out += "  pre-pause: " + std::to_string(pp.pre_pause) + " of " + std::to_string(pp.grow_samples) +
+         " grow-spike samples";
   if (pp.grow_samples > 0) out += " (" + Percent(pp.fraction) + ")";
   out += " within " + dur(a.options.pre_pause_ns) +
          " before a stop-the-world pause; the windows cover " + Percent(pp.expected) +
@@ -599,8 +597,8 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
     return std::string(num);
   };
   out += fixed(mt.rho, "%.2f") + ", p = " + fixed(mt.p_value, "%.2g") +
-         "; median pause of the top quartile over the bottom quartile " +
-         fixed(mt.ratio, "%.2f") + ": " + std::string(VerdictName(mt.verdict));
+         "; median pause of the top quartile over the bottom quartile " + fixed(mt.ratio, "%.2f") +
+         ": " + std::string(VerdictName(mt.verdict));
   if (mt.verdict == Verdict::kInconclusive) out += " (" + mt.reason + ")";
   out += "\n";
   std::snprintf(num, sizeof num, "%.1f", a.expected_clusters);
@@ -624,14 +622,14 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
   int ordinal = 0;
   for (const GcCycleReport& r : a.cycles) {
     // Numbered like the gc_cycle label: cycles begun in the trace count from 1.
-    const std::string name = r.start_ns == kNoTime ? "GC (begun before the trace)"
-                                                   : "GC " + std::to_string(++ordinal);
+    const std::string name =
+        r.start_ns == kNoTime ? "GC (begun before the trace)" : "GC " + std::to_string(++ordinal);
     out += "    " + name + ": " +
            (r.start_ns == kNoTime ? std::string("(before trace)") : ms(r.start_ns)) + " .. " +
            (r.end_ns == kNoTime ? std::string("(after trace)") : ms(r.end_ns)) + ", " +
            std::to_string(r.grow_samples_before) + " grow samples in the " +
-           dur(a.options.pre_pause_ns) + " before, assists " + std::to_string(r.assists) +
-           " (" + dur(r.assist_ns) + ")";
+           dur(a.options.pre_pause_ns) + " before, assists " + std::to_string(r.assists) + " (" +
+           dur(r.assist_ns) + ")";
     for (const PauseReport& p : r.pauses) {
       out += ", " + (p.kind == 0 ? std::string("pause") : profile.str(p.kind)) + " " +
              dur(p.duration_ns);
@@ -674,8 +672,7 @@ void AppendTimeJson(std::string& out, const Profile& profile, const TimeAnalysis
     const GrowCluster& c = a.clusters[i];
     out += (i > 0 ? ",{\"id\":" : "{\"id\":") + std::to_string(c.id) +
            ",\"start_ns\":" + std::to_string(c.start_ns) +
-           ",\"end_ns\":" + std::to_string(c.end_ns) +
-           ",\"samples\":" + std::to_string(c.samples) +
+           ",\"end_ns\":" + std::to_string(c.end_ns) + ",\"samples\":" + std::to_string(c.samples) +
            ",\"duration_ns\":" + std::to_string(c.end_ns - c.start_ns) +
            ",\"grow_samples\":" + std::to_string(c.samples) +
            ",\"before_pause\":" + (c.before_pause ? "true" : "false") + "}";
@@ -685,12 +682,12 @@ void AppendTimeJson(std::string& out, const Profile& profile, const TimeAnalysis
          ",\"expected_clusters\":";
   AppendJsonNumber(out, a.expected_clusters);
   out += ",\"cluster_placements\":" + std::to_string(a.cluster_placements);
-  out += ",\"assist_coupling_by_time\":{\"samples_in_assist\":" +
-         std::to_string(a.samples_in_assist) +
-         ",\"by_time\":" + std::to_string(a.assist_coupling_by_time) +
-         ",\"by_time_and_stack\":" + std::to_string(a.assist_coupling_by_time_and_stack) +
-         ",\"added\":" + std::to_string(a.assist_coupling_added) +
-         ",\"by_begin_stack\":" + std::to_string(a.assist_coupling_by_begin_stack) + "}";
+  out +=
+      ",\"assist_coupling_by_time\":{\"samples_in_assist\":" + std::to_string(a.samples_in_assist) +
+      ",\"by_time\":" + std::to_string(a.assist_coupling_by_time) +
+      ",\"by_time_and_stack\":" + std::to_string(a.assist_coupling_by_time_and_stack) +
+      ",\"added\":" + std::to_string(a.assist_coupling_added) +
+      ",\"by_begin_stack\":" + std::to_string(a.assist_coupling_by_begin_stack) + "}";
   out += ",\"grow_sample_times_ns\":";
   AppendJsonTimes(out, a.grow_times);
   out += ",\"pause_starts_ns\":";
@@ -702,14 +699,13 @@ void AppendTimeJson(std::string& out, const Profile& profile, const TimeAnalysis
   for (size_t i = 0; i < a.heap_steps.size(); ++i) {
     const HeapStep& st = a.heap_steps[i];
     out += i > 0 ? ",{" : "{";
-    out += "\"start_ns\":" + std::to_string(st.start_ns) +
-           ",\"end_ns\":" + std::to_string(st.end_ns) +
-           ",\"from_bytes\":" + std::to_string(st.from_bytes) +
-           ",\"to_bytes\":" + std::to_string(st.to_bytes) + ",\"cluster\":" +
-           (st.cluster == 0 ? std::string("null") : std::to_string(st.cluster)) +
-           ",\"offset_ns\":" +
-           (st.cluster == 0 ? std::string("null") : std::to_string(st.offset_ns)) +
-           ",\"near_cluster\":" + (st.near_cluster ? "true" : "false") + "}";
+    out +=
+        "\"start_ns\":" + std::to_string(st.start_ns) + ",\"end_ns\":" + std::to_string(st.end_ns) +
+        ",\"from_bytes\":" + std::to_string(st.from_bytes) +
+        ",\"to_bytes\":" + std::to_string(st.to_bytes) +
+        ",\"cluster\":" + (st.cluster == 0 ? std::string("null") : std::to_string(st.cluster)) +
+        ",\"offset_ns\":" + (st.cluster == 0 ? std::string("null") : std::to_string(st.offset_ns)) +
+        ",\"near_cluster\":" + (st.near_cluster ? "true" : "false") + "}";
   }
   out += "],\"heap_step_share\":";
   AppendJsonNumber(out, a.options.heap_step_share);

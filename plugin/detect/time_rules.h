@@ -199,8 +199,8 @@ struct HeapStep {
   int64_t end_ns = 0;    // the first point above it by more than the share: the step's time
   uint64_t from_bytes = 0;
   uint64_t to_bytes = 0;
-  int64_t cluster = 0;    // the nearest grow cluster's id; 0 when there is none
-  int64_t offset_ns = 0;  // end_ns minus the nearest time of that cluster (0 inside it)
+  int64_t cluster = 0;        // the nearest grow cluster's id; 0 when there is none
+  int64_t offset_ns = 0;      // end_ns minus the nearest time of that cluster (0 inside it)
   bool near_cluster = false;  // |offset_ns| <= heap_step_near_ns
 };
 
@@ -239,15 +239,15 @@ struct TimeAnalysis {
   int64_t pre_pause_samples = 0;
   std::vector<GrowCluster> clusters;
   std::vector<GcCycleReport> cycles;
-  int64_t origin_ns = 0;  // the earliest time seen; the report counts from it
+  int64_t origin_ns = 0;      // the earliest time seen; the report counts from it
   int64_t span_start_ns = 0;  // the span (see the top of this file)
   int64_t span_end_ns = 0;
   std::vector<int64_t> grow_times;    // timestamps of the grow-spike samples, sorted
   std::vector<int64_t> pause_starts;  // stop-the-world starts, sorted
   uint64_t window_cover_ns = 0;       // of the span, inside some [start - W, start]
   PrePauseTest pre_pause_test;
-  std::vector<bool> mark_overlap;     // per sample: a grow-spike sample inside a mark phase
-  uint64_t mark_cover_ns = 0;         // of the span, inside some mark phase
+  std::vector<bool> mark_overlap;      // per sample: a grow-spike sample inside a mark phase
+  uint64_t mark_cover_ns = 0;          // of the span, inside some mark phase
   std::vector<int64_t> assign_counts;  // per kAssignRateWindowNs window from span_start_ns
   std::vector<HeapStep> heap_steps;    // the steps inside the span
   uint64_t cluster_cover_ns = 0;       // of the span, within heap_step_near_ns of a cluster

@@ -58,10 +58,10 @@ struct VisibilityOptions {
 
 struct Visibility {
   ProfileKind kind = ProfileKind::kUnknown;
-  uint64_t samples = 0;            // individual samples the shares are computed on
-  double unsymbolized_share = 0;   // samples whose innermost user frame has no function name
-  double truncated_share = 0;      // samples whose outermost frame is a Go stack switch
-  bool has_go_runtime = false;     // some sampled frame is in the Go runtime
+  uint64_t samples = 0;           // individual samples the shares are computed on
+  double unsymbolized_share = 0;  // samples whose innermost user frame has no function name
+  double truncated_share = 0;     // samples whose outermost frame is a Go stack switch
+  bool has_go_runtime = false;    // some sampled frame is in the Go runtime
   // Why nothing can be judged ("" when the profile can be): the cause's short name (as in the
   // list above) and a sentence saying what to do.
   std::string cause;

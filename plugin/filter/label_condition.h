@@ -37,7 +37,7 @@ struct LabelCondition {
   std::string key;
   Op op = Op::kEqual;
   std::string value;
-  std::optional<int64_t> number;  // value as an integer, when it is one
+  std::optional<int64_t> number;            // value as an integer, when it is one
   std::shared_ptr<const std::regex> regex;  // kMatch only
 };
 

@@ -30,8 +30,8 @@ Result<int64_t> ParseDurationNs(std::string_view text) {
   long double total = 0;
   while (!text.empty()) {
     size_t digits = 0;
-    while (digits < text.size() && ((text[digits] >= '0' && text[digits] <= '9') ||
-                                    text[digits] == '.')) {
+    while (digits < text.size() &&
+           ((text[digits] >= '0' && text[digits] <= '9') || text[digits] == '.')) {
       ++digits;
     }
     if (digits == 0 || text.substr(0, digits) == ".") {

@@ -52,9 +52,9 @@ ALLOWED = [
      "called by the pprof reader, which names the sample's byte (MakeErrorAt(f.tag_offset, ...))"),
     ("formats/gzip_codec.cc", r"zlib: |out of memory while compressing", "zlib set-up and "
      "output compression failures (not about the input)"),
-    ("symbolizer/elf_image.cc", r"MakeError\(path \+|vDSO",
+    ("symbolizer/elf_image.cc", r"MakeError\(\s*path \+|vDSO",
      "opening a binary named by a recording: the message starts with its path"),
-    ("symbolizer/binary_locator.cc", r"MakeError\((candidate\.)?path \+",
+    ("symbolizer/binary_locator.cc", r"MakeError\(\s*(candidate\.)?path \+",
      "finding and verifying that binary: the message starts with the candidate's path"),
     # Not about bytes: about the model, an address asked for, or a whole profile.
     ("core/profile.cc", r"invalid profile", "Profile::Validate, the model's invariants; a "

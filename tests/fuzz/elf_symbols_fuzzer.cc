@@ -1,7 +1,7 @@
-// Fuzzes ElfImage and ElfSymbolizer (libelf/libdw indexing, ELF symbols, DWARF lines and inlined frames, and the
-// .gopclntab of stripped Go binaries with its inline trees) on in-memory ELF images: opening
-// must give a binary or an error, and symbolizing addresses spread over every loaded segment
-// (and a few taken from the input) must return, never crash.
+// Fuzzes ElfImage and ElfSymbolizer (libelf/libdw indexing, ELF symbols, DWARF lines and inlined
+// frames, and the .gopclntab of stripped Go binaries with its inline trees) on in-memory ELF
+// images: opening must give a binary or an error, and symbolizing addresses spread over every
+// loaded segment (and a few taken from the input) must return, never crash.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>

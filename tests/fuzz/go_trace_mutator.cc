@@ -21,10 +21,17 @@ void Reorder(std::vector<T>& v, Rng& rng) {
   if (v.empty()) return;
   const size_t i = rng.Below(v.size()), j = rng.Below(v.size());
   switch (rng.Below(4)) {
-    case 0: v.erase(v.begin() + static_cast<ptrdiff_t>(i)); break;
-    case 1: std::swap(v[i], v[j]); break;
-    case 2: v.resize(i); break;  // cut at a boundary
-    default: v.insert(v.begin() + static_cast<ptrdiff_t>(j), 1 + rng.Below(8), v[i]);
+    case 0:
+      v.erase(v.begin() + static_cast<ptrdiff_t>(i));
+      break;
+    case 1:
+      std::swap(v[i], v[j]);
+      break;
+    case 2:
+      v.resize(i);
+      break;  // cut at a boundary
+    default:
+      v.insert(v.begin() + static_cast<ptrdiff_t>(j), 1 + rng.Below(8), v[i]);
   }
 }
 
@@ -72,9 +79,15 @@ void MutateBatches(std::vector<Batch>& batches, Rng& rng) {
   if (batches.empty()) return;
   Batch& b = batches[rng.Below(batches.size())];
   switch (rng.Below(5)) {
-    case 0: DuplicateGeneration(batches, rng); break;
-    case 1: Reorder(batches, rng); break;
-    case 2: MutateDataVarint(b.data, rng); break;
+    case 0:
+      DuplicateGeneration(batches, rng);
+      break;
+    case 1:
+      Reorder(batches, rng);
+      break;
+    case 2:
+      MutateDataVarint(b.data, rng);
+      break;
     case 3: {
       uint64_t* fields[] = {&b.generation, &b.thread, &b.time};
       uint64_t& f = *fields[rng.Below(3)];
@@ -109,8 +122,12 @@ void MutateOldEvents(std::vector<OldEvent>& events, Rng& rng) {
   if (events.empty()) return;
   OldEvent& e = events[rng.Below(events.size())];
   switch (rng.Below(5)) {
-    case 0: DuplicateOldBatch(events, rng); break;
-    case 1: Reorder(events, rng); break;
+    case 0:
+      DuplicateOldBatch(events, rng);
+      break;
+    case 1:
+      Reorder(events, rng);
+      break;
     case 2:  // another type, the same arguments
       e.lead = static_cast<uint8_t>((e.lead & 0xc0) | rng.Below(52));
       break;

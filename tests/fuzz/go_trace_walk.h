@@ -33,8 +33,8 @@ struct Batch {
 };
 
 struct GoTrace {
-  std::vector<uint8_t> header;  // the 16 header bytes
-  bool generations = false;     // the format of Go 1.22+
+  std::vector<uint8_t> header;   // the 16 header bytes
+  bool generations = false;      // the format of Go 1.22+
   std::vector<OldEvent> events;  // old format
   std::vector<Batch> batches;    // generation format
 };

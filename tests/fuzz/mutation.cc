@@ -23,10 +23,14 @@ uint64_t Rng::Interesting(uint64_t hint) {
                                         ~uint64_t{0},
                                         ~uint64_t{0} - 1};
   switch (Below(4)) {
-    case 0: return kFixed[Below(std::size(kFixed))];
-    case 1: return hint + Below(5) - 2;  // a neighbour, e.g. an off-by-one index
-    case 2: return uint64_t{1} << Below(64);
-    default: return static_cast<uint64_t>(-static_cast<int64_t>(Below(1000)));  // negative
+    case 0:
+      return kFixed[Below(std::size(kFixed))];
+    case 1:
+      return hint + Below(5) - 2;  // a neighbour, e.g. an off-by-one index
+    case 2:
+      return uint64_t{1} << Below(64);
+    default:
+      return static_cast<uint64_t>(-static_cast<int64_t>(Below(1000)));  // negative
   }
 }
 

@@ -51,17 +51,16 @@ size_t CustomCrossOver(std::span<const uint8_t> a, std::span<const uint8_t> b, u
                        size_t max_size, unsigned seed, const StructuredCrossOver& cross_over);
 
 // Defines libFuzzer's two hooks of a target from its StructuredMutation and StructuredCrossOver.
-#define GCSPIKE_FUZZ_MUTATOR(mutation, cross_over)                                              \
-  extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,      \
-                                            unsigned int seed) {                              \
-    return gcspike::fuzz::CustomMutate(data, size, max_size, seed, mutation);                 \
-  }                                                                                           \
-  extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t* data1, size_t size1,             \
-                                              const uint8_t* data2, size_t size2,             \
-                                              uint8_t* out, size_t max_out_size,              \
-                                              unsigned int seed) {                            \
-    return gcspike::fuzz::CustomCrossOver({data1, size1}, {data2, size2}, out, max_out_size, \
-                                          seed, cross_over);                                  \
+#define GCSPIKE_FUZZ_MUTATOR(mutation, cross_over)                                                 \
+  extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,           \
+                                            unsigned int seed) {                                   \
+    return gcspike::fuzz::CustomMutate(data, size, max_size, seed, mutation);                      \
+  }                                                                                                \
+  extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t* data1, size_t size1,                  \
+                                              const uint8_t* data2, size_t size2, uint8_t* out,    \
+                                              size_t max_out_size, unsigned int seed) {            \
+    return gcspike::fuzz::CustomCrossOver({data1, size1}, {data2, size2}, out, max_out_size, seed, \
+                                          cross_over);                                             \
   }
 
 // Decoding goes through core/byte_cursor.h (try_uvarint); this is the encoder.

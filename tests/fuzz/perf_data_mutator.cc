@@ -18,15 +18,17 @@ using Record = std::vector<uint8_t>;
 void MutateHeader(Record& r, Rng& rng) {
   if (r.size() < 8) return;
   // docs/formats/perf-data.md#record-types, and a few beyond.
-  static constexpr uint32_t kTypes[] = {1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 64, 66, 67,
-                                        68, 71, 80, 81, 82, 83, 84, 0, 0xffff};
+  static constexpr uint32_t kTypes[] = {1,  2,  3,  4,  5,  6,  7,  9,  10, 11, 64,
+                                        66, 67, 68, 71, 80, 81, 82, 83, 84, 0,  0xffff};
   switch (rng.Below(3)) {
     case 0: {
       const uint32_t t = kTypes[rng.Below(std::size(kTypes))];
       std::memcpy(r.data(), &t, 4);
       break;
     }
-    case 1: r[4 + rng.Below(2)] ^= static_cast<uint8_t>(1u << rng.Below(8)); break;  // misc
+    case 1:
+      r[4 + rng.Below(2)] ^= static_cast<uint8_t>(1u << rng.Below(8));
+      break;    // misc
     default: {  // a size that lies: 0, under the header, one short, one word more, huge
       static constexpr int kDelta[] = {-8, -1, 1, 8, 16};
       uint16_t size = rng.OneIn(3) ? static_cast<uint16_t>(rng.Below(9))
@@ -67,15 +69,25 @@ void MutateRecords(std::vector<Record>& rs, Rng& rng) {
   if (rs.empty()) return;
   const size_t i = rng.Below(rs.size()), j = rng.Below(rs.size());
   switch (rng.Below(7)) {
-    case 0: MutateHeader(rs[i], rng); break;
-    case 1: MutateBody(rs[i], rng); break;
+    case 0:
+      MutateHeader(rs[i], rng);
+      break;
+    case 1:
+      MutateBody(rs[i], rng);
+      break;
     case 2:  // copies: the same sample many times, or a second MMAP/COMM/HEADER_ATTR
       rs.insert(rs.begin() + static_cast<ptrdiff_t>(j), 1 + rng.Below(16), rs[i]);
       break;
-    case 3: rs.erase(rs.begin() + static_cast<ptrdiff_t>(i)); break;
-    case 4: std::swap(rs[i], rs[j]); break;  // e.g. a sample before its MMAP or COMM
-    case 5: rs.resize(i); break;             // cut at a record boundary
-    default: {                                // a record cut short, its header unchanged
+    case 3:
+      rs.erase(rs.begin() + static_cast<ptrdiff_t>(i));
+      break;
+    case 4:
+      std::swap(rs[i], rs[j]);
+      break;  // e.g. a sample before its MMAP or COMM
+    case 5:
+      rs.resize(i);
+      break;    // cut at a record boundary
+    default: {  // a record cut short, its header unchanged
       const size_t keep = rng.Below(rs[i].size());
       rs[i].resize(keep);
       rs.resize(i + 1);
@@ -88,7 +100,9 @@ std::optional<std::vector<uint8_t>> Mutate(std::span<const uint8_t> data, Rng& r
   if (!WalkPerfData(data, &file)) return std::nullopt;
   std::vector<uint8_t> bytes(data.begin(), data.end());
   switch (rng.Below(8)) {
-    case 0: MutateAttr(bytes, file, rng); break;
+    case 0:
+      MutateAttr(bytes, file, rng);
+      break;
     case 1:
       if (!file.pipe) return PerfDataToPipe(bytes, file);
       [[fallthrough]];

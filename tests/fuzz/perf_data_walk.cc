@@ -96,12 +96,12 @@ std::vector<uint8_t> PerfDataToPipe(std::span<const uint8_t> original, const Per
     if (ids_offset > original.size() || ids_size > original.size() - ids_offset) break;
     const uint64_t size = 8 + attr + ids_size;
     if (size > 0xffff) break;
-    const uint8_t header[8] = {kPerfRecordHeaderAttr, 0, 0, 0, 0, 0,
-                               static_cast<uint8_t>(size), static_cast<uint8_t>(size >> 8)};
+    const uint8_t header[8] = {
+        kPerfRecordHeaderAttr,          0, 0, 0, 0, 0, static_cast<uint8_t>(size),
+        static_cast<uint8_t>(size >> 8)};
     out.insert(out.end(), header, header + 8);
     out.insert(out.end(), original.begin() + at, original.begin() + at + attr);
-    out.insert(out.end(), original.begin() + ids_offset,
-               original.begin() + ids_offset + ids_size);
+    out.insert(out.end(), original.begin() + ids_offset, original.begin() + ids_offset + ids_size);
   }
   for (const auto& r : file.records) out.insert(out.end(), r.begin(), r.end());
   return out;

@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto in = InputSource::FromBytes("fuzz", std::vector<uint8_t>(data, data + size), "");
   auto p = ReadProfile(*in, options);
   if (!p.ok()) {
-    if (!p.error().offset.has_value() && p.error().message.find("cannot read") == std::string::npos) {
+    if (!p.error().offset.has_value() &&
+        p.error().message.find("cannot read") == std::string::npos) {
       std::abort();  // every reader error must say where
     }
     return 0;

@@ -61,8 +61,10 @@ bool MutateStack(WireMessage& p, Rng& rng) {
           ids.push_back(ids.empty() ? 1 : ids[rng.Below(ids.size())]);
         }
         break;
-      case 1: ids.resize(rng.Below(ids.size() + 1)); break;  // shallower, possibly empty
-      case 2:  // another existing location
+      case 1:
+        ids.resize(rng.Below(ids.size() + 1));
+        break;  // shallower, possibly empty
+      case 2:   // another existing location
         if (!ids.empty()) ids[rng.Below(ids.size())] = 1 + rng.Below(locations + 1);
         break;
       default:  // a missing or absurd location id
@@ -81,7 +83,8 @@ bool DuplicateSample(WireMessage& p, Rng& rng) {
   const WireField copy = p[at];
   const size_t n = 1 + rng.Below(rng.OneIn(16) ? 128 : 4);
   p.insert(p.begin() + static_cast<ptrdiff_t>(at), n, copy);
-  if (rng.OneIn(2)) EditSubmessage(p, at + rng.Below(n), [&rng](WireMessage& s) {
+  if (rng.OneIn(2))
+    EditSubmessage(p, at + rng.Below(n), [&rng](WireMessage& s) {
       std::vector<uint64_t> values = RepeatedVarints(s, kValues);
       if (!values.empty()) values[rng.Below(values.size())] += 1;
       SetRepeatedVarints(s, kValues, values);
@@ -96,11 +99,11 @@ struct Reference {
   std::vector<uint32_t> fields;
 };
 const Reference kReferences[] = {
-    {kSampleType, {1, 2}},        // ValueType type, unit (strings)
-    {kPeriodType, {1, 2}},        //
-    {kFunction, {1, 2, 3, 4, 5}},  // id, name, system_name, filename (strings), start_line
+    {kSampleType, {1, 2}},           // ValueType type, unit (strings)
+    {kPeriodType, {1, 2}},           //
+    {kFunction, {1, 2, 3, 4, 5}},    // id, name, system_name, filename (strings), start_line
     {kMapping, {1, 2, 3, 4, 5, 6}},  // id, start, limit, offset, filename, build_id
-    {kLocation, {1, 2, 3}},        // id, mapping_id, address
+    {kLocation, {1, 2, 3}},          // id, mapping_id, address
 };
 
 bool MutateReference(WireMessage& p, Rng& rng) {
@@ -140,10 +143,16 @@ bool MutateNested(WireMessage& p, Rng& rng) {
 }
 
 bool MutateStrings(WireMessage& p, Rng& rng) {
-  static const std::string kHostile[] = {
-      "", "a;b", "line\nbreak", std::string("nul\0byte", 8), "\xff\xfe invalid utf-8",
-      "\"quote\\", "runtime.growslice", "runtime.mapassign_fast64", "<script>x</script>",
-      std::string(1024, 'x')};
+  static const std::string kHostile[] = {"",
+                                         "a;b",
+                                         "line\nbreak",
+                                         std::string("nul\0byte", 8),
+                                         "\xff\xfe invalid utf-8",
+                                         "\"quote\\",
+                                         "runtime.growslice",
+                                         "runtime.mapassign_fast64",
+                                         "<script>x</script>",
+                                         std::string(1024, 'x')};
   const std::string& s = kHostile[rng.Below(std::size(kHostile))];
   WireField f{kStringTable, kBytes, 0, std::vector<uint8_t>(s.begin(), s.end())};
   const size_t at = PickField(p, kStringTable, rng);
@@ -164,24 +173,34 @@ bool ShuffleFields(WireMessage& p, Rng& rng) {
   switch (rng.Below(3)) {
     case 0:  // a run of fields: keeps inputs small, as the duplications grow them
       p.erase(p.begin() + static_cast<ptrdiff_t>(i),
-              p.begin() + static_cast<ptrdiff_t>(i + 1 + rng.Below(std::min<size_t>(
-                                                      64, p.size() - i))));
+              p.begin() +
+                  static_cast<ptrdiff_t>(i + 1 + rng.Below(std::min<size_t>(64, p.size() - i))));
       break;
-    case 1: p.insert(p.begin() + static_cast<ptrdiff_t>(j), p[i]); break;
-    default: std::swap(p[i], p[j]);
+    case 1:
+      p.insert(p.begin() + static_cast<ptrdiff_t>(j), p[i]);
+      break;
+    default:
+      std::swap(p[i], p[j]);
   }
   return true;
 }
 
 bool MutateProfile(WireMessage& p, Rng& rng) {
   switch (rng.Below(7)) {
-    case 0: return MutateSampleValue(p, rng);
-    case 1: return MutateStack(p, rng);
-    case 2: return DuplicateSample(p, rng);
-    case 3: return MutateReference(p, rng);
-    case 4: return MutateNested(p, rng);
-    case 5: return MutateStrings(p, rng);
-    default: return ShuffleFields(p, rng);
+    case 0:
+      return MutateSampleValue(p, rng);
+    case 1:
+      return MutateStack(p, rng);
+    case 2:
+      return DuplicateSample(p, rng);
+    case 3:
+      return MutateReference(p, rng);
+    case 4:
+      return MutateNested(p, rng);
+    case 5:
+      return MutateStrings(p, rng);
+    default:
+      return ShuffleFields(p, rng);
   }
 }
 

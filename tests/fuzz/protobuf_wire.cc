@@ -18,7 +18,9 @@ bool ParseWire(std::span<const uint8_t> data, WireMessage* out) {
     f.wire = static_cast<WireType>(key & 7);
     bool ok = false;
     switch (f.wire) {
-      case kVarint: ok = c.try_uvarint(f.value); break;
+      case kVarint:
+        ok = c.try_uvarint(f.value);
+        break;
       case kFixed64: {
         auto v = c.u64le();
         if ((ok = v.ok())) f.value = *v;
@@ -29,7 +31,8 @@ bool ParseWire(std::span<const uint8_t> data, WireMessage* out) {
         if ((ok = v.ok())) f.value = *v;
         break;
       }
-      default: return false;
+      default:
+        return false;
       case kBytes: {
         uint64_t n = 0;
         ByteCursor body;
@@ -48,7 +51,9 @@ void EncodeWire(const WireMessage& message, std::vector<uint8_t>& out) {
   for (const WireField& f : message) {
     PutUvarint(out, (uint64_t{f.number} << 3) | f.wire);
     switch (f.wire) {
-      case kVarint: PutUvarint(out, f.value); break;
+      case kVarint:
+        PutUvarint(out, f.value);
+        break;
       case kFixed64:
         for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(f.value >> (8 * i)));
         break;

@@ -55,7 +55,7 @@ struct PerfAttrSpec {
   uint64_t flags = perf::attr::kFlagFreq;
   uint64_t branch_sample_type = 0;
   uint64_t sample_regs_user = 0;
-  uint32_t size = 128;  // perf 6.1's perf_event_attr
+  uint32_t size = 128;        // perf 6.1's perf_event_attr
   std::vector<uint64_t> ids;  // the ids its samples carry (several events)
 };
 
@@ -93,7 +93,7 @@ struct PerfSampleSpec {
   std::vector<uint8_t> raw;
   std::vector<PerfBranch> branches;
   uint64_t branch_hw_index = 0;
-  uint64_t regs_abi = 2;  // PERF_SAMPLE_REGS_ABI_64
+  uint64_t regs_abi = 2;       // PERF_SAMPLE_REGS_ABI_64
   std::vector<uint64_t> regs;  // one per bit of sample_regs_user
   std::vector<uint8_t> stack;  // STACK_USER copy
   uint64_t stack_dyn_size = 0;
@@ -193,8 +193,7 @@ class PerfDataBuilder {
     return Add(perf::record::kMmap2, misc, b.str(file, 32).v);
   }
   PerfDataBuilder& Fork(uint32_t pid, uint32_t ppid, uint32_t tid, uint32_t ptid) {
-    return Add(perf::record::kFork, 0,
-               PerfBytes().u32(pid).u32(ppid).u32(tid).u32(ptid).u64(0).v);
+    return Add(perf::record::kFork, 0, PerfBytes().u32(pid).u32(ppid).u32(tid).u32(ptid).u64(0).v);
   }
   PerfDataBuilder& Lost(uint64_t n) {
     return Add(perf::record::kLost, 0, PerfBytes().u64(1).u64(n).v);

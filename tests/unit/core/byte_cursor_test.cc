@@ -1,9 +1,10 @@
 #include "core/byte_cursor.h"
-#include "tests/unit/test_support.h"
 
 #include <gtest/gtest.h>
 
 #include <vector>
+
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -27,8 +28,8 @@ TEST(ByteCursorTest, ShortReadNamesAbsoluteOffset) {
 }
 
 TEST(ByteCursorTest, Varints) {
-  const std::vector<uint8_t> b = {0x96, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                  0xff, 0x01};
+  const std::vector<uint8_t> b = {0x96, 0x01, 0xff, 0xff, 0xff, 0xff,
+                                  0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
   ByteCursor c(b);
   EXPECT_EQ(*c.uvarint(), 150u);
   EXPECT_EQ(*c.uvarint(), UINT64_MAX);

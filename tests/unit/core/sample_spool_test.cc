@@ -75,10 +75,13 @@ void ExpectRoundTrip() {
                                       p.strings.Find("worker-a"), p.strings.Find("worker-b")}));
   // Read twice: the spool is not consumed.
   size_t again = 0;
-  ASSERT_TRUE(spool.ForEach(3, [&](const SampleSpool::Record&) -> Status {
-    ++again;
-    return {};
-  }).ok());
+  ASSERT_TRUE(spool
+                  .ForEach(3,
+                           [&](const SampleSpool::Record&) -> Status {
+                             ++again;
+                             return {};
+                           })
+                  .ok());
   EXPECT_EQ(again, in.size());
 }
 

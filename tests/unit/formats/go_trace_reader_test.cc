@@ -1,13 +1,14 @@
 // Go execution trace readers on crafted byte sequences: a small valid trace of each format
 // generation decodes to the expected samples and timeline, and bad input of every kind gives an
 // error naming its byte offset (never a crash or a partial result).
+#include "formats/go_trace_reader.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "formats/go_trace_reader.h"
 #include "formats/profile_reader.h"
 #include "tests/unit/test_support.h"
 
@@ -361,19 +362,19 @@ Bytes ValidV1(int minor = 21, int padding = 0, size_t padding_len = 0) {
            {1, "main.f"}, {2, "main.go"}, {3, "runtime.mallocgc"}}) {
     t.u8(37).uv(id).str(s);
   }
-  V1Event(t, 1, {0, 1000});      // Batch p=0 ticks=1000
-  V1Event(t, 5, {1, 5});         // 1001 ProcStart thread=5
-  V1Event(t, 14, {1, 7, 1});     // 1002 GoStart g=7
-  V1Event(t, 7, {10, 3, 1});     // 1012 GCStart seq=3 stack=1
-  V1Event(t, 43, {10, 1});       // 1022 GCMarkAssistStart stack=1
-  V1Event(t, 44, {100});         // 1122 GCMarkAssistDone
-  V1Event(t, 9, {10, minor >= 21 ? 1u : 0u});  // 1132 STW "GC mark termination"
-  V1Event(t, 10, {20});          // 1152 STWDone
-  V1Event(t, 8, {50});           // 1202 GCDone
-  V1Event(t, 33, {1, 4096});     // 1203 HeapAlloc
-  V1Event(t, 34, {1, 8192});     // 1204 HeapGoal
+  V1Event(t, 1, {0, 1000});                             // Batch p=0 ticks=1000
+  V1Event(t, 5, {1, 5});                                // 1001 ProcStart thread=5
+  V1Event(t, 14, {1, 7, 1});                            // 1002 GoStart g=7
+  V1Event(t, 7, {10, 3, 1});                            // 1012 GCStart seq=3 stack=1
+  V1Event(t, 43, {10, 1});                              // 1022 GCMarkAssistStart stack=1
+  V1Event(t, 44, {100});                                // 1122 GCMarkAssistDone
+  V1Event(t, 9, {10, minor >= 21 ? 1u : 0u});           // 1132 STW "GC mark termination"
+  V1Event(t, 10, {20});                                 // 1152 STWDone
+  V1Event(t, 8, {50});                                  // 1202 GCDone
+  V1Event(t, 33, {1, 4096});                            // 1203 HeapAlloc
+  V1Event(t, 34, {1, 8192});                            // 1204 HeapGoal
   if (minor >= 19) V1Event(t, 49, {0, 1500, 0, 7, 1});  // CPU sample realTs=1500
-  V1Event(t, 2, {1'000'000'000});                        // Frequency
+  V1Event(t, 2, {1'000'000'000});                       // Frequency
   V1Event(t, 3, {1, 2, 0x1000, 3, 2, 10, 0x2000, 1, 2, 20});
   return t;
 }

@@ -1,11 +1,10 @@
 // Hostile input sizes: gzip bombs, inputs over the memory budget and huge sparse files fail
 // with an error naming the offset reached and the limit, before the memory is spent.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cstdio>
 #include <string>
@@ -141,8 +140,7 @@ TEST(InputLimits, HugeSparseFileIsRefusedBeforeItIsRead) {
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().file, f.path());
   EXPECT_EQ(p.error().offset, 0u);
-  EXPECT_NE(p.error().message.find("10737418240 bytes"), std::string::npos)
-      << p.error().message;
+  EXPECT_NE(p.error().message.find("10737418240 bytes"), std::string::npos) << p.error().message;
   EXPECT_NE(p.error().message.find("67108864"), std::string::npos) << p.error().message;
 }
 

@@ -35,7 +35,8 @@ TEST(InputSniffTest, LegacyTextProfiles) {
   EXPECT_EQ(ErrorFor(Bytes("heap profile: 3: 1024 [5: 2048] @ heap/1048576\n"
                            "1: 512 [1: 512] @ 0x1\n"sv)),
             "in.prof: byte 0: unsupported: legacy text heap profile (\"heap profile: 3: 1024 "
-            "[5: 2048] @ heap/1048576\")" + std::string(kConvert));
+            "[5: 2048] @ heap/1048576\")" +
+                std::string(kConvert));
   EXPECT_EQ(ErrorFor(Bytes("--- contention:\ncycles/second=2000000000\n"sv)),
             "in.prof: byte 0: unsupported: legacy text contention profile (\"--- contention:\")" +
                 std::string(kConvert));
@@ -44,7 +45,8 @@ TEST(InputSniffTest, LegacyTextProfiles) {
                 std::string(kConvert));
   EXPECT_EQ(ErrorFor(Bytes("--- threadcreate:\n1 @ 0x1 0x2\n"sv)),
             "in.prof: byte 0: unsupported: legacy text threadcreate profile (\"--- "
-            "threadcreate:\")" + std::string(kConvert));
+            "threadcreate:\")" +
+                std::string(kConvert));
 }
 
 std::vector<uint8_t> LegacyCpuHeader(size_t word, bool big_endian) {
@@ -61,8 +63,10 @@ std::vector<uint8_t> LegacyCpuHeader(size_t word, bool big_endian) {
 }
 
 TEST(InputSniffTest, LegacyBinaryCpuProfileInEveryWordSizeAndByteOrder) {
-  const std::string want = "in.prof: byte 0: unsupported: legacy binary CPU profile (gperftools, "
-                           "or Go before 1.9)" + std::string(kConvert);
+  const std::string want =
+      "in.prof: byte 0: unsupported: legacy binary CPU profile (gperftools, "
+      "or Go before 1.9)" +
+      std::string(kConvert);
   for (size_t word : {8, 4}) {
     for (bool big : {false, true}) {
       EXPECT_EQ(ErrorFor(LegacyCpuHeader(word, big)), want) << word << " " << big;
@@ -110,8 +114,8 @@ TEST(InputSniffTest, RawProtobufMustStartWithPlausibleProfileFields) {
   // A length running past the prefix ends the check (the reader judges the rest).
   EXPECT_TRUE(LooksLikePprof(Bytes("\x32\x80\x80\x80\x80\x80\x80\x80\x80\x40"sv)));
   // Field 15 and above, field 0, and wrong wire types are not a profile.
-  EXPECT_FALSE(LooksLikePprof(Bytes("\x78\x01"sv)));   // field 15
-  EXPECT_FALSE(LooksLikePprof(Bytes("\x08\x01"sv)));   // field 1 as a varint
+  EXPECT_FALSE(LooksLikePprof(Bytes("\x78\x01"sv)));      // field 15
+  EXPECT_FALSE(LooksLikePprof(Bytes("\x08\x01"sv)));      // field 1 as a varint
   EXPECT_FALSE(LooksLikePprof(Bytes("\x4a\x01\x00"sv)));  // field 9 length-delimited
   auto bad = CheckPprofPrefix(Bytes("\x32\x00\x0d\x00\x00\x00\x00"sv));
   ASSERT_TRUE(bad.has_value());

@@ -25,10 +25,10 @@ TEST(JsonTextTest, KeepsValidUtf8) {
 TEST(JsonTextTest, ReplacesIllFormedUtf8) {
   const std::string fffd = "\xEF\xBF\xBD";
   EXPECT_EQ(Json("\xff"), "\"" + fffd + "\"");
-  EXPECT_EQ(Json("\xC0\xAF"), "\"" + fffd + fffd + "\"");          // overlong '/'
-  EXPECT_EQ(Json("\xED\xA0\x80"), "\"" + fffd + fffd + fffd + "\"");  // surrogate U+D800
+  EXPECT_EQ(Json("\xC0\xAF"), "\"" + fffd + fffd + "\"");                        // overlong '/'
+  EXPECT_EQ(Json("\xED\xA0\x80"), "\"" + fffd + fffd + fffd + "\"");             // surrogate U+D800
   EXPECT_EQ(Json("\xF4\x90\x80\x80"), "\"" + fffd + fffd + fffd + fffd + "\"");  // > U+10FFFF
-  EXPECT_EQ(Json("a\xE2\x9C"), "\"a" + fffd + fffd + "\"");       // truncated ✓
+  EXPECT_EQ(Json("a\xE2\x9C"), "\"a" + fffd + fffd + "\"");                      // truncated ✓
 }
 
 }  // namespace

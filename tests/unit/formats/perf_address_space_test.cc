@@ -117,8 +117,8 @@ TEST(PerfAddressSpace, FramesAreInternedPerMappingAndCached) {
   // Many distinct frames (the cache grows) still give their interned refs.
   for (uint64_t a = 0; a < 5000; ++a) {
     const uint32_t ref = space.CachedFrameRef(10, 0x400000 + a % 0x1000, a % 2 == 0, a % 3 == 0);
-    EXPECT_EQ(ref, space.InternFrame(space.MakeFrame(10, 0x400000 + a % 0x1000, a % 2 == 0,
-                                                     a % 3 == 0)));
+    EXPECT_EQ(
+        ref, space.InternFrame(space.MakeFrame(10, 0x400000 + a % 0x1000, a % 2 == 0, a % 3 == 0)));
   }
 }
 

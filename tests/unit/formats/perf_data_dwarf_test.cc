@@ -9,8 +9,8 @@
 
 #include "core/diagnostics.h"
 #include "formats/perf_data_reader.h"
-#include "formats/profile_reader.h"
 #include "formats/perf_event_abi.h"
+#include "formats/profile_reader.h"
 #include "symbolizer/dwarf_unwinder.h"
 #include "tests/unit/perf_data_builder.h"
 
@@ -39,8 +39,7 @@ PerfDataBuilder Builder() {
 // `user_chain`, as perf record --user-callchains writes it), registers BP/SP/IP, a stack copy of
 // `stack` bytes with the given dyn_size.
 PerfSampleSpec DwarfSample(bool in_kernel, const std::vector<uint8_t>& stack, uint64_t dyn_size,
-                           uint64_t regs_count = 3,
-                           const std::vector<uint64_t>& user_chain = {}) {
+                           uint64_t regs_count = 3, const std::vector<uint64_t>& user_chain = {}) {
   PerfSampleSpec s;
   s.misc = in_kernel ? perf::misc::kKernel : perf::misc::kUser;
   s.ip = in_kernel ? 0xffffffff81001234 : kUserIp;

@@ -28,7 +28,7 @@ using testing::PerfSampleSpec;
 
 // A user-mode SAMPLE (kernel-mode with misc kKernel) whose IP is the callchain's first frame.
 PerfSampleSpec UserSample(uint32_t pid, uint32_t tid, uint64_t time, std::vector<uint64_t> chain,
-                      uint16_t misc = perf::misc::kUser) {
+                          uint16_t misc = perf::misc::kUser) {
   PerfSampleSpec s;
   s.misc = misc;
   s.ip = chain.size() > 1 ? chain[1] : 0;
@@ -107,7 +107,7 @@ TEST(PerfDataReader, FileModeSamplesLabelsAndWarnings) {
 TEST(PerfDataReader, ContextMarkersAreNotFrames) {
   PerfDataBuilder b = File();
   b.Sample(UserSample(1, 1, 10, {kKernel, 0xffffffff81000010, kUser, 0x1234, 0x5678},
-                  perf::misc::kKernel));
+                      perf::misc::kKernel));
   auto p = Read(b.FileMode());
   ASSERT_TRUE(p.ok()) << p.error().ToString();
   ASSERT_EQ(p->samples.size(), 1u);
@@ -220,7 +220,7 @@ TEST(PerfDataReader, SpooledReadWritesTheSameProfile) {
       {kUser, 0x400040}};
   for (int i = 0; i < 300; ++i) {
     file.Sample(UserSample(42, 43 + i % 2, 1000 + static_cast<uint64_t>(i) * 997,
-                    stacks[static_cast<size_t>(i + i / 7) % 3]));
+                           stacks[static_cast<size_t>(i + i / 7) % 3]));
   }
   auto read = [&](bool spool) {
     auto in = InputSource::FromBytes("t.data", file.FileMode(), "");
@@ -280,8 +280,7 @@ TEST(KernelSymbols, KeepsOnlyTheSymbolsOfWantedAddresses) {
       "ffffffff81000200 W weak_fn\n"
       "ffffffffc0000000 t mod_fn\t[some_module]\n";
   const KernelSymbols all = KernelSymbols::Parse(text);
-  const std::vector<uint64_t> wanted = {0xffffffff81000150, 0xffffffff81000301,
-                                        0xffffffffc0000010};
+  const std::vector<uint64_t> wanted = {0xffffffff81000150, 0xffffffff81000301, 0xffffffffc0000010};
   const KernelSymbols some = KernelSymbols::Parse(text, wanted);
   EXPECT_EQ(all.size(), 6u);
   EXPECT_EQ(some.size(), 3u);
@@ -359,8 +358,7 @@ TEST(PerfDataTruncation, PipeStreamCutAtARecordBoundaryWarns) {
   auto p = Read(cut, &diag);
   ASSERT_TRUE(p.ok()) << p.error().ToString();
   ASSERT_EQ(diag.warnings.size(), 1u);
-  EXPECT_NE(diag.warnings[0].find("ends at byte " + std::to_string(cut.size())),
-            std::string::npos)
+  EXPECT_NE(diag.warnings[0].find("ends at byte " + std::to_string(cut.size())), std::string::npos)
       << diag.warnings[0];
   EXPECT_NE(diag.warnings[0].find("cut short"), std::string::npos);
 }
@@ -423,8 +421,8 @@ TEST(PerfDataLbr, UserStackFromTheBranchStack) {
     ASSERT_EQ(p->samples.size(), 2u);
     std::vector<uint64_t> got;
     for (uint64_t id : p->samples[0].location_ids) got.push_back(p->location(id).address);
-    const std::vector<uint64_t> lbr = {0xffffffff81000010, 0xffffffff81000020, 0x402000,
-                                       0x401100, 0x400500};
+    const std::vector<uint64_t> lbr = {0xffffffff81000010, 0xffffffff81000020, 0x402000, 0x401100,
+                                       0x400500};
     const std::vector<uint64_t> chain = {0xffffffff81000010, 0xffffffff81000020, 0x402010};
     EXPECT_EQ(got, call_stack ? lbr : chain);
     got.clear();

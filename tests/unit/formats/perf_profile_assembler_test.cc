@@ -78,14 +78,14 @@ TEST(PerfProfileAssembler, StacksValuesAndLabels) {
   }
   using perf::context::kKernel;
   using perf::context::kUser;
-  ASSERT_TRUE(l.Add(8, 500, {kKernel, 0xffffffff81000010, kUser, 0x1000, 0x2000},
-                    0, perf::misc::kKernel).ok());
+  ASSERT_TRUE(
+      l.Add(8, 500, {kKernel, 0xffffffff81000010, kUser, 0x1000, 0x2000}, 0, perf::misc::kKernel)
+          .ok());
   ASSERT_TRUE(l.Add(9, 700, {}, 0, perf::misc::kUser, 0x3000).ok());  // no callchain: the IP
   ASSERT_TRUE(l.Finish().ok());
   Profile& p = l.profile;
   ASSERT_EQ(p.samples.size(), 2u);
-  EXPECT_EQ(l.Addresses(p.samples[0]),
-            (std::vector<uint64_t>{0xffffffff81000010, 0x1000, 0x2000}));
+  EXPECT_EQ(l.Addresses(p.samples[0]), (std::vector<uint64_t>{0xffffffff81000010, 0x1000, 0x2000}));
   EXPECT_EQ(l.Addresses(p.samples[1]), (std::vector<uint64_t>{0x3000}));
   EXPECT_EQ(p.samples[0].values, (std::vector<int64_t>{1, 500}));
   EXPECT_EQ(p.NumLabel(p.samples[0], "tid"), 8);

@@ -74,8 +74,8 @@ PerfDataBuilder TwoEvents() {
   PerfDataBuilder f(a);
   f.AddAttr(b);
   f.Comm(1, 1, "one").Mmap(1, 0x1000, 0x1000, "/x").FinishedRound();
-  f.StringFeature(perf::feature::kHostname, "host").StringFeature(perf::feature::kOsRelease,
-                                                                   "6.1.0-test");
+  f.StringFeature(perf::feature::kHostname, "host")
+      .StringFeature(perf::feature::kOsRelease, "6.1.0-test");
   return f;
 }
 

@@ -85,8 +85,8 @@ TEST(PerfSampleLayout, EveryFieldInOrder) {
                      sample::kAddr | sample::kId | sample::kStreamId | sample::kCpu |
                      sample::kPeriod | sample::kRead | sample::kCallchain | sample::kRaw |
                      sample::kBranchStack | sample::kRegsUser | sample::kStackUser;
-  spec.read_format = perf::read_format::kGroup | perf::read_format::kId |
-                     perf::read_format::kTotalTimeEnabled;
+  spec.read_format =
+      perf::read_format::kGroup | perf::read_format::kId | perf::read_format::kTotalTimeEnabled;
   spec.branch_sample_type = perf::attr::kBranchHwIndex;
   spec.sample_regs_user = (1 << kPerfRegSp) | (1 << kPerfRegIp);
   PerfSampleSpec s;

@@ -20,8 +20,8 @@ namespace {
 using testing::PerfDataBuilder;
 using testing::PerfTracingData;
 
-const std::vector<testing::PerfTracepoint> kEvents = {
-    {"probe_untitled1", "main", 1329}, {"sched", "sched_switch", 316}};
+const std::vector<testing::PerfTracepoint> kEvents = {{"probe_untitled1", "main", 1329},
+                                                      {"sched", "sched_switch", 316}};
 
 TEST(PerfTracingData, NamesByTracepointId) {
   const std::vector<uint8_t> bytes = PerfTracingData(kEvents);

@@ -23,7 +23,8 @@ std::string Canonical(const ProfileMsg& p) {
     return "'" + p.string_table(static_cast<int>(i)) + "'";
   };
   std::ostringstream o;
-  for (const auto& vt : p.sample_type()) o << "type " << s(vt.type()) << "/" << s(vt.unit()) << "\n";
+  for (const auto& vt : p.sample_type())
+    o << "type " << s(vt.type()) << "/" << s(vt.unit()) << "\n";
   o << "period " << s(p.period_type().type()) << "/" << s(p.period_type().unit()) << " "
     << p.period() << "\n";
   o << "time " << p.time_nanos() << " " << p.duration_nanos() << "\n";
@@ -36,9 +37,8 @@ std::string Canonical(const ProfileMsg& p) {
       if (m.id() != id) continue;
       std::ostringstream mo;
       mo << std::hex << m.memory_start() << "-" << m.memory_limit() << "@" << m.file_offset()
-         << std::dec << " " << s(m.filename()) << " " << s(m.build_id()) << " "
-         << m.has_functions() << m.has_filenames() << m.has_line_numbers()
-         << m.has_inline_frames();
+         << std::dec << " " << s(m.filename()) << " " << s(m.build_id()) << " " << m.has_functions()
+         << m.has_filenames() << m.has_line_numbers() << m.has_inline_frames();
       return mo.str();
     }
     return "<missing mapping>";
@@ -98,10 +98,26 @@ std::vector<uint8_t> Serialize(const ProfileMsg& msg) {
 // deliberately sparse and the string table has a duplicate.
 ProfileMsg KitchenSink() {
   ProfileMsg p;
-  for (const char* s : {"", "samples", "count", "cpu", "nanoseconds", "main.main", "main.go",
-                        "runtime.mapassign_faststr", "map.go", "/bin/app", "abc123",
-                        "runtime\\..*", "runtime\\.mapassign.*", "a comment", "second comment",
-                        "https://example.invalid/doc", "bytes", "worker", "7", "count",
+  for (const char* s : {"",
+                        "samples",
+                        "count",
+                        "cpu",
+                        "nanoseconds",
+                        "main.main",
+                        "main.go",
+                        "runtime.mapassign_faststr",
+                        "map.go",
+                        "/bin/app",
+                        "abc123",
+                        "runtime\\..*",
+                        "runtime\\.mapassign.*",
+                        "a comment",
+                        "second comment",
+                        "https://example.invalid/doc",
+                        "bytes",
+                        "worker",
+                        "7",
+                        "count",
                         "_ZN4main4mainEv"}) {
     p.add_string_table(s);
   }

@@ -70,7 +70,7 @@ TEST(SpeedscopeWriterTest, OneProfilePerGoroutineInTimeOrder) {
   EXPECT_NE(json->find("\"name\":\"goroutine 9\""), std::string::npos);
   EXPECT_NE(json->find("\"name\":\"no goroutine label\""), std::string::npos);
   EXPECT_NE(json->find("\"weights\":[7,11,5]"), std::string::npos) << *json;  // by timestamp
-  EXPECT_NE(json->find("\"activeProfileIndex\":1"), std::string::npos);  // goroutine 9
+  EXPECT_NE(json->find("\"activeProfileIndex\":1"), std::string::npos);       // goroutine 9
   EXPECT_NE(json->find("\"endValue\":23"), std::string::npos);
 
   SpeedscopeWriteOptions merged;

@@ -74,8 +74,8 @@ class FixedResponseServer {
 
 std::string Http(int status, const std::string& reason, const std::string& body) {
   return "HTTP/1.1 " + std::to_string(status) + " " + reason +
-         "\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\nConnection: close\r\n\r\n" + body;
+         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
+         body;
 }
 
 // A port nobody listens on: bound, then released.
@@ -143,8 +143,7 @@ TEST(UrlFetch, HttpStatusNamesUrlAndFirstBodyLine) {
   auto got = FetchUrls({s.Url("/debug/pprof/profile")}, {});
   ASSERT_FALSE(got[0].ok());
   EXPECT_EQ(got[0].error().file, s.Url("/debug/pprof/profile"));
-  EXPECT_EQ(got[0].error().message,
-            "server responded with HTTP status 500: profiling failed");
+  EXPECT_EQ(got[0].error().message, "server responded with HTTP status 500: profiling failed");
 }
 
 TEST(UrlFetch, RefusedConnectionNamesUrl) {

@@ -35,8 +35,11 @@ Profile SpooledProfile(bool negative) {
     uint32_t stack;
     int64_t value, tid, time;
   };
-  const std::vector<R> records = {{0, 10, 7, 500}, {1, 20, 8, 100}, {0, 0, 7, 50},
-                                  {0, negative ? -5 : 30, 8, 300}, {1, 40, 7, 200}};
+  const std::vector<R> records = {{0, 10, 7, 500},
+                                  {1, 20, 8, 100},
+                                  {0, 0, 7, 50},
+                                  {0, negative ? -5 : 30, 8, 300},
+                                  {1, 40, 7, 200}};
   for (const R& r : records) {
     const std::vector<Label> own = {{tid, 0, r.tid, 0, true}, {ts, 0, r.time, ns, true}};
     spool->Append(r.stack, std::vector<int64_t>{r.value}, own);

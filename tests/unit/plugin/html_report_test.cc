@@ -146,8 +146,7 @@ TEST(HtmlTimelineTest, RowsAreCappedAndTimesRelative) {
   EXPECT_NE(j.find("\"stw\":[[150,30,\"pause\"]]"), std::string::npos) << j;
   // Two rows for the busiest (g5, g4) and one for the other three, whose intervals at the same
   // times merge; intervals a column (100 ns) or more apart stay apart.
-  EXPECT_NE(j.find("{\"label\":\"g5\",\"assists\":2,\"iv\":[[0,25],[300,325]]}"),
-            std::string::npos)
+  EXPECT_NE(j.find("{\"label\":\"g5\",\"assists\":2,\"iv\":[[0,25],[300,325]]}"), std::string::npos)
       << j;
   EXPECT_NE(j.find("{\"label\":\"g4\",\"assists\":2,"), std::string::npos);
   EXPECT_NE(j.find("{\"label\":\"3 more goroutines\",\"assists\":6,\"iv\":[[0,15],[300,315]]}"),

@@ -2,10 +2,9 @@
 // same object), and where separate debug files are looked for.
 #include "symbolizer/binary_locator.h"
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <string>
 #include <vector>

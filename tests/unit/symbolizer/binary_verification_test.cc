@@ -2,10 +2,9 @@
 // path is used only when the user named no binaries and only once it is checked to be the
 // recorded file, and files that are not binaries at all are refused with a reason.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <fstream>
 #include <string>

@@ -5,10 +5,9 @@
 // binaries' .eh_frame_hdr (registers from getcontext, memory copied like perf copies it).
 #include "symbolizer/dwarf_unwinder.h"
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -26,7 +25,6 @@ namespace {
 using testing::PatchU64;
 using testing::PutU32;
 using testing::PutU64;
-
 
 constexpr uint64_t kBase = 1000;  // absolute offset of the test bytes in a pretend file
 

@@ -4,9 +4,8 @@
 // truncated sections never crash; EhFrameSearchTable's offsets; CfiSourceName.
 #include "symbolizer/elf_cfi.h"
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <string>
@@ -84,7 +83,7 @@ size_t PutCie(std::vector<uint8_t>& s, const std::string& aug, std::vector<uint8
 TEST(IndexEhFrame, EncodingsItResolvesAndOnesItSkips) {
   constexpr uint64_t kVaddr = 0x10000;
   std::vector<uint8_t> s;
-  const size_t pcrel = PutCie(s, "zR", {0x1b});   // pcrel | sdata4
+  const size_t pcrel = PutCie(s, "zR", {0x1b});  // pcrel | sdata4
   const size_t abs8 = PutCie(s, "zPLR", {0x00, 1, 2, 3, 4, 5, 6, 7, 8, 0x1b, 0x04});
   const size_t datarel = PutCie(s, "zR", {0x3b});  // datarel: needs a header base, skipped
   const size_t odd = PutCie(s, "zXR", {0x1b});     // unknown letter before R: skipped

@@ -22,9 +22,8 @@ using testing::PatchU64;
 using testing::PutU32;
 using testing::PutU64;
 
-
 constexpr uint64_t kTextStart = 0x401000;
-constexpr size_t kNfuncAt = 8;       // header word offsets with ptrSize 8 (1.18+ layout)
+constexpr size_t kNfuncAt = 8;  // header word offsets with ptrSize 8 (1.18+ layout)
 constexpr size_t kPclnOffAt = 8 + 7 * 8;
 
 // Three functions: main.a [0,0x10), main.bb [0x10,0x30), runtime.c [0x30,0x38) from textStart.
@@ -67,9 +66,9 @@ TEST(GoPclntab, LooksUpGo120Table) {
   EXPECT_EQ(t->function_count(), 3u);
   EXPECT_EQ(t->min_pc(), kTextStart);
   EXPECT_EQ(t->max_pc(), kTextStart + 0x38);
-  const std::pair<uint64_t, const char*> cases[] = {
-      {0x0, "main.a"},   {0xf, "main.a"},      {0x10, "main.bb"},
-      {0x2f, "main.bb"}, {0x30, "runtime.c"},  {0x37, "runtime.c"}};
+  const std::pair<uint64_t, const char*> cases[] = {{0x0, "main.a"},     {0xf, "main.a"},
+                                                    {0x10, "main.bb"},   {0x2f, "main.bb"},
+                                                    {0x30, "runtime.c"}, {0x37, "runtime.c"}};
   for (const auto& [off, want] : cases) {
     auto name = t->FunctionName(kTextStart + off);
     ASSERT_TRUE(name.ok()) << name.error().ToString();
@@ -103,8 +102,8 @@ TEST(GoPclntab, LooksUpGo116Table) {
   const std::string names("f.one\0f.two\0", 12);
   const uint64_t funcname_off = 8 + 7 * 8;
   const uint64_t pcln_off = funcname_off + names.size();
-  for (uint64_t v : {uint64_t{2}, uint64_t{0}, funcname_off, uint64_t{0}, uint64_t{0},
-                     uint64_t{0}, pcln_off}) {
+  for (uint64_t v :
+       {uint64_t{2}, uint64_t{0}, funcname_off, uint64_t{0}, uint64_t{0}, uint64_t{0}, pcln_off}) {
     PutU64(b, v);
   }
   b.insert(b.end(), names.begin(), names.end());
@@ -348,8 +347,8 @@ InlineFixture InlineTable(Layout layout, int32_t leaf_parent_pc = 0x18) {
   put_field(go116 ? kTextStart : 0);  // _func.entry
   // nameOff, args, deferreturn, pcsp, pcfile, pcln, npcdata, cuOffset
   for (uint32_t v : {0u, 0u, 0u, 0u, pcfile_at, pcln_at, 3u, 0u}) PutU32(b, v);
-  if (go120) PutU32(b, 1);               // startLine
-  b.insert(b.end(), {0, 0, 0, 4});       // funcID, flag/pad, pad, nfuncdata
+  if (go120) PutU32(b, 1);                           // startLine
+  b.insert(b.end(), {0, 0, 0, 4});                   // funcID, flag/pad, pad, nfuncdata
   for (uint32_t v : {0u, 0u, inl_at}) PutU32(b, v);  // pcdata
   if (go116) {
     while ((kPclntabVaddr + b.size()) % 8 != 0) b.push_back(0);

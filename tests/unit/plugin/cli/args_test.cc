@@ -2,18 +2,18 @@
 // with the command it is closest to, go tool pprof's flags are sent after --, and no input with
 // stdin on a terminal says so (with stdin a pipe or file, it is read).
 #include "plugin/cli/args.h"
-#include "tests/unit/test_support.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
+#include "tests/unit/test_support.h"
+
 namespace gcspike::cli {
 namespace {
 
-const std::vector<std::string> kCommands = {"annotate", "pprof", "report", "help",
-                                            "trace-stats"};
+const std::vector<std::string> kCommands = {"annotate", "pprof", "report", "help", "trace-stats"};
 
 Result<Args> Parse(std::vector<std::string> words) {
   std::vector<char*> argv;

@@ -42,8 +42,8 @@ TEST(HelpTest, LabelsCoverEveryKeyAndFeatureTheDetectorsWrite) {
   EXPECT_NE(features->values.find(kPrePauseName), std::string_view::npos);
   const LabelDoc* worker = FindLabel(kWorkerLabelKey);
   ASSERT_NE(worker, nullptr);
-  for (GcWorkerKind k : {GcWorkerKind::kAssist, GcWorkerKind::kDedicated,
-                         GcWorkerKind::kFractional, GcWorkerKind::kIdle}) {
+  for (GcWorkerKind k : {GcWorkerKind::kAssist, GcWorkerKind::kDedicated, GcWorkerKind::kFractional,
+                         GcWorkerKind::kIdle}) {
     EXPECT_NE(worker->values.find(GcWorkerName(k)), std::string_view::npos) << GcWorkerName(k);
   }
 }
@@ -86,8 +86,8 @@ TEST(HelpTest, HelpTextShowsEveryCommandExampleAndExitStatus) {
 
 TEST(HelpTest, ManPageIsPlainRoff) {
   const std::string man = ManPage();
-  const std::set<std::string> macros = {".TH", ".SH", ".TP", ".B", ".BI", ".BR", ".PP", ".RS",
-                                        ".RE", ".nf", ".fi", ".br", ".nh", ".\\\""};
+  const std::set<std::string> macros = {".TH", ".SH", ".TP", ".B",  ".BI", ".BR", ".PP",
+                                        ".RS", ".RE", ".nf", ".fi", ".br", ".nh", ".\\\""};
   std::istringstream lines(man);
   int sections = 0;
   for (std::string line; std::getline(lines, line);) {

@@ -183,9 +183,9 @@ TEST(FailOnTest, ParsesForms) {
 }
 
 TEST(FailOnTest, RejectsMalformed) {
-  for (const char* bad : {"grow-spike", "grow-spike>", "grow-spike>abc", "grow-spike>10",
-                          "grow-spike>-1", "growspike>1%", ">1%", "grow-spike=1%",
-                          "grow-spike>1%%"}) {
+  for (const char* bad :
+       {"grow-spike", "grow-spike>", "grow-spike>abc", "grow-spike>10", "grow-spike>-1",
+        "growspike>1%", ">1%", "grow-spike=1%", "grow-spike>1%%"}) {
     SCOPED_TRACE(bad);
     const auto e = ParseFailOn(bad);
     ASSERT_FALSE(e.ok());

@@ -12,9 +12,10 @@ namespace {
 
 TEST(DeltaSummaryTest, NegativeWeightsCountByTheirSize) {
   testing::StackProfile sp;
-  sp.Add("main.fill > runtime.mapassign_faststr > runtime.hashGrow > runtime.makeBucketArray > "
-         "runtime.newarray > runtime.mallocgc",
-         -30);
+  sp.Add(
+      "main.fill > runtime.mapassign_faststr > runtime.hashGrow > runtime.makeBucketArray > "
+      "runtime.newarray > runtime.mallocgc",
+      -30);
   sp.Add("main.work > strconv.Itoa", 10);
   const auto features = ClassifySamples(sp.profile, RuntimeSignatureCatalogue::BuiltIn());
   const DetectionSummary s = Summarize(sp.profile, features, DetectionThresholds{});

@@ -37,15 +37,23 @@ Profile Read(const std::filesystem::path& path) {
 // An independent reading of "grows a map under a map assign": the names, written out here, of
 // the grow frames and an index comparison per sample.
 bool GrowsUnderAssign(const Profile& p, const Sample& s) {
-  static const std::set<std::string> kGrow = {
-      "runtime.hashGrow", "runtime.growWork", "runtime.growWork_fast32",
-      "runtime.growWork_fast64", "runtime.growWork_faststr", "runtime.evacuate",
-      "runtime.evacuate_fast32", "runtime.evacuate_fast64", "runtime.evacuate_faststr",
-      "runtime.advanceEvacuationMark", "internal/runtime/maps.(*Map).growToSmall",
-      "internal/runtime/maps.(*Map).growToTable", "internal/runtime/maps.(*table).rehash",
-      "internal/runtime/maps.(*table).grow", "internal/runtime/maps.(*table).split",
-      "internal/runtime/maps.(*Map).installTableSplit",
-      "internal/runtime/maps.(*Map).replaceTable"};
+  static const std::set<std::string> kGrow = {"runtime.hashGrow",
+                                              "runtime.growWork",
+                                              "runtime.growWork_fast32",
+                                              "runtime.growWork_fast64",
+                                              "runtime.growWork_faststr",
+                                              "runtime.evacuate",
+                                              "runtime.evacuate_fast32",
+                                              "runtime.evacuate_fast64",
+                                              "runtime.evacuate_faststr",
+                                              "runtime.advanceEvacuationMark",
+                                              "internal/runtime/maps.(*Map).growToSmall",
+                                              "internal/runtime/maps.(*Map).growToTable",
+                                              "internal/runtime/maps.(*table).rehash",
+                                              "internal/runtime/maps.(*table).grow",
+                                              "internal/runtime/maps.(*table).split",
+                                              "internal/runtime/maps.(*Map).installTableSplit",
+                                              "internal/runtime/maps.(*Map).replaceTable"};
   int index = 0, first_grow = -1, last_assign = -1;
   for (uint64_t id : s.location_ids) {
     for (const Line& line : p.location(id).lines) {

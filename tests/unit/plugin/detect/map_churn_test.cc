@@ -102,9 +102,9 @@ TEST(MapChurnTest, FindChurnRunsMatchesBruteForce) {
              points[order[e]].map_insert) {
         bool blocked = false;
         for (const BlockingEvent& b : blocking) {
-          blocked = blocked || (b.goroutine == points[order[e]].runner &&
-                                b.ts_ns > points[order[e - 1]].ts_ns &&
-                                b.ts_ns <= points[order[e]].ts_ns);
+          blocked = blocked ||
+                    (b.goroutine == points[order[e]].runner &&
+                     b.ts_ns > points[order[e - 1]].ts_ns && b.ts_ns <= points[order[e]].ts_ns);
         }
         if (blocked) break;
         ++e;
@@ -143,8 +143,7 @@ TEST(MapChurnTest, VerdictsFollowTheIntervalAndTheJsonSaysSo) {
   std::string json;
   AppendPrePauseFeatureJson(json, s);
   EXPECT_NE(json.find("\"map-churn\":{\"fraction\":1,"), std::string::npos) << json;
-  EXPECT_NE(json.find("\"map_churn_samples\":100,\"runs\":1,\"run_length\":3"),
-            std::string::npos)
+  EXPECT_NE(json.find("\"map_churn_samples\":100,\"runs\":1,\"run_length\":3"), std::string::npos)
       << json;
   // No timeline: the no-timeline form, in the features' order.
   std::string none;

@@ -23,10 +23,10 @@ DetectionSummary SummaryWith(double x, double n, std::string runtime = "swiss") 
 
 TEST(JudgeChangeTest, FourVerdicts) {
   const double t = 0.05;
-  EXPECT_EQ(JudgeChange(0.0, {-0.04, 0.03}, t), ChangeVerdict::kUnchanged);    // within +-t
-  EXPECT_EQ(JudgeChange(0.025, {0.01, 0.04}, t), ChangeVerdict::kUnchanged);   // real, too small
-  EXPECT_EQ(JudgeChange(0.04, {0.01, 0.09}, t), ChangeVerdict::kUnchanged);    // estimated < t
-  EXPECT_EQ(JudgeChange(0.025, {-0.02, 0.07}, t), ChangeVerdict::kUnchanged);  // 9 points wide
+  EXPECT_EQ(JudgeChange(0.0, {-0.04, 0.03}, t), ChangeVerdict::kUnchanged);     // within +-t
+  EXPECT_EQ(JudgeChange(0.025, {0.01, 0.04}, t), ChangeVerdict::kUnchanged);    // real, too small
+  EXPECT_EQ(JudgeChange(0.04, {0.01, 0.09}, t), ChangeVerdict::kUnchanged);     // estimated < t
+  EXPECT_EQ(JudgeChange(0.025, {-0.02, 0.07}, t), ChangeVerdict::kUnchanged);   // 9 points wide
   EXPECT_EQ(JudgeChange(0.0, {-0.06, 0.06}, t), ChangeVerdict::kInconclusive);  // 12 wide
   EXPECT_EQ(JudgeChange(0.04, {0.005, 0.12}, t), ChangeVerdict::kInconclusive);
   EXPECT_EQ(JudgeChange(0.07, {0.01, 0.13}, t), ChangeVerdict::kRegressed);

@@ -1,10 +1,11 @@
 #include "plugin/detect/runtime_signature_catalogue.h"
-#include "tests/unit/test_support.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -27,9 +28,9 @@ TEST(RuntimeSignatureCatalogueTest, MapAssignEntriesForEveryKeyKind) {
 TEST(RuntimeSignatureCatalogueTest, GrowFramesOfBothGenerations) {
   for (const char* name :
        {"runtime.hashGrow", "runtime.growWork_faststr", "runtime.evacuate_fast64",
-        "internal/runtime/maps.(*Map).growToSmall",
-        "internal/runtime/maps.(*Map).growToTable", "internal/runtime/maps.(*table).rehash",
-        "internal/runtime/maps.(*table).grow", "internal/runtime/maps.(*table).split"}) {
+        "internal/runtime/maps.(*Map).growToSmall", "internal/runtime/maps.(*Map).growToTable",
+        "internal/runtime/maps.(*table).rehash", "internal/runtime/maps.(*table).grow",
+        "internal/runtime/maps.(*table).split"}) {
     EXPECT_TRUE(BuiltIn().RolesOf(name) & kRoleGrow) << name;
   }
   // Allocation helpers that makemap uses to presize a map are not growth by themselves.
@@ -61,8 +62,8 @@ TEST(RuntimeSignatureCatalogueTest, GcRoles) {
   EXPECT_EQ(BuiltIn().RolesOf("runtime.gcDrainMarkWorkerIdle"),
             kRoleGcWorker | kRoleWorkerIdle | kRoleRuntime);
   for (const char* name : {"runtime.scanobject", "runtime.scanObject", "runtime.greyobject",
-                           "runtime.scanSpan", "runtime.scanObjectsSmall",
-                           "runtime.markrootBlock", "internal/runtime/gc/scan.ScanSpanPacked"}) {
+                           "runtime.scanSpan", "runtime.scanObjectsSmall", "runtime.markrootBlock",
+                           "internal/runtime/gc/scan.ScanSpanPacked"}) {
     EXPECT_TRUE(BuiltIn().RolesOf(name) & kRoleScan) << name;
   }
 }
@@ -163,8 +164,7 @@ namespace {
 
 TEST(RulesFileTest, GenericRulesMatchEveryInstantiationSpelling) {
   EXPECT_EQ(EraseTypeArguments("main.Set[go.shape.string].Add"), "main.Set[...].Add");
-  EXPECT_EQ(EraseTypeArguments("main.(*Set[go.shape.map[string]int]).Add"),
-            "main.(*Set[...]).Add");
+  EXPECT_EQ(EraseTypeArguments("main.(*Set[go.shape.map[string]int]).Add"), "main.(*Set[...]).Add");
   EXPECT_EQ(EraseTypeArguments("main.F[...]"), "main.F[...]");
   EXPECT_EQ(EraseTypeArguments("main.F"), "main.F");
   RuntimeSignatureCatalogue c;
@@ -181,8 +181,7 @@ TEST(RulesFileTest, GenericRulesMatchEveryInstantiationSpelling) {
   }
   EXPECT_EQ(c.RolesOf("pkg.Set.Add"), 0u);
   EXPECT_EQ(c.RolesOf("pkg.Sets[...].Add"), 0u);
-  EXPECT_EQ(c.RolesOf("pkg.(*Index[go.shape.string,go.shape.int]).Put"),
-            uint32_t{kRoleMapAssign});
+  EXPECT_EQ(c.RolesOf("pkg.(*Index[go.shape.string,go.shape.int]).Put"), uint32_t{kRoleMapAssign});
   EXPECT_EQ(c.RolesOf("pkg.Grow[go.shape.int].func1"), uint32_t{kRoleGrow});
   EXPECT_EQ(c.RolesOf("pkg.Grow"), 0u);
 }
@@ -193,8 +192,8 @@ TEST(RulesFileTest, UnmatchedRulesAreTheOnesNoFunctionMatches) {
                          "runtime pkg.internal*\n",
                          "my.rules")
                   .ok());
-  const auto unmatched = c.UnmatchedRules({"pkg.Set[go.shape.string].Add", "pkg.internalHash",
-                                           "runtime.mapassign_faststr"});
+  const auto unmatched = c.UnmatchedRules(
+      {"pkg.Set[go.shape.string].Add", "pkg.internalHash", "runtime.mapassign_faststr"});
   ASSERT_EQ(unmatched.size(), 1u);
   EXPECT_EQ(unmatched[0]->pattern, "pkg.Missing");
   EXPECT_EQ(unmatched[0]->origin, "my.rules:2");

@@ -14,9 +14,8 @@ using testing::StackProfile;
 
 class StackRulesTest : public ::testing::Test {
  protected:
-  StackFeatures Classify(std::string_view root_first,
-                         const RuntimeSignatureCatalogue& catalogue =
-                             RuntimeSignatureCatalogue::BuiltIn()) {
+  StackFeatures Classify(std::string_view root_first, const RuntimeSignatureCatalogue& catalogue =
+                                                          RuntimeSignatureCatalogue::BuiltIn()) {
     const size_t i = sp_.Add(root_first);
     StackClassifier c(sp_.profile, catalogue);
     return c.Classify(sp_.Stack(i));
@@ -110,15 +109,15 @@ TEST_F(StackRulesTest, PresizingIsNotGrowth) {
   // Regression: stacks of presized maps (make(map[string]bool, n)) from Go 1.19 and 1.26
   // profiles were labelled malloc-burst or grow-spike while makeBucketArray, newoverflow and
   // newTable were grow frames.
-  for (const char* stack : {
-           "main.main > runtime.makemap > runtime.makeBucketArray > runtime.newarray > "
-           "runtime.mallocgc > runtime.memclrNoHeapPointers",
-           "main.main > runtime.mapassign_faststr > runtime.(*hmap).newoverflow > "
-           "runtime.newobject|runtime.(*hmap).newoverflow > runtime.mallocgc",
-           "main.main > runtime.makemap > internal/runtime/maps.NewMap > "
-           "internal/runtime/maps.newTable > internal/runtime/maps.(*table).reset > "
-           "internal/runtime/maps.newarray > runtime.newarray > runtime.mallocgc > "
-           "runtime.deductAssistCredit > runtime.gcAssistAlloc"}) {
+  for (const char* stack :
+       {"main.main > runtime.makemap > runtime.makeBucketArray > runtime.newarray > "
+        "runtime.mallocgc > runtime.memclrNoHeapPointers",
+        "main.main > runtime.mapassign_faststr > runtime.(*hmap).newoverflow > "
+        "runtime.newobject|runtime.(*hmap).newoverflow > runtime.mallocgc",
+        "main.main > runtime.makemap > internal/runtime/maps.NewMap > "
+        "internal/runtime/maps.newTable > internal/runtime/maps.(*table).reset > "
+        "internal/runtime/maps.newarray > runtime.newarray > runtime.mallocgc > "
+        "runtime.deductAssistCredit > runtime.gcAssistAlloc"}) {
     SCOPED_TRACE(stack);
     EXPECT_EQ(Classify(stack).features & kMapFeatures, 0u);
   }
@@ -152,8 +151,7 @@ TEST_F(StackRulesTest, AssistUnderGrowAllocationIsCoupled) {
       "runtime.newarray > runtime.mallocgc > runtime.deductAssistCredit > "
       "runtime.gcAssistAlloc > runtime.systemstack > runtime.gcAssistAlloc.func2 > "
       "runtime.gcAssistAlloc1 > runtime.gcDrainN > runtime.scanSpan > runtime.greyobject");
-  EXPECT_EQ(FeatureLabel(f.features),
-            "grow-spike+malloc-burst+assist-coupling+scanobject-hotspot");
+  EXPECT_EQ(FeatureLabel(f.features), "grow-spike+malloc-burst+assist-coupling+scanobject-hotspot");
   EXPECT_EQ(f.worker, GcWorkerKind::kAssist);
   EXPECT_EQ(Site(f), "main.fill");
 }
@@ -192,10 +190,10 @@ TEST_F(StackRulesTest, BackgroundWorkerModes) {
       {"runtime.gcDrainMarkWorkerIdle", GcWorkerKind::kIdle, "idle"}};
   for (const WorkerCase& c : cases) {
     SCOPED_TRACE(c.wrapper);
-    const StackFeatures f = Classify(
-        std::string("runtime.gcBgMarkWorker > runtime.systemstack > ") + c.wrapper +
-        "|runtime.gcBgMarkWorker.func2 > runtime.gcDrain > runtime.scanObject > "
-        "runtime.tryDeferToSpanScan");
+    const StackFeatures f =
+        Classify(std::string("runtime.gcBgMarkWorker > runtime.systemstack > ") + c.wrapper +
+                 "|runtime.gcBgMarkWorker.func2 > runtime.gcDrain > runtime.scanObject > "
+                 "runtime.tryDeferToSpanScan");
     EXPECT_EQ(FeatureLabel(f.features), "scanobject-hotspot");
     EXPECT_EQ(f.worker, c.kind);
     EXPECT_EQ(GcWorkerName(f.worker), c.label);

@@ -55,12 +55,11 @@ TEST(NewcombeDifferenceTest, MatchesPublishedValues) {
   struct Case {
     double x1, n1, x2, n2, lo, hi;
   };
-  for (const Case& c :
-       {Case{56, 70, 48, 80, 0.0524, 0.3339}, Case{9, 10, 3, 10, 0.1705, 0.8090},
-        Case{6, 7, 2, 7, 0.0582, 0.8062}, Case{5, 56, 0, 29, -0.0381, 0.1926},
-        Case{0, 10, 0, 20, -0.1611, 0.2775}, Case{10, 10, 0, 20, 0.6791, 1.0}}) {
-    SCOPED_TRACE(std::to_string(c.x1) + "/" + std::to_string(c.n1) + " - " +
-                 std::to_string(c.x2) + "/" + std::to_string(c.n2));
+  for (const Case& c : {Case{56, 70, 48, 80, 0.0524, 0.3339}, Case{9, 10, 3, 10, 0.1705, 0.8090},
+                        Case{6, 7, 2, 7, 0.0582, 0.8062}, Case{5, 56, 0, 29, -0.0381, 0.1926},
+                        Case{0, 10, 0, 20, -0.1611, 0.2775}, Case{10, 10, 0, 20, 0.6791, 1.0}}) {
+    SCOPED_TRACE(std::to_string(c.x1) + "/" + std::to_string(c.n1) + " - " + std::to_string(c.x2) +
+                 "/" + std::to_string(c.n2));
     const Interval i = NewcombeDifference(c.x1, c.n1, c.x2, c.n2);
     EXPECT_NEAR(i.lo, c.lo, 5e-5);
     EXPECT_NEAR(i.hi, c.hi, 5e-5);
@@ -69,8 +68,8 @@ TEST(NewcombeDifferenceTest, MatchesPublishedValues) {
 
 // The first argument is the new side: swapping the sides mirrors the interval around 0.
 TEST(NewcombeDifferenceTest, OrientationIsNewMinusBase) {
-  const Interval up = NewcombeDifference(56, 70, 48, 80);     // new 80 %, base 60 %
-  const Interval down = NewcombeDifference(48, 80, 56, 70);   // new 60 %, base 80 %
+  const Interval up = NewcombeDifference(56, 70, 48, 80);    // new 80 %, base 60 %
+  const Interval down = NewcombeDifference(48, 80, 56, 70);  // new 60 %, base 80 %
   EXPECT_GT(up.lo, 0);
   EXPECT_LT(down.hi, 0);
   EXPECT_NEAR(up.lo, -down.hi, 1e-12);

@@ -122,8 +122,7 @@ TEST(TimeFeaturesTest, MarkOverlapOnSyntheticCycles) {
   EXPECT_EQ(labelled, inside);
   EXPECT_FALSE(p.StrLabel(p.samples[assign], "gcspike").has_value());
   const std::string report = RenderTimeReport(p, a);
-  EXPECT_NE(report.find("mark-overlap: " + std::to_string(inside) +
-                        " of 300 grow-spike samples"),
+  EXPECT_NE(report.find("mark-overlap: " + std::to_string(inside) + " of 300 grow-spike samples"),
             std::string::npos)
       << report;
   EXPECT_NE(report.find("the mark phases cover 10.0 % of the timeline"), std::string::npos)
@@ -165,7 +164,8 @@ namespace {
 TEST(TimeFeaturesTest, AssignRateCountsMapInsertsInTenMsWindows) {
   std::mt19937 rng(10);
   TimedProfile t;
-  const std::vector<const char*> stacks = {kGrow, kAssign, "main.work", "main.fill > runtime.mallocgc"};
+  const std::vector<const char*> stacks = {kGrow, kAssign, "main.work",
+                                           "main.fill > runtime.mallocgc"};
   std::vector<std::pair<int64_t, bool>> samples;  // time in ns, has a map-assign frame
   for (int k = 0; k < 400; ++k) {
     const int64_t ms = 5 + static_cast<int64_t>(rng() % 200);
@@ -205,8 +205,9 @@ TEST(TimeFeaturesTest, AssignRateCountsMapInsertsInTenMsWindows) {
 
 TEST(TimeFeaturesTest, ClusterTableWithDurationAndBeforePause) {
   TimedProfile t;
-  // (Times in the table count from the first sample, at 100 ms.) Cluster 1 at 100..110 ends 40 ms before the pause at 150: before it. Cluster 2 at
-  // 300..304 ends 96 ms before the pause at 400: not. Cluster 3 at 500..502: no pause after.
+  // (Times in the table count from the first sample, at 100 ms.) Cluster 1 at 100..110 ends 40 ms
+  // before the pause at 150: before it. Cluster 2 at 300..304 ends 96 ms before the pause at 400:
+  // not. Cluster 3 at 500..502: no pause after.
   for (int64_t ms : {100, 105, 110, 300, 302, 304, 500, 501, 502}) t.Add(kGrow, ms);
   t.sp.profile.timeline.pauses.push_back(StwPause{0, 150 * kMs, 151 * kMs});
   t.sp.profile.timeline.pauses.push_back(StwPause{0, 400 * kMs, 401 * kMs});
@@ -474,8 +475,8 @@ TEST(TimeFeaturesTest, MarkTerminationCyclesFromTheTimeline) {
   for (int64_t k = 0; k < 10; ++k) {
     const int64_t start = 100 + 50 * k;
     p.timeline.gc_cycles.push_back(GcCycle{k + 1, start * kMs, (start + 10) * kMs});
-    p.timeline.pauses.push_back(
-        StwPause{mark_term, (start + 10) * kMs - 20'000, (start + 10) * kMs - 20'000 + (k + 1) * 10'000});
+    p.timeline.pauses.push_back(StwPause{mark_term, (start + 10) * kMs - 20'000,
+                                         (start + 10) * kMs - 20'000 + (k + 1) * 10'000});
     for (int64_t s = 0; s < k; ++s) t.Add(kGrow, start + 1 + s % 9);
   }
   t.Add(kAssign, 0);

@@ -131,8 +131,8 @@ TEST(TimeRulesTest, ClustersAreDensityConnectedGrowSamples) {
 
 TEST(TimeRulesTest, CyclesCollectGrowSamplesAssistsAndPauses) {
   TimedProfile t;
-  t.Add(kGrow, 960, 1);   // 40 ms before GC 1
-  t.Add(kGrow, 900, 1);   // 100 ms before: outside the window
+  t.Add(kGrow, 960, 1);  // 40 ms before GC 1
+  t.Add(kGrow, 900, 1);  // 100 ms before: outside the window
   Timeline& tl = t.sp.profile.timeline;
   tl.gc_cycles.push_back(GcCycle{7, 1000 * kMs, 1050 * kMs});
   tl.assists.push_back(AssistInterval{3, 1010 * kMs, 1013 * kMs, {}});
@@ -375,8 +375,7 @@ TEST(TimeRulesTest, PrePauseIsWeighedAgainstTheWindowsShareOfTheSpan) {
   EXPECT_EQ(spike.verdict, Verdict::kSpike);
   TimeRuleOptions strict;
   strict.pre_pause_min_ratio = 13;  // observed 31/40 over 70/1100: about 12.2
-  EXPECT_EQ(Analyze(crowded.sp.profile, strict).analysis.pre_pause_test.verdict,
-            Verdict::kNormal);
+  EXPECT_EQ(Analyze(crowded.sp.profile, strict).analysis.pre_pause_test.verdict, Verdict::kNormal);
 }
 
 TEST(TimeRulesTest, ExpectedClustersOfRandomPlacements) {
@@ -385,8 +384,7 @@ TEST(TimeRulesTest, ExpectedClustersOfRandomPlacements) {
   // probability (1 - eps/L)^n.
   constexpr int64_t kSpan = 1'000'000'000;
   for (int64_t n : {10, 50, 200}) {
-    const double want =
-        1 + static_cast<double>(n - 1) * std::pow(1 - 0.02, static_cast<double>(n));
+    const double want = 1 + static_cast<double>(n - 1) * std::pow(1 - 0.02, static_cast<double>(n));
     const double got = ExpectedClusters(n, kSpan, kSpan / 50, 1, kClusterPlacements);
     EXPECT_NEAR(got, want, 0.08 * want + 0.2) << n;
   }
@@ -406,7 +404,7 @@ struct JsonValue {
   enum Kind { kNull, kBool, kNumber, kString, kArray, kObject } kind = kNull;
   double number = 0;
   std::string str;
-  std::vector<JsonValue> items;  // array items, or object member values
+  std::vector<JsonValue> items;   // array items, or object member values
   std::vector<std::string> keys;  // object member names (a vector may hold the incomplete type,
                                   // a pair may not)
   const JsonValue* Get(std::string_view key) const {

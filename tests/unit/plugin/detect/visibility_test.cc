@@ -24,7 +24,9 @@ TEST(VisibilityTest, ProfileKindsFromSampleTypes) {
   Profile& p = sp.profile;
   EXPECT_EQ(ClassifyProfileKind(p), ProfileKind::kCpu);
   // runtime/pprof's heap and allocs profiles have the same four types; the default tells.
-  SetTypes(p, {{"alloc_objects", "count"}, {"alloc_space", "bytes"}, {"inuse_objects", "count"},
+  SetTypes(p, {{"alloc_objects", "count"},
+               {"alloc_space", "bytes"},
+               {"inuse_objects", "count"},
                {"inuse_space", "bytes"}});
   EXPECT_EQ(ClassifyProfileKind(p), ProfileKind::kHeap);
   p.default_sample_type = p.Intern("alloc_space");

@@ -39,9 +39,8 @@ TEST_F(PseudoFramesTest, RootFramesNameKeyAndValue) {
   EXPECT_EQ(AddPseudoFrames(p, PseudoFramePlacement::kRoot, {"gcspike", "bytes"}), 2u);
   ASSERT_OK(p.Validate());
   using S = std::vector<std::string>;
-  EXPECT_EQ(StackNames(p, p.samples[0]),
-            (S{"runtime.mapassign", "main.main", "[bytes 4096 bytes]",
-               "[gcspike grow-spike+assist-coupling]"}));
+  EXPECT_EQ(StackNames(p, p.samples[0]), (S{"runtime.mapassign", "main.main", "[bytes 4096 bytes]",
+                                            "[gcspike grow-spike+assist-coupling]"}));
   EXPECT_EQ(StackNames(p, p.samples[1]), (S{"runtime.mapassign", "main.main"}));
   EXPECT_EQ(StackNames(p, p.samples[2]), (S{"main.main", "[gcspike grow-spike+assist-coupling]"}));
   // One Function and Location per distinct frame, in the file "gcspike".

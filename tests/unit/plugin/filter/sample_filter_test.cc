@@ -271,8 +271,8 @@ TEST(TimeBoundTest, Forms) {
   EXPECT_EQ(*ParseDurationNs("2\xC2\xB5s"), 2000);
   EXPECT_EQ(*ParseDurationNs("1h"), 3600000000000);
   EXPECT_EQ(*ParseDurationNs("7ns"), 7);
-  EXPECT_FALSE(ParseTimeBound("1.5s").ok());   // relative times need +
-  EXPECT_FALSE(ParseTimeBound("+1.5").ok());   // unit required
+  EXPECT_FALSE(ParseTimeBound("1.5s").ok());  // relative times need +
+  EXPECT_FALSE(ParseTimeBound("+1.5").ok());  // unit required
   EXPECT_FALSE(ParseTimeBound("+s").ok());
   EXPECT_FALSE(ParseTimeBound("+1.2.3s").ok());
   EXPECT_FALSE(ParseTimeBound("+1parsec").ok());

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "formats/json_text.h"
 #include "plugin/cli/detect_command.h"
 #include "plugin/report.h"
 
@@ -17,36 +18,11 @@ DEFINE_string(group_by, "",
 namespace gcspike::cli {
 namespace {
 
+// A JSON string literal (the one escaping rule, formats/json_text.h).
 std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
+  std::string out;
+  AppendJsonString(out, s);
+  return out;
 }
 
 std::string Percent(double f) {

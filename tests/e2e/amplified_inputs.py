@@ -15,28 +15,11 @@ The pprof messages are encoded here from profile.proto's field numbers
 docs/formats/go-trace.md#generation-format-layout.
 """
 import gzip
+import os
 import sys
 
-
-def uvarint(v):
-    out = bytearray()
-    while v >= 0x80:
-        out.append((v & 0x7F) | 0x80)
-        v >>= 7
-    out.append(v)
-    return bytes(out)
-
-
-def field(number, payload):
-    return uvarint(number << 3 | 2) + uvarint(len(payload)) + payload
-
-
-def vfield(number, value):
-    return uvarint(number << 3) + uvarint(value)
-
-
-def packed(number, values):
-    return field(number, b"".join(uvarint(v) for v in values))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from protowire import field, packed, uvarint, varint_field as vfield  # noqa: E402
 
 
 def pprof_frame(strings, locations):

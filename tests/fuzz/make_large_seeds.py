@@ -21,28 +21,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "audit"))
 from expected_offset import uvarint as read_uvarint  # noqa: E402
 
-
-def uvarint(v):
-    out = bytearray()
-    v &= (1 << 64) - 1
-    while v >= 0x80:
-        out.append((v & 0x7F) | 0x80)
-        v >>= 7
-    out.append(v)
-    return bytes(out)
-
-
-def field(number, payload):
-    """A length-delimited field (docs/formats/pprof.md#profile-fields)."""
-    return uvarint(number << 3 | 2) + uvarint(len(payload)) + payload
-
-
-def varint_field(number, v):
-    return uvarint(number << 3) + uvarint(v)
-
-
-def packed(number, values):
-    return field(number, b"".join(uvarint(v) for v in values))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from protowire import field, packed, uvarint, varint_field  # noqa: E402
 
 
 def profile(stacks, samples, strings, functions):

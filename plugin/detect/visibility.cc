@@ -66,11 +66,14 @@ bool NeedsABinary(const Profile& p, uint64_t mapping_id) {
   return !(StartsWith(name, "[kernel") || name == "[vdso]" || name == "[vsyscall]");
 }
 
-// Go's stack switches: a stack whose outermost frame is one of these was cut where the runtime
-// moved to the system stack (g0) or grew the goroutine stack. ELF symbols may carry ".abi0".
+// Go's stack switches that cut work off its caller: a stack whose outermost frame is one of
+// these was cut where the runtime moved to the system stack (g0) on a goroutine's behalf
+// (allocation, mark assists) or grew the goroutine stack. runtime.mcall is not one: it moves to
+// g0 to run the scheduler for a goroutine that parks or yields, which does no map work, and
+// such stacks are common in any profile of a program that blocks (Go's own profiler records
+// them too). ELF symbols may carry ".abi0".
 bool IsStackSwitch(std::string_view name) {
-  return StartsWith(name, "runtime.systemstack") || StartsWith(name, "runtime.mcall") ||
-         StartsWith(name, "runtime.morestack");
+  return StartsWith(name, "runtime.systemstack") || StartsWith(name, "runtime.morestack");
 }
 
 }  // namespace
@@ -199,8 +202,8 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
     v.cut_cause = "recording-mode";
     v.cut_reason =
         Percent(v.truncated_share) +
-        " of stacks end at a Go stack switch (runtime.systemstack, mcall, morestack): the "
-        "recording copied only the stack each sample ran on (perf --call-graph dwarf), which "
+        " of stacks end at a Go stack switch (runtime.systemstack, morestack): the recording "
+        "copied only the stack each sample ran on (as perf --call-graph dwarf does), which "
         "cuts the map insert off the work the runtime does for it on the system stack (mark "
         "assists, allocation); record with -g (frame pointers) or take an execution trace";
   }

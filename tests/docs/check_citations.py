@@ -14,7 +14,7 @@ import sys
 CITE = re.compile(r'docs/formats/([a-z0-9-]+\.md)((?:#[a-z0-9-]+)?(?:,? ?#[a-z0-9-]+)*)')
 OUTSIDE = re.compile(r'notes §|/work/shared|shared/notes|go-trace-and-runtime\.md|perf-data-format\.md|'
                      r'pprof-and-viewers\.md')
-EXTENSIONS = ('.cc', '.h', '.md', '.py', '.sh', '.go', '.cmake', '.txt', '.mjs', '.js')
+EXTENSIONS = ('.cc', '.h', '.md', '.py', '.sh', '.go', '.cmake', '.txt', '.mjs', '.js', '.proto')
 SKIP = {'build', 'node_modules', '.git'}
 
 

@@ -125,42 +125,52 @@ Status SampleSpool::ForEach(size_t sample_count,
   std::vector<Label> previous;
   auto decode_block = [&](std::span<const uint8_t> bytes, uint64_t block_offset) -> Status {
     ByteCursor c(bytes, block_offset);
+    // The inline varint first (the hot loop of writing a large perf.data); uvarint() only to
+    // report what is wrong with a bad one.
+    auto next = [&c](uint64_t& v) -> Status {
+      if (c.try_uvarint(v)) [[likely]]
+        return {};
+      GCSPIKE_ASSIGN_OR_RETURN(v, c.uvarint());
+      return {};
+    };
+    uint64_t v = 0;
     while (!c.empty()) {
-      GCSPIKE_ASSIGN_OR_RETURN(uint64_t sample, c.uvarint());
-      if (sample >= sample_count) {
-        return c.error_here("sample spool: record names stack sample " + std::to_string(sample) +
+      GCSPIKE_RETURN_IF_ERROR(next(v));
+      if (v >= sample_count) {
+        return c.error_here("sample spool: record names stack sample " + std::to_string(v) +
                             " of " + std::to_string(sample_count));
       }
-      r.sample = static_cast<uint32_t>(sample);
-      GCSPIKE_ASSIGN_OR_RETURN(uint64_t nvalues, c.uvarint());
-      if (nvalues > c.remaining()) return c.error_here("sample spool: bad value count");
-      r.values.resize(nvalues);
-      for (int64_t& v : r.values) {
-        GCSPIKE_ASSIGN_OR_RETURN(uint64_t z, c.uvarint());
-        v = UnZigZag(z);
+      r.sample = static_cast<uint32_t>(v);
+      GCSPIKE_RETURN_IF_ERROR(next(v));
+      if (v > c.remaining()) return c.error_here("sample spool: bad value count");
+      r.values.resize(v);
+      for (int64_t& value : r.values) {
+        GCSPIKE_RETURN_IF_ERROR(next(v));
+        value = UnZigZag(v);
       }
-      GCSPIKE_ASSIGN_OR_RETURN(uint64_t nlabels, c.uvarint());
-      if (nlabels > c.remaining()) return c.error_here("sample spool: bad label count");
+      GCSPIKE_RETURN_IF_ERROR(next(v));
+      if (v > c.remaining()) return c.error_here("sample spool: bad label count");
+      const size_t nlabels = v;
       r.labels.resize(nlabels);
       for (size_t i = 0; i < nlabels; ++i) {
-        GCSPIKE_ASSIGN_OR_RETURN(uint64_t head, c.uvarint());
+        GCSPIKE_RETURN_IF_ERROR(next(v));
         Label l;
-        l.key = static_cast<StrId>(head >> 1);
-        l.numeric = (head & 1) != 0;
+        l.key = static_cast<StrId>(v >> 1);
+        l.numeric = (v & 1) != 0;
         if (l.numeric) {
-          GCSPIKE_ASSIGN_OR_RETURN(uint64_t z, c.uvarint());
+          GCSPIKE_RETURN_IF_ERROR(next(v));
           const bool delta = i < previous.size() && previous[i].key == l.key && previous[i].numeric;
           const uint64_t base = delta ? static_cast<uint64_t>(previous[i].num) : 0;
-          l.num = static_cast<int64_t>(base + static_cast<uint64_t>(UnZigZag(z)));
-          GCSPIKE_ASSIGN_OR_RETURN(uint64_t unit, c.uvarint());
-          l.num_unit = static_cast<StrId>(unit);
+          l.num = static_cast<int64_t>(base + static_cast<uint64_t>(UnZigZag(v)));
+          GCSPIKE_RETURN_IF_ERROR(next(v));
+          l.num_unit = static_cast<StrId>(v);
         } else {
-          GCSPIKE_ASSIGN_OR_RETURN(uint64_t str, c.uvarint());
-          l.str = static_cast<StrId>(str);
+          GCSPIKE_RETURN_IF_ERROR(next(v));
+          l.str = static_cast<StrId>(v);
         }
         r.labels[i] = l;
       }
-      previous = r.labels;
+      previous.assign(r.labels.begin(), r.labels.end());
       GCSPIKE_RETURN_IF_ERROR(visit(r));
     }
     return {};

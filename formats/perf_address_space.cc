@@ -161,6 +161,7 @@ void PerfAddressSpace::CacheFrame(uint64_t hash, const CachedFrame& entry) {
 }
 
 void PerfAddressSpace::ClearFrameCache() {
+  ++layout_generation_;
   if (frame_cache_used_ == 0) return;
   std::fill(frame_cache_.begin(), frame_cache_.end(), CachedFrame());
   frame_cache_used_ = 0;

@@ -62,6 +62,8 @@ class PerfAddressSpace {
   const std::string* ThreadName(uint32_t pid, uint32_t tid) const;
   // Changes whenever a COMM or FORK record may have renamed a thread.
   uint64_t names_generation() const { return names_generation_; }
+  // Changes whenever an MMAP or FORK record may have changed which mapping holds an address.
+  uint64_t layout_generation() const { return layout_generation_; }
 
   // A frame of `pid` at `address`, with the mapping holding it now.
   PerfFrame MakeFrame(uint32_t pid, uint64_t address, bool kernel, bool caller) const;
@@ -92,6 +94,7 @@ class PerfAddressSpace {
   std::map<uint64_t, size_t> kernel_maps_;
   std::unordered_map<uint32_t, std::string> comm_by_tid_;
   uint64_t names_generation_ = 0;
+  uint64_t layout_generation_ = 0;
   std::vector<PerfFrame> frames_;
   std::unordered_map<PerfFrame, uint32_t, FrameHash> frame_index_;
   std::vector<CachedFrame> frame_cache_ = std::vector<CachedFrame>(1 << 12);

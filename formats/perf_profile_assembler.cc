@@ -1,6 +1,7 @@
 #include "formats/perf_profile_assembler.h"
 
 #include <algorithm>
+#include <array>
 
 #include "formats/perf_event_abi.h"
 
@@ -38,6 +39,10 @@ void PerfProfileAssembler::BuildStack(const PerfAttr& attr, uint16_t misc, const
       // The first frame of each context is the interrupted PC, not a return address.
       first = true;
       continue;
+    }
+    if (kernel && !kernel_frames_) {
+      kernel_frames_ = true;
+      symbolizer_.PrefetchKernelSymbols();
     }
     refs.push_back(space_.CachedFrameRef(s.pid, a, kernel, !first));
     first = false;
@@ -112,40 +117,75 @@ StrId PerfProfileAssembler::CommId(uint32_t pid, uint32_t tid) {
   return cached->second;
 }
 
+uint32_t PerfProfileAssembler::StackOf(const PerfAttr& attr, uint16_t misc, const PerfSample& s,
+                                       size_t width) {
+  // A branch stack or a user stack (unwound here) makes more of the stack than the callchain.
+  if (s.has_branch_stack || s.has_stack_user) {
+    BuildStack(attr, misc, s);
+    return InternStack(location_refs_, width);
+  }
+  if (raw_stacks_layout_ != space_.layout_generation()) {
+    raw_stacks_.Clear();
+    raw_stacks_layout_ = space_.layout_generation();
+  }
+  // Everything BuildStack reads of a sample without those two.
+  const uint64_t head[RawStackCache::kHeadWords] = {
+      s.pid | uint64_t{static_cast<uint16_t>(misc & perf::misc::kCpumodeMask)} << 32 |
+          uint64_t{s.has_ip} << 48,
+      s.has_ip ? s.ip : 0};
+  const std::span<const uint8_t> chain =
+      s.has_callchain ? s.callchain.rest().first(s.callchain_size * 8) : std::span<const uint8_t>();
+  const uint64_t hash = RawStackCache::Hash(head, chain);
+  if (const uint32_t stack = raw_stacks_.Find(hash, head, chain);
+      stack != RawStackCache::kMissing) {
+    return stack;
+  }
+  BuildStack(attr, misc, s);
+  const uint32_t stack = InternStack(location_refs_, width);
+  raw_stacks_.Insert(hash, head, chain, stack);
+  return stack;
+}
+
 Status PerfProfileAssembler::AddSample(std::span<const PerfAttr> attrs, size_t ai, uint16_t misc,
                                        const PerfSample& s, uint64_t record_at) {
-  BuildStack(attrs[ai], misc, s);
+  const size_t width = attrs.size() * 2;
+  uint32_t stack = 0;
+  if (spool_ != nullptr) {
+    stack = StackOf(attrs[ai], misc, s, width);
+  } else {
+    BuildStack(attrs[ai], misc, s);
+  }
   // Values are signed (profile.proto int64): a period past 2^63 - 1 is corrupt, not a count.
   if (s.period > static_cast<uint64_t>(INT64_MAX)) {
     return MakeErrorAt(record_at, "SAMPLE record has period " + std::to_string(s.period) +
                                       ", beyond the largest value a profile holds (2^63 - 1)");
   }
   const auto period = static_cast<int64_t>(s.period);
-  const size_t width = attrs.size() * 2;
   std::vector<int64_t>& values = record_values_;
   values.assign(width, 0);
   values[ai * 2] = 1;
   values[ai * 2 + 1] = period;
-  std::vector<Label>& labels = record_labels_;
-  labels.clear();
+  // At most four labels (pid, tid, comm, timestamp_ns), in a fixed array: this is per record.
+  std::array<Label, 4> labels;
+  size_t n = 0;
   if (s.has_tid) {
     const StrId pid_key = Key(pid_key_, "pid");
-    labels.push_back({pid_key, 0, s.pid, pid_key, true});
+    labels[n++] = {pid_key, 0, s.pid, pid_key, true};
     const StrId tid_key = Key(tid_key_, "tid");
-    labels.push_back({tid_key, 0, s.tid, tid_key, true});
+    labels[n++] = {tid_key, 0, s.tid, tid_key, true};
     if (const StrId comm = CommId(s.pid, s.tid); comm != 0) {
-      labels.push_back({comm_key_, comm, 0, 0, false});
+      labels[n++] = {comm_key_, comm, 0, 0, false};
     }
   }
   if (s.has_time) {
     const auto t = static_cast<int64_t>(s.time);
     const StrId time_key = Key(time_key_, "timestamp_ns");
-    labels.push_back({time_key, 0, t, Key(ns_unit_, "nanoseconds"), true});
+    labels[n++] = {time_key, 0, t, Key(ns_unit_, "nanoseconds"), true};
     first_time_ = std::min(first_time_, t);
     last_time_ = std::max(last_time_, t);
   }
+  const std::span<const Label> record_labels(labels.data(), n);
   if (spool_ != nullptr) {
-    const uint32_t stack = InternStack(location_refs_, width);
     int64_t* sums = &stack_values_[stack * width];
     sums[ai * 2] += 1;
     if (__builtin_add_overflow(sums[ai * 2 + 1], period, &sums[ai * 2 + 1])) {
@@ -153,13 +193,13 @@ Status PerfProfileAssembler::AddSample(std::span<const PerfAttr> attrs, size_t a
                          "the periods of one stack's samples add up past 2^63 - 1 "
                          "at this SAMPLE record");
     }
-    spool_->Append(stack, values, labels);
+    spool_->Append(stack, values, record_labels);
     return {};
   }
   Sample sample;
   sample.location_ids.assign(location_refs_.begin(), location_refs_.end());
   sample.values = values;
-  sample.labels = labels;
+  sample.labels.assign(record_labels.begin(), record_labels.end());
   profile_.samples.push_back(std::move(sample));
   return {};
 }
@@ -281,6 +321,7 @@ void PerfProfileAssembler::Finish(std::vector<PerfAttr>& attrs,
   // What only reading needed goes before the symbolizer loads the binaries, and the stacks
   // shed their growth slack: memory peaks while symbolizing.
   space_.ReleaseFrameIndex();
+  raw_stacks_ = RawStackCache();
   stack_heads_ = {};
   stack_refs_.shrink_to_fit();
   stack_begin_.shrink_to_fit();

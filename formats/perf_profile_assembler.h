@@ -15,6 +15,7 @@
 #include "core/profile_builder.h"
 #include "core/sample_spool.h"
 #include "formats/perf_address_space.h"
+#include "formats/perf_raw_stack_cache.h"
 #include "formats/perf_record_reader.h"
 #include "formats/perf_sample_layout.h"
 #include "formats/perf_symbolize.h"
@@ -49,6 +50,9 @@ class PerfProfileAssembler {
   void AppendUnwound(const PerfSample& s);
   // With a spool: the index of the distinct stack `refs`, added with zero values when new.
   uint32_t InternStack(std::span<const uint32_t> refs, size_t width);
+  // With a spool: the stack of sample `s` (its frames built and interned), through
+  // raw_stacks_ when the sample's stack follows from its raw callchain alone.
+  uint32_t StackOf(const PerfAttr& attr, uint16_t misc, const PerfSample& s, size_t width);
   void SetSampleTypes(std::vector<PerfAttr>& attrs,
                       const std::unordered_map<uint64_t, size_t>& attr_by_id,
                       const PerfHeaderInfo& header);
@@ -71,13 +75,13 @@ class PerfProfileAssembler {
   uint64_t names_generation_ = 0;
   int64_t first_time_ = INT64_MAX;
   int64_t last_time_ = INT64_MIN;
+  bool kernel_frames_ = false;  // a kernel frame was seen (and the kernel symbols prefetched)
   uint64_t dwarf_samples_ = 0;
   uint64_t unwound_by_[3] = {};          // indexed by UnwindMethod
   uint64_t user_callchain_samples_ = 0;  // dwarf samples whose callchain has user frames
   std::vector<uint64_t> unwound_pcs_;    // one sample's user stack, reused
   std::vector<uint32_t> location_refs_;  // one sample's frame refs, reused
   std::vector<int64_t> record_values_;
-  std::vector<Label> record_labels_;
 
   // With a spool: the records go to spool_, and the distinct stacks (frame refs, leaf first)
   // are kept flat in stack_refs_ (stack i is [stack_begin_[i], stack_begin_[i + 1])) with
@@ -90,6 +94,12 @@ class PerfProfileAssembler {
   std::vector<int64_t> stack_values_;
   std::unordered_map<uint64_t, uint32_t> stack_heads_;
   std::vector<uint32_t> stack_next_;
+  // Raw callchain (pid, cpu mode, IP and the callchain's bytes) -> stack index, for samples
+  // without a branch or user stack: a hot loop's samples repeat their callchain exactly, and
+  // then neither its frames nor its stack need to be looked up again. Emptied whenever the
+  // address space's layout changes (the same callchain may then mean other frames).
+  RawStackCache raw_stacks_;
+  uint64_t raw_stacks_layout_ = 0;
 };
 
 }  // namespace gcspike

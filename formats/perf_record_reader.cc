@@ -102,7 +102,6 @@ Status PerfRecordReader::Read() {
     return MakeErrorAt(8, "perf.data header size " + std::to_string(size) +
                               " is neither 104 (file) nor 16 (pipe)");
   }
-  record_body_ = {};
   return {};
 }
 
@@ -289,9 +288,12 @@ Status PerfRecordReader::ReadOneRecord(uint64_t end) {
   if (diagnostics_ != nullptr && (++records_read_ & 0xffff) == 0) {
     diagnostics_->Progress("reading perf.data", offset, in_.size_hint());
   }
-  uint8_t header[perf::kRecordHeaderSize];
-  GCSPIKE_ASSIGN_OR_RETURN(size_t have, ReadUpTo(in_, header, sizeof header));
-  if (have < sizeof header) return MakeErrorAt(offset, "record header truncated");
+  // The record is read in place, in the source's buffer (a record is at most 64 KiB): the
+  // hot loop of a large recording copies nothing.
+  GCSPIKE_ASSIGN_OR_RETURN(std::span<const uint8_t> header, in_.Peek(perf::kRecordHeaderSize));
+  if (header.size() < perf::kRecordHeaderSize) {
+    return MakeErrorAt(offset, "record header truncated");
+  }
   const RecordHeader h = ParseRecordHeader(header);
   last_record_type_ = h.type;
   if (h.type == record::kSample) saw_sample_ = true;
@@ -304,14 +306,15 @@ Status PerfRecordReader::ReadOneRecord(uint64_t end) {
                                    " bytes runs past the end of the data section at byte " +
                                    std::to_string(end));
   }
-  std::vector<uint8_t>& body = record_body_;
-  body.resize(h.size - perf::kRecordHeaderSize);
-  GCSPIKE_ASSIGN_OR_RETURN(size_t got, ReadUpTo(in_, body.data(), body.size()));
-  if (got < body.size()) {
+  GCSPIKE_ASSIGN_OR_RETURN(std::span<const uint8_t> whole, in_.Peek(h.size));
+  if (whole.size() < h.size) {
     return MakeErrorAt(
         offset, "record of " + std::to_string(h.size) + " bytes runs past the end of the input");
   }
+  const std::span<const uint8_t> body = whole.subspan(perf::kRecordHeaderSize);
   GCSPIKE_RETURN_IF_ERROR(ProcessRecord(h.type, h.misc, ByteCursor(body, offset + 8), offset));
+  // Only SkipPayloadAfter reads the input again, after it has read what it needs of `body`.
+  GCSPIKE_RETURN_IF_ERROR(in_.Skip(h.size));
   return SkipPayloadAfter(h.type, body, offset, end);
 }
 

@@ -95,7 +95,6 @@ class PerfRecordReader {
   uint32_t last_record_type_ = 0;  // of the last top-level record read
   bool saw_sample_ = false;
   std::map<uint32_t, uint64_t> unknown_records_;
-  std::vector<uint8_t> record_body_;
   ZSTD_DCtx* zstd_ = nullptr;
   std::vector<uint8_t> decompressed_;  // carried-over bytes of a record split across payloads
 };

@@ -60,7 +60,15 @@ UnwindMethod PerfSymbolizer::UnwindUser(uint32_t pid, const UserRegs& regs,
   return unwinder_.Unwind(regs, stack, lookup, uint64_t{pid} << 32 ^ space_.mapping_count(), pcs);
 }
 
+void PerfSymbolizer::PrefetchKernelSymbols() {
+  if (kernel_loader_ == nullptr && !options_.kallsyms.empty()) {
+    kernel_loader_ = std::make_unique<KernelSymbolsLoader>(options_.kallsyms);
+  }
+}
+
 void PerfSymbolizer::LoadKernelSymbols(const std::vector<PerfFrame>& frames) {
+  // Whatever happens, the loader's thread ends and its table is freed here.
+  const std::unique_ptr<KernelSymbolsLoader> loader = std::move(kernel_loader_);
   std::vector<uint64_t> lookups;
   for (const PerfFrame& f : frames) {
     if (f.kernel) lookups.push_back(f.caller ? f.address - 1 : f.address);
@@ -70,7 +78,8 @@ void PerfSymbolizer::LoadKernelSymbols(const std::vector<PerfFrame>& frames) {
   if (uname(&u) != 0 || (!facts_.os_release.empty() && facts_.os_release != u.release)) return;
   std::sort(lookups.begin(), lookups.end());
   lookups.erase(std::unique(lookups.begin(), lookups.end()), lookups.end());
-  kernel_symbols_ = KernelSymbols::Load(options_.kallsyms, lookups);
+  kernel_symbols_ =
+      loader != nullptr ? loader->Take(lookups) : KernelSymbols::Load(options_.kallsyms, lookups);
 }
 
 const ElfSymbolizer* PerfSymbolizer::FindBinary(const PerfMapping& m, const std::string& build_id) {

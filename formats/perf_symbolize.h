@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -37,6 +38,8 @@ class PerfSymbolizer {
   // What the unwinding summary says after "N unwound by CFI": the frames per CFI source.
   std::string CfiSourceSuffix() const { return unwinder_.CfiSourceSuffix(); }
 
+  // Starts reading the kernel symbols in the background (the first kernel frame calls it).
+  void PrefetchKernelSymbols();
   // Loads the kernel symbols `frames` fall in, for a recording of the running kernel.
   void LoadKernelSymbols(const std::vector<PerfFrame>& frames);
   // The lines of frame `f`, interned into `builder`, and its mapping's id (0: none).
@@ -58,6 +61,7 @@ class PerfSymbolizer {
   BinaryLocator locator_;  // finds each binary once for binaries_ and unwind_images_
   std::optional<ElfSymbolizerCache> binaries_;  // released once every frame is symbolized
   std::optional<KernelSymbols> kernel_symbols_;
+  std::unique_ptr<KernelSymbolsLoader> kernel_loader_;  // PrefetchKernelSymbols
   UnwindImageCache unwind_images_;
   DwarfUnwinder unwinder_;
 };

@@ -210,6 +210,56 @@ TEST(PerfDataReaderErrors, SampleBeforeAttrInPipeMode) {
 // Spooled (the default of the annotate command) and in-memory reads of the same file describe
 // the same samples: the pprof bytes are identical, and the spooled profile holds one sample per
 // distinct stack with its records' values summed.
+// The spooled reader looks a callchain seen before up by its raw bytes; a new mapping (MMAP,
+// or a FORK giving a process its parent's) can change what the same bytes mean, and then the
+// lookup must not answer from before.
+TEST(PerfDataReader, RepeatedCallchainsFollowMappingChanges) {
+  PerfDataBuilder file = File();
+  file.Mmap(42, 0x400000, 0x1000, "/nonexistent/first");
+  const std::vector<uint64_t> chain = {kUser, 0x400010, 0x400020, 0x500030};
+  for (int i = 0; i < 3; ++i) file.Sample(UserSample(42, 42, 1000 + i, chain));
+  file.Mmap(42, 0x500000, 0x1000, "/nonexistent/second");  // 0x500030 gains a mapping
+  for (int i = 0; i < 3; ++i) file.Sample(UserSample(42, 42, 2000 + i, chain));
+  file.Fork(43, 42, 43, 42);  // 43 has 42's mappings from now on
+  for (int i = 0; i < 2; ++i) file.Sample(UserSample(43, 43, 3000 + i, chain));
+  file.Mmap(42, 0x400000, 0x1000, "/nonexistent/replaced");  // same start: replaces it
+  for (int i = 0; i < 2; ++i) file.Sample(UserSample(42, 42, 4000 + i, chain));
+  auto read = [&](bool spool) {
+    auto in = InputSource::FromBytes("t.data", file.FileMode(), "");
+    ReadOptions options;
+    options.spool_samples = spool;
+    return ReadPerfData(*in, options);
+  };
+  auto spooled = read(true);
+  auto in_memory = read(false);
+  ASSERT_OK(spooled);
+  ASSERT_OK(in_memory);
+  // Before the second MMAP the last address has no mapping yet (a frame of pid 42, found a
+  // mapping at the end), after it one: other frames. The FORK's samples are the second stack
+  // again (frames with a mapping do not depend on the pid); the replacing MMAP makes a third.
+  EXPECT_EQ(spooled->samples.size(), 3u);
+  auto frames_of = [](const Profile& p, const Sample& s) {
+    std::vector<std::string> out;
+    for (uint64_t id : s.location_ids) {
+      const Location& l = p.location(id);
+      out.push_back(l.mapping_id == 0 ? "?" : p.str(p.mapping(l.mapping_id).filename));
+    }
+    return out;
+  };
+  ASSERT_EQ(in_memory->samples.size(), 10u);
+  EXPECT_EQ(frames_of(*in_memory, in_memory->samples[3]),
+            (std::vector<std::string>{"/nonexistent/first", "/nonexistent/first",
+                                      "/nonexistent/second"}));
+  EXPECT_EQ(frames_of(*in_memory, in_memory->samples[8]),
+            (std::vector<std::string>{"/nonexistent/replaced", "/nonexistent/replaced",
+                                      "/nonexistent/second"}));
+  auto a = EncodePprof(*spooled, {});
+  auto b = EncodePprof(*in_memory, {});
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  EXPECT_TRUE(*a == *b) << "spooled and in-memory pprof differ";
+}
+
 TEST(PerfDataReader, SpooledReadWritesTheSameProfile) {
   PerfDataBuilder file = File();
   file.Comm(42, 43, "worker").Comm(42, 44, "other");

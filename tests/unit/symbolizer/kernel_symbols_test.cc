@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <span>
@@ -59,6 +60,56 @@ TEST(KernelSymbols, LoadReadsTheFileOnce) {
   }
   EXPECT_FALSE(LoadThroughFifo("0000000000000000 T _text\n", std::nullopt).has_value());
   EXPECT_FALSE(KernelSymbols::Load("/nonexistent/kallsyms").has_value());
+}
+
+// A text larger than the reader's 256 KiB buffer, lines cut at every buffer boundary, one line
+// longer than the buffer, no final newline: the streamed read (and the background loader) give
+// what Parse gives for the whole text.
+TEST(KernelSymbols, StreamedAndBackgroundReadsMatchParse) {
+  std::string text;
+  std::vector<uint64_t> wanted;
+  char line[128];
+  for (uint64_t i = 0; i < 20000; ++i) {
+    const uint64_t addr = 0xffffffff81000000 + i * 0x40;
+    std::snprintf(line, sizeof line, "%016llx %c fn_%llu%s\n",
+                  static_cast<unsigned long long>(addr), "tTDw"[i % 4],
+                  static_cast<unsigned long long>(i), i % 5 == 0 ? "\t[mod]" : "");
+    text += line;
+    if (i % 97 == 0) wanted.push_back(addr + 3);
+    if (i == 10000) text += "ffffffff90000000 T " + std::string(300000, 'x') + "\n";
+  }
+  text += "ffffffffa0000000 T last_without_newline";
+  char tmpl[] = "/tmp/gcspike-kallsyms-XXXXXX";
+  const int fd = ::mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  ::close(fd);
+  for (bool with_wanted : {false, true}) {
+    SCOPED_TRACE(with_wanted);
+    std::optional<std::span<const uint64_t>> w;
+    if (with_wanted) w = wanted;
+    const KernelSymbols parsed = KernelSymbols::Parse(text, w);
+    auto loaded = KernelSymbols::Load(tmpl, w);
+    KernelSymbolsLoader loader(tmpl);
+    auto background = loader.Take(w);
+    ASSERT_TRUE(loaded.has_value());
+    ASSERT_TRUE(background.has_value());
+    EXPECT_EQ(parsed.size(), with_wanted ? wanted.size() : 15002u);
+    EXPECT_EQ(loaded->size(), parsed.size());
+    EXPECT_EQ(background->size(), parsed.size());
+    for (uint64_t a : wanted) {
+      EXPECT_EQ(loaded->Lookup(a), parsed.Lookup(a));
+      EXPECT_EQ(background->Lookup(a), parsed.Lookup(a));
+    }
+    if (!with_wanted) {
+      EXPECT_EQ(loaded->Lookup(0xffffffff90000001).size(), 300000u);
+      EXPECT_EQ(loaded->Lookup(0xffffffffa0000001), "last_without_newline");
+      EXPECT_EQ(background->Lookup(0xffffffffa0000001), "last_without_newline");
+    }
+  }
+  ::unlink(tmpl);
+  KernelSymbolsLoader missing("/nonexistent/kallsyms");
+  EXPECT_FALSE(missing.Take(std::nullopt).has_value());
 }
 
 }  // namespace

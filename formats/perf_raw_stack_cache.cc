@@ -1,0 +1,92 @@
+#include "formats/perf_raw_stack_cache.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace gcspike {
+namespace {
+
+constexpr size_t kInitialSlots = size_t{1} << 12;
+constexpr size_t kHeadBytes = RawStackCache::kHeadWords * 8;
+
+uint64_t Mix(uint64_t h, uint64_t word) {
+  h = (h ^ word) * 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> 29);
+}
+
+}  // namespace
+
+RawStackCache::RawStackCache(size_t max_key_bytes)
+    : slots_(kInitialSlots), max_key_bytes_(max_key_bytes) {}
+
+uint64_t RawStackCache::Hash(std::span<const uint64_t, kHeadWords> head,
+                             std::span<const uint8_t> chain) {
+  uint64_t h = chain.size();
+  for (uint64_t w : head) h = Mix(h, w);
+  size_t i = 0;
+  for (; i + 8 <= chain.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, chain.data() + i, 8);
+    h = Mix(h, w);
+  }
+  for (; i < chain.size(); ++i) h = Mix(h, chain[i]);
+  return h;
+}
+
+bool RawStackCache::KeyEquals(const Slot& slot, std::span<const uint64_t, kHeadWords> head,
+                              std::span<const uint8_t> chain) const {
+  if (slot.key_len != kHeadBytes + chain.size()) return false;
+  const uint8_t* key = keys_.data() + slot.key_at;
+  return std::memcmp(key, head.data(), kHeadBytes) == 0 &&
+         (chain.empty() || std::memcmp(key + kHeadBytes, chain.data(), chain.size()) == 0);
+}
+
+uint32_t RawStackCache::Find(uint64_t hash, std::span<const uint64_t, kHeadWords> head,
+                             std::span<const uint8_t> chain) const {
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = static_cast<size_t>(hash) & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.value == kMissing) return kMissing;
+    if (s.hash == hash && KeyEquals(s, head, chain)) return s.value;
+  }
+}
+
+void RawStackCache::Insert(uint64_t hash, std::span<const uint64_t, kHeadWords> head,
+                           std::span<const uint8_t> chain, uint32_t value) {
+  const size_t key_len = kHeadBytes + chain.size();
+  if (value == kMissing || key_len > max_key_bytes_) return;
+  if (keys_.size() + key_len > max_key_bytes_) Clear();
+  if ((used_ + 1) * 2 > slots_.size()) {
+    // Grow, keeping the entries: they are placed again by their stored hashes.
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    const size_t mask = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.value == kMissing) continue;
+      size_t i = static_cast<size_t>(s.hash) & mask;
+      while (slots_[i].value != kMissing) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+  }
+  const size_t mask = slots_.size() - 1;
+  size_t i = static_cast<size_t>(hash) & mask;
+  while (slots_[i].value != kMissing) i = (i + 1) & mask;
+  Slot& s = slots_[i];
+  s.hash = hash;
+  s.key_at = keys_.size();
+  s.key_len = static_cast<uint32_t>(key_len);
+  s.value = value;
+  const auto* head_bytes = reinterpret_cast<const uint8_t*>(head.data());
+  keys_.insert(keys_.end(), head_bytes, head_bytes + kHeadBytes);
+  keys_.insert(keys_.end(), chain.begin(), chain.end());
+  ++used_;
+}
+
+void RawStackCache::Clear() {
+  if (used_ == 0) return;
+  slots_.assign(kInitialSlots, Slot());
+  keys_.clear();
+  used_ = 0;
+}
+
+}  // namespace gcspike

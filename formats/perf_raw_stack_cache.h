@@ -19,8 +19,7 @@ class RawStackCache {
   // At most `max_key_bytes` of keys are kept; past that the cache starts again empty.
   explicit RawStackCache(size_t max_key_bytes = size_t{4} << 20);
 
-  static uint64_t Hash(std::span<const uint64_t, kHeadWords> head,
-                       std::span<const uint8_t> chain);
+  static uint64_t Hash(std::span<const uint64_t, kHeadWords> head, std::span<const uint8_t> chain);
   // The value stored under (head, chain), or kMissing.
   uint32_t Find(uint64_t hash, std::span<const uint64_t, kHeadWords> head,
                 std::span<const uint8_t> chain) const;

@@ -193,7 +193,7 @@ Status PerfRecordReader::ReadFileMode(ByteCursor header) {
     GCSPIKE_RETURN_IF_ERROR(AddAttr(std::move(attr), ids, entry_offset));
   }
   if (attrs_ == 0) return MakeErrorAt(h.at + 8, "perf.data has no events (attrs)");
-  while (in_.offset() < h.data_end) GCSPIKE_RETURN_IF_ERROR(ReadOneRecord(h.data_end));
+  GCSPIKE_RETURN_IF_ERROR(ReadRecords(h.data_end));
   return ReadFeatureSections(h.features, h.data_end);
 }
 
@@ -265,11 +265,7 @@ void PerfRecordReader::CheckSectionsEnd(uint64_t sections_end) {
 }
 
 Status PerfRecordReader::ReadPipeMode() {
-  while (true) {
-    GCSPIKE_ASSIGN_OR_RETURN(auto peek, in_.Peek(1));
-    if (peek.empty()) break;
-    GCSPIKE_RETURN_IF_ERROR(ReadOneRecord(0));
-  }
+  GCSPIKE_RETURN_IF_ERROR(ReadRecords(0));
   if (attrs_ == 0) return MakeErrorAt(kPipeHeaderSize, "perf.data stream has no HEADER_ATTR");
   // perf record ends every round of samples it writes with FINISHED_ROUND, the last one
   // included (builtin-record.c, record__mmap_read_all): samples after the last FINISHED_ROUND
@@ -283,20 +279,54 @@ Status PerfRecordReader::ReadPipeMode() {
   return {};
 }
 
-Status PerfRecordReader::ReadOneRecord(uint64_t end) {
-  const uint64_t offset = in_.offset();
+// The hot loop of a large recording: the records in the source's buffer are processed where
+// they lie, a window at a time, and the input moves once per window. A record the window does
+// not hold whole (or one past `end`), and the two kinds followed by payload, go through
+// ReadOneRecord, which reads or reports them.
+Status PerfRecordReader::ReadRecords(uint64_t end) {
+  constexpr size_t kWindow = size_t{1} << 18;
+  while (end == 0 || in_.offset() < end) {
+    const uint64_t at = in_.offset();
+    GCSPIKE_ASSIGN_OR_RETURN(std::span<const uint8_t> window, in_.Peek(kWindow));
+    if (window.empty() && end == 0) break;  // a stream ends between records
+    if (end != 0) window = window.first(std::min<uint64_t>(window.size(), end - at));
+    size_t used = 0;
+    while (window.size() - used >= perf::kRecordHeaderSize) {
+      const RecordHeader h = ParseRecordHeader(window.subspan(used, perf::kRecordHeaderSize));
+      if (h.size < perf::kRecordHeaderSize || h.size > window.size() - used ||
+          h.type == record::kAuxtrace || h.type == record::kHeaderTracingData) {
+        break;
+      }
+      CountRecord(h.type, at + used);
+      const std::span<const uint8_t> body =
+          window.subspan(used + perf::kRecordHeaderSize, h.size - perf::kRecordHeaderSize);
+      GCSPIKE_RETURN_IF_ERROR(
+          ProcessRecord(h.type, h.misc, ByteCursor(body, at + used + 8), at + used));
+      used += h.size;
+    }
+    GCSPIKE_RETURN_IF_ERROR(in_.Skip(used));
+    if (used == 0) GCSPIKE_RETURN_IF_ERROR(ReadOneRecord(end));
+  }
+  return {};
+}
+
+void PerfRecordReader::CountRecord(uint32_t type, uint64_t offset) {
   if (diagnostics_ != nullptr && (++records_read_ & 0xffff) == 0) {
     diagnostics_->Progress("reading perf.data", offset, in_.size_hint());
   }
-  // The record is read in place, in the source's buffer (a record is at most 64 KiB): the
-  // hot loop of a large recording copies nothing.
+  last_record_type_ = type;
+  if (type == record::kSample) saw_sample_ = true;
+}
+
+Status PerfRecordReader::ReadOneRecord(uint64_t end) {
+  const uint64_t offset = in_.offset();
+  // Read in place, in the source's buffer (a record is at most 64 KiB).
   GCSPIKE_ASSIGN_OR_RETURN(std::span<const uint8_t> header, in_.Peek(perf::kRecordHeaderSize));
   if (header.size() < perf::kRecordHeaderSize) {
     return MakeErrorAt(offset, "record header truncated");
   }
   const RecordHeader h = ParseRecordHeader(header);
-  last_record_type_ = h.type;
-  if (h.type == record::kSample) saw_sample_ = true;
+  CountRecord(h.type, offset);
   if (h.size < perf::kRecordHeaderSize) {
     return MakeErrorAt(
         offset, "record size " + std::to_string(h.size) + " is smaller than its 8-byte header");

@@ -68,7 +68,11 @@ class PerfRecordReader {
   void CheckSectionsEnd(uint64_t sections_end);
   Status ReadPipeMode();
   // Reads one record from the input at its current offset; `end` bounds it (0: none).
+  // Records up to `end` (0: the end of the input).
+  Status ReadRecords(uint64_t end);
   Status ReadOneRecord(uint64_t end);
+  // Progress, and the last record's type (a stream's cut is told by it).
+  void CountRecord(uint32_t type, uint64_t offset);
   Status SkipPayloadAfter(uint32_t type, std::span<const uint8_t> body, uint64_t offset,
                           uint64_t end);
   Status ProcessRecord(uint32_t type, uint16_t misc, ByteCursor body, uint64_t offset);

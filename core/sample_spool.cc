@@ -125,47 +125,44 @@ Status SampleSpool::ForEach(size_t sample_count,
   std::vector<Label> previous;
   auto decode_block = [&](std::span<const uint8_t> bytes, uint64_t block_offset) -> Status {
     ByteCursor c(bytes, block_offset);
-    // The inline varint first (the hot loop of writing a large perf.data); uvarint() only to
-    // report what is wrong with a bad one.
-    auto next = [&c](uint64_t& v) -> Status {
-      if (c.try_uvarint(v)) [[likely]]
-        return {};
-      GCSPIKE_ASSIGN_OR_RETURN(v, c.uvarint());
-      return {};
+    // The inline varint (the hot loop of writing a large perf.data); uvarint() only to report
+    // what is wrong with one it refuses.
+    auto bad = [&c]() -> Status {
+      auto v = c.uvarint();
+      return v.ok() ? c.error_here("sample spool: bad varint") : v.error();
     };
     uint64_t v = 0;
     while (!c.empty()) {
-      GCSPIKE_RETURN_IF_ERROR(next(v));
+      if (!c.try_uvarint(v)) return bad();
       if (v >= sample_count) {
         return c.error_here("sample spool: record names stack sample " + std::to_string(v) +
                             " of " + std::to_string(sample_count));
       }
       r.sample = static_cast<uint32_t>(v);
-      GCSPIKE_RETURN_IF_ERROR(next(v));
+      if (!c.try_uvarint(v)) return bad();
       if (v > c.remaining()) return c.error_here("sample spool: bad value count");
       r.values.resize(v);
       for (int64_t& value : r.values) {
-        GCSPIKE_RETURN_IF_ERROR(next(v));
+        if (!c.try_uvarint(v)) return bad();
         value = UnZigZag(v);
       }
-      GCSPIKE_RETURN_IF_ERROR(next(v));
+      if (!c.try_uvarint(v)) return bad();
       if (v > c.remaining()) return c.error_here("sample spool: bad label count");
       const size_t nlabels = v;
       r.labels.resize(nlabels);
       for (size_t i = 0; i < nlabels; ++i) {
-        GCSPIKE_RETURN_IF_ERROR(next(v));
+        if (!c.try_uvarint(v)) return bad();
         Label l;
         l.key = static_cast<StrId>(v >> 1);
         l.numeric = (v & 1) != 0;
+        if (!c.try_uvarint(v)) return bad();
         if (l.numeric) {
-          GCSPIKE_RETURN_IF_ERROR(next(v));
           const bool delta = i < previous.size() && previous[i].key == l.key && previous[i].numeric;
           const uint64_t base = delta ? static_cast<uint64_t>(previous[i].num) : 0;
           l.num = static_cast<int64_t>(base + static_cast<uint64_t>(UnZigZag(v)));
-          GCSPIKE_RETURN_IF_ERROR(next(v));
+          if (!c.try_uvarint(v)) return bad();
           l.num_unit = static_cast<StrId>(v);
         } else {
-          GCSPIKE_RETURN_IF_ERROR(next(v));
           l.str = static_cast<StrId>(v);
         }
         r.labels[i] = l;

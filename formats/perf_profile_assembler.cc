@@ -96,7 +96,7 @@ void PerfProfileAssembler::AppendUnwound(const PerfSample& s) {
     method = symbolizer_.UnwindUser(s.pid, s.regs_user, s.stack_user, &pcs);
     // Kernel frames (callchain) stay leaf-most; the user IP, then return addresses, follow.
     for (size_t i = 0; i < pcs.size(); ++i) {
-      refs.push_back(space_.InternFrame(space_.MakeFrame(s.pid, pcs[i], false, i != 0)));
+      refs.push_back(space_.CachedFrameRef(s.pid, pcs[i], false, i != 0));
     }
   }
   ++unwound_by_[static_cast<size_t>(method)];

@@ -82,8 +82,53 @@ Status SkipRead(uint64_t rf, ByteCursor& c) {
   return c.skip(bytes);
 }
 
+// The fields before READ are one u64 each (TID: u32 pid, u32 tid; CPU: u32 cpu, u32 res).
+constexpr uint64_t kFixedHead = sample::kIdentifier | sample::kIp | sample::kTid | sample::kTime |
+                                sample::kAddr | sample::kId | sample::kStreamId | sample::kCpu |
+                                sample::kPeriod;
+
+uint64_t LoadLe64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= uint64_t{p[i]} << (8 * i);  // one load on little-endian
+  return v;
+}
+
+// DecodeHead for a record that holds all its fixed fields (almost every one): a single bounds
+// check, then plain loads. False, with nothing consumed, when the record is too short.
+bool DecodeFixedHead(const PerfAttr& attr, ByteCursor& c, PerfSample* s) {
+  const uint64_t st = attr.sample_type;
+  ByteCursor head;
+  if (!c.try_sub(8 * static_cast<uint64_t>(__builtin_popcountll(st & kFixedHead)), head)) {
+    return false;
+  }
+  const uint8_t* p = head.rest().data();
+  auto next = [&p] {
+    const uint64_t v = LoadLe64(p);
+    p += 8;
+    return v;
+  };
+  if ((st & sample::kIdentifier) != 0) p += 8;
+  if ((s->has_ip = (st & sample::kIp) != 0)) s->ip = next();
+  if ((s->has_tid = (st & sample::kTid) != 0)) {
+    const uint64_t v = next();
+    s->pid = static_cast<uint32_t>(v);
+    s->tid = static_cast<uint32_t>(v >> 32);
+  }
+  if ((s->has_time = (st & sample::kTime) != 0)) s->time = next();
+  for (uint64_t bit : {sample::kAddr, sample::kId, sample::kStreamId, sample::kCpu}) {
+    if ((st & bit) != 0) p += 8;
+  }
+  s->period = (st & sample::kPeriod) != 0 ? next() : attr.sample_period;
+  return true;
+}
+
 // The fields before CALLCHAIN.
 Status DecodeHead(const PerfAttr& attr, ByteCursor& c, PerfSample* s) {
+  if (DecodeFixedHead(attr, c, s)) {
+    if ((attr.sample_type & sample::kRead) != 0) return SkipRead(attr.read_format, c);
+    return {};
+  }
+  // A short record: field by field, for the error at the field that is missing.
   const uint64_t st = attr.sample_type;
   if ((st & sample::kIdentifier) != 0) GCSPIKE_RETURN_IF_ERROR(c.skip(8));
   if ((s->has_ip = (st & sample::kIp) != 0)) {
@@ -120,7 +165,8 @@ Status DecodePerfSample(const PerfAttr& attr, ByteCursor c, PerfSample* s) {
       return MakeErrorAt(nr_offset, "callchain of " + std::to_string(s->callchain_size) +
                                         " entries runs past the end of its record");
     }
-    GCSPIKE_ASSIGN_OR_RETURN(s->callchain, c.sub(s->callchain_size * 8));
+    // The size was checked against what remains.
+    (void)c.try_sub(s->callchain_size * 8, s->callchain);
   }
   if ((st & sample::kRaw) != 0) {
     GCSPIKE_ASSIGN_OR_RETURN(uint32_t raw_size, c.u32le());

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "core/heap.h"
 #include "formats/perf_event_abi.h"
 
 namespace gcspike {
@@ -327,8 +328,10 @@ void PerfProfileAssembler::Finish(std::vector<PerfAttr>& attrs,
   stack_begin_.shrink_to_fit();
   stack_values_.shrink_to_fit();
   stack_next_.shrink_to_fit();
+  ReturnFreedMemory();
   const std::vector<uint64_t> location_of_frame = SymbolizeFrames(diagnostics);
   BuildSamples(location_of_frame, attrs.size() * 2);
+  ReturnFreedMemory();
 }
 
 void PerfProfileAssembler::WarnUnwinding(const WarnFn& warn) {

@@ -16,7 +16,7 @@ uint64_t Mix(uint64_t h, uint64_t word) {
 
 }  // namespace
 
-RawStackCache::RawStackCache(size_t max_key_bytes)
+RawStackCache::RawStackCache(uint32_t max_key_bytes)
     : slots_(kInitialSlots), max_key_bytes_(max_key_bytes) {}
 
 uint64_t RawStackCache::Hash(std::span<const uint64_t, kHeadWords> head,
@@ -47,7 +47,9 @@ uint32_t RawStackCache::Find(uint64_t hash, std::span<const uint64_t, kHeadWords
   for (size_t i = static_cast<size_t>(hash) & mask;; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
     if (s.value == kMissing) return kMissing;
-    if (s.hash == hash && KeyEquals(s, head, chain)) return s.value;
+    if (s.hash_low == static_cast<uint32_t>(hash) && KeyEquals(s, head, chain)) {
+      return s.value;
+    }
   }
 }
 
@@ -56,14 +58,15 @@ void RawStackCache::Insert(uint64_t hash, std::span<const uint64_t, kHeadWords> 
   const size_t key_len = kHeadBytes + chain.size();
   if (value == kMissing || key_len > max_key_bytes_) return;
   if (keys_.size() + key_len > max_key_bytes_) Clear();
+  if (keys_.capacity() == 0) keys_.reserve(max_key_bytes_);
   if ((used_ + 1) * 2 > slots_.size()) {
-    // Grow, keeping the entries: they are placed again by their stored hashes.
+    // Grow, keeping the entries: they are placed again by their hashes' stored low halves.
     std::vector<Slot> old(slots_.size() * 2);
     old.swap(slots_);
     const size_t mask = slots_.size() - 1;
     for (const Slot& s : old) {
       if (s.value == kMissing) continue;
-      size_t i = static_cast<size_t>(s.hash) & mask;
+      size_t i = s.hash_low & mask;
       while (slots_[i].value != kMissing) i = (i + 1) & mask;
       slots_[i] = s;
     }
@@ -72,8 +75,8 @@ void RawStackCache::Insert(uint64_t hash, std::span<const uint64_t, kHeadWords> 
   size_t i = static_cast<size_t>(hash) & mask;
   while (slots_[i].value != kMissing) i = (i + 1) & mask;
   Slot& s = slots_[i];
-  s.hash = hash;
-  s.key_at = keys_.size();
+  s.hash_low = static_cast<uint32_t>(hash);
+  s.key_at = static_cast<uint32_t>(keys_.size());
   s.key_len = static_cast<uint32_t>(key_len);
   s.value = value;
   const auto* head_bytes = reinterpret_cast<const uint8_t*>(head.data());

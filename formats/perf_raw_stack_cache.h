@@ -17,7 +17,7 @@ class RawStackCache {
   static constexpr size_t kHeadWords = 2;
 
   // At most `max_key_bytes` of keys are kept; past that the cache starts again empty.
-  explicit RawStackCache(size_t max_key_bytes = size_t{4} << 20);
+  explicit RawStackCache(uint32_t max_key_bytes = uint32_t{4} << 20);
 
   static uint64_t Hash(std::span<const uint64_t, kHeadWords> head, std::span<const uint8_t> chain);
   // The value stored under (head, chain), or kMissing.
@@ -29,19 +29,22 @@ class RawStackCache {
   size_t size() const { return used_; }
 
  private:
+  // 16 bytes: the table is looked up once per sample, at random.
   struct Slot {
-    uint64_t hash = 0;
-    uint64_t key_at = 0;  // offset of the key in keys_
-    uint32_t key_len = 0;
+    uint32_t hash_low = 0;  // the hash's low half: it picks the slot, and tells most keys apart
     uint32_t value = kMissing;  // kMissing: an empty slot
+    uint32_t key_at = 0;  // offset of the key in keys_ (below max_key_bytes_, at most 4 GiB)
+    uint32_t key_len = 0;
   };
   bool KeyEquals(const Slot& slot, std::span<const uint64_t, kHeadWords> head,
                  std::span<const uint8_t> chain) const;
 
   std::vector<Slot> slots_;
-  std::vector<uint8_t> keys_;  // the head's bytes then the chain's, per key
+  // The head's bytes then the chain's, per key; its capacity is reserved whole at the first
+  // key (the untouched part costs no memory) so that it never holds two copies while growing.
+  std::vector<uint8_t> keys_;
   size_t used_ = 0;
-  size_t max_key_bytes_;
+  uint32_t max_key_bytes_;
 };
 
 }  // namespace gcspike

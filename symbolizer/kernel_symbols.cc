@@ -91,6 +91,11 @@ std::optional<KallsymsEntries> ReadKallsyms(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   KallsymsEntries entries;
+  // Room for a large kernel's table reserved at once (pages untouched cost nothing), so that
+  // growing never holds two copies of it.
+  entries.addresses.reserve(size_t{1} << 18);
+  entries.name_ends.reserve(size_t{1} << 18);
+  entries.names.reserve(size_t{8} << 20);
   std::vector<char> buf(size_t{1} << 18);
   size_t have = 0;
   while (true) {

@@ -31,9 +31,9 @@ class RawStackCache {
  private:
   // 16 bytes: the table is looked up once per sample, at random.
   struct Slot {
-    uint32_t hash_low = 0;  // the hash's low half: it picks the slot, and tells most keys apart
+    uint32_t hash_low = 0;      // the hash's low half: it picks the slot, and tells most keys apart
     uint32_t value = kMissing;  // kMissing: an empty slot
-    uint32_t key_at = 0;  // offset of the key in keys_ (below max_key_bytes_, at most 4 GiB)
+    uint32_t key_at = 0;        // offset of the key in keys_ (below max_key_bytes_, at most 4 GiB)
     uint32_t key_len = 0;
   };
   bool KeyEquals(const Slot& slot, std::span<const uint64_t, kHeadWords> head,

@@ -3,7 +3,7 @@
 # $BUILD_DIR/static (Release, no debug info; kept between runs, so a rebuild compiles only what
 # changed), then checks that it has no dynamic section at all, runs with an empty environment,
 # and reads pprof, a Go trace and perf.data (libdw, libelf, libunwind, zstd, zlib linked in)
-# exactly as the dynamically linked build does.
+# and writes gzipped pprof (zlib, not ISA-L) exactly as the dynamically linked build does.
 source "$SOURCE_DIR/tests/e2e/lib.sh"
 
 dir=$BUILD_DIR/static
@@ -40,6 +40,14 @@ same() {  # NAME ARGS...: static and dynamic outputs (stdout and stderr) are ide
 same pprof report "$FIXTURES/pprof/go1.26/grow.cpu.pb.gz"
 same trace report --json "$FIXTURES/trace/go1.26/grow.trace"
 same trace-old-format report "$FIXTURES/trace/go1.19/grow.trace"
+# gzip output: zlib in the static binary, ISA-L in the dynamic one; the same profile inside.
+env -i "$bin" annotate "$FIXTURES/pprof/go1.26/grow.cpu.pb.gz" -o "$WORK/static.pb.gz" ||
+  fail "static gcspike annotate failed"
+"$GCSPIKE" annotate "$FIXTURES/pprof/go1.26/grow.cpu.pb.gz" -o "$WORK/dynamic.pb.gz" ||
+  fail "dynamic gcspike annotate failed"
+cmp <(gzip -dc "$WORK/dynamic.pb.gz") <(gzip -dc "$WORK/static.pb.gz") ||
+  fail "static and dynamic gcspike write different profiles"
+pass
 # perf.data with DWARF stacks of the dynamic gcspike itself (it has debug info and .eh_frame):
 # symbolization through libdw and unwinding through libunwind.
 if [[ $(cat /proc/sys/kernel/perf_event_paranoid) -gt 1 ]] && [[ $(id -u) == 0 ]]; then

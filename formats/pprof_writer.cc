@@ -243,7 +243,14 @@ class PprofWriter {
   std::vector<uint8_t> stack_bytes_;
   std::vector<size_t> at_;
   uint64_t record_ = 0;
-  std::vector<size_t> label_lens_;
+  // WriteSpooledRecord: the encoding of the last label written in each position (a Label field:
+  // tag, length and at most four 10-byte varints with their tags: 46 bytes at most).
+  struct EncodedLabel {
+    uint8_t bytes[48];
+    uint8_t size = 0;  // 0: none yet
+  };
+  std::vector<EncodedLabel> label_bytes_;
+  std::vector<Label> previous_labels_;
 };
 
 void PprofWriter::EncodeStacks() {
@@ -268,7 +275,9 @@ Status PprofWriter::WriteSpooledSamples() {
 }
 
 // Written straight into out_ (the hot loop of a large perf.data): the Sample message's length is
-// known up front from the pieces' sizes.
+// known up front from the pieces' sizes. A record's labels mostly repeat the previous record's
+// in the same position (pid, tid, thread name; not the timestamp): their encodings are kept
+// per position and copied when the label is the same.
 Status PprofWriter::WriteSpooledRecord(const SampleSpool::Record& r) {
   Progress();
   if (r.values.size() != p_.sample_types.size()) {
@@ -284,14 +293,32 @@ Status PprofWriter::WriteSpooledRecord(const SampleSpool::Record& r) {
   for (int64_t v : r.values) values_len += VarintSize(static_cast<uint64_t>(v));
   size_t len = locs + stack_labels;
   if (values_len != 0) len += 1 + VarintSize(values_len) + values_len;
-  label_lens_.clear();
-  for (const Label& l : r.labels) {
-    const size_t n = LabelSize(strs_(l.key), strs_(l.str), l.num, strs_(l.num_unit));
-    label_lens_.push_back(n);
-    len += 1 + VarintSize(n) + n;
+  if (label_bytes_.size() < r.labels.size()) {
+    label_bytes_.resize(r.labels.size());
+    previous_labels_.resize(r.labels.size());
+  }
+  for (size_t i = 0; i < r.labels.size(); ++i) {
+    const Label& l = r.labels[i];
+    EncodedLabel& e = label_bytes_[i];
+    const Label& p = previous_labels_[i];
+    if (e.size == 0 || l.key != p.key || l.str != p.str || l.num != p.num ||
+        l.num_unit != p.num_unit) {
+      const uint64_t key = strs_(l.key), str = strs_(l.str), unit = strs_(l.num_unit);
+      const size_t n = LabelSize(key, str, l.num, unit);
+      uint8_t* w = e.bytes;
+      *w++ = (3 << 3) | 2;
+      w = PutVarint(w, n);
+      w = PutLabelFields(w, key, str, l.num, unit);
+      e.size = static_cast<uint8_t>(w - e.bytes);
+      previous_labels_[i] = l;
+    }
+    len += e.size;
   }
   const size_t start = out_.size();
-  out_.resize(start + 1 + VarintSize(len) + len);
+  const size_t end = start + 1 + VarintSize(len) + len;
+  // Room for copying whole EncodedLabel buffers (a fixed-size copy is a few moves; one of the
+  // label's own size is a slow string instruction), trimmed after.
+  out_.resize(end + sizeof(EncodedLabel::bytes));
   uint8_t* w = out_.data() + start;
   *w++ = (2 << 3) | 2;
   w = PutVarint(w, len);
@@ -303,12 +330,11 @@ Status PprofWriter::WriteSpooledRecord(const SampleSpool::Record& r) {
     for (int64_t v : r.values) w = PutVarint(w, static_cast<uint64_t>(v));
   }
   for (size_t i = 0; i < r.labels.size(); ++i) {
-    const Label& l = r.labels[i];
-    *w++ = (3 << 3) | 2;
-    w = PutVarint(w, label_lens_[i]);
-    w = PutLabelFields(w, strs_(l.key), strs_(l.str), l.num, strs_(l.num_unit));
+    std::memcpy(w, label_bytes_[i].bytes, sizeof(EncodedLabel::bytes));
+    w += label_bytes_[i].size;
   }
   std::memcpy(w, stack + at_[2 * r.sample + 1], stack_labels);
+  out_.resize(end);
   Flush(false);
   return out_status_;
 }

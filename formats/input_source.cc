@@ -57,6 +57,7 @@ Result<std::unique_ptr<InputSource>> InputSource::Open(const std::string& path) 
     }
     if (S_ISREG(st.st_mode)) in->size_hint_ = static_cast<uint64_t>(st.st_size);
   }
+  in->mapped_ = in->owns_fd_ && in->size_hint_ > 0;
   return in;
 }
 
@@ -73,6 +74,7 @@ std::unique_ptr<InputSource> InputSource::FromBytes(std::string display_name,
 }
 
 InputSource::~InputSource() {
+  Unmap();
   if (map_ != nullptr) ::munmap(map_, map_len_);
   if (owns_fd_ && fd_ >= 0) ::close(fd_);
 }
@@ -101,6 +103,8 @@ Result<std::span<const uint8_t>> InputSource::Contents(uint64_t limit) {
       ::madvise(m, size_hint_, MADV_SEQUENTIAL);
       map_ = m;
       map_len_ = size_hint_;
+      Unmap();
+      mapped_ = false;
       buf_.clear();
       pos_ = 0;
       eof_ = true;
@@ -126,9 +130,64 @@ Error InputSource::Annotate(Error e) const {
   return e;
 }
 
+void InputSource::Unmap() {
+  if (window_map_ != nullptr) ::munmap(window_map_, window_map_len_);
+  window_map_ = nullptr;
+  window_map_len_ = 0;
+  window_ = nullptr;
+  window_start_ = window_end_ = offset_;
+}
+
+// Back to read(): from the current offset, with nothing buffered.
+void InputSource::StopMapping() {
+  Unmap();
+  mapped_ = false;
+  if (::lseek(fd_, static_cast<off_t>(offset_), SEEK_SET) < 0) eof_ = true;
+}
+
+Status InputSource::FillMapped(size_t want) {
+  const bool in_window = window_ != nullptr && window_start_ <= offset_;
+  // Enough mapped, or the window reaches the end of the file.
+  if (in_window && (offset_ + want <= window_end_ || window_end_ == mapped_file_size_)) return {};
+  // The file's size now, not at open: a file cut short since is read to its new end (a page
+  // mapped past the end of a file faults), one still growing as far as it has grown.
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) {
+    StopMapping();
+    return {};
+  }
+  const auto size = static_cast<uint64_t>(st.st_size);
+  mapped_file_size_ = size;
+  Unmap();
+  if (offset_ >= size) {
+    eof_ = true;
+    return {};
+  }
+  // 2 MiB windows, page aligned, populated at once: a few system calls per window and no copy.
+  constexpr uint64_t kWindow = uint64_t{2} << 20;
+  const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t start = offset_ / page * page;
+  const uint64_t len = std::min(size - start, std::max<uint64_t>(kWindow, offset_ - start + want));
+  void* m = ::mmap(nullptr, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd_,
+                   static_cast<off_t>(start));
+  if (m == MAP_FAILED) {
+    StopMapping();
+    return {};
+  }
+  window_map_ = m;
+  window_map_len_ = len;
+  window_ = static_cast<const uint8_t*>(m);
+  window_start_ = start;
+  window_end_ = start + len;
+  return {};
+}
+
 Status InputSource::Fill(size_t want) {
-  // Ensures buf_ holds `want` unconsumed bytes, or everything left before end of input.
+  // Ensures buf_ (or the mapped window) holds `want` unconsumed bytes, or everything left
+  // before end of input.
   if (memory_) return {};
+  if (mapped_) GCSPIKE_RETURN_IF_ERROR(FillMapped(want));
+  if (mapped_) return {};
   if (pos_ > 0 && pos_ >= buf_.size() / 2) {
     buf_.erase(buf_.begin(), buf_.begin() + static_cast<ptrdiff_t>(pos_));
     pos_ = 0;
@@ -150,12 +209,24 @@ Status InputSource::Fill(size_t want) {
 
 Result<std::span<const uint8_t>> InputSource::Peek(size_t n) {
   GCSPIKE_RETURN_IF_ERROR(Fill(n));
+  if (mapped_) {
+    if (window_ == nullptr) return std::span<const uint8_t>();
+    return std::span<const uint8_t>(MappedAt(offset_), std::min<uint64_t>(n, window_end_ - offset_));
+  }
   const size_t have = std::min(n, buf_.size() - pos_);
   return std::span<const uint8_t>(buf_.data() + pos_, have);
 }
 
 Result<size_t> InputSource::Read(uint8_t* out, size_t n) {
   if (n == 0) return size_t{0};
+  if (mapped_) {
+    GCSPIKE_ASSIGN_OR_RETURN(std::span<const uint8_t> have, Peek(std::min<size_t>(n, 1 << 20)));
+    if (mapped_) {
+      std::memcpy(out, have.data(), have.size());
+      offset_ += have.size();
+      return have.size();
+    }
+  }
   if (pos_ == buf_.size() && !memory_ && n >= (1 << 16)) {
     // Large read with nothing buffered: straight into the caller's buffer.
     buf_.clear();
@@ -189,6 +260,14 @@ Status InputSource::ReadExact(uint8_t* out, size_t n) {
 
 Status InputSource::Skip(uint64_t n) {
   const uint64_t start = offset_;
+  if (mapped_) {
+    struct stat st {};
+    if ((window_ != nullptr && offset_ + n <= window_end_) ||
+        (::fstat(fd_, &st) == 0 && offset_ + n <= static_cast<uint64_t>(st.st_size))) {
+      offset_ += n;  // the window moves with the next Fill
+      return {};
+    }
+  }
   if (n <= buf_.size() - pos_) {  // already buffered (Peek, then Skip): no copy
     pos_ += static_cast<size_t>(n);
     offset_ += n;
@@ -221,6 +300,7 @@ Result<std::vector<uint8_t>> InputSource::ReadAll(uint64_t limit) {
     if (out.size() > limit) return ErrorAt(0, OverBudget(out.size(), limit));
     return out;
   }
+  if (mapped_) StopMapping();
   // A regular file's size is known: refuse a too large one before reading a byte of it (a
   // 10 GB sparse file would otherwise be read, zeros and all, until the limit).
   if (size_hint_ > 0 && size_hint_ - offset_ > limit) {

@@ -65,6 +65,13 @@ class InputSource {
  private:
   InputSource() = default;
   Status Fill(size_t want);
+  // A regular file opened by path is read through a window mapped over the page cache (no copy
+  // into a buffer, no read call per buffer): [window_start_, window_end_) of the file at
+  // window_. Any failure to map falls back to read().
+  Status FillMapped(size_t want);
+  void Unmap();
+  void StopMapping();
+  const uint8_t* MappedAt(uint64_t offset) const { return window_ + (offset - window_start_); }
   // Reads from the file descriptor, or inflates from the compressed source; `at` is the
   // offset for a read error.
   Result<size_t> ReadRaw(uint8_t* buf, size_t n, uint64_t at);
@@ -82,6 +89,12 @@ class InputSource {
   bool eof_ = false;
   bool memory_ = false;
   uint64_t offset_ = 0;
+  bool mapped_ = false;  // reading through window_ (FillMapped)
+  const uint8_t* window_ = nullptr;
+  uint64_t window_start_ = 0, window_end_ = 0;
+  uint64_t mapped_file_size_ = 0;  // at the last mapping
+  void* window_map_ = nullptr;
+  size_t window_map_len_ = 0;
   void* map_ = nullptr;  // Contents() of a mapped file
   size_t map_len_ = 0;
   std::vector<uint8_t> contents_;       // Contents() of anything else

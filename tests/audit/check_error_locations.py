@@ -50,7 +50,7 @@ ALLOWED = [
     # The model's own counts: the pprof reader re-raises these at the sample's tag offset.
     ("core/distinct_samples.cc", r"distinct samples|add up past", "DistinctSamples::Add, "
      "called by the pprof reader, which names the sample's byte (MakeErrorAt(f.tag_offset, ...))"),
-    ("formats/gzip_codec.cc", r"zlib: |out of memory while compressing", "zlib set-up and "
+    ("formats/gzip_codec.cc", r"zlib: |isa-l: |out of memory while compressing", "zlib/ISA-L set-up and "
      "output compression failures (not about the input)"),
     ("symbolizer/elf_image.cc", r"MakeError\(\s*path \+|vDSO",
      "opening a binary named by a recording: the message starts with its path"),

@@ -168,8 +168,8 @@ Status InputSource::FillMapped(size_t want) {
   const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   const uint64_t start = offset_ / page * page;
   const uint64_t len = std::min(size - start, std::max<uint64_t>(kWindow, offset_ - start + want));
-  void* m = ::mmap(nullptr, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd_,
-                   static_cast<off_t>(start));
+  void* m =
+      ::mmap(nullptr, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd_, static_cast<off_t>(start));
   if (m == MAP_FAILED) {
     StopMapping();
     return {};
@@ -211,7 +211,8 @@ Result<std::span<const uint8_t>> InputSource::Peek(size_t n) {
   GCSPIKE_RETURN_IF_ERROR(Fill(n));
   if (mapped_) {
     if (window_ == nullptr) return std::span<const uint8_t>();
-    return std::span<const uint8_t>(MappedAt(offset_), std::min<uint64_t>(n, window_end_ - offset_));
+    return std::span<const uint8_t>(MappedAt(offset_),
+                                    std::min<uint64_t>(n, window_end_ - offset_));
   }
   const size_t have = std::min(n, buf_.size() - pos_);
   return std::span<const uint8_t>(buf_.data() + pos_, have);

@@ -52,9 +52,9 @@ Result<std::vector<uint64_t>> GoTraceTables::Locations(uint64_t id, GoTraceProfi
                                          std::to_string(fn == nullptr ? f.func : f.file) +
                                          ", which is not in " + owner_ + " string table");
       }
-      loc->second = b.InternFrame(pc, f.func == 0 ? std::string_view() : *fn,
-                                  f.file == 0 ? std::string_view() : *file,
-                                  static_cast<int64_t>(f.line));
+      loc->second =
+          b.InternFrame(pc, f.func == 0 ? std::string_view() : *fn,
+                        f.file == 0 ? std::string_view() : *file, static_cast<int64_t>(f.line));
     }
     out.push_back(loc->second);
   }

@@ -19,79 +19,71 @@ std::string ByteHex(uint64_t v) {
   return buf;
 }
 
-Status ReadStrings(TraceGeneration& g, ByteCursor c) {
-  GCSPIKE_RETURN_IF_ERROR(c.skip(1));  // EvStrings
-  while (!c.empty()) {
-    const uint64_t off = c.offset();
-    GCSPIKE_ASSIGN_OR_RETURN(const uint8_t type, c.u8());
-    if (type != kEvString) {
-      return MakeErrorAt(off, "expected a string (0x05) in the string table, got " + ByteHex(type));
-    }
-    GCSPIKE_ASSIGN_OR_RETURN(const uint64_t id, c.uvarint());
-    const uint64_t len_offset = c.offset();
-    GCSPIKE_ASSIGN_OR_RETURN(const uint64_t len, c.uvarint());
-    if (len > kMaxStringSize) {
-      return MakeErrorAt(len_offset,
-                         "string length " + std::to_string(len) + " exceeds the maximum of 1024");
-    }
-    GCSPIKE_ASSIGN_OR_RETURN(std::string_view s, c.str(len));
-    GCSPIKE_RETURN_IF_ERROR(g.tables.AddString(id, s, off));
+Status ReadString(TraceGeneration& g, ByteCursor& c, uint64_t off) {
+  GCSPIKE_ASSIGN_OR_RETURN(const uint64_t id, c.uvarint());
+  const uint64_t len_offset = c.offset();
+  GCSPIKE_ASSIGN_OR_RETURN(const uint64_t len, c.uvarint());
+  if (len > kMaxStringSize) {
+    return MakeErrorAt(len_offset,
+                       "string length " + std::to_string(len) + " exceeds the maximum of 1024");
+  }
+  GCSPIKE_ASSIGN_OR_RETURN(std::string_view s, c.str(len));
+  return g.tables.AddString(id, s, off);
+}
+
+Status ReadStack(TraceGeneration& g, ByteCursor& c, uint64_t off) {
+  GCSPIKE_ASSIGN_OR_RETURN(const uint64_t id, c.uvarint());
+  const uint64_t n_offset = c.offset();
+  GCSPIKE_ASSIGN_OR_RETURN(const uint64_t n, c.uvarint());
+  if (n > kMaxFramesPerStack) {
+    return MakeErrorAt(n_offset,
+                       "stack of " + std::to_string(n) + " frames exceeds the maximum of 128");
+  }
+  const size_t begin = g.tables.StackBegin();
+  for (uint64_t i = 0; i < n; ++i) {
+    // Each frame is {pc, funcID, fileID, line} (runtime/tracestack.go dumpStacksRec;
+    // docs/formats/go-trace.md#generation-format-batch-kinds: x/exp's spec comment has func
+    // and file swapped).
+    GoTraceFrame f;
+    f.offset = c.offset();
+    GCSPIKE_ASSIGN_OR_RETURN(const uint64_t pc, c.uvarint());
+    GCSPIKE_ASSIGN_OR_RETURN(f.func, c.uvarint());
+    GCSPIKE_ASSIGN_OR_RETURN(f.file, c.uvarint());
+    GCSPIKE_ASSIGN_OR_RETURN(f.line, c.uvarint());
+    g.tables.AddFrame(pc, f);
+  }
+  if (id == 0) return MakeErrorAt(off, "stack id 0 is reserved for the empty stack");
+  if (!g.tables.AddStack(id, begin, /*replace=*/false)) {
+    return MakeErrorAt(off, "duplicate stack id " + std::to_string(id));
   }
   return {};
 }
 
-Status ReadStacks(TraceGeneration& g, ByteCursor c) {
-  GCSPIKE_RETURN_IF_ERROR(c.skip(1));  // EvStacks
-  while (!c.empty()) {
-    const uint64_t off = c.offset();
-    GCSPIKE_ASSIGN_OR_RETURN(const uint8_t type, c.u8());
-    if (type != kEvStack) {
-      return MakeErrorAt(off, "expected a stack (0x03) in the stack table, got " + ByteHex(type));
-    }
-    GCSPIKE_ASSIGN_OR_RETURN(const uint64_t id, c.uvarint());
-    const uint64_t n_offset = c.offset();
-    GCSPIKE_ASSIGN_OR_RETURN(const uint64_t n, c.uvarint());
-    if (n > kMaxFramesPerStack) {
-      return MakeErrorAt(n_offset,
-                         "stack of " + std::to_string(n) + " frames exceeds the maximum of 128");
-    }
-    const size_t begin = g.tables.StackBegin();
-    for (uint64_t i = 0; i < n; ++i) {
-      // Each frame is {pc, funcID, fileID, line} (runtime/tracestack.go dumpStacksRec;
-      // docs/formats/go-trace.md#generation-format-batch-kinds: x/exp's spec comment has func
-      // and file swapped).
-      GoTraceFrame f;
-      f.offset = c.offset();
-      GCSPIKE_ASSIGN_OR_RETURN(const uint64_t pc, c.uvarint());
-      GCSPIKE_ASSIGN_OR_RETURN(f.func, c.uvarint());
-      GCSPIKE_ASSIGN_OR_RETURN(f.file, c.uvarint());
-      GCSPIKE_ASSIGN_OR_RETURN(f.line, c.uvarint());
-      g.tables.AddFrame(pc, f);
-    }
-    if (id == 0) return MakeErrorAt(off, "stack id 0 is reserved for the empty stack");
-    if (!g.tables.AddStack(id, begin, /*replace=*/false)) {
-      return MakeErrorAt(off, "duplicate stack id " + std::to_string(id));
-    }
-  }
+// [time (absolute), m, p, g, stack] (runtime/tracecpu.go; docs/formats/go-trace.md#cpu-samples)
+Status ReadCpuSample(TraceGeneration& g, ByteCursor& c, uint64_t off) {
+  TraceV2CpuSample s;
+  s.offset = off;
+  GCSPIKE_ASSIGN_OR_RETURN(s.ticks, c.uvarint());
+  GCSPIKE_RETURN_IF_ERROR(c.uvarint());  // m
+  GCSPIKE_RETURN_IF_ERROR(c.uvarint());  // p
+  GCSPIKE_ASSIGN_OR_RETURN(s.g, c.uvarint());
+  GCSPIKE_ASSIGN_OR_RETURN(s.stack, c.uvarint());
+  g.samples.push_back(s);
   return {};
 }
 
-Status ReadCpuSamples(TraceGeneration& g, ByteCursor c) {
-  GCSPIKE_RETURN_IF_ERROR(c.skip(1));  // EvCPUSamples
+// Reads each entry of a table batch (after its kind byte) into g with `read`; every entry starts
+// with the byte `want`, which `what` names in the error about another.
+Status ReadEntries(TraceGeneration& g, ByteCursor c, uint8_t want, const char* what,
+                   Status (*read)(TraceGeneration&, ByteCursor&, uint64_t)) {
+  GCSPIKE_RETURN_IF_ERROR(c.skip(1));  // the batch kind
   while (!c.empty()) {
-    TraceV2CpuSample s;
-    s.offset = c.offset();
+    const uint64_t off = c.offset();
     GCSPIKE_ASSIGN_OR_RETURN(const uint8_t type, c.u8());
-    if (type != kEvCPUSample) {
-      return MakeErrorAt(s.offset, "expected a CPU sample (0x07), got " + ByteHex(type));
+    if (type != want) {
+      return MakeErrorAt(off, std::string("expected ") + what + ", got " + ByteHex(type));
     }
-    // [time (absolute), m, p, g, stack] (runtime/tracecpu.go; docs/formats/go-trace.md#cpu-samples)
-    GCSPIKE_ASSIGN_OR_RETURN(s.ticks, c.uvarint());
-    GCSPIKE_RETURN_IF_ERROR(c.uvarint());  // m
-    GCSPIKE_RETURN_IF_ERROR(c.uvarint());  // p
-    GCSPIKE_ASSIGN_OR_RETURN(s.g, c.uvarint());
-    GCSPIKE_ASSIGN_OR_RETURN(s.stack, c.uvarint());
-    g.samples.push_back(s);
+    GCSPIKE_RETURN_IF_ERROR(read(g, c, off));
   }
   return {};
 }
@@ -162,11 +154,11 @@ Result<bool> ReadTraceTableBatch(TraceGeneration& g, int minor, std::span<const 
   const uint8_t first = data.empty() ? 0 : data[0];
   Status s;
   if (first == kEvStrings) {
-    s = ReadStrings(g, c);
+    s = ReadEntries(g, c, kEvString, "a string (0x05) in the string table", ReadString);
   } else if (first == kEvStacks) {
-    s = ReadStacks(g, c);
+    s = ReadEntries(g, c, kEvStack, "a stack (0x03) in the stack table", ReadStack);
   } else if (first == kEvCPUSamples) {
-    s = ReadCpuSamples(g, c);
+    s = ReadEntries(g, c, kEvCPUSample, "a CPU sample (0x07)", ReadCpuSample);
   } else if ((minor < kSyncBatchMinor && first == kEvFrequency) ||
              (minor >= kSyncBatchMinor && first == kEvSync)) {
     s = ReadSync(g, minor, c);

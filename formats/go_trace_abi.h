@@ -3,7 +3,8 @@
 // (tests/unit/go_trace_builder.h): the header, the old format's event types, encoding and
 // limits, the generation format's batch leads, event types, argument counts and limits.
 // Values are the Go runtime's (runtime/trace.go up to Go 1.21, internal/trace/tracev2 since
-// 1.22). Format notes: docs/formats/go-trace.md.
+// 1.22); tests/unit/formats/go_trace_abi_test.cc checks the event numbers and value counts
+// against the Go trees' sources. Format notes: docs/formats/go-trace.md.
 #pragma once
 
 #include <cstddef>

@@ -9,19 +9,19 @@ namespace gcspike {
 
 Result<int> ParseGoTraceHeader(std::span<const uint8_t> header) {
   // Layout (runtime/trace.go, internal/trace/version): "go 1." digits " trace", then NULs up
-  // to 16 bytes. Anything else is not a trace we know.
-  const std::string_view prefix = "go 1.";
-  const std::string_view suffix = " trace";
+  // to 16 bytes (docs/formats/go-trace.md#header). Anything else is not a trace we know.
+  const std::string_view prefix = go_trace::kHeaderPrefix;
+  const std::string_view suffix = go_trace::kHeaderSuffix;
   auto bad = [] {
     return MakeErrorAt(0,
                        "not a Go execution trace header (want \"go 1.N trace\" padded with "
                        "NUL bytes to 16 bytes)");
   };
-  if (header.size() < kGoTraceHeaderSize) {
+  if (header.size() < go_trace::kHeaderSize) {
     return MakeErrorAt(0, "truncated Go execution trace header: " + std::to_string(header.size()) +
                               " of 16 bytes");
   }
-  std::string_view h(reinterpret_cast<const char*>(header.data()), kGoTraceHeaderSize);
+  std::string_view h(reinterpret_cast<const char*>(header.data()), go_trace::kHeaderSize);
   if (h.substr(0, prefix.size()) != prefix) return bad();
   size_t i = prefix.size();
   int minor = 0;
@@ -38,8 +38,8 @@ Result<int> ParseGoTraceHeader(std::span<const uint8_t> header) {
 }
 
 Result<Profile> ReadGoTrace(InputSource& in, const ReadOptions& options, GoTraceStats* stats) {
-  uint8_t header[kGoTraceHeaderSize];
-  GCSPIKE_ASSIGN_OR_RETURN(auto peek, in.Peek(kGoTraceHeaderSize));
+  uint8_t header[go_trace::kHeaderSize];
+  GCSPIKE_ASSIGN_OR_RETURN(auto peek, in.Peek(go_trace::kHeaderSize));
   GCSPIKE_ASSIGN_OR_RETURN(const int minor, ParseGoTraceHeader(peek));
   GCSPIKE_RETURN_IF_ERROR(in.ReadExact(header, sizeof header));
 

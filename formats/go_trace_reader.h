@@ -11,13 +11,12 @@
 
 #include "core/profile.h"
 #include "core/result.h"
+#include "formats/go_trace_abi.h"
 #include "formats/go_trace_profile_builder.h"
 #include "formats/input_source.h"
 #include "formats/profile_reader.h"
 
 namespace gcspike {
-
-inline constexpr size_t kGoTraceHeaderSize = 16;
 
 // The minor version N of a "go 1.N trace" header padded with NUL bytes to 16 bytes, or an
 // error for anything else (offset 0).

@@ -1,3 +1,7 @@
+// The old-format reader's semantics (go_trace_v1.h): events framed by go_trace_v1_events.cc
+// become the string and stack tables (go_trace_tables.h), the batch state (which P, its clock,
+// the goroutine each P runs) and the kept range, heap and blocking events and CPU samples,
+// which Emit merges by time into the profile and its timeline at the end of the trace.
 #include "formats/go_trace_v1.h"
 
 #include <algorithm>
@@ -7,52 +11,15 @@
 #include <vector>
 
 #include "core/byte_cursor.h"
+#include "formats/go_trace_abi.h"
+#include "formats/go_trace_tables.h"
+#include "formats/go_trace_v1_events.h"
 #include "formats/go_trace_v2_spill.h"
 
 namespace gcspike {
 namespace {
 
-// Event types of the old format (runtime/trace.go up to Go 1.21;
-// docs/formats/go-trace.md#old-format-event-types).
-enum : uint8_t {
-  kEvBatch = 1,
-  kEvFrequency = 2,
-  kEvStack = 3,
-  kEvGCStart = 7,
-  kEvGCDone = 8,
-  kEvSTWStart = 9,
-  kEvSTWDone = 10,
-  kEvGoStart = 14,
-  kEvGoEnd = 15,
-  kEvGoStop = 16,
-  kEvGoSched = 17,
-  kEvGoPreempt = 18,
-  kEvGoSleep = 19,
-  kEvGoBlock = 20,
-  kEvGoBlockSend = 22,
-  kEvGoBlockRecv = 23,
-  kEvGoBlockSelect = 24,
-  kEvGoBlockSync = 25,
-  kEvGoBlockCond = 26,
-  kEvGoBlockNet = 27,
-  kEvGoSysCall = 28,
-  kEvGoSysExit = 29,
-  kEvGoSysBlock = 30,
-  kEvGoWaiting = 31,
-  kEvGoInSyscall = 32,
-  kEvHeapAlloc = 33,
-  kEvHeapGoal = 34,
-  kEvTimerGoroutine = 35,
-  kEvString = 37,
-  kEvGoStartLocal = 38,
-  kEvGoStartLabel = 41,
-  kEvGoBlockGC = 42,
-  kEvGCMarkAssistStart = 43,
-  kEvGCMarkAssistDone = 44,
-  kEvUserLog = 48,
-  kEvCPUSample = 49,
-  kEvCount = 50,
-};
+using namespace go_trace::v1;  // NOLINT(build/namespaces): the format's names
 
 // The goroutine blocked or entered a system call (docs/formats/go-trace.md#blocking-events): the
 // block events but GoBlockGC (a GC assist waiting for work), GoStop (blocked forever) and the
@@ -75,66 +42,6 @@ constexpr bool IsBlocking(uint8_t type) {
   }
 }
 
-// Per event type: the number of values the event carries (timestamp delta, arguments and stack
-// id; x/exp tracev1 argNum), whether it is timed, and the first trace version that has it.
-struct EventSpec {
-  uint8_t values;
-  bool timed;
-  uint8_t since;
-};
-constexpr EventSpec kSpecs[kEvCount] = {
-    {0, false, 255},  // 0 None
-    {2, false, 5},    // 1 Batch [pid, ticks]
-    {1, false, 5},    // 2 Frequency [freq]
-    {0, false, 5},    // 3 Stack (variable)
-    {3, true, 5},     // 4 Gomaxprocs [dt, procs, stack]
-    {2, true, 5},     // 5 ProcStart [dt, thread]
-    {1, true, 5},     // 6 ProcStop
-    {3, true, 5},     // 7 GCStart [dt, seq, stack]
-    {1, true, 5},     // 8 GCDone
-    {2, true, 5},     // 9 GCSTWStart [dt, kind]
-    {1, true, 5},     // 10 GCSTWDone
-    {2, true, 5},     // 11 GCSweepStart [dt, stack]
-    {3, true, 5},     // 12 GCSweepDone [dt, swept, reclaimed]
-    {4, true, 5},     // 13 GoCreate [dt, g, new stack, stack]
-    {3, true, 5},     // 14 GoStart [dt, g, seq]
-    {1, true, 5},     // 15 GoEnd
-    {2, true, 5},     // 16 GoStop
-    {2, true, 5},     // 17 GoSched
-    {2, true, 5},     // 18 GoPreempt
-    {2, true, 5},     // 19 GoSleep
-    {2, true, 5},     // 20 GoBlock
-    {4, true, 5},     // 21 GoUnblock [dt, g, seq, stack]
-    {2, true, 5},     // 22 GoBlockSend
-    {2, true, 5},     // 23 GoBlockRecv
-    {2, true, 5},     // 24 GoBlockSelect
-    {2, true, 5},     // 25 GoBlockSync
-    {2, true, 5},     // 26 GoBlockCond
-    {2, true, 5},     // 27 GoBlockNet
-    {2, true, 5},     // 28 GoSysCall
-    {4, true, 5},     // 29 GoSysExit [dt, g, seq, realTs]
-    {1, true, 5},     // 30 GoSysBlock
-    {2, true, 5},     // 31 GoWaiting [dt, g]
-    {2, true, 5},     // 32 GoInSyscall [dt, g]
-    {2, true, 5},     // 33 HeapAlloc [dt, bytes]
-    {2, true, 5},     // 34 HeapGoal [dt, bytes]
-    {1, false, 5},    // 35 TimerGoroutine [g]
-    {1, true, 5},     // 36 FutileWakeup
-    {0, false, 7},    // 37 String (special)
-    {2, true, 7},     // 38 GoStartLocal [dt, g]
-    {3, true, 7},     // 39 GoUnblockLocal [dt, g, stack]
-    {3, true, 7},     // 40 GoSysExitLocal [dt, g, realTs]
-    {4, true, 8},     // 41 GoStartLabel [dt, g, seq, label]
-    {2, true, 8},     // 42 GoBlockGC
-    {2, true, 9},     // 43 GCMarkAssistStart [dt, stack]
-    {1, true, 9},     // 44 GCMarkAssistDone
-    {5, true, 11},    // 45 UserTaskCreate [dt, task, parent, name, stack]
-    {3, true, 11},    // 46 UserTaskEnd [dt, task, stack]
-    {5, true, 11},    // 47 UserRegion [dt, task, mode, name, stack]
-    {4, true, 11},    // 48 UserLog [dt, task, key, stack] + value string
-    {5, true, 19},    // 49 CPUSample [dt, realTs, p, g, stack]
-};
-
 // stwReason names (runtime/proc.go stwReasonStrings, Go 1.21; x/exp tracev1 STWReason).
 constexpr const char* kStwReasons[] = {
     "",
@@ -156,27 +63,6 @@ constexpr const char* kStwReasons[] = {
     "ResetDebugLog (test)",
 };
 
-// x/exp's limits for the old format (tracev1/parser.go).
-constexpr uint64_t kMaxArgBytes = 2048;
-constexpr uint64_t kMaxStringLength = 1'000'000;
-constexpr uint64_t kMaxStackFrames = 1000;
-
-struct PcFrame {
-  uint64_t func = 0;
-  uint64_t file = 0;
-  uint64_t line = 0;
-  uint64_t offset = 0;
-};
-
-struct KeptEvent {
-  int64_t ticks = 0;
-  uint64_t g = 0;
-  uint64_t arg = 0;    // seq (GCStart), kind (STWStart), bytes (HeapAlloc/Goal)
-  uint64_t stack = 0;  // stack id
-  uint64_t offset = 0;
-  uint8_t type = 0;
-};
-
 struct RawCpuSample {
   int64_t ticks = 0;  // realTs: taken in the signal handler (docs/formats/go-trace.md#cpu-samples)
   uint64_t g = 0;
@@ -184,21 +70,30 @@ struct RawCpuSample {
   uint64_t offset = 0;
 };
 
-class TraceV1Reader {
+// The range, heap and blocking events are kept (in sorted runs in a temporary file past 8 MiB)
+// as TraceKeptEvents: ticks as the time, the P's goroutine, the argument (seq of GCStart, kind of
+// STWStart, bytes of HeapAlloc/HeapGoal) and the stack id.
+constexpr int kArg = 0;
+constexpr int kStack = 1;
+
+class TraceV1Reader : public TraceV1EventSink {
  public:
   TraceV1Reader(int minor, const ReadOptions& options, GoTraceProfileBuilder& builder)
       : minor_(minor), options_(options), b_(builder) {}
 
-  // Parses whole events from `c` while more than `reserve` bytes remain (0: to the end).
-  Status Parse(ByteCursor& c, size_t reserve);
+  Status OnString(uint64_t id, std::string_view text, uint64_t offset) override {
+    return tables_.AddString(id, text, offset);
+  }
+  Status OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint64_t offset) override;
   Status Emit();
   // Refuses to let the profile and the trace's tables grow past --max-memory.
   Status CheckBudget(uint64_t offset) const;
 
  private:
-  Status OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint64_t offset);
-  Result<std::vector<uint64_t>> StackLocations(uint64_t stack_id, uint64_t ref_offset,
-                                               bool missing_is_empty);
+  Status AddStack(const std::vector<uint64_t>& v, uint64_t offset);
+  Status OnTimedEvent(uint8_t type, const std::vector<uint64_t>& v, uint64_t offset);
+  Status EmitEvent(const TraceKeptEvent& e, StrId& last_stw_reason);
+  Status EmitSamples(uint64_t& processed);
   void SeeTicks(int64_t t) {
     min_ticks_ = std::min(min_ticks_, t);
     max_ticks_ = std::max(max_ticks_, t);
@@ -210,31 +105,17 @@ class TraceV1Reader {
     return static_cast<int64_t>(v);
   }
   StrId StwName(uint64_t kind);
-  // The range, heap and blocking events go to events_ (sorted runs in a temporary file past
-  // 8 MiB), in TraceKeptEvent's fields: ticks as the time, g, arg, stack.
-  Status Keep(const KeptEvent& e) {
-    TraceKeptEvent k;
-    k.ts_ns = e.ticks;
-    k.goroutine = static_cast<int64_t>(e.g);
-    k.args[0] = e.arg;
-    k.args[1] = e.stack;
-    k.offset = e.offset;
-    k.type = e.type;
+  Status Keep(const TraceKeptEvent& e) {
     ++kept_events_;
-    return events_.Add(k);
+    return events_.Add(e);
   }
 
   const int minor_;
   const ReadOptions& options_;
   GoTraceProfileBuilder& b_;
-  std::unordered_map<uint64_t, std::string> strings_;
-  std::unordered_map<uint64_t, std::pair<size_t, size_t>> stacks_;  // id -> [begin, size)
-  std::vector<uint64_t> stack_pcs_;
-  std::unordered_map<uint64_t, PcFrame> pcs_;  // first frame seen per PC, as x/exp keeps
-  std::unordered_map<uint64_t, uint64_t> pc_locations_;
+  GoTraceTables tables_{"the trace's"};
   TraceEventRuns events_;
   uint64_t kept_events_ = 0;
-  uint64_t string_bytes_ = 0;
   std::vector<RawCpuSample> samples_;
   int64_t ticks_per_second_ = 0;
   double ns_per_tick_ = 0;
@@ -249,78 +130,22 @@ class TraceV1Reader {
   uint64_t* cur_g_ = nullptr;  // &p_goroutine_[cur_p_]
 };
 
-Status TraceV1Reader::Parse(ByteCursor& c, size_t reserve) {
-  std::vector<uint64_t> values;
-  while (!c.empty() && c.remaining() > reserve) {
-    const uint64_t off = c.offset();
-    uint8_t b = 0;
-    if (!c.try_u8(b)) GCSPIKE_RETURN_IF_ERROR(c.u8());
-    // byte0 = type | min(nargs, 3) << 6 (docs/formats/go-trace.md#old-format-event-encoding).
-    const uint8_t type = b & 0x3f;
-    const uint8_t inline_values = static_cast<uint8_t>((b >> 6) + 1);
-    if (type == 0 || type >= kEvCount || kSpecs[type].since > minor_) {
-      return MakeErrorAt(off, "unknown event type " + std::to_string(type) + " for go 1." +
-                                  std::to_string(minor_) + " traces");
-    }
-    if (type == kEvString) {
-      // [id, len, bytes]; id 0 is the implicit empty string.
-      GCSPIKE_ASSIGN_OR_RETURN(const uint64_t id, c.uvarint());
-      const uint64_t len_offset = c.offset();
-      GCSPIKE_ASSIGN_OR_RETURN(const uint64_t len, c.uvarint());
-      if (len == 0 || len > kMaxStringLength) {
-        return MakeErrorAt(len_offset, "invalid string length " + std::to_string(len));
-      }
-      GCSPIKE_ASSIGN_OR_RETURN(std::string_view s, c.str(len));
-      if (id == 0) return MakeErrorAt(off, "string id 0 is reserved for the empty string");
-      string_bytes_ += s.size();
-      if (!strings_.try_emplace(id, s).second) {
-        return MakeErrorAt(off, "duplicate string id " + std::to_string(id));
-      }
-      continue;
-    }
-    values.clear();
-    if (inline_values <= 3) {
-      for (uint8_t i = 0; i < inline_values; ++i) {
-        uint64_t v = 0;
-        if (!c.try_uvarint(v)) {
-          GCSPIKE_ASSIGN_OR_RETURN(v, c.uvarint());
-        }
-        values.push_back(v);
-      }
-    } else {
-      // Length-prefixed argument area of uvarints (stacks, CPU samples, user events).
-      const uint64_t len_offset = c.offset();
-      GCSPIKE_ASSIGN_OR_RETURN(const uint64_t len, c.uvarint());
-      if (len > kMaxArgBytes) {
-        return MakeErrorAt(len_offset, "argument area of " + std::to_string(len) +
-                                           " bytes exceeds the maximum of 2048");
-      }
-      GCSPIKE_ASSIGN_OR_RETURN(ByteCursor args, c.sub(len));
-      while (!args.empty()) {
-        uint64_t v = 0;
-        if (!args.try_uvarint(v)) {
-          GCSPIKE_ASSIGN_OR_RETURN(v, args.uvarint());
-        }
-        values.push_back(v);
-      }
-      if (type == kEvUserLog) {
-        // The log message follows the argument area and is not counted in its length.
-        const uint64_t slen_offset = c.offset();
-        GCSPIKE_ASSIGN_OR_RETURN(const uint64_t slen, c.uvarint());
-        if (slen > kMaxStringLength) {
-          return MakeErrorAt(slen_offset,
-                             "log message of " + std::to_string(slen) + " bytes is too long");
-        }
-        GCSPIKE_RETURN_IF_ERROR(c.skip(slen));
-      }
-    }
-    if (type != kEvStack && values.size() != kSpecs[type].values) {
-      return MakeErrorAt(off, "event type " + std::to_string(type) + " has " +
-                                  std::to_string(values.size()) + " values, want " +
-                                  std::to_string(kSpecs[type].values));
-    }
-    GCSPIKE_RETURN_IF_ERROR(OnEvent(type, values, off));
+Status TraceV1Reader::AddStack(const std::vector<uint64_t>& v, uint64_t off) {
+  // [id, n, n × {pc, func, file, line}], leaf first
+  // (docs/formats/go-trace.md#old-format-stacks-and-strings).
+  if (v.size() < 2) return MakeErrorAt(off, "stack event with fewer than 2 values");
+  const uint64_t id = v[0], n = v[1];
+  if (n > kMaxStackFrames || v.size() != 2 + kValuesPerFrame * n) {
+    return MakeErrorAt(off, "stack event with " + std::to_string(v.size()) + " values for " +
+                                std::to_string(n) + " frames");
   }
+  if (id == 0 || n == 0) return {};
+  const size_t begin = tables_.StackBegin();
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint64_t* f = &v[2 + kValuesPerFrame * i];
+    tables_.AddFrame(f[0], GoTraceFrame{f[1], f[2], f[3], off});
+  }
+  tables_.AddStack(id, begin, /*replace=*/true);
   return {};
 }
 
@@ -328,14 +153,14 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
   switch (type) {
     case kEvBatch: {
       // [pid, ticks]: pid 2^64-1 is the global buffer (traceGlobProc).
-      if (v[0] != UINT64_MAX && v[0] > static_cast<uint64_t>(INT32_MAX)) {
+      if (v[0] != kGlobalProc && v[0] > static_cast<uint64_t>(INT32_MAX)) {
         return MakeErrorAt(off, "processor id " + std::to_string(v[0]) + " out of range");
       }
       if (v[1] > static_cast<uint64_t>(INT64_MAX)) {
         return MakeErrorAt(off, "timestamp out of range");
       }
       in_batch_ = true;
-      cur_p_ = v[0] == UINT64_MAX ? -1 : static_cast<int64_t>(v[0]);
+      cur_p_ = v[0] == kGlobalProc ? -1 : static_cast<int64_t>(v[0]);
       cur_g_ = &p_goroutine_[cur_p_];  // unordered_map elements never move
       last_ticks_ = static_cast<int64_t>(v[1]);
       return {};
@@ -346,25 +171,8 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
       }
       ticks_per_second_ = static_cast<int64_t>(v[0]);
       return {};
-    case kEvStack: {
-      // [id, n, n × {pc, func, file, line}], leaf first
-      // (docs/formats/go-trace.md#old-format-stacks-and-strings).
-      if (v.size() < 2) return MakeErrorAt(off, "stack event with fewer than 2 values");
-      const uint64_t id = v[0], n = v[1];
-      if (n > kMaxStackFrames || v.size() != 2 + 4 * n) {
-        return MakeErrorAt(off, "stack event with " + std::to_string(v.size()) + " values for " +
-                                    std::to_string(n) + " frames");
-      }
-      if (id == 0 || n == 0) return {};
-      std::pair<size_t, size_t> entry{stack_pcs_.size(), n};
-      for (uint64_t i = 0; i < n; ++i) {
-        const uint64_t pc = v[2 + 4 * i];
-        stack_pcs_.push_back(pc);
-        pcs_.try_emplace(pc, PcFrame{v[3 + 4 * i], v[4 + 4 * i], v[5 + 4 * i], off});
-      }
-      stacks_[id] = entry;
-      return {};
-    }
+    case kEvStack:
+      return AddStack(v, off);
     case kEvTimerGoroutine:
       return {};
     default:
@@ -385,7 +193,11 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
     samples_.push_back(s);
     return {};
   }
-  // A timed event on the current P: its time is the running value plus its delta.
+  return OnTimedEvent(type, v, off);
+}
+
+// A timed event on the current P: its time is the running value plus its delta.
+Status TraceV1Reader::OnTimedEvent(uint8_t type, const std::vector<uint64_t>& v, uint64_t off) {
   int64_t ticks = 0;
   if (v[0] > static_cast<uint64_t>(INT64_MAX) ||
       __builtin_add_overflow(last_ticks_, static_cast<int64_t>(v[0]), &ticks)) {
@@ -394,9 +206,9 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
   last_ticks_ = ticks;
   SeeTicks(ticks);
   uint64_t& g = *cur_g_;
-  KeptEvent e;
-  e.ticks = ticks;
-  e.g = g;
+  TraceKeptEvent e;
+  e.ts_ns = ticks;
+  e.goroutine = static_cast<int64_t>(g);
   e.offset = off;
   e.type = type;
   switch (type) {
@@ -413,28 +225,24 @@ Status TraceV1Reader::OnEvent(uint8_t type, const std::vector<uint64_t>& v, uint
       g = 0;
       break;
     case kEvGCStart:
-      e.arg = v[1];
-      e.stack = v[2];
-      GCSPIKE_RETURN_IF_ERROR(Keep(e));
-      break;
+      e.args[kArg] = v[1];
+      e.args[kStack] = v[2];
+      return Keep(e);
     case kEvSTWStart:
     case kEvHeapAlloc:
     case kEvHeapGoal:
-      e.arg = v[1];
-      GCSPIKE_RETURN_IF_ERROR(Keep(e));
-      break;
+      e.args[kArg] = v[1];
+      return Keep(e);
     case kEvGCMarkAssistStart:
-      e.stack = v[1];
-      GCSPIKE_RETURN_IF_ERROR(Keep(e));
-      break;
+      e.args[kStack] = v[1];
+      return Keep(e);
     case kEvGCDone:
     case kEvSTWDone:
     case kEvGCMarkAssistDone:
-      GCSPIKE_RETURN_IF_ERROR(Keep(e));
-      break;
+      return Keep(e);
     default:
       if (IsBlocking(type)) {
-        e.stack = v.size() > 1 ? v[1] : 0;  // [dt, stack]
+        e.args[kStack] = v.size() > 1 ? v[1] : 0;  // [dt, stack]
         GCSPIKE_RETURN_IF_ERROR(Keep(e));
         if (type != kEvGoSysCall) g = 0;  // blocked: the P runs no goroutine until a start
       }
@@ -455,36 +263,70 @@ StrId TraceV1Reader::StwName(uint64_t kind) {
   return b_.profile().Intern(kStwReasons[reason]);
 }
 
-Result<std::vector<uint64_t>> TraceV1Reader::StackLocations(uint64_t stack_id, uint64_t ref_offset,
-                                                            bool missing_is_empty) {
-  std::vector<uint64_t> out;
-  if (stack_id == 0) return out;
-  auto it = stacks_.find(stack_id);
-  if (it == stacks_.end()) {
-    if (missing_is_empty) return out;
-    return MakeErrorAt(
-        ref_offset, "stack id " + std::to_string(stack_id) + " is not in the trace's stack table");
-  }
-  for (size_t i = 0; i < it->second.second; ++i) {
-    const uint64_t pc = stack_pcs_[it->second.first + i];
-    auto [loc, inserted] = pc_locations_.try_emplace(pc, 0);
-    if (inserted) {
-      const PcFrame& f = pcs_.at(pc);
-      auto fn = strings_.find(f.func);
-      auto file = strings_.find(f.file);
-      if ((f.func != 0 && fn == strings_.end()) || (f.file != 0 && file == strings_.end())) {
-        return MakeErrorAt(f.offset, "stack frame names string id " +
-                                         std::to_string(fn == strings_.end() ? f.func : f.file) +
-                                         ", which is not in the trace's string table");
-      }
-      const std::string empty;
-      loc->second =
-          b_.InternFrame(pc, f.func == 0 ? empty : fn->second, f.file == 0 ? empty : file->second,
-                         static_cast<int64_t>(f.line));
+Status TraceV1Reader::EmitEvent(const TraceKeptEvent& e, StrId& last_stw_reason) {
+  const int64_t ts = ToNs(e.ts_ns);
+  const int64_t goroutine = TraceGoroutine(static_cast<uint64_t>(e.goroutine));
+  switch (e.type) {
+    case kEvGCStart: {
+      // A stack id missing from the table is an empty stack (as x/exp).
+      GCSPIKE_ASSIGN_OR_RETURN(auto stack, tables_.Locations(e.args[kStack], b_));
+      b_.RangeBegin(TraceRangeKind::kGc, 0, 0, ts, std::move(stack),
+                    static_cast<int64_t>(e.args[kArg]));
+      break;
     }
-    out.push_back(loc->second);
+    case kEvGCDone:
+      b_.RangeEnd(TraceRangeKind::kGc, 0, 0, ts);
+      break;
+    case kEvSTWStart:
+      last_stw_reason = StwName(e.args[kArg]);
+      b_.RangeBegin(TraceRangeKind::kStw, last_stw_reason, goroutine, ts, {});
+      break;
+    case kEvSTWDone:
+      // The old format's STW end carries no kind: it ends the last one begun (as x/exp).
+      b_.RangeEnd(TraceRangeKind::kStw, last_stw_reason, goroutine, ts);
+      break;
+    case kEvGCMarkAssistStart: {
+      GCSPIKE_ASSIGN_OR_RETURN(auto stack, tables_.Locations(e.args[kStack], b_));
+      b_.RangeBegin(TraceRangeKind::kAssist, 0, goroutine, ts, std::move(stack));
+      break;
+    }
+    case kEvGCMarkAssistDone:
+      b_.RangeEnd(TraceRangeKind::kAssist, 0, goroutine, ts);
+      break;
+    case kEvHeapAlloc:
+      b_.HeapAlloc(ts, e.args[kArg]);
+      break;
+    case kEvHeapGoal:
+      b_.HeapGoal(ts, e.args[kArg]);
+      break;
+    default:
+      // A wait on the GC's own semaphores (GoBlockSync in runtime.gcStart, runtime.gcMarkDone)
+      // is the runtime's own, no blocking (docs/formats/go-trace.md#blocking-events).
+      if (IsBlocking(e.type) && !tables_.InGcFunction(e.args[kStack])) {
+        b_.Blocking(goroutine, ts);
+      }
+      break;
   }
-  return out;
+  return {};
+}
+
+Status TraceV1Reader::EmitSamples(uint64_t& processed) {
+  std::stable_sort(samples_.begin(), samples_.end(),
+                   [](const RawCpuSample& a, const RawCpuSample& b) { return a.ticks < b.ticks; });
+  int64_t missing_stacks = 0;
+  for (const RawCpuSample& s : samples_) {
+    // x/exp treats a stack id missing from the table as an empty stack; so do we, and say so.
+    if (s.stack != 0 && !tables_.HasStack(s.stack)) ++missing_stacks;
+    GCSPIKE_ASSIGN_OR_RETURN(auto locs, tables_.Locations(s.stack, b_));
+    b_.AddCpuSample(ToNs(s.ticks), TraceGoroutine(s.g), std::move(locs));
+    if ((++processed & 0xfff) == 0) GCSPIKE_RETURN_IF_ERROR(CheckBudget(s.offset));
+  }
+  if (missing_stacks > 0 && options_.diagnostics != nullptr) {
+    options_.diagnostics->Warn(std::to_string(missing_stacks) +
+                               " CPU samples name stacks missing from the trace's stack table; "
+                               "they are kept with an empty stack");
+  }
+  return {};
 }
 
 Status TraceV1Reader::Emit() {
@@ -496,97 +338,24 @@ Status TraceV1Reader::Emit() {
 
   // Merge the per-P streams by time (x/exp sorts the merged events stably by timestamp).
   StrId last_stw_reason = 0;
-  // A wait on the GC's own semaphores (GoBlockSync in runtime.gcStart, runtime.gcMarkDone) is
-  // the runtime's own, no blocking (docs/formats/go-trace.md#blocking-events).
-  auto in_gc = [this](uint64_t stack_id) {
-    auto it = stacks_.find(stack_id);
-    for (size_t i = 0; it != stacks_.end() && i < it->second.second; ++i) {
-      auto pc = pcs_.find(stack_pcs_[it->second.first + i]);
-      if (pc == pcs_.end()) continue;
-      auto name = strings_.find(pc->second.func);
-      if (name != strings_.end() && name->second.starts_with("runtime.gc")) return true;
-    }
-    return false;
-  };
   uint64_t processed = 0;
-  GCSPIKE_RETURN_IF_ERROR(events_.Drain([&](const TraceKeptEvent& k) -> Status {
+  GCSPIKE_RETURN_IF_ERROR(events_.Drain([&](const TraceKeptEvent& e) -> Status {
     if ((++processed & 0xfff) == 0) {
-      if (Status s = CheckBudget(k.offset); !s.ok()) return s;
+      if (Status s = CheckBudget(e.offset); !s.ok()) return s;
     }
-    KeptEvent e;
-    e.ticks = k.ts_ns;
-    e.g = static_cast<uint64_t>(k.goroutine);
-    e.arg = k.args[0];
-    e.stack = k.args[1];
-    e.offset = k.offset;
-    e.type = k.type;
-    const int64_t ts = ToNs(e.ticks);
-    const int64_t goroutine = TraceGoroutine(e.g);
-    switch (e.type) {
-      case kEvGCStart: {
-        auto stack = StackLocations(e.stack, e.offset, true);
-        if (!stack.ok()) return stack.error();
-        b_.RangeBegin(TraceRangeKind::kGc, 0, 0, ts, std::move(*stack),
-                      static_cast<int64_t>(e.arg));
-        break;
-      }
-      case kEvGCDone:
-        b_.RangeEnd(TraceRangeKind::kGc, 0, 0, ts);
-        break;
-      case kEvSTWStart:
-        last_stw_reason = StwName(e.arg);
-        b_.RangeBegin(TraceRangeKind::kStw, last_stw_reason, goroutine, ts, {});
-        break;
-      case kEvSTWDone:
-        // The old format's STW end carries no kind: it ends the last one begun (as x/exp).
-        b_.RangeEnd(TraceRangeKind::kStw, last_stw_reason, goroutine, ts);
-        break;
-      case kEvGCMarkAssistStart: {
-        auto stack = StackLocations(e.stack, e.offset, true);
-        if (!stack.ok()) return stack.error();
-        b_.RangeBegin(TraceRangeKind::kAssist, 0, goroutine, ts, std::move(*stack));
-        break;
-      }
-      case kEvGCMarkAssistDone:
-        b_.RangeEnd(TraceRangeKind::kAssist, 0, goroutine, ts);
-        break;
-      case kEvHeapAlloc:
-        b_.HeapAlloc(ts, e.arg);
-        break;
-      case kEvHeapGoal:
-        b_.HeapGoal(ts, e.arg);
-        break;
-      default:
-        if (IsBlocking(e.type) && !in_gc(e.stack)) b_.Blocking(goroutine, ts);
-        break;
-    }
-    return {};
+    return EmitEvent(e, last_stw_reason);
   }));
-
-  std::stable_sort(samples_.begin(), samples_.end(),
-                   [](const RawCpuSample& a, const RawCpuSample& b) { return a.ticks < b.ticks; });
-  int64_t missing_stacks = 0;
-  for (const RawCpuSample& s : samples_) {
-    // x/exp treats a stack id missing from the table as an empty stack; so do we, and say so.
-    if (s.stack != 0 && stacks_.find(s.stack) == stacks_.end()) ++missing_stacks;
-    GCSPIKE_ASSIGN_OR_RETURN(auto locs, StackLocations(s.stack, s.offset, true));
-    b_.AddCpuSample(ToNs(s.ticks), TraceGoroutine(s.g), std::move(locs));
-    if ((++processed & 0xfff) == 0) GCSPIKE_RETURN_IF_ERROR(CheckBudget(s.offset));
-  }
-  if (missing_stacks > 0 && options_.diagnostics != nullptr) {
-    options_.diagnostics->Warn(std::to_string(missing_stacks) +
-                               " CPU samples name stacks missing from the trace's stack table; "
-                               "they are kept with an empty stack");
-  }
+  GCSPIKE_RETURN_IF_ERROR(EmitSamples(processed));
   b_.Finish(0, ToNs(max_ticks_));
   return {};
 }
 
 Status TraceV1Reader::CheckBudget(uint64_t offset) const {
-  constexpr uint64_t kMapEntry = 64;  // an unordered_map node, bucket and allocation, roughly
-  const uint64_t tables =
-      samples_.capacity() * sizeof(RawCpuSample) + stack_pcs_.capacity() * sizeof(uint64_t) +
-      (strings_.size() + stacks_.size() + pcs_.size()) * kMapEntry + string_bytes_;
+  const uint64_t tables = samples_.capacity() * sizeof(RawCpuSample) +
+                          tables_.frame_capacity() * sizeof(uint64_t) +
+                          (tables_.string_count() + tables_.stack_count() + tables_.pc_count()) *
+                              GoTraceTables::kMapEntryBytes +
+                          tables_.string_bytes();
   return b_.CheckBudget(tables, "the trace's", options_.max_input_bytes, offset);
 }
 
@@ -607,7 +376,7 @@ Status ReadGoTraceV1(InputSource& in, int minor, const ReadOptions& options,
     if (window.empty()) break;
     const bool last = window.size() < kWindow;
     ByteCursor c(window, in.offset());
-    GCSPIKE_RETURN_IF_ERROR(reader.Parse(c, last ? 0 : kMaxEvent));
+    GCSPIKE_RETURN_IF_ERROR(ReadTraceV1Events(c, last ? 0 : kMaxEvent, minor, reader));
     GCSPIKE_RETURN_IF_ERROR(in.Skip(c.pos()));
     GCSPIKE_RETURN_IF_ERROR(reader.CheckBudget(in.offset()));
     if (options.diagnostics != nullptr) {

@@ -56,7 +56,8 @@ class TraceBatchSpill {
   Batch batch_;
 };
 
-// A range or heap event of the new format, decoded (go_trace_v2.cc keeps these for the merge).
+// A range, heap or blocking event, decoded, kept for the merge by time: go_trace_v2.cc's as they
+// are; go_trace_v1.cc's with the time in ticks and the argument and stack id in args[0..1].
 struct TraceKeptEvent {
   int64_t ts_ns = 0;
   int64_t goroutine = -1;  // the M's goroutine when the event happened (x/exp Event.Goroutine)

@@ -52,7 +52,7 @@ void DuplicateGeneration(std::vector<Batch>& batches, Rng& rng) {
       batches.push_back(std::move(b));
     }
     if (batches.front().generation != 0 || rng.OneIn(2)) {
-      batches.push_back(Batch{kEndOfGeneration, 0, 0, 0, 0, {}});
+      batches.push_back(Batch{go_trace::v2::kEvEndOfGeneration, 0, 0, 0, 0, {}});
     }
   }
 }
@@ -60,8 +60,11 @@ void DuplicateGeneration(std::vector<Batch>& batches, Rng& rng) {
 void MutateDataVarint(std::vector<uint8_t>& data, Rng& rng) {
   if (data.empty()) return;
   const size_t at = rng.Below(data.size());
-  if (at == 0 && rng.OneIn(2)) {  // the batch kind: strings, stacks, CPU samples, frequency
-    static constexpr uint8_t kKinds[] = {0x02, 0x03, 0x04, 0x05, 0x06, 0x08, 0x32, 0x00, 0xff};
+  if (at == 0 && rng.OneIn(2)) {   // the batch kind: strings, stacks, CPU samples, frequency
+    using namespace go_trace::v2;  // NOLINT(build/namespaces)
+    static constexpr uint8_t kKinds[] = {kEvStacks, kEvStack,      kEvStrings,
+                                         kEvString, kEvCPUSamples, kEvFrequency,
+                                         kEvSync,   kEvNone,       0xff};
     data[0] = kKinds[rng.Below(std::size(kKinds))];
     return;
   }
@@ -95,7 +98,9 @@ void MutateBatches(std::vector<Batch>& batches, Rng& rng) {
       break;
     }
     default: {
-      static constexpr uint8_t kLeads[] = {kEventBatch, kExperimentalBatch, kEndOfGeneration, 0};
+      using namespace go_trace::v2;  // NOLINT(build/namespaces)
+      static constexpr uint8_t kLeads[] = {kEvEventBatch, kEvExperimentalBatch, kEvEndOfGeneration,
+                                           0};
       b.lead = kLeads[rng.Below(std::size(kLeads))];
     }
   }
@@ -105,7 +110,7 @@ void MutateBatches(std::vector<Batch>& batches, Rng& rng) {
 void DuplicateOldBatch(std::vector<OldEvent>& events, Rng& rng) {
   std::vector<size_t> starts;
   for (size_t i = 0; i < events.size(); ++i) {
-    if (events[i].type() == kOldBatch) starts.push_back(i);
+    if (events[i].type() == go_trace::v1::kEvBatch) starts.push_back(i);
   }
   if (starts.empty()) return;
   const size_t k = rng.Below(starts.size());
@@ -129,18 +134,21 @@ void MutateOldEvents(std::vector<OldEvent>& events, Rng& rng) {
       Reorder(events, rng);
       break;
     case 2:  // another type, the same arguments
-      e.lead = static_cast<uint8_t>((e.lead & 0xc0) | rng.Below(52));
+      e.lead = static_cast<uint8_t>((e.lead & ~go_trace::v1::kTypeMask) |
+                                    rng.Below(go_trace::v1::kEvCount + 2));
       break;
-    case 3:  // a deeper stack (Stack: id, n, n x {pc, func, file, line}) or one more argument
-      if (e.type() == 3 && e.args.size() >= 6) {
+    case 3: {  // a deeper stack (Stack: id, n, n x {pc, func, file, line}) or one more argument
+      constexpr size_t kFrame = go_trace::v1::kValuesPerFrame;
+      if (e.type() == go_trace::v1::kEvStack && e.args.size() >= 2 + kFrame) {
         for (size_t n = 1 + rng.Below(rng.OneIn(8) ? 200 : 16); n > 0; --n) {
-          e.args.insert(e.args.end(), e.args.end() - 4, e.args.end());
+          e.args.insert(e.args.end(), e.args.end() - kFrame, e.args.end());
         }
-        e.args[1] = rng.OneIn(4) ? rng.Interesting(e.args[1]) : (e.args.size() - 2) / 4;
+        e.args[1] = rng.OneIn(4) ? rng.Interesting(e.args[1]) : (e.args.size() - 2) / kFrame;
       } else {
         e.args.push_back(rng.Interesting());
       }
       break;
+    }
     default:
       if (!e.args.empty()) {
         uint64_t& a = e.args[rng.Below(e.args.size())];

@@ -11,25 +11,24 @@
 #include <span>
 #include <vector>
 
+#include "formats/go_trace_abi.h"
+
 namespace gcspike::fuzz {
 
-inline constexpr size_t kGoTraceHeaderSize = 16;
-inline constexpr uint8_t kOldBatch = 1, kOldString = 37, kOldUserLog = 48;
-inline constexpr uint8_t kEventBatch = 0x01, kExperimentalBatch = 0x31, kEndOfGeneration = 0x34;
-
 struct OldEvent {
-  uint8_t lead = 0;  // type | argument count << 6
+  uint8_t lead = 0;  // type | value count - 1 (or 3: length-prefixed) << 6
   std::vector<uint64_t> args;
   std::vector<uint8_t> text;  // String's bytes, UserLog's trailing string
-  uint8_t type() const { return lead & 0x3f; }
+  uint8_t type() const { return lead & go_trace::v1::kTypeMask; }
+  uint8_t value_count() const { return lead >> go_trace::v1::kValueCountShift; }
 };
 
 struct Batch {
-  uint8_t lead = kEventBatch;
-  uint8_t experiment = 0;  // kExperimentalBatch's kind byte
+  uint8_t lead = go_trace::v2::kEvEventBatch;
+  uint8_t experiment = 0;  // an experimental batch's kind byte
   uint64_t generation = 0, thread = 0, time = 0;
   std::vector<uint8_t> data;
-  bool marker() const { return lead == kEndOfGeneration; }
+  bool marker() const { return lead == go_trace::v2::kEvEndOfGeneration; }
 };
 
 struct GoTrace {

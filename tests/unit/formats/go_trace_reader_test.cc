@@ -1,126 +1,93 @@
-// Go execution trace readers on crafted byte sequences: a small valid trace of each format
-// generation decodes to the expected samples and timeline, and bad input of every kind gives an
-// error naming its byte offset (never a crash or a partial result).
+// Go execution trace readers on traces built with tests/unit/go_trace_builder.h: a small valid
+// trace of each format generation decodes to the expected samples and timeline, and bad input
+// of every kind gives an error at the byte offset the builder wrote the bad field at (never a
+// crash or a partial result).
 #include "formats/go_trace_reader.h"
 
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "formats/profile_reader.h"
+#include "tests/unit/go_trace_builder.h"
 #include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
 
-// Bytes of a trace under construction.
-struct Bytes {
-  std::vector<uint8_t> b;
-  Bytes& u8(uint8_t v) {
-    b.push_back(v);
-    return *this;
-  }
-  Bytes& uv(uint64_t v) {
-    do {
-      uint8_t byte = v & 0x7f;
-      v >>= 7;
-      if (v != 0) byte |= 0x80;
-      b.push_back(byte);
-    } while (v != 0);
-    return *this;
-  }
-  Bytes& str(const std::string& s) {
-    uv(s.size());
-    b.insert(b.end(), s.begin(), s.end());
-    return *this;
-  }
-  Bytes& raw(const std::vector<uint8_t>& v) {
-    b.insert(b.end(), v.begin(), v.end());
-    return *this;
-  }
-  size_t size() const { return b.size(); }
-};
+using testing::GoTraceBatchAt;
+using testing::GoTraceHeader;
+using testing::GoTraceV1Builder;
+using testing::GoTraceV2Builder;
+using testing::GoTraceV2Data;
+namespace v1 = go_trace::v1;
+namespace v2 = go_trace::v2;
 
-Bytes Header(int minor) {
-  Bytes h;
-  std::string s = "go 1." + std::to_string(minor) + " trace";
-  s.resize(16, '\0');
-  h.b.assign(s.begin(), s.end());
-  return h;
-}
+using Bytes = std::vector<uint8_t>;
 
 // --- New format (docs/formats/go-trace.md#generation-format-layout) ------------------------------
 
-constexpr uint64_t kNoThread = UINT64_MAX;
-
-void Batch(Bytes& out, uint64_t gen, uint64_t m, uint64_t time, const Bytes& data) {
-  out.u8(0x01).uv(gen).uv(m).uv(time).uv(data.size()).raw(data.b);
-}
-
-Bytes Strings() {
-  Bytes d;
-  d.u8(0x04);
-  d.u8(0x05).uv(1).str("main.f");
-  d.u8(0x05).uv(2).str("main.go");
-  d.u8(0x05).uv(3).str("runtime.mallocgc");
-  d.u8(0x05).uv(4).str("GC mark termination");
+GoTraceV2Data Strings() {
+  GoTraceV2Data d = GoTraceV2Data::Strings();
+  d.String(1, "main.f");
+  d.String(2, "main.go");
+  d.String(3, "runtime.mallocgc");
+  d.String(4, "GC mark termination");
   return d;
 }
 
-Bytes Stacks(uint64_t func_id = 3) {
-  Bytes d;
-  d.u8(0x02).u8(0x03).uv(1).uv(2);
-  d.uv(0x1000).uv(func_id).uv(2).uv(10);  // leaf: runtime.mallocgc
-  d.uv(0x2000).uv(1).uv(2).uv(20);        // main.f
+GoTraceV2Data Stacks() {
+  GoTraceV2Data d = GoTraceV2Data::Stacks();
+  d.Stack(1, {{0x1000, 3, 2, 10},    // leaf: runtime.mallocgc
+              {0x2000, 1, 2, 20}});  // main.f
   return d;
 }
 
-Bytes Sync(int minor) {
-  Bytes d;
-  if (minor >= 25) d.u8(0x32);
-  d.u8(0x08).uv(1'000'000'000);  // one tick per nanosecond
-  if (minor >= 25) d.u8(0x33).uv(5).uv(123).uv(1700000000).uv(0);
+GoTraceV2Data Sync(int minor) {
+  GoTraceV2Data d = GoTraceV2Data::Sync(minor);
+  d.Frequency(1'000'000'000);  // one tick per nanosecond
+  if (minor >= v2::kSyncBatchMinor) d.ClockSnapshot(5, 123, 1700000000, 0);
   return d;
 }
 
-Bytes Samples(uint64_t stack = 1) {
-  Bytes d;
-  d.u8(0x06);
-  d.u8(0x07).uv(1500).uv(1).uv(0).uv(7).uv(stack);
-  d.u8(0x07).uv(5000).uv(1).uv(kNoThread).uv(0).uv(0);
+// Two samples: goroutine 7 on M 1 with stack `stack`, and one of no goroutine, P or stack.
+GoTraceV2Data Samples(uint64_t stack = 1, size_t* first = nullptr) {
+  GoTraceV2Data d = GoTraceV2Data::CpuSamples();
+  const size_t at = d.CpuSample(1500, 1, 0, 7, stack);
+  d.CpuSample(5000, 1, v2::kNoThread, 0, 0);
+  if (first != nullptr) *first = at;
   return d;
 }
 
 // One M's events, starting at tick 1000 (times in the comments).
-Bytes Events() {
-  Bytes d;
-  d.u8(25).uv(1).uv(7).uv(1).uv(2);  // 1001 GoStatus g=7 m=1 running
-  d.u8(29).uv(10).uv(3).uv(1);       // 1011 GCBegin seq=3 stack=1
-  d.u8(35).uv(10).uv(1);             // 1021 GCMarkAssistBegin stack=1
-  d.u8(36).uv(100);                  // 1121 GCMarkAssistEnd
-  d.u8(26).uv(10).uv(4).uv(0);       // 1131 STWBegin "GC mark termination"
-  d.u8(27).uv(20);                   // 1151 STWEnd
-  d.u8(30).uv(50).uv(3);             // 1201 GCEnd seq=3
-  d.u8(37).uv(1).uv(4096);           // 1202 HeapAlloc
-  d.u8(38).uv(1).uv(8192);           // 1203 HeapGoal
+GoTraceV2Data Events() {
+  GoTraceV2Data d = GoTraceV2Data::Events();
+  d.Event(v2::kEvGoStatus, {1, 7, 1, v2::kGoRunning});  // 1001 g=7 m=1
+  d.Event(v2::kEvGCBegin, {10, 3, 1});                  // 1011 seq=3 stack=1
+  d.Event(v2::kEvGCMarkAssistBegin, {10, 1});           // 1021 stack=1
+  d.Event(v2::kEvGCMarkAssistEnd, {100});               // 1121
+  d.Event(v2::kEvSTWBegin, {10, 4, 0});                 // 1131 "GC mark termination"
+  d.Event(v2::kEvSTWEnd, {20});                         // 1151
+  d.Event(v2::kEvGCEnd, {50, 3});                       // 1201 seq=3
+  d.Event(v2::kEvHeapAlloc, {1, 4096});                 // 1202
+  d.Event(v2::kEvHeapGoal, {1, 8192});                  // 1203
   return d;
 }
 
 Bytes ValidV2(int minor = 26) {
-  Bytes t = Header(minor);
-  Batch(t, 1, kNoThread, 900, Strings());
-  Batch(t, 1, kNoThread, 900, Stacks());
-  Batch(t, 1, kNoThread, 900, Sync(minor));
-  Batch(t, 1, kNoThread, 900, Samples());
-  Batch(t, 1, 1, 1000, Events());
-  if (minor >= 26) t.u8(0x34);
-  return t;
+  GoTraceV2Builder t(minor);
+  t.Batch(1, v2::kNoThread, 900, Strings());
+  t.Batch(1, v2::kNoThread, 900, Stacks());
+  t.Batch(1, v2::kNoThread, 900, Sync(minor));
+  t.Batch(1, v2::kNoThread, 900, Samples());
+  t.Batch(1, 1, 1000, Events());
+  if (minor >= v2::kEndOfGenerationMinor) t.EndOfGeneration();
+  return t.bytes();
 }
 
 Result<Profile> Read(const Bytes& t, GoTraceStats* stats = nullptr, bool assist = false) {
-  auto in = InputSource::FromBytes("t.trace", t.b, "");
+  auto in = InputSource::FromBytes("t.trace", t, "");
   ReadOptions o;
   o.assist_profile = assist;
   return ReadGoTrace(*in, o, stats);
@@ -171,15 +138,15 @@ void ExpectSmallTrace(const Profile& p, int64_t ts_base) {
 }
 
 TEST(GoTraceHeaderTest, AcceptsOnlyTheExactLayout) {
-  EXPECT_EQ(ParseGoTraceHeader(Header(21).b).value(), 21);
-  EXPECT_EQ(ParseGoTraceHeader(Header(5).b).value(), 5);
-  Bytes bad = Header(21);
-  bad.b[15] = 'x';
-  EXPECT_FALSE(ParseGoTraceHeader(bad.b).ok());
+  EXPECT_EQ(ParseGoTraceHeader(GoTraceHeader(21)).value(), 21);
+  EXPECT_EQ(ParseGoTraceHeader(GoTraceHeader(5)).value(), 5);
+  Bytes bad = GoTraceHeader(21);
+  bad[15] = 'x';
+  EXPECT_ERROR_AT(ParseGoTraceHeader(bad), 0, "not a Go execution trace header");
   std::string s = "go 1.21 tracer";
   s.resize(16, '\0');
-  EXPECT_FALSE(ParseGoTraceHeader(std::vector<uint8_t>(s.begin(), s.end())).ok());
-  EXPECT_FALSE(ParseGoTraceHeader(std::vector<uint8_t>(10, 'g')).ok());
+  EXPECT_ERROR_AT(ParseGoTraceHeader(Bytes(s.begin(), s.end())), 0, "not a Go execution trace");
+  EXPECT_ERROR_AT(ParseGoTraceHeader(Bytes(10, 'g')), 0, "truncated Go execution trace header");
 }
 
 TEST(GoTraceV2Test, SmallTraceDecodes) {
@@ -209,40 +176,38 @@ TEST(GoTraceV2Test, AssistProfileAddsWallTimeOnBeginStacks) {
 TEST(GoTraceV2Test, ReadsThroughSniffingAndGenerationsInSequence) {
   // Two generations of a 1.25 trace (no end marker: the next generation's first batch ends
   // the previous one) with an experimental batch that is skipped.
-  Bytes t = Header(25);
+  GoTraceV2Builder t(25);
   for (uint64_t gen : {1, 2}) {
-    Batch(t, gen, kNoThread, 900, Strings());
-    Batch(t, gen, kNoThread, 900, Stacks());
-    Batch(t, gen, kNoThread, 900, Sync(25));
-    Batch(t, gen, kNoThread, 900, Samples());
-    Bytes exp;
-    exp.u8(0).uv(1).uv(2);
-    t.u8(0x31).u8(1).uv(gen).uv(kNoThread).uv(900).uv(exp.size()).raw(exp.b);
+    t.Batch(gen, v2::kNoThread, 900, Strings());
+    t.Batch(gen, v2::kNoThread, 900, Stacks());
+    t.Batch(gen, v2::kNoThread, 900, Sync(25));
+    t.Batch(gen, v2::kNoThread, 900, Samples());
+    t.ExperimentalBatch(1, gen, v2::kNoThread, 900, {0, 1, 2});
   }
-  auto in = InputSource::FromBytes("t.trace", t.b, "");
+  auto in = InputSource::FromBytes("t.trace", t.bytes(), "");
   auto p = ReadProfile(*in, {});
   ASSERT_OK(p);
   EXPECT_EQ(p->samples.size(), 4u);
   GoTraceStats stats;
-  ASSERT_OK(Read(t, &stats));
+  ASSERT_OK(Read(t.bytes(), &stats));
   EXPECT_EQ(stats.generations, 2);
   EXPECT_EQ(stats.skipped_experimental_batches, 2);
 }
 
 TEST(GoTraceV2Test, ActiveRangesFromBeforeTheTraceAreCutAtStart) {
-  Bytes ev;
-  ev.u8(25).uv(1).uv(7).uv(1).uv(2);  // GoStatus g=7 running
-  ev.u8(28).uv(1).uv(2);              // GCActive seq=2
-  ev.u8(34).uv(1).uv(7);              // GCMarkAssistActive g=7
-  ev.u8(36).uv(5);                    // GCMarkAssistEnd (g=7)
-  ev.u8(30).uv(5).uv(2);              // GCEnd seq=2
-  Bytes t = Header(26);
-  Batch(t, 1, kNoThread, 900, Strings());
-  Batch(t, 1, kNoThread, 900, Sync(26));
-  Batch(t, 1, 1, 1000, ev);
-  t.u8(0x34);
+  GoTraceV2Data ev = GoTraceV2Data::Events();
+  ev.Event(v2::kEvGoStatus, {1, 7, 1, v2::kGoRunning});
+  ev.Event(v2::kEvGCActive, {1, 2});            // seq=2
+  ev.Event(v2::kEvGCMarkAssistActive, {1, 7});  // g=7
+  ev.Event(v2::kEvGCMarkAssistEnd, {5});        // (g=7)
+  ev.Event(v2::kEvGCEnd, {5, 2});               // seq=2
+  GoTraceV2Builder t(26);
+  t.Batch(1, v2::kNoThread, 900, Strings());
+  t.Batch(1, v2::kNoThread, 900, Sync(26));
+  t.Batch(1, 1, 1000, ev);
+  t.EndOfGeneration();
   GoTraceStats stats;
-  auto p = Read(t, &stats);
+  auto p = Read(t.bytes(), &stats);
   ASSERT_OK(p);
   EXPECT_EQ(stats.gc.completed, 0);
   EXPECT_EQ(stats.gc.cut_at_start, 1);
@@ -252,85 +217,105 @@ TEST(GoTraceV2Test, ActiveRangesFromBeforeTheTraceAreCutAtStart) {
   EXPECT_EQ(p->timeline.gc_cycles[0].seq, 2);
 }
 
-void ExpectErrorAt(const Bytes& t, uint64_t offset, const std::string& words) {
-  EXPECT_ERROR_AT(Read(t), offset, words);
-}
-
-TEST(GoTraceV2Test, BadInputNamesTheOffset) {
-  ExpectErrorAt(Header(24), 0, "unsupported Go execution trace version");
+TEST(GoTraceV2Test, BadHeadersAndBatchFramingNameTheOffset) {
+  // Errors about the header or the whole trace name byte 0.
+  EXPECT_ERROR_AT(Read(GoTraceHeader(24)), 0, "unsupported Go execution trace version");
   Bytes wrong = ValidV2();
-  wrong.b[3] = '2';
-  ExpectErrorAt(wrong, 0, "not a Go execution trace header");
-  ExpectErrorAt(Header(26), 16, "no generations");
+  wrong[3] = '2';
+  EXPECT_ERROR_AT(Read(wrong), 0, "not a Go execution trace header");
+  EXPECT_ERROR_AT(Read(GoTraceHeader(26)), go_trace::kHeaderSize, "no generations");
 
   // Over-long varint in the first batch header's generation field.
-  Bytes longvar = Header(26);
-  longvar.u8(0x01);
-  for (int i = 0; i < 11; ++i) longvar.u8(0x80);
-  ExpectErrorAt(longvar, 17, "varint");
+  GoTraceV2Builder longvar(26);
+  longvar.t.u8(v2::kEvEventBatch);
+  const size_t gen_at = longvar.t.offset();
+  for (int i = 0; i < 11; ++i) longvar.t.u8(0x80);
+  EXPECT_ERROR_AT(Read(longvar.bytes()), gen_at, "varint");
 
   // A byte that starts no batch.
-  Bytes nobatch = Header(26);
-  nobatch.u8(0x07);
-  ExpectErrorAt(nobatch, 16, "expected a batch header");
+  GoTraceV2Builder nobatch(26);
+  const size_t stray = nobatch.t.u8(v2::kEvCPUSample);
+  EXPECT_ERROR_AT(Read(nobatch.bytes()), stray, "expected a batch header");
 
   // Batch size over the runtime's 64 KiB limit.
-  Bytes big = Header(26);
-  big.u8(0x01).uv(1).uv(1).uv(1).uv(1 << 20);
-  ExpectErrorAt(big, 20, "exceeds the maximum");
+  GoTraceV2Builder big(26);
+  const GoTraceBatchAt at = big.BatchHeader(1, 1, 1, v2::kMaxBatchSize + 1);
+  EXPECT_ERROR_AT(Read(big.bytes()), at.size, "exceeds the maximum");
 
+  // A batch cut short by the end of the input.
+  GoTraceV2Builder cut(26);
+  const GoTraceBatchAt short_batch = cut.BatchHeader(1, 1, 1, 10);
+  cut.t.u8(v2::kEvStrings);
+  EXPECT_ERROR_AT(Read(cut.bytes()), short_batch.data, "truncated trace: a batch of 10 bytes");
+}
+
+TEST(GoTraceV2Test, BadEventsAndTablesNameTheOffset) {
   // An unknown event type inside an event batch.
-  Bytes unk = Header(26);
-  Batch(unk, 1, kNoThread, 900, Sync(26));
-  Bytes ev;
-  ev.u8(60).uv(1);
-  const uint64_t ev_offset = unk.size() + 6;  // 0x01, gen, m, time (2 bytes), size
-  Batch(unk, 1, 1, 900, ev);
-  unk.u8(0x34);
-  ExpectErrorAt(unk, ev_offset, "unknown or misplaced event type 60");
+  GoTraceV2Builder unk(26);
+  unk.Batch(1, v2::kNoThread, 900, Sync(26));
+  GoTraceV2Data ev = GoTraceV2Data::Events();
+  const size_t bad_event = ev.RawEvent(60, {1});
+  const GoTraceBatchAt events = unk.Batch(1, 1, 900, ev);
+  unk.EndOfGeneration();
+  EXPECT_ERROR_AT(Read(unk.bytes()), events.data + bad_event, "unknown or misplaced event type 60");
 
   // A CPU sample naming a stack the generation does not have.
-  Bytes nostack = Header(26);
-  Batch(nostack, 1, kNoThread, 900, Sync(26));
-  const uint64_t samples_data = nostack.size() + 1 + 1 + 10 + 2 + 1;
-  Batch(nostack, 1, kNoThread, 900, Samples(/*stack=*/99));
-  nostack.u8(0x34);
-  ExpectErrorAt(nostack, samples_data + 1, "stack id 99");
+  GoTraceV2Builder nostack(26);
+  nostack.Batch(1, v2::kNoThread, 900, Sync(26));
+  size_t sample = 0;
+  const GoTraceBatchAt samples = nostack.Batch(1, v2::kNoThread, 900, Samples(99, &sample));
+  nostack.EndOfGeneration();
+  EXPECT_ERROR_AT(Read(nostack.bytes()), samples.data + sample, "stack id 99");
 
   // A stack frame whose function name is not in the string table.
-  Bytes nostr = Header(26);
-  Batch(nostr, 1, kNoThread, 900, Strings());
-  const uint64_t stacks_data = nostr.size() + 1 + 1 + 10 + 2 + 1;
-  Batch(nostr, 1, kNoThread, 900, Stacks(/*func_id=*/77));
-  Batch(nostr, 1, kNoThread, 900, Sync(26));
-  Batch(nostr, 1, kNoThread, 900, Samples());
-  nostr.u8(0x34);
-  ExpectErrorAt(nostr, stacks_data + 4, "string id 77");
+  GoTraceV2Builder nostr(26);
+  nostr.Batch(1, v2::kNoThread, 900, Strings());
+  GoTraceV2Data stacks = GoTraceV2Data::Stacks();
+  stacks.StackEntry(1, 2);
+  const size_t leaf = stacks.Frame({0x1000, 77, 2, 10});
+  stacks.Frame({0x2000, 1, 2, 20});
+  const GoTraceBatchAt table = nostr.Batch(1, v2::kNoThread, 900, stacks);
+  nostr.Batch(1, v2::kNoThread, 900, Sync(26));
+  nostr.Batch(1, v2::kNoThread, 900, Samples());
+  nostr.EndOfGeneration();
+  EXPECT_ERROR_AT(Read(nostr.bytes()), table.data + leaf, "string id 77");
 
+  // A string table entry that is not a string.
+  GoTraceV2Builder notstr(26);
+  GoTraceV2Data strings = Strings();
+  const size_t intruder = strings.CpuSample(1, 1, 1, 1, 1);
+  const GoTraceBatchAt string_table = notstr.Batch(1, v2::kNoThread, 900, strings);
+  EXPECT_ERROR_AT(Read(notstr.bytes()), string_table.data + intruder,
+                  "expected a string (0x05) in the string table, got 0x07");
+}
+
+TEST(GoTraceV2Test, BadGenerationsNameTheOffset) {
   // Generations out of order (1.25: no end markers).
-  Bytes order = Header(25);
-  Batch(order, 2, kNoThread, 900, Sync(25));
-  const uint64_t second = order.size();
-  Batch(order, 1, kNoThread, 900, Sync(25));
-  ExpectErrorAt(order, second, "generations out of order");
-  Bytes skip = Header(25);
-  Batch(skip, 1, kNoThread, 900, Sync(25));
-  const uint64_t third = skip.size();
-  Batch(skip, 3, kNoThread, 900, Sync(25));
-  ExpectErrorAt(skip, third, "generations out of order");
+  GoTraceV2Builder order(25);
+  order.Batch(2, v2::kNoThread, 900, Sync(25));
+  const GoTraceBatchAt second = order.Batch(1, v2::kNoThread, 900, Sync(25));
+  EXPECT_ERROR_AT(Read(order.bytes()), second.lead, "generations out of order");
+  GoTraceV2Builder skip(25);
+  skip.Batch(1, v2::kNoThread, 900, Sync(25));
+  const GoTraceBatchAt third = skip.Batch(3, v2::kNoThread, 900, Sync(25));
+  EXPECT_ERROR_AT(Read(skip.bytes()), third.lead, "generations out of order");
 
-  // A generation with no frequency.
-  Bytes nofreq = Header(26);
-  Batch(nofreq, 1, kNoThread, 900, Strings());
-  nofreq.u8(0x34);
-  ExpectErrorAt(nofreq, 16, "no frequency");
+  // A generation with no frequency: the error names its first batch.
+  GoTraceV2Builder nofreq(26);
+  const GoTraceBatchAt first = nofreq.Batch(1, v2::kNoThread, 900, Strings());
+  nofreq.EndOfGeneration();
+  EXPECT_ERROR_AT(Read(nofreq.bytes()), first.lead, "no frequency");
+
+  // A 1.26 trace must end each generation with a marker.
+  GoTraceV2Builder unended(26);
+  unended.Batch(1, v2::kNoThread, 900, Sync(26));
+  EXPECT_ERROR_AT(Read(unended.bytes()), unended.t.offset(), "no end-of-generation marker");
 }
 
 TEST(GoTraceV2Test, EveryTruncationIsAnErrorWithAnOffset) {
   const Bytes full = ValidV2(26);
   for (size_t n = 0; n < full.size(); ++n) {
-    Bytes cut;
-    cut.b.assign(full.b.begin(), full.b.begin() + static_cast<ptrdiff_t>(n));
+    const Bytes cut(full.begin(), full.begin() + static_cast<ptrdiff_t>(n));
     auto p = Read(cut);
     ASSERT_FALSE(p.ok()) << "prefix of " << n << " bytes";
     ASSERT_TRUE(p.error().offset.has_value()) << p.error().ToString();
@@ -340,43 +325,35 @@ TEST(GoTraceV2Test, EveryTruncationIsAnErrorWithAnOffset) {
 
 // --- Old format (docs/formats/go-trace.md#old-format-layout) -------------------------------------
 
-// An event with `values` (timestamp delta first for timed events): inline when it has at most
-// three, else length-prefixed (runtime traceEventLocked).
-void V1Event(Bytes& t, uint8_t type, const std::vector<uint64_t>& values) {
-  if (values.size() <= 3) {
-    t.u8(static_cast<uint8_t>(type | (values.size() - 1) << 6));
-    for (uint64_t v : values) t.uv(v);
-    return;
-  }
-  Bytes args;
-  for (uint64_t v : values) args.uv(v);
-  t.u8(static_cast<uint8_t>(type | 3 << 6)).uv(args.size()).raw(args.b);
+// The events of a small trace without its footer (frequency and stack table). `padding` unused
+// strings of `padding_len` bytes go first, to make the trace span several of the reader's 4 MiB
+// windows.
+GoTraceV1Builder V1Events(int minor, int padding = 0, size_t padding_len = 0) {
+  GoTraceV1Builder t(minor);
+  for (int i = 0; i < padding; ++i) t.String(1000 + i, std::string(padding_len, 'x'));
+  t.String(1, "main.f");
+  t.String(2, "main.go");
+  t.String(3, "runtime.mallocgc");
+  t.Event(v1::kEvBatch, {0, 1000});                                // p=0 ticks=1000
+  t.Event(v1::kEvProcStart, {1, 5});                               // 1001 thread=5
+  t.Event(v1::kEvGoStart, {1, 7, 1});                              // 1002 g=7
+  t.Event(v1::kEvGCStart, {10, 3, 1});                             // 1012 seq=3 stack=1
+  t.Event(v1::kEvGCMarkAssistStart, {10, 1});                      // 1022 stack=1
+  t.Event(v1::kEvGCMarkAssistDone, {100});                         // 1122
+  t.Event(v1::kEvSTWStart, {10, minor >= 21 ? 1u : 0u});           // 1132 "GC mark termination"
+  t.Event(v1::kEvSTWDone, {20});                                   // 1152
+  t.Event(v1::kEvGCDone, {50});                                    // 1202
+  t.Event(v1::kEvHeapAlloc, {1, 4096});                            // 1203
+  t.Event(v1::kEvHeapGoal, {1, 8192});                             // 1204
+  if (minor >= 19) t.Event(v1::kEvCPUSample, {0, 1500, 0, 7, 1});  // realTs=1500
+  return t;
 }
 
-// `padding` unused strings of `padding_len` bytes go first, to make the trace span several of
-// the reader's 4 MiB windows.
 Bytes ValidV1(int minor = 21, int padding = 0, size_t padding_len = 0) {
-  Bytes t = Header(minor);
-  for (int i = 0; i < padding; ++i) t.u8(37).uv(1000 + i).str(std::string(padding_len, 'x'));
-  for (auto [id, s] : std::vector<std::pair<int, std::string>>{
-           {1, "main.f"}, {2, "main.go"}, {3, "runtime.mallocgc"}}) {
-    t.u8(37).uv(id).str(s);
-  }
-  V1Event(t, 1, {0, 1000});                             // Batch p=0 ticks=1000
-  V1Event(t, 5, {1, 5});                                // 1001 ProcStart thread=5
-  V1Event(t, 14, {1, 7, 1});                            // 1002 GoStart g=7
-  V1Event(t, 7, {10, 3, 1});                            // 1012 GCStart seq=3 stack=1
-  V1Event(t, 43, {10, 1});                              // 1022 GCMarkAssistStart stack=1
-  V1Event(t, 44, {100});                                // 1122 GCMarkAssistDone
-  V1Event(t, 9, {10, minor >= 21 ? 1u : 0u});           // 1132 STW "GC mark termination"
-  V1Event(t, 10, {20});                                 // 1152 STWDone
-  V1Event(t, 8, {50});                                  // 1202 GCDone
-  V1Event(t, 33, {1, 4096});                            // 1203 HeapAlloc
-  V1Event(t, 34, {1, 8192});                            // 1204 HeapGoal
-  if (minor >= 19) V1Event(t, 49, {0, 1500, 0, 7, 1});  // CPU sample realTs=1500
-  V1Event(t, 2, {1'000'000'000});                       // Frequency
-  V1Event(t, 3, {1, 2, 0x1000, 3, 2, 10, 0x2000, 1, 2, 20});
-  return t;
+  GoTraceV1Builder t = V1Events(minor, padding, padding_len);
+  t.Event(v1::kEvFrequency, {1'000'000'000});
+  t.Stack(1, {{0x1000, 3, 2, 10}, {0x2000, 1, 2, 20}});
+  return t.bytes();
 }
 
 TEST(GoTraceV1Test, SmallTraceDecodes) {
@@ -426,51 +403,54 @@ TEST(GoTraceV1Test, OlderVersionsNameTheStwKindDifferently) {
 }
 
 TEST(GoTraceV1Test, BadInputNamesTheOffset) {
-  Bytes unk = Header(21);
-  V1Event(unk, 1, {0, 1000});
-  const uint64_t at = unk.size();
-  unk.u8(55).uv(1);
-  ExpectErrorAt(unk, at, "unknown event type 55");
+  GoTraceV1Builder unk(21);
+  unk.Event(v1::kEvBatch, {0, 1000});
+  const size_t unknown = unk.RawEvent(55, {1});
+  EXPECT_ERROR_AT(Read(unk.bytes()), unknown, "unknown event type 55");
 
   // CPU samples do not exist in 1.11 traces.
-  Bytes gated = Header(11);
-  V1Event(gated, 1, {0, 1000});
-  V1Event(gated, 49, {0, 1500, 0, 7, 1});
-  ExpectErrorAt(gated, 20, "unknown event type 49");
+  GoTraceV1Builder gated(11);
+  gated.Event(v1::kEvBatch, {0, 1000});
+  const size_t sample = gated.Event(v1::kEvCPUSample, {0, 1500, 0, 7, 1});
+  EXPECT_ERROR_AT(Read(gated.bytes()), sample, "unknown event type 49");
 
-  Bytes longvar = Header(21);
-  longvar.u8(0x41);
-  for (int i = 0; i < 11; ++i) longvar.u8(0xff);
-  ExpectErrorAt(longvar, 17, "varint");
+  GoTraceV1Builder longvar(21);
+  longvar.t.u8(v1::LeadByte(v1::kEvBatch, 2));
+  const size_t value = longvar.t.offset();
+  for (int i = 0; i < 11; ++i) longvar.t.u8(0xff);
+  EXPECT_ERROR_AT(Read(longvar.bytes()), value, "varint");
 
-  Bytes orphan = Header(21);
-  V1Event(orphan, 5, {1, 5});
-  ExpectErrorAt(orphan, 16, "before the first batch");
+  GoTraceV1Builder orphan(21);
+  const size_t first = orphan.Event(v1::kEvProcStart, {1, 5});
+  EXPECT_ERROR_AT(Read(orphan.bytes()), first, "before the first batch");
 
-  Bytes arity = Header(21);
-  V1Event(arity, 1, {0, 1000});
-  V1Event(arity, 7, {10, 3});  // GCStart without its stack id
-  ExpectErrorAt(arity, 20, "has 2 values, want 3");
+  GoTraceV1Builder arity(21);
+  arity.Event(v1::kEvBatch, {0, 1000});
+  const size_t short_gc = arity.RawEvent(v1::kEvGCStart, {10, 3});  // no stack id
+  EXPECT_ERROR_AT(Read(arity.bytes()), short_gc, "has 2 values, want 3");
 
-  Bytes nofreq = ValidV1();
-  nofreq.b.resize(nofreq.size() - 20);  // drop Frequency (6 bytes) and the stack (14)
-  auto p = Read(nofreq);
-  ASSERT_FALSE(p.ok());
-  EXPECT_NE(p.error().message.find("no frequency"), std::string::npos);
+  GoTraceV1Builder area(21);
+  area.Event(v1::kEvBatch, {0, 1000});
+  area.t.u8(v1::LeadByte(v1::kEvCPUSample, 5));
+  const size_t area_len = area.t.uv(v1::kMaxArgBytes + 1);
+  EXPECT_ERROR_AT(Read(area.bytes()), area_len, "argument area of 2049 bytes");
+
+  // Errors about the whole trace name byte 0.
+  GoTraceV1Builder nofreq = V1Events(21);
+  nofreq.Stack(1, {{0x1000, 3, 2, 10}});
+  EXPECT_ERROR_AT(Read(nofreq.bytes()), 0, "no frequency");
 
   // A stack frame naming a string the trace does not have.
-  Bytes nostr = ValidV1();
-  nostr.b.resize(nostr.size() - 14);  // drop the stack table
-  const uint64_t stack_at = nostr.size();
-  V1Event(nostr, 3, {1, 1, 0x1000, 77, 2, 10});
-  ExpectErrorAt(nostr, stack_at, "string id 77");
+  GoTraceV1Builder nostr = V1Events(21);
+  nostr.Event(v1::kEvFrequency, {1'000'000'000});
+  const size_t stack = nostr.Stack(1, {{0x1000, 77, 2, 10}});
+  EXPECT_ERROR_AT(Read(nostr.bytes()), stack, "string id 77");
 }
 
 TEST(GoTraceV1Test, EveryTruncationFailsCleanly) {
   const Bytes full = ValidV1(21);
   for (size_t n = 0; n < full.size(); ++n) {
-    Bytes cut;
-    cut.b.assign(full.b.begin(), full.b.begin() + static_cast<ptrdiff_t>(n));
+    const Bytes cut(full.begin(), full.begin() + static_cast<ptrdiff_t>(n));
     auto p = Read(cut);
     if (p.ok()) continue;  // cut exactly after a complete event with the tables already read
     ASSERT_TRUE(p.error().offset.has_value()) << p.error().ToString();

@@ -2,8 +2,6 @@
 
 #include <cstdio>
 
-#include "formats/json_text.h"
-
 namespace gcspike::report_format {
 
 std::string Format(const char* fmt, double v) {
@@ -16,13 +14,6 @@ std::string Pct(double fraction) { return Format("%.1f%%", fraction * 100); }
 
 // Enough digits for fractions; never NaN (fractions of empty profiles are 0).
 std::string Num(double v) { return Format("%.6g", v); }
-
-// Profile strings are untrusted bytes; the shared escaper keeps the JSON valid UTF-8.
-std::string JsonString(std::string_view s) {
-  std::string out;
-  AppendJsonString(out, s);
-  return out;
-}
 
 std::string PctInterval(const Interval& i) {
   char buf[64];

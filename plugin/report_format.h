@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "formats/json_text.h"  // JsonString: a JSON string, valid UTF-8 whatever its bytes
 #include "plugin/detect/statistics.h"
 
 namespace gcspike::report_format {
@@ -14,7 +15,6 @@ namespace gcspike::report_format {
 std::string Format(const char* fmt, double v);  // snprintf of one number
 std::string Pct(double fraction);               // "39.0%"
 std::string Num(double v);                      // a JSON number, 6 significant digits
-std::string JsonString(std::string_view s);     // a JSON string (valid UTF-8 whatever s is)
 std::string PctInterval(const Interval& i);     // "[34.1-44.1]"
 std::string JsonInterval(const Interval& i);    // "[0.341398,0.441117]"
 // "main.dedupGrowing (via main.markSeen)".

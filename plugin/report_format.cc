@@ -1,5 +1,6 @@
 #include "plugin/report_format.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace gcspike::report_format {
@@ -29,6 +30,22 @@ std::string SiteText(const std::string& function, const std::vector<std::string>
   s += " (via ";
   for (size_t i = 0; i < via.size(); ++i) s += (i ? ", " : "") + via[i];
   return s + ")";
+}
+
+std::vector<UndecidedReason> UndecidedReasons(
+    const std::array<const std::string*, kFeatureCount>& reasons) {
+  std::vector<UndecidedReason> out;
+  for (int i = 0; i < kFeatureCount; ++i) {
+    if (reasons[i] == nullptr) continue;
+    auto told = std::find_if(out.begin(), out.end(),
+                             [&](const UndecidedReason& u) { return u.reason == *reasons[i]; });
+    if (told == out.end()) {
+      out.push_back({*reasons[i], std::string(kFeatureNames[i])});
+    } else {
+      told->features += ", " + std::string(kFeatureNames[i]);
+    }
+  }
+  return out;
 }
 
 std::string Wrap(std::string_view first, std::string_view text, size_t width, size_t indent) {

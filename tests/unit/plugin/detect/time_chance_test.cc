@@ -9,14 +9,9 @@
 #include "plugin/detect/time_rules.h"
 #include "tests/unit/plugin/detect/timed_profile.h"
 
-namespace gcspike {
+// In the namespace of the helpers (timed_profile.h).
+namespace gcspike::testing {
 namespace {
-
-using testing::AnalyzeTimed;
-using testing::kAssign;
-using testing::kGrow;
-using testing::kMs;
-using testing::TimedProfile;
 
 TEST(TimeRulesTest, WindowCoverMergesAndClips) {
   // [50,100] and [70,120] merge into 70 ns; [250,300] adds 50.
@@ -254,4 +249,4 @@ TEST(TimeRulesTest, ExpectedClustersOfRandomPlacements) {
 }
 
 }  // namespace
-}  // namespace gcspike
+}  // namespace gcspike::testing

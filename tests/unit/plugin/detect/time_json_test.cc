@@ -11,14 +11,9 @@
 #include "plugin/detect/time_rules.h"
 #include "tests/unit/plugin/detect/timed_profile.h"
 
-namespace gcspike {
+// In the namespace of the helpers (timed_profile.h).
+namespace gcspike::testing {
 namespace {
-
-using testing::AnalyzeTimed;
-using testing::kAssign;
-using testing::kGrow;
-using testing::kMs;
-using testing::TimedProfile;
 
 // A small JSON parser: enough to check that the output is valid JSON and to read it back.
 struct JsonValue {
@@ -224,7 +219,7 @@ TEST(TimeRulesTest, TimelineJsonParsesBackToTheAnalysis) {
   EXPECT_EQ(starts.items[1].number, 1049.0 * kMs);
 
   // Nothing at all without a timeline; no NaN in JSON (a fraction of no samples is null).
-  testing::StackProfile plain;
+  StackProfile plain;
   plain.Add(kGrow);
   TimeAnalysis none = AnalyzeTimed(plain.profile);
   std::string empty;
@@ -254,4 +249,4 @@ TEST(TimeRulesTest, TimelineJsonParsesBackToTheAnalysis) {
 }
 
 }  // namespace
-}  // namespace gcspike
+}  // namespace gcspike::testing

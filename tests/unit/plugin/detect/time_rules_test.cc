@@ -8,14 +8,9 @@
 
 #include "tests/unit/plugin/detect/timed_profile.h"
 
-namespace gcspike {
+// In the namespace of the helpers (timed_profile.h).
+namespace gcspike::testing {
 namespace {
-
-using testing::AnalyzeTimed;
-using testing::kAssign;
-using testing::kGrow;
-using testing::kMs;
-using testing::TimedProfile;
 
 TEST(TimeRulesTest, AssistCouplingFromTheGoroutinesAssistInterval) {
   TimedProfile t;
@@ -124,7 +119,7 @@ TEST(TimeRulesTest, CyclesCollectGrowSamplesAssistsAndPauses) {
 }
 
 TEST(TimeRulesTest, ProfilesWithoutATimelineAreLeftAlone) {
-  testing::StackProfile sp;
+  StackProfile sp;
   sp.Add(kGrow);
   TimeAnalysis r = AnalyzeTimed(sp.profile);
   EXPECT_FALSE(r.applicable);
@@ -133,4 +128,4 @@ TEST(TimeRulesTest, ProfilesWithoutATimelineAreLeftAlone) {
 }
 
 }  // namespace
-}  // namespace gcspike
+}  // namespace gcspike::testing

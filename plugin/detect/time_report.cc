@@ -78,28 +78,17 @@ void AppendJsonTimes(std::string& out, const std::vector<int64_t>& times) {
   out += ']';
 }
 
-}  // namespace
+// "12.345 ms".
+std::string Duration(int64_t d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f ms", static_cast<double>(d) / 1e6);
+  return std::string(buf);
+}
 
-std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
-  if (!a.applicable) {
-    // perf.data: map-churn per thread is the one time feature (map_churn.h).
-    const std::string churn = RenderMapChurnText(a.churn);
-    return churn.empty()
-               ? ""
-               : "\nThreads over time (perf.data; times in ms from the first sample)\n" + churn;
-  }
-  auto ms = [&](int64_t t) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(t - a.origin_ns) / 1e6);
-    return std::string(buf);
-  };
-  auto dur = [](int64_t d) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f ms", static_cast<double>(d) / 1e6);
-    return std::string(buf);
-  };
-  std::string out = "\nExecution trace timeline (times in ms from the first event)\n";
-  out +=
+// The feature lines of the text report: assist-coupling by time, then each enrichment test and
+// mark-termination.
+std::string FeatureLines(const TimeAnalysis& a) {
+  std::string out =
       "  samples inside a mark assist of their goroutine: " + std::to_string(a.samples_in_assist) +
       "; assist-coupling by time (a map insert or grow "
       "on the sample's stack or on the stack that began the assist): " +
@@ -111,7 +100,7 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
   const EnrichmentTest& pp = a.pre_pause_test;
   char num[64];
   out += "  pre-pause: " + HitsOf(pp, "grow-spike samples") + " within " +
-         dur(a.options.pre_pause_ns) + " before a stop-the-world pause; the windows cover " +
+         Duration(a.options.pre_pause_ns) + " before a stop-the-world pause; the windows cover " +
          Percent(pp.expected) + " of the timeline (expected by chance); ratio ";
   out += RatioAndVerdict(pp.ratio, pp.p_value, pp.verdict, pp.reason);
   out += RenderMapChurnText(a.churn);
@@ -124,9 +113,9 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
   out += "  heap-step: " + HitsOf(hs, "heap steps");
   std::snprintf(num, sizeof num, "%.3g %%", a.options.heap_step_share * 100);
   out += std::string(" (rises above ") + num + " of the heap within " +
-         dur(a.options.heap_step_within_ns) + ") within " + dur(a.options.heap_step_near_ns) +
-         " of a grow cluster; that neighbourhood covers " + Percent(hs.expected) +
-         " of the timeline (expected by chance); ratio ";
+         Duration(a.options.heap_step_within_ns) + ") within " +
+         Duration(a.options.heap_step_near_ns) + " of a grow cluster; that neighbourhood covers " +
+         Percent(hs.expected) + " of the timeline (expected by chance); ratio ";
   out += RatioAndVerdict(hs.ratio, hs.p_value, hs.verdict, hs.reason);
   const MarkTerminationTest& mt = a.mark_termination_test;
   out += "  mark-termination: " + std::to_string(mt.cycles) +
@@ -142,11 +131,24 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
          ": " + std::string(VerdictName(mt.verdict));
   if (mt.verdict == Verdict::kInconclusive) out += " (" + mt.reason + ")";
   out += "\n";
+  return out;
+}
+
+// The grow-spike clusters and the GC cycles of the text report, times in ms from the origin.
+std::string ClusterAndCycleLines(const Profile& profile, const TimeAnalysis& a) {
+  auto ms = [&](int64_t t) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(t - a.origin_ns) / 1e6);
+    return std::string(buf);
+  };
+  char num[64];
+  std::string out;
   std::snprintf(num, sizeof num, "%.1f", a.expected_clusters);
-  out += "  grow-spike clusters (eps " + dur(a.options.cluster_eps_ns) + ", min " +
+  out += "  grow-spike clusters (eps " + Duration(a.options.cluster_eps_ns) + ", min " +
          std::to_string(a.options.cluster_min_samples) +
          " samples): " + std::to_string(a.clusters.size()) + "; random placements of the " +
-         std::to_string(pp.samples) + " samples over the timeline give " + num + " on average\n";
+         std::to_string(a.pre_pause_test.samples) + " samples over the timeline give " + num +
+         " on average\n";
   if (!a.clusters.empty()) {
     out += "    cluster  start ms  duration ms  grow samples  before pause\n";
   }
@@ -168,24 +170,22 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
            (r.start_ns == kNoTime ? std::string("(before trace)") : ms(r.start_ns)) + " .. " +
            (r.end_ns == kNoTime ? std::string("(after trace)") : ms(r.end_ns)) + ", " +
            std::to_string(r.grow_samples_before) + " grow samples in the " +
-           dur(a.options.pre_pause_ns) + " before, assists " + std::to_string(r.assists) + " (" +
-           dur(r.assist_ns) + ")";
+           Duration(a.options.pre_pause_ns) + " before, assists " + std::to_string(r.assists) +
+           " (" + Duration(r.assist_ns) + ")";
     for (const PauseReport& p : r.pauses) {
       out += ", " + (p.kind == 0 ? std::string("pause") : profile.str(p.kind)) + " " +
-             dur(p.duration_ns);
+             Duration(p.duration_ns);
     }
     out += "\n";
   }
   return out;
 }
 
-void AppendTimeJson(std::string& out, const Profile& profile, const TimeAnalysis& a) {
-  if (!a.applicable) return;
-  out += ",\"timeline\":{\"origin_ns\":" + std::to_string(a.origin_ns) + ",\"span_ns\":[" +
-         std::to_string(a.span_start_ns) + "," + std::to_string(a.span_end_ns) +
-         "],\"window_ns\":" + std::to_string(a.options.pre_pause_ns) + ",\"gc_cycles\":[";
-  for (size_t i = 0; i < a.cycles.size(); ++i) {
-    const GcCycleReport& r = a.cycles[i];
+// The "gc_cycles" array's items (time_rules.h has the keys).
+void AppendCyclesJson(std::string& out, const Profile& profile,
+                      const std::vector<GcCycleReport>& cycles) {
+  for (size_t i = 0; i < cycles.size(); ++i) {
+    const GcCycleReport& r = cycles[i];
     out += i > 0 ? ",{" : "{";
     out += "\"seq\":" + std::to_string(r.seq) + ",\"start_ns\":";
     AppendJsonTime(out, r.start_ns);
@@ -207,6 +207,28 @@ void AppendTimeJson(std::string& out, const Profile& profile, const TimeAnalysis
            ",\"assist_ns\":" + std::to_string(r.assist_ns) +
            ",\"grow_samples_before\":" + std::to_string(r.grow_samples_before) + "}";
   }
+}
+
+}  // namespace
+
+std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& a) {
+  if (!a.applicable) {
+    // perf.data: map-churn per thread is the one time feature (map_churn.h).
+    const std::string churn = RenderMapChurnText(a.churn);
+    return churn.empty()
+               ? ""
+               : "\nThreads over time (perf.data; times in ms from the first sample)\n" + churn;
+  }
+  return "\nExecution trace timeline (times in ms from the first event)\n" + FeatureLines(a) +
+         ClusterAndCycleLines(profile, a);
+}
+
+void AppendTimeJson(std::string& out, const Profile& profile, const TimeAnalysis& a) {
+  if (!a.applicable) return;
+  out += ",\"timeline\":{\"origin_ns\":" + std::to_string(a.origin_ns) + ",\"span_ns\":[" +
+         std::to_string(a.span_start_ns) + "," + std::to_string(a.span_end_ns) +
+         "],\"window_ns\":" + std::to_string(a.options.pre_pause_ns) + ",\"gc_cycles\":[";
+  AppendCyclesJson(out, profile, a.cycles);
   out += "],\"clusters\":[";
   for (size_t i = 0; i < a.clusters.size(); ++i) {
     const GrowCluster& c = a.clusters[i];

@@ -9,17 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 runs=${1:-3}
 ensure_tools
-go_bin=${GO:-go}
-
-trace=${2:-}
-if [[ -z $trace ]]; then
-  ver=$("$go_bin" env GOVERSION)
-  trace=$out/big-$ver.trace
-  if [[ ! -f $trace ]]; then
-    (cd "$root/bench/tracegen" && "$go_bin" build -o "$out/tracegen-$ver" .)
-    "$out/tracegen-$ver" -out "$trace" -duration "${TRACE_SECONDS:-12}s"
-  fi
-fi
+trace=$(big_trace "${2:-}")
 echo "input: $trace ($(($(stat -c %s "$trace") / 1000000)) MB)"
 
 rm -f "$out"/html-report.times "$out"/html-annotate.times

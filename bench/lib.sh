@@ -26,3 +26,21 @@ measure() {
 median_of() {
   sort -n -k"$2" "$out/$1.times" | awk -v c="$2" '{v[NR]=$c} END {print v[int((NR+1)/2)]}'
 }
+
+# big_trace [TRACE]: prints TRACE when given, else bench/out/big-<go version>.trace, which
+# bench/tracegen generates with $GO (default `go`) for $TRACE_SECONDS (default 12) seconds when
+# it is missing. trace_bench.sh and html_bench.sh share it.
+big_trace() {
+  if [[ -n ${1:-} ]]; then
+    echo "$1"
+    return
+  fi
+  local go_bin=${GO:-go} ver trace
+  ver=$("$go_bin" env GOVERSION)
+  trace=$out/big-$ver.trace
+  if [[ ! -f $trace ]]; then
+    (cd "$root/bench/tracegen" && "$go_bin" build -o "$out/tracegen-$ver" .) >&2
+    "$out/tracegen-$ver" -out "$trace" -duration "${TRACE_SECONDS:-12}s" >&2
+  fi
+  echo "$trace"
+}

@@ -8,17 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 runs=${1:-3}
 ensure_tools
-go_bin=${GO:-go}
-
-trace=${2:-}
-if [[ -z $trace ]]; then
-  ver=$("$go_bin" env GOVERSION)
-  trace=$out/big-$ver.trace
-  if [[ ! -f $trace ]]; then
-    (cd "$root/bench/tracegen" && "$go_bin" build -o "$out/tracegen-$ver" .)
-    "$out/tracegen-$ver" -out "$trace" -duration "${TRACE_SECONDS:-12}s"
-  fi
-fi
+trace=$(big_trace "${2:-}")
 size=$(stat -c %s "$trace")
 head=$(head -c 16 "$trace" | tr -d '\0')
 echo "input: $trace ($((size / 1000000)) MB, \"$head\")"

@@ -15,19 +15,11 @@ bool StartsWith(std::span<const uint8_t> p, std::string_view s) {
   return AsText(p).substr(0, s.size()) == s;
 }
 
-uint64_t Word64(std::span<const uint8_t> p, size_t i, bool big_endian) {
+// Word i of p, in words of `width` bytes (8 or 4) of either byte order.
+uint64_t Word(std::span<const uint8_t> p, size_t width, size_t i, bool big_endian) {
   uint64_t v = 0;
-  for (size_t k = 0; k < 8; ++k) {
-    const uint8_t b = p[i * 8 + (big_endian ? k : 7 - k)];
-    v = (v << 8) | b;
-  }
-  return v;
-}
-
-uint32_t Word32(std::span<const uint8_t> p, size_t i, bool big_endian) {
-  uint32_t v = 0;
-  for (size_t k = 0; k < 4; ++k) {
-    const uint8_t b = p[i * 4 + (big_endian ? k : 3 - k)];
+  for (size_t k = 0; k < width; ++k) {
+    const uint8_t b = p[i * width + (big_endian ? k : width - 1 - k)];
     v = (v << 8) | b;
   }
   return v;
@@ -38,13 +30,11 @@ uint32_t Word32(std::span<const uint8_t> p, size_t i, bool big_endian) {
 // words of either byte order.
 bool IsLegacyCpuProfile(std::span<const uint8_t> p) {
   for (bool big : {false, true}) {
-    if (p.size() >= 40 && Word64(p, 0, big) == 0 && Word64(p, 1, big) == 3 &&
-        Word64(p, 2, big) == 0 && Word64(p, 3, big) != 0 && Word64(p, 4, big) == 0) {
-      return true;
-    }
-    if (p.size() >= 20 && Word32(p, 0, big) == 0 && Word32(p, 1, big) == 3 &&
-        Word32(p, 2, big) == 0 && Word32(p, 3, big) != 0 && Word32(p, 4, big) == 0) {
-      return true;
+    for (size_t width : {8, 4}) {
+      auto w = [&](size_t i) { return Word(p, width, i, big); };
+      if (p.size() >= 5 * width && w(0) == 0 && w(1) == 3 && w(2) == 0 && w(3) != 0 && w(4) == 0) {
+        return true;
+      }
     }
   }
   return false;

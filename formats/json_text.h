@@ -11,5 +11,7 @@ namespace gcspike {
 
 // Appends "text" (with the quotes) to out.
 void AppendJsonString(std::string& out, std::string_view text);
+// "text" (with the quotes) as a string of its own.
+std::string JsonString(std::string_view text);
 
 }  // namespace gcspike

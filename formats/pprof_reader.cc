@@ -11,118 +11,24 @@
 #include "core/byte_cursor.h"
 #include "core/distinct_samples.h"
 #include "formats/input_sniff.h"
+#include "formats/protobuf_fields.h"
 
 namespace gcspike {
 namespace {
+
+using protobuf_fields::AppendInts;
+using protobuf_fields::ExpectWire;
+using protobuf_fields::Field;
+using protobuf_fields::kFixed32;
+using protobuf_fields::kFixed64;
+using protobuf_fields::kLen;
+using protobuf_fields::kVarint;
+using protobuf_fields::ReadField;
 
 // Memory accounting (Account): an interned string costs its bytes plus the deque entry and the
 // index's hash node; a heap allocation about 16 bytes of bookkeeping.
 constexpr uint64_t kStringCost = sizeof(std::string) + 64;
 constexpr uint64_t kAllocation = 16;
-
-enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 5 };
-
-struct Field {
-  uint32_t number = 0;
-  uint32_t wire = 0;
-  uint64_t tag_offset = 0;
-  uint64_t varint = 0;  // kVarint / fixed values
-  ByteCursor payload;   // kLen
-};
-
-// The general path: decodes one field or says exactly what is wrong with it.
-[[gnu::noinline]] Status ReadFieldSlow(ByteCursor& c, Field& f) {
-  f.tag_offset = c.offset();
-  GCSPIKE_ASSIGN_OR_RETURN(uint64_t tag, c.uvarint());
-  f.number = static_cast<uint32_t>(tag >> 3);
-  f.wire = static_cast<uint32_t>(tag & 7);
-  if ((tag >> 3) == 0 || (tag >> 3) > 0x1fffffff) {
-    return MakeErrorAt(f.tag_offset, "invalid protobuf field number " + std::to_string(tag >> 3));
-  }
-  switch (f.wire) {
-    case kVarint: {
-      GCSPIKE_ASSIGN_OR_RETURN(f.varint, c.uvarint());
-      break;
-    }
-    case kFixed64: {
-      GCSPIKE_ASSIGN_OR_RETURN(f.varint, c.u64le());
-      break;
-    }
-    case kFixed32: {
-      GCSPIKE_ASSIGN_OR_RETURN(uint32_t v, c.u32le());
-      f.varint = v;
-      break;
-    }
-    case kLen: {
-      const uint64_t len_offset = c.offset();
-      GCSPIKE_ASSIGN_OR_RETURN(uint64_t len, c.uvarint());
-      if (len > c.remaining()) {
-        return MakeErrorAt(len_offset, "field " + std::to_string(f.number) + " claims " +
-                                           std::to_string(len) + " bytes but only " +
-                                           std::to_string(c.remaining()) + " remain");
-      }
-      GCSPIKE_ASSIGN_OR_RETURN(f.payload, c.sub(len));
-      break;
-    }
-    default:
-      return MakeErrorAt(f.tag_offset, "unsupported protobuf wire type " + std::to_string(f.wire) +
-                                           " for field " + std::to_string(f.number));
-  }
-  return {};
-}
-
-// Nearly every field of a real profile is a short varint or a short length-delimited run; this
-// decodes those without building a Result, and leaves everything else (and every error) to the
-// general path, starting from the same position.
-inline Status ReadField(ByteCursor& c, Field& f) {
-  const ByteCursor start = c;
-  uint64_t tag;
-  f.tag_offset = c.offset();
-  if (c.try_uvarint(tag) && (tag >> 3) != 0 && (tag >> 3) <= 0x1fffffff) {
-    f.number = static_cast<uint32_t>(tag >> 3);
-    f.wire = static_cast<uint32_t>(tag & 7);
-    uint64_t len;
-    if (f.wire == kVarint && c.try_uvarint(f.varint)) return {};
-    if (f.wire == kLen && c.try_uvarint(len) && c.try_sub(len, f.payload)) return {};
-  }
-  c = start;
-  return ReadFieldSlow(c, f);
-}
-
-[[gnu::noinline]] Error WrongWire(const Field& f, uint32_t wire, const char* what) {
-  return MakeErrorAt(f.tag_offset, std::string(what) + " (field " + std::to_string(f.number) +
-                                       ") has wire type " + std::to_string(f.wire) + ", expected " +
-                                       std::to_string(wire));
-}
-
-inline Status ExpectWire(const Field& f, uint32_t wire, const char* what) {
-  if (f.wire == wire) [[likely]]
-    return {};
-  return WrongWire(f, wire, what);
-}
-
-// A repeated integer field may be packed (one length-delimited run) or not (one varint per
-// occurrence); proto3 readers must accept both.
-template <typename T>
-Status AppendInts(Field& f, std::vector<T>& out, const char* what) {
-  if (f.wire == kVarint) {
-    out.push_back(static_cast<T>(f.varint));
-    return {};
-  }
-  if (f.wire != kLen) return ExpectWire(f, kVarint, what);
-  // Every varint ends in exactly one byte below 0x80: count them to allocate once.
-  size_t count = 0;
-  for (uint8_t b : f.payload.rest()) count += b < 0x80;
-  out.reserve(out.size() + count);
-  while (!f.payload.empty()) {
-    uint64_t v;
-    if (!f.payload.try_uvarint(v)) {
-      GCSPIKE_ASSIGN_OR_RETURN(v, f.payload.uvarint());  // reports the bad varint
-    }
-    out.push_back(static_cast<T>(v));
-  }
-  return {};
-}
 
 // Maps input ids (any nonzero uint64) to dense model ids.
 class IdMap {
@@ -149,15 +55,15 @@ class IdMap {
   std::unordered_map<uint64_t, uint64_t> sparse_;
 };
 
-class PprofDecoder {
+class PprofMessageReader {
  public:
-  PprofDecoder(Profile& p, const PprofDecodeOptions& options)
+  PprofMessageReader(Profile& p, const PprofReadOptions& options)
       : p_(p),
         diagnostics_(options.diagnostics),
         samples_(p, options.spool_samples),
         max_model_bytes_(options.max_model_bytes) {}
 
-  Status Decode(ByteCursor c) {
+  Status Read(ByteCursor c) {
     end_offset_ = c.offset() + c.remaining();
     // Pass 1: strings first (Go writes the string table after everything that refers to it),
     // and remember where each repeated message is.
@@ -210,28 +116,28 @@ class PprofDecoder {
     if (strings_.empty()) strings_.push_back(0);
     // Pass 2, in dependency order: functions and mappings, then locations, then samples.
     for (Field& f : deferred_) {
-      if (f.number == 5) GCSPIKE_RETURN_IF_ERROR(DecodeFunction(f));
-      if (f.number == 3) GCSPIKE_RETURN_IF_ERROR(DecodeMapping(f));
+      if (f.number == 5) GCSPIKE_RETURN_IF_ERROR(ReadFunction(f));
+      if (f.number == 3) GCSPIKE_RETURN_IF_ERROR(ReadMapping(f));
     }
     for (Field& f : deferred_) {
-      if (f.number == 4) GCSPIKE_RETURN_IF_ERROR(DecodeLocation(f));
+      if (f.number == 4) GCSPIKE_RETURN_IF_ERROR(ReadLocation(f));
     }
     for (Field& f : deferred_) {
       switch (f.number) {
         case 1: {
-          GCSPIKE_ASSIGN_OR_RETURN(ValueType vt, DecodeValueType(f.payload));
+          GCSPIKE_ASSIGN_OR_RETURN(ValueType vt, ReadValueType(f.payload));
           p_.sample_types.push_back(vt);
           break;
         }
         case 11: {
-          GCSPIKE_ASSIGN_OR_RETURN(p_.period_type, DecodeValueType(f.payload));
+          GCSPIKE_ASSIGN_OR_RETURN(p_.period_type, ReadValueType(f.payload));
           break;
         }
         default:
           break;
       }
     }
-    if (samples_from_) GCSPIKE_RETURN_IF_ERROR(DecodeSamples(*samples_from_));
+    if (samples_from_) GCSPIKE_RETURN_IF_ERROR(ReadSamples(*samples_from_));
     for (Field& f : comment_fields_) {
       std::vector<uint64_t> ids;
       const uint64_t at = f.tag_offset;
@@ -287,7 +193,7 @@ class PprofDecoder {
     return strings_[index];
   }
 
-  Result<ValueType> DecodeValueType(ByteCursor c) {
+  Result<ValueType> ReadValueType(ByteCursor c) {
     ValueType vt;
     while (!c.empty()) {
       Field f;
@@ -301,7 +207,7 @@ class PprofDecoder {
     return vt;
   }
 
-  Status DecodeFunction(Field& outer) {
+  Status ReadFunction(Field& outer) {
     Function fn;
     uint64_t input_id = 0;
     ByteCursor c = outer.payload;
@@ -344,7 +250,7 @@ class PprofDecoder {
     return Account(sizeof(Function), outer.tag_offset);
   }
 
-  Status DecodeMapping(Field& outer) {
+  Status ReadMapping(Field& outer) {
     Mapping m;
     uint64_t input_id = 0;
     ByteCursor c = outer.payload;
@@ -400,7 +306,7 @@ class PprofDecoder {
     return Account(sizeof(Mapping), outer.tag_offset);
   }
 
-  Status DecodeLocation(Field& outer) {
+  Status ReadLocation(Field& outer) {
     Location loc;
     uint64_t input_id = 0;
     ByteCursor c = outer.payload;
@@ -469,13 +375,13 @@ class PprofDecoder {
   // The second scan, from the first sample on: each sample in input order, one at a time
   // through `sample_` (no per-sample allocation), into samples_ (one Sample per distinct stack
   // and labels when spooling).
-  Status DecodeSamples(ByteCursor c) {
+  Status ReadSamples(ByteCursor c) {
     size_t decoded = 0;
     while (!c.empty()) {
       Field f;
       GCSPIKE_RETURN_IF_ERROR(ReadField(c, f));
       if (f.number != 2) continue;
-      GCSPIKE_RETURN_IF_ERROR(DecodeSample(f));
+      GCSPIKE_RETURN_IF_ERROR(ReadSample(f));
       if (sample_.values.size() != p_.sample_types.size()) {
         return MakeErrorAt(f.tag_offset, "sample has " + std::to_string(sample_.values.size()) +
                                              " values but the profile has " +
@@ -494,7 +400,7 @@ class PprofDecoder {
     return samples_.Finish();
   }
 
-  Status DecodeSample(Field& outer) {
+  Status ReadSample(Field& outer) {
     Sample& s = sample_;
     s.location_ids.clear();
     s.values.clear();
@@ -592,18 +498,18 @@ class PprofDecoder {
 
 }  // namespace
 
-Result<Profile> DecodePprof(std::span<const uint8_t> message, uint64_t base_offset,
-                            Diagnostics* diagnostics) {
-  PprofDecodeOptions options;
+Result<Profile> ReadPprofMessage(std::span<const uint8_t> message, uint64_t base_offset,
+                                 Diagnostics* diagnostics) {
+  PprofReadOptions options;
   options.diagnostics = diagnostics;
-  return DecodePprof(message, base_offset, options);
+  return ReadPprofMessage(message, base_offset, options);
 }
 
-Result<Profile> DecodePprof(std::span<const uint8_t> message, uint64_t base_offset,
-                            const PprofDecodeOptions& options) {
+Result<Profile> ReadPprofMessage(std::span<const uint8_t> message, uint64_t base_offset,
+                                 const PprofReadOptions& options) {
   Profile p;
-  PprofDecoder d(p, options);
-  GCSPIKE_RETURN_IF_ERROR(d.Decode(ByteCursor(message, base_offset)));
+  PprofMessageReader d(p, options);
+  GCSPIKE_RETURN_IF_ERROR(d.Read(ByteCursor(message, base_offset)));
   return p;
 }
 

@@ -10,13 +10,13 @@
 
 namespace gcspike {
 
-// Decodes an uncompressed profile.proto message. `base_offset` is added to offsets in errors.
+// Reads an uncompressed profile.proto message. `base_offset` is added to offsets in errors.
 // Every field survives; ids are renumbered densely (see core/profile.h). `diagnostics`, if not
 // null, gets progress while samples are decoded.
-Result<Profile> DecodePprof(std::span<const uint8_t> message, uint64_t base_offset = 0,
-                            Diagnostics* diagnostics = nullptr);
+Result<Profile> ReadPprofMessage(std::span<const uint8_t> message, uint64_t base_offset = 0,
+                                 Diagnostics* diagnostics = nullptr);
 
-struct PprofDecodeOptions {
+struct PprofReadOptions {
   Diagnostics* diagnostics = nullptr;
   // One Sample per distinct (stack, labels), the samples themselves in a SampleSpool, once a
   // stack and labels repeat (core/distinct_samples.h); a profile without repeats has no spool.
@@ -25,8 +25,8 @@ struct PprofDecodeOptions {
   // mappings, functions, locations, samples), else an error names the offset reached.
   uint64_t max_model_bytes = UINT64_MAX;
 };
-Result<Profile> DecodePprof(std::span<const uint8_t> message, uint64_t base_offset,
-                            const PprofDecodeOptions& options);
+Result<Profile> ReadPprofMessage(std::span<const uint8_t> message, uint64_t base_offset,
+                                 const PprofReadOptions& options);
 
 // Heuristic used when sniffing an input that has no magic bytes: does this look like the start
 // of a profile.proto message (every field in the prefix a top-level field 1..14 with its wire

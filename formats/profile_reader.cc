@@ -30,11 +30,11 @@ bool MatchesPerfData(std::span<const uint8_t> p) {
 
 Result<Profile> ReadPprofInput(InputSource& in, const ReadOptions& options) {
   GCSPIKE_ASSIGN_OR_RETURN(std::span<const uint8_t> bytes, in.Contents(options.max_input_bytes));
-  PprofDecodeOptions decode;
-  decode.diagnostics = options.diagnostics;
-  decode.spool_samples = options.spool_samples;
-  decode.max_model_bytes = options.max_input_bytes;
-  auto p = DecodePprof(bytes, 0, decode);
+  PprofReadOptions pprof;
+  pprof.diagnostics = options.diagnostics;
+  pprof.spool_samples = options.spool_samples;
+  pprof.max_model_bytes = options.max_input_bytes;
+  auto p = ReadPprofMessage(bytes, 0, pprof);
   if (!p.ok()) return in.Annotate(std::move(p.error()));
   return p;
 }

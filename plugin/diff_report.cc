@@ -86,21 +86,13 @@ std::string RenderDiffText(const ProfileDiff& d, size_t width) {
     o += Row(ChangeVerdictName(s.verdict), s.change, "site " + SiteText(s));
   }
   // Why a feature could not be decided, once per distinct reason.
-  std::vector<std::string> told;
-  std::string after;
+  std::array<const std::string*, kFeatureCount> undecided{};
   for (int i = 0; i < kFeatureCount; ++i) {
-    const FeatureDiff& f = d.features[i];
-    if (f.verdict != ChangeVerdict::kInconclusive) continue;
-    if (std::find(told.begin(), told.end(), f.reason) != told.end()) continue;
-    told.push_back(f.reason);
-    std::string which;
-    for (int j = i; j < kFeatureCount; ++j) {
-      if (d.features[j].verdict == ChangeVerdict::kInconclusive &&
-          d.features[j].reason == f.reason) {
-        which += (which.empty() ? "" : ", ") + std::string(kFeatureNames[j]);
-      }
-    }
-    after += Wrap("inconclusive (" + which + "): ", f.reason, width);
+    if (d.features[i].verdict == ChangeVerdict::kInconclusive) undecided[i] = &d.features[i].reason;
+  }
+  std::string after;
+  for (const UndecidedReason& u : UndecidedReasons(undecided)) {
+    after += Wrap("inconclusive (" + u.features + "): ", u.reason, width);
   }
   for (const std::string& note : d.notes) after += Wrap("note: ", note, width);
   if (!after.empty()) o += "\n" + after;

@@ -53,24 +53,18 @@ std::string RenderReportText(const DetectionSummary& s, size_t width) {
     o += line;
   }
   // Why a feature could not be decided, once per distinct reason.
-  std::vector<std::string> told;
+  std::array<const std::string*, kFeatureCount> undecided{};
   for (int i = 0; i < kFeatureCount; ++i) {
-    const FeatureSummary& f = s.features[i];
-    if (f.verdict != Verdict::kInconclusive) continue;
-    if (std::find(told.begin(), told.end(), f.reason) != told.end()) continue;
-    told.push_back(f.reason);
-    std::string which;
-    for (int j = i; j < kFeatureCount; ++j) {
-      if (s.features[j].verdict == Verdict::kInconclusive && s.features[j].reason == f.reason) {
-        which += (which.empty() ? "" : ", ") + std::string(kFeatureNames[j]);
-      }
-    }
+    if (s.features[i].verdict == Verdict::kInconclusive) undecided[i] = &s.features[i].reason;
+  }
+  for (const UndecidedReason& u : UndecidedReasons(undecided)) {
+    std::string which = u.features;
     if (which.find(',') != std::string::npos &&
         std::all_of(s.features.begin(), s.features.end(),
-                    [&f](const FeatureSummary& g) { return g.reason == f.reason; })) {
+                    [&u](const FeatureSummary& g) { return g.reason == u.reason; })) {
       which = "every feature";
     }
-    o += Wrap("inconclusive (" + which + "): ", f.reason, width, 2);
+    o += Wrap("inconclusive (" + which + "): ", u.reason, width, 2);
   }
   o += "\nflame graph shape:\n";
   o += "  samples with a map assign frame:                " + Pct(s.map_assign_width) + "\n";

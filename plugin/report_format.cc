@@ -1,8 +1,7 @@
 #include "plugin/report_format.h"
 
+#include <algorithm>
 #include <cstdio>
-
-#include "formats/json_text.h"
 
 namespace gcspike::report_format {
 
@@ -16,13 +15,6 @@ std::string Pct(double fraction) { return Format("%.1f%%", fraction * 100); }
 
 // Enough digits for fractions; never NaN (fractions of empty profiles are 0).
 std::string Num(double v) { return Format("%.6g", v); }
-
-// Profile strings are untrusted bytes; the shared escaper keeps the JSON valid UTF-8.
-std::string JsonString(std::string_view s) {
-  std::string out;
-  AppendJsonString(out, s);
-  return out;
-}
 
 std::string PctInterval(const Interval& i) {
   char buf[64];
@@ -38,6 +30,22 @@ std::string SiteText(const std::string& function, const std::vector<std::string>
   s += " (via ";
   for (size_t i = 0; i < via.size(); ++i) s += (i ? ", " : "") + via[i];
   return s + ")";
+}
+
+std::vector<UndecidedReason> UndecidedReasons(
+    const std::array<const std::string*, kFeatureCount>& reasons) {
+  std::vector<UndecidedReason> out;
+  for (int i = 0; i < kFeatureCount; ++i) {
+    if (reasons[i] == nullptr) continue;
+    auto told = std::find_if(out.begin(), out.end(),
+                             [&](const UndecidedReason& u) { return u.reason == *reasons[i]; });
+    if (told == out.end()) {
+      out.push_back({*reasons[i], std::string(kFeatureNames[i])});
+    } else {
+      told->features += ", " + std::string(kFeatureNames[i]);
+    }
+  }
+  return out;
 }
 
 std::string Wrap(std::string_view first, std::string_view text, size_t width, size_t indent) {

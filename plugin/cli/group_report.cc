@@ -10,28 +10,15 @@
 #include "formats/json_text.h"
 #include "plugin/cli/detect_command.h"
 #include "plugin/report.h"
+#include "plugin/report_format.h"
 
 DEFINE_string(group_by, "",
               "report: also give the verdicts per value of this string label (e.g. the key of "
               "--label-inputs), each group judged on its own samples.");
 
 namespace gcspike::cli {
-namespace {
 
-// A JSON string literal (the one escaping rule, formats/json_text.h).
-std::string JsonString(std::string_view s) {
-  std::string out;
-  AppendJsonString(out, s);
-  return out;
-}
-
-std::string Percent(double f) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f%%", f * 100);
-  return buf;
-}
-
-}  // namespace
+using report_format::Pct;
 
 bool GroupByRequested() { return !FLAGS_group_by.empty(); }
 
@@ -74,8 +61,8 @@ Result<std::string> RenderGroupReport(Profile& profile, bool json, uint64_t max_
     char line[160];
     std::snprintf(line, sizeof line, "  %-13s %-13s %6s [%6s, %6s] %9llu  ",
                   std::string(VerdictName(s->overall)).c_str(),
-                  std::string(VerdictName(grow.verdict)).c_str(), Percent(grow.fraction).c_str(),
-                  Percent(grow.interval.lo).c_str(), Percent(grow.interval.hi).c_str(),
+                  std::string(VerdictName(grow.verdict)).c_str(), Pct(grow.fraction).c_str(),
+                  Pct(grow.interval.lo).c_str(), Pct(grow.interval.hi).c_str(),
                   static_cast<unsigned long long>(s->samples));
     text += line + shown + "\n";
   }

@@ -56,13 +56,6 @@ DEFINE_bool(stacks, false,
 namespace gcspike::cli {
 namespace {
 
-// Profile strings are untrusted bytes; the shared escaper keeps the JSON valid UTF-8.
-std::string JsonString(std::string_view s) {
-  std::string out;
-  AppendJsonString(out, s);
-  return out;
-}
-
 std::string Detail(const TraceRangeCounts& c) {
   return "{\"begin_events\":" + std::to_string(c.begin_events) +
          ",\"active_events\":" + std::to_string(c.active_events) +

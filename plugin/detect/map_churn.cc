@@ -9,6 +9,7 @@
 
 #include "core/sample_spool.h"
 #include "formats/json_text.h"
+#include "plugin/detect/feature_format.h"
 #include "plugin/detect/statistics.h"
 #include "plugin/detect/time_rules.h"
 
@@ -286,21 +287,16 @@ Result<MapChurnAnalysis> AnalyzePerfMapChurn(const Profile& profile,
 }
 
 void AppendMapChurnJson(std::string& out, const MapChurnAnalysis& a) {
-  out += ",";
-  AppendJsonString(out, kMapChurnName);
   if (!a.applicable && a.cause.empty()) {
-    out += ":{\"fraction\":null,\"samples\":0,\"verdict\":\"inconclusive\",\"cause\":";
-    AppendJsonString(out, kNoTimelineCause);
-    out += ",\"reason\":";
-    AppendJsonString(out, kNoTimelineReason);
-    out += "}";
+    AppendNoTimelineJson(out, kMapChurnName);
     return;
   }
-  char num[64];
-  auto number = [&](double v) {
-    if (!std::isfinite(v)) return std::string("null");
-    std::snprintf(num, sizeof num, "%.17g", v);
-    return std::string(num);
+  out += ",";
+  AppendJsonString(out, kMapChurnName);
+  auto number = [](double v) {
+    std::string s;
+    AppendJsonNumber(s, v);
+    return s;
   };
   out += ":{\"fraction\":" + number(a.fraction) + ",\"interval\":[" + number(a.interval.lo) + "," +
          number(a.interval.hi) + "],\"samples\":" + std::to_string(a.samples) +
@@ -309,14 +305,8 @@ void AppendMapChurnJson(std::string& out, const MapChurnAnalysis& a) {
          ",\"run_length\":" + std::to_string(a.options.run_length) +
          ",\"threshold\":" + number(a.options.share) + ",\"unit\":";
   AppendJsonString(out, a.unit);
-  out += ",\"blocking_events\":" + std::to_string(a.blocking_events) + ",\"verdict\":";
-  AppendJsonString(out, VerdictName(a.verdict));
-  if (a.verdict == Verdict::kInconclusive) {
-    out += ",\"cause\":";
-    AppendJsonString(out, a.cause);
-    out += ",\"reason\":";
-    AppendJsonString(out, a.reason);
-  }
+  out += ",\"blocking_events\":" + std::to_string(a.blocking_events);
+  AppendVerdictJson(out, a.verdict, a.cause, a.reason);
   out += ",\"longest_runs\":[";
   for (size_t i = 0; i < a.longest.size(); ++i) {
     const ChurnRunner& r = a.longest[i];

@@ -126,20 +126,6 @@ inline constexpr int kMinClusterPlacements = 20;
 // cluster; the rest is noise (0). Cluster ids are 1, 2, ... in time order.
 std::vector<int64_t> Dbscan1D(const std::vector<int64_t>& times, int64_t eps, int min_samples);
 
-struct PrePauseTest {
-  int64_t grow_samples = 0;  // n: grow-spike samples with a timestamp
-  int64_t pre_pause = 0;     // of those, within a window
-  double fraction = 0;       // pre_pause / n; NaN when n == 0
-  double expected = 0;       // the windows' share of the span (the chance of a random sample)
-  double ratio = 0;          // fraction / expected; NaN when either is undefined or expected 0
-  double p_value = 1;        // P(X >= pre_pause | n, expected)
-  Verdict verdict = Verdict::kInconclusive;  // detection_summary.h's three
-  // When inconclusive: "too-few-samples", "no-window" or "windows-cover-timeline", and a
-  // sentence for people.
-  std::string cause;
-  std::string reason;
-};
-
 // The general form of the test: n samples, `hits` of them inside a region that covers the
 // share `expected` of the span; is the region enriched? (pre-pause, mark-overlap, heap-step.)
 struct EnrichmentTest {
@@ -245,7 +231,7 @@ struct TimeAnalysis {
   std::vector<int64_t> grow_times;    // timestamps of the grow-spike samples, sorted
   std::vector<int64_t> pause_starts;  // stop-the-world starts, sorted
   uint64_t window_cover_ns = 0;       // of the span, inside some [start - W, start]
-  PrePauseTest pre_pause_test;
+  EnrichmentTest pre_pause_test;
   std::vector<bool> mark_overlap;      // per sample: a grow-spike sample inside a mark phase
   uint64_t mark_cover_ns = 0;          // of the span, inside some mark phase
   std::vector<int64_t> assign_counts;  // per kAssignRateWindowNs window from span_start_ns
@@ -278,8 +264,9 @@ double BinomialUpperTail(int64_t n, int64_t k, double p);
 // of the span, when they cover so much (expected >= kPrePauseMaxExpected, or expected *
 // min_ratio > 1) that even every sample in them could not reach min_ratio, or when even every
 // sample in them would not be significant (expected^n >= kPrePauseAlpha); otherwise spike when
-// p < kPrePauseAlpha and ratio >= min_ratio, else normal.
-PrePauseTest JudgePrePause(int64_t n, int64_t pre_pause, double expected, double min_ratio);
+// p < kPrePauseAlpha and ratio >= min_ratio, else normal. The samples are the n grow-spike
+// samples with a time, the hits the `pre_pause` of them within a window.
+EnrichmentTest JudgePrePause(int64_t n, int64_t pre_pause, double expected, double min_ratio);
 
 // The mean number of clusters (Dbscan1D's) of n points placed uniformly at random on a span of
 // `span_ns`, over `placements` placements drawn from a fixed seed (deterministic).

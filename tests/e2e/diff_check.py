@@ -12,25 +12,17 @@
 """
 import json
 import math
+import os
 import re
 import sys
 
-Z = 1.959963984540054
-
-
-def wilson(x, n):
-    if n <= 0:
-        return 0.0, 0.0, 1.0
-    p = x / n
-    d = 1 + Z * Z / n
-    c = (p + Z * Z / (2 * n)) / d
-    h = Z / d * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n))
-    return p, (0.0 if p == 0 else c - h), (1.0 if p == 1 else c + h)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from feature_stats import wilson  # noqa: E402
 
 
 def newcombe(x_new, n_new, x_base, n_base):
-    p1, l1, u1 = wilson(x_new, n_new)
-    p2, l2, u2 = wilson(x_base, n_base)
+    p1, p2 = (x_new / n_new if n_new > 0 else 0.0), (x_base / n_base if n_base > 0 else 0.0)
+    (l1, u1), (l2, u2) = wilson(x_new, n_new), wilson(x_base, n_base)
     d = p1 - p2
     return d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
 

@@ -17,44 +17,19 @@
 // Prints "N passed, M failed"; exit status 0 when all pass.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 
-import { chromium } from 'playwright-core';
+import {
+  check, launchBrowser, openSpeedscope, parseDisplayed, readArgs, sandwichRows, serveSpeedscope,
+} from './browser_lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const speedscopeRoot = path.join(here, 'node_modules', 'speedscope', 'dist', 'release');
-const [casesPath, artifactDir] = process.argv.slice(2);
-if (!casesPath || !artifactDir) {
-  console.error('usage: node html_report_browser.mjs CASES.json ARTIFACT_DIR');
-  process.exit(2);
-}
-const cases = JSON.parse(fs.readFileSync(casesPath, 'utf8'));
-fs.mkdirSync(artifactDir, { recursive: true });
-
-let passed = 0;
-let failed = 0;
-function check(ok, what) {
-  if (ok) {
-    passed++;
-  } else {
-    failed++;
-    console.error(`FAIL: ${what}`);
-  }
-}
+const { cases, artifactDir } = readArgs('html_report_browser.mjs');
 const pct = (f) => (f * 100).toFixed(1) + '%';
 const readJson = (f) => JSON.parse(fs.readFileSync(f, 'utf8'));
 
-const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gcspike-chromium-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1400, height: 900 },
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--no-first-run', '--disable-sync'],
-});
+const browser = await launchBrowser({ width: 1400, height: 900 });
+const { context } = browser;
 
 for (const c of cases.pages) {
   const name = path.basename(c.html);
@@ -228,33 +203,9 @@ for (const c of cases.pages) {
 
 // The chrome trace in speedscope's Trace Event importer.
 if (cases.chrome) {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://127.0.0.1');
-    let file;
-    if (url.pathname === '/profiles/trace.json') {
-      file = cases.chrome.file;
-    } else {
-      const rel = path.normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, '');
-      file = path.join(speedscopeRoot, rel === '/' ? 'index.html' : rel);
-      if (!file.startsWith(speedscopeRoot)) file = undefined;
-    }
-    fs.readFile(file || '/nonexistent', (err, data) => {
-      if (err) { res.writeHead(404).end(); return; }
-      const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
-      res.writeHead(200, { 'content-type': types[path.extname(file)] || 'application/octet-stream' });
-      res.end(data);
-    });
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${server.address().port}`;
-  const page = await context.newPage();
-  await page.setViewportSize({ width: 1400, height: 3000 });
-  const logs = [];
-  page.on('console', (m) => logs.push(m.text()));
-  const profileURL = `${origin}/profiles/trace.json`;
-  await page.goto(`${origin}/index.html#profileURL=${encodeURIComponent(profileURL)}&view=sandwich`);
-  await page.waitForFunction(() => document.title.endsWith('- speedscope'), null, { timeout: 30000 }).catch(() => {});
-  await page.waitForTimeout(300);
+  const server = await serveSpeedscope(new Map([['trace.json', cases.chrome.file]]));
+  const { page, logs } = await openSpeedscope(context, server.origin, 'trace.json', 'sandwich',
+    { width: 1400, height: 3000 });
   const imported = logs.find((l) => l.startsWith('Importing as'));
   check(imported === 'Importing as Trace Event Format profile',
     `chrome trace: speedscope says "${imported}" (log: ${logs.join(' | ')})`);
@@ -262,22 +213,18 @@ if (cases.chrome) {
   // table shows every row.
   const title = await page.evaluate(() => document.body.innerText);
   check(title.includes('GC cycles'), 'chrome trace: speedscope does not show the GC cycles track');
-  const rows = await page.evaluate(() => [...document.querySelectorAll('table tr')]
-    .map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))
-    .filter((cells) => cells.length === 3));
+  const rows = await sandwichRows(page);
   const want = cases.chrome.gc_cycles;
   const shown = rows.filter((r) => r[2].startsWith('GC cycle'));
   check(shown.length === want.length, `chrome trace: speedscope lists ${shown.length} GC cycles, want ${want.length}`);
-  const units = { 'µs': 1, us: 1, ms: 1e3, s: 1e6 };
   let badTotals = 0;
   for (const w of want) {
     const row = shown.find((r) => r[2] === w.name);
     if (!row) { badTotals++; continue; }
     if (w.total_us === null) continue;
-    const m = row && /^\s*([0-9][0-9,]*(?:\.([0-9]+))?)\s*(µs|us|ms|s)\b/.exec(row[0]);
-    if (!m) { badTotals++; continue; }
-    const resolution = units[m[3]] * 10 ** -(m[2] ? m[2].length : 0);
-    if (Math.abs(Number(m[1].replace(/,/g, '')) * units[m[3]] - w.total_us) > resolution / 2 + 1e-6) badTotals++;
+    const d = parseDisplayed(row[0]);  // nanoseconds
+    if (!d) { badTotals++; continue; }
+    if (Math.abs(d.value / 1e3 - w.total_us) > d.resolution / 1e3 / 2 + 1e-6) badTotals++;
   }
   check(badTotals === 0, `chrome trace: ${badTotals} GC cycles whose duration speedscope shows differently`);
   console.log(`ok chrome trace: speedscope imported ${shown.length} GC cycles with their durations`);
@@ -286,7 +233,4 @@ if (cases.chrome) {
   server.close();
 }
 
-await context.close();
-fs.rmSync(userDataDir, { recursive: true, force: true });
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+await browser.finish();

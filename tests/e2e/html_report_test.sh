@@ -8,13 +8,9 @@
 # loaded into speedscope's Trace Event importer there. Last, the page of a big trace made at
 # test time stays under its stated size. Screenshots go to $BUILD_DIR/artifacts/.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/viewer_lib.sh"
 
-e2e_dir=$SOURCE_DIR/tests/e2e
-[[ -x /usr/bin/chromium ]] || fail "/usr/bin/chromium is missing (scripts/setup-deps installs it)"
-[[ -d $e2e_dir/node_modules/speedscope && -d $e2e_dir/node_modules/playwright-core ]] ||
-  fail "tests/e2e/node_modules is missing: run scripts/setup-deps (npm ci in tests/e2e)"
-artifacts=$BUILD_DIR/artifacts
-mkdir -p "$artifacts"
+browser_prerequisites
 
 trace=$FIXTURES/trace/go1.26/grow.trace
 cpu=$FIXTURES/pprof/go1.26/grow.cpu.pb.gz
@@ -131,13 +127,8 @@ console.log(JSON.stringify({ gcspike, pages: [
 JS
 
 start=$(date +%s%N)
-node "$e2e_dir/html_report_browser.mjs" "$WORK/cases.json" "$artifacts" > "$WORK/browser.txt" 2>&1 ||
-  { cat "$WORK/browser.txt" >&2; fail "the HTML report in chromium"; }
-cat "$WORK/browser.txt"
+run_browser html_report_browser.mjs "the HTML report in chromium"
 echo "browser checks took $(( ($(date +%s%N) - start) / 1000000 )) ms"
-n=$(awk '/ passed, 0 failed$/ {print $1}' "$WORK/browser.txt")
-[[ -n $n && $n -gt 0 ]] || fail "the browser checks did not report"
-checks=$((checks + n))
 
 # A big trace, made now with the fixture workload: the page stays under the stated bound
 # (plugin/html_report.h: 45 KB + 35 bytes per CPU sample + 120 per GC cycle + 50 per frame +

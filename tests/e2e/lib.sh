@@ -31,6 +31,17 @@ expect_exit() {
   pass
 }
 
+# expect_bad_report_flags INPUT FLAG=VALUE...: `gcspike report INPUT FLAG=VALUE` exits 2 with a
+# message naming the flag, for each one.
+expect_bad_report_flags() {
+  local input=$1 bad
+  shift
+  for bad in "$@"; do
+    expect_exit 2 "$GCSPIKE" report "$input" "$bad"
+    grep -q -- "${bad%%=*}" "$WORK/out.txt" || fail "no flag name in: $(cat "$WORK/out.txt")"
+  done
+}
+
 # Every pprof fixture produced by scripts/make-fixtures.
 pprof_fixtures() {
   find "$FIXTURES/pprof" -name '*.pb.gz' | sort

@@ -23,31 +23,14 @@ the reason on a mismatch.
 import bisect
 import collections
 import json
-import math
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from prepause_check import MIN_SAMPLES  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
+from feature_stats import MIN_SAMPLES, fail, wilson  # noqa: E402
 from time_features_check import MAP_ASSIGN, TOL  # noqa: E402
-
-Z95 = 1.959963984540054
-
-
-def fail(msg):
-    print("map_churn_check: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def wilson(k, n):
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    d = 1 + Z95 * Z95 / n
-    c = (p + Z95 * Z95 / (2 * n)) / d
-    h = Z95 * math.sqrt(p * (1 - p) / n + Z95 * Z95 / (4 * n * n)) / d
-    return max(0.0, c - h), min(1.0, c + h)
-
 
 def runtime_wait(reason):
     """The runtime's own waits: GC reasons, "preempted", a wait in a runtime.gc* function."""

@@ -17,65 +17,13 @@ import argparse
 import bisect
 import json
 import math
+import os
 import random
 import sys
-from fractions import Fraction
 
-ALPHA = 0.01
-MIN_SAMPLES = 10
-MAX_EXPECTED = 0.95
-
-
-def fail(msg):
-    print("prepause_check: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def close(got, want, rel, what):
-    if want is None or got is None:
-        if got != want:
-            fail(f"{what}: got {got}, want {want}")
-        return
-    if abs(got - want) > rel * max(abs(want), 1e-300):
-        fail(f"{what}: got {got!r}, want {want!r}")
-
-
-def cover(starts, w, lo, hi):
-    windows = sorted((max(s - w, lo), min(s, hi)) for s in starts)
-    total, cur = 0, None
-    for a, b in windows:
-        if b < a:
-            continue
-        if cur and a <= cur[1]:
-            cur[1] = max(cur[1], b)
-            continue
-        if cur:
-            total += cur[1] - cur[0]
-        cur = [a, b]
-    if cur:
-        total += cur[1] - cur[0]
-    return total
-
-
-def upper_tail(n, k, covered, span):
-    if k <= 0:
-        return 1.0
-    if k > n:
-        return 0.0
-    if covered == 0:
-        return 0.0
-    if covered == span:
-        return 1.0
-    if n <= 2000:
-        rest = span - covered
-        num = sum(math.comb(n, i) * covered**i * rest ** (n - i) for i in range(k, n + 1))
-        return float(Fraction(num, span**n))
-    p = covered / span
-    lp, lq = math.log(p), math.log1p(-p)
-    logs = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * lp + (n - i) * lq
-            for i in range(k, n + 1)]
-    top = max(logs)
-    return math.exp(top) * math.fsum(math.exp(x - top) for x in logs)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from feature_stats import (check_verdict, close, enrichment_verdict, fail,  # noqa: E402
+                           union_length, upper_tail)
 
 
 def count_clusters(times, eps, m):
@@ -132,7 +80,7 @@ def main():
         i = bisect.bisect_left(starts, g)
         k += i < len(starts) and starts[i] - g <= w
     span = hi - lo
-    covered = cover(starts, w, lo, hi)
+    covered = union_length([(s - w, s) for s in starts], lo, hi)
     expected = covered / span if span > 0 else 0.0
     fraction = k / n if n else None
     ratio = fraction / expected if n and expected > 0 else None
@@ -145,16 +93,8 @@ def main():
     close(pp["ratio"], ratio, 1e-12, "ratio")
     close(pp["p_value"], p_value, 1e-6, "p_value")
 
-    r = args.min_ratio
-    if n < MIN_SAMPLES or not expected > 0 or expected >= MAX_EXPECTED or expected * r > 1 \
-            or n * math.log(expected) >= math.log(ALPHA):
-        verdict = "inconclusive"
-    else:
-        verdict = "spike" if p_value < ALPHA and ratio >= r else "normal"
-    if pp["verdict"] != verdict:
-        fail(f"verdict {pp['verdict']}, want {verdict}")
-    if (verdict == "inconclusive") != ("reason" in pp and "cause" in pp):
-        fail("a cause and a reason go with inconclusive, and only with it")
+    verdict = enrichment_verdict(n, expected, args.min_ratio, p_value, ratio)
+    check_verdict(pp, verdict, "pre-pause")
     lo_i, hi_i = pp["interval"]
     if n and not lo_i <= fraction <= hi_i:
         fail(f"fraction {fraction} outside its interval {pp['interval']}")

@@ -8,12 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/viewer_lib.sh"
 
-e2e_dir=$SOURCE_DIR/tests/e2e
-[[ -x /usr/bin/chromium ]] || fail "/usr/bin/chromium is missing (scripts/setup-deps installs it)"
-[[ -d $e2e_dir/node_modules/speedscope && -d $e2e_dir/node_modules/playwright-core ]] ||
-  fail "tests/e2e/node_modules is missing: run scripts/setup-deps (npm ci in tests/e2e)"
-artifacts=$BUILD_DIR/artifacts
-mkdir -p "$artifacts"
+browser_prerequisites
 
 # A CPU profile of the map-growth workload (SPEEDSCOPE_INPUT overrides, for local runs).
 input=${SPEEDSCOPE_INPUT:-$(pprof_fixtures | grep -E '/grow[^/]*cpu[^/]*\.pb\.gz$' | tail -1)}
@@ -92,10 +87,5 @@ console.log(JSON.stringify({ cases: [
 ] }, null, 1));
 JS
 
-node "$e2e_dir/speedscope_browser.mjs" "$WORK/cases.json" "$artifacts" > "$WORK/browser.txt" 2>&1 ||
-  { cat "$WORK/browser.txt" >&2; fail "speedscope in chromium"; }
-cat "$WORK/browser.txt"
-n=$(awk '/ passed, 0 failed$/ {print $1}' "$WORK/browser.txt")
-[[ -n $n && $n -gt 0 ]] || fail "the browser checks did not report"
-checks=$((checks + n))
+run_browser speedscope_browser.mjs "speedscope in chromium"
 finish

@@ -8,7 +8,7 @@ lines), not from gcspike's numbers:
   mark-overlap  = grow samples (gcspike's grow_sample_times_ns, each matched to an oracle
                   sample) inside a mark phase of the oracle ("none" ends: the span's edges);
                   expected = the union of the phases clipped to the span / span; p-value exact
-                  (prepause_check.upper_tail); the verdict by JudgeEnrichment's rules.
+                  (feature_stats.upper_tail); the verdict by JudgeEnrichment's rules.
   assign_rate   = oracle samples with a map-insert frame (runtime.mapassign*, reflect.mapassign*,
                   the Swiss map's runtime_mapassign*, (*Map).PutSlot, (*Map).putSlotSmall*) in
                   10 ms windows from the span's start; the counts sum to their number.
@@ -41,33 +41,13 @@ import random
 import re
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from prepause_check import ALPHA, MAX_EXPECTED, MIN_SAMPLES, close, upper_tail  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from feature_stats import (ALPHA, MIN_SAMPLES, check_verdict, close,  # noqa: E402
+                           enrichment_verdict, fail, union_length, upper_tail)
 
 TOL = 1000  # ns
 MAP_ASSIGN = re.compile(r"^(runtime|reflect)\.mapassign|^internal/runtime/maps\."
                         r"(runtime_mapassign|\(\*Map\)\.PutSlot$|\(\*Map\)\.putSlotSmall)")
-
-
-def fail(msg):
-    print("time_features_check: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def union_length(intervals, lo, hi):
-    total, cur = 0, None
-    for a, b in sorted((max(a, lo), min(b, hi)) for a, b in intervals):
-        if b < a:
-            continue
-        if cur and a <= cur[1]:
-            cur[1] = max(cur[1], b)
-            continue
-        if cur:
-            total += cur[1] - cur[0]
-        cur = [a, b]
-    if cur:
-        total += cur[1] - cur[0]
-    return total
 
 
 def cluster_bounds(times, eps, m):
@@ -112,15 +92,8 @@ def judge(feature, n, k, expected, what):
     covered = round(expected * scale)
     p = upper_tail(n, k, covered, scale)
     close(feature["p_value"], p, 1e-5, what + " p_value")
-    if n < MIN_SAMPLES or not expected > 0 or expected >= MAX_EXPECTED or expected * r > 1 \
-            or n * math.log(expected) >= math.log(ALPHA):
-        verdict = "inconclusive"
-    else:
-        verdict = "spike" if p < ALPHA and ratio >= r else "normal"
-    if feature["verdict"] != verdict:
-        fail(f"{what}: verdict {feature['verdict']}, want {verdict}")
-    if (verdict == "inconclusive") != ("reason" in feature and "cause" in feature):
-        fail(f"{what}: a cause and a reason go with inconclusive, and only with it")
+    verdict = enrichment_verdict(n, expected, r, p, ratio)
+    check_verdict(feature, verdict, what)
     return fraction, ratio, p, verdict
 
 

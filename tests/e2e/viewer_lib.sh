@@ -28,3 +28,27 @@ tag_key() {
   check_json "$1" | json - '
     ((k) => (k.includes("gcspike") ? "gcspike" : k[0] || ""))(Object.keys(c.labels).sort())'
 }
+
+# browser_prerequisites: fails unless Debian's chromium and tests/e2e's node modules (speedscope,
+# playwright-core) are installed; sets e2e_dir, and artifacts ($BUILD_DIR/artifacts, created)
+# for the screenshots.
+browser_prerequisites() {
+  e2e_dir=$SOURCE_DIR/tests/e2e
+  [[ -x /usr/bin/chromium ]] || fail "/usr/bin/chromium is missing (scripts/setup-deps installs it)"
+  [[ -d $e2e_dir/node_modules/speedscope && -d $e2e_dir/node_modules/playwright-core ]] ||
+    fail "tests/e2e/node_modules is missing: run scripts/setup-deps (npm ci in tests/e2e)"
+  artifacts=$BUILD_DIR/artifacts
+  mkdir -p "$artifacts"
+}
+
+# run_browser SCRIPT WHAT: runs tests/e2e/SCRIPT (browser_lib.mjs) on $WORK/cases.json, shows
+# what it printed and adds its passed checks to `checks`; fails naming WHAT when a check fails.
+run_browser() {
+  node "$e2e_dir/$1" "$WORK/cases.json" "$artifacts" > "$WORK/browser.txt" 2>&1 ||
+    { cat "$WORK/browser.txt" >&2; fail "$2"; }
+  cat "$WORK/browser.txt"
+  local n
+  n=$(awk '/ passed, 0 failed$/ {print $1}' "$WORK/browser.txt")
+  [[ -n $n && $n -gt 0 ]] || fail "the browser checks did not report"
+  checks=$((checks + n))
+}

@@ -11,7 +11,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gcspike;
-  auto p = DecodePprof(std::span<const uint8_t>(data, size));
+  auto p = ReadPprofMessage(std::span<const uint8_t>(data, size));
   if (!p.ok() || !p->Validate().ok()) return 0;
   static const RuntimeSignatureCatalogue catalogue = RuntimeSignatureCatalogue::BuiltIn();
   const auto features = ClassifySamples(*p, catalogue);

@@ -8,14 +8,11 @@
 #include "formats/gzip_codec.h"
 #include "formats/pprof_reader.h"
 #include "formats/pprof_writer.h"
-#include "formats/profile_reader.h"
+#include "tests/fuzz/fuzz_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gcspike;
-  ReadOptions options;
-  options.max_input_bytes = 64 << 20;
-  auto in = InputSource::FromBytes("fuzz", std::vector<uint8_t>(data, data + size), "");
-  auto p = ReadProfile(*in, options);
+  auto p = fuzz::ReadFuzzInput(data, size);
   if (!p.ok()) {
     if (!p.error().offset.has_value() &&
         p.error().message.find("cannot read") == std::string::npos) {
@@ -27,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   w.gzip = false;
   auto out = EncodePprof(*p, w);
   if (!out.ok()) return 0;  // e.g. negative values, refused by design
-  auto again = DecodePprof(*out);
+  auto again = ReadPprofMessage(*out);
   if (!again.ok() || again->samples.size() != p->samples.size()) std::abort();
   return 0;
 }

@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "formats/folded_writer.h"
-#include "formats/profile_reader.h"
 #include "formats/speedscope_writer.h"
 #include "plugin/filter/pseudo_frames.h"
 #include "plugin/filter/sample_filter.h"
+#include "tests/fuzz/fuzz_input.h"
 
 namespace {
 
@@ -67,10 +67,7 @@ void CheckUtf8Json(const std::string& text) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gcspike;
-  ReadOptions options;
-  options.max_input_bytes = 64 << 20;
-  auto in = InputSource::FromBytes("fuzz", std::vector<uint8_t>(data, data + size), "");
-  auto p = ReadProfile(*in, options);
+  auto p = fuzz::ReadFuzzInput(data, size);
   if (!p.ok()) return 0;
 
   // One input byte picks the filters, so the fuzzer explores them too.

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include "formats/input_source.h"
-#include "formats/pprof_writer.h"
 #include "formats/profile_reader.h"
 #include "tests/unit/plugin/hand_built_profile.h"
 #include "tests/unit/test_support.h"
@@ -15,6 +14,7 @@ namespace gcspike {
 namespace {
 
 using testing::HandBuiltProfile;
+using testing::PprofBytes;
 using testing::SumValues;
 
 Profile Input(const char* worker, int64_t cpu) {
@@ -112,17 +112,9 @@ Profile Varied(int i) {
   return p;
 }
 
-std::vector<uint8_t> Bytes(const Profile& p) {
-  PprofWriteOptions o;
-  o.gzip = false;
-  auto bytes = EncodePprof(p, o);
-  EXPECT_OK(bytes);
-  return bytes.ok() ? *bytes : std::vector<uint8_t>();
-}
-
 // Written and read back, as a partial merge is between two runs of gcspike merge.
 Profile RoundTrip(const Profile& p) {
-  auto in = InputSource::FromBytes("partial.pb", Bytes(p), "");
+  auto in = InputSource::FromBytes("partial.pb", PprofBytes(p), "");
   auto read = ReadProfile(*in, ReadOptions());
   EXPECT_OK(read);
   return read.ok() ? std::move(*read) : Profile();
@@ -137,7 +129,7 @@ Profile MergeRange(int from, int to) {
 }
 
 TEST(ProfileMergeTest, MergeOfPartialMergesWritesTheSameBytes) {
-  const std::vector<uint8_t> all = Bytes(MergeRange(0, 10));
+  const std::vector<uint8_t> all = PprofBytes(MergeRange(0, 10));
   for (int shard : {2, 3, 4, 7}) {
     ProfileMerger m;
     for (int from = 0; from < 10; from += shard) {
@@ -145,7 +137,7 @@ TEST(ProfileMergeTest, MergeOfPartialMergesWritesTheSameBytes) {
     }
     auto merged = m.Finish();
     ASSERT_OK(merged);
-    EXPECT_EQ(Bytes(*merged), all) << "shards of " << shard;
+    EXPECT_EQ(PprofBytes(*merged), all) << "shards of " << shard;
   }
   // Nested: ((0..4) (4..7)) (7..10).
   ProfileMerger left;
@@ -158,7 +150,7 @@ TEST(ProfileMergeTest, MergeOfPartialMergesWritesTheSameBytes) {
   ASSERT_OK(top.Add(RoundTrip(MergeRange(7, 10)), "c"));
   auto t = top.Finish();
   ASSERT_OK(t);
-  EXPECT_EQ(Bytes(*t), all);
+  EXPECT_EQ(PprofBytes(*t), all);
   EXPECT_EQ(t->time_nanos, 1000);
   EXPECT_EQ(t->duration_nanos, 100 * 10 + 45);
   EXPECT_EQ(t->comments.size(), 2u);
@@ -180,7 +172,7 @@ TEST(ProfileMergeTest, OneInputIsReturnedAsItIs) {
   ASSERT_OK(m.Add(Varied(5), "only"));
   auto merged = m.Finish();
   ASSERT_OK(merged);
-  EXPECT_EQ(Bytes(*merged), Bytes(Varied(5)));
+  EXPECT_EQ(PprofBytes(*merged), PprofBytes(Varied(5)));
   ProfileMerger none;
   EXPECT_FALSE(none.Finish().ok());
 }

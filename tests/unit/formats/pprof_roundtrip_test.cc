@@ -201,7 +201,7 @@ ProfileMsg KitchenSink() {
 
 TEST(PprofRoundTripTest, EveryFieldSurvives) {
   const ProfileMsg in = KitchenSink();
-  auto model = DecodePprof(Serialize(in));
+  auto model = ReadPprofMessage(Serialize(in));
   ASSERT_OK(model);
   auto out = EncodePprof(*model, {});
   ASSERT_OK(out);
@@ -222,7 +222,7 @@ TEST(PprofRoundTripTest, UnpackedRepeatedFieldsAreAccepted) {
   bytes.push_back(0x12);
   bytes.push_back(static_cast<uint8_t>(sample.size()));
   bytes.insert(bytes.end(), sample.begin(), sample.end());
-  auto model = DecodePprof(bytes);
+  auto model = ReadPprofMessage(bytes);
   ASSERT_OK(model);
   ASSERT_EQ(model->samples.size(), 1u);
   EXPECT_EQ(model->samples[0].values, (std::vector<int64_t>{2, 5}));
@@ -230,14 +230,14 @@ TEST(PprofRoundTripTest, UnpackedRepeatedFieldsAreAccepted) {
 }
 
 TEST(PprofRoundTripTest, OutputIsDeterministicAndIdempotent) {
-  auto model = DecodePprof(Serialize(KitchenSink()));
+  auto model = ReadPprofMessage(Serialize(KitchenSink()));
   ASSERT_OK(model);
   auto a = EncodePprof(*model, {});
   auto b = EncodePprof(*model, {});
   ASSERT_OK(a);
   ASSERT_OK(b);
   EXPECT_EQ(*a, *b);
-  auto again = DecodePprof(*Gunzip(*a, 1 << 30));
+  auto again = ReadPprofMessage(*Gunzip(*a, 1 << 30));
   ASSERT_OK(again);
   auto c = EncodePprof(*again, {});
   ASSERT_OK(c);
@@ -250,11 +250,11 @@ TEST(PprofRoundTripTest, NegativeValuesSurvive) {
   ProfileMsg in = KitchenSink();
   in.mutable_sample(0)->set_value(1, -5);
   in.mutable_sample(0)->set_value(0, INT64_MIN);
-  auto model = DecodePprof(Serialize(in));
+  auto model = ReadPprofMessage(Serialize(in));
   ASSERT_OK(model);
   auto out = EncodePprof(*model, {});
   ASSERT_OK(out);
-  auto back = DecodePprof(*Gunzip(*out, 1 << 30));
+  auto back = ReadPprofMessage(*Gunzip(*out, 1 << 30));
   ASSERT_OK(back);
   EXPECT_EQ(back->samples[0].values[1], -5);
   EXPECT_EQ(back->samples[0].values[0], INT64_MIN);
@@ -267,7 +267,7 @@ TEST(PprofRoundTripTest, RealFixturesSurvive) {
     SCOPED_TRACE(path.string());
     const auto bytes = testing::ReadFileBytes(path);
     const ProfileMsg in = ParseWithProtobuf(bytes);
-    auto model = DecodePprof(*Gunzip(bytes, 1ull << 32));
+    auto model = ReadPprofMessage(*Gunzip(bytes, 1ull << 32));
     ASSERT_OK(model);
     auto out = EncodePprof(*model, {});
     ASSERT_OK(out);
@@ -298,11 +298,11 @@ TEST(PprofRoundTripTest, RepeatedSamplesAreSpooledLosslessly) {
   *other_labels = first;
   other_labels->mutable_label(0)->set_str(19);
   const std::vector<uint8_t> bytes = Serialize(in);
-  auto plain = DecodePprof(bytes);
+  auto plain = ReadPprofMessage(bytes);
   ASSERT_TRUE(plain.ok()) << plain.error().ToString();
-  PprofDecodeOptions options;
+  PprofReadOptions options;
   options.spool_samples = true;
-  auto spooled = DecodePprof(bytes, 0, options);
+  auto spooled = ReadPprofMessage(bytes, 0, options);
   ASSERT_TRUE(spooled.ok()) << spooled.error().ToString();
   ASSERT_NE(spooled->spool, nullptr);
   EXPECT_EQ(plain->samples.size(), 13u);
@@ -325,7 +325,7 @@ TEST(PprofRoundTripTest, RepeatedSamplesAreSpooledLosslessly) {
     EXPECT_EQ(materialized.samples[i].labels.size(), plain->samples[i].labels.size());
   }
   // Without repeats there is no spool: the model is the plain one.
-  auto kitchen = DecodePprof(Serialize(KitchenSink()), 0, options);
+  auto kitchen = ReadPprofMessage(Serialize(KitchenSink()), 0, options);
   ASSERT_TRUE(kitchen.ok());
   EXPECT_EQ(kitchen->spool, nullptr);
   EXPECT_EQ(kitchen->samples.size(), 2u);
@@ -339,16 +339,16 @@ TEST(PprofRoundTripTest, ModelPastTheBudgetIsRefused) {
     while (s.value_size() < 2) s.add_value(1);
   }
   const std::vector<uint8_t> bytes = Serialize(in);
-  PprofDecodeOptions options;
+  PprofReadOptions options;
   options.max_model_bytes = 64 << 10;
-  auto refused = DecodePprof(bytes, 0, options);
+  auto refused = ReadPprofMessage(bytes, 0, options);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().message.find("memory budget of 65536 bytes"), std::string::npos)
       << refused.error().ToString();
   EXPECT_TRUE(refused.error().offset.has_value());
   // Spooled, the 1000 repeats are one sample: the same budget is enough.
   options.spool_samples = true;
-  auto spooled = DecodePprof(bytes, 0, options);
+  auto spooled = ReadPprofMessage(bytes, 0, options);
   ASSERT_TRUE(spooled.ok()) << spooled.error().ToString();
   EXPECT_EQ(spooled->SampleRecordCount(), 1002u);
 }

@@ -9,6 +9,8 @@
 
 #include "core/profile.h"
 #include "core/profile_builder.h"
+#include "formats/pprof_writer.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike::testing {
 
@@ -68,6 +70,16 @@ inline int64_t SumValues(const Profile& p, size_t index) {
   int64_t sum = 0;
   for (const Sample& s : p.samples) sum += s.values[index];
   return sum;
+}
+
+// The profile as uncompressed pprof bytes (empty, with a test failure, when it cannot be
+// written): two profiles are the same when these are.
+inline std::vector<uint8_t> PprofBytes(const Profile& p) {
+  PprofWriteOptions o;
+  o.gzip = false;
+  auto bytes = EncodePprof(p, o);
+  EXPECT_OK(bytes);
+  return bytes.ok() ? *bytes : std::vector<uint8_t>();
 }
 
 }  // namespace gcspike::testing

@@ -65,7 +65,7 @@ TEST_F(EncodeOutputTest, PseudoFramesDefaultPerFormat) {
     o.pseudo_frames = root ? std::optional(PseudoFramePlacement::kRoot) : std::nullopt;
     const std::string bytes = Text(o);
     auto back =
-        DecodePprof(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+        ReadPprofMessage(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
     ASSERT_OK(back);
     EXPECT_EQ(back->samples[0].location_ids.size(), root ? 2u : 1u);
   }

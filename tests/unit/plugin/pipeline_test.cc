@@ -19,6 +19,7 @@ namespace gcspike {
 namespace {
 
 using testing::HandBuiltProfile;
+using testing::PprofBytes;
 
 class PipelineTest : public ::testing::Test {
  protected:
@@ -62,14 +63,6 @@ class PipelineTest : public ::testing::Test {
   std::vector<std::string> files_;
 };
 
-std::vector<uint8_t> Bytes(const Profile& p) {
-  PprofWriteOptions o;
-  o.gzip = false;
-  auto b = EncodePprof(p, o);
-  EXPECT_OK(b);
-  return b.ok() ? *b : std::vector<uint8_t>();
-}
-
 TEST_F(PipelineTest, SameResultWhateverTheJobs) {
   const std::vector<std::string> inputs = Inputs(23);
   std::vector<uint8_t> first;
@@ -83,12 +76,12 @@ TEST_F(PipelineTest, SameResultWhateverTheJobs) {
     ASSERT_OK(p);
     EXPECT_EQ(p->samples.size(), 46u);
     if (jobs == 1) {
-      first = Bytes(*p);
+      first = PprofBytes(*p);
       first_warnings = diag.warnings;
       ASSERT_EQ(first_warnings.size(), 1u);  // input 3's period
       EXPECT_NE(first_warnings[0].find("in3.pb.gz"), std::string::npos);
     } else {
-      EXPECT_EQ(Bytes(*p), first) << "jobs " << jobs;
+      EXPECT_EQ(PprofBytes(*p), first) << "jobs " << jobs;
       EXPECT_EQ(diag.warnings, first_warnings) << "jobs " << jobs;
     }
   }

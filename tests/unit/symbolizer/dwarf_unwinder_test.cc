@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -28,17 +29,22 @@ using testing::PutU64;
 
 constexpr uint64_t kBase = 1000;  // absolute offset of the test bytes in a pretend file
 
+// A sample block as little-endian u64 words.
+std::vector<uint8_t> Words(std::initializer_list<uint64_t> words) {
+  std::vector<uint8_t> b;
+  for (uint64_t w : words) PutU64(b, w);
+  return b;
+}
+
 TEST(ParseRegsUser, ValuesByPerfRegisterNumber) {
   // BX, BP, SP, IP and bit 30 (not an x86_64 user register we use: read and dropped).
   const uint64_t mask = (1u << kPerfRegBx) | (1u << kPerfRegBp) | (1u << kPerfRegSp) |
                         (1u << kPerfRegIp) | (uint64_t{1} << 30);
-  std::vector<uint8_t> b;
-  PutU64(b, 2);  // PERF_SAMPLE_REGS_ABI_64
-  for (uint64_t v : {11, 66, 77, 88, 300}) PutU64(b, v);
-  PutU64(b, 0xabcdef);  // the next field
+  // PERF_SAMPLE_REGS_ABI_64, the five values, then the next field.
+  const std::vector<uint8_t> b = Words({2, 11, 66, 77, 88, 300, 0xabcdef});
   ByteCursor c(b, kBase);
   auto regs = ParseRegsUser(c, mask);
-  ASSERT_TRUE(regs.ok()) << regs.error().ToString();
+  ASSERT_OK(regs);
   EXPECT_EQ(regs->values[kPerfRegBx], 11u);
   EXPECT_EQ(regs->values[kPerfRegBp], 66u);
   EXPECT_EQ(regs->values[kPerfRegSp], 77u);
@@ -49,84 +55,50 @@ TEST(ParseRegsUser, ValuesByPerfRegisterNumber) {
 }
 
 TEST(ParseRegsUser, AbiNoneHasNoRegisters) {
-  std::vector<uint8_t> b;
-  PutU64(b, 0);
-  PutU64(b, 42);
+  const std::vector<uint8_t> b = Words({0, 42});
   ByteCursor c(b, kBase);
   auto regs = ParseRegsUser(c, 0xff0fff);
-  ASSERT_TRUE(regs.ok());
+  ASSERT_OK(regs);
   EXPECT_EQ(regs->mask, 0u);
   EXPECT_EQ(*c.u64le(), 42u);
 }
 
 TEST(ParseRegsUser, TruncatedNamesOffset) {
-  std::vector<uint8_t> b;
-  PutU64(b, 2);
-  PutU64(b, 1);  // one of three registers
+  const std::vector<uint8_t> b = Words({2, 1});  // one of three registers
   ByteCursor c(b, kBase);
-  auto regs = ParseRegsUser(c, 0x7);
-  ASSERT_FALSE(regs.ok());
-  ASSERT_TRUE(regs.error().offset.has_value());
-  EXPECT_EQ(*regs.error().offset, kBase + 8);
-  EXPECT_NE(regs.error().message.find("REGS_USER"), std::string::npos);
+  EXPECT_ERROR_AT(ParseRegsUser(c, 0x7), kBase + 8, "REGS_USER");
 }
 
 TEST(ParseStackUser, ValidPrefixIsDynSize) {
-  std::vector<uint8_t> b;
-  PutU64(b, 16);
+  std::vector<uint8_t> b = Words({16});
   for (int i = 0; i < 16; ++i) b.push_back(static_cast<uint8_t>(i));
   PutU64(b, 8);  // dyn_size
   PutU64(b, 5);  // the next field
   ByteCursor c(b, kBase);
   auto stack = ParseStackUser(c);
-  ASSERT_TRUE(stack.ok()) << stack.error().ToString();
+  ASSERT_OK(stack);
   ASSERT_EQ(stack->size(), 8u);
   EXPECT_EQ((*stack)[7], 7);
   EXPECT_EQ(*c.u64le(), 5u);
 }
 
 TEST(ParseStackUser, SizeZeroHasNoDynSize) {
-  std::vector<uint8_t> b;
-  PutU64(b, 0);
-  PutU64(b, 9);
+  const std::vector<uint8_t> b = Words({0, 9});
   ByteCursor c(b, kBase);
   auto stack = ParseStackUser(c);
-  ASSERT_TRUE(stack.ok());
+  ASSERT_OK(stack);
   EXPECT_TRUE(stack->empty());
   EXPECT_EQ(*c.u64le(), 9u);
 }
 
 TEST(ParseStackUser, MalformedSizesNameOffsets) {
-  {
-    std::vector<uint8_t> b;
-    PutU64(b, 1u << 20);  // more bytes than the record holds
-    PutU64(b, 0);
-    ByteCursor c(b, kBase);
-    auto stack = ParseStackUser(c);
-    ASSERT_FALSE(stack.ok());
-    EXPECT_EQ(*stack.error().offset, kBase);
-  }
-  {
-    std::vector<uint8_t> b;
-    PutU64(b, 8);
-    PutU64(b, 0);
-    // no dyn_size
-    ByteCursor c(b, kBase);
-    auto stack = ParseStackUser(c);
-    ASSERT_FALSE(stack.ok());
-    EXPECT_EQ(*stack.error().offset, kBase);
-  }
-  {
-    std::vector<uint8_t> b;
-    PutU64(b, 8);
-    PutU64(b, 0);
-    PutU64(b, 9);  // dyn_size > size
-    ByteCursor c(b, kBase);
-    auto stack = ParseStackUser(c);
-    ASSERT_FALSE(stack.ok());
-    EXPECT_EQ(*stack.error().offset, kBase + 16);
-    EXPECT_NE(stack.error().message.find("dyn_size"), std::string::npos);
-  }
+  const std::vector<uint8_t> too_big = Words({1u << 20, 0});  // more bytes than the record holds
+  const std::vector<uint8_t> no_dyn_size = Words({8, 0});
+  const std::vector<uint8_t> dyn_past_size = Words({8, 0, 9});  // dyn_size > size
+  ByteCursor c1(too_big, kBase), c2(no_dyn_size, kBase), c3(dyn_past_size, kBase);
+  EXPECT_ERROR_AT(ParseStackUser(c1), kBase, "");
+  EXPECT_ERROR_AT(ParseStackUser(c2), kBase, "");
+  EXPECT_ERROR_AT(ParseStackUser(c3), kBase + 16, "dyn_size");
 }
 
 // A synthetic stack at address kSp: frames at +0x10, +0x40 and +0x80.

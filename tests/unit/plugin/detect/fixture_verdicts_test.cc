@@ -123,7 +123,7 @@ TEST(FixtureVerdictsTest, LabelsSurviveThePprofWriter) {
     ApplyLabels(p, features, "gcspike 0.1.0");
     auto bytes = EncodePprof(p, PprofWriteOptions{.gzip = false});
     ASSERT_OK(bytes);
-    auto back = DecodePprof(*bytes);
+    auto back = ReadPprofMessage(*bytes);
     ASSERT_OK(back);
     ASSERT_EQ(back->samples.size(), p.samples.size());
     size_t labelled = 0;

@@ -13,11 +13,10 @@
 namespace gcspike {
 namespace {
 
+using testing::kAssign;
+using testing::kGrow;
 using testing::kMs;
 using testing::TimedProfile;
-constexpr const char* kGrow =
-    "main.fill > runtime.mapassign_faststr > internal/runtime/maps.(*table).grow";
-constexpr const char* kAssign = "main.fill > runtime.mapassign_faststr";
 
 TimeAnalysis Analyze(Profile& p, TimeRuleOptions options = {}) {
   return testing::AnalyzeTimed(p, options);
@@ -28,7 +27,7 @@ TEST(TimeFeaturesTest, JudgeEnrichmentIsThePrePauseJudge) {
     for (int64_t k : {0, 3, 10, 40}) {
       if (k > n) continue;
       for (double e : {0.0, 0.05, 0.3, 0.7, 0.97}) {
-        const PrePauseTest p = JudgePrePause(n, k, e, 1.5);
+        const EnrichmentTest p = JudgePrePause(n, k, e, 1.5);
         const EnrichmentTest q = JudgeEnrichment(n, k, e, 1.5, {});
         EXPECT_EQ(p.verdict, q.verdict);
         EXPECT_EQ(p.cause, q.cause);

@@ -12,6 +12,10 @@
 namespace gcspike::testing {
 
 inline constexpr int64_t kMs = 1'000'000;
+// A grow-spike stack and a plain map insert.
+inline constexpr const char* kGrow =
+    "main.fill > runtime.mapassign_faststr > internal/runtime/maps.(*table).grow";
+inline constexpr const char* kAssign = "main.fill > runtime.mapassign_faststr";
 
 struct TimedProfile {
   StackProfile sp;

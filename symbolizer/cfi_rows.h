@@ -86,7 +86,7 @@ struct CfiRowEntry {
 // is three quarters full, so memory stays bounded and a hot address costs one probe.
 class CfiRowCache {
  public:
-  explicit CfiRowCache(int capacity_log2 = 16);
+  explicit CfiRowCache(int capacity_log2 = 14);
   const CfiRowEntry* Find(const void* image, uint64_t vaddr) const;
   void Insert(const void* image, uint64_t vaddr, const CfiRowEntry& entry);
   void Clear();

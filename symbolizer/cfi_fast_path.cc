@@ -32,8 +32,8 @@ class ContextMemory : public CfiMemory {
 CfiStatus SearchTable(CfiMemory& mem, uint64_t ip, uint64_t table, uint64_t entries,
                       uint64_t ip_base, uint64_t segbase, CfiFde* fde) {
   int32_t offset = 0;
-  if (const CfiStatus s = SearchCfiTable(mem, table, entries, static_cast<int32_t>(ip - ip_base),
-                                         &offset);
+  if (const CfiStatus s =
+          SearchCfiTable(mem, table, entries, static_cast<int32_t>(ip - ip_base), &offset);
       s != CfiStatus::kOk) {
     return s;
   }
@@ -160,8 +160,7 @@ bool DwarfUnwinder::UnwindRows(const UserRegs& regs, std::span<const uint8_t> st
     }
     const uint64_t next_cfa = base + row.cfa_offset;
     // An undefined return address or rbp (or one at address 0) ends the stack.
-    if (row.rbp == CfiRow::Rule::kUndefined ||
-        row.return_address == CfiRow::Rule::kUndefined) {
+    if (row.rbp == CfiRow::Rule::kUndefined || row.return_address == CfiRow::Rule::kUndefined) {
       return true;
     }
     if (row.rbp == CfiRow::Rule::kAtCfa) {

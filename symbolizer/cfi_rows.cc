@@ -66,8 +66,8 @@ class CfiReader {
   bool have_word_ = false;
 };
 
-#define CFI_TRY(expr)                                    \
-  do {                                                   \
+#define CFI_TRY(expr)                                                 \
+  do {                                                                \
     if (const CfiStatus s_ = (expr); s_ != CfiStatus::kOk) return s_; \
   } while (0)
 

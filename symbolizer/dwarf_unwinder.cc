@@ -30,7 +30,6 @@ namespace {
 // back from the pointer field); a CIE without augmentation makes libunwind read FDE addresses as
 // absolute 8-byte values, as .debug_frame stores them. The rewritten copy lives at a synthetic
 // address with bit 63 set (never a user address), 64 GiB per copy, read by AccessMem.
-constexpr uint64_t kSyntheticBit = DwarfUnwinder::kSyntheticBit;
 constexpr int kSyntheticSlotShift = 36;
 
 // perf register number for each libunwind x86_64 register (UNW_X86_64_RAX .. UNW_X86_64_RIP).
@@ -335,7 +334,8 @@ const DwarfUnwinder::SyntheticEhFrame* DwarfUnwinder::SyntheticFor(const CfiTabl
     return nullptr;
   }
   auto eh = std::make_unique<SyntheticEhFrame>();
-  eh->base = kSyntheticBit | (static_cast<uint64_t>(synthetic_.size()) << kSyntheticSlotShift);
+  eh->base = DwarfUnwinder::kSyntheticBit |
+             (static_cast<uint64_t>(synthetic_.size()) << kSyntheticSlotShift);
   if (debug_frame) {
     BuildSyntheticDebugFrame(cfi, bias, eh.get());
   } else {
@@ -348,7 +348,7 @@ const DwarfUnwinder::SyntheticEhFrame* DwarfUnwinder::SyntheticFor(const CfiTabl
 }
 
 const DwarfUnwinder::SyntheticEhFrame* DwarfUnwinder::SyntheticAt(uint64_t address) const {
-  const uint64_t slot = (address & ~kSyntheticBit) >> kSyntheticSlotShift;
+  const uint64_t slot = (address & ~DwarfUnwinder::kSyntheticBit) >> kSyntheticSlotShift;
   return slot < synthetic_.size() ? synthetic_[slot].get() : nullptr;
 }
 

@@ -179,9 +179,9 @@ TEST(CfiRows, UnsupportedRulesGoToLibunwind) {
   CfiRow row = RowAt(s, at, kFn + 7);
   EXPECT_EQ(row.cfa_offset, 8u);
   // CIEs: a signal frame ('S'), version 4, an unknown augmentation letter.
-  for (auto cie : {Cie("zRS", {0x1b}, {0x0c, 7, 8, 0x90, 1}),
-                   Cie("zR", {0x1b}, {0x0c, 7, 8, 0x90, 1}, 4),
-                   Cie("zRX", {0x1b}, {0x0c, 7, 8, 0x90, 1})}) {
+  for (auto cie :
+       {Cie("zRS", {0x1b}, {0x0c, 7, 8, 0x90, 1}), Cie("zR", {0x1b}, {0x0c, 7, 8, 0x90, 1}, 4),
+        Cie("zRX", {0x1b}, {0x0c, 7, 8, 0x90, 1})}) {
     const uint64_t fde_at = AddFde(cie, kFn, 0x40, {});
     cie.resize(cie.size() + 8, 0);
     VectorMemory mem(cie);

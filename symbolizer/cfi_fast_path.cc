@@ -8,6 +8,13 @@
 // and the unwind ends where libunwind's ends (no FDE, undefined return address or rbp, a read
 // that fails, a step that changes neither IP nor CFA). Reads of the captured stack go straight
 // to its bytes; anything else goes through the accessors' memory (unwind_context.h).
+//
+// One known way for the two to part: libunwind caches register states by the IP alone, while
+// the row of a return address is the row of the address before it. If a sampled IP is also a
+// return address (after a call that does not return, at the start of the next function) and
+// the two rows differ, libunwind reuses whichever it computed first; the rows here do not
+// depend on the order of samples. The check mode (GCSPIKE_CHECK_CFI_ROWS) finds no such sample
+// on the test and benchmark recordings.
 #include <cstring>
 
 #include "symbolizer/dwarf_unwinder.h"
@@ -129,12 +136,7 @@ CfiRowEntry DwarfUnwinder::RowFor(SampleContext& ctx, const ElfImage* image, uin
 bool DwarfUnwinder::UnwindRows(const UserRegs& regs, std::span<const uint8_t> stack,
                                const ImageLookup& lookup, std::vector<uint64_t>* cfi,
                                std::array<uint64_t, kCfiSourceCount>* frames) {
-  SampleContext ctx;
-  ctx.regs = &regs;
-  ctx.stack = stack;
-  ctx.stack_start = regs.values[kPerfRegSp];
-  ctx.lookup = &lookup;
-  ctx.unwinder = this;
+  SampleContext ctx(regs, stack, lookup, this);
   uint64_t ip = regs.values[kPerfRegIp];
   uint64_t cfa = ctx.stack_start;
   bool rbp_in_register = true;  // else in memory at rbp_at

@@ -375,12 +375,7 @@ void DwarfUnwinder::UnwindCfi(const UserRegs& regs, std::span<const uint8_t> sta
                               std::array<uint64_t, kCfiSourceCount>* frames) {
   auto* as = static_cast<unw_addr_space_t>(address_space_);
   if (as == nullptr) return;
-  SampleContext ctx;
-  ctx.regs = &regs;
-  ctx.stack = stack;
-  ctx.stack_start = regs.values[kPerfRegSp];
-  ctx.lookup = &lookup;
-  ctx.unwinder = this;
+  SampleContext ctx(regs, stack, lookup, this);
   unw_cursor_t cursor;
   if (unw_init_remote(&cursor, as, &ctx) != 0) return;
   while (cfi->size() < kMaxFrames) {

@@ -11,6 +11,16 @@
 namespace gcspike {
 
 struct SampleContext {
+  SampleContext() = default;
+  // The state at the start of a sample's unwind: the registers, the stack copy from their SP.
+  SampleContext(const UserRegs& sample_regs, std::span<const uint8_t> sample_stack,
+                const ImageLookup& images, DwarfUnwinder* owner)
+      : regs(&sample_regs),
+        stack(sample_stack),
+        stack_start(sample_regs.values[kPerfRegSp]),
+        lookup(&images),
+        unwinder(owner) {}
+
   const UserRegs* regs = nullptr;
   std::span<const uint8_t> stack;
   uint64_t stack_start = 0;  // the SP at sample time: address of stack[0]

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# The CFI-row fast path of the DWARF unwinder against libunwind (docs/formats/elf-dwarf.md#cfa-
-# instructions): the committed --call-graph dwarf recording (tests/e2e/perf_golden, glibc's and
-# the workload's .eh_frame_hdr) and a fresh recording of the Go fixture workload (.debug_frame),
-# each unwound with GCSPIKE_CHECK_CFI_ROWS=1, which unwinds every sample both ways: the stacks,
-# the unwind method and the frames per CFI source must be the same for every sample, and the
-# output with the check is the output without it. A C program that spends its time calling
-# through the PLT, whose CFA is a DWARF expression, has samples the rows leave to libunwind:
-# there the two must agree too. (perf_static_cfi_test checks the static C
-# program's .eh_frame without header, .debug_frame and separate debug files the same way.)
+# The CFI-row fast path of the DWARF unwinder against libunwind
+# (docs/formats/elf-dwarf.md#cfa-instructions): the committed --call-graph dwarf recording
+# (tests/e2e/perf_golden, glibc's and the workload's .eh_frame_hdr) and a fresh recording of the
+# Go fixture workload (.debug_frame), each unwound with GCSPIKE_CHECK_CFI_ROWS=1, which unwinds
+# every sample both ways: the stacks, the unwind method and the frames per CFI source must be
+# the same for every sample, and the output with the check is the output without it. A C
+# program that spends its time calling through the PLT, whose CFA is a DWARF expression, has
+# samples the rows leave to libunwind: there the two must agree too. (perf_static_cfi_test
+# checks the static C program's .eh_frame without header, .debug_frame and separate debug files
+# the same way, perf_dwarf_test the Go workload built with Go 1.19.)
 # ctest-labels: asan
 source "$(dirname "$0")/lib.sh"
 

@@ -34,7 +34,10 @@ class PerfSymbolizer {
   UnwindMethod UnwindUser(uint32_t pid, const UserRegs& regs, std::span<const uint8_t> stack,
                           std::vector<uint64_t>* pcs);
   // Every sample is unwound: releases the files mapped for unwinding.
-  void ReleaseUnwindImages() { unwind_images_.Clear(); }
+  void ReleaseUnwindImages() {
+    unwind_images_.Clear();
+    unwinder_.ForgetImages();
+  }
   // What the unwinding summary says after "N unwound by CFI": the frames per CFI source.
   std::string CfiSourceSuffix() const { return unwinder_.CfiSourceSuffix(); }
 

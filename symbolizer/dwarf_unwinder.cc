@@ -5,8 +5,13 @@
 #include <libunwind.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
+
+#include "core/hex.h"
+#include "symbolizer/unwind_context.h"
 
 // Not declared in libunwind's public headers, but exported by libunwind-generic: looks `ip` up in
 // a binary-search table of {start, FDE} pairs read through access_mem and fills `pi` from the FDE.
@@ -25,7 +30,6 @@ namespace {
 // back from the pointer field); a CIE without augmentation makes libunwind read FDE addresses as
 // absolute 8-byte values, as .debug_frame stores them. The rewritten copy lives at a synthetic
 // address with bit 63 set (never a user address), 64 GiB per copy, read by AccessMem.
-constexpr uint64_t kSyntheticBit = uint64_t{1} << 63;
 constexpr int kSyntheticSlotShift = 36;
 
 // perf register number for each libunwind x86_64 register (UNW_X86_64_RAX .. UNW_X86_64_RIP).
@@ -34,44 +38,6 @@ constexpr int kPerfRegOfUnwReg[] = {
     kPerfRegBp, kPerfRegSp, 16,         17,         18,         19,
     20,         21,         22,         23,         kPerfRegIp,
 };
-
-// The state of one sample's unwind, handed to the accessors as libunwind's `arg`.
-struct SampleContext {
-  const UserRegs* regs = nullptr;
-  std::span<const uint8_t> stack;
-  uint64_t stack_start = 0;  // the SP at sample time: address of stack[0]
-  const ImageLookup* lookup = nullptr;
-  DwarfUnwinder* unwinder = nullptr;
-  // The image and load bias of the last procedure looked up: memory of its non-executable
-  // segments (.eh_frame_hdr, .eh_frame) may lie in mappings perf did not record.
-  const ElfImage* last_image = nullptr;
-  uint64_t last_bias = 0;
-  // A separate debug file whose .eh_frame the last FDE found lies in (read from that file:
-  // the binary's own bytes there are empty), and its load bias.
-  const ElfImage* cfi_file = nullptr;
-  uint64_t cfi_bias = 0;
-  // Whether the last find_proc_info call found an FDE, and in which source.
-  bool found_fde = false;
-  CfiSource source = CfiSource::kEhFrameHdr;
-};
-
-// Translates a runtime address to an image and the link-time address (`vaddr`).
-bool Locate(const SampleContext& ctx, uint64_t addr, const ElfImage** image, uint64_t* vaddr,
-            uint64_t* bias) {
-  MappedImage m;
-  if ((*ctx.lookup)(addr, &m) && m.image != nullptr && addr >= m.start && addr - m.start < m.len) {
-    uint64_t offset = 0;
-    if (CheckedAdd(addr - m.start, m.pgoff, &offset)) {
-      if (auto v = m.image->FileOffsetToVaddr(offset)) {
-        *image = m.image;
-        *vaddr = *v;
-        *bias = addr - *v;
-        return true;
-      }
-    }
-  }
-  return false;
-}
 
 // .eh_frame_hdr (docs/formats/elf-dwarf.md#eh-frame-header): 4 header bytes, eh_frame_ptr and
 // fde_count (4 bytes each, checked by ElfImage::Cfi), then the sorted table of
@@ -168,42 +134,10 @@ int GetDynInfoListAddr(unw_addr_space_t, unw_word_t*, void*) { return -UNW_ENOIN
 
 int AccessMem(unw_addr_space_t, unw_word_t addr, unw_word_t* valp, int write, void* arg) {
   if (write != 0) return -UNW_EINVAL;
-  auto* ctx = static_cast<SampleContext*>(arg);
-  if ((addr & kSyntheticBit) != 0) {
-    const DwarfUnwinder::SyntheticEhFrame* eh = ctx->unwinder->SyntheticAt(addr);
-    if (eh == nullptr) return -UNW_EINVAL;
-    const uint64_t at = addr - eh->base;
-    if (at > eh->bytes.size() || eh->bytes.size() - at < 8) return -UNW_EINVAL;
-    std::memcpy(valp, eh->bytes.data() + at, 8);
-    return 0;
-  }
-  if (addr >= ctx->stack_start && addr - ctx->stack_start <= ctx->stack.size() &&
-      ctx->stack.size() - (addr - ctx->stack_start) >= 8) {
-    std::memcpy(valp, ctx->stack.data() + (addr - ctx->stack_start), 8);
-    return 0;
-  }
-  if (ctx->cfi_file != nullptr) {
-    const CfiTables& cfi = ctx->cfi_file->Cfi();
-    const uint64_t at = addr - ctx->cfi_bias - cfi.eh_frame_vaddr;
-    if (at < cfi.eh_frame.size() && cfi.eh_frame.size() - at >= 8) {
-      std::memcpy(valp, cfi.eh_frame.data() + at, 8);
-      return 0;
-    }
-  }
-  const ElfImage* image = nullptr;
-  uint64_t vaddr = 0, bias = 0;
-  if (Locate(*ctx, addr, &image, &vaddr, &bias)) {
-    if (auto off = image->VaddrToFileOffset(vaddr); off && image->ReadFileWord(*off, valp)) {
-      return 0;
-    }
-  }
-  if (ctx->last_image != nullptr) {
-    if (auto off = ctx->last_image->VaddrToFileOffset(addr - ctx->last_bias);
-        off && ctx->last_image->ReadFileWord(*off, valp)) {
-      return 0;
-    }
-  }
-  return -UNW_EINVAL;
+  uint64_t v = 0;
+  if (!ReadUnwindWord(*static_cast<SampleContext*>(arg), addr, &v)) return -UNW_EINVAL;
+  *valp = v;
+  return 0;
 }
 
 int AccessReg(unw_addr_space_t, unw_regnum_t reg, unw_word_t* valp, int write, void* arg) {
@@ -285,13 +219,51 @@ const ElfImage* UnwindImageCache::Get(const std::string& mapped_path,
   return out;
 }
 
-DwarfUnwinder::DwarfUnwinder() {
+DwarfUnwinder::DwarfUnwinder(bool use_rows) : use_rows_(use_rows) {
   unw_addr_space_t as = unw_create_addr_space(&kAccessors, 0);
   if (as != nullptr) unw_set_caching_policy(as, UNW_CACHE_GLOBAL);
   address_space_ = as;
+  const char* check = std::getenv("GCSPIKE_CHECK_CFI_ROWS");
+  if (use_rows && check != nullptr && std::string_view(check) == "1") EnableCheck();
+}
+
+void DwarfUnwinder::EnableCheck() { reference_ = std::make_unique<DwarfUnwinder>(false); }
+
+void DwarfUnwinder::CheckAgainstReference(const UserRegs& regs, std::span<const uint8_t> stack,
+                                          const ImageLookup& lookup, uint64_t space_key,
+                                          UnwindMethod method, const std::vector<uint64_t>& pcs,
+                                          const std::array<uint64_t, kCfiSourceCount>& frames) {
+  const std::array<uint64_t, kCfiSourceCount> before = reference_->cfi_frames_;
+  std::vector<uint64_t> want;
+  const UnwindMethod want_method = reference_->Unwind(regs, stack, lookup, space_key, &want);
+  bool same = want_method == method && want == pcs;
+  for (int i = 0; i < kCfiSourceCount; ++i) {
+    same = same && reference_->cfi_frames_[i] - before[i] == frames[i];
+  }
+  ++check_.samples;
+  if (rows_used_) ++check_.by_rows;
+  if (same) return;
+  ++check_.differ;
+  if (check_.differ > 5) return;
+  auto hex = [](const std::vector<uint64_t>& v) {
+    std::string out;
+    for (uint64_t pc : v) out += " " + Hex(pc);
+    return out;
+  };
+  std::fprintf(stderr, "gcspike: CFI rows check: sample %llu: rows give%s, libunwind%s\n",
+               static_cast<unsigned long long>(check_.samples), hex(pcs).c_str(),
+               hex(want).c_str());
 }
 
 DwarfUnwinder::~DwarfUnwinder() {
+  if (reference_ != nullptr && check_.samples != 0) {
+    std::fprintf(stderr,
+                 "gcspike: CFI rows check: %llu samples, %llu unwound from CFI rows, %llu differ "
+                 "from libunwind\n",
+                 static_cast<unsigned long long>(check_.samples),
+                 static_cast<unsigned long long>(check_.by_rows),
+                 static_cast<unsigned long long>(check_.differ));
+  }
   if (address_space_ != nullptr) {
     unw_destroy_addr_space(static_cast<unw_addr_space_t>(address_space_));
   }
@@ -362,7 +334,8 @@ const DwarfUnwinder::SyntheticEhFrame* DwarfUnwinder::SyntheticFor(const CfiTabl
     return nullptr;
   }
   auto eh = std::make_unique<SyntheticEhFrame>();
-  eh->base = kSyntheticBit | (static_cast<uint64_t>(synthetic_.size()) << kSyntheticSlotShift);
+  eh->base = DwarfUnwinder::kSyntheticBit |
+             (static_cast<uint64_t>(synthetic_.size()) << kSyntheticSlotShift);
   if (debug_frame) {
     BuildSyntheticDebugFrame(cfi, bias, eh.get());
   } else {
@@ -375,7 +348,7 @@ const DwarfUnwinder::SyntheticEhFrame* DwarfUnwinder::SyntheticFor(const CfiTabl
 }
 
 const DwarfUnwinder::SyntheticEhFrame* DwarfUnwinder::SyntheticAt(uint64_t address) const {
-  const uint64_t slot = (address & ~kSyntheticBit) >> kSyntheticSlotShift;
+  const uint64_t slot = (address & ~DwarfUnwinder::kSyntheticBit) >> kSyntheticSlotShift;
   return slot < synthetic_.size() ? synthetic_[slot].get() : nullptr;
 }
 
@@ -402,12 +375,7 @@ void DwarfUnwinder::UnwindCfi(const UserRegs& regs, std::span<const uint8_t> sta
                               std::array<uint64_t, kCfiSourceCount>* frames) {
   auto* as = static_cast<unw_addr_space_t>(address_space_);
   if (as == nullptr) return;
-  SampleContext ctx;
-  ctx.regs = &regs;
-  ctx.stack = stack;
-  ctx.stack_start = regs.values[kPerfRegSp];
-  ctx.lookup = &lookup;
-  ctx.unwinder = this;
+  SampleContext ctx(regs, stack, lookup, this);
   unw_cursor_t cursor;
   if (unw_init_remote(&cursor, as, &ctx) != 0) return;
   while (cfi->size() < kMaxFrames) {
@@ -461,7 +429,7 @@ void DwarfUnwinder::UnwindFromPlt(const UserRegs& regs, std::span<const uint8_t>
   caller.values[kPerfRegIp] = ret;
   caller.values[kPerfRegSp] = regs.values[kPerfRegSp] + 8;
   std::vector<uint64_t> rest;
-  if (Unwind(caller, stack.subspan(8), lookup, space_key, &rest) == UnwindMethod::kCfi) {
+  if (UnwindOne(caller, stack.subspan(8), lookup, space_key, &rest) == UnwindMethod::kCfi) {
     cfi->insert(cfi->end(), rest.begin(), rest.end());
   }
 }
@@ -469,6 +437,19 @@ void DwarfUnwinder::UnwindFromPlt(const UserRegs& regs, std::span<const uint8_t>
 UnwindMethod DwarfUnwinder::Unwind(const UserRegs& regs, std::span<const uint8_t> stack,
                                    const ImageLookup& lookup, uint64_t space_key,
                                    std::vector<uint64_t>* pcs) {
+  if (reference_ == nullptr) return UnwindOne(regs, stack, lookup, space_key, pcs);
+  const std::array<uint64_t, kCfiSourceCount> before = cfi_frames_;
+  rows_used_ = true;
+  const UnwindMethod method = UnwindOne(regs, stack, lookup, space_key, pcs);
+  std::array<uint64_t, kCfiSourceCount> frames = {};
+  for (int i = 0; i < kCfiSourceCount; ++i) frames[i] = cfi_frames_[i] - before[i];
+  CheckAgainstReference(regs, stack, lookup, space_key, method, *pcs, frames);
+  return method;
+}
+
+UnwindMethod DwarfUnwinder::UnwindOne(const UserRegs& regs, std::span<const uint8_t> stack,
+                                      const ImageLookup& lookup, uint64_t space_key,
+                                      std::vector<uint64_t>* pcs) {
   pcs->clear();
   if (!regs.Has(kPerfRegIp)) return UnwindMethod::kIpOnly;
   const uint64_t ip = regs.values[kPerfRegIp];
@@ -484,7 +465,12 @@ UnwindMethod DwarfUnwinder::Unwind(const UserRegs& regs, std::span<const uint8_t
   const std::array<uint64_t, kCfiSourceCount> counted_before = cfi_frames_;
   std::vector<uint64_t> cfi{ip};
   std::array<uint64_t, kCfiSourceCount> frames = {};  // per CFI source, this sample's
-  UnwindCfi(regs, stack, lookup, &cfi, &frames);
+  if (!use_rows_ || as == nullptr || !UnwindRows(regs, stack, lookup, &cfi, &frames)) {
+    rows_used_ = false;
+    cfi.assign(1, ip);
+    frames = {};
+    UnwindCfi(regs, stack, lookup, &cfi, &frames);
+  }
   if (cfi.size() == 1) UnwindFromPlt(regs, stack, lookup, space_key, &cfi);
   std::vector<uint64_t> fp{ip};
   if (regs.Has(kPerfRegBp)) {

@@ -10,6 +10,11 @@
 // `.eh_frame` without a header (gcc -static) through a table built once per binary,
 // `.debug_frame` (Go binaries carry no `.eh_frame`; theirs is usually zlib-compressed; C built
 // with -fno-asynchronous-unwind-tables -g), and the same in the binary's separate debug file.
+// Most samples are unwound without libunwind: the CFI rows (symbolizer/cfi_rows.h) of the
+// addresses a sample passes through are computed once per binary and address and applied to
+// the captured stack directly (cfi_fast_path.cc), with libunwind's results; a sample that needs
+// anything the rows do not reproduce is unwound by libunwind. With GCSPIKE_CHECK_CFI_ROWS=1 in
+// the environment every sample is unwound both ways and the stacks compared (a test mode).
 // When CFI yields no deeper stack than the frame-pointer chain inside the captured bytes, the
 // frame-pointer chain is used instead (Go on amd64 always keeps frame pointers).
 //
@@ -32,6 +37,7 @@
 #include "core/byte_cursor.h"
 #include "core/result.h"
 #include "symbolizer/binary_locator.h"
+#include "symbolizer/cfi_rows.h"
 #include "symbolizer/elf_cfi.h"
 #include "symbolizer/elf_image.h"
 
@@ -95,10 +101,15 @@ using ImageLookup = std::function<bool(uint64_t address, MappedImage* out)>;
 
 enum class UnwindMethod { kCfi, kFramePointers, kIpOnly };
 
+struct SampleContext;
+
 class DwarfUnwinder {
  public:
   static constexpr size_t kMaxFrames = 256;
-  DwarfUnwinder();
+  // Addresses with this bit are synthetic CFI tables (never a user address): see SyntheticFor.
+  static constexpr uint64_t kSyntheticBit = uint64_t{1} << 63;
+  // `use_rows` false: libunwind unwinds every sample (the reference of the check mode).
+  explicit DwarfUnwinder(bool use_rows = true);
   ~DwarfUnwinder();
   DwarfUnwinder(const DwarfUnwinder&) = delete;
   DwarfUnwinder& operator=(const DwarfUnwinder&) = delete;
@@ -112,6 +123,19 @@ class DwarfUnwinder {
   // The frame-pointer chain inside the captured stack: [bp] = caller's bp, [bp+8] = return
   // address; stops when a slot lies outside the bytes or the chain does not move up the stack.
   // Appends return addresses to `pcs` (not the IP).
+  // The images handed out by the lookups so far are gone: forget what was cached about them.
+  void ForgetImages() { rows_.Clear(); }
+
+  // The check mode (GCSPIKE_CHECK_CFI_ROWS): samples compared, unwound from rows, differing.
+  struct CheckCounts {
+    uint64_t samples = 0;
+    uint64_t by_rows = 0;
+    uint64_t differ = 0;
+  };
+  const CheckCounts& check_counts() const { return check_; }
+  // Turns the check mode on (the environment variable does it in the constructor).
+  void EnableCheck();
+
   static void WalkFramePointers(uint64_t sp, uint64_t bp, std::span<const uint8_t> stack,
                                 size_t max_frames, std::vector<uint64_t>* pcs);
 
@@ -137,6 +161,18 @@ class DwarfUnwinder {
   const SyntheticEhFrame* SyntheticAt(uint64_t address) const;
 
  private:
+  UnwindMethod UnwindOne(const UserRegs& regs, std::span<const uint8_t> stack,
+                         const ImageLookup& lookup, uint64_t space_key, std::vector<uint64_t>* pcs);
+  // The fast path (cfi_fast_path.cc): false when the sample needs libunwind.
+  bool UnwindRows(const UserRegs& regs, std::span<const uint8_t> stack, const ImageLookup& lookup,
+                  std::vector<uint64_t>* cfi, std::array<uint64_t, kCfiSourceCount>* frames);
+  // The row for link-time `vaddr` of `image` (runtime `at`, load bias `bias`), cached.
+  CfiRowEntry RowFor(SampleContext& ctx, const ElfImage* image, uint64_t vaddr, uint64_t bias,
+                     uint64_t at);
+  void CheckAgainstReference(const UserRegs& regs, std::span<const uint8_t> stack,
+                             const ImageLookup& lookup, uint64_t space_key, UnwindMethod method,
+                             const std::vector<uint64_t>& pcs,
+                             const std::array<uint64_t, kCfiSourceCount>& frames);
   // libunwind's steps from the sample's registers, appended to `cfi` while FDEs are found.
   void UnwindCfi(const UserRegs& regs, std::span<const uint8_t> stack, const ImageLookup& lookup,
                  std::vector<uint64_t>* cfi, std::array<uint64_t, kCfiSourceCount>* frames);
@@ -150,6 +186,11 @@ class DwarfUnwinder {
   std::array<uint64_t, kCfiSourceCount> cfi_frames_ = {};
   uint64_t space_key_ = 0;
   bool have_space_key_ = false;
+  bool use_rows_ = true;
+  bool rows_used_ = false;  // whether the last UnwindOne took its CFI stack from rows
+  CfiRowCache rows_;
+  std::unique_ptr<DwarfUnwinder> reference_;  // the check mode's libunwind-only unwinder
+  CheckCounts check_;
 };
 
 }  // namespace gcspike

@@ -46,3 +46,16 @@ expect_bad_report_flags() {
 pprof_fixtures() {
   find "$FIXTURES/pprof" -name '*.pb.gz' | sort
 }
+
+# expect_rows_match ERR: a run with GCSPIKE_CHECK_CFI_ROWS=1 printed, in ERR, that its CFI-row
+# stacks are libunwind's for every sample ("CFI rows check: N samples, M unwound from CFI rows,
+# 0 differ from libunwind") and that the rows unwound some.
+expect_rows_match() {
+  local line
+  line=$(grep -o 'CFI rows check: [0-9]* samples, [0-9]* unwound from CFI rows, [0-9]* differ.*' \
+    "$1") || { cat "$1" >&2; fail "$1: no CFI rows check line"; }
+  echo "$line"
+  read -r n by_rows differ < <(echo "$line" | sed -E 's/[^0-9]+/ /g')
+  [[ $differ -eq 0 ]] || { cat "$1" >&2; fail "$1: CFI rows and libunwind differ: $line"; }
+  [[ $by_rows -gt 0 && $n -gt 0 ]] || fail "$1: no sample unwound from CFI rows: $line"
+}

@@ -2,7 +2,8 @@
 # --call-graph dwarf: the fixture workload, built with the machine's Go and with Debian's Go 1.19,
 # recorded with `perf record --call-graph dwarf` and with `-g` (frame pointers). gcspike unwinds
 # the copied user stacks with libunwind over the binary's .debug_frame (Go has no .eh_frame):
-#  - CFI (not the frame-pointer fallback) unwinds most samples: the libunwind path really runs;
+#  - CFI (not the frame-pointer fallback) unwinds most samples, and the CFI-row fast path gives
+#    libunwind's stacks for every sample;
 #  - >= 95 % of user stacks are complete: they reach runtime.goexit or main.main, or end where
 #    Go switched to the g0 stack (runtime.systemstack/mcall/morestack, or mstart/rt0_go). perf
 #    copies only the 8 KB above the sampled SP, so for a sample on the g0 stack the goroutine's
@@ -40,9 +41,12 @@ for entry in "${toolchains[@]}"; do
     perf record -q -e cpu-clock -F 999 "${flags[@]}" -o "$WORK/$name.$mode.data" -- \
       "$bin" -mode grow -duration 2s >/dev/null 2>"$WORK/perf.err" ||
       { cat "$WORK/perf.err" >&2; fail "perf record ${flags[*]} ($name)"; }
-    "$GCSPIKE" annotate "$WORK/$name.$mode.data" -o "$WORK/$name.$mode.pb.gz" \
-      2>"$WORK/$name.$mode.err" || { cat "$WORK/$name.$mode.err" >&2; fail "annotate $mode"; }
+    GCSPIKE_CHECK_CFI_ROWS=1 "$GCSPIKE" annotate "$WORK/$name.$mode.data" \
+      -o "$WORK/$name.$mode.pb.gz" 2>"$WORK/$name.$mode.err" ||
+      { cat "$WORK/$name.$mode.err" >&2; fail "annotate $mode"; }
   done
+  # The CFI-row fast path and libunwind unwind every sample alike (GCSPIKE_CHECK_CFI_ROWS).
+  expect_rows_match "$WORK/$name.dwarf.err"
   pass
 
   # "N samples with --call-graph dwarf stacks: A unwound by CFI (frames by CFI source: ...), B by

@@ -14,6 +14,8 @@
 # is the reference, frame by frame (gocheck perf-script-compare); with .debug_frame its stacks
 # stop where that CFI is needed, and they must be the first frames of ours. Everywhere >= 95 %
 # of the samples must reach main and _start, and the unwind summary must count the CFI source.
+# Every run also unwinds each sample both with the CFI-row fast path and with libunwind
+# (GCSPIKE_CHECK_CFI_ROWS=1): the stacks must be the same.
 source "$(dirname "$0")/lib.sh"
 
 for tool in perf gcc objcopy readelf nm taskset; do
@@ -59,8 +61,10 @@ record() {  # record DATA BINARY
 annotate() {  # annotate DATA OUT.pb.gz [gcspike flags]: stderr to OUT.err
   local data=$1 out=$2
   shift 2
-  "$GCSPIKE" annotate "$data" -o "$out" "$@" 2>"${out%.pb.gz}.err" ||
+  GCSPIKE_CHECK_CFI_ROWS=1 "$GCSPIKE" annotate "$data" -o "$out" "$@" 2>"${out%.pb.gz}.err" ||
     { cat "${out%.pb.gz}.err" >&2; fail "annotate $data $*"; }
+  # Every sample unwound both ways, by the CFI-row fast path and by libunwind: the same stacks.
+  expect_rows_match "${out%.pb.gz}.err"
 }
 # The share of samples whose stack holds main and ends at _start, from `go tool pprof -traces`.
 reach() {

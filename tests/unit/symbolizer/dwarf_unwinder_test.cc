@@ -290,6 +290,22 @@ TEST(DwarfUnwinder, UnwindsOwnStackWithEhFrame) {
   ASSERT_GE(pcs.size(), 3u);
   EXPECT_EQ(pcs[0], cap.regs.values[kPerfRegIp]);
   EXPECT_EQ(pcs[1], cap.caller);  // CaptureOwnStack's return address, found through its FDE
+
+  // The CFI rows give libunwind's stacks, frame by frame (the check mode compares them).
+  DwarfUnwinder checked;
+  checked.EnableCheck();
+  std::vector<uint64_t> checked_pcs;
+  EXPECT_EQ(checked.Unwind(no_fp.regs, no_fp.stack, lookup, 7, &checked_pcs), UnwindMethod::kCfi);
+  EXPECT_EQ(checked_pcs, pcs);
+  checked.Unwind(cap.regs, cap.stack, lookup, 7, &checked_pcs);
+  // Registers that do not fit the IP (another function's SP and rbp): whatever the steps
+  // give, both ways give the same.
+  Captured upper = no_fp;
+  upper.regs.values[kPerfRegIp] = cap.caller;
+  checked.Unwind(upper.regs, upper.stack, lookup, 7, &checked_pcs);
+  EXPECT_EQ(checked.check_counts().samples, 3u);
+  EXPECT_EQ(checked.check_counts().by_rows, 3u);
+  EXPECT_EQ(checked.check_counts().differ, 0u);
 }
 
 // The unwinder opens what the symbolizer would (BinaryCandidates) and, like it, refuses a file

@@ -88,6 +88,15 @@ std::string OverBudget(uint64_t size, uint64_t limit) {
 
 }  // namespace
 
+void InputSource::ReleaseBuffer() {
+  if (mapped_) {
+    Unmap();
+  } else if (!memory_ && pos_ == buf_.size()) {
+    buf_ = std::vector<uint8_t>();
+    pos_ = 0;
+  }
+}
+
 void InputSource::DropContents() {
   if (map_ != nullptr) ::munmap(map_, map_len_);
   map_ = nullptr;
@@ -163,8 +172,8 @@ Status InputSource::FillMapped(size_t want) {
     eof_ = true;
     return {};
   }
-  // 2 MiB windows, page aligned, populated at once: a few system calls per window and no copy.
-  constexpr uint64_t kWindow = uint64_t{2} << 20;
+  // 1 MiB windows, page aligned, populated at once: a few system calls per window and no copy.
+  constexpr uint64_t kWindow = uint64_t{1} << 20;
   const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   const uint64_t start = offset_ / page * page;
   const uint64_t len = std::min(size - start, std::max<uint64_t>(kWindow, offset_ - start + want));

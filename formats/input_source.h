@@ -55,6 +55,9 @@ class InputSource {
   Result<std::span<const uint8_t>> Contents(uint64_t limit);
   // Releases what Contents() returned (the span becomes invalid).
   void DropContents();
+  // Releases the mapped window or the buffer of a stream that has been read as far as its
+  // reader needs (a later read maps or fills again).
+  void ReleaseBuffer();
   // Bytes consumed so far (the offset of the next byte).
   uint64_t offset() const { return offset_; }
 

@@ -118,6 +118,7 @@ Status PerfDataReader::OnSample(uint16_t misc, ByteCursor body) {
 
 Result<Profile> PerfDataReader::Run() {
   GCSPIKE_RETURN_IF_ERROR(records_.Read());
+  in_.ReleaseBuffer();  // before the binaries are mapped: memory peaks while symbolizing
   assembler_.Finish(attrs_, attr_by_id_, records_.header(), options_.diagnostics);
   if (lost_samples_ != 0) {
     Warn(std::to_string(lost_samples_) + " samples were lost while recording (" +

@@ -7,6 +7,7 @@ namespace gcspike {
 namespace {
 
 constexpr size_t kInitialSlots = size_t{1} << 12;
+static_assert(RawStackCache::kHeadWords == 2, "Hash mixes the head's two words");
 constexpr size_t kHeadBytes = RawStackCache::kHeadWords * 8;
 
 uint64_t Mix(uint64_t h, uint64_t word) {
@@ -21,16 +22,23 @@ RawStackCache::RawStackCache(uint32_t max_key_bytes)
 
 uint64_t RawStackCache::Hash(std::span<const uint64_t, kHeadWords> head,
                              std::span<const uint8_t> chain) {
-  uint64_t h = chain.size();
-  for (uint64_t w : head) h = Mix(h, w);
+  // Two independent lanes over alternate words: half the chain of dependent multiplies.
+  uint64_t a = Mix(chain.size(), head[0]);
+  uint64_t b = Mix(0x51ed2701, head[1]);
   size_t i = 0;
+  for (; i + 16 <= chain.size(); i += 16) {
+    uint64_t w[2];
+    std::memcpy(w, chain.data() + i, 16);
+    a = Mix(a, w[0]);
+    b = Mix(b, w[1]);
+  }
   for (; i + 8 <= chain.size(); i += 8) {
     uint64_t w;
     std::memcpy(&w, chain.data() + i, 8);
-    h = Mix(h, w);
+    a = Mix(a, w);
   }
-  for (; i < chain.size(); ++i) h = Mix(h, chain[i]);
-  return h;
+  for (; i < chain.size(); ++i) b = Mix(b, chain[i]);
+  return Mix(a, b);
 }
 
 bool RawStackCache::KeyEquals(const Slot& slot, std::span<const uint64_t, kHeadWords> head,

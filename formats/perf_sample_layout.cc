@@ -155,7 +155,7 @@ Status DecodeHead(const PerfAttr& attr, ByteCursor& c, PerfSample* s) {
 }  // namespace
 
 Status DecodePerfSample(const PerfAttr& attr, ByteCursor c, PerfSample* s) {
-  *s = PerfSample();
+  s->Reset();
   GCSPIKE_RETURN_IF_ERROR(DecodeHead(attr, c, s));
   const uint64_t st = attr.sample_type;
   if ((s->has_callchain = (st & sample::kCallchain) != 0)) {

@@ -7,7 +7,7 @@
 
 namespace gcspike {
 
-Result<int> ParseGoTraceHeader(std::span<const uint8_t> header) {
+Result<int> ReadGoTraceHeader(std::span<const uint8_t> header) {
   // Layout (runtime/trace.go, internal/trace/version): "go 1." digits " trace", then NULs up
   // to 16 bytes (docs/formats/go-trace.md#header). Anything else is not a trace we know.
   const std::string_view prefix = go_trace::kHeaderPrefix;
@@ -40,7 +40,7 @@ Result<int> ParseGoTraceHeader(std::span<const uint8_t> header) {
 Result<Profile> ReadGoTrace(InputSource& in, const ReadOptions& options, GoTraceStats* stats) {
   uint8_t header[go_trace::kHeaderSize];
   GCSPIKE_ASSIGN_OR_RETURN(auto peek, in.Peek(go_trace::kHeaderSize));
-  GCSPIKE_ASSIGN_OR_RETURN(const int minor, ParseGoTraceHeader(peek));
+  GCSPIKE_ASSIGN_OR_RETURN(const int minor, ReadGoTraceHeader(peek));
   GCSPIKE_RETURN_IF_ERROR(in.ReadExact(header, sizeof header));
 
   Profile profile;

@@ -20,7 +20,7 @@ namespace gcspike {
 
 // The minor version N of a "go 1.N trace" header padded with NUL bytes to 16 bytes, or an
 // error for anything else (offset 0).
-Result<int> ParseGoTraceHeader(std::span<const uint8_t> header);
+Result<int> ReadGoTraceHeader(std::span<const uint8_t> header);
 
 // Reads a whole trace. `stats` (optional) receives the counts `gcspike trace-stats` prints.
 Result<Profile> ReadGoTrace(InputSource& in, const ReadOptions& options,

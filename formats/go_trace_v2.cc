@@ -76,8 +76,8 @@ class TraceV2Reader {
   Status Sequence(TraceGeneration& g, bool& have, uint64_t& last_gen, const TraceBatchHeader& h);
   // Decodes one event batch of M m, tracking its goroutine; the range and heap events go to
   // events_.
-  Status DecodeBatch(const TraceGeneration& g, uint64_t m, uint64_t& goroutine,
-                     const TraceBatchSpill::Batch& batch);
+  Status ReadBatchEvents(const TraceGeneration& g, uint64_t m, uint64_t& goroutine,
+                         const TraceBatchSpill::Batch& batch);
   // Refuses to let the profile and the generation's tables grow past --max-memory.
   Status CheckBudget(const TraceGeneration& g, uint64_t offset) const;
   Status ProcessGeneration(TraceGeneration& g);
@@ -241,7 +241,7 @@ Status TraceV2Reader::ProcessGeneration(TraceGeneration& g) {
   for (uint64_t m : spill_.m_order()) {
     uint64_t goroutine = m_goroutine_.try_emplace(m, 0).first->second;
     GCSPIKE_RETURN_IF_ERROR(spill_.ForEachOf(m, [&](const TraceBatchSpill::Batch& batch) {
-      return DecodeBatch(g, m, goroutine, batch);
+      return ReadBatchEvents(g, m, goroutine, batch);
     }));
     m_goroutine_[m] = goroutine;
   }
@@ -275,8 +275,8 @@ Status TraceV2Reader::AddCpuSamples(TraceGeneration& g, uint64_t& processed) {
   return {};
 }
 
-Status TraceV2Reader::DecodeBatch(const TraceGeneration& g, uint64_t m, uint64_t& goroutine,
-                                  const TraceBatchSpill::Batch& batch) {
+Status TraceV2Reader::ReadBatchEvents(const TraceGeneration& g, uint64_t m, uint64_t& goroutine,
+                                      const TraceBatchSpill::Batch& batch) {
   GCSPIKE_ASSIGN_OR_RETURN(int64_t last, ToNs(batch.time, batch.data_offset));
   ByteCursor c(batch.data, batch.data_offset);
   while (!c.empty()) {

@@ -112,7 +112,7 @@ Status PerfDataReader::OnSample(uint16_t misc, ByteCursor body) {
     }
     ai = it->second;
   }
-  GCSPIKE_RETURN_IF_ERROR(DecodePerfSample(attrs_[ai], body, &sample_));
+  GCSPIKE_RETURN_IF_ERROR(ReadPerfSample(attrs_[ai], body, &sample_));
   return assembler_.AddSample(attrs_, ai, misc, sample_, record_at);
 }
 

@@ -29,7 +29,7 @@ void PerfProfileAssembler::BuildStack(const PerfAttr& attr, uint16_t misc, const
   bool first = true;
   ByteCursor chain = s.callchain;
   for (uint64_t i = 0; i < s.callchain_size; ++i) {
-    const uint64_t a = *chain.u64le();  // DecodePerfSample checked the size
+    const uint64_t a = *chain.u64le();  // ReadPerfSample checked the size
     if (a >= perf::context::kMax) {
       if (a == perf::context::kKernel) kernel = true;
       if (a == perf::context::kUser && lbr) {
@@ -69,7 +69,7 @@ void PerfProfileAssembler::AppendBranchStack(const PerfSample& s) {
   std::vector<uint64_t> from(s.branch_count);
   uint64_t to = 0;
   for (uint64_t i = 0; i < s.branch_count; ++i) {
-    from[i] = *entries.u64le();  // DecodePerfSample checked the size
+    from[i] = *entries.u64le();  // ReadPerfSample checked the size
     const uint64_t target = *entries.u64le();
     if (i == 0) to = target;
     (void)entries.skip(8);  // flags

@@ -54,7 +54,7 @@ struct RecordHeader {
   uint16_t size = 0;
 };
 
-RecordHeader ParseRecordHeader(std::span<const uint8_t> bytes) {  // 8 bytes
+RecordHeader ReadRecordHeader(std::span<const uint8_t> bytes) {  // 8 bytes
   ByteCursor c(bytes);
   RecordHeader h;
   h.type = *c.u32le();
@@ -115,7 +115,7 @@ struct FileHeader {
   uint64_t features[4] = {};
 };
 
-Result<FileHeader> ParseFileHeader(ByteCursor h, uint64_t input_size) {
+Result<FileHeader> ReadFileHeader(ByteCursor h, uint64_t input_size) {
   FileHeader f;
   GCSPIKE_RETURN_IF_ERROR(h.skip(16));  // magic, size
   f.at = h.offset();
@@ -168,7 +168,7 @@ Result<ByteCursor> PreludeSection(ByteCursor prelude, const FileHeader& h, uint6
 }  // namespace
 
 Status PerfRecordReader::ReadFileMode(ByteCursor header) {
-  GCSPIKE_ASSIGN_OR_RETURN(FileHeader h, ParseFileHeader(header, in_.size_hint()));
+  GCSPIKE_ASSIGN_OR_RETURN(FileHeader h, ReadFileHeader(header, in_.size_hint()));
   // Attrs and their ids lie between the header and the data section in files perf writes;
   // hold that small prelude in memory so the stream is never rewound.
   std::vector<uint8_t> prelude(h.data_offset - kFileHeaderSize);
@@ -178,7 +178,7 @@ Status PerfRecordReader::ReadFileMode(ByteCursor header) {
                            PreludeSection(pc, h, h.attrs_offset, h.attrs_size, "attrs section"));
   while (!attrs.empty()) {
     const uint64_t entry_offset = attrs.offset();
-    GCSPIKE_ASSIGN_OR_RETURN(PerfAttr attr, ParsePerfAttr(attrs, h.attr_size - 16));
+    GCSPIKE_ASSIGN_OR_RETURN(PerfAttr attr, ReadPerfAttr(attrs, h.attr_size - 16));
     GCSPIKE_RETURN_IF_ERROR(attrs.skip(h.attr_size - 16));
     GCSPIKE_ASSIGN_OR_RETURN(uint64_t ids_offset, attrs.u64le());
     GCSPIKE_ASSIGN_OR_RETURN(uint64_t ids_size, attrs.u64le());
@@ -292,7 +292,7 @@ Status PerfRecordReader::ReadRecords(uint64_t end) {
     if (end != 0) window = window.first(std::min<uint64_t>(window.size(), end - at));
     size_t used = 0;
     while (window.size() - used >= perf::kRecordHeaderSize) {
-      const RecordHeader h = ParseRecordHeader(window.subspan(used, perf::kRecordHeaderSize));
+      const RecordHeader h = ReadRecordHeader(window.subspan(used, perf::kRecordHeaderSize));
       if (h.size < perf::kRecordHeaderSize || h.size > window.size() - used ||
           h.type == record::kAuxtrace || h.type == record::kHeaderTracingData) {
         break;
@@ -325,7 +325,7 @@ Status PerfRecordReader::ReadOneRecord(uint64_t end) {
   if (header.size() < perf::kRecordHeaderSize) {
     return MakeErrorAt(offset, "record header truncated");
   }
-  const RecordHeader h = ParseRecordHeader(header);
+  const RecordHeader h = ReadRecordHeader(header);
   CountRecord(h.type, offset);
   if (h.size < perf::kRecordHeaderSize) {
     return MakeErrorAt(
@@ -405,7 +405,7 @@ Status PerfRecordReader::ProcessRecord(uint32_t type, uint16_t misc, ByteCursor 
       return {};
     }
     case record::kHeaderBuildId:
-      return ParseBuildIdEntry(misc, c);  // the record is one build_id_event
+      return ReadBuildIdEntry(misc, c);  // the record is one build_id_event
     case record::kCompressed:
       return ProcessCompressed(c.rest(), c.offset());
     case record::kCompressed2: {
@@ -434,7 +434,7 @@ Status PerfRecordReader::ProcessHeaderAttr(ByteCursor c, uint64_t offset) {
                                            " does not fit its " + std::to_string(c.remaining()) +
                                            "-byte record");
   }
-  GCSPIKE_ASSIGN_OR_RETURN(PerfAttr attr, ParsePerfAttr(c, attr_size));
+  GCSPIKE_ASSIGN_OR_RETURN(PerfAttr attr, ReadPerfAttr(c, attr_size));
   GCSPIKE_RETURN_IF_ERROR(c.skip(attr_size));
   std::vector<uint64_t> ids;
   while (c.remaining() >= 8) {
@@ -474,7 +474,7 @@ Status PerfRecordReader::DispatchDecompressed(uint64_t offset) {
   const std::span<const uint8_t> bytes(decompressed_);
   size_t pos = 0;
   while (bytes.size() - pos >= perf::kRecordHeaderSize) {
-    const RecordHeader h = ParseRecordHeader(bytes.subspan(pos, perf::kRecordHeaderSize));
+    const RecordHeader h = ReadRecordHeader(bytes.subspan(pos, perf::kRecordHeaderSize));
     if (h.size < perf::kRecordHeaderSize) {
       return MakeErrorAt(offset, "record of size " + std::to_string(h.size) +
                                      " inside the COMPRESSED record at this offset");
@@ -491,7 +491,7 @@ Status PerfRecordReader::DispatchDecompressed(uint64_t offset) {
   return {};
 }
 
-Status PerfRecordReader::ParseBuildIds(ByteCursor c) {
+Status PerfRecordReader::ReadBuildIds(ByteCursor c) {
   // A sequence of build_id_event {perf_event_header; pid_t pid; u8 build_id[24];
   // char filename[]} (docs/formats/perf-data.md#feature-sections).
   while (!c.empty()) {
@@ -504,13 +504,13 @@ Status PerfRecordReader::ParseBuildIds(ByteCursor c) {
                                      " bytes is smaller than its header");
     }
     GCSPIKE_ASSIGN_OR_RETURN(ByteCursor e, c.sub(size - 8));
-    GCSPIKE_RETURN_IF_ERROR(ParseBuildIdEntry(misc, e));
+    GCSPIKE_RETURN_IF_ERROR(ReadBuildIdEntry(misc, e));
   }
   return {};
 }
 
 // The part of a build_id_event after its header: pid, build_id[24], filename.
-Status PerfRecordReader::ParseBuildIdEntry(uint16_t misc, ByteCursor e) {
+Status PerfRecordReader::ReadBuildIdEntry(uint16_t misc, ByteCursor e) {
   GCSPIKE_RETURN_IF_ERROR(e.skip(4));  // pid
   GCSPIKE_ASSIGN_OR_RETURN(auto id, e.bytes(24));
   size_t n = 20;
@@ -525,7 +525,7 @@ Status PerfRecordReader::ProcessFeature(int bit, ByteCursor c) {
       ReadTracingData(c);
       return {};
     case feature::kBuildId:
-      return ParseBuildIds(c);
+      return ReadBuildIds(c);
     case feature::kHostname:
     case feature::kOsRelease:
     case feature::kVersion: {
@@ -549,7 +549,7 @@ Status PerfRecordReader::ProcessFeature(int bit, ByteCursor c) {
       return {};
     }
     case feature::kEventDesc:
-      return ParseEventDesc(c);
+      return ReadEventDesc(c);
     case feature::kClockData: {
       // {u32 version, clockid; u64 wall_clock_ns, clockid_time_ns}: one instant on both clocks
       // (perf record -k), which places the samples' clock on the wall clock.
@@ -565,7 +565,7 @@ Status PerfRecordReader::ProcessFeature(int bit, ByteCursor c) {
 }
 
 // {u32 nr, attr_size; nr * {attr; u32 nr_ids; perf_header_string name; u64 ids[nr_ids]}}.
-Status PerfRecordReader::ParseEventDesc(ByteCursor c) {
+Status PerfRecordReader::ReadEventDesc(ByteCursor c) {
   GCSPIKE_ASSIGN_OR_RETURN(uint32_t nr, c.u32le());
   GCSPIKE_ASSIGN_OR_RETURN(uint32_t attr_size, c.u32le());
   header_.event_desc_names.clear();

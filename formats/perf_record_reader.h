@@ -84,9 +84,9 @@ class PerfRecordReader {
   // one is warned about and leaves the events their numeric names.
   void ReadTracingData(ByteCursor c);
   Status ReadTracingDataPayload(uint32_t size, uint64_t padded);
-  Status ParseEventDesc(ByteCursor c);
-  Status ParseBuildIds(ByteCursor c);
-  Status ParseBuildIdEntry(uint16_t misc, ByteCursor entry);
+  Status ReadEventDesc(ByteCursor c);
+  Status ReadBuildIds(ByteCursor c);
+  Status ReadBuildIdEntry(uint16_t misc, ByteCursor entry);
   Status AddAttr(PerfAttr attr, std::span<const uint64_t> ids, uint64_t offset);
   void Warn(const std::string& m);
 

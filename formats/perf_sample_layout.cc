@@ -9,7 +9,7 @@ namespace gcspike {
 
 namespace sample = perf::sample;
 
-Result<PerfAttr> ParsePerfAttr(ByteCursor c, uint64_t slot_size) {
+Result<PerfAttr> ReadPerfAttr(ByteCursor c, uint64_t slot_size) {
   const uint64_t start = c.offset();
   if (slot_size < perf::attr::kMinSize) {
     return MakeErrorAt(start, "perf_event_attr of " + std::to_string(slot_size) +
@@ -93,9 +93,9 @@ uint64_t LoadLe64(const uint8_t* p) {
   return v;
 }
 
-// DecodeHead for a record that holds all its fixed fields (almost every one): a single bounds
+// ReadSampleHead for a record that holds all its fixed fields (almost every one): a single bounds
 // check, then plain loads. False, with nothing consumed, when the record is too short.
-bool DecodeFixedHead(const PerfAttr& attr, ByteCursor& c, PerfSample* s) {
+bool ReadFixedSampleHead(const PerfAttr& attr, ByteCursor& c, PerfSample* s) {
   const uint64_t st = attr.sample_type;
   ByteCursor head;
   if (!c.try_sub(8 * static_cast<uint64_t>(__builtin_popcountll(st & kFixedHead)), head)) {
@@ -123,8 +123,8 @@ bool DecodeFixedHead(const PerfAttr& attr, ByteCursor& c, PerfSample* s) {
 }
 
 // The fields before CALLCHAIN.
-Status DecodeHead(const PerfAttr& attr, ByteCursor& c, PerfSample* s) {
-  if (DecodeFixedHead(attr, c, s)) {
+Status ReadSampleHead(const PerfAttr& attr, ByteCursor& c, PerfSample* s) {
+  if (ReadFixedSampleHead(attr, c, s)) {
     if ((attr.sample_type & sample::kRead) != 0) return SkipRead(attr.read_format, c);
     return {};
   }
@@ -154,9 +154,9 @@ Status DecodeHead(const PerfAttr& attr, ByteCursor& c, PerfSample* s) {
 
 }  // namespace
 
-Status DecodePerfSample(const PerfAttr& attr, ByteCursor c, PerfSample* s) {
+Status ReadPerfSample(const PerfAttr& attr, ByteCursor c, PerfSample* s) {
   s->Reset();
-  GCSPIKE_RETURN_IF_ERROR(DecodeHead(attr, c, s));
+  GCSPIKE_RETURN_IF_ERROR(ReadSampleHead(attr, c, s));
   const uint64_t st = attr.sample_type;
   if ((s->has_callchain = (st & sample::kCallchain) != 0)) {
     const uint64_t nr_offset = c.offset();
@@ -186,10 +186,10 @@ Status DecodePerfSample(const PerfAttr& attr, ByteCursor c, PerfSample* s) {
   // --call-graph dwarf (docs/formats/perf-data.md#sample-record-layout): the user registers and
   // a copy of the top of the user stack.
   if ((s->has_regs_user = (st & sample::kRegsUser) != 0)) {
-    GCSPIKE_ASSIGN_OR_RETURN(s->regs_user, ParseRegsUser(c, attr.sample_regs_user));
+    GCSPIKE_ASSIGN_OR_RETURN(s->regs_user, ReadRegsUser(c, attr.sample_regs_user));
   }
   if ((s->has_stack_user = (st & sample::kStackUser) != 0)) {
-    GCSPIKE_ASSIGN_OR_RETURN(s->stack_user, ParseStackUser(c));
+    GCSPIKE_ASSIGN_OR_RETURN(s->stack_user, ReadStackUser(c));
   }
   return {};
 }

@@ -30,7 +30,7 @@ struct PerfAttr {
 // Reads the attr at `c` in a slot of `slot_size` bytes (the attr's own size field may be
 // smaller: the rest of a shorter attr reads as zero, a longer one's tail is ignored). `c`
 // does not move.
-Result<PerfAttr> ParsePerfAttr(ByteCursor c, uint64_t slot_size);
+Result<PerfAttr> ReadPerfAttr(ByteCursor c, uint64_t slot_size);
 
 // perf's name for an attr without an EVENT_DESC name: "cpu-clock", "cycles", ... or
 // "event-<type>:<config>".
@@ -73,7 +73,7 @@ struct PerfSample {
 static_assert(sizeof(PerfSample) == 352, "PerfSample changed: update PerfSample::Reset");
 
 // Decodes a SAMPLE body laid out by `attr`. `period` defaults to the attr's sample_period.
-Status DecodePerfSample(const PerfAttr& attr, ByteCursor c, PerfSample* out);
+Status ReadPerfSample(const PerfAttr& attr, ByteCursor c, PerfSample* out);
 
 // The event id of a SAMPLE body when several events share a file (each of their sample_types
 // has ID or IDENTIFIER): IDENTIFIER is the first u64, else ID follows IP, TID, TIME and ADDR

@@ -44,7 +44,7 @@ CfiStatus SearchTable(CfiMemory& mem, uint64_t ip, uint64_t table, uint64_t entr
       s != CfiStatus::kOk) {
     return s;
   }
-  if (const CfiStatus s = ParseCfiFde(mem, segbase + static_cast<uint64_t>(int64_t{offset}), fde);
+  if (const CfiStatus s = ReadCfiFde(mem, segbase + static_cast<uint64_t>(int64_t{offset}), fde);
       s != CfiStatus::kOk) {
     return s;
   }

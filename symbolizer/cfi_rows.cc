@@ -228,7 +228,7 @@ CfiStatus SearchCfiTable(CfiMemory& mem, uint64_t table, uint64_t entries, int32
   return CfiStatus::kOk;
 }
 
-CfiStatus ParseCfiFde(CfiMemory& mem, uint64_t address, CfiFde* fde) {
+CfiStatus ReadCfiFde(CfiMemory& mem, uint64_t address, CfiFde* fde) {
   CfiReader r(mem, address);
   uint64_t length = 0, cie_pointer = 0;
   CFI_TRY(Read(r.Unsigned(4, &length)));

@@ -56,7 +56,7 @@ struct CfiFde {
 };
 
 // Parses the FDE at `address` and its CIE. The FDE's range is not checked against an address.
-CfiStatus ParseCfiFde(CfiMemory& mem, uint64_t address, CfiFde* fde);
+CfiStatus ReadCfiFde(CfiMemory& mem, uint64_t address, CfiFde* fde);
 
 // A row of the CFI table for x86-64: the registers that continue an unwind.
 struct CfiRow {

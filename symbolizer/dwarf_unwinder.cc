@@ -163,7 +163,7 @@ unw_accessors_t kAccessors = {FindProcInfo, PutUnwindInfo, GetDynInfoListAddr, A
 
 }  // namespace
 
-Result<UserRegs> ParseRegsUser(ByteCursor& c, uint64_t sample_regs_user) {
+Result<UserRegs> ReadRegsUser(ByteCursor& c, uint64_t sample_regs_user) {
   UserRegs regs;
   GCSPIKE_ASSIGN_OR_RETURN(uint64_t abi, c.u64le());
   if (abi == 0) return regs;  // PERF_SAMPLE_REGS_ABI_NONE: no registers follow
@@ -185,7 +185,7 @@ Result<UserRegs> ParseRegsUser(ByteCursor& c, uint64_t sample_regs_user) {
   return regs;
 }
 
-Result<std::span<const uint8_t>> ParseStackUser(ByteCursor& c) {
+Result<std::span<const uint8_t>> ReadStackUser(ByteCursor& c) {
   const uint64_t size_offset = c.offset();
   GCSPIKE_ASSIGN_OR_RETURN(uint64_t size, c.u64le());
   if (size == 0) return std::span<const uint8_t>();

@@ -69,11 +69,11 @@ struct UserRegs {
 // Reads `u64 abi; u64 regs[popcount(sample_regs_user)]`
 // (docs/formats/perf-data.md#sample-record-layout). Registers above the ones this unwinder knows (>
 // R15) are read and dropped.
-Result<UserRegs> ParseRegsUser(ByteCursor& c, uint64_t sample_regs_user);
+Result<UserRegs> ReadRegsUser(ByteCursor& c, uint64_t sample_regs_user);
 
 // Reads `u64 size; char data[size]; u64 dyn_size` (dyn_size only when size != 0, 5.4) and
 // returns the valid prefix: the first dyn_size bytes, which start at the sample's SP.
-Result<std::span<const uint8_t>> ParseStackUser(ByteCursor& c);
+Result<std::span<const uint8_t>> ReadStackUser(ByteCursor& c);
 
 // ElfImages by the path an MMAP record names, from the BinaryLocator the symbolizer uses too
 // (the same search, the same build-id check, the same open image).

@@ -39,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)SearchCfiTable(mem, kBase + fde_offset % (section.size() + 1), pc_delta & 0xffff,
                        static_cast<int32_t>(pc_delta), &found);
   CfiFde fde;
-  if (ParseCfiFde(mem, kBase + fde_offset, &fde) != CfiStatus::kOk) return 0;
+  if (ReadCfiFde(mem, kBase + fde_offset, &fde) != CfiStatus::kOk) return 0;
   CfiRow row;
   CfiRowCache cache(4);
   for (const uint64_t pc : {fde.start_ip + pc_delta, fde.start_ip + pc_delta % 64, fde.end_ip}) {

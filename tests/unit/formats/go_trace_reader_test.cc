@@ -138,15 +138,15 @@ void ExpectSmallTrace(const Profile& p, int64_t ts_base) {
 }
 
 TEST(GoTraceHeaderTest, AcceptsOnlyTheExactLayout) {
-  EXPECT_EQ(ParseGoTraceHeader(GoTraceHeader(21)).value(), 21);
-  EXPECT_EQ(ParseGoTraceHeader(GoTraceHeader(5)).value(), 5);
+  EXPECT_EQ(ReadGoTraceHeader(GoTraceHeader(21)).value(), 21);
+  EXPECT_EQ(ReadGoTraceHeader(GoTraceHeader(5)).value(), 5);
   Bytes bad = GoTraceHeader(21);
   bad[15] = 'x';
-  EXPECT_ERROR_AT(ParseGoTraceHeader(bad), 0, "not a Go execution trace header");
+  EXPECT_ERROR_AT(ReadGoTraceHeader(bad), 0, "not a Go execution trace header");
   std::string s = "go 1.21 tracer";
   s.resize(16, '\0');
-  EXPECT_ERROR_AT(ParseGoTraceHeader(Bytes(s.begin(), s.end())), 0, "not a Go execution trace");
-  EXPECT_ERROR_AT(ParseGoTraceHeader(Bytes(10, 'g')), 0, "truncated Go execution trace header");
+  EXPECT_ERROR_AT(ReadGoTraceHeader(Bytes(s.begin(), s.end())), 0, "not a Go execution trace");
+  EXPECT_ERROR_AT(ReadGoTraceHeader(Bytes(10, 'g')), 0, "truncated Go execution trace header");
 }
 
 TEST(GoTraceV2Test, SmallTraceDecodes) {

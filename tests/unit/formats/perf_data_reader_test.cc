@@ -210,6 +210,14 @@ TEST(PerfDataReaderErrors, SampleBeforeAttrInPipeMode) {
 // Spooled (the default of the annotate command) and in-memory reads of the same file describe
 // the same samples: the pprof bytes are identical, and the spooled profile holds one sample per
 // distinct stack with its records' values summed.
+// `file` in file mode, read with or without a sample spool.
+Result<Profile> ReadFile(PerfDataBuilder& file, bool spool) {
+  auto in = InputSource::FromBytes("t.data", file.FileMode(), "");
+  ReadOptions options;
+  options.spool_samples = spool;
+  return ReadPerfData(*in, options);
+}
+
 // The spooled reader looks a callchain seen before up by its raw bytes; a new mapping (MMAP,
 // or a FORK giving a process its parent's) can change what the same bytes mean, and then the
 // lookup must not answer from before.
@@ -224,14 +232,8 @@ TEST(PerfDataReader, RepeatedCallchainsFollowMappingChanges) {
   for (int i = 0; i < 2; ++i) file.Sample(UserSample(43, 43, 3000 + i, chain));
   file.Mmap(42, 0x400000, 0x1000, "/nonexistent/replaced");  // same start: replaces it
   for (int i = 0; i < 2; ++i) file.Sample(UserSample(42, 42, 4000 + i, chain));
-  auto read = [&](bool spool) {
-    auto in = InputSource::FromBytes("t.data", file.FileMode(), "");
-    ReadOptions options;
-    options.spool_samples = spool;
-    return ReadPerfData(*in, options);
-  };
-  auto spooled = read(true);
-  auto in_memory = read(false);
+  auto spooled = ReadFile(file, true);
+  auto in_memory = ReadFile(file, false);
   ASSERT_OK(spooled);
   ASSERT_OK(in_memory);
   // Before the second MMAP the last address has no mapping yet (a frame of pid 42, found a
@@ -272,16 +274,10 @@ TEST(PerfDataReader, SpooledReadWritesTheSameProfile) {
     file.Sample(UserSample(42, 43 + i % 2, 1000 + static_cast<uint64_t>(i) * 997,
                            stacks[static_cast<size_t>(i + i / 7) % 3]));
   }
-  auto read = [&](bool spool) {
-    auto in = InputSource::FromBytes("t.data", file.FileMode(), "");
-    ReadOptions options;
-    options.spool_samples = spool;
-    return ReadPerfData(*in, options);
-  };
-  auto spooled = read(true);
-  auto in_memory = read(false);
-  ASSERT_TRUE(spooled.ok()) << spooled.error().ToString();
-  ASSERT_TRUE(in_memory.ok()) << in_memory.error().ToString();
+  auto spooled = ReadFile(file, true);
+  auto in_memory = ReadFile(file, false);
+  ASSERT_OK(spooled);
+  ASSERT_OK(in_memory);
   ASSERT_NE(spooled->spool, nullptr);
   EXPECT_EQ(in_memory->spool, nullptr);
   EXPECT_EQ(spooled->samples.size(), 3u);

@@ -70,7 +70,7 @@ TEST(PerfEventAbi, MiscContextAndTypes) {
   EXPECT_EQ(perf::kRecordHeaderSize, sizeof(perf_event_header));
 }
 
-// ParsePerfAttr (perf_sample_layout.cc) reads these fields at these offsets.
+// ReadPerfAttr (perf_sample_layout.cc) reads these fields at these offsets.
 TEST(PerfEventAbi, AttrLayout) {
   EXPECT_EQ(perf::attr::kMinSize, static_cast<uint64_t>(PERF_ATTR_SIZE_VER0));
   EXPECT_EQ(offsetof(perf_event_attr, config), 8u);

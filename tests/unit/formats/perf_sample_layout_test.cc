@@ -22,7 +22,7 @@ using testing::PerfSampleSpec;
 
 PerfAttr Parse(const PerfAttrSpec& spec) {
   const std::vector<uint8_t> bytes = PerfAttrBytes(spec);
-  auto a = ParsePerfAttr(ByteCursor(bytes), bytes.size());
+  auto a = ReadPerfAttr(ByteCursor(bytes), bytes.size());
   EXPECT_TRUE(a.ok()) << a.error().ToString();
   return a.ok() ? *a : PerfAttr();
 }
@@ -65,12 +65,12 @@ TEST(PerfSampleLayout, ShortAttrReadsZeroAndBadSizesAreErrors) {
   EXPECT_EQ(a.sample_regs_user, 0u);
   EXPECT_EQ(DefaultEventName(a), "cpu-clock");
   const std::vector<uint8_t> bytes = PerfAttrBytes(spec);
-  auto small = ParsePerfAttr(ByteCursor(bytes, 1000), 32);
+  auto small = ReadPerfAttr(ByteCursor(bytes, 1000), 32);
   ASSERT_FALSE(small.ok());
   EXPECT_EQ(small.error().offset, 1000u);
   spec.size = 200;  // larger than its 128-byte slot
   std::vector<uint8_t> big = PerfAttrBytes(spec);
-  auto bad = ParsePerfAttr(ByteCursor(big, 1000), 128);
+  auto bad = ReadPerfAttr(ByteCursor(big, 1000), 128);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().offset, 1004u);
   PerfAttr other;
@@ -106,7 +106,7 @@ TEST(PerfSampleLayout, EveryFieldInOrder) {
   const PerfAttr attr = Parse(spec);
   const std::vector<uint8_t> body = PerfSampleBody(spec, s);
   PerfSample got;
-  ASSERT_TRUE(DecodePerfSample(attr, ByteCursor(body), &got).ok());
+  ASSERT_TRUE(ReadPerfSample(attr, ByteCursor(body), &got).ok());
   EXPECT_TRUE(got.has_ip && got.has_tid && got.has_time && got.has_callchain);
   EXPECT_EQ(got.ip, 0x401000u);
   EXPECT_EQ(got.pid, 10u);
@@ -135,7 +135,7 @@ TEST(PerfSampleLayout, DefaultPeriodAndIdPosition) {
   s.ip = 0x10;
   const std::vector<uint8_t> body = PerfSampleBody(spec, s);
   PerfSample got;
-  ASSERT_TRUE(DecodePerfSample(Parse(spec), ByteCursor(body), &got).ok());
+  ASSERT_TRUE(ReadPerfSample(Parse(spec), ByteCursor(body), &got).ok());
   EXPECT_EQ(got.period, 10007u);
   EXPECT_FALSE(got.has_time);
   EXPECT_FALSE(got.has_callchain);
@@ -151,7 +151,7 @@ TEST(PerfSampleLayout, SizesPastTheRecordAreErrorsAtTheField) {
   std::vector<uint8_t> body = PerfSampleBody(spec, s);
   body[32] = 3;  // the callchain count, after ip, pid/tid, time and period
   PerfSample got;
-  Status st = DecodePerfSample(Parse(spec), ByteCursor(body, 500), &got);
+  Status st = ReadPerfSample(Parse(spec), ByteCursor(body, 500), &got);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().offset, 532u);
   EXPECT_NE(st.error().message.find("callchain of 3 entries"), std::string::npos);
@@ -160,7 +160,7 @@ TEST(PerfSampleLayout, SizesPastTheRecordAreErrorsAtTheField) {
   s.raw = {1, 2, 3};
   body = PerfSampleBody(spec, s);
   body[0] = 200;  // RAW size past the end
-  st = DecodePerfSample(Parse(spec), ByteCursor(body, 500), &got);
+  st = ReadPerfSample(Parse(spec), ByteCursor(body, 500), &got);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().offset, 504u);
 
@@ -168,7 +168,7 @@ TEST(PerfSampleLayout, SizesPastTheRecordAreErrorsAtTheField) {
   s.branches = {{1, 2, 3}};
   body = PerfSampleBody(spec, s);
   body[7] = 0x40;  // 2^62 branches: the byte count overflows
-  st = DecodePerfSample(Parse(spec), ByteCursor(body, 500), &got);
+  st = ReadPerfSample(Parse(spec), ByteCursor(body, 500), &got);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find("branch stack count overflows"), std::string::npos);
 }

@@ -91,7 +91,7 @@ std::vector<uint8_t> PrologueFrame(uint64_t* fde) {
 CfiRow RowAt(std::vector<uint8_t>& s, uint64_t fde_at, uint64_t pc) {
   VectorMemory mem(s);
   CfiFde fde;
-  EXPECT_EQ(ParseCfiFde(mem, fde_at, &fde), CfiStatus::kOk);
+  EXPECT_EQ(ReadCfiFde(mem, fde_at, &fde), CfiStatus::kOk);
   CfiRow row;
   EXPECT_EQ(EvaluateCfiRow(mem, fde, pc, &row), CfiStatus::kOk);
   return row;
@@ -102,7 +102,7 @@ TEST(CfiRows, PrologueAndEpilogueRows) {
   auto s = PrologueFrame(&fde_at);
   VectorMemory mem(s);
   CfiFde fde;
-  ASSERT_EQ(ParseCfiFde(mem, fde_at, &fde), CfiStatus::kOk);
+  ASSERT_EQ(ReadCfiFde(mem, fde_at, &fde), CfiStatus::kOk);
   EXPECT_EQ(fde.start_ip, kFn);
   EXPECT_EQ(fde.end_ip, kFn + 0x40);
   EXPECT_EQ(fde.code_align, 1u);
@@ -167,7 +167,7 @@ TEST(CfiRows, UnsupportedRulesGoToLibunwind) {
     s.resize(s.size() + 8, 0);  // a terminator: the last word is whole
     VectorMemory mem(s);
     CfiFde fde;
-    ASSERT_EQ(ParseCfiFde(mem, at, &fde), CfiStatus::kOk);
+    ASSERT_EQ(ReadCfiFde(mem, at, &fde), CfiStatus::kOk);
     CfiRow row;
     EXPECT_EQ(EvaluateCfiRow(mem, fde, kFn + 8, &row), CfiStatus::kUnsupported)
         << static_cast<int>(*program.begin());
@@ -186,7 +186,7 @@ TEST(CfiRows, UnsupportedRulesGoToLibunwind) {
     cie.resize(cie.size() + 8, 0);
     VectorMemory mem(cie);
     CfiFde fde;
-    EXPECT_EQ(ParseCfiFde(mem, fde_at, &fde), CfiStatus::kUnsupported);
+    EXPECT_EQ(ReadCfiFde(mem, fde_at, &fde), CfiStatus::kUnsupported);
   }
 }
 
@@ -199,7 +199,7 @@ TEST(CfiRows, TruncatedAndHostileInput) {
     VectorMemory mem(cut);
     CfiFde fde;
     CfiRow row;
-    if (ParseCfiFde(mem, fde_at, &fde) == CfiStatus::kOk) {
+    if (ReadCfiFde(mem, fde_at, &fde) == CfiStatus::kOk) {
       (void)EvaluateCfiRow(mem, fde, kFn + 0x20, &row);
     }
   }
@@ -207,7 +207,7 @@ TEST(CfiRows, TruncatedAndHostileInput) {
   std::vector<uint8_t> zero(16, 0);
   VectorMemory zmem(zero);
   CfiFde fde;
-  EXPECT_EQ(ParseCfiFde(zmem, kBase, &fde), CfiStatus::kFailed);
+  EXPECT_EQ(ReadCfiFde(zmem, kBase, &fde), CfiStatus::kFailed);
   // Endless programs are cut: 2 * kMaxCfaInstructions nops, and remember_state without end.
   auto s = Cie("zR", {0x1b}, {0x0c, 7, 8, 0x90, 1});
   std::vector<uint8_t> nops(2 * kMaxCfaInstructions, 0);
@@ -219,7 +219,7 @@ TEST(CfiRows, TruncatedAndHostileInput) {
   len += static_cast<uint32_t>(nops.size());
   std::memcpy(s.data() + (at - kBase), &len, 4);
   VectorMemory mem(s);
-  ASSERT_EQ(ParseCfiFde(mem, at, &fde), CfiStatus::kOk);
+  ASSERT_EQ(ReadCfiFde(mem, at, &fde), CfiStatus::kOk);
   CfiRow row;
   EXPECT_EQ(EvaluateCfiRow(mem, fde, kFn + 8, &row), CfiStatus::kUnsupported);
   auto r = Cie("zR", {0x1b}, {0x0c, 7, 8, 0x90, 1});
@@ -231,7 +231,7 @@ TEST(CfiRows, TruncatedAndHostileInput) {
   std::memcpy(r.data() + (rat - kBase), &len, 4);
   r.resize(r.size() + 8, 0);
   VectorMemory rmem(r);
-  ASSERT_EQ(ParseCfiFde(rmem, rat, &fde), CfiStatus::kOk);
+  ASSERT_EQ(ReadCfiFde(rmem, rat, &fde), CfiStatus::kOk);
   EXPECT_EQ(EvaluateCfiRow(rmem, fde, kFn + 8, &row), CfiStatus::kUnsupported);
 }
 

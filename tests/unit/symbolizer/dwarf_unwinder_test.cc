@@ -36,14 +36,14 @@ std::vector<uint8_t> Words(std::initializer_list<uint64_t> words) {
   return b;
 }
 
-TEST(ParseRegsUser, ValuesByPerfRegisterNumber) {
+TEST(ReadRegsUser, ValuesByPerfRegisterNumber) {
   // BX, BP, SP, IP and bit 30 (not an x86_64 user register we use: read and dropped).
   const uint64_t mask = (1u << kPerfRegBx) | (1u << kPerfRegBp) | (1u << kPerfRegSp) |
                         (1u << kPerfRegIp) | (uint64_t{1} << 30);
   // PERF_SAMPLE_REGS_ABI_64, the five values, then the next field.
   const std::vector<uint8_t> b = Words({2, 11, 66, 77, 88, 300, 0xabcdef});
   ByteCursor c(b, kBase);
-  auto regs = ParseRegsUser(c, mask);
+  auto regs = ReadRegsUser(c, mask);
   ASSERT_OK(regs);
   EXPECT_EQ(regs->values[kPerfRegBx], 11u);
   EXPECT_EQ(regs->values[kPerfRegBp], 66u);
@@ -54,51 +54,51 @@ TEST(ParseRegsUser, ValuesByPerfRegisterNumber) {
   EXPECT_EQ(*c.u64le(), 0xabcdefu);
 }
 
-TEST(ParseRegsUser, AbiNoneHasNoRegisters) {
+TEST(ReadRegsUser, AbiNoneHasNoRegisters) {
   const std::vector<uint8_t> b = Words({0, 42});
   ByteCursor c(b, kBase);
-  auto regs = ParseRegsUser(c, 0xff0fff);
+  auto regs = ReadRegsUser(c, 0xff0fff);
   ASSERT_OK(regs);
   EXPECT_EQ(regs->mask, 0u);
   EXPECT_EQ(*c.u64le(), 42u);
 }
 
-TEST(ParseRegsUser, TruncatedNamesOffset) {
+TEST(ReadRegsUser, TruncatedNamesOffset) {
   const std::vector<uint8_t> b = Words({2, 1});  // one of three registers
   ByteCursor c(b, kBase);
-  EXPECT_ERROR_AT(ParseRegsUser(c, 0x7), kBase + 8, "REGS_USER");
+  EXPECT_ERROR_AT(ReadRegsUser(c, 0x7), kBase + 8, "REGS_USER");
 }
 
-TEST(ParseStackUser, ValidPrefixIsDynSize) {
+TEST(ReadStackUser, ValidPrefixIsDynSize) {
   std::vector<uint8_t> b = Words({16});
   for (int i = 0; i < 16; ++i) b.push_back(static_cast<uint8_t>(i));
   PutU64(b, 8);  // dyn_size
   PutU64(b, 5);  // the next field
   ByteCursor c(b, kBase);
-  auto stack = ParseStackUser(c);
+  auto stack = ReadStackUser(c);
   ASSERT_OK(stack);
   ASSERT_EQ(stack->size(), 8u);
   EXPECT_EQ((*stack)[7], 7);
   EXPECT_EQ(*c.u64le(), 5u);
 }
 
-TEST(ParseStackUser, SizeZeroHasNoDynSize) {
+TEST(ReadStackUser, SizeZeroHasNoDynSize) {
   const std::vector<uint8_t> b = Words({0, 9});
   ByteCursor c(b, kBase);
-  auto stack = ParseStackUser(c);
+  auto stack = ReadStackUser(c);
   ASSERT_OK(stack);
   EXPECT_TRUE(stack->empty());
   EXPECT_EQ(*c.u64le(), 9u);
 }
 
-TEST(ParseStackUser, MalformedSizesNameOffsets) {
+TEST(ReadStackUser, MalformedSizesNameOffsets) {
   const std::vector<uint8_t> too_big = Words({1u << 20, 0});  // more bytes than the record holds
   const std::vector<uint8_t> no_dyn_size = Words({8, 0});
   const std::vector<uint8_t> dyn_past_size = Words({8, 0, 9});  // dyn_size > size
   ByteCursor c1(too_big, kBase), c2(no_dyn_size, kBase), c3(dyn_past_size, kBase);
-  EXPECT_ERROR_AT(ParseStackUser(c1), kBase, "");
-  EXPECT_ERROR_AT(ParseStackUser(c2), kBase, "");
-  EXPECT_ERROR_AT(ParseStackUser(c3), kBase + 16, "dyn_size");
+  EXPECT_ERROR_AT(ReadStackUser(c1), kBase, "");
+  EXPECT_ERROR_AT(ReadStackUser(c2), kBase, "");
+  EXPECT_ERROR_AT(ReadStackUser(c3), kBase + 16, "dyn_size");
 }
 
 // A synthetic stack at address kSp: frames at +0x10, +0x40 and +0x80.

@@ -129,7 +129,7 @@ TEST(FixtureManifestTest, SiteMapImplementationAndGoVersionPerFixture) {
     const std::string site = SiteOfMode(row.mode);
     if (trace) {
       const auto bytes = testing::ReadFileBytes(path);
-      auto version = ParseGoTraceHeader(std::span(bytes).first(16));
+      auto version = ReadGoTraceHeader(std::span(bytes).first(16));
       ASSERT_OK(version);
       EXPECT_LE(*version, row.go_minor);
       EXPECT_EQ(*version < 22, row.go_minor < 22) << "trace format " << *version;

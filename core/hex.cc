@@ -16,13 +16,15 @@ std::string HexBytes(std::span<const uint8_t> bytes) {
   return s;
 }
 
-std::string Hex(uint64_t value) {
-  std::string digits;
+std::string Hex(uint64_t value) { return Hex(value, 1); }
+
+std::string Hex(uint64_t value, int digits) {
+  std::string s;
   do {
-    digits.insert(digits.begin(), kDigits[value & 15]);
+    s.insert(s.begin(), kDigits[value & 15]);
     value >>= 4;
-  } while (value != 0);
-  return "0x" + digits;
+  } while (value != 0 || static_cast<int>(s.size()) < digits);
+  return "0x" + s;
 }
 
 }  // namespace gcspike

@@ -14,4 +14,7 @@ std::string HexBytes(std::span<const uint8_t> bytes);
 // "0x" and the value's lower-case digits, no padding: "0x1f".
 std::string Hex(uint64_t value);
 
+// The same with at least `digits` digits: Hex(5, 2) is "0x05" (a byte of a format).
+std::string Hex(uint64_t value, int digits);
+
 }  // namespace gcspike

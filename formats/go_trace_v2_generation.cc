@@ -1,9 +1,9 @@
 #include "formats/go_trace_v2_generation.h"
 
-#include <cstdio>
 #include <string>
 
 #include "core/byte_cursor.h"
+#include "core/hex.h"
 #include "formats/go_trace_abi.h"
 
 namespace gcspike {
@@ -11,13 +11,6 @@ namespace gcspike {
 using namespace go_trace::v2;  // NOLINT(build/namespaces): the format's names
 
 namespace {
-
-// A byte in errors: "0x05".
-std::string ByteHex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%02llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 Status ReadString(TraceGeneration& g, ByteCursor& c, uint64_t off) {
   GCSPIKE_ASSIGN_OR_RETURN(const uint64_t id, c.uvarint());
@@ -81,7 +74,7 @@ Status ReadEntries(TraceGeneration& g, ByteCursor c, uint8_t want, const char* w
     const uint64_t off = c.offset();
     GCSPIKE_ASSIGN_OR_RETURN(const uint8_t type, c.u8());
     if (type != want) {
-      return MakeErrorAt(off, std::string("expected ") + what + ", got " + ByteHex(type));
+      return MakeErrorAt(off, std::string("expected ") + what + ", got " + Hex(type, 2));
     }
     GCSPIKE_RETURN_IF_ERROR(read(g, c, off));
   }
@@ -104,7 +97,7 @@ Status ReadSync(TraceGeneration& g, int minor, ByteCursor c) {
       // profile whose timestamps stay on the trace clock.
       for (int i = 0; i < 4; ++i) GCSPIKE_RETURN_IF_ERROR(c.uvarint());
     } else {
-      return MakeErrorAt(off, "expected a frequency or clock snapshot event, got " + ByteHex(type));
+      return MakeErrorAt(off, "expected a frequency or clock snapshot event, got " + Hex(type, 2));
     }
   }
   return {};
@@ -127,7 +120,7 @@ Result<std::optional<TraceBatchHeader>> ReadTraceBatchHeader(InputSource& in, in
     return std::optional<TraceBatchHeader>(h);
   }
   if (type != kEvEventBatch && type != kEvExperimentalBatch) {
-    return MakeErrorAt(h.offset, "expected a batch header (0x01 or 0x31), got " + ByteHex(type));
+    return MakeErrorAt(h.offset, "expected a batch header (0x01 or 0x31), got " + Hex(type, 2));
   }
   if (type == kEvExperimentalBatch) {
     if (minor < kExperimentalBatchMinor) {

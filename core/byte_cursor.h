@@ -103,6 +103,19 @@ class ByteCursor {
   uint64_t base_ = 0;
 };
 
+// The little-endian u64 at `at` of `bytes`, for hot loops that index a span they hold (a
+// captured stack, a record's fixed fields) instead of walking it: false, and *out unchanged,
+// when the 8 bytes are not all inside.
+inline bool LoadU64le(std::span<const uint8_t> bytes, uint64_t at, uint64_t* out) {
+  if (at > bytes.size() || bytes.size() - at < 8) return false;
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) {  // one load on little-endian machines
+    v |= static_cast<uint64_t>(bytes[static_cast<size_t>(at) + i]) << (8 * i);
+  }
+  *out = v;
+  return true;
+}
+
 // Overflow-checked arithmetic for sizes computed from input fields.
 bool CheckedAdd(uint64_t a, uint64_t b, uint64_t* out);
 bool CheckedMul(uint64_t a, uint64_t b, uint64_t* out);

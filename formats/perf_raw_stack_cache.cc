@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/byte_cursor.h"
+
 namespace gcspike {
 namespace {
 
@@ -26,16 +28,16 @@ uint64_t RawStackCache::Hash(std::span<const uint64_t, kHeadWords> head,
   uint64_t a = Mix(chain.size(), head[0]);
   uint64_t b = Mix(0x51ed2701, head[1]);
   size_t i = 0;
+  uint64_t w0 = 0, w1 = 0;
   for (; i + 16 <= chain.size(); i += 16) {
-    uint64_t w[2];
-    std::memcpy(w, chain.data() + i, 16);
-    a = Mix(a, w[0]);
-    b = Mix(b, w[1]);
+    (void)LoadU64le(chain, i, &w0);  // inside: the loop's bound
+    (void)LoadU64le(chain, i + 8, &w1);
+    a = Mix(a, w0);
+    b = Mix(b, w1);
   }
   for (; i + 8 <= chain.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, chain.data() + i, 8);
-    a = Mix(a, w);
+    (void)LoadU64le(chain, i, &w0);
+    a = Mix(a, w0);
   }
   for (; i < chain.size(); ++i) b = Mix(b, chain[i]);
   return Mix(a, b);

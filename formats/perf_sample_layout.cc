@@ -87,12 +87,6 @@ constexpr uint64_t kFixedHead = sample::kIdentifier | sample::kIp | sample::kTid
                                 sample::kAddr | sample::kId | sample::kStreamId | sample::kCpu |
                                 sample::kPeriod;
 
-uint64_t LoadLe64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= uint64_t{p[i]} << (8 * i);  // one load on little-endian
-  return v;
-}
-
 // ReadSampleHead for a record that holds all its fixed fields (almost every one): a single bounds
 // check, then plain loads. False, with nothing consumed, when the record is too short.
 bool ReadFixedSampleHead(const PerfAttr& attr, ByteCursor& c, PerfSample* s) {
@@ -101,13 +95,15 @@ bool ReadFixedSampleHead(const PerfAttr& attr, ByteCursor& c, PerfSample* s) {
   if (!c.try_sub(8 * static_cast<uint64_t>(__builtin_popcountll(st & kFixedHead)), head)) {
     return false;
   }
-  const uint8_t* p = head.rest().data();
-  auto next = [&p] {
-    const uint64_t v = LoadLe64(p);
-    p += 8;
+  const std::span<const uint8_t> fields = head.rest();
+  uint64_t at = 0;
+  auto next = [&fields, &at] {
+    uint64_t v = 0;
+    (void)LoadU64le(fields, at, &v);  // the fields' size was checked
+    at += 8;
     return v;
   };
-  if ((st & sample::kIdentifier) != 0) p += 8;
+  if ((st & sample::kIdentifier) != 0) at += 8;
   if ((s->has_ip = (st & sample::kIp) != 0)) s->ip = next();
   if ((s->has_tid = (st & sample::kTid) != 0)) {
     const uint64_t v = next();
@@ -116,7 +112,7 @@ bool ReadFixedSampleHead(const PerfAttr& attr, ByteCursor& c, PerfSample* s) {
   }
   if ((s->has_time = (st & sample::kTime) != 0)) s->time = next();
   for (uint64_t bit : {sample::kAddr, sample::kId, sample::kStreamId, sample::kCpu}) {
-    if ((st & bit) != 0) p += 8;
+    if ((st & bit) != 0) at += 8;
   }
   s->period = (st & sample::kPeriod) != 0 ? next() : attr.sample_period;
   return true;

@@ -101,10 +101,8 @@ CfiStatus SearchTables(DwarfUnwinder& unwinder, SampleContext& ctx, uint64_t ip,
 
 // A word of the sampled process: the captured stack directly, else as libunwind reads it.
 bool ReadWord(SampleContext& ctx, uint64_t addr, uint64_t* out) {
-  const uint64_t at = addr - ctx.stack_start;
   if ((addr & DwarfUnwinder::kSyntheticBit) == 0 && addr >= ctx.stack_start &&
-      at <= ctx.stack.size() && ctx.stack.size() - at >= 8) {
-    std::memcpy(out, ctx.stack.data() + at, 8);
+      LoadU64le(ctx.stack, addr - ctx.stack_start, out)) {
     return true;
   }
   return ReadUnwindWord(ctx, addr, out);

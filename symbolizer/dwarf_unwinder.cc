@@ -360,8 +360,8 @@ void DwarfUnwinder::WalkFramePointers(uint64_t sp, uint64_t bp, std::span<const 
     if (bp < prev || bp - sp > stack.size() || stack.size() - (bp - sp) < 16) return;
     const uint64_t at = bp - sp;
     uint64_t next_bp = 0, ret = 0;
-    std::memcpy(&next_bp, stack.data() + at, 8);
-    std::memcpy(&ret, stack.data() + at + 8, 8);
+    (void)LoadU64le(stack, at, &next_bp);  // both inside: checked above
+    (void)LoadU64le(stack, at + 8, &ret);
     if (ret == 0) return;
     pcs->push_back(ret);
     if (next_bp <= bp) return;  // the chain must move up the stack
@@ -419,7 +419,7 @@ void DwarfUnwinder::UnwindFromPlt(const UserRegs& regs, std::span<const uint8_t>
   probe.lookup = &lookup;
   const ElfImage* image = nullptr;
   uint64_t vaddr = 0, bias = 0, ret = 0;
-  std::memcpy(&ret, stack.data(), 8);
+  (void)LoadU64le(stack, 0, &ret);  // 16 bytes or more: checked above
   MappedImage m;
   if (!Locate(probe, regs.values[kPerfRegIp], &image, &vaddr, &bias) || !image->IsPlt(vaddr) ||
       !lookup(ret, &m)) {

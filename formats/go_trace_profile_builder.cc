@@ -62,16 +62,7 @@ void GoTraceProfileBuilder::AddCpuSample(int64_t ts_ns, int64_t goroutine,
   Sample s;
   s.location_ids = std::move(location_ids);
   s.values = {1, options_.sample_period_ns};
-  Label ts;
-  ts.key = key_timestamp_;
-  ts.num = ts_ns;
-  ts.num_unit = unit_ns_;
-  ts.numeric = true;
-  Label g = ts;
-  g.key = key_goroutine_;
-  g.num = goroutine;
-  g.num_unit = unit_goroutine_;
-  s.labels = {ts, g};
+  s.labels = TimeAndGoroutine(ts_ns, goroutine);
   stack_bytes_ += sizeof(uint64_t) * s.location_ids.size();
   p_.samples.push_back(std::move(s));
 }
@@ -195,6 +186,19 @@ void GoTraceProfileBuilder::Blocking(int64_t goroutine, int64_t ts_ns) {
   v.push_back({goroutine, ts_ns});
 }
 
+std::vector<Label> GoTraceProfileBuilder::TimeAndGoroutine(int64_t ts_ns, int64_t goroutine) const {
+  Label ts;
+  ts.key = key_timestamp_;
+  ts.num = ts_ns;
+  ts.num_unit = unit_ns_;
+  ts.numeric = true;
+  Label g = ts;
+  g.key = key_goroutine_;
+  g.num = goroutine;
+  g.num_unit = unit_goroutine_;
+  return {ts, g};
+}
+
 void GoTraceProfileBuilder::CloseOpenRanges() {
   // Ranges still open at the end: begun in the trace (unfinished) or never begun in it
   // (whole_trace); both go into the timeline with no end.
@@ -246,16 +250,8 @@ void GoTraceProfileBuilder::AddAssistSamples(const std::vector<int64_t>& cycle_s
     const size_t skip = LeadingAssistHooks(a.stack);
     s.location_ids.assign(a.stack.begin() + static_cast<ptrdiff_t>(skip), a.stack.end());
     s.values = {0, 0, end - start};
-    Label ts;
-    ts.key = key_timestamp_;
-    ts.num = start;
-    ts.num_unit = unit_ns_;
-    ts.numeric = true;
-    Label g = ts;
-    g.key = key_goroutine_;
-    g.num = a.goroutine;
-    g.num_unit = unit_goroutine_;
-    s.labels = {ts, g, GcCycleLabel(cycle_starts, start)};
+    s.labels = TimeAndGoroutine(start, a.goroutine);
+    s.labels.push_back(GcCycleLabel(cycle_starts, start));
     p_.samples.push_back(std::move(s));
   }
 }

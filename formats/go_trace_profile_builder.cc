@@ -12,6 +12,26 @@ bool IsAssistTraceHook(std::string_view fn) {
   return fn == "runtime.traceGCMarkAssistStart" || fn == "runtime.traceLocker.GCMarkAssistStart";
 }
 
+void SortTimeline(Timeline& t) {
+  auto by_start = [](const auto& a, const auto& b) { return a.start_ns < b.start_ns; };
+  std::stable_sort(t.gc_cycles.begin(), t.gc_cycles.end(), by_start);
+  std::stable_sort(t.pauses.begin(), t.pauses.end(), by_start);
+  std::stable_sort(t.assists.begin(), t.assists.end(), by_start);
+  std::sort(t.blocking.begin(), t.blocking.end(),
+            [](const BlockingEvent& a, const BlockingEvent& b) {
+              return a.goroutine != b.goroutine ? a.goroutine < b.goroutine : a.ts_ns < b.ts_ns;
+            });
+}
+
+// The start times of the GC cycles that began within the trace, in order.
+std::vector<int64_t> GcCycleStarts(const Timeline& t) {
+  std::vector<int64_t> cycle_starts;
+  for (const GcCycle& c : t.gc_cycles) {
+    if (c.start_ns != kNoTime) cycle_starts.push_back(c.start_ns);
+  }
+  return cycle_starts;
+}
+
 }  // namespace
 
 GoTraceProfileBuilder::GoTraceProfileBuilder(Profile& profile, Options options)
@@ -42,16 +62,7 @@ void GoTraceProfileBuilder::AddCpuSample(int64_t ts_ns, int64_t goroutine,
   Sample s;
   s.location_ids = std::move(location_ids);
   s.values = {1, options_.sample_period_ns};
-  Label ts;
-  ts.key = key_timestamp_;
-  ts.num = ts_ns;
-  ts.num_unit = unit_ns_;
-  ts.numeric = true;
-  Label g = ts;
-  g.key = key_goroutine_;
-  g.num = goroutine;
-  g.num_unit = unit_goroutine_;
-  s.labels = {ts, g};
+  s.labels = TimeAndGoroutine(ts_ns, goroutine);
   stack_bytes_ += sizeof(uint64_t) * s.location_ids.size();
   p_.samples.push_back(std::move(s));
 }
@@ -175,7 +186,20 @@ void GoTraceProfileBuilder::Blocking(int64_t goroutine, int64_t ts_ns) {
   v.push_back({goroutine, ts_ns});
 }
 
-void GoTraceProfileBuilder::Finish(int64_t min_ts_ns, int64_t max_ts_ns) {
+std::vector<Label> GoTraceProfileBuilder::TimeAndGoroutine(int64_t ts_ns, int64_t goroutine) const {
+  Label ts;
+  ts.key = key_timestamp_;
+  ts.num = ts_ns;
+  ts.num_unit = unit_ns_;
+  ts.numeric = true;
+  Label g = ts;
+  g.key = key_goroutine_;
+  g.num = goroutine;
+  g.num_unit = unit_goroutine_;
+  return {ts, g};
+}
+
+void GoTraceProfileBuilder::CloseOpenRanges() {
   // Ranges still open at the end: begun in the trace (unfinished) or never begun in it
   // (whole_trace); both go into the timeline with no end.
   for (auto& [key, open] : open_) {
@@ -184,72 +208,60 @@ void GoTraceProfileBuilder::Finish(int64_t min_ts_ns, int64_t max_ts_ns) {
     Close(kind, std::get<1>(key), std::get<2>(key), &open, kNoTime, open.seq);
   }
   open_.clear();
+}
 
-  Timeline& t = p_.timeline;
-  auto by_start = [](const auto& a, const auto& b) { return a.start_ns < b.start_ns; };
-  std::stable_sort(t.gc_cycles.begin(), t.gc_cycles.end(), by_start);
-  std::stable_sort(t.pauses.begin(), t.pauses.end(), by_start);
-  std::stable_sort(t.assists.begin(), t.assists.end(), by_start);
-  std::sort(t.blocking.begin(), t.blocking.end(),
-            [](const BlockingEvent& a, const BlockingEvent& b) {
-              return a.goroutine != b.goroutine ? a.goroutine < b.goroutine : a.ts_ns < b.ts_ns;
-            });
+// gc_cycle: how many GC mark phases had begun (within the trace) at the sample's time; 0
+// before the first. A count rather than the runtime's sequence number, which the new format
+// advances on every GC event, not once per cycle.
+Label GoTraceProfileBuilder::GcCycleLabel(const std::vector<int64_t>& cycle_starts,
+                                          int64_t ts_ns) const {
+  Label l;
+  l.key = key_gc_cycle_;
+  l.num = std::upper_bound(cycle_starts.begin(), cycle_starts.end(), ts_ns) - cycle_starts.begin();
+  l.num_unit = unit_count_;
+  l.numeric = true;
+  return l;
+}
 
-  // gc_cycle: how many GC mark phases had begun (within the trace) at the sample's time; 0
-  // before the first. A count rather than the runtime's sequence number, which the new format
-  // advances on every GC event, not once per cycle.
-  std::vector<int64_t> cycle_starts;
-  for (const GcCycle& c : t.gc_cycles) {
-    if (c.start_ns != kNoTime) cycle_starts.push_back(c.start_ns);
+size_t GoTraceProfileBuilder::LeadingAssistHooks(const std::vector<uint64_t>& stack) const {
+  size_t skip = 0;
+  while (skip < stack.size()) {
+    const Location& loc = p_.location(stack[skip]);
+    if (loc.lines.empty()) break;
+    const Function& fn = p_.function(loc.lines[0].function_id);
+    if (!IsAssistTraceHook(p_.str(fn.name))) break;
+    ++skip;
   }
-  auto cycle_at = [&cycle_starts](int64_t ts) -> int64_t {
-    return std::upper_bound(cycle_starts.begin(), cycle_starts.end(), ts) - cycle_starts.begin();
-  };
-  auto add_cycle_label = [&](Sample& s, int64_t ts) {
-    Label l;
-    l.key = key_gc_cycle_;
-    l.num = cycle_at(ts);
-    l.num_unit = unit_count_;
-    l.numeric = true;
-    s.labels.push_back(l);
-  };
-  for (Sample& s : p_.samples) add_cycle_label(s, s.labels[0].num);
+  return skip;
+}
 
-  if (options_.assist_profile) {
-    // Mark-assist wall time, attributed to the stack that began the assist: how long
-    // allocating goroutines were drafted into marking, and by which allocation site.
-    p_.sample_types.push_back({p_.Intern("mark_assist_wall"), unit_ns_});
-    p_.default_sample_type = p_.Intern("cpu");
-    for (Sample& s : p_.samples) s.values.push_back(0);
-    for (const AssistInterval& a : t.assists) {
-      const int64_t start = a.start_ns == kNoTime ? min_ts_ns : a.start_ns;
-      const int64_t end = a.end_ns == kNoTime ? max_ts_ns : a.end_ns;
-      if (end < start) continue;
-      Sample s;
-      size_t skip = 0;
-      while (skip < a.stack.size()) {
-        const Location& loc = p_.location(a.stack[skip]);
-        if (loc.lines.empty()) break;
-        const Function& fn = p_.function(loc.lines[0].function_id);
-        if (!IsAssistTraceHook(p_.str(fn.name))) break;
-        ++skip;
-      }
-      s.location_ids.assign(a.stack.begin() + static_cast<ptrdiff_t>(skip), a.stack.end());
-      s.values = {0, 0, end - start};
-      Label ts;
-      ts.key = key_timestamp_;
-      ts.num = start;
-      ts.num_unit = unit_ns_;
-      ts.numeric = true;
-      Label g = ts;
-      g.key = key_goroutine_;
-      g.num = a.goroutine;
-      g.num_unit = unit_goroutine_;
-      s.labels = {ts, g};
-      add_cycle_label(s, start);
-      p_.samples.push_back(std::move(s));
-    }
+// Mark-assist wall time, attributed to the stack that began the assist: how long allocating
+// goroutines were drafted into marking, and by which allocation site.
+void GoTraceProfileBuilder::AddAssistSamples(const std::vector<int64_t>& cycle_starts,
+                                             int64_t min_ts_ns, int64_t max_ts_ns) {
+  p_.sample_types.push_back({p_.Intern("mark_assist_wall"), unit_ns_});
+  p_.default_sample_type = p_.Intern("cpu");
+  for (Sample& s : p_.samples) s.values.push_back(0);
+  for (const AssistInterval& a : p_.timeline.assists) {
+    const int64_t start = a.start_ns == kNoTime ? min_ts_ns : a.start_ns;
+    const int64_t end = a.end_ns == kNoTime ? max_ts_ns : a.end_ns;
+    if (end < start) continue;
+    Sample s;
+    const size_t skip = LeadingAssistHooks(a.stack);
+    s.location_ids.assign(a.stack.begin() + static_cast<ptrdiff_t>(skip), a.stack.end());
+    s.values = {0, 0, end - start};
+    s.labels = TimeAndGoroutine(start, a.goroutine);
+    s.labels.push_back(GcCycleLabel(cycle_starts, start));
+    p_.samples.push_back(std::move(s));
   }
+}
+
+void GoTraceProfileBuilder::Finish(int64_t min_ts_ns, int64_t max_ts_ns) {
+  CloseOpenRanges();
+  SortTimeline(p_.timeline);
+  const std::vector<int64_t> cycle_starts = GcCycleStarts(p_.timeline);
+  for (Sample& s : p_.samples) s.labels.push_back(GcCycleLabel(cycle_starts, s.labels[0].num));
+  if (options_.assist_profile) AddAssistSamples(cycle_starts, min_ts_ns, max_ts_ns);
   if (max_ts_ns > min_ts_ns) p_.duration_nanos = max_ts_ns - min_ts_ns;
 }
 

@@ -111,6 +111,15 @@ class GoTraceProfileBuilder {
   TraceRangeCounts& Counts(TraceRangeKind kind);
   void Close(TraceRangeKind kind, StrId name, int64_t scope, const OpenRange* open, int64_t end_ns,
              int64_t seq);
+  // Parts of Finish: the ranges still open go into the timeline; a sample's gc_cycle label;
+  // the assist-trace hook frames at the leaf of an assist's stack; the mark_assist_wall samples.
+  void CloseOpenRanges();
+  // A sample's timestamp_ns and goroutine labels.
+  std::vector<Label> TimeAndGoroutine(int64_t ts_ns, int64_t goroutine) const;
+  Label GcCycleLabel(const std::vector<int64_t>& cycle_starts, int64_t ts_ns) const;
+  size_t LeadingAssistHooks(const std::vector<uint64_t>& stack) const;
+  void AddAssistSamples(const std::vector<int64_t>& cycle_starts, int64_t min_ts_ns,
+                        int64_t max_ts_ns);
 
   Profile& p_;
   Options options_;

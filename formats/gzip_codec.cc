@@ -27,110 +27,140 @@ namespace {
 
 std::string Bytes(uint64_t n) { return std::to_string(n) + " bytes"; }
 
-}  // namespace
+// Gunzip's work: the compressed input, its limits and the output so far.
+class Gunzipper {
+ public:
+  Gunzipper(std::span<const uint8_t> data, const GunzipLimits& limits)
+      : data_(data),
+        limits_(limits),
+        budget_(limits.memory_budget > limits.held ? limits.memory_budget - limits.held : 0) {}
 
-Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, const GunzipLimits& limits) {
-  std::vector<uint8_t> out;
-  const uint64_t budget =
-      limits.memory_budget > limits.held ? limits.memory_budget - limits.held : 0;
+  Result<std::vector<uint8_t>> Run() {
+    out_.reserve(std::min<uint64_t>({budget_, SizeGuess(), RatioCap(data_.size())}));
+    size_t in_pos = 0;
+    bool first_member = true;
+    while (in_pos < data_.size()) {
+      // Trailing zero padding after a complete member is tolerated (gzip(1) does the same).
+      if (!first_member && std::all_of(data_.begin() + static_cast<ptrdiff_t>(in_pos), data_.end(),
+                                       [](uint8_t b) { return b == 0; })) {
+        break;
+      }
+      if (!first_member && !LooksGzipped(data_.subspan(in_pos))) {
+        return MakeErrorAt(in_pos, "trailing garbage after gzip data");
+      }
+      z_stream zs;
+      std::memset(&zs, 0, sizeof zs);
+      if (inflateInit2(&zs, 15 + 32) != Z_OK) return MakeError("zlib: inflateInit2 failed");
+      const size_t member_start = in_pos;
+      Status inflated = InflateMember(zs, in_pos);
+      inflateEnd(&zs);
+      if (!inflated.ok()) return inflated.error();
+      if (in_pos == member_start) return MakeErrorAt(in_pos, "empty gzip member");
+      if (out_.size() > RatioCap(in_pos)) return OverRatio(in_pos);
+      first_member = false;
+    }
+    return std::move(out_);
+  }
+
+ private:
   // Output allowed by the ratio for `consumed` compressed bytes (UINT64_MAX: unchecked).
-  auto ratio_cap = [&limits](uint64_t consumed) -> uint64_t {
-    if (limits.max_ratio <= 0) return UINT64_MAX;
-    const double base = static_cast<double>(limits.ratio_base != 0 ? limits.ratio_base : consumed);
-    const double cap = limits.max_ratio * base + static_cast<double>(kGunzipRatioSlack);
+  uint64_t RatioCap(uint64_t consumed) const {
+    if (limits_.max_ratio <= 0) return UINT64_MAX;
+    const double base =
+        static_cast<double>(limits_.ratio_base != 0 ? limits_.ratio_base : consumed);
+    const double cap = limits_.max_ratio * base + static_cast<double>(kGunzipRatioSlack);
     return cap >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(cap);
-  };
-  auto over_ratio = [&](uint64_t at) {
+  }
+
+  Error OverRatio(uint64_t at) const {
     char ratio[32];
-    std::snprintf(ratio, sizeof ratio, "%g", limits.max_ratio);
-    const uint64_t base = limits.ratio_base != 0 ? limits.ratio_base : at;
+    std::snprintf(ratio, sizeof ratio, "%g", limits_.max_ratio);
+    const uint64_t base = limits_.ratio_base != 0 ? limits_.ratio_base : at;
     return MakeErrorAt(at, "gzip data expands more than " + std::string(ratio) + " times (" +
-                               Bytes(out.size()) + " from " + Bytes(base) +
+                               Bytes(out_.size()) + " from " + Bytes(base) +
                                " of compressed input): likely a decompression bomb; "
                                "--max-gzip-ratio=0 lifts the limit");
-  };
-  auto over_budget = [&](uint64_t at) {
-    return MakeErrorAt(
-        at,
-        "decompressed data reached " + Bytes(out.size()) +
-            "; holding more would exceed the memory budget of " + Bytes(limits.memory_budget) +
-            (limits.held != 0 ? " (of which the compressed input takes " + Bytes(limits.held) + ")"
-                              : std::string()) +
-            "; --max-memory raises it");
-  };
-  // A single-member gzip file ends with ISIZE, the uncompressed size mod 2^32 (RFC 1952 2.3.1):
-  // a good first guess that saves regrowing a large buffer. Reserving is only address space;
-  // pages count once written.
-  uint64_t guess = std::max<uint64_t>(data.size() * 4, 4096);
-  if (data.size() >= 18) {
-    const uint8_t* t = data.data() + data.size() - 4;
-    const uint64_t isize = t[0] | (t[1] << 8) | (t[2] << 16) | (uint64_t{t[3]} << 24);
-    // Deflate expands at most ~1032:1, so a larger claim is corrupt (or a later member's).
-    if (isize >= data.size() && isize / 1032 <= data.size()) guess = isize + 1;
   }
-  out.reserve(std::min<uint64_t>({budget, guess, ratio_cap(data.size())}));
-  size_t in_pos = 0;
-  bool first_member = true;
-  while (in_pos < data.size()) {
-    // Trailing zero padding after a complete member is tolerated (gzip(1) does the same).
-    if (!first_member && std::all_of(data.begin() + static_cast<ptrdiff_t>(in_pos), data.end(),
-                                     [](uint8_t b) { return b == 0; })) {
-      break;
+
+  Error OverBudget(uint64_t at) const {
+    return MakeErrorAt(
+        at, "decompressed data reached " + Bytes(out_.size()) +
+                "; holding more would exceed the memory budget of " + Bytes(limits_.memory_budget) +
+                (limits_.held != 0
+                     ? " (of which the compressed input takes " + Bytes(limits_.held) + ")"
+                     : std::string()) +
+                "; --max-memory raises it");
+  }
+
+  // A single-member gzip file ends with ISIZE, the uncompressed size mod 2^32 (RFC 1952
+  // 2.3.1): a good first guess that saves regrowing a large buffer. Reserving is only address
+  // space; pages count once written.
+  uint64_t SizeGuess() const {
+    uint64_t guess = std::max<uint64_t>(data_.size() * 4, 4096);
+    if (data_.size() >= 18) {
+      const uint8_t* t = data_.data() + data_.size() - 4;
+      const uint64_t isize = t[0] | (t[1] << 8) | (t[2] << 16) | (uint64_t{t[3]} << 24);
+      // Deflate expands at most ~1032:1, so a larger claim is corrupt (or a later member's).
+      if (isize >= data_.size() && isize / 1032 <= data_.size()) guess = isize + 1;
     }
-    if (!first_member && !LooksGzipped(data.subspan(in_pos))) {
-      return MakeErrorAt(in_pos, "trailing garbage after gzip data");
+    return guess;
+  }
+
+  // Makes room for more output when the buffer is full, within the ratio and the budget.
+  Status CheckAndGrow(size_t in_pos) {
+    if (out_.size() >= RatioCap(in_pos)) return OverRatio(in_pos);
+    if (out_.size() == out_.capacity()) {
+      // Regrowing copies: the old and the new storage are both resident until the copy ends,
+      // so a regrowth needs room for twice what is held.
+      const uint64_t grown = std::max<uint64_t>(out_.capacity() * 2, out_.capacity() + 65536);
+      const uint64_t new_cap = std::min<uint64_t>(grown, budget_);
+      if (new_cap <= out_.size() || 2 * uint64_t{out_.size()} > budget_) {
+        return OverBudget(in_pos);
+      }
+      out_.reserve(new_cap);
     }
-    z_stream zs;
-    std::memset(&zs, 0, sizeof zs);
-    if (inflateInit2(&zs, 15 + 32) != Z_OK) return MakeError("zlib: inflateInit2 failed");
-    const size_t member_start = in_pos;
-    int rc = Z_OK;
+    return Status();
+  }
+
+  // Inflates one gzip member starting at in_pos (advanced past it) into out_.
+  Status InflateMember(z_stream& zs, size_t& in_pos) {
     while (true) {
-      const size_t chunk_in = std::min<size_t>(data.size() - in_pos, UINT_MAX);
-      zs.next_in = const_cast<Bytef*>(data.data() + in_pos);
+      const size_t chunk_in = std::min<size_t>(data_.size() - in_pos, UINT_MAX);
+      zs.next_in = const_cast<Bytef*>(data_.data() + in_pos);
       zs.avail_in = static_cast<uInt>(chunk_in);
-      if (out.size() >= ratio_cap(in_pos)) {
-        inflateEnd(&zs);
-        return over_ratio(in_pos);
-      }
-      if (out.size() == out.capacity()) {
-        // Regrowing copies: the old and the new storage are both resident until the copy ends,
-        // so a regrowth needs room for twice what is held.
-        const uint64_t grown = std::max<uint64_t>(out.capacity() * 2, out.capacity() + 65536);
-        const uint64_t new_cap = std::min<uint64_t>(grown, budget);
-        if (new_cap <= out.size() || 2 * uint64_t{out.size()} > budget) {
-          inflateEnd(&zs);
-          return over_budget(in_pos);
-        }
-        out.reserve(new_cap);
-      }
-      const size_t old = out.size();
+      GCSPIKE_RETURN_IF_ERROR(CheckAndGrow(in_pos));
+      const size_t old = out_.size();
       // Only what inflate may write next is zero-filled, 4 MiB at a time: a reservation is
       // virtual memory until used.
-      const size_t room = std::min<size_t>(out.capacity() - old, size_t{1} << 22);
-      out.resize(old + room);
-      zs.next_out = out.data() + old;
+      const size_t room = std::min<size_t>(out_.capacity() - old, size_t{1} << 22);
+      out_.resize(old + room);
+      zs.next_out = out_.data() + old;
       zs.avail_out = static_cast<uInt>(room);
-      rc = inflate(&zs, Z_NO_FLUSH);
-      out.resize(old + (room - zs.avail_out));
+      const int rc = inflate(&zs, Z_NO_FLUSH);
+      out_.resize(old + (room - zs.avail_out));
       in_pos += chunk_in - zs.avail_in;
-      if (rc == Z_STREAM_END) break;
-      if (rc == Z_BUF_ERROR && in_pos >= data.size()) {
-        inflateEnd(&zs);
+      if (rc == Z_STREAM_END) return Status();
+      if (rc == Z_BUF_ERROR && in_pos >= data_.size()) {
         return MakeErrorAt(in_pos, "truncated gzip data (stream ends before its trailer)");
       }
       if (rc != Z_OK && rc != Z_BUF_ERROR) {
-        std::string msg = zs.msg != nullptr ? zs.msg : "error " + std::to_string(rc);
-        inflateEnd(&zs);
-        return MakeErrorAt(in_pos, "corrupt gzip data: " + msg);
+        return MakeErrorAt(
+            in_pos, "corrupt gzip data: " +
+                        std::string(zs.msg != nullptr ? zs.msg : "error " + std::to_string(rc)));
       }
     }
-    inflateEnd(&zs);
-    if (in_pos == member_start) return MakeErrorAt(in_pos, "empty gzip member");
-    if (out.size() > ratio_cap(in_pos)) return over_ratio(in_pos);
-    first_member = false;
   }
-  return out;
+
+  std::span<const uint8_t> data_;
+  const GunzipLimits& limits_;
+  const uint64_t budget_;
+  std::vector<uint8_t> out_;
+};
+
+}  // namespace
+
+Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, const GunzipLimits& limits) {
+  return Gunzipper(data, limits).Run();
 }
 
 namespace {

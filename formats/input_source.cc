@@ -381,14 +381,16 @@ std::unique_ptr<InputSource> InputSource::Gunzipping(InputSource& compressed, do
 }
 
 Result<size_t> InputSource::ReadRaw(uint8_t* out, size_t n, uint64_t at) {
-  if (inflater_ == nullptr) {
-    ssize_t r;
-    do {
-      r = ::read(fd_, out, n);
-    } while (r < 0 && errno == EINTR);
-    if (r < 0) return ErrorAt(at, std::string("read error: ") + std::strerror(errno));
-    return static_cast<size_t>(r);
-  }
+  if (inflater_ != nullptr) return Inflate(out, n);
+  ssize_t r;
+  do {
+    r = ::read(fd_, out, n);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) return ErrorAt(at, std::string("read error: ") + std::strerror(errno));
+  return static_cast<size_t>(r);
+}
+
+Result<size_t> InputSource::Inflate(uint8_t* out, size_t n) {
   Inflater& f = *inflater_;
   z_stream& zs = f.zs;
   if (f.finished || n == 0) return size_t{0};
@@ -396,75 +398,104 @@ Result<size_t> InputSource::ReadRaw(uint8_t* out, size_t n, uint64_t at) {
   zs.next_out = out;
   zs.avail_out = static_cast<uInt>(room);
   while (zs.avail_out == room) {  // until something is produced, or the end
-    if (zs.avail_in == 0) {
-      GCSPIKE_ASSIGN_OR_RETURN(size_t got, f.source->Read(f.in_buf.data(), f.in_buf.size()));
-      if (got == 0) {
-        if (f.in_member) {
-          return CompressedError("truncated gzip data (stream ends before its trailer)");
-        }
-        f.finished = true;
-        break;
-      }
-      zs.next_in = f.in_buf.data();
-      zs.avail_in = static_cast<uInt>(got);
-    }
-    if (!f.in_member) {
-      // Between members: another member, or trailing zero padding (tolerated, as by gzip(1)).
-      if (f.any_member && zs.next_in[0] == 0) {
-        while (true) {
-          for (uInt i = 0; i < zs.avail_in; ++i) {
-            if (zs.next_in[i] != 0) {
-              zs.next_in += i;
-              zs.avail_in -= i;
-              return CompressedError("trailing garbage after gzip data");
-            }
-          }
-          zs.avail_in = 0;
-          GCSPIKE_ASSIGN_OR_RETURN(size_t got, f.source->Read(f.in_buf.data(), f.in_buf.size()));
-          if (got == 0) break;
-          zs.next_in = f.in_buf.data();
-          zs.avail_in = static_cast<uInt>(got);
-        }
-        f.finished = true;
-        break;
-      }
-      if (f.any_member && (zs.next_in[0] != 0x1f)) {
-        return CompressedError("trailing garbage after gzip data");
-      }
-      const int rc = f.initialized ? inflateReset(&zs) : inflateInit2(&zs, 15 + 32);
-      if (rc != Z_OK) return CompressedError("zlib: cannot start inflating");
-      f.initialized = true;
-      f.in_member = true;
-      f.any_member = true;
-    }
-    const uInt avail_in = zs.avail_in;
-    const int rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc == Z_STREAM_END) {
-      f.in_member = false;
-    } else if (rc == Z_BUF_ERROR && zs.avail_in == avail_in && avail_in != 0) {
-      return CompressedError("corrupt gzip data: inflate makes no progress");
-    } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      return CompressedError(std::string("corrupt gzip data: ") +
-                             (zs.msg != nullptr ? zs.msg : "error " + std::to_string(rc)));
-    }
+    GCSPIKE_ASSIGN_OR_RETURN(bool more, InflateStep());
+    if (!more) break;
   }
   const size_t produced = room - zs.avail_out;
   f.total_out += produced;
-  if (f.max_ratio > 0) {
-    // As Gunzip (gzip_codec.h): output per compressed byte, with a slack for tiny inputs.
-    const double base = static_cast<double>(f.ratio_base != 0 ? f.ratio_base : CompressedOffset());
-    if (static_cast<double>(f.total_out) >
-        f.max_ratio * base + static_cast<double>(kGunzipRatioSlack)) {
-      char ratio[32];
-      std::snprintf(ratio, sizeof ratio, "%g", f.max_ratio);
-      return CompressedError("gzip data expands more than " + std::string(ratio) + " times (" +
-                             std::to_string(f.total_out) + " bytes from " +
-                             std::to_string(static_cast<uint64_t>(base)) +
-                             " bytes of compressed input): likely a decompression bomb; "
-                             "--max-gzip-ratio=0 lifts the limit");
+  GCSPIKE_RETURN_IF_ERROR(CheckInflateRatio());
+  return produced;
+}
+
+Result<bool> InputSource::InflateStep() {
+  Inflater& f = *inflater_;
+  z_stream& zs = f.zs;
+  if (zs.avail_in == 0) {
+    GCSPIKE_ASSIGN_OR_RETURN(bool more, RefillCompressed());
+    if (!more) {
+      if (f.in_member) {
+        return CompressedError("truncated gzip data (stream ends before its trailer)");
+      }
+      f.finished = true;
+      return false;
     }
   }
-  return produced;
+  if (!f.in_member) {
+    GCSPIKE_ASSIGN_OR_RETURN(bool started, StartMember());
+    if (!started) return false;
+  }
+  const uInt avail_in = zs.avail_in;
+  const int rc = inflate(&zs, Z_NO_FLUSH);
+  if (rc == Z_STREAM_END) {
+    f.in_member = false;
+  } else if (rc == Z_BUF_ERROR && zs.avail_in == avail_in && avail_in != 0) {
+    return CompressedError("corrupt gzip data: inflate makes no progress");
+  } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+    return CompressedError(std::string("corrupt gzip data: ") +
+                           (zs.msg != nullptr ? zs.msg : "error " + std::to_string(rc)));
+  }
+  return true;
+}
+
+Result<bool> InputSource::RefillCompressed() {
+  Inflater& f = *inflater_;
+  GCSPIKE_ASSIGN_OR_RETURN(size_t got, f.source->Read(f.in_buf.data(), f.in_buf.size()));
+  if (got == 0) return false;
+  f.zs.next_in = f.in_buf.data();
+  f.zs.avail_in = static_cast<uInt>(got);
+  return true;
+}
+
+Result<bool> InputSource::StartMember() {
+  Inflater& f = *inflater_;
+  z_stream& zs = f.zs;
+  // Between members: another member, or trailing zero padding (tolerated, as by gzip(1)).
+  if (f.any_member && zs.next_in[0] == 0) {
+    GCSPIKE_RETURN_IF_ERROR(SkipZeroPadding());
+    f.finished = true;
+    return false;
+  }
+  if (f.any_member && (zs.next_in[0] != 0x1f)) {
+    return CompressedError("trailing garbage after gzip data");
+  }
+  const int rc = f.initialized ? inflateReset(&zs) : inflateInit2(&zs, 15 + 32);
+  if (rc != Z_OK) return CompressedError("zlib: cannot start inflating");
+  f.initialized = true;
+  f.in_member = true;
+  f.any_member = true;
+  return true;
+}
+
+Status InputSource::SkipZeroPadding() {
+  z_stream& zs = inflater_->zs;
+  while (true) {
+    for (uInt i = 0; i < zs.avail_in; ++i) {
+      if (zs.next_in[i] != 0) {
+        zs.next_in += i;
+        zs.avail_in -= i;
+        return CompressedError("trailing garbage after gzip data");
+      }
+    }
+    zs.avail_in = 0;
+    GCSPIKE_ASSIGN_OR_RETURN(bool more, RefillCompressed());
+    if (!more) return {};
+  }
+}
+
+Status InputSource::CheckInflateRatio() const {
+  const Inflater& f = *inflater_;
+  if (f.max_ratio <= 0) return {};
+  // As Gunzip (gzip_codec.h): output per compressed byte, with a slack for tiny inputs.
+  const double base = static_cast<double>(f.ratio_base != 0 ? f.ratio_base : CompressedOffset());
+  const double cap = f.max_ratio * base + static_cast<double>(kGunzipRatioSlack);
+  if (!(static_cast<double>(f.total_out) > cap)) return {};
+  char ratio[32];
+  std::snprintf(ratio, sizeof ratio, "%g", f.max_ratio);
+  return CompressedError("gzip data expands more than " + std::string(ratio) + " times (" +
+                         std::to_string(f.total_out) + " bytes from " +
+                         std::to_string(static_cast<uint64_t>(base)) +
+                         " bytes of compressed input): likely a decompression bomb; "
+                         "--max-gzip-ratio=0 lifts the limit");
 }
 
 }  // namespace gcspike

@@ -79,6 +79,17 @@ class InputSource {
   // offset for a read error.
   Result<size_t> ReadRaw(uint8_t* buf, size_t n, uint64_t at);
   struct Inflater;
+  // The gzip stream of a Gunzipping source. Inflate fills buf with at least one byte unless
+  // the data ends; each InflateStep refills the compressed input, starts a member and inflates
+  // (false at the end of the data). RefillCompressed reads more compressed input (false at its
+  // end); StartMember starts the next member, or skips trailing zero padding (false: the data
+  // ends there); CheckInflateRatio refuses output beyond --max-gzip-ratio.
+  Result<size_t> Inflate(uint8_t* buf, size_t n);
+  Result<bool> InflateStep();
+  Result<bool> RefillCompressed();
+  Result<bool> StartMember();
+  Status SkipZeroPadding();
+  Status CheckInflateRatio() const;
   uint64_t CompressedOffset() const;
   Error CompressedError(std::string message) const;
 

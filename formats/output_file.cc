@@ -34,6 +34,16 @@ Status WriteFully(int fd, const uint8_t* p, size_t n, const std::string& name) {
   return {};
 }
 
+// The replacement keeps the replaced file's owner (only root may give a file away) and mode
+// (after fchown, which clears set-id bits).
+void KeepOwnerAndMode(int fd, const struct stat& st) {
+  if (::geteuid() == 0) {
+    // On failure (a file system without owners) the file stays root's: not worth failing.
+    [[maybe_unused]] const int rc = ::fchown(fd, st.st_uid, st.st_gid);
+  }
+  ::fchmod(fd, st.st_mode & 07777);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& path, bool binary) {
@@ -69,45 +79,45 @@ Result<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& path, bo
   const std::string dir = slash == std::string::npos ? "." : target.substr(0, slash + 1);
   out->target_path_ = target;
   const bool replacing = ::stat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  out->OpenUnnamed(dir);
+  if (out->fd_ < 0) GCSPIKE_RETURN_IF_ERROR(out->OpenNamedTemp(dir, slash));
+  if (replacing) KeepOwnerAndMode(out->fd_, st);
+  return out;
+}
+
+void OutputFile::OpenUnnamed(const std::string& dir) {
   // Unnamed, in the target's directory (linkat cannot cross file systems). 0666 is reduced by
   // the umask, as for any new file.
   // GCSPIKE_NO_O_TMPFILE=1 takes the named fallback (for its tests).
   const char* no_tmpfile = std::getenv("GCSPIKE_NO_O_TMPFILE");
   if (no_tmpfile == nullptr || std::string(no_tmpfile) != "1") {
-    out->fd_ = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+    fd_ = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
   }
   // Publishing goes through /proc/self/fd (linkat with AT_EMPTY_PATH needs a capability).
-  if (out->fd_ >= 0 && ::access("/proc/self/fd", X_OK) != 0) {
-    ::close(out->fd_);
-    out->fd_ = -1;
+  if (fd_ >= 0 && ::access("/proc/self/fd", X_OK) != 0) {
+    ::close(fd_);
+    fd_ = -1;
   }
-  if (out->fd_ < 0) {
-    const std::string base = slash == std::string::npos ? target : target.substr(slash + 1);
-    std::string tmpl = (slash == std::string::npos ? "" : dir) + "." + base + ".gcspike-XXXXXX";
-    out->temp_slot_ = -1;
-    {
-      // Registered before a signal can find the file unregistered.
-      ScopedSignalBlock block;
-      out->fd_ = ::mkostemp(tmpl.data(), O_CLOEXEC);
-      if (out->fd_ >= 0) out->temp_slot_ = RegisterTempPath(tmpl);
-    }
-    if (out->fd_ < 0) return FileError(path, "cannot create a temporary file beside the output");
-    out->temp_path_ = tmpl;
-    // mkstemp creates 0600; give the result the usual permissions (respecting umask).
-    const mode_t mask = ::umask(0);
-    ::umask(mask);
-    ::fchmod(out->fd_, 0666 & ~mask);
+}
+
+Status OutputFile::OpenNamedTemp(const std::string& dir, size_t slash) {
+  const std::string& target = target_path_;
+  const std::string base = slash == std::string::npos ? target : target.substr(slash + 1);
+  std::string tmpl = (slash == std::string::npos ? "" : dir) + "." + base + ".gcspike-XXXXXX";
+  temp_slot_ = -1;
+  {
+    // Registered before a signal can find the file unregistered.
+    ScopedSignalBlock block;
+    fd_ = ::mkostemp(tmpl.data(), O_CLOEXEC);
+    if (fd_ >= 0) temp_slot_ = RegisterTempPath(tmpl);
   }
-  if (replacing) {
-    // The replacement keeps the replaced file's owner (only root may give a file away) and
-    // mode (after fchown, which clears set-id bits).
-    if (::geteuid() == 0) {
-      // On failure (a file system without owners) the file stays root's: not worth failing.
-      [[maybe_unused]] const int rc = ::fchown(out->fd_, st.st_uid, st.st_gid);
-    }
-    ::fchmod(out->fd_, st.st_mode & 07777);
-  }
-  return out;
+  if (fd_ < 0) return FileError(path_, "cannot create a temporary file beside the output");
+  temp_path_ = tmpl;
+  // mkstemp creates 0600; give the result the usual permissions (respecting umask).
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(fd_, 0666 & ~mask);
+  return {};
 }
 
 OutputFile::~OutputFile() {

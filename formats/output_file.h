@@ -36,6 +36,10 @@ class OutputFile {
   OutputFile() = default;
   std::string path_;
   Status Publish();
+  // Open's two ways to a file beside the target: unnamed (O_TMPFILE; fd_ stays -1 when that is
+  // not possible) and the named fallback.
+  void OpenUnnamed(const std::string& dir);
+  Status OpenNamedTemp(const std::string& dir, size_t slash);
   std::string temp_path_;    // the named fallback's temporary file; empty with O_TMPFILE
   int temp_slot_ = -1;       // its signal-cleanup registration
   std::string target_path_;  // path_ with symlinks resolved

@@ -73,62 +73,78 @@ void AppendStrings(std::string& out, const std::vector<std::string>& items) {
   AppendArray(out, items, [&out](const std::string& s) { AppendJsonString(out, s); });
 }
 
-}  // namespace
+uint32_t Intern(std::unordered_map<std::string, uint32_t>& ids, std::vector<std::string>& v,
+                const std::string& s) {
+  auto [it, added] = ids.emplace(s, static_cast<uint32_t>(v.size()));
+  if (added) v.push_back(s);
+  return it->second;
+}
 
-FlameModel BuildFlameModel(const Profile& profile, double min_frame_share) {
-  // The full tree first: one node per (parent, frame), frames as the viewers show them
-  // (inlined calls expanded, unsymbolized locations named by address).
+struct FrameKey {
+  uint32_t name, file;
+  int64_t line;
+};
+
+// The flame graph's names and files: "all" and "" first, then each location's frames as the
+// viewers show them (inlined calls expanded, unsymbolized locations named by address), then
+// "(other)".
+struct FlameFrames {
+  std::vector<std::vector<FrameKey>> of_location;  // by location id
+  uint32_t other_name = 0;
+};
+
+FlameFrames InternFrames(const Profile& profile, FlameModel& full) {
   const std::vector<std::vector<ViewerFrame>> expanded = ExpandLocations(profile);
   std::unordered_map<std::string, uint32_t> name_ids, file_ids;
-  FlameModel full;
-  auto intern = [](std::unordered_map<std::string, uint32_t>& ids, std::vector<std::string>& v,
-                   const std::string& s) {
-    auto [it, added] = ids.emplace(s, static_cast<uint32_t>(v.size()));
-    if (added) v.push_back(s);
-    return it->second;
-  };
-  intern(name_ids, full.names, "all");
-  intern(file_ids, full.files, "");
-  // Frame ids per location frame, computed once.
-  struct FrameKey {
-    uint32_t name, file;
-    int64_t line;
-  };
-  std::vector<std::vector<FrameKey>> location_frames(expanded.size());
+  Intern(name_ids, full.names, "all");
+  Intern(file_ids, full.files, "");
+  FlameFrames frames;
+  frames.of_location.resize(expanded.size());
   for (size_t id = 1; id < expanded.size(); ++id) {
     for (const ViewerFrame& f : expanded[id]) {
-      location_frames[id].push_back(
-          {intern(name_ids, full.names, f.name), intern(file_ids, full.files, f.file), f.line});
+      frames.of_location[id].push_back(
+          {Intern(name_ids, full.names, f.name), Intern(file_ids, full.files, f.file), f.line});
     }
   }
+  frames.other_name = Intern(name_ids, full.names, "(other)");
+  return frames;
+}
+
+struct ChildKey {
+  int32_t parent;
+  uint32_t name, file;
+  bool operator==(const ChildKey&) const = default;
+};
+struct ChildHash {
+  size_t operator()(const ChildKey& k) const {
+    return (static_cast<uint64_t>(k.parent) * 0x9e3779b97f4a7c15ULL) ^
+           (static_cast<uint64_t>(k.name) << 20) ^ k.file;
+  }
+};
+
+// The string id of "gcspike" (the label key), 0 if the profile has none.
+StrId GcspikeKey(const Profile& profile) {
+  for (StrId i = 0; i < profile.strings.size(); ++i) {
+    if (profile.strings[i] == "gcspike") return i;
+  }
+  return StrId{0};
+}
+
+// The full tree: one node per (parent, frame), the root first. Returns each sample's leaf node.
+std::vector<int32_t> GrowFlameTree(const Profile& profile,
+                                   const std::vector<std::vector<FrameKey>>& location_frames,
+                                   FlameModel& full) {
   full.nodes.push_back(FlameNode{});
-  struct ChildKey {
-    int32_t parent;
-    uint32_t name, file;
-    bool operator==(const ChildKey&) const = default;
-  };
-  struct ChildHash {
-    size_t operator()(const ChildKey& k) const {
-      return (static_cast<uint64_t>(k.parent) * 0x9e3779b97f4a7c15ULL) ^
-             (static_cast<uint64_t>(k.name) << 20) ^ k.file;
-    }
-  };
   std::unordered_map<ChildKey, int32_t, ChildHash> children;
   const SampleWeights weights(profile);
-  const StrId key = [&profile] {
-    for (StrId i = 0; i < profile.strings.size(); ++i) {
-      if (profile.strings[i] == "gcspike") return i;
-    }
-    return StrId{0};
-  }();
+  const StrId key = GcspikeKey(profile);
   std::vector<int32_t> leaf(profile.samples.size(), 0);
-  std::vector<uint32_t> classes(profile.samples.size(), 0);
   for (size_t i = 0; i < profile.samples.size(); ++i) {
     const Sample& s = profile.samples[i];
     const double w = weights(i);
-    classes[i] = SampleClasses(profile, s, key);
+    const uint32_t classes = SampleClasses(profile, s, key);
     int32_t node = 0;
-    AddClasses(full.nodes[0], classes[i], w);
+    AddClasses(full.nodes[0], classes, w);
     for (auto it = s.location_ids.rbegin(); it != s.location_ids.rend(); ++it) {
       for (const FrameKey& f : location_frames[*it]) {
         auto [slot, added] = children.emplace(ChildKey{node, f.name, f.file},
@@ -141,18 +157,20 @@ FlameModel BuildFlameModel(const Profile& profile, double min_frame_share) {
           n.line = f.line;
           full.nodes.push_back(n);
         }
-        const int32_t child = slot->second;
-        node = child;
-        AddClasses(full.nodes[node], classes[i], w);
+        node = slot->second;
+        AddClasses(full.nodes[node], classes, w);
       }
     }
     leaf[i] = node;
   }
+  return leaf;
+}
 
-  // Aggregation: a frame below the share folds, with everything beneath it, into one
-  // "(other)" child of its parent. Parents precede children, so one pass suffices.
+// Aggregation: a frame below the share folds, with everything beneath it, into one "(other)"
+// child of its parent. Parents precede children, so one pass suffices.
+FlameModel FoldSmallFrames(FlameModel&& full, const std::vector<int32_t>& leaf,
+                           double min_frame_share, uint32_t other_name) {
   const double cut = full.nodes[0].total * min_frame_share;
-  const uint32_t other_name = intern(name_ids, full.names, "(other)");
   FlameModel out;
   out.names = std::move(full.names);
   out.files = std::move(full.files);
@@ -192,6 +210,15 @@ FlameModel BuildFlameModel(const Profile& profile, double min_frame_share) {
   out.sample_node.resize(leaf.size());
   for (size_t i = 0; i < leaf.size(); ++i) out.sample_node[i] = mapped[leaf[i]];
   return out;
+}
+
+}  // namespace
+
+FlameModel BuildFlameModel(const Profile& profile, double min_frame_share) {
+  FlameModel full;
+  const FlameFrames frames = InternFrames(profile, full);
+  const std::vector<int32_t> leaf = GrowFlameTree(profile, frames.of_location, full);
+  return FoldSmallFrames(std::move(full), leaf, min_frame_share, frames.other_name);
 }
 
 std::vector<std::pair<int64_t, uint64_t>> BinMax(const std::vector<HeapPoint>& points,

@@ -1,5 +1,8 @@
 #include "plugin/output_selector.h"
 
+#include <optional>
+#include <string>
+
 #include "formats/chrome_trace_writer.h"
 #include "formats/folded_writer.h"
 #include "formats/speedscope_writer.h"
@@ -72,35 +75,76 @@ PseudoFramePlacement DefaultPseudoFrames(OutputFormat format) {
              : PseudoFramePlacement::kNone;
 }
 
-Status WriteOutput(Profile& profile, const OutputOptions& options, const ByteSink& sink) {
-  const PseudoFramePlacement placement =
-      options.pseudo_frames.value_or(DefaultPseudoFrames(options.format));
-  auto text_out = [&sink](const std::string& text) {
-    return sink(
-        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
-  };
+namespace {
+
+Status WriteText(const ByteSink& sink, const std::string& text) {
+  return sink(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+}
+
+// The outputs the detectors render (report, json, html); nullopt for the other formats.
+std::optional<Result<std::string>> RenderDetectorOutput(Profile& profile,
+                                                        const OutputOptions& options) {
   switch (options.format) {
     case OutputFormat::kReport:
-    case OutputFormat::kJson: {
+    case OutputFormat::kJson:
       if (!options.report) {
         return MakeError("the " + std::string(OutputFormatName(options.format)) +
                          " output needs the detectors' report, which this build does not have");
       }
-      GCSPIKE_ASSIGN_OR_RETURN(std::string text,
-                               options.report(profile, options.format == OutputFormat::kJson));
-      return text_out(text);
-    }
-    case OutputFormat::kHtml: {
+      return options.report(profile, options.format == OutputFormat::kJson);
+    case OutputFormat::kHtml:
       if (!options.html) {
         return MakeError(
             "the html output needs the detectors' report, which this build does "
             "not have");
       }
-      GCSPIKE_ASSIGN_OR_RETURN(std::string text, options.html(profile));
-      return text_out(text);
-    }
+      return options.html(profile);
     default:
-      break;
+      return std::nullopt;
+  }
+}
+
+// The profile in a viewer's format (speedscope, Chrome trace, folded stacks) or as pprof.
+Status WriteProfileOutput(Profile& profile, const OutputOptions& options, const ByteSink& sink) {
+  switch (options.format) {
+    case OutputFormat::kSpeedscope: {
+      SpeedscopeWriteOptions w;
+      w.name = options.title;
+      w.exporter = options.exporter;
+      w.merge_threads = options.merge_threads;
+      w.diagnostics = options.diagnostics;
+      GCSPIKE_ASSIGN_OR_RETURN(std::string text, EncodeSpeedscope(profile, w));
+      return WriteText(sink, text);
+    }
+    case OutputFormat::kChromeTrace: {
+      ChromeTraceWriteOptions w;
+      w.exporter = options.exporter;
+      w.diagnostics = options.diagnostics;
+      GCSPIKE_ASSIGN_OR_RETURN(std::string text, EncodeChromeTrace(profile, w));
+      return WriteText(sink, text);
+    }
+    case OutputFormat::kFolded: {
+      FoldedWriteOptions w;
+      w.diagnostics = options.diagnostics;
+      GCSPIKE_ASSIGN_OR_RETURN(std::string text, EncodeFolded(profile, w));
+      return WriteText(sink, text);
+    }
+    default: {
+      PprofWriteOptions w = options.pprof;
+      w.diagnostics = options.diagnostics;
+      return WritePprof(profile, w, sink);
+    }
+  }
+}
+
+}  // namespace
+
+Status WriteOutput(Profile& profile, const OutputOptions& options, const ByteSink& sink) {
+  const PseudoFramePlacement placement =
+      options.pseudo_frames.value_or(DefaultPseudoFrames(options.format));
+  if (std::optional<Result<std::string>> text = RenderDetectorOutput(profile, options)) {
+    if (!text->ok()) return text->error();
+    return WriteText(sink, **text);
   }
   // Pseudo frames come from labels: on a spooled profile they go on the stack samples when no
   // record has its own label of their keys, else the records become samples first. The writers
@@ -111,35 +155,7 @@ Status WriteOutput(Profile& profile, const OutputOptions& options, const ByteSin
     if (!on_stacks) GCSPIKE_RETURN_IF_ERROR(MaterializeSpool(profile, options.max_memory));
   }
   AddPseudoFrames(profile, placement, options.pseudo_frame_keys);
-  switch (options.format) {
-    case OutputFormat::kSpeedscope: {
-      SpeedscopeWriteOptions w;
-      w.name = options.title;
-      w.exporter = options.exporter;
-      w.merge_threads = options.merge_threads;
-      w.diagnostics = options.diagnostics;
-      GCSPIKE_ASSIGN_OR_RETURN(std::string text, EncodeSpeedscope(profile, w));
-      return text_out(text);
-    }
-    case OutputFormat::kChromeTrace: {
-      ChromeTraceWriteOptions w;
-      w.exporter = options.exporter;
-      w.diagnostics = options.diagnostics;
-      GCSPIKE_ASSIGN_OR_RETURN(std::string text, EncodeChromeTrace(profile, w));
-      return text_out(text);
-    }
-    case OutputFormat::kFolded: {
-      FoldedWriteOptions w;
-      w.diagnostics = options.diagnostics;
-      GCSPIKE_ASSIGN_OR_RETURN(std::string text, EncodeFolded(profile, w));
-      return text_out(text);
-    }
-    default: {
-      PprofWriteOptions w = options.pprof;
-      w.diagnostics = options.diagnostics;
-      return WritePprof(profile, w, sink);
-    }
-  }
+  return WriteProfileOutput(profile, options, sink);
 }
 
 Result<std::vector<uint8_t>> EncodeOutput(Profile& profile, const OutputOptions& options) {

@@ -165,6 +165,49 @@ void CollectInlines(Dwarf_Die* cudie, Dwarf_Die* parent, int32_t enclosing, int3
   } while (dwarf_siblingof(&child, &child) == 0);
 }
 
+// .gopclntab's frames for vaddr, innermost first; false when there are none to add.
+bool AppendGoFrames(const std::optional<GoPclntab>& gopclntab, uint64_t vaddr,
+                    std::vector<SourceFrame>& frames) {
+  if (!gopclntab.has_value()) return false;
+  auto go_frames = gopclntab->Frames(vaddr);
+  if (!go_frames.ok()) return false;
+  for (GoPclntab::Frame& f : *go_frames) {
+    frames.push_back({std::move(f.function), std::move(f.file), f.line});
+  }
+  return true;
+}
+
+// The line row for vaddr: the last row at or below it, unless that ends a sequence (the
+// lookup dwarf_getsrc_die does, over the same rows). Every row is readable (checked when the
+// unit was indexed). Leaves file and line alone when there is no such row.
+void FindLineRow(Dwarf_Lines* lines, size_t nlines, uint64_t vaddr, std::string& file,
+                 int64_t& line) {
+  if (nlines == 0) return;
+  auto row_addr = [lines](size_t i) {
+    Dwarf_Addr a = 0;
+    dwarf_lineaddr(dwarf_onesrcline(lines, i), &a);
+    return a;
+  };
+  size_t lo = 0, hi = nlines - 1;
+  while (lo < hi) {
+    const size_t mid = hi - (hi - lo) / 2;
+    if (vaddr < row_addr(mid)) {
+      hi = mid - 1;
+    } else {
+      lo = mid;
+    }
+  }
+  Dwarf_Line* row = dwarf_onesrcline(lines, lo);
+  bool end_sequence = false;
+  dwarf_lineendsequence(row, &end_sequence);
+  if (row_addr(lo) <= vaddr && !end_sequence) {
+    if (const char* f = dwarf_linesrc(row, nullptr, nullptr); f != nullptr) file = f;
+    int n = 0;
+    dwarf_lineno(row, &n);
+    line = n;
+  }
+}
+
 }  // namespace
 
 const ElfSymbolizer::CuIndex& ElfSymbolizer::IndexCu(uint64_t cu_die_offset) const {
@@ -236,13 +279,7 @@ std::vector<SourceFrame> ElfSymbolizer::Symbolize(uint64_t vaddr) const {
   const ElfImage::Symbol* sym = image_->FindSymbol(vaddr);
   const std::optional<GoPclntab>& gopclntab = image_->gopclntab();
   if (sym == nullptr) {
-    if (gopclntab.has_value()) {
-      if (auto go_frames = gopclntab->Frames(vaddr); go_frames.ok()) {
-        for (GoPclntab::Frame& f : *go_frames) {
-          frames.push_back({std::move(f.function), std::move(f.file), f.line});
-        }
-      }
-    }
+    AppendGoFrames(gopclntab, vaddr, frames);
     return frames;
   }
   std::optional<uint64_t> cu = dwarf_ != nullptr ? FindCu(vaddr) : std::nullopt;
@@ -250,48 +287,16 @@ std::vector<SourceFrame> ElfSymbolizer::Symbolize(uint64_t vaddr) const {
   if (index == nullptr || !index->valid) {
     // No DWARF here (a Go binary linked with -w): .gopclntab still has the lines and inlined
     // frames; the outermost frame keeps the symbol-table name, as with DWARF.
-    if (gopclntab.has_value()) {
-      if (auto go_frames = gopclntab->Frames(vaddr); go_frames.ok()) {
-        for (GoPclntab::Frame& f : *go_frames) {
-          frames.push_back({std::move(f.function), std::move(f.file), f.line});
-        }
-        frames.back().function = sym->name;
-        return frames;
-      }
+    if (AppendGoFrames(gopclntab, vaddr, frames)) {
+      frames.back().function = sym->name;
+      return frames;
     }
     frames.push_back({sym->name, "", 0});
     return frames;
   }
-  // The line row for vaddr: the last row at or below it, unless that ends a sequence (the
-  // lookup dwarf_getsrc_die does, over the same rows).
   std::string file;
   int64_t line = 0;
-  if (index->nlines != 0) {
-    // Every row was readable when the unit was indexed.
-    auto row_addr = [index](size_t i) {
-      Dwarf_Addr a = 0;
-      dwarf_lineaddr(dwarf_onesrcline(index->lines, i), &a);
-      return a;
-    };
-    size_t lo = 0, hi = index->nlines - 1;
-    while (lo < hi) {
-      const size_t mid = hi - (hi - lo) / 2;
-      if (vaddr < row_addr(mid)) {
-        hi = mid - 1;
-      } else {
-        lo = mid;
-      }
-    }
-    Dwarf_Line* row = dwarf_onesrcline(index->lines, lo);
-    bool end_sequence = false;
-    dwarf_lineendsequence(row, &end_sequence);
-    if (row_addr(lo) <= vaddr && !end_sequence) {
-      if (const char* f = dwarf_linesrc(row, nullptr, nullptr); f != nullptr) file = f;
-      int n = 0;
-      dwarf_lineno(row, &n);
-      line = n;
-    }
-  }
+  FindLineRow(index->lines, index->nlines, vaddr, file, line);
   // Inlined frames innermost first. Each is one frame whose position is the current line; its
   // call site (DW_AT_call_file/line) is the position in the next frame out.
   auto piece = std::upper_bound(index->pieces.begin(), index->pieces.end(), vaddr,

@@ -126,23 +126,103 @@ Status DefaultToStdin(Args& args, bool stdin_is_terminal) {
 
 void RegisterRepeatableFlag(const std::string& name) { Repeatable().insert(name); }
 
-Result<Args> ParseArgs(int argc, char** argv, const std::vector<std::string>& commands) {
-  Args args;
+namespace {
+
+// The command word, if argv[1] is one (else annotate, unless argv[1] looks like a mistyped
+// command); returns the index of the first argument after it.
+Result<int> ParseCommand(int argc, char** argv, const std::vector<std::string>& commands,
+                         Args& args) {
   int i = 1;
   if (i < argc && std::find(commands.begin(), commands.end(), argv[i]) != commands.end()) {
     args.command = argv[i++];
     args.command_named = true;
-  } else {
-    args.command = "annotate";
-    if (i < argc && argv[i][0] != '-' && !IsInputName(argv[i])) {
-      if (auto suggestion = SuggestCommand(argv[i], commands)) {
-        return MakeError("unknown command '" + std::string(argv[i]) + "' (did you mean '" +
-                         *suggestion + "'?)");
-      }
+    return i;
+  }
+  args.command = "annotate";
+  if (i < argc && argv[i][0] != '-' && !IsInputName(argv[i])) {
+    if (auto suggestion = SuggestCommand(argv[i], commands)) {
+      return MakeError("unknown command '" + std::string(argv[i]) + "' (did you mean '" +
+                       *suggestion + "'?)");
     }
   }
+  return i;
+}
+
+// The gflags flag `name`, typed as `a`. --noNAME and --no-NAME of a bool flag find NAME (name
+// is changed to it) and set *negated.
+Result<gflags::CommandLineFlagInfo> FindFlag(const std::string& a, std::string& name,
+                                             bool has_value, const Args& args, bool* negated) {
+  gflags::CommandLineFlagInfo info;
+  if (gflags::GetCommandLineFlagInfo(name.c_str(), &info)) return info;
+  // --noflag and --no-flag both turn a bool flag off.
+  std::string base = name.rfind("no_", 0) == 0  ? name.substr(3)
+                     : name.rfind("no", 0) == 0 ? name.substr(2)
+                                                : std::string();
+  if (!base.empty() && !has_value && gflags::GetCommandLineFlagInfo(base.c_str(), &info) &&
+      info.type == "bool") {
+    *negated = true;
+    name = base;
+    return info;
+  }
+  if (args.command == "pprof") {
+    return MakeError("unknown flag " + a +
+                     ": flags for go tool pprof go after --, as in "
+                     "gcspike pprof INPUT -- " +
+                     a);
+  }
+  if (IsPprofFlag(name)) {
+    return MakeError("unknown flag " + a +
+                     ": it is a go tool pprof flag; give it to gcspike "
+                     "pprof after --, as in gcspike pprof INPUT -- " +
+                     a);
+  }
+  return MakeError("unknown flag " + a + " (see gcspike " +
+                   (args.command_named ? args.command + " " : std::string()) + "--help)");
+}
+
+// Parses the flag argv[i] (and its value, argv[i + 1] when it takes one: i is advanced).
+Status ParseFlag(int argc, char** argv, int& i, Args& args) {
+  const std::string a = argv[i];
+  std::string body = a.substr(a[1] == '-' ? 2 : 1);
+  std::string name = body, value;
+  bool has_value = false;
+  if (const size_t eq = body.find('='); eq != std::string::npos) {
+    name = body.substr(0, eq);
+    value = body.substr(eq + 1);
+    has_value = true;
+  }
+  name = Normalize(name);
+  if (name == "h" || name == "help") {
+    args.help = true;
+    return {};
+  }
+  if (name == "version") {
+    args.version = true;
+    return {};
+  }
+  bool negated = false;
+  GCSPIKE_ASSIGN_OR_RETURN(gflags::CommandLineFlagInfo info,
+                           FindFlag(a, name, has_value, args, &negated));
+  if (info.type == "bool") {
+    if (!has_value) value = negated ? "false" : "true";
+  } else if (!has_value) {
+    if (i + 1 >= argc) return MakeError("flag " + a + " needs a value");
+    value = argv[++i];
+  }
+  if (gflags::SetCommandLineOption(name.c_str(), value.c_str()).empty()) {
+    return MakeError("invalid value '" + value + "' for flag --" + name + " (" + info.type + ")");
+  }
+  if (Repeatable().count(name) != 0) args.repeated[name].push_back(value);
+  return {};
+}
+
+}  // namespace
+
+Result<Args> ParseArgs(int argc, char** argv, const std::vector<std::string>& commands) {
+  Args args;
+  GCSPIKE_ASSIGN_OR_RETURN(int i, ParseCommand(argc, argv, commands, args));
   for (; i < argc; ++i) {
-    std::string a = argv[i];
+    const std::string a = argv[i];
     if (a == "--") {
       args.passthrough.assign(argv + i + 1, argv + argc);
       break;
@@ -151,59 +231,7 @@ Result<Args> ParseArgs(int argc, char** argv, const std::vector<std::string>& co
       args.positional.push_back(a);
       continue;
     }
-    std::string body = a.substr(a[1] == '-' ? 2 : 1);
-    std::string name = body, value;
-    bool has_value = false;
-    if (const size_t eq = body.find('='); eq != std::string::npos) {
-      name = body.substr(0, eq);
-      value = body.substr(eq + 1);
-      has_value = true;
-    }
-    name = Normalize(name);
-    if (name == "h" || name == "help") {
-      args.help = true;
-      continue;
-    }
-    if (name == "version") {
-      args.version = true;
-      continue;
-    }
-    gflags::CommandLineFlagInfo info;
-    bool negated = false;
-    if (!gflags::GetCommandLineFlagInfo(name.c_str(), &info)) {
-      // --noflag and --no-flag both turn a bool flag off.
-      std::string base = name.rfind("no_", 0) == 0  ? name.substr(3)
-                         : name.rfind("no", 0) == 0 ? name.substr(2)
-                                                    : std::string();
-      if (!base.empty() && !has_value && gflags::GetCommandLineFlagInfo(base.c_str(), &info) &&
-          info.type == "bool") {
-        negated = true;
-        name = base;
-      } else if (args.command == "pprof") {
-        return MakeError("unknown flag " + a +
-                         ": flags for go tool pprof go after --, as in "
-                         "gcspike pprof INPUT -- " +
-                         a);
-      } else if (IsPprofFlag(name)) {
-        return MakeError("unknown flag " + a +
-                         ": it is a go tool pprof flag; give it to gcspike "
-                         "pprof after --, as in gcspike pprof INPUT -- " +
-                         a);
-      } else {
-        return MakeError("unknown flag " + a + " (see gcspike " +
-                         (args.command_named ? args.command + " " : std::string()) + "--help)");
-      }
-    }
-    if (info.type == "bool") {
-      if (!has_value) value = negated ? "false" : "true";
-    } else if (!has_value) {
-      if (i + 1 >= argc) return MakeError("flag " + a + " needs a value");
-      value = argv[++i];
-    }
-    if (gflags::SetCommandLineOption(name.c_str(), value.c_str()).empty()) {
-      return MakeError("invalid value '" + value + "' for flag --" + name + " (" + info.type + ")");
-    }
-    if (Repeatable().count(name) != 0) args.repeated[name].push_back(value);
+    GCSPIKE_RETURN_IF_ERROR(ParseFlag(argc, argv, i, args));
   }
   return args;
 }

@@ -174,6 +174,149 @@ class PprofWatchdog {
   int fd_ = -1;
 };
 
+// The profile `gcspike pprof` hands to pprof: read, annotated, filtered, encoded as pprof.
+Result<std::vector<uint8_t>> EncodeForPprof(const Args& args) {
+  if (!OutputPath().empty()) {
+    return MakeError("gcspike pprof writes to a temporary file; -o is not used here");
+  }
+  if (auto checked = CheckDetectFlags(args); !checked.ok()) return checked.error();
+  TerminalDiagnostics diag;
+  GCSPIKE_ASSIGN_OR_RETURN(OutputOptions options, MakeOutputOptions(args, &diag));
+  if (options.format != OutputFormat::kPprof) {
+    return MakeError("gcspike pprof hands pprof to go tool pprof; --output-format is not used");
+  }
+  auto profile = BuildProfile(args, &diag);
+  diag.ProgressDone();
+  if (!profile.ok()) return profile.error();
+  auto bytes = EncodeOutput(*profile, options);
+  diag.ProgressDone();
+  return bytes;
+}
+
+// The temporary file pprof reads (go tool pprof cannot read a pipe: it sniffs the first bytes,
+// then reopens the path), registered for removal if a signal ends gcspike first.
+struct TempPprofFile {
+  std::string path;
+  int fd = -1;
+  int slot = -1;
+};
+
+TempPprofFile CreateTempPprofFile() {
+  const char* tmpdir = std::getenv("TMPDIR");
+  TempPprofFile f;
+  f.path = std::string(tmpdir != nullptr && *tmpdir ? tmpdir : "/tmp") + "/gcspike-XXXXXX.pb.gz";
+  ScopedSignalBlock block;
+  f.fd = ::mkostemps(f.path.data(), 6, O_CLOEXEC);
+  if (f.fd >= 0) f.slot = RegisterTempPath(f.path);
+  return f;
+}
+
+// Writes all of `bytes` to fd and closes it; false if either failed.
+bool WriteAllAndClose(int fd, const std::vector<uint8_t>& bytes) {
+  bool ok = true;
+  for (size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = false;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) ok = false;
+  return ok;
+}
+
+// The pprof command line: $GCSPIKE_PPROF, else `go tool pprof`, else a standalone pprof on
+// PATH; then the arguments after `--`, then the profile.
+std::vector<std::string> PprofCommand(const Args& args, const std::string& path) {
+  std::vector<std::string> argv_s;
+  const std::string tool =
+      std::getenv("GCSPIKE_PPROF") != nullptr ? std::getenv("GCSPIKE_PPROF") : "";
+  if (!tool.empty()) {
+    argv_s = {tool};
+  } else if (::system("command -v go >/dev/null 2>&1") == 0) {
+    argv_s = {"go", "tool", "pprof"};
+  } else {
+    argv_s = {"pprof"};
+  }
+  argv_s.insert(argv_s.end(), args.passthrough.begin(), args.passthrough.end());
+  argv_s.push_back(path);
+  return argv_s;
+}
+
+// The terminal gcspike owns (its process group is the foreground), or -1.
+int OwnedTerminal() {
+  for (int t : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
+    if (::isatty(t) && ::tcgetpgrp(t) == ::getpgrp()) return t;
+  }
+  return -1;
+}
+
+// Makes pgid the foreground process group of tty (none if tty < 0).
+void SetForeground(int tty, pid_t pgid) {
+  if (tty < 0) return;
+  // A background process group changing the foreground gets SIGTTOU unless it ignores it.
+  struct sigaction ignore {
+  }, old{};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGTTOU, &ignore, &old);
+  ::tcsetpgrp(tty, pgid);
+  ::sigaction(SIGTTOU, &old, nullptr);
+}
+
+// pprof runs in a process group of its own (go tool pprof is two processes: go, then the
+// pprof it starts), so a signal reaches all of it: SIGINT, SIGTERM and SIGHUP sent to
+// gcspike are forwarded to the group. When gcspike owns the terminal, the group is made the
+// terminal's foreground (as a shell does for a job), so pprof's interactive shell can read
+// it and Ctrl-C goes to pprof alone. Returns pprof's pid, or -1 if fork failed.
+pid_t StartPprof(std::vector<std::string>& argv_s, int tty, PprofWatchdog& watchdog) {
+  std::vector<char*> argv;
+  for (std::string& s : argv_s) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  // No signal between fork and ForwardSignalsTo: it would find no group to forward to.
+  ScopedSignalBlock block;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    SetForeground(tty, ::getpid());
+    // The child starts with gcspike's handlers and blocked mask: give pprof the defaults.
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::sigaction(sig, &dfl, nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execvp(argv[0], argv.data());
+    std::fprintf(stderr, "gcspike: cannot run %s: %m\n", argv[0]);
+    ::_exit(127);
+  }
+  if (pid > 0) {
+    ::setpgid(pid, pid);  // also here: whichever of the two runs first
+    SetForeground(tty, pid);
+    ForwardSignalsTo(pid);
+    watchdog.Watch(pid);
+  }
+  return pid;
+}
+
+// Waits for pprof to end and returns its wait status; gcspike takes the terminal back.
+int WaitForPprof(pid_t pid, int tty) {
+  // SIGQUIT from the terminal goes to pprof's foreground group; one sent to gcspike alone
+  // should not leave pprof orphaned, so it is ignored while pprof runs.
+  struct sigaction ignore {
+  }, old_quit{};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGQUIT, &ignore, &old_quit);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  ForwardSignalsTo(0);
+  SetForeground(tty, ::getpgrp());
+  ::sigaction(SIGQUIT, &old_quit, nullptr);
+  return status;
+}
+
 }  // namespace
 
 int Fail(const Error& e) {
@@ -221,37 +364,11 @@ int RunAnnotate(const Args& args) {
 }
 
 int RunPprof(const Args& args) {
-  if (!OutputPath().empty()) {
-    return Fail(MakeError("gcspike pprof writes to a temporary file; -o is not used here"));
-  }
-  if (auto checked = CheckDetectFlags(args); !checked.ok()) return Fail(checked.error());
-  TerminalDiagnostics diag;
-  auto options = MakeOutputOptions(args, &diag);
-  if (!options.ok()) return Fail(options.error());
-  if (options->format != OutputFormat::kPprof) {
-    return Fail(
-        MakeError("gcspike pprof hands pprof to go tool pprof; --output-format is not used"));
-  }
-  auto profile = BuildProfile(args, &diag);
-  diag.ProgressDone();
-  if (!profile.ok()) return Fail(profile.error());
-  auto bytes = EncodeOutput(*profile, *options);
-  diag.ProgressDone();
+  auto bytes = EncodeForPprof(args);
   if (!bytes.ok()) return Fail(bytes.error());
-
-  // go tool pprof cannot read a pipe (it sniffs the first bytes, then reopens the path), so the
-  // profile goes to a real file, registered for removal if a signal ends gcspike first.
-  const char* tmpdir = std::getenv("TMPDIR");
-  std::string path =
-      std::string(tmpdir != nullptr && *tmpdir ? tmpdir : "/tmp") + "/gcspike-XXXXXX.pb.gz";
-  int fd = -1;
-  int slot = -1;
-  {
-    ScopedSignalBlock block;
-    fd = ::mkostemps(path.data(), 6, O_CLOEXEC);
-    if (fd >= 0) slot = RegisterTempPath(path);
-  }
-  if (fd < 0) return Fail(MakeError("cannot create a temporary file in " + path));
+  TempPprofFile file = CreateTempPprofFile();
+  if (file.fd < 0) return Fail(MakeError("cannot create a temporary file in " + file.path));
+  const std::string& path = file.path;
   PprofWatchdog watchdog;
   watchdog.Start(path);
   struct TempProfile {  // removed however RunPprof returns
@@ -263,98 +380,15 @@ int RunPprof(const Args& args) {
       UnregisterTempPath(slot);
       watchdog.Done();
     }
-  } temp{path, slot, watchdog};
-  bool ok = true;
-  for (size_t done = 0; done < bytes->size();) {
-    const ssize_t n = ::write(fd, bytes->data() + done, bytes->size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ok = false;
-      break;
-    }
-    done += static_cast<size_t>(n);
+  } temp{path, file.slot, watchdog};
+  if (!WriteAllAndClose(file.fd, *bytes)) {
+    return Fail(MakeError("cannot write the temporary profile " + path));
   }
-  if (::close(fd) != 0) ok = false;
-  if (!ok) return Fail(MakeError("cannot write the temporary profile " + path));
-
-  // Prefer `go tool pprof`; fall back to a standalone pprof on PATH.
-  std::vector<std::string> argv_s;
-  const std::string tool =
-      std::getenv("GCSPIKE_PPROF") != nullptr ? std::getenv("GCSPIKE_PPROF") : "";
-  if (!tool.empty()) {
-    argv_s = {tool};
-  } else if (::system("command -v go >/dev/null 2>&1") == 0) {
-    argv_s = {"go", "tool", "pprof"};
-  } else {
-    argv_s = {"pprof"};
-  }
-  argv_s.insert(argv_s.end(), args.passthrough.begin(), args.passthrough.end());
-  argv_s.push_back(path);
-  std::vector<char*> argv;
-  for (std::string& s : argv_s) argv.push_back(s.data());
-  argv.push_back(nullptr);
-
-  // pprof runs in a process group of its own (go tool pprof is two processes: go, then the
-  // pprof it starts), so a signal reaches all of it: SIGINT, SIGTERM and SIGHUP sent to
-  // gcspike are forwarded to the group. When gcspike owns the terminal, the group is made the
-  // terminal's foreground (as a shell does for a job), so pprof's interactive shell can read
-  // it and Ctrl-C goes to pprof alone; gcspike takes the terminal back when pprof ends.
-  int tty = -1;
-  for (int t : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
-    if (::isatty(t) && ::tcgetpgrp(t) == ::getpgrp()) {
-      tty = t;
-      break;
-    }
-  }
-  auto set_foreground = [tty](pid_t pgid) {
-    if (tty < 0) return;
-    // A background process group changing the foreground gets SIGTTOU unless it ignores it.
-    struct sigaction ignore {
-    }, old{};
-    ignore.sa_handler = SIG_IGN;
-    ::sigaction(SIGTTOU, &ignore, &old);
-    ::tcsetpgrp(tty, pgid);
-    ::sigaction(SIGTTOU, &old, nullptr);
-  };
-  pid_t pid;
-  {
-    // No signal between fork and ForwardSignalsTo: it would find no group to forward to.
-    ScopedSignalBlock block;
-    pid = ::fork();
-    if (pid == 0) {
-      ::setpgid(0, 0);
-      set_foreground(::getpid());
-      // The child starts with gcspike's handlers and blocked mask: give pprof the defaults.
-      struct sigaction dfl {};
-      dfl.sa_handler = SIG_DFL;
-      for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::sigaction(sig, &dfl, nullptr);
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      ::execvp(argv[0], argv.data());
-      std::fprintf(stderr, "gcspike: cannot run %s: %m\n", argv[0]);
-      ::_exit(127);
-    }
-    if (pid > 0) {
-      ::setpgid(pid, pid);  // also here: whichever of the two runs first
-      set_foreground(pid);
-      ForwardSignalsTo(pid);
-      watchdog.Watch(pid);
-    }
-  }
+  std::vector<std::string> argv_s = PprofCommand(args, path);
+  const int tty = OwnedTerminal();
+  const pid_t pid = StartPprof(argv_s, tty, watchdog);
   if (pid < 0) return Fail(MakeError("fork failed"));
-  // SIGQUIT from the terminal goes to pprof's foreground group; one sent to gcspike alone
-  // should not leave pprof orphaned, so it is ignored while pprof runs.
-  struct sigaction ignore {
-  }, old_quit{};
-  ignore.sa_handler = SIG_IGN;
-  ::sigaction(SIGQUIT, &ignore, &old_quit);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  ForwardSignalsTo(0);
-  set_foreground(::getpgrp());
-  ::sigaction(SIGQUIT, &old_quit, nullptr);
+  const int status = WaitForPprof(pid, tty);
   // pprof's status is gcspike's: its exit code, or death by the same signal.
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);

@@ -294,77 +294,90 @@ int CheckFailOn(const std::vector<FailOnExpr>& exprs, const DetectionSummary& su
   return tally.ExitStatus();
 }
 
+namespace {
+
+// How report reads its inputs.
+Result<ReadOptions> ReportReadOptions(const Args& args, Diagnostics* diagnostics) {
+  ReadOptions read;
+  read.diagnostics = diagnostics;
+  ApplyPerfFlags(args, read);
+  ApplyUrlFlags(read);
+  ApplyFleetFlags(read);
+  GCSPIKE_RETURN_IF_ERROR(ApplyInputLimitFlags(read));
+  read.spool_samples = !FLAGS_in_memory;
+  return read;
+}
+
+// With filters the report describes the samples kept; they run on the labelled profile, as
+// in annotate, so --keep gcspike~grow-spike works. True when there were filters.
+Result<bool> FilterForReport(Profile& profile, const Args& args, Diagnostics* diagnostics) {
+  GCSPIKE_ASSIGN_OR_RETURN(SampleFilterSpec filters, FilterSpecFromFlags(args));
+  if (filters.empty()) return false;
+  auto labelled = DetectAndLabel(profile, InputName(args), diagnostics);
+  if (!labelled.ok()) return labelled.error();
+  auto kept = FilterSamples(profile, filters, diagnostics);
+  if (!kept.ok()) return NamingInput(kept.error(), args);
+  return true;
+}
+
+// The report in `format`: text, JSON, HTML or a Chrome trace.
+Result<std::string> RenderReport(Profile& profile, Analysis& analysis, OutputFormat format,
+                                 const std::string& path, uint64_t max_memory, const Args& args) {
+  // Execution traces: the pre-pause test among the features and the timeline (time_rules.h).
+  std::string pre_pause_json, timeline_json;
+  AppendPrePauseFeatureJson(pre_pause_json, analysis.time);
+  AppendTimeJson(timeline_json, profile, analysis.time);
+  std::string groups;  // --group-by: the verdicts per label value (group_report.h)
+  if (GroupByRequested() && (format == OutputFormat::kJson || format == OutputFormat::kReport)) {
+    auto rendered = RenderGroupReport(profile, format == OutputFormat::kJson, max_memory);
+    if (!rendered.ok()) return NamingInput(rendered.error(), args);
+    groups = std::move(*rendered);
+  }
+  switch (format) {
+    case OutputFormat::kHtml:
+      return LabelAndRenderHtml(profile, analysis);
+    case OutputFormat::kChromeTrace: {
+      ApplyLabels(profile, analysis.features, std::string("gcspike ") + kVersion);
+      ApplyTimeLabels(profile, analysis.time);
+      ChromeTraceWriteOptions w;
+      w.exporter = std::string("gcspike@") + kVersion;
+      return EncodeChromeTrace(profile, w);
+    }
+    case OutputFormat::kJson:
+      return RenderReportJson(analysis.summary, pre_pause_json, timeline_json + groups);
+    default:
+      return RenderReportText(analysis.summary, ReportWidth(path)) +
+             RenderTimeReport(profile, analysis.time) + groups;
+  }
+}
+
+}  // namespace
+
 int RunReport(const Args& args) {
   auto fail_on = CheckDetectFlags(args);
   if (!fail_on.ok()) return Fail(fail_on.error());
   TerminalDiagnostics diag;
-  ReadOptions read;
-  read.diagnostics = &diag;
-  ApplyPerfFlags(args, read);
-  ApplyUrlFlags(read);
-  ApplyFleetFlags(read);
-  if (Status s = ApplyInputLimitFlags(read); !s.ok()) return Fail(s.error());
-  read.spool_samples = !FLAGS_in_memory;
-  auto profile = LoadInputs(args.positional, read);
+  auto read = ReportReadOptions(args, &diag);
+  if (!read.ok()) return Fail(read.error());
+  auto profile = LoadInputs(args.positional, *read);
   diag.ProgressDone();
   if (!profile.ok()) return Fail(profile.error());
-  // With filters the report describes the samples kept; they run on the labelled profile, as
-  // in annotate, so --keep gcspike~grow-spike works.
-  auto filters = FilterSpecFromFlags(args);
-  if (!filters.ok()) return Fail(filters.error());
-  Diagnostics* warn_rules = &diag;  // unmatched rules are told once, about the whole input
-  if (!filters->empty()) {
-    auto labelled = DetectAndLabel(*profile, InputName(args), &diag);
-    if (!labelled.ok()) return Fail(labelled.error());
-    warn_rules = nullptr;
-    auto kept = FilterSamples(*profile, *filters, &diag);
-    if (!kept.ok()) return Fail(NamingInput(kept.error(), args));
-  }
+  auto filtered = FilterForReport(*profile, args, &diag);
+  if (!filtered.ok()) return Fail(filtered.error());
+  // Unmatched rules are told once, about the whole input.
+  Diagnostics* warn_rules = *filtered ? nullptr : &diag;
   auto analysis = Analyze(*profile, InputName(args), warn_rules);
   if (!analysis.ok()) return Fail(analysis.error());
-  const DetectionSummary* summary = &analysis->summary;
   const std::string path = !FLAGS_o.empty() ? FLAGS_o : FLAGS_output;
   auto format = ReportFormat(path);
   if (!format.ok()) return Fail(format.error());
-  // Execution traces: the pre-pause test among the features and the timeline (time_rules.h).
-  std::string pre_pause_json, timeline_json;
-  AppendPrePauseFeatureJson(pre_pause_json, analysis->time);
-  AppendTimeJson(timeline_json, *profile, analysis->time);
-  std::string groups;  // --group-by: the verdicts per label value (group_report.h)
-  if (GroupByRequested() && (*format == OutputFormat::kJson || *format == OutputFormat::kReport)) {
-    auto rendered =
-        RenderGroupReport(*profile, *format == OutputFormat::kJson, read.max_input_bytes);
-    if (!rendered.ok()) return Fail(NamingInput(rendered.error(), args));
-    groups = std::move(*rendered);
-  }
-  std::string text;
-  switch (*format) {
-    case OutputFormat::kHtml:
-      text = LabelAndRenderHtml(*profile, *analysis);
-      break;
-    case OutputFormat::kChromeTrace: {
-      ApplyLabels(*profile, analysis->features, std::string("gcspike ") + kVersion);
-      ApplyTimeLabels(*profile, analysis->time);
-      ChromeTraceWriteOptions w;
-      w.exporter = std::string("gcspike@") + kVersion;
-      auto encoded = EncodeChromeTrace(*profile, w);
-      if (!encoded.ok()) return Fail(encoded.error());
-      text = std::move(*encoded);
-      break;
-    }
-    case OutputFormat::kJson:
-      text = RenderReportJson(*summary, pre_pause_json, timeline_json + groups);
-      break;
-    default:
-      text = RenderReportText(*summary, ReportWidth(path)) +
-             RenderTimeReport(*profile, analysis->time) + groups;
-      break;
-  }
+  auto text = RenderReport(*profile, *analysis, *format, path, read->max_input_bytes, args);
+  if (!text.ok()) return Fail(text.error());
   auto out = OutputFile::Open(path, /*binary=*/false);
   if (!out.ok()) return Fail(out.error());
-  if (Status s = (*out)->Write(std::string_view(text)); !s.ok()) return Fail(s.error());
+  if (Status s = (*out)->Write(std::string_view(*text)); !s.ok()) return Fail(s.error());
   if (Status s = (*out)->Commit(); !s.ok()) return Fail(s.error());
-  return CheckFailOn(*fail_on, *summary);
+  return CheckFailOn(*fail_on, analysis->summary);
 }
 
 }  // namespace gcspike::cli

@@ -96,92 +96,119 @@ int CheckDiffGates(const std::vector<FailOnExpr>& gates, const ProfileDiff& diff
   return tally.ExitStatus();
 }
 
+struct DiffInputs {
+  std::vector<std::string> base, now;
+};
+
+// The two sides: --base (repeatable) and the inputs, or exactly BASE NEW.
+Result<DiffInputs> SplitDiffInputs(const Args& args) {
+  DiffInputs in;
+  if (const auto it = args.repeated.find("base"); it != args.repeated.end()) {
+    in.base = it->second;
+    in.now = args.positional;
+  } else if (args.positional.size() == 2) {
+    in.base = {args.positional[0]};
+    in.now = {args.positional[1]};
+  } else {
+    return MakeError(
+        "gcspike diff takes BASE NEW, or --base BASE (repeatable) and the new "
+        "inputs; got " +
+        std::to_string(args.positional.size()) + " inputs");
+  }
+  if (in.now.empty()) return MakeError("gcspike diff: no new input after --base");
+  if (std::count(in.base.begin(), in.base.end(), "-") +
+          std::count(in.now.begin(), in.now.end(), "-") >
+      1) {
+    return MakeError("standard input (-) can be named only once");
+  }
+  return in;
+}
+
+// The --fail-on gates of diff: each a change, with a sign and a unit.
+Result<std::vector<FailOnExpr>> ParseDiffGates(const Args& args) {
+  std::vector<FailOnExpr> gates;
+  const auto it = args.repeated.find("fail_on");
+  if (it == args.repeated.end()) return gates;
+  for (const std::string& text : it->second) {
+    GCSPIKE_ASSIGN_OR_RETURN(FailOnExpr e, ParseFailOn(text));
+    if (e.change == FailOnExpr::Change::kNone) {
+      return MakeError("--fail-on '" + text +
+                       "': gcspike diff gates a change, with a "
+                       "sign and a unit: e.g. grow-spike>+3pp (points of share) or "
+                       "assist-coupling>+50% (of the base's share)");
+    }
+    gates.push_back(std::move(e));
+  }
+  return gates;
+}
+
+// Checks diff's flags; returns its gates.
+Result<std::vector<FailOnExpr>> CheckDiffFlags(const Args& args) {
+  if (!FLAGS_detect) return MakeError("gcspike diff needs the detectors (not --no-detect)");
+  if (!(FLAGS_tolerance >= 0 && FLAGS_tolerance <= 100)) {
+    return MakeError("--tolerance is in percentage points, between 0 and 100");
+  }
+  if (FLAGS_inconclusive != "error" && FLAGS_inconclusive != "fail" &&
+      FLAGS_inconclusive != "pass") {
+    return MakeError("--inconclusive is one of error, fail, pass (got '" + FLAGS_inconclusive +
+                     "')");
+  }
+  GCSPIKE_ASSIGN_OR_RETURN(std::vector<FailOnExpr> gates, ParseDiffGates(args));
+  GCSPIKE_ASSIGN_OR_RETURN(SampleFilterSpec filters, FilterSpecFromFlags(args));
+  if (!filters.empty()) {
+    return MakeError(
+        "gcspike diff compares whole profiles; filter each side first "
+        "(gcspike INPUT --keep ... -o side.pb.gz)");
+  }
+  return gates;
+}
+
+// The diff profile (new minus base) as pprof at path.
+Status WriteDiffProfile(Side&& base, Side&& now, const std::string& path,
+                        Diagnostics* diagnostics) {
+  GCSPIKE_ASSIGN_OR_RETURN(Profile profile,
+                           BuildDiffProfile(std::move(base.profile), std::move(now.profile),
+                                            FLAGS_normalize, diagnostics));
+  PprofWriteOptions options;
+  options.gzip = !FLAGS_uncompressed;
+  options.gzip_level = FLAGS_gzip_level;
+  GCSPIKE_ASSIGN_OR_RETURN(std::unique_ptr<OutputFile> out,
+                           OutputFile::Open(path, /*binary=*/true));
+  GCSPIKE_RETURN_IF_ERROR(WritePprof(
+      profile, options, [&out](std::span<const uint8_t> piece) { return out->Write(piece); }));
+  return out->Commit();
+}
+
 }  // namespace
 
 void RegisterDiffFlags() { RegisterRepeatableFlag("base"); }
 
 int RunDiff(const Args& args) {
-  // The two sides.
-  std::vector<std::string> base_inputs, now_inputs;
-  if (const auto it = args.repeated.find("base"); it != args.repeated.end()) {
-    base_inputs = it->second;
-    now_inputs = args.positional;
-  } else if (args.positional.size() == 2) {
-    base_inputs = {args.positional[0]};
-    now_inputs = {args.positional[1]};
-  } else {
-    return Fail(
-        MakeError("gcspike diff takes BASE NEW, or --base BASE (repeatable) and the new "
-                  "inputs; got " +
-                  std::to_string(args.positional.size()) + " inputs"));
-  }
-  if (now_inputs.empty()) return Fail(MakeError("gcspike diff: no new input after --base"));
-  if (std::count(base_inputs.begin(), base_inputs.end(), "-") +
-          std::count(now_inputs.begin(), now_inputs.end(), "-") >
-      1) {
-    return Fail(MakeError("standard input (-) can be named only once"));
-  }
-  if (!FLAGS_detect) return Fail(MakeError("gcspike diff needs the detectors (not --no-detect)"));
-  if (!(FLAGS_tolerance >= 0 && FLAGS_tolerance <= 100)) {
-    return Fail(MakeError("--tolerance is in percentage points, between 0 and 100"));
-  }
-  if (FLAGS_inconclusive != "error" && FLAGS_inconclusive != "fail" &&
-      FLAGS_inconclusive != "pass") {
-    return Fail(
-        MakeError("--inconclusive is one of error, fail, pass (got '" + FLAGS_inconclusive + "')"));
-  }
-  std::vector<FailOnExpr> gates;
-  if (const auto it = args.repeated.find("fail_on"); it != args.repeated.end()) {
-    for (const std::string& text : it->second) {
-      auto e = ParseFailOn(text);
-      if (!e.ok()) return Fail(e.error());
-      if (e->change == FailOnExpr::Change::kNone) {
-        return Fail(MakeError("--fail-on '" + text +
-                              "': gcspike diff gates a change, with a "
-                              "sign and a unit: e.g. grow-spike>+3pp (points of share) or "
-                              "assist-coupling>+50% (of the base's share)"));
-      }
-      gates.push_back(std::move(*e));
-    }
-  }
-  auto filters = FilterSpecFromFlags(args);
-  if (!filters.ok()) return Fail(filters.error());
-  if (!filters->empty()) {
-    return Fail(
-        MakeError("gcspike diff compares whole profiles; filter each side first "
-                  "(gcspike INPUT --keep ... -o side.pb.gz)"));
-  }
+  auto inputs = SplitDiffInputs(args);
+  if (!inputs.ok()) return Fail(inputs.error());
+  auto gates = CheckDiffFlags(args);
+  if (!gates.ok()) return Fail(gates.error());
 
   TerminalDiagnostics diag;
-  auto base = LoadSide(args, base_inputs, &diag);
+  auto base = LoadSide(args, inputs->base, &diag);
   if (!base.ok()) return Fail(base.error());
-  auto now = LoadSide(args, now_inputs, &diag);
+  auto now = LoadSide(args, inputs->now, &diag);
   diag.ProgressDone();
   if (!now.ok()) return Fail(now.error());
   ProfileDiff diff = DiffSummaries(base->summary, now->summary, FLAGS_tolerance / 100);
-  diff.base_inputs = base_inputs;
-  diff.now_inputs = now_inputs;
+  diff.base_inputs = inputs->base;
+  diff.now_inputs = inputs->now;
 
   // The diff profile first: a bad -o leaves no file and prints no verdict.
   const std::string path = !FLAGS_o.empty() ? FLAGS_o : FLAGS_output;
   if (!path.empty()) {
-    auto profile =
-        BuildDiffProfile(std::move(base->profile), std::move(now->profile), FLAGS_normalize, &diag);
-    if (!profile.ok()) return Fail(profile.error());
-    PprofWriteOptions options;
-    options.gzip = !FLAGS_uncompressed;
-    options.gzip_level = FLAGS_gzip_level;
-    auto out = OutputFile::Open(path, /*binary=*/true);
-    if (!out.ok()) return Fail(out.error());
-    Status written = WritePprof(
-        *profile, options, [&out](std::span<const uint8_t> piece) { return (*out)->Write(piece); });
+    Status written = WriteDiffProfile(std::move(*base), std::move(*now), path, &diag);
     if (!written.ok()) return Fail(written.error());
-    if (Status s = (*out)->Commit(); !s.ok()) return Fail(s.error());
   }
   const std::string text = FLAGS_json ? RenderDiffJson(diff) : RenderDiffText(diff);
   std::fputs(text.c_str(), stdout);
   std::fflush(stdout);
-  return CheckDiffGates(gates, diff);
+  return CheckDiffGates(*gates, diff);
 }
 
 }  // namespace gcspike::cli

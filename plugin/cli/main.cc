@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <new>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,15 +19,12 @@
 
 namespace {
 
-int Main(int argc, char** argv) {
-  using namespace gcspike::cli;
-  gflags::SetVersionString(kVersion);
-  const std::vector<std::string> commands = {"annotate",    "pprof", "report", "help",
-                                             "trace-stats", "diff",  "merge"};
-  RegisterDetectFlags();
-  RegisterDiffFlags();
-  // Hidden: the build renders the man page and the shell completions with these, from the same
-  // tables and flag definitions as --help (plugin/cli/help.cc).
+using namespace gcspike::cli;
+
+// Hidden: the build renders the man page and the shell completions with these, from the same
+// tables and flag definitions as --help (plugin/cli/help.cc). The exit status when argv asks
+// for one of them; nullopt when not.
+std::optional<int> RunBuildHelp(int argc, char** argv) {
   if (argc == 2 && std::string_view(argv[1]) == "--help-man") {
     std::fputs(ManPage().c_str(), stdout);
     return kExitOk;
@@ -40,6 +38,49 @@ int Main(int argc, char** argv) {
     std::fputs(script.c_str(), stdout);
     return kExitOk;
   }
+  return std::nullopt;
+}
+
+// `gcspike --help` and `gcspike help`: everything; `gcspike report --help` and
+// `gcspike help report`: that command's synopsis, description, flags and examples.
+int RunHelp(const Args& args) {
+  std::string topic = args.command_named && args.command != "help" ? args.command : "";
+  if (args.command == "help" && !args.positional.empty()) topic = args.positional[0];
+  if (topic.empty()) {
+    std::fputs(HelpText().c_str(), stdout);
+    return kExitOk;
+  }
+  const std::string text = CommandHelpText(topic);
+  if (text.empty()) {
+    std::fprintf(stderr, "gcspike: no command '%s' to show help for (see gcspike --help)\n",
+                 topic.c_str());
+    return kExitBadInput;
+  }
+  std::fputs(text.c_str(), stdout);
+  return kExitOk;
+}
+
+// Runs the command args names.
+int RunCommand(const Args& args) {
+  if (args.command == "pprof") return RunPprof(args);
+  if (args.command == "merge" && args.passthrough.empty()) return RunMerge(args);
+  if (args.command == "report" && args.passthrough.empty()) return RunReport(args);
+  if (args.command == "trace-stats") return RunTraceStats(args);
+  if (args.command == "diff" && args.passthrough.empty()) return RunDiff(args);
+  if (!args.passthrough.empty()) {
+    std::fprintf(stderr, "gcspike: arguments after -- are only for 'gcspike pprof'\n");
+    return kExitBadInput;
+  }
+  return RunAnnotate(args);
+}
+
+int Main(int argc, char** argv) {
+  gflags::SetVersionString(kVersion);
+  const std::vector<std::string> commands = {"annotate",    "pprof", "report", "help",
+                                             "trace-stats", "diff",  "merge"};
+  RegisterDetectFlags();
+  RegisterDiffFlags();
+  if (std::optional<int> status = RunBuildHelp(argc, argv)) return *status;
   auto args = ParseArgs(argc, argv, commands);
   if (!args.ok()) {
     std::fprintf(stderr, "gcspike: %s\n", args.error().message.c_str());
@@ -51,24 +92,7 @@ int Main(int argc, char** argv) {
                 GCSPIKE_BUILD_TYPE);
     return kExitOk;
   }
-  // `gcspike --help` and `gcspike help`: everything; `gcspike report --help` and
-  // `gcspike help report`: that command's synopsis, description, flags and examples.
-  if (args->help || args->command == "help") {
-    std::string topic = args->command_named && args->command != "help" ? args->command : "";
-    if (args->command == "help" && !args->positional.empty()) topic = args->positional[0];
-    if (topic.empty()) {
-      std::fputs(HelpText().c_str(), stdout);
-      return kExitOk;
-    }
-    const std::string text = CommandHelpText(topic);
-    if (text.empty()) {
-      std::fprintf(stderr, "gcspike: no command '%s' to show help for (see gcspike --help)\n",
-                   topic.c_str());
-      return kExitBadInput;
-    }
-    std::fputs(text.c_str(), stdout);
-    return kExitOk;
-  }
+  if (args->help || args->command == "help") return RunHelp(*args);
   if (gcspike::Status s = ExpandInputsFrom(*args); !s.ok()) {
     std::fprintf(stderr, "gcspike: %s\n", s.error().ToString().c_str());
     return kExitBadInput;
@@ -77,16 +101,7 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "gcspike: %s\n", s.error().message.c_str());
     return kExitBadInput;
   }
-  if (args->command == "pprof") return RunPprof(*args);
-  if (args->command == "merge" && args->passthrough.empty()) return RunMerge(*args);
-  if (args->command == "report" && args->passthrough.empty()) return RunReport(*args);
-  if (args->command == "trace-stats") return RunTraceStats(*args);
-  if (args->command == "diff" && args->passthrough.empty()) return RunDiff(*args);
-  if (!args->passthrough.empty()) {
-    std::fprintf(stderr, "gcspike: arguments after -- are only for 'gcspike pprof'\n");
-    return kExitBadInput;
-  }
-  return RunAnnotate(*args);
+  return RunCommand(*args);
 }
 
 }  // namespace

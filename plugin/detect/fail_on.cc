@@ -30,13 +30,10 @@ void JudgeInterval(const FailOnExpr& expr, double limit, GateResult& r) {
 
 }  // namespace
 
-Result<FailOnExpr> ParseFailOn(std::string_view text) {
-  FailOnExpr e;
-  e.text = std::string(text);
-  const size_t op_at = text.find_first_of("<>");
-  if (op_at == std::string_view::npos) return Bad(text, "no comparison (> >= < <=)");
+namespace {
 
-  std::string_view name = text.substr(0, op_at);
+// FEATURE[.value] of the expression `text`: e.feature and e.of_value.
+Status ParseFeature(std::string_view text, std::string_view name, FailOnExpr& e) {
   while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
   while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
   if (name.size() > 6 && name.substr(name.size() - 6) == ".value") {
@@ -52,14 +49,11 @@ Result<FailOnExpr> ParseFailOn(std::string_view text) {
     for (std::string_view f : kFeatureNames) known += (known.empty() ? "" : ", ") + std::string(f);
     return Bad(text, "unknown feature '" + std::string(name) + "' (one of " + known + ")");
   }
+  return {};
+}
 
-  size_t rest_at = op_at + 1;
-  const bool or_equal = rest_at < text.size() && text[rest_at] == '=';
-  if (or_equal) ++rest_at;
-  e.op = text[op_at] == '>' ? (or_equal ? FailOnExpr::Op::kGreaterEqual : FailOnExpr::Op::kGreater)
-                            : (or_equal ? FailOnExpr::Op::kLessEqual : FailOnExpr::Op::kLess);
-
-  std::string number(text.substr(rest_at));
+// The NUMBER after the comparison: a share (0.1, 10%) or a change (+3pp, +50%).
+Status ParseThreshold(std::string_view text, std::string number, FailOnExpr& e) {
   while (!number.empty() && number.front() == ' ') number.erase(0, 1);
   while (!number.empty() && number.back() == ' ') number.pop_back();
   // A change (gcspike diff): "+3pp", "-5pp", "3pp" in points, "+50%" relative to the base.
@@ -84,7 +78,7 @@ Result<FailOnExpr> ParseFailOn(std::string_view text) {
     e.threshold = v / 100;
     if (points && std::abs(e.threshold) > 1) return Bad(text, "a share changes by at most 100pp");
     if (!points && e.threshold < -1) return Bad(text, "a share falls by at most -100%");
-    return e;
+    return {};
   }
   if (errno != 0 || end != number.c_str() + number.size() || !std::isfinite(v) || v < 0) {
     return Bad(text, "'" + number + "' is not a non-negative number");
@@ -93,6 +87,23 @@ Result<FailOnExpr> ParseFailOn(std::string_view text) {
   if (e.threshold > 1) {
     return Bad(text, "a fraction is at most 1 (write 10% or 0.1, not 10)");
   }
+  return {};
+}
+
+}  // namespace
+
+Result<FailOnExpr> ParseFailOn(std::string_view text) {
+  FailOnExpr e;
+  e.text = std::string(text);
+  const size_t op_at = text.find_first_of("<>");
+  if (op_at == std::string_view::npos) return Bad(text, "no comparison (> >= < <=)");
+  GCSPIKE_RETURN_IF_ERROR(ParseFeature(text, text.substr(0, op_at), e));
+  size_t rest_at = op_at + 1;
+  const bool or_equal = rest_at < text.size() && text[rest_at] == '=';
+  if (or_equal) ++rest_at;
+  e.op = text[op_at] == '>' ? (or_equal ? FailOnExpr::Op::kGreaterEqual : FailOnExpr::Op::kGreater)
+                            : (or_equal ? FailOnExpr::Op::kLessEqual : FailOnExpr::Op::kLess);
+  GCSPIKE_RETURN_IF_ERROR(ParseThreshold(text, std::string(text.substr(rest_at)), e));
   return e;
 }
 

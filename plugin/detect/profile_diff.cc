@@ -50,41 +50,44 @@ ChangeVerdict JudgeChange(double difference, const Interval& d, double tolerance
   return d.hi - d.lo <= 2 * tolerance ? ChangeVerdict::kUnchanged : ChangeVerdict::kInconclusive;
 }
 
-ProfileDiff DiffSummaries(DetectionSummary base, DetectionSummary now, double tolerance) {
-  ProfileDiff out;
-  out.tolerance = tolerance;
-  for (int i = 0; i < kFeatureCount; ++i) {
-    const FeatureSummary& b = base.features[i];
-    const FeatureSummary& n = now.features[i];
-    FeatureDiff& f = out.features[i];
-    f.change = CompareShares(b.fraction, b.interval, n.fraction, n.interval);
-    if (b.blind() || n.blind()) {
-      const bool base_blind = b.blind();
-      const FeatureSummary& blind = base_blind ? b : n;
-      f.verdict = ChangeVerdict::kInconclusive;
-      f.cause = blind.cause;
-      f.reason = std::string(base_blind ? "base" : "new") + ": " + blind.reason;
-      if (base_blind && n.blind() && n.reason != b.reason) f.reason += "; new: " + n.reason;
-      continue;
-    }
-    f.verdict = JudgeChange(f.change.difference, f.change.difference_interval, tolerance);
-    if (f.verdict == ChangeVerdict::kInconclusive) {
-      const Interval& d = f.change.difference_interval;
-      f.cause = "too-wide";
-      f.reason = "the 95% interval of the difference [" + Points(d.lo) + ", " + Points(d.hi) +
-                 "] points is wider than twice the tolerance (" + Points(tolerance) +
-                 " points) with " + std::to_string(base.samples) + " and " +
-                 std::to_string(now.samples) + " samples; take longer profiles";
-    }
-  }
+namespace {
 
-  // Sites: matched by function and via-path; a site missing on a side has share 0 there (its
-  // interval is that of 0 of the side's samples).
+// One feature's change; inconclusive when either side cannot see the feature.
+FeatureDiff DiffFeature(const FeatureSummary& b, const FeatureSummary& n, uint64_t base_samples,
+                        uint64_t now_samples, double tolerance) {
+  FeatureDiff f;
+  f.change = CompareShares(b.fraction, b.interval, n.fraction, n.interval);
+  if (b.blind() || n.blind()) {
+    const bool base_blind = b.blind();
+    const FeatureSummary& blind = base_blind ? b : n;
+    f.verdict = ChangeVerdict::kInconclusive;
+    f.cause = blind.cause;
+    f.reason = std::string(base_blind ? "base" : "new") + ": " + blind.reason;
+    if (base_blind && n.blind() && n.reason != b.reason) f.reason += "; new: " + n.reason;
+    return f;
+  }
+  f.verdict = JudgeChange(f.change.difference, f.change.difference_interval, tolerance);
+  if (f.verdict == ChangeVerdict::kInconclusive) {
+    const Interval& d = f.change.difference_interval;
+    f.cause = "too-wide";
+    f.reason = "the 95% interval of the difference [" + Points(d.lo) + ", " + Points(d.hi) +
+               "] points is wider than twice the tolerance (" + Points(tolerance) +
+               " points) with " + std::to_string(base_samples) + " and " +
+               std::to_string(now_samples) + " samples; take longer profiles";
+  }
+  return f;
+}
+
+// Sites: matched by function and via-path; a site missing on a side has share 0 there (its
+// interval is that of 0 of the side's samples). Largest change first.
+std::vector<SiteDiff> DiffSites(const DetectionSummary& base, const DetectionSummary& now,
+                                double tolerance) {
   std::map<std::pair<std::string, std::vector<std::string>>,
            std::pair<const SiteShare*, const SiteShare*>>
       sites;
   for (const SiteShare& s : base.sites) sites[{s.function, s.via}].first = &s;
   for (const SiteShare& s : now.sites) sites[{s.function, s.via}].second = &s;
+  std::vector<SiteDiff> out;
   for (const auto& [key, pair] : sites) {
     SiteDiff d;
     d.function = key.first;
@@ -97,20 +100,37 @@ ProfileDiff DiffSummaries(DetectionSummary base, DetectionSummary now, double to
     d.verdict = base.visibility.blind() || now.visibility.blind()
                     ? ChangeVerdict::kInconclusive
                     : JudgeChange(d.change.difference, d.change.difference_interval, tolerance);
-    out.sites.push_back(std::move(d));
+    out.push_back(std::move(d));
   }
-  std::stable_sort(out.sites.begin(), out.sites.end(), [](const SiteDiff& a, const SiteDiff& b) {
+  std::stable_sort(out.begin(), out.end(), [](const SiteDiff& a, const SiteDiff& b) {
     return std::abs(a.change.difference) > std::abs(b.change.difference);
   });
+  return out;
+}
 
-  auto any = [&out](ChangeVerdict v) {
-    return std::any_of(out.features.begin(), out.features.end(),
+// The overall verdict: regressed if any feature is, else inconclusive, else improved.
+ChangeVerdict OverallVerdict(const ProfileDiff& diff) {
+  auto any = [&diff](ChangeVerdict v) {
+    return std::any_of(diff.features.begin(), diff.features.end(),
                        [v](const FeatureDiff& f) { return f.verdict == v; });
   };
-  out.overall = any(ChangeVerdict::kRegressed)      ? ChangeVerdict::kRegressed
-                : any(ChangeVerdict::kInconclusive) ? ChangeVerdict::kInconclusive
-                : any(ChangeVerdict::kImproved)     ? ChangeVerdict::kImproved
-                                                    : ChangeVerdict::kUnchanged;
+  return any(ChangeVerdict::kRegressed)      ? ChangeVerdict::kRegressed
+         : any(ChangeVerdict::kInconclusive) ? ChangeVerdict::kInconclusive
+         : any(ChangeVerdict::kImproved)     ? ChangeVerdict::kImproved
+                                             : ChangeVerdict::kUnchanged;
+}
+
+}  // namespace
+
+ProfileDiff DiffSummaries(DetectionSummary base, DetectionSummary now, double tolerance) {
+  ProfileDiff out;
+  out.tolerance = tolerance;
+  for (int i = 0; i < kFeatureCount; ++i) {
+    out.features[i] =
+        DiffFeature(base.features[i], now.features[i], base.samples, now.samples, tolerance);
+  }
+  out.sites = DiffSites(base, now, tolerance);
+  out.overall = OverallVerdict(out);
   if (base.go_runtime != now.go_runtime && base.go_runtime != "unknown" &&
       now.go_runtime != "unknown") {
     out.notes.push_back("the sides run different Go map implementations (base " + base.go_runtime +

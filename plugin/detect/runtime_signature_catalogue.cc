@@ -241,34 +241,54 @@ std::string_view RuntimeSignatureCatalogue::RoleName(uint32_t role) {
   return "?";
 }
 
+namespace {
+
+struct RuleField {
+  std::string_view text;
+  size_t column;  // 1-based, for messages
+};
+
+// The fields of a rules line, separated by blanks; a '#' starts a comment.
+std::vector<RuleField> RuleFields(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (const size_t hash = line.find('#'); hash != std::string_view::npos) {
+    line = line.substr(0, hash);
+  }
+  std::vector<RuleField> fields;
+  for (size_t i = 0; i < line.size();) {
+    if (line[i] == ' ' || line[i] == '\t') {
+      ++i;
+      continue;
+    }
+    const size_t b = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+    fields.push_back({line.substr(b, i - b), b + 1});
+  }
+  return fields;
+}
+
+// The map generation a rule's optional third field names; kAny without one.
+Result<MapGeneration> RuleGeneration(const std::vector<RuleField>& fields, const std::string& name,
+                                     size_t line_no) {
+  if (fields.size() < 3) return MapGeneration::kAny;
+  if (fields[2].text == "hmap") return MapGeneration::kHmap;
+  if (fields[2].text == "swiss") return MapGeneration::kSwiss;
+  return LineError(
+      name, line_no, fields[2].column,
+      "expected 'hmap' or 'swiss' after the pattern, got '" + std::string(fields[2].text) + "'");
+}
+
+}  // namespace
+
 Status RuntimeSignatureCatalogue::AddRules(std::string_view text, const std::string& name) {
   size_t line_no = 0;
   size_t start = 0;
   while (start <= text.size()) {
     size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(start, end - start);
+    const std::vector<RuleField> fields = RuleFields(text.substr(start, end - start));
     ++line_no;
     start = end + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (const size_t hash = line.find('#'); hash != std::string_view::npos) {
-      line = line.substr(0, hash);
-    }
-    // Fields separated by blanks, each with its 1-based column for messages.
-    struct Field {
-      std::string_view text;
-      size_t column;
-    };
-    std::vector<Field> fields;
-    for (size_t i = 0; i < line.size();) {
-      if (line[i] == ' ' || line[i] == '\t') {
-        ++i;
-        continue;
-      }
-      const size_t b = i;
-      while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
-      fields.push_back({line.substr(b, i - b), b + 1});
-    }
     if (fields.empty()) {
       if (end == text.size()) break;
       continue;
@@ -285,22 +305,11 @@ Status RuntimeSignatureCatalogue::AddRules(std::string_view text, const std::str
       return LineError(name, line_no, fields[0].column + fields[0].text.size(),
                        "missing function pattern after '" + std::string(fields[0].text) + "'");
     }
-    const Field& pattern = fields[1];
+    const RuleField& pattern = fields[1];
     if (pattern.text == "*") {
       return LineError(name, line_no, pattern.column, "pattern '*' would match every function");
     }
-    MapGeneration generation = MapGeneration::kAny;
-    if (fields.size() >= 3) {
-      if (fields[2].text == "hmap") {
-        generation = MapGeneration::kHmap;
-      } else if (fields[2].text == "swiss") {
-        generation = MapGeneration::kSwiss;
-      } else {
-        return LineError(name, line_no, fields[2].column,
-                         "expected 'hmap' or 'swiss' after the pattern, got '" +
-                             std::string(fields[2].text) + "'");
-      }
-    }
+    GCSPIKE_ASSIGN_OR_RETURN(MapGeneration generation, RuleGeneration(fields, name, line_no));
     if (fields.size() > 3) {
       return LineError(name, line_no, fields[3].column,
                        "unexpected '" + std::string(fields[3].text) +

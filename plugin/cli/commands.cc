@@ -47,25 +47,13 @@ namespace {
 
 std::string OutputPath() { return !FLAGS_o.empty() ? FLAGS_o : FLAGS_output; }
 
-Result<ReadOptions> MakeReadOptions(const Args& args, Diagnostics* diagnostics) {
-  ReadOptions r;
-  r.diagnostics = diagnostics;
-  ApplyTraceReadOptions(r);
-  ApplyPerfFlags(args, r);
-  ApplyUrlFlags(r);
-  ApplyFleetFlags(r);
-  GCSPIKE_RETURN_IF_ERROR(ApplyInputLimitFlags(r));
-  r.spool_samples = !FLAGS_in_memory;
-  return r;
-}
-
 // Everything a command does before it writes: read, merge, annotate, filter. Filters run on the
 // labelled profile (so --keep gcspike~grow-spike works). The detectors' summary goes to
 // *summary (for --fail-on) when they ran; like the report, it describes the samples that are
 // written, after the filters.
 Result<Profile> BuildProfile(const Args& args, Diagnostics* diagnostics,
                              std::optional<DetectionSummary>* summary = nullptr) {
-  GCSPIKE_ASSIGN_OR_RETURN(ReadOptions read, MakeReadOptions(args, diagnostics));
+  GCSPIKE_ASSIGN_OR_RETURN(ReadOptions read, ReadOptionsFromFlags(args, diagnostics));
   GCSPIKE_ASSIGN_OR_RETURN(Profile p, LoadInputs(args.positional, read));
   if (FLAGS_detect) {
     GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectAndLabel(p, InputName(args), diagnostics));
@@ -318,6 +306,18 @@ int WaitForPprof(pid_t pid, int tty) {
 }
 
 }  // namespace
+
+Result<ReadOptions> ReadOptionsFromFlags(const Args& args, Diagnostics* diagnostics) {
+  ReadOptions r;
+  r.diagnostics = diagnostics;
+  ApplyTraceReadOptions(r);
+  ApplyPerfFlags(args, r);
+  ApplyUrlFlags(r);
+  ApplyFleetFlags(r);
+  GCSPIKE_RETURN_IF_ERROR(ApplyInputLimitFlags(r));
+  r.spool_samples = !FLAGS_in_memory;
+  return r;
+}
 
 int Fail(const Error& e) {
   std::fprintf(stderr, "gcspike: %s\n", e.ToString().c_str());

@@ -3,6 +3,9 @@
 // inconclusive: see plugin/detect/fail_on.h).
 #pragma once
 
+#include "core/diagnostics.h"
+#include "core/result.h"
+#include "formats/profile_reader.h"
 #include "plugin/cli/args.h"
 
 namespace gcspike::cli {
@@ -16,6 +19,10 @@ int RunAnnotate(const Args& args);
 // gcspike merge: annotate --no-detect (read, merge, filter, write; no gcspike labels).
 int RunMerge(const Args& args);
 int RunPprof(const Args& args);
+
+// How every command reads its inputs, from its flags: traces (--assist-profile), perf.data,
+// URLs, fleet jobs, --max-memory and the input limits, sample spooling (--in-memory).
+Result<ReadOptions> ReadOptionsFromFlags(const Args& args, Diagnostics* diagnostics);
 
 // Prints an error line ("gcspike: FILE: byte N: message") and returns kExitBadInput.
 int Fail(const Error& e);

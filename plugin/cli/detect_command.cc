@@ -296,18 +296,6 @@ int CheckFailOn(const std::vector<FailOnExpr>& exprs, const DetectionSummary& su
 
 namespace {
 
-// How report reads its inputs.
-Result<ReadOptions> ReportReadOptions(const Args& args, Diagnostics* diagnostics) {
-  ReadOptions read;
-  read.diagnostics = diagnostics;
-  ApplyPerfFlags(args, read);
-  ApplyUrlFlags(read);
-  ApplyFleetFlags(read);
-  GCSPIKE_RETURN_IF_ERROR(ApplyInputLimitFlags(read));
-  read.spool_samples = !FLAGS_in_memory;
-  return read;
-}
-
 // With filters the report describes the samples kept; they run on the labelled profile, as
 // in annotate, so --keep gcspike~grow-spike works. True when there were filters.
 Result<bool> FilterForReport(Profile& profile, const Args& args, Diagnostics* diagnostics) {
@@ -357,7 +345,7 @@ int RunReport(const Args& args) {
   auto fail_on = CheckDetectFlags(args);
   if (!fail_on.ok()) return Fail(fail_on.error());
   TerminalDiagnostics diag;
-  auto read = ReportReadOptions(args, &diag);
+  auto read = ReadOptionsFromFlags(args, &diag);
   if (!read.ok()) return Fail(read.error());
   auto profile = LoadInputs(args.positional, *read);
   diag.ProgressDone();

@@ -57,10 +57,7 @@ struct Side {
 
 Result<Side> LoadSide(const Args& args, const std::vector<std::string>& inputs,
                       Diagnostics* diagnostics) {
-  ReadOptions read;
-  read.diagnostics = diagnostics;
-  ApplyTraceReadOptions(read);
-  ApplyPerfFlags(args, read);
+  GCSPIKE_ASSIGN_OR_RETURN(ReadOptions read, ReadOptionsFromFlags(args, diagnostics));
   read.spool_samples = false;  // the diff profile rewrites every sample
   Side side;
   GCSPIKE_ASSIGN_OR_RETURN(side.profile, LoadInputs(inputs, read));

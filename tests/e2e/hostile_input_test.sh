@@ -74,6 +74,15 @@ refuse 200 "$WORK/bomb6g.pb.gz" "memory budget of 157286400 bytes" "--max-memory
 refuse 200 "memory budget of 104857600 bytes" -- \
   "$GCSPIKE" annotate "$WORK/fast1g.pb.gz" -o "$out" --max-memory=100M
 
+# diff and report read their inputs under the same budget (diff once ignored --max-memory and
+# --max-gzip-ratio: it read the bomb whole).
+refuse 200 "memory budget of 104857600 bytes" -- \
+  "$GCSPIKE" diff "$WORK/fast1g.pb.gz" "$WORK/fast1g.pb.gz" -o "$out" --max-memory=100M
+refuse 100 "expands more than 5 times" -- \
+  "$GCSPIKE" diff "$WORK/bomb1g.pb.gz" "$WORK/bomb1g.pb.gz" --max-gzip-ratio=5
+refuse 200 "memory budget of 104857600 bytes" -- \
+  "$GCSPIKE" report "$WORK/fast1g.pb.gz" --max-memory=100M
+
 # Zeros that look like nothing are refused from their first bytes, having read almost nothing.
 cat "$WORK/member.gz" "$WORK/member.gz" >"$WORK/zeros.gz"
 refuse 50 "zeros.gz: byte 0 of decompressed data: unrecognized input" -- \

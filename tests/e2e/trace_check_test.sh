@@ -98,6 +98,13 @@ pass
 f=${all_traces[0]}
 "$GCSPIKE" annotate --assist-profile "$f" -o "$WORK/assist.pb.gz" || fail "--assist-profile"
 "$GOCHECK" pprof-check "$WORK/assist.pb.gz" | grep -q '"mark_assist_wall/nanoseconds"' || fail "no assist sample type"
+# report reads its inputs as annotate does (it once ignored --assist-profile): one record per
+# CPU sample and per mark assist, as x/exp/trace counts them.
+want=$("$GOCHECK" trace-stats "$f" |
+  python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["cpu_samples"] + d["mark_assists"])')
+got=$("$GCSPIKE" report --json --assist-profile "$f" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["sample_records"])')
+[[ $got == "$want" ]] || fail "report --assist-profile: $got records, x/exp/trace: $want"
 pass
 
 # Time-based assist coupling on the grow traces: samples inside their goroutine's mark assist

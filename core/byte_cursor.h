@@ -5,8 +5,10 @@
 // view's (lower_snake_case: u8(), skip(), try_sub(), error_here()).
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -108,10 +110,9 @@ class ByteCursor {
 // when the 8 bytes are not all inside.
 inline bool LoadU64le(std::span<const uint8_t> bytes, uint64_t at, uint64_t* out) {
   if (at > bytes.size() || bytes.size() - at < 8) return false;
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) {  // one load on little-endian machines
-    v |= static_cast<uint64_t>(bytes[static_cast<size_t>(at) + i]) << (8 * i);
-  }
+  uint64_t v;
+  std::memcpy(&v, bytes.data() + at, 8);  // one load
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
   *out = v;
   return true;
 }

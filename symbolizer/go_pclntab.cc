@@ -31,65 +31,78 @@ Result<uint64_t> ReadField(ByteCursor& c, uint64_t size) {
 Result<GoPclntab> GoPclntab::Parse(std::span<const uint8_t> data, uint64_t text_section_addr) {
   GoPclntab t;
   t.data_ = data;
-  ByteCursor c(data);
-  GCSPIKE_ASSIGN_OR_RETURN(t.magic_, c.u32le());
-  if (t.magic_ != kMagicGo116 && t.magic_ != kMagicGo118 && t.magic_ != kMagicGo120) {
-    return MakeErrorAt(0, "unsupported .gopclntab magic " + Hex(t.magic_) +
+  GCSPIKE_ASSIGN_OR_RETURN(const HeaderOffsets at, t.ReadHeader(text_section_addr));
+  GCSPIKE_RETURN_IF_ERROR(t.CheckFunctionTable(at));
+  return t;
+}
+
+// The header (docs/formats/elf-dwarf.md#gopclntab): magic, pads, quantum, pointer size, then
+// pointer-sized counts and table offsets.
+Result<GoPclntab::HeaderOffsets> GoPclntab::ReadHeader(uint64_t text_section_addr) {
+  ByteCursor c(data_);
+  GCSPIKE_ASSIGN_OR_RETURN(magic_, c.u32le());
+  if (magic_ != kMagicGo116 && magic_ != kMagicGo118 && magic_ != kMagicGo120) {
+    return MakeErrorAt(0, "unsupported .gopclntab magic " + Hex(magic_) +
                               " (want Go 1.16+: 0xfffffffa, 0xfffffff0 or 0xfffffff1)");
   }
   GCSPIKE_RETURN_IF_ERROR(c.skip(2));  // two zero pad bytes
   GCSPIKE_ASSIGN_OR_RETURN(uint8_t min_lc, c.u8());
   const uint64_t ptr_size_at = c.offset();
-  GCSPIKE_ASSIGN_OR_RETURN(t.ptr_size_, c.u8());
+  GCSPIKE_ASSIGN_OR_RETURN(ptr_size_, c.u8());
   // minLC is the instruction size quantum: 1 (x86), 2 (s390x), 4 (arm/arm64/ppc/mips/riscv).
   if (min_lc != 1 && min_lc != 2 && min_lc != 4) {
     return MakeErrorAt(6, "bad .gopclntab instruction size quantum " + std::to_string(min_lc));
   }
-  t.min_lc_ = min_lc;
-  if (t.ptr_size_ != 4 && t.ptr_size_ != 8) {
-    return MakeErrorAt(ptr_size_at, "bad .gopclntab pointer size " + std::to_string(t.ptr_size_));
+  min_lc_ = min_lc;
+  if (ptr_size_ != 4 && ptr_size_ != 8) {
+    return MakeErrorAt(ptr_size_at, "bad .gopclntab pointer size " + std::to_string(ptr_size_));
   }
-  const uint64_t nfunc_at = c.offset();
-  GCSPIKE_ASSIGN_OR_RETURN(t.nfunc_, ReadWord(c, t.ptr_size_));
-  GCSPIKE_ASSIGN_OR_RETURN(uint64_t nfiles, ReadWord(c, t.ptr_size_));
+  HeaderOffsets at;
+  at.nfunc = c.offset();
+  GCSPIKE_ASSIGN_OR_RETURN(nfunc_, ReadWord(c, ptr_size_));
+  GCSPIKE_ASSIGN_OR_RETURN(uint64_t nfiles, ReadWord(c, ptr_size_));
   (void)nfiles;
-  if (t.magic_ != kMagicGo116) {
-    GCSPIKE_ASSIGN_OR_RETURN(t.text_start_, ReadWord(c, t.ptr_size_));
-    if (t.text_start_ == 0) t.text_start_ = text_section_addr;
+  if (magic_ != kMagicGo116) {
+    GCSPIKE_ASSIGN_OR_RETURN(text_start_, ReadWord(c, ptr_size_));
+    if (text_start_ == 0) text_start_ = text_section_addr;
   }
-  const uint64_t funcname_at = c.offset();
-  GCSPIKE_ASSIGN_OR_RETURN(t.funcname_off_, ReadWord(c, t.ptr_size_));
-  GCSPIKE_ASSIGN_OR_RETURN(t.cutab_off_, ReadWord(c, t.ptr_size_));
-  GCSPIKE_ASSIGN_OR_RETURN(t.filetab_off_, ReadWord(c, t.ptr_size_));
-  GCSPIKE_ASSIGN_OR_RETURN(t.pctab_off_, ReadWord(c, t.ptr_size_));
-  const uint64_t pcln_at = c.offset();
-  GCSPIKE_ASSIGN_OR_RETURN(t.pcln_off_, ReadWord(c, t.ptr_size_));
-  if (t.funcname_off_ > data.size()) {
-    return MakeErrorAt(funcname_at, "function name table offset " +
-                                        std::to_string(t.funcname_off_) +
+  at.funcname = c.offset();
+  GCSPIKE_ASSIGN_OR_RETURN(funcname_off_, ReadWord(c, ptr_size_));
+  GCSPIKE_ASSIGN_OR_RETURN(cutab_off_, ReadWord(c, ptr_size_));
+  GCSPIKE_ASSIGN_OR_RETURN(filetab_off_, ReadWord(c, ptr_size_));
+  GCSPIKE_ASSIGN_OR_RETURN(pctab_off_, ReadWord(c, ptr_size_));
+  at.pcln = c.offset();
+  GCSPIKE_ASSIGN_OR_RETURN(pcln_off_, ReadWord(c, ptr_size_));
+  return at;
+}
+
+// The tables the header points at lie inside the section, and the function table's PCs rise.
+Status GoPclntab::CheckFunctionTable(const HeaderOffsets& at) {
+  if (funcname_off_ > data_.size()) {
+    return MakeErrorAt(at.funcname, "function name table offset " + std::to_string(funcname_off_) +
                                         " lies past the end of .gopclntab (" +
-                                        std::to_string(data.size()) + " bytes)");
+                                        std::to_string(data_.size()) + " bytes)");
   }
-  t.field_size_ = t.magic_ == kMagicGo116 ? t.ptr_size_ : 4;
+  field_size_ = magic_ == kMagicGo116 ? ptr_size_ : 4;
   // functab: nfunc (entry, funcoff) pairs plus the end entry.
   uint64_t fields = 0, functab_size = 0, functab_end = 0;
-  if (!CheckedMul(t.nfunc_, 2, &fields) || !CheckedAdd(fields, 1, &fields) ||
-      !CheckedMul(fields, t.field_size_, &functab_size) ||
-      !CheckedAdd(t.pcln_off_, functab_size, &functab_end) || functab_end > data.size()) {
-    return MakeErrorAt(nfunc_at, "function table (" + std::to_string(t.nfunc_) +
-                                     " functions at offset " + std::to_string(t.pcln_off_) +
-                                     ", recorded at byte " + std::to_string(pcln_at) +
+  if (!CheckedMul(nfunc_, 2, &fields) || !CheckedAdd(fields, 1, &fields) ||
+      !CheckedMul(fields, field_size_, &functab_size) ||
+      !CheckedAdd(pcln_off_, functab_size, &functab_end) || functab_end > data_.size()) {
+    return MakeErrorAt(at.nfunc, "function table (" + std::to_string(nfunc_) +
+                                     " functions at offset " + std::to_string(pcln_off_) +
+                                     ", recorded at byte " + std::to_string(at.pcln) +
                                      ") runs past the end of .gopclntab (" +
-                                     std::to_string(data.size()) + " bytes)");
+                                     std::to_string(data_.size()) + " bytes)");
   }
-  if (t.nfunc_ == 0) return MakeErrorAt(nfunc_at, ".gopclntab lists no functions");
-  GCSPIKE_ASSIGN_OR_RETURN(t.min_pc_, t.EntryAt(0));
-  GCSPIKE_ASSIGN_OR_RETURN(t.max_pc_, t.EntryAt(t.nfunc_));
-  if (t.max_pc_ < t.min_pc_) {
-    return MakeErrorAt(t.pcln_off_, "function table end " + Hex(t.max_pc_) +
-                                        " lies below its start " + Hex(t.min_pc_));
+  if (nfunc_ == 0) return MakeErrorAt(at.nfunc, ".gopclntab lists no functions");
+  GCSPIKE_ASSIGN_OR_RETURN(min_pc_, EntryAt(0));
+  GCSPIKE_ASSIGN_OR_RETURN(max_pc_, EntryAt(nfunc_));
+  if (max_pc_ < min_pc_) {
+    return MakeErrorAt(
+        pcln_off_, "function table end " + Hex(max_pc_) + " lies below its start " + Hex(min_pc_));
   }
-  return t;
+  return {};
 }
 
 Result<uint64_t> GoPclntab::EntryAt(uint64_t i) const {

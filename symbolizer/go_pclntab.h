@@ -1,9 +1,9 @@
 // Function names for stripped Go binaries from the .gopclntab section, which the Go linker
 // keeps even under -ldflags='-s -w' because the runtime itself needs it for tracebacks.
 //
-// Layout facts (Go runtime/symtab.go `pcHeader` and `_func`, debug/gosym): a header, then
-// offsets (relative to the section start) to the function-name table and the function table.
-// The function table is nfunc (entry, funcoff) pairs plus one final entry marking the end of
+// Layout (docs/formats/elf-dwarf.md#gopclntab; Go's runtime/symtab.go `pcHeader` and `_func`): a
+// header, then offsets (relative to the section start) to the function-name table and the function
+// table. The function table is nfunc (entry, funcoff) pairs plus one final entry marking the end of
 // the last function; funcoff points at a _func record whose first fields are the entry and the
 // int32 offset of the NUL-terminated name in the name table.
 //   Go 1.16-1.17 (magic 0xfffffffa): entries and funcoffs are pointer-sized, entries absolute.
@@ -89,6 +89,12 @@ class GoPclntab {
   uint64_t max_pc() const { return max_pc_; }
 
  private:
+  // Where Parse found the header fields its errors name.
+  struct HeaderOffsets {
+    uint64_t nfunc = 0, funcname = 0, pcln = 0;
+  };
+  Result<HeaderOffsets> ReadHeader(uint64_t text_section_addr);
+  Status CheckFunctionTable(const HeaderOffsets& at);
   // Entry PC of functab slot i (0 <= i <= nfunc; slot nfunc is the end marker).
   Result<uint64_t> EntryAt(uint64_t i) const;
   Result<uint64_t> FuncOffAt(uint64_t i) const;

@@ -4,9 +4,13 @@
 //   perf_address_space   MMAP/COMM/FORK -> mappings, thread names, interned frames
 //   perf_symbolize       the one door into symbolizer/ (binaries, unwinding, kernel symbols)
 //   perf_profile_assembler  samples -> the Profile
-// This file routes the records between them.
+//   perf_record_pipeline    the records, in batches, from a reading thread to the calling one
+// This file routes the records between them: on the reading thread it copies the records it
+// uses into a batch and decodes their samples (what needs only the bytes and the attrs); on the
+// calling thread it hands them to the address space and the assembler (what keeps state).
 #include "formats/perf_data_reader.h"
 
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -14,6 +18,7 @@
 #include "formats/perf_address_space.h"
 #include "formats/perf_event_abi.h"
 #include "formats/perf_profile_assembler.h"
+#include "formats/perf_record_pipeline.h"
 #include "formats/perf_record_reader.h"
 #include "formats/perf_sample_layout.h"
 #include "formats/perf_symbolize.h"
@@ -29,18 +34,24 @@ class PerfDataReader : public PerfRecordHandler {
         builder_(profile_),
         records_(in, options.diagnostics, *this),
         symbolizer_(options, space_, records_.header(), [this](const std::string& m) { Warn(m); }),
-        assembler_(profile_, builder_, space_, symbolizer_, options.spool_samples) {}
+        assembler_(profile_, builder_, space_, symbolizer_, options.spool_samples),
+        pipeline_(std::in_place, [this](const PerfRecordBatch& b) { return HandleBatch(b); }) {}
 
   Result<Profile> Run();
 
   Status OnAttr(PerfAttr attr, std::span<const uint64_t> ids, uint64_t offset) override;
   Status OnRecord(uint32_t type, uint16_t misc, ByteCursor body, uint64_t offset) override;
   void OnComment(const std::string& text) override {
+    (void)pipeline_->Drain();  // the handler interns strings too; an error of its comes again
     profile_.comments.push_back(profile_.Intern(text));
   }
+  Status Sync() override { return pipeline_->Drain(); }
 
  private:
-  Status OnSample(uint16_t misc, ByteCursor body);
+  // The reading thread's part of a SAMPLE record (body: its copy in the batch).
+  Status DecodeSample(PerfRecordBatch& batch, uint16_t misc, ByteCursor body);
+  // The handling thread's part: every record of a batch, in order.
+  Status HandleBatch(const PerfRecordBatch& batch);
   void Warn(const std::string& m) {
     if (options_.diagnostics != nullptr) options_.diagnostics->Warn(in_.name() + ": " + m);
   }
@@ -55,13 +66,16 @@ class PerfDataReader : public PerfRecordHandler {
   PerfProfileAssembler assembler_;
   std::vector<PerfAttr> attrs_;
   std::unordered_map<uint64_t, size_t> attr_by_id_;
-  PerfSample sample_;  // reused
+  std::optional<PerfRecordPipeline> pipeline_;  // until every record is handled
+  // The handling thread's:
   uint64_t lost_samples_ = 0;
   uint64_t lost_records_ = 0;
+  // The reading thread's:
   uint64_t unknown_id_samples_ = 0;
 };
 
 Status PerfDataReader::OnAttr(PerfAttr attr, std::span<const uint64_t> ids, uint64_t offset) {
+  GCSPIKE_RETURN_IF_ERROR(pipeline_->Drain());  // the handler is idle from here
   // Every sample has one value pair per event, so events must all be known before samples.
   if (assembler_.has_samples()) return MakeErrorAt(offset, "event attr after samples");
   const size_t index = attrs_.size();
@@ -76,30 +90,30 @@ Status PerfDataReader::OnAttr(PerfAttr attr, std::span<const uint64_t> ids, uint
   return {};
 }
 
-Status PerfDataReader::OnRecord(uint32_t type, uint16_t misc, ByteCursor body, uint64_t) {
+Status PerfDataReader::OnRecord(uint32_t type, uint16_t misc, ByteCursor body, uint64_t offset) {
   switch (type) {
     case perf::record::kSample:
-      return OnSample(misc, body);
     case perf::record::kMmap:
     case perf::record::kMmap2:
-      return space_.AddMmap(type, misc, body);
     case perf::record::kComm:
-      return space_.AddComm(body);
     case perf::record::kFork:
-      return space_.AddFork(body);
-    case perf::record::kLost: {
-      GCSPIKE_RETURN_IF_ERROR(body.skip(8));  // id
-      GCSPIKE_ASSIGN_OR_RETURN(uint64_t lost, body.u64le());
-      lost_samples_ += lost;
-      ++lost_records_;
-      return {};
-    }
+    case perf::record::kLost:
+      break;
     default:
       return {};  // carries nothing we use (EXIT, THROTTLE, KSYMBOL, CPU_MAP, ...)
   }
+  PerfRecordBatch& batch = pipeline_->filling();
+  const ByteCursor copy = batch.Add(type, misc, body, offset);
+  if (type == perf::record::kSample) {
+    if (Status s = DecodeSample(batch, misc, copy); !s.ok()) {
+      batch.DropLast();  // the records before it are still handled
+      return s;
+    }
+  }
+  return pipeline_->HandOverIfFull();
 }
 
-Status PerfDataReader::OnSample(uint16_t misc, ByteCursor body) {
+Status PerfDataReader::DecodeSample(PerfRecordBatch& batch, uint16_t misc, ByteCursor body) {
   const uint64_t record_at = body.offset() - perf::kRecordHeaderSize;
   if (attrs_.empty()) return MakeErrorAt(record_at, "SAMPLE record before any event attr");
   size_t ai = 0;
@@ -108,16 +122,54 @@ Status PerfDataReader::OnSample(uint16_t misc, ByteCursor body) {
     auto it = attr_by_id_.find(id);
     if (it == attr_by_id_.end()) {
       ++unknown_id_samples_;
+      batch.DropLast();
       return {};
     }
     ai = it->second;
   }
-  GCSPIKE_RETURN_IF_ERROR(ReadPerfSample(attrs_[ai], body, &sample_));
-  return assembler_.AddSample(attrs_, ai, misc, sample_, record_at);
+  PerfDecodedSample& d = batch.AddSample();
+  d.attr = ai;
+  GCSPIKE_RETURN_IF_ERROR(ReadPerfSample(attrs_[ai], body, &d.fields));
+  d.stack_hash = PerfProfileAssembler::RawStackHash(misc, d.fields);
+  return {};
+}
+
+Status PerfDataReader::HandleBatch(const PerfRecordBatch& batch) {
+  for (const PerfRecordBatch::Record& r : batch.records()) {
+    ByteCursor body = batch.body(r);
+    switch (r.type) {
+      case perf::record::kSample: {
+        const PerfDecodedSample& d = batch.sample(r);
+        GCSPIKE_RETURN_IF_ERROR(assembler_.AddSample(attrs_, d.attr, r.misc, d.fields,
+                                                     r.body_offset - perf::kRecordHeaderSize,
+                                                     d.stack_hash));
+        break;
+      }
+      case perf::record::kMmap:
+      case perf::record::kMmap2:
+        GCSPIKE_RETURN_IF_ERROR(space_.AddMmap(r.type, r.misc, body));
+        break;
+      case perf::record::kComm:
+        GCSPIKE_RETURN_IF_ERROR(space_.AddComm(body));
+        break;
+      case perf::record::kFork:
+        GCSPIKE_RETURN_IF_ERROR(space_.AddFork(body));
+        break;
+      default: {  // kLost
+        GCSPIKE_RETURN_IF_ERROR(body.skip(8));  // id
+        GCSPIKE_ASSIGN_OR_RETURN(uint64_t lost, body.u64le());
+        lost_samples_ += lost;
+        ++lost_records_;
+      }
+    }
+  }
+  return {};
 }
 
 Result<Profile> PerfDataReader::Run() {
-  GCSPIKE_RETURN_IF_ERROR(records_.Read());
+  // The records are read on a second thread and handled on this one.
+  GCSPIKE_RETURN_IF_ERROR(pipeline_->Run([this] { return records_.Read(); }));
+  pipeline_.reset();  // its batches
   in_.ReleaseBuffer();  // before the binaries are mapped: memory peaks while symbolizing
   assembler_.Finish(attrs_, attr_by_id_, records_.header(), options_.diagnostics);
   if (lost_samples_ != 0) {

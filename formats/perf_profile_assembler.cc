@@ -118,8 +118,33 @@ StrId PerfProfileAssembler::CommId(uint32_t pid, uint32_t tid) {
   return cached->second;
 }
 
+namespace {
+
+// Everything BuildStack reads of a sample without a branch or user stack.
+struct RawStackKey {
+  uint64_t head[RawStackCache::kHeadWords];
+  std::span<const uint8_t> chain;
+};
+
+RawStackKey KeyOf(uint16_t misc, const PerfSample& s) {
+  RawStackKey k;
+  k.head[0] = s.pid | uint64_t{static_cast<uint16_t>(misc & perf::misc::kCpumodeMask)} << 32 |
+              uint64_t{s.has_ip} << 48;
+  k.head[1] = s.has_ip ? s.ip : 0;
+  if (s.has_callchain) k.chain = s.callchain.rest().first(s.callchain_size * 8);
+  return k;
+}
+
+}  // namespace
+
+uint64_t PerfProfileAssembler::RawStackHash(uint16_t misc, const PerfSample& s) {
+  if (s.has_branch_stack || s.has_stack_user) return 0;
+  const RawStackKey k = KeyOf(misc, s);
+  return RawStackCache::Hash(k.head, k.chain);
+}
+
 uint32_t PerfProfileAssembler::StackOf(const PerfAttr& attr, uint16_t misc, const PerfSample& s,
-                                       size_t width) {
+                                       uint64_t hash, size_t width) {
   // A branch stack or a user stack (unwound here) makes more of the stack than the callchain.
   if (s.has_branch_stack || s.has_stack_user) {
     BuildStack(attr, misc, s);
@@ -129,30 +154,24 @@ uint32_t PerfProfileAssembler::StackOf(const PerfAttr& attr, uint16_t misc, cons
     raw_stacks_.Clear();
     raw_stacks_layout_ = space_.layout_generation();
   }
-  // Everything BuildStack reads of a sample without those two.
-  const uint64_t head[RawStackCache::kHeadWords] = {
-      s.pid | uint64_t{static_cast<uint16_t>(misc & perf::misc::kCpumodeMask)} << 32 |
-          uint64_t{s.has_ip} << 48,
-      s.has_ip ? s.ip : 0};
-  const std::span<const uint8_t> chain =
-      s.has_callchain ? s.callchain.rest().first(s.callchain_size * 8) : std::span<const uint8_t>();
-  const uint64_t hash = RawStackCache::Hash(head, chain);
-  if (const uint32_t stack = raw_stacks_.Find(hash, head, chain);
+  const RawStackKey k = KeyOf(misc, s);
+  if (const uint32_t stack = raw_stacks_.Find(hash, k.head, k.chain);
       stack != RawStackCache::kMissing) {
     return stack;
   }
   BuildStack(attr, misc, s);
   const uint32_t stack = InternStack(location_refs_, width);
-  raw_stacks_.Insert(hash, head, chain, stack);
+  raw_stacks_.Insert(hash, k.head, k.chain, stack);
   return stack;
 }
 
 Status PerfProfileAssembler::AddSample(std::span<const PerfAttr> attrs, size_t ai, uint16_t misc,
-                                       const PerfSample& s, uint64_t record_at) {
+                                       const PerfSample& s, uint64_t record_at,
+                                       uint64_t stack_hash) {
   const size_t width = attrs.size() * 2;
   uint32_t stack = 0;
   if (spool_ != nullptr) {
-    stack = StackOf(attrs[ai], misc, s, width);
+    stack = StackOf(attrs[ai], misc, s, stack_hash, width);
   } else {
     BuildStack(attrs[ai], misc, s);
   }

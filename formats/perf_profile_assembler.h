@@ -31,9 +31,13 @@ class PerfProfileAssembler {
 
   // Whether a sample was added (every event must be known before the first).
   bool has_samples() const { return !profile_.samples.empty() || !stack_next_.empty(); }
-  // One SAMPLE record (header misc, fields, at `record_at`) of event `attr_index` of `attrs`.
+  // One SAMPLE record (header misc, fields, at `record_at`) of event `attr_index` of `attrs`;
+  // `stack_hash` is RawStackHash(misc, sample).
   Status AddSample(std::span<const PerfAttr> attrs, size_t attr_index, uint16_t misc,
-                   const PerfSample& sample, uint64_t record_at);
+                   const PerfSample& sample, uint64_t record_at, uint64_t stack_hash);
+  // The hash under which the stack of a sample is cached (0 when it is not: a sample with a
+  // branch or user stack): a function of the record alone, so the reading thread computes it.
+  static uint64_t RawStackHash(uint16_t misc, const PerfSample& sample);
   // Names the events (EVENT_DESC, else perf's defaults), sets the sample types, the period and
   // the times, symbolizes every frame and gives the samples their locations.
   void Finish(std::vector<PerfAttr>& attrs, const std::unordered_map<uint64_t, size_t>& attr_by_id,
@@ -52,7 +56,8 @@ class PerfProfileAssembler {
   uint32_t InternStack(std::span<const uint32_t> refs, size_t width);
   // With a spool: the stack of sample `s` (its frames built and interned), through
   // raw_stacks_ when the sample's stack follows from its raw callchain alone.
-  uint32_t StackOf(const PerfAttr& attr, uint16_t misc, const PerfSample& s, size_t width);
+  uint32_t StackOf(const PerfAttr& attr, uint16_t misc, const PerfSample& s, uint64_t hash,
+                   size_t width);
   void SetSampleTypes(std::vector<PerfAttr>& attrs,
                       const std::unordered_map<uint64_t, size_t>& attr_by_id,
                       const PerfHeaderInfo& header);

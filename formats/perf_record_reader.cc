@@ -284,6 +284,11 @@ Status PerfRecordReader::ReadPipeMode() {
 // not hold whole (or one past `end`), and the two kinds followed by payload, go through
 // ReadOneRecord, which reads or reports them.
 Status PerfRecordReader::ReadRecords(uint64_t end) {
+  GCSPIKE_RETURN_IF_ERROR(ReadRecordWindows(end));
+  return handler_.Sync();
+}
+
+Status PerfRecordReader::ReadRecordWindows(uint64_t end) {
   constexpr size_t kWindow = size_t{1} << 18;
   while (end == 0 || in_.offset() < end) {
     const uint64_t at = in_.offset();
@@ -365,7 +370,10 @@ Status PerfRecordReader::SkipPayloadAfter(uint32_t type, std::span<const uint8_t
   if (end != 0 && extra > end - in_.offset()) {
     return MakeErrorAt(offset, "payload after record runs past the end of the data section");
   }
-  if (type == record::kHeaderTracingData) return ReadTracingDataPayload(tracing_size, extra);
+  if (type == record::kHeaderTracingData) {
+    GCSPIKE_RETURN_IF_ERROR(handler_.Sync());
+    return ReadTracingDataPayload(tracing_size, extra);
+  }
   return in_.Skip(extra);
 }
 
@@ -400,11 +408,13 @@ Status PerfRecordReader::ProcessRecord(uint32_t type, uint16_t misc, ByteCursor 
     case record::kHeaderAttr:
       return ProcessHeaderAttr(c, offset);
     case record::kHeaderFeature: {
+      GCSPIKE_RETURN_IF_ERROR(handler_.Sync());
       GCSPIKE_ASSIGN_OR_RETURN(uint64_t bit, c.u64le());
       if (bit < feature::kCount) return ProcessFeature(static_cast<int>(bit), c);
       return {};
     }
     case record::kHeaderBuildId:
+      GCSPIKE_RETURN_IF_ERROR(handler_.Sync());
       return ReadBuildIdEntry(misc, c);  // the record is one build_id_event
     case record::kCompressed:
       return ProcessCompressed(c.rest(), c.offset());

@@ -45,6 +45,10 @@ class PerfRecordHandler {
   virtual Status OnRecord(uint32_t type, uint16_t misc, ByteCursor body, uint64_t offset) = 0;
   // A line of what the header says about the recording ("hostname: ...", "perf-command: ...").
   virtual void OnComment(const std::string& text) = 0;
+  // Called when the records end, and before the record layer changes what header() says: a
+  // handler that handles records on another thread finishes them here (and returns the first
+  // error among them).
+  virtual Status Sync() { return {}; }
 };
 
 class PerfRecordReader {
@@ -67,9 +71,10 @@ class PerfRecordReader {
   // Skips to the end of the feature sections not read, warning when the input ends first.
   void CheckSectionsEnd(uint64_t sections_end);
   Status ReadPipeMode();
-  // Reads one record from the input at its current offset; `end` bounds it (0: none).
-  // Records up to `end` (0: the end of the input).
+  // The records up to `end` (0: the end of the input), then the handler's Sync().
   Status ReadRecords(uint64_t end);
+  Status ReadRecordWindows(uint64_t end);
+  // Reads one record from the input at its current offset; `end` bounds it (0: none).
   Status ReadOneRecord(uint64_t end);
   // Progress, and the last record's type (a stream's cut is told by it).
   void CountRecord(uint32_t type, uint64_t offset);

@@ -207,6 +207,39 @@ TEST(PerfDataReaderErrors, SampleBeforeAttrInPipeMode) {
   ExpectErrorAt(f, 16, "before any event attr");
 }
 
+// Samples are decoded on the reading thread and MMAP records handled on the calling one
+// (formats/perf_record_pipeline.h): whichever thread meets the first bad record in file order,
+// that record's error is the one reported, whether the other thread's bad record comes a few
+// records later (both threads fail) or many batches later.
+TEST(PerfDataReaderErrors, TheFirstBadRecordInFileOrderWinsAcrossThreads) {
+  std::vector<uint8_t> bad_sample =
+      PerfDataBuilder().Sample(UserSample(1, 1, 1, {kUser, 0x10})).data();
+  bad_sample[8 + 32] = 50;  // a callchain past the record's end (decoded on the reading thread)
+  const std::vector<uint8_t> bad_mmap =
+      testing::PerfRecord(perf::record::kMmap, 0, std::vector<uint8_t>(12, 0));  // truncated
+  const std::pair<bool, uint64_t> cases[] = {{true, 5}, {true, 2000}, {false, 5}, {false, 2000}};
+  for (const auto& [mmap_first, gap] : cases) {
+    PerfDataBuilder b = File();
+    b.Mmap(1, 0x400000, 0x1000, "/nonexistent/a");
+    auto good_samples = [&b](uint64_t n) {
+      for (uint64_t i = 0; i < n; ++i) {
+        b.Sample(UserSample(1, 1, 10 + i, {kUser, 0x400010 + i % 7}));
+      }
+    };
+    good_samples(3000);
+    const uint64_t first_at = kDataAt + b.data().size();
+    const std::vector<uint8_t>& first = mmap_first ? bad_mmap : bad_sample;
+    b.Raw(first);
+    good_samples(gap);
+    b.Raw(mmap_first ? bad_sample : bad_mmap);
+    auto p = Read(b.FileMode());
+    ASSERT_FALSE(p.ok());
+    ASSERT_TRUE(p.error().offset.has_value()) << p.error().ToString();
+    EXPECT_GE(*p.error().offset, first_at) << p.error().ToString();
+    EXPECT_LT(*p.error().offset, first_at + first.size()) << p.error().ToString();
+  }
+}
+
 // Spooled (the default of the annotate command) and in-memory reads of the same file describe
 // the same samples: the pprof bytes are identical, and the spooled profile holds one sample per
 // distinct stack with its records' values summed.

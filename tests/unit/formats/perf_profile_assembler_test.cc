@@ -52,7 +52,8 @@ struct Layers {
     s.has_callchain = !chain.empty();
     s.callchain = ByteCursor(chains.back());
     s.callchain_size = chain.size();
-    return assembler.AddSample(attrs, attr, misc, s, 4096);
+    return assembler.AddSample(attrs, attr, misc, s, 4096,
+                               PerfProfileAssembler::RawStackHash(misc, s));
   }
   Status Finish() {
     assembler.Finish(attrs, {}, header, nullptr);

@@ -107,7 +107,10 @@ StrId PerfProfileAssembler::CommId(uint32_t pid, uint32_t tid) {
   if (names_generation_ != space_.names_generation()) {
     comm_id_by_tid_.clear();
     names_generation_ = space_.names_generation();
+    last_comm_ = {};
   }
+  // Consecutive records mostly come from one CPU's buffer, so one thread.
+  if (last_comm_.has_value() && last_comm_->first == tid) return last_comm_->second;
   auto [cached, missing] = comm_id_by_tid_.try_emplace(tid, 0);
   if (missing) {
     if (const std::string* name = space_.ThreadName(pid, tid); name != nullptr) {
@@ -115,6 +118,7 @@ StrId PerfProfileAssembler::CommId(uint32_t pid, uint32_t tid) {
       cached->second = profile_.Intern(*name);
     }
   }
+  last_comm_.emplace(tid, cached->second);
   return cached->second;
 }
 

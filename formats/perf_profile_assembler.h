@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/profile.h"
@@ -77,6 +79,7 @@ class PerfProfileAssembler {
   StrId pid_key_ = 0, tid_key_ = 0, comm_key_ = 0, time_key_ = 0, ns_unit_ = 0;
   // Cache of Intern(thread name), emptied when the address space's names change.
   std::unordered_map<uint32_t, StrId> comm_id_by_tid_;
+  std::optional<std::pair<uint32_t, StrId>> last_comm_;  // the last lookup's tid and answer
   uint64_t names_generation_ = 0;
   int64_t first_time_ = INT64_MAX;
   int64_t last_time_ = INT64_MIN;

@@ -47,6 +47,7 @@ void PerfRecordBatch::Clear() {
 PerfRecordPipeline::PerfRecordPipeline(HandleFn handle, bool threaded)
     : handle_(std::move(handle)), want_thread_(threaded) {
   for (uint64_t i = 0; i < kBatches; ++i) batches_.push_back(std::make_unique<PerfRecordBatch>());
+  filling_ = batches_[0].get();
 }
 
 PerfRecordPipeline::~PerfRecordPipeline() = default;
@@ -102,7 +103,7 @@ void PerfRecordPipeline::Handle(PerfRecordBatch& batch) {
   std::lock_guard<std::mutex> lock(mu_);
   error_ = std::move(s);
   exception_ = e;
-  has_error_ = true;
+  has_error_.store(true, std::memory_order_release);
 }
 
 void PerfRecordPipeline::HandleUntilRead() {
@@ -111,7 +112,7 @@ void PerfRecordPipeline::HandleUntilRead() {
     handed_.wait(lock, [this] { return read_done_ || handled_ < submitted_; });
     if (handled_ == submitted_) return;  // read_done_, and nothing left
     PerfRecordBatch& batch = *batches_[handled_ % kBatches];
-    const bool skip = has_error_;  // after an error the batches only go back
+    const bool skip = has_error_.load();  // after an error the batches only go back
     lock.unlock();
     if (skip) {
       batch.Clear();
@@ -125,8 +126,8 @@ void PerfRecordPipeline::HandleUntilRead() {
 }
 
 Status PerfRecordPipeline::failed() {
+  if (!has_error_.load(std::memory_order_acquire)) return {};  // once per record: no lock
   std::lock_guard<std::mutex> lock(mu_);
-  if (!has_error_) return {};
   if (exception_ != nullptr) std::rethrow_exception(exception_);
   return error_;
 }
@@ -143,6 +144,7 @@ Status PerfRecordPipeline::HandOver() {
   // The next batch to fill must be free: at most kBatches - 1 wait to be handled.
   done_.wait(lock, [this] { return submitted_ - handled_ < kBatches; });
   lock.unlock();
+  filling_ = batches_[submitted_ % kBatches].get();
   return failed();
 }
 

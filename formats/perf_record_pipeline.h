@@ -10,6 +10,7 @@
 // reading thread's error, the handler's error, when there is one, is the first in the file.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -94,7 +95,7 @@ class PerfRecordPipeline {
   Status Run(const std::function<Status()>& read);
 
   // For `read`: the batch to fill.
-  PerfRecordBatch& filling() { return *batches_[submitted_ % kBatches]; }
+  PerfRecordBatch& filling() { return *filling_; }
   // For `read`: hands the filling batch over when it is full; the handler's first error so far.
   Status HandOverIfFull() { return filling().full() ? HandOver() : failed(); }
   // For `read`: hands the filling batch over and waits until every batch is handled; the
@@ -111,13 +112,14 @@ class PerfRecordPipeline {
 
   HandleFn handle_;
   std::vector<std::unique_ptr<PerfRecordBatch>> batches_;
+  PerfRecordBatch* filling_;  // batches_[submitted_ % kBatches]
   std::mutex mu_;
   std::condition_variable handed_;  // submitted_ grew, or read_done_
   std::condition_variable done_;    // handled_ grew
   uint64_t submitted_ = 0;          // batches handed over (the reading thread's)
   uint64_t handled_ = 0;            // batches handled (under mu_)
   bool read_done_ = false;          // under mu_
-  bool has_error_ = false;          // under mu_: error_ or exception_ is set
+  std::atomic<bool> has_error_ = false;  // error_ or exception_ is set (written under mu_)
   Status error_;
   std::exception_ptr exception_;
   const bool want_thread_;

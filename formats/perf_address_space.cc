@@ -1,11 +1,18 @@
 #include "formats/perf_address_space.h"
 
 #include <algorithm>
+#include <bit>
 
 #include "core/hex.h"
 #include "formats/perf_event_abi.h"
 
 namespace gcspike {
+namespace {
+
+// A std::map or hash-table node with its allocation's bookkeeping, roughly.
+constexpr uint64_t kNodeBytes = 64;
+
+}  // namespace
 
 bool IsPseudoFile(const std::string& filename) {
   return filename.empty() || filename[0] == '[' || filename.rfind("//", 0) == 0 ||
@@ -39,6 +46,7 @@ Status PerfAddressSpace::AddMmap(uint32_t type, uint16_t misc, ByteCursor c) {
   const size_t index = mappings_.size();
   const bool kernel =
       (misc & perf::misc::kCpumodeMask) == perf::misc::kKernel || pid == perf::kKernelPid;
+  model_bytes_ += sizeof(PerfMapping) + kNodeBytes + m.filename.size() + m.build_id.size();
   mappings_.push_back(std::move(m));
   (kernel ? kernel_maps_ : maps_by_pid_[pid])[mappings_.back().start] = index;
   ClearFrameCache();
@@ -49,7 +57,9 @@ Status PerfAddressSpace::AddComm(ByteCursor c) {
   GCSPIKE_RETURN_IF_ERROR(c.skip(4));  // pid
   GCSPIKE_ASSIGN_OR_RETURN(uint32_t tid, c.u32le());
   // An exec (misc COMM_EXEC) keeps the pid; its new MMAPs override by start address.
-  comm_by_tid_[tid] = perf::PaddedString(c.rest());
+  std::string& name = comm_by_tid_[tid];
+  name = perf::PaddedString(c.rest());
+  model_bytes_ += kNodeBytes + name.size();
   ++names_generation_;
   return {};
 }
@@ -62,12 +72,16 @@ Status PerfAddressSpace::AddFork(ByteCursor c) {
   // A new process inherits its parent's mappings and name; a new thread shares them.
   if (pid != ppid) {
     auto parent = maps_by_pid_.find(ppid);
-    if (parent != maps_by_pid_.end()) maps_by_pid_[pid] = parent->second;
+    if (parent != maps_by_pid_.end()) {
+      model_bytes_ += kNodeBytes * (1 + parent->second.size());
+      maps_by_pid_[pid] = parent->second;
+    }
     ClearFrameCache();
   }
   ++names_generation_;
   auto name = comm_by_tid_.find(ptid);
   if (name != comm_by_tid_.end() && !comm_by_tid_.contains(tid)) {
+    model_bytes_ += kNodeBytes + name->second.size();
     comm_by_tid_[tid] = name->second;
   }
   return {};
@@ -122,7 +136,10 @@ uint32_t PerfAddressSpace::InternFrame(const PerfFrame& f) {
   PerfFrame key = f;
   if (key.mapping >= 0) key.pid = 0;  // the mapping identifies the address space
   auto [it, inserted] = frame_index_.try_emplace(key, static_cast<uint32_t>(frames_.size() + 1));
-  if (inserted) frames_.push_back(key);
+  if (inserted) {
+    frames_.push_back(key);
+    model_bytes_ += kFrameBytes;
+  }
   return it->second;
 }
 
@@ -160,10 +177,18 @@ void PerfAddressSpace::CacheFrame(uint64_t hash, const CachedFrame& entry) {
   ++frame_cache_used_;
 }
 
+// A clear costs what the cache held since the last one, not its size: the cache grown by many
+// frames starts again small, so a file alternating MMAP records and samples cannot make every
+// MMAP wipe megabytes.
 void PerfAddressSpace::ClearFrameCache() {
   ++layout_generation_;
   if (frame_cache_used_ == 0) return;
-  std::fill(frame_cache_.begin(), frame_cache_.end(), CachedFrame());
+  const size_t slots = std::max(kFrameCacheSlots, std::bit_ceil(frame_cache_used_ * 2));
+  if (slots < frame_cache_.size()) {
+    frame_cache_.assign(slots, CachedFrame());
+  } else {
+    std::fill(frame_cache_.begin(), frame_cache_.end(), CachedFrame());
+  }
   frame_cache_used_ = 0;
 }
 

@@ -75,6 +75,12 @@ class PerfAddressSpace {
   // Frees what only interning needs; frames() stay.
   void ReleaseFrameIndex();
 
+  // About how much memory the mappings, thread names and frames take, with what symbolizing a
+  // frame will add (docs/memory.md#perfdata): the reader's budget check.
+  uint64_t model_bytes() const { return model_bytes_; }
+  // What one frame costs in model_bytes: the frame, its index entry, and its location later.
+  static constexpr uint64_t kFrameBytes = sizeof(PerfFrame) + 64 + 8 + 200;
+
  private:
   struct FrameHash {
     size_t operator()(const PerfFrame& f) const;
@@ -97,8 +103,10 @@ class PerfAddressSpace {
   uint64_t layout_generation_ = 0;
   std::vector<PerfFrame> frames_;
   std::unordered_map<PerfFrame, uint32_t, FrameHash> frame_index_;
-  std::vector<CachedFrame> frame_cache_ = std::vector<CachedFrame>(1 << 12);
+  static constexpr size_t kFrameCacheSlots = size_t{1} << 12;  // at first, and after a clear
+  std::vector<CachedFrame> frame_cache_ = std::vector<CachedFrame>(kFrameCacheSlots);
   size_t frame_cache_used_ = 0;
+  uint64_t model_bytes_ = 0;
 };
 
 }  // namespace gcspike

@@ -52,6 +52,7 @@ class PerfDataReader : public PerfRecordHandler {
   Status DecodeSample(PerfRecordBatch& batch, uint16_t misc, ByteCursor body);
   // The handling thread's part: every record of a batch, in order.
   Status HandleBatch(const PerfRecordBatch& batch);
+  Status CheckBudget(uint64_t offset) const;
   void Warn(const std::string& m) {
     if (options_.diagnostics != nullptr) options_.diagnostics->Warn(in_.name() + ": " + m);
   }
@@ -155,21 +156,34 @@ Status PerfDataReader::HandleBatch(const PerfRecordBatch& batch) {
       case perf::record::kFork:
         GCSPIKE_RETURN_IF_ERROR(space_.AddFork(body));
         break;
-      default: {  // kLost
+      default: {                                // kLost
         GCSPIKE_RETURN_IF_ERROR(body.skip(8));  // id
         GCSPIKE_ASSIGN_OR_RETURN(uint64_t lost, body.u64le());
         lost_samples_ += lost;
         ++lost_records_;
       }
     }
+    GCSPIKE_RETURN_IF_ERROR(CheckBudget(r.offset));
   }
   return {};
+}
+
+// The model is checked after every record, so one record takes it at most its own growth past
+// the budget (docs/memory.md#perfdata).
+Status PerfDataReader::CheckBudget(uint64_t offset) const {
+  const uint64_t bytes = space_.model_bytes() + assembler_.model_bytes();
+  if (bytes <= options_.max_input_bytes) [[likely]]
+    return {};
+  return MakeErrorAt(offset, "the profile built so far takes about " + std::to_string(bytes) +
+                                 " bytes of memory, more than the memory budget of " +
+                                 std::to_string(options_.max_input_bytes) +
+                                 " bytes; --max-memory raises it");
 }
 
 Result<Profile> PerfDataReader::Run() {
   // The records are read on a second thread and handled on this one.
   GCSPIKE_RETURN_IF_ERROR(pipeline_->Run([this] { return records_.Read(); }));
-  pipeline_.reset();  // its batches
+  pipeline_.reset();    // its batches
   in_.ReleaseBuffer();  // before the binaries are mapped: memory peaks while symbolizing
   assembler_.Finish(attrs_, attr_by_id_, records_.header(), options_.diagnostics);
   if (lost_samples_ != 0) {

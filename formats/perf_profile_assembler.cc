@@ -116,6 +116,7 @@ StrId PerfProfileAssembler::CommId(uint32_t pid, uint32_t tid) {
     if (const std::string* name = space_.ThreadName(pid, tid); name != nullptr) {
       Key(comm_key_, "comm");  // the key's string before the first name's
       cached->second = profile_.Intern(*name);
+      model_bytes_ += 96 + name->size();  // the string and its index entry, at most
     }
   }
   last_comm_.emplace(tid, cached->second);
@@ -123,6 +124,11 @@ StrId PerfProfileAssembler::CommId(uint32_t pid, uint32_t tid) {
 }
 
 namespace {
+
+// A Sample with its three allocations, its location ids, values and labels.
+uint64_t SampleBytes(size_t frames, size_t values, size_t labels) {
+  return sizeof(Sample) + 3 * 16 + 8 * frames + 8 * values + sizeof(Label) * labels;
+}
 
 // Everything BuildStack reads of a sample without a branch or user stack.
 struct RawStackKey {
@@ -220,6 +226,7 @@ Status PerfProfileAssembler::AddSample(std::span<const PerfAttr> attrs, size_t a
     spool_->Append(stack, values, record_labels);
     return {};
   }
+  model_bytes_ += SampleBytes(location_refs_.size(), width, record_labels.size());
   Sample sample;
   sample.location_ids.assign(location_refs_.begin(), location_refs_.end());
   sample.values = values;
@@ -238,6 +245,8 @@ uint32_t PerfProfileAssembler::InternStack(std::span<const uint32_t> refs, size_
     if (std::equal(first, last, refs.begin(), refs.end())) return i;
   }
   const auto index = static_cast<uint32_t>(stack_next_.size());
+  // Its refs, start, values and chain link, a hash-table node, and its Sample later.
+  model_bytes_ += 4 * refs.size() + 8 + 8 * width + 4 + 64 + SampleBytes(refs.size(), width, 0);
   stack_refs_.insert(stack_refs_.end(), refs.begin(), refs.end());
   stack_begin_.push_back(stack_refs_.size());
   stack_values_.resize(stack_values_.size() + width, 0);

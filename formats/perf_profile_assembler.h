@@ -48,6 +48,9 @@ class PerfProfileAssembler {
   void WarnUnwinding(const WarnFn& warn);
   // Closes the spool and checks the profile.
   Status Close();
+  // About how much memory the stacks (or, without a spool, the samples) and the strings built
+  // so far take (docs/memory.md#perfdata).
+  uint64_t model_bytes() const { return model_bytes_; }
 
  private:
   // The frame refs of one sample, leaf first, in location_refs_.
@@ -108,6 +111,7 @@ class PerfProfileAssembler {
   // address space's layout changes (the same callchain may then mean other frames).
   RawStackCache raw_stacks_;
   uint64_t raw_stacks_layout_ = 0;
+  uint64_t model_bytes_ = 0;
 };
 
 }  // namespace gcspike

@@ -29,8 +29,8 @@ namespace gcspike {
 
 // A SAMPLE record decoded on the reading thread.
 struct PerfDecodedSample {
-  PerfSample fields;  // its cursors and spans point into the batch
-  size_t attr = 0;    // the index of its event's attr
+  PerfSample fields;        // its cursors and spans point into the batch
+  size_t attr = 0;          // the index of its event's attr
   uint64_t stack_hash = 0;  // PerfProfileAssembler::RawStackHash of it
 };
 
@@ -114,11 +114,11 @@ class PerfRecordPipeline {
   std::vector<std::unique_ptr<PerfRecordBatch>> batches_;
   PerfRecordBatch* filling_;  // batches_[submitted_ % kBatches]
   std::mutex mu_;
-  std::condition_variable handed_;  // submitted_ grew, or read_done_
-  std::condition_variable done_;    // handled_ grew
-  uint64_t submitted_ = 0;          // batches handed over (the reading thread's)
-  uint64_t handled_ = 0;            // batches handled (under mu_)
-  bool read_done_ = false;          // under mu_
+  std::condition_variable handed_;       // submitted_ grew, or read_done_
+  std::condition_variable done_;         // handled_ grew
+  uint64_t submitted_ = 0;               // batches handed over (the reading thread's)
+  uint64_t handled_ = 0;                 // batches handled (under mu_)
+  bool read_done_ = false;               // under mu_
   std::atomic<bool> has_error_ = false;  // error_ or exception_ is set (written under mu_)
   Status error_;
   std::exception_ptr exception_;

@@ -188,4 +188,34 @@ go tool pprof -raw "$out" 2>/dev/null | grep -q 'gcspike:' ||
   fail "annotate wrote no gcspike labels on the repeated trace"
 pass
 
+
+# 5. perf.data, made by the generator, which perf itself must read (the check that it writes
+# the format right): a small one's samples and task events are all there.
+python3 "$GEN" perf-forks 3 2 "$WORK/small-forks.data"
+forks=$(perf script -i "$WORK/small-forks.data" --show-task-events 2>/dev/null | grep -c FORK)
+[[ $forks == 2 ]] ||
+  fail "perf script does not read the generated FORK records"
+python3 "$GEN" perf-frames 5 4 "$WORK/small-frames.data"
+[[ $(perf script -i "$WORK/small-frames.data" 2>/dev/null | grep -c cpu-clock) == 5 ]] ||
+  fail "perf script does not read the generated samples"
+pass
+# 2,000 MMAPs of one process, then 2,000 processes forked from it (190 KB): every FORK copies
+# the parent's mappings, so the model grows as mappings x forks (it took 258 MiB; 3,000 x 3,000
+# took 563 MiB). Under a 64 MiB budget it is refused at the FORK that crosses it.
+python3 "$GEN" perf-forks 2000 2000 "$WORK/forks.data"
+rm -f "$out"
+budget=$((64 / tenth))
+measure 150 2 "$GCSPIKE" annotate --max-memory=${budget}M "$WORK/forks.data" -o "$out"
+refused forks.data $((budget << 20))
+# 20,000 samples whose 127 frames are all distinct (21 MB): 2.5 million frames (it took 639 MiB
+# and 25 s). Refused under 64 MiB. A tenth of it fits in an 80 MiB budget, and then gcspike
+# stays under that budget + the fixed buffers and the binary (64 MiB): the model estimate
+# is not below what the model takes.
+python3 "$GEN" perf-frames $((20000 / tenth)) 127 "$WORK/frames.data"
+rm -f "$out"
+measure 150 2 "$GCSPIKE" annotate --max-memory=${budget}M "$WORK/frames.data" -o "$out"
+refused frames.data $((budget << 20))
+python3 "$GEN" perf-frames $((2000 / tenth)) 127 "$WORK/frames-fit.data"
+measure $((80 + 64)) 0 "$GCSPIKE" annotate --max-memory=80M "$WORK/frames-fit.data" -o "$out"
+
 finish

@@ -9,13 +9,22 @@
                                                   a Go >= 1.26 trace whose first generation's
                                                   event batches are repeated until the file has
                                                   about MB megabytes
+  amplified_inputs.py perf-forks MAPPINGS FORKS OUT
+                                                  perf.data: MAPPINGS MMAPs of one process, then
+                                                  FORKS processes forked from it (each inherits
+                                                  every mapping), then one sample
+  amplified_inputs.py perf-frames N FRAMES OUT    perf.data: N samples whose callchains of
+                                                  FRAMES return addresses are all distinct
 
 The pprof messages are encoded here from profile.proto's field numbers
 (docs/formats/pprof.md#profile-fields); the trace is cut into batches by the layout in
-docs/formats/go-trace.md#generation-format-layout.
+docs/formats/go-trace.md#generation-format-layout; the perf.data files follow
+docs/formats/perf-data.md#file-header, #event-attributes and #sample-record-layout (the test
+checks that perf itself reads a small one).
 """
 import gzip
 import os
+import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
@@ -101,6 +110,60 @@ def repeat_generation(trace, megabytes, out):
         f.write(data[end:])
 
 
+# perf.data: one cpu-clock event whose samples carry IP, TID, TIME, CALLCHAIN and PERIOD.
+PERF_SAMPLE_TYPE = 0x1 | 0x2 | 0x4 | 0x20 | 0x100
+PERF_MMAP, PERF_SAMPLE, PERF_FORK = 1, 9, 7
+PERF_USER = 2  # header misc: user mode
+PERF_CONTEXT_USER = 2**64 - 512
+
+
+def perf_record(rtype, body, misc=0):
+    return struct.pack("<IHH", rtype, misc, 8 + len(body)) + body
+
+
+def perf_mmap(pid, start, length, name):
+    body = struct.pack("<IIQQQ", pid, pid, start, length, 0)
+    name = name.encode() + b"\0"
+    return perf_record(PERF_MMAP, body + name + b"\0" * (-len(name) % 8), PERF_USER)
+
+
+def perf_sample(pid, time, chain):
+    body = struct.pack("<QIIQQQ", chain[1] if len(chain) > 1 else 0, pid, pid, time, 1000,
+                       len(chain))
+    return perf_record(PERF_SAMPLE, body + struct.pack("<%dQ" % len(chain), *chain), PERF_USER)
+
+
+def perf_file(data, out):
+    """File mode: the 104-byte header, one attr (128 bytes and its empty ids section), data."""
+    attr = struct.pack("<IIQQQQQ", 1, 128, 0, 1000, PERF_SAMPLE_TYPE, 0, 0)  # software, cpu-clock
+    attr += b"\0" * (128 - len(attr))
+    attrs_at = 104
+    data_at = attrs_at + len(attr) + 16
+    header = b"PERFILE2" + struct.pack("<QQ", 104, len(attr) + 16)
+    header += struct.pack("<QQQQQQ", attrs_at, len(attr) + 16, data_at, len(data), 0, 0)
+    header += b"\0" * 32  # no feature sections
+    with open(out, "wb") as f:
+        f.write(header + attr + struct.pack("<QQ", 0, 0) + data)
+
+
+def perf_forks(mappings, forks, out):
+    data = bytearray()
+    for i in range(mappings):
+        data += perf_mmap(1, 0x400000 + i * 0x10000, 0x1000, "/nonexistent/lib%d.so" % i)
+    for i in range(forks):
+        data += perf_record(PERF_FORK, struct.pack("<IIIIQ", 1000 + i, 1, 1000 + i, 1, i))
+    data += perf_sample(1, 1, [PERF_CONTEXT_USER, 0x400010, 0x400020])
+    perf_file(bytes(data), out)
+
+
+def perf_frames(n, frames, out):
+    data = bytearray(perf_mmap(1, 0x400000, 1 << 40, "/nonexistent/big"))
+    for i in range(n):
+        chain = [PERF_CONTEXT_USER] + [0x400000 + 8 * (i * frames + j) for j in range(frames)]
+        data += perf_sample(1, i, chain)
+    perf_file(bytes(data), out)
+
+
 def main(argv):
     if len(argv) >= 3 and argv[0] == "one-location":
         one_location(int(argv[1]), argv[2])
@@ -108,6 +171,10 @@ def main(argv):
         long_stacks(int(argv[1]), int(argv[2]), argv[3], "--distinct" in argv[4:])
     elif len(argv) == 4 and argv[0] == "repeat-generation":
         repeat_generation(argv[1], int(argv[2]), argv[3])
+    elif len(argv) == 4 and argv[0] == "perf-forks":
+        perf_forks(int(argv[1]), int(argv[2]), argv[3])
+    elif len(argv) == 4 and argv[0] == "perf-frames":
+        perf_frames(int(argv[1]), int(argv[2]), argv[3])
     else:
         sys.exit(__doc__)
 

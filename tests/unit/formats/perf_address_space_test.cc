@@ -120,6 +120,41 @@ TEST(PerfAddressSpace, FramesAreInternedPerMappingAndCached) {
     EXPECT_EQ(
         ref, space.InternFrame(space.MakeFrame(10, 0x400000 + a % 0x1000, a % 2 == 0, a % 3 == 0)));
   }
+  // A new mapping empties the grown cache (which starts again small); MMAPs between single
+  // lookups, then the many frames again: every ref is still the interned one.
+  for (uint64_t i = 0; i < 3; ++i) {
+    PerfDataBuilder more;
+    more.Mmap(10, 0x2000000 + i * 0x1000, 0x1000, "/bin/more");
+    Feed(space, more);
+    EXPECT_EQ(space.CachedFrameRef(10, 0x400020, false, true),
+              space.InternFrame(space.MakeFrame(10, 0x400020, false, true)));
+  }
+  for (uint64_t a = 0; a < 5000; ++a) {
+    EXPECT_EQ(
+        space.CachedFrameRef(10, 0x400000 + a % 0x1000, a % 2 == 0, a % 3 == 0),
+        space.InternFrame(space.MakeFrame(10, 0x400000 + a % 0x1000, a % 2 == 0, a % 3 == 0)));
+  }
+}
+
+// What the budget check counts (docs/memory.md#perfdata): frames once each, mappings, and the
+// map entries a FORK copies from its parent.
+TEST(PerfAddressSpace, ModelBytesCountWhatIsDistinct) {
+  PerfDataBuilder b;
+  for (uint64_t i = 0; i < 10; ++i) b.Mmap(10, 0x400000 + i * 0x10000, 0x1000, "/bin/a");
+  PerfAddressSpace space;
+  Feed(space, b);
+  const uint64_t mapped = space.model_bytes();
+  EXPECT_GE(mapped, 10 * (sizeof(PerfMapping) + 6));
+  PerfDataBuilder forks;
+  forks.Fork(20, 10, 20, 10).Fork(30, 10, 30, 10);
+  Feed(space, forks);
+  EXPECT_GE(space.model_bytes() - mapped, 2 * 10 * 48u);  // at least a map node per entry
+  const uint64_t before = space.model_bytes();
+  for (int repeat = 0; repeat < 3; ++repeat) {
+    for (uint64_t a = 0; a < 100; ++a) space.CachedFrameRef(10, 0x400000 + a, false, true);
+  }
+  EXPECT_EQ(space.frames().size(), 100u);
+  EXPECT_EQ(space.model_bytes() - before, 100 * PerfAddressSpace::kFrameBytes);
 }
 
 TEST(PerfAddressSpace, TruncatedRecordsAreErrors) {

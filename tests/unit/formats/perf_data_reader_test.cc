@@ -240,6 +240,37 @@ TEST(PerfDataReaderErrors, TheFirstBadRecordInFileOrderWinsAcrossThreads) {
   }
 }
 
+// The model is checked against the budget (--max-memory) after every record: FORKs that copy a
+// process's mappings are refused at the FORK that crosses it, and the same file reads whole
+// under a budget large enough (docs/memory.md#perfdata).
+TEST(PerfDataReaderErrors, ModelPastTheBudgetIsRefusedAtTheRecord) {
+  PerfDataBuilder b = File();
+  for (uint64_t i = 0; i < 200; ++i) b.Mmap(1, 0x400000 + i * 0x10000, 0x1000, "/nonexistent/l");
+  std::vector<uint64_t> fork_at;
+  for (uint32_t i = 0; i < 200; ++i) {
+    fork_at.push_back(kDataAt + b.data().size());
+    b.Fork(1000 + i, 1, 1000 + i, 1);
+  }
+  const std::vector<uint8_t> bytes = b.FileMode();
+  auto read = [&bytes](uint64_t budget) {
+    auto in = InputSource::FromBytes("t.data", bytes, "");
+    ReadOptions options;
+    options.max_input_bytes = budget;
+    return ReadPerfData(*in, options);
+  };
+  // 200 copies of 200 mappings: over a megabyte of map nodes.
+  auto refused = read(1 << 20);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("more than the memory budget of 1048576 bytes"),
+            std::string::npos)
+      << refused.error().ToString();
+  ASSERT_TRUE(refused.error().offset.has_value());
+  EXPECT_NE(std::find(fork_at.begin(), fork_at.end(), *refused.error().offset), fork_at.end())
+      << "not at a FORK record: " << refused.error().ToString();
+  EXPECT_GT(*refused.error().offset, fork_at.front());
+  ASSERT_OK(read(64 << 20));
+}
+
 // Spooled (the default of the annotate command) and in-memory reads of the same file describe
 // the same samples: the pprof bytes are identical, and the spooled profile holds one sample per
 // distinct stack with its records' values summed.

@@ -115,12 +115,12 @@ TEST(PerfRecordPipeline, ExceptionsComeBackToTheCaller) {
     PerfRecordPipeline throwing_handler(
         [](const PerfRecordBatch&) -> Status { throw std::bad_alloc(); }, threaded);
     EXPECT_THROW((void)throwing_handler.Run([&]() -> Status {
-                   for (int i = 0; i < 2000; ++i) {
-                     throwing_handler.filling().Add(1, 0, ByteCursor(), 0);
-                     GCSPIKE_RETURN_IF_ERROR(throwing_handler.HandOverIfFull());
-                   }
-                   return {};
-                 }),
+      for (int i = 0; i < 2000; ++i) {
+        throwing_handler.filling().Add(1, 0, ByteCursor(), 0);
+        GCSPIKE_RETURN_IF_ERROR(throwing_handler.HandOverIfFull());
+      }
+      return {};
+    }),
                  std::bad_alloc);
     PerfRecordPipeline quiet([](const PerfRecordBatch&) { return Status(); }, threaded);
     EXPECT_THROW((void)quiet.Run([]() -> Status { throw std::bad_alloc(); }), std::bad_alloc);

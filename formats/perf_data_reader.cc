@@ -32,7 +32,7 @@ class PerfDataReader : public PerfRecordHandler {
       : in_(in),
         options_(options),
         builder_(profile_),
-        records_(in, options.diagnostics, *this),
+        records_(in, options.diagnostics, *this, {options.max_gzip_ratio, options.max_input_bytes}),
         symbolizer_(options, space_, records_.header(), [this](const std::string& m) { Warn(m); }),
         assembler_(profile_, builder_, space_, symbolizer_, options.spool_samples),
         pipeline_(std::in_place, [this](const PerfRecordBatch& b) { return HandleBatch(b); }) {}
@@ -136,7 +136,20 @@ Status PerfDataReader::DecodeSample(PerfRecordBatch& batch, uint16_t misc, ByteC
 }
 
 Status PerfDataReader::HandleBatch(const PerfRecordBatch& batch) {
-  for (const PerfRecordBatch::Record& r : batch.records()) {
+  // Each sample's stack lookup misses the cache twice (slot, then key) unless fetched ahead:
+  // the slot kAhead samples ahead, and the key once that slot has arrived.
+  constexpr size_t kAhead = 8;
+  const std::span<const PerfRecordBatch::Record> records = batch.records();
+  auto prefetch = [&](size_t i, bool key) {
+    if (i < records.size() && records[i].sample >= 0) {
+      assembler_.PrefetchStack(batch.sample(records[i]).stack_hash, key);
+    }
+  };
+  for (size_t i = 0; i < kAhead; ++i) prefetch(i, false);
+  for (size_t i = 0; i < records.size(); ++i) {
+    prefetch(i + kAhead, false);
+    prefetch(i + kAhead / 2, true);
+    const PerfRecordBatch::Record& r = records[i];
     ByteCursor body = batch.body(r);
     switch (r.type) {
       case perf::record::kSample: {

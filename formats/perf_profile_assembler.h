@@ -37,6 +37,15 @@ class PerfProfileAssembler {
   // `stack_hash` is RawStackHash(misc, sample).
   Status AddSample(std::span<const PerfAttr> attrs, size_t attr_index, uint16_t misc,
                    const PerfSample& sample, uint64_t record_at, uint64_t stack_hash);
+  // Fetches ahead what AddSample will look up for a sample of `stack_hash`: first (key false)
+  // its cache slot, then (key true, a few samples later) the key the slot names.
+  void PrefetchStack(uint64_t stack_hash, bool key) const {
+    if (key) {
+      raw_stacks_.PrefetchKey(stack_hash);
+    } else {
+      raw_stacks_.PrefetchSlot(stack_hash);
+    }
+  }
   // The hash under which the stack of a sample is cached (0 when it is not: a sample with a
   // branch or user stack): a function of the record alone, so the reading thread computes it.
   static uint64_t RawStackHash(uint16_t misc, const PerfSample& sample);

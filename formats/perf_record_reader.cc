@@ -1,6 +1,7 @@
 #include "formats/perf_record_reader.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "core/hex.h"
@@ -19,7 +20,6 @@ using perf::kPipeHeaderSize;
 // memory; real files have a few hundred bytes per event.
 constexpr uint64_t kMaxPrelude = uint64_t{64} << 20;
 constexpr uint64_t kMaxFeatureSection = uint64_t{64} << 20;
-constexpr uint64_t kMaxDecompressed = uint64_t{1} << 30;
 
 // Reads up to n bytes; fewer only at the end of the input.
 Result<size_t> ReadUpTo(InputSource& in, uint8_t* buf, size_t n) {
@@ -455,11 +455,22 @@ Status PerfRecordReader::ProcessHeaderAttr(ByteCursor c, uint64_t offset) {
 
 // COMPRESSED/COMPRESSED2 (docs/formats/perf-data.md#compression): one zstd stream across all
 // such records; the decompressed bytes are ordinary records, and one may straddle two payloads.
+// They are handed on a chunk at a time, so only a record's worth is held however much a
+// payload expands; and the stream may expand at most limits_.max_zstd_ratio times the payloads
+// read (a zstd frame of runs turns 45 KB into 512 MiB).
 Status PerfRecordReader::ProcessCompressed(std::span<const uint8_t> payload, uint64_t offset) {
-  if (zstd_ == nullptr) zstd_ = ZSTD_createDCtx();
-  if (zstd_ == nullptr) return MakeErrorAt(offset, "cannot allocate a zstd context");
+  if (zstd_ == nullptr) {
+    zstd_ = ZSTD_createDCtx();
+    if (zstd_ == nullptr) return MakeErrorAt(offset, "cannot allocate a zstd context");
+    // The window a frame asks for is allocated whole: at most the budget (a larger one is "bad
+    // zstd data ... Frame requires too much memory").
+    int window_log = 10;
+    while (window_log < 27 && (uint64_t{2} << window_log) <= limits_.memory_budget) ++window_log;
+    ZSTD_DCtx_setParameter(zstd_, ZSTD_d_windowLogMax, window_log);
+  }
   ZSTD_inBuffer input{payload.data(), payload.size(), 0};
   std::vector<uint8_t> chunk(ZSTD_DStreamOutSize());
+  zstd_in_ += payload.size();
   // Loop until the payload is consumed and zstd has nothing buffered (a full output chunk
   // means more may be pending).
   bool output_full = true;
@@ -470,13 +481,26 @@ Status PerfRecordReader::ProcessCompressed(std::span<const uint8_t> payload, uin
       return MakeErrorAt(offset + input.pos, std::string("bad zstd data in COMPRESSED record: ") +
                                                  ZSTD_getErrorName(rc));
     }
+    zstd_out_ += out.pos;
+    GCSPIKE_RETURN_IF_ERROR(CheckZstdRatio(offset));
     decompressed_.insert(decompressed_.end(), chunk.data(), chunk.data() + out.pos);
     output_full = out.pos == out.size;
-    if (decompressed_.size() > kMaxDecompressed) {
-      return MakeErrorAt(offset, "a decompressed record grew beyond 1 GiB");
-    }
+    GCSPIKE_RETURN_IF_ERROR(DispatchDecompressed(offset));
   }
-  return DispatchDecompressed(offset);
+  return {};
+}
+
+Status PerfRecordReader::CheckZstdRatio(uint64_t offset) const {
+  constexpr double kSlack = 1 << 20;  // a small stream may expand more
+  const double cap = limits_.max_zstd_ratio * static_cast<double>(zstd_in_) + kSlack;
+  if (limits_.max_zstd_ratio == 0 || static_cast<double>(zstd_out_) <= cap) return {};
+  char ratio[32];
+  std::snprintf(ratio, sizeof ratio, "%g", limits_.max_zstd_ratio);
+  return MakeErrorAt(offset, "zstd data of COMPRESSED records expands more than " +
+                                 std::string(ratio) + " times (" + std::to_string(zstd_out_) +
+                                 " bytes from " + std::to_string(zstd_in_) +
+                                 " bytes of compressed records): likely a decompression bomb; "
+                                 "--max-gzip-ratio=0 lifts the limit");
 }
 
 // The whole records in decompressed_, all reported at the COMPRESSED record's `offset`.

@@ -51,10 +51,19 @@ class PerfRecordHandler {
   virtual Status Sync() { return {}; }
 };
 
+// What the zstd stream of COMPRESSED records may take: how many times its compressed bytes it
+// may expand (ReadOptions::max_gzip_ratio; 0: no limit), and the memory budget its window must
+// fit (ReadOptions::max_input_bytes; zstd's own limit is 128 MiB).
+struct PerfRecordLimits {
+  double max_zstd_ratio = 1000;
+  uint64_t memory_budget = UINT64_MAX;
+};
+
 class PerfRecordReader {
  public:
-  PerfRecordReader(InputSource& in, Diagnostics* diagnostics, PerfRecordHandler& handler)
-      : in_(in), diagnostics_(diagnostics), handler_(handler) {}
+  PerfRecordReader(InputSource& in, Diagnostics* diagnostics, PerfRecordHandler& handler,
+                   PerfRecordLimits limits = {})
+      : in_(in), diagnostics_(diagnostics), handler_(handler), limits_(limits) {}
   ~PerfRecordReader();
 
   // Reads the whole input, handing attrs, records and comments to the handler as they come.
@@ -84,6 +93,7 @@ class PerfRecordReader {
   Status ProcessHeaderAttr(ByteCursor c, uint64_t offset);
   Status ProcessCompressed(std::span<const uint8_t> payload, uint64_t offset);
   Status DispatchDecompressed(uint64_t offset);
+  Status CheckZstdRatio(uint64_t offset) const;
   Status ProcessFeature(int feature, ByteCursor c);
   // Tracing data (docs/formats/perf-data.md#tracing-data): the tracepoint names; a malformed
   // one is warned about and leaves the events their numeric names.
@@ -105,7 +115,9 @@ class PerfRecordReader {
   bool saw_sample_ = false;
   std::map<uint32_t, uint64_t> unknown_records_;
   ZSTD_DCtx* zstd_ = nullptr;
-  std::vector<uint8_t> decompressed_;  // carried-over bytes of a record split across payloads
+  std::vector<uint8_t> decompressed_;  // carried-over bytes of a record split across chunks
+  const PerfRecordLimits limits_;
+  uint64_t zstd_in_ = 0, zstd_out_ = 0;  // the stream's bytes so far, compressed and not
 };
 
 }  // namespace gcspike

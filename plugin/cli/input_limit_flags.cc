@@ -12,8 +12,9 @@ DEFINE_string(max_memory, "",
               "more is refused with an error (exit 2) instead of exhausting memory. Default: "
               "half the physical memory (or of the cgroup limit).");
 DEFINE_double(max_gzip_ratio, 1000,
-              "Refuse gzip input that expands more than this many times its compressed size "
-              "(a decompression bomb; real profiles expand 3-20 times). 0: no limit.");
+              "Refuse gzip input, or perf.data's zstd-compressed records, that expands more "
+              "than this many times its compressed size (a decompression bomb; real profiles "
+              "expand 3-20 times). 0: no limit.");
 
 namespace gcspike::cli {
 

@@ -218,4 +218,32 @@ refused frames.data $((budget << 20))
 python3 "$GEN" perf-frames $((2000 / tenth)) 127 "$WORK/frames-fit.data"
 measure $((80 + 64)) 0 "$GCSPIKE" annotate --max-memory=80M "$WORK/frames-fit.data" -o "$out"
 
+# perf.data whose COMPRESSED2 record (4 KB of zstd RLE blocks) expands to 512 MiB of records:
+# it was all held (512 MiB of RSS; 64 MiB of it took 78 MiB). Past --max-gzip-ratio (1000
+# times the compressed bytes + 1 MiB) it is refused; with the ratio lifted it streams through
+# a chunk at a time, its records counted as perf.data of an unknown type. zstd itself (an
+# independent decoder) checks the frame the generator wrote.
+command -v zstd >/dev/null || fail "zstd is not installed (scripts/setup-deps)"
+mib=$((512 / tenth))
+python3 "$GEN" perf-zstd-bomb $mib "$WORK/zbomb.data"
+# The record follows the 104-byte header and the 144-byte attrs section; its payload follows
+# its 8-byte header and the payload's u64 size.
+frame_bytes=$(od -A n -t u8 -j $((104 + 144 + 8)) -N 8 "$WORK/zbomb.data" | tr -d ' ')
+decoded=$(tail -c +$((104 + 144 + 16 + 1)) "$WORK/zbomb.data" | head -c "$frame_bytes" |
+  zstd -dc | wc -c)
+[[ $decoded == $((mib << 20)) ]] || fail "zstd decodes the generated frame to $decoded bytes"
+rm -f "$out"
+measure 64 2 "$GCSPIKE" annotate "$WORK/zbomb.data" -o "$out"
+line="^gcspike: [^ ]*zbomb.data: byte [0-9]+: zstd data of COMPRESSED records expands more "
+line+="than 1000 times .*--max-gzip-ratio=0 lifts the limit$"
+grep -qE "$line" "$WORK/log.txt" || fail "zstd bomb not refused: $(cat "$WORK/log.txt")"
+[[ $(wc -l <"$WORK/log.txt") -eq 1 && ! -e $out ]] || fail "refusal not one line, or output left"
+pass
+measure 64 0 "$GCSPIKE" annotate --max-gzip-ratio=0 "$WORK/zbomb.data" -o "$out"
+# 2,056-byte records of type 0x08080808 (every byte 0x08), the rest a partial record.
+want=$(((mib << 20) / 2056))
+grep -q "skipped $want records of unknown type 134744072" "$WORK/log.txt" ||
+  fail "not every decompressed record was read (want $want): $(cat "$WORK/log.txt")"
+pass
+
 finish

@@ -15,12 +15,17 @@
                                                   every mapping), then one sample
   amplified_inputs.py perf-frames N FRAMES OUT    perf.data: N samples whose callchains of
                                                   FRAMES return addresses are all distinct
+  amplified_inputs.py perf-zstd-bomb MIB OUT      perf.data: one COMPRESSED2 record whose zstd
+                                                  frame of RLE blocks (4 bytes per 128 KiB)
+                                                  expands to MIB MiB of 0x08 bytes: records
+                                                  of 2,056 bytes of an unknown type
 
 The pprof messages are encoded here from profile.proto's field numbers
 (docs/formats/pprof.md#profile-fields); the trace is cut into batches by the layout in
 docs/formats/go-trace.md#generation-format-layout; the perf.data files follow
-docs/formats/perf-data.md#file-header, #event-attributes and #sample-record-layout (the test
-checks that perf itself reads a small one).
+docs/formats/perf-data.md#file-header, #event-attributes, #sample-record-layout and
+#compression (the test checks that perf itself reads a small one); the zstd frame is RFC 8878's
+simplest (a frame header and RLE blocks).
 """
 import gzip
 import os
@@ -164,6 +169,21 @@ def perf_frames(n, frames, out):
     perf_file(bytes(data), out)
 
 
+def perf_zstd_bomb(mib, out):
+    # RFC 8878: magic, a header with no content size, dictionary or checksum, a 128 KiB window
+    # (exponent 7: 2^(10 + 7)), then RLE blocks: a 3-byte header (last-block bit, type 1,
+    # size = repetitions) and the byte.
+    frame = bytearray(struct.pack("<I", 0xFD2FB528) + bytes([0x00, 7 << 3]))
+    blocks = mib * 8  # of 128 KiB
+    for i in range(blocks):
+        header = (1 if i == blocks - 1 else 0) | 1 << 1 | (128 << 10) << 3
+        frame += struct.pack("<I", header)[:3] + b"\x08"
+    body = struct.pack("<Q", len(frame)) + bytes(frame) + b"\0" * (-len(frame) % 8)
+    data = perf_record(83, body)  # COMPRESSED2: the payload's size, the payload, padding
+    data += perf_sample(1, 1, [PERF_CONTEXT_USER, 0x400010])
+    perf_file(data, out)
+
+
 def main(argv):
     if len(argv) >= 3 and argv[0] == "one-location":
         one_location(int(argv[1]), argv[2])
@@ -175,6 +195,8 @@ def main(argv):
         perf_forks(int(argv[1]), int(argv[2]), argv[3])
     elif len(argv) == 4 and argv[0] == "perf-frames":
         perf_frames(int(argv[1]), int(argv[2]), argv[3])
+    elif len(argv) == 3 and argv[0] == "perf-zstd-bomb":
+        perf_zstd_bomb(int(argv[1]), argv[2])
     else:
         sys.exit(__doc__)
 

@@ -52,11 +52,11 @@ struct ReadRun {
   std::vector<std::string> warnings;
 };
 
-ReadRun Read(std::vector<uint8_t> bytes) {
+ReadRun Read(std::vector<uint8_t> bytes, PerfRecordLimits limits = {}) {
   ReadRun run;
   auto in = InputSource::FromBytes("r.data", std::move(bytes), "");
   CollectingDiagnostics diag;
-  PerfRecordReader reader(*in, &diag, run.seen);
+  PerfRecordReader reader(*in, &diag, run.seen, limits);
   run.status = reader.Read();
   reader.WarnSkipped();
   run.header = reader.header();
@@ -118,6 +118,31 @@ TEST(PerfRecordReader, CompressedRecordsAcrossPayloads) {
     EXPECT_EQ(s.type, perf::record::kComm);
     EXPECT_GE(s.offset + 8, first_compressed);  // the COMPRESSED record's payload
   }
+}
+
+// A zstd stream expands at most max_zstd_ratio times the COMPRESSED payloads read (+ 1 MiB),
+// and its window must fit the memory budget: 200,000 identical COMM records (8 MB) compress to
+// a few KB. Within the limits the records come through, a chunk at a time.
+TEST(PerfRecordReader, CompressedRecordsAreBoundedLikeGzip) {
+  PerfDataBuilder f;
+  for (int i = 0; i < 200000; ++i) f.Comm(1, 2, "same");
+  const size_t raw = f.data().size();
+  f.CompressRecords(1);
+  ASSERT_LT(f.data().size() * 1000, raw);  // the premise: over 1000 times
+  const std::vector<uint8_t> bytes = f.FileMode();
+  ReadRun bomb = Read(bytes);
+  ASSERT_FALSE(bomb.status.ok());
+  EXPECT_NE(bomb.status.error().message.find("expands more than 1000 times"), std::string::npos)
+      << bomb.status.error().ToString();
+  EXPECT_LT(bomb.seen.records.size(), 200000u);
+  ReadRun lifted = Read(bytes, {.max_zstd_ratio = 0});
+  ASSERT_TRUE(lifted.status.ok()) << lifted.status.error().ToString();
+  EXPECT_EQ(lifted.seen.records.size(), 200000u);
+  // Level 3 on 8 MB asks for a window of 2 MiB or more: past a 1 MiB budget.
+  ReadRun small = Read(bytes, {.max_zstd_ratio = 0, .memory_budget = 1 << 20});
+  ASSERT_FALSE(small.status.ok());
+  EXPECT_NE(small.status.error().message.find("too much memory"), std::string::npos)
+      << small.status.error().ToString();
 }
 
 TEST(PerfRecordReader, UnknownTypesAuxtracePayloadAndFeatures) {

@@ -152,7 +152,7 @@ void InputSource::NoteFault(std::optional<uint64_t> file_offset) {
   cut_at_ = std::min(*file_offset, size.value_or(*file_offset));
 }
 
-Status InputSource::CheckNotShrunk() {
+Status InputSource::CheckFaults() {
   if (!cut_at_.has_value()) {
     NoteFault(MappedRegionFault(window_region_));
     NoteFault(MappedRegionFault(map_region_));
@@ -161,6 +161,13 @@ Status InputSource::CheckNotShrunk() {
   return ErrorAt(*cut_at_,
                  "the file shrank while it was being read (truncated by another process at "
                  "this byte)");
+}
+
+Status InputSource::CheckNotShrunk() {
+  // A cut inside the last page read faults nowhere (the kernel zeroes the page's tail): the
+  // file's size tells.
+  if (!cut_at_.has_value() && largest_size_ > 0) (void)CurrentSize();
+  return CheckFaults();
 }
 
 Error InputSource::ErrorAt(uint64_t offset, std::string message) const {
@@ -204,7 +211,7 @@ Status InputSource::FillMapped(size_t want) {
     StopMapping();
     return {};
   }
-  GCSPIKE_RETURN_IF_ERROR(CheckNotShrunk());
+  GCSPIKE_RETURN_IF_ERROR(CheckFaults());
   const uint64_t size = *now;
   mapped_file_size_ = size;
   Unmap();
@@ -238,7 +245,7 @@ Status InputSource::Fill(size_t want) {
   // Ensures buf_ (or the mapped window) holds `want` unconsumed bytes, or everything left
   // before end of input.
   if (memory_) return {};
-  GCSPIKE_RETURN_IF_ERROR(CheckNotShrunk());
+  GCSPIKE_RETURN_IF_ERROR(CheckFaults());
   if (mapped_) GCSPIKE_RETURN_IF_ERROR(FillMapped(want));
   if (mapped_) return {};
   if (pos_ > 0 && pos_ >= buf_.size() / 2) {
@@ -273,13 +280,13 @@ Result<std::span<const uint8_t>> InputSource::Peek(size_t n) {
 
 Result<size_t> InputSource::Read(uint8_t* out, size_t n) {
   if (n == 0) return size_t{0};
-  if (cut_at_.has_value()) return CheckNotShrunk().error();
+  if (cut_at_.has_value()) return CheckFaults().error();
   if (mapped_) {
     GCSPIKE_ASSIGN_OR_RETURN(std::span<const uint8_t> have, Peek(std::min<size_t>(n, 1 << 20)));
     if (mapped_) {
       std::memcpy(out, have.data(), have.size());
       // A page past a new end of the file read as zeros: fail at once.
-      GCSPIKE_RETURN_IF_ERROR(CheckNotShrunk());
+      GCSPIKE_RETURN_IF_ERROR(CheckFaults());
       offset_ += have.size();
       return have.size();
     }
@@ -318,10 +325,10 @@ Status InputSource::ReadExact(uint8_t* out, size_t n) {
 Status InputSource::Skip(uint64_t n) {
   const uint64_t start = offset_;
   if (mapped_) {
-    GCSPIKE_RETURN_IF_ERROR(CheckNotShrunk());
+    GCSPIKE_RETURN_IF_ERROR(CheckFaults());
     std::optional<uint64_t> size;
     if (window_ == nullptr || offset_ + n > window_end_) size = CurrentSize();
-    GCSPIKE_RETURN_IF_ERROR(CheckNotShrunk());
+    GCSPIKE_RETURN_IF_ERROR(CheckFaults());
     if ((window_ != nullptr && offset_ + n <= window_end_) ||
         (size.has_value() && offset_ + n <= *size)) {
       offset_ += n;  // the window moves with the next Fill

@@ -87,6 +87,9 @@ class InputSource {
   std::optional<uint64_t> CurrentSize();
   // Records a fault in a mapping at `file_offset` (see CheckNotShrunk); the first cut stays.
   void NoteFault(std::optional<uint64_t> file_offset);
+  // CheckNotShrunk without asking the file's size: the faults in the mappings and the cuts
+  // seen so far (cheap enough for every read).
+  Status CheckFaults();
   const uint8_t* MappedAt(uint64_t offset) const { return window_ + (offset - window_start_); }
   // Reads from the file descriptor, or inflates from the compressed source; `at` is the
   // offset for a read error.

@@ -38,7 +38,7 @@ bool Valid(int handle) { return handle >= 0 && handle < kRegions; }
 }  // namespace
 
 int RegisterMappedRegion(const void* begin, size_t len, uint64_t file_offset) {
-  InstallFaultHandler();
+  if (!InstallFaultHandler()) return -1;  // no rescue: the caller reads instead of mapping
   if (g_page.load() == 0) g_page.store(static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE)));
   const uintptr_t page = g_page.load();
   const auto b = reinterpret_cast<uintptr_t>(begin);

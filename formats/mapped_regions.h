@@ -20,7 +20,7 @@ namespace gcspike {
 
 // Registers [begin, begin + len) as mapped from byte `file_offset` of a file; begin is page
 // aligned. Installs the SIGBUS handler on first use. Returns a handle, or -1 when every slot is
-// taken.
+// taken or the handler could not be installed.
 int RegisterMappedRegion(const void* begin, size_t len, uint64_t file_offset);
 // The file offset of the first page of the region that faulted (was past the file's end), if
 // any did.

@@ -101,14 +101,20 @@ void InstallHandlers() {
 
 }  // namespace
 
-void InstallFaultHandler() {
+bool InstallFaultHandler() {
+  static std::atomic<bool> installed{false};
   std::call_once(g_install_fault_once, [] {
     struct sigaction sa {};
     sa.sa_sigaction = OnBus;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_SIGINFO;
     ::sigaction(SIGBUS, &sa, &g_previous_bus);
+    // Read back: a sanitizer keeping SIGBUS to itself (ASan's handle_sigbus=2) ignores ours.
+    struct sigaction now {};
+    installed = ::sigaction(SIGBUS, nullptr, &now) == 0 && (now.sa_flags & SA_SIGINFO) != 0 &&
+                now.sa_sigaction == OnBus;
   });
+  return installed.load();
 }
 
 int RegisterTempPath(const std::string& path) {

@@ -21,8 +21,9 @@ int RegisterTempPath(const std::string& path);
 void UnregisterTempPath(int slot);
 
 // Installs the SIGBUS handler (once; RegisterTempPath and RegisterMappedRegion call it). It
-// chains to the action it replaces for faults outside the registered mappings.
-void InstallFaultHandler();
+// chains to the action it replaces for faults outside the registered mappings. False when it
+// is not in place (a sanitizer kept SIGBUS to itself): then input mappings are not protected.
+bool InstallFaultHandler();
 
 // While pgid > 0, the handled signals go to that process group instead of ending gcspike (the
 // registered files stay, for the caller to remove after the child ends). 0 restores dying.

@@ -129,8 +129,8 @@ class InputSource {
   void* map_ = nullptr;     // Contents() of a mapped file
   size_t map_len_ = 0;
   int map_region_ = -1;
-  uint64_t largest_size_ = 0;        // of a regular file, as seen by fstat
-  std::optional<uint64_t> cut_at_;  // where it was found cut short
+  uint64_t largest_size_ = 0;           // of a regular file, as seen by fstat
+  std::optional<uint64_t> cut_at_;      // where it was found cut short
   std::vector<uint8_t> contents_;       // Contents() of anything else
   std::unique_ptr<Inflater> inflater_;  // Gunzipping sources
 };

@@ -26,7 +26,7 @@ Slot g_slots[kSlots];
 std::atomic<pid_t> g_forward_pgid{0};
 std::once_flag g_install_once;
 std::once_flag g_install_fault_once;
-std::mutex g_mu;  // registration only (not the handler)
+std::mutex g_mu;                     // registration only (not the handler)
 struct sigaction g_previous_bus {};  // SIGBUS's action before ours (a sanitizer's, or default)
 
 void RemoveTempPaths() {

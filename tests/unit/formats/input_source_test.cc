@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <barrier>
 #include <cstdio>
 #include <optional>
 #include <random>
@@ -126,16 +127,29 @@ TEST(InputSource, ContentsAfterSniffingMapsTheWholeFile) {
 
 constexpr std::string_view kShrank = "the file shrank while it was being read";
 
+// A file of random bytes with an InputSource open on it, and another process's truncate(2).
+struct OpenFile {
+  OpenFile(size_t size, uint64_t seed) : bytes(RandomBytes(size, seed)), file(bytes) {
+    auto opened = InputSource::Open(file.path());
+    EXPECT_OK(opened);
+    if (opened.ok()) in = std::move(*opened);
+  }
+  bool Cut(uint64_t at) const {
+    return in != nullptr && ::truncate(file.path().c_str(), static_cast<off_t>(at)) == 0;
+  }
+  std::vector<uint8_t> bytes;
+  TempFile file;
+  std::unique_ptr<InputSource> in;
+};
+
 TEST(InputSource, FileCutBeyondTheWindowFailsAtTheCut) {
-  const std::vector<uint8_t> bytes = RandomBytes(size_t{3} << 20, 4);
-  TempFile file(bytes);
-  auto opened = InputSource::Open(file.path());
-  ASSERT_OK(opened);
-  InputSource& f = **opened;
+  OpenFile o(size_t{3} << 20, 4);
+  ASSERT_NE(o.in, nullptr);
+  InputSource& f = *o.in;
   std::vector<uint8_t> buf(1000);
   ASSERT_OK(f.ReadExact(buf.data(), buf.size()));
   const uint64_t cut = (uint64_t{1} << 20) + 500;
-  ASSERT_EQ(::truncate(file.path().c_str(), static_cast<off_t>(cut)), 0);
+  ASSERT_TRUE(o.Cut(cut));
   // Beyond the window mapped before the cut, the file's size tells: nothing is mapped past the
   // new end (it would fault), and the reads fail at the cut instead of ending early there.
   EXPECT_ERROR_AT(f.Skip((size_t{1} << 20) + 100 - f.offset()), cut, kShrank);
@@ -160,17 +174,16 @@ void ExpectCutToZeros(const std::vector<uint8_t>& got, const std::vector<uint8_t
 }
 
 TEST(InputSource, FileCutInsideTheMappedWindowReadsZerosAndFailsAtTheCut) {
-  const std::vector<uint8_t> bytes = RandomBytes(size_t{3} << 20, 5);
-  TempFile file(bytes);
-  auto opened = InputSource::Open(file.path());
-  ASSERT_OK(opened);
-  InputSource& f = **opened;
+  OpenFile o(size_t{3} << 20, 5);
+  ASSERT_NE(o.in, nullptr);
+  InputSource& f = *o.in;
+  const std::vector<uint8_t>& bytes = o.bytes;
   auto window = f.Peek(size_t{1} << 20);  // the first window, mapped and populated
   ASSERT_OK(window);
   ASSERT_EQ(window->size(), size_t{1} << 20);
   EXPECT_OK(f.CheckNotShrunk());
   const size_t cut = 300001;  // inside the window, not on a page boundary
-  ASSERT_EQ(::truncate(file.path().c_str(), cut), 0);
+  ASSERT_TRUE(o.Cut(cut));
   // Without the SIGBUS handler this kills the test: the pages past the new end are gone.
   ExpectCutToZeros(Touch(*window), bytes, cut);
   EXPECT_ERROR_AT(f.CheckNotShrunk(), cut, kShrank);
@@ -183,31 +196,29 @@ TEST(InputSource, FileCutInsideTheMappedWindowReadsZerosAndFailsAtTheCut) {
 }
 
 TEST(InputSource, FileCutUnderAReadFailsAtTheCut) {
-  const std::vector<uint8_t> bytes = RandomBytes(size_t{2} << 20, 6);
-  TempFile file(bytes);
-  auto opened = InputSource::Open(file.path());
-  ASSERT_OK(opened);
-  InputSource& f = **opened;
+  OpenFile o(size_t{2} << 20, 6);
+  ASSERT_NE(o.in, nullptr);
+  InputSource& f = *o.in;
+  const std::vector<uint8_t>& bytes = o.bytes;
   ASSERT_OK(f.Peek(16));
   const size_t cut = 2 * 4096;  // on a page boundary: the next byte's page faults
-  ASSERT_EQ(::truncate(file.path().c_str(), cut), 0);
+  ASSERT_TRUE(o.Cut(cut));
   std::vector<uint8_t> buf(size_t{1} << 20);
   EXPECT_ERROR_AT(f.Read(buf.data(), buf.size()), cut, kShrank);  // copying faulted
   ExpectCutToZeros(buf, bytes, cut);
 }
 
 TEST(InputSource, FileCutUnderItsContentsReadsZerosAndFailsAtTheCut) {
-  const std::vector<uint8_t> bytes = RandomBytes((size_t{2} << 20) + 99, 7);
-  TempFile file(bytes);
-  auto opened = InputSource::Open(file.path());
-  ASSERT_OK(opened);
-  InputSource& f = **opened;
+  OpenFile o((size_t{2} << 20) + 99, 7);
+  ASSERT_NE(o.in, nullptr);
+  InputSource& f = *o.in;
+  const std::vector<uint8_t>& bytes = o.bytes;
   ASSERT_OK(f.Peek(16));
   auto all = f.Contents(UINT64_MAX);
   ASSERT_OK(all);
   ASSERT_EQ(all->size(), bytes.size());
   const size_t cut = 700001;
-  ASSERT_EQ(::truncate(file.path().c_str(), cut), 0);
+  ASSERT_TRUE(o.Cut(cut));
   ExpectCutToZeros(Touch(*all), bytes, cut);
   EXPECT_ERROR_AT(f.CheckNotShrunk(), cut, kShrank);
   f.DropContents();
@@ -220,20 +231,17 @@ TEST(InputSource, FilesCutOnSeveralThreadsEachFailAtTheirCut) {
   constexpr int kThreads = 6;
   std::vector<std::thread> threads;
   std::vector<std::optional<Error>> errors(kThreads);
+  std::barrier all_mapped(kThreads);
   for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([t, &errors] {
-      const std::vector<uint8_t> bytes = RandomBytes(size_t{1} << 21, 10 + t);
-      TempFile file(bytes);
-      auto opened = InputSource::Open(file.path());
-      if (!opened.ok()) return;
-      InputSource& f = **opened;
-      for (int round = 0; round < 50; ++round) (void)f.Peek(size_t{1} << 20);  // overlap
-      auto all = f.Contents(UINT64_MAX);
-      if (!all.ok()) return;
-      const size_t cut = 100000 + 4096 * static_cast<size_t>(t) + static_cast<size_t>(t);
-      if (::truncate(file.path().c_str(), static_cast<off_t>(cut)) != 0) return;
-      ExpectCutToZeros(Touch(*all), bytes, cut);
-      errors[t] = gcspike::testing::ErrorOf(f.CheckNotShrunk());
+    threads.emplace_back([t, &errors, &all_mapped] {
+      OpenFile o(size_t{1} << 21, 10 + t);
+      auto all = o.in != nullptr ? o.in->Contents(UINT64_MAX)
+                                 : Result<std::span<const uint8_t>>(MakeError("not open"));
+      all_mapped.arrive_and_wait();  // every thread's mapping is registered at once
+      const size_t cut = 100000 + 4097 * static_cast<size_t>(t);
+      if (!all.ok() || !o.Cut(cut)) return;
+      ExpectCutToZeros(Touch(*all), o.bytes, cut);
+      errors[t] = gcspike::testing::ErrorOf(o.in->CheckNotShrunk());
     });
   }
   for (std::thread& th : threads) th.join();

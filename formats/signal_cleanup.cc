@@ -108,7 +108,9 @@ bool InstallFaultHandler() {
     sa.sa_sigaction = OnBus;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_SIGINFO;
-    ::sigaction(SIGBUS, &sa, &g_previous_bus);
+    // The action to chain to is in place before the handler that reads it.
+    ::sigaction(SIGBUS, nullptr, &g_previous_bus);
+    ::sigaction(SIGBUS, &sa, nullptr);
     // Read back: a sanitizer keeping SIGBUS to itself (ASan's handle_sigbus=2) ignores ours.
     struct sigaction now {};
     installed = ::sigaction(SIGBUS, nullptr, &now) == 0 && (now.sa_flags & SA_SIGINFO) != 0 &&

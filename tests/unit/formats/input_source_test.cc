@@ -18,8 +18,11 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "formats/gzip_codec.h"
+#include "formats/profile_reader.h"
 #include "tests/unit/test_support.h"
 
 namespace gcspike {
@@ -247,6 +250,37 @@ TEST(InputSource, FilesCutOnSeveralThreadsEachFailAtTheirCut) {
   for (std::thread& th : threads) th.join();
   for (int t = 0; t < kThreads; ++t) {
     EXPECT_ERROR_AT(errors[t], 100000 + 4097 * t, kShrank) << "thread " << t;
+  }
+}
+
+// Every reader, through ReadProfile: the input is opened and sniffed (its first window mapped),
+// then cut on a page boundary in its middle; whatever the reader makes of the zeros (or of a
+// gzip stream that turns to zeros), the error is the cut's.
+TEST(InputSource, EveryReaderFailsAtTheCutOfAFileCutWhileRead) {
+  using testing::FixtureDir;
+  using testing::ReadFileBytes;
+  using testing::SourceDir;
+  const auto gz = ReadFileBytes(FixtureDir() / "pprof/go1.27.3/control.cpu.pb.gz");
+  auto raw = Gunzip(gz, GunzipLimits{});
+  ASSERT_OK(raw);
+  const std::vector<std::pair<std::string, std::vector<uint8_t>>> inputs = {
+      {"gzipped pprof", gz},
+      {"pprof", *raw},
+      {"Go trace", ReadFileBytes(FixtureDir() / "trace/go1.26/nochurn.trace")},
+      {"perf.data", ReadFileBytes(SourceDir() / "tests/fuzz/corpus/perf_data/dwarf-mode.data")}};
+  const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  for (const auto& [what, bytes] : inputs) {
+    SCOPED_TRACE(what);
+    ASSERT_GT(bytes.size(), 2 * page);
+    TempFile file(bytes);
+    auto in = InputSource::Open(file.path());
+    ASSERT_OK(in);
+    ASSERT_OK((*in)->Peek(16));
+    const size_t cut = bytes.size() / 2 / page * page;
+    ASSERT_EQ(::truncate(file.path().c_str(), static_cast<off_t>(cut)), 0);
+    ReadOptions options;
+    options.kallsyms.clear();
+    EXPECT_ERROR_AT(ReadProfile(**in, options), cut, kShrank);
   }
 }
 

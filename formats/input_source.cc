@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "formats/gzip_codec.h"
+#include "formats/mapped_regions.h"
 
 namespace gcspike {
 
@@ -58,6 +59,7 @@ Result<std::unique_ptr<InputSource>> InputSource::Open(const std::string& path) 
     if (S_ISREG(st.st_mode)) in->size_hint_ = static_cast<uint64_t>(st.st_size);
   }
   in->mapped_ = in->owns_fd_ && in->size_hint_ > 0;
+  in->largest_size_ = in->size_hint_;
   return in;
 }
 
@@ -75,7 +77,7 @@ std::unique_ptr<InputSource> InputSource::FromBytes(std::string display_name,
 
 InputSource::~InputSource() {
   Unmap();
-  if (map_ != nullptr) ::munmap(map_, map_len_);
+  DropContents();
   if (owns_fd_ && fd_ >= 0) ::close(fd_);
 }
 
@@ -98,6 +100,8 @@ void InputSource::ReleaseBuffer() {
 }
 
 void InputSource::DropContents() {
+  NoteFault(UnregisterMappedRegion(map_region_));
+  map_region_ = -1;
   if (map_ != nullptr) ::munmap(map_, map_len_);
   map_ = nullptr;
   map_len_ = 0;
@@ -105,13 +109,18 @@ void InputSource::DropContents() {
 }
 
 Result<std::span<const uint8_t>> InputSource::Contents(uint64_t limit) {
+  GCSPIKE_RETURN_IF_ERROR(CheckNotShrunk());
   if (!memory_ && offset_ == 0 && size_hint_ > 0 && map_ == nullptr) {
     if (size_hint_ > limit) return ErrorAt(0, OverBudget(size_hint_, limit));
     void* m = ::mmap(nullptr, size_hint_, PROT_READ, MAP_PRIVATE, fd_, 0);
-    if (m != MAP_FAILED) {
+    // A file cut short while mapped must not kill us (formats/mapped_regions.h).
+    const int region = m != MAP_FAILED ? RegisterMappedRegion(m, size_hint_, 0) : -1;
+    if (m != MAP_FAILED && region < 0) ::munmap(m, size_hint_);
+    if (region >= 0) {
       ::madvise(m, size_hint_, MADV_SEQUENTIAL);
       map_ = m;
       map_len_ = size_hint_;
+      map_region_ = region;
       Unmap();
       mapped_ = false;
       buf_.clear();
@@ -120,10 +129,45 @@ Result<std::span<const uint8_t>> InputSource::Contents(uint64_t limit) {
       offset_ = size_hint_;
       return std::span<const uint8_t>(static_cast<const uint8_t*>(m), map_len_);
     }
-    // Not mappable (some special file systems): read it.
+    // Not mappable (some special file systems), or every region taken: read it.
   }
   GCSPIKE_ASSIGN_OR_RETURN(contents_, ReadAll(limit));
   return std::span<const uint8_t>(contents_);
+}
+
+std::optional<uint64_t> InputSource::CurrentSize() {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) return std::nullopt;
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (size < largest_size_ && !cut_at_.has_value()) cut_at_ = size;
+  largest_size_ = std::max(largest_size_, size);
+  return size;
+}
+
+void InputSource::NoteFault(std::optional<uint64_t> file_offset) {
+  if (!file_offset.has_value() || cut_at_.has_value()) return;
+  // The faulting page starts at or after the cut; the file's size names the byte (unless it
+  // has grown again since).
+  const std::optional<uint64_t> size = CurrentSize();
+  cut_at_ = std::min(*file_offset, size.value_or(*file_offset));
+}
+
+Status InputSource::CheckFaults() {
+  if (!cut_at_.has_value()) {
+    NoteFault(MappedRegionFault(window_region_));
+    NoteFault(MappedRegionFault(map_region_));
+  }
+  if (!cut_at_.has_value()) return {};
+  return ErrorAt(*cut_at_,
+                 "the file shrank while it was being read (truncated by another process at "
+                 "this byte)");
+}
+
+Status InputSource::CheckNotShrunk() {
+  // A cut inside the last page read faults nowhere (the kernel zeroes the page's tail): the
+  // file's size tells.
+  if (!cut_at_.has_value() && largest_size_ > 0) (void)CurrentSize();
+  return CheckFaults();
 }
 
 Error InputSource::ErrorAt(uint64_t offset, std::string message) const {
@@ -140,6 +184,8 @@ Error InputSource::Annotate(Error e) const {
 }
 
 void InputSource::Unmap() {
+  NoteFault(UnregisterMappedRegion(window_region_));
+  window_region_ = -1;
   if (window_map_ != nullptr) ::munmap(window_map_, window_map_len_);
   window_map_ = nullptr;
   window_map_len_ = 0;
@@ -158,14 +204,15 @@ Status InputSource::FillMapped(size_t want) {
   const bool in_window = window_ != nullptr && window_start_ <= offset_;
   // Enough mapped, or the window reaches the end of the file.
   if (in_window && (offset_ + want <= window_end_ || window_end_ == mapped_file_size_)) return {};
-  // The file's size now, not at open: a file cut short since is read to its new end (a page
-  // mapped past the end of a file faults), one still growing as far as it has grown.
-  struct stat st {};
-  if (::fstat(fd_, &st) != 0) {
+  // The file's size now, not at open: a file cut short since fails here (CheckNotShrunk) rather
+  // than being mapped past its end, one still growing is read as far as it has grown.
+  const std::optional<uint64_t> now = CurrentSize();
+  if (!now.has_value()) {
     StopMapping();
     return {};
   }
-  const auto size = static_cast<uint64_t>(st.st_size);
+  GCSPIKE_RETURN_IF_ERROR(CheckFaults());
+  const uint64_t size = *now;
   mapped_file_size_ = size;
   Unmap();
   if (offset_ >= size) {
@@ -179,10 +226,13 @@ Status InputSource::FillMapped(size_t want) {
   const uint64_t len = std::min(size - start, std::max<uint64_t>(kWindow, offset_ - start + want));
   void* m =
       ::mmap(nullptr, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd_, static_cast<off_t>(start));
-  if (m == MAP_FAILED) {
+  const int region = m != MAP_FAILED ? RegisterMappedRegion(m, len, start) : -1;
+  if (region < 0) {
+    if (m != MAP_FAILED) ::munmap(m, len);
     StopMapping();
     return {};
   }
+  window_region_ = region;
   window_map_ = m;
   window_map_len_ = len;
   window_ = static_cast<const uint8_t*>(m);
@@ -195,6 +245,7 @@ Status InputSource::Fill(size_t want) {
   // Ensures buf_ (or the mapped window) holds `want` unconsumed bytes, or everything left
   // before end of input.
   if (memory_) return {};
+  GCSPIKE_RETURN_IF_ERROR(CheckFaults());
   if (mapped_) GCSPIKE_RETURN_IF_ERROR(FillMapped(want));
   if (mapped_) return {};
   if (pos_ > 0 && pos_ >= buf_.size() / 2) {
@@ -229,10 +280,13 @@ Result<std::span<const uint8_t>> InputSource::Peek(size_t n) {
 
 Result<size_t> InputSource::Read(uint8_t* out, size_t n) {
   if (n == 0) return size_t{0};
+  if (cut_at_.has_value()) return CheckFaults().error();
   if (mapped_) {
     GCSPIKE_ASSIGN_OR_RETURN(std::span<const uint8_t> have, Peek(std::min<size_t>(n, 1 << 20)));
     if (mapped_) {
       std::memcpy(out, have.data(), have.size());
+      // A page past a new end of the file read as zeros: fail at once.
+      GCSPIKE_RETURN_IF_ERROR(CheckFaults());
       offset_ += have.size();
       return have.size();
     }
@@ -271,9 +325,12 @@ Status InputSource::ReadExact(uint8_t* out, size_t n) {
 Status InputSource::Skip(uint64_t n) {
   const uint64_t start = offset_;
   if (mapped_) {
-    struct stat st {};
+    GCSPIKE_RETURN_IF_ERROR(CheckFaults());
+    std::optional<uint64_t> size;
+    if (window_ == nullptr || offset_ + n > window_end_) size = CurrentSize();
+    GCSPIKE_RETURN_IF_ERROR(CheckFaults());
     if ((window_ != nullptr && offset_ + n <= window_end_) ||
-        (::fstat(fd_, &st) == 0 && offset_ + n <= static_cast<uint64_t>(st.st_size))) {
+        (size.has_value() && offset_ + n <= *size)) {
       offset_ += n;  // the window moves with the next Fill
       return {};
     }
@@ -310,6 +367,7 @@ Result<std::vector<uint8_t>> InputSource::ReadAll(uint64_t limit) {
     if (out.size() > limit) return ErrorAt(0, OverBudget(out.size(), limit));
     return out;
   }
+  GCSPIKE_RETURN_IF_ERROR(CheckNotShrunk());
   if (mapped_) StopMapping();
   // A regular file's size is known: refuse a too large one before reading a byte of it (a
   // 10 GB sparse file would otherwise be read, zeros and all, until the limit).

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -61,6 +62,13 @@ class InputSource {
   // Bytes consumed so far (the offset of the next byte).
   uint64_t offset() const { return offset_; }
 
+  // Ok, or the error for a regular file that shrank while it was read (truncated by another
+  // process), at the byte where it was cut: mapped bytes past the cut read as zeros
+  // (formats/mapped_regions.h) or the reads ended there, so what a reader made of them is
+  // void. Once it fails every read fails with it; ReadProfile checks it after every reader, and
+  // its error wins over the reader's.
+  Status CheckNotShrunk();
+
   // An error at an offset of this input, with the input's name filled in.
   Error ErrorAt(uint64_t offset, std::string message) const;
   Error Annotate(Error e) const;
@@ -74,6 +82,14 @@ class InputSource {
   Status FillMapped(size_t want);
   void Unmap();
   void StopMapping();
+  // The file's size now, noting a cut when it is below the largest size seen (nullopt when
+  // fstat fails).
+  std::optional<uint64_t> CurrentSize();
+  // Records a fault in a mapping at `file_offset` (see CheckNotShrunk); the first cut stays.
+  void NoteFault(std::optional<uint64_t> file_offset);
+  // CheckNotShrunk without asking the file's size: the faults in the mappings and the cuts
+  // seen so far (cheap enough for every read).
+  Status CheckFaults();
   const uint8_t* MappedAt(uint64_t offset) const { return window_ + (offset - window_start_); }
   // Reads from the file descriptor, or inflates from the compressed source; `at` is the
   // offset for a read error.
@@ -109,8 +125,12 @@ class InputSource {
   uint64_t mapped_file_size_ = 0;  // at the last mapping
   void* window_map_ = nullptr;
   size_t window_map_len_ = 0;
-  void* map_ = nullptr;  // Contents() of a mapped file
+  int window_region_ = -1;  // RegisterMappedRegion's handles
+  void* map_ = nullptr;     // Contents() of a mapped file
   size_t map_len_ = 0;
+  int map_region_ = -1;
+  uint64_t largest_size_ = 0;           // of a regular file, as seen by fstat
+  std::optional<uint64_t> cut_at_;      // where it was found cut short
   std::vector<uint8_t> contents_;       // Contents() of anything else
   std::unique_ptr<Inflater> inflater_;  // Gunzipping sources
 };

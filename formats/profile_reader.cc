@@ -146,7 +146,11 @@ uint64_t DefaultMemoryBudget() {
 }
 
 Result<Profile> ReadProfile(InputSource& in, const ReadOptions& options) {
-  return ReadProfileNested(in, options, 0);
+  Result<Profile> p = ReadProfileNested(in, options, 0);
+  // Every reader's result passes here: a file cut short by another process while it was read
+  // fails at the cut, whatever the reader made of the zeros or the early end it met there.
+  if (Status s = in.CheckNotShrunk(); !s.ok()) return s.error();
+  return p;
 }
 
 Result<Profile> ReadProfileFile(const std::string& path, const ReadOptions& options) {

@@ -127,6 +127,7 @@ int RunTraceStats(const Args& args) {
   if (Status s = ApplyInputLimitFlags(options); !s.ok()) return Fail(s.error());
   GoTraceStats stats;
   auto profile = ReadGoTrace(**in, options, &stats);
+  if (Status s = (*in)->CheckNotShrunk(); !s.ok()) return Fail(s.error());  // as ReadProfile
   if (!profile.ok()) return Fail((*in)->Annotate(profile.error()));
   const Profile& p = *profile;
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Signals and output files: whatever ends gcspike (SIGINT, SIGTERM, SIGHUP, SIGKILL), it leaves
-# neither a partial output nor a temporary file, and an existing output stays as it was; a
-# replaced output keeps its mode. `gcspike pprof` runs pprof in its own process group, forwards
-# those signals to it, removes its temporary profile and ends with pprof's status.
+# Signals and output files: whatever ends gcspike (SIGINT, SIGTERM, SIGHUP, SIGKILL, or a SIGBUS
+# that is no mapped input cut short, as a crash would be), it leaves neither a partial output
+# nor a temporary file, and an existing output stays as it was; a replaced output keeps its mode.
+# `gcspike pprof` runs pprof in its own process group, forwards those signals to it, removes its
+# temporary profile and ends with pprof's status.
 source "$(dirname "$0")/lib.sh"
 
 # Background jobs of a non-interactive shell start with SIGINT ignored; run gcspike with the
@@ -43,7 +44,7 @@ check_clean() {  # check_clean WHAT [EXPECTED-CONTENT]
 # against those its handlers catch (SIGKILL can leave its temporary: the documented limit);
 # half of them over an existing output, which must stay as it was.
 for run in "tmpfile INT -" "tmpfile TERM precious" "tmpfile HUP -" "tmpfile KILL precious" \
-  "tmpfile KILL -" "named INT precious" "named TERM -" "named HUP precious"; do
+  "tmpfile KILL -" "named INT precious" "named TERM -" "named HUP precious" "named BUS -"; do
   read -r mode sig existing <<<"$run"
   [[ $existing == - ]] && existing=
   export GCSPIKE_NO_O_TMPFILE=$([[ $mode == named ]] && echo 1 || echo 0)
@@ -55,7 +56,8 @@ for run in "tmpfile INT -" "tmpfile TERM precious" "tmpfile HUP -" "tmpfile KILL
   kill -s "$sig" "$pid"
   st=0
   wait "$pid" || st=$?
-  [[ $st -gt 128 ]] || fail "$mode/$sig: gcspike exited $st, not by the signal"
+  [[ $st == $((128 + $(kill -l "$sig"))) ]] ||
+    fail "$mode/$sig: gcspike exited $st, not by the signal"
   check_clean "$mode/$sig${existing:+ over an existing file}" "$existing"
   pass
   echo "ok: $mode: SIG$sig while writing${existing:+ over an existing file} leaves nothing behind"

@@ -1,17 +1,28 @@
 // InputSource over a regular file (read through mapped windows) against the same bytes in
 // memory: random sequences of Peek, Read, ReadExact and Skip, crossing the 1 MiB windows,
 // give the same bytes, offsets and ends; ReadAll and Contents after a partial read give the
-// rest; and a file that shrinks while it is read ends where it now ends instead of faulting.
+// rest; and a file that another process cuts short while it is read, beyond or inside a mapped
+// window or under the whole-file mapping of Contents(), fails at the cut instead of faulting
+// (the pages past the cut read as zeros: formats/mapped_regions.h).
 #include "formats/input_source.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <barrier>
 #include <cstdio>
+#include <optional>
 #include <random>
+#include <span>
 #include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
 #include <vector>
 
+#include "formats/gzip_codec.h"
+#include "formats/profile_reader.h"
 #include "tests/unit/test_support.h"
 
 namespace gcspike {
@@ -117,24 +128,160 @@ TEST(InputSource, ContentsAfterSniffingMapsTheWholeFile) {
   EXPECT_EQ(std::vector<uint8_t>(all->begin(), all->end()), bytes);
 }
 
-TEST(InputSource, FileCutShortWhileReadEndsAtItsNewEnd) {
-  const std::vector<uint8_t> bytes = RandomBytes(size_t{3} << 20, 4);
-  TempFile file(bytes);
-  auto opened = InputSource::Open(file.path());
-  ASSERT_OK(opened);
-  InputSource& f = **opened;
+constexpr std::string_view kShrank = "the file shrank while it was being read";
+
+// A file of random bytes with an InputSource open on it, and another process's truncate(2).
+struct OpenFile {
+  OpenFile(size_t size, uint64_t seed) : bytes(RandomBytes(size, seed)), file(bytes) {
+    auto opened = InputSource::Open(file.path());
+    EXPECT_OK(opened);
+    if (opened.ok()) in = std::move(*opened);
+  }
+  bool Cut(uint64_t at) const {
+    return in != nullptr && ::truncate(file.path().c_str(), static_cast<off_t>(at)) == 0;
+  }
+  std::vector<uint8_t> bytes;
+  TempFile file;
+  std::unique_ptr<InputSource> in;
+};
+
+TEST(InputSource, FileCutBeyondTheWindowFailsAtTheCut) {
+  OpenFile o(size_t{3} << 20, 4);
+  ASSERT_NE(o.in, nullptr);
+  InputSource& f = *o.in;
   std::vector<uint8_t> buf(1000);
   ASSERT_OK(f.ReadExact(buf.data(), buf.size()));
-  ASSERT_EQ(::truncate(file.path().c_str(), (1 << 20) + 500), 0);
-  // Within the window mapped before the cut the bytes may still be there; past it the read
-  // stops at the new end (a mapped page past the end would fault).
-  ASSERT_OK(f.Skip((size_t{1} << 20) + 100 - f.offset()));
+  const uint64_t cut = (uint64_t{1} << 20) + 500;
+  ASSERT_TRUE(o.Cut(cut));
+  // Beyond the window mapped before the cut, the file's size tells: nothing is mapped past the
+  // new end (it would fault), and the reads fail at the cut instead of ending early there.
+  EXPECT_ERROR_AT(f.Skip((size_t{1} << 20) + 100 - f.offset()), cut, kShrank);
   std::vector<uint8_t> rest(size_t{1} << 20);
-  const Status s = f.ReadExact(rest.data(), rest.size());
-  EXPECT_FALSE(s.ok());
-  auto got = f.Read(rest.data(), rest.size());
-  ASSERT_OK(got);
-  EXPECT_EQ(f.offset(), (size_t{1} << 20) + 500);
+  EXPECT_ERROR_AT(f.Read(rest.data(), rest.size()), cut, kShrank);
+  EXPECT_ERROR_AT(f.CheckNotShrunk(), cut, kShrank);
+}
+
+// The bytes of `span` (touching every page: those past the cut fault and are rescued).
+std::vector<uint8_t> Touch(std::span<const uint8_t> span) {
+  return std::vector<uint8_t>(span.begin(), span.end());
+}
+
+// `got` is `want` up to `cut` and zeros from there on.
+void ExpectCutToZeros(const std::vector<uint8_t>& got, const std::vector<uint8_t>& want,
+                      size_t cut) {
+  ASSERT_LE(got.size(), want.size());
+  ASSERT_GT(got.size(), cut);
+  EXPECT_TRUE(std::equal(got.begin(), got.begin() + static_cast<ptrdiff_t>(cut), want.begin()));
+  EXPECT_EQ(std::count(got.begin() + static_cast<ptrdiff_t>(cut), got.end(), 0),
+            static_cast<ptrdiff_t>(got.size() - cut));
+}
+
+TEST(InputSource, FileCutInsideTheMappedWindowReadsZerosAndFailsAtTheCut) {
+  OpenFile o(size_t{3} << 20, 5);
+  ASSERT_NE(o.in, nullptr);
+  InputSource& f = *o.in;
+  const std::vector<uint8_t>& bytes = o.bytes;
+  auto window = f.Peek(size_t{1} << 20);  // the first window, mapped and populated
+  ASSERT_OK(window);
+  ASSERT_EQ(window->size(), size_t{1} << 20);
+  EXPECT_OK(f.CheckNotShrunk());
+  const size_t cut = 300001;  // inside the window, not on a page boundary
+  ASSERT_TRUE(o.Cut(cut));
+  // Without the SIGBUS handler this kills the test: the pages past the new end are gone.
+  ExpectCutToZeros(Touch(*window), bytes, cut);
+  EXPECT_ERROR_AT(f.CheckNotShrunk(), cut, kShrank);
+  std::vector<uint8_t> buf(16);
+  EXPECT_ERROR_AT(f.Read(buf.data(), buf.size()), cut, kShrank);
+  EXPECT_ERROR_AT(f.Peek(16), cut, kShrank);
+  EXPECT_ERROR_AT(f.Skip(1), cut, kShrank);
+  f.ReleaseBuffer();  // unmapped: the cut stays known
+  EXPECT_ERROR_AT(f.ReadAll(UINT64_MAX), cut, kShrank);
+}
+
+TEST(InputSource, FileCutUnderAReadFailsAtTheCut) {
+  OpenFile o(size_t{2} << 20, 6);
+  ASSERT_NE(o.in, nullptr);
+  InputSource& f = *o.in;
+  const std::vector<uint8_t>& bytes = o.bytes;
+  ASSERT_OK(f.Peek(16));
+  const size_t cut = 2 * 4096;  // on a page boundary: the next byte's page faults
+  ASSERT_TRUE(o.Cut(cut));
+  std::vector<uint8_t> buf(size_t{1} << 20);
+  EXPECT_ERROR_AT(f.Read(buf.data(), buf.size()), cut, kShrank);  // copying faulted
+  ExpectCutToZeros(buf, bytes, cut);
+}
+
+TEST(InputSource, FileCutUnderItsContentsReadsZerosAndFailsAtTheCut) {
+  OpenFile o((size_t{2} << 20) + 99, 7);
+  ASSERT_NE(o.in, nullptr);
+  InputSource& f = *o.in;
+  const std::vector<uint8_t>& bytes = o.bytes;
+  ASSERT_OK(f.Peek(16));
+  auto all = f.Contents(UINT64_MAX);
+  ASSERT_OK(all);
+  ASSERT_EQ(all->size(), bytes.size());
+  const size_t cut = 700001;
+  ASSERT_TRUE(o.Cut(cut));
+  ExpectCutToZeros(Touch(*all), bytes, cut);
+  EXPECT_ERROR_AT(f.CheckNotShrunk(), cut, kShrank);
+  f.DropContents();
+  EXPECT_ERROR_AT(f.CheckNotShrunk(), cut, kShrank);
+}
+
+// Inputs read on several threads at once (--jobs): each is cut inside its own mapping and
+// each reports its own cut; the registry of mappings is shared.
+TEST(InputSource, FilesCutOnSeveralThreadsEachFailAtTheirCut) {
+  constexpr int kThreads = 6;
+  std::vector<std::thread> threads;
+  std::vector<std::optional<Error>> errors(kThreads);
+  std::barrier all_mapped(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t, &errors, &all_mapped] {
+      OpenFile o(size_t{1} << 21, 10 + t);
+      auto all = o.in != nullptr ? o.in->Contents(UINT64_MAX)
+                                 : Result<std::span<const uint8_t>>(MakeError("not open"));
+      all_mapped.arrive_and_wait();  // every thread's mapping is registered at once
+      const size_t cut = 100000 + 4097 * static_cast<size_t>(t);
+      if (!all.ok() || !o.Cut(cut)) return;
+      ExpectCutToZeros(Touch(*all), o.bytes, cut);
+      errors[t] = gcspike::testing::ErrorOf(o.in->CheckNotShrunk());
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_ERROR_AT(errors[t], 100000 + 4097 * t, kShrank) << "thread " << t;
+  }
+}
+
+// Every reader, through ReadProfile: the input is opened and sniffed (its first window mapped),
+// then cut on a page boundary in its middle; whatever the reader makes of the zeros (or of a
+// gzip stream that turns to zeros), the error is the cut's.
+TEST(InputSource, EveryReaderFailsAtTheCutOfAFileCutWhileRead) {
+  using testing::FixtureDir;
+  using testing::ReadFileBytes;
+  using testing::SourceDir;
+  const auto gz = ReadFileBytes(FixtureDir() / "pprof/go1.27.3/control.cpu.pb.gz");
+  auto raw = Gunzip(gz, GunzipLimits{});
+  ASSERT_OK(raw);
+  const std::vector<std::pair<std::string, std::vector<uint8_t>>> inputs = {
+      {"gzipped pprof", gz},
+      {"pprof", *raw},
+      {"Go trace", ReadFileBytes(FixtureDir() / "trace/go1.26/nochurn.trace")},
+      {"perf.data", ReadFileBytes(SourceDir() / "tests/fuzz/corpus/perf_data/dwarf-mode.data")}};
+  const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  for (const auto& [what, bytes] : inputs) {
+    SCOPED_TRACE(what);
+    ASSERT_GT(bytes.size(), 2 * page);
+    TempFile file(bytes);
+    auto in = InputSource::Open(file.path());
+    ASSERT_OK(in);
+    ASSERT_OK((*in)->Peek(16));
+    const size_t cut = bytes.size() / 2 / page * page;
+    ASSERT_EQ(::truncate(file.path().c_str(), static_cast<off_t>(cut)), 0);
+    ReadOptions options;
+    options.kallsyms.clear();
+    EXPECT_ERROR_AT(ReadProfile(**in, options), cut, kShrank);
+  }
 }
 
 }  // namespace

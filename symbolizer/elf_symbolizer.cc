@@ -2,9 +2,12 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <gelf.h>
 #include <libelf.h>
 
 #include <algorithm>
+#include <string_view>
+#include <utility>
 
 namespace gcspike {
 namespace {
@@ -34,10 +37,43 @@ int64_t CallLine(Dwarf_Die* scope) {
   return static_cast<int64_t>(line);
 }
 
+// Sections libdw reads as it opens a file that the lookups here never use: location lists,
+// macros, and .debug_frame (the unwinder reads its own copy through libelf).
+bool UnusedDwarfSection(std::string_view name) {
+  if (name.rfind(".zdebug_", 0) == 0) name.remove_prefix(2);  // GNU-compressed ".zdebug_*"
+  return name == ".debug_loc" || name == ".debug_loclists" || name == ".debug_frame" ||
+         name == ".debug_macinfo" || name == ".debug_macro";
+}
+
+// dwarf_begin_elf inflates every compressed DWARF section it recognizes, which for a Go binary
+// (compressed DWARF) was most of the time spent opening it; but it passes over sections flagged
+// SHF_GROUP when it reads a file's own debug information. The unused sections are flagged so in
+// libelf's copy of their headers for the open, and restored at once. A file that holds nothing
+// else libdw accepts (say .debug_frame alone) is opened again as it is, as before.
+Dwarf* OpenLookupDwarf(Elf* elf) {
+  std::vector<std::pair<Elf_Scn*, GElf_Shdr>> hidden;
+  size_t shstrndx = 0;
+  if (elf_getshdrstrndx(elf, &shstrndx) == 0) {
+    for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr; scn = elf_nextscn(elf, scn)) {
+      GElf_Shdr sh;
+      if (gelf_getshdr(scn, &sh) == nullptr || (sh.sh_flags & SHF_GROUP) != 0) continue;
+      const char* name = elf_strptr(elf, shstrndx, sh.sh_name);
+      if (name == nullptr || !UnusedDwarfSection(name)) continue;
+      GElf_Shdr flagged = sh;
+      flagged.sh_flags |= SHF_GROUP;
+      if (gelf_update_shdr(scn, &flagged) != 0) hidden.emplace_back(scn, sh);
+    }
+  }
+  Dwarf* dwarf = dwarf_begin_elf(elf, DWARF_C_READ, nullptr);
+  for (auto& [scn, sh] : hidden) gelf_update_shdr(scn, &sh);
+  if (dwarf == nullptr && !hidden.empty()) dwarf = dwarf_begin_elf(elf, DWARF_C_READ, nullptr);
+  return dwarf;
+}
+
 }  // namespace
 
 ElfSymbolizer::ElfSymbolizer(std::shared_ptr<const ElfImage> image) : image_(std::move(image)) {
-  dwarf_ = dwarf_begin_elf(static_cast<Elf*>(image_->elf()), DWARF_C_READ, nullptr);
+  dwarf_ = OpenLookupDwarf(static_cast<Elf*>(image_->elf()));
   if (dwarf_ == nullptr) return;  // no (usable) DWARF
   // Address ranges of every compile unit. dwarf_addrdie needs .debug_aranges, which the Go
   // linker does not write, so we index the CUs' DW_AT_low_pc/high_pc/ranges ourselves.

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -92,6 +93,66 @@ TEST(ElfSymbolizer, DwarfInlinedFramesTwoLevelsDeep) {
   EXPECT_FALSE((*stripped)->has_dwarf());
   EXPECT_FALSE((*stripped)->has_symbols());
   for (uint64_t a = 0x1000; a < 0x2000; a += 7) EXPECT_TRUE((*stripped)->Symbolize(a).empty());
+}
+
+// The functions binutils' addr2line (-i: with inlined ones, innermost first) names at each of
+// `addresses`, from one run.
+std::map<uint64_t, std::vector<std::string>> Addr2lineFunctions(
+    const std::string& path, const std::vector<uint64_t>& addresses) {
+  std::string args;
+  char hex[24];
+  for (uint64_t a : addresses) {
+    std::snprintf(hex, sizeof hex, " 0x%llx", static_cast<unsigned long long>(a));
+    args += hex;
+  }
+  std::map<uint64_t, std::vector<std::string>> out;
+  FILE* p = ::popen(("addr2line -a -i -f -e '" + path + "'" + args).c_str(), "r");
+  if (p == nullptr) return out;
+  char line[4096];
+  uint64_t at = 0;
+  bool function_line = true;  // after an address, lines alternate: function, file:line
+  while (std::fgets(line, sizeof line, p) != nullptr) {
+    std::string l(line);
+    if (!l.empty() && l.back() == '\n') l.pop_back();
+    if (l.rfind("0x", 0) == 0) {
+      at = std::stoull(l, nullptr, 16);
+      function_line = true;
+      continue;
+    }
+    if (function_line && l != "??") out[at].push_back(l);
+    function_line = !function_line;
+  }
+  ::pclose(p);
+  return out;
+}
+
+// Inlined frames are indexed per function, on the first lookup in it: every address gives the
+// chain of functions addr2line -i gives, whatever was looked up before (addresses in ascending,
+// then descending order, each from a fresh symbolizer).
+TEST(ElfSymbolizer, InlinedChainsAgreeWithAddr2line) {
+  const std::string path = Seed("c_inline").string();
+  std::vector<uint64_t> addresses;
+  for (uint64_t a = 0x1000; a < 0x1400; ++a) addresses.push_back(a);
+  const auto want = Addr2lineFunctions(path, addresses);
+  ASSERT_FALSE(want.empty());
+  for (bool descending : {false, true}) {
+    auto b = Sym(ElfImage::Open(path));
+    ASSERT_TRUE(b.ok());
+    size_t compared = 0, with_inlines = 0;
+    for (size_t i = 0; i < addresses.size(); ++i) {
+      const uint64_t a = addresses[descending ? addresses.size() - 1 - i : i];
+      const std::vector<SourceFrame> frames = (*b)->Symbolize(a);
+      auto w = want.find(a);
+      if (frames.empty() || w == want.end()) continue;
+      std::vector<std::string> got;
+      for (const SourceFrame& f : frames) got.push_back(f.function);
+      EXPECT_EQ(got, w->second) << std::hex << a;
+      ++compared;
+      with_inlines += got.size() > 1;
+    }
+    EXPECT_GT(compared, 100u);
+    EXPECT_GT(with_inlines, 8u);
+  }
 }
 
 // The section flags of an open image by section name.

@@ -7,9 +7,10 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 #include "core/profile.h"
+#include "core/word_key_index.h"
 
 namespace gcspike {
 
@@ -28,9 +29,10 @@ class ProfileBuilder {
 
  private:
   Profile& p_;
-  std::unordered_map<std::string, uint64_t> functions_;
-  std::unordered_map<std::string, uint64_t> mappings_;
-  std::unordered_map<std::string, uint64_t> locations_;
+  WordKeyIndex functions_;  // (name, filename, system name, start line)
+  WordKeyIndex mappings_;   // (start, limit, offset, filename, build id)
+  WordKeyIndex locations_;  // (mapping, address, folded, then (function, line, column) per line)
+  std::vector<uint64_t> location_key_;  // reused
 };
 
 }  // namespace gcspike

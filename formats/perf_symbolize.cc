@@ -98,44 +98,64 @@ const ElfSymbolizer* PerfSymbolizer::FindBinary(const PerfMapping& m, const std:
   return nullptr;
 }
 
+const PerfSymbolizer::MappingFacts& PerfSymbolizer::FactsOf(size_t index, bool kernel,
+                                                            ProfileBuilder& builder,
+                                                            Profile& profile) {
+  // Kernel and user frames apart, should one mapping ever be named by both.
+  if (mapping_facts_.size() <= index * 2 + 1) mapping_facts_.resize(space_.mapping_count() * 2);
+  MappingFacts& facts = mapping_facts_[index * 2 + (kernel ? 1 : 0)];
+  if (facts.known) return facts;
+  facts.known = true;
+  const PerfMapping& m = space_.mapping(index);
+  Mapping& mapping = facts.mapping;
+  mapping.memory_start = m.start;
+  mapping.memory_limit = m.start + m.len;
+  mapping.file_offset = m.pgoff;
+  mapping.filename = profile.Intern(m.filename);
+  mapping.build_id = profile.Intern(RecordedBuildId(m));
+  if (kernel) {
+    mapping.has_functions = true;
+    facts.id = builder.InternMapping(mapping);
+    return facts;
+  }
+  facts.binary = FindBinary(m, std::string(profile.str(mapping.build_id)));
+  if (facts.binary != nullptr) {
+    mapping.has_functions = facts.binary->has_symbols();
+    mapping.has_filenames = mapping.has_line_numbers = mapping.has_inline_frames =
+        facts.binary->has_dwarf();
+  }
+  facts.id = builder.InternMapping(mapping);
+  return facts;
+}
+
 std::vector<Line> PerfSymbolizer::SymbolizeFrame(const PerfFrame& f, ProfileBuilder& builder,
                                                  Profile& profile, uint64_t* mapping_id) {
   *mapping_id = 0;
   std::vector<Line> lines;
   int64_t index = f.mapping;
   if (index < 0 && !f.kernel) space_.Find(f.pid, f.address, &index);
-  const PerfMapping* m = index >= 0 ? &space_.mapping(static_cast<size_t>(index)) : nullptr;
   const uint64_t lookup = f.caller ? f.address - 1 : f.address;
-  Mapping mapping;
-  if (m != nullptr) {
-    mapping.memory_start = m->start;
-    mapping.memory_limit = m->start + m->len;
-    mapping.file_offset = m->pgoff;
-    mapping.filename = profile.Intern(m->filename);
-    mapping.build_id = profile.Intern(RecordedBuildId(*m));
-  }
   if (f.kernel) {
+    // What a kernel frame's mapping says is the same for all its frames (interned once).
+    if (index >= 0) *mapping_id = FactsOf(static_cast<size_t>(index), true, builder, profile).id;
     std::string_view name =
         kernel_symbols_.has_value() ? kernel_symbols_->Lookup(lookup) : std::string_view();
     if (name.empty()) name = "[kernel]";
-    mapping.has_functions = true;
-    if (m != nullptr) *mapping_id = builder.InternMapping(mapping);
     lines.push_back({builder.InternFunction(name, ""), 0, 0});
     return lines;
   }
-  if (m == nullptr) return lines;
-  const ElfSymbolizer* bin = FindBinary(*m, std::string(profile.str(mapping.build_id)));
-  if (bin != nullptr) {
-    mapping.has_functions = bin->has_symbols();
-    mapping.has_filenames = mapping.has_line_numbers = mapping.has_inline_frames = bin->has_dwarf();
+  if (index < 0) return lines;
+  const PerfMapping& m = space_.mapping(static_cast<size_t>(index));
+  const MappingFacts& facts = FactsOf(static_cast<size_t>(index), false, builder, profile);
+  if (const ElfSymbolizer* bin = facts.binary; bin != nullptr) {
     std::vector<SourceFrame> frames;
-    if (auto vaddr = bin->FileOffsetToVaddr(lookup - m->start + m->pgoff); vaddr.has_value()) {
+    if (auto vaddr = bin->FileOffsetToVaddr(lookup - m.start + m.pgoff); vaddr.has_value()) {
       frames = bin->Symbolize(*vaddr);
     }
     // A "return address" that starts a function (a signal frame's restorer, pushed by the
     // kernel rather than by a call) has nothing at address - 1: use the address itself.
     if (frames.empty() && f.caller) {
-      if (auto vaddr = bin->FileOffsetToVaddr(f.address - m->start + m->pgoff)) {
+      if (auto vaddr = bin->FileOffsetToVaddr(f.address - m.start + m.pgoff)) {
         frames = bin->Symbolize(*vaddr);
       }
     }
@@ -143,11 +163,12 @@ std::vector<Line> PerfSymbolizer::SymbolizeFrame(const PerfFrame& f, ProfileBuil
       lines.push_back({builder.InternFunction(sf.function, sf.file), sf.line, 0});
     }
   }
-  *mapping_id = builder.InternMapping(mapping);
+  *mapping_id = facts.id;
   return lines;
 }
 
 void PerfSymbolizer::ReleaseBinaries() {
+  mapping_facts_ = {};
   binaries_.reset();
   kernel_symbols_.reset();
 }

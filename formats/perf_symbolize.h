@@ -56,6 +56,14 @@ class PerfSymbolizer {
   // feature section), empty when none.
   const std::string& RecordedBuildId(const PerfMapping& m) const;
   const ElfSymbolizer* FindBinary(const PerfMapping& m, const std::string& build_id);
+  // What symbolizing needs of a mapping, found and interned on its first frame.
+  struct MappingFacts {
+    bool known = false;
+    Mapping mapping;
+    uint64_t id = 0;                        // in the profile's mappings
+    const ElfSymbolizer* binary = nullptr;  // user mappings: nullptr when none was found
+  };
+  const MappingFacts& FactsOf(size_t index, bool kernel, ProfileBuilder& builder, Profile& profile);
 
   const ReadOptions& options_;
   const PerfAddressSpace& space_;
@@ -65,6 +73,7 @@ class PerfSymbolizer {
   std::optional<ElfSymbolizerCache> binaries_;  // released once every frame is symbolized
   std::optional<KernelSymbols> kernel_symbols_;
   std::unique_ptr<KernelSymbolsLoader> kernel_loader_;  // PrefetchKernelSymbols
+  std::vector<MappingFacts> mapping_facts_;  // by mapping index and kernel, while symbolizing
   UnwindImageCache unwind_images_;
   DwarfUnwinder unwinder_;
 };

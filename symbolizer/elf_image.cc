@@ -165,6 +165,7 @@ void ElfImage::Index() {
   Elf_Scn* dynsym = nullptr;
   Elf_Scn* gopclntab = nullptr;
   uint64_t text_addr = 0;
+  uint64_t moduledata_section = 0;  // where the Go linker puts the moduledata
   size_t shstrndx = 0;
   const bool have_shstrndx = elf_getshdrstrndx(elf, &shstrndx) == 0;
   for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr; scn = elf_nextscn(elf, scn)) {
@@ -176,6 +177,10 @@ void ElfImage::Index() {
     const std::string_view name = name_ptr != nullptr ? name_ptr : "";
     if (name == ".gopclntab") gopclntab = scn;
     if (name == ".text") text_addr = sh.sh_addr;
+    // .go.module in recent Go, .noptrdata before it.
+    if (name == ".go.module" || (name == ".noptrdata" && moduledata_section == 0)) {
+      moduledata_section = sh.sh_addr;
+    }
     if ((name == ".plt" || name == ".iplt" || name == ".plt.sec" || name == ".plt.got") &&
         (sh.sh_flags & SHF_EXECINSTR) != 0) {
       plt_.emplace_back(sh.sh_addr, sh.sh_addr + sh.sh_size);
@@ -192,12 +197,12 @@ void ElfImage::Index() {
       }
     }
   }
-  IndexGopclntab(gopclntab, text_addr);
+  IndexGopclntab(gopclntab, text_addr, moduledata_section);
   // Symbols: .symtab when present (full), else .dynsym (exported only).
   IndexSymbols(symtab != nullptr ? symtab : dynsym);
 }
 
-void ElfImage::IndexGopclntab(void* scn_handle, uint64_t text_addr) {
+void ElfImage::IndexGopclntab(void* scn_handle, uint64_t text_addr, uint64_t moduledata_section) {
   // Stripped Go binaries keep .gopclntab (the runtime's own symbol table): the symbolizer uses
   // it for addresses the ELF symbols miss. A malformed one is ignored, like unusable DWARF.
   auto* gopclntab = static_cast<Elf_Scn*>(scn_handle);
@@ -207,7 +212,7 @@ void ElfImage::IndexGopclntab(void* scn_handle, uint64_t text_addr) {
   if (!table.ok()) return;
   gopclntab_ = std::move(table).value();
   // The inline trees live in go:func.* (in .rodata, or inside .gopclntab with recent linkers);
-  // the moduledata that says where is in .noptrdata.
+  // the moduledata that says where is in .go.module (recent Go) or .noptrdata.
   Elf* elf = AsElf(elf_);
   std::vector<GoPclntab::MemoryRegion> regions;
   for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr; scn = elf_nextscn(elf, scn)) {
@@ -221,7 +226,7 @@ void ElfImage::IndexGopclntab(void* scn_handle, uint64_t text_addr) {
   }
   GElf_Shdr pcln_sh;
   if (gelf_getshdr(gopclntab, &pcln_sh) != nullptr) {
-    gopclntab_->AttachMemory(std::move(regions), pcln_sh.sh_addr);
+    gopclntab_->AttachMemory(std::move(regions), pcln_sh.sh_addr, moduledata_section);
   }
 }
 

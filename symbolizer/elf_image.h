@@ -83,7 +83,7 @@ class ElfImage {
   // Reads the program headers, build id, symbols, .gopclntab and .gnu_debuglink of elf_.
   void Index();
   void IndexSymbols(void* symtab_scn);
-  void IndexGopclntab(void* gopclntab_scn, uint64_t text_addr);
+  void IndexGopclntab(void* gopclntab_scn, uint64_t text_addr, uint64_t moduledata_section);
   void IndexCfi(CfiTables& cfi) const;
 
   struct Segment {

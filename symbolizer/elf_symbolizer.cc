@@ -2,9 +2,12 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <gelf.h>
 #include <libelf.h>
 
 #include <algorithm>
+#include <string_view>
+#include <utility>
 
 namespace gcspike {
 namespace {
@@ -34,10 +37,43 @@ int64_t CallLine(Dwarf_Die* scope) {
   return static_cast<int64_t>(line);
 }
 
+// Sections libdw reads as it opens a file that the lookups here never use: location lists,
+// macros, and .debug_frame (the unwinder reads its own copy through libelf).
+bool UnusedDwarfSection(std::string_view name) {
+  if (name.rfind(".zdebug_", 0) == 0) name.remove_prefix(2);  // GNU-compressed ".zdebug_*"
+  return name == ".debug_loc" || name == ".debug_loclists" || name == ".debug_frame" ||
+         name == ".debug_macinfo" || name == ".debug_macro";
+}
+
+// dwarf_begin_elf inflates every compressed DWARF section it recognizes, which for a Go binary
+// (compressed DWARF) was most of the time spent opening it; but it passes over sections flagged
+// SHF_GROUP when it reads a file's own debug information. The unused sections are flagged so in
+// libelf's copy of their headers for the open, and restored at once. A file that holds nothing
+// else libdw accepts (say .debug_frame alone) is opened again as it is, as before.
+Dwarf* OpenLookupDwarf(Elf* elf) {
+  std::vector<std::pair<Elf_Scn*, GElf_Shdr>> hidden;
+  size_t shstrndx = 0;
+  if (elf_getshdrstrndx(elf, &shstrndx) == 0) {
+    for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr; scn = elf_nextscn(elf, scn)) {
+      GElf_Shdr sh;
+      if (gelf_getshdr(scn, &sh) == nullptr || (sh.sh_flags & SHF_GROUP) != 0) continue;
+      const char* name = elf_strptr(elf, shstrndx, sh.sh_name);
+      if (name == nullptr || !UnusedDwarfSection(name)) continue;
+      GElf_Shdr flagged = sh;
+      flagged.sh_flags |= SHF_GROUP;
+      if (gelf_update_shdr(scn, &flagged) != 0) hidden.emplace_back(scn, sh);
+    }
+  }
+  Dwarf* dwarf = dwarf_begin_elf(elf, DWARF_C_READ, nullptr);
+  for (auto& [scn, sh] : hidden) gelf_update_shdr(scn, &sh);
+  if (dwarf == nullptr && !hidden.empty()) dwarf = dwarf_begin_elf(elf, DWARF_C_READ, nullptr);
+  return dwarf;
+}
+
 }  // namespace
 
 ElfSymbolizer::ElfSymbolizer(std::shared_ptr<const ElfImage> image) : image_(std::move(image)) {
-  dwarf_ = dwarf_begin_elf(static_cast<Elf*>(image_->elf()), DWARF_C_READ, nullptr);
+  dwarf_ = OpenLookupDwarf(static_cast<Elf*>(image_->elf()));
   if (dwarf_ == nullptr) return;  // no (usable) DWARF
   // Address ranges of every compile unit. dwarf_addrdie needs .debug_aranges, which the Go
   // linker does not write, so we index the CUs' DW_AT_low_pc/high_pc/ranges ourselves.
@@ -88,21 +124,41 @@ struct CuInline {
 
 }  // namespace
 
-struct ElfSymbolizer::CuIndex {
-  bool valid = false;  // false: the CU DIE could not be read (Symbolize gives the symbol only)
-  // The unit's line table in libdw's order (sorted by address), as dwarf_getsrc_die sees it.
-  // libdw keeps it for the Dwarf's lifetime anyway; it is searched in place rather than copied
-  // (a Go runtime unit has a few hundred thousand rows).
-  Dwarf_Lines* lines = nullptr;
-  size_t nlines = 0;
+// The inlined calls of a piece of text (a unit or a subprogram), cut into pieces that each
+// have one innermost inlined_subroutine (-1: none); a piece reaches to the next one's start.
+struct ElfSymbolizer::InlineIndex {
   std::vector<CuInline> inlines;
-  // The unit's text cut into pieces that each have one innermost inlined_subroutine (-1: none);
-  // a piece reaches to the next one's start.
   struct Piece {
     uint64_t start = 0;
     int32_t innermost = -1;
   };
   std::vector<Piece> pieces;
+};
+
+struct ElfSymbolizer::CuIndex {
+  bool valid = false;  // false: the CU DIE could not be read (Symbolize gives the symbol only)
+  uint64_t die_offset = 0;
+  // The unit's line table in libdw's order (sorted by address), as dwarf_getsrc_die sees it.
+  // libdw keeps it for the Dwarf's lifetime anyway; it is searched in place rather than copied
+  // (a Go runtime unit has a few hundred thousand rows).
+  Dwarf_Lines* lines = nullptr;
+  size_t nlines = 0;
+  // The ranges of the unit's subprograms (sorted, disjoint; the DWARF of inlined code lies in
+  // its subprogram's ranges), each subprogram's inlined calls indexed on the first lookup in it:
+  // a profile touches a fraction of a unit's functions, and walking a function's DIEs is most of
+  // the cost of indexing. Unused when `whole` is set.
+  struct Range {
+    uint64_t start = 0;
+    uint64_t end = 0;
+    uint32_t subprogram = 0;
+  };
+  std::vector<Range> ranges;
+  std::vector<uint64_t> subprogram_offsets;                              // DIE offsets
+  mutable std::vector<std::unique_ptr<InlineIndex>> subprogram_inlines;  // built on first use
+  // The whole unit's inlined calls, indexed at once: when inlined code lies outside any
+  // subprogram's ranges, or the subprograms' ranges overlap.
+  std::unique_ptr<InlineIndex> whole;
+  InlineIndex none;  // for addresses in no subprogram
 };
 
 namespace {
@@ -210,36 +266,14 @@ void FindLineRow(Dwarf_Lines* lines, size_t nlines, uint64_t vaddr, std::string&
 
 }  // namespace
 
-const ElfSymbolizer::CuIndex& ElfSymbolizer::IndexCu(uint64_t cu_die_offset) const {
-  std::unique_ptr<CuIndex>& slot = cu_index_[cu_die_offset];
-  if (slot != nullptr) return *slot;
-  slot = std::make_unique<CuIndex>();
-  CuIndex& index = *slot;
-  Dwarf_Die cudie;
-  if (dwarf_offdie(AsDwarf(dwarf_), cu_die_offset, &cudie) == nullptr) return index;
-  index.valid = true;
-  Dwarf_Lines* lines = nullptr;
-  size_t nlines = 0;
-  if (dwarf_getsrclines(&cudie, &lines, &nlines) == 0) {
-    bool readable = true;
-    for (size_t i = 0; i < nlines && readable; ++i) {
-      Dwarf_Line* l = dwarf_onesrcline(lines, i);
-      Dwarf_Addr addr = 0;
-      bool end_sequence = false;
-      readable = l != nullptr && dwarf_lineaddr(l, &addr) == 0 &&
-                 dwarf_lineendsequence(l, &end_sequence) == 0;
-    }
-    // An unreadable row: no lines for this unit, like a failed lookup.
-    if (readable && nlines != 0) {
-      index.lines = lines;
-      index.nlines = nlines;
-    }
-  }
+// Flattens the nested ranges into pieces with one innermost inline each: outer ranges sort
+// before the ranges they contain (same start: longer first, then shallower), and a stack holds
+// the ranges open at the sweep position.
+void ElfSymbolizer::IndexInlines(void* cudie_handle, void* scope_handle, int32_t depth,
+                                 InlineIndex& index) {
+  auto* cudie = static_cast<Dwarf_Die*>(cudie_handle);
   std::vector<InlineRange> ranges;
-  CollectInlines(&cudie, &cudie, -1, 0, index.inlines, ranges);
-  // Flatten the nested ranges into pieces with one innermost inline each: outer ranges sort
-  // before the ranges they contain (same start: longer first, then shallower), and a stack
-  // holds the ranges open at the sweep position.
+  CollectInlines(cudie, static_cast<Dwarf_Die*>(scope_handle), -1, depth, index.inlines, ranges);
   std::sort(ranges.begin(), ranges.end(), [](const InlineRange& a, const InlineRange& b) {
     if (a.start != b.start) return a.start < b.start;
     if (a.end != b.end) return a.end > b.end;
@@ -271,7 +305,99 @@ const ElfSymbolizer::CuIndex& ElfSymbolizer::IndexCu(uint64_t cu_die_offset) con
     open.pop_back();
   }
   emit(UINT64_MAX, -1);
+}
+
+// The ranges of the subprograms among the unit's children, or false when its inlined calls must
+// be indexed as a whole: some lie outside those subprograms (under a namespace, say) or two
+// subprograms' ranges overlap.
+bool ElfSymbolizer::IndexSubprograms(void* cudie_handle, CuIndex& index) {
+  auto* cudie = static_cast<Dwarf_Die*>(cudie_handle);
+  Dwarf_Die child;
+  if (dwarf_child(cudie, &child) != 0) return true;
+  do {
+    const int tag = dwarf_tag(&child);
+    if (tag == DW_TAG_inlined_subroutine) return false;  // inlined into no function
+    if (!IsScope(tag) || dwarf_haschildren(&child) <= 0) continue;
+    const size_t before = index.ranges.size();
+    if (tag == DW_TAG_subprogram) {
+      const auto subprogram = static_cast<uint32_t>(index.subprogram_offsets.size());
+      Dwarf_Addr base = 0, start = 0, end = 0;
+      ptrdiff_t it = 0;
+      while ((it = dwarf_ranges(&child, it, &base, &start, &end)) > 0) {
+        if (end > start) index.ranges.push_back({start, end, subprogram});
+      }
+      if (index.ranges.size() != before)
+        index.subprogram_offsets.push_back(dwarf_dieoffset(&child));
+    }
+    if (index.ranges.size() == before) {
+      // A scope with no code of its own (an abstract subprogram, a namespace): any inlined
+      // calls under it need the whole unit's index.
+      InlineIndex elsewhere;
+      IndexInlines(cudie, &child, 1, elsewhere);
+      if (!elsewhere.inlines.empty()) return false;
+    }
+  } while (dwarf_siblingof(&child, &child) == 0);
+  std::sort(index.ranges.begin(), index.ranges.end(),
+            [](const CuIndex::Range& a, const CuIndex::Range& b) { return a.start < b.start; });
+  for (size_t i = 1; i < index.ranges.size(); ++i) {
+    if (index.ranges[i].start < index.ranges[i - 1].end) return false;
+  }
+  index.subprogram_inlines.resize(index.subprogram_offsets.size());
+  return true;
+}
+
+const ElfSymbolizer::CuIndex& ElfSymbolizer::IndexCu(uint64_t cu_die_offset) const {
+  std::unique_ptr<CuIndex>& slot = cu_index_[cu_die_offset];
+  if (slot != nullptr) return *slot;
+  slot = std::make_unique<CuIndex>();
+  CuIndex& index = *slot;
+  index.die_offset = cu_die_offset;
+  Dwarf_Die cudie;
+  if (dwarf_offdie(AsDwarf(dwarf_), cu_die_offset, &cudie) == nullptr) return index;
+  index.valid = true;
+  Dwarf_Lines* lines = nullptr;
+  size_t nlines = 0;
+  if (dwarf_getsrclines(&cudie, &lines, &nlines) == 0) {
+    bool readable = true;
+    for (size_t i = 0; i < nlines && readable; ++i) {
+      Dwarf_Line* l = dwarf_onesrcline(lines, i);
+      Dwarf_Addr addr = 0;
+      bool end_sequence = false;
+      readable = l != nullptr && dwarf_lineaddr(l, &addr) == 0 &&
+                 dwarf_lineendsequence(l, &end_sequence) == 0;
+    }
+    // An unreadable row: no lines for this unit, like a failed lookup.
+    if (readable && nlines != 0) {
+      index.lines = lines;
+      index.nlines = nlines;
+    }
+  }
+  if (!IndexSubprograms(&cudie, index)) {
+    index.ranges.clear();
+    index.subprogram_offsets.clear();
+    index.whole = std::make_unique<InlineIndex>();
+    IndexInlines(&cudie, &cudie, 0, *index.whole);
+  }
   return index;
+}
+
+const ElfSymbolizer::InlineIndex& ElfSymbolizer::InlinesAt(const CuIndex& index,
+                                                           uint64_t vaddr) const {
+  if (index.whole != nullptr) return *index.whole;
+  auto range = std::upper_bound(index.ranges.begin(), index.ranges.end(), vaddr,
+                                [](uint64_t a, const CuIndex::Range& r) { return a < r.start; });
+  if (range == index.ranges.begin() || vaddr >= std::prev(range)->end) return index.none;
+  const uint32_t subprogram = std::prev(range)->subprogram;
+  std::unique_ptr<InlineIndex>& inlines = index.subprogram_inlines[subprogram];
+  if (inlines == nullptr) {
+    inlines = std::make_unique<InlineIndex>();
+    Dwarf_Die cudie, die;
+    if (dwarf_offdie(AsDwarf(dwarf_), index.die_offset, &cudie) != nullptr &&
+        dwarf_offdie(AsDwarf(dwarf_), index.subprogram_offsets[subprogram], &die) != nullptr) {
+      IndexInlines(&cudie, &die, 1, *inlines);
+    }
+  }
+  return *inlines;
 }
 
 std::vector<SourceFrame> ElfSymbolizer::Symbolize(uint64_t vaddr) const {
@@ -299,11 +425,13 @@ std::vector<SourceFrame> ElfSymbolizer::Symbolize(uint64_t vaddr) const {
   FindLineRow(index->lines, index->nlines, vaddr, file, line);
   // Inlined frames innermost first. Each is one frame whose position is the current line; its
   // call site (DW_AT_call_file/line) is the position in the next frame out.
-  auto piece = std::upper_bound(index->pieces.begin(), index->pieces.end(), vaddr,
-                                [](uint64_t a, const CuIndex::Piece& p) { return a < p.start; });
-  int32_t inl = piece == index->pieces.begin() ? -1 : std::prev(piece)->innermost;
-  for (size_t guard = 0; inl >= 0 && guard < index->inlines.size(); ++guard) {
-    const CuInline& node = index->inlines[static_cast<size_t>(inl)];
+  const InlineIndex& inlines = InlinesAt(*index, vaddr);
+  auto piece =
+      std::upper_bound(inlines.pieces.begin(), inlines.pieces.end(), vaddr,
+                       [](uint64_t a, const InlineIndex::Piece& p) { return a < p.start; });
+  int32_t inl = piece == inlines.pieces.begin() ? -1 : std::prev(piece)->innermost;
+  for (size_t guard = 0; inl >= 0 && guard < inlines.inlines.size(); ++guard) {
+    const CuInline& node = inlines.inlines[static_cast<size_t>(inl)];
     frames.push_back({node.name != nullptr ? node.name : "", file, line});
     line = node.call_line;
     if (!node.call_file.empty()) file = node.call_file;

@@ -59,9 +59,16 @@ class ElfSymbolizer {
   // DIE tree (dwarf_getscopes does that per address) costs a scan of the whole unit, and the Go
   // runtime is one unit of several MB, so per-address walks dominated symbolization.
   struct CuIndex;
+  struct InlineIndex;
   // The DIE offset of the compile unit whose ranges contain vaddr; nullopt when none does.
   std::optional<uint64_t> FindCu(uint64_t vaddr) const;
   const CuIndex& IndexCu(uint64_t cu_die_offset) const;
+  // The inlined calls under `scope` (a Dwarf_Die*, in the unit `cudie`), its children at
+  // `depth`.
+  static void IndexInlines(void* cudie, void* scope, int32_t depth, InlineIndex& index);
+  static bool IndexSubprograms(void* cudie, CuIndex& index);
+  // The index of the inlined calls that may cover vaddr, built on first use.
+  const InlineIndex& InlinesAt(const CuIndex& index, uint64_t vaddr) const;
 
   std::shared_ptr<const ElfImage> image_;
   void* dwarf_ = nullptr;           // Dwarf* over image_'s Elf

@@ -234,7 +234,8 @@ uint64_t Word(std::span<const uint8_t> b, uint64_t at, uint8_t ptr_size) {
 
 }  // namespace
 
-bool GoPclntab::AttachMemory(std::vector<MemoryRegion> regions, uint64_t pclntab_vaddr) {
+bool GoPclntab::AttachMemory(std::vector<MemoryRegion> regions, uint64_t pclntab_vaddr,
+                             uint64_t search_first) {
   regions_ = std::move(regions);
   std::sort(regions_.begin(), regions_.end(),
             [](const MemoryRegion& a, const MemoryRegion& b) { return a.vaddr < b.vaddr; });
@@ -244,6 +245,18 @@ bool GoPclntab::AttachMemory(std::vector<MemoryRegion> regions, uint64_t pclntab
     inline_trees_ = !regions_.empty();
     return inline_trees_;
   }
+  // The region at `search_first` first: the others are megabytes of code and data, every page
+  // of which the word-by-word search would read in.
+  for (const MemoryRegion& r : regions_) {
+    if (r.vaddr == search_first && FindModuledata(r)) return true;
+  }
+  for (const MemoryRegion& r : regions_) {
+    if (r.vaddr != search_first && FindModuledata(r)) return true;
+  }
+  return false;
+}
+
+bool GoPclntab::FindModuledata(const MemoryRegion& r) {
   // The moduledata starts with a pointer to the pcHeader (.gopclntab's start); confirm a
   // candidate by its minpc, then take gofunc.
   const std::span<const uint64_t> gofunc_words =
@@ -251,21 +264,18 @@ bool GoPclntab::AttachMemory(std::vector<MemoryRegion> regions, uint64_t pclntab
                             : std::span<const uint64_t>(kModuleGofuncWordsGo120);
   const uint64_t needed = (gofunc_words.back() + 1) * ptr_size_;
   auto mapped = [&](uint64_t vaddr) { return ReadMemory(vaddr, 1).ok(); };
-  for (const MemoryRegion& r : regions_) {
-    const uint64_t misalign = r.vaddr % ptr_size_;
-    const uint64_t first = misalign == 0 ? 0 : ptr_size_ - misalign;
-    for (uint64_t at = first; at < r.bytes.size() && r.bytes.size() - at >= needed;
-         at += ptr_size_) {
-      if (Word(r.bytes, at, ptr_size_) != pclntab_vaddr) continue;
-      if (Word(r.bytes, at + kModuleMinPcWord * ptr_size_, ptr_size_) != min_pc_) continue;
-      for (uint64_t word : gofunc_words) {
-        const uint64_t rodata = Word(r.bytes, at + (word - 1) * ptr_size_, ptr_size_);
-        const uint64_t gofunc = Word(r.bytes, at + word * ptr_size_, ptr_size_);
-        if (rodata <= gofunc && mapped(rodata) && mapped(gofunc)) {
-          gofunc_ = gofunc;
-          inline_trees_ = true;
-          return true;
-        }
+  const uint64_t misalign = r.vaddr % ptr_size_;
+  const uint64_t first = misalign == 0 ? 0 : ptr_size_ - misalign;
+  for (uint64_t at = first; at < r.bytes.size() && r.bytes.size() - at >= needed; at += ptr_size_) {
+    if (Word(r.bytes, at, ptr_size_) != pclntab_vaddr_) continue;
+    if (Word(r.bytes, at + kModuleMinPcWord * ptr_size_, ptr_size_) != min_pc_) continue;
+    for (uint64_t word : gofunc_words) {
+      const uint64_t rodata = Word(r.bytes, at + (word - 1) * ptr_size_, ptr_size_);
+      const uint64_t gofunc = Word(r.bytes, at + word * ptr_size_, ptr_size_);
+      if (rodata <= gofunc && mapped(rodata) && mapped(gofunc)) {
+        gofunc_ = gofunc;
+        inline_trees_ = true;
+        return true;
       }
     }
   }

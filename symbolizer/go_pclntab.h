@@ -68,8 +68,10 @@ class GoPclntab {
   };
   // Makes Frames report inlined calls: `regions` are the binary's loaded sections,
   // `pclntab_vaddr` the address of .gopclntab. False (and Frames gives physical functions
-  // only) when the Go 1.18+ moduledata cannot be found in the regions.
-  bool AttachMemory(std::vector<MemoryRegion> regions, uint64_t pclntab_vaddr);
+  // only) when the Go 1.18+ moduledata cannot be found in the regions. The region starting at
+  // `search_first` (the section the Go linker puts the moduledata in) is searched first.
+  bool AttachMemory(std::vector<MemoryRegion> regions, uint64_t pclntab_vaddr,
+                    uint64_t search_first = 0);
   bool has_inline_trees() const { return inline_trees_; }
 
   // The frames at pc, innermost (inlined callee) first, the function containing pc last; each
@@ -119,6 +121,8 @@ class GoPclntab {
   Result<FileLine> FileLineAt(const FuncRecord& f, uint64_t pc) const;
   // `n` bytes at link-time address vaddr from the attached regions.
   Result<std::span<const uint8_t>> ReadMemory(uint64_t vaddr, uint64_t n) const;
+  // Finds the moduledata in one region (AttachMemory); sets gofunc_ and inline_trees_.
+  bool FindModuledata(const MemoryRegion& r);
 
   std::span<const uint8_t> data_;
   uint32_t magic_ = 0;

@@ -50,30 +50,45 @@ size_t AddLines(std::string_view text, bool final, KallsymsEntries* out) {
 }
 
 // With `wanted`, only the symbols some wanted address falls in are held as strings: a profile
-// touches a few hundred of the 100k-200k entries.
+// touches a few hundred of the 100k-200k entries. /proc/kallsyms lists them by address already
+// (then nothing is sorted here: that took most of the time); other texts are put in order.
 std::vector<std::pair<uint64_t, std::string>> SelectKallsyms(
     const KallsymsEntries& entries, const std::optional<std::span<const uint64_t>>& wanted) {
-  const size_t n = entries.addresses.size();
+  const std::vector<uint64_t>& addresses = entries.addresses;
+  const size_t n = addresses.size();
+  const bool in_order = std::is_sorted(addresses.begin(), addresses.end());
   std::vector<bool> keep(n, !wanted.has_value());
   if (wanted.has_value()) {
-    std::vector<uint32_t> order(n);  // ordinals by address, file order among equal ones
-    for (size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(i);
-    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-      return entries.addresses[a] < entries.addresses[b];
-    });
+    std::vector<uint32_t> order;  // ordinals by address, file order among equal ones
+    if (!in_order) {
+      order.resize(n);
+      for (size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(i);
+      std::stable_sort(order.begin(), order.end(),
+                       [&](uint32_t a, uint32_t b) { return addresses[a] < addresses[b]; });
+    }
+    auto ordinal = [&](size_t rank) { return in_order ? rank : size_t{order[rank]}; };
     for (uint64_t w : *wanted) {
       // The symbol Lookup would pick: the last of those starting at or below w.
-      auto it = std::upper_bound(order.begin(), order.end(), w,
-                                 [&](uint64_t a, uint32_t s) { return a < entries.addresses[s]; });
-      if (it != order.begin()) keep[*std::prev(it)] = true;
+      size_t lo = 0, hi = n;  // the first rank whose address is above w
+      while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (w < addresses[ordinal(mid)]) {
+          hi = mid;
+        } else {
+          lo = mid + 1;
+        }
+      }
+      if (lo != 0) keep[ordinal(lo - 1)] = true;
     }
   }
   std::vector<std::pair<uint64_t, std::string>> symbols;
   for (size_t i = 0; i < n; ++i) {
-    if (keep[i]) symbols.emplace_back(entries.addresses[i], std::string(entries.name(i)));
+    if (keep[i]) symbols.emplace_back(addresses[i], std::string(entries.name(i)));
   }
-  std::stable_sort(symbols.begin(), symbols.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (!in_order) {
+    std::stable_sort(symbols.begin(), symbols.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
   return symbols;
 }
 

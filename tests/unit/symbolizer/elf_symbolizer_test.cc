@@ -6,8 +6,13 @@
 // frames, never a crash; this process's vDSO opens from memory and names clock_gettime.
 #include "symbolizer/elf_symbolizer.h"
 
+#include <gelf.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -88,6 +93,120 @@ TEST(ElfSymbolizer, DwarfInlinedFramesTwoLevelsDeep) {
   EXPECT_FALSE((*stripped)->has_dwarf());
   EXPECT_FALSE((*stripped)->has_symbols());
   for (uint64_t a = 0x1000; a < 0x2000; a += 7) EXPECT_TRUE((*stripped)->Symbolize(a).empty());
+}
+
+// The functions binutils' addr2line (-i: with inlined ones, innermost first) names at each of
+// `addresses`, from one run.
+std::map<uint64_t, std::vector<std::string>> Addr2lineFunctions(
+    const std::string& path, const std::vector<uint64_t>& addresses) {
+  std::string args;
+  char hex[24];
+  for (uint64_t a : addresses) {
+    std::snprintf(hex, sizeof hex, " 0x%llx", static_cast<unsigned long long>(a));
+    args += hex;
+  }
+  std::map<uint64_t, std::vector<std::string>> out;
+  FILE* p = ::popen(("addr2line -a -i -f -e '" + path + "'" + args).c_str(), "r");
+  if (p == nullptr) return out;
+  char line[4096];
+  uint64_t at = 0;
+  bool function_line = true;  // after an address, lines alternate: function, file:line
+  while (std::fgets(line, sizeof line, p) != nullptr) {
+    std::string l(line);
+    if (!l.empty() && l.back() == '\n') l.pop_back();
+    if (l.rfind("0x", 0) == 0) {
+      at = std::stoull(l, nullptr, 16);
+      function_line = true;
+      continue;
+    }
+    if (function_line && l != "??") out[at].push_back(l);
+    function_line = !function_line;
+  }
+  ::pclose(p);
+  return out;
+}
+
+// Inlined frames are indexed per function, on the first lookup in it: every address gives the
+// chain of functions addr2line -i gives, whatever was looked up before (addresses in ascending,
+// then descending order, each from a fresh symbolizer).
+TEST(ElfSymbolizer, InlinedChainsAgreeWithAddr2line) {
+  const std::string path = Seed("c_inline").string();
+  std::vector<uint64_t> addresses;
+  for (uint64_t a = 0x1000; a < 0x1400; ++a) addresses.push_back(a);
+  const auto want = Addr2lineFunctions(path, addresses);
+  ASSERT_FALSE(want.empty());
+  for (bool descending : {false, true}) {
+    auto b = Sym(ElfImage::Open(path));
+    ASSERT_TRUE(b.ok());
+    size_t compared = 0, with_inlines = 0;
+    for (size_t i = 0; i < addresses.size(); ++i) {
+      const uint64_t a = addresses[descending ? addresses.size() - 1 - i : i];
+      const std::vector<SourceFrame> frames = (*b)->Symbolize(a);
+      auto w = want.find(a);
+      if (frames.empty() || w == want.end()) continue;
+      std::vector<std::string> got;
+      for (const SourceFrame& f : frames) got.push_back(f.function);
+      EXPECT_EQ(got, w->second) << std::hex << a;
+      ++compared;
+      with_inlines += got.size() > 1;
+    }
+    EXPECT_GT(compared, 100u);
+    EXPECT_GT(with_inlines, 8u);
+  }
+}
+
+// The section flags of an open image by section name.
+std::map<std::string, uint64_t> SectionFlags(const ElfImage& image) {
+  std::map<std::string, uint64_t> flags;
+  Elf* elf = static_cast<Elf*>(image.elf());
+  size_t shstrndx = 0;
+  if (elf_getshdrstrndx(elf, &shstrndx) != 0) return flags;
+  for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr; scn = elf_nextscn(elf, scn)) {
+    GElf_Shdr sh;
+    if (gelf_getshdr(scn, &sh) != nullptr)
+      flags[elf_strptr(elf, shstrndx, sh.sh_name)] = sh.sh_flags;
+  }
+  return flags;
+}
+
+// libdw is kept from inflating the sections lookups never read (location lists here) by
+// flagging them for the open: the copy with compressed DWARF (objcopy) symbolizes every address
+// as the plain file does; libdw inflated .debug_info (libelf clears SHF_COMPRESSED then) but not
+// .debug_loclists, and no section is left flagged. A file whose only DWARF section is one of
+// those (.debug_frame) still opens with DWARF, as libdw has it.
+TEST(ElfSymbolizer, CompressedDwarfAsPlainWithoutUnusedSectionsInflated) {
+  char tmpl[] = "/tmp/gcspike-zdwarf-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  const std::string plain = Seed("c_inline").string();
+  const std::string zlib = dir + "/c_inline_z", frame_only = dir + "/frame_only";
+  ASSERT_EQ(std::system(("objcopy --compress-debug-sections=zlib-gabi '" + plain + "' '" + zlib +
+                         "' && objcopy --strip-debug '" + plain + "' '" + dir +
+                         "/stripped' && objcopy --dump-section .eh_frame='" + dir + "/ehf' '" +
+                         dir + "/stripped' && objcopy --add-section .debug_frame='" + dir +
+                         "/ehf' '" + dir + "/stripped' '" + frame_only + "'")
+                            .c_str()),
+            0);
+  auto plain_image = ElfImage::Open(plain);
+  auto zlib_image = ElfImage::Open(zlib);
+  ASSERT_TRUE(plain_image.ok() && zlib_image.ok());
+  EXPECT_NE(SectionFlags(**zlib_image)[".debug_info"] & SHF_COMPRESSED, 0u);
+  EXPECT_NE(SectionFlags(**zlib_image)[".debug_loclists"] & SHF_COMPRESSED, 0u);
+  const ElfSymbolizer p(*plain_image), z(*zlib_image);
+  std::map<std::string, uint64_t> after = SectionFlags(**zlib_image);
+  EXPECT_EQ(after[".debug_info"] & SHF_COMPRESSED, 0u);
+  EXPECT_NE(after[".debug_loclists"] & SHF_COMPRESSED, 0u);
+  for (const auto& [name, flags] : after) EXPECT_EQ(flags & SHF_GROUP, 0u) << name;
+  ASSERT_TRUE(z.has_dwarf());
+  size_t inlined = 0;
+  for (uint64_t a = 0x1000; a < 0x2000; ++a) {
+    ASSERT_EQ(Describe(z.Symbolize(a)), Describe(p.Symbolize(a))) << std::hex << a;
+    inlined += p.Symbolize(a).size() > 1;
+  }
+  EXPECT_GT(inlined, 0u);
+  auto frame_only_image = ElfImage::Open(frame_only);
+  ASSERT_TRUE(frame_only_image.ok());
+  EXPECT_TRUE(ElfSymbolizer(*frame_only_image).has_dwarf());
+  std::system(("rm -rf '" + dir + "'").c_str());
 }
 
 TEST(ElfSymbolizer, GarbageAndTruncatedImages) {

@@ -395,27 +395,32 @@ std::string Describe(const std::vector<GoPclntab::Frame>& frames) {
   return out;
 }
 
+// The moduledata is found wherever the search starts: at its own region, at another, or in
+// address order.
 TEST(GoPclntab, InlineTreesInEveryLayout) {
   for (Layout layout : {Layout::kGo116, Layout::kGo118, Layout::kGo120, Layout::kGo127}) {
-    SCOPED_TRACE(static_cast<int>(layout));
-    const InlineFixture fx = InlineTable(layout);
-    auto t = GoPclntab::Parse(fx.pclntab);
-    ASSERT_TRUE(t.ok()) << t.error().ToString();
-    ASSERT_TRUE(t->AttachMemory(fx.Regions(), kPclntabVaddr));
-    EXPECT_TRUE(t->has_inline_trees());
-    const std::pair<uint64_t, const char*> cases[] = {
-        {0x04, "main.outer a.go:10; "},
-        {0x0c, "main.outer a.go:11; "},
-        {0x12, "main.mid a.go:20; main.outer a.go:11; "},
-        {0x1f, "main.mid a.go:21; main.outer a.go:11; "},
-        {0x24, "main.leaf a.go:30; main.mid a.go:21; main.outer a.go:11; "},
-        {0x2f, "main.leaf a.go:30; main.mid a.go:21; main.outer a.go:11; "}};
-    for (const auto& [off, want] : cases) {
-      auto frames = t->Frames(kTextStart + off);
-      ASSERT_TRUE(frames.ok()) << frames.error().ToString();
-      EXPECT_EQ(Describe(*frames), want) << "pc offset " << off;
+    for (uint64_t search_first : {uint64_t{0}, kNoptrdataVaddr, kRodataVaddr}) {
+      SCOPED_TRACE(static_cast<int>(layout));
+      SCOPED_TRACE(search_first);
+      const InlineFixture fx = InlineTable(layout);
+      auto t = GoPclntab::Parse(fx.pclntab);
+      ASSERT_TRUE(t.ok()) << t.error().ToString();
+      ASSERT_TRUE(t->AttachMemory(fx.Regions(), kPclntabVaddr, search_first));
+      EXPECT_TRUE(t->has_inline_trees());
+      const std::pair<uint64_t, const char*> cases[] = {
+          {0x04, "main.outer a.go:10; "},
+          {0x0c, "main.outer a.go:11; "},
+          {0x12, "main.mid a.go:20; main.outer a.go:11; "},
+          {0x1f, "main.mid a.go:21; main.outer a.go:11; "},
+          {0x24, "main.leaf a.go:30; main.mid a.go:21; main.outer a.go:11; "},
+          {0x2f, "main.leaf a.go:30; main.mid a.go:21; main.outer a.go:11; "}};
+      for (const auto& [off, want] : cases) {
+        auto frames = t->Frames(kTextStart + off);
+        ASSERT_TRUE(frames.ok()) << frames.error().ToString();
+        EXPECT_EQ(Describe(*frames), want) << "pc offset " << off;
+      }
+      EXPECT_FALSE(t->Frames(kTextStart + 0x30).ok());
     }
-    EXPECT_FALSE(t->Frames(kTextStart + 0x30).ok());
   }
 }
 

@@ -112,5 +112,42 @@ TEST(KernelSymbols, StreamedAndBackgroundReadsMatchParse) {
   EXPECT_FALSE(missing.Take(std::nullopt).has_value());
 }
 
+// /proc/kallsyms lists its symbols by address, which the selection relies on rather than
+// sorting them; the same lines shuffled (aliases at one address kept in their order) are put in
+// order first: both give each wanted address the name the whole table gives it.
+TEST(KernelSymbols, InOrderAndShuffledTextsSelectAlike) {
+  std::vector<std::string> lines;
+  std::vector<uint64_t> wanted;
+  char line[96];
+  for (uint64_t i = 0; i < 3000; ++i) {
+    const uint64_t addr = 0xffffffff81000000 + (i / 3) * 0x40;  // three aliases per address
+    std::snprintf(line, sizeof line, "%016llx %c fn_%llu\n", static_cast<unsigned long long>(addr),
+                  "tTW"[i % 3], static_cast<unsigned long long>(i));
+    lines.push_back(line);
+    if (i % 7 == 0) wanted.push_back(addr + (i % 0x40));
+  }
+  wanted.push_back(0xffffffff80000000);  // below the first symbol: no name
+  std::string in_order, shuffled;
+  for (const std::string& l : lines) in_order += l;
+  // Address blocks in a scrambled order; a block's aliases stay in file order.
+  for (size_t b = 0; b < 1000; ++b) {
+    const size_t block = (b * 389) % 1000;
+    for (size_t k = 0; k < 3; ++k) shuffled += lines[block * 3 + k];
+  }
+  const KernelSymbols all = KernelSymbols::Parse(in_order);
+  const KernelSymbols some = KernelSymbols::Parse(in_order, wanted);
+  const KernelSymbols some_shuffled = KernelSymbols::Parse(shuffled, wanted);
+  EXPECT_EQ(all.size(), 3000u);
+  EXPECT_EQ(some.size(), some_shuffled.size());
+  EXPECT_LT(some.size(), wanted.size());
+  for (uint64_t a : wanted) {
+    EXPECT_EQ(some.Lookup(a), all.Lookup(a)) << std::hex << a;
+    EXPECT_EQ(some_shuffled.Lookup(a), all.Lookup(a)) << std::hex << a;
+  }
+  // The last alias of an address is the one named, as in a table sorted stably by address.
+  EXPECT_EQ(some.Lookup(0xffffffff81000005), "fn_2");
+  EXPECT_EQ(some.Lookup(0xffffffff80000000), "");
+}
+
 }  // namespace
 }  // namespace gcspike

@@ -314,7 +314,7 @@ void GzipWriter::State::Work(GzipWriter& writer) {
     }
     std::lock_guard<std::mutex> lock(mu);
     if (!s.ok() && worker_status.ok()) worker_status = s;
-    chunk.clear();
+    // Kept at its size: refilled by WriteBuffer's caller, it is not zeroed first.
     spare.push_back(std::move(chunk));
   }
 }
@@ -365,25 +365,40 @@ Status GzipWriter::Deflate(std::span<const uint8_t> data, bool finish) {
   return {};
 }
 
-Status GzipWriter::Write(std::span<const uint8_t> data) {
+Result<std::vector<uint8_t>> GzipWriter::TakeSpare() {
   State& st = *state_;
   std::vector<uint8_t> chunk;
-  {
-    std::unique_lock<std::mutex> lock(st.mu);
-    // At most two chunks in flight bounds the memory this adds.
-    st.cv.wait(lock, [&st] { return st.queue.size() < 2; });
-    if (!st.worker_status.ok()) return st.worker_status;
-    if (!st.spare.empty()) {
-      chunk = std::move(st.spare.back());
-      st.spare.pop_back();
-    }
+  std::unique_lock<std::mutex> lock(st.mu);
+  // At most two chunks in flight bounds the memory this adds.
+  st.cv.wait(lock, [&st] { return st.queue.size() < 2; });
+  if (!st.worker_status.ok()) return st.worker_status.error();
+  if (!st.spare.empty()) {
+    chunk = std::move(st.spare.back());
+    st.spare.pop_back();
   }
+  return chunk;
+}
+
+void GzipWriter::Queue(std::vector<uint8_t> chunk) {
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->queue.push_back(std::move(chunk));
+  }
+  state_->cv.notify_all();
+}
+
+Status GzipWriter::Write(std::span<const uint8_t> data) {
+  GCSPIKE_ASSIGN_OR_RETURN(std::vector<uint8_t> chunk, TakeSpare());
   chunk.assign(data.begin(), data.end());
-  {
-    std::lock_guard<std::mutex> lock(st.mu);
-    st.queue.push_back(std::move(chunk));
-  }
-  st.cv.notify_all();
+  Queue(std::move(chunk));
+  return {};
+}
+
+Status GzipWriter::WriteBuffer(std::vector<uint8_t>& buffer, size_t n) {
+  GCSPIKE_ASSIGN_OR_RETURN(std::vector<uint8_t> spare, TakeSpare());
+  buffer.resize(n);
+  Queue(std::move(buffer));
+  buffer = std::move(spare);
   return {};
 }
 

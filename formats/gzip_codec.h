@@ -55,11 +55,18 @@ class GzipWriter {
   GzipWriter& operator=(const GzipWriter&) = delete;
 
   Status Write(std::span<const uint8_t> data);
+  // The same for buffer's first n bytes, without copying them: the buffer itself is handed to
+  // the compression thread, and `buffer` is left holding another one to fill next (what it holds
+  // and its size are unspecified; its storage is reused, not zeroed again).
+  Status WriteBuffer(std::vector<uint8_t>& buffer, size_t n);
   // Ends the stream and hands over the compressed bytes (none when there is a sink).
   Result<std::vector<uint8_t>> Finish();
 
  private:
   Status Deflate(std::span<const uint8_t> data, bool finish);
+  // A buffer for the next chunk, once fewer than two wait for the compression thread.
+  Result<std::vector<uint8_t>> TakeSpare();
+  void Queue(std::vector<uint8_t> chunk);
   struct State;
   State* state_;
 };

@@ -1,5 +1,6 @@
 #include "formats/pprof_writer.h"
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -54,7 +55,19 @@ class FieldWriter {
   std::vector<uint8_t>& out_;
 };
 
-size_t VarintSize(uint64_t v) { return 1 + static_cast<size_t>(63 - __builtin_clzll(v | 1)) / 7; }
+// 1 + floor(log2(v) / 7), with a multiply and a shift in place of the division.
+size_t VarintSize(uint64_t v) {
+  return (static_cast<size_t>(63 - __builtin_clzll(v | 1)) * 9 + 73) >> 6;
+}
+
+// Copies n bytes 16 at a time, reading and writing up to kCopySlack bytes past both ends (the
+// buffers have that room): a few vector moves, where a memcpy of a size known only at run time
+// is a call into libc, and the pieces copied per spooled record are short.
+constexpr size_t kCopySlack = 16;
+uint8_t* CopyShort(uint8_t* w, const uint8_t* from, size_t n) {
+  for (size_t i = 0; i < n; i += 16) std::memcpy(w + i, from + i, 16);
+  return w + n;
+}
 
 uint8_t* PutVarint(uint8_t* w, uint64_t v) {
   while (v >= 0x80) {
@@ -65,15 +78,7 @@ uint8_t* PutVarint(uint8_t* w, uint64_t v) {
   return w;
 }
 
-// A Label message's fields (zero ones omitted, as Encoder::Uint does) and their size.
-size_t LabelSize(uint64_t key, uint64_t str, int64_t num, uint64_t unit) {
-  size_t n = 0;
-  for (uint64_t v : {key, str, static_cast<uint64_t>(num), unit}) {
-    if (v != 0) n += 1 + VarintSize(v);
-  }
-  return n;
-}
-
+// A Label message's fields (zero ones omitted, as FieldWriter::Uint does).
 uint8_t* PutLabelFields(uint8_t* w, uint64_t key, uint64_t str, int64_t num, uint64_t unit) {
   const uint64_t fields[4] = {key, str, static_cast<uint64_t>(num), unit};
   for (uint8_t f = 0; f < 4; ++f) {
@@ -217,7 +222,10 @@ class PprofWriter {
   }
   void EncodeStacks();
   Status WriteSpooledSamples();
-  Status WriteSpooledRecord(const SampleSpool::Record& r);
+  struct EncodedLabel;
+  Result<size_t> WriteSpooledRecord(const SampleSpool::Reader& r, size_t used);
+  void EncodeValues(std::span<const int64_t> values);
+  void EncodeLabel(const Label& l, EncodedLabel& e) const;
   void WriteMappings();
   void WriteLocations();
   void WriteFunctions();
@@ -247,10 +255,10 @@ class PprofWriter {
   // tag, length and at most four 10-byte varints with their tags: 46 bytes at most).
   struct EncodedLabel {
     uint8_t bytes[48];
-    uint8_t size = 0;  // 0: none yet
+    uint8_t size = 0;
   };
   std::vector<EncodedLabel> label_bytes_;
-  std::vector<Label> previous_labels_;
+  std::vector<uint8_t> values_bytes_;  // the last record's values field (EncodeValues)
 };
 
 void PprofWriter::EncodeStacks() {
@@ -263,80 +271,96 @@ void PprofWriter::EncodeStacks() {
     for (const Label& l : s.labels) WriteLabel(se, l);
   }
   at_.push_back(stack_bytes_.size());
+  stack_bytes_.resize(stack_bytes_.size() + kCopySlack);  // for CopyShort
   stack_bytes_.shrink_to_fit();
 }
 
 // Each record: its stack sample's locations and, after the record's own values and labels, the
-// stack sample's labels.
+// stack sample's labels. Written straight into out_, which is kept longer than what it holds
+// (no resize per record) and handed on, as in Flush (the same pieces), once it holds kChunk
+// bytes.
 Status PprofWriter::WriteSpooledSamples() {
   EncodeStacks();
-  return p_.spool->ForEach(p_.samples.size(),
-                           [this](const SampleSpool::Record& r) { return WriteSpooledRecord(r); });
+  SampleSpool::Reader records(*p_.spool, p_.samples.size());
+  size_t used = out_.size();
+  out_.resize(out_.capacity());
+  while (records.Next()) {
+    Progress();
+    GCSPIKE_ASSIGN_OR_RETURN(used, WriteSpooledRecord(records, used));
+    if (used >= kChunk) {
+      // Handed to the compression thread whole: no copy (gzip), or to the sink.
+      out_status_ = gz_ ? gz_->WriteBuffer(out_, used) : sink_({out_.data(), used});
+      GCSPIKE_RETURN_IF_ERROR(out_status_);
+      used = 0;
+      out_.resize(std::max(out_.capacity(), kChunk + 65536));
+    }
+  }
+  out_.resize(used);
+  return records.status();
 }
 
-// Written straight into out_ (the hot loop of a large perf.data): the Sample message's length is
-// known up front from the pieces' sizes. A record's labels mostly repeat the previous record's
-// in the same position (pid, tid, thread name; not the timestamp): their encodings are kept
-// per position and copied when the label is the same.
-Status PprofWriter::WriteSpooledRecord(const SampleSpool::Record& r) {
-  Progress();
-  if (r.values.size() != p_.sample_types.size()) {
+// The record's Sample message at out_[used], and where it ends. A record's labels mostly repeat
+// the previous record's in the same position (pid, tid, thread name; not the timestamp): their
+// encodings are kept per position and copied when the spool says the label is unchanged. The
+// message's length is known up front from the pieces' sizes.
+Result<size_t> PprofWriter::WriteSpooledRecord(const SampleSpool::Reader& r, size_t used) {
+  const std::span<const int64_t> values = r.values();
+  const std::span<const Label> labels = r.labels();
+  if (values.size() != p_.sample_types.size()) {
     return MakeError("invalid profile: spooled sample " + std::to_string(record_) + " has " +
-                     std::to_string(r.values.size()) + " values for " +
+                     std::to_string(values.size()) + " values for " +
                      std::to_string(p_.sample_types.size()) + " sample types");
   }
   ++record_;
   const uint8_t* stack = stack_bytes_.data();
-  const size_t locs = at_[2 * r.sample + 1] - at_[2 * r.sample];
-  const size_t stack_labels = at_[2 * r.sample + 2] - at_[2 * r.sample + 1];
-  size_t values_len = 0;
-  for (int64_t v : r.values) values_len += VarintSize(static_cast<uint64_t>(v));
-  size_t len = locs + stack_labels;
-  if (values_len != 0) len += 1 + VarintSize(values_len) + values_len;
-  if (label_bytes_.size() < r.labels.size()) {
-    label_bytes_.resize(r.labels.size());
-    previous_labels_.resize(r.labels.size());
+  const size_t* at = &at_[2 * r.sample()];
+  const size_t locs = at[1] - at[0], stack_labels = at[2] - at[1];
+  if (!r.values_unchanged()) EncodeValues(values);
+  size_t len = locs + stack_labels + values_bytes_.size();
+  if (label_bytes_.size() < labels.size()) label_bytes_.resize(labels.size());
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (!r.unchanged(i)) EncodeLabel(labels[i], label_bytes_[i]);
+    len += label_bytes_[i].size;
   }
-  for (size_t i = 0; i < r.labels.size(); ++i) {
-    const Label& l = r.labels[i];
-    EncodedLabel& e = label_bytes_[i];
-    const Label& p = previous_labels_[i];
-    if (e.size == 0 || l.key != p.key || l.str != p.str || l.num != p.num ||
-        l.num_unit != p.num_unit) {
-      const uint64_t key = strs_(l.key), str = strs_(l.str), unit = strs_(l.num_unit);
-      const size_t n = LabelSize(key, str, l.num, unit);
-      uint8_t* w = e.bytes;
-      *w++ = (3 << 3) | 2;
-      w = PutVarint(w, n);
-      w = PutLabelFields(w, key, str, l.num, unit);
-      e.size = static_cast<uint8_t>(w - e.bytes);
-      previous_labels_[i] = l;
-    }
-    len += e.size;
-  }
-  const size_t start = out_.size();
-  const size_t end = start + 1 + VarintSize(len) + len;
-  // Room for copying whole EncodedLabel buffers (a fixed-size copy is a few moves; one of the
-  // label's own size is a slow string instruction), trimmed after.
-  out_.resize(end + sizeof(EncodedLabel::bytes));
-  uint8_t* w = out_.data() + start;
+  // Room for copying whole EncodedLabel buffers (a fixed-size copy is a few moves) and for
+  // CopyShort.
+  constexpr size_t kSlack = std::max(sizeof(EncodedLabel::bytes), kCopySlack);
+  const size_t end = used + 1 + VarintSize(len) + len;
+  if (out_.size() < end + kSlack) out_.resize(std::max(end + kSlack, 2 * out_.size()));
+  uint8_t* w = out_.data() + used;
   *w++ = (2 << 3) | 2;
   w = PutVarint(w, len);
-  std::memcpy(w, stack + at_[2 * r.sample], locs);
-  w += locs;
-  if (values_len != 0) {
-    *w++ = (2 << 3) | 2;
-    w = PutVarint(w, values_len);
-    for (int64_t v : r.values) w = PutVarint(w, static_cast<uint64_t>(v));
-  }
-  for (size_t i = 0; i < r.labels.size(); ++i) {
+  w = CopyShort(w, stack + at[0], locs);
+  w = CopyShort(w, values_bytes_.data(), values_bytes_.size());
+  for (size_t i = 0; i < labels.size(); ++i) {
     std::memcpy(w, label_bytes_[i].bytes, sizeof(EncodedLabel::bytes));
     w += label_bytes_[i].size;
   }
-  std::memcpy(w, stack + at_[2 * r.sample + 1], stack_labels);
-  out_.resize(end);
-  Flush(false);
-  return out_status_;
+  CopyShort(w, stack + at[1], stack_labels);
+  return end;
+}
+
+// The packed values field (none for no values: an empty packed field is not written), with
+// kCopySlack bytes of room after it for CopyShort.
+void PprofWriter::EncodeValues(std::span<const int64_t> values) {
+  size_t n = 0;
+  for (int64_t v : values) n += VarintSize(static_cast<uint64_t>(v));
+  values_bytes_.reserve(1 + 10 + 10 * values.size() + kCopySlack);
+  values_bytes_.resize(n == 0 ? 0 : 1 + VarintSize(n) + n);
+  if (n == 0) return;
+  uint8_t* w = values_bytes_.data();
+  *w++ = (2 << 3) | 2;
+  w = PutVarint(w, n);
+  for (int64_t v : values) w = PutVarint(w, static_cast<uint64_t>(v));
+}
+
+void PprofWriter::EncodeLabel(const Label& l, EncodedLabel& e) const {
+  // At most 44 bytes of fields: their length is a one-byte varint, set once they are written.
+  const uint8_t* end =
+      PutLabelFields(e.bytes + 2, strs_(l.key), strs_(l.str), l.num, strs_(l.num_unit));
+  e.size = static_cast<uint8_t>(end - e.bytes);
+  e.bytes[0] = (3 << 3) | 2;
+  e.bytes[1] = static_cast<uint8_t>(e.size - 2);
 }
 
 void PprofWriter::WriteMappings() {

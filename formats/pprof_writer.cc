@@ -60,12 +60,17 @@ size_t VarintSize(uint64_t v) {
   return (static_cast<size_t>(63 - __builtin_clzll(v | 1)) * 9 + 73) >> 6;
 }
 
-// Copies n bytes 16 at a time, reading and writing up to kCopySlack bytes past both ends (the
-// buffers have that room): a few vector moves, where a memcpy of a size known only at run time
-// is a call into libc, and the pieces copied per spooled record are short.
-constexpr size_t kCopySlack = 16;
+// Copies n bytes, reading and writing up to kCopySlack bytes past both ends (the buffers have
+// that room): up to 64 bytes (most pieces of a spooled record) as one fixed-size copy, a few
+// vector moves and no branch on the size, where a memcpy of a size known only at run time is a
+// call into libc and a loop on it a mispredicted branch.
+constexpr size_t kCopySlack = 64;
 uint8_t* CopyShort(uint8_t* w, const uint8_t* from, size_t n) {
-  for (size_t i = 0; i < n; i += 16) std::memcpy(w + i, from + i, 16);
+  if (n <= 64) [[likely]] {
+    std::memcpy(w, from, 64);
+  } else {
+    for (size_t i = 0; i < n; i += 64) std::memcpy(w + i, from + i, 64);
+  }
   return w + n;
 }
 
@@ -258,7 +263,9 @@ class PprofWriter {
     uint8_t size = 0;
   };
   std::vector<EncodedLabel> label_bytes_;
-  std::vector<uint8_t> values_bytes_;  // the last record's values field (EncodeValues)
+  // The last record's values field (EncodeValues).
+  std::vector<uint8_t> values_bytes_ = std::vector<uint8_t>(kCopySlack);
+  size_t values_size_ = 0;
 };
 
 void PprofWriter::EncodeStacks() {
@@ -316,7 +323,7 @@ Result<size_t> PprofWriter::WriteSpooledRecord(const SampleSpool::Reader& r, siz
   const size_t* at = &at_[2 * r.sample()];
   const size_t locs = at[1] - at[0], stack_labels = at[2] - at[1];
   if (!r.values_unchanged()) EncodeValues(values);
-  size_t len = locs + stack_labels + values_bytes_.size();
+  size_t len = locs + stack_labels + values_size_;
   if (label_bytes_.size() < labels.size()) label_bytes_.resize(labels.size());
   for (size_t i = 0; i < labels.size(); ++i) {
     if (!r.unchanged(i)) EncodeLabel(labels[i], label_bytes_[i]);
@@ -324,14 +331,15 @@ Result<size_t> PprofWriter::WriteSpooledRecord(const SampleSpool::Reader& r, siz
   }
   // Room for copying whole EncodedLabel buffers (a fixed-size copy is a few moves) and for
   // CopyShort.
-  constexpr size_t kSlack = std::max(sizeof(EncodedLabel::bytes), kCopySlack);
+  static_assert(kCopySlack >= sizeof(EncodedLabel::bytes));
+  constexpr size_t kSlack = kCopySlack;
   const size_t end = used + 1 + VarintSize(len) + len;
   if (out_.size() < end + kSlack) out_.resize(std::max(end + kSlack, 2 * out_.size()));
   uint8_t* w = out_.data() + used;
   *w++ = (2 << 3) | 2;
   w = PutVarint(w, len);
   w = CopyShort(w, stack + at[0], locs);
-  w = CopyShort(w, values_bytes_.data(), values_bytes_.size());
+  w = CopyShort(w, values_bytes_.data(), values_size_);
   for (size_t i = 0; i < labels.size(); ++i) {
     std::memcpy(w, label_bytes_[i].bytes, sizeof(EncodedLabel::bytes));
     w += label_bytes_[i].size;
@@ -340,13 +348,13 @@ Result<size_t> PprofWriter::WriteSpooledRecord(const SampleSpool::Reader& r, siz
   return end;
 }
 
-// The packed values field (none for no values: an empty packed field is not written), with
-// kCopySlack bytes of room after it for CopyShort.
+// The packed values field (none for no values: an empty packed field is not written) in
+// values_bytes_[0, values_size_), which has kCopySlack bytes of room after it for CopyShort.
 void PprofWriter::EncodeValues(std::span<const int64_t> values) {
   size_t n = 0;
   for (int64_t v : values) n += VarintSize(static_cast<uint64_t>(v));
-  values_bytes_.reserve(1 + 10 + 10 * values.size() + kCopySlack);
-  values_bytes_.resize(n == 0 ? 0 : 1 + VarintSize(n) + n);
+  values_size_ = n == 0 ? 0 : 1 + VarintSize(n) + n;
+  values_bytes_.resize(std::max(values_bytes_.size(), values_size_ + kCopySlack));
   if (n == 0) return;
   uint8_t* w = values_bytes_.data();
   *w++ = (2 << 3) | 2;

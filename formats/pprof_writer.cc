@@ -12,6 +12,20 @@
 namespace gcspike {
 namespace {
 
+// 1 + floor(log2(v) / 7), with a multiply and a shift in place of the division.
+size_t VarintSize(uint64_t v) {
+  return (static_cast<size_t>(63 - __builtin_clzll(v | 1)) * 9 + 73) >> 6;
+}
+
+uint8_t* PutVarint(uint8_t* w, uint64_t v) {
+  while (v >= 0x80) {
+    *w++ = static_cast<uint8_t>(v | 0x80);
+    v >>= 7;
+  }
+  *w++ = static_cast<uint8_t>(v);
+  return w;
+}
+
 // Appends protobuf fields to a byte vector.
 class FieldWriter {
  public:
@@ -42,23 +56,23 @@ class FieldWriter {
   void Message(uint32_t field, const std::vector<uint8_t>& body) {
     Bytes(field, body.data(), body.size());
   }
+  // Sized first, then written in place (EncodeStacks writes one per stack sample).
   template <typename T>
-  void Packed(uint32_t field, const std::vector<T>& vs, std::vector<uint8_t>& scratch) {
+  void Packed(uint32_t field, const std::vector<T>& vs) {
     if (vs.empty()) return;
-    scratch.clear();
-    FieldWriter e(scratch);
-    for (T v : vs) e.Varint(static_cast<uint64_t>(v));
-    Message(field, scratch);
+    size_t n = 0;
+    for (T v : vs) n += VarintSize(static_cast<uint64_t>(v));
+    Tag(field, 2);
+    Varint(n);
+    const size_t at = out_.size();
+    out_.resize(at + n);
+    uint8_t* w = out_.data() + at;
+    for (T v : vs) w = PutVarint(w, static_cast<uint64_t>(v));
   }
 
  private:
   std::vector<uint8_t>& out_;
 };
-
-// 1 + floor(log2(v) / 7), with a multiply and a shift in place of the division.
-size_t VarintSize(uint64_t v) {
-  return (static_cast<size_t>(63 - __builtin_clzll(v | 1)) * 9 + 73) >> 6;
-}
 
 // Copies n bytes, reading and writing up to kCopySlack bytes past both ends (the buffers have
 // that room): up to 64 bytes (most pieces of a spooled record) as one fixed-size copy, a few
@@ -72,15 +86,6 @@ uint8_t* CopyShort(uint8_t* w, const uint8_t* from, size_t n) {
     for (size_t i = 0; i < n; i += 64) std::memcpy(w + i, from + i, 64);
   }
   return w + n;
-}
-
-uint8_t* PutVarint(uint8_t* w, uint64_t v) {
-  while (v >= 0x80) {
-    *w++ = static_cast<uint8_t>(v | 0x80);
-    v >>= 7;
-  }
-  *w++ = static_cast<uint8_t>(v);
-  return w;
 }
 
 // A Label message's fields (zero ones omitted, as FieldWriter::Uint does).
@@ -218,8 +223,8 @@ class PprofWriter {
     for (const Sample& s : p_.samples) {
       Progress();
       body_.clear();
-      b_.Packed(1, s.location_ids, scratch_);
-      b_.Packed(2, s.values, scratch_);
+      b_.Packed(1, s.location_ids);
+      b_.Packed(2, s.values);
       for (const Label& l : s.labels) WriteLabel(b_, l);
       e_.Message(2, body_);
       Flush(false);
@@ -228,7 +233,7 @@ class PprofWriter {
   void EncodeStacks();
   Status WriteSpooledSamples();
   struct EncodedLabel;
-  Result<size_t> WriteSpooledRecord(const SampleSpool::Reader& r, size_t used);
+  size_t WriteSpooledRecord(const SampleSpool::Reader& r, size_t used);
   void EncodeValues(std::span<const int64_t> values);
   void EncodeLabel(const Label& l, EncodedLabel& e) const;
   void WriteMappings();
@@ -245,8 +250,8 @@ class PprofWriter {
   std::vector<uint8_t> out_;
   Status out_status_;
   FieldWriter e_{out_};
-  // A submessage's body, a Label's or Line's inside it, and the packed fields' buffer.
-  std::vector<uint8_t> body_, inner_, scratch_;
+  // A submessage's body, and a Label's or Line's inside it.
+  std::vector<uint8_t> body_, inner_;
   FieldWriter b_{body_};
   const uint64_t total_ = p_.SampleRecordCount();
   uint64_t done_ = 0;
@@ -273,7 +278,7 @@ void PprofWriter::EncodeStacks() {
   FieldWriter se(stack_bytes_);
   for (const Sample& s : p_.samples) {
     at_.push_back(stack_bytes_.size());
-    se.Packed(1, s.location_ids, scratch_);
+    se.Packed(1, s.location_ids);
     at_.push_back(stack_bytes_.size());
     for (const Label& l : s.labels) WriteLabel(se, l);
   }
@@ -293,13 +298,19 @@ Status PprofWriter::WriteSpooledSamples() {
   out_.resize(out_.capacity());
   while (records.Next()) {
     Progress();
-    GCSPIKE_ASSIGN_OR_RETURN(used, WriteSpooledRecord(records, used));
+    if (records.values().size() != p_.sample_types.size()) {
+      return MakeError("invalid profile: spooled sample " + std::to_string(record_) + " has " +
+                       std::to_string(records.values().size()) + " values for " +
+                       std::to_string(p_.sample_types.size()) + " sample types");
+    }
+    ++record_;
+    used = WriteSpooledRecord(records, used);
     if (used >= kChunk) {
       // Handed to the compression thread whole: no copy (gzip), or to the sink.
       out_status_ = gz_ ? gz_->WriteBuffer(out_, used) : sink_({out_.data(), used});
       GCSPIKE_RETURN_IF_ERROR(out_status_);
       used = 0;
-      out_.resize(std::max(out_.capacity(), kChunk + 65536));
+      if (out_.size() < kChunk + 65536) out_.resize(kChunk + 65536);
     }
   }
   out_.resize(used);
@@ -310,19 +321,12 @@ Status PprofWriter::WriteSpooledSamples() {
 // the previous record's in the same position (pid, tid, thread name; not the timestamp): their
 // encodings are kept per position and copied when the spool says the label is unchanged. The
 // message's length is known up front from the pieces' sizes.
-Result<size_t> PprofWriter::WriteSpooledRecord(const SampleSpool::Reader& r, size_t used) {
-  const std::span<const int64_t> values = r.values();
+size_t PprofWriter::WriteSpooledRecord(const SampleSpool::Reader& r, size_t used) {
   const std::span<const Label> labels = r.labels();
-  if (values.size() != p_.sample_types.size()) {
-    return MakeError("invalid profile: spooled sample " + std::to_string(record_) + " has " +
-                     std::to_string(values.size()) + " values for " +
-                     std::to_string(p_.sample_types.size()) + " sample types");
-  }
-  ++record_;
   const uint8_t* stack = stack_bytes_.data();
   const size_t* at = &at_[2 * r.sample()];
   const size_t locs = at[1] - at[0], stack_labels = at[2] - at[1];
-  if (!r.values_unchanged()) EncodeValues(values);
+  if (!r.values_unchanged()) EncodeValues(r.values());
   size_t len = locs + stack_labels + values_size_;
   if (label_bytes_.size() < labels.size()) label_bytes_.resize(labels.size());
   for (size_t i = 0; i < labels.size(); ++i) {
@@ -334,7 +338,7 @@ Result<size_t> PprofWriter::WriteSpooledRecord(const SampleSpool::Reader& r, siz
   static_assert(kCopySlack >= sizeof(EncodedLabel::bytes));
   constexpr size_t kSlack = kCopySlack;
   const size_t end = used + 1 + VarintSize(len) + len;
-  if (out_.size() < end + kSlack) out_.resize(std::max(end + kSlack, 2 * out_.size()));
+  if (out_.size() < end + kSlack) out_.resize(end + kSlack + 65536);
   uint8_t* w = out_.data() + used;
   *w++ = (2 << 3) | 2;
   w = PutVarint(w, len);
@@ -442,7 +446,7 @@ void PprofWriter::WriteTrailer() {
     std::vector<uint64_t> ids;
     ids.reserve(p_.comments.size());
     for (StrId c : p_.comments) ids.push_back(strs_(c));
-    e_.Packed(13, ids, scratch_);
+    e_.Packed(13, ids);
   }
   e_.Uint(14, strs_(p_.default_sample_type));
   e_.Uint(15, strs_(p_.doc_url));

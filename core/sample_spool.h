@@ -96,6 +96,13 @@ class SampleSpool::Reader {
   std::span<const Label> labels() const { return {labels_.data(), label_count_}; }
   bool values_unchanged() const { return values_unchanged_; }
   bool unchanged(size_t i) const { return unchanged_[i] != 0; }
+  // The stack sample the next record names, if it is in the block read (unchecked: only for
+  // prefetching what it will need), else UINT64_MAX.
+  uint64_t PeekSample() const {
+    uint64_t v = UINT64_MAX;
+    ByteCursor c = block_;
+    return c.try_uvarint(v) ? v : UINT64_MAX;
+  }
 
  private:
   bool NextBlock();

@@ -323,6 +323,11 @@ Status PprofWriter::WriteSpooledSamples() {
 // message's length is known up front from the pieces' sizes.
 size_t PprofWriter::WriteSpooledRecord(const SampleSpool::Reader& r, size_t used) {
   const std::span<const Label> labels = r.labels();
+  // The next record's stack can be anywhere in stack_bytes_: its offsets are fetched now and
+  // its bytes at the end of this record, so that neither is waited for as long.
+  const uint64_t next = r.PeekSample();
+  const size_t* next_at = next < p_.samples.size() ? &at_[2 * next] : nullptr;
+  if (next_at != nullptr) __builtin_prefetch(next_at);
   const uint8_t* stack = stack_bytes_.data();
   const size_t* at = &at_[2 * r.sample()];
   const size_t locs = at[1] - at[0], stack_labels = at[2] - at[1];
@@ -349,6 +354,7 @@ size_t PprofWriter::WriteSpooledRecord(const SampleSpool::Reader& r, size_t used
     w += label_bytes_[i].size;
   }
   CopyShort(w, stack + at[1], stack_labels);
+  if (next_at != nullptr) __builtin_prefetch(stack + next_at[0]);
   return end;
 }
 

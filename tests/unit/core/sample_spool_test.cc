@@ -193,10 +193,17 @@ void ExpectReaderGivesTheModel() {
   for (const Appended& r : in) spool.Append(r.sample, r.values, r.labels);
   ASSERT_OK(spool.Close());
   SampleSpool::Reader reader(spool, 5);
-  size_t i = 0;
+  size_t i = 0, peeked = 0;
   for (; reader.Next(); ++i) {
     ASSERT_LT(i, in.size());
     const Appended& want = in[i];
+    // The next record's stack, unless that record is in the next block.
+    const uint64_t next = reader.PeekSample();
+    if (next != UINT64_MAX) {
+      ASSERT_LT(i + 1, in.size());
+      ASSERT_EQ(next, in[i + 1].sample) << "record " << i;
+      ++peeked;
+    }
     const std::vector<int64_t> none;
     const std::vector<int64_t>& values_before = i > 0 ? in[i - 1].values : none;
     const std::vector<Label>* before = i > 0 ? &in[i - 1].labels : nullptr;
@@ -217,6 +224,9 @@ void ExpectReaderGivesTheModel() {
   }
   ASSERT_OK(reader.status());
   EXPECT_EQ(i, in.size());
+  // All but the last record of each block, and there is more than one block.
+  EXPECT_GT(peeked, in.size() - 10);
+  EXPECT_LT(peeked, in.size() - 1);
 }
 
 TEST(SampleSpoolReader, RandomRecordsComeBackWithTheirRepeatsMarked) {

@@ -20,16 +20,12 @@
 namespace gcspike {
 namespace {
 
-struct Record {
-  uint32_t stack;
-  std::vector<int64_t> values;
-  std::vector<Label> labels;
-};
-
 // Stacks of a few frames, one in three labelled by a detector, and records whose thread, name
 // and values mostly repeat the previous record's, with a timestamp that always moves on; now
-// and then a record has no thread name, or a label of another kind at its place.
-Profile SpooledProfile(size_t records, std::vector<Record>& appended, int values_per_record) {
+// and then a record has no thread name, or a label of another kind at its place. `expected`
+// gets each record as the sample it stands for: its stack's locations, its values, its labels
+// and then its stack's.
+Profile SpooledProfile(size_t records, std::vector<Sample>& expected, int values_per_record) {
   std::mt19937_64 rng(29);
   Profile p;
   p.sample_types.push_back({p.Intern("samples"), p.Intern("count")});
@@ -55,17 +51,21 @@ Profile SpooledProfile(size_t records, std::vector<Record>& appended, int values
     if (rng() % 50 == 0) thread = 7 + static_cast<int64_t>(rng() % 3);
     if (rng() % 20 == 0) period = static_cast<int64_t>(rng() % 100'000) - 1000;
     time += static_cast<int64_t>(rng() % 100'000);
-    Record r{static_cast<uint32_t>(rng() % p.samples.size()), {1, period}, {}};
+    const auto stack = static_cast<uint32_t>(rng() % p.samples.size());
+    Sample r{p.samples[stack].location_ids, {1, period}, {}};
     r.values.resize(static_cast<size_t>(i == records / 2 ? values_per_record : 2));
     r.labels.push_back({pid, 0, 7, pid, true});
     r.labels.push_back({tid, 0, thread, tid, true});
     r.labels.push_back({ts, 0, time, ns, true});
     if (rng() % 10 != 0) r.labels.push_back({comm, names[thread == 7 ? 0 : 1], 0, 0, false});
     if (rng() % 40 == 0) r.labels[1] = {comm, names[1], 0, 0, false};
-    spool->Append(r.stack, r.values, r.labels);
-    for (size_t v = 0; v < 2 && v < r.values.size(); ++v)
-      p.samples[r.stack].values[v] += r.values[v];
-    appended.push_back(std::move(r));
+    spool->Append(stack, r.values, r.labels);
+    const std::vector<Label>& stack_labels = p.samples[stack].labels;
+    r.labels.insert(r.labels.end(), stack_labels.begin(), stack_labels.end());
+    for (size_t v = 0; v < 2 && v < r.values.size(); ++v) {
+      p.samples[stack].values[v] += r.values[v];
+    }
+    expected.push_back(std::move(r));
   }
   EXPECT_OK(spool->Close());
   p.spool = spool;
@@ -73,8 +73,8 @@ Profile SpooledProfile(size_t records, std::vector<Record>& appended, int values
 }
 
 TEST(PprofSpoolWriterTest, SpooledOutputIsTheMaterializedOutput) {
-  std::vector<Record> appended, again;
-  const Profile spooled = SpooledProfile(25'000, appended, 2);
+  std::vector<Sample> expected, again;
+  const Profile spooled = SpooledProfile(25'000, expected, 2);
   Profile materialized = SpooledProfile(25'000, again, 2);
   ASSERT_OK(MaterializeSpool(materialized, UINT64_MAX));
   PprofWriteOptions plain;
@@ -96,19 +96,17 @@ TEST(PprofSpoolWriterTest, SpooledOutputIsTheMaterializedOutput) {
   // stack's labels.
   wire::ProfileMsg msg;
   ASSERT_TRUE(msg.ParseFromArray(a->data(), static_cast<int>(a->size())));
-  ASSERT_EQ(static_cast<size_t>(msg.sample_size()), appended.size());
+  ASSERT_EQ(static_cast<size_t>(msg.sample_size()), expected.size());
   auto str = [&](int64_t i) { return msg.string_table(static_cast<int>(i)); };
-  for (size_t i = 0; i < appended.size(); ++i) {
+  for (size_t i = 0; i < expected.size(); ++i) {
     const auto& got = msg.sample(static_cast<int>(i));
-    const Record& want = appended[i];
-    const Sample& stack = spooled.samples[want.stack];
+    const Sample& want = expected[i];
     ASSERT_EQ(std::vector<uint64_t>(got.location_id().begin(), got.location_id().end()),
-              stack.location_ids)
+              want.location_ids)
         << "record " << i;
     ASSERT_EQ(std::vector<int64_t>(got.value().begin(), got.value().end()), want.values)
         << "record " << i;
-    std::vector<Label> labels = want.labels;
-    labels.insert(labels.end(), stack.labels.begin(), stack.labels.end());
+    const std::vector<Label>& labels = want.labels;
     ASSERT_EQ(static_cast<size_t>(got.label_size()), labels.size()) << "record " << i;
     for (size_t j = 0; j < labels.size(); ++j) {
       const auto& l = got.label(static_cast<int>(j));
@@ -122,8 +120,8 @@ TEST(PprofSpoolWriterTest, SpooledOutputIsTheMaterializedOutput) {
 }
 
 TEST(PprofSpoolWriterTest, RecordWithTheWrongNumberOfValuesIsAnError) {
-  std::vector<Record> appended;
-  const Profile spooled = SpooledProfile(1000, appended, 3);
+  std::vector<Sample> expected;
+  const Profile spooled = SpooledProfile(1000, expected, 3);
   for (bool gzip : {false, true}) {
     PprofWriteOptions options;
     options.gzip = gzip;

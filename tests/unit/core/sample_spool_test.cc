@@ -162,7 +162,9 @@ std::vector<Appended> RandomRecords(std::mt19937_64& rng, size_t n) {
       Label l;
       if (before != nullptr && j < before->size() && rng() % 3 != 0) {
         l = (*before)[j];
-        if (rng() % 2 == 0 && l.numeric) l.num += static_cast<int64_t>(rng() % 100'000);
+        if (rng() % 2 == 0 && l.numeric) {
+          l.num = static_cast<int64_t>(static_cast<uint64_t>(l.num) + rng() % 100'000);
+        }
       } else {
         l.key = static_cast<StrId>(1 + rng() % 4);
         l.numeric = rng() % 2 == 0;

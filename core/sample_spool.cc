@@ -15,8 +15,9 @@
 namespace gcspike {
 namespace {
 
-// Blocks end on record boundaries, so a block decodes on its own; each is written as an 8-byte
-// length and its bytes. 256 KiB keeps the write and read calls few and the buffers small.
+// Blocks end on record boundaries (a record's repeats and deltas refer to the record before it,
+// which may end the block before); each is written as an 8-byte length and its bytes. 256 KiB keeps
+// the write and read calls few and the buffers small.
 constexpr size_t kBlockBytes = size_t{1} << 18;
 
 uint64_t ZigZag(int64_t v) {
@@ -167,7 +168,7 @@ bool SampleSpool::Reader::BadVarint() {
 }
 
 // Blocks are the spool's memory blocks, or read from the file one at a time: an 8-byte length
-// and that many bytes, which decode on their own.
+// and that many bytes.
 bool SampleSpool::Reader::NextBlock() {
   if (spool_.fd_ < 0) {
     if (next_memory_block_ == spool_.memory_blocks_.size()) return false;

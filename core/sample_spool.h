@@ -80,8 +80,8 @@ class SampleSpool {
 // The records one at a time, decoded in place, for the hot loop of a writer that expands the
 // spool: nothing is allocated or copied per record, and values_unchanged() and unchanged(i) say
 // that the values or label i are the previous record's, so what the writer made of those serves
-// again. After Next()
-// returns true, sample(), values() and labels() describe the record until the next call.
+// again. After Next() returns true, sample(), values() and labels() describe the record until
+// the next call.
 class SampleSpool::Reader {
  public:
   // A record naming a stack sample at or past `sample_count` is an error, as in ForEach.

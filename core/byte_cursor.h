@@ -68,6 +68,10 @@ class ByteCursor {
     return true;
   }
   bool try_uvarint(uint64_t& out) {
+    if (pos_ < data_.size() && data_[pos_] < 0x80) {  // most varints are one byte
+      out = data_[pos_++];
+      return true;
+    }
     uint64_t v = 0;
     for (size_t i = 0, p = pos_; i < 10 && p < data_.size(); ++i, ++p) {
       const uint8_t b = data_[p];

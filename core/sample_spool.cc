@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -14,8 +15,9 @@
 namespace gcspike {
 namespace {
 
-// Blocks end on record boundaries, so a block decodes on its own; each is written as an 8-byte
-// length and its bytes. 256 KiB keeps the write and read calls few and the buffers small.
+// Blocks end on record boundaries (a record's repeats and deltas refer to the record before it,
+// which may end the block before); each is written as an 8-byte length and its bytes. 256 KiB keeps
+// the write and read calls few and the buffers small.
 constexpr size_t kBlockBytes = size_t{1} << 18;
 
 uint64_t ZigZag(int64_t v) {
@@ -31,10 +33,14 @@ SampleSpool::~SampleSpool() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-// Record: varint sample, varint value count, zigzag values, varint label count, then per label
-// varint (key << 1 | numeric), and for a numeric label the zigzag delta from the previous
-// record's label at the same position when that one had the same key and was numeric (else from
-// 0) plus a varint unit; for a string label a varint string id.
+// Record: varint sample, then 0 when the values are the previous record's (none before the
+// first record), else the varint value count + 1 and the zigzag values; varint label count, then
+// per label
+// a varint header: 0 for a label equal to the previous record's label at the same position
+// (same key and kind, and the same number and unit, or the same string), else
+// (key << 1 | numeric) + 1 followed, for a numeric label, by the zigzag delta from the previous
+// record's label at the same position when that one had the same key and was numeric (else
+// from 0) and a varint unit, for a string label by a varint string id.
 void SampleSpool::Append(uint32_t sample, std::span<const int64_t> values,
                          std::span<const Label> labels) {
   // At most 10 bytes per varint: 3 + values + 3 per label of them.
@@ -53,23 +59,34 @@ void SampleSpool::Append(uint32_t sample, std::span<const int64_t> values,
     used_strings_[id] = true;
   };
   put(sample);
-  put(values.size());
-  for (int64_t v : values) put(ZigZag(v));
+  if (std::equal(values.begin(), values.end(), previous_values_.begin(), previous_values_.end())) {
+    put(0);
+  } else {
+    put(values.size() + 1);
+    for (int64_t v : values) put(ZigZag(v));
+    previous_values_.assign(values.begin(), values.end());
+  }
   put(labels.size());
   for (size_t i = 0; i < labels.size(); ++i) {
     const Label& l = labels[i];
-    put((static_cast<uint64_t>(l.key) << 1) | (l.numeric ? 1 : 0));
     const bool same_as_previous = i < previous_.size() && previous_[i].key == l.key;
-    if (!same_as_previous) use(l.key);
+    const Label* p = same_as_previous ? &previous_[i] : nullptr;
+    if (p != nullptr && p->numeric == l.numeric &&
+        (l.numeric ? p->num == l.num && p->num_unit == l.num_unit : p->str == l.str)) {
+      put(0);
+      continue;
+    }
+    put(((static_cast<uint64_t>(l.key) << 1) | (l.numeric ? 1 : 0)) + 1);
+    if (p == nullptr) use(l.key);
     if (l.numeric) {
-      const bool delta = same_as_previous && previous_[i].numeric;
-      const int64_t base = delta ? previous_[i].num : 0;
+      const bool delta = p != nullptr && p->numeric;
+      const int64_t base = delta ? p->num : 0;
       put(ZigZag(static_cast<int64_t>(static_cast<uint64_t>(l.num) - static_cast<uint64_t>(base))));
       put(l.num_unit);
-      if (!same_as_previous || previous_[i].num_unit != l.num_unit) use(l.num_unit);
+      if (p == nullptr || p->num_unit != l.num_unit) use(l.num_unit);
     } else {
       put(l.str);
-      if (!same_as_previous || previous_[i].str != l.str) use(l.str);
+      if (p == nullptr || p->str != l.str) use(l.str);
     }
   }
   block_.resize(static_cast<size_t>(out - block_.data()));
@@ -119,77 +136,125 @@ std::vector<StrId> SampleSpool::UsedStrings() const {
 
 Status SampleSpool::ForEach(size_t sample_count,
                             const std::function<Status(const Record&)>& visit) const {
-  if (!closed_) return MakeError("sample spool: read before Close");
-  GCSPIKE_RETURN_IF_ERROR(write_status_);
+  Reader reader(*this, sample_count);
   Record r;
-  std::vector<Label> previous;
-  auto decode_block = [&](std::span<const uint8_t> bytes, uint64_t block_offset) -> Status {
-    ByteCursor c(bytes, block_offset);
-    // The inline varint (the hot loop of writing a large perf.data); uvarint() only to report
-    // what is wrong with one it refuses.
-    auto bad = [&c]() -> Status {
-      auto v = c.uvarint();
-      return v.ok() ? c.error_here("sample spool: bad varint") : v.error();
-    };
-    uint64_t v = 0;
-    while (!c.empty()) {
-      if (!c.try_uvarint(v)) return bad();
-      if (v >= sample_count) {
-        return c.error_here("sample spool: record names stack sample " + std::to_string(v) +
-                            " of " + std::to_string(sample_count));
-      }
-      r.sample = static_cast<uint32_t>(v);
-      if (!c.try_uvarint(v)) return bad();
-      if (v > c.remaining()) return c.error_here("sample spool: bad value count");
-      r.values.resize(v);
-      for (int64_t& value : r.values) {
-        if (!c.try_uvarint(v)) return bad();
-        value = UnZigZag(v);
-      }
-      if (!c.try_uvarint(v)) return bad();
-      if (v > c.remaining()) return c.error_here("sample spool: bad label count");
-      const size_t nlabels = v;
-      r.labels.resize(nlabels);
-      for (size_t i = 0; i < nlabels; ++i) {
-        if (!c.try_uvarint(v)) return bad();
-        Label l;
-        l.key = static_cast<StrId>(v >> 1);
-        l.numeric = (v & 1) != 0;
-        if (!c.try_uvarint(v)) return bad();
-        if (l.numeric) {
-          const bool delta = i < previous.size() && previous[i].key == l.key && previous[i].numeric;
-          const uint64_t base = delta ? static_cast<uint64_t>(previous[i].num) : 0;
-          l.num = static_cast<int64_t>(base + static_cast<uint64_t>(UnZigZag(v)));
-          if (!c.try_uvarint(v)) return bad();
-          l.num_unit = static_cast<StrId>(v);
-        } else {
-          l.str = static_cast<StrId>(v);
-        }
-        r.labels[i] = l;
-      }
-      previous.assign(r.labels.begin(), r.labels.end());
-      GCSPIKE_RETURN_IF_ERROR(visit(r));
+  while (reader.Next()) {
+    r.sample = reader.sample();
+    r.values = reader.values();
+    r.labels = reader.labels();
+    GCSPIKE_RETURN_IF_ERROR(visit(r));
+  }
+  return reader.status();
+}
+
+SampleSpool::Reader::Reader(const SampleSpool& spool, size_t sample_count)
+    : spool_(spool), sample_count_(sample_count) {
+  if (!spool.closed_) {
+    status_ = MakeError("sample spool: read before Close");
+  } else {
+    status_ = spool.write_status_;
+  }
+}
+
+bool SampleSpool::Reader::Fail(Status s) {
+  status_ = std::move(s);
+  return false;
+}
+
+// The inline varint is the hot loop; uvarint() only says what is wrong with one it refuses.
+bool SampleSpool::Reader::BadVarint() {
+  auto v = block_.uvarint();
+  return Fail(v.ok() ? block_.error_here("sample spool: bad varint") : v.error());
+}
+
+// Blocks are the spool's memory blocks, or read from the file one at a time: an 8-byte length
+// and that many bytes.
+bool SampleSpool::Reader::NextBlock() {
+  if (spool_.fd_ < 0) {
+    if (next_memory_block_ == spool_.memory_blocks_.size()) return false;
+    block_ = ByteCursor(spool_.memory_blocks_[next_memory_block_++], 0);
+    return true;
+  }
+  const uint64_t at = next_file_block_;
+  if (at >= spool_.file_size_) return false;
+  uint8_t length[8];
+  if (Status s = ReadAllAt(spool_.fd_, length, 8, at); !s.ok()) return Fail(std::move(s));
+  uint64_t n = 0;
+  std::memcpy(&n, length, 8);
+  if (n > spool_.file_size_ - at - 8)
+    return Fail(MakeError("sample spool: block length past its end"));
+  block_bytes_.resize(n);
+  if (Status s = ReadAllAt(spool_.fd_, block_bytes_.data(), n, at + 8); !s.ok()) {
+    return Fail(std::move(s));
+  }
+  block_ = ByteCursor(block_bytes_, at + 8);
+  next_file_block_ = at + 8 + n;
+  return true;
+}
+
+bool SampleSpool::Reader::Next() {
+  if (!status_.ok()) return false;
+  while (block_.empty()) {
+    if (!NextBlock()) return false;
+  }
+  return DecodeRecord();
+}
+
+bool SampleSpool::Reader::DecodeRecord() {
+  ByteCursor& c = block_;
+  uint64_t v = 0;
+  if (!c.try_uvarint(v)) return BadVarint();
+  if (v >= sample_count_) {
+    return Fail(c.error_here("sample spool: record names stack sample " + std::to_string(v) +
+                             " of " + std::to_string(sample_count_)));
+  }
+  sample_ = static_cast<uint32_t>(v);
+  if (!c.try_uvarint(v)) return BadVarint();
+  values_unchanged_ = v == 0;
+  if (v != 0) {
+    if (v - 1 > c.remaining()) return Fail(c.error_here("sample spool: bad value count"));
+    value_count_ = v - 1;
+    if (values_.size() < value_count_) values_.resize(value_count_);
+    for (size_t i = 0; i < value_count_; ++i) {
+      if (!c.try_uvarint(v)) return BadVarint();
+      values_[i] = UnZigZag(v);
     }
-    return {};
-  };
-  if (fd_ < 0) {
-    for (const std::vector<uint8_t>& b : memory_blocks_)
-      GCSPIKE_RETURN_IF_ERROR(decode_block(b, 0));
-    return {};
   }
-  std::vector<uint8_t> block;
-  for (uint64_t at = 0; at < file_size_;) {
-    uint8_t length[8];
-    GCSPIKE_RETURN_IF_ERROR(ReadAllAt(fd_, length, 8, at));
-    uint64_t n = 0;
-    std::memcpy(&n, length, 8);
-    if (n > file_size_ - at - 8) return MakeError("sample spool: block length past its end");
-    block.resize(n);
-    GCSPIKE_RETURN_IF_ERROR(ReadAllAt(fd_, block.data(), n, at + 8));
-    GCSPIKE_RETURN_IF_ERROR(decode_block(block, at + 8));
-    at += 8 + n;
+  if (!c.try_uvarint(v)) return BadVarint();
+  if (v > c.remaining()) return Fail(c.error_here("sample spool: bad label count"));
+  const size_t previous_count = label_count_;
+  const size_t count = v;
+  if (labels_.size() < count) {
+    labels_.resize(count);
+    unchanged_.resize(count);
   }
-  return {};
+  for (size_t i = 0; i < count; ++i) {
+    if (!c.try_uvarint(v)) return BadVarint();
+    Label& l = labels_[i];
+    unchanged_[i] = v == 0;
+    if (v == 0) {
+      if (i >= previous_count) {
+        return Fail(c.error_here("sample spool: label " + std::to_string(i) +
+                                 " repeats a label the previous record does not have"));
+      }
+      continue;
+    }
+    --v;
+    const auto key = static_cast<StrId>(v >> 1);
+    const bool numeric = (v & 1) != 0;
+    if (!c.try_uvarint(v)) return BadVarint();
+    if (numeric) {
+      const bool delta = i < previous_count && l.key == key && l.numeric;
+      const uint64_t base = delta ? static_cast<uint64_t>(l.num) : 0;
+      l = Label{key, 0, static_cast<int64_t>(base + static_cast<uint64_t>(UnZigZag(v))), 0, true};
+      if (!c.try_uvarint(v)) return BadVarint();
+      l.num_unit = static_cast<StrId>(v);
+    } else {
+      l = Label{key, static_cast<StrId>(v), 0, 0, false};
+    }
+  }
+  label_count_ = count;
+  return true;
 }
 
 }  // namespace gcspike

@@ -16,6 +16,7 @@
 #include <new>
 #include <string>
 #include <thread>
+#include <utility>
 
 namespace gcspike {
 
@@ -283,7 +284,8 @@ struct GzipWriter::State {
 
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<std::vector<uint8_t>> queue;  // chunks waiting for the worker
+  // Chunks waiting for the worker: a buffer and how many of its bytes to compress.
+  std::deque<std::pair<std::vector<uint8_t>, size_t>> queue;
   // Compressed chunks' buffers, reused by Write: it copies into memory already allocated.
   std::vector<std::vector<uint8_t>> spare;
   bool closing = false;
@@ -296,11 +298,13 @@ struct GzipWriter::State {
 void GzipWriter::State::Work(GzipWriter& writer) {
   while (true) {
     std::vector<uint8_t> chunk;
+    size_t size = 0;
     {
       std::unique_lock<std::mutex> lock(mu);
       cv.wait(lock, [this] { return !queue.empty() || closing; });
       if (queue.empty()) return;
-      chunk = std::move(queue.front());
+      chunk = std::move(queue.front().first);
+      size = queue.front().second;
       queue.pop_front();
     }
     cv.notify_all();
@@ -308,13 +312,13 @@ void GzipWriter::State::Work(GzipWriter& writer) {
     // an error like any other, reported by the next Write or Finish.
     Status s;
     try {
-      s = writer.Deflate(chunk, false);
+      s = writer.Deflate({chunk.data(), size}, false);
     } catch (const std::bad_alloc&) {
       s = MakeError("out of memory while compressing the output");
     }
     std::lock_guard<std::mutex> lock(mu);
     if (!s.ok() && worker_status.ok()) worker_status = s;
-    chunk.clear();
+    // Kept at its size: refilled by WriteBuffer's caller, it is not zeroed again.
     spare.push_back(std::move(chunk));
   }
 }
@@ -365,25 +369,39 @@ Status GzipWriter::Deflate(std::span<const uint8_t> data, bool finish) {
   return {};
 }
 
-Status GzipWriter::Write(std::span<const uint8_t> data) {
+Result<std::vector<uint8_t>> GzipWriter::TakeSpare() {
   State& st = *state_;
   std::vector<uint8_t> chunk;
-  {
-    std::unique_lock<std::mutex> lock(st.mu);
-    // At most two chunks in flight bounds the memory this adds.
-    st.cv.wait(lock, [&st] { return st.queue.size() < 2; });
-    if (!st.worker_status.ok()) return st.worker_status;
-    if (!st.spare.empty()) {
-      chunk = std::move(st.spare.back());
-      st.spare.pop_back();
-    }
+  std::unique_lock<std::mutex> lock(st.mu);
+  // At most two chunks in flight bounds the memory this adds.
+  st.cv.wait(lock, [&st] { return st.queue.size() < 2; });
+  if (!st.worker_status.ok()) return st.worker_status.error();
+  if (!st.spare.empty()) {
+    chunk = std::move(st.spare.back());
+    st.spare.pop_back();
   }
+  return chunk;
+}
+
+void GzipWriter::Queue(std::vector<uint8_t> chunk, size_t size) {
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->queue.emplace_back(std::move(chunk), size);
+  }
+  state_->cv.notify_all();
+}
+
+Status GzipWriter::Write(std::span<const uint8_t> data) {
+  GCSPIKE_ASSIGN_OR_RETURN(std::vector<uint8_t> chunk, TakeSpare());
   chunk.assign(data.begin(), data.end());
-  {
-    std::lock_guard<std::mutex> lock(st.mu);
-    st.queue.push_back(std::move(chunk));
-  }
-  st.cv.notify_all();
+  Queue(std::move(chunk), data.size());
+  return {};
+}
+
+Status GzipWriter::WriteBuffer(std::vector<uint8_t>& buffer, size_t n) {
+  GCSPIKE_ASSIGN_OR_RETURN(std::vector<uint8_t> spare, TakeSpare());
+  Queue(std::move(buffer), n);
+  buffer = std::move(spare);
   return {};
 }
 

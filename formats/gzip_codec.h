@@ -55,11 +55,19 @@ class GzipWriter {
   GzipWriter& operator=(const GzipWriter&) = delete;
 
   Status Write(std::span<const uint8_t> data);
+  // The same for buffer's first n bytes (n <= its size), without copying them: the buffer itself
+  // is handed to the compression thread, and `buffer` is left holding another one to fill next
+  // (what it holds and its size are unspecified: a buffer comes back at its size, so that it
+  // need not be zeroed again to be filled).
+  Status WriteBuffer(std::vector<uint8_t>& buffer, size_t n);
   // Ends the stream and hands over the compressed bytes (none when there is a sink).
   Result<std::vector<uint8_t>> Finish();
 
  private:
   Status Deflate(std::span<const uint8_t> data, bool finish);
+  // A buffer for the next chunk, once fewer than two wait for the compression thread.
+  Result<std::vector<uint8_t>> TakeSpare();
+  void Queue(std::vector<uint8_t> chunk, size_t size);
   struct State;
   State* state_;
 };

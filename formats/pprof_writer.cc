@@ -1,5 +1,6 @@
 #include "formats/pprof_writer.h"
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -10,6 +11,20 @@
 
 namespace gcspike {
 namespace {
+
+// 1 + floor(log2(v) / 7), with a multiply and a shift in place of the division.
+size_t VarintSize(uint64_t v) {
+  return (static_cast<size_t>(63 - __builtin_clzll(v | 1)) * 9 + 73) >> 6;
+}
+
+uint8_t* PutVarint(uint8_t* w, uint64_t v) {
+  while (v >= 0x80) {
+    *w++ = static_cast<uint8_t>(v | 0x80);
+    v >>= 7;
+  }
+  *w++ = static_cast<uint8_t>(v);
+  return w;
+}
 
 // Appends protobuf fields to a byte vector.
 class FieldWriter {
@@ -41,39 +56,39 @@ class FieldWriter {
   void Message(uint32_t field, const std::vector<uint8_t>& body) {
     Bytes(field, body.data(), body.size());
   }
+  // Sized first, then written in place (EncodeStacks writes one per stack sample).
   template <typename T>
-  void Packed(uint32_t field, const std::vector<T>& vs, std::vector<uint8_t>& scratch) {
+  void Packed(uint32_t field, const std::vector<T>& vs) {
     if (vs.empty()) return;
-    scratch.clear();
-    FieldWriter e(scratch);
-    for (T v : vs) e.Varint(static_cast<uint64_t>(v));
-    Message(field, scratch);
+    size_t n = 0;
+    for (T v : vs) n += VarintSize(static_cast<uint64_t>(v));
+    Tag(field, 2);
+    Varint(n);
+    const size_t at = out_.size();
+    out_.resize(at + n);
+    uint8_t* w = out_.data() + at;
+    for (T v : vs) w = PutVarint(w, static_cast<uint64_t>(v));
   }
 
  private:
   std::vector<uint8_t>& out_;
 };
 
-size_t VarintSize(uint64_t v) { return 1 + static_cast<size_t>(63 - __builtin_clzll(v | 1)) / 7; }
-
-uint8_t* PutVarint(uint8_t* w, uint64_t v) {
-  while (v >= 0x80) {
-    *w++ = static_cast<uint8_t>(v | 0x80);
-    v >>= 7;
+// Copies n bytes, reading and writing up to kCopySlack bytes past both ends (the buffers have
+// that room): up to 64 bytes (most pieces of a spooled record) as one fixed-size copy, a few
+// vector moves and no branch on the size, where a memcpy of a size known only at run time is a
+// call into libc and a loop on it a mispredicted branch.
+constexpr size_t kCopySlack = 64;
+uint8_t* CopyShort(uint8_t* w, const uint8_t* from, size_t n) {
+  if (n <= 64) [[likely]] {
+    std::memcpy(w, from, 64);
+  } else {
+    for (size_t i = 0; i < n; i += 64) std::memcpy(w + i, from + i, 64);
   }
-  *w++ = static_cast<uint8_t>(v);
-  return w;
+  return w + n;
 }
 
-// A Label message's fields (zero ones omitted, as Encoder::Uint does) and their size.
-size_t LabelSize(uint64_t key, uint64_t str, int64_t num, uint64_t unit) {
-  size_t n = 0;
-  for (uint64_t v : {key, str, static_cast<uint64_t>(num), unit}) {
-    if (v != 0) n += 1 + VarintSize(v);
-  }
-  return n;
-}
-
+// A Label message's fields (zero ones omitted, as FieldWriter::Uint does).
 uint8_t* PutLabelFields(uint8_t* w, uint64_t key, uint64_t str, int64_t num, uint64_t unit) {
   const uint64_t fields[4] = {key, str, static_cast<uint64_t>(num), unit};
   for (uint8_t f = 0; f < 4; ++f) {
@@ -208,8 +223,8 @@ class PprofWriter {
     for (const Sample& s : p_.samples) {
       Progress();
       body_.clear();
-      b_.Packed(1, s.location_ids, scratch_);
-      b_.Packed(2, s.values, scratch_);
+      b_.Packed(1, s.location_ids);
+      b_.Packed(2, s.values);
       for (const Label& l : s.labels) WriteLabel(b_, l);
       e_.Message(2, body_);
       Flush(false);
@@ -217,7 +232,10 @@ class PprofWriter {
   }
   void EncodeStacks();
   Status WriteSpooledSamples();
-  Status WriteSpooledRecord(const SampleSpool::Record& r);
+  struct EncodedLabel;
+  size_t WriteSpooledRecord(const SampleSpool::Reader& r, size_t used);
+  void EncodeValues(std::span<const int64_t> values);
+  void EncodeLabel(const Label& l, EncodedLabel& e) const;
   void WriteMappings();
   void WriteLocations();
   void WriteFunctions();
@@ -232,8 +250,8 @@ class PprofWriter {
   std::vector<uint8_t> out_;
   Status out_status_;
   FieldWriter e_{out_};
-  // A submessage's body, a Label's or Line's inside it, and the packed fields' buffer.
-  std::vector<uint8_t> body_, inner_, scratch_;
+  // A submessage's body, and a Label's or Line's inside it.
+  std::vector<uint8_t> body_, inner_;
   FieldWriter b_{body_};
   const uint64_t total_ = p_.SampleRecordCount();
   uint64_t done_ = 0;
@@ -247,10 +265,12 @@ class PprofWriter {
   // tag, length and at most four 10-byte varints with their tags: 46 bytes at most).
   struct EncodedLabel {
     uint8_t bytes[48];
-    uint8_t size = 0;  // 0: none yet
+    uint8_t size = 0;
   };
   std::vector<EncodedLabel> label_bytes_;
-  std::vector<Label> previous_labels_;
+  // The last record's values field (EncodeValues).
+  std::vector<uint8_t> values_bytes_ = std::vector<uint8_t>(kCopySlack);
+  size_t values_size_ = 0;
 };
 
 void PprofWriter::EncodeStacks() {
@@ -258,85 +278,107 @@ void PprofWriter::EncodeStacks() {
   FieldWriter se(stack_bytes_);
   for (const Sample& s : p_.samples) {
     at_.push_back(stack_bytes_.size());
-    se.Packed(1, s.location_ids, scratch_);
+    se.Packed(1, s.location_ids);
     at_.push_back(stack_bytes_.size());
     for (const Label& l : s.labels) WriteLabel(se, l);
   }
   at_.push_back(stack_bytes_.size());
+  stack_bytes_.resize(stack_bytes_.size() + kCopySlack);  // for CopyShort
   stack_bytes_.shrink_to_fit();
 }
 
 // Each record: its stack sample's locations and, after the record's own values and labels, the
-// stack sample's labels.
+// stack sample's labels. Written straight into out_, which is kept longer than what it holds
+// (no resize per record) and handed on, as in Flush (the same pieces), once it holds kChunk
+// bytes.
 Status PprofWriter::WriteSpooledSamples() {
   EncodeStacks();
-  return p_.spool->ForEach(p_.samples.size(),
-                           [this](const SampleSpool::Record& r) { return WriteSpooledRecord(r); });
+  SampleSpool::Reader records(*p_.spool, p_.samples.size());
+  size_t used = out_.size();
+  out_.resize(out_.capacity());
+  while (records.Next()) {
+    Progress();
+    if (records.values().size() != p_.sample_types.size()) {
+      return MakeError("invalid profile: spooled sample " + std::to_string(record_) + " has " +
+                       std::to_string(records.values().size()) + " values for " +
+                       std::to_string(p_.sample_types.size()) + " sample types");
+    }
+    ++record_;
+    used = WriteSpooledRecord(records, used);
+    if (used >= kChunk) {
+      // Handed to the compression thread whole: no copy (gzip), or to the sink.
+      out_status_ = gz_ ? gz_->WriteBuffer(out_, used) : sink_({out_.data(), used});
+      GCSPIKE_RETURN_IF_ERROR(out_status_);
+      used = 0;
+      if (out_.size() < kChunk + 65536) out_.resize(kChunk + 65536);
+    }
+  }
+  out_.resize(used);
+  return records.status();
 }
 
-// Written straight into out_ (the hot loop of a large perf.data): the Sample message's length is
-// known up front from the pieces' sizes. A record's labels mostly repeat the previous record's
-// in the same position (pid, tid, thread name; not the timestamp): their encodings are kept
-// per position and copied when the label is the same.
-Status PprofWriter::WriteSpooledRecord(const SampleSpool::Record& r) {
-  Progress();
-  if (r.values.size() != p_.sample_types.size()) {
-    return MakeError("invalid profile: spooled sample " + std::to_string(record_) + " has " +
-                     std::to_string(r.values.size()) + " values for " +
-                     std::to_string(p_.sample_types.size()) + " sample types");
-  }
-  ++record_;
+// The record's Sample message at out_[used], and where it ends. A record's labels mostly repeat
+// the previous record's in the same position (pid, tid, thread name; not the timestamp): their
+// encodings are kept per position and copied when the spool says the label is unchanged. The
+// message's length is known up front from the pieces' sizes.
+size_t PprofWriter::WriteSpooledRecord(const SampleSpool::Reader& r, size_t used) {
+  const std::span<const Label> labels = r.labels();
+  // The next record's stack can be anywhere in stack_bytes_: its offsets are fetched now and
+  // its bytes at the end of this record, so that neither is waited for as long.
+  const uint64_t next = r.PeekSample();
+  const size_t* next_at = next < p_.samples.size() ? &at_[2 * next] : nullptr;
+  if (next_at != nullptr) __builtin_prefetch(next_at);
   const uint8_t* stack = stack_bytes_.data();
-  const size_t locs = at_[2 * r.sample + 1] - at_[2 * r.sample];
-  const size_t stack_labels = at_[2 * r.sample + 2] - at_[2 * r.sample + 1];
-  size_t values_len = 0;
-  for (int64_t v : r.values) values_len += VarintSize(static_cast<uint64_t>(v));
-  size_t len = locs + stack_labels;
-  if (values_len != 0) len += 1 + VarintSize(values_len) + values_len;
-  if (label_bytes_.size() < r.labels.size()) {
-    label_bytes_.resize(r.labels.size());
-    previous_labels_.resize(r.labels.size());
+  const size_t* at = &at_[2 * r.sample()];
+  const size_t locs = at[1] - at[0], stack_labels = at[2] - at[1];
+  if (!r.values_unchanged()) EncodeValues(r.values());
+  size_t len = locs + stack_labels + values_size_;
+  if (label_bytes_.size() < labels.size()) label_bytes_.resize(labels.size());
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (!r.unchanged(i)) EncodeLabel(labels[i], label_bytes_[i]);
+    len += label_bytes_[i].size;
   }
-  for (size_t i = 0; i < r.labels.size(); ++i) {
-    const Label& l = r.labels[i];
-    EncodedLabel& e = label_bytes_[i];
-    const Label& p = previous_labels_[i];
-    if (e.size == 0 || l.key != p.key || l.str != p.str || l.num != p.num ||
-        l.num_unit != p.num_unit) {
-      const uint64_t key = strs_(l.key), str = strs_(l.str), unit = strs_(l.num_unit);
-      const size_t n = LabelSize(key, str, l.num, unit);
-      uint8_t* w = e.bytes;
-      *w++ = (3 << 3) | 2;
-      w = PutVarint(w, n);
-      w = PutLabelFields(w, key, str, l.num, unit);
-      e.size = static_cast<uint8_t>(w - e.bytes);
-      previous_labels_[i] = l;
-    }
-    len += e.size;
-  }
-  const size_t start = out_.size();
-  const size_t end = start + 1 + VarintSize(len) + len;
-  // Room for copying whole EncodedLabel buffers (a fixed-size copy is a few moves; one of the
-  // label's own size is a slow string instruction), trimmed after.
-  out_.resize(end + sizeof(EncodedLabel::bytes));
-  uint8_t* w = out_.data() + start;
+  // Room for copying whole EncodedLabel buffers (a fixed-size copy is a few moves) and for
+  // CopyShort.
+  static_assert(kCopySlack >= sizeof(EncodedLabel::bytes));
+  constexpr size_t kSlack = kCopySlack;
+  const size_t end = used + 1 + VarintSize(len) + len;
+  if (out_.size() < end + kSlack) out_.resize(end + kSlack + 65536);
+  uint8_t* w = out_.data() + used;
   *w++ = (2 << 3) | 2;
   w = PutVarint(w, len);
-  std::memcpy(w, stack + at_[2 * r.sample], locs);
-  w += locs;
-  if (values_len != 0) {
-    *w++ = (2 << 3) | 2;
-    w = PutVarint(w, values_len);
-    for (int64_t v : r.values) w = PutVarint(w, static_cast<uint64_t>(v));
-  }
-  for (size_t i = 0; i < r.labels.size(); ++i) {
+  w = CopyShort(w, stack + at[0], locs);
+  w = CopyShort(w, values_bytes_.data(), values_size_);
+  for (size_t i = 0; i < labels.size(); ++i) {
     std::memcpy(w, label_bytes_[i].bytes, sizeof(EncodedLabel::bytes));
     w += label_bytes_[i].size;
   }
-  std::memcpy(w, stack + at_[2 * r.sample + 1], stack_labels);
-  out_.resize(end);
-  Flush(false);
-  return out_status_;
+  CopyShort(w, stack + at[1], stack_labels);
+  if (next_at != nullptr) __builtin_prefetch(stack + next_at[0]);
+  return end;
+}
+
+// The packed values field (none for no values: an empty packed field is not written) in
+// values_bytes_[0, values_size_), which has kCopySlack bytes of room after it for CopyShort.
+void PprofWriter::EncodeValues(std::span<const int64_t> values) {
+  size_t n = 0;
+  for (int64_t v : values) n += VarintSize(static_cast<uint64_t>(v));
+  values_size_ = n == 0 ? 0 : 1 + VarintSize(n) + n;
+  values_bytes_.resize(std::max(values_bytes_.size(), values_size_ + kCopySlack));
+  if (n == 0) return;
+  uint8_t* w = values_bytes_.data();
+  *w++ = (2 << 3) | 2;
+  w = PutVarint(w, n);
+  for (int64_t v : values) w = PutVarint(w, static_cast<uint64_t>(v));
+}
+
+void PprofWriter::EncodeLabel(const Label& l, EncodedLabel& e) const {
+  // At most 44 bytes of fields: their length is a one-byte varint, set once they are written.
+  const uint8_t* end =
+      PutLabelFields(e.bytes + 2, strs_(l.key), strs_(l.str), l.num, strs_(l.num_unit));
+  e.size = static_cast<uint8_t>(end - e.bytes);
+  e.bytes[0] = (3 << 3) | 2;
+  e.bytes[1] = static_cast<uint8_t>(e.size - 2);
 }
 
 void PprofWriter::WriteMappings() {
@@ -410,7 +452,7 @@ void PprofWriter::WriteTrailer() {
     std::vector<uint64_t> ids;
     ids.reserve(p_.comments.size());
     for (StrId c : p_.comments) ids.push_back(strs_(c));
-    e_.Packed(13, ids, scratch_);
+    e_.Packed(13, ids);
   }
   e_.Uint(14, strs_(p_.default_sample_type));
   e_.Uint(15, strs_(p_.doc_url));

@@ -6,7 +6,11 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -56,7 +60,7 @@ void ExpectRoundTrip() {
   Status s = spool.ForEach(3, [&](const SampleSpool::Record& r) -> Status {
     const Appended& want = in.at(i++);
     EXPECT_EQ(r.sample, want.sample);
-    EXPECT_EQ(r.values, want.values);
+    EXPECT_EQ(std::vector<int64_t>(r.values.begin(), r.values.end()), want.values);
     EXPECT_EQ(r.labels.size(), want.labels.size());
     for (size_t j = 0; j < r.labels.size() && j < want.labels.size(); ++j) {
       EXPECT_EQ(r.labels[j].key, want.labels[j].key);
@@ -87,16 +91,29 @@ void ExpectRoundTrip() {
 
 TEST(SampleSpool, RoundTripThroughTemporaryFile) { ExpectRoundTrip(); }
 
-TEST(SampleSpool, RoundTripInMemoryWhenNoTemporaryFile) {
-  const char* old = std::getenv("TMPDIR");
-  const std::string saved = old != nullptr ? old : "";
-  ::setenv("TMPDIR", "/nonexistent/gcspike-no-such-dir", 1);
-  ExpectRoundTrip();
-  if (old != nullptr) {
-    ::setenv("TMPDIR", saved.c_str(), 1);
-  } else {
-    ::unsetenv("TMPDIR");
+// Sets TMPDIR for one test, and puts the old value back.
+class ScopedTmpdir {
+ public:
+  explicit ScopedTmpdir(const std::string& dir) {
+    const char* old = std::getenv("TMPDIR");
+    if (old != nullptr) saved_ = old;
+    ::setenv("TMPDIR", dir.c_str(), 1);
   }
+  ~ScopedTmpdir() {
+    if (saved_) {
+      ::setenv("TMPDIR", saved_->c_str(), 1);
+    } else {
+      ::unsetenv("TMPDIR");
+    }
+  }
+
+ private:
+  std::optional<std::string> saved_;
+};
+
+TEST(SampleSpool, RoundTripInMemoryWhenNoTemporaryFile) {
+  ScopedTmpdir no_dir("/nonexistent/gcspike-no-such-dir");
+  ExpectRoundTrip();
 }
 
 TEST(SampleSpool, RecordNamingAMissingStackIsAnError) {
@@ -120,6 +137,168 @@ TEST(SampleSpool, ReadBeforeCloseIsAnError) {
   SampleSpool spool;
   spool.Append(0, std::vector<int64_t>{1}, {});
   EXPECT_FALSE(spool.ForEach(1, [](const SampleSpool::Record&) { return Status(); }).ok());
+}
+
+// Random records, most repeating some of the previous record's values and labels (the model
+// says which), others changing layout, kind, key or unit; more than one block of them.
+std::vector<Appended> RandomRecords(std::mt19937_64& rng, size_t n) {
+  const int64_t extremes[] = {0, 1, -1, INT64_MIN, INT64_MAX, 50'000, -50'000};
+  auto number = [&]() -> int64_t {
+    return rng() % 3 == 0 ? extremes[rng() % 7] : static_cast<int64_t>(rng());
+  };
+  std::vector<Appended> out;
+  for (size_t i = 0; i < n; ++i) {
+    Appended r;
+    r.sample = static_cast<uint32_t>(rng() % 5);
+    if (i > 0 && rng() % 4 != 0) {
+      r.values = out.back().values;
+    } else {
+      r.values.resize(rng() % 4);
+      for (int64_t& v : r.values) v = number();
+    }
+    const size_t labels = i > 0 && rng() % 8 != 0 ? out.back().labels.size() : rng() % 6;
+    for (size_t j = 0; j < labels; ++j) {
+      const std::vector<Label>* before = i > 0 ? &out.back().labels : nullptr;
+      Label l;
+      if (before != nullptr && j < before->size() && rng() % 3 != 0) {
+        l = (*before)[j];
+        if (rng() % 2 == 0 && l.numeric) {
+          l.num = static_cast<int64_t>(static_cast<uint64_t>(l.num) + rng() % 100'000);
+        }
+      } else {
+        l.key = static_cast<StrId>(1 + rng() % 4);
+        l.numeric = rng() % 2 == 0;
+        if (l.numeric) {
+          l.num = number();
+          l.num_unit = static_cast<StrId>(rng() % 3);
+        } else {
+          l.str = static_cast<StrId>(rng() % 5);
+        }
+      }
+      r.labels.push_back(l);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// What the spool keeps of a label: a numeric one's number and unit, a string one's string.
+bool SameKept(const Label& a, const Label& b) {
+  return a.key == b.key && a.numeric == b.numeric &&
+         (a.numeric ? a.num == b.num && a.num_unit == b.num_unit : a.str == b.str);
+}
+
+void ExpectReaderGivesTheModel() {
+  std::mt19937_64 rng(13);
+  const std::vector<Appended> in = RandomRecords(rng, 60'000);
+  SampleSpool spool;
+  for (const Appended& r : in) spool.Append(r.sample, r.values, r.labels);
+  ASSERT_OK(spool.Close());
+  SampleSpool::Reader reader(spool, 5);
+  size_t i = 0, peeked = 0;
+  for (; reader.Next(); ++i) {
+    ASSERT_LT(i, in.size());
+    const Appended& want = in[i];
+    // The next record's stack, unless that record is in the next block.
+    const uint64_t next = reader.PeekSample();
+    if (next != UINT64_MAX) {
+      ASSERT_LT(i + 1, in.size());
+      ASSERT_EQ(next, in[i + 1].sample) << "record " << i;
+      ++peeked;
+    }
+    const std::vector<int64_t> none;
+    const std::vector<int64_t>& values_before = i > 0 ? in[i - 1].values : none;
+    const std::vector<Label>* before = i > 0 ? &in[i - 1].labels : nullptr;
+    ASSERT_EQ(reader.sample(), want.sample) << "record " << i;
+    ASSERT_EQ(std::vector<int64_t>(reader.values().begin(), reader.values().end()), want.values)
+        << "record " << i;
+    ASSERT_EQ(reader.values_unchanged(), want.values == values_before) << "record " << i;
+    ASSERT_EQ(reader.labels().size(), want.labels.size()) << "record " << i;
+    for (size_t j = 0; j < want.labels.size(); ++j) {
+      const Label& got = reader.labels()[j];
+      ASSERT_TRUE(SameKept(got, want.labels[j])) << "record " << i << " label " << j;
+      // Nothing but what is kept: a string label has no number, a numeric one no string.
+      EXPECT_EQ(got.numeric ? got.str : static_cast<StrId>(got.num | got.num_unit), 0u);
+      const bool same =
+          before != nullptr && j < before->size() && SameKept((*before)[j], want.labels[j]);
+      ASSERT_EQ(reader.unchanged(j), same) << "record " << i << " label " << j;
+    }
+  }
+  ASSERT_OK(reader.status());
+  EXPECT_EQ(i, in.size());
+  // All but the last record of each block, and there is more than one block.
+  EXPECT_GT(peeked, in.size() - 10);
+  EXPECT_LT(peeked, in.size() - 1);
+}
+
+TEST(SampleSpoolReader, RandomRecordsComeBackWithTheirRepeatsMarked) {
+  ExpectReaderGivesTheModel();
+}
+
+TEST(SampleSpoolReader, RandomRecordsComeBackInMemory) {
+  ScopedTmpdir no_dir("/nonexistent/gcspike-no-such-dir");
+  ExpectReaderGivesTheModel();
+}
+
+// The spool's unlinked temporary file, found among this process's open files by its directory.
+int SpoolFile(const std::string& dir) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const std::string target = std::filesystem::read_symlink(entry.path(), ec).string();
+    if (!ec && target.rfind(dir + "/", 0) == 0) return std::stoi(entry.path().filename().string());
+  }
+  return -1;
+}
+
+// A spool whose temporary file is overwritten at `at` with `bytes` after Close: the first
+// block's 8-byte length is at 0, its first record at 8 (sample 0, the values 1 and 2, labels
+// tid and comm).
+Status ReadCorrupted(uint64_t at, const std::vector<uint8_t>& bytes) {
+  char dir_template[] = "/tmp/gcspike-spool-test-XXXXXX";
+  const char* dir = ::mkdtemp(dir_template);
+  if (dir == nullptr) return MakeError("mkdtemp failed");
+  Status s;
+  {
+    ScopedTmpdir in_dir(dir);
+    SampleSpool spool;
+    const std::vector<int64_t> values = {1, 2};
+    const std::vector<Label> labels = {{1, 0, 1000, 2, true}, {3, 4, 0, 0, false}};
+    for (int i = 0; i < 100; ++i) spool.Append(0, values, labels);
+    s = spool.Close();
+    const int fd = SpoolFile(dir);
+    if (s.ok() && fd < 0) s = MakeError("no temporary file in " + std::string(dir));
+    if (s.ok() && ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(at)) !=
+                      static_cast<ssize_t>(bytes.size())) {
+      s = MakeError("pwrite failed");
+    }
+    if (s.ok()) {
+      SampleSpool::Reader reader(spool, 1);
+      while (reader.Next()) {
+      }
+      s = reader.status();
+    }
+  }
+  ::rmdir(dir);
+  return s;
+}
+
+TEST(SampleSpoolReader, CorruptBlocksAreErrorsAtTheirOffset) {
+  EXPECT_OK(ReadCorrupted(8, {0x00}));  // the first record's own first byte: nothing changes
+  // A varint that never ends, at the first record's value count.
+  EXPECT_ERROR_AT(ReadCorrupted(9, std::vector<uint8_t>(10, 0xff)), 9, "varint");
+  // A record naming stack 2 of 1 (errors are at the end of the field found wrong).
+  EXPECT_ERROR_AT(ReadCorrupted(8, {0x02}), 9, "stack sample 2 of 1");
+  // The first record repeating the values before it (there are none: no values) and its first
+  // label, which no record before it has.
+  EXPECT_ERROR_AT(ReadCorrupted(8, {0x00, 0x00, 0x01, 0x00}), 12,
+                  "label 0 repeats a label the previous record does not have");
+  // A value count past the block's end.
+  EXPECT_ERROR_AT(ReadCorrupted(9, {0xff, 0xff, 0x03}), 12, "bad value count");
+  // The block's length past the file's end.
+  const Status s = ReadCorrupted(0, {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("block length past its end"), std::string::npos)
+      << s.error().ToString();
 }
 
 TEST(SampleSpool, MaterializeGivesOneSamplePerRecordRecordLabelsFirst) {

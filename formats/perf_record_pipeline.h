@@ -37,8 +37,9 @@ struct PerfDecodedSample {
 class PerfRecordBatch {
  public:
   // A batch is handed over once it holds this many bytes or records; one record is at most
-  // 64 KiB, which the buffer always has room for.
-  static constexpr size_t kBytes = size_t{64} << 10;
+  // 64 KiB, which the buffer always has room for. The bytes allow 512 dwarf samples of 8 KB
+  // (fewer batches, fewer hand-overs); frame-pointer samples fill 80 KB of them.
+  static constexpr size_t kBytes = size_t{512} << 10;
   static constexpr size_t kRecords = 512;
 
   struct Record {

@@ -66,21 +66,13 @@ class Gunzipper {
  private:
   // Output allowed by the ratio for `consumed` compressed bytes (UINT64_MAX: unchecked).
   uint64_t RatioCap(uint64_t consumed) const {
-    if (limits_.max_ratio <= 0) return UINT64_MAX;
-    const double base =
-        static_cast<double>(limits_.ratio_base != 0 ? limits_.ratio_base : consumed);
-    const double cap = limits_.max_ratio * base + static_cast<double>(kGunzipRatioSlack);
-    return cap >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(cap);
+    return ExpansionCap(limits_.max_ratio, limits_.ratio_base != 0 ? limits_.ratio_base : consumed);
   }
 
   Error OverRatio(uint64_t at) const {
-    char ratio[32];
-    std::snprintf(ratio, sizeof ratio, "%g", limits_.max_ratio);
     const uint64_t base = limits_.ratio_base != 0 ? limits_.ratio_base : at;
-    return MakeErrorAt(at, "gzip data expands more than " + std::string(ratio) + " times (" +
-                               Bytes(out_.size()) + " from " + Bytes(base) +
-                               " of compressed input): likely a decompression bomb; "
-                               "--max-gzip-ratio=0 lifts the limit");
+    return MakeErrorAt(
+        at, ExpansionError("gzip data", limits_.max_ratio, out_.size(), base, "compressed input"));
   }
 
   Error OverBudget(uint64_t at) const {
@@ -429,6 +421,22 @@ Result<std::vector<uint8_t>> Gzip(std::span<const uint8_t> data, int level) {
   GzipWriter w(level);
   GCSPIKE_RETURN_IF_ERROR(w.Write(data));
   return w.Finish();
+}
+
+uint64_t ExpansionCap(double max_ratio, uint64_t compressed) {
+  if (max_ratio <= 0) return UINT64_MAX;
+  const double cap =
+      max_ratio * static_cast<double>(compressed) + static_cast<double>(kGunzipRatioSlack);
+  return cap >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(cap);
+}
+
+std::string ExpansionError(std::string_view data, double max_ratio, uint64_t out,
+                           uint64_t compressed, std::string_view compressed_what) {
+  char ratio[32];
+  std::snprintf(ratio, sizeof ratio, "%g", max_ratio);
+  return std::string(data) + " expands more than " + ratio + " times (" + std::to_string(out) +
+         " bytes from " + std::to_string(compressed) + " bytes of " + std::string(compressed_what) +
+         "): likely a decompression bomb; --max-gzip-ratio=0 " + "lifts the limit";
 }
 
 }  // namespace gcspike

@@ -30,6 +30,14 @@ struct GunzipLimits {
 };
 inline constexpr uint64_t kGunzipRatioSlack = uint64_t{1} << 20;
 
+// --max-gzip-ratio for every decompressing reader (gzip here and in InputSource, perf.data's
+// zstd records): the output allowed for `compressed` bytes (UINT64_MAX when max_ratio is 0),
+// and the error past it, e.g. "gzip data expands more than 1000 times (N bytes from M bytes of
+// compressed input): likely a decompression bomb; ...".
+uint64_t ExpansionCap(double max_ratio, uint64_t compressed);
+std::string ExpansionError(std::string_view data, double max_ratio, uint64_t out,
+                           uint64_t compressed, std::string_view compressed_what);
+
 // Decompresses one or more concatenated gzip members (or a zlib stream). Errors carry the
 // offset in the compressed input reached when the problem was found.
 Result<std::vector<uint8_t>> Gunzip(std::span<const uint8_t> data, const GunzipLimits& limits);

@@ -1,10 +1,10 @@
 #include "formats/perf_record_reader.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 
 #include "core/hex.h"
+#include "formats/gzip_codec.h"
 #include "formats/perf_event_abi.h"
 #include "formats/perf_tracing_data.h"
 
@@ -491,16 +491,10 @@ Status PerfRecordReader::ProcessCompressed(std::span<const uint8_t> payload, uin
 }
 
 Status PerfRecordReader::CheckZstdRatio(uint64_t offset) const {
-  constexpr double kSlack = 1 << 20;  // a small stream may expand more
-  const double cap = limits_.max_zstd_ratio * static_cast<double>(zstd_in_) + kSlack;
-  if (limits_.max_zstd_ratio == 0 || static_cast<double>(zstd_out_) <= cap) return {};
-  char ratio[32];
-  std::snprintf(ratio, sizeof ratio, "%g", limits_.max_zstd_ratio);
-  return MakeErrorAt(offset, "zstd data of COMPRESSED records expands more than " +
-                                 std::string(ratio) + " times (" + std::to_string(zstd_out_) +
-                                 " bytes from " + std::to_string(zstd_in_) +
-                                 " bytes of compressed records): likely a decompression bomb; "
-                                 "--max-gzip-ratio=0 lifts the limit");
+  if (zstd_out_ <= ExpansionCap(limits_.max_zstd_ratio, zstd_in_)) return {};
+  return MakeErrorAt(
+      offset, ExpansionError("zstd data of COMPRESSED records", limits_.max_zstd_ratio, zstd_out_,
+                             zstd_in_, "compressed records"));
 }
 
 // The whole records in decompressed_, all reported at the COMPRESSED record's `offset`.

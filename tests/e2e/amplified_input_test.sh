@@ -218,8 +218,8 @@ refused frames.data $((budget << 20))
 python3 "$GEN" perf-frames $((2000 / tenth)) 127 "$WORK/frames-fit.data"
 measure $((80 + 64)) 0 "$GCSPIKE" annotate --max-memory=80M "$WORK/frames-fit.data" -o "$out"
 
-# perf.data whose COMPRESSED2 record (4 KB of zstd RLE blocks) expands to 512 MiB of records:
-# it was all held (512 MiB of RSS; 64 MiB of it took 78 MiB). Past --max-gzip-ratio (1000
+# perf.data whose COMPRESSED2 record (16 KB of zstd RLE blocks) expands to 512 MiB of records:
+# they were all held (526 MiB of RSS; 64 MiB of them took 78 MiB). Past --max-gzip-ratio (1000
 # times the compressed bytes + 1 MiB) it is refused; with the ratio lifted it streams through
 # a chunk at a time, its records counted as perf.data of an unknown type. zstd itself (an
 # independent decoder) checks the frame the generator wrote.

@@ -194,7 +194,8 @@ std::set<std::string> UnitsWithInlinesInNamespaces(const std::string& path) {
     if (dwarf_offdie(dw, off + header, &cu) != nullptr && dwarf_child(&cu, &child) == 0) {
       do {
         if (dwarf_tag(&child) == DW_TAG_namespace && has_inline(has_inline, &child)) {
-          units.insert(dwarf_diename(&cu));
+          const char* name = dwarf_diename(&cu);
+          units.insert(name != nullptr ? name : "(unnamed)");
         }
       } while (dwarf_siblingof(&child, &child) == 0);
     }

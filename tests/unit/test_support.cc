@@ -1,5 +1,7 @@
 #include "tests/unit/test_support.h"
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <fstream>
 #include <iterator>
@@ -23,6 +25,17 @@ namespace gcspike::testing {
   }
   if (!says) failure << "  want a message containing \"" << substring << "\"";
   return failure;
+}
+
+ScratchDir::ScratchDir() {
+  char tmpl[] = "/tmp/gcspike-test-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+  path_ = tmpl;
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
 }
 
 std::vector<uint8_t> ReadFileBytes(const std::filesystem::path& path) {

@@ -49,6 +49,19 @@ inline std::filesystem::path FixtureDir() { return SourceDir() / "fixtures"; }
 
 std::vector<uint8_t> ReadFileBytes(const std::filesystem::path& path);
 
+// A fresh directory under /tmp, removed with everything in it when the object goes.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // Every file under fixtures/<sub> whose name ends with `suffix`, sorted.
 std::vector<std::filesystem::path> FixtureFiles(const std::string& sub, const std::string& suffix);
 

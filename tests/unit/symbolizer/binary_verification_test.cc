@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "symbolizer/elf_symbolizer.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -38,21 +39,8 @@ TEST(BinaryCandidates, RecordedPathOnlyWithoutBinariesOrSymfs) {
   EXPECT_TRUE(BinaryCandidates("/usr/bin/other", "", {"/tmp/prog"}, "").empty());
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/gcspike-bin-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 TEST(CheckCandidateFile, RefusesWhatIsNotARegularBinaryWithAReason) {
-  TempDir dir;
+  testing::ScratchDir dir;
   const std::string fifo = dir.path() + "/fifo";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   auto f = CheckCandidateFile(fifo);
@@ -81,7 +69,7 @@ TEST(CheckCandidateFile, RefusesWhatIsNotARegularBinaryWithAReason) {
 }
 
 TEST(VerifyCandidate, RecordedPathNeedsTheRecordedInode) {
-  TempDir dir;
+  testing::ScratchDir dir;
   const std::string file = dir.path() + "/prog";
   std::ofstream(file) << "x";
   struct stat st;
@@ -114,7 +102,7 @@ TEST(VerifyCandidate, RecordedPathNeedsTheRecordedInode) {
 }
 
 TEST(ElfSymbolizerCache, WarnsWhenTheRecordedFileWasReplaced) {
-  TempDir dir;
+  testing::ScratchDir dir;
   const std::string file = dir.path() + "/sh";
   ASSERT_EQ(std::system(("cp /bin/sh '" + file + "'").c_str()), 0);
   struct stat st;
@@ -141,7 +129,7 @@ TEST(ElfSymbolizerCache, WarnsWhenTheRecordedFileWasReplaced) {
 }
 
 TEST(ElfImage, UnreadableSectionHeadersAreAnError) {
-  TempDir dir;
+  testing::ScratchDir dir;
   const std::string file = dir.path() + "/bad";
   ASSERT_EQ(std::system(("cp /bin/sh '" + file + "'").c_str()), 0);
   // e_shoff (ELF64: offset 40) far past the end of the file.

@@ -2,10 +2,15 @@
 // tests/fuzz/make_elf_symbols_corpus.py): DWARF inlined frames two levels deep in a C program
 // (the same chain binutils `addr2line -i` prints), the .dynsym-only stripped copy, and the
 // hand-made Go ELF files whose .gopclntab inline trees are read through .rodata/.noptrdata, in
-// each layout; Open and OpenMemory agree; garbage and truncated images are errors or give no
-// frames, never a crash; this process's vDSO opens from memory and names clock_gettime.
+// each layout; Open and OpenMemory agree; inlined calls that lie outside the subprograms at a
+// unit's top level (clang's namespaces, hand-written DWARF), against llvm-symbolizer-14 and the
+// DWARF as written; garbage and truncated images are errors or give no frames, never a crash;
+// this process's vDSO opens from memory and names clock_gettime.
 #include "symbolizer/elf_symbolizer.h"
 
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <fcntl.h>
 #include <gelf.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -95,31 +101,41 @@ TEST(ElfSymbolizer, DwarfInlinedFramesTwoLevelsDeep) {
   for (uint64_t a = 0x1000; a < 0x2000; a += 7) EXPECT_TRUE((*stripped)->Symbolize(a).empty());
 }
 
-// The functions binutils' addr2line (-i: with inlined ones, innermost first) names at each of
-// `addresses`, from one run.
-std::map<uint64_t, std::vector<std::string>> Addr2lineFunctions(
-    const std::string& path, const std::vector<uint64_t>& addresses) {
+// The frames (innermost first) a symbolizer tool prints for each of `addresses`, from one run of
+// `command`: binutils' `addr2line -a -i -f` or `llvm-symbolizer -a -i --output-style=GNU`, which
+// print each address, then per frame a line with the function and one with file:line. Frames
+// without a function ("??") are left out; an unknown file or line ("??", "?") is empty or 0.
+std::map<uint64_t, std::vector<SourceFrame>> ToolFrames(const std::string& command,
+                                                        const std::vector<uint64_t>& addresses) {
   std::string args;
   char hex[24];
   for (uint64_t a : addresses) {
     std::snprintf(hex, sizeof hex, " 0x%llx", static_cast<unsigned long long>(a));
     args += hex;
   }
-  std::map<uint64_t, std::vector<std::string>> out;
-  FILE* p = ::popen(("addr2line -a -i -f -e '" + path + "'" + args).c_str(), "r");
+  std::map<uint64_t, std::vector<SourceFrame>> out;
+  FILE* p = ::popen((command + args).c_str(), "r");
   if (p == nullptr) return out;
-  char line[4096];
+  char buf[4096];
   uint64_t at = 0;
+  std::string function;
   bool function_line = true;  // after an address, lines alternate: function, file:line
-  while (std::fgets(line, sizeof line, p) != nullptr) {
-    std::string l(line);
+  while (std::fgets(buf, sizeof buf, p) != nullptr) {
+    std::string l(buf);
     if (!l.empty() && l.back() == '\n') l.pop_back();
     if (l.rfind("0x", 0) == 0) {
       at = std::stoull(l, nullptr, 16);
       function_line = true;
       continue;
     }
-    if (function_line && l != "??") out[at].push_back(l);
+    if (function_line) {
+      function = l;
+    } else if (function != "??") {
+      l = l.substr(0, l.find(" ("));  // " (discriminator N)"
+      const size_t colon = l.rfind(':');
+      const std::string file = l.substr(0, colon), line = l.substr(colon + 1);
+      out[at].push_back({function, file == "??" ? "" : file, line == "?" ? 0 : std::stoll(line)});
+    }
     function_line = !function_line;
   }
   ::pclose(p);
@@ -133,7 +149,7 @@ TEST(ElfSymbolizer, InlinedChainsAgreeWithAddr2line) {
   const std::string path = Seed("c_inline").string();
   std::vector<uint64_t> addresses;
   for (uint64_t a = 0x1000; a < 0x1400; ++a) addresses.push_back(a);
-  const auto want = Addr2lineFunctions(path, addresses);
+  const auto want = ToolFrames("addr2line -a -i -f -e '" + path + "'", addresses);
   ASSERT_FALSE(want.empty());
   for (bool descending : {false, true}) {
     auto b = Sym(ElfImage::Open(path));
@@ -144,14 +160,143 @@ TEST(ElfSymbolizer, InlinedChainsAgreeWithAddr2line) {
       const std::vector<SourceFrame> frames = (*b)->Symbolize(a);
       auto w = want.find(a);
       if (frames.empty() || w == want.end()) continue;
-      std::vector<std::string> got;
+      std::vector<std::string> got, functions;
       for (const SourceFrame& f : frames) got.push_back(f.function);
-      EXPECT_EQ(got, w->second) << std::hex << a;
+      for (const SourceFrame& f : w->second) functions.push_back(f.function);
+      EXPECT_EQ(got, functions) << std::hex << a;
       ++compared;
       with_inlines += got.size() > 1;
     }
     EXPECT_GT(compared, 100u);
     EXPECT_GT(with_inlines, 8u);
+  }
+}
+
+// The names (DW_AT_name) of the units in which a DW_TAG_inlined_subroutine lies under one of the
+// unit's DW_TAG_namespace children rather than under a subprogram at its top level, by a walk of
+// the DIE tree with libdw.
+std::set<std::string> UnitsWithInlinesInNamespaces(const std::string& path) {
+  std::set<std::string> units;
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  Dwarf* dw = fd >= 0 ? dwarf_begin(fd, DWARF_C_READ) : nullptr;
+  auto has_inline = [](auto& self, Dwarf_Die* parent) -> bool {
+    Dwarf_Die child;
+    if (dwarf_child(parent, &child) != 0) return false;
+    do {
+      if (dwarf_tag(&child) == DW_TAG_inlined_subroutine || self(self, &child)) return true;
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return false;
+  };
+  Dwarf_Off off = 0, next = 0;
+  size_t header = 0;
+  while (dw != nullptr && dwarf_nextcu(dw, off, &next, &header, nullptr, nullptr, nullptr) == 0) {
+    Dwarf_Die cu, child;
+    if (dwarf_offdie(dw, off + header, &cu) != nullptr && dwarf_child(&cu, &child) == 0) {
+      do {
+        if (dwarf_tag(&child) == DW_TAG_namespace && has_inline(has_inline, &child)) {
+          const char* name = dwarf_diename(&cu);
+          units.insert(name != nullptr ? name : "(unnamed)");
+        }
+      } while (dwarf_siblingof(&child, &child) == 0);
+    }
+    off = next;
+  }
+  if (dw != nullptr) dwarf_end(dw);
+  if (fd >= 0) ::close(fd);
+  return units;
+}
+
+// clang writes the definitions of a namespace's functions under its DW_TAG_namespace DIE, so the
+// calls inlined into them lie outside the subprograms at the unit's top level, and ElfSymbolizer
+// indexes that unit's inlined calls as a whole rather than per subprogram. A program of two units
+// built by clang++-14 (tests/unit/symbolizer/inline_scopes: one with namespaces, one without, so
+// both ways are taken in one binary), with DWARF 4 and 5: at every address of its functions the
+// frames are llvm-symbolizer-14's (names, files, lines; the outermost name is the symbol's, its
+// linkage name), looked up in ascending and descending order, and both units have inlined frames.
+// (binutils 2.40's addr2line misses inlined calls whose ranges are DW_FORM_rnglistx.)
+TEST(ElfSymbolizer, InlinedCallsUnderANamespaceAgreeWithLlvmSymbolizer) {
+  const std::string src = (testing::SourceDir() / "tests/unit/symbolizer/inline_scopes").string();
+  const testing::ScratchDir dir;
+  for (const char* dwarf : {"-gdwarf-4", "-gdwarf-5"}) {
+    SCOPED_TRACE(dwarf);
+    const std::string prog = dir.path() + "/prog" + dwarf;
+    // Run elsewhere than in the source tree: clang writes the files' directories relative to
+    // DW_AT_comp_dir when they lie under it, and libdw leaves those relative.
+    ASSERT_EQ(std::system(("cd '" + dir.path() + "' && clang++-14 -O2 " + dwarf + " '" + src +
+                           "/namespaced.cc' '" + src + "/flat.cc' -o '" + prog + "'")
+                              .c_str()),
+              0);
+    EXPECT_EQ(UnitsWithInlinesInNamespaces(prog), std::set<std::string>{src + "/namespaced.cc"});
+    auto image = ElfImage::Open(prog);
+    ASSERT_TRUE(image.ok()) << image.error().ToString();
+    std::vector<uint64_t> addresses;
+    for (const ElfImage::Symbol& s : (*image)->symbols()) {
+      const bool ours = s.name == "main" || s.name.find("Entry") != std::string::npos ||
+                        s.name.find("Area") != std::string::npos ||
+                        s.name.find("Nested") != std::string::npos;
+      for (uint64_t a = s.start; ours && a < s.start + s.size; ++a) addresses.push_back(a);
+    }
+    const std::string tool =
+        "llvm-symbolizer-14 -a -i --no-demangle --output-style=GNU --obj='" + prog + "'";
+    auto want = ToolFrames(tool + " --functions=short", addresses);
+    const auto linkage = ToolFrames(tool + " --functions=linkage", addresses);
+    for (auto& [a, frames] : want) frames.back().function = linkage.at(a).back().function;
+    ASSERT_GT(want.size(), 100u);
+    for (bool descending : {false, true}) {
+      const ElfSymbolizer b(*image);
+      std::map<std::string, size_t> inlined;  // addresses with inlined frames, by file
+      for (size_t i = 0; i < addresses.size(); ++i) {
+        const uint64_t a = addresses[descending ? addresses.size() - 1 - i : i];
+        const std::vector<SourceFrame> frames = b.Symbolize(a);
+        ASSERT_EQ(Describe(frames), Describe(want[a])) << std::hex << a;
+        if (frames.size() > 1)
+          ++inlined[std::filesystem::path(frames.back().file).filename().string()];
+      }
+      EXPECT_GT(inlined["namespaced.cc"], 20u);
+      EXPECT_GT(inlined["flat.cc"], 10u);
+    }
+  }
+}
+
+// The inlined calls of tests/unit/symbolizer/inline_scopes/odd_scopes.s (hand-written DWARF 4,
+// assembled and linked by gcc here) lie across two subprograms whose ranges overlap, or at a
+// unit's top level, in no subprogram; ElfSymbolizer indexes such a unit's inlined calls as a
+// whole. Every address of the two functions gives the frames the .s states (its DIEs and .loc
+// lines; the outermost name is the symbol's). llvm-symbolizer-14 and addr2line both lose the
+// outer frame or the inlined call at the unit's top level, so the .s is the reference here.
+TEST(ElfSymbolizer, InlinedCallsOutsideOrAcrossSubprograms) {
+  const testing::ScratchDir dir;
+  const std::string prog = dir.path() + "/odd_scopes";
+  const std::filesystem::path src =
+      testing::SourceDir() / "tests/unit/symbolizer/inline_scopes/odd_scopes.s";
+  ASSERT_EQ(std::system(("gcc '" + src.string() + "' -o '" + prog + "'").c_str()), 0);
+  auto image = ElfImage::Open(prog);
+  ASSERT_TRUE(image.ok()) << image.error().ToString();
+  std::map<std::string, ElfImage::Symbol> symbols;
+  for (const ElfImage::Symbol& s : (*image)->symbols()) symbols[s.name] = s;
+  ASSERT_EQ(symbols["first"].size, 48u);
+  ASSERT_EQ(symbols["second"].size, 32u);
+  struct Stretch {
+    const char* symbol;
+    uint64_t from, to;  // offsets in the symbol
+    const char* frames;
+  };
+  const Stretch kStated[] = {
+      {"first", 0, 24, "first overlap.c:11; "},
+      {"first", 24, 32, "helper overlap.c:31; first overlap.c:12; "},  // in both subprograms
+      {"first", 32, 40, "first overlap.c:13; "},
+      {"first", 40, 44, "other overlap.c:41; first overlap.c:14; "},  // first_part's call
+      {"first", 44, 48, "first overlap.c:15; "},
+      {"second", 0, 8, "second toplevel.c:21; "},
+      {"second", 8, 16, "helper2 toplevel.c:51; second toplevel.c:22; "},  // in no subprogram
+      {"second", 16, 32, "second toplevel.c:23; "},
+  };
+  const ElfSymbolizer b(*image);
+  ASSERT_TRUE(b.has_dwarf());
+  for (const Stretch& s : kStated) {
+    for (uint64_t a = symbols[s.symbol].start + s.from; a < symbols[s.symbol].start + s.to; ++a) {
+      EXPECT_EQ(Describe(b.Symbolize(a), false), s.frames) << s.symbol << std::hex << " 0x" << a;
+    }
   }
 }
 
@@ -175,8 +320,8 @@ std::map<std::string, uint64_t> SectionFlags(const ElfImage& image) {
 // .debug_loclists, and no section is left flagged. A file whose only DWARF section is one of
 // those (.debug_frame) still opens with DWARF, as libdw has it.
 TEST(ElfSymbolizer, CompressedDwarfAsPlainWithoutUnusedSectionsInflated) {
-  char tmpl[] = "/tmp/gcspike-zdwarf-XXXXXX";
-  const std::string dir = ::mkdtemp(tmpl);
+  const testing::ScratchDir scratch;
+  const std::string& dir = scratch.path();
   const std::string plain = Seed("c_inline").string();
   const std::string zlib = dir + "/c_inline_z", frame_only = dir + "/frame_only";
   ASSERT_EQ(std::system(("objcopy --compress-debug-sections=zlib-gabi '" + plain + "' '" + zlib +
@@ -206,7 +351,6 @@ TEST(ElfSymbolizer, CompressedDwarfAsPlainWithoutUnusedSectionsInflated) {
   auto frame_only_image = ElfImage::Open(frame_only);
   ASSERT_TRUE(frame_only_image.ok());
   EXPECT_TRUE(ElfSymbolizer(*frame_only_image).has_dwarf());
-  std::system(("rm -rf '" + dir + "'").c_str());
 }
 
 TEST(ElfSymbolizer, GarbageAndTruncatedImages) {

@@ -28,6 +28,14 @@ std::string CallFile(Dwarf_Die* cudie, Dwarf_Die* scope) {
   return name != nullptr ? name : "";
 }
 
+// A unit's source file name as a path that does not depend on the working directory: a relative
+// name joined to the unit's absolute compilation directory, as addr2line and llvm-symbolizer give
+// it; absolute names, and every name when comp_dir is empty (not absolute), stay as written.
+std::string InCompDir(const std::string& comp_dir, std::string file) {
+  if (file.empty() || file[0] == '/' || comp_dir.empty()) return file;
+  return comp_dir + (comp_dir.back() == '/' ? "" : "/") + file;
+}
+
 int64_t CallLine(Dwarf_Die* scope) {
   Dwarf_Attribute attr;
   Dwarf_Word line = 0;
@@ -138,6 +146,9 @@ struct ElfSymbolizer::InlineIndex {
 struct ElfSymbolizer::CuIndex {
   bool valid = false;  // false: the CU DIE could not be read (Symbolize gives the symbol only)
   uint64_t die_offset = 0;
+  // The unit's DW_AT_comp_dir when it is absolute: compilers write the files under it relative
+  // to it (`gcc -g src/a.c`), and libdw gives those names as written.
+  std::string comp_dir;
   // The unit's line table in libdw's order (sorted by address), as dwarf_getsrc_die sees it.
   // libdw keeps it for the Dwarf's lifetime anyway; it is searched in place rather than copied
   // (a Go runtime unit has a few hundred thousand rows).
@@ -355,6 +366,9 @@ const ElfSymbolizer::CuIndex& ElfSymbolizer::IndexCu(uint64_t cu_die_offset) con
   Dwarf_Die cudie;
   if (dwarf_offdie(AsDwarf(dwarf_), cu_die_offset, &cudie) == nullptr) return index;
   index.valid = true;
+  Dwarf_Attribute comp_dir;
+  const char* dir = dwarf_formstring(dwarf_attr(&cudie, DW_AT_comp_dir, &comp_dir));
+  if (dir != nullptr && dir[0] == '/') index.comp_dir = dir;
   Dwarf_Lines* lines = nullptr;
   size_t nlines = 0;
   if (dwarf_getsrclines(&cudie, &lines, &nlines) == 0) {
@@ -423,6 +437,7 @@ std::vector<SourceFrame> ElfSymbolizer::Symbolize(uint64_t vaddr) const {
   std::string file;
   int64_t line = 0;
   FindLineRow(index->lines, index->nlines, vaddr, file, line);
+  file = InCompDir(index->comp_dir, std::move(file));
   // Inlined frames innermost first. Each is one frame whose position is the current line; its
   // call site (DW_AT_call_file/line) is the position in the next frame out.
   const InlineIndex& inlines = InlinesAt(*index, vaddr);
@@ -434,7 +449,7 @@ std::vector<SourceFrame> ElfSymbolizer::Symbolize(uint64_t vaddr) const {
     const CuInline& node = inlines.inlines[static_cast<size_t>(inl)];
     frames.push_back({node.name != nullptr ? node.name : "", file, line});
     line = node.call_line;
-    if (!node.call_file.empty()) file = node.call_file;
+    if (!node.call_file.empty()) file = InCompDir(index->comp_dir, node.call_file);
     inl = node.parent;
   }
   frames.push_back({sym->name, std::move(file), line});

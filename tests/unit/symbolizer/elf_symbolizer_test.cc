@@ -206,54 +206,99 @@ std::set<std::string> UnitsWithInlinesInNamespaces(const std::string& path) {
   return units;
 }
 
+// Every address of the functions of `prog` (built from tests/unit/symbolizer/inline_scopes) gives
+// the frames llvm-symbolizer-14 gives (names, files, lines; the outermost name is the symbol's,
+// its linkage name), looked up in ascending and descending order, each from a fresh symbolizer.
+// Returns the number of addresses with inlined frames, by the file name of their outer frame.
+std::map<std::string, size_t> CompareWithLlvmSymbolizer(const std::string& prog) {
+  std::map<std::string, size_t> inlined;
+  auto image = ElfImage::Open(prog);
+  EXPECT_TRUE(image.ok()) << image.error().ToString();
+  if (!image.ok()) return inlined;
+  std::vector<uint64_t> addresses;
+  for (const ElfImage::Symbol& s : (*image)->symbols()) {
+    const bool ours = s.name == "main" || s.name.find("Entry") != std::string::npos ||
+                      s.name.find("Area") != std::string::npos ||
+                      s.name.find("Nested") != std::string::npos;
+    for (uint64_t a = s.start; ours && a < s.start + s.size; ++a) addresses.push_back(a);
+  }
+  const std::string tool =
+      "llvm-symbolizer-14 -a -i --no-demangle --output-style=GNU --obj='" + prog + "'";
+  auto want = ToolFrames(tool + " --functions=short", addresses);
+  const auto linkage = ToolFrames(tool + " --functions=linkage", addresses);
+  for (auto& [a, frames] : want) frames.back().function = linkage.at(a).back().function;
+  EXPECT_GT(want.size(), 100u);
+  for (bool descending : {false, true}) {
+    const ElfSymbolizer b(*image);
+    inlined.clear();
+    for (size_t i = 0; i < addresses.size(); ++i) {
+      const uint64_t a = addresses[descending ? addresses.size() - 1 - i : i];
+      const std::vector<SourceFrame> frames = b.Symbolize(a);
+      EXPECT_EQ(Describe(frames), Describe(want[a])) << std::hex << a;
+      if (Describe(frames) != Describe(want[a])) return inlined;
+      if (frames.size() > 1)
+        ++inlined[std::filesystem::path(frames.back().file).filename().string()];
+    }
+  }
+  return inlined;
+}
+
 // clang writes the definitions of a namespace's functions under its DW_TAG_namespace DIE, so the
 // calls inlined into them lie outside the subprograms at the unit's top level, and ElfSymbolizer
 // indexes that unit's inlined calls as a whole rather than per subprogram. A program of two units
 // built by clang++-14 (tests/unit/symbolizer/inline_scopes: one with namespaces, one without, so
-// both ways are taken in one binary), with DWARF 4 and 5: at every address of its functions the
-// frames are llvm-symbolizer-14's (names, files, lines; the outermost name is the symbol's, its
-// linkage name), looked up in ascending and descending order, and both units have inlined frames.
-// (binutils 2.40's addr2line misses inlined calls whose ranges are DW_FORM_rnglistx.)
+// both ways are taken in one binary), with DWARF 4 and 5, agrees with llvm-symbolizer-14, and
+// both units have inlined frames. (binutils 2.40's addr2line misses inlined calls whose ranges
+// are DW_FORM_rnglistx.)
 TEST(ElfSymbolizer, InlinedCallsUnderANamespaceAgreeWithLlvmSymbolizer) {
   const std::string src = (testing::SourceDir() / "tests/unit/symbolizer/inline_scopes").string();
   const testing::ScratchDir dir;
   for (const char* dwarf : {"-gdwarf-4", "-gdwarf-5"}) {
     SCOPED_TRACE(dwarf);
     const std::string prog = dir.path() + "/prog" + dwarf;
-    // Run elsewhere than in the source tree: clang writes the files' directories relative to
-    // DW_AT_comp_dir when they lie under it, and libdw leaves those relative.
     ASSERT_EQ(std::system(("cd '" + dir.path() + "' && clang++-14 -O2 " + dwarf + " '" + src +
                            "/namespaced.cc' '" + src + "/flat.cc' -o '" + prog + "'")
                               .c_str()),
               0);
     EXPECT_EQ(UnitsWithInlinesInNamespaces(prog), std::set<std::string>{src + "/namespaced.cc"});
-    auto image = ElfImage::Open(prog);
-    ASSERT_TRUE(image.ok()) << image.error().ToString();
-    std::vector<uint64_t> addresses;
-    for (const ElfImage::Symbol& s : (*image)->symbols()) {
-      const bool ours = s.name == "main" || s.name.find("Entry") != std::string::npos ||
-                        s.name.find("Area") != std::string::npos ||
-                        s.name.find("Nested") != std::string::npos;
-      for (uint64_t a = s.start; ours && a < s.start + s.size; ++a) addresses.push_back(a);
-    }
-    const std::string tool =
-        "llvm-symbolizer-14 -a -i --no-demangle --output-style=GNU --obj='" + prog + "'";
-    auto want = ToolFrames(tool + " --functions=short", addresses);
-    const auto linkage = ToolFrames(tool + " --functions=linkage", addresses);
-    for (auto& [a, frames] : want) frames.back().function = linkage.at(a).back().function;
-    ASSERT_GT(want.size(), 100u);
-    for (bool descending : {false, true}) {
-      const ElfSymbolizer b(*image);
-      std::map<std::string, size_t> inlined;  // addresses with inlined frames, by file
-      for (size_t i = 0; i < addresses.size(); ++i) {
-        const uint64_t a = addresses[descending ? addresses.size() - 1 - i : i];
-        const std::vector<SourceFrame> frames = b.Symbolize(a);
-        ASSERT_EQ(Describe(frames), Describe(want[a])) << std::hex << a;
-        if (frames.size() > 1)
-          ++inlined[std::filesystem::path(frames.back().file).filename().string()];
-      }
-      EXPECT_GT(inlined["namespaced.cc"], 20u);
+    std::map<std::string, size_t> inlined = CompareWithLlvmSymbolizer(prog);
+    EXPECT_GT(inlined["namespaced.cc"], 20u);
+    EXPECT_GT(inlined["flat.cc"], 10u);
+  }
+}
+
+// Compilers write a source file under the working directory relative to it (DW_AT_comp_dir),
+// `src/flat.cc` for `g++ -g src/flat.cc`, and libdw returns the name as written; the frames name
+// it joined to the unit's directory, whatever directory gcspike runs in, as llvm-symbolizer-14
+// does: gcc and clang, DWARF 4 and 5.
+TEST(ElfSymbolizer, RelativeSourceNamesJoinTheCompilationDirectory) {
+  const std::string src = (testing::SourceDir() / "tests/unit/symbolizer/inline_scopes").string();
+  const testing::ScratchDir dir;
+  std::filesystem::create_directories(dir.path() + "/src");
+  for (const char* file : {"namespaced.cc", "flat.cc"})
+    std::filesystem::copy_file(src + "/" + file, dir.path() + "/src/" + file);
+  for (const char* compiler : {"g++", "clang++-14"}) {
+    for (const char* dwarf : {"-gdwarf-4", "-gdwarf-5"}) {
+      SCOPED_TRACE(std::string(compiler) + " " + dwarf);
+      const std::string prog = dir.path() + "/prog-" + compiler + dwarf;
+      ASSERT_EQ(std::system(("cd '" + dir.path() + "' && " + compiler + " -O2 " + dwarf +
+                             " src/namespaced.cc src/flat.cc -o '" + prog + "'")
+                                .c_str()),
+                0);
+      std::map<std::string, size_t> inlined = CompareWithLlvmSymbolizer(prog);
       EXPECT_GT(inlined["flat.cc"], 10u);
+      auto image = ElfImage::Open(prog);
+      ASSERT_TRUE(image.ok());
+      const ElfSymbolizer b(*image);
+      size_t named = 0;
+      for (const ElfImage::Symbol& s : (*image)->symbols()) {
+        if (s.name != "main") continue;
+        for (const SourceFrame& f : b.Symbolize(s.start)) {
+          EXPECT_EQ(f.file.rfind(dir.path() + "/src/", 0), 0u) << f.file;
+          ++named;
+        }
+      }
+      EXPECT_GT(named, 0u);
     }
   }
 }

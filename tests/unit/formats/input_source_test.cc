@@ -3,7 +3,7 @@
 // give the same bytes, offsets and ends; ReadAll and Contents after a partial read give the
 // rest; and a file that another process cuts short while it is read, beyond or inside a mapped
 // window or under the whole-file mapping of Contents(), fails at the cut instead of faulting
-// (the pages past the cut read as zeros: formats/mapped_regions.h).
+// (the pages past the cut read as zeros: core/mapped_regions.h).
 #include "formats/input_source.h"
 
 #include <gtest/gtest.h>

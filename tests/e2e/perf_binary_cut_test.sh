@@ -3,9 +3,10 @@
 # A binary truncated by another process while gcspike symbolizes a recording that names it
 # (docs/memory.md, "Inputs that change while they are read"): gcspike never dies of SIGBUS; it
 # exits 2 with the one line naming the binary and the byte where it was cut, and leaves no
-# output (or exits 0 when the cut came after it was done with the binary). The recording is
-# --call-graph dwarf, so the binary is mapped for the whole read (the unwinder reads its CFI);
-# tests/e2e/cut_while_mapped.py polls /proc/PID/maps and cuts inside that mapping.
+# output (or exits 0 when the cut came after it was done with the binary: cut_while_read in
+# lib.sh). The recording is --call-graph dwarf, so the binary is mapped for the whole read (the
+# unwinder reads its CFI); tests/e2e/cut_while_mapped.py polls /proc/PID/maps and cuts inside
+# that mapping.
 source "$(dirname "$0")/lib.sh"
 
 command -v perf >/dev/null || fail "perf is not installed (Debian package linux-perf)"
@@ -17,7 +18,7 @@ bin=$WORK/bin/wl
 out=$WORK/out.pb.gz
 mkdir -p "$WORK/bin"
 (cd "$SOURCE_DIR/fixtures/src" && go build -o "$bin" ./workload) || fail "go build workload"
-cp "$bin" "$WORK/wl.orig"
+cp "$bin" "$WORK/wl.orig"  # each run cuts $bin and puts it back whole (the same inode)
 # -N: no copy in perf's build-id cache, which gcspike would fall back on (and which the cuts
 # below would truncate too, being a hard link of the binary).
 perf record -q -N -e cpu-clock -F 2000 --call-graph dwarf,8192 -o "$WORK/p.data" -- \
@@ -31,29 +32,9 @@ go tool pprof -symbolize=none -raw "$out" 2>/dev/null | grep -q 'main\.dedupGrow
   fail "not symbolized with $bin"
 pass
 
-cuts=0
 for seed in 1 2 3 4 5 6; do
-  # The same file (cp keeps the inode), whole again: the recording's checks accept it.
-  cp "$WORK/wl.orig" "$bin"
-  rm -f "$out"
-  got=0
-  python3 "$SOURCE_DIR/tests/e2e/cut_while_mapped.py" "$bin" 1000000 0 "$seed" "$WORK/cut.txt" \
-    -- "$GCSPIKE" annotate "$WORK/p.data" -o "$out" >"$WORK/msg.txt" 2>&1 || got=$?
-  msg=$(cat "$WORK/msg.txt")
-  cut=$(grep -o '^cut at [0-9]*' "$WORK/cut.txt" | grep -o '[0-9]*$' || true)
-  ((got < 128)) || fail "killed by signal $((got - 128)) ($(cat "$WORK/cut.txt")): $msg"
-  [[ $got == 0 || $got == 2 ]] || fail "exit $got, want 0 or 2: $msg"
-  [[ -z $(find "$WORK" -maxdepth 1 -name '.out.pb.gz.gcspike-*') ]] || fail "temporary file left"
-  if [[ $got == 2 ]]; then
-    [[ ! -e $out ]] || fail "output written though $bin was cut: $msg"
-    [[ $(wc -l <"$WORK/msg.txt") == 1 ]] || fail "not one line: $msg"
-    [[ -n $cut ]] || fail "exit 2 though nothing was cut: $msg"
-    [[ $msg == "gcspike: $bin: byte $cut: the file shrank while it was being read"* ]] ||
-      fail "want $bin cut at byte $cut: $msg"
-    cuts=$((cuts + 1))
-  fi
-  echo "exit $got, $(cat "$WORK/cut.txt"): ${msg:-(nothing)}"
-  pass
+  cut_while_read "$bin" "$WORK/wl.orig" 1000000 0 "$seed" "$out" -- \
+    "$GCSPIKE" annotate "$WORK/p.data" -o "$out"
 done
-((cuts >= 3)) || fail "only $cuts of 6 runs met the cut: the race is not tested"
+((cuts_met >= 3)) || fail "only $cuts_met of 6 runs met the cut: the race is not tested"
 finish

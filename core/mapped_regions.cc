@@ -60,8 +60,8 @@ bool RescueMappedFault(const void* addr) {
     const uintptr_t from = a / page * page;
     // The raw system call: a sanitizer's mmap interceptor has no business in a signal handler.
     const int prot = r.writable.load() ? PROT_READ | PROT_WRITE : PROT_READ;
-    const long m = ::syscall(SYS_mmap, from, end - from, prot,
-                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    const long m =
+        ::syscall(SYS_mmap, from, end - from, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     if (m == -1) return false;
     const uint64_t at = r.file_offset.load() + (from - begin) + 1;
     uint64_t old = r.fault_plus_one.load();

@@ -52,8 +52,9 @@ class PerfProfileAssembler {
   // Names the events (EVENT_DESC, else perf's defaults), sets the sample types, the period and
   // the times, symbolizes every frame and gives the samples their locations. Fails when a
   // binary was cut short while it was read (BinaryLocator::CheckNotShrunk).
-  Status Finish(std::vector<PerfAttr>& attrs, const std::unordered_map<uint64_t, size_t>& attr_by_id,
-              const PerfHeaderInfo& header, Diagnostics* diagnostics);
+  Status Finish(std::vector<PerfAttr>& attrs,
+                const std::unordered_map<uint64_t, size_t>& attr_by_id,
+                const PerfHeaderInfo& header, Diagnostics* diagnostics);
   // Warns how --call-graph dwarf samples were unwound.
   void WarnUnwinding(const WarnFn& warn);
   // Closes the spool and checks the profile.

@@ -41,7 +41,7 @@ class ElfImage {
   // zeros, so anything made of them may be wrong. Whoever used the image asks before trusting
   // what it made (BinaryLocator::CheckNotShrunk).
   Status CheckNotShrunk() const;
-  void* elf() const { return elf_; }                 // Elf*, owned
+  void* elf() const { return elf_; }  // Elf*, owned
   // Lower-case hex of the NT_GNU_BUILD_ID note, empty when the binary has none.
   const std::string& build_id() const { return build_id_; }
 

@@ -56,9 +56,9 @@ std::vector<uint8_t> Recording(const std::string& binary, uint64_t frames) {
 }
 
 TEST(PerfBinaryCut, BinaryCutWhileSymbolizingFailsTheReadAtTheCut) {
-  TempFile binary(testing::ReadFileBytes(testing::SourceDir() /
-                                         "tests/fuzz/corpus/elf_symbols/c_inline"),
-                  "binary");
+  TempFile binary(
+      testing::ReadFileBytes(testing::SourceDir() / "tests/fuzz/corpus/elf_symbols/c_inline"),
+      "binary");
   // 600 frames: the progress after 256 and 512 of them comes while the binary is open.
   const std::vector<uint8_t> data = Recording(binary.path(), 600);
   {

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "symbolizer/dwarf_unwinder.h"
-#include "tests/unit/test_support.h"
 #include "symbolizer/elf_symbolizer.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {

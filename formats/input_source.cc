@@ -11,8 +11,8 @@
 #include <climits>
 #include <cstring>
 
+#include "core/mapped_regions.h"
 #include "formats/gzip_codec.h"
-#include "formats/mapped_regions.h"
 
 namespace gcspike {
 
@@ -112,7 +112,7 @@ Result<std::span<const uint8_t>> InputSource::Contents(uint64_t limit) {
   if (!memory_ && offset_ == 0 && size_hint_ > 0 && map_ == nullptr) {
     if (size_hint_ > limit) return ErrorAt(0, OverBudget(size_hint_, limit));
     void* m = ::mmap(nullptr, size_hint_, PROT_READ, MAP_PRIVATE, fd_, 0);
-    // A file cut short while mapped must not kill us (formats/mapped_regions.h).
+    // A file cut short while mapped must not kill us (core/mapped_regions.h).
     const int region = m != MAP_FAILED ? RegisterMappedRegion(m, size_hint_, 0) : -1;
     if (m != MAP_FAILED && region < 0) ::munmap(m, size_hint_);
     if (region >= 0) {
@@ -157,9 +157,7 @@ Status InputSource::CheckFaults() {
     NoteFault(MappedRegionFault(map_region_));
   }
   if (!cut_at_.has_value()) return {};
-  return ErrorAt(*cut_at_,
-                 "the file shrank while it was being read (truncated by another process at "
-                 "this byte)");
+  return Annotate(FileShrankError({}, *cut_at_));
 }
 
 Status InputSource::CheckNotShrunk() {
@@ -177,7 +175,9 @@ Error InputSource::ErrorAt(uint64_t offset, std::string message) const {
 }
 
 Error InputSource::Annotate(Error e) const {
-  if (e.file.empty()) e.file = name_;
+  // Another file's error (a binary the perf.data reader symbolized with) stays as it is.
+  if (!e.file.empty() && e.file != name_) return e;
+  e.file = name_;
   if (e.where.empty()) e.where = where_;
   return e;
 }

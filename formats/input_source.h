@@ -64,13 +64,15 @@ class InputSource {
 
   // Ok, or the error for a regular file that shrank while it was read (truncated by another
   // process), at the byte where it was cut: mapped bytes past the cut read as zeros
-  // (formats/mapped_regions.h) or the reads ended there, so what a reader made of them is
+  // (core/mapped_regions.h) or the reads ended there, so what a reader made of them is
   // void. Once it fails every read fails with it; ReadProfile checks it after every reader, and
   // its error wins over the reader's.
   Status CheckNotShrunk();
 
   // An error at an offset of this input, with the input's name filled in.
   Error ErrorAt(uint64_t offset, std::string message) const;
+  // A reader's error with this input's name (and what its offsets are in) filled in; an error
+  // naming another file (a binary, core/mapped_regions.h) is left as it is.
   Error Annotate(Error e) const;
 
  private:

@@ -198,7 +198,8 @@ Result<Profile> PerfDataReader::Run() {
   GCSPIKE_RETURN_IF_ERROR(pipeline_->Run([this] { return records_.Read(); }));
   pipeline_.reset();    // its batches
   in_.ReleaseBuffer();  // before the binaries are mapped: memory peaks while symbolizing
-  assembler_.Finish(attrs_, attr_by_id_, records_.header(), options_.diagnostics);
+  GCSPIKE_RETURN_IF_ERROR(
+      assembler_.Finish(attrs_, attr_by_id_, records_.header(), options_.diagnostics));
   if (lost_samples_ != 0) {
     Warn(std::to_string(lost_samples_) + " samples were lost while recording (" +
          std::to_string(lost_records_) + " PERF_RECORD_LOST records)");

@@ -292,7 +292,7 @@ void PerfProfileAssembler::SetSampleTypes(std::vector<PerfAttr>& attrs,
 
 // The location of every frame. The symbolizer (binaries, DWARF, kernel symbols) is released
 // before the samples are built, so the two never take memory at once.
-std::vector<uint64_t> PerfProfileAssembler::SymbolizeFrames(Diagnostics* diagnostics) {
+Result<std::vector<uint64_t>> PerfProfileAssembler::SymbolizeFrames(Diagnostics* diagnostics) {
   const std::vector<PerfFrame>& frames = space_.frames();
   profile_.locations.reserve(frames.size());
   symbolizer_.LoadKernelSymbols(frames);
@@ -306,6 +306,8 @@ std::vector<uint64_t> PerfProfileAssembler::SymbolizeFrames(Diagnostics* diagnos
         symbolizer_.SymbolizeFrame(frames[i], builder_, profile_, &mapping_id);
     location_of_frame[i] = builder_.InternLocation(mapping_id, frames[i].address, lines);
   }
+  // Every binary, the unwinder's too, is still held: one cut short meanwhile fails the read.
+  GCSPIKE_RETURN_IF_ERROR(symbolizer_.CheckBinaries());
   symbolizer_.ReleaseBinaries();
   return location_of_frame;
 }
@@ -347,9 +349,9 @@ void PerfProfileAssembler::BuildSamples(const std::vector<uint64_t>& location_of
   stack_values_ = {};
 }
 
-void PerfProfileAssembler::Finish(std::vector<PerfAttr>& attrs,
-                                  const std::unordered_map<uint64_t, size_t>& attr_by_id,
-                                  const PerfHeaderInfo& header, Diagnostics* diagnostics) {
+Status PerfProfileAssembler::Finish(std::vector<PerfAttr>& attrs,
+                                    const std::unordered_map<uint64_t, size_t>& attr_by_id,
+                                    const PerfHeaderInfo& header, Diagnostics* diagnostics) {
   SetSampleTypes(attrs, attr_by_id, header);
   // What only reading needed goes before the symbolizer loads the binaries, and the stacks
   // shed their growth slack: memory peaks while symbolizing.
@@ -361,9 +363,11 @@ void PerfProfileAssembler::Finish(std::vector<PerfAttr>& attrs,
   stack_values_.shrink_to_fit();
   stack_next_.shrink_to_fit();
   ReturnFreedMemory();
-  const std::vector<uint64_t> location_of_frame = SymbolizeFrames(diagnostics);
+  GCSPIKE_ASSIGN_OR_RETURN(const std::vector<uint64_t> location_of_frame,
+                           SymbolizeFrames(diagnostics));
   BuildSamples(location_of_frame, attrs.size() * 2);
   ReturnFreedMemory();
+  return {};
 }
 
 void PerfProfileAssembler::WarnUnwinding(const WarnFn& warn) {

@@ -50,9 +50,11 @@ class PerfProfileAssembler {
   // branch or user stack): a function of the record alone, so the reading thread computes it.
   static uint64_t RawStackHash(uint16_t misc, const PerfSample& sample);
   // Names the events (EVENT_DESC, else perf's defaults), sets the sample types, the period and
-  // the times, symbolizes every frame and gives the samples their locations.
-  void Finish(std::vector<PerfAttr>& attrs, const std::unordered_map<uint64_t, size_t>& attr_by_id,
-              const PerfHeaderInfo& header, Diagnostics* diagnostics);
+  // the times, symbolizes every frame and gives the samples their locations. Fails when a
+  // binary was cut short while it was read (BinaryLocator::CheckNotShrunk).
+  Status Finish(std::vector<PerfAttr>& attrs,
+                const std::unordered_map<uint64_t, size_t>& attr_by_id,
+                const PerfHeaderInfo& header, Diagnostics* diagnostics);
   // Warns how --call-graph dwarf samples were unwound.
   void WarnUnwinding(const WarnFn& warn);
   // Closes the spool and checks the profile.
@@ -75,7 +77,7 @@ class PerfProfileAssembler {
   void SetSampleTypes(std::vector<PerfAttr>& attrs,
                       const std::unordered_map<uint64_t, size_t>& attr_by_id,
                       const PerfHeaderInfo& header);
-  std::vector<uint64_t> SymbolizeFrames(Diagnostics* diagnostics);
+  Result<std::vector<uint64_t>> SymbolizeFrames(Diagnostics* diagnostics);
   void BuildSamples(const std::vector<uint64_t>& location_of_frame, size_t width);
   // String ids of the labels every sample carries, interned on first use.
   StrId Key(StrId& cached, std::string_view s) {

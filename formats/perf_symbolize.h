@@ -48,6 +48,9 @@ class PerfSymbolizer {
   // The lines of frame `f`, interned into `builder`, and its mapping's id (0: none).
   std::vector<Line> SymbolizeFrame(const PerfFrame& f, ProfileBuilder& builder, Profile& profile,
                                    uint64_t* mapping_id);
+  // Ok, or the error naming a binary or debug file (the symbolizer's or the unwinder's) that
+  // was cut short while it was read: what was made of it is void.
+  Status CheckBinaries() const { return locator_.CheckNotShrunk(); }
   // Every frame is symbolized: releases the binaries and kernel symbols.
   void ReleaseBinaries();
 

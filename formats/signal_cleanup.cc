@@ -9,7 +9,7 @@
 #include <cstring>
 #include <mutex>
 
-#include "formats/mapped_regions.h"
+#include "core/mapped_regions.h"
 
 namespace gcspike {
 namespace {
@@ -25,9 +25,7 @@ struct Slot {
 Slot g_slots[kSlots];
 std::atomic<pid_t> g_forward_pgid{0};
 std::once_flag g_install_once;
-std::once_flag g_install_fault_once;
-std::mutex g_mu;                     // registration only (not the handler)
-struct sigaction g_previous_bus {};  // SIGBUS's action before ours (a sanitizer's, or default)
+std::mutex g_mu;  // registration only (not the handler)
 
 void RemoveTempPaths() {
   for (Slot& s : g_slots) {
@@ -53,35 +51,10 @@ void OnSignal(int sig) {
   errno = saved_errno;
 }
 
-// SIGBUS: a page of a mapped input past its file's new end (formats/mapped_regions.h) is
-// backed by zeros and the access retried; any other SIGBUS is a crash, which must not leave an
-// output behind either: the registered paths are removed, then the previous action runs (a
-// sanitizer's report, or the default: the faulting access is retried and kills the process).
-void OnBus(int sig, siginfo_t* info, void* context) {
-  const int saved_errno = errno;
-  if (info->si_code == BUS_ADRERR && RescueMappedFault(info->si_addr)) {
-    errno = saved_errno;
-    return;
-  }
-  RemoveTempPaths();
-  const struct sigaction& prev = g_previous_bus;
-  if ((prev.sa_flags & SA_SIGINFO) != 0) {
-    prev.sa_sigaction(sig, info, context);
-  } else if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN) {
-    prev.sa_handler(sig);
-  } else if (info->si_code > 0 || prev.sa_handler == SIG_DFL) {
-    // The default action. A fault (si_code > 0) recurs when this handler returns; a SIGBUS sent
-    // by kill(2) is sent again, and delivered on return (it is blocked while this runs). One
-    // sent while it was ignored stays ignored.
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    ::sigaction(sig, &dfl, nullptr);
-    if (info->si_code <= 0) ::kill(::getpid(), sig);
-  }
-  errno = saved_errno;
-}
-
 void InstallHandlers() {
+  // A SIGBUS that is not a cut input or binary (core/mapped_regions.h) ends gcspike: without
+  // leaving a temporary output either.
+  SetFaultCleanup(RemoveTempPaths);
   InstallFaultHandler();
   std::call_once(g_install_once, [] {
     for (int sig : kSignals) {
@@ -100,24 +73,6 @@ void InstallHandlers() {
 }
 
 }  // namespace
-
-bool InstallFaultHandler() {
-  static std::atomic<bool> installed{false};
-  std::call_once(g_install_fault_once, [] {
-    struct sigaction sa {};
-    sa.sa_sigaction = OnBus;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_SIGINFO;
-    // The action to chain to is in place before the handler that reads it.
-    ::sigaction(SIGBUS, nullptr, &g_previous_bus);
-    ::sigaction(SIGBUS, &sa, nullptr);
-    // Read back: a sanitizer keeping SIGBUS to itself (ASan's handle_sigbus=2) ignores ours.
-    struct sigaction now {};
-    installed = ::sigaction(SIGBUS, nullptr, &now) == 0 && (now.sa_flags & SA_SIGINFO) != 0 &&
-                now.sa_sigaction == OnBus;
-  });
-  return installed.load();
-}
 
 int RegisterTempPath(const std::string& path) {
   InstallHandlers();

@@ -3,9 +3,9 @@
 // to a child's process group (while gcspike waits for that child, see ForwardSignalsTo) or
 // re-raises it with the default action, so the process still dies of it. SIGKILL cannot be
 // handled: OutputFile avoids named temporary files altogether where the kernel allows
-// (O_TMPFILE), and this registry covers the rest. SIGBUS gets a handler too (InstallFaultHandler):
-// a fault in a mapped input whose file was cut short is rescued (formats/mapped_regions.h), any
-// other removes the registered paths and then crashes as it would have.
+// (O_TMPFILE), and this registry covers the rest. The SIGBUS handler (core/mapped_regions.h,
+// installed here too) rescues a fault in a mapped input or binary whose file was cut short; any
+// other SIGBUS removes the registered paths and then crashes as it would have.
 #pragma once
 
 #include <signal.h>
@@ -19,11 +19,6 @@ namespace gcspike {
 // slots are taken (the path is then only removed by normal cleanup).
 int RegisterTempPath(const std::string& path);
 void UnregisterTempPath(int slot);
-
-// Installs the SIGBUS handler (once; RegisterTempPath and RegisterMappedRegion call it). It
-// chains to the action it replaces for faults outside the registered mappings. False when it
-// is not in place (a sanitizer kept SIGBUS to itself): then input mappings are not protected.
-bool InstallFaultHandler();
 
 // While pgid > 0, the handled signals go to that process group instead of ending gcspike (the
 // registered files stay, for the caller to remove after the child ends). 0 restores dying.

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/mapped_regions.h"
+
 namespace gcspike {
 namespace {
 
@@ -147,28 +149,31 @@ std::vector<std::string> DebugFileCandidates(const ElfImage& image, const std::s
   return out;
 }
 
-std::shared_ptr<ElfImage> FindDebugFile(const ElfImage& image, const std::string& debug_root) {
+Result<std::shared_ptr<ElfImage>> FindDebugFile(const ElfImage& image,
+                                                const std::string& debug_root) {
   for (const std::string& path : DebugFileCandidates(image, debug_root)) {
     if (path == image.path() || !Exists(path) || !CheckCandidateFile(path).ok()) continue;
     auto opened = ElfImage::Open(path);
-    if (!opened.ok()) continue;
+    if (!opened.ok()) {
+      if (IsFileShrankError(opened.error())) return opened.error();
+      continue;
+    }
     const ElfImage& debug = **opened;
-    if (!image.build_id().empty()) {
-      if (debug.build_id() != image.build_id()) continue;
-    } else {
+    bool belongs = !image.build_id().empty() && debug.build_id() == image.build_id();
+    if (image.build_id().empty() && !image.debuglink().empty()) {
       const std::span<const uint8_t> bytes = debug.file();
       uLong crc = crc32(0L, Z_NULL, 0);
       for (size_t at = 0; at < bytes.size(); at += 1 << 30) {
         const size_t n = std::min<size_t>(bytes.size() - at, 1 << 30);
         crc = crc32(crc, bytes.data() + at, static_cast<uInt>(n));
       }
-      if (image.debuglink().empty() || static_cast<uint32_t>(crc) != image.debuglink_crc()) {
-        continue;
-      }
+      belongs = static_cast<uint32_t>(crc) == image.debuglink_crc();
     }
-    return std::move(opened).value();
+    // A candidate cut short as its CRC was computed is not some other file.
+    GCSPIKE_RETURN_IF_ERROR(debug.CheckNotShrunk());
+    if (belongs) return std::move(opened).value();
   }
-  return nullptr;
+  return std::shared_ptr<ElfImage>();
 }
 
 std::shared_ptr<ElfImage> BinaryLocator::Find(const std::string& mapped_path,
@@ -203,6 +208,12 @@ std::shared_ptr<ElfImage> BinaryLocator::Locate(const std::string& mapped_path,
     }
     auto opened = ElfImage::Open(c.path);
     ++opened_;
+    if (!opened.ok() && IsFileShrankError(opened.error())) {
+      // Not a binary to pass over: the read fails at the cut (CheckNotShrunk).
+      if (!cut_.has_value()) cut_ = opened.error();
+      entries_[mapped_path] = Entry();
+      return nullptr;
+    }
     if (!opened.ok()) {
       rejected.push_back(opened.error().message);
       continue;
@@ -240,6 +251,16 @@ std::shared_ptr<ElfImage> BinaryLocator::Locate(const std::string& mapped_path,
   entry.image = chosen;
   if (warning != nullptr) *warning = entry.warning;
   return chosen;
+}
+
+Status BinaryLocator::CheckNotShrunk() const {
+  if (cut_.has_value()) return *cut_;
+  for (const auto& [path, entry] : entries_) {
+    if (std::shared_ptr<ElfImage> image = entry.image.lock()) {
+      GCSPIKE_RETURN_IF_ERROR(image->CheckNotShrunk());
+    }
+  }
+  return {};
 }
 
 }  // namespace gcspike

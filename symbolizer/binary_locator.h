@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -63,7 +64,9 @@ std::vector<std::string> DebugFileCandidates(const ElfImage& image, const std::s
 
 // The first debug file candidate that opens and belongs to `image`: the same GNU build id when
 // the image has one, else the .gnu_debuglink CRC-32 of its contents; nullptr when none does.
-std::shared_ptr<ElfImage> FindDebugFile(const ElfImage& image, const std::string& debug_root);
+// A candidate found cut short while it was read is an error (FileShrankError), not passed over.
+Result<std::shared_ptr<ElfImage>> FindDebugFile(const ElfImage& image,
+                                                const std::string& debug_root);
 
 // Finds the ElfImage for paths named in MMAP records (BinaryCandidates, CheckCandidateFile,
 // VerifyCandidate), once per path: the symbolizer's and the unwinder's caches ask it, and get
@@ -80,6 +83,11 @@ class BinaryLocator {
                                  std::string* warning);
   // How many files were opened as binaries (measurement and tests).
   uint64_t opened() const { return opened_; }
+  // Ok, or the first binary or debug file found cut short by another process while it was read
+  // (FileShrankError; ElfImage::CheckNotShrunk): a candidate as it was opened, or an image found
+  // here and still held. Asked once everything is made of the images, before they are released:
+  // what was made of them is then void (never wrong in silence).
+  Status CheckNotShrunk() const;
 
  private:
   struct Entry {
@@ -93,6 +101,7 @@ class BinaryLocator {
   std::string symfs_;
   std::unordered_map<std::string, Entry> entries_;
   uint64_t opened_ = 0;
+  std::optional<Error> cut_;  // a candidate found cut short as it was opened
 };
 
 }  // namespace gcspike

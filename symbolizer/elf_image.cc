@@ -4,6 +4,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <string_view>
 
 #include "core/hex.h"
+#include "core/mapped_regions.h"
 #include "symbolizer/binary_locator.h"
 
 namespace gcspike {
@@ -53,27 +55,45 @@ bool IsStackBoundaryName(std::string_view name) {
 
 }  // namespace
 
-Status OpenElfFile(const std::string& path, int* fd, void** elf) {
+Status ElfImage::OpenFile() {
   elf_version(EV_CURRENT);
-  *fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (*fd < 0) return MakeError(path + ": cannot open: " + std::strerror(errno));
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd_ < 0) return MakeError(path_ + ": cannot open: " + std::strerror(errno));
   struct stat st;
-  if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    return MakeError(path + ": not a regular file");
+  if (fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return MakeError(path_ + ": not a regular file");
   }
-  *elf = elf_begin(*fd, ELF_C_READ_MMAP, nullptr);
-  if (*elf == nullptr || elf_kind(AsElf(*elf)) != ELF_K_ELF) {
-    return MakeError(path + ": not an ELF file");
+  map_len_ = static_cast<size_t>(st.st_size);
+  // Mapped and registered here, so that a file cut short while it is read faults into zeros
+  // rather than killing gcspike (core/mapped_regions.h); libelf and libdw read the mapping
+  // (elf_memory). Private and writable: libelf writes section headers in place (OpenLookupDwarf
+  // in elf_symbolizer.cc, elf_compress), into copies of the pages it writes.
+  void* m = map_len_ > 0 ? ::mmap(nullptr, map_len_, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd_, 0)
+                         : MAP_FAILED;
+  if (m != MAP_FAILED) region_ = RegisterMappedRegion(m, map_len_, 0, /*writable=*/true);
+  if (region_ >= 0) {
+    map_ = m;
+    elf_ = elf_memory(static_cast<char*>(m), map_len_);
+  } else {
+    // Not mappable, or no rescue (every slot taken, or a sanitizer kept SIGBUS): libelf maps
+    // the file itself, unprotected, as it would without us.
+    if (m != MAP_FAILED) ::munmap(m, map_len_);
+    elf_ = elf_begin(fd_, ELF_C_READ_MMAP, nullptr);
+  }
+  // Zeros read past a cut may make anything of the headers: the cut is the error then.
+  GCSPIKE_RETURN_IF_ERROR(CheckNotShrunk());
+  if (elf_ == nullptr || elf_kind(AsElf(elf_)) != ELF_K_ELF) {
+    return MakeError(path_ + ": not an ELF file");
   }
   // Symbols, .gopclntab and DWARF are all found through the section headers: a file whose
   // headers cannot be read would symbolize nothing, and say nothing about it.
   size_t shnum = 0;
-  if (elf_getshdrnum(AsElf(*elf), &shnum) != 0) {
-    return MakeError(path + ": its ELF section headers cannot be read (" +
+  if (elf_getshdrnum(AsElf(elf_), &shnum) != 0) {
+    return MakeError(path_ + ": its ELF section headers cannot be read (" +
                      std::string(elf_errmsg(-1)) + ")");
   }
-  if (shnum == 0 || elf_nextscn(AsElf(*elf), nullptr) == nullptr) {
-    return MakeError(path + ": has no readable ELF section headers (nothing to symbolize with)");
+  if (shnum == 0 || elf_nextscn(AsElf(elf_), nullptr) == nullptr) {
+    return MakeError(path_ + ": has no readable ELF section headers (nothing to symbolize with)");
   }
   return {};
 }
@@ -103,8 +123,9 @@ std::string ElfBuildId(void* elf_handle) {
 Result<std::shared_ptr<ElfImage>> ElfImage::Open(const std::string& path) {
   std::shared_ptr<ElfImage> b(new ElfImage());
   b->path_ = path;
-  GCSPIKE_RETURN_IF_ERROR(OpenElfFile(path, &b->fd_, &b->elf_));
+  GCSPIKE_RETURN_IF_ERROR(b->OpenFile());
   b->Index();
+  GCSPIKE_RETURN_IF_ERROR(b->CheckNotShrunk());
   return b;
 }
 
@@ -143,7 +164,20 @@ Result<std::shared_ptr<ElfImage>> ElfImage::OpenRunningVdso() {
 
 ElfImage::~ElfImage() {
   if (elf_ != nullptr) elf_end(AsElf(elf_));
+  UnregisterMappedRegion(region_);
+  if (map_ != nullptr) ::munmap(map_, map_len_);
   if (fd_ >= 0) ::close(fd_);
+}
+
+Status ElfImage::CheckNotShrunk() const {
+  if (fd_ >= 0) {
+    if (std::optional<uint64_t> at = MappedFileCut(region_, fd_, map_len_)) {
+      return FileShrankError(path_, *at);
+    }
+  }
+  if (debug_cut_.has_value()) return *debug_cut_;
+  if (debug_file_.has_value() && *debug_file_ != nullptr) return (*debug_file_)->CheckNotShrunk();
+  return {};
 }
 
 void ElfImage::Index() {
@@ -360,7 +394,11 @@ void ElfImage::IndexCfi(CfiTables& cfi) const {
 }
 
 const ElfImage* ElfImage::DebugFile() const {
-  if (!debug_file_.has_value()) debug_file_ = FindDebugFile(*this, debug_root_);
+  if (!debug_file_.has_value()) {
+    Result<std::shared_ptr<ElfImage>> found = FindDebugFile(*this, debug_root_);
+    if (!found.ok()) debug_cut_ = found.error();
+    debug_file_ = found.ok() ? std::move(found).value() : nullptr;
+  }
   return debug_file_->get();
 }
 

@@ -22,7 +22,9 @@ namespace gcspike {
 class ElfImage {
  public:
   // Opens and indexes `path`: only regular files (a FIFO would block, /dev/zero never ends),
-  // mapped read-only. Errors name the file (the caller turns them into warnings).
+  // mapped privately by a mapping registered against SIGBUS (core/mapped_regions.h). Errors
+  // name the file (the caller turns them into warnings), except a file cut short while it was
+  // opened: FileShrankError, at the cut (the caller fails the read, see CheckNotShrunk).
   static Result<std::shared_ptr<ElfImage>> Open(const std::string& path);
   // The same for an ELF image in memory (copied; fuzzing, the vDSO).
   static Result<std::shared_ptr<ElfImage>> OpenMemory(std::span<const uint8_t> image);
@@ -33,7 +35,13 @@ class ElfImage {
   ElfImage& operator=(const ElfImage&) = delete;
 
   const std::string& path() const { return path_; }  // empty for in-memory images
-  void* elf() const { return elf_; }                 // Elf*, owned
+
+  // Ok, or FileShrankError when this file, or its separate debug file (or a candidate for it),
+  // was found cut short by another process while it was mapped: the bytes past the cut read as
+  // zeros, so anything made of them may be wrong. Whoever used the image asks before trusting
+  // what it made (BinaryLocator::CheckNotShrunk).
+  Status CheckNotShrunk() const;
+  void* elf() const { return elf_; }  // Elf*, owned
   // Lower-case hex of the NT_GNU_BUILD_ID note, empty when the binary has none.
   const std::string& build_id() const { return build_id_; }
 
@@ -80,6 +88,8 @@ class ElfImage {
 
  private:
   ElfImage() = default;
+  // Opens path_, maps it (map_, region_) and hands the mapping to libelf (elf_).
+  Status OpenFile();
   // Reads the program headers, build id, symbols, .gopclntab and .gnu_debuglink of elf_.
   void Index();
   void IndexSymbols(void* symtab_scn);
@@ -93,6 +103,9 @@ class ElfImage {
   };
   std::string path_;
   int fd_ = -1;
+  void* map_ = nullptr;  // the file, when mapped here and registered (region_)
+  size_t map_len_ = 0;   // the file's size when it was opened
+  int region_ = -1;
   std::vector<uint8_t> image_;  // OpenMemory's copy, which elf_ reads
   void* elf_ = nullptr;         // Elf*
   std::span<const uint8_t> file_;
@@ -108,12 +121,8 @@ class ElfImage {
   // Built lazily by const accessors: an ElfImage is not safe to share between threads.
   mutable std::unique_ptr<CfiTables> cfi_;
   mutable std::optional<std::shared_ptr<ElfImage>> debug_file_;
+  mutable std::optional<Error> debug_cut_;  // a debug file candidate found cut short
 };
-
-// Opens a binary whose path came from the input, for libelf: only regular files, mapped with
-// ELF_C_READ_MMAP. *fd and *elf (an Elf*) are set as soon as they exist, so the caller releases
-// them (elf_end, close) on error too.
-Status OpenElfFile(const std::string& path, int* fd, void** elf);
 
 // The GNU build id of an open ELF (an Elf*), lower-case hex, empty when it has none: from the
 // PT_NOTE segments, else from note sections (Go puts its note outside PT_NOTE).

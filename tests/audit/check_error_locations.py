@@ -52,7 +52,7 @@ ALLOWED = [
      "called by the pprof reader, which names the sample's byte (MakeErrorAt(f.tag_offset, ...))"),
     ("formats/gzip_codec.cc", r"zlib: |isa-l: |out of memory while compressing", "zlib/ISA-L set-up and "
      "output compression failures (not about the input)"),
-    ("symbolizer/elf_image.cc", r"MakeError\(\s*path \+|vDSO",
+    ("symbolizer/elf_image.cc", r"MakeError\(\s*path_? \+|vDSO",
      "opening a binary named by a recording: the message starts with its path"),
     ("symbolizer/binary_locator.cc", r"MakeError\(\s*(candidate\.)?path \+",
      "finding and verifying that binary: the message starts with the candidate's path"),

@@ -112,33 +112,7 @@ expect_exit 2 "$GCSPIKE" annotate "$WORK/bomb1g.pb.gz" -o "$out" --max-gzip-rati
 # 5. Another process truncates the input while gcspike has it mapped (tests/e2e/cut_while_mapped.py
 # polls /proc/PID/maps and cuts inside the mapping, ahead of the reader): gcspike never dies of
 # SIGBUS; it exits 0 (the reader was past the cut, or done) or 2 with one line naming the file
-# and the byte where it was cut, and leaves no output.
-shrank=0
-# cut_while_read VICTIM SOURCE MIN_LEN FROM SEED -- CMD...: CMD on VICTIM, a fresh copy of
-# SOURCE, cut inside a mapping of at least MIN_LEN bytes, at FROM (a fraction) of it or later.
-cut_while_read() {
-  local victim=$1 source=$2 min_len=$3 from=$4 seed=$5 got=0 msg cut
-  shift 6
-  cp "$source" "$victim"
-  rm -f "$out"
-  python3 "$SOURCE_DIR/tests/e2e/cut_while_mapped.py" "$victim" "$min_len" "$from" "$seed" \
-    "$WORK/cut.txt" -- "$@" >"$WORK/cut-out.txt" 2>&1 || got=$?
-  msg=$(cat "$WORK/cut-out.txt")
-  cut=$(grep -o '^cut at [0-9]*' "$WORK/cut.txt" | grep -o '[0-9]*$' || true)
-  ((got < 128)) || fail "killed by signal $((got - 128)) ($(cat "$WORK/cut.txt")): $*: $msg"
-  [[ $got == 0 || $got == 2 ]] || fail "exit $got, want 0 or 2: $*: $msg"
-  [[ -z $(find "$WORK" -maxdepth 1 -name '.out.pb.gz.gcspike-*') ]] || fail "temporary file left"
-  if [[ $got == 2 ]]; then
-    [[ ! -e $out ]] || fail "output written for $*"
-    [[ $(wc -l <"$WORK/cut-out.txt") == 1 ]] || fail "not one line: $msg"
-    [[ -n $cut ]] || fail "exit 2 though nothing was cut: $msg"
-    [[ $msg == "gcspike: $victim: byte $cut: the file shrank while it was being read"* ]] ||
-      fail "want the cut at byte $cut: $msg"
-    shrank=$((shrank + 1))
-  fi
-  echo "exit $got, $(cat "$WORK/cut.txt"): ${msg:-(nothing)}"
-  pass
-}
+# and the byte where it was cut, and leaves no output (cut_while_read in lib.sh).
 # pprof is decoded from one mapping of the whole file (~5 MB here); perf.data and traces are
 # read through 1 MiB windows (a Go trace here, cut in whichever window is mapped), and --jobs
 # reads several inputs at once on threads.
@@ -148,15 +122,15 @@ gunzip -c "$WORK/synth.pb.gz" >"$WORK/synth.pb"
 trace=$(ls -S "$FIXTURES"/trace/*/*.trace | head -1)
 cpu=$(pprof_fixtures | head -1)
 for seed in 1 2 3 4 5 6; do
-  cut_while_read "$WORK/victim.pb" "$WORK/synth.pb" 2000000 0.5 "$seed" -- \
+  cut_while_read "$WORK/victim.pb" "$WORK/synth.pb" 2000000 0.5 "$seed" "$out" -- \
     "$GCSPIKE" annotate "$WORK/victim.pb" -o "$out"
 done
-pprof_cuts=$shrank
+pprof_cuts=$cuts_met
 ((pprof_cuts >= 3)) || fail "only $pprof_cuts of 6 pprof runs met the cut: the race is not tested"
 for seed in 1 2 3; do
-  cut_while_read "$WORK/victim.trace" "$trace" 4096 0 "$seed" -- \
+  cut_while_read "$WORK/victim.trace" "$trace" 4096 0 "$seed" "$out" -- \
     "$GCSPIKE" annotate "$WORK/victim.trace" -o "$out"
-  cut_while_read "$WORK/victim.pb" "$WORK/synth.pb" 2000000 0.3 "$seed" -- \
+  cut_while_read "$WORK/victim.pb" "$WORK/synth.pb" 2000000 0.3 "$seed" "$out" -- \
     "$GCSPIKE" merge "$cpu" "$WORK/victim.pb" "$trace" --jobs 3 -o "$out"
 done
 

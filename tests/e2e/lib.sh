@@ -59,3 +59,35 @@ expect_rows_match() {
   [[ $differ -eq 0 ]] || { cat "$1" >&2; fail "$1: CFI rows and libunwind differ: $line"; }
   [[ $by_rows -gt 0 && $n -gt 0 ]] || fail "$1: no sample unwound from CFI rows: $line"
 }
+
+# cut_while_read VICTIM SOURCE MIN_LEN FROM SEED OUT -- CMD...: CMD, which writes OUT, run while
+# tests/e2e/cut_while_mapped.py truncates VICTIM (a fresh copy of SOURCE; cp keeps its inode)
+# inside a mapping of at least MIN_LEN bytes, at FROM (a fraction) of it or later. gcspike never
+# dies of a signal and leaves no temporary file; it exits 0 (done with VICTIM before the cut) or
+# 2 with one line naming VICTIM and the byte where it was cut, and no OUT. The runs that met the
+# cut (exit 2) are counted in cuts_met.
+cuts_met=0
+cut_while_read() {
+  local victim=$1 source=$2 min_len=$3 from=$4 seed=$5 out=$6 got=0 msg cut
+  shift 7
+  cp "$source" "$victim"
+  rm -f "$out"
+  python3 "$SOURCE_DIR/tests/e2e/cut_while_mapped.py" "$victim" "$min_len" "$from" "$seed" \
+    "$WORK/cut.txt" -- "$@" >"$WORK/cut-out.txt" 2>&1 || got=$?
+  msg=$(cat "$WORK/cut-out.txt")
+  cut=$(grep -o '^cut at [0-9]*' "$WORK/cut.txt" | grep -o '[0-9]*$' || true)
+  ((got < 128)) || fail "killed by signal $((got - 128)) ($(cat "$WORK/cut.txt")): $*: $msg"
+  [[ $got == 0 || $got == 2 ]] || fail "exit $got, want 0 or 2: $*: $msg"
+  [[ -z $(find "$(dirname "$out")" -maxdepth 1 -name ".$(basename "$out").gcspike-*") ]] ||
+    fail "temporary file left"
+  if [[ $got == 2 ]]; then
+    [[ ! -e $out ]] || fail "output written for $*"
+    [[ $(wc -l <"$WORK/cut-out.txt") == 1 ]] || fail "not one line: $msg"
+    [[ -n $cut ]] || fail "exit 2 though nothing was cut: $msg"
+    [[ $msg == "gcspike: $victim: byte $cut: the file shrank while it was being read"* ]] ||
+      fail "want $victim cut at byte $cut: $msg"
+    cuts_met=$((cuts_met + 1))
+  fi
+  echo "exit $got, $(cat "$WORK/cut.txt"): ${msg:-(nothing)}"
+  pass
+}

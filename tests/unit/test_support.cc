@@ -1,8 +1,10 @@
 #include "tests/unit/test_support.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 
@@ -36,6 +38,25 @@ ScratchDir::ScratchDir() {
 ScratchDir::~ScratchDir() {
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
+}
+
+TempFile::TempFile(const std::vector<uint8_t>& bytes, const std::string& prefix) {
+  path_ = "/tmp/gcspike-" + prefix + "-XXXXXX";
+  const int fd = ::mkstemp(path_.data());
+  EXPECT_GE(fd, 0);
+  EXPECT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  ::close(fd);
+}
+
+TempFile::~TempFile() { ::unlink(path_.c_str()); }
+
+void ExpectCutToZeros(const std::vector<uint8_t>& got, const std::vector<uint8_t>& want,
+                      size_t cut) {
+  ASSERT_LE(got.size(), want.size());
+  ASSERT_GT(got.size(), cut);
+  EXPECT_TRUE(std::equal(got.begin(), got.begin() + static_cast<ptrdiff_t>(cut), want.begin()));
+  EXPECT_EQ(std::count(got.begin() + static_cast<ptrdiff_t>(cut), got.end(), 0),
+            static_cast<ptrdiff_t>(got.size() - cut));
 }
 
 std::vector<uint8_t> ReadFileBytes(const std::filesystem::path& path) {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,28 @@ class ScratchDir {
  private:
   std::string path_;
 };
+
+// A file /tmp/gcspike-<prefix>-XXXXXX holding `bytes`, removed with the object.
+class TempFile {
+ public:
+  explicit TempFile(const std::vector<uint8_t>& bytes, const std::string& prefix = "input");
+  ~TempFile();
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The bytes of `span`, touching every page: in a mapping of a file cut short under it, those
+// past the cut fault and are rescued (core/mapped_regions.h).
+inline std::vector<uint8_t> Touch(std::span<const uint8_t> span) {
+  return std::vector<uint8_t>(span.begin(), span.end());
+}
+// `got` is `want` up to `cut` and zeros from there on.
+void ExpectCutToZeros(const std::vector<uint8_t>& got, const std::vector<uint8_t>& want,
+                      size_t cut);
 
 // Every file under fixtures/<sub> whose name ends with `suffix`, sorted.
 std::vector<std::filesystem::path> FixtureFiles(const std::string& sub, const std::string& suffix);

@@ -3,7 +3,7 @@
 // give the same bytes, offsets and ends; ReadAll and Contents after a partial read give the
 // rest; and a file that another process cuts short while it is read, beyond or inside a mapped
 // window or under the whole-file mapping of Contents(), fails at the cut instead of faulting
-// (the pages past the cut read as zeros: formats/mapped_regions.h).
+// (the pages past the cut read as zeros: core/mapped_regions.h).
 #include "formats/input_source.h"
 
 #include <gtest/gtest.h>
@@ -28,22 +28,9 @@
 namespace gcspike {
 namespace {
 
-class TempFile {
- public:
-  explicit TempFile(const std::vector<uint8_t>& bytes) {
-    char tmpl[] = "/tmp/gcspike-input-XXXXXX";
-    const int fd = ::mkstemp(tmpl);
-    path_ = tmpl;
-    EXPECT_GE(fd, 0);
-    EXPECT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-    ::close(fd);
-  }
-  ~TempFile() { ::unlink(path_.c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::ExpectCutToZeros;
+using testing::TempFile;
+using testing::Touch;
 
 std::vector<uint8_t> RandomBytes(size_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -159,21 +146,6 @@ TEST(InputSource, FileCutBeyondTheWindowFailsAtTheCut) {
   std::vector<uint8_t> rest(size_t{1} << 20);
   EXPECT_ERROR_AT(f.Read(rest.data(), rest.size()), cut, kShrank);
   EXPECT_ERROR_AT(f.CheckNotShrunk(), cut, kShrank);
-}
-
-// The bytes of `span` (touching every page: those past the cut fault and are rescued).
-std::vector<uint8_t> Touch(std::span<const uint8_t> span) {
-  return std::vector<uint8_t>(span.begin(), span.end());
-}
-
-// `got` is `want` up to `cut` and zeros from there on.
-void ExpectCutToZeros(const std::vector<uint8_t>& got, const std::vector<uint8_t>& want,
-                      size_t cut) {
-  ASSERT_LE(got.size(), want.size());
-  ASSERT_GT(got.size(), cut);
-  EXPECT_TRUE(std::equal(got.begin(), got.begin() + static_cast<ptrdiff_t>(cut), want.begin()));
-  EXPECT_EQ(std::count(got.begin() + static_cast<ptrdiff_t>(cut), got.end(), 0),
-            static_cast<ptrdiff_t>(got.size() - cut));
 }
 
 TEST(InputSource, FileCutInsideTheMappedWindowReadsZerosAndFailsAtTheCut) {

@@ -56,7 +56,7 @@ struct Layers {
                                PerfProfileAssembler::RawStackHash(misc, s));
   }
   Status Finish() {
-    assembler.Finish(attrs, {}, header, nullptr);
+    GCSPIKE_RETURN_IF_ERROR(assembler.Finish(attrs, {}, header, nullptr));
     return assembler.Close();
   }
   std::vector<uint64_t> Addresses(const Sample& s) const {

@@ -11,6 +11,7 @@
 
 #include "symbolizer/dwarf_unwinder.h"
 #include "symbolizer/elf_symbolizer.h"
+#include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
@@ -61,7 +62,9 @@ TEST(DebugFileCandidates, BuildIdPlacesThenDebuglinkPlaces) {
   // The test binary has no .gnu_debuglink, so nothing else; and no debug file is found.
   EXPECT_TRUE((*image)->debuglink().empty());
   EXPECT_EQ(paths.size(), 2u);
-  EXPECT_EQ(FindDebugFile(**image, "/nonexistent"), nullptr);
+  auto debug = FindDebugFile(**image, "/nonexistent");
+  ASSERT_OK(debug);
+  EXPECT_EQ(*debug, nullptr);
 }
 
 }  // namespace

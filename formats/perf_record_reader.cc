@@ -21,6 +21,17 @@ using perf::kPipeHeaderSize;
 constexpr uint64_t kMaxPrelude = uint64_t{64} << 20;
 constexpr uint64_t kMaxFeatureSection = uint64_t{64} << 20;
 
+// What the header facts cost besides their characters, counted in header_bytes_
+// (docs/memory.md#perfdata): a string kept in a vector or interned as a comment; an entry of a
+// hash table keyed by number (its node, bucket and the allocations' bookkeeping, and the
+// string's own allocation); a build-id entry (two strings, the id's 40 hex digits included).
+constexpr uint64_t kStringBytes = 128;
+constexpr uint64_t kEntryBytes = 128;
+constexpr uint64_t kBuildIdBytes = 192;
+// Unknown record types counted one by one for the warning; records of further types are
+// counted together (a map entry per type would grow with the input).
+constexpr size_t kUnknownTypes = 256;
+
 // Reads up to n bytes; fewer only at the end of the input.
 Result<size_t> ReadUpTo(InputSource& in, uint8_t* buf, size_t n) {
   size_t total = 0;
@@ -240,9 +251,11 @@ Status PerfRecordReader::ReadFeatureSections(const uint64_t (&features)[4], uint
       continue;
     }
     GCSPIKE_RETURN_IF_ERROR(in_.Skip(s.offset - in_.offset()));
+    GCSPIKE_RETURN_IF_ERROR(Grow(s.size, s.offset));  // while it is held
     std::vector<uint8_t> body(s.size);
     GCSPIKE_RETURN_IF_ERROR(in_.ReadExact(body.data(), body.size()));
     GCSPIKE_RETURN_IF_ERROR(ProcessFeature(s.bit, ByteCursor(body, s.offset)));
+    Release(s.size);
   }
   uint64_t sections_end = in_.offset();
   for (const Section& s : sections) {
@@ -380,19 +393,34 @@ Status PerfRecordReader::SkipPayloadAfter(uint32_t type, std::span<const uint8_t
 Status PerfRecordReader::ReadTracingDataPayload(uint32_t size, uint64_t padded) {
   if (size > kMaxFeatureSection) return in_.Skip(padded);
   const uint64_t at = in_.offset();
+  GCSPIKE_RETURN_IF_ERROR(Grow(size, at));  // while it is held
   std::vector<uint8_t> payload(size);
   GCSPIKE_RETURN_IF_ERROR(in_.ReadExact(payload.data(), payload.size()));
-  ReadTracingData(ByteCursor(payload, at));
+  GCSPIKE_RETURN_IF_ERROR(ReadTracingData(ByteCursor(payload, at)));
+  Release(size);
   return in_.Skip(padded - size);
 }
 
-void PerfRecordReader::ReadTracingData(ByteCursor c) {
-  auto names = ReadTracepointNames(c);
-  if (!names.ok()) {
-    Warn("tracing data: " + names.error().ToString() + "; tracepoint events keep numeric names");
-    return;
+// The names are kept only when the whole tracing data reads; each is counted as it is made.
+Status PerfRecordReader::ReadTracingData(ByteCursor c) {
+  std::unordered_map<uint64_t, std::string> names;
+  Status budget;
+  const Status read = ReadTracepointNames(c, [&](uint64_t id, std::string name, uint64_t at) {
+    const uint64_t bytes = kEntryBytes + name.size();
+    names[id] = std::move(name);
+    budget = Grow(bytes, at);
+    return budget;
+  });
+  GCSPIKE_RETURN_IF_ERROR(budget);
+  if (!read.ok()) {
+    Warn("tracing data: " + read.error().ToString() + "; tracepoint events keep numeric names");
+    return {};
   }
-  for (auto& [id, name] : *names) header_.tracepoint_names[id] = std::move(name);
+  while (!names.empty()) {  // node by node: no name is allocated twice
+    auto moved = header_.tracepoint_names.insert(names.extract(names.begin()));
+    if (!moved.inserted) moved.position->second = std::move(moved.node.mapped());
+  }
+  return {};
 }
 
 Status PerfRecordReader::AddAttr(PerfAttr attr, std::span<const uint64_t> ids, uint64_t offset) {
@@ -415,7 +443,7 @@ Status PerfRecordReader::ProcessRecord(uint32_t type, uint16_t misc, ByteCursor 
     }
     case record::kHeaderBuildId:
       GCSPIKE_RETURN_IF_ERROR(handler_.Sync());
-      return ReadBuildIdEntry(misc, c);  // the record is one build_id_event
+      return ReadBuildIdEntry(misc, c, offset);  // the record is one build_id_event
     case record::kCompressed:
       return ProcessCompressed(c.rest(), c.offset());
     case record::kCompressed2: {
@@ -428,7 +456,13 @@ Status PerfRecordReader::ProcessRecord(uint32_t type, uint16_t misc, ByteCursor 
           (type >= record::kHeaderAttr && type <= record::kMaxUserRecord)) {
         return handler_.OnRecord(type, misc, c, offset);
       }
-      ++unknown_records_[type];
+      if (auto it = unknown_records_.find(type); it != unknown_records_.end()) {
+        ++it->second;
+      } else if (unknown_records_.size() < kUnknownTypes) {
+        unknown_records_.emplace(type, 1);
+      } else {
+        ++unknown_other_records_;
+      }
       return {};
   }
 }
@@ -532,49 +566,66 @@ Status PerfRecordReader::ReadBuildIds(ByteCursor c) {
                                      " bytes is smaller than its header");
     }
     GCSPIKE_ASSIGN_OR_RETURN(ByteCursor e, c.sub(size - 8));
-    GCSPIKE_RETURN_IF_ERROR(ReadBuildIdEntry(misc, e));
+    GCSPIKE_RETURN_IF_ERROR(ReadBuildIdEntry(misc, e, offset));
   }
   return {};
 }
 
-// The part of a build_id_event after its header: pid, build_id[24], filename.
-Status PerfRecordReader::ReadBuildIdEntry(uint16_t misc, ByteCursor e) {
+// The part of a build_id_event after its header: pid, build_id[24], filename. `offset`: the
+// event's.
+Status PerfRecordReader::ReadBuildIdEntry(uint16_t misc, ByteCursor e, uint64_t offset) {
   GCSPIKE_RETURN_IF_ERROR(e.skip(4));  // pid
   GCSPIKE_ASSIGN_OR_RETURN(auto id, e.bytes(24));
   size_t n = 20;
   if ((misc & perf::misc::kBuildIdSize) != 0) n = std::min<size_t>(id[20], 20);
-  header_.build_id_by_file[perf::PaddedString(e.rest())] = HexBytes(id.first(n));
+  auto [it, added] = header_.build_id_by_file.insert_or_assign(perf::PaddedString(e.rest()),
+                                                               HexBytes(id.first(n)));
+  return added ? Grow(kBuildIdBytes + it->first.size(), offset) : Status();
+}
+
+Status PerfRecordReader::Comment(std::string text, uint64_t offset) {
+  GCSPIKE_RETURN_IF_ERROR(Grow(kStringBytes + text.size(), offset));
+  handler_.OnComment(text);
   return {};
+}
+
+Status PerfRecordReader::Grow(uint64_t bytes, uint64_t offset) {
+  header_bytes_ += bytes;
+  return handler_.OnHeaderBytes(header_bytes_, offset);
 }
 
 Status PerfRecordReader::ProcessFeature(int bit, ByteCursor c) {
   switch (bit) {
     case feature::kTracingData:
-      ReadTracingData(c);
-      return {};
+      return ReadTracingData(c);
     case feature::kBuildId:
       return ReadBuildIds(c);
     case feature::kHostname:
     case feature::kOsRelease:
     case feature::kVersion: {
+      const uint64_t at = c.offset();
       GCSPIKE_ASSIGN_OR_RETURN(std::string s, HeaderString(c));
       const char* key = bit == feature::kHostname    ? "hostname: "
                         : bit == feature::kOsRelease ? "os-release: "
                                                      : "perf-version: ";
-      if (bit == feature::kOsRelease) header_.os_release = s;
-      handler_.OnComment(key + s);
-      return {};
+      if (bit == feature::kOsRelease) {
+        const uint64_t was = header_.os_release.size();
+        header_.os_release = s;
+        if (s.size() > was) GCSPIKE_RETURN_IF_ERROR(Grow(s.size() - was, at));
+      }
+      return Comment(key + s, at);
     }
     case feature::kCmdline: {
+      const uint64_t at = c.offset();
       GCSPIKE_ASSIGN_OR_RETURN(uint32_t nr, c.u32le());
-      std::string line;
+      std::string line = "perf-command:";
       for (uint32_t i = 0; i < nr; ++i) {
         GCSPIKE_ASSIGN_OR_RETURN(std::string arg, HeaderString(c));
-        if (!line.empty()) line += ' ';
+        line += ' ';
         line += arg;
       }
-      handler_.OnComment("perf-command: " + line);
-      return {};
+      if (nr == 0) line += ' ';
+      return Comment(std::move(line), at);
     }
     case feature::kEventDesc:
       return ReadEventDesc(c);
@@ -596,14 +647,18 @@ Status PerfRecordReader::ProcessFeature(int bit, ByteCursor c) {
 Status PerfRecordReader::ReadEventDesc(ByteCursor c) {
   GCSPIKE_ASSIGN_OR_RETURN(uint32_t nr, c.u32le());
   GCSPIKE_ASSIGN_OR_RETURN(uint32_t attr_size, c.u32le());
-  header_.event_desc_names.clear();
+  header_.event_desc_names.clear();  // still counted: a stream has one EVENT_DESC
   for (uint32_t i = 0; i < nr; ++i) {
+    const uint64_t at = c.offset();
     GCSPIKE_RETURN_IF_ERROR(c.skip(attr_size));
     GCSPIKE_ASSIGN_OR_RETURN(uint32_t nr_ids, c.u32le());
     GCSPIKE_ASSIGN_OR_RETURN(std::string name, HeaderString(c));
-    for (uint32_t k = 0; k < nr_ids; ++k) {
+    GCSPIKE_RETURN_IF_ERROR(Grow(kStringBytes + name.size(), at));
+    for (uint32_t k = 0; k < nr_ids; ++k) {  // a copy of the name per id
+      const uint64_t id_at = c.offset();
       GCSPIKE_ASSIGN_OR_RETURN(uint64_t id, c.u64le());
       header_.event_desc_name_by_id[id] = name;
+      GCSPIKE_RETURN_IF_ERROR(Grow(kEntryBytes + name.size(), id_at));
     }
     header_.event_desc_names.push_back(std::move(name));
   }
@@ -613,6 +668,11 @@ Status PerfRecordReader::ReadEventDesc(ByteCursor c) {
 void PerfRecordReader::WarnSkipped() {
   for (const auto& [type, count] : unknown_records_) {
     Warn("skipped " + std::to_string(count) + " records of unknown type " + std::to_string(type));
+  }
+  if (unknown_other_records_ != 0) {
+    Warn("skipped " + std::to_string(unknown_other_records_) +
+         " records of further unknown types (only the first " + std::to_string(kUnknownTypes) +
+         " are named)");
   }
   if (!decompressed_.empty()) {
     Warn(std::to_string(decompressed_.size()) +

@@ -56,7 +56,8 @@ struct Layers {
                                PerfProfileAssembler::RawStackHash(misc, s));
   }
   Status Finish() {
-    assembler.Finish(attrs, {}, header, nullptr);
+    NamePerfEvents(attrs, {}, header);
+    assembler.Finish(attrs, header, nullptr);
     return assembler.Close();
   }
   std::vector<uint64_t> Addresses(const Sample& s) const {

@@ -29,7 +29,7 @@ namespace {
 // What an event costs in the model (docs/memory.md#perfdata): its attr with its offset, a
 // hash-table entry per id its samples carry, and each of the three copies of its name (its
 // own and its two interned sample types) a string's bookkeeping on top of its characters.
-constexpr uint64_t kAttrBytes = sizeof(PerfAttr) + 8;
+constexpr uint64_t kAttrBytes = sizeof(PerfAttr) + 8;  // 104
 constexpr uint64_t kIdBytes = 64;
 constexpr uint64_t kNameBytes = 96;
 
@@ -203,7 +203,8 @@ Status PerfDataReader::HandleBatch(const PerfRecordBatch& batch) {
   return {};
 }
 
-// The model is checked after every record, so one record takes it at most its own growth past
+// The model is checked after every record, and the header's entries as they are read (the
+// record layer's OnHeaderBytes), so one record or entry takes it at most its own growth past
 // the budget (docs/memory.md#perfdata).
 Status PerfDataReader::CheckBudget(uint64_t offset) const {
   const uint64_t bytes =

@@ -246,4 +246,49 @@ grep -q "skipped $want records of unknown type 134744072" "$WORK/log.txt" ||
   fail "not every decompressed record was read (want $want): $(cat "$WORK/log.txt")"
 pass
 
+# 6. What a perf.data header says is kept too (docs/memory.md#perfdata) and counts toward
+# --max-memory: build ids, event names (one copy per id), comments, attrs. perf itself reads
+# small generated ones: the BUILD_ID section (perf buildid-list), a stream's HEADER_BUILD_ID
+# records (perf script -D) and its EVENT_DESC features (perf script --header).
+python3 "$GEN" perf-build-ids 3 "$WORK/small-ids.data"
+[[ $(perf buildid-list -i "$WORK/small-ids.data" 2>/dev/null | grep -c ' /l/[0-2]$') == 3 ]] ||
+  fail "perf buildid-list does not read the generated BUILD_ID section"
+python3 "$GEN" perf-build-ids 3 "$WORK/small-ids.pipe" --pipe
+n=$(perf script -D -i - <"$WORK/small-ids.pipe" 2>/dev/null | grep -c PERF_RECORD_BUILD_ID)
+[[ $n == 3 ]] || fail "perf script does not read the generated HEADER_BUILD_ID records"
+python3 "$GEN" perf-event-desc 2 3 40 "$WORK/small-desc.pipe"
+n=$(perf script --header -i - <"$WORK/small-desc.pipe" 2>/dev/null | grep -c '^# event : name = e')
+[[ $n == 2 ]] || fail "perf script does not read the generated EVENT_DESC features"
+pass
+# A BUILD_ID section of 1,000,000 files (51 MB; it took 225 MiB whatever the budget): refused
+# under 64 MiB at the entry that crosses it; within a budget it fits (the section held while it
+# is read, and each entry), gcspike stays under that budget + the binary and fixed buffers.
+python3 "$GEN" perf-build-ids $((1000000 / tenth)) "$WORK/ids.data"
+rm -f "$out"
+budget=$((64 / tenth))
+measure 150 2 "$GCSPIKE" annotate --max-memory=${budget}M "$WORK/ids.data" -o "$out"
+refused ids.data $((budget << 20))
+budget=$((260 / tenth))
+measure $((budget + 64)) 0 "$GCSPIKE" annotate --max-memory=${budget}M "$WORK/ids.data" -o "$out"
+# The same as a stream of 1,000,000 HEADER_BUILD_ID records (52 MB; it took 177 MiB).
+python3 "$GEN" perf-build-ids $((1000000 / tenth)) "$WORK/ids.pipe" --pipe
+rm -f "$out"
+budget=$((64 / tenth))
+measure 150 2 "$GCSPIKE" annotate --max-memory=${budget}M "$WORK/ids.pipe" -o "$out"
+refused ids.pipe $((budget << 20))
+budget=$((200 / tenth))
+measure $((budget + 64)) 0 "$GCSPIKE" annotate --max-memory=${budget}M "$WORK/ids.pipe" -o "$out"
+# A stream of 4 EVENT_DESC features, each one event of a 32 KiB name that 4,000 ids carry
+# (254 KB): the name was kept once per id, 512 MB (it took 515 MiB). Refused under 64 MiB; one
+# such feature fits in 160 MiB, and gcspike stays under that + the binary and fixed buffers.
+ids=$((4000 / tenth))
+python3 "$GEN" perf-event-desc 4 $ids 32768 "$WORK/desc.pipe"
+rm -f "$out"
+budget=$((64 / tenth))
+measure 150 2 "$GCSPIKE" annotate --max-memory=${budget}M "$WORK/desc.pipe" -o "$out"
+refused desc.pipe $((budget << 20))
+python3 "$GEN" perf-event-desc 1 $ids 32768 "$WORK/desc1.pipe"
+budget=$((160 / tenth))
+measure $((budget + 64)) 0 "$GCSPIKE" annotate --max-memory=${budget}M "$WORK/desc1.pipe" -o "$out"
+
 finish

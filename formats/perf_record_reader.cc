@@ -181,7 +181,8 @@ Result<ByteCursor> PreludeSection(ByteCursor prelude, const FileHeader& h, uint6
 Status PerfRecordReader::ReadFileMode(ByteCursor header) {
   GCSPIKE_ASSIGN_OR_RETURN(FileHeader h, ReadFileHeader(header, in_.size_hint()));
   // Attrs and their ids lie between the header and the data section in files perf writes;
-  // hold that small prelude in memory so the stream is never rewound.
+  // hold that small prelude in memory (counted) so the stream is never rewound.
+  GCSPIKE_RETURN_IF_ERROR(Grow(h.data_offset - kFileHeaderSize, kFileHeaderSize));
   std::vector<uint8_t> prelude(h.data_offset - kFileHeaderSize);
   GCSPIKE_RETURN_IF_ERROR(in_.ReadExact(prelude.data(), prelude.size()));
   const ByteCursor pc(prelude, kFileHeaderSize);
@@ -204,6 +205,8 @@ Status PerfRecordReader::ReadFileMode(ByteCursor header) {
     GCSPIKE_RETURN_IF_ERROR(AddAttr(std::move(attr), ids, entry_offset));
   }
   if (attrs_ == 0) return MakeErrorAt(h.at + 8, "perf.data has no events (attrs)");
+  Release(prelude.size());
+  prelude = {};
   GCSPIKE_RETURN_IF_ERROR(ReadRecords(h.data_end));
   return ReadFeatureSections(h.features, h.data_end);
 }

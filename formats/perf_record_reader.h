@@ -50,10 +50,10 @@ class PerfRecordHandler {
   // error among them).
   virtual Status Sync() { return {}; }
   // What the record layer keeps of the header (header(), the comments handed on, and the
-  // feature section or tracing data it holds while reading it) has grown to about `bytes` of
-  // memory with the entry at `offset` (docs/memory.md#perfdata): the handler checks its memory
-  // budget; an error stops the read. Called, like OnAttr, when the handler is idle (after
-  // Sync).
+  // attrs, feature section or tracing data it holds while reading them) has grown to about
+  // `bytes` of memory with the entry at `offset` (docs/memory.md#perfdata): the handler checks
+  // its memory budget; an error stops the read. Called, like OnAttr, when the handler is idle
+  // (after Sync).
   virtual Status OnHeaderBytes(uint64_t bytes, uint64_t offset) {
     (void)bytes;
     (void)offset;

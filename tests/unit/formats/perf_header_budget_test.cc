@@ -183,6 +183,23 @@ TEST(PerfHeaderBudget, CommentsAndAttrIdsOfAPipeStreamAreCounted) {
   ASSERT_OK(ReadWithBudget(bytes, 8 << 20));
 }
 
+// In a file, the attrs' entries and their ids (the prelude before the data section) are held
+// while they are read, and each attr's ids are counted: refused at the second attr's entry.
+// A prelude larger than the budget is refused before it is read, at its first byte.
+TEST(PerfHeaderBudget, FileModeAttrsAndTheirIdsAreCounted) {
+  testing::PerfAttrSpec a;
+  a.sample_type |= perf::sample::kIdentifier;
+  for (uint64_t id = 0; id < 3000; ++id) a.ids.push_back(id);
+  PerfDataBuilder two(a);
+  for (uint64_t& id : a.ids) id += 3000;
+  two.AddAttr(a);
+  const std::vector<uint8_t> bytes = two.FileMode();
+  EXPECT_ERROR_AT(ReadWithBudget(bytes, kBudget), perf::kFileHeaderSize + 128 + 16,
+                  "--max-memory raises it");
+  ASSERT_OK(ReadWithBudget(bytes, 8 << 20));
+  EXPECT_ERROR_AT(ReadWithBudget(bytes, 32 << 10), perf::kFileHeaderSize, "memory budget");
+}
+
 // A record type the reader does not know is counted for the warning; past 256 types, the
 // rest together (a map entry per type would grow with the input).
 TEST(PerfHeaderBudget, UnknownRecordTypesAreCountedInBoundedSpace) {

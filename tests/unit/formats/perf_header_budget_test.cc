@@ -154,6 +154,17 @@ TEST(PerfHeaderBudget, TracepointNamesAreCountedAsTheyAreRead) {
   ASSERT_OK(ReadWithBudget(bytes, 8 << 20));
 }
 
+// Two events whose samples carry 3,000 ids each.
+PerfDataBuilder TwoEventsOf3000Ids() {
+  testing::PerfAttrSpec a;
+  a.sample_type |= perf::sample::kIdentifier;
+  for (uint64_t id = 0; id < 3000; ++id) a.ids.push_back(id);
+  PerfDataBuilder two(a);
+  for (uint64_t& id : a.ids) id += 3000;
+  two.AddAttr(a);
+  return two;
+}
+
 TEST(PerfHeaderBudget, CommentsAndAttrIdsOfAPipeStreamAreCounted) {
   // A HOSTNAME feature of 4 KiB, again and again: each becomes a comment of the profile.
   PerfDataBuilder hosts;
@@ -171,13 +182,7 @@ TEST(PerfHeaderBudget, CommentsAndAttrIdsOfAPipeStreamAreCounted) {
   EXPECT_EQ(all->comments.size(), 200u);
   // Events whose samples carry 3,000 ids each (a map entry per id): refused at the second
   // HEADER_ATTR, which takes the ids past 256 KiB.
-  testing::PerfAttrSpec a;
-  a.sample_type |= perf::sample::kIdentifier;
-  for (uint64_t id = 0; id < 3000; ++id) a.ids.push_back(id);
-  PerfDataBuilder attrs(a);
-  for (uint64_t& id : a.ids) id += 3000;
-  attrs.AddAttr(a);
-  const std::vector<uint8_t> bytes = attrs.PipeMode();
+  const std::vector<uint8_t> bytes = TwoEventsOf3000Ids().PipeMode();
   const uint64_t second_at = perf::kPipeHeaderSize + 8 + 128 + 8 * 3000;
   EXPECT_ERROR_AT(ReadWithBudget(bytes, kBudget), second_at, "--max-memory raises it");
   ASSERT_OK(ReadWithBudget(bytes, 8 << 20));
@@ -187,13 +192,7 @@ TEST(PerfHeaderBudget, CommentsAndAttrIdsOfAPipeStreamAreCounted) {
 // while they are read, and each attr's ids are counted: refused at the second attr's entry.
 // A prelude larger than the budget is refused before it is read, at its first byte.
 TEST(PerfHeaderBudget, FileModeAttrsAndTheirIdsAreCounted) {
-  testing::PerfAttrSpec a;
-  a.sample_type |= perf::sample::kIdentifier;
-  for (uint64_t id = 0; id < 3000; ++id) a.ids.push_back(id);
-  PerfDataBuilder two(a);
-  for (uint64_t& id : a.ids) id += 3000;
-  two.AddAttr(a);
-  const std::vector<uint8_t> bytes = two.FileMode();
+  const std::vector<uint8_t> bytes = TwoEventsOf3000Ids().FileMode();
   EXPECT_ERROR_AT(ReadWithBudget(bytes, kBudget), perf::kFileHeaderSize + 128 + 16,
                   "--max-memory raises it");
   ASSERT_OK(ReadWithBudget(bytes, 8 << 20));

@@ -3,7 +3,8 @@
 // mode), and the framing of the record stream, including the zstd stream of COMPRESSED records
 // (#compression). What the records mean is the handler's: it gets each attr and each
 // kernel record (SAMPLE, MMAP, COMM, ...) in file order. Records are not reordered: FINISHED_ROUND
-// only tells that a pipe stream ended where perf closed it (#ordering).
+// only tells that a pipe stream ended where perf closed it (#ordering). What the features say
+// is read, and counted toward the memory budget, in formats/perf_header_features.cc.
 #pragma once
 
 #include <zstd.h>

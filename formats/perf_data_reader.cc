@@ -26,6 +26,13 @@
 namespace gcspike {
 namespace {
 
+// What an event costs in the model (docs/memory.md#perfdata): its attr with its offset, a
+// hash-table entry per id its samples carry, and each of the three copies of its name (its
+// own and its two interned sample types) a string's bookkeeping on top of its characters.
+constexpr uint64_t kAttrBytes = sizeof(PerfAttr) + 8;  // 104
+constexpr uint64_t kIdBytes = 64;
+constexpr uint64_t kNameBytes = 96;
+
 class PerfDataReader : public PerfRecordHandler {
  public:
   PerfDataReader(InputSource& in, const ReadOptions& options)
@@ -46,6 +53,10 @@ class PerfDataReader : public PerfRecordHandler {
     profile_.comments.push_back(profile_.Intern(text));
   }
   Status Sync() override { return pipeline_->Drain(); }
+  Status OnHeaderBytes(uint64_t bytes, uint64_t offset) override {
+    header_bytes_ = bytes;
+    return CheckBudget(offset);
+  }
 
  private:
   // The reading thread's part of a SAMPLE record (body: its copy in the batch).
@@ -53,6 +64,9 @@ class PerfDataReader : public PerfRecordHandler {
   // The handling thread's part: every record of a batch, in order.
   Status HandleBatch(const PerfRecordBatch& batch);
   Status CheckBudget(uint64_t offset) const;
+  // Names the events and counts their names (in the event and its two sample types) at the
+  // offset of each one's attr.
+  Status NameEvents();
   void Warn(const std::string& m) {
     if (options_.diagnostics != nullptr) options_.diagnostics->Warn(in_.name() + ": " + m);
   }
@@ -67,6 +81,11 @@ class PerfDataReader : public PerfRecordHandler {
   PerfProfileAssembler assembler_;
   std::vector<PerfAttr> attrs_;
   std::unordered_map<uint64_t, size_t> attr_by_id_;
+  std::vector<uint64_t> attr_offsets_;  // of each attr's entry or HEADER_ATTR record
+  // What the attrs and the record layer's header facts take (docs/memory.md#perfdata), set
+  // while the handler is idle.
+  uint64_t attr_bytes_ = 0;
+  uint64_t header_bytes_ = 0;
   std::optional<PerfRecordPipeline> pipeline_;  // until every record is handled
   // The handling thread's:
   uint64_t lost_samples_ = 0;
@@ -88,7 +107,10 @@ Status PerfDataReader::OnAttr(PerfAttr attr, std::span<const uint64_t> ids, uint
     }
   }
   attrs_.push_back(std::move(attr));
-  return {};
+  attr_offsets_.push_back(offset);
+  // The attr, and an entry of attr_by_id_ per id (counted per id named, repeated or not).
+  attr_bytes_ += kAttrBytes + kIdBytes * ids.size();
+  return CheckBudget(offset);
 }
 
 Status PerfDataReader::OnRecord(uint32_t type, uint16_t misc, ByteCursor body, uint64_t offset) {
@@ -181,10 +203,12 @@ Status PerfDataReader::HandleBatch(const PerfRecordBatch& batch) {
   return {};
 }
 
-// The model is checked after every record, so one record takes it at most its own growth past
+// The model is checked after every record, and the header's entries as they are read (the
+// record layer's OnHeaderBytes), so one record or entry takes it at most its own growth past
 // the budget (docs/memory.md#perfdata).
 Status PerfDataReader::CheckBudget(uint64_t offset) const {
-  const uint64_t bytes = space_.model_bytes() + assembler_.model_bytes();
+  const uint64_t bytes =
+      space_.model_bytes() + assembler_.model_bytes() + attr_bytes_ + header_bytes_;
   if (bytes <= options_.max_input_bytes) [[likely]]
     return {};
   return MakeErrorAt(offset, "the profile built so far takes about " + std::to_string(bytes) +
@@ -193,13 +217,22 @@ Status PerfDataReader::CheckBudget(uint64_t offset) const {
                                  " bytes; --max-memory raises it");
 }
 
+Status PerfDataReader::NameEvents() {
+  NamePerfEvents(attrs_, attr_by_id_, records_.header());
+  for (size_t i = 0; i < attrs_.size(); ++i) {
+    attr_bytes_ += 3 * (kNameBytes + attrs_[i].name.size());
+    GCSPIKE_RETURN_IF_ERROR(CheckBudget(attr_offsets_[i]));
+  }
+  return {};
+}
+
 Result<Profile> PerfDataReader::Run() {
   // The records are read on a second thread and handled on this one.
   GCSPIKE_RETURN_IF_ERROR(pipeline_->Run([this] { return records_.Read(); }));
   pipeline_.reset();    // its batches
   in_.ReleaseBuffer();  // before the binaries are mapped: memory peaks while symbolizing
-  GCSPIKE_RETURN_IF_ERROR(
-      assembler_.Finish(attrs_, attr_by_id_, records_.header(), options_.diagnostics));
+  GCSPIKE_RETURN_IF_ERROR(NameEvents());
+  GCSPIKE_RETURN_IF_ERROR(assembler_.Finish(attrs_, records_.header(), options_.diagnostics));
   if (lost_samples_ != 0) {
     Warn(std::to_string(lost_samples_) + " samples were lost while recording (" +
          std::to_string(lost_records_) + " PERF_RECORD_LOST records)");

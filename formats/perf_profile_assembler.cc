@@ -255,23 +255,30 @@ uint32_t PerfProfileAssembler::InternStack(std::span<const uint32_t> refs, size_
   return index;
 }
 
-// Sample types: two per event (formats/perf_data_reader.h).
-void PerfProfileAssembler::SetSampleTypes(std::vector<PerfAttr>& attrs,
-                                          const std::unordered_map<uint64_t, size_t>& attr_by_id,
-                                          const PerfHeaderInfo& header) {
-  for (size_t i = 0; i < attrs.size(); ++i) {
-    PerfAttr& a = attrs[i];
-    if (header.event_desc_names.size() == attrs.size()) a.name = header.event_desc_names[i];
-    for (const auto& [id, index] : attr_by_id) {
-      if (index != i) continue;
-      auto n = header.event_desc_name_by_id.find(id);
-      if (n != header.event_desc_name_by_id.end()) a.name = n->second;
-    }
+void NamePerfEvents(std::vector<PerfAttr>& attrs,
+                    const std::unordered_map<uint64_t, size_t>& attr_by_id,
+                    const PerfHeaderInfo& header) {
+  if (header.event_desc_names.size() == attrs.size()) {
+    for (size_t i = 0; i < attrs.size(); ++i) attrs[i].name = header.event_desc_names[i];
+  }
+  // One pass over the ids (an event with several takes the name of the last one seen).
+  for (const auto& [id, index] : attr_by_id) {
+    auto n = header.event_desc_name_by_id.find(id);
+    if (n != header.event_desc_name_by_id.end()) attrs[index].name = n->second;
+  }
+  for (PerfAttr& a : attrs) {
     if (a.name.empty() && a.type == perf::attr_type::kTracepoint) {
       auto n = header.tracepoint_names.find(a.config);
       if (n != header.tracepoint_names.end()) a.name = n->second;
     }
     if (a.name.empty()) a.name = DefaultEventName(a);
+  }
+}
+
+// Sample types: two per event (formats/perf_data_reader.h).
+void PerfProfileAssembler::SetSampleTypes(const std::vector<PerfAttr>& attrs,
+                                          const PerfHeaderInfo& header) {
+  for (const PerfAttr& a : attrs) {
     const bool clock = a.type == perf::attr_type::kSoftware &&
                        (a.config == perf::sw::kCpuClock || a.config == perf::sw::kTaskClock);
     profile_.sample_types.push_back(
@@ -349,10 +356,9 @@ void PerfProfileAssembler::BuildSamples(const std::vector<uint64_t>& location_of
   stack_values_ = {};
 }
 
-Status PerfProfileAssembler::Finish(std::vector<PerfAttr>& attrs,
-                                    const std::unordered_map<uint64_t, size_t>& attr_by_id,
+Status PerfProfileAssembler::Finish(const std::vector<PerfAttr>& attrs,
                                     const PerfHeaderInfo& header, Diagnostics* diagnostics) {
-  SetSampleTypes(attrs, attr_by_id, header);
+  SetSampleTypes(attrs, header);
   // What only reading needed goes before the symbolizer loads the binaries, and the stacks
   // shed their growth slack: memory peaks while symbolizing.
   space_.ReleaseFrameIndex();

@@ -24,6 +24,12 @@
 
 namespace gcspike {
 
+// Names each event: its EVENT_DESC name (by position, then by the ids its samples carry), else
+// a tracepoint's name from the tracing data, else perf's default.
+void NamePerfEvents(std::vector<PerfAttr>& attrs,
+                    const std::unordered_map<uint64_t, size_t>& attr_by_id,
+                    const PerfHeaderInfo& header);
+
 class PerfProfileAssembler {
  public:
   using WarnFn = std::function<void(const std::string&)>;
@@ -49,12 +55,11 @@ class PerfProfileAssembler {
   // The hash under which the stack of a sample is cached (0 when it is not: a sample with a
   // branch or user stack): a function of the record alone, so the reading thread computes it.
   static uint64_t RawStackHash(uint16_t misc, const PerfSample& sample);
-  // Names the events (EVENT_DESC, else perf's defaults), sets the sample types, the period and
-  // the times, symbolizes every frame and gives the samples their locations. Fails when a
-  // binary was cut short while it was read (BinaryLocator::CheckNotShrunk).
-  Status Finish(std::vector<PerfAttr>& attrs,
-                const std::unordered_map<uint64_t, size_t>& attr_by_id,
-                const PerfHeaderInfo& header, Diagnostics* diagnostics);
+  // Sets the sample types of the events (named by NamePerfEvents), the period and the times,
+  // symbolizes every frame and gives the samples their locations. Fails when a binary was cut
+  // short while it was read (BinaryLocator::CheckNotShrunk).
+  Status Finish(const std::vector<PerfAttr>& attrs, const PerfHeaderInfo& header,
+                Diagnostics* diagnostics);
   // Warns how --call-graph dwarf samples were unwound.
   void WarnUnwinding(const WarnFn& warn);
   // Closes the spool and checks the profile.
@@ -74,9 +79,7 @@ class PerfProfileAssembler {
   // raw_stacks_ when the sample's stack follows from its raw callchain alone.
   uint32_t StackOf(const PerfAttr& attr, uint16_t misc, const PerfSample& s, uint64_t hash,
                    size_t width);
-  void SetSampleTypes(std::vector<PerfAttr>& attrs,
-                      const std::unordered_map<uint64_t, size_t>& attr_by_id,
-                      const PerfHeaderInfo& header);
+  void SetSampleTypes(const std::vector<PerfAttr>& attrs, const PerfHeaderInfo& header);
   Result<std::vector<uint64_t>> SymbolizeFrames(Diagnostics* diagnostics);
   void BuildSamples(const std::vector<uint64_t>& location_of_frame, size_t width);
   // String ids of the labels every sample carries, interned on first use.

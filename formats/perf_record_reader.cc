@@ -3,10 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/hex.h"
 #include "formats/gzip_codec.h"
 #include "formats/perf_event_abi.h"
-#include "formats/perf_tracing_data.h"
 
 namespace gcspike {
 namespace {
@@ -21,6 +19,10 @@ using perf::kPipeHeaderSize;
 constexpr uint64_t kMaxPrelude = uint64_t{64} << 20;
 constexpr uint64_t kMaxFeatureSection = uint64_t{64} << 20;
 
+// Unknown record types counted one by one for the warning; records of further types are
+// counted together (a map entry per type would grow with the input).
+constexpr size_t kUnknownTypes = 256;
+
 // Reads up to n bytes; fewer only at the end of the input.
 Result<size_t> ReadUpTo(InputSource& in, uint8_t* buf, size_t n) {
   size_t total = 0;
@@ -30,13 +32,6 @@ Result<size_t> ReadUpTo(InputSource& in, uint8_t* buf, size_t n) {
     total += got;
   }
   return total;
-}
-
-// perf_header_string {u32 len; char str[len]} (docs/formats/perf-data.md#feature-sections).
-Result<std::string> HeaderString(ByteCursor& c) {
-  GCSPIKE_ASSIGN_OR_RETURN(uint32_t len, c.u32le());
-  GCSPIKE_ASSIGN_OR_RETURN(auto bytes, c.bytes(len));
-  return perf::PaddedString(bytes);
 }
 
 // The feature sections ProcessFeature reads.
@@ -170,7 +165,8 @@ Result<ByteCursor> PreludeSection(ByteCursor prelude, const FileHeader& h, uint6
 Status PerfRecordReader::ReadFileMode(ByteCursor header) {
   GCSPIKE_ASSIGN_OR_RETURN(FileHeader h, ReadFileHeader(header, in_.size_hint()));
   // Attrs and their ids lie between the header and the data section in files perf writes;
-  // hold that small prelude in memory so the stream is never rewound.
+  // hold that small prelude in memory (counted) so the stream is never rewound.
+  GCSPIKE_RETURN_IF_ERROR(Grow(h.data_offset - kFileHeaderSize, kFileHeaderSize));
   std::vector<uint8_t> prelude(h.data_offset - kFileHeaderSize);
   GCSPIKE_RETURN_IF_ERROR(in_.ReadExact(prelude.data(), prelude.size()));
   const ByteCursor pc(prelude, kFileHeaderSize);
@@ -193,6 +189,8 @@ Status PerfRecordReader::ReadFileMode(ByteCursor header) {
     GCSPIKE_RETURN_IF_ERROR(AddAttr(std::move(attr), ids, entry_offset));
   }
   if (attrs_ == 0) return MakeErrorAt(h.at + 8, "perf.data has no events (attrs)");
+  Release(prelude.size());
+  prelude = {};
   GCSPIKE_RETURN_IF_ERROR(ReadRecords(h.data_end));
   return ReadFeatureSections(h.features, h.data_end);
 }
@@ -240,9 +238,11 @@ Status PerfRecordReader::ReadFeatureSections(const uint64_t (&features)[4], uint
       continue;
     }
     GCSPIKE_RETURN_IF_ERROR(in_.Skip(s.offset - in_.offset()));
+    GCSPIKE_RETURN_IF_ERROR(Grow(s.size, s.offset));  // while it is held
     std::vector<uint8_t> body(s.size);
     GCSPIKE_RETURN_IF_ERROR(in_.ReadExact(body.data(), body.size()));
     GCSPIKE_RETURN_IF_ERROR(ProcessFeature(s.bit, ByteCursor(body, s.offset)));
+    Release(s.size);
   }
   uint64_t sections_end = in_.offset();
   for (const Section& s : sections) {
@@ -380,19 +380,12 @@ Status PerfRecordReader::SkipPayloadAfter(uint32_t type, std::span<const uint8_t
 Status PerfRecordReader::ReadTracingDataPayload(uint32_t size, uint64_t padded) {
   if (size > kMaxFeatureSection) return in_.Skip(padded);
   const uint64_t at = in_.offset();
+  GCSPIKE_RETURN_IF_ERROR(Grow(size, at));  // while it is held
   std::vector<uint8_t> payload(size);
   GCSPIKE_RETURN_IF_ERROR(in_.ReadExact(payload.data(), payload.size()));
-  ReadTracingData(ByteCursor(payload, at));
+  GCSPIKE_RETURN_IF_ERROR(ReadTracingData(ByteCursor(payload, at)));
+  Release(size);
   return in_.Skip(padded - size);
-}
-
-void PerfRecordReader::ReadTracingData(ByteCursor c) {
-  auto names = ReadTracepointNames(c);
-  if (!names.ok()) {
-    Warn("tracing data: " + names.error().ToString() + "; tracepoint events keep numeric names");
-    return;
-  }
-  for (auto& [id, name] : *names) header_.tracepoint_names[id] = std::move(name);
 }
 
 Status PerfRecordReader::AddAttr(PerfAttr attr, std::span<const uint64_t> ids, uint64_t offset) {
@@ -415,7 +408,7 @@ Status PerfRecordReader::ProcessRecord(uint32_t type, uint16_t misc, ByteCursor 
     }
     case record::kHeaderBuildId:
       GCSPIKE_RETURN_IF_ERROR(handler_.Sync());
-      return ReadBuildIdEntry(misc, c);  // the record is one build_id_event
+      return ReadBuildIdEntry(misc, c, offset);  // the record is one build_id_event
     case record::kCompressed:
       return ProcessCompressed(c.rest(), c.offset());
     case record::kCompressed2: {
@@ -428,7 +421,13 @@ Status PerfRecordReader::ProcessRecord(uint32_t type, uint16_t misc, ByteCursor 
           (type >= record::kHeaderAttr && type <= record::kMaxUserRecord)) {
         return handler_.OnRecord(type, misc, c, offset);
       }
-      ++unknown_records_[type];
+      if (auto it = unknown_records_.find(type); it != unknown_records_.end()) {
+        ++it->second;
+      } else if (unknown_records_.size() < kUnknownTypes) {
+        unknown_records_.emplace(type, 1);
+      } else {
+        ++unknown_other_records_;
+      }
       return {};
   }
 }
@@ -519,100 +518,14 @@ Status PerfRecordReader::DispatchDecompressed(uint64_t offset) {
   return {};
 }
 
-Status PerfRecordReader::ReadBuildIds(ByteCursor c) {
-  // A sequence of build_id_event {perf_event_header; pid_t pid; u8 build_id[24];
-  // char filename[]} (docs/formats/perf-data.md#feature-sections).
-  while (!c.empty()) {
-    const uint64_t offset = c.offset();
-    GCSPIKE_RETURN_IF_ERROR(c.skip(4));
-    GCSPIKE_ASSIGN_OR_RETURN(uint16_t misc, c.u16le());
-    GCSPIKE_ASSIGN_OR_RETURN(uint16_t size, c.u16le());
-    if (size < 8) {
-      return MakeErrorAt(offset, "build id entry of " + std::to_string(size) +
-                                     " bytes is smaller than its header");
-    }
-    GCSPIKE_ASSIGN_OR_RETURN(ByteCursor e, c.sub(size - 8));
-    GCSPIKE_RETURN_IF_ERROR(ReadBuildIdEntry(misc, e));
-  }
-  return {};
-}
-
-// The part of a build_id_event after its header: pid, build_id[24], filename.
-Status PerfRecordReader::ReadBuildIdEntry(uint16_t misc, ByteCursor e) {
-  GCSPIKE_RETURN_IF_ERROR(e.skip(4));  // pid
-  GCSPIKE_ASSIGN_OR_RETURN(auto id, e.bytes(24));
-  size_t n = 20;
-  if ((misc & perf::misc::kBuildIdSize) != 0) n = std::min<size_t>(id[20], 20);
-  header_.build_id_by_file[perf::PaddedString(e.rest())] = HexBytes(id.first(n));
-  return {};
-}
-
-Status PerfRecordReader::ProcessFeature(int bit, ByteCursor c) {
-  switch (bit) {
-    case feature::kTracingData:
-      ReadTracingData(c);
-      return {};
-    case feature::kBuildId:
-      return ReadBuildIds(c);
-    case feature::kHostname:
-    case feature::kOsRelease:
-    case feature::kVersion: {
-      GCSPIKE_ASSIGN_OR_RETURN(std::string s, HeaderString(c));
-      const char* key = bit == feature::kHostname    ? "hostname: "
-                        : bit == feature::kOsRelease ? "os-release: "
-                                                     : "perf-version: ";
-      if (bit == feature::kOsRelease) header_.os_release = s;
-      handler_.OnComment(key + s);
-      return {};
-    }
-    case feature::kCmdline: {
-      GCSPIKE_ASSIGN_OR_RETURN(uint32_t nr, c.u32le());
-      std::string line;
-      for (uint32_t i = 0; i < nr; ++i) {
-        GCSPIKE_ASSIGN_OR_RETURN(std::string arg, HeaderString(c));
-        if (!line.empty()) line += ' ';
-        line += arg;
-      }
-      handler_.OnComment("perf-command: " + line);
-      return {};
-    }
-    case feature::kEventDesc:
-      return ReadEventDesc(c);
-    case feature::kClockData: {
-      // {u32 version, clockid; u64 wall_clock_ns, clockid_time_ns}: one instant on both clocks
-      // (perf record -k), which places the samples' clock on the wall clock.
-      GCSPIKE_RETURN_IF_ERROR(c.skip(8));
-      GCSPIKE_ASSIGN_OR_RETURN(uint64_t wall, c.u64le());
-      GCSPIKE_ASSIGN_OR_RETURN(uint64_t clock, c.u64le());
-      header_.clock_data = std::make_pair(wall, clock);
-      return {};
-    }
-    default:
-      return {};
-  }
-}
-
-// {u32 nr, attr_size; nr * {attr; u32 nr_ids; perf_header_string name; u64 ids[nr_ids]}}.
-Status PerfRecordReader::ReadEventDesc(ByteCursor c) {
-  GCSPIKE_ASSIGN_OR_RETURN(uint32_t nr, c.u32le());
-  GCSPIKE_ASSIGN_OR_RETURN(uint32_t attr_size, c.u32le());
-  header_.event_desc_names.clear();
-  for (uint32_t i = 0; i < nr; ++i) {
-    GCSPIKE_RETURN_IF_ERROR(c.skip(attr_size));
-    GCSPIKE_ASSIGN_OR_RETURN(uint32_t nr_ids, c.u32le());
-    GCSPIKE_ASSIGN_OR_RETURN(std::string name, HeaderString(c));
-    for (uint32_t k = 0; k < nr_ids; ++k) {
-      GCSPIKE_ASSIGN_OR_RETURN(uint64_t id, c.u64le());
-      header_.event_desc_name_by_id[id] = name;
-    }
-    header_.event_desc_names.push_back(std::move(name));
-  }
-  return {};
-}
-
 void PerfRecordReader::WarnSkipped() {
   for (const auto& [type, count] : unknown_records_) {
     Warn("skipped " + std::to_string(count) + " records of unknown type " + std::to_string(type));
+  }
+  if (unknown_other_records_ != 0) {
+    Warn("skipped " + std::to_string(unknown_other_records_) +
+         " records of further unknown types (only the first " + std::to_string(kUnknownTypes) +
+         " are named)");
   }
   if (!decompressed_.empty()) {
     Warn(std::to_string(decompressed_.size()) +

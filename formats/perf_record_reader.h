@@ -3,7 +3,8 @@
 // mode), and the framing of the record stream, including the zstd stream of COMPRESSED records
 // (#compression). What the records mean is the handler's: it gets each attr and each
 // kernel record (SAMPLE, MMAP, COMM, ...) in file order. Records are not reordered: FINISHED_ROUND
-// only tells that a pipe stream ended where perf closed it (#ordering).
+// only tells that a pipe stream ended where perf closed it (#ordering). What the features say
+// is read, and counted toward the memory budget, in formats/perf_header_features.cc.
 #pragma once
 
 #include <zstd.h>
@@ -49,6 +50,16 @@ class PerfRecordHandler {
   // handler that handles records on another thread finishes them here (and returns the first
   // error among them).
   virtual Status Sync() { return {}; }
+  // What the record layer keeps of the header (header(), the comments handed on, and the
+  // attrs, feature section or tracing data it holds while reading them) has grown to about
+  // `bytes` of memory with the entry at `offset` (docs/memory.md#perfdata): the handler checks
+  // its memory budget; an error stops the read. Called, like OnAttr, when the handler is idle
+  // (after Sync).
+  virtual Status OnHeaderBytes(uint64_t bytes, uint64_t offset) {
+    (void)bytes;
+    (void)offset;
+    return {};
+  }
 };
 
 // What the zstd stream of COMPRESSED records may take: how many times its compressed bytes it
@@ -69,6 +80,8 @@ class PerfRecordReader {
   // Reads the whole input, handing attrs, records and comments to the handler as they come.
   Status Read();
   const PerfHeaderInfo& header() const { return header_; }
+  // About how much memory header() and the comments handed on take (docs/memory.md#perfdata).
+  uint64_t header_bytes() const { return header_bytes_; }
   // Warns about records skipped as of unknown type and undecoded zstd leftovers.
   void WarnSkipped();
 
@@ -97,11 +110,18 @@ class PerfRecordReader {
   Status ProcessFeature(int feature, ByteCursor c);
   // Tracing data (docs/formats/perf-data.md#tracing-data): the tracepoint names; a malformed
   // one is warned about and leaves the events their numeric names.
-  void ReadTracingData(ByteCursor c);
+  Status ReadTracingData(ByteCursor c);
   Status ReadTracingDataPayload(uint32_t size, uint64_t padded);
   Status ReadEventDesc(ByteCursor c);
   Status ReadBuildIds(ByteCursor c);
-  Status ReadBuildIdEntry(uint16_t misc, ByteCursor entry);
+  Status ReadBuildIdEntry(uint16_t misc, ByteCursor entry, uint64_t offset);
+  // A header string handed to the handler as a comment, counted.
+  Status Comment(std::string text, uint64_t offset);
+  // header_bytes_ grows by `bytes` with the entry at `offset`; the handler checks it. A
+  // feature section (or tracing data) read into memory is counted so while it is held, and
+  // then taken off with Release.
+  Status Grow(uint64_t bytes, uint64_t offset);
+  void Release(uint64_t bytes) { header_bytes_ -= bytes; }
   Status AddAttr(PerfAttr attr, std::span<const uint64_t> ids, uint64_t offset);
   void Warn(const std::string& m);
 
@@ -113,7 +133,9 @@ class PerfRecordReader {
   uint64_t records_read_ = 0;
   uint32_t last_record_type_ = 0;  // of the last top-level record read
   bool saw_sample_ = false;
-  std::map<uint32_t, uint64_t> unknown_records_;
+  std::map<uint32_t, uint64_t> unknown_records_;  // at most kUnknownTypes of them
+  uint64_t unknown_other_records_ = 0;            // of unknown types past those
+  uint64_t header_bytes_ = 0;
   ZSTD_DCtx* zstd_ = nullptr;
   std::vector<uint8_t> decompressed_;  // carried-over bytes of a record split across chunks
   const PerfRecordLimits limits_;

@@ -48,10 +48,10 @@ std::string_view FormatField(std::string_view text, std::string_view key) {
 }
 
 // `u32 count` event formats {u64 size; text} of one system.
-Status ReadFormats(ByteCursor& c, std::string_view system,
-                   std::unordered_map<uint64_t, std::string>& names) {
+Status ReadFormats(ByteCursor& c, std::string_view system, const TracepointFn& add) {
   GCSPIKE_ASSIGN_OR_RETURN(uint32_t count, c.u32le());
   for (uint32_t i = 0; i < count; ++i) {
+    const uint64_t at = c.offset();
     GCSPIKE_ASSIGN_OR_RETURN(uint64_t size, c.u64le());
     GCSPIKE_ASSIGN_OR_RETURN(std::string_view text, c.str(size));
     const std::string_view name = FormatField(text, "name");
@@ -59,14 +59,14 @@ Status ReadFormats(ByteCursor& c, std::string_view system,
     uint64_t id = 0;
     const auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
     if (name.empty() || ec != std::errc() || end != id_text.data() + id_text.size()) continue;
-    names[id] = std::string(system) + ":" + std::string(name);
+    GCSPIKE_RETURN_IF_ERROR(add(id, std::string(system) + ":" + std::string(name), at));
   }
   return {};
 }
 
 }  // namespace
 
-Result<std::unordered_map<uint64_t, std::string>> ReadTracepointNames(ByteCursor c) {
+Status ReadTracepointNames(ByteCursor c, const TracepointFn& add) {
   GCSPIKE_ASSIGN_OR_RETURN(std::string_view magic, c.str(kMagic.size()));
   if (magic != kMagic) return MakeErrorAt(c.offset() - kMagic.size(), "bad tracing data magic");
   GCSPIKE_ASSIGN_OR_RETURN(std::string_view version, CString(c));
@@ -76,14 +76,13 @@ Result<std::unordered_map<uint64_t, std::string>> ReadTracepointNames(ByteCursor
   GCSPIKE_RETURN_IF_ERROR(c.skip(1 + 4));  // sizeof(long), page size
   GCSPIKE_RETURN_IF_ERROR(SkipHeaderFile(c, "header_page"));
   GCSPIKE_RETURN_IF_ERROR(SkipHeaderFile(c, "header_event"));
-  std::unordered_map<uint64_t, std::string> names;
-  GCSPIKE_RETURN_IF_ERROR(ReadFormats(c, "ftrace", names));
+  GCSPIKE_RETURN_IF_ERROR(ReadFormats(c, "ftrace", add));
   GCSPIKE_ASSIGN_OR_RETURN(uint32_t systems, c.u32le());
   for (uint32_t i = 0; i < systems; ++i) {
     GCSPIKE_ASSIGN_OR_RETURN(std::string_view system, CString(c));
-    GCSPIKE_RETURN_IF_ERROR(ReadFormats(c, system, names));
+    GCSPIKE_RETURN_IF_ERROR(ReadFormats(c, system, add));
   }
-  return names;
+  return {};
 }
 
 }  // namespace gcspike

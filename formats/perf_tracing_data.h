@@ -3,15 +3,17 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
-#include <unordered_map>
 
 #include "core/byte_cursor.h"
 #include "core/result.h"
 
 namespace gcspike {
 
-// "system:name" by tracepoint id (the attr's config), for every event format in `c`.
-Result<std::unordered_map<uint64_t, std::string>> ReadTracepointNames(ByteCursor c);
+// Calls `add` with the tracepoint id (the attr's config), "system:name" and the offset of its
+// format, for every event format in `c`, in order; stops at add's first error.
+using TracepointFn = std::function<Status(uint64_t id, std::string name, uint64_t offset)>;
+Status ReadTracepointNames(ByteCursor c, const TracepointFn& add);
 
 }  // namespace gcspike

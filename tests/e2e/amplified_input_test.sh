@@ -246,4 +246,44 @@ grep -q "skipped $want records of unknown type 134744072" "$WORK/log.txt" ||
   fail "not every decompressed record was read (want $want): $(cat "$WORK/log.txt")"
 pass
 
+# 6. What a perf.data header says is kept too (docs/memory.md#perfdata) and counts toward
+# --max-memory: build ids, event names (one copy per id), comments, attrs. perf itself reads
+# small generated ones: the BUILD_ID section (perf buildid-list), a stream's HEADER_BUILD_ID
+# records (perf script -D) and its EVENT_DESC features (perf script --header).
+python3 "$GEN" perf-build-ids 3 "$WORK/small-ids.data"
+[[ $(perf buildid-list -i "$WORK/small-ids.data" 2>/dev/null | grep -c ' /l/[0-2]$') == 3 ]] ||
+  fail "perf buildid-list does not read the generated BUILD_ID section"
+python3 "$GEN" perf-build-ids 3 "$WORK/small-ids.pipe" --pipe
+n=$(perf script -D -i - <"$WORK/small-ids.pipe" 2>/dev/null | grep -c PERF_RECORD_BUILD_ID)
+[[ $n == 3 ]] || fail "perf script does not read the generated HEADER_BUILD_ID records"
+python3 "$GEN" perf-event-desc 2 3 40 "$WORK/small-desc.pipe"
+n=$(perf script --header -i - <"$WORK/small-desc.pipe" 2>/dev/null | grep -c '^# event : name = e')
+[[ $n == 2 ]] || fail "perf script does not read the generated EVENT_DESC features"
+pass
+# bounded BIG FITTING FIT: BIG is refused under 64 MiB at the entry that crosses it; FITTING
+# is read under a budget of FIT MiB, which holds it, and stays under that budget + the binary
+# and fixed buffers (64 MiB): the estimate is not below what the header takes.
+bounded() {
+  local budget=$((64 / tenth))
+  rm -f "$out"
+  measure 150 2 "$GCSPIKE" annotate --max-memory=${budget}M "$1" -o "$out"
+  refused "$(basename "$1")" $((budget << 20))
+  budget=$(($3 / tenth))
+  measure $((budget + 64)) 0 "$GCSPIKE" annotate --max-memory=${budget}M "$2" -o "$out"
+}
+# A BUILD_ID section of 1,000,000 files (51 MB; it took 225 MiB whatever the budget), and the
+# same as a stream of HEADER_BUILD_ID records (52 MB; it took 177 MiB). In a file, the section
+# counts while it is held, and each entry.
+python3 "$GEN" perf-build-ids $((1000000 / tenth)) "$WORK/ids.data"
+bounded "$WORK/ids.data" "$WORK/ids.data" 260
+python3 "$GEN" perf-build-ids $((1000000 / tenth)) "$WORK/ids.pipe" --pipe
+bounded "$WORK/ids.pipe" "$WORK/ids.pipe" 200
+# A stream of 4 EVENT_DESC features, each one event of a 32 KiB name that 4,000 ids carry
+# (254 KB): the name was kept once per id, 512 MB (it took 515 MiB). One such feature fits in
+# 160 MiB.
+ids=$((4000 / tenth))
+python3 "$GEN" perf-event-desc 4 $ids 32768 "$WORK/desc.pipe"
+python3 "$GEN" perf-event-desc 1 $ids 32768 "$WORK/desc1.pipe"
+bounded "$WORK/desc.pipe" "$WORK/desc1.pipe" 160
+
 finish

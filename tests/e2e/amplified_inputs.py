@@ -15,6 +15,15 @@
                                                   every mapping), then one sample
   amplified_inputs.py perf-frames N FRAMES OUT    perf.data: N samples whose callchains of
                                                   FRAMES return addresses are all distinct
+  amplified_inputs.py perf-build-ids N OUT [--pipe]
+                                                  perf.data: N build ids of distinct files, in
+                                                  the BUILD_ID feature section (or, with --pipe,
+                                                  a stream of N HEADER_BUILD_ID records), and
+                                                  one sample
+  amplified_inputs.py perf-event-desc N IDS NAME OUT
+                                                  a perf.data stream of N HEADER_FEATURE records
+                                                  of EVENT_DESC, each one event named by NAME
+                                                  bytes that IDS ids carry, and one sample
   amplified_inputs.py perf-zstd-bomb MIB OUT      perf.data: one COMPRESSED2 record whose zstd
                                                   frame of RLE blocks (4 bytes per 128 KiB)
                                                   expands to MIB MiB of 0x08 bytes: records
@@ -23,9 +32,9 @@
 The pprof messages are encoded here from profile.proto's field numbers
 (docs/formats/pprof.md#profile-fields); the trace is cut into batches by the layout in
 docs/formats/go-trace.md#generation-format-layout; the perf.data files follow
-docs/formats/perf-data.md#file-header, #event-attributes, #sample-record-layout and
-#compression (the test checks that perf itself reads a small one); the zstd frame is RFC 8878's
-simplest (a frame header and RLE blocks).
+docs/formats/perf-data.md#file-header, #event-attributes, #sample-record-layout,
+#feature-sections, #pipe-mode and #compression (the test checks that perf itself reads small
+ones); the zstd frame is RFC 8878's simplest (a frame header and RLE blocks).
 """
 import gzip
 import os
@@ -119,6 +128,7 @@ def repeat_generation(trace, megabytes, out):
 PERF_SAMPLE_TYPE = 0x1 | 0x2 | 0x4 | 0x20 | 0x100
 PERF_MMAP, PERF_SAMPLE, PERF_FORK = 1, 9, 7
 PERF_USER = 2  # header misc: user mode
+PERF_HEADER_ATTR, PERF_HEADER_BUILD_ID, PERF_FINISHED_ROUND, PERF_HEADER_FEATURE = 64, 67, 68, 80
 PERF_CONTEXT_USER = 2**64 - 512
 
 
@@ -138,17 +148,39 @@ def perf_sample(pid, time, chain):
     return perf_record(PERF_SAMPLE, body + struct.pack("<%dQ" % len(chain), *chain), PERF_USER)
 
 
-def perf_file(data, out):
-    """File mode: the 104-byte header, one attr (128 bytes and its empty ids section), data."""
+def perf_attr():
     attr = struct.pack("<IIQQQQQ", 1, 128, 0, 1000, PERF_SAMPLE_TYPE, 0, 0)  # software, cpu-clock
-    attr += b"\0" * (128 - len(attr))
+    return attr + b"\0" * (128 - len(attr))
+
+
+def perf_file(data, out, features=()):
+    """File mode: the 104-byte header, one attr (128 bytes and its empty ids section), data,
+    then the (bit, bytes) feature sections."""
+    attr = perf_attr()
     attrs_at = 104
     data_at = attrs_at + len(attr) + 16
     header = b"PERFILE2" + struct.pack("<QQ", 104, len(attr) + 16)
     header += struct.pack("<QQQQQQ", attrs_at, len(attr) + 16, data_at, len(data), 0, 0)
-    header += b"\0" * 32  # no feature sections
+    bits = sum(1 << bit for bit, _ in features)
+    header += struct.pack("<QQQQ", bits, 0, 0, 0)
+    table, at = b"", data_at + len(data) + 16 * len(features)
+    for _, section in features:
+        table += struct.pack("<QQ", at, len(section))
+        at += len(section)
     with open(out, "wb") as f:
-        f.write(header + attr + struct.pack("<QQ", 0, 0) + data)
+        f.write(header + attr + struct.pack("<QQ", 0, 0) + data + table)
+        for _, section in features:
+            f.write(section)
+
+
+def perf_pipe(records, out):
+    """Pipe mode: the 16-byte header, HEADER_ATTR, `records` (an iterable of bytes), then one
+    sample and the closing FINISHED_ROUND."""
+    with open(out, "wb") as f:
+        f.write(b"PERFILE2" + struct.pack("<Q", 16) + perf_record(PERF_HEADER_ATTR, perf_attr()))
+        for r in records:
+            f.write(r)
+        f.write(perf_one_sample() + perf_record(PERF_FINISHED_ROUND, b""))
 
 
 def perf_forks(mappings, forks, out):
@@ -167,6 +199,45 @@ def perf_frames(n, frames, out):
         chain = [PERF_CONTEXT_USER] + [0x400000 + 8 * (i * frames + j) for j in range(frames)]
         data += perf_sample(1, i, chain)
     perf_file(bytes(data), out)
+
+
+FEATURE_BUILD_ID, FEATURE_EVENT_DESC = 2, 12
+BUILD_ID_SIZE = 1 << 15  # header misc: the id's size is in byte 20
+
+
+def perf_build_id(i):
+    """A build_id_event: pid -1, a 20-byte id, its size, and a short distinct file name."""
+    name = b"/l/%x" % i + b"\0"
+    body = struct.pack("<i", -1) + struct.pack("<QQI", i, i, i) + bytes([20, 0, 0, 0])
+    return perf_record(PERF_HEADER_BUILD_ID, body + name + b"\0" * (-len(name) % 8),
+                       PERF_USER | BUILD_ID_SIZE)
+
+
+def perf_one_sample():
+    return perf_mmap(1, 0x400000, 0x1000, "/nonexistent/main") + perf_sample(
+        1, 1, [PERF_CONTEXT_USER, 0x400010, 0x400020])
+
+
+def perf_build_ids(n, out, pipe):
+    if pipe:
+        perf_pipe((perf_build_id(i) for i in range(n)), out)
+    else:
+        section = b"".join(perf_build_id(i) for i in range(n))
+        perf_file(perf_one_sample(), out, [(FEATURE_BUILD_ID, section)])
+
+
+def perf_event_desc(n, ids, name_bytes, out):
+    """EVENT_DESC {u32 nr, attr_size; attr, u32 nr_ids, {u32 len, name}, ids}: the name, which
+    a reader may copy for each id."""
+    name = b"e" * (name_bytes - 1) + b"\0"
+    name += b"\0" * (-len(name) % 8)
+
+    def record(k):
+        desc = struct.pack("<II", 1, 128) + perf_attr() + struct.pack("<II", ids, len(name))
+        desc += name + struct.pack("<%dQ" % ids, *range(k * ids, (k + 1) * ids))
+        return perf_record(PERF_HEADER_FEATURE, struct.pack("<Q", FEATURE_EVENT_DESC) + desc)
+
+    perf_pipe((record(k) for k in range(n)), out)
 
 
 def perf_zstd_bomb(mib, out):
@@ -195,6 +266,10 @@ def main(argv):
         perf_forks(int(argv[1]), int(argv[2]), argv[3])
     elif len(argv) == 4 and argv[0] == "perf-frames":
         perf_frames(int(argv[1]), int(argv[2]), argv[3])
+    elif len(argv) >= 3 and argv[0] == "perf-build-ids":
+        perf_build_ids(int(argv[1]), argv[2], "--pipe" in argv[3:])
+    elif len(argv) == 5 and argv[0] == "perf-event-desc":
+        perf_event_desc(int(argv[1]), int(argv[2]), int(argv[3]), argv[4])
     elif len(argv) == 3 and argv[0] == "perf-zstd-bomb":
         perf_zstd_bomb(int(argv[1]), argv[2])
     else:

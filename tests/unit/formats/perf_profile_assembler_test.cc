@@ -56,7 +56,8 @@ struct Layers {
                                PerfProfileAssembler::RawStackHash(misc, s));
   }
   Status Finish() {
-    GCSPIKE_RETURN_IF_ERROR(assembler.Finish(attrs, {}, header, nullptr));
+    NamePerfEvents(attrs, {}, header);
+    GCSPIKE_RETURN_IF_ERROR(assembler.Finish(attrs, header, nullptr));
     return assembler.Close();
   }
   std::vector<uint64_t> Addresses(const Sample& s) const {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/diagnostics.h"
@@ -39,7 +40,12 @@ class Recorder : public PerfRecordHandler {
     return {};
   }
   void OnComment(const std::string& text) override { comments.push_back(text); }
+  Status OnHeaderBytes(uint64_t bytes, uint64_t offset) override {
+    header_bytes.emplace_back(bytes, offset);
+    return {};
+  }
   std::vector<PerfAttr> attrs;
+  std::vector<std::pair<uint64_t, uint64_t>> header_bytes;  // as reported, with the offset
   std::vector<std::vector<uint64_t>> ids;
   std::vector<Seen> records;
   std::vector<std::string> comments;
@@ -49,6 +55,7 @@ struct ReadRun {
   Status status;
   Recorder seen;
   PerfHeaderInfo header;
+  uint64_t header_bytes = 0;
   std::vector<std::string> warnings;
 };
 
@@ -60,6 +67,7 @@ ReadRun Read(std::vector<uint8_t> bytes, PerfRecordLimits limits = {}) {
   run.status = reader.Read();
   reader.WarnSkipped();
   run.header = reader.header();
+  run.header_bytes = reader.header_bytes();
   run.warnings = diag.warnings;
   return run;
 }
@@ -103,6 +111,37 @@ TEST(PerfRecordReader, FileAndPipeModeDeliverTheSame) {
               (std::vector<std::string>{"hostname: host", "os-release: 6.1.0-test"}));
     EXPECT_EQ(r.header.os_release, "6.1.0-test");
     EXPECT_TRUE(r.warnings.empty()) << r.warnings[0];
+  }
+}
+
+// The handler hears of every growth of what the record layer keeps (docs/memory.md#perfdata):
+// in a file the prelude and each feature section while held (then released), and the two
+// comments, the last at its string's offset; in a pipe the comments alone.
+TEST(PerfRecordReader, HeaderBytesAreReportedAsTheyGrow) {
+  const PerfDataBuilder f = TwoEvents();
+  for (bool pipe : {false, true}) {
+    ReadRun r = Read(pipe ? f.PipeMode() : f.FileMode());
+    ASSERT_TRUE(r.status.ok()) << r.status.error().ToString();
+    const auto& seen = r.seen.header_bytes;
+    // Two comments and the OS release kept; in a file also the prelude and the two sections.
+    ASSERT_EQ(seen.size(), pipe ? 3u : 6u);
+    // Growing, but after the prelude (released before the records are read).
+    for (size_t i = pipe ? 1 : 2; i < seen.size(); ++i) {
+      EXPECT_GT(seen[i].first, seen[i - 1].first);
+    }
+    EXPECT_GT(r.header_bytes, 2 * std::string("os-release: 6.1.0-test").size());
+    if (pipe) {
+      EXPECT_EQ(r.header_bytes, seen.back().first);
+    } else {
+      EXPECT_EQ(seen[0], std::make_pair(f.data_offset() - perf::kFileHeaderSize,
+                                        uint64_t{perf::kFileHeaderSize}));  // the prelude
+      EXPECT_LT(seen[1].first, seen[0].first);
+      const std::vector<uint8_t> bytes = f.FileMode();
+      const uint64_t os_release_at = bytes.size() - 20;  // u32 len, "6.1.0-test" padded
+      EXPECT_EQ(seen.back().second, os_release_at);
+      // The prelude and the sections' bytes are no longer held.
+      EXPECT_LT(r.header_bytes, seen.back().first);
+    }
   }
 }
 

@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,24 +26,52 @@ using testing::PerfTracingData;
 const std::vector<testing::PerfTracepoint> kEvents = {{"probe_untitled1", "main", 1329},
                                                       {"sched", "sched_switch", 316}};
 
+// What ReadTracepointNames hands on: name by id, and each format's offset.
+struct Named {
+  std::map<uint64_t, std::string> names;
+  std::vector<uint64_t> offsets;
+  Status status;
+};
+
+Named ReadNames(ByteCursor c, size_t stop_at = SIZE_MAX) {
+  Named n;
+  n.status = ReadTracepointNames(c, [&n, stop_at](uint64_t id, std::string name, uint64_t at) {
+    if (n.offsets.size() == stop_at) return Status(MakeErrorAt(at, "stop"));
+    n.names[id] = std::move(name);
+    n.offsets.push_back(at);
+    return Status();
+  });
+  return n;
+}
+
 TEST(PerfTracingData, NamesByTracepointId) {
   const std::vector<uint8_t> bytes = PerfTracingData(kEvents);
-  auto names = ReadTracepointNames(ByteCursor(bytes));
-  ASSERT_TRUE(names.ok()) << names.error().ToString();
-  EXPECT_EQ(names->size(), 2u);
-  EXPECT_EQ(names->at(1329), "probe_untitled1:main");
-  EXPECT_EQ(names->at(316), "sched:sched_switch");
+  Named n = ReadNames(ByteCursor(bytes, 1000));
+  ASSERT_TRUE(n.status.ok()) << n.status.error().ToString();
+  EXPECT_EQ(n.names, (std::map<uint64_t, std::string>{{316, "sched:sched_switch"},
+                                                      {1329, "probe_untitled1:main"}}));
+  // Each format's offset: its u64 size, after the system's NUL-terminated name and u32 count.
+  ASSERT_EQ(n.offsets.size(), 2u);
+  const std::string first = "probe_untitled1";
+  const auto it = std::search(bytes.begin(), bytes.end(), first.begin(), first.end());
+  EXPECT_EQ(n.offsets[0], 1000 + static_cast<uint64_t>(it - bytes.begin()) + first.size() + 5);
+  EXPECT_GT(n.offsets[1], n.offsets[0]);
+  // The callback's error stops the read there.
+  Named stopped = ReadNames(ByteCursor(bytes, 1000), 1);
+  ASSERT_FALSE(stopped.status.ok());
+  EXPECT_EQ(stopped.status.error().message, "stop");
+  EXPECT_EQ(stopped.names.size(), 1u);
 }
 
 TEST(PerfTracingData, MalformedIsAnErrorWithItsOffset) {
   std::vector<uint8_t> bytes = PerfTracingData(kEvents);
   bytes[0] = 'X';
-  auto bad = ReadTracepointNames(ByteCursor(bytes, 100));
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().offset, 100u);
+  Named bad = ReadNames(ByteCursor(bytes, 100));
+  ASSERT_FALSE(bad.status.ok());
+  EXPECT_EQ(bad.status.error().offset, 100u);
   bytes = PerfTracingData(kEvents);
   bytes.resize(bytes.size() - 40);  // cut inside the last format text
-  EXPECT_FALSE(ReadTracepointNames(ByteCursor(bytes)).ok());
+  EXPECT_FALSE(ReadNames(ByteCursor(bytes)).status.ok());
 }
 
 // One tracepoint event (type 2, config 1329) with a sample.

@@ -7,8 +7,14 @@
 #    reason, never a false "normal";
 #  - the -g file converted after its binary moved away (and no build-id cache): every feature
 #    inconclusive for the unsymbolized frames, a gate exits 3; with --binary it is a spike again;
-#  - a C program built here: inconclusive, not a Go program.
+#  - a C program built here: inconclusive, not a Go program;
+#  - the dwarf recording's map shares are lower bounds of the -g one's (counted by perf script):
+#    a gate between the two is undecided on it, never passed, and so is a diff gate on the drop
+#    the recording made;
+#  - -e cpu-clock -e sched:sched_switch: the shares are of the cpu-clock samples alone, as perf
+#    script counts them; -e page-faults alone: no CPU time, inconclusive, a gate exits 3.
 source "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
 
 command -v perf >/dev/null || fail "perf is not installed (Debian package linux-perf)"
 command -v cc >/dev/null || fail "no C compiler (Debian package build-essential)"
@@ -64,6 +70,50 @@ d = json.load(open(sys.argv[1]))
 bad = [k for k in ("grow-spike", "key-copy", "malloc-burst", "assist-coupling")
        if d["features"][k]["verdict"] == "normal"]
 sys.exit("normal on cut stacks: " + ", ".join(bad) if bad else 0)' "$WORK/dwarf.json" || fail "dwarf"
+pass
+
+# The same workload's grow samples as perf script counts them in the -g recording, against the
+# dwarf recording's interval: a gate midway crosses on the first and is undecided on the second.
+perf script -i "$WORK/fp.data" -F event,ip,sym >"$WORK/fp.script" 2>/dev/null || fail "perf script"
+read -r fp_n fp_k < <(python3 "$HERE/perf_event_shares.py" "$WORK/fp.script" cpu-clock)
+dw_hi=$(json_field "$WORK/dwarf.json" 'd["features"]["grow-spike"]["interval"][1]')
+limit=$(python3 -c "print(round(50 * ($dw_hi + $fp_k / $fp_n), 1))")
+echo "grow-spike: -g $fp_k of $fp_n samples (perf script), dwarf at most $dw_hi; gate at $limit%"
+python3 -c "import sys; sys.exit($fp_k / $fp_n - $dw_hi < 0.06)" ||
+  fail "the dwarf recording did not cut grow-spike (-g $fp_k/$fp_n, dwarf up to $dw_hi)"
+expect_exit 1 "$GCSPIKE" report "$WORK/fp.data" -o "$WORK/gate.txt" --fail-on "grow-spike>$limit%"
+expect_exit 3 "$GCSPIKE" report "$WORK/dwarf.data" -o "$WORK/gate.txt" \
+  --fail-on "grow-spike>$limit%"
+grep -q 'only a lower bound' "$WORK/out.txt" || fail "the undecided gate does not say why"
+expect_exit 3 "$GCSPIKE" diff "$WORK/fp.data" "$WORK/dwarf.data" --fail-on 'grow-spike>+3pp'
+grep -q "^inconclusive .*grow-spike$" "$WORK/out.txt" || fail "diff -g dwarf: grow-spike"
+pass
+
+# A CPU clock and context switches in one recording (map-churn's), and page faults alone.
+perf record -q -g -F 999 -e cpu-clock -e sched:sched_switch -o "$WORK/mixed.data" -- \
+  "$WORK/wl" -mode grow -duration 1s -gcpercent 10 >/dev/null 2>"$WORK/perf.err" ||
+  { cat "$WORK/perf.err" >&2; fail "perf record -e sched:sched_switch (perf_event_paranoid -1)"; }
+"$GCSPIKE" report --json "$WORK/mixed.data" -o "$WORK/mixed.json" 2>/dev/null || fail "report mixed"
+perf script -i "$WORK/mixed.data" -F event,ip,sym >"$WORK/mixed.script" 2>/dev/null ||
+  fail "perf script mixed"
+read -r n k < <(python3 "$HERE/perf_event_shares.py" "$WORK/mixed.script" cpu-clock)
+read -r switches _ < <(python3 "$HERE/perf_event_shares.py" "$WORK/mixed.script" sched:sched_switch)
+echo "cpu-clock and sched_switch: $n cpu-clock samples, $k growing, $switches switches"
+[[ $switches -gt 0 && $n -gt 0 ]] || fail "the mixed recording has no switches or no samples"
+got=$(json_field "$WORK/mixed.json" \
+  'd["samples"], round(d["features"]["grow-spike"]["fraction"] * d["samples"]), d["value_type"]')
+[[ $got == "$n $k cpu-clock_period/nanoseconds" ]] ||
+  fail "mixed: report (samples, grow samples, value) $got, perf script ($n, $k, cpu-clock)"
+pass
+perf record -q -g -e page-faults -o "$WORK/faults.data" -- "$WORK/wl" -mode grow -duration 1s \
+  >/dev/null 2>"$WORK/perf.err" || { cat "$WORK/perf.err" >&2; fail "perf record -e page-faults"; }
+"$GCSPIKE" report --json "$WORK/faults.data" -o "$WORK/faults.json" 2>/dev/null ||
+  fail "report faults"
+kind=$(json_field "$WORK/faults.json" 'd["profile_kind"], d["overall"]')
+[[ $kind == "events inconclusive" ]] || fail "page faults: $kind"
+json_field "$WORK/faults.json" 'd["features"]["grow-spike"]["reason"]' | grep -q 'e cpu-clock' ||
+  fail "page faults: the reason does not say how to record CPU time"
+expect_exit 3 "$GCSPIKE" report "$WORK/faults.data" -o "$WORK/faults.txt" --fail-on 'grow-spike>10%'
 pass
 
 # The binary moves away, and the conversion runs where perf's build-id cache is not (perf record

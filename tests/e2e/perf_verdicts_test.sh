@@ -104,6 +104,13 @@ got=$(json_field "$WORK/mixed.json" \
   'd["samples"], round(d["features"]["grow-spike"]["fraction"] * d["samples"]), d["value_type"]')
 [[ $got == "$n $k cpu-clock_period/nanoseconds" ]] ||
   fail "mixed: report (samples, grow samples, value) $got, perf script ($n, $k, cpu-clock)"
+# Viewers show the CPU clock too, not the last event: the folded weights are the cpu-clock
+# samples' periods.
+"$GCSPIKE" "$WORK/mixed.data" --no-detect -o "$WORK/mixed.folded" 2>/dev/null || fail "folded"
+want=$(perf script -i "$WORK/mixed.data" -F event,period 2>/dev/null |
+  awk '$2 == "cpu-clock:" { s += $1 } END { print s }')
+got=$(awk '{ s += $NF } END { print s }' "$WORK/mixed.folded")
+[[ $got == "$want" ]] || fail "mixed: folded weights $got, perf script's cpu-clock periods $want"
 pass
 perf record -q -g -e page-faults -o "$WORK/faults.data" -- "$WORK/wl" -mode grow -duration 1s \
   >/dev/null 2>"$WORK/perf.err" || { cat "$WORK/perf.err" >&2; fail "perf record -e page-faults"; }

@@ -1,6 +1,8 @@
 #include "plugin/detect/perf_events.h"
 
+#include <algorithm>
 #include <array>
+#include <map>
 
 namespace gcspike {
 namespace {
@@ -50,6 +52,31 @@ PerfEvents FindPerfEvents(const Profile& profile) {
       if (profile.str(profile.sample_types[k].type) == period) out.cpu_period = k;
     }
   }
+  return out;
+}
+
+Result<std::vector<ProcessShare>> ProcessShares(const Profile& profile) {
+  const StrId pid_key = profile.strings.Find("pid");
+  const StrId comm_key = profile.strings.Find("comm");
+  std::vector<ProcessShare> out;
+  if (pid_key == 0) return out;
+  const std::optional<size_t> cpu = FindPerfEvents(profile).cpu_samples;
+  std::map<int64_t, ProcessShare> by_pid;
+  GCSPIKE_RETURN_IF_ERROR(ForEachSampleRecord(profile, [&](const SampleRecord& r) -> Status {
+    const Label* pid = r.Find(pid_key);
+    if (pid == nullptr || !pid->numeric || pid->num <= 0) return {};
+    ProcessShare& p = by_pid[pid->num];
+    p.pid = pid->num;
+    if (const Label* comm = r.Find(comm_key); comm != nullptr && !comm->numeric) {
+      p.comm = profile.str(comm->str);
+    }
+    p.samples += cpu && *cpu < r.values.size() ? static_cast<double>(r.values[*cpu]) : 1.0;
+    return {};
+  }));
+  for (auto& [pid, p] : by_pid) out.push_back(std::move(p));
+  std::stable_sort(out.begin(), out.end(), [](const ProcessShare& a, const ProcessShare& b) {
+    return a.samples > b.samples;
+  });
   return out;
 }
 

@@ -11,8 +11,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/profile.h"
+#include "core/result.h"
 
 namespace gcspike {
 
@@ -27,6 +29,16 @@ struct PerfEvents {
   std::string first_event;            // the first event's name ("page-faults")
 };
 PerfEvents FindPerfEvents(const Profile& profile);
+
+// The processes of a recording by their CPU samples (labels "pid" and "comm", as the perf.data
+// reader writes them; none without a pid label), largest first: `perf record -a` holds every
+// process of the machine, and a share of them all is not the share of the program's own work.
+struct ProcessShare {
+  int64_t pid = 0;
+  std::string comm;
+  double samples = 0;
+};
+Result<std::vector<ProcessShare>> ProcessShares(const Profile& profile);
 
 // The sample type whose share the report calls "value": the first CPU-time event's period in
 // perf.data, else the profile's default (what pprof shows).

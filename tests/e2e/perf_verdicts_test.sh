@@ -12,7 +12,8 @@
 #    a gate between the two is undecided on it, never passed, and so is a diff gate on the drop
 #    the recording made;
 #  - -e cpu-clock -e sched:sched_switch: the shares are of the cpu-clock samples alone, as perf
-#    script counts them; -e page-faults alone: no CPU time, inconclusive, a gate exits 3.
+#    script counts them; -e page-faults alone: no CPU time, inconclusive, a gate exits 3;
+#  - perf record -a: a warning names the largest process (perf script's count) and its --pid.
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 
@@ -121,6 +122,28 @@ kind=$(json_field "$WORK/faults.json" 'd["profile_kind"], d["overall"]')
 json_field "$WORK/faults.json" 'd["features"]["grow-spike"]["reason"]' | grep -q 'e cpu-clock' ||
   fail "page faults: the reason does not say how to record CPU time"
 expect_exit 3 "$GCSPIKE" report "$WORK/faults.data" -o "$WORK/faults.txt" --fail-on 'grow-spike>10%'
+pass
+
+# A system-wide recording of the workload and a shell loop: the shares are of every process, and
+# a warning names the largest as perf script counts them, with the --pid that keeps it.
+"$WORK/wl" -mode grow -duration 2s >/dev/null 2>&1 &
+wl_pid=$!
+timeout 2 sh -c 'while :; do :; done' &
+perf record -q -a -g -F 499 -e cpu-clock -o "$WORK/all.data" -- sleep 1 >/dev/null 2>&1 ||
+  fail "perf record -a"
+wait
+"$GCSPIKE" report "$WORK/all.data" -o "$WORK/all.txt" 2>"$WORK/all.err" || fail "report -a"
+read -r comm pid share < <(perf script -i "$WORK/all.data" -F comm,pid 2>/dev/null |
+  awk '$2 > 0 { n[$2]++; c[$2] = $1; t++ }
+    END { for (p in n) if (n[p] > m) { m = n[p]; b = p }
+          printf "%s %s %.1f%%\n", c[b], b, 100 * m / t }')
+echo "perf script: largest process $comm pid $pid $share; gcspike: $(cat "$WORK/all.err")"
+grep -qF "processes ($comm pid $pid $share, " "$WORK/all.err" &&
+  grep -qF -- "--pid $pid judges $comm alone" "$WORK/all.err" ||
+  fail "no warning about several processes naming $comm pid $pid $share"
+"$GCSPIKE" report "$WORK/all.data" --pid "$wl_pid" -o "$WORK/one.txt" 2>"$WORK/one.err" ||
+  fail "report --pid"
+! grep -q "processes" "$WORK/one.err" || fail "warned about processes after --pid"
 pass
 
 # The binary moves away, and the conversion runs where perf's build-id cache is not (perf record

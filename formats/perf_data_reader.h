@@ -6,7 +6,9 @@
 // Sample types: two per event, "<event>_samples"/"count" (1 per sample) and
 // "<event>_period"/<unit>, the sample's PERIOD (or the attr's fixed sample_period); the unit is
 // "nanoseconds" for the cpu-clock and task-clock software events and "events" otherwise. A
-// sample fills only its own event's two values.
+// sample fills only its own event's two values. With several events the default sample type
+// (and the period type) is the period of the first that samples CPU time (cpu-clock, task-clock,
+// cycles, ref-cycles), else of the first event: what viewers show.
 #pragma once
 
 #include <cstdint>

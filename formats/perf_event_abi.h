@@ -82,6 +82,10 @@ namespace sw {
 constexpr uint64_t kCpuClock = 0;
 constexpr uint64_t kTaskClock = 1;
 }  // namespace sw
+namespace hw {
+constexpr uint64_t kCpuCycles = 0;     // PERF_COUNT_HW_CPU_CYCLES
+constexpr uint64_t kRefCpuCycles = 9;  // PERF_COUNT_HW_REF_CPU_CYCLES
+}  // namespace hw
 
 // perf_event_header.misc.
 namespace misc {

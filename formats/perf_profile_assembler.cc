@@ -255,6 +255,19 @@ uint32_t PerfProfileAssembler::InternStack(std::span<const uint32_t> refs, size_
   return index;
 }
 
+namespace {
+
+// Whether an event samples time on the CPU: the software clocks and the cycle counters.
+bool SamplesCpuTime(const PerfAttr& a) {
+  if (a.type == perf::attr_type::kSoftware) {
+    return a.config == perf::sw::kCpuClock || a.config == perf::sw::kTaskClock;
+  }
+  return a.type == perf::attr_type::kHardware &&
+         (a.config == perf::hw::kCpuCycles || a.config == perf::hw::kRefCpuCycles);
+}
+
+}  // namespace
+
 void NamePerfEvents(std::vector<PerfAttr>& attrs,
                     const std::unordered_map<uint64_t, size_t>& attr_by_id,
                     const PerfHeaderInfo& header) {
@@ -279,16 +292,21 @@ void NamePerfEvents(std::vector<PerfAttr>& attrs,
 void PerfProfileAssembler::SetSampleTypes(const std::vector<PerfAttr>& attrs,
                                           const PerfHeaderInfo& header) {
   for (const PerfAttr& a : attrs) {
-    const bool clock = a.type == perf::attr_type::kSoftware &&
-                       (a.config == perf::sw::kCpuClock || a.config == perf::sw::kTaskClock);
+    const bool clock = a.type == perf::attr_type::kSoftware && SamplesCpuTime(a);
     profile_.sample_types.push_back(
         {profile_.Intern(a.name + "_samples"), profile_.Intern("count")});
     profile_.sample_types.push_back(
         {profile_.Intern(a.name + "_period"), profile_.Intern(clock ? "nanoseconds" : "events")});
   }
-  profile_.period_type = profile_.sample_types[1];
-  if ((attrs[0].flags & perf::attr::kFlagFreq) == 0) {
-    profile_.period = static_cast<int64_t>(attrs[0].sample_period);
+  // Several events (-e cpu-clock -e sched:sched_switch): viewers show the first that samples
+  // CPU time, not pprof's default last type (docs/formats/perf-data.md#event-names).
+  size_t shown = 0;
+  while (shown + 1 < attrs.size() && !SamplesCpuTime(attrs[shown])) ++shown;
+  if (!SamplesCpuTime(attrs[shown])) shown = 0;
+  profile_.period_type = profile_.sample_types[2 * shown + 1];
+  if (attrs.size() > 1) profile_.default_sample_type = profile_.period_type.type;
+  if ((attrs[shown].flags & perf::attr::kFlagFreq) == 0) {
+    profile_.period = static_cast<int64_t>(attrs[shown].sample_period);
   }
   if (first_time_ <= last_time_) profile_.duration_nanos = last_time_ - first_time_;
   if (first_time_ <= last_time_ && header.clock_data.has_value()) {

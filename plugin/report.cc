@@ -124,6 +124,7 @@ std::string RenderReportJson(const DetectionSummary& s, std::string_view feature
       o += ",\"cause\":" + JsonString(f.cause);
       o += ",\"reason\":" + JsonString(f.reason);
     }
+    if (f.lower_bound) o += ",\"lower_bound\":true";
     o += ",\"threshold\":" + Num(f.threshold);
     switch (i) {
       case 2:

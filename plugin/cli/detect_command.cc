@@ -19,6 +19,7 @@
 #include "plugin/cli/trace_flags.h"
 #include "plugin/cli/url_flags.h"
 #include "plugin/detect/annotator.h"
+#include "plugin/detect/perf_events.h"
 #include "plugin/detect/site_paths.h"
 #include "plugin/detect/time_rules.h"
 #include "plugin/html_report.h"
@@ -200,6 +201,32 @@ Result<OutputFormat> ReportFormat(const std::string& path) {
 
 }  // namespace
 
+// A recording of several processes (perf record -a): every share is of them all, so a program
+// that grows maps can look normal beside the rest of the machine. Warns when a second process
+// has at least 1 % of the samples, naming the largest and the --pid that judges it alone.
+Status WarnSeveralProcesses(const Profile& profile, const std::string& input_name,
+                            Diagnostics* diagnostics) {
+  if (diagnostics == nullptr) return {};
+  GCSPIKE_ASSIGN_OR_RETURN(std::vector<ProcessShare> processes, ProcessShares(profile));
+  double total = 0;
+  for (const ProcessShare& p : processes) total += p.samples;
+  if (processes.size() < 2 || processes[1].samples < 0.01 * total) return {};
+  auto name = [](const ProcessShare& p) {
+    return (p.comm.empty() ? "" : p.comm + " ") + "pid " + std::to_string(p.pid);
+  };
+  std::string list;
+  for (size_t i = 0; i < processes.size() && i < 3; ++i) {
+    char share[32];
+    std::snprintf(share, sizeof share, " %.1f%%", 100 * processes[i].samples / total);
+    list += (i ? ", " : "") + name(processes[i]) + share;
+  }
+  diagnostics->Warn(input_name + ": samples of " + std::to_string(processes.size()) +
+                    " processes (" + list + (processes.size() > 3 ? ", ..." : "") +
+                    "): every share is of them all; --pid " + std::to_string(processes[0].pid) +
+                    " judges " + (processes[0].comm.empty() ? "it" : processes[0].comm) + " alone");
+  return {};
+}
+
 Result<std::string> RenderHtmlReport(Profile& profile, const std::string& input_name) {
   GCSPIKE_ASSIGN_OR_RETURN(Analysis a, Analyze(profile, input_name, nullptr));
   return LabelAndRenderHtml(profile, a);
@@ -356,6 +383,10 @@ int RunReport(const Args& args) {
   Diagnostics* warn_rules = *filtered ? nullptr : &diag;
   auto analysis = Analyze(*profile, InputName(args), warn_rules);
   if (!analysis.ok()) return Fail(analysis.error());
+  // About the samples judged, after the filters (--pid keeps one process).
+  if (Status s = WarnSeveralProcesses(*profile, InputName(args), &diag); !s.ok()) {
+    return Fail(s.error());
+  }
   const std::string path = !FLAGS_o.empty() ? FLAGS_o : FLAGS_output;
   auto format = ReportFormat(path);
   if (!format.ok()) return Fail(format.error());

@@ -31,6 +31,11 @@ Result<DetectionSummary> DetectAndLabel(Profile& profile, const std::string& inp
 // The summary of a profile without labelling it (what --fail-on judges after the filters).
 Result<DetectionSummary> DetectOnly(const Profile& profile, const std::string& input_name);
 
+// Warns when the profile holds the samples of several processes (perf record -a), whose shares
+// are then of them all, naming the --pid that keeps the largest.
+Status WarnSeveralProcesses(const Profile& profile, const std::string& input_name,
+                            Diagnostics* diagnostics);
+
 // The outcome of several gates: what to print for each, and the exit status they make together
 // (kExitThreshold if any was crossed, or undecided under --inconclusive=fail; else
 // kExitUndecided if any was undecided under --inconclusive=error; else kExitOk).

@@ -232,8 +232,10 @@ const std::vector<CommandDoc>& Commands() {
        "A verdict is spike (the interval lies above the threshold), normal (below it) or "
        "inconclusive: the interval straddles the threshold (take a longer profile), or the "
        "profile cannot show the feature at all (a heap, allocs, goroutine, mutex or block "
-       "profile; a missing binary; a --call-graph dwarf recording; too few samples), with the "
-       "reason. --fail-on turns a threshold into the exit status.",
+       "profile; a perf.data of events other than CPU time, e.g. page faults; a missing binary; "
+       "a --call-graph dwarf recording, whose map shares are lower bounds; too few samples), "
+       "with the reason. In perf.data only the CPU-time event's samples count (cpu-clock beside "
+       "sched:sched_switch). --fail-on turns a threshold into the exit status.",
        {"gcspike report cpu.pprof", "gcspike report --json cpu.pprof --fail-on 'grow-spike>10%'",
         "gcspike report http://localhost:6060/debug/pprof/trace?seconds=2",
         "gcspike report heap.pprof --fail-on 'grow-spike>10%' --inconclusive=pass"}},

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 
+#include "plugin/detect/perf_events.h"
 #include "plugin/detect/sample_weight.h"
 
 namespace gcspike {
@@ -63,7 +64,7 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
   DetectionSummary out;
   out.thresholds = thresholds;
   out.sample_records = profile.SampleRecordCount();
-  const size_t value_index = profile.DefaultValueIndex();
+  const size_t value_index = ReportValueIndex(profile);
   if (!profile.sample_types.empty()) {
     const ValueType& vt = profile.sample_types[value_index];
     out.value_type = profile.str(vt.type) + "/" + profile.str(vt.unit);
@@ -220,7 +221,9 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
     // may be the cut.
     for (int b = 0; b < kFeatureCount; ++b) {
       FeatureSummary& f = out.features[b];
-      if ((kMapFeatures & (1u << b)) == 0 || f.spike()) continue;
+      if ((kMapFeatures & (1u << b)) == 0) continue;
+      f.lower_bound = true;
+      if (f.spike()) continue;
       f.verdict = Verdict::kInconclusive;
       f.cause = vis.cut_cause;
       f.reason = vis.cut_reason;

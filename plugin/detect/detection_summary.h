@@ -59,6 +59,10 @@ struct FeatureSummary {
   std::string cause;
   std::string reason;
   double threshold = 0;  // the main threshold the fraction is compared with
+  // The share is only a lower bound of the true one: a map feature on stacks cut at the system
+  // stack (visibility.h, recording-mode), which hide some of its samples and invent none. Its
+  // spike stands; a gate or a change it does not bound is undecided (fail_on.h, profile_diff.h).
+  bool lower_bound = false;
   bool spike() const { return verdict == Verdict::kSpike; }
   // The profile cannot show the feature at all (a cause other than a borderline share).
   bool blind() const { return verdict == Verdict::kInconclusive && cause != "borderline"; }

@@ -28,6 +28,20 @@ void JudgeInterval(const FailOnExpr& expr, double limit, GateResult& r) {
                                        : GateResult::Outcome::kPass;
 }
 
+// A measured share (or change) that is only a bound of the true one (FeatureSummary::
+// lower_bound): the true value is at least the measured one when `at_least`, at most when not.
+// An outcome the bound does not support becomes undecided, for `why`: "value > limit" crossed
+// stays crossed as the value rises, its pass does not; "value < limit" the other way round.
+void ApplyBound(const FailOnExpr& expr, bool at_least, const std::string& why, GateResult& r) {
+  const bool greater =
+      expr.op == FailOnExpr::Op::kGreater || expr.op == FailOnExpr::Op::kGreaterEqual;
+  const GateResult::Outcome stands =
+      at_least == greater ? GateResult::Outcome::kCrossed : GateResult::Outcome::kPass;
+  if (r.outcome == GateResult::Outcome::kUndecided || r.outcome == stands) return;
+  r.outcome = GateResult::Outcome::kUndecided;
+  r.reason = why;
+}
+
 }  // namespace
 
 namespace {
@@ -132,10 +146,14 @@ GateResult EvaluateFailOn(const FailOnExpr& expr, const DetectionSummary& summar
   // share is exactly 0, but nothing was seen), one sample crosses.
   if (greater && !or_equal && expr.threshold == 0) {
     r.outcome = r.measured > 0 ? GateResult::Outcome::kCrossed : GateResult::Outcome::kPass;
-    return r;
+  } else {
+    JudgeInterval(expr, expr.threshold, r);
   }
-  JudgeInterval(expr, expr.threshold, r);
-  if (r.outcome == GateResult::Outcome::kUndecided) {
+  if (f.lower_bound) {
+    ApplyBound(expr, /*at_least=*/true,
+               "the measured share is only a lower bound: " + summary.visibility.cut_reason, r);
+  }
+  if (r.outcome == GateResult::Outcome::kUndecided && r.reason.empty()) {
     char buf[160];
     std::snprintf(buf, sizeof buf,
                   "borderline: the 95%% interval [%.1f-%.1f%%] straddles %.1f%% with %llu "
@@ -152,9 +170,11 @@ GateResult EvaluateDiffFailOn(const FailOnExpr& expr, const ProfileDiff& diff) {
   GateResult r;
   r.measured = f.change.difference;
   r.interval = f.change.difference_interval;
-  if (f.verdict == ChangeVerdict::kInconclusive && f.cause != "too-wide") {
+  const bool bounded = f.base_lower_bound || f.now_lower_bound;
+  if ((f.verdict == ChangeVerdict::kInconclusive && f.cause != "too-wide" && !bounded) ||
+      (f.base_lower_bound && f.now_lower_bound)) {
     r.outcome = GateResult::Outcome::kUndecided;
-    r.reason = f.reason;
+    r.reason = bounded ? f.bound_reason : f.reason;
     return r;
   }
   double limit = expr.threshold;
@@ -170,7 +190,10 @@ GateResult EvaluateDiffFailOn(const FailOnExpr& expr, const ProfileDiff& diff) {
     limit = 0;
   }
   JudgeInterval(expr, limit, r);
-  if (r.outcome == GateResult::Outcome::kUndecided) {
+  // A new side that is a lower bound makes the true change at least the measured one (new -
+  // (1 + r) x base rises with new), a base side that is one makes it at most that.
+  if (bounded) ApplyBound(expr, /*at_least=*/f.now_lower_bound, f.bound_reason, r);
+  if (r.outcome == GateResult::Outcome::kUndecided && r.reason.empty()) {
     char buf[240];
     if (relative) {
       std::snprintf(buf, sizeof buf,

@@ -10,6 +10,7 @@
 #include "core/sample_spool.h"
 #include "formats/json_text.h"
 #include "plugin/detect/feature_format.h"
+#include "plugin/detect/perf_events.h"
 #include "plugin/detect/statistics.h"
 #include "plugin/detect/time_rules.h"
 
@@ -200,12 +201,13 @@ MapChurnAnalysis AnalyzeMapChurn(const Profile& profile, const StackClassifier& 
 
 namespace {
 
-// perf.data events by name (perf_data_reader.h: sample types "<event>_samples"): 1 a sampling
-// event (no ':' in its name: cpu-clock, cycles, ...), 2 a blocking tracepoint, 0 other.
+// perf.data events by name (perf_data_reader.h: sample types "<event>_samples"): 1 an event
+// sampling CPU time (perf_events.h: cpu-clock, cycles, ...), 2 a blocking tracepoint, 0 other
+// (page faults are neither CPU samples nor blocking).
 int PerfEventKind(std::string_view samples_type) {
   if (!samples_type.ends_with("_samples")) return 0;
   const std::string_view name = samples_type.substr(0, samples_type.size() - 8);
-  if (name.find(':') == std::string_view::npos) return 1;
+  if (IsCpuTimeEvent(name)) return 1;
   if (name == "sched:sched_switch" || name == "raw_syscalls:sys_enter" ||
       name.starts_with("syscalls:sys_enter_")) {
     return 2;

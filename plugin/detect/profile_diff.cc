@@ -52,6 +52,39 @@ ChangeVerdict JudgeChange(double difference, const Interval& d, double tolerance
 
 namespace {
 
+// Whether a change verdict holds when the base's or the new side's shares are only lower bounds
+// (or both): a regression when only the new side is one, an improvement when only the base is.
+bool BoundSupports(bool base_lower_bound, bool now_lower_bound, ChangeVerdict v) {
+  if (base_lower_bound == now_lower_bound) return !base_lower_bound;
+  return v == (now_lower_bound ? ChangeVerdict::kRegressed : ChangeVerdict::kImproved);
+}
+
+// A share that is a lower bound on one side or both (FeatureDiff::bound_reason): the verdict
+// stands when the bound supports it, else it becomes inconclusive.
+void BoundChange(const DetectionSummary& base, const DetectionSummary& now, FeatureDiff& f) {
+  const std::string& base_why = base.visibility.cut_reason;
+  const std::string& now_why = now.visibility.cut_reason;
+  if (f.base_lower_bound && f.now_lower_bound) {
+    f.bound_reason =
+        "both sides' shares are only lower bounds, so their change is unknown: " + base_why +
+        (now_why != base_why ? "; new: " + now_why : "");
+  } else if (f.now_lower_bound) {
+    f.bound_reason =
+        "the new side's share is only a lower bound (the change is at least the "
+        "measured one): " +
+        now_why;
+  } else {
+    f.bound_reason =
+        "the base side's share is only a lower bound (the change is at most the "
+        "measured one): " +
+        base_why;
+  }
+  if (BoundSupports(f.base_lower_bound, f.now_lower_bound, f.verdict)) return;
+  f.verdict = ChangeVerdict::kInconclusive;
+  f.cause = (f.now_lower_bound ? now : base).visibility.cut_cause;
+  f.reason = f.bound_reason;
+}
+
 // One feature's change; inconclusive when either side cannot see the feature.
 FeatureDiff DiffFeature(const FeatureSummary& b, const FeatureSummary& n, uint64_t base_samples,
                         uint64_t now_samples, double tolerance) {
@@ -100,6 +133,11 @@ std::vector<SiteDiff> DiffSites(const DetectionSummary& base, const DetectionSum
     d.verdict = base.visibility.blind() || now.visibility.blind()
                     ? ChangeVerdict::kInconclusive
                     : JudgeChange(d.change.difference, d.change.difference_interval, tolerance);
+    // A site's share is a map feature's: a lower bound on cut stacks, as in BoundChange.
+    if (!BoundSupports(!base.visibility.cut_cause.empty(), !now.visibility.cut_cause.empty(),
+                       d.verdict)) {
+      d.verdict = ChangeVerdict::kInconclusive;
+    }
     out.push_back(std::move(d));
   }
   std::stable_sort(out.begin(), out.end(), [](const SiteDiff& a, const SiteDiff& b) {
@@ -126,8 +164,12 @@ ProfileDiff DiffSummaries(DetectionSummary base, DetectionSummary now, double to
   ProfileDiff out;
   out.tolerance = tolerance;
   for (int i = 0; i < kFeatureCount; ++i) {
-    out.features[i] =
+    FeatureDiff& f = out.features[i] =
         DiffFeature(base.features[i], now.features[i], base.samples, now.samples, tolerance);
+    if (f.verdict == ChangeVerdict::kInconclusive && f.cause != "too-wide") continue;  // blind
+    f.base_lower_bound = base.features[i].lower_bound;
+    f.now_lower_bound = now.features[i].lower_bound;
+    if (f.base_lower_bound || f.now_lower_bound) BoundChange(base, now, f);
   }
   out.sites = DiffSites(base, now, tolerance);
   out.overall = OverallVerdict(out);

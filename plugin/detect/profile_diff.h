@@ -6,7 +6,9 @@
 // Every feature gets one of four verdicts, with the tolerance t (--tolerance: the smallest change
 // of a share that matters, in points):
 //   inconclusive  either side cannot show the feature at all (a memory profile, a missing
-//                 binary, too few samples...: the side's cause other than "borderline"); or no
+//                 binary, too few samples...: the side's cause other than "borderline"); or a
+//                 side's share is a lower bound that cannot support the change (a recording
+//                 that cuts stacks: FeatureDiff::bound_reason); or no
 //                 material change is shown and the interval is wider than 2t: the profiles are
 //                 too short to tell (take longer profiles);
 //   regressed     the whole interval lies above 0 (the new side surely has more) and the
@@ -61,6 +63,13 @@ struct FeatureDiff {
   // sentence for people.
   std::string cause;
   std::string reason;
+  // A side's share is only a lower bound (FeatureSummary::lower_bound, stacks cut by the
+  // recording): the true change is then at least the measured one (new side) or at most it
+  // (base side), or unknown (both). Only a change the bound supports stands (regressed with a
+  // cut new side, improved with a cut base side); otherwise the verdict is inconclusive, and
+  // bound_reason says why.
+  bool base_lower_bound = false, now_lower_bound = false;
+  std::string bound_reason;
 };
 
 struct SiteDiff {

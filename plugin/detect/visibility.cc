@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <string_view>
 
+#include "plugin/detect/perf_events.h"
 #include "plugin/detect/sample_weight.h"
 
 namespace gcspike {
@@ -10,10 +11,6 @@ namespace {
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
-}
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
 std::string Percent(double f) {
@@ -27,7 +24,7 @@ constexpr std::string_view kTakeCpuProfile =
     "take a CPU profile (/debug/pprof/profile?seconds=30, go test -cpuprofile, perf record -g) "
     "or an execution trace (/debug/pprof/trace?seconds=5)";
 
-std::string KindReason(ProfileKind kind, const std::string& value_type) {
+std::string KindReason(const Profile& p, ProfileKind kind, const std::string& value_type) {
   const std::string vt = value_type.empty() ? "" : " (" + value_type + ")";
   switch (kind) {
     case ProfileKind::kHeap:
@@ -49,6 +46,10 @@ std::string KindReason(ProfileKind kind, const std::string& value_type) {
     case ProfileKind::kThreadCreate:
       return "a threadcreate profile" + vt + " counts thread creations, not CPU work; " +
              std::string(kTakeCpuProfile);
+    case ProfileKind::kEvents:
+      return "a perf.data recording of " + FindPerfEvents(p).first_event + vt +
+             " samples events, not CPU time, so its shares are not shares of CPU work; record "
+             "CPU time: perf record -e cpu-clock -g (other events may be recorded beside it)";
     case ProfileKind::kCpu:
     case ProfileKind::kUnknown:
       break;
@@ -92,6 +93,8 @@ std::string_view ProfileKindName(ProfileKind kind) {
       return "contention";
     case ProfileKind::kThreadCreate:
       return "threadcreate";
+    case ProfileKind::kEvents:
+      return "events";
     case ProfileKind::kUnknown:
       break;
   }
@@ -106,12 +109,13 @@ ProfileKind ClassifyProfileKind(const Profile& p) {
     if (t == "goroutine" || t == "goroutines") goroutine = true;
     if (t == "contentions" || t == "delay") contention = true;
     if (t == "threadcreate") threads = true;
-    // runtime/pprof CPU profiles and execution traces: samples/count + cpu/nanoseconds; perf.data
-    // as gcspike reads it: EVENT_samples + EVENT_period.
-    if (t == "samples" || t == "cpu" || EndsWith(t, "_samples") || EndsWith(t, "_period")) {
-      cpu = true;
-    }
+    // runtime/pprof CPU profiles and execution traces: samples/count + cpu/nanoseconds.
+    if (t == "samples" || t == "cpu") cpu = true;
   }
+  // perf.data as gcspike reads it: EVENT_samples + EVENT_period per event, of which one must
+  // sample CPU time.
+  const PerfEvents events = FindPerfEvents(p);
+  cpu = cpu || events.cpu_samples.has_value();
   if (memory) {
     if (p.sample_types.empty()) return ProfileKind::kHeap;
     const std::string_view def = p.str(p.sample_types[p.DefaultValueIndex()].type);
@@ -121,6 +125,7 @@ ProfileKind ClassifyProfileKind(const Profile& p) {
   if (contention) return ProfileKind::kContention;
   if (threads) return ProfileKind::kThreadCreate;
   if (cpu) return ProfileKind::kCpu;
+  if (events.any) return ProfileKind::kEvents;
   return ProfileKind::kUnknown;
 }
 
@@ -173,7 +178,7 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
     const ValueType& vt = profile.sample_types[profile.DefaultValueIndex()];
     value_type = profile.str(vt.type) + "/" + profile.str(vt.unit);
   }
-  if (const std::string why = KindReason(v.kind, value_type); !why.empty()) {
+  if (const std::string why = KindReason(profile, v.kind, value_type); !why.empty()) {
     v.cause = "profile-type";
     v.reason = why;
   } else if (v.unsymbolized_share > options.max_unsymbolized) {

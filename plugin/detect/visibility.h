@@ -4,7 +4,9 @@
 //
 //   profile-type     a memory, goroutine, mutex/block or threadcreate profile: runtime/pprof
 //                    removes the runtime's frames from memory profiles and the others measure
-//                    waiting or counting, not CPU work, so no grow frame can appear
+//                    waiting or counting, not CPU work, so no grow frame can appear; a
+//                    perf.data of events that are not CPU time (page faults, context switches,
+//                    a tracepoint: perf_events.h), whose shares are not shares of CPU work
 //   unsymbolized     too many samples keep raw addresses (the binary was not found)
 //   no-samples       an execution trace taken without CPU profiling: it has a timeline but no
 //                    stacks to judge
@@ -36,6 +38,7 @@ enum class ProfileKind {
   kGoroutine,     // goroutine/count
   kContention,    // contentions + delay (runtime/pprof "mutex" and "block")
   kThreadCreate,  // threadcreate/count
+  kEvents,        // perf.data of events other than CPU time only (page-faults_samples, ...)
   kUnknown,       // anything else: judged by its frames only
 };
 std::string_view ProfileKindName(ProfileKind kind);

@@ -7,8 +7,15 @@
 #    reason, never a false "normal";
 #  - the -g file converted after its binary moved away (and no build-id cache): every feature
 #    inconclusive for the unsymbolized frames, a gate exits 3; with --binary it is a spike again;
-#  - a C program built here: inconclusive, not a Go program.
+#  - a C program built here: inconclusive, not a Go program;
+#  - the dwarf recording's map shares are lower bounds of the -g one's (counted by perf script):
+#    a gate between the two is undecided on it, never passed, and so is a diff gate on the drop
+#    the recording made;
+#  - -e cpu-clock -e sched:sched_switch: the shares are of the cpu-clock samples alone, as perf
+#    script counts them; -e page-faults alone: no CPU time, inconclusive, a gate exits 3;
+#  - perf record -a: a warning names the largest process (perf script's count) and its --pid.
 source "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
 
 command -v perf >/dev/null || fail "perf is not installed (Debian package linux-perf)"
 command -v cc >/dev/null || fail "no C compiler (Debian package build-essential)"
@@ -64,6 +71,79 @@ d = json.load(open(sys.argv[1]))
 bad = [k for k in ("grow-spike", "key-copy", "malloc-burst", "assist-coupling")
        if d["features"][k]["verdict"] == "normal"]
 sys.exit("normal on cut stacks: " + ", ".join(bad) if bad else 0)' "$WORK/dwarf.json" || fail "dwarf"
+pass
+
+# The same workload's grow samples as perf script counts them in the -g recording, against the
+# dwarf recording's interval: a gate midway crosses on the first and is undecided on the second.
+perf script -i "$WORK/fp.data" -F event,ip,sym >"$WORK/fp.script" 2>/dev/null || fail "perf script"
+read -r fp_n fp_k < <(python3 "$HERE/perf_event_shares.py" "$WORK/fp.script" cpu-clock)
+dw_hi=$(json_field "$WORK/dwarf.json" 'd["features"]["grow-spike"]["interval"][1]')
+limit=$(python3 -c "print(round(50 * ($dw_hi + $fp_k / $fp_n), 1))")
+echo "grow-spike: -g $fp_k of $fp_n samples (perf script), dwarf at most $dw_hi; gate at $limit%"
+python3 -c "import sys; sys.exit($fp_k / $fp_n - $dw_hi < 0.06)" ||
+  fail "the dwarf recording did not cut grow-spike (-g $fp_k/$fp_n, dwarf up to $dw_hi)"
+expect_exit 1 "$GCSPIKE" report "$WORK/fp.data" -o "$WORK/gate.txt" --fail-on "grow-spike>$limit%"
+expect_exit 3 "$GCSPIKE" report "$WORK/dwarf.data" -o "$WORK/gate.txt" \
+  --fail-on "grow-spike>$limit%"
+grep -q 'only a lower bound' "$WORK/out.txt" || fail "the undecided gate does not say why"
+expect_exit 3 "$GCSPIKE" diff "$WORK/fp.data" "$WORK/dwarf.data" --fail-on 'grow-spike>+3pp'
+grep -q "^inconclusive .*grow-spike$" "$WORK/out.txt" || fail "diff -g dwarf: grow-spike"
+pass
+
+# A CPU clock and context switches in one recording (map-churn's), and page faults alone.
+perf record -q -g -F 999 -e cpu-clock -e sched:sched_switch -o "$WORK/mixed.data" -- \
+  "$WORK/wl" -mode grow -duration 1s -gcpercent 10 >/dev/null 2>"$WORK/perf.err" ||
+  { cat "$WORK/perf.err" >&2; fail "perf record -e sched:sched_switch (perf_event_paranoid -1)"; }
+"$GCSPIKE" report --json "$WORK/mixed.data" -o "$WORK/mixed.json" 2>/dev/null || fail "report mixed"
+perf script -i "$WORK/mixed.data" -F event,ip,sym >"$WORK/mixed.script" 2>/dev/null ||
+  fail "perf script mixed"
+read -r n k < <(python3 "$HERE/perf_event_shares.py" "$WORK/mixed.script" cpu-clock)
+read -r switches _ < <(python3 "$HERE/perf_event_shares.py" "$WORK/mixed.script" sched:sched_switch)
+echo "cpu-clock and sched_switch: $n cpu-clock samples, $k growing, $switches switches"
+[[ $switches -gt 0 && $n -gt 0 ]] || fail "the mixed recording has no switches or no samples"
+got=$(json_field "$WORK/mixed.json" \
+  'd["samples"], round(d["features"]["grow-spike"]["fraction"] * d["samples"]), d["value_type"]')
+[[ $got == "$n $k cpu-clock_period/nanoseconds" ]] ||
+  fail "mixed: report (samples, grow samples, value) $got, perf script ($n, $k, cpu-clock)"
+# Viewers show the CPU clock too, not the last event: the folded weights are the cpu-clock
+# samples' periods.
+"$GCSPIKE" "$WORK/mixed.data" --no-detect -o "$WORK/mixed.folded" 2>/dev/null || fail "folded"
+want=$(perf script -i "$WORK/mixed.data" -F event,period 2>/dev/null |
+  awk '$2 == "cpu-clock:" { s += $1 } END { print s }')
+got=$(awk '{ s += $NF } END { print s }' "$WORK/mixed.folded")
+[[ $got == "$want" ]] || fail "mixed: folded weights $got, perf script's cpu-clock periods $want"
+pass
+perf record -q -g -e page-faults -o "$WORK/faults.data" -- "$WORK/wl" -mode grow -duration 1s \
+  >/dev/null 2>"$WORK/perf.err" || { cat "$WORK/perf.err" >&2; fail "perf record -e page-faults"; }
+"$GCSPIKE" report --json "$WORK/faults.data" -o "$WORK/faults.json" 2>/dev/null ||
+  fail "report faults"
+kind=$(json_field "$WORK/faults.json" 'd["profile_kind"], d["overall"]')
+[[ $kind == "events inconclusive" ]] || fail "page faults: $kind"
+json_field "$WORK/faults.json" 'd["features"]["grow-spike"]["reason"]' | grep -q 'e cpu-clock' ||
+  fail "page faults: the reason does not say how to record CPU time"
+expect_exit 3 "$GCSPIKE" report "$WORK/faults.data" -o "$WORK/faults.txt" --fail-on 'grow-spike>10%'
+pass
+
+# A system-wide recording of the workload and a shell loop: the shares are of every process, and
+# a warning names the largest as perf script counts them, with the --pid that keeps it.
+"$WORK/wl" -mode grow -duration 2s >/dev/null 2>&1 &
+wl_pid=$!
+timeout 2 sh -c 'while :; do :; done' &
+perf record -q -a -g -F 499 -e cpu-clock -o "$WORK/all.data" -- sleep 1 >/dev/null 2>&1 ||
+  fail "perf record -a"
+wait
+"$GCSPIKE" report "$WORK/all.data" -o "$WORK/all.txt" 2>"$WORK/all.err" || fail "report -a"
+read -r comm pid share < <(perf script -i "$WORK/all.data" -F comm,pid 2>/dev/null |
+  awk '$2 > 0 { n[$2]++; c[$2] = $1; t++ }
+    END { for (p in n) if (n[p] > m) { m = n[p]; b = p }
+          printf "%s %s %.1f%%\n", c[b], b, 100 * m / t }')
+echo "perf script: largest process $comm pid $pid $share; gcspike: $(cat "$WORK/all.err")"
+grep -qF "processes ($comm pid $pid $share, " "$WORK/all.err" &&
+  grep -qF -- "--pid $pid judges $comm alone" "$WORK/all.err" ||
+  fail "no warning about several processes naming $comm pid $pid $share"
+"$GCSPIKE" report "$WORK/all.data" --pid "$wl_pid" -o "$WORK/one.txt" 2>"$WORK/one.err" ||
+  fail "report --pid"
+! grep -q "processes" "$WORK/one.err" || fail "warned about processes after --pid"
 pass
 
 # The binary moves away, and the conversion runs where perf's build-id cache is not (perf record

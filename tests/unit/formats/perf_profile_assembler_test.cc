@@ -125,6 +125,36 @@ TEST(PerfProfileAssembler, SpoolKeepsOneSamplePerStack) {
   EXPECT_EQ(p.str(p.sample_types[3].unit), "events");
 }
 
+// Several events: viewers show the first that samples CPU time, whatever the order; one event
+// leaves pprof's rule (the last type) alone.
+TEST(PerfProfileAssembler, TheDefaultTypeIsTheFirstCpuTimeEventsPeriod) {
+  auto default_type = [](std::vector<std::pair<uint32_t, uint64_t>> events) {
+    Layers l(false);
+    l.attrs.resize(events.size());
+    for (size_t i = 0; i < events.size(); ++i) {
+      l.attrs[i].type = events[i].first;
+      l.attrs[i].config = events[i].second;
+    }
+    EXPECT_TRUE(l.Add(8, 5, {perf::context::kUser, 0x1000}).ok());
+    EXPECT_TRUE(l.Finish().ok());
+    const Profile& p = l.profile;
+    EXPECT_EQ(p.period_type.type, p.sample_types[p.DefaultValueIndex()].type);
+    return p.str(p.sample_types[p.DefaultValueIndex()].type);
+  };
+  constexpr uint32_t kSw = perf::attr_type::kSoftware, kTp = perf::attr_type::kTracepoint;
+  const uint64_t kFaults = 2;  // PERF_COUNT_SW_PAGE_FAULTS
+  EXPECT_EQ(default_type({{kSw, perf::sw::kCpuClock}, {kTp, 316}}), "cpu-clock_period");
+  EXPECT_EQ(default_type({{kTp, 316}, {kSw, kFaults}, {kSw, perf::sw::kTaskClock}}),
+            "task-clock_period");
+  EXPECT_EQ(default_type({{kSw, kFaults}, {perf::attr_type::kHardware, perf::hw::kCpuCycles}}),
+            "cycles_period");
+  EXPECT_EQ(default_type({{kSw, kFaults}, {kTp, 316}}), "page-faults_period");
+  Layers one(false);
+  ASSERT_TRUE(one.Add(8, 5, {perf::context::kUser, 0x1000}).ok());
+  ASSERT_TRUE(one.Finish().ok());
+  EXPECT_EQ(one.profile.default_sample_type, 0u);  // unchanged bytes for one event
+}
+
 TEST(PerfProfileAssembler, PeriodsOverflowingAStackAreAnError) {
   Layers l(true);
   const std::vector<uint64_t> a = {perf::context::kUser, 0x1000};

@@ -151,5 +151,84 @@ TEST(DiffFailOnTest, CrossedPassedUndecided) {
             GateResult::Outcome::kUndecided);
 }
 
+// A summary like SummaryWith's of a recording that cuts stacks at the system stack: its map
+// features' shares are lower bounds (scanobject-hotspot is not a map feature).
+DetectionSummary CutSummaryWith(double x, double n) {
+  DetectionSummary s = SummaryWith(x, n);
+  s.visibility.cut_cause = "recording-mode";
+  s.visibility.cut_reason = "stacks end at runtime.systemstack; record with -g";
+  for (int b = 0; b < kFeatureCount; ++b) s.features[b].lower_bound = (kMapFeatures >> b) & 1;
+  return s;
+}
+
+// The same program recorded with -g (160 of 400 grow samples) and with --call-graph dwarf, which
+// hid most of them (40 of 400): the drop is the recording's, not the program's.
+TEST(DiffSummariesTest, ALowerBoundSupportsOnlyTheChangeItCannotHaveMade) {
+  const ProfileDiff fp_to_dwarf =
+      DiffSummaries(SummaryWith(160, 400), CutSummaryWith(40, 400), 0.1);
+  const FeatureDiff& g = fp_to_dwarf.features[0];
+  EXPECT_LT(g.change.difference_interval.hi, -0.2);  // measured: improved by far
+  EXPECT_EQ(g.verdict, ChangeVerdict::kInconclusive);
+  EXPECT_EQ(g.cause, "recording-mode");
+  EXPECT_NE(g.reason.find("new side's share is only a lower bound"), std::string::npos);
+  EXPECT_EQ(fp_to_dwarf.features[4].verdict, ChangeVerdict::kImproved);  // not a map feature
+  // A gate for a regression cannot pass on it; one asking for an improvement cannot cross.
+  EXPECT_EQ(EvaluateDiffFailOn(*ParseFailOn("grow-spike>+3pp"), fp_to_dwarf).outcome,
+            GateResult::Outcome::kUndecided);
+  EXPECT_EQ(EvaluateDiffFailOn(*ParseFailOn("grow-spike>+50%"), fp_to_dwarf).outcome,
+            GateResult::Outcome::kUndecided);
+  EXPECT_EQ(EvaluateDiffFailOn(*ParseFailOn("grow-spike<-5pp"), fp_to_dwarf).outcome,
+            GateResult::Outcome::kUndecided);
+  // A rise seen despite the cut is at least that: it stands, and so does its gate.
+  const ProfileDiff up = DiffSummaries(SummaryWith(40, 400), CutSummaryWith(160, 400), 0.1);
+  EXPECT_EQ(up.features[0].verdict, ChangeVerdict::kRegressed);
+  EXPECT_EQ(EvaluateDiffFailOn(*ParseFailOn("grow-spike>+3pp"), up).outcome,
+            GateResult::Outcome::kCrossed);
+  EXPECT_EQ(EvaluateDiffFailOn(*ParseFailOn("grow-spike<-5pp"), up).outcome,
+            GateResult::Outcome::kPass);
+  EXPECT_EQ(EvaluateDiffFailOn(*ParseFailOn("grow-spike>+60pp"), up).outcome,
+            GateResult::Outcome::kUndecided);
+  // The base cut: a fall stands, a rise does not.
+  const ProfileDiff down = DiffSummaries(CutSummaryWith(160, 400), SummaryWith(40, 400), 0.1);
+  EXPECT_EQ(down.features[0].verdict, ChangeVerdict::kImproved);
+  EXPECT_EQ(EvaluateDiffFailOn(*ParseFailOn("grow-spike>+3pp"), down).outcome,
+            GateResult::Outcome::kPass);
+  const ProfileDiff base_cut_up =
+      DiffSummaries(CutSummaryWith(40, 400), SummaryWith(160, 400), 0.1);
+  EXPECT_EQ(base_cut_up.features[0].verdict, ChangeVerdict::kInconclusive);
+  EXPECT_EQ(EvaluateDiffFailOn(*ParseFailOn("grow-spike>+3pp"), base_cut_up).outcome,
+            GateResult::Outcome::kUndecided);
+  // Both cut: nothing is known of the change.
+  const ProfileDiff both = DiffSummaries(CutSummaryWith(40, 400), CutSummaryWith(160, 400), 0.1);
+  EXPECT_EQ(both.features[0].verdict, ChangeVerdict::kInconclusive);
+  EXPECT_NE(both.features[0].reason.find("both sides"), std::string::npos);
+  EXPECT_EQ(EvaluateDiffFailOn(*ParseFailOn("grow-spike>+3pp"), both).outcome,
+            GateResult::Outcome::kUndecided);
+  EXPECT_EQ(both.features[4].verdict, ChangeVerdict::kRegressed);
+}
+
+// On one profile: a lower bound above the limit crosses a ">" gate, one below it passes nothing.
+TEST(FailOnBoundTest, ACutRecordingsShareIsALowerBound) {
+  const DetectionSummary cut = CutSummaryWith(60, 400);  // 15 % [12-19 %]
+  EXPECT_EQ(EvaluateFailOn(*ParseFailOn("grow-spike>10%"), cut).outcome,
+            GateResult::Outcome::kCrossed);
+  const GateResult pass = EvaluateFailOn(*ParseFailOn("grow-spike>20%"), cut);
+  EXPECT_EQ(pass.outcome, GateResult::Outcome::kUndecided);
+  EXPECT_NE(pass.reason.find("only a lower bound: stacks end at"), std::string::npos)
+      << pass.reason;
+  EXPECT_EQ(EvaluateFailOn(*ParseFailOn("grow-spike.value>20%"), cut).outcome,
+            GateResult::Outcome::kUndecided);
+  EXPECT_EQ(EvaluateFailOn(*ParseFailOn("grow-spike<20%"), cut).outcome,
+            GateResult::Outcome::kUndecided);
+  EXPECT_EQ(EvaluateFailOn(*ParseFailOn("grow-spike<10%"), cut).outcome,
+            GateResult::Outcome::kPass);
+  // Not a map feature: judged as measured.
+  EXPECT_EQ(EvaluateFailOn(*ParseFailOn("scanobject-hotspot>20%"), cut).outcome,
+            GateResult::Outcome::kPass);
+  // The same numbers from whole stacks pass.
+  EXPECT_EQ(EvaluateFailOn(*ParseFailOn("grow-spike>20%"), SummaryWith(60, 400)).outcome,
+            GateResult::Outcome::kPass);
+}
+
 }  // namespace
 }  // namespace gcspike

@@ -303,6 +303,7 @@ void PerfProfileAssembler::SetSampleTypes(const std::vector<PerfAttr>& attrs,
   size_t shown = 0;
   while (shown + 1 < attrs.size() && !SamplesCpuTime(attrs[shown])) ++shown;
   if (!SamplesCpuTime(attrs[shown])) shown = 0;
+  shown_event_ = shown;
   profile_.period_type = profile_.sample_types[2 * shown + 1];
   if (attrs.size() > 1) profile_.default_sample_type = profile_.period_type.type;
   if ((attrs[shown].flags & perf::attr::kFlagFreq) == 0) {
@@ -317,9 +318,49 @@ void PerfProfileAssembler::SetSampleTypes(const std::vector<PerfAttr>& attrs,
 
 // The location of every frame. The symbolizer (binaries, DWARF, kernel symbols) is released
 // before the samples are built, so the two never take memory at once.
-Result<std::vector<uint64_t>> PerfProfileAssembler::SymbolizeFrames(Diagnostics* diagnostics) {
+int64_t PerfProfileAssembler::MainMapping(size_t width) const {
+  const std::vector<PerfFrame>& frames = space_.frames();
+  std::vector<uint64_t> weight(space_.mapping_count());
+  std::vector<size_t> last_stack(space_.mapping_count(), SIZE_MAX);
+  auto count = [&](size_t stack, auto first, auto last, int64_t samples) {
+    for (auto it = first; it != last; ++it) {
+      const PerfFrame& f = frames[*it - 1];
+      if (f.kernel || f.mapping < 0) continue;
+      const auto m = static_cast<size_t>(f.mapping);
+      if (last_stack[m] == stack) continue;
+      last_stack[m] = stack;
+      weight[m] += static_cast<uint64_t>(std::max<int64_t>(samples, 0));
+    }
+  };
+  const size_t value = 2 * shown_event_;
+  if (spool_ == nullptr) {
+    for (size_t i = 0; i < profile_.samples.size(); ++i) {
+      const Sample& s = profile_.samples[i];
+      count(i, s.location_ids.begin(), s.location_ids.end(),
+            value < s.values.size() ? s.values[value] : 0);
+    }
+  } else {
+    for (size_t i = 0; i + 1 < stack_begin_.size(); ++i) {
+      count(i, stack_refs_.begin() + static_cast<ptrdiff_t>(stack_begin_[i]),
+            stack_refs_.begin() + static_cast<ptrdiff_t>(stack_begin_[i + 1]),
+            stack_values_[i * width + value]);
+    }
+  }
+  int64_t best = -1;
+  for (size_t m = 0; m < weight.size(); ++m) {
+    if (weight[m] == 0 || IsPseudoFile(space_.mapping(m).filename)) continue;
+    if (best < 0 || weight[m] > weight[static_cast<size_t>(best)]) best = static_cast<int64_t>(m);
+  }
+  return best;
+}
+
+Result<std::vector<uint64_t>> PerfProfileAssembler::SymbolizeFrames(Diagnostics* diagnostics,
+                                                                    size_t width) {
   const std::vector<PerfFrame>& frames = space_.frames();
   profile_.locations.reserve(frames.size());
+  if (const int64_t main = MainMapping(width); main >= 0) {
+    symbolizer_.InternUserMapping(static_cast<size_t>(main), builder_, profile_);
+  }
   symbolizer_.LoadKernelSymbols(frames);
   std::vector<uint64_t> location_of_frame(frames.size());
   for (size_t i = 0; i < frames.size(); ++i) {
@@ -388,7 +429,7 @@ Status PerfProfileAssembler::Finish(const std::vector<PerfAttr>& attrs,
   stack_next_.shrink_to_fit();
   ReturnFreedMemory();
   GCSPIKE_ASSIGN_OR_RETURN(const std::vector<uint64_t> location_of_frame,
-                           SymbolizeFrames(diagnostics));
+                           SymbolizeFrames(diagnostics, attrs.size() * 2));
   BuildSamples(location_of_frame, attrs.size() * 2);
   ReturnFreedMemory();
   return {};

@@ -80,7 +80,12 @@ class PerfProfileAssembler {
   uint32_t StackOf(const PerfAttr& attr, uint16_t misc, const PerfSample& s, uint64_t hash,
                    size_t width);
   void SetSampleTypes(const std::vector<PerfAttr>& attrs, const PerfHeaderInfo& header);
-  Result<std::vector<uint64_t>> SymbolizeFrames(Diagnostics* diagnostics);
+  // The user mapping (a file, not the kernel's, not [vdso] or //anon) in the most samples of
+  // the event viewers show, a sample counting once for each mapping its stack passes through:
+  // the program's executable (its main or goexit is in every stack of its threads), which pprof
+  // expects as the first mapping. -1 when no sample has a user frame in a file.
+  int64_t MainMapping(size_t width) const;
+  Result<std::vector<uint64_t>> SymbolizeFrames(Diagnostics* diagnostics, size_t width);
   void BuildSamples(const std::vector<uint64_t>& location_of_frame, size_t width);
   // String ids of the labels every sample carries, interned on first use.
   StrId Key(StrId& cached, std::string_view s) {
@@ -119,6 +124,7 @@ class PerfProfileAssembler {
   std::vector<int64_t> stack_values_;
   std::unordered_map<uint64_t, uint32_t> stack_heads_;
   std::vector<uint32_t> stack_next_;
+  size_t shown_event_ = 0;  // the event viewers show (SetSampleTypes)
   // Raw callchain (pid, cpu mode, IP and the callchain's bytes) -> stack index, for samples
   // without a branch or user stack: a hot loop's samples repeat their callchain exactly, and
   // then neither its frames nor its stack need to be looked up again. Emptied whenever the

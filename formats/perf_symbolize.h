@@ -45,6 +45,11 @@ class PerfSymbolizer {
   void PrefetchKernelSymbols();
   // Loads the kernel symbols `frames` fall in, for a recording of the running kernel.
   void LoadKernelSymbols(const std::vector<PerfFrame>& frames);
+  // Interns user mapping `index` (its facts found as on its first frame): called before any
+  // frame is symbolized, it becomes the profile's first mapping, pprof's main binary.
+  void InternUserMapping(size_t index, ProfileBuilder& builder, Profile& profile) {
+    FactsOf(index, false, builder, profile);
+  }
   // The lines of frame `f`, interned into `builder`, and its mapping's id (0: none).
   std::vector<Line> SymbolizeFrame(const PerfFrame& f, ProfileBuilder& builder, Profile& profile,
                                    uint64_t* mapping_id);

@@ -17,4 +17,15 @@ while read -r want name kind; do
   pass
 done <"$dir/golden.sha256"
 [[ $checks -eq 8 ]] || fail "golden.sha256 has $checks entries, want 8"
+
+# pprof takes the first mapping for the main binary (go tool pprof's "File:"): the recorded
+# program, not the kernel whose frame came first (dwarf.data) nor a library.
+for f in fp dwarf pipe zstd; do
+  HOME=$WORK "$GCSPIKE" annotate "$dir/$f.data" --binary "$dir/workload" -o "$WORK/$f.pb.gz" \
+    2>/dev/null || fail "gcspike failed on $f.data"
+  first=$(go tool pprof -raw "$WORK/$f.pb.gz" 2>/dev/null | awk '/^Mappings/ { getline; print $3 }')
+  [[ $(basename "$first") == workload ]] ||
+    fail "$f.data: the first mapping is '$first', want the recorded workload"
+  pass
+done
 finish

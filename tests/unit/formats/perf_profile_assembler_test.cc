@@ -104,6 +104,59 @@ TEST(PerfProfileAssembler, StacksValuesAndLabels) {
   EXPECT_EQ(p.str(p.function(k.lines[0].function_id).name), "[kernel]");
 }
 
+// pprof takes the first mapping for the program's binary: the user file in the most samples
+// comes first whatever frame was seen first (here the kernel's, then libc's), with and without
+// the spool; the kernel and [vdso] never do.
+TEST(PerfProfileAssembler, TheMainMappingIsTheFileInTheMostSamples) {
+  using perf::context::kKernel;
+  using perf::context::kUser;
+  auto map = [](Layers& l) {
+    testing::PerfDataBuilder b;
+    b.Mmap(7, 0x7f0000000000, 0x1000, "/usr/lib/libc.so.6")
+        .Mmap(7, 0x7f0000100000, 0x1000, "[vdso]")
+        .Mmap(7, 0x400000, 0x100000, "/opt/app/server");
+    ByteCursor records(b.data());
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(records.skip(6).ok());  // type, misc
+      const uint16_t size = *records.u16le();
+      ByteCursor body = *records.sub(size - 8);
+      ASSERT_TRUE(l.space.AddMmap(perf::record::kMmap, perf::misc::kUser, body).ok());
+    }
+  };
+  for (bool spool : {false, true}) {
+    Layers l(spool);
+    map(l);
+    ASSERT_TRUE(
+        l.Add(7, 1, {kKernel, 0xffffffff81000010, kUser, 0x7f0000000100}, 0, perf::misc::kKernel)
+            .ok());
+    ASSERT_TRUE(l.Add(7, 1, {kUser, 0x7f0000100010, 0x7f0000000200, 0x401000}).ok());
+    for (uint64_t leaf : {0x402000, 0x403000, 0x404000}) {
+      ASSERT_TRUE(l.Add(7, 1, {kUser, leaf, 0x401000, 0x401800}).ok());
+    }
+    ASSERT_TRUE(l.Finish().ok());
+    const Profile& p = l.profile;
+    ASSERT_GE(p.mappings.size(), 3u);
+    EXPECT_EQ(p.str(p.mappings[0].filename), "/opt/app/server") << spool;
+    EXPECT_EQ(p.mappings[0].id, 1u);
+    for (const Sample& s : p.samples) {  // every location keeps its own mapping
+      for (uint64_t id : s.location_ids) {
+        const Location& loc = p.location(id);
+        const std::string file =
+            loc.mapping_id == 0 ? "" : std::string(p.str(p.mapping(loc.mapping_id).filename));
+        const bool app = loc.address >= 0x400000 && loc.address < 0x500000;
+        EXPECT_EQ(file == "/opt/app/server", app) << std::hex << loc.address;
+      }
+    }
+  }
+  // No user file in any stack ([vdso] is none): the mappings stay in the order they were met.
+  Layers l(false);
+  map(l);
+  ASSERT_TRUE(l.Add(7, 1, {kUser, 0x7f0000100010, 0x7f0000100020}).ok());
+  ASSERT_TRUE(l.Finish().ok());
+  ASSERT_EQ(l.profile.mappings.size(), 1u);
+  EXPECT_EQ(l.profile.str(l.profile.mappings[0].filename), "[vdso]");
+}
+
 TEST(PerfProfileAssembler, SpoolKeepsOneSamplePerStack) {
   Layers l(true);
   l.attrs.resize(2);  // a second event (hardware cycles)

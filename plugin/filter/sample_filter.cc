@@ -3,6 +3,7 @@
 #include <limits>
 #include <map>
 #include <regex>
+#include <set>
 
 #include "plugin/filter/profile_pruner.h"
 
@@ -43,6 +44,34 @@ bool AnyLocation(const Sample& s, const std::vector<bool>& matches) {
   return false;
 }
 
+// A --keep or --drop condition on a key that no sample carries matches nothing: --keep then
+// empties the profile and --drop removes nothing, and a misspelt or absent key (--keep pid=1 on
+// a Go profile, whose samples have no pid) would pass for a real result. One warning per such
+// key, naming the keys the samples do carry.
+void WarnAbsentLabelKeys(const Profile& profile, const SampleFilterSpec& spec,
+                         Diagnostics* diagnostics) {
+  if (diagnostics == nullptr || profile.samples.empty()) return;
+  std::set<StrId> present;
+  for (const Sample& s : profile.samples) {
+    for (const Label& l : s.labels) present.insert(l.key);
+  }
+  std::set<std::string> warned;
+  for (const auto& [flag, conditions] : {std::pair{"--keep", &spec.keep}, {"--drop", &spec.drop}}) {
+    for (const LabelCondition& c : *conditions) {
+      const StrId key = profile.strings.Find(c.key);
+      if ((key != 0 && present.contains(key)) || !warned.insert(c.key).second) continue;
+      std::set<std::string> names;
+      for (StrId k : present) names.insert(std::string(profile.str(k)));
+      std::string known;
+      for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+      diagnostics->Warn(std::string(flag) + " " + c.text + ": no sample has a '" + c.key +
+                        "' label, so it " + (conditions == &spec.keep ? "keeps" : "drops") +
+                        " none (" +
+                        (known.empty() ? "the samples have no labels" : "labels: " + known) + ")");
+    }
+  }
+}
+
 }  // namespace
 
 Result<SampleFilterStats> FilterSamples(Profile& profile, const SampleFilterSpec& spec,
@@ -56,6 +85,7 @@ Result<SampleFilterStats> FilterSamples(Profile& profile, const SampleFilterSpec
   // become samples first.
   GCSPIKE_RETURN_IF_ERROR(MaterializeSpool(profile, spec.max_memory));
   stats.samples_in = profile.samples.size();
+  WarnAbsentLabelKeys(profile, spec, diagnostics);
 
   // --keep: one group of alternatives per key, in the order the keys were first named.
   std::map<std::string, std::vector<LabelConditionMatcher>> keep_groups;

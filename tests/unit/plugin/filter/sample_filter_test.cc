@@ -148,9 +148,30 @@ TEST_F(SampleFilterTest, DropAndMissingLabels) {
   s.keep = {Cond("worker~.")};
   s.drop = {Cond("worker=a")};
   EXPECT_EQ(Survivors(s), (V{30, 40, 60}));
+  EXPECT_TRUE(warnings_.empty());  // every key is on some sample
   s = {};
   s.keep = {Cond("nosuchkey=1")};
   EXPECT_EQ(Survivors(s), V{});
+}
+
+// A condition on a key no sample carries is named in one warning, with the keys there are;
+// a key some samples lack (worker, goroutine) is no such key.
+TEST_F(SampleFilterTest, ConditionsOnAKeyNoSampleCarriesAreWarnedAbout) {
+  SampleFilterSpec s;
+  s.keep = {Cond("pid=1"), Cond("pid=2"), Cond("goroutine=7")};
+  s.drop = {Cond("comm=x")};
+  EXPECT_EQ(Survivors(s), V{});
+  ASSERT_EQ(warnings_.size(), 2u);
+  EXPECT_EQ(warnings_[0],
+            "--keep pid=1: no sample has a 'pid' label, so it keeps none (labels: goroutine, tid, "
+            "timestamp_ns, worker)");
+  EXPECT_EQ(warnings_[1].rfind("--drop comm=x: no sample has a 'comm' label, so it drops none", 0),
+            0u)
+      << warnings_[1];
+  s = {};
+  s.keep = {Cond("goroutine=8")};
+  EXPECT_EQ(Survivors(s), (V{30, 40, 60}));
+  EXPECT_TRUE(warnings_.empty());
 }
 
 TEST_F(SampleFilterTest, FocusAndIgnoreSeeInlinedFrames) {

@@ -82,6 +82,7 @@ Status TraceBatchSpill::Flush() {
 }
 
 Status TraceBatchSpill::ReadAt(uint64_t pos, uint8_t* out, size_t n) const {
+  if (n == 0) return {};  // an empty batch: `out` may be null (an empty vector's data())
   if (pos >= flushed_) {
     std::memcpy(out, pending_.data() + (pos - flushed_), n);
     return {};

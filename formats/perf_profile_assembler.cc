@@ -255,19 +255,6 @@ uint32_t PerfProfileAssembler::InternStack(std::span<const uint32_t> refs, size_
   return index;
 }
 
-namespace {
-
-// Whether an event samples time on the CPU: the software clocks and the cycle counters.
-bool SamplesCpuTime(const PerfAttr& a) {
-  if (a.type == perf::attr_type::kSoftware) {
-    return a.config == perf::sw::kCpuClock || a.config == perf::sw::kTaskClock;
-  }
-  return a.type == perf::attr_type::kHardware &&
-         (a.config == perf::hw::kCpuCycles || a.config == perf::hw::kRefCpuCycles);
-}
-
-}  // namespace
-
 void NamePerfEvents(std::vector<PerfAttr>& attrs,
                     const std::unordered_map<uint64_t, size_t>& attr_by_id,
                     const PerfHeaderInfo& header) {
@@ -292,7 +279,8 @@ void NamePerfEvents(std::vector<PerfAttr>& attrs,
 void PerfProfileAssembler::SetSampleTypes(const std::vector<PerfAttr>& attrs,
                                           const PerfHeaderInfo& header) {
   for (const PerfAttr& a : attrs) {
-    const bool clock = a.type == perf::attr_type::kSoftware && SamplesCpuTime(a);
+    const bool clock = a.type == perf::attr_type::kSoftware &&
+                       (a.config == perf::sw::kCpuClock || a.config == perf::sw::kTaskClock);
     profile_.sample_types.push_back(
         {profile_.Intern(a.name + "_samples"), profile_.Intern("count")});
     profile_.sample_types.push_back(
@@ -301,8 +289,8 @@ void PerfProfileAssembler::SetSampleTypes(const std::vector<PerfAttr>& attrs,
   // Several events (-e cpu-clock -e sched:sched_switch): viewers show the first that samples
   // CPU time, not pprof's default last type (docs/formats/perf-data.md#event-names).
   size_t shown = 0;
-  while (shown + 1 < attrs.size() && !SamplesCpuTime(attrs[shown])) ++shown;
-  if (!SamplesCpuTime(attrs[shown])) shown = 0;
+  while (shown + 1 < attrs.size() && !IsCpuTimeEvent(attrs[shown].name)) ++shown;
+  if (!IsCpuTimeEvent(attrs[shown].name)) shown = 0;
   shown_event_ = shown;
   profile_.period_type = profile_.sample_types[2 * shown + 1];
   if (attrs.size() > 1) profile_.default_sample_type = profile_.period_type.type;

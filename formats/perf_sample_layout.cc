@@ -1,6 +1,7 @@
 #include "formats/perf_sample_layout.h"
 
 #include <algorithm>
+#include <array>
 #include <iterator>
 
 #include "formats/perf_event_abi.h"
@@ -41,8 +42,16 @@ Result<PerfAttr> ReadPerfAttr(ByteCursor c, uint64_t slot_size) {
 }
 
 std::string DefaultEventName(const PerfAttr& a) {
-  static const char* const kHardware[] = {"cycles",       "instructions", "cache-references",
-                                          "cache-misses", "branches",     "branch-misses"};
+  static const char* const kHardware[] = {"cycles",
+                                          "instructions",
+                                          "cache-references",
+                                          "cache-misses",
+                                          "branches",
+                                          "branch-misses",
+                                          "bus-cycles",
+                                          "stalled-cycles-frontend",
+                                          "stalled-cycles-backend",
+                                          "ref-cycles"};
   static const char* const kSoftware[] = {"cpu-clock", "task-clock", "page-faults",
                                           "context-switches", "cpu-migrations"};
   if (a.type == perf::attr_type::kHardware && a.config < std::size(kHardware)) {
@@ -52,6 +61,35 @@ std::string DefaultEventName(const PerfAttr& a) {
     return kSoftware[a.config];
   }
   return "event-" + std::to_string(a.type) + ":" + std::to_string(a.config);
+}
+
+namespace {
+
+// perf's modifier letters after "EVENT:" (docs/formats/perf-data.md#event-names); a tracepoint's
+// "SYSTEM:NAME" has a name there instead.
+bool IsModifiers(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("ukhIGHpPSDWeb") == std::string_view::npos;
+}
+
+}  // namespace
+
+bool IsCpuTimeEvent(std::string_view event) {
+  std::string_view name = event;
+  if (const size_t slash = event.find('/'); slash != std::string_view::npos) {
+    // PMU/TERMS/MODIFIERS: the event is the first term when it is a name, not "event=0x3c".
+    name = event.substr(slash + 1);
+    name = name.substr(0, std::min(name.find('/'), name.find(',')));
+    if (name.find('=') != std::string_view::npos) return false;
+  } else if (const size_t colon = event.find(':'); colon != std::string_view::npos) {
+    if (!IsModifiers(event.substr(colon + 1))) return false;  // a tracepoint
+    name = event.substr(0, colon);
+  }
+  static constexpr std::array<std::string_view, 5> kCpuTime = {"cpu-clock", "task-clock", "cycles",
+                                                               "cpu-cycles", "ref-cycles"};
+  for (std::string_view t : kCpuTime) {
+    if (name == t) return true;
+  }
+  return false;
 }
 
 Result<uint64_t> PerfSampleId(uint64_t sample_type, ByteCursor c) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "core/byte_cursor.h"
 #include "core/result.h"
@@ -35,6 +36,11 @@ Result<PerfAttr> ReadPerfAttr(ByteCursor c, uint64_t slot_size);
 // perf's name for an attr without an EVENT_DESC name: "cpu-clock", "cycles", ... or
 // "event-<type>:<config>".
 std::string DefaultEventName(const PerfAttr& a);
+
+// Whether an event, named as perf names it ("cpu-clock", "cycles:u", "cpu_core/cycles/"),
+// samples time on the CPU (docs/formats/perf-data.md#event-names). The one test of it: the
+// reader picks the event viewers show with it, the detectors the samples they count.
+bool IsCpuTimeEvent(std::string_view event);
 
 // The fields of one SAMPLE record. Spans and cursors point into the record body.
 struct PerfSample {

@@ -1,7 +1,6 @@
 #include "plugin/detect/perf_events.h"
 
 #include <algorithm>
-#include <array>
 #include <map>
 
 namespace gcspike {
@@ -10,32 +9,7 @@ namespace {
 constexpr std::string_view kSamplesSuffix = "_samples";
 constexpr std::string_view kPeriodSuffix = "_period";
 
-// perf's modifier letters after "EVENT:" (docs/formats/perf-data.md#event-names); a tracepoint's
-// "SYSTEM:NAME" has a name there instead.
-bool IsModifiers(std::string_view s) {
-  return !s.empty() && s.find_first_not_of("ukhIGHpPSDWeb") == std::string_view::npos;
-}
-
 }  // namespace
-
-bool IsCpuTimeEvent(std::string_view event) {
-  std::string_view name = event;
-  if (const size_t slash = event.find('/'); slash != std::string_view::npos) {
-    // PMU/TERMS/MODIFIERS: the event is the first term when it is a name, not "event=0x3c".
-    name = event.substr(slash + 1);
-    name = name.substr(0, std::min(name.find('/'), name.find(',')));
-    if (name.find('=') != std::string_view::npos) return false;
-  } else if (const size_t colon = event.find(':'); colon != std::string_view::npos) {
-    if (!IsModifiers(event.substr(colon + 1))) return false;  // a tracepoint
-    name = event.substr(0, colon);
-  }
-  static constexpr std::array<std::string_view, 5> kCpuTime = {"cpu-clock", "task-clock", "cycles",
-                                                               "cpu-cycles", "ref-cycles"};
-  for (std::string_view t : kCpuTime) {
-    if (name == t) return true;
-  }
-  return false;
-}
 
 PerfEvents FindPerfEvents(const Profile& profile) {
   PerfEvents out;
@@ -61,19 +35,32 @@ Result<std::vector<ProcessShare>> ProcessShares(const Profile& profile) {
   std::vector<ProcessShare> out;
   if (pid_key == 0) return out;
   const std::optional<size_t> cpu = FindPerfEvents(profile).cpu_samples;
-  std::map<int64_t, ProcessShare> by_pid;
+  // Per pid, the samples of each of its threads' names (a process renames itself at exec, and
+  // its threads may have names of their own): the process goes by the name of most samples.
+  std::map<int64_t, std::map<StrId, double>> by_pid;
   GCSPIKE_RETURN_IF_ERROR(ForEachSampleRecord(profile, [&](const SampleRecord& r) -> Status {
     const Label* pid = r.Find(pid_key);
     if (pid == nullptr || !pid->numeric || pid->num <= 0) return {};
-    ProcessShare& p = by_pid[pid->num];
-    p.pid = pid->num;
-    if (const Label* comm = r.Find(comm_key); comm != nullptr && !comm->numeric) {
-      p.comm = profile.str(comm->str);
-    }
-    p.samples += cpu && *cpu < r.values.size() ? static_cast<double>(r.values[*cpu]) : 1.0;
+    const Label* comm = r.Find(comm_key);
+    by_pid[pid->num][comm != nullptr && !comm->numeric ? comm->str : 0] +=
+        cpu && *cpu < r.values.size() ? static_cast<double>(r.values[*cpu]) : 1.0;
     return {};
   }));
-  for (auto& [pid, p] : by_pid) out.push_back(std::move(p));
+  for (const auto& [pid, comms] : by_pid) {
+    ProcessShare p;
+    p.pid = pid;
+    double most = -1;
+    for (const auto& [comm, samples] : comms) {
+      p.samples += samples;
+      const std::string name(profile.str(comm));
+      if (samples > most || (samples == most && name < p.comm)) {
+        most = samples;
+        p.comm = name;
+      }
+    }
+    out.push_back(std::move(p));
+  }
+  // Largest first; equal ones by pid.
   std::stable_sort(out.begin(), out.end(), [](const ProcessShare& a, const ProcessShare& b) {
     return a.samples > b.samples;
   });

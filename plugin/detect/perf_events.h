@@ -15,12 +15,9 @@
 
 #include "core/profile.h"
 #include "core/result.h"
+#include "formats/perf_sample_layout.h"  // IsCpuTimeEvent
 
 namespace gcspike {
-
-// Whether an event, named as perf names it ("cpu-clock", "cycles:u", "cpu_core/cycles/"),
-// samples time on the CPU.
-bool IsCpuTimeEvent(std::string_view event);
 
 struct PerfEvents {
   bool any = false;                   // the profile has "<event>_samples" types (perf.data)
@@ -31,7 +28,8 @@ struct PerfEvents {
 PerfEvents FindPerfEvents(const Profile& profile);
 
 // The processes of a recording by their CPU samples (labels "pid" and "comm", as the perf.data
-// reader writes them; none without a pid label), largest first: `perf record -a` holds every
+// reader writes them; none without a pid label), largest first, equal ones by pid, each named by
+// the comm of most of its samples (ties: the first in byte order): `perf record -a` holds every
 // process of the machine, and a share of them all is not the share of the program's own work.
 struct ProcessShare {
   int64_t pid = 0;

@@ -134,9 +134,14 @@ perf record -q -a -g -F 499 -e cpu-clock -o "$WORK/all.data" -- sleep 1 >/dev/nu
 wait
 "$GCSPIKE" report "$WORK/all.data" -o "$WORK/all.txt" 2>"$WORK/all.err" || fail "report -a"
 read -r comm pid share < <(perf script -i "$WORK/all.data" -F comm,pid 2>/dev/null |
-  awk '$2 > 0 { n[$2]++; c[$2] = $1; t++ }
-    END { for (p in n) if (n[p] > m) { m = n[p]; b = p }
-          printf "%s %s %.1f%%\n", c[b], b, 100 * m / t }')
+  LC_ALL=C awk '$2 > 0 { n[$2]++; nc[$2 " " $1]++; t++ }
+    END { # the process of most samples (equal ones: the lower pid), named by its comm of most
+          for (p in n) if (n[p] > m || (n[p] == m && p + 0 < b + 0)) { m = n[p]; b = p }
+          for (k in nc) {
+            split(k, f, " ")
+            if (f[1] == b && (nc[k] > cm || (nc[k] == cm && f[2] < c))) { cm = nc[k]; c = f[2] }
+          }
+          printf "%s %s %.1f%%\n", c, b, 100 * m / t }')
 echo "perf script: largest process $comm pid $pid $share; gcspike: $(cat "$WORK/all.err")"
 grep -qF "processes ($comm pid $pid $share, " "$WORK/all.err" &&
   grep -qF -- "--pid $pid judges $comm alone" "$WORK/all.err" ||

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "plugin/detect/annotator.h"
 #include "plugin/detect/detection_summary.h"
 #include "plugin/detect/fail_on.h"
@@ -97,6 +99,33 @@ TEST(PerfEventsTest, ARecordingOfOtherEventsOnlyIsBlind) {
   EXPECT_NE(s.features[0].reason.find("-e cpu-clock"), std::string::npos);
   EXPECT_EQ(EvaluateFailOn(*ParseFailOn("grow-spike>10%"), s).outcome,
             GateResult::Outcome::kUndecided);
+}
+
+// `perf record -a`: processes by their CPU samples, largest first (equal ones by pid), each named
+// by the comm most of its samples carry (a process renamed at exec, a thread named apart), and
+// context switches counting for none.
+TEST(PerfEventsTest, ProcessesByCpuSamplesNamedByTheirMostCommonComm) {
+  StackProfile sp;
+  SetPerfTypes(sp.profile, {"cpu-clock", "sched:sched_switch"});
+  auto add = [&](int64_t pid, const char* comm, size_t event) {
+    AddEventSample(sp, kOther, event, 1);
+    Sample& s = sp.profile.samples.back();
+    sp.profile.SetNumLabel(s, "pid", pid, "");
+    sp.profile.SetStrLabel(s, "comm", comm);
+  };
+  add(40, "perf-exec", 0);  // before exec
+  for (int k = 0; k < 3; ++k) add(40, "wl", 0);
+  add(40, "gc-worker", 0);
+  for (int k = 0; k < 5; ++k) add(7, "sh", 0);
+  for (int k = 0; k < 9; ++k) add(7, "sh", 1);  // switches: no CPU samples
+  for (int k = 0; k < 5; ++k) add(3, k < 2 ? "b" : k < 4 ? "a" : "c", 0);  // a, b tie: a
+  add(0, "swapper", 0);  // the idle task is no process
+  auto shares = ProcessShares(sp.profile);
+  ASSERT_TRUE(shares.ok());
+  std::vector<std::tuple<int64_t, std::string, double>> got;
+  for (const ProcessShare& p : *shares) got.emplace_back(p.pid, p.comm, p.samples);
+  EXPECT_EQ(got, (std::vector<std::tuple<int64_t, std::string, double>>{
+                     {3, "a", 5}, {7, "sh", 5}, {40, "wl", 5}}));
 }
 
 }  // namespace

@@ -10,8 +10,18 @@ trap 'rm -rf "$WORK"' EXIT
 export GOTELEMETRY=off GOFLAGS=${GOFLAGS:-}
 
 checks=0
+# On a failure the work directory (the inputs the test made: recordings, traces, outputs) is
+# moved to $BUILD_DIR/artifacts/failed-TEST-XXXXXX instead of being removed, so that a failure
+# seen once (a recording on a busy machine) can still be looked into. Only by the test's own
+# shell: a subshell that fails leaves the directory to the steps that follow.
 fail() {
   echo "FAIL: $*" >&2
+  local kept
+  kept="$BUILD_DIR/artifacts/failed-$(basename "$0" .sh)-${WORK##*.}"
+  if [[ $BASHPID == "$$" ]] && mkdir -p "$BUILD_DIR/artifacts" && mv "$WORK" "$kept" 2>/dev/null
+  then
+    echo "FAIL: its work directory is kept in $kept" >&2
+  fi
   exit 1
 }
 pass() {

@@ -89,6 +89,7 @@ Result<SampleFilterSpec> FilterSpecFromFlags(const Args& args) {
         return MakeError("--" + key + " takes integers, not '" + v + "'");
       }
       GCSPIKE_ASSIGN_OR_RETURN(LabelCondition c, ParseLabelCondition(key + "=" + v));
+      c.option = "--" + key + " " + v;
       spec.keep.push_back(std::move(c));
     }
   }

@@ -34,6 +34,9 @@ inline constexpr std::string_view kSetValuedLabelKey = "gcspike";
 struct LabelCondition {
   enum class Op { kEqual, kMatch, kLess, kLessEqual, kGreater, kGreaterEqual };
   std::string text;  // as written, for messages
+  // The option that gave it when --keep/--drop did not ("--pid 5", which is --keep pid=5):
+  // messages name what the user typed.
+  std::string option;
   std::string key;
   Op op = Op::kEqual;
   std::string value;

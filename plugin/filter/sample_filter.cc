@@ -64,9 +64,10 @@ void WarnAbsentLabelKeys(const Profile& profile, const SampleFilterSpec& spec,
       for (StrId k : present) names.insert(std::string(profile.str(k)));
       std::string known;
       for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
-      diagnostics->Warn(std::string(flag) + " " + c.text + ": no sample has a '" + c.key +
-                        "' label, so it " + (conditions == &spec.keep ? "keeps" : "drops") +
-                        " none (" +
+      const std::string named = c.option.empty() ? std::string(flag) + " " + c.text
+                                                 : c.option + " (" + flag + " " + c.text + ")";
+      diagnostics->Warn(named + ": no sample has a '" + c.key + "' label, so it " +
+                        (conditions == &spec.keep ? "keeps" : "drops") + " none (" +
                         (known.empty() ? "the samples have no labels" : "labels: " + known) + ")");
     }
   }

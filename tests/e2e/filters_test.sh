@@ -130,6 +130,17 @@ done < <(pprof_fixtures | grep -E '/grow[^/]*cpu[^/]*\.pb\.gz$')
 cpu=$(pprof_fixtures | grep -E '/grow[^/]*cpu[^/]*\.pb\.gz$' | tail -1)
 [[ -n $cpu ]] || fail "no grow CPU fixture"
 
+# --pid on a Go profile, whose samples carry no pid: the warning names the option as typed,
+# what it means, and the label keys the annotated samples carry (gocheck's list of them).
+"$GCSPIKE" "$cpu" -o "$WORK/ann.pb.gz" || fail "annotate $cpu"
+check_json "$WORK/ann.pb.gz" > "$WORK/check.json"
+keys=$(json "$WORK/check.json" "Object.keys(c.labels).sort().join(', ')")
+"$GCSPIKE" "$cpu" --pid 5 -o "$WORK/pid.pb.gz" 2>"$WORK/pid.err" || fail "--pid 5 on $cpu"
+want="gcspike: warning: --pid 5 (--keep pid=5): no sample has a 'pid' label, so it keeps none"
+want+=" (labels: $keys)"
+grep -qxF "$want" "$WORK/pid.err" || { cat "$WORK/pid.err" >&2; fail "--pid 5 warning: $want"; }
+pass
+
 # gcspike report takes the same filters: its sample count is that of pprof's selection.
 read -r rkey rvalue < <(check_json "$cpu" |
   json - '((k) => k + " " + Object.keys(c.labels[k]).sort()[0])(Object.keys(c.labels).sort()[0])')

@@ -172,6 +172,14 @@ TEST_F(SampleFilterTest, ConditionsOnAKeyNoSampleCarriesAreWarnedAbout) {
   s.keep = {Cond("goroutine=8")};
   EXPECT_EQ(Survivors(s), (V{30, 40, 60}));
   EXPECT_TRUE(warnings_.empty());
+  // --pid 5 is --keep pid=5: the warning names the option the user typed, then what it means.
+  s = {};
+  s.keep = {Cond("pid=5")};
+  s.keep[0].option = "--pid 5";
+  EXPECT_EQ(Survivors(s), V{});
+  ASSERT_EQ(warnings_.size(), 1u);
+  EXPECT_EQ(warnings_[0].rfind("--pid 5 (--keep pid=5): no sample has a 'pid' label", 0), 0u)
+      << warnings_[0];
 }
 
 TEST_F(SampleFilterTest, FocusAndIgnoreSeeInlinedFrames) {

@@ -81,7 +81,10 @@ std::string RenderReportText(const DetectionSummary& s, size_t width) {
   o += "  GC work by worker: assist " + Pct(s.worker_share[1]) + ", dedicated " +
        Pct(s.worker_share[2]) + ", fractional " + Pct(s.worker_share[3]) + ", idle " +
        Pct(s.worker_share[4]) + "\n";
-  o += "\ntop sites (the functions whose growing maps to presize; via: the helpers that insert):\n";
+  // A site's share counts every map-feature sample it makes (key copy and assists too), so it
+  // may exceed grow-spike's: the heading says so.
+  o += "\ntop sites (the functions whose maps to presize, by their samples of any map feature;\n"
+       "           via: the helpers that insert):\n";
   if (s.sites.empty()) o += "  (none)\n";
   for (const SiteShare& site : s.sites) {
     o += "  " + std::string(7 - std::min<size_t>(7, Pct(site.fraction).size()), ' ') +

@@ -3,10 +3,11 @@
 independently of gcspike (docs/formats/perf-data.md#callchains), for gocheck
 perf-script-compare.
 
-Usage: frameless_rule.py PERF_DATA [OUT]  (perf script's environment, e.g. HOME, is passed on)
+Usage: frameless_rule.py PERF_DATA OUT [--fields=F] [PERF SCRIPT FLAGS...]
+(perf script's environment, e.g. HOME, is passed on)
 
-Runs `perf script -F comm,pid,tid,time,ip,sym,symoff,dso` and prints the samples as
-`-F comm,pid,tid,time,ip,sym` would, with one frame inserted after the first user frame of a
+Runs `perf script -F F,symoff,dso FLAGS` (F: comm,pid,tid,time,ip,sym unless given; it must
+hold ip and sym) and writes to OUT what `perf script -F F FLAGS` prints, with one frame inserted after the first user frame of a
 stack when: the function there has no frame at that address by the file's CFI as
 `readelf --debug-dump=frames-interp` lists it (CFA rsp+8, or rsp+16 before the bytes
 48 89 e5, mov %rsp,%rbp); the five bytes before the next frame's return address (read from
@@ -167,12 +168,18 @@ def rewrite(lines, out):
 
 
 def main():
-    data = sys.argv[1]
+    data, out_path = sys.argv[1], sys.argv[2]
+    fields, flags = "comm,pid,tid,time,ip,sym", []
+    for a in sys.argv[3:]:
+        if a.startswith("--fields="):
+            fields = a[len("--fields="):]
+        else:
+            flags.append(a)
     script = subprocess.run(
-        ["perf", "script", "-F", "comm,pid,tid,time,ip,sym,symoff,dso", "-i", data],
+        ["perf", "script", "-F", fields + ",symoff,dso", "-i", data] + flags,
         capture_output=True, text=True, check=True).stdout
-    out = open(sys.argv[2], "w") if len(sys.argv) > 2 else sys.stdout
-    changed = rewrite(script.splitlines(keepends=True), out)
+    with open(out_path, "w") as out:
+        changed = rewrite(script.splitlines(keepends=True), out)
     print("frameless rule: %d stacks changed" % changed, file=sys.stderr)
 
 

@@ -7,16 +7,15 @@ Usage: frameless_rule.py PERF_DATA OUT [--fields=F] [PERF SCRIPT FLAGS...]
 (perf script's environment, e.g. HOME, is passed on)
 
 Runs `perf script -F F,symoff,dso FLAGS` (F: comm,pid,tid,time,ip,sym unless given; it must
-hold ip and sym) and writes to OUT what `perf script -F F FLAGS` prints, with one frame inserted after the first user frame of a
-stack when: the function there has no frame at that address by the file's CFI as
-`readelf --debug-dump=frames-interp` lists it (CFA rsp+8, or rsp+16 before the bytes
-48 89 e5, mov %rsp,%rbp); the five bytes before the next frame's return address (read from
-the file through its PT_LOAD headers) are e8 and a rel32; and the target is the address of a
-function symbol as nm lists it. Link-time addresses come from perf's sym+offset and nm. A
-frame whose file or symbol is unknown to perf, or a file without CFI, gets nothing. Prints the
-number of stacks changed on stderr.
+hold ip and sym) and writes to OUT what `perf script -F F FLAGS` prints, with one frame
+inserted after the first user frame of a stack when: the function there has no frame at that
+address by the file's CFI as `readelf --debug-dump=frames-interp` lists it (CFA rsp+8, or
+rsp+16 before the bytes 48 89 e5, mov %rsp,%rbp); the five bytes before the next frame's
+return address (read from the file through its PT_LOAD headers) are e8 and a rel32; and the
+target is the address of a function symbol as nm lists it. Link-time addresses come from
+perf's sym+offset and nm. A frame whose file or symbol is unknown to perf, or a file without
+CFI, gets nothing. Prints the number of stacks changed on stderr.
 """
-import os
 import re
 import struct
 import subprocess

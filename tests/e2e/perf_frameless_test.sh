@@ -30,7 +30,8 @@ record() {  # record OUT BINARY PERF_FLAGS... -- WORKLOAD_FLAGS...
   while [[ $1 != -- ]]; do flags+=("$1") && shift; done
   shift
   perf record -q -e cpu-clock -F 999 "${flags[@]}" -o "$out" -- "$bin" -mode grow \
-    -duration 2s "$@" >/dev/null 2>"$WORK/perf.err" || { cat "$WORK/perf.err" >&2; fail "perf record $out"; }
+    -duration 2s "$@" >/dev/null 2>"$WORK/perf.err" ||
+    { cat "$WORK/perf.err" >&2; fail "perf record $out"; }
 }
 record "$WORK/g.data" "$WORK/wl" -g -- -cpuprofile "$WORK/runtime.pb.gz"
 record "$WORK/d.data" "$WORK/wl" --call-graph dwarf --

@@ -2,7 +2,8 @@
 # map-churn on perf.data (plugin/detect/map_churn.h), recorded at test time:
 #  - the churn workload with -e cpu-clock -e sched:sched_switch: the report's map-churn
 #    samples, runs and longest runs per thread equal a computation from `perf script --ns`
-#    (with the frameless-caller rule of tests/e2e/frameless_rule.py; cpu-clock samples with a map-assign frame in their callchain, runs per thread ended by the
+#    (with the frameless-caller rule of tests/e2e/frameless_rule.py; cpu-clock samples with a
+#    map-assign frame in their callchain, runs per thread ended by the
 #    thread's sched_switch events or a sample without one);
 #  - the same without the sched event: inconclusive, cause no-blocking-events, and the reason
 #    says how to record.

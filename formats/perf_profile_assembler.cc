@@ -109,7 +109,8 @@ void PerfProfileAssembler::AppendUnwound(const PerfSample& s) {
 // docs/formats/perf-data.md#callchains: a function sampled where it has no frame leaves rbp
 // its caller's, so the kernel's walk skipped that caller.
 template <typename It>
-std::pair<size_t, uint32_t> PerfProfileAssembler::FramelessCallerOf(It first, It last) {
+std::pair<size_t, uint32_t> PerfProfileAssembler::FramelessCallerOf(It first, It last,
+                                                                    int64_t samples) {
   const std::vector<PerfFrame>& frames = space_.frames();
   It leaf = first;
   while (leaf != last && frames[*leaf - 1].kernel) ++leaf;
@@ -122,28 +123,40 @@ std::pair<size_t, uint32_t> PerfProfileAssembler::FramelessCallerOf(It first, It
   const auto index = static_cast<size_t>(next - first);
   auto [slot, added] =
       frameless_callers_.try_emplace(uint64_t{static_cast<uint32_t>(*leaf)} << 32 | *next, 0);
-  if (!added) return {index, slot->second};
-  // Copies: interning a frame may move the frames.
-  const PerfFrame leaf_frame = frames[*leaf - 1];
-  const PerfFrame next_frame = frames[*next - 1];
-  const std::optional<RecoveredCaller> caller = symbolizer_.FramelessCaller(leaf_frame, next_frame);
-  if (!caller.has_value()) return {index, 0};
-  PerfFrame f = space_.MakeFrame(leaf_frame.pid, caller->entry, false, false);
-  if (next_frame.mapping >= 0) {
-    const PerfMapping& m = space_.mapping(static_cast<size_t>(next_frame.mapping));
-    if (caller->entry >= m.start && caller->entry - m.start < m.len) f.mapping = next_frame.mapping;
+  if (added) {
+    // Copies: interning a frame may move the frames.
+    const PerfFrame leaf_frame = frames[*leaf - 1];
+    const PerfFrame next_frame = frames[*next - 1];
+    if (const std::optional<RecoveredCaller> caller =
+            symbolizer_.FramelessCaller(leaf_frame, next_frame)) {
+      PerfFrame f = space_.MakeFrame(leaf_frame.pid, caller->entry, false, false);
+      if (next_frame.mapping >= 0) {
+        const PerfMapping& m = space_.mapping(static_cast<size_t>(next_frame.mapping));
+        if (caller->entry - m.start < m.len) f.mapping = next_frame.mapping;
+      }
+      slot->second = space_.InternFrame(f) | uint64_t{static_cast<uint32_t>(caller->evidence)}
+                                                 << 32;
+    }
   }
-  slot->second = space_.InternFrame(f);
-  ++recovered_by_[static_cast<int>(caller->evidence)];
-  return {index, slot->second};
+  const auto ref = static_cast<uint32_t>(slot->second);
+  if (ref != 0) recovered_by_[slot->second >> 32] += samples;
+  return {index, ref};
 }
 
-void PerfProfileAssembler::RecoverFramelessCallers() {
+void PerfProfileAssembler::RecoverFramelessCallers(size_t width) {
+  // The samples of a stack: its records, of every event.
+  auto samples = [](const int64_t* values, size_t n) {
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i += 2) sum += values[i];
+    return sum;
+  };
   if (spool_ == nullptr) {
     for (size_t i = 0; i < profile_.samples.size(); ++i) {
       if (!sample_fp_[i]) continue;
-      std::vector<uint64_t>& ids = profile_.samples[i].location_ids;
-      const auto [at, ref] = FramelessCallerOf(ids.begin(), ids.end());
+      Sample& s = profile_.samples[i];
+      std::vector<uint64_t>& ids = s.location_ids;
+      const auto [at, ref] =
+          FramelessCallerOf(ids.begin(), ids.end(), samples(s.values.data(), s.values.size()));
       if (ref != 0) ids.insert(ids.begin() + static_cast<ptrdiff_t>(at), ref);
     }
     return;
@@ -159,7 +172,8 @@ void PerfProfileAssembler::RecoverFramelessCallers() {
   for (size_t i = 0; i + 1 < stack_begin_.size(); ++i) {
     if (!stack_fp_[i]) continue;
     const auto [at, ref] = FramelessCallerOf(refs + static_cast<ptrdiff_t>(stack_begin_[i]),
-                                             refs + static_cast<ptrdiff_t>(stack_begin_[i + 1]));
+                                             refs + static_cast<ptrdiff_t>(stack_begin_[i + 1]),
+                                             samples(&stack_values_[i * width], width));
     if (ref != 0) insertions.push_back({i, stack_begin_[i] + at, ref});
   }
   if (insertions.empty()) return;
@@ -490,7 +504,7 @@ void PerfProfileAssembler::BuildSamples(const std::vector<uint64_t>& location_of
 Status PerfProfileAssembler::Finish(const std::vector<PerfAttr>& attrs,
                                     const PerfHeaderInfo& header, Diagnostics* diagnostics) {
   SetSampleTypes(attrs, header);
-  RecoverFramelessCallers();
+  RecoverFramelessCallers(attrs.size() * 2);
   // What only reading needed goes before the symbolizer loads the binaries, and the stacks
   // shed their growth slack: memory peaks while symbolizing.
   space_.ReleaseFrameIndex();
@@ -512,11 +526,11 @@ Status PerfProfileAssembler::Finish(const std::vector<PerfAttr>& attrs,
 }
 
 void PerfProfileAssembler::WarnUnwinding(const WarnFn& warn) {
-  const uint64_t by_cfi = recovered_by_[static_cast<int>(FramelessEvidence::kCfi)];
-  const uint64_t by_pclntab = recovered_by_[static_cast<int>(FramelessEvidence::kPclntab)];
+  const int64_t by_cfi = recovered_by_[static_cast<int>(FramelessEvidence::kCfi)];
+  const int64_t by_pclntab = recovered_by_[static_cast<int>(FramelessEvidence::kPclntab)];
   if (by_cfi + by_pclntab != 0) {
     warn(std::to_string(by_cfi + by_pclntab) +
-         " stacks: a frameless function's caller recovered from the call instruction (" +
+         " samples: a frameless function's caller recovered from the call instruction (" +
          std::to_string(by_cfi) + " by CFI, " + std::to_string(by_pclntab) + " by .gopclntab)");
   }
   if (dwarf_samples_ == 0) return;

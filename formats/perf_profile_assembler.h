@@ -76,11 +76,11 @@ class PerfProfileAssembler {
   void AppendUnwound(const PerfSample& s);
   // Inserts the caller a frame-pointer callchain skipped below a frameless first user frame
   // (symbolizer/frameless_caller.h) into every stack that has one, once per distinct stack.
-  void RecoverFramelessCallers();
-  // The caller to insert after the first user frame of the stack [first, last) of frame refs:
-  // the index of the frame it goes before, and its ref (0: none).
+  void RecoverFramelessCallers(size_t width);
+  // The caller to insert after the first user frame of the stack [first, last) of frame refs,
+  // counted for `samples` samples: the index of the frame it goes before, and its ref (0: none).
   template <typename It>
-  std::pair<size_t, uint32_t> FramelessCallerOf(It first, It last);
+  std::pair<size_t, uint32_t> FramelessCallerOf(It first, It last, int64_t samples);
   // With a spool: the index of the distinct stack `refs`, added with zero values when new.
   uint32_t InternStack(std::span<const uint32_t> refs, size_t width);
   // With a spool: the stack of sample `s` (its frames built and interned), through
@@ -125,9 +125,10 @@ class PerfProfileAssembler {
   bool fp_user_ = false;
   std::vector<bool> stack_fp_;
   std::vector<bool> sample_fp_;
-  // (first user frame ref, next ref) -> the inserted caller's ref, 0: none.
-  std::unordered_map<uint64_t, uint32_t> frameless_callers_;
-  uint64_t recovered_by_[kFramelessEvidenceCount] = {};  // stacks, by FramelessEvidence
+  // (first user frame ref, next ref) -> the inserted caller's ref (0: none) and, above bit 32,
+  // its FramelessEvidence.
+  std::unordered_map<uint64_t, uint64_t> frameless_callers_;
+  int64_t recovered_by_[kFramelessEvidenceCount] = {};  // samples, by FramelessEvidence
 
   // With a spool: the records go to spool_, and the distinct stacks (frame refs, leaf first)
   // are kept flat in stack_refs_ (stack i is [stack_begin_[i], stack_begin_[i + 1])) with

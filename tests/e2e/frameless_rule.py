@@ -179,7 +179,7 @@ def main():
         capture_output=True, text=True, check=True).stdout
     with open(out_path, "w") as out:
         changed = rewrite(script.splitlines(keepends=True), out)
-    print("frameless rule: %d stacks changed" % changed, file=sys.stderr)
+    print("frameless rule: %d stacks changed" % changed, file=sys.stderr)  # one per sample
 
 
 if __name__ == "__main__":

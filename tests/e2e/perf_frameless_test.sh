@@ -40,10 +40,10 @@ for f in g d s; do
   "$GCSPIKE" annotate "$WORK/$f.data" -o "$WORK/$f.pb.gz" 2>"$WORK/$f.err" ||
     { cat "$WORK/$f.err" >&2; fail "annotate $f.data"; }
 done
-# The warning counts the stacks, by the table that said the leaf had no frame.
-grep -Eq 'g.data: [1-9][0-9]* stacks: a frameless .* \([1-9][0-9]* by CFI, 0 by .gopclntab\)' \
+# The warning counts the samples, by the table that said the leaf had no frame.
+grep -Eq 'g.data: [1-9][0-9]* samples: a frameless .* \([1-9][0-9]* by CFI, 0 by .gopclntab\)' \
   "$WORK/g.err" || { cat "$WORK/g.err" >&2; fail "g.data: no frameless caller recovered by CFI"; }
-grep -Eq 's.data: [1-9][0-9]* stacks: a frameless .* \(0 by CFI, [1-9][0-9]* by .gopclntab\)' \
+grep -Eq 's.data: [1-9][0-9]* samples: a frameless .* \(0 by CFI, [1-9][0-9]* by .gopclntab\)' \
   "$WORK/s.err" || { cat "$WORK/s.err" >&2; fail "s.data: none recovered by .gopclntab"; }
 ! grep -q 'frameless' "$WORK/d.err" || fail "d.data: dwarf stacks were changed"
 pass
@@ -53,6 +53,11 @@ python3 "$SOURCE_DIR/tests/e2e/frameless_rule.py" "$WORK/g.data" "$WORK/g.script
 "$GOCHECK" perf-script-compare "$WORK/g.pb.gz" "$WORK/g.script" >"$WORK/cmp.json" ||
   { cat "$WORK/cmp.json" >&2; fail "g.data: gcspike and perf script with the rule disagree"; }
 echo "g.data vs perf script with the rule ($(cat "$WORK/rule.err")): $(cat "$WORK/cmp.json")"
+# The rule changed as many of perf script's samples as the warning says gcspike did.
+ours=$(sed -n 's/.*g.data: \([0-9]*\) samples: a frameless.*/\1/p' "$WORK/g.err")
+theirs=$(sed -n 's/frameless rule: \([0-9]*\) stacks changed/\1/p' "$WORK/rule.err")
+[[ -n $ours && $ours == "$theirs" ]] ||
+  fail "gcspike recovered callers in $ours samples, the rule on perf script in $theirs"
 pass
 
 python3 - "$WORK" <<'PY' || fail "the callers of the frameless leaves differ"

@@ -7,44 +7,25 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 
+#include "tests/unit/symbolizer/frameless/calls_binary.h"
 #include "tests/unit/test_support.h"
 
 namespace gcspike {
 namespace {
 
-// nm's addresses of every symbol of `path`, by name.
-std::map<std::string, uint64_t> NmSymbols(const std::string& path) {
-  std::map<std::string, uint64_t> out;
-  FILE* nm = popen(("nm '" + path + "'").c_str(), "r");
-  if (nm == nullptr) return out;
-  char line[512];
-  while (std::fgets(line, sizeof line, nm) != nullptr) {
-    unsigned long long address = 0;
-    char type = 0;
-    char name[400];
-    if (std::sscanf(line, "%llx %c %399s", &address, &type, name) == 3) out[name] = address;
-  }
-  pclose(nm);
-  return out;
-}
-
 class FramelessCallerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::filesystem::path src =
-        testing::SourceDir() / "tests/unit/symbolizer/frameless/calls.s";
-    prog_ = dir_.path() + "/calls";
-    ASSERT_EQ(std::system(("gcc -no-pie '" + src.string() + "' -o '" + prog_ + "'").c_str()), 0);
-    auto image = ElfImage::Open(prog_);
+    testing::CallsBinary calls = testing::BuildCallsBinary(dir_.path());
+    ASSERT_FALSE(calls.path.empty()) << "gcc or nm failed";
+    auto image = ElfImage::Open(calls.path);
     ASSERT_TRUE(image.ok()) << image.error().ToString();
     image_ = *image;
-    sym_ = NmSymbols(prog_);
+    sym_ = calls.symbols;
     ASSERT_NE(sym_["after_direct_call"], 0u);
     // Not a PIE: the file is mapped where it was linked, its first byte at the first segment.
     const std::optional<uint64_t> base = image_->FileOffsetToVaddr(0);
@@ -62,7 +43,6 @@ class FramelessCallerTest : public ::testing::Test {
   }
 
   testing::ScratchDir dir_;
-  std::string prog_;
   std::shared_ptr<ElfImage> image_;
   std::map<std::string, uint64_t> sym_;
   uint64_t base_ = 0;

@@ -60,7 +60,7 @@ class PerfProfileAssembler {
   // short while it was read (BinaryLocator::CheckNotShrunk).
   Status Finish(const std::vector<PerfAttr>& attrs, const PerfHeaderInfo& header,
                 Diagnostics* diagnostics);
-  // Warns how many frame-pointer stacks had a frameless function's caller recovered, and how
+  // Warns how many frame-pointer samples had a frameless function's caller recovered, and how
   // --call-graph dwarf samples were unwound.
   void WarnUnwinding(const WarnFn& warn);
   // Closes the spool and checks the profile.

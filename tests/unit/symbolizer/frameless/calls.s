@@ -1,7 +1,21 @@
-# Calls into frameless and framed functions, for frameless_caller_test.cc (assembled and
-# linked by gcc there, never run). The labels name the addresses the test looks at; nm gives
+# Calls into frameless and framed functions, for frameless_caller_test.cc and
+# perf_profile_assembler_test.cc (assembled and linked by gcc there, never run). The labels name the addresses the test looks at; nm gives
 # them, independently of the code under test.
 	.text
+
+# A frame-pointer prologue and epilogue with their CFI, as gcc writes them.
+	.macro FRAME_PROLOGUE
+	pushq	%rbp
+	.cfi_def_cfa_offset 16
+	.cfi_offset 6, -16
+	movq	%rsp, %rbp
+	.cfi_def_cfa_register 6
+	.endm
+	.macro FRAME_EPILOGUE
+	popq	%rbp
+	.cfi_def_cfa 7, 8
+	ret
+	.endm
 
 # No frame anywhere: the CFA stays rsp+8.
 	.globl	leaf
@@ -68,16 +82,10 @@ bare_leaf:
 	.type	middle, @function
 middle:
 	.cfi_startproc
-	pushq	%rbp
-	.cfi_def_cfa_offset 16
-	.cfi_offset 6, -16
-	movq	%rsp, %rbp
-	.cfi_def_cfa_register 6
+	FRAME_PROLOGUE
 	call	leaf
 	call	framed_leaf
-	popq	%rbp
-	.cfi_def_cfa 7, 8
-	ret
+	FRAME_EPILOGUE
 	.cfi_endproc
 	.size	middle, .-middle
 
@@ -85,11 +93,7 @@ middle:
 	.type	outer, @function
 outer:
 	.cfi_startproc
-	pushq	%rbp
-	.cfi_def_cfa_offset 16
-	.cfi_offset 6, -16
-	movq	%rsp, %rbp
-	.cfi_def_cfa_register 6
+	FRAME_PROLOGUE
 	call	middle
 	.globl	after_direct_call
 after_direct_call:
@@ -100,9 +104,7 @@ after_indirect_call:
 	call	middle+1
 	.globl	after_call_into_body
 after_call_into_body:
-	popq	%rbp
-	.cfi_def_cfa 7, 8
-	ret
+	FRAME_EPILOGUE
 	.cfi_endproc
 	.size	outer, .-outer
 

@@ -1,6 +1,6 @@
 # Calls into frameless and framed functions, for frameless_caller_test.cc and
-# perf_profile_assembler_test.cc (assembled and linked by gcc there, never run). The labels name the addresses the test looks at; nm gives
-# them, independently of the code under test.
+# perf_profile_assembler_test.cc (assembled and linked by gcc there, never run). The labels
+# name the addresses the test looks at; nm gives them, independently of the code under test.
 	.text
 
 # A frame-pointer prologue and epilogue with their CFI, as gcc writes them.

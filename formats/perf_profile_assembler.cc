@@ -25,6 +25,7 @@ void PerfProfileAssembler::BuildStack(const PerfAttr& attr, uint16_t misc, const
                    (attr.branch_sample_type & perf::attr::kBranchCallStack) != 0;
   std::vector<uint32_t>& refs = location_refs_;
   refs.clear();
+  fp_user_ = true;
   bool kernel = sample_in_kernel;
   bool first = true;
   ByteCursor chain = s.callchain;
@@ -33,6 +34,7 @@ void PerfProfileAssembler::BuildStack(const PerfAttr& attr, uint16_t misc, const
     if (a >= perf::context::kMax) {
       if (a == perf::context::kKernel) kernel = true;
       if (a == perf::context::kUser && lbr) {
+        fp_user_ = false;
         AppendBranchStack(s);
         break;
       }
@@ -91,6 +93,7 @@ void PerfProfileAssembler::AppendUnwound(const PerfSample& s) {
     ++user_callchain_samples_;
     return;
   }
+  fp_user_ = false;
   UnwindMethod method = UnwindMethod::kIpOnly;
   if (s.regs_user.Has(kPerfRegIp)) {
     std::vector<uint64_t>& pcs = unwound_pcs_;
@@ -101,6 +104,96 @@ void PerfProfileAssembler::AppendUnwound(const PerfSample& s) {
     }
   }
   ++unwound_by_[static_cast<size_t>(method)];
+}
+
+// docs/formats/perf-data.md#callchains: a function sampled where it has no frame leaves rbp
+// its caller's, so the kernel's walk skipped that caller.
+template <typename It>
+std::pair<size_t, uint32_t> PerfProfileAssembler::FramelessCallerOf(It first, It last,
+                                                                    int64_t samples) {
+  const std::vector<PerfFrame>& frames = space_.frames();
+  It leaf = first;
+  while (leaf != last && frames[*leaf - 1].kernel) ++leaf;
+  if (leaf == last || leaf + 1 == last) return {0, 0};
+  const It next = leaf + 1;
+  // The first of the user context is the interrupted PC, the next a return address.
+  if (frames[*leaf - 1].caller || frames[*next - 1].kernel || !frames[*next - 1].caller) {
+    return {0, 0};
+  }
+  const auto index = static_cast<size_t>(next - first);
+  auto [slot, added] =
+      frameless_callers_.try_emplace(uint64_t{static_cast<uint32_t>(*leaf)} << 32 | *next, 0);
+  if (added) {
+    // Copies: interning a frame may move the frames.
+    const PerfFrame leaf_frame = frames[*leaf - 1];
+    const PerfFrame next_frame = frames[*next - 1];
+    if (const std::optional<RecoveredCaller> caller =
+            symbolizer_.FramelessCaller(leaf_frame, next_frame)) {
+      PerfFrame f = space_.MakeFrame(leaf_frame.pid, caller->entry, false, false);
+      if (next_frame.mapping >= 0) {
+        const PerfMapping& m = space_.mapping(static_cast<size_t>(next_frame.mapping));
+        if (caller->entry - m.start < m.len) f.mapping = next_frame.mapping;
+      }
+      slot->second = space_.InternFrame(f) | uint64_t{static_cast<uint32_t>(caller->evidence)}
+                                                 << 32;
+    }
+  }
+  const auto ref = static_cast<uint32_t>(slot->second);
+  if (ref != 0) recovered_by_[slot->second >> 32] += samples;
+  return {index, ref};
+}
+
+void PerfProfileAssembler::RecoverFramelessCallers(size_t width) {
+  // The samples of a stack: its records, of every event.
+  auto samples = [](const int64_t* values, size_t n) {
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i += 2) sum += values[i];
+    return sum;
+  };
+  if (spool_ == nullptr) {
+    for (size_t i = 0; i < profile_.samples.size(); ++i) {
+      if (!sample_fp_[i]) continue;
+      Sample& s = profile_.samples[i];
+      std::vector<uint64_t>& ids = s.location_ids;
+      const auto [at, ref] =
+          FramelessCallerOf(ids.begin(), ids.end(), samples(s.values.data(), s.values.size()));
+      if (ref != 0) ids.insert(ids.begin() + static_cast<ptrdiff_t>(at), ref);
+    }
+    return;
+  }
+  // The insertions (stack, position in stack_refs_, ref) in order, then the refs moved up once.
+  struct Insertion {
+    size_t stack;
+    uint64_t at;
+    uint32_t ref;
+  };
+  std::vector<Insertion> insertions;
+  const auto refs = stack_refs_.begin();
+  for (size_t i = 0; i + 1 < stack_begin_.size(); ++i) {
+    if (!stack_fp_[i]) continue;
+    const auto [at, ref] = FramelessCallerOf(refs + static_cast<ptrdiff_t>(stack_begin_[i]),
+                                             refs + static_cast<ptrdiff_t>(stack_begin_[i + 1]),
+                                             samples(&stack_values_[i * width], width));
+    if (ref != 0) insertions.push_back({i, stack_begin_[i] + at, ref});
+  }
+  if (insertions.empty()) return;
+  size_t src = stack_refs_.size();
+  stack_refs_.resize(src + insertions.size());
+  size_t dst = stack_refs_.size();
+  for (size_t j = insertions.size(); j-- > 0;) {
+    const auto at = static_cast<ptrdiff_t>(insertions[j].at);
+    std::move_backward(stack_refs_.begin() + at, stack_refs_.begin() + static_cast<ptrdiff_t>(src),
+                       stack_refs_.begin() + static_cast<ptrdiff_t>(dst));
+    dst -= src - insertions[j].at;
+    stack_refs_[--dst] = insertions[j].ref;
+    src = insertions[j].at;
+  }
+  // A stack starts as many refs later as there were insertions into the stacks before it.
+  for (size_t i = 0, j = 0; i < stack_begin_.size(); ++i) {
+    while (j < insertions.size() && insertions[j].stack < i) ++j;
+    stack_begin_[i] += j;
+  }
+  model_bytes_ += 4 * insertions.size();
 }
 
 StrId PerfProfileAssembler::CommId(uint32_t pid, uint32_t tid) {
@@ -158,7 +251,9 @@ uint32_t PerfProfileAssembler::StackOf(const PerfAttr& attr, uint16_t misc, cons
   // A branch stack or a user stack (unwound here) makes more of the stack than the callchain.
   if (s.has_branch_stack || s.has_stack_user) {
     BuildStack(attr, misc, s);
-    return InternStack(location_refs_, width);
+    const uint32_t stack = InternStack(location_refs_, width);
+    if (fp_user_) stack_fp_[stack] = true;
+    return stack;
   }
   if (raw_stacks_layout_ != space_.layout_generation()) {
     raw_stacks_.Clear();
@@ -171,6 +266,7 @@ uint32_t PerfProfileAssembler::StackOf(const PerfAttr& attr, uint16_t misc, cons
   }
   BuildStack(attr, misc, s);
   const uint32_t stack = InternStack(location_refs_, width);
+  if (fp_user_) stack_fp_[stack] = true;
   raw_stacks_.Insert(hash, k.head, k.chain, stack);
   return stack;
 }
@@ -232,6 +328,7 @@ Status PerfProfileAssembler::AddSample(std::span<const PerfAttr> attrs, size_t a
   sample.values = values;
   sample.labels.assign(record_labels.begin(), record_labels.end());
   profile_.samples.push_back(std::move(sample));
+  sample_fp_.push_back(fp_user_);
   return {};
 }
 
@@ -251,6 +348,7 @@ uint32_t PerfProfileAssembler::InternStack(std::span<const uint32_t> refs, size_
   stack_begin_.push_back(stack_refs_.size());
   stack_values_.resize(stack_values_.size() + width, 0);
   stack_next_.push_back(head->second);
+  stack_fp_.push_back(false);
   head->second = index;
   return index;
 }
@@ -406,6 +504,7 @@ void PerfProfileAssembler::BuildSamples(const std::vector<uint64_t>& location_of
 Status PerfProfileAssembler::Finish(const std::vector<PerfAttr>& attrs,
                                     const PerfHeaderInfo& header, Diagnostics* diagnostics) {
   SetSampleTypes(attrs, header);
+  RecoverFramelessCallers(attrs.size() * 2);
   // What only reading needed goes before the symbolizer loads the binaries, and the stacks
   // shed their growth slack: memory peaks while symbolizing.
   space_.ReleaseFrameIndex();
@@ -415,6 +514,9 @@ Status PerfProfileAssembler::Finish(const std::vector<PerfAttr>& attrs,
   stack_begin_.shrink_to_fit();
   stack_values_.shrink_to_fit();
   stack_next_.shrink_to_fit();
+  stack_fp_ = {};
+  sample_fp_ = {};
+  frameless_callers_ = {};
   ReturnFreedMemory();
   GCSPIKE_ASSIGN_OR_RETURN(const std::vector<uint64_t> location_of_frame,
                            SymbolizeFrames(diagnostics, attrs.size() * 2));
@@ -424,6 +526,13 @@ Status PerfProfileAssembler::Finish(const std::vector<PerfAttr>& attrs,
 }
 
 void PerfProfileAssembler::WarnUnwinding(const WarnFn& warn) {
+  const int64_t by_cfi = recovered_by_[static_cast<int>(FramelessEvidence::kCfi)];
+  const int64_t by_pclntab = recovered_by_[static_cast<int>(FramelessEvidence::kPclntab)];
+  if (by_cfi + by_pclntab != 0) {
+    warn(std::to_string(by_cfi + by_pclntab) +
+         " samples: a frameless function's caller recovered from the call instruction (" +
+         std::to_string(by_cfi) + " by CFI, " + std::to_string(by_pclntab) + " by .gopclntab)");
+  }
   if (dwarf_samples_ == 0) return;
   warn(std::to_string(dwarf_samples_) + " samples with --call-graph dwarf stacks: " +
        std::to_string(unwound_by_[static_cast<size_t>(UnwindMethod::kCfi)]) + " unwound by CFI" +

@@ -60,7 +60,8 @@ class PerfProfileAssembler {
   // short while it was read (BinaryLocator::CheckNotShrunk).
   Status Finish(const std::vector<PerfAttr>& attrs, const PerfHeaderInfo& header,
                 Diagnostics* diagnostics);
-  // Warns how --call-graph dwarf samples were unwound.
+  // Warns how many frame-pointer samples had a frameless function's caller recovered, and how
+  // --call-graph dwarf samples were unwound.
   void WarnUnwinding(const WarnFn& warn);
   // Closes the spool and checks the profile.
   Status Close();
@@ -73,6 +74,13 @@ class PerfProfileAssembler {
   void BuildStack(const PerfAttr& attr, uint16_t misc, const PerfSample& s);
   void AppendBranchStack(const PerfSample& s);
   void AppendUnwound(const PerfSample& s);
+  // Inserts the caller a frame-pointer callchain skipped below a frameless first user frame
+  // (symbolizer/frameless_caller.h) into every stack that has one, once per distinct stack.
+  void RecoverFramelessCallers(size_t width);
+  // The caller to insert after the first user frame of the stack [first, last) of frame refs,
+  // counted for `samples` samples: the index of the frame it goes before, and its ref (0: none).
+  template <typename It>
+  std::pair<size_t, uint32_t> FramelessCallerOf(It first, It last, int64_t samples);
   // With a spool: the index of the distinct stack `refs`, added with zero values when new.
   uint32_t InternStack(std::span<const uint32_t> refs, size_t width);
   // With a spool: the stack of sample `s` (its frames built and interned), through
@@ -112,6 +120,15 @@ class PerfProfileAssembler {
   std::vector<uint64_t> unwound_pcs_;    // one sample's user stack, reused
   std::vector<uint32_t> location_refs_;  // one sample's frame refs, reused
   std::vector<int64_t> record_values_;
+  // Whether the last BuildStack took the user frames from the callchain (frame pointers), not
+  // from a branch stack or an unwound user stack; per stack (spool) or per sample.
+  bool fp_user_ = false;
+  std::vector<bool> stack_fp_;
+  std::vector<bool> sample_fp_;
+  // (first user frame ref, next ref) -> the inserted caller's ref (0: none) and, above bit 32,
+  // its FramelessEvidence.
+  std::unordered_map<uint64_t, uint64_t> frameless_callers_;
+  int64_t recovered_by_[kFramelessEvidenceCount] = {};  // samples, by FramelessEvidence
 
   // With a spool: the records go to spool_, and the distinct stacks (frame refs, leaf first)
   // are kept flat in stack_refs_ (stack i is [stack_begin_[i], stack_begin_[i + 1])) with

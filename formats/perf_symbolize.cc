@@ -43,21 +43,41 @@ const std::string& PerfSymbolizer::RecordedBuildId(const PerfMapping& m) const {
   return b != facts_.build_id_by_file.end() ? b->second : kNone;
 }
 
+bool PerfSymbolizer::MapImage(const PerfMapping& m, MappedImage* out) {
+  if (IsPseudoFile(m.filename)) return false;
+  out->image = unwind_images_.Get(m.filename, Recorded(m, RecordedBuildId(m)));
+  out->start = m.start;
+  out->len = m.len;
+  out->pgoff = m.pgoff;
+  return out->image != nullptr;
+}
+
 UnwindMethod PerfSymbolizer::UnwindUser(uint32_t pid, const UserRegs& regs,
                                         std::span<const uint8_t> stack,
                                         std::vector<uint64_t>* pcs) {
   const ImageLookup lookup = [&](uint64_t addr, MappedImage* out) {
     int64_t index = -1;
     const PerfMapping* m = space_.Find(pid, addr, &index);
-    if (m == nullptr || IsPseudoFile(m->filename)) return false;
-    out->image = unwind_images_.Get(m->filename, Recorded(*m, RecordedBuildId(*m)));
-    out->start = m->start;
-    out->len = m->len;
-    out->pgoff = m->pgoff;
-    return out->image != nullptr;
+    return m != nullptr && MapImage(*m, out);
   };
   // The address space changes with the process and with every new mapping.
   return unwinder_.Unwind(regs, stack, lookup, uint64_t{pid} << 32 ^ space_.mapping_count(), pcs);
+}
+
+std::optional<RecoveredCaller> PerfSymbolizer::FramelessCaller(const PerfFrame& leaf,
+                                                               const PerfFrame& next) {
+  // The frames' own mappings first: the process may have mapped other files there later.
+  const ImageLookup lookup = [&](uint64_t addr, MappedImage* out) {
+    for (const PerfFrame* f : {&leaf, &next}) {
+      if (f->mapping < 0) continue;
+      const PerfMapping& m = space_.mapping(static_cast<size_t>(f->mapping));
+      if (addr >= m.start && addr - m.start < m.len) return MapImage(m, out);
+    }
+    int64_t index = -1;
+    const PerfMapping* m = space_.Find(leaf.pid, addr, &index);
+    return m != nullptr && MapImage(*m, out);
+  };
+  return RecoverFramelessCaller(unwinder_, lookup, leaf.address, next.address);
 }
 
 void PerfSymbolizer::PrefetchKernelSymbols() {

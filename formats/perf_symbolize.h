@@ -19,6 +19,7 @@
 #include "symbolizer/binary_locator.h"
 #include "symbolizer/dwarf_unwinder.h"
 #include "symbolizer/elf_symbolizer.h"
+#include "symbolizer/frameless_caller.h"
 #include "symbolizer/kernel_symbols.h"
 
 namespace gcspike {
@@ -33,6 +34,10 @@ class PerfSymbolizer {
   // addresses) into *pcs.
   UnwindMethod UnwindUser(uint32_t pid, const UserRegs& regs, std::span<const uint8_t> stack,
                           std::vector<uint64_t>* pcs);
+  // The function a frame-pointer callchain skipped between its first user frame `leaf` (an
+  // interrupted PC) and the return address `next` after it (symbolizer/frameless_caller.h),
+  // looked up in the mappings the frames were sampled in.
+  std::optional<RecoveredCaller> FramelessCaller(const PerfFrame& leaf, const PerfFrame& next);
   // Every sample is unwound: releases the files mapped for unwinding.
   void ReleaseUnwindImages() {
     unwind_images_.Clear();
@@ -63,6 +68,8 @@ class PerfSymbolizer {
   // The build id perf recorded for a mapping (MMAP2 with a build id, else the BUILD_ID
   // feature section), empty when none.
   const std::string& RecordedBuildId(const PerfMapping& m) const;
+  // Where `m` maps its file, for the unwinder; false for a pseudo file or one not found.
+  bool MapImage(const PerfMapping& m, MappedImage* out);
   const ElfSymbolizer* FindBinary(const PerfMapping& m, const std::string& build_id);
   // What symbolizing needs of a mapping, found and interned on its first frame.
   struct MappingFacts {

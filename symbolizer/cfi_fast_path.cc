@@ -131,6 +131,17 @@ CfiRowEntry DwarfUnwinder::RowFor(SampleContext& ctx, const ElfImage* image, uin
   return entry;
 }
 
+std::optional<CfiRow> DwarfUnwinder::RowAt(uint64_t pc, const ImageLookup& lookup) {
+  const UserRegs no_regs;  // nothing of a sample: the CFI is read from the files alone
+  SampleContext ctx(no_regs, {}, lookup, this);
+  const ElfImage* image = nullptr;
+  uint64_t vaddr = 0, bias = 0;
+  if (!Locate(ctx, pc, &image, &vaddr, &bias)) return std::nullopt;
+  const CfiRowEntry e = RowFor(ctx, image, vaddr, bias, pc);
+  if (e.status != CfiStatus::kOk) return std::nullopt;
+  return e.row;
+}
+
 bool DwarfUnwinder::UnwindRows(const UserRegs& regs, std::span<const uint8_t> stack,
                                const ImageLookup& lookup, std::vector<uint64_t>* cfi,
                                std::array<uint64_t, kCfiSourceCount>* frames) {

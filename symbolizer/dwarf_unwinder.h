@@ -120,6 +120,11 @@ class DwarfUnwinder {
   UnwindMethod Unwind(const UserRegs& regs, std::span<const uint8_t> stack,
                       const ImageLookup& lookup, uint64_t space_key, std::vector<uint64_t>* pcs);
 
+  // The CFI row at `pc`, an interrupted PC (not a return address) of the binary `lookup` maps
+  // there, from the same sources and cache as the unwind; nullopt when no FDE covers it or the
+  // rows cannot reproduce it.
+  std::optional<CfiRow> RowAt(uint64_t pc, const ImageLookup& lookup);
+
   // The frame-pointer chain inside the captured stack: [bp] = caller's bp, [bp+8] = return
   // address; stops when a slot lies outside the bytes or the chain does not move up the stack.
   // Appends return addresses to `pcs` (not the IP).

@@ -164,6 +164,21 @@ Result<std::string> GoPclntab::FunctionName(uint64_t pc) const {
   return NameAt(static_cast<int32_t>(name_off_raw), name_field_at);
 }
 
+Result<uint64_t> GoPclntab::FunctionEntry(uint64_t pc) const {
+  GCSPIKE_ASSIGN_OR_RETURN(auto func, FindFunc(pc));
+  return func.second;
+}
+
+Result<int64_t> GoPclntab::StackDelta(uint64_t pc) const {
+  GCSPIKE_ASSIGN_OR_RETURN(auto func, FindFunc(pc));
+  ByteCursor f(data_);
+  GCSPIKE_RETURN_IF_ERROR(f.seek(func.first));
+  // _func: entry, nameOff, args, deferreturn, then pcsp (docs/formats/elf-dwarf.md#gopclntab).
+  GCSPIKE_RETURN_IF_ERROR(f.skip(field_size_ + 3 * 4));
+  GCSPIKE_ASSIGN_OR_RETURN(uint32_t pcsp, f.u32le());
+  return PcValue(pcsp, func.second, pc);
+}
+
 Result<std::string> GoPclntab::CString(uint64_t name_at) const {
   ByteCursor n(data_);
   GCSPIKE_RETURN_IF_ERROR(n.seek(name_at));

@@ -84,6 +84,13 @@ class GoPclntab {
   };
   Result<std::vector<Frame>> Frames(uint64_t pc) const;
 
+  // The entry of the function containing pc; an error when pc lies outside every function.
+  Result<uint64_t> FunctionEntry(uint64_t pc) const;
+  // The function's stack-pointer delta at pc from its pcsp table: the bytes it has pushed or
+  // allocated below its return address there, 0 where it has no frame (at its entry, in a
+  // function without one, after its epilogue). An error when the table is absent or malformed.
+  Result<int64_t> StackDelta(uint64_t pc) const;
+
   uint32_t magic() const { return magic_; }
   uint64_t function_count() const { return nfunc_; }
   // [min_pc, max_pc): the text the table covers.

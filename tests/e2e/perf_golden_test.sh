@@ -2,8 +2,11 @@
 # Same bytes out: what gcspike makes of the committed perf.data recordings in
 # tests/e2e/perf_golden/ (file mode with -g, --call-graph dwarf, pipe mode, -z zstd; all with
 # kernel frames) must hash to golden.sha256, which record.sh wrote with the perf.data reader as
-# it was before its split into layers. A change to the reader's output fails here; when the
-# change is intended, rerun record.sh's last step (outputs.sh) and say why in the commit.
+# it was before its split into layers, then again when the callers frameless leaves hide in -g
+# stacks were recovered (docs/formats/perf-data.md#callchains: Run above Mix and Syscalls,
+# SpinMiddle above SpinLeaf, nothing else changed). A change to the reader's output fails here;
+# when the change is intended, rerun record.sh's last step (outputs.sh) and say why in the
+# commit.
 # ctest-labels: asan
 source "$(dirname "$0")/lib.sh"
 

@@ -2,9 +2,10 @@
 # perf.data in, judged by perf itself: record the fixture workload with `perf record -g` (file
 # mode, pipe mode and -z compressed), convert with gcspike, and compare every sample with
 # `perf script` on the same file (gocheck perf-script-compare: same sample count, same symbol
-# sequence leaf to root for >= 99 % of samples). Then the binary is moved away: pprof must still
-# show function names (our output carries them), and `gcspike report` must call grow-spike a
-# spike, as it does for the workload's pprof profiles.
+# sequence leaf to root for >= 99 % of samples, once the caller a frameless leaf hides is
+# inserted into perf's stacks by tests/e2e/frameless_rule.py). Then the binary is moved away:
+# pprof must still show function names (our output carries them), and `gcspike report` must
+# call grow-spike a spike, as it does for the workload's pprof profiles.
 source "$(dirname "$0")/lib.sh"
 
 command -v perf >/dev/null || fail "perf is not installed (Debian package linux-perf)"
@@ -34,8 +35,12 @@ pass
 for name in perf pipe z; do
   data="$WORK/$name.data"
   expect_exit 0 "$GCSPIKE" annotate "$data" -o "$WORK/$name.pb.gz"
-  perf script -F comm,pid,tid,time,ip,sym -i "$data" >"$WORK/$name.script" 2>/dev/null ||
-    fail "perf script $name"
+  # perf script's stacks, with the caller a frameless leaf hides inserted by the same rule as
+  # gcspike's, computed independently from the binary (docs/formats/perf-data.md#callchains).
+  python3 "$SOURCE_DIR/tests/e2e/frameless_rule.py" "$data" "$WORK/$name.script" \
+    2>"$WORK/rule.err" || { cat "$WORK/rule.err" >&2; fail "perf script $name"; }
+  grep -Eq 'frameless rule: [1-9][0-9]* stacks changed' "$WORK/rule.err" ||
+    fail "$name.data: no stack has a frameless leaf below a direct call"
   "$GOCHECK" perf-script-compare "$WORK/$name.pb.gz" "$WORK/$name.script" >"$WORK/cmp.json" ||
     { cat "$WORK/cmp.json" >&2; fail "$name.data: gcspike and perf script disagree"; }
   echo "$name.data vs perf script: $(cat "$WORK/cmp.json")"

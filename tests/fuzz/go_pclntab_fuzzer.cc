@@ -1,5 +1,6 @@
 // Fuzzes the .gopclntab reader: any bytes must give a table or an error naming a byte offset;
-// lookups across the table's text range must give a non-empty name or an error, never a crash.
+// lookups across the table's text range (names, lines, entries, pcsp deltas) must give a
+// non-empty name or an error, never a crash.
 // Frames (inline trees) runs once without memory and once with the input itself mapped at the
 // table's address, so the moduledata scan and the inline-tree reads see fuzzed bytes.
 #include <cstdint>
@@ -22,6 +23,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto name = t->FunctionName(pc);
     if (name.ok() && name->empty()) std::abort();
     (void)t->SourceLine(pc);
+    (void)t->StackDelta(pc);
+    // The entry of the function holding pc is at or below it (the search keeps entry <= pc;
+    // a fuzzed table need not be sorted, so it may lie below the first entry).
+    if (auto entry = t->FunctionEntry(pc); entry.ok() && *entry > pc) std::abort();
   }
   for (int pass = 0; pass < 2; ++pass) {
     if (pass == 1) {

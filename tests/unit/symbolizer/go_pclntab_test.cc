@@ -129,13 +129,15 @@ TEST(GoPclntab, LooksUpGo116Table) {
 
 // One function main.f at [textStart, +8): a.go:10 for [0,4), b.go:12 for [4,8), from pcline and
 // pcfile pc-value tables (zigzag value delta, pc delta) and a two-file compile unit.
-std::vector<uint8_t> LineTable(uint32_t pcln_table = 1, uint32_t cu_offset = 0) {
+std::vector<uint8_t> LineTable(uint32_t pcln_table = 1, uint32_t cu_offset = 0,
+                               uint32_t pcsp_table = 11) {
   std::vector<uint8_t> b;
   PutU32(b, 0xfffffff1);
   b.insert(b.end(), {0, 0, 1, 8});
   const std::string names("main.f\0", 7);
   const std::string files("a.go\0b.go\0", 10);
-  const std::vector<uint8_t> pctab = {0, 22, 4, 4, 4, 0, 2, 4, 2, 4, 0};
+  // At 1: pcln; at 6: pcfile; at 11: pcsp, 0 for [0,1), 8 for [1,7), 0 for [7,8).
+  const std::vector<uint8_t> pctab = {0, 22, 4, 4, 4, 0, 2, 4, 2, 4, 0, 2, 1, 16, 6, 15, 1, 0};
   const uint64_t funcname_off = 72, cutab_off = funcname_off + 7, filetab_off = cutab_off + 8,
                  pctab_off = filetab_off + 10, pcln_off = pctab_off + pctab.size();
   for (uint64_t v : {uint64_t{1}, uint64_t{2}, kTextStart, funcname_off, cutab_off, filetab_off,
@@ -152,7 +154,7 @@ std::vector<uint8_t> LineTable(uint32_t pcln_table = 1, uint32_t cu_offset = 0) 
   PutU32(b, 8);   //          end
   // _func: entryOff, nameOff, args, deferreturn, pcsp, pcfile, pcln, npcdata, cuOffset,
   // startLine, then funcID, flag, a pad byte and nfuncdata.
-  for (uint32_t v : {0u, 0u, 0u, 0u, 0u, 6u, pcln_table, 0u, cu_offset, 0u}) PutU32(b, v);
+  for (uint32_t v : {0u, 0u, 0u, 0u, pcsp_table, 6u, pcln_table, 0u, cu_offset, 0u}) PutU32(b, v);
   b.insert(b.end(), {0, 0, 0, 0});
   return b;
 }
@@ -170,6 +172,29 @@ TEST(GoPclntab, FileAndLineFromPcValueTables) {
     EXPECT_EQ(where->line, line) << off;
   }
   EXPECT_EQ(*t->FunctionName(kTextStart + 5), "main.f");
+}
+
+// pcsp as the table above states it: a push at the entry, a pop before the last byte.
+TEST(GoPclntab, StackDeltaAndEntryFromThePcspTable) {
+  const auto bytes = LineTable();
+  auto t = GoPclntab::Parse(bytes);
+  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  const std::pair<uint64_t, int64_t> cases[] = {{0, 0}, {1, 8}, {6, 8}, {7, 0}};
+  for (const auto& [off, delta] : cases) {
+    auto got = t->StackDelta(kTextStart + off);
+    ASSERT_TRUE(got.ok()) << got.error().ToString();
+    EXPECT_EQ(*got, delta) << off;
+    EXPECT_EQ(*t->FunctionEntry(kTextStart + off), kTextStart);
+  }
+  EXPECT_FALSE(t->StackDelta(kTextStart + 8).ok());  // past the function
+  const auto no_pcsp = LineTable(1, 0, 0);
+  auto without = GoPclntab::Parse(no_pcsp);
+  ASSERT_TRUE(without.ok());
+  EXPECT_FALSE(without->StackDelta(kTextStart).ok());
+  const auto past_end = LineTable(1, 0, 1000);
+  auto broken = GoPclntab::Parse(past_end);
+  ASSERT_TRUE(broken.ok());
+  EXPECT_FALSE(broken->StackDelta(kTextStart).ok());
 }
 
 TEST(GoPclntab, MalformedLineTablesAreErrors) {

@@ -42,6 +42,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from go_trace_batches import EVENT_BATCH, TABLE_KINDS, batches  # noqa: E402
 from protowire import field, packed, uvarint, varint_field as vfield  # noqa: E402
 
 
@@ -82,37 +83,19 @@ def long_stacks(n, frames, out, distinct):
             f.write(field(2, field(1, bytes(stack)) + packed(2, [i + 1])))
 
 
-def read_uvarint(b, i):
-    v = shift = 0
-    while True:
-        c = b[i]
-        i += 1
-        v |= (c & 0x7F) << shift
-        shift += 7
-        if c < 0x80:
-            return v, i
-
-
 def repeat_generation(trace, megabytes, out):
     data = open(trace, "rb").read()
-    if not data.startswith(b"go 1.26 trace"):
-        sys.exit("%s: want a Go 1.26 trace (explicit end-of-generation markers)" % trace)
-    i, events, end = 16, [], None
-    while i < len(data):
-        start = i
-        if data[i] == 0x34:  # end of generation
-            end = i
-            break
-        kind = data[i]
-        i += 2 if kind == 0x31 else 1
-        for _ in range(3):  # gen, m, time
-            _, i = read_uvarint(data, i)
-        size, i = read_uvarint(data, i)
-        first = data[i] if size else 0
-        i += size
-        # Event batches only: the string, stack, CPU sample and sync batches are one per id.
-        if kind == 0x01 and first not in (2, 4, 6, 50):
-            events.append(data[start:i])
+    events, end = [], None
+    try:
+        for b in batches(data):
+            if isinstance(b, int):  # end of the first generation
+                end = b
+                break
+            # Event batches only: the string, stack, CPU sample and sync batches are one per id.
+            if b.marker == EVENT_BATCH and b.kind not in TABLE_KINDS:
+                events.append(data[b.start:b.end])
+    except ValueError as e:
+        sys.exit("%s: %s" % (trace, e))
     if end is None or not events:
         sys.exit("%s: no complete first generation with event batches" % trace)
     block = b"".join(events)

@@ -188,15 +188,45 @@ TEST(PerfHeaderBudget, CommentsAndAttrIdsOfAPipeStreamAreCounted) {
   ASSERT_OK(ReadWithBudget(bytes, 8 << 20));
 }
 
-// In a file, the attrs' entries and their ids (the prelude before the data section) are held
-// while they are read, and each attr's ids are counted: refused at the second attr's entry.
+// In a file, the attrs' entries and their ids (the prelude before the data section, 48 KB)
+// are held while they are read, and each attr's ids are counted, with their copy while it is
+// held (24 KB): the first attr takes 264 KB, the second is refused under 300 KiB at its entry.
 // A prelude larger than the budget is refused before it is read, at its first byte.
 TEST(PerfHeaderBudget, FileModeAttrsAndTheirIdsAreCounted) {
   const std::vector<uint8_t> bytes = TwoEventsOf3000Ids().FileMode();
-  EXPECT_ERROR_AT(ReadWithBudget(bytes, kBudget), perf::kFileHeaderSize + 128 + 16,
+  EXPECT_ERROR_AT(ReadWithBudget(bytes, 300 << 10), perf::kFileHeaderSize + 128 + 16,
                   "--max-memory raises it");
+  EXPECT_ERROR_AT(ReadWithBudget(bytes, 256 << 10), perf::kFileHeaderSize, "memory budget");
   ASSERT_OK(ReadWithBudget(bytes, 8 << 20));
   EXPECT_ERROR_AT(ReadWithBudget(bytes, 32 << 10), perf::kFileHeaderSize, "memory budget");
+}
+
+// perf writes each event's ids once (docs/formats/perf-data.md#file-header). An ids section
+// that overlaps an earlier attr's is refused at its attr's entry before its ids are copied:
+// 3,000 attrs naming one section of 10^6 ids would copy 3 x 10^9 (seconds of CPU).
+TEST(PerfHeaderBudget, FileModeIdsSectionsThatOverlapAreRefused) {
+  const std::vector<uint8_t> two = TwoEventsOf3000Ids().FileMode();
+  const uint64_t entry = 128 + 16, second = perf::kFileHeaderSize + entry;
+  const uint64_t ids_at = perf::kFileHeaderSize + 2 * entry;  // the first attr's ids
+  auto with_sections = [&](uint64_t first_at, uint64_t first_size, uint64_t second_at,
+                           uint64_t second_size) {
+    std::vector<uint8_t> b = two;
+    PerfBytes fields;
+    fields.u64(first_at).u64(first_size).u64(second_at).u64(second_size);
+    std::copy_n(fields.v.begin(), 16, b.begin() + perf::kFileHeaderSize + 128);
+    std::copy_n(fields.v.begin() + 16, 16, b.begin() + second + 128);
+    return b;
+  };
+  const uint64_t size = 8 * 3000;
+  // The same section; one starting inside the first; one ending inside it.
+  for (const auto& b : {with_sections(ids_at, size, ids_at, size),
+                        with_sections(ids_at, size, ids_at + size - 8, size),
+                        with_sections(ids_at + 8, size, ids_at, 16)}) {
+    EXPECT_ERROR_AT(ReadWithBudget(b, 8 << 20), second, "overlap another event's");
+  }
+  // Next to each other (as perf writes them), in either order, they are read.
+  ASSERT_OK(ReadWithBudget(with_sections(ids_at + size, size, ids_at, size), 8 << 20));
+  ASSERT_OK(ReadWithBudget(with_sections(ids_at, size, ids_at + size, size), 8 << 20));
 }
 
 // A record type the reader does not know is counted for the warning; past 256 types, the

@@ -229,7 +229,10 @@ TEST(PerfRecordReader, BuildIdsAndEventNamesFromTheHeader) {
   ASSERT_TRUE(r.status.ok()) << r.status.error().ToString();
   EXPECT_EQ(r.header.build_id_by_file.at("/bin/a"), "abcd");
   EXPECT_EQ(r.header.event_desc_names, (std::vector<std::string>{"probe:main"}));
-  EXPECT_EQ(r.header.event_desc_name_by_id.at(99), "probe:main");
+  ASSERT_EQ(r.header.LastEventDescNames().size(), 1u);
+  ASSERT_NE(r.header.EventDescName(99), nullptr);
+  EXPECT_EQ(*r.header.EventDescName(99), "probe:main");
+  EXPECT_EQ(r.header.EventDescName(98), nullptr);
 }
 
 TEST(PerfRecordReader, FramingErrorsNameOffsets) {

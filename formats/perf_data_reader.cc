@@ -98,19 +98,21 @@ Status PerfDataReader::OnAttr(PerfAttr attr, std::span<const uint64_t> ids, uint
   GCSPIKE_RETURN_IF_ERROR(pipeline_->Drain());  // the handler is idle from here
   // Every sample has one value pair per event, so events must all be known before samples.
   if (assembler_.has_samples()) return MakeErrorAt(offset, "event attr after samples");
-  const size_t index = attrs_.size();
-  for (uint64_t id : ids) attr_by_id_[id] = index;
   if (!attrs_.empty()) {
     // All events must put the sample id at the same place for samples to be attributed.
     if ((attr.sample_type & (perf::sample::kIdentifier | perf::sample::kId)) == 0) {
       return MakeErrorAt(offset, "several events but this one's samples carry no id");
     }
   }
+  // The attr, and an entry of attr_by_id_ per id (counted per id named, repeated or not),
+  // counted before they are stored.
+  attr_bytes_ += kAttrBytes + kIdBytes * ids.size();
+  GCSPIKE_RETURN_IF_ERROR(CheckBudget(offset));
+  const size_t index = attrs_.size();
+  for (uint64_t id : ids) attr_by_id_[id] = index;
   attrs_.push_back(std::move(attr));
   attr_offsets_.push_back(offset);
-  // The attr, and an entry of attr_by_id_ per id (counted per id named, repeated or not).
-  attr_bytes_ += kAttrBytes + kIdBytes * ids.size();
-  return CheckBudget(offset);
+  return {};
 }
 
 Status PerfDataReader::OnRecord(uint32_t type, uint16_t misc, ByteCursor body, uint64_t offset) {

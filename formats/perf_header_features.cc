@@ -20,9 +20,11 @@ namespace feature = perf::feature;
 // What the header facts cost besides their characters, counted in header_bytes_
 // (docs/memory.md#perfdata): a string kept in a vector or interned as a comment; an entry of a
 // hash table keyed by number (its node, bucket and the allocations' bookkeeping, and the
-// string's own allocation); a build-id entry (two strings, the id's 40 hex digits included).
+// string's own allocation; one holding a number: 64 as perf_data_reader.cc's kIdBytes); a
+// build-id entry (two strings, the id's 40 hex digits included).
 constexpr uint64_t kStringBytes = 128;
 constexpr uint64_t kEntryBytes = 128;
+constexpr uint64_t kIdEntryBytes = 64;  // an entry of such a table holding a number
 constexpr uint64_t kBuildIdBytes = 192;
 
 // perf_header_string {u32 len; char str[len]} (docs/formats/perf-data.md#feature-sections).
@@ -150,20 +152,22 @@ Status PerfRecordReader::ProcessFeature(int bit, ByteCursor c) {
 Status PerfRecordReader::ReadEventDesc(ByteCursor c) {
   GCSPIKE_ASSIGN_OR_RETURN(uint32_t nr, c.u32le());
   GCSPIKE_ASSIGN_OR_RETURN(uint32_t attr_size, c.u32le());
-  header_.event_desc_names.clear();  // still counted: a stream has one EVENT_DESC
+  // Earlier ones' names stay (their ids may name them) and stay counted.
+  header_.event_desc_last = header_.event_desc_names.size();
   for (uint32_t i = 0; i < nr; ++i) {
     const uint64_t at = c.offset();
     GCSPIKE_RETURN_IF_ERROR(c.skip(attr_size));
     GCSPIKE_ASSIGN_OR_RETURN(uint32_t nr_ids, c.u32le());
     GCSPIKE_ASSIGN_OR_RETURN(std::string name, HeaderString(c));
     GCSPIKE_RETURN_IF_ERROR(Grow(kStringBytes + name.size(), at));
-    for (uint32_t k = 0; k < nr_ids; ++k) {  // a copy of the name per id
+    const size_t index = header_.event_desc_names.size();
+    header_.event_desc_names.push_back(std::move(name));
+    for (uint32_t k = 0; k < nr_ids; ++k) {  // the name's index per id
       const uint64_t id_at = c.offset();
       GCSPIKE_ASSIGN_OR_RETURN(uint64_t id, c.u64le());
-      header_.event_desc_name_by_id[id] = name;
-      GCSPIKE_RETURN_IF_ERROR(Grow(kEntryBytes + name.size(), id_at));
+      header_.event_desc_name_by_id[id] = index;
+      GCSPIKE_RETURN_IF_ERROR(Grow(kIdEntryBytes, id_at));
     }
-    header_.event_desc_names.push_back(std::move(name));
   }
   return {};
 }

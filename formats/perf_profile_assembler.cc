@@ -356,13 +356,13 @@ uint32_t PerfProfileAssembler::InternStack(std::span<const uint32_t> refs, size_
 void NamePerfEvents(std::vector<PerfAttr>& attrs,
                     const std::unordered_map<uint64_t, size_t>& attr_by_id,
                     const PerfHeaderInfo& header) {
-  if (header.event_desc_names.size() == attrs.size()) {
-    for (size_t i = 0; i < attrs.size(); ++i) attrs[i].name = header.event_desc_names[i];
+  const std::span<const std::string> last = header.LastEventDescNames();
+  if (last.size() == attrs.size()) {
+    for (size_t i = 0; i < attrs.size(); ++i) attrs[i].name = last[i];
   }
   // One pass over the ids (an event with several takes the name of the last one seen).
   for (const auto& [id, index] : attr_by_id) {
-    auto n = header.event_desc_name_by_id.find(id);
-    if (n != header.event_desc_name_by_id.end()) attrs[index].name = n->second;
+    if (const std::string* n = header.EventDescName(id)) attrs[index].name = *n;
   }
   for (PerfAttr& a : attrs) {
     if (a.name.empty() && a.type == perf::attr_type::kTracepoint) {

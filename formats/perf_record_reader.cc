@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
+#include <map>
 
 #include "formats/gzip_codec.h"
 #include "formats/perf_event_abi.h"
@@ -160,6 +162,27 @@ Result<ByteCursor> PreludeSection(ByteCursor prelude, const FileHeader& h, uint6
   return prelude.sub(size);
 }
 
+// Adds the ids section [off, off + size) of the attr at entry_offset to `seen` (start -> end of
+// the sections so far). perf writes each event's ids once, one event's after another
+// (docs/formats/perf-data.md#event-attributes); a section that overlaps another's is refused,
+// so the ids copied for all attrs together are no more than the prelude holds.
+Status AddIdsSection(std::map<uint64_t, uint64_t>& seen, uint64_t off, uint64_t size,
+                     uint64_t entry_offset) {
+  const uint64_t end = off + size;  // within the prelude (PreludeSection)
+  auto next = seen.lower_bound(off);
+  auto clash = next != seen.end() && next->first < end ? next : seen.end();
+  if (next != seen.begin() && std::prev(next)->second > off) clash = std::prev(next);
+  if (clash != seen.end()) {
+    return MakeErrorAt(entry_offset, "event ids [" + std::to_string(off) + ", +" +
+                                         std::to_string(size) + ") overlap another event's [" +
+                                         std::to_string(clash->first) + ", +" +
+                                         std::to_string(clash->second - clash->first) +
+                                         "); perf writes each event's ids once");
+  }
+  seen.emplace(off, end);
+  return {};
+}
+
 }  // namespace
 
 Status PerfRecordReader::ReadFileMode(ByteCursor header) {
@@ -172,6 +195,7 @@ Status PerfRecordReader::ReadFileMode(ByteCursor header) {
   const ByteCursor pc(prelude, kFileHeaderSize);
   GCSPIKE_ASSIGN_OR_RETURN(ByteCursor attrs,
                            PreludeSection(pc, h, h.attrs_offset, h.attrs_size, "attrs section"));
+  std::map<uint64_t, uint64_t> ids_sections;
   while (!attrs.empty()) {
     const uint64_t entry_offset = attrs.offset();
     GCSPIKE_ASSIGN_OR_RETURN(PerfAttr attr, ReadPerfAttr(attrs, h.attr_size - 16));
@@ -182,11 +206,14 @@ Status PerfRecordReader::ReadFileMode(ByteCursor header) {
     if (ids_size != 0) {
       GCSPIKE_ASSIGN_OR_RETURN(ByteCursor ic,
                                PreludeSection(pc, h, ids_offset, ids_size, "event ids"));
+      GCSPIKE_RETURN_IF_ERROR(AddIdsSection(ids_sections, ids_offset, ids_size, entry_offset));
+      GCSPIKE_RETURN_IF_ERROR(Grow(ids_size, entry_offset));  // their copy, while it is held
       while (ic.remaining() >= 8) {
         GCSPIKE_ASSIGN_OR_RETURN(ids.emplace_back(), ic.u64le());
       }
     }
     GCSPIKE_RETURN_IF_ERROR(AddAttr(std::move(attr), ids, entry_offset));
+    Release(ids_size);
   }
   if (attrs_ == 0) return MakeErrorAt(h.at + 8, "perf.data has no events (attrs)");
   Release(prelude.size());

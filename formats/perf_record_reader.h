@@ -30,10 +30,24 @@ namespace gcspike {
 struct PerfHeaderInfo {
   std::string os_release;
   std::unordered_map<std::string, std::string> build_id_by_file;  // BUILD_ID feature, records
-  std::vector<std::string> event_desc_names;  // EVENT_DESC, one per attr in order
-  std::unordered_map<uint64_t, std::string> event_desc_name_by_id;
+  // EVENT_DESC: each event's name once, over every EVENT_DESC read (a stream may carry
+  // several); the last one's events start at event_desc_last. Its ids name their event's name
+  // by index, so a name many ids carry is kept once.
+  std::vector<std::string> event_desc_names;
+  size_t event_desc_last = 0;
+  std::unordered_map<uint64_t, size_t> event_desc_name_by_id;
   std::optional<std::pair<uint64_t, uint64_t>> clock_data;     // wall clock ns, sample clock ns
   std::unordered_map<uint64_t, std::string> tracepoint_names;  // by config, from tracing data
+
+  // The last EVENT_DESC's names, one per attr in order.
+  std::span<const std::string> LastEventDescNames() const {
+    return std::span(event_desc_names).subspan(event_desc_last);
+  }
+  // The name EVENT_DESC gives the event of `id`; null if none.
+  const std::string* EventDescName(uint64_t id) const {
+    auto it = event_desc_name_by_id.find(id);
+    return it == event_desc_name_by_id.end() ? nullptr : &event_desc_names[it->second];
+  }
 };
 
 class PerfRecordHandler {

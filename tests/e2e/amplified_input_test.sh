@@ -247,9 +247,9 @@ grep -q "skipped $want records of unknown type 134744072" "$WORK/log.txt" ||
 pass
 
 # 6. What a perf.data header says is kept too (docs/memory.md#perfdata) and counts toward
-# --max-memory: build ids, event names (one copy per id), comments, attrs. perf itself reads
-# small generated ones: the BUILD_ID section (perf buildid-list), a stream's HEADER_BUILD_ID
-# records (perf script -D) and its EVENT_DESC features (perf script --header).
+# --max-memory: build ids, event names and their ids, comments, attrs and their ids. perf
+# itself reads small generated ones: the BUILD_ID section (perf buildid-list), a stream's
+# HEADER_BUILD_ID records (perf script -D) and its EVENT_DESC features (perf script --header).
 python3 "$GEN" perf-build-ids 3 "$WORK/small-ids.data"
 [[ $(perf buildid-list -i "$WORK/small-ids.data" 2>/dev/null | grep -c ' /l/[0-2]$') == 3 ]] ||
   fail "perf buildid-list does not read the generated BUILD_ID section"
@@ -278,12 +278,30 @@ python3 "$GEN" perf-build-ids $((1000000 / tenth)) "$WORK/ids.data"
 bounded "$WORK/ids.data" "$WORK/ids.data" 260
 python3 "$GEN" perf-build-ids $((1000000 / tenth)) "$WORK/ids.pipe" --pipe
 bounded "$WORK/ids.pipe" "$WORK/ids.pipe" 200
+# 3,000 attrs whose ids sections are all one section of 10^6 ids (8.4 MB): each attr copied
+# the 10^6 ids into its map, 3 x 10^9 in all (3.1 s under an 8 GiB budget before the refusal
+# at the 128th attr; 4.7 s under the default). perf writes each event's ids once, one after
+# another (it reads a small such file, though): refused at the second attr's entry (after the
+# header and the ids, whatever the budget), having read the ids once.
+python3 "$GEN" perf-shared-ids 3 4 "$WORK/small-shared.data"
+n=$(perf evlist -i "$WORK/small-shared.data" 2>/dev/null | grep -c '^cpu-clock')
+[[ $n == 3 ]] || fail "perf evlist does not read the generated attrs ($n events)"
+ids=$((1000000 / tenth))
+python3 "$GEN" perf-shared-ids $((3000 / tenth)) $ids "$WORK/shared-ids.data"
+rm -f "$out"
+measure 150 2 "$GCSPIKE" annotate --max-memory=8G "$WORK/shared-ids.data" -o "$out"
+line="^gcspike: [^ ]*shared-ids.data: byte $((104 + 8 * ids + 144)): event ids \\[104, "
+line+="\\+$((8 * ids))\\) overlap another event's"
+grep -qE "$line" "$WORK/log.txt" && [[ $(wc -l <"$WORK/log.txt") -eq 1 && ! -e $out ]] ||
+  fail "shared ids section not refused at the second attr: $(cat "$WORK/log.txt")"
+pass
 # A stream of 4 EVENT_DESC features, each one event of a 32 KiB name that 4,000 ids carry
-# (254 KB): the name was kept once per id, 512 MB (it took 515 MiB). One such feature fits in
-# 160 MiB.
-ids=$((4000 / tenth))
-python3 "$GEN" perf-event-desc 4 $ids 32768 "$WORK/desc.pipe"
-python3 "$GEN" perf-event-desc 1 $ids 32768 "$WORK/desc1.pipe"
-bounded "$WORK/desc.pipe" "$WORK/desc1.pipe" 160
+# (254 KB): the name was kept once per id, 512 MB (it took 515 MiB; refused under 64 MiB). It
+# is kept once per event now, each id an entry: the stream fits in 2 MiB. What grows is the
+# ids: a stream of 200 such features of 8,000 ids each (12.8 MB, 1.6 million ids, which took
+# 94 MiB under a 200 MiB budget) is refused under 64 MiB.
+python3 "$GEN" perf-event-desc 4 $((4000 / tenth)) 32768 "$WORK/desc.pipe"
+python3 "$GEN" perf-event-desc $((200 / tenth)) 8000 8 "$WORK/desc-ids.pipe"
+bounded "$WORK/desc-ids.pipe" "$WORK/desc.pipe" $((2 * tenth))
 
 finish

@@ -24,6 +24,10 @@
                                                   a perf.data stream of N HEADER_FEATURE records
                                                   of EVENT_DESC, each one event named by NAME
                                                   bytes that IDS ids carry, and one sample
+  amplified_inputs.py perf-shared-ids ATTRS IDS OUT
+                                                  perf.data: ATTRS events (attrs) whose ids
+                                                  sections are all one section of IDS ids,
+                                                  and one sample
   amplified_inputs.py perf-zstd-bomb MIB OUT      perf.data: one COMPRESSED2 record whose zstd
                                                   frame of RLE blocks (4 bytes per 128 KiB)
                                                   expands to MIB MiB of 0x08 bytes: records
@@ -42,6 +46,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from go_trace_batches import EVENT_BATCH, TABLE_KINDS, batches  # noqa: E402
 from protowire import field, packed, uvarint, varint_field as vfield  # noqa: E402
 
 
@@ -82,37 +87,19 @@ def long_stacks(n, frames, out, distinct):
             f.write(field(2, field(1, bytes(stack)) + packed(2, [i + 1])))
 
 
-def read_uvarint(b, i):
-    v = shift = 0
-    while True:
-        c = b[i]
-        i += 1
-        v |= (c & 0x7F) << shift
-        shift += 7
-        if c < 0x80:
-            return v, i
-
-
 def repeat_generation(trace, megabytes, out):
     data = open(trace, "rb").read()
-    if not data.startswith(b"go 1.26 trace"):
-        sys.exit("%s: want a Go 1.26 trace (explicit end-of-generation markers)" % trace)
-    i, events, end = 16, [], None
-    while i < len(data):
-        start = i
-        if data[i] == 0x34:  # end of generation
-            end = i
-            break
-        kind = data[i]
-        i += 2 if kind == 0x31 else 1
-        for _ in range(3):  # gen, m, time
-            _, i = read_uvarint(data, i)
-        size, i = read_uvarint(data, i)
-        first = data[i] if size else 0
-        i += size
-        # Event batches only: the string, stack, CPU sample and sync batches are one per id.
-        if kind == 0x01 and first not in (2, 4, 6, 50):
-            events.append(data[start:i])
+    events, end = [], None
+    try:
+        for b in batches(data):
+            if isinstance(b, int):  # end of the first generation
+                end = b
+                break
+            # Event batches only: the string, stack, CPU sample and sync batches are one per id.
+            if b.marker == EVENT_BATCH and b.kind not in TABLE_KINDS:
+                events.append(data[b.start:b.end])
+    except ValueError as e:
+        sys.exit("%s: %s" % (trace, e))
     if end is None or not events:
         sys.exit("%s: no complete first generation with event batches" % trace)
     block = b"".join(events)
@@ -130,6 +117,7 @@ PERF_MMAP, PERF_SAMPLE, PERF_FORK = 1, 9, 7
 PERF_USER = 2  # header misc: user mode
 PERF_HEADER_ATTR, PERF_HEADER_BUILD_ID, PERF_FINISHED_ROUND, PERF_HEADER_FEATURE = 64, 67, 68, 80
 PERF_CONTEXT_USER = 2**64 - 512
+PERF_IDENTIFIER = 1 << 16  # sample_type: the sample's id first
 
 
 def perf_record(rtype, body, misc=0):
@@ -148,19 +136,22 @@ def perf_sample(pid, time, chain):
     return perf_record(PERF_SAMPLE, body + struct.pack("<%dQ" % len(chain), *chain), PERF_USER)
 
 
-def perf_attr():
-    attr = struct.pack("<IIQQQQQ", 1, 128, 0, 1000, PERF_SAMPLE_TYPE, 0, 0)  # software, cpu-clock
+def perf_attr(sample_type=PERF_SAMPLE_TYPE):
+    attr = struct.pack("<IIQQQQQ", 1, 128, 0, 1000, sample_type, 0, 0)  # software, cpu-clock
     return attr + b"\0" * (128 - len(attr))
 
 
-def perf_file(data, out, features=()):
-    """File mode: the 104-byte header, one attr (128 bytes and its empty ids section), data,
-    then the (bit, bytes) feature sections."""
-    attr = perf_attr()
-    attrs_at = 104
-    data_at = attrs_at + len(attr) + 16
-    header = b"PERFILE2" + struct.pack("<QQ", 104, len(attr) + 16)
-    header += struct.pack("<QQQQQQ", attrs_at, len(attr) + 16, data_at, len(data), 0, 0)
+def perf_file(data, out, features=(), attrs=1, ids=0):
+    """File mode: the 104-byte header, `ids` event ids, `attrs` attrs (128 bytes each) whose
+    ids sections are all those ids (none: empty), data, then the (bit, bytes) feature sections.
+    Several attrs' samples carry an IDENTIFIER."""
+    attr = perf_attr(PERF_SAMPLE_TYPE if attrs == 1 else PERF_SAMPLE_TYPE | PERF_IDENTIFIER)
+    ids_section = struct.pack("<%dQ" % ids, *range(1, ids + 1))
+    attrs_at = 104 + len(ids_section)
+    entry = attr + struct.pack("<QQ", 104 if ids else 0, len(ids_section))
+    data_at = attrs_at + attrs * len(entry)
+    header = b"PERFILE2" + struct.pack("<QQ", 104, len(entry))
+    header += struct.pack("<QQQQQQ", attrs_at, attrs * len(entry), data_at, len(data), 0, 0)
     bits = sum(1 << bit for bit, _ in features)
     header += struct.pack("<QQQQ", bits, 0, 0, 0)
     table, at = b"", data_at + len(data) + 16 * len(features)
@@ -168,7 +159,7 @@ def perf_file(data, out, features=()):
         table += struct.pack("<QQ", at, len(section))
         at += len(section)
     with open(out, "wb") as f:
-        f.write(header + attr + struct.pack("<QQ", 0, 0) + data + table)
+        f.write(header + ids_section + entry * attrs + data + table)
         for _, section in features:
             f.write(section)
 
@@ -240,6 +231,14 @@ def perf_event_desc(n, ids, name_bytes, out):
     perf_pipe((record(k) for k in range(n)), out)
 
 
+def perf_shared_ids(attrs, ids, out):
+    body = struct.pack("<QQIIQQQ", 1, 0x400010, 1, 1, 1, 1000, 2)  # id 1's event
+    body += struct.pack("<QQ", PERF_CONTEXT_USER, 0x400010)
+    data = perf_mmap(1, 0x400000, 0x1000, "/nonexistent/main") + perf_record(
+        PERF_SAMPLE, body, PERF_USER)
+    perf_file(data, out, attrs=attrs, ids=ids)
+
+
 def perf_zstd_bomb(mib, out):
     # RFC 8878: magic, a header with no content size, dictionary or checksum, a 128 KiB window
     # (exponent 7: 2^(10 + 7)), then RLE blocks: a 3-byte header (last-block bit, type 1,
@@ -270,6 +269,8 @@ def main(argv):
         perf_build_ids(int(argv[1]), argv[2], "--pipe" in argv[3:])
     elif len(argv) == 5 and argv[0] == "perf-event-desc":
         perf_event_desc(int(argv[1]), int(argv[2]), int(argv[3]), argv[4])
+    elif len(argv) == 4 and argv[0] == "perf-shared-ids":
+        perf_shared_ids(int(argv[1]), int(argv[2]), argv[3])
     elif len(argv) == 3 and argv[0] == "perf-zstd-bomb":
         perf_zstd_bomb(int(argv[1]), argv[2])
     else:

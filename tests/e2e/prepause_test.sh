@@ -6,10 +6,11 @@
 #     pause starts, span), the windows' cover, the observed share, the ratio, the exact
 #     binomial p-value, the verdict rules and the cluster count, and checks them against the
 #     report; its expected_clusters against a Python simulation.
-#  2. With very frequent GC the windows cover most of the timeline and the verdict is not a
-#     spike; with rare GC they cover little.
-#  3. GC cycles and pause starts: as many as golang.org/x/exp/trace counts (gocheck), and the
-#     span runs from x/exp's first to its last CPU sample.
+#  2. With very frequent GC the (200 ms) windows cover most of the timeline and the verdict is
+#     inconclusive, not a spike; with rare GC the (50 ms) windows cover little.
+#  3. GC cycles and pause starts: as many as golang.org/x/exp/trace counts (gocheck); the span
+#     runs from the first to the last CPU sample as the runtime timed them, which x/exp may
+#     move later, never earlier (a trace whose last samples x/exp moves by ms, made here).
 #  4. The text report says the same; --pre-pause-ratio is validated.
 #  5. Every committed trace and every external one: the JSON parses and checks out as in 1.
 source "$(dirname "$0")/lib.sh"
@@ -34,12 +35,14 @@ report_check() {
   pass
   if [[ -n ${GOCHECK:-} && -x $GOCHECK ]]; then
     "$GOCHECK" trace-stats --stacks "$trace" > "$WORK/stats.txt" || fail "gocheck cannot read $trace"
-    python3 - "$WORK/stats.txt" "$WORK/$name.json" <<'PY' || fail "$trace: timeline differs from x/exp/trace"
+    "$GCSPIKE" trace-stats --stacks "$trace" > "$WORK/own.txt" || fail "trace-stats $trace"
+    python3 - "$WORK/stats.txt" "$WORK/own.txt" "$WORK/$name.json" <<'PY' ||
 import json, sys
-lines = open(sys.argv[1]).read().splitlines()
-s = json.loads(lines[0])
-sample_times = [int(line.split(" ", 1)[0]) for line in lines[1:]]
-t = json.load(open(sys.argv[2])).get("timeline")
+def times(path):
+    return sorted(int(line.split(" ", 1)[0]) for line in open(path).read().splitlines()[1:])
+s = json.loads(open(sys.argv[1]).readline())
+want, got = times(sys.argv[1]), times(sys.argv[2])
+t = json.load(open(sys.argv[3])).get("timeline")
 if t is not None:
     g = s["gc_detail"]
     cycles = g["completed"] + g["cut_at_start"] + g["unfinished"] + g["whole_trace"]
@@ -47,11 +50,21 @@ if t is not None:
     # Every stop-the-world begin in the trace is a pause start.
     assert len(t["pause_starts_ns"]) == s["stw_detail"]["begin_events"], (
         len(t["pause_starts_ns"]), s["stw_detail"])
-    lo, hi = t["span_ns"]
-    # x/exp may move a timestamp a few ns later where events share a tick (trace_compare.py).
-    assert abs(lo - min(sample_times)) <= 1000 and abs(hi - max(sample_times)) <= 1000, (
-        t["span_ns"], min(sample_times), max(sample_times))
+    # The span runs over the samples' times as the runtime wrote them (formats/GO_TRACE.md,
+    # "Agreement"): x/exp moves a sample later where its event order puts it after a later
+    # event, by a few ns on a shared tick or by up to milliseconds where a generation ends
+    # late (docs/formats/go-trace.md#cpu-samples-and-generations; traces recorded under load).
+    # So: x/exp has as many samples, none earlier: each of its order statistics is at or after
+    # ours; and the span is our first and last.
+    assert len(want) == len(got), (len(want), len(got))
+    early = [(w, o) for w, o in zip(want, got) if w < o]
+    assert not early, f"x/exp has samples earlier than ours: {early[:3]}"
+    assert t["span_ns"] == [got[0], got[-1]], (t["span_ns"], got[0], got[-1])
+    if want[-1] - got[-1] > 1000 or want[0] - got[0] > 1000:
+        print(f"x/exp moved an edge sample: first +{want[0] - got[0]} ns, "
+              f"last +{want[-1] - got[-1]} ns")
 PY
+      fail "$trace: timeline differs from x/exp/trace"
     pass
   fi
 }
@@ -60,22 +73,44 @@ PY
 # over a small heap; very frequent GC: GOGC 5 over a 2 MB heap (dozens of cycles a second).
 "$WORK/workload" -mode grow -duration 1s -workers 2 -live-mb 8 -gcpercent 800 \
   -trace "$WORK/rare.trace" -cpuprofile "$WORK/rare.pprof" || fail "workload (rare GC)"
-# A machine busy with other work starves the workload and its GC runs less often; the checks
-# below are about very frequent GC, so record again (at most twice) until there were >= 30
-# cycles in the second.
+# With frequent GC the windows before the pauses cover most of the timeline, and pre-pause must
+# then be weighed against chance. A machine busy with other work starves the workload, and its
+# GC runs less often and in bursts (under two busy loops, 18 of 85 such runs left over a third
+# of the timeline outside 50 ms windows, 7 of them with >= 30 cycles; two were a spike). So the
+# frequent run is judged with 200 ms windows (--pre-pause-ms=200; 2 of those 85 runs) and
+# recorded again (at most twice) until they cover more than 1 / 1.5 of the timeline, the share
+# past which JudgePrePause calls no spike (time_rules.h).
+frequent_ms=--pre-pause-ms=200
 for attempt in 1 2 3; do
   "$WORK/workload" -mode grow -duration 1s -workers 3 -live-mb 2 -gcpercent 5 \
     -trace "$WORK/frequent.trace" -cpuprofile "$WORK/frequent.pprof" ||
     fail "workload (frequent GC)"
-  cycles=$("$GCSPIKE" trace-stats "$WORK/frequent.trace" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["gc_cycles"])')
-  [[ $cycles -ge 30 ]] && break
-  echo "frequent GC run $attempt: only $cycles GC cycles; again"
+  cover=$("$GCSPIKE" report --json $frequent_ms "$WORK/frequent.trace" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["features"]["pre-pause"]["expected"])')
+  python3 -c "import sys; sys.exit(not $cover * 1.5 > 1)" && break
+  echo "frequent GC run $attempt: the windows cover only $cover of the timeline; again"
 done
-[[ $cycles -ge 30 ]] || fail "the frequent-GC run never had 30 GC cycles (machine too busy?)"
+python3 -c "import sys; sys.exit(not $cover * 1.5 > 1)" ||
+  fail "the frequent-GC runs' windows never covered 2/3 of the timeline (machine too busy?)"
 
 report_check "$WORK/rare.trace" rare
-report_check "$WORK/frequent.trace" frequent
+report_check "$WORK/frequent.trace" frequent $frequent_ms
+# A trace whose last generation's CPU samples are older than the previous generation's events,
+# as the runtime writes them when a generation ends late (under load: x/exp's last sample was
+# once 356 us after the span): x/exp moves them past that generation, gcspike does not.
+moved=$(python3 "$HERE/trace_edit.py" late-samples "$FIXTURES/trace/go1.26/grow.trace" \
+  "$WORK/late.trace") || fail "trace_edit.py late-samples"
+report_check "$WORK/late.trace" late
+if [[ -n ${GOCHECK:-} && -x $GOCHECK ]]; then
+  python3 - "$WORK/stats.txt" "$WORK/late.json" "$moved" <<'PY' ||
+import json, sys
+last = max(int(line.split(" ", 1)[0]) for line in open(sys.argv[1]).read().splitlines()[1:])
+lo, hi = json.load(open(sys.argv[2]))["timeline"]["span_ns"]
+assert int(sys.argv[3]) > 0 and last - hi > 1000000, (sys.argv[3], last, hi)
+PY
+    fail "late-samples: x/exp does not move the last samples past the span"
+  pass
+fi
 python3 - "$WORK/rare.json" "$WORK/frequent.json" <<'PY' || fail "frequent GC: pre-pause is not weighed against chance"
 import json, sys
 rare, frequent = (json.load(open(p)) for p in sys.argv[1:])
@@ -83,14 +118,16 @@ r, f = rare["features"]["pre-pause"], frequent["features"]["pre-pause"]
 print(f"rare GC: {len(rare['timeline']['gc_cycles'])} cycles, expected {r['expected']:.3f}; "
       f"frequent GC: {len(frequent['timeline']['gc_cycles'])} cycles, expected "
       f"{f['expected']:.3f}, fraction {f['fraction']}, verdict {f['verdict']}")
-assert f["expected"] >= 0.5, f  # the windows cover most of the timeline
-assert f["verdict"] != "spike", f
+# Covering more than 1 / 1.5 of the span, no share could reach the ratio: inconclusive (or
+# too few grow samples), never a spike.
+assert f["verdict"] == "inconclusive", f
 assert r["expected"] < f["expected"], (r, f)
 PY
 pass
 
 # The text report carries the same numbers and verdict.
-"$GCSPIKE" report "$WORK/frequent.trace" > "$WORK/frequent.txt" || fail "report (text)"
+"$GCSPIKE" report $frequent_ms "$WORK/frequent.trace" > "$WORK/frequent.txt" ||
+  fail "report (text)"
 python3 - "$WORK/frequent.json" "$WORK/frequent.txt" <<'PY' || fail "text and JSON reports disagree"
 import json, re, sys
 p = json.load(open(sys.argv[1]))["features"]["pre-pause"]

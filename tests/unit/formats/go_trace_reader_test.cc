@@ -194,6 +194,30 @@ TEST(GoTraceV2Test, ReadsThroughSniffingAndGenerationsInSequence) {
   EXPECT_EQ(stats.skipped_experimental_batches, 2);
 }
 
+// A sample filed in a generation can be older than the previous generation's events and
+// samples (docs/formats/go-trace.md#cpu-samples-and-generations). x/exp emits it after them,
+// moved past the last (e2e_prepause_test, on a trace tests/e2e/trace_edit.py makes); the
+// profile keeps the runtime's time, and the time rules' span follows it.
+TEST(GoTraceV2Test, ASampleOlderThanThePreviousGenerationKeepsItsTime) {
+  GoTraceV2Builder t(26);  // generation 1: ValidV2's
+  t.Batch(1, v2::kNoThread, 900, Strings());
+  t.Batch(1, v2::kNoThread, 900, Stacks());
+  t.Batch(1, v2::kNoThread, 900, Sync(26));
+  t.Batch(1, v2::kNoThread, 900, Samples());
+  t.Batch(1, 1, 1000, Events());
+  t.EndOfGeneration();
+  t.Batch(2, v2::kNoThread, 6000, Sync(26));
+  GoTraceV2Data late = GoTraceV2Data::CpuSamples();
+  late.CpuSample(1100, 1, 0, 7, 0);  // before generation 1's events (1001-1203) and samples
+  t.Batch(2, v2::kNoThread, 6000, late);
+  t.EndOfGeneration();
+  auto p = Read(t.bytes());
+  ASSERT_OK(p);
+  ASSERT_EQ(p->samples.size(), 3u);
+  EXPECT_EQ(p->NumLabel(p->samples[2], "timestamp_ns"), 1100);
+  EXPECT_EQ(p->NumLabel(p->samples[2], "goroutine"), 7);
+}
+
 TEST(GoTraceV2Test, ActiveRangesFromBeforeTheTraceAreCutAtStart) {
   GoTraceV2Data ev = GoTraceV2Data::Events();
   ev.Event(v2::kEvGoStatus, {1, 7, 1, v2::kGoRunning});

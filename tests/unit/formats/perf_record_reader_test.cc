@@ -115,18 +115,19 @@ TEST(PerfRecordReader, FileAndPipeModeDeliverTheSame) {
 }
 
 // The handler hears of every growth of what the record layer keeps (docs/memory.md#perfdata):
-// in a file the prelude and each feature section while held (then released), and the two
-// comments, the last at its string's offset; in a pipe the comments alone.
+// in a file the prelude, each attr's ids and each feature section while held (then released),
+// and the two comments, the last at its string's offset; in a pipe the comments alone.
 TEST(PerfRecordReader, HeaderBytesAreReportedAsTheyGrow) {
   const PerfDataBuilder f = TwoEvents();
   for (bool pipe : {false, true}) {
     ReadRun r = Read(pipe ? f.PipeMode() : f.FileMode());
     ASSERT_TRUE(r.status.ok()) << r.status.error().ToString();
     const auto& seen = r.seen.header_bytes;
-    // Two comments and the OS release kept; in a file also the prelude and the two sections.
-    ASSERT_EQ(seen.size(), pipe ? 3u : 6u);
+    // Two comments and the OS release kept; in a file also the prelude, the two attrs' ids and
+    // the two sections.
+    ASSERT_EQ(seen.size(), pipe ? 3u : 8u);
     // Growing, but after the prelude (released before the records are read).
-    for (size_t i = pipe ? 1 : 2; i < seen.size(); ++i) {
+    for (size_t i = pipe ? 1 : 4; i < seen.size(); ++i) {
       EXPECT_GT(seen[i].first, seen[i - 1].first);
     }
     EXPECT_GT(r.header_bytes, 2 * std::string("os-release: 6.1.0-test").size());
@@ -135,7 +136,11 @@ TEST(PerfRecordReader, HeaderBytesAreReportedAsTheyGrow) {
     } else {
       EXPECT_EQ(seen[0], std::make_pair(f.data_offset() - perf::kFileHeaderSize,
                                         uint64_t{perf::kFileHeaderSize}));  // the prelude
-      EXPECT_LT(seen[1].first, seen[0].first);
+      // Each attr's ids (2 and 1) on top of it, at its entry; one at a time.
+      const uint64_t entry = perf::kFileHeaderSize + f.attr(0).size + 16;
+      EXPECT_EQ(seen[1], std::make_pair(seen[0].first + 16, uint64_t{perf::kFileHeaderSize}));
+      EXPECT_EQ(seen[2], std::make_pair(seen[0].first + 8, entry));
+      EXPECT_LT(seen[3].first, seen[0].first);
       const std::vector<uint8_t> bytes = f.FileMode();
       const uint64_t os_release_at = bytes.size() - 20;  // u32 len, "6.1.0-test" padded
       EXPECT_EQ(seen.back().second, os_release_at);
@@ -224,7 +229,10 @@ TEST(PerfRecordReader, BuildIdsAndEventNamesFromTheHeader) {
   ASSERT_TRUE(r.status.ok()) << r.status.error().ToString();
   EXPECT_EQ(r.header.build_id_by_file.at("/bin/a"), "abcd");
   EXPECT_EQ(r.header.event_desc_names, (std::vector<std::string>{"probe:main"}));
-  EXPECT_EQ(r.header.event_desc_name_by_id.at(99), "probe:main");
+  ASSERT_EQ(r.header.LastEventDescNames().size(), 1u);
+  ASSERT_NE(r.header.EventDescName(99), nullptr);
+  EXPECT_EQ(*r.header.EventDescName(99), "probe:main");
+  EXPECT_EQ(r.header.EventDescName(98), nullptr);
 }
 
 TEST(PerfRecordReader, FramingErrorsNameOffsets) {

@@ -145,7 +145,7 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
   }
 
   const SampleWeights weight(profile);
-  double total = 0, unsymbolized_w = 0, truncated_w = 0;
+  double total = 0, unsymbolized_w = 0, truncated_w = 0, stackless_w = 0;
   for (size_t i = 0; i < profile.samples.size(); ++i) {
     const Sample& s = profile.samples[i];
     const double w = weight(i);
@@ -164,6 +164,7 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
       }
     }
     if (raw) unsymbolized_w += w;
+    if (s.location_ids.size() <= 1) stackless_w += w;
     // The outermost logical frame: the last line of the root location.
     if (!s.location_ids.empty()) {
       const Location& root = profile.location(s.location_ids.back());
@@ -172,6 +173,7 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
   }
   v.unsymbolized_share = total > 0 ? unsymbolized_w / total : 0;
   v.truncated_share = total > 0 ? truncated_w / total : 0;
+  v.stackless_share = total > 0 ? stackless_w / total : 0;
 
   std::string value_type;
   if (!profile.sample_types.empty()) {
@@ -198,6 +200,13 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
     v.reason =
         "no Go runtime frame in any sample: not a Go program, or its symbols are missing "
         "(pass --binary PATH or --symfs DIR)";
+  } else if (v.stackless_share > options.max_stackless && samples > 0) {
+    v.cause = "no-stacks";
+    v.reason = Percent(v.stackless_share) +
+               " of samples have no call stack, only the sampled instruction (perf record "
+               "without -g): map growth is told by the map insert above the runtime's growth "
+               "frames, and GC work by its worker, which only a call stack shows; record with "
+               "perf record -g";
   } else if (samples < options.min_samples) {
     v.cause = "too-few-samples";
     v.reason = "only " + std::to_string(samples) + " samples, too few to tell; take a longer " +

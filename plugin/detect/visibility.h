@@ -11,6 +11,9 @@
 //   no-samples       an execution trace taken without CPU profiling: it has a timeline but no
 //                    stacks to judge
 //   not-go           no Go runtime frame anywhere: not a Go program, or its symbols are missing
+//   no-stacks        most samples are the sampled instruction alone, without callers (perf
+//                    record without -g): every feature is told by frames above the leaf (the
+//                    map insert above a growth frame, the GC worker above scanobject)
 //   too-few-samples  fewer individual samples than the report needs to judge anything
 //   recording-mode   many stacks end at a Go stack switch (runtime.systemstack, mcall,
 //                    morestack): perf --call-graph dwarf copies only the stack the sample ran
@@ -57,6 +60,10 @@ struct VisibilityOptions {
   // the root in about 1 % of samples (runtime.mcall in the scheduler), a --call-graph dwarf
   // recording of the same Go program in 40-45 %.
   double max_truncated = 0.05;
+  // Share of samples with at most one location (no caller) above which the profile has no call
+  // stacks. A runtime/pprof or -g profile has callers in all but a few samples (runtime/pprof's
+  // _System and _ExternalCode stand-ins); perf record without -g in none.
+  double max_stackless = 0.5;
 };
 
 struct Visibility {
@@ -64,6 +71,7 @@ struct Visibility {
   uint64_t samples = 0;           // individual samples the shares are computed on
   double unsymbolized_share = 0;  // samples whose innermost user frame has no function name
   double truncated_share = 0;     // samples whose outermost frame is a Go stack switch
+  double stackless_share = 0;     // samples of at most one location: no caller recorded
   bool has_go_runtime = false;    // some sampled frame is in the Go runtime
   // Why nothing can be judged ("" when the profile can be): the cause's short name (as in the
   // list above) and a sentence saying what to do.

@@ -94,6 +94,26 @@ expect_exit 3 "$GCSPIKE" diff "$WORK/fp.data" "$WORK/dwarf.data" --fail-on 'grow
 grep -q "^inconclusive .*grow-spike$" "$WORK/out.txt" || fail "diff -g dwarf: grow-spike"
 pass
 
+# Without -g each sample is its instruction alone (perf evlist: no CALLCHAIN in the sample
+# type), and gcspike says the recording cannot show the features instead of a "normal"
+# grow-spike of 0 %, and a gate on it is undecided (it passed with exit 0 before).
+perf record -q -e cpu-clock -F 999 -o "$WORK/nog.data" -- "$WORK/wl" -mode grow -duration 1s \
+  >/dev/null 2>"$WORK/perf.err" || { cat "$WORK/perf.err" >&2; fail "perf record without -g"; }
+perf evlist -v -i "$WORK/nog.data" 2>/dev/null | grep -q 'sample_type: IP' ||
+  fail "perf evlist shows no sample type"
+! perf evlist -v -i "$WORK/nog.data" 2>/dev/null | grep -q CALLCHAIN ||
+  fail "perf recorded callchains without -g"
+"$GCSPIKE" report --json "$WORK/nog.data" -o "$WORK/nog.json" 2>"$WORK/nog.err" ||
+  { cat "$WORK/nog.err" >&2; fail "report nog"; }
+[[ $(json_field "$WORK/nog.json" 'd["visibility"]["cause"]') == no-stacks ]] ||
+  fail "no -g: not blind for the missing stacks: $(verdicts "$WORK/nog.json")"
+[[ $(verdicts "$WORK/nog.json") != *=normal* && $(verdicts "$WORK/nog.json") != *=spike* ]] ||
+  fail "no -g: a feature was judged: $(verdicts "$WORK/nog.json")"
+json_field "$WORK/nog.json" 'd["visibility"]["reason"]' | grep -q 'perf record -g' ||
+  fail "no -g: the reason does not say to record with -g"
+expect_exit 3 "$GCSPIKE" report "$WORK/nog.data" -o "$WORK/gate.txt" --fail-on 'grow-spike>5%'
+pass
+
 # A CPU clock and context switches in one recording (map-churn's), and page faults alone.
 perf record -q -g -F 999 -e cpu-clock -e sched:sched_switch -o "$WORK/mixed.data" -- \
   "$WORK/wl" -mode grow -duration 1s -gcpercent 10 >/dev/null 2>"$WORK/perf.err" ||

@@ -139,6 +139,28 @@ TEST(VisibilityTest, StacksCutAtTheSystemStackMakeMapFeaturesLowerBounds) {
 namespace gcspike {
 namespace {
 
+TEST(VisibilityTest, SamplesWithoutCallersAreBlind) {
+  // perf record without -g: each sample is its instruction alone, so no grow frame has the map
+  // insert above it and a "normal" would be a claim the profile cannot back.
+  StackProfile sp;
+  sp.Add("runtime.mapassign_faststr", 40);
+  sp.Add("internal/runtime/maps.(*table).rehash", 30);
+  sp.Add("main.work", 20);
+  sp.Add(kGoStack, 10);
+  Visibility v = AssessVisibility(sp.profile, 100, false, {});
+  EXPECT_NEAR(v.stackless_share, 0.9, 1e-12);
+  EXPECT_EQ(v.cause, "no-stacks");
+  EXPECT_NE(v.reason.find("90.0% of samples have no call stack"), std::string::npos) << v.reason;
+  EXPECT_NE(v.reason.find("perf record -g"), std::string::npos) << v.reason;
+  // A few leaf-only samples (runtime/pprof's stand-ins for code it cannot walk) blind nothing.
+  StackProfile ok;
+  ok.Add(kGoStack, 95);
+  ok.Add("runtime._ExternalCode", 5);
+  v = AssessVisibility(ok.profile, 100, false, {});
+  EXPECT_FALSE(v.blind()) << v.reason;
+  EXPECT_NEAR(v.stackless_share, 0.05, 1e-12);
+}
+
 TEST(VisibilityTest, ATraceWithoutCpuSamplesSaysHowToTakeOne) {
   testing::StackProfile sp;
   sp.profile.timeline.gc_cycles.push_back(GcCycle{1, 100, 200});

@@ -125,9 +125,6 @@ class DwarfUnwinder {
   // rows cannot reproduce it.
   std::optional<CfiRow> RowAt(uint64_t pc, const ImageLookup& lookup);
 
-  // The frame-pointer chain inside the captured stack: [bp] = caller's bp, [bp+8] = return
-  // address; stops when a slot lies outside the bytes or the chain does not move up the stack.
-  // Appends return addresses to `pcs` (not the IP).
   // The images handed out by the lookups so far are gone: forget what was cached about them.
   void ForgetImages() { rows_.Clear(); }
 
@@ -141,6 +138,9 @@ class DwarfUnwinder {
   // Turns the check mode on (the environment variable does it in the constructor).
   void EnableCheck();
 
+  // The frame-pointer chain inside the captured stack: [bp] = caller's bp, [bp+8] = return
+  // address; stops when a slot lies outside the bytes or the chain does not move up the stack.
+  // Appends return addresses to `pcs` (not the IP).
   static void WalkFramePointers(uint64_t sp, uint64_t bp, std::span<const uint8_t> stack,
                                 size_t max_frames, std::vector<uint64_t>* pcs);
 

@@ -47,7 +47,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 from go_trace_batches import EVENT_BATCH, TABLE_KINDS, batches  # noqa: E402
-from protowire import field, packed, uvarint, varint_field as vfield  # noqa: E402
+from protowire import field, packed, varint_field as vfield  # noqa: E402
 
 
 def pprof_frame(strings, locations):

@@ -92,6 +92,21 @@ bool IsCpuTimeEvent(std::string_view event) {
   return false;
 }
 
+bool IsKernelOnlyCpuTimeEvent(std::string_view event) {
+  if (!IsCpuTimeEvent(event)) return false;  // a tracepoint "probe_k:k" has a name, not letters
+  std::string_view modifiers;
+  if (const size_t slash = event.find('/'); slash != std::string_view::npos) {
+    const size_t last = event.rfind('/');
+    if (last == slash) return false;  // no closing slash: not PMU/TERMS/MODIFIERS
+    modifiers = event.substr(last + 1);
+    if (modifiers.empty()) return false;
+  } else if (const size_t colon = event.find(':'); colon != std::string_view::npos) {
+    modifiers = event.substr(colon + 1);
+  }
+  return IsModifiers(modifiers) && modifiers.find('k') != std::string_view::npos &&
+         modifiers.find('u') == std::string_view::npos;
+}
+
 Result<uint64_t> PerfSampleId(uint64_t sample_type, ByteCursor c) {
   size_t skip = 0;
   if ((sample_type & sample::kIdentifier) == 0) {

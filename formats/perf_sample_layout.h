@@ -42,6 +42,11 @@ std::string DefaultEventName(const PerfAttr& a);
 // reader picks the event viewers show with it, the detectors the samples they count.
 bool IsCpuTimeEvent(std::string_view event);
 
+// Whether perf's name of an event says it is a CPU-time event (IsCpuTimeEvent) on kernel code
+// only: modifier letters with `k` and without `u` ("cpu-clock:k", "cpu/cycles/k"), the name
+// perf gives an attribute with exclude_user set (docs/formats/perf-data.md#event-names).
+bool IsKernelOnlyCpuTimeEvent(std::string_view event);
+
 // The fields of one SAMPLE record. Spans and cursors point into the record body.
 struct PerfSample {
   uint64_t ip = 0, time = 0, period = 0;

@@ -21,6 +21,8 @@ PerfEvents FindPerfEvents(const Profile& profile) {
     out.any = true;
     if (out.cpu_samples || !IsCpuTimeEvent(event)) continue;
     out.cpu_samples = i;
+    out.cpu_event = std::string(event);
+    out.cpu_kernel_only = IsKernelOnlyCpuTimeEvent(event);
     const std::string period = std::string(event) + std::string(kPeriodSuffix);
     for (size_t k = 0; k < profile.sample_types.size(); ++k) {
       if (profile.str(profile.sample_types[k].type) == period) out.cpu_period = k;

@@ -15,7 +15,7 @@
 
 #include "core/profile.h"
 #include "core/result.h"
-#include "formats/perf_sample_layout.h"  // IsCpuTimeEvent
+#include "formats/perf_sample_layout.h"  // IsCpuTimeEvent, IsKernelOnlyCpuTimeEvent
 
 namespace gcspike {
 
@@ -23,6 +23,8 @@ struct PerfEvents {
   bool any = false;                   // the profile has "<event>_samples" types (perf.data)
   std::optional<size_t> cpu_samples;  // the first CPU-time event's "_samples" type, if any
   std::optional<size_t> cpu_period;   // ... and its "_period" type
+  std::string cpu_event;              // that event's name
+  bool cpu_kernel_only = false;       // it samples kernel code only ("cpu-clock:k")
   std::string first_event;            // the first event's name ("page-faults")
 };
 PerfEvents FindPerfEvents(const Profile& profile);

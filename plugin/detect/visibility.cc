@@ -51,6 +51,13 @@ std::string KindReason(const Profile& p, ProfileKind kind, const std::string& va
              " samples events, not CPU time, so its shares are not shares of CPU work; record "
              "CPU time: perf record -e cpu-clock -g (other events may be recorded beside it)";
     case ProfileKind::kCpu:
+      if (const PerfEvents events = FindPerfEvents(p); events.cpu_kernel_only) {
+        return "a perf.data recording of " + events.cpu_event + vt +
+               " samples the CPU only while it runs kernel code, so its shares are of kernel "
+               "time, not of the program's CPU work (map inserts and GC scanning run in user "
+               "space); record both: perf record -e cpu-clock -g";
+      }
+      break;
     case ProfileKind::kUnknown:
       break;
   }

@@ -6,7 +6,8 @@
 //                    removes the runtime's frames from memory profiles and the others measure
 //                    waiting or counting, not CPU work, so no grow frame can appear; a
 //                    perf.data of events that are not CPU time (page faults, context switches,
-//                    a tracepoint: perf_events.h), whose shares are not shares of CPU work
+//                    a tracepoint: perf_events.h), whose shares are not shares of CPU work;
+//                    a perf.data of a CPU clock on kernel code only (cpu-clock:k)
 //   unsymbolized     too many samples keep raw addresses (the binary was not found)
 //   no-samples       an execution trace taken without CPU profiling: it has a timeline but no
 //                    stacks to judge

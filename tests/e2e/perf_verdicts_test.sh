@@ -114,6 +114,22 @@ json_field "$WORK/nog.json" 'd["visibility"]["reason"]' | grep -q 'perf record -
 expect_exit 3 "$GCSPIKE" report "$WORK/nog.data" -o "$WORK/gate.txt" --fail-on 'grow-spike>5%'
 pass
 
+# -e cpu-clock:k samples kernel code only (perf evlist: exclude_user): its shares are of kernel
+# time, so every feature is inconclusive and a gate undecided (scanobject-hotspot read "normal").
+perf record -q -e cpu-clock:k -g -F 999 -o "$WORK/k.data" -- "$WORK/wl" -mode grow -duration 1s \
+  >/dev/null 2>"$WORK/perf.err" || { cat "$WORK/perf.err" >&2; fail "perf record -e cpu-clock:k"; }
+perf evlist -v -i "$WORK/k.data" 2>/dev/null | grep -q 'exclude_user: 1' ||
+  fail "perf evlist: cpu-clock:k without exclude_user"
+"$GCSPIKE" report --json "$WORK/k.data" -o "$WORK/k.json" 2>"$WORK/k.err" ||
+  { cat "$WORK/k.err" >&2; fail "report k"; }
+[[ $(json_field "$WORK/k.json" 'd["visibility"]["cause"]') == profile-type ]] ||
+  fail "cpu-clock:k: not blind: $(verdicts "$WORK/k.json")"
+json_field "$WORK/k.json" 'd["visibility"]["reason"]' | grep -q 'cpu-clock:k.*kernel code' ||
+  fail "cpu-clock:k: the reason does not name the event and the kernel"
+expect_exit 3 "$GCSPIKE" report "$WORK/k.data" -o "$WORK/gate.txt" \
+  --fail-on 'scanobject-hotspot>=25%'
+pass
+
 # A CPU clock and context switches in one recording (map-churn's), and page faults alone.
 perf record -q -g -F 999 -e cpu-clock -e sched:sched_switch -o "$WORK/mixed.data" -- \
   "$WORK/wl" -mode grow -duration 1s -gcpercent 10 >/dev/null 2>"$WORK/perf.err" ||

@@ -35,6 +35,18 @@ TEST(PerfEventsTest, CpuTimeEventsByPerfsNames) {
   }
 }
 
+TEST(PerfEventsTest, KernelOnlyEventsByTheirModifiers) {
+  for (const char* e :
+       {"cpu-clock:k", "cycles:kpp", "cpu/cycles/k", "cpu_core/cycles,period=9/kh"}) {
+    EXPECT_TRUE(IsKernelOnlyCpuTimeEvent(e)) << e;
+  }
+  for (const char* e :
+       {"cpu-clock", "cpu-clock:u", "cpu-clock:uk", "cycles:ku", "cycles:ppp", "cpu/cycles/",
+        "cpu/cycles/u", "cpu/cycles", "sched:sched_kthread_stop", "probe_k:k", ""}) {
+    EXPECT_FALSE(IsKernelOnlyCpuTimeEvent(e)) << e;
+  }
+}
+
 // A perf.data model as the reader builds it: two sample types per event, each sample filling
 // its own event's pair (formats/perf_data_reader.h).
 void SetPerfTypes(Profile& p, std::initializer_list<const char*> events) {

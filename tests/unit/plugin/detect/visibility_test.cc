@@ -139,6 +139,25 @@ TEST(VisibilityTest, StacksCutAtTheSystemStackMakeMapFeaturesLowerBounds) {
 namespace gcspike {
 namespace {
 
+TEST(VisibilityTest, AKernelOnlyCpuClockIsBlindAUserOnlyOneIsNot) {
+  // perf record -e cpu-clock:k: the shares are of kernel time; a "normal" scanobject-hotspot
+  // would be a claim about user-space work the recording never sampled.
+  StackProfile sp;
+  sp.Add(kGoStack, 100);
+  SetTypes(sp.profile, {{"cpu-clock:k_samples", "count"}, {"cpu-clock:k_period", "nanoseconds"}});
+  Visibility v = AssessVisibility(sp.profile, 100, false, {});
+  EXPECT_EQ(v.kind, ProfileKind::kCpu);
+  EXPECT_EQ(v.cause, "profile-type");
+  EXPECT_NE(v.reason.find("cpu-clock:k"), std::string::npos) << v.reason;
+  EXPECT_NE(v.reason.find("kernel code"), std::string::npos) << v.reason;
+  for (const char* event : {"cpu-clock:u", "cpu-clock:uk", "cpu-clock"}) {
+    SetTypes(sp.profile, {{(std::string(event) + "_samples").c_str(), "count"},
+                          {(std::string(event) + "_period").c_str(), "nanoseconds"}});
+    v = AssessVisibility(sp.profile, 100, false, {});
+    EXPECT_FALSE(v.blind()) << event << ": " << v.reason;
+  }
+}
+
 TEST(VisibilityTest, SamplesWithoutCallersAreBlind) {
   // perf record without -g: each sample is its instruction alone, so no grow frame has the map
   // insert above it and a "normal" would be a claim the profile cannot back.

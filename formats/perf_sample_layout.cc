@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <iterator>
+#include <optional>
 
 #include "formats/perf_event_abi.h"
 
@@ -71,40 +72,45 @@ bool IsModifiers(std::string_view s) {
   return !s.empty() && s.find_first_not_of("ukhIGHpPSDWeb") == std::string_view::npos;
 }
 
+// An event's name and modifier letters as perf writes them: "NAME[:MODIFIERS]" or
+// "PMU/NAME[,TERMS]/[MODIFIERS]"; nullopt for a tracepoint "SYSTEM:NAME" or a PMU event given by
+// its terms ("cpu/event=0x3c/"), which name no event.
+struct EventNameParts {
+  std::string_view name;
+  std::string_view modifiers;
+};
+std::optional<EventNameParts> SplitEventName(std::string_view event) {
+  EventNameParts out{event, {}};
+  if (const size_t slash = event.find('/'); slash != std::string_view::npos) {
+    const std::string_view rest = event.substr(slash + 1);
+    out.name = rest.substr(0, std::min(rest.find('/'), rest.find(',')));
+    if (out.name.find('=') != std::string_view::npos) return std::nullopt;
+    if (const size_t last = rest.find('/'); last != std::string_view::npos) {
+      out.modifiers = rest.substr(last + 1);
+    }
+  } else if (const size_t colon = event.find(':'); colon != std::string_view::npos) {
+    out.modifiers = event.substr(colon + 1);
+    if (!IsModifiers(out.modifiers)) return std::nullopt;
+    out.name = event.substr(0, colon);
+  }
+  return out;
+}
+
 }  // namespace
 
 bool IsCpuTimeEvent(std::string_view event) {
-  std::string_view name = event;
-  if (const size_t slash = event.find('/'); slash != std::string_view::npos) {
-    // PMU/TERMS/MODIFIERS: the event is the first term when it is a name, not "event=0x3c".
-    name = event.substr(slash + 1);
-    name = name.substr(0, std::min(name.find('/'), name.find(',')));
-    if (name.find('=') != std::string_view::npos) return false;
-  } else if (const size_t colon = event.find(':'); colon != std::string_view::npos) {
-    if (!IsModifiers(event.substr(colon + 1))) return false;  // a tracepoint
-    name = event.substr(0, colon);
-  }
+  const std::optional<EventNameParts> parts = SplitEventName(event);
+  if (!parts.has_value()) return false;
   static constexpr std::array<std::string_view, 5> kCpuTime = {"cpu-clock", "task-clock", "cycles",
                                                                "cpu-cycles", "ref-cycles"};
-  for (std::string_view t : kCpuTime) {
-    if (name == t) return true;
-  }
-  return false;
+  return std::find(kCpuTime.begin(), kCpuTime.end(), parts->name) != kCpuTime.end();
 }
 
 bool IsKernelOnlyCpuTimeEvent(std::string_view event) {
-  if (!IsCpuTimeEvent(event)) return false;  // a tracepoint "probe_k:k" has a name, not letters
-  std::string_view modifiers;
-  if (const size_t slash = event.find('/'); slash != std::string_view::npos) {
-    const size_t last = event.rfind('/');
-    if (last == slash) return false;  // no closing slash: not PMU/TERMS/MODIFIERS
-    modifiers = event.substr(last + 1);
-    if (modifiers.empty()) return false;
-  } else if (const size_t colon = event.find(':'); colon != std::string_view::npos) {
-    modifiers = event.substr(colon + 1);
-  }
-  return IsModifiers(modifiers) && modifiers.find('k') != std::string_view::npos &&
-         modifiers.find('u') == std::string_view::npos;
+  if (!IsCpuTimeEvent(event)) return false;
+  const std::string_view m = SplitEventName(event)->modifiers;
+  return IsModifiers(m) && m.find('k') != std::string_view::npos &&
+         m.find('u') == std::string_view::npos;
 }
 
 Result<uint64_t> PerfSampleId(uint64_t sample_type, ByteCursor c) {

@@ -171,10 +171,10 @@ TEST(VisibilityTest, SamplesWithoutCallersAreBlind) {
   EXPECT_EQ(v.cause, "no-stacks");
   EXPECT_NE(v.reason.find("90.0% of samples have no call stack"), std::string::npos) << v.reason;
   EXPECT_NE(v.reason.find("perf record -g"), std::string::npos) << v.reason;
-  // A few leaf-only samples (runtime/pprof's stand-ins for code it cannot walk) blind nothing.
+  // A few leaf-only samples (runtime/pprof's lone runtime.systemstack) blind nothing.
   StackProfile ok;
   ok.Add(kGoStack, 95);
-  ok.Add("runtime._ExternalCode", 5);
+  ok.Add("runtime.systemstack", 5);
   v = AssessVisibility(ok.profile, 100, false, {});
   EXPECT_FALSE(v.blind()) << v.reason;
   EXPECT_NEAR(v.stackless_share, 0.05, 1e-12);

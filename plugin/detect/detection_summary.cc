@@ -90,8 +90,6 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
     const double w = weight_of(i);
     const double v =
         value_index < s.values.size() ? std::abs(static_cast<double>(s.values[value_index])) : 0;
-    // A delta profile: shares of the absolute change (a signed sum could be zero or negative).
-    for (int64_t x : s.values) out.delta |= x < 0;
     total_weight += w;
     total_value += v;
     for (int b = 0; b < kFeatureCount; ++b) {
@@ -210,6 +208,7 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
   out.visibility =
       AssessVisibility(profile, out.samples, context.assists_from_timeline, context.visibility);
   const Visibility& vis = out.visibility;
+  out.delta = vis.delta;
   if (vis.blind()) {
     for (FeatureSummary& f : out.features) {
       f.verdict = Verdict::kInconclusive;
@@ -268,11 +267,6 @@ std::string DetectionSummary::VerdictSentence() const {
     return "The profile has no samples, so there is nothing to judge.";
   }
   if (visibility.blind()) return "Cannot judge this profile: " + visibility.reason + ".";
-  if (delta) {
-    return "This is a delta profile (it has negative values): the shares are of the absolute "
-           "change. " +
-           VerdictOfShares();
-  }
   return VerdictOfShares();
 }
 

@@ -80,7 +80,7 @@ struct DetectionSummary {
   std::string input;
   uint64_t samples = 0;  // individual samples: the n of every interval
   // Some sample value is negative (go tool pprof -diff_base): every weight and value is then
-  // taken by its absolute value, so the shares are of the absolute change.
+  // taken by its absolute value, and nothing is judged (visibility.h: delta).
   bool delta = false;
   uint64_t sample_records = 0;
   std::string value_type;  // "cpu/nanoseconds"

@@ -170,6 +170,7 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
         v.has_go_runtime |= go_runtime[line.function_id] != 0;
       }
     }
+    for (int64_t x : s.values) v.delta |= x < 0;
     if (raw) unsymbolized_w += w;
     if (s.location_ids.size() <= 1) stackless_w += w;
     // The outermost logical frame: the last line of the root location.
@@ -190,6 +191,13 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
   if (const std::string why = KindReason(profile, v.kind, value_type); !why.empty()) {
     v.cause = "profile-type";
     v.reason = why;
+  } else if (v.delta) {
+    v.cause = "delta";
+    v.reason =
+        "a delta profile (it has negative values: go tool pprof -diff_base or -base, gcspike "
+        "diff -o) holds a base profile beside a new one, so its shares are of both or of their "
+        "difference, not of a program's CPU work, and no spike or change can be told from them; "
+        "compare the two profiles: gcspike diff BASE NEW";
   } else if (v.unsymbolized_share > options.max_unsymbolized) {
     v.cause = "unsymbolized";
     v.reason = Percent(v.unsymbolized_share) +

@@ -8,6 +8,13 @@
 //                    perf.data of events that are not CPU time (page faults, context switches,
 //                    a tracepoint: perf_events.h), whose shares are not shares of CPU work;
 //                    a perf.data of a CPU clock on kernel code only (cpu-clock:k)
+//   delta            some sample value is negative: a delta profile (go tool pprof -diff_base or
+//                    -base, gcspike diff -o) holds a base profile, negated, beside a new one (or
+//                    their difference per stack), so a share of it is of neither program's CPU
+//                    work (measured: the delta of two runs of one program, both 34 % growth,
+//                    read grow-spike 34 % "spike"; that of a run growing maps against one with
+//                    presized maps, an improvement, 18 % "spike"); compare the two profiles with
+//                    gcspike diff BASE NEW
 //   unsymbolized     too many samples keep raw addresses (the binary was not found)
 //   no-samples       an execution trace taken without CPU profiling: it has a timeline but no
 //                    stacks to judge
@@ -74,6 +81,7 @@ struct Visibility {
   double truncated_share = 0;     // samples whose outermost frame is a Go stack switch
   double stackless_share = 0;     // samples of at most one location: no caller recorded
   bool has_go_runtime = false;    // some sampled frame is in the Go runtime
+  bool delta = false;             // some sample value is negative (a delta profile)
   // Why nothing can be judged ("" when the profile can be): the cause's short name (as in the
   // list above) and a sentence saying what to do.
   std::string cause;

@@ -180,6 +180,21 @@ TEST(VisibilityTest, SamplesWithoutCallersAreBlind) {
   EXPECT_NEAR(v.stackless_share, 0.05, 1e-12);
 }
 
+// One negative value makes a delta profile (go tool pprof -diff_base): blind, whatever its
+// stacks show; a memory delta stays a memory profile.
+TEST(VisibilityTest, ANegativeValueIsADeltaProfile) {
+  StackProfile sp;
+  sp.Add(kGoStack, 100);
+  EXPECT_FALSE(AssessVisibility(sp.profile, 100, false, {}).delta);
+  sp.Add("runtime.goexit > main.other", -1);
+  const Visibility v = AssessVisibility(sp.profile, 101, false, {});
+  EXPECT_TRUE(v.delta);
+  EXPECT_EQ(v.cause, "delta");
+  EXPECT_NE(v.reason.find("gcspike diff BASE NEW"), std::string::npos) << v.reason;
+  SetTypes(sp.profile, {{"inuse_space", "bytes"}});
+  EXPECT_EQ(AssessVisibility(sp.profile, 101, false, {}).cause, "profile-type");
+}
+
 TEST(VisibilityTest, ATraceWithoutCpuSamplesSaysHowToTakeOne) {
   testing::StackProfile sp;
   sp.profile.timeline.gc_cycles.push_back(GcCycle{1, 100, 200});

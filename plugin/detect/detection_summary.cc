@@ -45,6 +45,41 @@ void MarkBorderline(FeatureSummary& f, uint64_t n, const Interval& interval, dou
              " samples; take a longer profile";
 }
 
+struct SiteSum {
+  double weight = 0, value = 0;
+};
+
+// The sites of the sums by (function id, via path), by name: one function of several builds (a
+// merge of a fleet's two versions, where a line moved) is several functions of the profile, but
+// one site to presize. Unsorted.
+std::vector<SiteShare> SitesByName(const Profile& profile, const SitePaths* site_paths,
+                                   const std::map<std::pair<uint64_t, uint32_t>, SiteSum>& sums,
+                                   double total_weight, double total_value) {
+  std::map<std::pair<std::string, std::vector<std::string>>, SiteSum> by_name;
+  for (const auto& [key, sum] : sums) {
+    std::vector<std::string> via;
+    if (site_paths != nullptr && key.second != 0) {
+      for (uint64_t fn : site_paths->via[key.second]) {
+        via.push_back(profile.str(profile.function(fn).name));
+      }
+    }
+    SiteSum& site = by_name[{profile.str(profile.function(key.first).name), std::move(via)}];
+    site.weight += sum.weight;
+    site.value += sum.value;
+  }
+  std::vector<SiteShare> out;
+  for (auto& [key, sum] : by_name) {
+    SiteShare site;
+    site.function = key.first;
+    site.via = key.second;
+    site.fraction = total_weight > 0 ? sum.weight / total_weight : 0;
+    site.value_fraction = total_value > 0 ? sum.value / total_value : 0;
+    site.interval = WilsonInterval(sum.weight, total_weight);
+    out.push_back(std::move(site));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string_view VerdictName(Verdict v) {
@@ -78,10 +113,7 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
   double assign_w = 0, self_alloc_w = 0, assist_w = 0, assist_coupled_w = 0;
   double hmap_w = 0, swiss_w = 0;
   std::array<double, 5> worker_w{};
-  std::vector<std::pair<int, uint64_t>> depths;  // depth, how many individual samples
-  struct SiteSum {
-    double weight = 0, value = 0;
-  };
+  std::vector<std::pair<int, uint64_t>> depths;                // depth, how many individual samples
   std::map<std::pair<uint64_t, uint32_t>, SiteSum> site_sums;  // (function, via path)
 
   for (size_t i = 0; i < profile.samples.size(); ++i) {
@@ -236,20 +268,7 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
                 : any_inconclusive ? Verdict::kInconclusive
                                    : Verdict::kNormal;
 
-  // Sites, largest first; ties by name so the report is deterministic.
-  for (const auto& [key, sum] : site_sums) {
-    SiteShare site;
-    site.function = profile.str(profile.function(key.first).name);
-    if (context.site_paths != nullptr && key.second != 0) {
-      for (uint64_t fn : context.site_paths->via[key.second]) {
-        site.via.push_back(profile.str(profile.function(fn).name));
-      }
-    }
-    site.fraction = frac(sum.weight, total_weight);
-    site.value_fraction = frac(sum.value, total_value);
-    site.interval = WilsonInterval(sum.weight, n);
-    out.sites.push_back(std::move(site));
-  }
+  out.sites = SitesByName(profile, context.site_paths, site_sums, total_weight, total_value);
   std::sort(out.sites.begin(), out.sites.end(), [](const SiteShare& a, const SiteShare& b) {
     if (a.fraction != b.fraction) return a.fraction > b.fraction;
     return a.function != b.function ? a.function < b.function : a.via < b.via;

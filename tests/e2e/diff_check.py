@@ -9,6 +9,11 @@
   diff_check.py top PPROF_TOP_A PPROF_TOP_B
       Two `go tool pprof -top` outputs must show the same total and the same flat and cum
       values for every function (row order of ties may differ).
+  diff_check.py sites REPORT.json PPROF_TAGS DIFF.json SIDE
+      The report's sites are distinct (function, via) pairs; the sites of one function add up
+      to the share `go tool pprof -tags -tagshow=gcspike_site -sample_index=samples` gives its
+      label on the annotated profile (pprof groups by the label's text, whatever function ids a
+      merge of several builds made); and the diff's SIDE (base or new) carries those sites.
 """
 import json
 import math
@@ -77,10 +82,46 @@ def check_top(a, b):
     print(f'total {ta}, {len(ra)} functions equal')
 
 
+def parse_tags(path):
+    total, shares = None, {}
+    for line in open(path):
+        m = re.match(r'^\s*gcspike_site: Total \d+ of (\d+) ', line)
+        if m:
+            total = int(m.group(1))
+        m = re.match(r'^\s*(\d+) \(\s*[\d.]+%\): (.+?)\s*$', line)
+        if m:
+            shares[m.group(2)] = int(m.group(1))
+    if not total or not shares:
+        sys.exit(f'{path}: no gcspike_site label counts')
+    return {name: count / total for name, count in shares.items()}
+
+
+def check_sites(report_path, tags_path, diff_path, side):
+    sites = json.load(open(report_path))['sites']
+    keys = [(s['function'], tuple(s['via'])) for s in sites]
+    if len(set(keys)) != len(keys):
+        sys.exit(f'a site is listed more than once: {sorted(keys)}')
+    by_function = {}
+    for s in sites:
+        by_function[s['function']] = by_function.get(s['function'], 0) + s['fraction']
+    pprof = parse_tags(tags_path)
+    if set(by_function) != set(pprof) or \
+            not all(close(by_function[f], pprof[f], 1e-5) for f in pprof):
+        sys.exit(f'site shares {by_function}, pprof\'s gcspike_site shares {pprof}')
+    diffed = {(s['function'], tuple(s['via'])): s[side]['fraction']
+              for s in json.load(open(diff_path))['sites'] if s[side]['fraction'] > 0}
+    mine = {k: s['fraction'] for k, s in zip(keys, sites)}
+    if set(diffed) != set(mine) or not all(close(diffed[k], mine[k]) for k in mine):
+        sys.exit(f'the diff\'s {side} sites {diffed} are not the report\'s {mine}')
+    print(', '.join(f'{f} {v * 100:.1f}%' for f, v in sorted(pprof.items())))
+
+
 if __name__ == '__main__':
     if len(sys.argv) == 5 and sys.argv[1] == 'interval':
         check_interval(*sys.argv[2:])
     elif len(sys.argv) == 4 and sys.argv[1] == 'top':
         check_top(*sys.argv[2:])
+    elif len(sys.argv) == 6 and sys.argv[1] == 'sites':
+        check_sites(*sys.argv[2:])
     else:
         sys.exit(__doc__)

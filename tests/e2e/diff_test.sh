@@ -9,7 +9,9 @@
 #  (c) the -o diff profile shows in go tool pprof -top what pprof's own -diff_base shows on the
 #      same pair (with and without -normalize, and -tagfocus=gcspike=grow-spike on annotated
 #      sides), and its base samples carry pprof::base;
-#  (d) change gates exit 0/1/2/3, --inconclusive=pass|fail.
+#  (d) change gates exit 0/1/2/3, --inconclusive=pass|fail;
+#  (e) a side merged from two builds of one program has each site once, with the share pprof
+#      gives its label (the functions of two builds are distinct in the merge).
 source "$(dirname "$0")/lib.sh"
 
 check="$SOURCE_DIR/tests/e2e/diff_check.py"
@@ -90,6 +92,36 @@ fi
 "$GCSPIKE" diff --json "$fixture" "$WORK/run1.pb.gz" >"$WORK/later.json"
 out=$(python3 "$check" interval "$WORK/later.json" "$WORK/fixture.json" "$WORK/run1.json") || fail "fixture against a run"
 echo "fixture against a run now (load $(cut -d' ' -f1 /proc/loadavg)): $out"
+pass
+
+# A merged side of two builds of one program (a fleet mid-rollout): the second build's lines
+# are one further down, so each build's functions are functions of their own in the merge. A
+# site is one site all the same: its share in the report is that of its gcspike_site label in
+# go tool pprof, and the diff against one build's profile carries it (the site of two builds was
+# once two rows of half the share each, and its diff against one build "improved" by half).
+mkdir -p "$WORK/src2"
+cp -r "$FIXTURES/src/go.mod" "$FIXTURES/src/workload" "$WORK/src2/"
+sed -i '0,/^package main$/s//package main\n\n\/\/ build 2: every line one further down/' \
+  "$WORK/src2/workload/main.go"
+(cd "$WORK/src2" && go build -o "$WORK/wl2" ./workload) || fail "build the second build"
+GOMAXPROCS=2 "$WORK/wl2" -mode grow -duration 2s -workers 3 -cpuprofile "$WORK/run3.pb.gz" \
+  >/dev/null 2>&1 || fail "second build's run"
+"$GCSPIKE" merge "$WORK/run1.pb.gz" "$WORK/run3.pb.gz" -o "$WORK/fleet.pb.gz"
+starts=$(go tool pprof -raw "$WORK/fleet.pb.gz" 2>/dev/null | grep -o 'main\.dedupGrowing .* s=[0-9]*' |
+  sed 's/.* s=//' | sort -u | wc -l)
+[[ $starts == 2 ]] || fail "the merge has $starts start lines of main.dedupGrowing, want 2 (two builds)"
+"$GCSPIKE" annotate "$WORK/fleet.pb.gz" -o "$WORK/fleet.a.pb.gz"
+go tool pprof -tags -tagshow=gcspike_site -sample_index=samples "$WORK/fleet.a.pb.gz" \
+  >"$WORK/fleet.tags" 2>/dev/null
+"$GCSPIKE" report --json "$WORK/fleet.pb.gz" -o "$WORK/fleet.json"
+"$GCSPIKE" diff --json "$WORK/run1.pb.gz" "$WORK/fleet.pb.gz" >"$WORK/fleet-diff.json"
+out=$(python3 "$check" sites "$WORK/fleet.json" "$WORK/fleet.tags" "$WORK/fleet-diff.json" new) ||
+  fail "sites of a merge of two builds"
+python3 "$check" sites "$WORK/run1.json" /dev/stdin "$WORK/fleet-diff.json" base < <(
+  "$GCSPIKE" annotate "$WORK/run1.pb.gz" -o "$WORK/run1.a.pb.gz" &&
+    go tool pprof -tags -tagshow=gcspike_site -sample_index=samples "$WORK/run1.a.pb.gz" 2>/dev/null) \
+  >/dev/null || fail "sites of the base side"
+echo "merge of two builds, sites: $out"
 pass
 
 # Too few samples on one side: inconclusive, with the side's reason.

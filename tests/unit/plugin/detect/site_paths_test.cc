@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "core/profile_builder.h"
 #include "plugin/detect/annotator.h"
 #include "plugin/detect/detection_summary.h"
+#include "plugin/detect/profile_diff.h"
 #include "tests/unit/plugin/detect/stack_builder.h"
 #include "tests/unit/test_support.h"
 
@@ -117,6 +119,50 @@ TEST(SitePathsTest, AHelperAtTheRootStaysTheSite) {
   const Resolved r = Resolve(sp.profile);
   EXPECT_EQ(r.summary.sites[0].function, "main.Set[...].Add");
   EXPECT_TRUE(r.summary.sites[0].via.empty());
+}
+
+// A merge of two builds of one program (a fleet mid-rollout, where a line moved): each build's
+// functions are functions of their own in the profile, with the same names. The site is one:
+// its share is the sum of both builds' samples, in the summary and in a diff against one build.
+TEST(SitePathsTest, OneSiteOfTwoBuildsIsOneSite) {
+  const std::vector<std::string> grow = {"runtime.goexit",
+                                         "main.dedup",
+                                         "main.Set[...].Add",
+                                         "runtime.mapassign_faststr",
+                                         "internal/runtime/maps.(*table).rehash",
+                                         "internal/runtime/maps.(*table).split"};
+  const std::vector<std::string> work = {"runtime.goexit", "main.dedup", "main.work"};
+  StackProfile sp;
+  // Root first, each function of `build` (its start line), `count` samples.
+  auto add = [&sp](ProfileBuilder& b, const std::vector<std::string>& stack, int64_t build,
+                   int64_t count) {
+    Sample s;
+    for (const std::string& fn : stack) {
+      const Line line{b.InternFunction(fn, "file.go", build), 1, 0};
+      const uint64_t address = 0x1000 * static_cast<uint64_t>(build) + s.location_ids.size();
+      s.location_ids.insert(s.location_ids.begin(), b.InternLocation(0, address, {&line, 1}));
+    }
+    s.values = {count, count * 10'000'000};
+    sp.profile.samples.push_back(std::move(s));
+  };
+  ProfileBuilder build1(sp.profile);
+  add(build1, grow, 1, 300);
+  add(build1, work, 1, 200);
+  const DetectionSummary one_build = Resolve(sp.profile).summary;
+  ProfileBuilder build2(sp.profile);  // interns every function anew
+  add(build2, grow, 2, 300);
+  add(build2, work, 2, 200);
+  const Resolved both = Resolve(sp.profile);
+  ASSERT_EQ(both.summary.sites.size(), 1u);
+  EXPECT_EQ(both.summary.sites[0].function, "main.dedup");
+  EXPECT_EQ(both.summary.sites[0].via, std::vector<std::string>{"main.Set[...].Add"});
+  EXPECT_DOUBLE_EQ(both.summary.sites[0].fraction, 600.0 / 1000);
+  ASSERT_EQ(one_build.sites.size(), 1u);
+  EXPECT_DOUBLE_EQ(one_build.sites[0].fraction, 300.0 / 500);
+  const ProfileDiff diff = DiffSummaries(one_build, both.summary, 0.1);
+  ASSERT_EQ(diff.sites.size(), 1u);
+  EXPECT_DOUBLE_EQ(diff.sites[0].change.difference, 0);
+  EXPECT_EQ(diff.sites[0].verdict, ChangeVerdict::kUnchanged);
 }
 
 }  // namespace

@@ -205,7 +205,7 @@ Result<OutputFormat> ReportFormat(const std::string& path) {
 // that grows maps can look normal beside the rest of the machine. Warns when a second process
 // has at least 1 % of the samples, naming the largest and the --pid that judges it alone.
 Status WarnSeveralProcesses(const Profile& profile, const std::string& input_name,
-                            Diagnostics* diagnostics) {
+                            Diagnostics* diagnostics, bool whole_profiles) {
   if (diagnostics == nullptr) return {};
   GCSPIKE_ASSIGN_OR_RETURN(std::vector<ProcessShare> processes, ProcessShares(profile));
   double total = 0;
@@ -220,10 +220,16 @@ Status WarnSeveralProcesses(const Profile& profile, const std::string& input_nam
     std::snprintf(share, sizeof share, " %.1f%%", 100 * processes[i].samples / total);
     list += (i ? ", " : "") + name(processes[i]) + share;
   }
+  const std::string pid = std::to_string(processes[0].pid);
+  const std::string comm = processes[0].comm.empty() ? "it" : processes[0].comm;
+  // diff refuses filters: the process is written alone first, and that file is diffed.
+  const std::string how = whole_profiles ? "gcspike diff compares whole profiles: write " + comm +
+                                               " alone first (gcspike " + input_name + " --pid " +
+                                               pid + " -o pid" + pid + ".pb.gz) and diff that"
+                                         : "--pid " + pid + " judges " + comm + " alone";
   diagnostics->Warn(input_name + ": samples of " + std::to_string(processes.size()) +
                     " processes (" + list + (processes.size() > 3 ? ", ..." : "") +
-                    "): every share is of them all; --pid " + std::to_string(processes[0].pid) +
-                    " judges " + (processes[0].comm.empty() ? "it" : processes[0].comm) + " alone");
+                    "): every share is of them all; " + how);
   return {};
 }
 

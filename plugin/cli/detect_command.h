@@ -32,9 +32,10 @@ Result<DetectionSummary> DetectAndLabel(Profile& profile, const std::string& inp
 Result<DetectionSummary> DetectOnly(const Profile& profile, const std::string& input_name);
 
 // Warns when the profile holds the samples of several processes (perf record -a), whose shares
-// are then of them all, naming the --pid that keeps the largest.
+// are then of them all, naming the --pid that keeps the largest. `whole_profiles`: the command
+// takes no filter (gcspike diff), so the warning says how to write that process alone first.
 Status WarnSeveralProcesses(const Profile& profile, const std::string& input_name,
-                            Diagnostics* diagnostics);
+                            Diagnostics* diagnostics, bool whole_profiles = false);
 
 // The outcome of several gates: what to print for each, and the exit status they make together
 // (kExitThreshold if any was crossed, or undecided under --inconclusive=fail; else

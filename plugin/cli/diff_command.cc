@@ -64,7 +64,8 @@ Result<Side> LoadSide(const Args& args, const std::vector<std::string>& inputs,
   // Every site of each side, so that one that left the other side's top ten is matched.
   GCSPIKE_ASSIGN_OR_RETURN(side.summary,
                            DetectAndLabel(side.profile, Names(inputs), diagnostics, 100000));
-  GCSPIKE_RETURN_IF_ERROR(WarnSeveralProcesses(side.profile, Names(inputs), diagnostics));
+  GCSPIKE_RETURN_IF_ERROR(
+      WarnSeveralProcesses(side.profile, Names(inputs), diagnostics, /*whole_profiles=*/true));
   return side;
 }
 

@@ -190,6 +190,20 @@ grep -qF "processes ($comm pid $pid $share, " "$WORK/all.err" &&
   fail "report --pid"
 ! grep -q "processes" "$WORK/one.err" || fail "warned about processes after --pid"
 pass
+# gcspike diff takes no filter (it once advised --pid all the same, which it refuses): its
+# warning gives the command that writes the process alone, and that command works.
+"$GCSPIKE" diff "$WORK/fp.data" "$WORK/all.data" >/dev/null 2>"$WORK/diff-all.err" ||
+  fail "diff -a"
+expect_exit 2 "$GCSPIKE" diff "$WORK/fp.data" "$WORK/all.data" --pid "$pid"
+advice=$(sed -n 's/.*every share is of them all; gcspike diff compares whole profiles: write .* alone first (\(gcspike [^)]*\)) and diff that$/\1/p' \
+  "$WORK/diff-all.err")
+[[ $advice == "gcspike $WORK/all.data --pid $pid -o pid$pid.pb.gz" ]] ||
+  fail "diff's warning: $(cat "$WORK/diff-all.err")"
+(cd "$WORK" && "$GCSPIKE" ${advice#gcspike } 2>/dev/null) || fail "the advice: $advice"
+"$GCSPIKE" diff "$WORK/fp.data" "$WORK/pid$pid.pb.gz" >/dev/null 2>"$WORK/diff-one.err" ||
+  fail "diff of the process alone"
+! grep -q "processes" "$WORK/diff-one.err" || fail "warned about processes after the advice"
+pass
 
 # The binary moves away, and the conversion runs where perf's build-id cache is not (perf record
 # put a copy into $HOME/.debug): nothing can be judged, and a gate says so.

@@ -14,6 +14,20 @@ Error Bad(std::string_view text, const std::string& why) {
                    "FEATURE OP +NUMBERpp or +NUMBER%, e.g. grow-spike>+3pp)");
 }
 
+const char* OpText(FailOnExpr::Op op) {
+  switch (op) {
+    case FailOnExpr::Op::kGreater:
+      return ">";
+    case FailOnExpr::Op::kGreaterEqual:
+      return ">=";
+    case FailOnExpr::Op::kLess:
+      return "<";
+    case FailOnExpr::Op::kLessEqual:
+      break;
+  }
+  return "<=";
+}
+
 // Sets r.outcome: the comparison "value OP limit" holds for the whole of r.interval (crossed),
 // for none of it (pass) or for part of it (undecided).
 void JudgeInterval(const FailOnExpr& expr, double limit, GateResult& r) {
@@ -195,7 +209,19 @@ GateResult EvaluateDiffFailOn(const FailOnExpr& expr, const ProfileDiff& diff) {
   if (bounded) ApplyBound(expr, /*at_least=*/f.now_lower_bound, f.bound_reason, r);
   if (r.outcome == GateResult::Outcome::kUndecided && r.reason.empty()) {
     char buf[240];
-    if (relative) {
+    if (relative && f.change.base == 0 && f.change.now == 0) {
+      // new - (1 + r) x base is then 0 at the centre of an interval that always straddles 0,
+      // however long the profiles: only a change in points can be judged.
+      std::snprintf(buf, sizeof buf,
+                    "no sample of %s on either side (of %llu and %llu): a change relative to a "
+                    "share of 0 cannot be told by profiles of any length; gate the change in "
+                    "points, e.g. %s%s%s3pp",
+                    std::string(kFeatureNames[expr.feature]).c_str(),
+                    static_cast<unsigned long long>(diff.base.samples),
+                    static_cast<unsigned long long>(diff.now.samples),
+                    std::string(kFeatureNames[expr.feature]).c_str(), OpText(expr.op),
+                    expr.threshold < 0 ? "-" : "+");
+    } else if (relative) {
       std::snprintf(buf, sizeof buf,
                     "borderline: the 95%% interval of new - %.2f x base [%+.1f, %+.1f] points "
                     "straddles 0 with %llu and %llu samples; take longer profiles",

@@ -14,8 +14,10 @@
 // number: "grow-spike>+3pp" (the share grew by more than 3 percentage points) or
 // "assist-coupling>+50%" (it grew by more than half of the base's share); "<-5pp" asks for an
 // improvement. The 95 % interval is then that of the difference (profile_diff.h); a relative gate
-// "+50%" is judged on the interval of new - 1.5 x base against 0 (statistics.h). A side that
-// cannot show the feature makes the gate undecided.
+// "+50%" is judged on the interval of new - 1.5 x base against 0 (statistics.h), which straddles
+// 0 for any sample counts when neither side has a sample of the feature: undecided, and the
+// reason names the gate in points instead. A side that cannot show the feature makes the gate
+// undecided.
 #pragma once
 
 #include <optional>

@@ -139,6 +139,31 @@ TEST(DiffFailOnTest, CrossedPassedUndecided) {
   EXPECT_EQ(EvaluateDiffFailOn(*ParseFailOn("grow-spike>+60%"), up).outcome,
             GateResult::Outcome::kUndecided);
   EXPECT_FALSE(ParseFailOn("grow-spike>-150%").ok());
+  // No sample of the feature on either side: new - 1.5 x base is 0 at the centre of an
+  // interval that straddles 0 for any sample counts, so no longer profile decides a relative
+  // gate; the reason says so and names the gate in points, which does decide.
+  for (double n : {400.0, 40000.0}) {
+    const ProfileDiff none = DiffSummaries(SummaryWith(0, n), SummaryWith(0, n), 0.1);
+    const GateResult z = EvaluateDiffFailOn(*ParseFailOn("assist-coupling>+50%"), none);
+    EXPECT_EQ(z.outcome, GateResult::Outcome::kUndecided);
+    EXPECT_LT(z.interval.lo, 0);
+    EXPECT_GT(z.interval.hi, 0);
+    EXPECT_EQ(z.reason.find("take longer profiles"), std::string::npos) << z.reason;
+    EXPECT_NE(z.reason.find("no sample of assist-coupling on either side"), std::string::npos)
+        << z.reason;
+    EXPECT_NE(z.reason.find("e.g. assist-coupling>+3pp"), std::string::npos) << z.reason;
+    EXPECT_EQ(EvaluateDiffFailOn(*ParseFailOn("assist-coupling>+3pp"), none).outcome,
+              GateResult::Outcome::kPass);
+  }
+  EXPECT_NE(EvaluateDiffFailOn(*ParseFailOn("grow-spike<=-50%"),
+                               DiffSummaries(SummaryWith(0, 400), SummaryWith(0, 400), 0.1))
+                .reason.find("e.g. grow-spike<=-3pp"),
+            std::string::npos);
+  // A share of 0 on one side only is decided by longer profiles: the usual reason.
+  EXPECT_NE(EvaluateDiffFailOn(*ParseFailOn("grow-spike>+50%"),
+                               DiffSummaries(SummaryWith(0, 100), SummaryWith(2, 100), 0.1))
+                .reason.find("take longer profiles"),
+            std::string::npos);
   // A blind side: undecided whatever the numbers.
   DetectionSummary tiny = SummaryWith(2, 4);
   for (FeatureSummary& f : tiny.features) {

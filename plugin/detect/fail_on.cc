@@ -80,6 +80,26 @@ Status ParseFeature(std::string_view text, std::string_view name, FailOnExpr& e)
   return {};
 }
 
+// A gate whose outcome no measurement can change: the value is within [lo, hi] (a share in
+// [0, 1], a change in points in [-1, +1]), so "> hi" is never crossed and would pass on any
+// profile (grow-spike>1 is 100 %, not 1 %), and ">= lo" always is.
+Status CheckCanChange(std::string_view text, const FailOnExpr& e, double lo, double hi,
+                      bool bare_one) {
+  const bool greater = e.op == FailOnExpr::Op::kGreater || e.op == FailOnExpr::Op::kGreaterEqual;
+  const bool or_equal = e.op == FailOnExpr::Op::kGreaterEqual || e.op == FailOnExpr::Op::kLessEqual;
+  const std::string range = e.change == FailOnExpr::Change::kPoints
+                                ? "a share changes by -100pp to +100pp"
+                                : "a share is between 0 and 100%";
+  if (greater ? e.threshold >= hi : e.threshold <= lo) {
+    return Bad(text, "it can never be crossed (" + range + "), so it would pass on any profile" +
+                         (bare_one ? "; for one percent write 1%" : ""));
+  }
+  if (or_equal && (greater ? e.threshold <= lo : e.threshold >= hi)) {
+    return Bad(text, "it holds for any profile (" + range + ")");
+  }
+  return {};
+}
+
 // The NUMBER after the comparison: a share (0.1, 10%) or a change (+3pp, +50%).
 Status ParseThreshold(std::string_view text, std::string number, FailOnExpr& e) {
   while (!number.empty() && number.front() == ' ') number.erase(0, 1);
@@ -106,7 +126,7 @@ Status ParseThreshold(std::string_view text, std::string number, FailOnExpr& e) 
     e.threshold = v / 100;
     if (points && std::abs(e.threshold) > 1) return Bad(text, "a share changes by at most 100pp");
     if (!points && e.threshold < -1) return Bad(text, "a share falls by at most -100%");
-    return {};
+    return points ? CheckCanChange(text, e, -1, 1, false) : Status{};
   }
   if (errno != 0 || end != number.c_str() + number.size() || !std::isfinite(v) || v < 0) {
     return Bad(text, "'" + number + "' is not a non-negative number");
@@ -115,7 +135,7 @@ Status ParseThreshold(std::string_view text, std::string number, FailOnExpr& e) 
   if (e.threshold > 1) {
     return Bad(text, "a fraction is at most 1 (write 10% or 0.1, not 10)");
   }
-  return {};
+  return CheckCanChange(text, e, 0, 1, !percent && v == 1);
 }
 
 }  // namespace

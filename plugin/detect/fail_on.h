@@ -1,7 +1,8 @@
 // --fail-on expressions: "FEATURE OP NUMBER[%]", e.g. "grow-spike>10%" or
 // "assist-coupling>=0.05". FEATURE is a gcspike feature name (its fraction of samples) or
 // FEATURE.value (its fraction of the default sample type); OP is one of > >= < <=; a number
-// with % is a percentage.
+// with % is a percentage. A comparison no measurement can change is refused: grow-spike>1 (1 is
+// 100 %, so the gate would pass on any profile; 1 % is meant) or grow-spike>=0.
 //
 // A gate is judged on the 95 % interval of the share, not on the point estimate: it is crossed
 // when the whole interval satisfies the comparison (the command exits 1), passes when none of

@@ -114,8 +114,8 @@ done
 
 # (c) --fail-on exit codes, with annotate and report.
 f=$(echo "$grow_fixtures" | head -1)
-expect_exit 0 "$GCSPIKE" annotate "$f" -o "$WORK/c0.pb.gz" --fail-on 'grow-spike>=100%'
-expect_exit 1 "$GCSPIKE" annotate "$f" -o "$WORK/c1.pb.gz" --fail-on 'key-copy>=100%' \
+expect_exit 0 "$GCSPIKE" annotate "$f" -o "$WORK/c0.pb.gz" --fail-on 'grow-spike>=95%'
+expect_exit 1 "$GCSPIKE" annotate "$f" -o "$WORK/c1.pb.gz" --fail-on 'key-copy>=95%' \
   --fail-on 'grow-spike>1%'
 grep -q "grow-spike>1% crossed: measured grow-spike = " "$WORK/out.txt" ||
   fail "--fail-on message does not name the expression and the value"
@@ -127,6 +127,17 @@ expect_exit 1 "$GCSPIKE" report "$f" -o "$WORK/r1.txt" --fail-on 'grow-spike.val
 expect_exit 2 "$GCSPIKE" annotate "$f" -o "$WORK/c2.pb.gz" --fail-on 'grow-spike>>1%'
 [[ ! -e $WORK/c2.pb.gz ]] || fail "a malformed --fail-on must not write output"
 expect_exit 2 "$GCSPIKE" report "$f" --fail-on 'nonsense>1%'
+# A gate no measurement can cross would pass on any profile: grow-spike>1 is 100 %, not 1 %
+# (it once passed on this fixture, 39 % of growth), grow-spike<0% and >=100% are never crossed.
+for never in 'grow-spike>1' 'grow-spike>=100%' 'grow-spike<0%' 'grow-spike<=0'; do
+  expect_exit 2 "$GCSPIKE" report "$f" -o "$WORK/never.txt" --fail-on "$never"
+  grep -qF "bad --fail-on expression '$never': it can never be crossed" "$WORK/out.txt" ||
+    fail "$never: $(cat "$WORK/out.txt")"
+done
+grep -q "for one percent write 1%" <("$GCSPIKE" report "$f" --fail-on 'grow-spike>1' 2>&1) ||
+  fail "grow-spike>1 does not suggest 1%"
+expect_exit 1 "$GCSPIKE" report "$f" -o "$WORK/r1.txt" --fail-on 'grow-spike>1%'
+expect_exit 2 "$GCSPIKE" diff "$f" "$f" --fail-on 'grow-spike>+100pp'
 expect_exit 2 "$GCSPIKE" annotate "$f" -o "$WORK/c3.pb.gz" --no-detect --fail-on 'grow-spike>1%'
 
 # --rules: a user rule changes the labels; a bad rules file is exit 2 naming line and column.

@@ -191,6 +191,34 @@ TEST(FailOnTest, RejectsMalformed) {
     ASSERT_FALSE(e.ok());
     EXPECT_NE(e.error().message.find(bad), std::string::npos) << e.error().message;
   }
+  // A gate no measurement can change: never crossed (it would pass on any profile; a bare 1 is
+  // 100 %, so grow-spike>1 is most likely meant as 1 %) or always crossed.
+  for (const char* never :
+       {"grow-spike>1", "grow-spike>100%", "grow-spike>=1", "grow-spike<0", "grow-spike<0%",
+        "grow-spike<=0", "grow-spike>+100pp", "grow-spike>=+100pp", "grow-spike<-100pp"}) {
+    SCOPED_TRACE(never);
+    const auto e = ParseFailOn(never);
+    ASSERT_FALSE(e.ok());
+    EXPECT_NE(e.error().message.find("it can never be crossed"), std::string::npos)
+        << e.error().message;
+  }
+  EXPECT_NE(ParseFailOn("grow-spike>1").error().message.find("for one percent write 1%"),
+            std::string::npos);
+  EXPECT_EQ(ParseFailOn("grow-spike>100%").error().message.find("for one percent"),
+            std::string::npos);
+  for (const char* always : {"grow-spike>=0", "grow-spike<=100%", "grow-spike>=-100pp"}) {
+    SCOPED_TRACE(always);
+    const auto e = ParseFailOn(always);
+    ASSERT_FALSE(e.ok());
+    EXPECT_NE(e.error().message.find("it holds for any profile"), std::string::npos)
+        << e.error().message;
+  }
+  // Near the ends is still a measurement; "> 0" asks whether there is any at all.
+  for (const char* fine : {"grow-spike>99%", "grow-spike<1%", "grow-spike<100%", "grow-spike>0",
+                           "grow-spike>+99pp", "grow-spike<+100pp", "grow-spike>+0pp"}) {
+    SCOPED_TRACE(fine);
+    EXPECT_TRUE(ParseFailOn(fine).ok());
+  }
   // A signed percentage is a change relative to a base (gcspike diff; report refuses it).
   const auto change = ParseFailOn("grow-spike>-1%");
   ASSERT_OK(change);

@@ -110,6 +110,12 @@ Status ParseThreshold(std::string_view text, std::string number, FailOnExpr& e) 
   if (points) number.resize(number.size() - 2);
   const bool percent = !points && !number.empty() && number.back() == '%';
   if (percent) number.pop_back();
+  while (!number.empty() && number.back() == ' ') number.pop_back();  // "5 %", "+3 pp"
+  if (number.find_first_of("<>,;") != std::string::npos) {
+    return Bad(text,
+               "one comparison per --fail-on; repeat the flag for each gate (--fail-on "
+               "'grow-spike>5%' --fail-on 'key-copy>2%')");
+  }
   if (sign && !points && !percent) {
     return Bad(text, "a change needs its unit: +3pp (points of share) or +50% (of the base's)");
   }
@@ -145,6 +151,10 @@ Result<FailOnExpr> ParseFailOn(std::string_view text) {
   e.text = std::string(text);
   const size_t op_at = text.find_first_of("<>");
   if (op_at == std::string_view::npos) return Bad(text, "no comparison (> >= < <=)");
+  if (op_at > 0 && text[op_at - 1] == '=') {
+    return Bad(text, "'=" + std::string(1, text[op_at]) + "' is not a comparison: write " +
+                         std::string(1, text[op_at]) + "=");
+  }
   GCSPIKE_RETURN_IF_ERROR(ParseFeature(text, text.substr(0, op_at), e));
   size_t rest_at = op_at + 1;
   const bool or_equal = rest_at < text.size() && text[rest_at] == '=';

@@ -191,6 +191,22 @@ TEST(FailOnTest, RejectsMalformed) {
     ASSERT_FALSE(e.ok());
     EXPECT_NE(e.error().message.find(bad), std::string::npos) << e.error().message;
   }
+  // What people write: the reason names the mistake.
+  for (const auto& [bad, why] : std::vector<std::pair<const char*, const char*>>{
+           {"grow-spike => 5%", "'=>' is not a comparison: write >="},
+           {"grow-spike=<5%", "'=<' is not a comparison: write <="},
+           {"grow-spike>5%,key-copy>2%", "one comparison per --fail-on"},
+           {"grow-spike>5% key-copy>2%", "one comparison per --fail-on"},
+           {"grow-spike>>5%", "one comparison per --fail-on"}}) {
+    SCOPED_TRACE(bad);
+    const auto e = ParseFailOn(bad);
+    ASSERT_FALSE(e.ok());
+    EXPECT_NE(e.error().message.find(why), std::string::npos) << e.error().message;
+  }
+  // A space before the unit is fine.
+  ASSERT_OK(ParseFailOn("grow-spike > 5 %"));
+  EXPECT_DOUBLE_EQ(ParseFailOn("grow-spike > 5 %")->threshold, 0.05);
+  EXPECT_DOUBLE_EQ(ParseFailOn("grow-spike>+3 pp")->threshold, 0.03);
   // A gate no measurement can change: never crossed (it would pass on any profile; a bare 1 is
   // 100 %, so grow-spike>1 is most likely meant as 1 %) or always crossed.
   for (const char* never :

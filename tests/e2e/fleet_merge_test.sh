@@ -16,7 +16,8 @@
 #    use); shuffled inputs give the same profile up to table order (pprof-compare equal);
 #  - in bounded memory: the peak RSS of the 1,000-input merge is within twice that of reading
 #    and writing its merged output alone (the merged profile in memory) plus 40 MB;
-# and --label-inputs / report --group-by judge each input on its own samples.
+# and --label-inputs / report --group-by judge each input on its own samples; a file named twice
+# is told.
 source "$(dirname "$0")/lib.sh"
 
 N=1000
@@ -57,6 +58,20 @@ cmp -s merged.pb.gz merged-stdin.pb.gz || fail "--inputs-from - differs"
 "$GCSPIKE" merge $(head -50 list.txt) -o first50-args.pb.gz
 head -50 list.txt | "$GCSPIKE" merge --inputs-from - -o first50-list.pb.gz
 cmp -s first50-args.pb.gz first50-list.pb.gz || fail "--inputs-from differs from arguments"
+pass
+
+# A list that names one file twice (./ in front the second time): its samples would count
+# twice, so the merge says so, once, naming both spellings; a fleet's distinct files say nothing.
+{
+  head -3 list.txt
+  echo "./$(sed -n 2p list.txt)"
+} >list-repeat.txt
+"$GCSPIKE" merge --inputs-from list-repeat.txt -o repeat.pb.gz 2>repeat.err
+[[ $(grep -c 'named again' repeat.err) == 1 ]] &&
+  grep -qF "./$(sed -n 2p list.txt): the same file as $(sed -n 2p list.txt), named again" repeat.err ||
+  fail "repeated input: $(cat repeat.err)"
+"$GCSPIKE" merge --inputs-from list.txt -o /dev/null 2>distinct.err
+! grep -q 'named again' distinct.err || fail "distinct inputs told as repeated"
 pass
 
 # Associativity: shards of 10 merged, then the partials merged (in two levels).

@@ -118,6 +118,27 @@ TEST_F(PipelineTest, LabelInputsNamesEachSamplesInputButKeepsAnExistingLabel) {
   EXPECT_EQ(*p->StrLabel(p->samples[6], "input"), "pod-7");
 }
 
+// A file named twice, however spelled, would count its samples twice: one warning per repeat,
+// naming both. Distinct files with the same bytes are distinct inputs (pods of a fleet).
+TEST_F(PipelineTest, AFileNamedTwiceIsTold) {
+  const std::vector<std::string> inputs = Inputs(2);
+  const std::string again = dir_ + "/./in0.pb.gz";
+  std::ifstream copy_from(inputs[1], std::ios::binary);
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(copy_from)), {});
+  const std::string copy = Write("copy-of-in1.pb.gz", bytes);
+  CollectingDiagnostics diag;
+  ReadOptions o;
+  o.diagnostics = &diag;
+  auto p = LoadInputs({inputs[0], inputs[1], again, copy}, o);
+  ASSERT_OK(p);
+  EXPECT_EQ(p->samples.size(), 8u);     // merged all the same
+  ASSERT_EQ(diag.warnings.size(), 1u);  // the copy is another file
+  EXPECT_EQ(diag.warnings[0].rfind(again + ": the same file as " + inputs[0] + ", named again", 0),
+            0u)
+      << diag.warnings[0];
+  EXPECT_NE(diag.warnings[0].find("count twice"), std::string::npos);
+}
+
 TEST_F(PipelineTest, InputListSkipsBlankLinesAndComments) {
   const std::string list = dir_ + "/list.txt";
   std::ofstream(list)

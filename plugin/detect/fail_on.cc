@@ -193,10 +193,9 @@ GateResult EvaluateFailOn(const FailOnExpr& expr, const DetectionSummary& summar
   } else {
     JudgeInterval(expr, expr.threshold, r);
   }
-  if (f.lower_bound) {
-    ApplyBound(expr, /*at_least=*/true,
-               "the measured share is only a lower bound: " + summary.visibility.cut_reason, r);
-  }
+  const std::string bound_why =
+      "the measured share is only a lower bound: " + summary.visibility.cut_reason;
+  if (f.lower_bound) ApplyBound(expr, /*at_least=*/true, bound_why, r);
   if (r.outcome == GateResult::Outcome::kUndecided && r.reason.empty()) {
     char buf[160];
     std::snprintf(buf, sizeof buf,
@@ -204,7 +203,8 @@ GateResult EvaluateFailOn(const FailOnExpr& expr, const DetectionSummary& summar
                   "samples; take a longer profile",
                   r.interval.lo * 100, r.interval.hi * 100, expr.threshold * 100,
                   static_cast<unsigned long long>(summary.samples));
-    r.reason = buf;
+    // A longer profile of the same recording may still not decide: say why too.
+    r.reason = std::string(buf) + (f.lower_bound ? "; and " + bound_why : "");
   }
   return r;
 }
@@ -266,7 +266,8 @@ GateResult EvaluateDiffFailOn(const FailOnExpr& expr, const ProfileDiff& diff) {
                     static_cast<unsigned long long>(diff.base.samples),
                     static_cast<unsigned long long>(diff.now.samples));
     }
-    r.reason = buf;
+    // A longer profile of the same recording may still not decide: say why too.
+    r.reason = std::string(buf) + (bounded ? "; and " + f.bound_reason : "");
   }
   return r;
 }

@@ -247,6 +247,20 @@ TEST(FailOnBoundTest, ACutRecordingsShareIsALowerBound) {
             GateResult::Outcome::kUndecided);
   EXPECT_EQ(EvaluateFailOn(*ParseFailOn("grow-spike<10%"), cut).outcome,
             GateResult::Outcome::kPass);
+  // Straddling the limit: a longer profile alone may still not decide, so both reasons.
+  const GateResult borderline = EvaluateFailOn(*ParseFailOn("grow-spike>15%"), cut);
+  EXPECT_EQ(borderline.outcome, GateResult::Outcome::kUndecided);
+  EXPECT_EQ(borderline.reason.rfind("borderline: ", 0), 0u) << borderline.reason;
+  EXPECT_NE(borderline.reason.find("; and the measured share is only a lower bound: stacks end"),
+            std::string::npos)
+      << borderline.reason;
+  const ProfileDiff to_cut = DiffSummaries(SummaryWith(60, 400), CutSummaryWith(50, 400), 0.1);
+  const GateResult diff_borderline = EvaluateDiffFailOn(*ParseFailOn("grow-spike<-3pp"), to_cut);
+  EXPECT_EQ(diff_borderline.outcome, GateResult::Outcome::kUndecided);
+  EXPECT_NE(diff_borderline.reason.find("take longer profiles; and the new side's share is only "
+                                        "a lower bound"),
+            std::string::npos)
+      << diff_borderline.reason;
   // Not a map feature: judged as measured.
   EXPECT_EQ(EvaluateFailOn(*ParseFailOn("scanobject-hotspot>20%"), cut).outcome,
             GateResult::Outcome::kPass);

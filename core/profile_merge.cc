@@ -154,9 +154,13 @@ Status ProfileMerger::Import(Profile& p, const std::string& name) {
     return e;
   }
   if (p.period != first_period_ && diagnostics_ != nullptr) {
+    // A count of samples (gcspike's shares, pprof -sample_index=samples) then counts a sample
+    // of the shorter period, which stands for less time, as much as one of the longer.
     diagnostics_->Warn(name + ": period " + std::to_string(p.period) + " differs from " +
                        std::to_string(first_period_) + " of " + first_name_ +
-                       "; keeping the largest, as go tool pprof does");
+                       "; keeping the largest, as go tool pprof does; shares of samples count "
+                       "the CPU time of the input with the shorter period more than the other's, "
+                       "so record every input at one rate");
   }
   // The largest period, as combineHeaders does: associative and commutative, like the rest.
   out_->period = std::max(out_->period, p.period);

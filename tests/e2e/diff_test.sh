@@ -68,26 +68,42 @@ pass
 fixture="$FIXTURES/pprof/go1.26/grow.cpu.pb.gz"
 samples() { "$GCSPIKE" report --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["samples"])'; }
 # The two runs are recorded at the same time, so that they share the machine's load.
-for seconds in 3 6 12 24; do
-  pids=()
-  for run in run1 run2; do
-    GOMAXPROCS=2 "$WORK/wl" -mode grow -duration ${seconds}s -workers 3 -cpuprofile "$WORK/$run.pb.gz" \
-      >/dev/null 2>&1 &
-    pids+=($!)
+record_pair() {
+  local seconds run pids
+  for seconds in 3 6 12 24; do
+    pids=()
+    for run in run1 run2; do
+      GOMAXPROCS=2 "$WORK/wl" -mode grow -duration ${seconds}s -workers 3 \
+        -cpuprofile "$WORK/$run.pb.gz" >/dev/null 2>&1 &
+      pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || fail "workload run"; done
+    [[ $(samples "$WORK/run1.pb.gz") -ge 300 && $(samples "$WORK/run2.pb.gz") -ge 300 ]] && break
   done
-  for pid in "${pids[@]}"; do wait "$pid" || fail "workload run"; done
-  [[ $(samples "$WORK/run1.pb.gz") -ge 300 && $(samples "$WORK/run2.pb.gz") -ge 300 ]] && break
+}
+# Two runs of one program differ by more than sampling under load (their GC cycles fall
+# differently): on a machine shared with another job, one run of this test in about four had its
+# pair called changed (grow-spike +11.8pp [+4.8, +18.7]). So a pair called changed is followed by
+# another, up to three: the test fails when all three are called changed, about once in 64 runs
+# at that rate (and rarer without the other job), and every time if diff calls equal programs
+# changed.
+for attempt in 1 2 3; do
+  record_pair
+  for run in run1 run2; do "$GCSPIKE" report --json "$WORK/$run.pb.gz" -o "$WORK/$run.json"; done
+  "$GCSPIKE" diff --json "$WORK/run1.pb.gz" "$WORK/run2.pb.gz" >"$WORK/rerun.json"
+  out=$(python3 "$check" interval "$WORK/rerun.json" "$WORK/run1.json" "$WORK/run2.json") ||
+    fail "second run intervals"
+  echo "second run, pair $attempt ($(samples "$WORK/run1.pb.gz") and" \
+    "$(samples "$WORK/run2.pb.gz") samples): $out"
+  got=$(verdict "$WORK/rerun.json" grow-spike)
+  if [[ $(samples "$WORK/run1.pb.gz") -ge 250 && $(samples "$WORK/run2.pb.gz") -ge 250 ]]; then
+    [[ $got == unchanged ]] && break
+  else  # a machine too busy even for 24 s: too few samples to tell is the right answer too
+    [[ $got == unchanged || $got == inconclusive ]] && break
+  fi
+  [[ $attempt != 3 ]] || fail "second run: grow-spike $got in three pairs of runs of one program"
+  echo "pair $attempt: grow-spike $got; recording another pair"
 done
-for run in run1 run2; do "$GCSPIKE" report --json "$WORK/$run.pb.gz" -o "$WORK/$run.json"; done
-"$GCSPIKE" diff --json "$WORK/run1.pb.gz" "$WORK/run2.pb.gz" >"$WORK/rerun.json"
-out=$(python3 "$check" interval "$WORK/rerun.json" "$WORK/run1.json" "$WORK/run2.json") || fail "second run intervals"
-echo "second run ($(samples "$WORK/run1.pb.gz") and $(samples "$WORK/run2.pb.gz") samples): $out"
-got=$(verdict "$WORK/rerun.json" grow-spike)
-if [[ $(samples "$WORK/run1.pb.gz") -ge 250 && $(samples "$WORK/run2.pb.gz") -ge 250 ]]; then
-  [[ $got == unchanged ]] || fail "second run: grow-spike $got"
-else  # a machine too busy even for 24 s: too few samples to tell is the right answer too
-  [[ $got == unchanged || $got == inconclusive ]] || fail "second run: grow-spike $got"
-fi
 "$GCSPIKE" report --json "$fixture" -o "$WORK/fixture.json"
 "$GCSPIKE" diff --json "$fixture" "$WORK/run1.pb.gz" >"$WORK/later.json"
 out=$(python3 "$check" interval "$WORK/later.json" "$WORK/fixture.json" "$WORK/run1.json") || fail "fixture against a run"

@@ -19,7 +19,8 @@ DEFINE_bool(assist_profile, false,
             "time of each GC mark assist, attributed to the stack that began it.");
 DEFINE_double(pre_pause_ms, 50,
               "Execution traces: a grow-spike sample at most this many ms before a "
-              "stop-the-world start gets pre-pause in its gcspike label.");
+              "GC stop-the-world start (sweep or mark termination) gets pre-pause in its "
+              "gcspike label.");
 DEFINE_double(pre_pause_ratio, 1.5,
               "report, execution traces: pre-pause is a spike only when the share of grow-spike "
               "samples before a pause is at least this many times the share of the timeline "

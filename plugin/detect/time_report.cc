@@ -100,8 +100,9 @@ std::string FeatureLines(const TimeAnalysis& a) {
   const EnrichmentTest& pp = a.pre_pause_test;
   char num[64];
   out += "  pre-pause: " + HitsOf(pp, "grow-spike samples") + " within " +
-         Duration(a.options.pre_pause_ns) + " before a stop-the-world pause; the windows cover " +
-         Percent(pp.expected) + " of the timeline (expected by chance); ratio ";
+         Duration(a.options.pre_pause_ns) +
+         " before a GC stop-the-world pause; the windows cover " + Percent(pp.expected) +
+         " of the timeline (expected by chance); ratio ";
   out += RatioAndVerdict(pp.ratio, pp.p_value, pp.verdict, pp.reason);
   out += RenderMapChurnText(a.churn);
   const EnrichmentTest& mo = a.mark_overlap_test;

@@ -6,9 +6,11 @@
 //                     inside a mark-assist interval of the same goroutine: the assist itself
 //                     is often not on the sampled stack (the runtime switches to the system
 // stack, docs/formats/go-trace.md#cpu-samples), but the goroutine was assisting while it inserted.
-//   pre-pause         a grow-spike sample at most W before a stop-the-world start: map growth
-//                     that fed the allocation which ended the GC cycle. Added last to the
-//                     `gcspike` label value ("grow-spike+malloc-burst+pre-pause").
+//   pre-pause         a grow-spike sample at most W before a GC stop-the-world start (sweep or
+//                     mark termination; not the pauses of ReadMemStats, trace start/stop,
+//                     GOMAXPROCS...): map growth that fed the allocation which ended the GC
+//                     cycle. Added last to the `gcspike` label value
+//                     ("grow-spike+malloc-burst+pre-pause").
 //   mark-overlap      a grow-spike sample inside a GC mark phase (a GcCycle's start..end; a
 //                     cycle begun before the trace or unfinished runs from/to the span's
 //                     edge). Appended after pre-pause (the order is pre-pause, map-churn,
@@ -148,7 +150,7 @@ struct EnrichmentWording {
   std::string_view region = "the windows";          // "the windows cover 70 % of ..."
   std::string_view no_region_cause = "no-window";
   std::string_view no_region_reason =
-      "the windows cover none of the timeline (no stop-the-world pause, or a zero window)";
+      "the windows cover none of the timeline (no GC stop-the-world pause, or a zero window)";
   std::string_view cover_cause = "windows-cover-timeline";
 };
 
@@ -170,7 +172,7 @@ struct GrowCluster {
   int64_t start_ns = 0;
   int64_t end_ns = 0;
   int64_t samples = 0;
-  // The cluster ends within the pre-pause window before a stop-the-world start:
+  // The cluster ends within the pre-pause window before a GC stop-the-world start:
   // start - W <= end_ns <= start for some pause.
   bool before_pause = false;
 };
@@ -229,7 +231,7 @@ struct TimeAnalysis {
   int64_t span_start_ns = 0;  // the span (see the top of this file)
   int64_t span_end_ns = 0;
   std::vector<int64_t> grow_times;    // timestamps of the grow-spike samples, sorted
-  std::vector<int64_t> pause_starts;  // stop-the-world starts, sorted
+  std::vector<int64_t> pause_starts;  // the GC's stop-the-world starts, sorted
   uint64_t window_cover_ns = 0;       // of the span, inside some [start - W, start]
   EnrichmentTest pre_pause_test;
   std::vector<bool> mark_overlap;      // per sample: a grow-spike sample inside a mark phase

@@ -73,14 +73,17 @@ struct Visibility {
   double unsymbolized_share = 0;  // samples whose innermost user frame has no function name
   double truncated_share = 0;     // samples whose outermost frame is a Go stack switch
   double stackless_share = 0;     // samples of at most one location: no caller recorded
+  double empty_stack_share = 0;   // samples of no location at all: nothing known about them
   bool has_go_runtime = false;    // some sampled frame is in the Go runtime
   // Why nothing can be judged ("" when the profile can be): the cause's short name (as in the
   // list above) and a sentence saying what to do.
   std::string cause;
   std::string reason;
-  // Why the map features are only lower bounds (stacks cut at the system stack), "" if not.
+  // Why the map features (every feature when cut_every_feature) are only lower bounds: stacks
+  // cut at the system stack, or samples without a stack; "" if not.
   std::string cut_cause;
   std::string cut_reason;
+  bool cut_every_feature = false;
 
   bool blind() const { return !cause.empty(); }
 };

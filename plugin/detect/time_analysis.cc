@@ -365,7 +365,11 @@ TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalo
     return a;
   }
   TimeInputs in(profile, options, classifier);
-  if (!ReadSampleTimes(in)) return a;
+  if (!ReadSampleTimes(in)) {
+    a.cause = kNoCpuSamplesCause;  // a trace taken without CPU profiling
+    a.reason = kNoCpuSamplesReason;
+    return a;
+  }
   a.applicable = true;
   a.origin_ns = in.first;
   for (const GcCycle& c : profile.timeline.gc_cycles) {

@@ -286,10 +286,15 @@ void AppendTimeJson(std::string& out, const Profile& profile, const TimeAnalysis
 
 void AppendPrePauseFeatureJson(std::string& out, const TimeAnalysis& a) {
   if (!a.applicable) {
-    AppendMapChurnJson(out, a.churn);
-    AppendNoTimelineJson(out, kMarkOverlapName);
-    AppendNoTimelineJson(out, kHeapStepName);
-    AppendNoTimelineJson(out, kMarkTerminationName);
+    // perf.data has map-churn of its own (map_churn.h); nothing else has any time feature.
+    if (a.churn.applicable || !a.churn.cause.empty()) {
+      AppendMapChurnJson(out, a.churn);
+    } else {
+      AppendUnjudgedJson(out, kMapChurnName, a.cause, a.reason);
+    }
+    for (std::string_view name : {kMarkOverlapName, kHeapStepName, kMarkTerminationName}) {
+      AppendUnjudgedJson(out, name, a.cause, a.reason);
+    }
     return;
   }
   AppendEnrichmentJson(out, kPrePauseName, "pre_pause_samples", a.pre_pause_test,

@@ -216,6 +216,9 @@ struct GcCycleReport {
 
 struct TimeAnalysis {
   bool applicable = false;  // the profile had timestamps and a timeline
+  // When not applicable, why: no timeline, or a trace's timeline without a CPU sample.
+  std::string_view cause = kNoTimelineCause;
+  std::string_view reason = kNoTimelineReason;
   TimeRuleOptions options;
   std::vector<bool> pre_pause;        // per sample
   std::vector<int64_t> cluster;       // per sample, 0 = none
@@ -324,7 +327,8 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& analysi
 //     "verdict":S, ["cause":S, "reason":S,] "ratio_threshold":F, "p_threshold":F,
 //     "permutations":N}
 // The time features after pre-pause are there on every profile: without a timeline as
-// {"fraction":null, "samples":0, "verdict":"inconclusive", "cause":"no-timeline", "reason":S}.
+// {"fraction":null, "samples":0, "verdict":"inconclusive", "cause":"no-timeline", "reason":S},
+// on a trace without CPU samples the same with "cause":"no-samples".
 void AppendTimeJson(std::string& out, const Profile& profile, const TimeAnalysis& a);
 void AppendPrePauseFeatureJson(std::string& out, const TimeAnalysis& a);
 

@@ -209,11 +209,8 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
                "has no symbols); pass --binary PATH or --symfs DIR, or convert where perf's "
                "build-id cache (~/.debug) of the recording machine is";
   } else if (samples == 0 && !profile.timeline.empty()) {
-    v.cause = "no-samples";
-    v.reason =
-        "the execution trace has no CPU samples (CPU profiling was off while it was taken); "
-        "profile the CPU while tracing: go test -trace t.out -cpuprofile c.out, or fetch "
-        "/debug/pprof/trace?seconds=5 while /debug/pprof/profile?seconds=10 runs";
+    v.cause = kNoCpuSamplesCause;
+    v.reason = kNoCpuSamplesReason;
   } else if (v.empty_stack_share > options.max_stackless) {
     v.cause = "missing-stacks";
     v.reason = EmptyStacksReason(v.empty_stack_share);

@@ -11,6 +11,8 @@
 //   unsymbolized     too many samples keep raw addresses (the binary was not found)
 //   no-samples       an execution trace taken without CPU profiling: it has a timeline but no
 //                    stacks to judge
+//   missing-stacks   most samples have no stack at all (a Go 1.19-1.21 trace cut short inside
+//                    the stack table it writes last)
 //   not-go           no Go runtime frame anywhere: not a Go program, or its symbols are missing
 //   no-stacks        most samples are the sampled instruction alone, without callers (perf
 //                    record without -g): every feature is told by frames above the leaf (the
@@ -23,11 +25,13 @@
 //
 // All but the last make every feature inconclusive. The last makes the map features lower bounds:
 // a spike still stands, a "normal" does not (measured on one workload: grow-spike 15.7 % and
-// malloc-burst 3.8 % with --call-graph dwarf against 39 % and 24 % with -g).
+// malloc-burst 3.8 % with --call-graph dwarf against 39 % and 24 % with -g). So do a few
+// samples without a stack (missing-stacks, at most max_stackless of them), for every feature.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/profile.h"
@@ -47,6 +51,13 @@ enum class ProfileKind {
 };
 std::string_view ProfileKindName(ProfileKind kind);
 ProfileKind ClassifyProfileKind(const Profile& profile);
+
+// no-samples: an execution trace without CPU samples (also the time features' cause then).
+inline constexpr std::string_view kNoCpuSamplesCause = "no-samples";
+inline constexpr std::string_view kNoCpuSamplesReason =
+    "the execution trace has no CPU samples (CPU profiling was off while it was taken); "
+    "profile the CPU while tracing: go test -trace t.out -cpuprofile c.out, or fetch "
+    "/debug/pprof/trace?seconds=5 while /debug/pprof/profile?seconds=10 runs";
 
 struct VisibilityOptions {
   // Below this many individual samples nothing is judged (a 95 % interval on a handful of

@@ -159,45 +159,10 @@ expect_exit 2 "$GCSPIKE" report "$WORK/frequent.trace" --pre-pause-ratio nan
 # reads its memory statistics (runtime.ReadMemStats stops the world), run with GOGC=off: the
 # trace has no GC cycle, and its grow samples all lie just before the ReadMemStats pauses.
 # pre-pause cannot be judged (cause no-window), where counting those pauses made it a spike.
-cat > "$WORK/memstats.go" <<'EOF'
-package main
-
-import (
-	"os"
-	"runtime"
-	"runtime/pprof"
-	"runtime/trace"
-	"strconv"
-	"time"
-)
-
-var sink int
-
-func main() {
-	f, _ := os.Create(os.Args[1])
-	c, _ := os.Create(os.Args[1] + ".cpu")
-	if pprof.StartCPUProfile(c) != nil || trace.Start(f) != nil {
-		os.Exit(1)
-	}
-	var ms runtime.MemStats
-	for b := 0; b < 12; b++ {
-		m := map[string]int{} // grows while filled
-		for i := 0; i < 300000; i++ {
-			m["k"+strconv.Itoa(i)] = i
-		}
-		sink += len(m)
-		runtime.ReadMemStats(&ms)
-		for end := time.Now().Add(120 * time.Millisecond); time.Now().Before(end); {
-			sink++ // no map, no allocation
-		}
-	}
-	trace.Stop()
-	pprof.StopCPUProfile()
-}
-EOF
-(cd "$WORK" && GOTOOLCHAIN=local GOTELEMETRY=off go build -o memstats memstats.go) ||
-  fail "cannot build memstats.go"
-GOGC=off "$WORK/memstats" "$WORK/memstats.trace" || fail "memstats run"
+(cd "$SOURCE_DIR/tests/e2e/tracefill" && GOTOOLCHAIN=local go build -o "$WORK/tracefill" .) ||
+  fail "cannot build tests/e2e/tracefill"
+GOGC=off "$WORK/tracefill" -rounds 12 -keys 300000 -memstats -spin 120ms "$WORK/memstats.trace" ||
+  fail "tracefill -memstats"
 report_check "$WORK/memstats.trace" memstats
 if [[ -n ${GOCHECK:-} && -x $GOCHECK ]]; then
   python3 - "$WORK/stats.txt" "$WORK/ranges.txt" "$WORK/memstats.json" <<'PY' ||

@@ -19,47 +19,9 @@ HERE=$(dirname "$0")
 GO119=/usr/lib/go-1.19/bin/go
 [[ -x $GO119 ]] || fail "$GO119 is missing: run scripts/setup-deps (Debian golang-1.19)"
 
-cat > "$WORK/fill.go" <<'EOF'
-package main
-
-import (
-	"os"
-	"runtime/pprof"
-	"runtime/trace"
-	"strconv"
-	"sync"
-)
-
-var sink [2]int
-
-func main() {
-	f, _ := os.Create(os.Args[1])
-	c, _ := os.Create(os.Args[1] + ".cpu")
-	if pprof.StartCPUProfile(c) != nil || trace.Start(f) != nil {
-		os.Exit(1)
-	}
-	var wg sync.WaitGroup
-	for w := 0; w < 2; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for r := 0; r < 24; r++ {
-				m := map[string]int{} // grows while filled
-				for i := 0; i < 200000; i++ {
-					m["k"+strconv.Itoa(i)] = i
-				}
-				sink[w] += len(m)
-			}
-		}(w)
-	}
-	wg.Wait()
-	trace.Stop()
-	pprof.StopCPUProfile()
-}
-EOF
-(cd "$WORK" && GO111MODULE=off GOTOOLCHAIN=local "$GO119" build -o fill fill.go) ||
-  fail "cannot build fill.go with Go 1.19"
-"$WORK/fill" "$WORK/whole.trace" || fail "fill run"
+(cd "$SOURCE_DIR/tests/e2e/tracefill" && GOTOOLCHAIN=local "$GO119" build -o "$WORK/tracefill" .) ||
+  fail "cannot build tests/e2e/tracefill with Go 1.19"
+"$WORK/tracefill" -workers 2 -rounds 24 -keys 200000 "$WORK/whole.trace" || fail "tracefill"
 python3 "$HERE/trace_v1_cut.py" "$WORK/whole.trace" "$WORK/cut.trace" > "$WORK/cut.json" ||
   fail "trace_v1_cut.py"
 limit=$(python3 - "$WORK/cut.json" <<'PY'
@@ -83,7 +45,8 @@ echo "gate $gate"
 
 expect_exit 1 "$GCSPIKE" report --json "$WORK/whole.trace" --fail-on "$gate" -o "$WORK/whole.json"
 pass
-expect_exit 3 "$GCSPIKE" report --json "$WORK/cut.trace" --fail-on "$gate" -o "$WORK/cut-report.json"
+expect_exit 3 "$GCSPIKE" report --json "$WORK/cut.trace" --fail-on "$gate" \
+  -o "$WORK/cut-report.json"
 grep -q "cannot be decided.*of samples have no stack at all" "$WORK/out.txt" ||
   fail "no reason naming the samples without a stack: $(cat "$WORK/out.txt")"
 grep -q "CPU samples name stacks missing" "$WORK/out.txt" || fail "no reader warning"

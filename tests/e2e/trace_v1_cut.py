@@ -19,21 +19,14 @@ trailing string. CPUSample (49): [dt, time, P, G, stack]; Stack (3): [id, n, n x
 file, line)].
 """
 import json
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from go_trace_batches import read_uvarint as uvarint  # noqa: E402
 
 STACK, FREQUENCY, STRING, USER_LOG, CPU_SAMPLE = 3, 2, 37, 48, 49
 GROW = ("runtime.hashGrow", "runtime.growWork", "runtime.evacuate", "runtime.makeBucketArray")
-
-
-def uvarint(d, i):
-    x = shift = 0
-    while True:
-        b = d[i]
-        i += 1
-        x |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            return x, i
 
 
 def events(d):

@@ -157,7 +157,9 @@ struct EnrichmentWording {
 // The verdict rules of JudgePrePause (below) for any enrichment: inconclusive when n <
 // kPrePauseMinSamples, when the region covers none of the span, when it covers so much that
 // even every sample in it could not reach min_ratio, or when even every sample in it would not
-// be significant; otherwise spike when p < kPrePauseAlpha and ratio >= min_ratio, else normal.
+// be significant; otherwise spike when p < kPrePauseAlpha and ratio >= min_ratio, normal when
+// the 95 % Wilson interval of the fraction lies below min_ratio * expected (the samples rule a
+// spike out), else inconclusive ("borderline": too few samples to tell).
 EnrichmentTest JudgeEnrichment(int64_t n, int64_t hits, double expected, double min_ratio,
                                const EnrichmentWording& wording);
 
@@ -269,8 +271,9 @@ double BinomialUpperTail(int64_t n, int64_t k, double p);
 // of the span, when they cover so much (expected >= kPrePauseMaxExpected, or expected *
 // min_ratio > 1) that even every sample in them could not reach min_ratio, or when even every
 // sample in them would not be significant (expected^n >= kPrePauseAlpha); otherwise spike when
-// p < kPrePauseAlpha and ratio >= min_ratio, else normal. The samples are the n grow-spike
-// samples with a time, the hits the `pre_pause` of them within a window.
+// p < kPrePauseAlpha and ratio >= min_ratio, normal when the fraction's 95 % Wilson interval
+// lies below min_ratio * expected, else inconclusive (borderline). The samples are the n
+// grow-spike samples with a time, the hits the `pre_pause` of them within a window.
 EnrichmentTest JudgePrePause(int64_t n, int64_t pre_pause, double expected, double min_ratio);
 
 // The mean number of clusters (Dbscan1D's) of n points placed uniformly at random on a span of

@@ -98,7 +98,7 @@ def main():
     close(pp["ratio"], ratio, 1e-12, "ratio")
     close(pp["p_value"], p_value, 1e-6, "p_value")
 
-    verdict = enrichment_verdict(n, expected, args.min_ratio, p_value, ratio)
+    verdict = enrichment_verdict(n, expected, args.min_ratio, p_value, ratio, k)
     check_verdict(pp, verdict, "pre-pause")
     lo_i, hi_i = pp["interval"]
     if n and not lo_i <= fraction <= hi_i:

@@ -92,7 +92,7 @@ def judge(feature, n, k, expected, what):
     covered = round(expected * scale)
     p = upper_tail(n, k, covered, scale)
     close(feature["p_value"], p, 1e-5, what + " p_value")
-    verdict = enrichment_verdict(n, expected, r, p, ratio)
+    verdict = enrichment_verdict(n, expected, r, p, ratio, k)
     check_verdict(feature, verdict, what)
     return fraction, ratio, p, verdict
 

@@ -121,7 +121,7 @@ assert r, text
 assert (int(r[1]), int(r[2]), r[4]) == (m["mark_overlap_samples"], m["samples"], m["verdict"])
 assert abs(float(r[3]) - 100 * m["expected"]) <= 0.05
 h = json.load(open(sys.argv[1]))["features"]["heap-step"]
-r = re.search(r"^  heap-step: (\d+) of (\d+) heap steps .*: (\w+)", text, re.M)
+r = re.search(r"^  heap-step: (\d+) of (\d+) heap steps .*?, p = \S+: (\w+)", text, re.M)
 assert r and (int(r[1]), int(r[2]), r[3]) == (h["near_cluster_steps"], h["samples"], h["verdict"])
 k = json.load(open(sys.argv[1]))["features"]["mark-termination"]
 r = re.search(r"^  mark-termination: (\d+) GC cycles; .* rho (\S+), p = (\S+);.*: (\w+)", text, re.M)

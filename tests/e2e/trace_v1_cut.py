@@ -8,7 +8,7 @@ The runtime writes the frequency event and then the whole stack table at the end
 (docs/formats/go-trace.md#old-format-layout), in no fixed order, so a trace cut short at an
 event boundary inside the table still reads, but some CPU samples name stacks it no longer
 holds. The cut is made before the Stack event, from the end, at which the samples whose stacks
-are lost first hide at least 15 points of the grow-spike share (a map-assign frame above a grow
+are lost first hide at least 20 points of the grow-spike share (a map-assign frame above a grow
 frame). Prints one JSON line: {"samples": N, "lost": N, "grow": N (of all samples, from the
 whole trace), "grow_visible": N (of those, with a stack kept)}.
 
@@ -89,12 +89,12 @@ def main(trace, out):
         lost_ids.add(sid)
         lost = sum(s in lost_ids for s in samples)
         visible = sum(grow.get(s, False) for s in samples if s not in lost_ids)
-        if total_grow - visible >= 0.15 * len(samples):
+        if total_grow - visible >= 0.20 * len(samples):
             open(out, "wb").write(d[:off])
             print(json.dumps({"samples": len(samples), "lost": lost, "grow": total_grow,
                               "grow_visible": visible}))
             return
-    sys.exit(f"{trace}: no cut inside the stack table hides 15 points of grow samples")
+    sys.exit(f"{trace}: no cut inside the stack table hides 20 points of grow samples")
 
 
 if __name__ == "__main__":

@@ -219,8 +219,8 @@ struct GcCycleReport {
 struct TimeAnalysis {
   bool applicable = false;  // the profile had timestamps and a timeline
   // When not applicable, why: no timeline, or a trace's timeline without a CPU sample.
-  std::string_view cause = kNoTimelineCause;
-  std::string_view reason = kNoTimelineReason;
+  std::string cause = std::string(kNoTimelineCause);
+  std::string reason = std::string(kNoTimelineReason);
   TimeRuleOptions options;
   std::vector<bool> pre_pause;        // per sample
   std::vector<int64_t> cluster;       // per sample, 0 = none

@@ -208,6 +208,10 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
                " of samples have frames without function names (the binary was not found, or "
                "has no symbols); pass --binary PATH or --symfs DIR, or convert where perf's "
                "build-id cache (~/.debug) of the recording machine is";
+  } else if (samples == 0 && options.filtered_out_of > 0) {
+    v.cause = "filtered-out";
+    v.reason = "the filters (--from/--to, --goroutine, --keep, --focus...) kept none of the " +
+               std::to_string(options.filtered_out_of) + " samples; widen them";
   } else if (samples == 0 && !profile.timeline.empty()) {
     v.cause = kNoCpuSamplesCause;
     v.reason = kNoCpuSamplesReason;

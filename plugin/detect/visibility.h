@@ -9,6 +9,7 @@
 //                    a tracepoint: perf_events.h), whose shares are not shares of CPU work;
 //                    a perf.data of a CPU clock on kernel code only (cpu-clock:k)
 //   unsymbolized     too many samples keep raw addresses (the binary was not found)
+//   filtered-out     the filters (--from/--to, --goroutine, --keep...) kept no sample
 //   no-samples       an execution trace taken without CPU profiling: it has a timeline but no
 //                    stacks to judge
 //   missing-stacks   most samples have no stack at all (a Go 1.19-1.21 trace cut short inside
@@ -76,6 +77,9 @@ struct VisibilityOptions {
   // stacks. A runtime/pprof or -g profile has callers in all but a few samples (measured: 0.4 %,
   // a lone runtime.systemstack for work on the system stack); perf record without -g in none.
   double max_stackless = 0.5;
+  // The samples the input had when --from/--to, --keep and the other filters kept none of them
+  // (0: not so): the profile is empty because of the filters, not the recording.
+  uint64_t filtered_out_of = 0;
 };
 
 struct Visibility {

@@ -107,6 +107,26 @@ for name in ("grow-spike", "scanobject-hotspot", "map-churn", "mark-overlap", "h
 PY
 pass
 
+# 3c. Filters that keep none of a trace's samples (its CPU samples span seconds, --from is an
+# hour after the first): every feature names the filters (cause filtered-out), not a trace
+# without CPU samples; report and annotate gates cannot decide.
+f=$FIXTURES/trace/go1.26/grow.trace
+expect_exit 3 "$GCSPIKE" report --json "$f" --from +1h --fail-on 'grow-spike>5%' \
+  -o "$WORK/filtered.json"
+grep -q "the filters kept none of the" "$WORK/out.txt" || fail "no warning: $(cat "$WORK/out.txt")"
+python3 - "$WORK/filtered.json" <<'PY' || fail "a report whose filters kept no sample"
+import json, sys
+f = json.load(open(sys.argv[1]))["features"]
+for name in ("grow-spike", "scanobject-hotspot", "map-churn", "mark-overlap", "heap-step",
+             "mark-termination"):
+    assert f[name]["verdict"] == "inconclusive", (name, f[name])
+    assert f[name]["cause"] == "filtered-out" and "--from" in f[name]["reason"], (name, f[name])
+PY
+expect_exit 3 "$GCSPIKE" annotate "$f" --from +1h --fail-on 'grow-spike>5%' -o "$WORK/f.pb.gz"
+grep -q "cannot be decided.*the filters .* kept none" "$WORK/out.txt" ||
+  fail "annotate: $(cat "$WORK/out.txt")"
+pass
+
 # 4. The text report says the same.
 f=$FIXTURES/trace/go1.26/grow.trace
 "$GCSPIKE" report "$f" > "$WORK/text.txt" || fail "report $f"

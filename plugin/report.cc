@@ -108,6 +108,7 @@ std::string RenderReportJson(const DetectionSummary& s, std::string_view feature
   o += ",\"visibility\":{\"unsymbolized_share\":" + Num(s.visibility.unsymbolized_share) +
        ",\"truncated_share\":" + Num(s.visibility.truncated_share) +
        ",\"stackless_share\":" + Num(s.visibility.stackless_share) +
+       ",\"empty_stack_share\":" + Num(s.visibility.empty_stack_share) +
        ",\"go_runtime_frames\":" + (s.visibility.has_go_runtime ? "true" : "false");
   if (s.visibility.blind()) {
     o += ",\"cause\":" + JsonString(s.visibility.cause) +

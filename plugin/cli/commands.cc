@@ -61,11 +61,10 @@ Result<Profile> BuildProfile(const Args& args, Diagnostics* diagnostics,
   }
   GCSPIKE_ASSIGN_OR_RETURN(SampleFilterSpec filters, FilterSpecFromFlags(args));
   if (filters.empty()) return p;
-  if (Status s = ApplyFilterFlags(args, p, diagnostics); !s.ok()) {
-    return NamingInput(s.error(), args);
-  }
+  auto filtered_out_of = ApplyFilterFlags(args, p, diagnostics);
+  if (!filtered_out_of.ok()) return NamingInput(filtered_out_of.error(), args);
   if (FLAGS_detect && summary != nullptr) {
-    GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectOnly(p, InputName(args)));
+    GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectOnly(p, InputName(args), *filtered_out_of));
     *summary = std::move(s);
   }
   return p;

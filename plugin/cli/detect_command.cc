@@ -144,7 +144,8 @@ struct Analysis {
 
 // Classifies, resolves the sites, applies the time rules and summarizes.
 Result<Analysis> Analyze(const Profile& profile, const std::string& input_name,
-                         Diagnostics* diagnostics, size_t max_sites = 10) {
+                         Diagnostics* diagnostics, size_t max_sites = 10,
+                         uint64_t filtered_out_of = 0) {
   GCSPIKE_ASSIGN_OR_RETURN(DetectionThresholds thresholds, ThresholdsFromFlags());
   GCSPIKE_ASSIGN_OR_RETURN(RuntimeSignatureCatalogue catalogue, CatalogueFromFlags());
   GCSPIKE_ASSIGN_OR_RETURN(TimeRuleOptions time_options, TimeRuleOptionsFromFlags());
@@ -157,11 +158,16 @@ Result<Analysis> Analyze(const Profile& profile, const std::string& input_name,
   a.time = ApplyTimeRules(profile, catalogue, a.features, time_options);
   SummaryContext context;
   context.visibility.min_samples = static_cast<uint64_t>(FLAGS_min_samples);
+  context.visibility.filtered_out_of = filtered_out_of;
   context.assists_from_timeline = a.time.applicable && !profile.timeline.assists.empty();
   context.site_paths = &sites;
   context.max_sites = max_sites;
   a.summary = Summarize(profile, a.features, thresholds, context);
   a.summary.input = input_name;
+  if (filtered_out_of > 0 && !a.time.applicable) {  // the time features say it too
+    a.time.cause = a.summary.visibility.cause;
+    a.time.reason = a.summary.visibility.reason;
+  }
   return a;
 }
 
@@ -285,8 +291,9 @@ Result<DetectionSummary> DetectAndLabel(Profile& profile, const std::string& inp
   return std::move(a.summary);
 }
 
-Result<DetectionSummary> DetectOnly(const Profile& profile, const std::string& input_name) {
-  GCSPIKE_ASSIGN_OR_RETURN(Analysis a, Analyze(profile, input_name, nullptr));
+Result<DetectionSummary> DetectOnly(const Profile& profile, const std::string& input_name,
+                                    uint64_t filtered_out_of) {
+  GCSPIKE_ASSIGN_OR_RETURN(Analysis a, Analyze(profile, input_name, nullptr, 10, filtered_out_of));
   return std::move(a.summary);
 }
 
@@ -330,15 +337,21 @@ int CheckFailOn(const std::vector<FailOnExpr>& exprs, const DetectionSummary& su
 namespace {
 
 // With filters the report describes the samples kept; they run on the labelled profile, as
-// in annotate, so --keep gcspike~grow-spike works. True when there were filters.
-Result<bool> FilterForReport(Profile& profile, const Args& args, Diagnostics* diagnostics) {
+// in annotate, so --keep gcspike~grow-spike works. Whether there were filters, and how many
+// samples the input had when they kept none (ApplyFilterFlags).
+struct ReportFilters {
+  bool any = false;
+  uint64_t filtered_out_of = 0;
+};
+Result<ReportFilters> FilterForReport(Profile& profile, const Args& args,
+                                      Diagnostics* diagnostics) {
   GCSPIKE_ASSIGN_OR_RETURN(SampleFilterSpec filters, FilterSpecFromFlags(args));
-  if (filters.empty()) return false;
+  if (filters.empty()) return ReportFilters{};
   auto labelled = DetectAndLabel(profile, InputName(args), diagnostics);
   if (!labelled.ok()) return labelled.error();
-  auto kept = FilterSamples(profile, filters, diagnostics);
+  auto kept = ApplyFilterFlags(args, profile, diagnostics);
   if (!kept.ok()) return NamingInput(kept.error(), args);
-  return true;
+  return ReportFilters{true, *kept};
 }
 
 // The report in `format`: text, JSON, HTML or a Chrome trace.
@@ -386,8 +399,8 @@ int RunReport(const Args& args) {
   auto filtered = FilterForReport(*profile, args, &diag);
   if (!filtered.ok()) return Fail(filtered.error());
   // Unmatched rules are told once, about the whole input.
-  Diagnostics* warn_rules = *filtered ? nullptr : &diag;
-  auto analysis = Analyze(*profile, InputName(args), warn_rules);
+  Diagnostics* warn_rules = filtered->any ? nullptr : &diag;
+  auto analysis = Analyze(*profile, InputName(args), warn_rules, 10, filtered->filtered_out_of);
   if (!analysis.ok()) return Fail(analysis.error());
   // About the samples judged, after the filters (--pid keeps one process).
   if (Status s = WarnSeveralProcesses(*profile, InputName(args), &diag); !s.ok()) {

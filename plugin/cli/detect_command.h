@@ -28,8 +28,10 @@ Result<std::vector<FailOnExpr>> CheckDetectFlags(const Args& args);
 Result<DetectionSummary> DetectAndLabel(Profile& profile, const std::string& input_name,
                                         Diagnostics* diagnostics = nullptr, size_t max_sites = 10);
 
-// The summary of a profile without labelling it (what --fail-on judges after the filters).
-Result<DetectionSummary> DetectOnly(const Profile& profile, const std::string& input_name);
+// The summary of a profile without labelling it (what --fail-on judges after the filters;
+// `filtered_out_of`: ApplyFilterFlags's count when they kept no sample).
+Result<DetectionSummary> DetectOnly(const Profile& profile, const std::string& input_name,
+                                    uint64_t filtered_out_of = 0);
 
 // Warns when the profile holds the samples of several processes (perf record -a), whose shares
 // are then of them all, naming the --pid that keeps the largest. `whole_profiles`: the command

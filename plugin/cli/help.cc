@@ -408,8 +408,8 @@ const std::vector<LabelDoc>& Labels() {
        "rehash work; malloc-burst: mallocgc reached through a grow path; assist-coupling: a mark "
        "assist reached from a map insert or a grow allocation (in traces also a map insert inside "
        "its goroutine's assist interval); scanobject-hotspot: GC scanning; pre-pause (traces): a "
-       "grow sample at most 50 ms before a stop-the-world pause; map-churn (traces): a sample in "
-       "a run of map inserts of one goroutine with no blocking or syscall between them "
+       "grow sample at most 50 ms before a GC stop-the-world pause; map-churn (traces): a "
+       "sample in a run of map inserts of one goroutine with no blocking or syscall between them "
        "(--map-churn-run, 3); mark-overlap (traces): a grow "
        "sample inside a GC mark phase."},
       {"gcspike_site", "a function name",

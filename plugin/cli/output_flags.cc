@@ -106,14 +106,15 @@ Result<SampleFilterSpec> FilterSpecFromFlags(const Args& args) {
   return spec;
 }
 
-Status ApplyFilterFlags(const Args& args, Profile& profile, Diagnostics* diagnostics) {
+Result<uint64_t> ApplyFilterFlags(const Args& args, Profile& profile, Diagnostics* diagnostics) {
   GCSPIKE_ASSIGN_OR_RETURN(SampleFilterSpec spec, FilterSpecFromFlags(args));
   GCSPIKE_ASSIGN_OR_RETURN(SampleFilterStats stats, FilterSamples(profile, spec, diagnostics));
-  if (!spec.empty() && stats.samples_out == 0 && stats.samples_in != 0 && diagnostics != nullptr) {
+  if (spec.empty() || stats.samples_out != 0 || stats.samples_in == 0) return uint64_t{0};
+  if (diagnostics != nullptr) {
     diagnostics->Warn("the filters kept none of the " + std::to_string(stats.samples_in) +
                       " samples");
   }
-  return {};
+  return static_cast<uint64_t>(stats.samples_in);
 }
 
 Result<OutputOptions> OutputOptionsFromFlags(const Args& args, const std::string& output_path) {

@@ -19,15 +19,18 @@ DEFINE_bool(assist_profile, false,
             "time of each GC mark assist, attributed to the stack that began it.");
 DEFINE_double(pre_pause_ms, 50,
               "Execution traces: a grow-spike sample at most this many ms before a "
-              "stop-the-world start gets pre-pause in its gcspike label.");
+              "GC stop-the-world start (sweep or mark termination) gets pre-pause in its "
+              "gcspike label.");
 DEFINE_double(pre_pause_ratio, 1.5,
               "report, execution traces: pre-pause is a spike only when the share of grow-spike "
               "samples before a pause is at least this many times the share of the timeline "
-              "those windows cover (and significant, binomial p < 0.01).");
+              "those windows cover (and significant, binomial p < 0.01); normal only when the "
+              "share's 95% interval lies below that.");
 DEFINE_double(mark_overlap_ratio, 1.5,
               "report, execution traces: mark-overlap is a spike only when the share of "
               "grow-spike samples inside GC mark phases is at least this many times the share "
-              "of the timeline the phases cover (and significant, binomial p < 0.01).");
+              "of the timeline the phases cover (and significant, binomial p < 0.01); normal "
+              "only when the share's 95% interval lies below that.");
 DEFINE_double(heap_step_pct, 5,
               "report, execution traces: a heap step is a rise of the heap-alloc series by more "
               "than this percentage of the heap within 10 ms (feature heap-step).");

@@ -248,11 +248,11 @@ DetectionSummary Summarize(const Profile& profile, const std::vector<StackFeatur
       f.reason = vis.reason;
     }
   } else if (!vis.cut_cause.empty()) {
-    // Cut stacks hide map frames, never invent them: a spike seen anyway stands; anything less
-    // may be the cut.
+    // Cut stacks hide map frames (missing ones any frame), never invent them: a spike seen
+    // anyway stands; anything less may be the cut.
     for (int b = 0; b < kFeatureCount; ++b) {
       FeatureSummary& f = out.features[b];
-      if ((kMapFeatures & (1u << b)) == 0) continue;
+      if (!vis.cut_every_feature && (kMapFeatures & (1u << b)) == 0) continue;
       f.lower_bound = true;
       if (f.spike()) continue;
       f.verdict = Verdict::kInconclusive;

@@ -36,14 +36,19 @@ void AppendVerdictJson(std::string& out, Verdict verdict, std::string_view cause
   }
 }
 
-void AppendNoTimelineJson(std::string& out, std::string_view name) {
+void AppendUnjudgedJson(std::string& out, std::string_view name, std::string_view cause,
+                        std::string_view reason) {
   out += ",";
   AppendJsonString(out, name);
   out += ":{\"fraction\":null,\"samples\":0,\"verdict\":\"inconclusive\",\"cause\":";
-  AppendJsonString(out, kNoTimelineCause);
+  AppendJsonString(out, cause);
   out += ",\"reason\":";
-  AppendJsonString(out, kNoTimelineReason);
+  AppendJsonString(out, reason);
   out += "}";
+}
+
+void AppendNoTimelineJson(std::string& out, std::string_view name) {
+  AppendUnjudgedJson(out, name, kNoTimelineCause, kNoTimelineReason);
 }
 
 }  // namespace gcspike

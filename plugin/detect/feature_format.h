@@ -21,7 +21,10 @@ void AppendVerdictJson(std::string& out, Verdict verdict, std::string_view cause
                        std::string_view reason);
 
 // ,"NAME":{"fraction":null, "samples":0, "verdict":"inconclusive", "cause":"no-timeline",
-// "reason":S}: a time feature on a profile without a timeline (time_rules.h).
+// "reason":S}: a time feature on a profile without a timeline (time_rules.h), or with the
+// cause and reason given (a trace without CPU samples: "no-samples").
 void AppendNoTimelineJson(std::string& out, std::string_view name);
+void AppendUnjudgedJson(std::string& out, std::string_view name, std::string_view cause,
+                        std::string_view reason);
 
 }  // namespace gcspike

@@ -120,13 +120,21 @@ void CoupleAssistsByTime(TimeInputs& in, std::vector<StackFeatures>& features, T
   }
 }
 
-// pre-pause (a grow-spike sample at most W before some stop-the-world start) and the grow
+// A pause of the GC: the runtime names its two "GC sweep termination" and "GC mark
+// termination"; the generation format also records the pauses of ReadMemStats, trace start and
+// stop, GOMAXPROCS and goroutine profiles (docs/formats/go-trace.md#stop-the-world-reasons),
+// which end no GC cycle. An unnamed pause counts.
+bool IsGcPause(const Profile& profile, const StwPause& p) {
+  return p.kind == 0 || profile.str(p.kind).starts_with("GC ");
+}
+
+// pre-pause (a grow-spike sample at most W before some GC stop-the-world start) and the grow
 // clusters, each against chance.
 void FindPrePauseAndClusters(TimeInputs& in, const std::vector<StackFeatures>& features,
                              TimeAnalysis& a) {
   const TimeRuleOptions& options = in.options;
   for (const StwPause& p : in.timeline().pauses) {
-    if (p.start_ns != kNoTime) a.pause_starts.push_back(p.start_ns);
+    if (p.start_ns != kNoTime && IsGcPause(in.profile, p)) a.pause_starts.push_back(p.start_ns);
   }
   std::sort(a.pause_starts.begin(), a.pause_starts.end());
   const std::vector<int64_t>& pause_starts = a.pause_starts;
@@ -357,7 +365,11 @@ TimeAnalysis ApplyTimeRules(const Profile& profile, const RuntimeSignatureCatalo
     return a;
   }
   TimeInputs in(profile, options, classifier);
-  if (!ReadSampleTimes(in)) return a;
+  if (!ReadSampleTimes(in)) {
+    a.cause = kNoCpuSamplesCause;  // a trace taken without CPU profiling
+    a.reason = kNoCpuSamplesReason;
+    return a;
+  }
   a.applicable = true;
   a.origin_ns = in.first;
   for (const GcCycle& c : profile.timeline.gc_cycles) {

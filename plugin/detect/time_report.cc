@@ -100,8 +100,9 @@ std::string FeatureLines(const TimeAnalysis& a) {
   const EnrichmentTest& pp = a.pre_pause_test;
   char num[64];
   out += "  pre-pause: " + HitsOf(pp, "grow-spike samples") + " within " +
-         Duration(a.options.pre_pause_ns) + " before a stop-the-world pause; the windows cover " +
-         Percent(pp.expected) + " of the timeline (expected by chance); ratio ";
+         Duration(a.options.pre_pause_ns) +
+         " before a GC stop-the-world pause; the windows cover " + Percent(pp.expected) +
+         " of the timeline (expected by chance); ratio ";
   out += RatioAndVerdict(pp.ratio, pp.p_value, pp.verdict, pp.reason);
   out += RenderMapChurnText(a.churn);
   const EnrichmentTest& mo = a.mark_overlap_test;
@@ -285,10 +286,15 @@ void AppendTimeJson(std::string& out, const Profile& profile, const TimeAnalysis
 
 void AppendPrePauseFeatureJson(std::string& out, const TimeAnalysis& a) {
   if (!a.applicable) {
-    AppendMapChurnJson(out, a.churn);
-    AppendNoTimelineJson(out, kMarkOverlapName);
-    AppendNoTimelineJson(out, kHeapStepName);
-    AppendNoTimelineJson(out, kMarkTerminationName);
+    // perf.data has map-churn of its own (map_churn.h); nothing else has any time feature.
+    if (a.churn.applicable || !a.churn.cause.empty()) {
+      AppendMapChurnJson(out, a.churn);
+    } else {
+      AppendUnjudgedJson(out, kMapChurnName, a.cause, a.reason);
+    }
+    for (std::string_view name : {kMarkOverlapName, kHeapStepName, kMarkTerminationName}) {
+      AppendUnjudgedJson(out, name, a.cause, a.reason);
+    }
     return;
   }
   AppendEnrichmentJson(out, kPrePauseName, "pre_pause_samples", a.pre_pause_test,

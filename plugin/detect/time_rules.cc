@@ -176,7 +176,7 @@ EnrichmentTest JudgeEnrichment(int64_t n, int64_t hits, double expected, double 
   t.verdict = Verdict::kInconclusive;
   const std::string samples(w.samples), short_samples(w.short_samples), sample(w.sample),
       region(w.region);
-  char buf[300];
+  char buf[400];
   if (n < kPrePauseMinSamples) {
     std::snprintf(buf, sizeof buf, "only %lld %s with a time (%lld needed)",
                   static_cast<long long>(n), samples.c_str(),
@@ -200,9 +200,23 @@ EnrichmentTest JudgeEnrichment(int64_t n, int64_t hits, double expected, double 
                   short_samples.c_str(), static_cast<long long>(n), region.c_str(), kPrePauseAlpha);
     t.cause = "too-few-samples";
     t.reason = buf;
+  } else if (t.p_value < kPrePauseAlpha && t.ratio >= min_ratio) {
+    t.verdict = Verdict::kSpike;
+  } else if (const Interval share =
+                 WilsonInterval(static_cast<double>(hits), static_cast<double>(n));
+             share.hi < expected * min_ratio) {
+    // Normal only when the share surely stays below the spike's ratio: a share that is not
+    // significant may still be that high when the samples are few.
+    t.verdict = Verdict::kNormal;
   } else {
-    t.verdict =
-        t.p_value < kPrePauseAlpha && t.ratio >= min_ratio ? Verdict::kSpike : Verdict::kNormal;
+    std::snprintf(buf, sizeof buf,
+                  "borderline: the 95%% interval [%.1f-%.1f%%] of the share of the %lld %s in "
+                  "%s reaches %.2gx the share of the timeline they cover (%s): a longer trace "
+                  "decides",
+                  share.lo * 100, share.hi * 100, static_cast<long long>(n), samples.c_str(),
+                  region.c_str(), min_ratio, Percent(expected).c_str());
+    t.cause = "borderline";
+    t.reason = buf;
   }
   return t;
 }

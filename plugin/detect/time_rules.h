@@ -6,9 +6,11 @@
 //                     inside a mark-assist interval of the same goroutine: the assist itself
 //                     is often not on the sampled stack (the runtime switches to the system
 // stack, docs/formats/go-trace.md#cpu-samples), but the goroutine was assisting while it inserted.
-//   pre-pause         a grow-spike sample at most W before a stop-the-world start: map growth
-//                     that fed the allocation which ended the GC cycle. Added last to the
-//                     `gcspike` label value ("grow-spike+malloc-burst+pre-pause").
+//   pre-pause         a grow-spike sample at most W before a GC stop-the-world start (sweep or
+//                     mark termination; not the pauses of ReadMemStats, trace start/stop,
+//                     GOMAXPROCS...): map growth that fed the allocation which ended the GC
+//                     cycle. Added last to the `gcspike` label value
+//                     ("grow-spike+malloc-burst+pre-pause").
 //   mark-overlap      a grow-spike sample inside a GC mark phase (a GcCycle's start..end; a
 //                     cycle begun before the trace or unfinished runs from/to the span's
 //                     edge). Appended after pre-pause (the order is pre-pause, map-churn,
@@ -148,14 +150,16 @@ struct EnrichmentWording {
   std::string_view region = "the windows";          // "the windows cover 70 % of ..."
   std::string_view no_region_cause = "no-window";
   std::string_view no_region_reason =
-      "the windows cover none of the timeline (no stop-the-world pause, or a zero window)";
+      "the windows cover none of the timeline (no GC stop-the-world pause, or a zero window)";
   std::string_view cover_cause = "windows-cover-timeline";
 };
 
 // The verdict rules of JudgePrePause (below) for any enrichment: inconclusive when n <
 // kPrePauseMinSamples, when the region covers none of the span, when it covers so much that
 // even every sample in it could not reach min_ratio, or when even every sample in it would not
-// be significant; otherwise spike when p < kPrePauseAlpha and ratio >= min_ratio, else normal.
+// be significant; otherwise spike when p < kPrePauseAlpha and ratio >= min_ratio, normal when
+// the 95 % Wilson interval of the fraction lies below min_ratio * expected (the samples rule a
+// spike out), else inconclusive ("borderline": too few samples to tell).
 EnrichmentTest JudgeEnrichment(int64_t n, int64_t hits, double expected, double min_ratio,
                                const EnrichmentWording& wording);
 
@@ -170,7 +174,7 @@ struct GrowCluster {
   int64_t start_ns = 0;
   int64_t end_ns = 0;
   int64_t samples = 0;
-  // The cluster ends within the pre-pause window before a stop-the-world start:
+  // The cluster ends within the pre-pause window before a GC stop-the-world start:
   // start - W <= end_ns <= start for some pause.
   bool before_pause = false;
 };
@@ -214,6 +218,9 @@ struct GcCycleReport {
 
 struct TimeAnalysis {
   bool applicable = false;  // the profile had timestamps and a timeline
+  // When not applicable, why: no timeline, or a trace's timeline without a CPU sample.
+  std::string cause = std::string(kNoTimelineCause);
+  std::string reason = std::string(kNoTimelineReason);
   TimeRuleOptions options;
   std::vector<bool> pre_pause;        // per sample
   std::vector<int64_t> cluster;       // per sample, 0 = none
@@ -229,7 +236,7 @@ struct TimeAnalysis {
   int64_t span_start_ns = 0;  // the span (see the top of this file)
   int64_t span_end_ns = 0;
   std::vector<int64_t> grow_times;    // timestamps of the grow-spike samples, sorted
-  std::vector<int64_t> pause_starts;  // stop-the-world starts, sorted
+  std::vector<int64_t> pause_starts;  // the GC's stop-the-world starts, sorted
   uint64_t window_cover_ns = 0;       // of the span, inside some [start - W, start]
   EnrichmentTest pre_pause_test;
   std::vector<bool> mark_overlap;      // per sample: a grow-spike sample inside a mark phase
@@ -264,8 +271,9 @@ double BinomialUpperTail(int64_t n, int64_t k, double p);
 // of the span, when they cover so much (expected >= kPrePauseMaxExpected, or expected *
 // min_ratio > 1) that even every sample in them could not reach min_ratio, or when even every
 // sample in them would not be significant (expected^n >= kPrePauseAlpha); otherwise spike when
-// p < kPrePauseAlpha and ratio >= min_ratio, else normal. The samples are the n grow-spike
-// samples with a time, the hits the `pre_pause` of them within a window.
+// p < kPrePauseAlpha and ratio >= min_ratio, normal when the fraction's 95 % Wilson interval
+// lies below min_ratio * expected, else inconclusive (borderline). The samples are the n
+// grow-spike samples with a time, the hits the `pre_pause` of them within a window.
 EnrichmentTest JudgePrePause(int64_t n, int64_t pre_pause, double expected, double min_ratio);
 
 // The mean number of clusters (Dbscan1D's) of n points placed uniformly at random on a span of
@@ -322,7 +330,8 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& analysi
 //     "verdict":S, ["cause":S, "reason":S,] "ratio_threshold":F, "p_threshold":F,
 //     "permutations":N}
 // The time features after pre-pause are there on every profile: without a timeline as
-// {"fraction":null, "samples":0, "verdict":"inconclusive", "cause":"no-timeline", "reason":S}.
+// {"fraction":null, "samples":0, "verdict":"inconclusive", "cause":"no-timeline", "reason":S},
+// on a trace without CPU samples the same with "cause":"no-samples".
 void AppendTimeJson(std::string& out, const Profile& profile, const TimeAnalysis& a);
 void AppendPrePauseFeatureJson(std::string& out, const TimeAnalysis& a);
 

@@ -84,6 +84,16 @@ bool IsStackSwitch(std::string_view name) {
   return StartsWith(name, "runtime.systemstack") || StartsWith(name, "runtime.morestack");
 }
 
+// Samples without a single location: a Go execution trace cut short in its stack table, which
+// the runtime writes last in the old format (docs/formats/go-trace.md#old-format-layout),
+// names stacks it no longer holds.
+std::string EmptyStacksReason(double share) {
+  return Percent(share) +
+         " of samples have no stack at all (an execution trace cut short loses the stacks its "
+         "samples name: the runtime writes them at the end): what they did is unknown, and "
+         "each share may be higher by up to that much; take the whole trace or profile";
+}
+
 }  // namespace
 
 std::string_view ProfileKindName(ProfileKind kind) {
@@ -152,7 +162,7 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
   }
 
   const SampleWeights weight(profile);
-  double total = 0, unsymbolized_w = 0, truncated_w = 0, stackless_w = 0;
+  double total = 0, unsymbolized_w = 0, truncated_w = 0, stackless_w = 0, empty_w = 0;
   for (size_t i = 0; i < profile.samples.size(); ++i) {
     const Sample& s = profile.samples[i];
     const double w = weight(i);
@@ -173,6 +183,7 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
     for (int64_t x : s.values) v.delta |= x < 0;
     if (raw) unsymbolized_w += w;
     if (s.location_ids.size() <= 1) stackless_w += w;
+    if (s.location_ids.empty()) empty_w += w;
     // The outermost logical frame: the last line of the root location.
     if (!s.location_ids.empty()) {
       const Location& root = profile.location(s.location_ids.back());
@@ -182,6 +193,7 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
   v.unsymbolized_share = total > 0 ? unsymbolized_w / total : 0;
   v.truncated_share = total > 0 ? truncated_w / total : 0;
   v.stackless_share = total > 0 ? stackless_w / total : 0;
+  v.empty_stack_share = total > 0 ? empty_w / total : 0;
 
   std::string value_type;
   if (!profile.sample_types.empty()) {
@@ -204,12 +216,16 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
                " of samples have frames without function names (the binary was not found, or "
                "has no symbols); pass --binary PATH or --symfs DIR, or convert where perf's "
                "build-id cache (~/.debug) of the recording machine is";
+  } else if (samples == 0 && options.filtered_out_of > 0) {
+    v.cause = "filtered-out";
+    v.reason = "the filters (--from/--to, --goroutine, --keep, --focus...) kept none of the " +
+               std::to_string(options.filtered_out_of) + " samples; widen them";
   } else if (samples == 0 && !profile.timeline.empty()) {
-    v.cause = "no-samples";
-    v.reason =
-        "the execution trace has no CPU samples (CPU profiling was off while it was taken); "
-        "profile the CPU while tracing: go test -trace t.out -cpuprofile c.out, or fetch "
-        "/debug/pprof/trace?seconds=5 while /debug/pprof/profile?seconds=10 runs";
+    v.cause = kNoCpuSamplesCause;
+    v.reason = kNoCpuSamplesReason;
+  } else if (v.empty_stack_share > options.max_stackless) {
+    v.cause = "missing-stacks";
+    v.reason = EmptyStacksReason(v.empty_stack_share);
   } else if (!v.has_go_runtime && samples > 0) {
     v.cause = "not-go";
     v.reason =
@@ -227,7 +243,12 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
     v.reason = "only " + std::to_string(samples) + " samples, too few to tell; take a longer " +
                "profile (at least " + std::to_string(options.min_samples) + " samples)";
   }
-  if (!assists_from_timeline && v.truncated_share > options.max_truncated) {
+  if (v.empty_stack_share > 0) {
+    // What those samples did is unknown: every feature may hide in them.
+    v.cut_cause = "missing-stacks";
+    v.cut_reason = EmptyStacksReason(v.empty_stack_share);
+    v.cut_every_feature = true;
+  } else if (!assists_from_timeline && v.truncated_share > options.max_truncated) {
     v.cut_cause = "recording-mode";
     v.cut_reason =
         Percent(v.truncated_share) +

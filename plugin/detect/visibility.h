@@ -16,8 +16,11 @@
 //                    presized maps, an improvement, 18 % "spike"); compare the two profiles with
 //                    gcspike diff BASE NEW
 //   unsymbolized     too many samples keep raw addresses (the binary was not found)
+//   filtered-out     the filters (--from/--to, --goroutine, --keep...) kept no sample
 //   no-samples       an execution trace taken without CPU profiling: it has a timeline but no
 //                    stacks to judge
+//   missing-stacks   most samples have no stack at all (a Go 1.19-1.21 trace cut short inside
+//                    the stack table it writes last)
 //   not-go           no Go runtime frame anywhere: not a Go program, or its symbols are missing
 //   no-stacks        most samples are the sampled instruction alone, without callers (perf
 //                    record without -g): every feature is told by frames above the leaf (the
@@ -30,11 +33,13 @@
 //
 // All but the last make every feature inconclusive. The last makes the map features lower bounds:
 // a spike still stands, a "normal" does not (measured on one workload: grow-spike 15.7 % and
-// malloc-burst 3.8 % with --call-graph dwarf against 39 % and 24 % with -g).
+// malloc-burst 3.8 % with --call-graph dwarf against 39 % and 24 % with -g). So do a few
+// samples without a stack (missing-stacks, at most max_stackless of them), for every feature.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/profile.h"
@@ -55,6 +60,13 @@ enum class ProfileKind {
 std::string_view ProfileKindName(ProfileKind kind);
 ProfileKind ClassifyProfileKind(const Profile& profile);
 
+// no-samples: an execution trace without CPU samples (also the time features' cause then).
+inline constexpr std::string_view kNoCpuSamplesCause = "no-samples";
+inline constexpr std::string_view kNoCpuSamplesReason =
+    "the execution trace has no CPU samples (CPU profiling was off while it was taken); "
+    "profile the CPU while tracing: go test -trace t.out -cpuprofile c.out, or fetch "
+    "/debug/pprof/trace?seconds=5 while /debug/pprof/profile?seconds=10 runs";
+
 struct VisibilityOptions {
   // Below this many individual samples nothing is judged (a 95 % interval on a handful of
   // samples spans most of [0, 1] anyway; this keeps 5/5 scan samples from being a "spike").
@@ -72,6 +84,9 @@ struct VisibilityOptions {
   // stacks. A runtime/pprof or -g profile has callers in all but a few samples (measured: 0.4 %,
   // a lone runtime.systemstack for work on the system stack); perf record without -g in none.
   double max_stackless = 0.5;
+  // The samples the input had when --from/--to, --keep and the other filters kept none of them
+  // (0: not so): the profile is empty because of the filters, not the recording.
+  uint64_t filtered_out_of = 0;
 };
 
 struct Visibility {
@@ -80,15 +95,18 @@ struct Visibility {
   double unsymbolized_share = 0;  // samples whose innermost user frame has no function name
   double truncated_share = 0;     // samples whose outermost frame is a Go stack switch
   double stackless_share = 0;     // samples of at most one location: no caller recorded
+  double empty_stack_share = 0;   // samples of no location at all: nothing known about them
   bool has_go_runtime = false;    // some sampled frame is in the Go runtime
   bool delta = false;             // some sample value is negative (a delta profile)
   // Why nothing can be judged ("" when the profile can be): the cause's short name (as in the
   // list above) and a sentence saying what to do.
   std::string cause;
   std::string reason;
-  // Why the map features are only lower bounds (stacks cut at the system stack), "" if not.
+  // Why the map features (every feature when cut_every_feature) are only lower bounds: stacks
+  // cut at the system stack, or samples without a stack; "" if not.
   std::string cut_cause;
   std::string cut_reason;
+  bool cut_every_feature = false;
 
   bool blind() const { return !cause.empty(); }
 };

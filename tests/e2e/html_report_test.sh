@@ -84,7 +84,10 @@ assert len(samples) == report["samples"], f"{len(samples)} sample events, want {
 tl = report["timeline"]
 cycles = [e for e in events if e["ph"] == "X" and e["name"] == "GC cycle"]
 assert len(cycles) == len(tl["gc_cycles"]), f"{len(cycles)} GC cycles, want {len(tl['gc_cycles'])}"
-stw = [e for e in events if e["ph"] == "X" and e.get("cat") == "stw"]
+# Every pause is drawn; the GC's (docs/formats/go-trace.md#stop-the-world-reasons) are the JSON's
+# pause starts, the windows of pre-pause, and a trace start's is not.
+stw = [e for e in events if e["ph"] == "X" and e.get("cat") == "stw"
+       and (e["name"].startswith("GC ") or e["name"] == "STW pause")]
 assert len(stw) == len(tl["pause_starts_ns"]), f"{len(stw)} pauses, want {len(tl['pause_starts_ns'])}"
 # Microseconds: the grow samples' timestamps, back in nanoseconds, are the JSON's exactly.
 origin = int(trace["otherData"]["origin_ns"])

@@ -61,12 +61,17 @@ def main():
         fail("grow_sample_times_ns and pause_starts_ns must be sorted")
     if any(not lo <= x <= hi for x in grow):
         fail("a grow sample lies outside span_ns")
-    # Every pause of every cycle is one of pause_starts_ns; cycles' grow_samples_before.
+    # Every GC pause of every cycle is one of pause_starts_ns, and no other pause is (a cycle
+    # lists a ReadMemStats or trace-start pause too, but no window precedes it: the runtime's GC
+    # pauses are named "GC sweep termination" and "GC mark termination"; an unnamed one counts);
+    # cycles' grow_samples_before.
     all_starts = set(starts)
     for c in t["gc_cycles"]:
         for p in c["pauses"]:
-            if p["start_ns"] not in all_starts:
-                fail(f"cycle {c['seq']}: pause at {p['start_ns']} not in pause_starts_ns")
+            gc = p["kind"] is None or p["kind"].startswith("GC ")
+            if gc != (p["start_ns"] in all_starts):
+                fail(f"cycle {c['seq']}: pause {p['kind']} at {p['start_ns']}: in "
+                     f"pause_starts_ns {not gc}, a GC pause {gc}")
             if p["duration_ns"] < 0:
                 fail(f"cycle {c['seq']}: negative pause")
         if c["start_ns"] is not None:
@@ -93,7 +98,7 @@ def main():
     close(pp["ratio"], ratio, 1e-12, "ratio")
     close(pp["p_value"], p_value, 1e-6, "p_value")
 
-    verdict = enrichment_verdict(n, expected, args.min_ratio, p_value, ratio)
+    verdict = enrichment_verdict(n, expected, args.min_ratio, p_value, ratio, k)
     check_verdict(pp, verdict, "pre-pause")
     lo_i, hi_i = pp["interval"]
     if n and not lo_i <= fraction <= hi_i:

@@ -35,8 +35,10 @@ report_check() {
   pass
   if [[ -n ${GOCHECK:-} && -x $GOCHECK ]]; then
     "$GOCHECK" trace-stats --stacks "$trace" > "$WORK/stats.txt" || fail "gocheck cannot read $trace"
+    "$GOCHECK" trace-stats --timeline "$trace" > "$WORK/ranges.txt" || fail "gocheck $trace"
     "$GCSPIKE" trace-stats --stacks "$trace" > "$WORK/own.txt" || fail "trace-stats $trace"
-    python3 - "$WORK/stats.txt" "$WORK/own.txt" "$WORK/$name.json" <<'PY' ||
+    python3 - "$WORK/stats.txt" "$WORK/own.txt" "$WORK/$name.json" "$WORK/ranges.txt" \
+      <<'PY' ||
 import json, sys
 def times(path):
     return sorted(int(line.split(" ", 1)[0]) for line in open(path).read().splitlines()[1:])
@@ -47,9 +49,11 @@ if t is not None:
     g = s["gc_detail"]
     cycles = g["completed"] + g["cut_at_start"] + g["unfinished"] + g["whole_trace"]
     assert len(t["gc_cycles"]) == cycles, (len(t["gc_cycles"]), cycles)
-    # Every stop-the-world begin in the trace is a pause start.
-    assert len(t["pause_starts_ns"]) == s["stw_detail"]["begin_events"], (
-        len(t["pause_starts_ns"]), s["stw_detail"])
+    # Every begin of a GC stop-the-world in the trace is a pause start, and only those: not
+    # the pauses of ReadMemStats or a trace start (docs/formats/go-trace.md#stop-the-world-reasons).
+    stw = [line.split(" ", 3) for line in open(sys.argv[4]) if line.startswith("stw ")]
+    gc_starts = [x for x in stw if x[1] != "none" and x[3].startswith("GC ")]
+    assert len(t["pause_starts_ns"]) == len(gc_starts), (len(t["pause_starts_ns"]), stw)
     # The span runs over the samples' times as the runtime wrote them (formats/GO_TRACE.md,
     # "Agreement"): x/exp moves a sample later where its event order puts it after a later
     # event, by a few ns on a shared tick or by up to milliseconds where a generation ends
@@ -150,6 +154,34 @@ report_check "$WORK/frequent.trace" frequent-ratio1 --pre-pause-ratio=1
 expect_exit 2 "$GCSPIKE" report "$WORK/frequent.trace" --pre-pause-ratio 0.5
 grep -q -- '--pre-pause-ratio' "$WORK/out.txt" || fail "no flag name in: $(cat "$WORK/out.txt")"
 expect_exit 2 "$GCSPIKE" report "$WORK/frequent.trace" --pre-pause-ratio nan
+
+# Pauses that are not the GC's end no GC cycle. A batch job that fills a growing map and then
+# reads its memory statistics (runtime.ReadMemStats stops the world), run with GOGC=off: the
+# trace has no GC cycle, and its grow samples all lie just before the ReadMemStats pauses.
+# pre-pause cannot be judged (cause no-window), where counting those pauses made it a spike.
+(cd "$SOURCE_DIR/tests/e2e/tracefill" && GOTOOLCHAIN=local go build -o "$WORK/tracefill" .) ||
+  fail "cannot build tests/e2e/tracefill"
+GOGC=off "$WORK/tracefill" -rounds 12 -keys 300000 -memstats -spin 120ms "$WORK/memstats.trace" ||
+  fail "tracefill -memstats"
+report_check "$WORK/memstats.trace" memstats
+if [[ -n ${GOCHECK:-} && -x $GOCHECK ]]; then
+  python3 - "$WORK/stats.txt" "$WORK/ranges.txt" "$WORK/memstats.json" <<'PY' ||
+import json, sys
+s = json.loads(open(sys.argv[1]).readline())
+reasons = [line.split(" ", 3)[3].strip() for line in open(sys.argv[2]) if line.startswith("stw ")]
+d = json.load(open(sys.argv[3]))
+p, t = d["features"]["pre-pause"], d["timeline"]
+print(f"memstats: x/exp: {s['gc_cycles']} GC cycles, pauses {sorted(set(reasons))} "
+      f"({reasons.count('read mem stats')} read mem stats); grow samples {p['samples']}, "
+      f"pre-pause {p['verdict']} ({p.get('cause')})")
+assert s["gc_cycles"] == 0 and reasons.count("read mem stats") == 12, (s, reasons)
+assert p["samples"] >= 10, f"too few grow samples to judge anything: {p}"
+assert t["pause_starts_ns"] == [] and p["pre_pause_samples"] == 0, (t["pause_starts_ns"], p)
+assert p["verdict"] == "inconclusive" and p["cause"] == "no-window", p
+PY
+    fail "GOGC=off with ReadMemStats pauses: pre-pause judged against pauses of no GC"
+  pass
+fi
 
 # Every committed and external trace: the JSON parses and its numbers check out.
 shared=

@@ -24,8 +24,8 @@ lines), not from gcspike's numbers:
                   stop-the-world (the first phase ending at or after the pause's start); grow
                   samples inside the phase; Spearman's rho (average ranks) of the report's
                   table, its one-sided p against our own permutations, the quartile ratio.
-  clusters      = duration = end - start; before_pause when some oracle stop-the-world start
-                  lies in [end, end + W].
+  clusters      = duration = end - start; before_pause when some oracle GC stop-the-world
+                  start (sweep or mark termination) lies in [end, end + W].
 
 x/exp may move a timestamp up to a microsecond where events share a tick (trace_compare.py),
 so counts are checked between the counts with phases shrunk and grown by TOL.
@@ -92,7 +92,7 @@ def judge(feature, n, k, expected, what):
     covered = round(expected * scale)
     p = upper_tail(n, k, covered, scale)
     close(feature["p_value"], p, 1e-5, what + " p_value")
-    verdict = enrichment_verdict(n, expected, r, p, ratio)
+    verdict = enrichment_verdict(n, expected, r, p, ratio, k)
     check_verdict(feature, verdict, what)
     return fraction, ratio, p, verdict
 
@@ -117,9 +117,9 @@ def main():
             marks.append((None if w[1] == "none" else int(w[1]),
                           None if w[2] == "none" else int(w[2])))
         elif w[0] == "stw":
-            if w[1] != "none":
-                stw_starts.append(int(w[1]))
             rest = w[2].split(" ", 1)
+            if w[1] != "none" and rest[1].startswith("GC "):  # the GC's pauses, not ReadMemStats'
+                stw_starts.append(int(w[1]))
             if w[1] != "none" and rest[0] != "none" and rest[1] == "GC mark termination":
                 mark_terms.append((int(w[1]), int(rest[0])))
         elif w[0] == "heap":

@@ -85,6 +85,48 @@ python3 "$HERE/time_features_check.py" "$WORK/cpu.json" /dev/null > "$WORK/check
 pass
 expect_exit 2 "$GCSPIKE" report "$cpu" --fail-on 'mark-overlap>10%'
 
+# 3b. A trace taken with CPU profiling off has a timeline but no sample to judge: every feature
+# says so (cause no-samples, how to take one), not that the profile has no timeline.
+(cd "$SOURCE_DIR/tests/e2e/tracefill" && GOTOOLCHAIN=local go build -o "$WORK/tracefill" .) ||
+  fail "cannot build tests/e2e/tracefill"
+"$WORK/tracefill" -cpu=false -rounds 20 -keys 100000 "$WORK/nocpu.trace" ||
+  fail "tracefill -cpu=false"
+"$GOCHECK" trace-stats "$WORK/nocpu.trace" > "$WORK/nocpu.stats" || fail "gocheck nocpu.trace"
+expect_exit 3 "$GCSPIKE" report --json "$WORK/nocpu.trace" --fail-on 'grow-spike>5%' \
+  -o "$WORK/nocpu.json"
+python3 - "$WORK/nocpu.stats" "$WORK/nocpu.json" <<'PY' || fail "a trace without CPU samples"
+import json, sys
+s = json.loads(open(sys.argv[1]).readline())
+assert s["cpu_samples"] == 0 and s["gc_cycles"] > 0, s  # a timeline, no sample
+f = json.load(open(sys.argv[2]))["features"]
+for name in ("grow-spike", "scanobject-hotspot", "map-churn", "mark-overlap", "heap-step",
+             "mark-termination"):
+    assert f[name]["verdict"] == "inconclusive", (name, f[name])
+    assert f[name]["cause"] == "no-samples", (name, f[name])
+    assert "-cpuprofile" in f[name]["reason"], f[name]
+PY
+pass
+
+# 3c. Filters that keep none of a trace's samples (its CPU samples span seconds, --from is an
+# hour after the first): every feature names the filters (cause filtered-out), not a trace
+# without CPU samples; report and annotate gates cannot decide.
+f=$FIXTURES/trace/go1.26/grow.trace
+expect_exit 3 "$GCSPIKE" report --json "$f" --from +1h --fail-on 'grow-spike>5%' \
+  -o "$WORK/filtered.json"
+grep -q "the filters kept none of the" "$WORK/out.txt" || fail "no warning: $(cat "$WORK/out.txt")"
+python3 - "$WORK/filtered.json" <<'PY' || fail "a report whose filters kept no sample"
+import json, sys
+f = json.load(open(sys.argv[1]))["features"]
+for name in ("grow-spike", "scanobject-hotspot", "map-churn", "mark-overlap", "heap-step",
+             "mark-termination"):
+    assert f[name]["verdict"] == "inconclusive", (name, f[name])
+    assert f[name]["cause"] == "filtered-out" and "--from" in f[name]["reason"], (name, f[name])
+PY
+expect_exit 3 "$GCSPIKE" annotate "$f" --from +1h --fail-on 'grow-spike>5%' -o "$WORK/f.pb.gz"
+grep -q "cannot be decided.*the filters .* kept none" "$WORK/out.txt" ||
+  fail "annotate: $(cat "$WORK/out.txt")"
+pass
+
 # 4. The text report says the same.
 f=$FIXTURES/trace/go1.26/grow.trace
 "$GCSPIKE" report "$f" > "$WORK/text.txt" || fail "report $f"
@@ -99,7 +141,7 @@ assert r, text
 assert (int(r[1]), int(r[2]), r[4]) == (m["mark_overlap_samples"], m["samples"], m["verdict"])
 assert abs(float(r[3]) - 100 * m["expected"]) <= 0.05
 h = json.load(open(sys.argv[1]))["features"]["heap-step"]
-r = re.search(r"^  heap-step: (\d+) of (\d+) heap steps .*: (\w+)", text, re.M)
+r = re.search(r"^  heap-step: (\d+) of (\d+) heap steps .*?, p = \S+: (\w+)", text, re.M)
 assert r and (int(r[1]), int(r[2]), r[3]) == (h["near_cluster_steps"], h["samples"], h["verdict"])
 k = json.load(open(sys.argv[1]))["features"]["mark-termination"]
 r = re.search(r"^  mark-termination: (\d+) GC cycles; .* rho (\S+), p = (\S+);.*: (\w+)", text, re.M)

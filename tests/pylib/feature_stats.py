@@ -70,13 +70,17 @@ def upper_tail(n, k, covered, span):
     return math.exp(top) * math.fsum(math.exp(x - top) for x in logs)
 
 
-def enrichment_verdict(n, expected, min_ratio, p_value, ratio):
+def enrichment_verdict(n, expected, min_ratio, p_value, ratio, hits):
     """JudgeEnrichment's rules: inconclusive with too few samples, a region covering none of
-    the span, or so much that no ratio or significance is reachable; else spike or normal."""
+    the span, or so much that no ratio or significance is reachable; else spike when
+    significant at min_ratio or more, normal when the share's Wilson interval stays below
+    min_ratio x expected, inconclusive (borderline) when it reaches it."""
     if n < MIN_SAMPLES or not expected > 0 or expected >= MAX_EXPECTED \
             or expected * min_ratio > 1 or n * math.log(expected) >= math.log(ALPHA):
         return "inconclusive"
-    return "spike" if p_value < ALPHA and ratio >= min_ratio else "normal"
+    if p_value < ALPHA and ratio >= min_ratio:
+        return "spike"
+    return "normal" if wilson(hits, n)[1] < expected * min_ratio else "inconclusive"
 
 
 def check_verdict(feature, verdict, what):

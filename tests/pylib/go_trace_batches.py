@@ -1,6 +1,7 @@
 """The batches of a Go >= 1.26 execution trace (docs/formats/go-trace.md#generation-format-layout,
 #generation-format-batch-kinds and #cpu-samples), for the test generators that cut or edit one:
-tests/e2e/amplified_inputs.py and tests/e2e/trace_edit.py."""
+tests/e2e/amplified_inputs.py and tests/e2e/trace_edit.py (and its uvarint reader to
+tests/e2e/trace_v1_cut.py, for the old format)."""
 from protowire import uvarint
 
 HEADER_SIZE = 16

@@ -277,5 +277,38 @@ TEST(FailOnTest, AProfileThatCannotShowTheFeatureNeverPasses) {
   }
 }
 
+// Samples with no stack at all (a Go 1.19 trace cut inside its stack table): what they did is
+// unknown, so each share lies between the measured one and that plus their share.
+TEST(FailOnTest, SamplesWithoutAStackMakeEveryShareALowerBound) {
+  StackProfile sp;
+  sp.Add(kGrowAlloc, 60);  // 15 % of 400, [12.0-18.8 %]
+  sp.Add(kOther, 240);
+  sp.Add("", 100);  // 25 %: as many as 40 % of the samples may have grown maps
+  const auto features = ClassifySamples(sp.profile, RuntimeSignatureCatalogue::BuiltIn());
+  const DetectionSummary s = Summarize(sp.profile, features, DetectionThresholds{});
+  EXPECT_DOUBLE_EQ(s.visibility.empty_stack_share, 0.25);
+  EXPECT_FALSE(s.visibility.blind());
+  EXPECT_EQ(s.features[0].verdict, Verdict::kSpike);  // a spike seen anyway stands
+  for (int b = 1; b < kFeatureCount; ++b) {  // 0 % measured is no "normal", scanning included
+    SCOPED_TRACE(kFeatureNames[b]);
+    EXPECT_EQ(s.features[b].verdict, Verdict::kInconclusive);
+    EXPECT_EQ(s.features[b].cause, "missing-stacks");
+    EXPECT_NE(s.features[b].reason.find("25.0% of samples have no stack"), std::string::npos);
+  }
+  using O = GateResult::Outcome;
+  const GateResult r = EvaluateFailOn(*ParseFailOn("grow-spike>20%"), s);
+  EXPECT_EQ(r.outcome, O::kUndecided);  // passed on the measured [12.0-18.8 %] alone
+  EXPECT_NE(r.reason.find("no stack at all"), std::string::npos) << r.reason;
+  EXPECT_EQ(EvaluateFailOn(*ParseFailOn("grow-spike>10%"), s).outcome, O::kCrossed);
+  EXPECT_EQ(EvaluateFailOn(*ParseFailOn("scanobject-hotspot>20%"), s).outcome, O::kUndecided);
+  // Most samples without a stack: nothing is judged.
+  sp.Add("", 301);
+  const auto more = ClassifySamples(sp.profile, RuntimeSignatureCatalogue::BuiltIn());
+  const DetectionSummary blind = Summarize(sp.profile, more, DetectionThresholds{});
+  EXPECT_EQ(blind.visibility.cause, "missing-stacks");
+  EXPECT_EQ(blind.features[0].verdict, Verdict::kInconclusive);
+  EXPECT_EQ(EvaluateFailOn(*ParseFailOn("grow-spike>10%"), blind).outcome, O::kUndecided);
+}
+
 }  // namespace
 }  // namespace gcspike

@@ -161,14 +161,28 @@ TEST(TimeRulesTest, PrePauseVerdictRules) {
   EXPECT_EQ(t.cause, "too-few-samples");
   EXPECT_NE(t.reason.find("would not be significant"), std::string::npos) << t.reason;
 
-  // Significant and large: spike. Not significant: normal. Significant but small (ratio 1.2):
-  // normal unless --pre-pause-ratio allows it.
+  // Significant and large: spike. Significant but small (ratio 1.2): normal unless
+  // --pre-pause-ratio allows it. Not significant: normal only when the share's 95 % interval
+  // stays below the spike's ratio, else borderline.
   t = JudgePrePause(100, 40, 0.1, 1.5);
   EXPECT_EQ(t.verdict, Verdict::kSpike);
   EXPECT_DOUBLE_EQ(t.fraction, 0.4);
   EXPECT_DOUBLE_EQ(t.ratio, 4);
   EXPECT_DOUBLE_EQ(t.p_value, BinomialUpperTail(100, 40, 0.1));
-  t = JudgePrePause(100, 14, 0.1, 1.5);
+  t = JudgePrePause(100, 14, 0.1, 1.5);  // 14 % [8.5-22.1 %]: 1.5 x 10 % is inside
+  EXPECT_GT(t.p_value, 0.01);
+  EXPECT_EQ(t.verdict, Verdict::kInconclusive);
+  EXPECT_EQ(t.cause, "borderline");
+  EXPECT_NE(t.reason.find("[8.5-22.1%]"), std::string::npos) << t.reason;
+  t = JudgePrePause(1000, 140, 0.1, 1.5);  // 14 % [12.0-16.3 %]: still inside
+  EXPECT_EQ(t.verdict, Verdict::kInconclusive);
+  // Above the spike's ratio yet not significant (6 of 74, ratio 1.65, p = 0.16, as a GOMEMLIMIT
+  // run's mark-overlap measured): no evidence either way, never "normal".
+  t = JudgePrePause(74, 6, 0.049, 1.5);
+  EXPECT_GT(t.ratio, 1.5);
+  EXPECT_GT(t.p_value, 0.1);
+  EXPECT_EQ(t.verdict, Verdict::kInconclusive);
+  t = JudgePrePause(1000, 120, 0.1, 1.5);  // 12 % [10.1-14.2 %]: below 15 %
   EXPECT_GT(t.p_value, 0.01);
   EXPECT_EQ(t.verdict, Verdict::kNormal);
   t = JudgePrePause(10000, 1200, 0.1, 1.5);
@@ -205,13 +219,18 @@ TEST(TimeRulesTest, PrePauseIsWeighedAgainstTheWindowsShareOfTheSpan) {
   EXPECT_EQ(pp.hits, a.pre_pause_samples);
   EXPECT_DOUBLE_EQ(pp.expected, 70.0 / 1100);
   EXPECT_DOUBLE_EQ(pp.p_value, BinomialUpperTail(100, 8, 70.0 / 1100));
-  EXPECT_EQ(pp.verdict, Verdict::kNormal);  // evenly spread: nothing special
+  // Evenly spread, 8.0 % [4.1-15.0 %] against windows of 6.4 %: no sign of a spike, but 100
+  // samples cannot rule out 1.5 x 6.4 % either.
+  EXPECT_EQ(pp.verdict, Verdict::kInconclusive);
+  EXPECT_EQ(pp.cause, "borderline");
   const std::string report = RenderTimeReport(t.sp.profile, a);
   EXPECT_NE(report.find("pre-pause: 8 of 100 grow-spike samples (8.0 %) within 50.000 ms"),
             std::string::npos)
       << report;
   EXPECT_NE(report.find("the windows cover 6.4 % of the timeline"), std::string::npos) << report;
-  EXPECT_NE(report.find(": normal\n"), std::string::npos) << report;
+  EXPECT_NE(report.find(": inconclusive (borderline: the 95% interval [4.1-15.0%]"),
+            std::string::npos)
+      << report;
 
   // The same samples crowded just before the pauses: a spike.
   TimedProfile crowded;
@@ -223,7 +242,10 @@ TEST(TimeRulesTest, PrePauseIsWeighedAgainstTheWindowsShareOfTheSpan) {
   EXPECT_EQ(spike.hits, 31);  // the 30 and the sample at 500
   EXPECT_EQ(spike.verdict, Verdict::kSpike);
   TimeRuleOptions strict;
-  strict.pre_pause_min_ratio = 13;  // observed 31/40 over 70/1100: about 12.2
+  strict.pre_pause_min_ratio = 13;  // observed 31/40 over 70/1100: about 12.2, [62-88 %]
+  EXPECT_EQ(AnalyzeTimed(crowded.sp.profile, strict).pre_pause_test.verdict,
+            Verdict::kInconclusive);  // 13 x 6.4 % = 82.7 % is inside the interval
+  strict.pre_pause_min_ratio = 14.5;  // 92.3 %: above it
   EXPECT_EQ(AnalyzeTimed(crowded.sp.profile, strict).pre_pause_test.verdict, Verdict::kNormal);
 }
 

@@ -138,7 +138,9 @@ TEST(TimeFeaturesTest, MarkOverlapOnSyntheticCycles) {
   EXPECT_EQ(ca.mark_overlap_test.hits, 40 + 1);  // and the sample at 500
   EXPECT_EQ(ca.mark_overlap_test.verdict, Verdict::kSpike);
   TimeRuleOptions strict;
-  strict.mark_overlap_min_ratio = 9;  // 41/50 over 0.1 is 8.2
+  strict.mark_overlap_min_ratio = 9;  // 41/50 over 0.1 is 8.2, [69.2-90.2 %]: 90 % inside
+  EXPECT_EQ(Analyze(c.sp.profile, strict).mark_overlap_test.verdict, Verdict::kInconclusive);
+  strict.mark_overlap_min_ratio = 9.1;  // 91 %: above the interval
   EXPECT_EQ(Analyze(c.sp.profile, strict).mark_overlap_test.verdict, Verdict::kNormal);
 }
 

@@ -1,0 +1,3 @@
+module gcspike/tests/e2e/tracefill
+
+go 1.19

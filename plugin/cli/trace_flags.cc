@@ -38,7 +38,8 @@ DEFINE_double(mark_termination_ratio, 1.5,
               "report, execution traces: mark-termination is a spike only when the median "
               "mark-termination pause of the quarter of GC cycles with the most grow samples "
               "is at least this many times the quarter with the fewest (and the rank "
-              "correlation is significant, p < 0.01).");
+              "correlation is significant, p < 0.01); normal only when that ratio's 95% "
+              "bootstrap interval lies below this.");
 DEFINE_int32(map_churn_run, 3,
              "Execution traces and perf.data: map-churn marks runs of at least this many "
              "consecutive samples of one goroutine (thread) in a map insert with no blocking or "

@@ -1,11 +1,13 @@
 // The mark-termination test (time_rules.h): do the GC cycles with more grow samples in their
 // mark phase end in longer mark-termination pauses? Spearman's rank correlation with a
-// permutation p-value, and the ratio of the quartiles' median pauses.
+// permutation p-value, the ratio of the quartiles' median pauses and a bootstrap interval of
+// that ratio (no closed form fits a ratio of two quartiles' medians where the quartiles are
+// chosen by the same data): normal needs the interval below the spike's ratio.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <functional>
 #include <limits>
+#include <vector>
 
 #include "plugin/detect/split_mix64.h"
 #include "plugin/detect/time_rules.h"
@@ -78,10 +80,49 @@ double SpearmanPermutationP(const std::vector<double>& x, const std::vector<doub
   return static_cast<double>(at_least + 1) / (permutations + 1);
 }
 
+double QuartileRatio(const std::vector<MarkTerminationCycle>& cycles) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const size_t q = cycles.size() / 4;
+  // Quartiles by grow samples need grow samples that differ.
+  const bool grow_varies = std::adjacent_find(cycles.begin(), cycles.end(), [](auto& a, auto& b) {
+                             return a.grow_samples != b.grow_samples;
+                           }) != cycles.end();
+  if (q == 0 || !grow_varies) return nan;
+  std::vector<size_t> order(cycles.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return cycles[a].grow_samples < cycles[b].grow_samples;
+  });
+  std::vector<int64_t> bottom, top;
+  for (size_t i = 0; i < q; ++i) {
+    bottom.push_back(cycles[order[i]].pause_ns);
+    top.push_back(cycles[order[order.size() - 1 - i]].pause_ns);
+  }
+  const double b = Median(bottom);
+  return b > 0 ? Median(top) / b : nan;
+}
+
+Interval QuartileRatioInterval(const std::vector<MarkTerminationCycle>& cycles, int resamples) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (cycles.empty() || resamples <= 0) return {nan, nan};
+  SplitMix64 rng(0x626f6f7473747270);  // "bootstrp"
+  std::vector<double> ratios;
+  std::vector<MarkTerminationCycle> draw(cycles.size());
+  for (int k = 0; k < resamples; ++k) {
+    for (MarkTerminationCycle& c : draw) c = cycles[rng.Next() % cycles.size()];
+    const double r = QuartileRatio(draw);
+    // A resample without a ratio (equal grow samples, a bottom median of 0) rules nothing out.
+    ratios.push_back(std::isfinite(r) ? r : std::numeric_limits<double>::infinity());
+  }
+  std::sort(ratios.begin(), ratios.end());
+  const double b = static_cast<double>(resamples);
+  return {ratios[static_cast<size_t>(std::floor(0.025 * b))],
+          ratios[static_cast<size_t>(std::ceil(0.975 * b)) - 1]};
+}
+
 MarkTerminationTest JudgeMarkTermination(const std::vector<MarkTerminationCycle>& cycles,
                                          double min_ratio) {
   MarkTerminationTest t;
-  const double nan = std::numeric_limits<double>::quiet_NaN();
   t.cycles = static_cast<int64_t>(cycles.size());
   std::vector<double> grow, pause;
   for (const MarkTerminationCycle& c : cycles) {
@@ -90,26 +131,8 @@ MarkTerminationTest JudgeMarkTermination(const std::vector<MarkTerminationCycle>
   }
   t.rho = SpearmanRho(grow, pause);
   t.p_value = SpearmanPermutationP(grow, pause, kMarkTerminationPermutations);
-  t.ratio = nan;
-  const size_t q = cycles.size() / 4;
-  // Quartiles by grow samples need grow samples that differ.
-  const bool grow_varies =
-      std::adjacent_find(grow.begin(), grow.end(), std::not_equal_to<>()) != grow.end();
-  if (q > 0 && grow_varies) {
-    std::vector<size_t> order(cycles.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      return cycles[a].grow_samples < cycles[b].grow_samples;
-    });
-    std::vector<int64_t> bottom, top;
-    for (size_t i = 0; i < q; ++i) {
-      bottom.push_back(cycles[order[i]].pause_ns);
-      top.push_back(cycles[order[order.size() - 1 - i]].pause_ns);
-    }
-    const double b = Median(bottom);
-    if (b > 0) t.ratio = Median(top) / b;
-  }
-  char buf[200];
+  t.ratio = QuartileRatio(cycles);
+  char buf[300];
   if (t.cycles < kMarkTerminationMinCycles) {
     std::snprintf(buf, sizeof buf,
                   "only %lld GC cycles with a mark phase and a mark-termination pause inside the "
@@ -118,14 +141,31 @@ MarkTerminationTest JudgeMarkTermination(const std::vector<MarkTerminationCycle>
                   static_cast<long long>(kMarkTerminationMinCycles));
     t.cause = "too-few-cycles";
     t.reason = buf;
-  } else if (!std::isfinite(t.rho)) {
+    return t;
+  }
+  if (!std::isfinite(t.rho)) {
     t.cause = "no-variation";
     t.reason =
         "every cycle has the same number of grow samples, or the same pause: no ranks "
         "to correlate";
+    return t;
+  }
+  t.ratio_interval = QuartileRatioInterval(cycles, kMarkTerminationResamples);
+  if (t.p_value < kPrePauseAlpha && t.ratio >= min_ratio) {
+    t.verdict = Verdict::kSpike;
+  } else if (t.ratio_interval.hi < min_ratio) {
+    // Normal only when the cycles rule a spike out: a correlation that is not significant, or
+    // a ratio below min_ratio, may still hide one when the cycles are few.
+    t.verdict = Verdict::kNormal;
   } else {
-    t.verdict =
-        t.p_value < kPrePauseAlpha && t.ratio >= min_ratio ? Verdict::kSpike : Verdict::kNormal;
+    std::snprintf(buf, sizeof buf,
+                  "borderline: the 95%% bootstrap interval [%.2f-%.2f] of the quartile ratio "
+                  "over the %lld GC cycles reaches %.2gx, so these cycles cannot rule out a "
+                  "spike; more GC cycles (a longer trace) decide",
+                  t.ratio_interval.lo, t.ratio_interval.hi, static_cast<long long>(t.cycles),
+                  min_ratio);
+    t.cause = "borderline";
+    t.reason = buf;
   }
   return t;
 }

@@ -128,8 +128,13 @@ std::string FeatureLines(const TimeAnalysis& a) {
     return std::string(num);
   };
   out += fixed(mt.rho, "%.2f") + ", p = " + fixed(mt.p_value, "%.2g") +
-         "; median pause of the top quartile over the bottom quartile " + fixed(mt.ratio, "%.2f") +
-         ": " + std::string(VerdictName(mt.verdict));
+         "; median pause of the top quartile over the bottom quartile " + fixed(mt.ratio, "%.2f");
+  if (!std::isnan(mt.ratio_interval.lo)) {
+    const double hi = mt.ratio_interval.hi;
+    out += " [95% " + fixed(mt.ratio_interval.lo, "%.2f") + "-" +
+           (std::isinf(hi) ? std::string("inf") : fixed(hi, "%.2f")) + "]";
+  }
+  out += ": " + std::string(VerdictName(mt.verdict));
   if (mt.verdict == Verdict::kInconclusive) out += " (" + mt.reason + ")";
   out += "\n";
   return out;
@@ -313,13 +318,18 @@ void AppendPrePauseFeatureJson(std::string& out, const TimeAnalysis& a) {
   AppendJsonNumber(out, m.p_value);
   out += ",\"ratio\":";
   AppendJsonNumber(out, m.ratio);
-  out += ",\"cycles\":" + std::to_string(m.cycles);
+  out += ",\"ratio_interval\":[";
+  AppendJsonNumber(out, m.ratio_interval.lo);
+  out += ",";
+  AppendJsonNumber(out, m.ratio_interval.hi);
+  out += "],\"cycles\":" + std::to_string(m.cycles);
   AppendVerdictJson(out, m.verdict, m.cause, m.reason);
   out += ",\"ratio_threshold\":";
   AppendJsonNumber(out, a.options.mark_termination_min_ratio);
   out += ",\"p_threshold\":";
   AppendJsonNumber(out, kPrePauseAlpha);
-  out += ",\"permutations\":" + std::to_string(kMarkTerminationPermutations) + "}";
+  out += ",\"permutations\":" + std::to_string(kMarkTerminationPermutations) +
+         ",\"resamples\":" + std::to_string(kMarkTerminationResamples) + "}";
 }
 
 }  // namespace gcspike

@@ -33,6 +33,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -42,6 +43,7 @@
 #include "plugin/detect/detection_summary.h"
 #include "plugin/detect/map_churn.h"
 #include "plugin/detect/stack_rules.h"
+#include "plugin/detect/statistics.h"
 
 namespace gcspike {
 
@@ -69,14 +71,16 @@ struct TimeRuleOptions {
   double heap_step_min_ratio = 1.5;
   // mark-termination is a spike when the rank correlation is significant and the median
   // pause of the top quartile of cycles (by grow samples) is at least this many times the
-  // bottom quartile's.
+  // bottom quartile's; normal only when that ratio's 95 % bootstrap interval lies below it.
   double mark_termination_min_ratio = 1.5;
   MapChurnOptions churn;
 };
 
-// mark-termination: cycles needed, and the permutations of its p-value (fixed seed).
+// mark-termination: cycles needed, the permutations of its p-value and the resamples of its
+// ratio's bootstrap interval (fixed seeds).
 inline constexpr int64_t kMarkTerminationMinCycles = 8;
 inline constexpr int kMarkTerminationPermutations = 10000;
+inline constexpr int kMarkTerminationResamples = 2000;
 
 // One GC cycle of the mark-termination test: inside the span, with both ends and a "GC mark
 // termination" pause.
@@ -93,6 +97,10 @@ struct MarkTerminationTest {
   // Median pause of the top quartile (by grow samples) over the bottom quartile's; NaN with
   // fewer than 4 cycles, equal grow samples everywhere, or a bottom median of 0.
   double ratio = 0;
+  // 95 % percentile bootstrap interval of `ratio` (QuartileRatioInterval); NaN when the test
+  // stops before it (too few cycles, no variation).
+  Interval ratio_interval{std::numeric_limits<double>::quiet_NaN(),
+                          std::numeric_limits<double>::quiet_NaN()};
   Verdict verdict = Verdict::kInconclusive;
   std::string cause;
   std::string reason;
@@ -104,6 +112,18 @@ double SpearmanRho(const std::vector<double>& x, const std::vector<double>& y);
 // (permutations + 1), from a fixed seed.
 double SpearmanPermutationP(const std::vector<double>& x, const std::vector<double>& y,
                             int permutations);
+// Median pause of the quarter of the cycles with the most grow samples over the median pause of
+// the quarter with the fewest (ties by grow samples kept in the cycles' order); NaN with fewer
+// than 4 cycles, equal grow samples everywhere, or a bottom median of 0.
+double QuartileRatio(const std::vector<MarkTerminationCycle>& cycles);
+// The 95 % percentile bootstrap interval of QuartileRatio: `resamples` draws of as many cycles
+// with replacement (fixed seed), the 2.5th and 97.5th percentiles of their ratios (sorted v,
+// v[floor(0.025 B)] and v[ceil(0.975 B) - 1]); a draw without a ratio counts as +infinity.
+Interval QuartileRatioInterval(const std::vector<MarkTerminationCycle>& cycles, int resamples);
+// Inconclusive with fewer than kMarkTerminationMinCycles cycles (too-few-cycles) or a constant
+// series (no-variation); spike when p < kPrePauseAlpha and ratio >= min_ratio; normal when the
+// ratio's bootstrap interval lies below min_ratio (the cycles rule a spike out); else
+// inconclusive, cause borderline (more cycles decide).
 MarkTerminationTest JudgeMarkTermination(const std::vector<MarkTerminationCycle>& cycles,
                                          double min_ratio);
 
@@ -326,9 +346,10 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& analysi
 //     "near_cluster_steps":N (of those, within heap_step_near_ns of a grow cluster),
 //     "expected":F (the span's share within that distance of a cluster), "ratio", "p_value",
 //     "verdict", ["cause", "reason",] "ratio_threshold", "p_threshold"}
-//   ,"mark-termination":{"rho":F|null, "p_value":F|null, "ratio":F|null, "cycles":N,
-//     "verdict":S, ["cause":S, "reason":S,] "ratio_threshold":F, "p_threshold":F,
-//     "permutations":N}
+//   ,"mark-termination":{"rho":F|null, "p_value":F|null, "ratio":F|null,
+//     "ratio_interval":[LO|null,HI|null] (95 % bootstrap; null when not computed, HI null when
+//     unbounded), "cycles":N, "verdict":S, ["cause":S, "reason":S,] "ratio_threshold":F,
+//     "p_threshold":F, "permutations":N, "resamples":N}
 // The time features after pre-pause are there on every profile: without a timeline as
 // {"fraction":null, "samples":0, "verdict":"inconclusive", "cause":"no-timeline", "reason":S},
 // on a trace without CPU samples the same with "cause":"no-samples".

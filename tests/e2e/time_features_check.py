@@ -23,7 +23,9 @@ lines), not from gcspike's numbers:
   mark-termination = per oracle mark phase wholly inside the span, its "GC mark termination"
                   stop-the-world (the first phase ending at or after the pause's start); grow
                   samples inside the phase; Spearman's rho (average ranks) of the report's
-                  table, its one-sided p against our own permutations, the quartile ratio.
+                  table, its one-sided p against our own permutations, the quartile ratio, our
+                  own bootstrap interval of it (feature_stats.check_mark_termination) and the
+                  verdict: normal only when that interval lies below the spike's ratio.
   clusters      = duration = end - start; before_pause when some oracle GC stop-the-world
                   start (sweep or mark termination) lies in [end, end + W].
 
@@ -42,8 +44,9 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from feature_stats import (ALPHA, MIN_SAMPLES, check_verdict, close,  # noqa: E402
-                           enrichment_verdict, fail, union_length, upper_tail)
+from feature_stats import (MIN_SAMPLES, check_mark_termination,  # noqa: E402
+                           check_verdict, close, enrichment_verdict, fail, quartile_ratio,
+                           union_length, upper_tail)
 
 TOL = 1000  # ns
 MAP_ASSIGN = re.compile(r"^(runtime|reflect)\.mapassign|^internal/runtime/maps\."
@@ -280,30 +283,14 @@ def main():
         p = (hits + 1) / (perms + 1)
         if abs(mt["p_value"] - p) > 4 * math.sqrt(p * (1 - p) / perms) + 0.002:
             fail(f"mark-termination: p {mt['p_value']}, our permutations give {p}")
-    q = len(table) // 4
-    ratio = None
-    if q and len(set(xs)) > 1:
-        idx = sorted(range(len(table)), key=lambda i: xs[i])  # stable: ties in time order
-
-        def median(v):
-            v = sorted(v)
-            return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
-
-        bottom = median([ys[i] for i in idx[:q]])
-        top = median([ys[i] for i in idx[::-1][:q]])
-        ratio = top / bottom if bottom > 0 else None
+    ratio = quartile_ratio(xs, ys)
     close(mt["ratio"], ratio, 1e-12, "mark-termination ratio")
-    if len(table) < 8 or rho is None:
-        verdict = "inconclusive"
-    else:
-        verdict = "spike" if mt["p_value"] < ALPHA and ratio is not None and \
-            ratio >= mt["ratio_threshold"] else "normal"
-    if mt["verdict"] != verdict:
-        fail(f"mark-termination: verdict {mt['verdict']}, want {verdict}")
+    interval = check_mark_termination(mt, xs, ys, ratio)
+    verdict = mt["verdict"]
     print(f"mark-termination {len(table)} cycles rho "
           f"{'-' if rho is None else f'{rho:.3f}'} p {mt['p_value']} (python "
           f"{'-' if p is None else f'{p:.3f}'}) ratio {'-' if ratio is None else f'{ratio:.3f}'} "
-          f"{verdict}")
+          f"interval {mt['ratio_interval']} (python {interval}) {verdict}")
 
     # clusters
     stw_starts.sort()

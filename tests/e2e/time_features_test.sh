@@ -144,8 +144,12 @@ h = json.load(open(sys.argv[1]))["features"]["heap-step"]
 r = re.search(r"^  heap-step: (\d+) of (\d+) heap steps .*?, p = \S+: (\w+)", text, re.M)
 assert r and (int(r[1]), int(r[2]), r[3]) == (h["near_cluster_steps"], h["samples"], h["verdict"])
 k = json.load(open(sys.argv[1]))["features"]["mark-termination"]
-r = re.search(r"^  mark-termination: (\d+) GC cycles; .* rho (\S+), p = (\S+);.*: (\w+)", text, re.M)
-assert r and (int(r[1]), r[4]) == (k["cycles"], k["verdict"]), r
+r = re.search(r"^  mark-termination: (\d+) GC cycles; .* rho (\S+), p = (\S+);"
+              r".*? quartile \S+(?: \[95% (\S+)-(\S+)\])?: (\w+)", text, re.M)
+assert r and (int(r[1]), r[6]) == (k["cycles"], k["verdict"]), r
+if r[4]:
+    want = ["inf" if x is None else f"{x:.2f}" for x in k["ratio_interval"]]
+    assert list(r.group(4, 5)) == want, (r, want)
 assert abs(float(r[2]) - k["rho"]) <= 0.005
 t = json.load(open(sys.argv[1]))["timeline"]
 rows = re.findall(r"^ +(\d+) +([\d.]+) +([\d.]+) +(\d+)  (yes|no)$", text, re.M)

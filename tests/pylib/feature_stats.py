@@ -4,6 +4,7 @@ the enrichment tests' rules (plugin/detect/time_rules.h, JudgeEnrichment), the b
 the union of intervals, Wilson's interval. One copy, imported by each."""
 import math
 import os
+import random
 import sys
 from fractions import Fraction
 
@@ -101,3 +102,72 @@ def wilson(k, n):
     c = (p + Z95 * Z95 / (2 * n)) / d
     h = Z95 * math.sqrt(p * (1 - p) / n + Z95 * Z95 / (4 * n * n)) / d
     return (0.0 if p == 0 else max(0.0, c - h)), (1.0 if p == 1 else min(1.0, c + h))
+
+
+def quartile_ratio(grow, pause):
+    """The median pause of the quarter of the cycles with the most grow samples over the median
+    pause of the quarter with the fewest (ties by grow samples in table order); None with
+    fewer than 4 cycles, equal grow samples everywhere, or a bottom median of 0."""
+    q = len(grow) // 4
+    if not q or len(set(grow)) < 2:
+        return None
+    idx = sorted(range(len(grow)), key=lambda i: grow[i])  # stable: ties in table order
+
+    def median(v):
+        v = sorted(v)
+        return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+    bottom = median([pause[i] for i in idx[:q]])
+    top = median([pause[i] for i in idx[::-1][:q]])
+    return top / bottom if bottom > 0 else None
+
+
+def bootstrap_ratios(grow, pause, resamples, seed):
+    """The sorted quartile ratios of `resamples` draws of as many cycles with replacement
+    (random.Random(seed)); a draw without a ratio counts as infinity."""
+    rng = random.Random(seed)
+    n = len(grow)
+    out = []
+    for _ in range(resamples):
+        draw = [rng.randrange(n) for _ in range(n)]
+        r = quartile_ratio([grow[i] for i in draw], [pause[i] for i in draw])
+        out.append(math.inf if r is None else r)
+    return sorted(out)
+
+
+def check_mark_termination(mt, grow, pause, ratio):
+    """JudgeMarkTermination's rules on the report's feature `mt`, from our own bootstrap of the
+    cycles (grow samples, pauses): inconclusive with fewer than 8 cycles or no ranks; spike when
+    p < ALPHA and ratio >= the threshold; normal when the 95 % bootstrap interval of the ratio
+    lies below the threshold; else inconclusive, cause borderline. The report's interval must
+    hold the 2.5th and 97.5th percentiles of our resamples within Monte Carlo error, and its
+    verdict must be ours unless the threshold is itself that close to our 97.5th percentile.
+    Returns our (lo, hi) interval, or None when the test stops before it."""
+    r = mt["ratio_threshold"]
+    if len(grow) < 8 or len(set(grow)) < 2 or len(set(pause)) < 2:
+        check_verdict(mt, "inconclusive", "mark-termination")
+        return None
+    b = 4000
+    ratios = bootstrap_ratios(grow, pause, b, 29)
+    lo, hi = ratios[math.floor(0.025 * b)], ratios[math.ceil(0.975 * b) - 1]
+    tol = 4 * math.sqrt(0.025 * 0.975 * (1 / b + 1 / mt["resamples"]))
+
+    def near(v, q):  # v is a q-quantile of our resamples, within tol
+        below = sum(x < v for x in ratios) / b
+        at_most = sum(x <= v for x in ratios) / b
+        return below <= q + tol and at_most >= q - tol
+
+    got_lo, got_hi = mt["ratio_interval"]
+    got_hi = math.inf if got_hi is None else got_hi
+    if not near(got_lo, 0.025) or not near(got_hi, 0.975):
+        fail(f"mark-termination: interval [{got_lo}, {got_hi}], our bootstrap gives [{lo}, {hi}]")
+    if mt["p_value"] < ALPHA and ratio is not None and ratio >= r:
+        verdict = "spike"
+    elif near(r, 0.975):
+        verdict = mt["verdict"] if mt["verdict"] != "spike" else "normal or inconclusive"
+    else:
+        verdict = "normal" if hi < r else "inconclusive"
+    check_verdict(mt, verdict, "mark-termination")
+    if verdict == "inconclusive" and mt["cause"] != "borderline":
+        fail(f"mark-termination: cause {mt['cause']}, want borderline")
+    return lo, hi

@@ -61,10 +61,10 @@ Result<Profile> BuildProfile(const Args& args, Diagnostics* diagnostics,
   }
   GCSPIKE_ASSIGN_OR_RETURN(SampleFilterSpec filters, FilterSpecFromFlags(args));
   if (filters.empty()) return p;
-  auto filtered_out_of = ApplyFilterFlags(args, p, diagnostics);
-  if (!filtered_out_of.ok()) return NamingInput(filtered_out_of.error(), args);
+  auto before = ApplyFilterFlags(args, p, diagnostics);
+  if (!before.ok()) return NamingInput(before.error(), args);
   if (FLAGS_detect && summary != nullptr) {
-    GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectOnly(p, InputName(args), *filtered_out_of));
+    GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectOnly(p, InputName(args), *before));
     *summary = std::move(s);
   }
   return p;

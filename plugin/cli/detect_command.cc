@@ -145,7 +145,7 @@ struct Analysis {
 // Classifies, resolves the sites, applies the time rules and summarizes.
 Result<Analysis> Analyze(const Profile& profile, const std::string& input_name,
                          Diagnostics* diagnostics, size_t max_sites = 10,
-                         uint64_t filtered_out_of = 0) {
+                         uint64_t samples_before_filters = 0) {
   GCSPIKE_ASSIGN_OR_RETURN(DetectionThresholds thresholds, ThresholdsFromFlags());
   GCSPIKE_ASSIGN_OR_RETURN(RuntimeSignatureCatalogue catalogue, CatalogueFromFlags());
   GCSPIKE_ASSIGN_OR_RETURN(TimeRuleOptions time_options, TimeRuleOptionsFromFlags());
@@ -158,13 +158,13 @@ Result<Analysis> Analyze(const Profile& profile, const std::string& input_name,
   a.time = ApplyTimeRules(profile, catalogue, a.features, time_options);
   SummaryContext context;
   context.visibility.min_samples = static_cast<uint64_t>(FLAGS_min_samples);
-  context.visibility.filtered_out_of = filtered_out_of;
+  context.visibility.samples_before_filters = samples_before_filters;
   context.assists_from_timeline = a.time.applicable && !profile.timeline.assists.empty();
   context.site_paths = &sites;
   context.max_sites = max_sites;
   a.summary = Summarize(profile, a.features, thresholds, context);
   a.summary.input = input_name;
-  if (filtered_out_of > 0 && !a.time.applicable) {  // the time features say it too
+  if (a.summary.visibility.cause == "filtered-out" && !a.time.applicable) {  // time ones too
     a.time.cause = a.summary.visibility.cause;
     a.time.reason = a.summary.visibility.reason;
   }
@@ -292,8 +292,9 @@ Result<DetectionSummary> DetectAndLabel(Profile& profile, const std::string& inp
 }
 
 Result<DetectionSummary> DetectOnly(const Profile& profile, const std::string& input_name,
-                                    uint64_t filtered_out_of) {
-  GCSPIKE_ASSIGN_OR_RETURN(Analysis a, Analyze(profile, input_name, nullptr, 10, filtered_out_of));
+                                    uint64_t samples_before_filters) {
+  GCSPIKE_ASSIGN_OR_RETURN(Analysis a,
+                           Analyze(profile, input_name, nullptr, 10, samples_before_filters));
   return std::move(a.summary);
 }
 
@@ -338,10 +339,10 @@ namespace {
 
 // With filters the report describes the samples kept; they run on the labelled profile, as
 // in annotate, so --keep gcspike~grow-spike works. Whether there were filters, and how many
-// samples the input had when they kept none (ApplyFilterFlags).
+// samples the input had when they dropped any (ApplyFilterFlags).
 struct ReportFilters {
   bool any = false;
-  uint64_t filtered_out_of = 0;
+  uint64_t samples_before_filters = 0;
 };
 Result<ReportFilters> FilterForReport(Profile& profile, const Args& args,
                                       Diagnostics* diagnostics) {
@@ -400,7 +401,8 @@ int RunReport(const Args& args) {
   if (!filtered.ok()) return Fail(filtered.error());
   // Unmatched rules are told once, about the whole input.
   Diagnostics* warn_rules = filtered->any ? nullptr : &diag;
-  auto analysis = Analyze(*profile, InputName(args), warn_rules, 10, filtered->filtered_out_of);
+  auto analysis =
+      Analyze(*profile, InputName(args), warn_rules, 10, filtered->samples_before_filters);
   if (!analysis.ok()) return Fail(analysis.error());
   // About the samples judged, after the filters (--pid keeps one process).
   if (Status s = WarnSeveralProcesses(*profile, InputName(args), &diag); !s.ok()) {

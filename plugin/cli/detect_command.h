@@ -29,9 +29,9 @@ Result<DetectionSummary> DetectAndLabel(Profile& profile, const std::string& inp
                                         Diagnostics* diagnostics = nullptr, size_t max_sites = 10);
 
 // The summary of a profile without labelling it (what --fail-on judges after the filters;
-// `filtered_out_of`: ApplyFilterFlags's count when they kept no sample).
+// `samples_before_filters`: ApplyFilterFlags's count when they dropped any).
 Result<DetectionSummary> DetectOnly(const Profile& profile, const std::string& input_name,
-                                    uint64_t filtered_out_of = 0);
+                                    uint64_t samples_before_filters = 0);
 
 // Warns when the profile holds the samples of several processes (perf record -a), whose shares
 // are then of them all, naming the --pid that keeps the largest. `whole_profiles`: the command

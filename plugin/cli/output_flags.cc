@@ -2,8 +2,11 @@
 
 #include <gflags/gflags.h>
 
+#include <cmath>
+
 #include "plugin/cli/help.h"
 #include "plugin/cli/input_limit_flags.h"
+#include "plugin/detect/sample_weight.h"
 
 DEFINE_string(output_format, "",
               "Output format: pprof, speedscope, folded, report, json, html or chrome-trace "
@@ -106,15 +109,27 @@ Result<SampleFilterSpec> FilterSpecFromFlags(const Args& args) {
   return spec;
 }
 
+namespace {
+
+// The samples of a profile as the report counts them (SampleWeights: a record's count).
+uint64_t CountSamples(const Profile& profile) {
+  const SampleWeights weight_of(profile);
+  double total = 0;
+  for (size_t i = 0; i < profile.samples.size(); ++i) total += weight_of(i);
+  return static_cast<uint64_t>(std::llround(total));
+}
+
+}  // namespace
+
 Result<uint64_t> ApplyFilterFlags(const Args& args, Profile& profile, Diagnostics* diagnostics) {
   GCSPIKE_ASSIGN_OR_RETURN(SampleFilterSpec spec, FilterSpecFromFlags(args));
+  const uint64_t before = spec.empty() ? 0 : CountSamples(profile);
   GCSPIKE_ASSIGN_OR_RETURN(SampleFilterStats stats, FilterSamples(profile, spec, diagnostics));
-  if (spec.empty() || stats.samples_out != 0 || stats.samples_in == 0) return uint64_t{0};
-  if (diagnostics != nullptr) {
-    diagnostics->Warn("the filters kept none of the " + std::to_string(stats.samples_in) +
-                      " samples");
+  if (spec.empty() || stats.samples_out == stats.samples_in) return uint64_t{0};
+  if (stats.samples_out == 0 && diagnostics != nullptr) {
+    diagnostics->Warn("the filters kept none of the " + std::to_string(before) + " samples");
   }
-  return static_cast<uint64_t>(stats.samples_in);
+  return before;
 }
 
 Result<OutputOptions> OutputOptionsFromFlags(const Args& args, const std::string& output_path) {

@@ -17,7 +17,7 @@ namespace gcspike::cli {
 Result<SampleFilterSpec> FilterSpecFromFlags(const Args& args);
 
 // Runs the sample filters the flags ask for on the labelled profile; returns how many samples
-// the input had when the filters kept none of them, else 0.
+// (counted as the report counts them) the input had when the filters dropped any, else 0.
 Result<uint64_t> ApplyFilterFlags(const Args& args, Profile& profile, Diagnostics* diagnostics);
 
 // output_path: the -o value ("" for stdout).

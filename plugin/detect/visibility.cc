@@ -9,6 +9,9 @@
 namespace gcspike {
 namespace {
 
+// How a reason names the sample filters when they, not the recording, left too few samples.
+constexpr const char* kFiltersNamed = "the filters (--from/--to, --goroutine, --keep, --focus...)";
+
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
@@ -216,10 +219,10 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
                " of samples have frames without function names (the binary was not found, or "
                "has no symbols); pass --binary PATH or --symfs DIR, or convert where perf's "
                "build-id cache (~/.debug) of the recording machine is";
-  } else if (samples == 0 && options.filtered_out_of > 0) {
+  } else if (samples == 0 && options.samples_before_filters > 0) {
     v.cause = "filtered-out";
-    v.reason = "the filters (--from/--to, --goroutine, --keep, --focus...) kept none of the " +
-               std::to_string(options.filtered_out_of) + " samples; widen them";
+    v.reason = std::string(kFiltersNamed) + " kept none of the " +
+               std::to_string(options.samples_before_filters) + " samples; widen them";
   } else if (samples == 0 && !profile.timeline.empty()) {
     v.cause = kNoCpuSamplesCause;
     v.reason = kNoCpuSamplesReason;
@@ -240,8 +243,13 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
                "perf record -g";
   } else if (samples < options.min_samples) {
     v.cause = "too-few-samples";
-    v.reason = "only " + std::to_string(samples) + " samples, too few to tell; take a longer " +
-               "profile (at least " + std::to_string(options.min_samples) + " samples)";
+    const std::string needed = "(at least " + std::to_string(options.min_samples) + " samples)";
+    v.reason = options.samples_before_filters >= options.min_samples
+                   ? std::string(kFiltersNamed) + " left " + std::to_string(samples) + " of the " +
+                         std::to_string(options.samples_before_filters) +
+                         " samples, too few to tell " + needed + "; widen them"
+                   : "only " + std::to_string(samples) + " samples, too few to tell; take a " +
+                         "longer profile " + needed;
   }
   if (v.empty_stack_share > 0) {
     // What those samples did is unknown: every feature may hide in them.

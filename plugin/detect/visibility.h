@@ -25,7 +25,8 @@
 //   no-stacks        most samples are the sampled instruction alone, without callers (perf
 //                    record without -g): every feature is told by frames above the leaf (the
 //                    map insert above a growth frame, the GC worker above scanobject)
-//   too-few-samples  fewer individual samples than the report needs to judge anything
+//   too-few-samples  fewer individual samples than the report needs to judge anything (the
+//                    reason names the filters when they left so few of enough)
 //   recording-mode   many stacks end at a Go stack switch (runtime.systemstack, mcall,
 //                    morestack): perf --call-graph dwarf copies only the stack the sample ran
 //                    on, so everything the runtime does on the system stack (mark assists, large
@@ -84,9 +85,10 @@ struct VisibilityOptions {
   // stacks. A runtime/pprof or -g profile has callers in all but a few samples (measured: 0.4 %,
   // a lone runtime.systemstack for work on the system stack); perf record without -g in none.
   double max_stackless = 0.5;
-  // The samples the input had when --from/--to, --keep and the other filters kept none of them
-  // (0: not so): the profile is empty because of the filters, not the recording.
-  uint64_t filtered_out_of = 0;
+  // The samples the input had when --from/--to, --keep and the other filters dropped some of
+  // them (0: not so): a profile empty, or too small to judge, because of the filters, not the
+  // recording, whose advice is to widen them.
+  uint64_t samples_before_filters = 0;
 };
 
 struct Visibility {

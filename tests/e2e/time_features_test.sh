@@ -127,6 +127,25 @@ grep -q "cannot be decided.*the filters .* kept none" "$WORK/out.txt" ||
   fail "annotate: $(cat "$WORK/out.txt")"
 pass
 
+# 3d. Filters that keep a few of many samples (100 ms of a 3 s trace): too few to judge, and the
+# advice is to widen the filters, not to take a longer profile; M is the oracle's sample count.
+"$GOCHECK" trace-stats "$f" > "$WORK/grow.stats" || fail "gocheck $f"
+expect_exit 3 "$GCSPIKE" report --json "$f" --from +1s --to +1.1s --fail-on 'grow-spike>5%' \
+  -o "$WORK/few.json"
+grep -q "cannot be decided.*the filters .* left [0-9]* of the [0-9]* samples.*widen them" \
+  "$WORK/out.txt" || fail "report gate: $(cat "$WORK/out.txt")"
+python3 - "$WORK/grow.stats" "$WORK/few.json" <<'PY' || fail "a report whose filters kept a few"
+import json, sys
+total = json.loads(open(sys.argv[1]).readline())["cpu_samples"]
+d = json.load(open(sys.argv[2]))
+g = d["features"]["grow-spike"]
+assert 0 < d["samples"] < 30 < total, (d["samples"], total)
+assert g["cause"] == "too-few-samples", g
+want = f"left {d['samples']} of the {total} samples, too few to tell (at least 30 samples); widen"
+assert want in g["reason"] and "longer" not in g["reason"], (want, g)
+PY
+pass
+
 # 4. The text report says the same.
 f=$FIXTURES/trace/go1.26/grow.trace
 "$GCSPIKE" report "$f" > "$WORK/text.txt" || fail "report $f"

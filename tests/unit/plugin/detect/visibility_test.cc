@@ -206,5 +206,35 @@ TEST(VisibilityTest, ATraceWithoutCpuSamplesSaysHowToTakeOne) {
             "too-few-samples");
 }
 
+TEST(VisibilityTest, FiltersThatLeaveTooFewSamplesAreNamed) {
+  StackProfile sp;
+  sp.Add(kGoStack, 10);
+  VisibilityOptions o;  // min_samples 30
+  o.samples_before_filters = 3000;
+  Visibility v = AssessVisibility(sp.profile, 10, false, o);
+  EXPECT_EQ(v.cause, "too-few-samples");
+  EXPECT_NE(v.reason.find("the filters (--from/--to"), std::string::npos) << v.reason;
+  EXPECT_NE(v.reason.find("left 10 of the 3000 samples, too few to tell (at least 30 "
+                          "samples); widen them"),
+            std::string::npos)
+      << v.reason;
+  EXPECT_EQ(v.reason.find("longer profile"), std::string::npos) << v.reason;
+  // None left: filtered-out, as before.
+  v = AssessVisibility(sp.profile, 0, false, o);
+  EXPECT_EQ(v.cause, "filtered-out");
+  EXPECT_NE(v.reason.find("kept none of the 3000 samples; widen them"), std::string::npos);
+  // Filters on a profile too short anyway: widening them would not help.
+  o.samples_before_filters = 20;
+  v = AssessVisibility(sp.profile, 10, false, o);
+  EXPECT_EQ(v.cause, "too-few-samples");
+  EXPECT_NE(v.reason.find("only 10 samples, too few to tell; take a longer profile (at least "
+                          "30 samples)"),
+            std::string::npos)
+      << v.reason;
+  // Enough kept: no cause at all.
+  o.samples_before_filters = 3000;
+  EXPECT_FALSE(AssessVisibility(sp.profile, 30, false, o).blind());
+}
+
 }  // namespace
 }  // namespace gcspike

@@ -115,7 +115,8 @@ ProfileDiff DiffSummaries(DetectionSummary base, DetectionSummary now, double to
 // fixture workload 0.99 and 1.00; a build with every line moved 0.99/0.99; the workload built
 // by Go 1.19 against Go 1.26 1.00/1.00, and the fixtures of 1.19 against 1.26 and 1.27.3
 // 0.98-1.00; grow against presized, one program in two modes, 1.00/0.80 (go1.26) and 1.00/0.88
-// (go1.19); a 4-sample profile against a full one 1.00/0.82. Different programs (the workload
+// (go1.19); a 4-sample profile against a full one 1.00/0.82; the go1.26 fixture against perf
+// record -g of the workload 1.00/0.89. Different programs (the workload
 // against two fresh ones, and those two against each other): 0.00 every time. In between, one
 // binary doing other work (the workload's grow mode against its control mode, which share only
 // the key maker) 0.18/0.32: little of the code is common, and the comparison is undecided too.

@@ -6,9 +6,8 @@
 #include "core/profile_builder.h"
 
 namespace gcspike {
-namespace {
 
-std::string TypesString(const Profile& p) {
+std::string SampleTypesString(const Profile& p) {
   std::string s;
   for (const ValueType& vt : p.sample_types) {
     if (!s.empty()) s += ", ";
@@ -16,6 +15,8 @@ std::string TypesString(const Profile& p) {
   }
   return s.empty() ? "(none)" : s;
 }
+
+namespace {
 
 class Importer {
  public:
@@ -142,7 +143,7 @@ Status ProfileMerger::Import(Profile& p, const std::string& name) {
       first_types += type + "/" + unit;
     }
     if (first_types.empty()) first_types = "(none)";
-    Error e = MakeError("cannot merge: its sample types [" + TypesString(p) +
+    Error e = MakeError("cannot merge: its sample types [" + SampleTypesString(p) +
                         "] differ from those of " + first_name_ + " [" + first_types + "]");
     e.file = name;
     return e;

@@ -65,6 +65,10 @@ class ProfileMerger {
   std::unordered_set<std::string> seen_comments_;
 };
 
+// "samples/count, cpu/nanoseconds": a profile's sample types as messages name them; profiles
+// merge only when these are the same.
+std::string SampleTypesString(const Profile& p);
+
 // All inputs must have the same sample types (names and units, in order). Functions, mappings
 // and locations that are equal are stored once; samples are kept as they are (not summed), so
 // their labels survive. `names` are the inputs' names, for messages.

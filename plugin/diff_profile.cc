@@ -46,6 +46,18 @@ Result<Profile> BuildDiffProfile(Profile base, Profile now, bool normalize,
   if (base.spool != nullptr || now.spool != nullptr) {
     return MakeError("a diff profile needs its samples in memory (internal: read without spool)");
   }
+  // A merge of unlike sample types would fail naming neither the cause nor a way out: pprof and
+  // perf.data (or two perf events) count different things, and the report's shares, which are
+  // of each side's own samples, compare them all the same.
+  if (SampleTypesString(base) != SampleTypesString(now)) {
+    return MakeError(
+        "-o: a diff profile subtracts the base's values from the new side's, so both "
+        "need the same sample types, but base has [" +
+        SampleTypesString(base) + "] and new [" + SampleTypesString(now) +
+        "] (a Go pprof profile and perf.data, or two perf events, count different "
+        "things); drop -o to compare their shares, or record both sides the same "
+        "way");
+  }
   const Label base_label{base.Intern("pprof::base"), base.Intern("true"), 0, 0, false};
   for (Sample& s : base.samples) s.labels.push_back(base_label);
   if (normalize && base.sample_types.size() == now.sample_types.size()) {

@@ -92,6 +92,8 @@ std::string RenderDiffText(const ProfileDiff& d, size_t width) {
   }
   std::string after;
   for (const UndecidedReason& u : UndecidedReasons(undecided)) {
+    // A reason that is also a note (different programs) is said once, as the note.
+    if (std::find(d.notes.begin(), d.notes.end(), u.reason) != d.notes.end()) continue;
     after += Wrap("inconclusive (" + u.features + "): ", u.reason, width);
   }
   for (const std::string& note : d.notes) after += Wrap("note: ", note, width);
@@ -125,7 +127,9 @@ std::string RenderDiffJson(const ProfileDiff& d) {
     o += "]," + ChangeJson(s.change, d.base.samples, d.now.samples, false);
     o += ",\"verdict\":" + JsonString(ChangeVerdictName(s.verdict)) + "}";
   }
-  o += "],\"notes\":[";
+  o += "],\"shared_code\":{\"base\":" + (d.base_shared ? Num(*d.base_shared) : "null") +
+       ",\"new\":" + (d.now_shared ? Num(*d.now_shared) : "null") + "}";
+  o += ",\"notes\":[";
   for (size_t i = 0; i < d.notes.size(); ++i) o += (i ? "," : "") + JsonString(d.notes[i]);
   o += "]}\n";
   return o;

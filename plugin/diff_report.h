@@ -10,7 +10,11 @@
 //                                ["cause": S, "reason": S]}, ...},
 //    "sites": [{"function": S, "via": [S...], "base": {"fraction": F, "interval": [LO, HI]},
 //               "new": {...}, "difference": D, "difference_interval": [LO, HI], "verdict": S}],
+//    "shared_code": {"base": F|null, "new": F|null},
 //    "notes": [S...]}
+// shared_code: each side's share of its user-code samples in functions the other side also runs
+// (shared_code.h; null for a side without user frames); under kMinSharedCode every feature is
+// inconclusive with cause "different-programs".
 // Fractions and differences are fractions (0.39, -0.39), not percent; differences are new - base.
 #pragma once
 

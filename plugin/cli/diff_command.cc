@@ -53,6 +53,7 @@ std::string Names(const std::vector<std::string>& inputs) {
 struct Side {
   Profile profile;
   DetectionSummary summary;
+  UserCode user_code;
 };
 
 Result<Side> LoadSide(const Args& args, const std::vector<std::string>& inputs,
@@ -66,6 +67,7 @@ Result<Side> LoadSide(const Args& args, const std::vector<std::string>& inputs,
                            DetectAndLabel(side.profile, Names(inputs), diagnostics, 100000));
   GCSPIKE_RETURN_IF_ERROR(
       WarnSeveralProcesses(side.profile, Names(inputs), diagnostics, /*whole_profiles=*/true));
+  side.user_code = CollectUserCode(side.profile);
   return side;
 }
 
@@ -195,6 +197,7 @@ int RunDiff(const Args& args) {
   diag.ProgressDone();
   if (!now.ok()) return Fail(now.error());
   ProfileDiff diff = DiffSummaries(base->summary, now->summary, FLAGS_tolerance / 100);
+  JudgeSharedCode(diff, base->user_code, now->user_code);
   diff.base_inputs = inputs->base;
   diff.now_inputs = inputs->now;
 

@@ -215,10 +215,11 @@ GateResult EvaluateDiffFailOn(const FailOnExpr& expr, const ProfileDiff& diff) {
   r.measured = f.change.difference;
   r.interval = f.change.difference_interval;
   const bool bounded = f.base_lower_bound || f.now_lower_bound;
+  const bool unrelated = f.cause == kDifferentPrograms;
   if ((f.verdict == ChangeVerdict::kInconclusive && f.cause != "too-wide" && !bounded) ||
-      (f.base_lower_bound && f.now_lower_bound)) {
+      (f.base_lower_bound && f.now_lower_bound) || unrelated) {
     r.outcome = GateResult::Outcome::kUndecided;
-    r.reason = bounded ? f.bound_reason : f.reason;
+    r.reason = bounded && !unrelated ? f.bound_reason : f.reason;
     return r;
   }
   double limit = expr.threshold;

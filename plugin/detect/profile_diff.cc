@@ -185,4 +185,27 @@ ProfileDiff DiffSummaries(DetectionSummary base, DetectionSummary now, double to
   return out;
 }
 
+void JudgeSharedCode(ProfileDiff& diff, const UserCode& base, const UserCode& now) {
+  diff.base_shared = SharedShare(base, now);
+  diff.now_shared = SharedShare(now, base);
+  if (!diff.base_shared || !diff.now_shared) return;
+  if (*diff.base_shared >= kMinSharedCode && *diff.now_shared >= kMinSharedCode) return;
+  const std::string why =
+      "the sides sample mostly different code: " + Points(*diff.base_shared) +
+      "% of the base's samples in user code and " + Points(*diff.now_shared) +
+      "% of the new side's are in functions the other side also runs (runs and builds of one "
+      "program share over " +
+      Points(kMinSharedCode) +
+      "%): a baseline of another program, or of this one doing other work; diff against a "
+      "baseline of the same program and workload";
+  for (FeatureDiff& f : diff.features) {
+    f.verdict = ChangeVerdict::kInconclusive;
+    f.cause = std::string(kDifferentPrograms);
+    f.reason = why;
+  }
+  for (SiteDiff& s : diff.sites) s.verdict = ChangeVerdict::kInconclusive;
+  diff.overall = ChangeVerdict::kInconclusive;
+  diff.notes.push_back(why);
+}
+
 }  // namespace gcspike

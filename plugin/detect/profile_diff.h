@@ -24,11 +24,13 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "plugin/detect/detection_summary.h"
+#include "plugin/detect/shared_code.h"
 #include "plugin/detect/statistics.h"
 
 namespace gcspike {
@@ -92,6 +94,9 @@ struct ProfileDiff {
   ChangeVerdict overall = ChangeVerdict::kUnchanged;
   // Sentences worth knowing, e.g. that the two sides run different map implementations.
   std::vector<std::string> notes;
+  // Each side's share of user-frame samples whose innermost user function the other side has
+  // (shared_code.h); unset when the side has no user frame.
+  std::optional<double> base_shared, now_shared;
 };
 
 // The difference of one share measured on two profiles.
@@ -102,5 +107,21 @@ ShareChange CompareShares(double base, const Interval& base_interval, double now
 ChangeVerdict JudgeChange(double difference, const Interval& difference_interval, double tolerance);
 
 ProfileDiff DiffSummaries(DetectionSummary base, DetectionSummary now, double tolerance);
+
+// The sides' shared user code (shared_code.h). Below kMinSharedCode on either side the two
+// profiles sample different code: every feature becomes inconclusive (cause
+// "different-programs"), so gates are undecided (a wrong baseline must not pass in silence),
+// and a note says so. Measured (Go CPU profiles, 120-480 samples a side): two runs of the
+// fixture workload 0.99 and 1.00; a build with every line moved 0.99/0.99; the workload built
+// by Go 1.19 against Go 1.26 1.00/1.00, and the fixtures of 1.19 against 1.26 and 1.27.3
+// 0.98-1.00; grow against presized, one program in two modes, 1.00/0.80 (go1.26) and 1.00/0.88
+// (go1.19); a 4-sample profile against a full one 1.00/0.82; the go1.26 fixture against perf
+// record -g of the workload 1.00/0.89. Different programs (the workload
+// against two fresh ones, and those two against each other): 0.00 every time. In between, one
+// binary doing other work (the workload's grow mode against its control mode, which share only
+// the key maker) 0.18/0.32: little of the code is common, and the comparison is undecided too.
+inline constexpr double kMinSharedCode = 0.5;
+inline constexpr std::string_view kDifferentPrograms = "different-programs";
+void JudgeSharedCode(ProfileDiff& diff, const UserCode& base, const UserCode& now);
 
 }  // namespace gcspike

@@ -58,6 +58,85 @@ grep -q '^note: the sides run different Go map implementations (base hmap, new s
   fail "no map-implementation note"
 pass
 
+# Shared user code (plugin/detect/shared_code.h), recomputed by shared_code_check.py from go tool
+# pprof -raw: one program's fixtures of two Go versions share nearly all of it; the workload
+# against a program of its own (another service's profile as the baseline) shares none, and
+# then every change is inconclusive, every gate undecided (exit 3) with the reason, and the
+# text says it once, as a note.
+raw() { go tool pprof -raw "$1" 2>/dev/null >"$2" || fail "go tool pprof -raw $1"; }
+shared_check="$SOURCE_DIR/tests/e2e/shared_code_check.py"
+"$GCSPIKE" diff --json "$FIXTURES/pprof/go1.19/grow.cpu.pb.gz" "$FIXTURES/pprof/go1.26/grow.cpu.pb.gz" \
+  >"$WORK/impl.json"
+raw "$FIXTURES/pprof/go1.19/grow.cpu.pb.gz" "$WORK/g119.raw"
+raw "$FIXTURES/pprof/go1.26/grow.cpu.pb.gz" "$WORK/g126.raw"
+out=$(python3 "$shared_check" "$WORK/g119.raw" "$WORK/g126.raw" "$WORK/impl.json") ||
+  fail "shared code of go1.19 and go1.26: $out"
+echo "go1.19 against go1.26: $out"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['overall'] == 'regressed' and \
+  all(f.get('cause') != 'different-programs' for f in d['features'].values()), d" "$WORK/impl.json" ||
+  fail "two Go versions of one program judged as different programs"
+mkdir -p "$WORK/other"
+cat >"$WORK/other/main.go" <<'GO'
+package main
+
+import (
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"time"
+)
+
+type entry struct{ hits int }
+
+func tally(n int) map[string]*entry {
+	counts := map[string]*entry{}
+	for i := 0; i < n; i++ {
+		k := "k" + strconv.Itoa(i%7919)
+		if counts[k] == nil {
+			counts[k] = &entry{}
+		}
+		counts[k].hits++
+	}
+	return counts
+}
+
+func main() {
+	f, _ := os.Create(os.Args[1])
+	pprof.StartCPUProfile(f)
+	for end := time.Now().Add(time.Second); time.Now().Before(end); {
+		tally(20000)
+	}
+	pprof.StopCPUProfile()
+	f.Close()
+}
+GO
+printf 'module example.com/other\n\ngo 1.19\n' >"$WORK/other/go.mod"
+(cd "$WORK/other" && go build -o "$WORK/other.bin" .) || fail "build the other program"
+"$WORK/other.bin" "$WORK/other.pb.gz" || fail "run the other program"
+"$GCSPIKE" diff --json "$FIXTURES/pprof/go1.26/grow.cpu.pb.gz" "$WORK/other.pb.gz" >"$WORK/other.json"
+raw "$FIXTURES/pprof/go1.26/grow.cpu.pb.gz" "$WORK/fixture.raw"
+raw "$WORK/other.pb.gz" "$WORK/other.raw"
+out=$(python3 "$shared_check" "$WORK/fixture.raw" "$WORK/other.raw" "$WORK/other.json") ||
+  fail "shared code of two programs: $out"
+echo "the workload against another program: $out"
+python3 - "$WORK/other.json" <<'EOF2' || fail "two programs"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d['shared_code']['base'] < 0.5 and d['shared_code']['new'] < 0.5, d['shared_code']
+assert d['overall'] == 'inconclusive', d['overall']
+assert len(d['notes']) == 1 and d['notes'][0].startswith('the sides sample mostly different code'), d
+for name, f in d['features'].items():
+    assert f['verdict'] == 'inconclusive' and f['cause'] == 'different-programs', (name, f)
+    assert f['reason'] == d['notes'][0], (name, f['reason'])
+EOF2
+expect_exit 3 "$GCSPIKE" diff "$FIXTURES/pprof/go1.26/grow.cpu.pb.gz" "$WORK/other.pb.gz" --fail-on 'grow-spike>+3pp'
+grep -q 'grow-spike>+3pp cannot be decided.*the sides sample mostly different code' "$WORK/out.txt" ||
+  fail "no undecided gate for two programs: $(cat "$WORK/out.txt")"
+[[ $(grep -c 'the sides sample mostly different code' "$WORK/out.txt") == 2 ]] ||
+  fail "the reason is not said once as a note (and once by the gate): $(cat "$WORK/out.txt")"
+grep -q '^note: the sides sample mostly different code' "$WORK/out.txt" || fail "no note"
+pass
+
 # Two runs of the fixture workload recorded now, side by side (GOMAXPROCS=2, 3 workers, as the
 # fixtures): unchanged. Shares move with the machine's load (at load average 12 on 2 cores,
 # grow-spike is 45-49 % against the committed fixture's 39 %: the GC's idle workers get less
@@ -104,6 +183,11 @@ for attempt in 1 2 3; do
   [[ $attempt != 3 ]] || fail "second run: grow-spike $got in three pairs of runs of one program"
   echo "pair $attempt: grow-spike $got; recording another pair"
 done
+raw "$WORK/run1.pb.gz" "$WORK/run1.raw"
+raw "$WORK/run2.pb.gz" "$WORK/run2.raw"
+out=$(python3 "$shared_check" "$WORK/run1.raw" "$WORK/run2.raw" "$WORK/rerun.json") ||
+  fail "shared code of two runs: $out"
+echo "two runs: $out"
 "$GCSPIKE" report --json "$fixture" -o "$WORK/fixture.json"
 "$GCSPIKE" diff --json "$fixture" "$WORK/run1.pb.gz" >"$WORK/later.json"
 out=$(python3 "$check" interval "$WORK/later.json" "$WORK/fixture.json" "$WORK/run1.json") || fail "fixture against a run"
@@ -122,6 +206,14 @@ sed -i '0,/^package main$/s//package main\n\n\/\/ build 2: every line one furthe
 (cd "$WORK/src2" && go build -o "$WORK/wl2" ./workload) || fail "build the second build"
 GOMAXPROCS=2 "$WORK/wl2" -mode grow -duration 2s -workers 3 -cpuprofile "$WORK/run3.pb.gz" \
   >/dev/null 2>&1 || fail "second build's run"
+"$GCSPIKE" diff --json "$WORK/run1.pb.gz" "$WORK/run3.pb.gz" >"$WORK/moved.json"
+raw "$WORK/run3.pb.gz" "$WORK/run3.raw"
+out=$(python3 "$shared_check" "$WORK/run1.raw" "$WORK/run3.raw" "$WORK/moved.json") ||
+  fail "shared code of two builds: $out"
+echo "two builds, lines moved: $out"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert all(f.get('cause') != \
+  'different-programs' for f in d['features'].values()), d" "$WORK/moved.json" ||
+  fail "two builds of one program judged as different programs"
 "$GCSPIKE" merge "$WORK/run1.pb.gz" "$WORK/run3.pb.gz" -o "$WORK/fleet.pb.gz"
 starts=$(go tool pprof -raw "$WORK/fleet.pb.gz" 2>/dev/null | grep -o 'main\.dedupGrowing .* s=[0-9]*' |
   sed 's/.* s=//' | sort -u | wc -l)

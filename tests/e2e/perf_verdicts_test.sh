@@ -14,7 +14,8 @@
 #    the recording made;
 #  - -e cpu-clock -e sched:sched_switch: the shares are of the cpu-clock samples alone, as perf
 #    script counts them; -e page-faults alone: no CPU time, inconclusive, a gate exits 3;
-#  - perf record -a: a warning names the largest process (perf script's count) and its --pid.
+#  - perf record -a: a warning names the largest process (perf script's count) and its --pid;
+#  - diff -o of a pprof profile and perf.data: one line saying why and what to do, exit 2.
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 
@@ -204,6 +205,30 @@ advice=$(sed -n 's/.*every share is of them all; gcspike diff compares whole pro
   fail "diff of the process alone"
 ! grep -q "processes" "$WORK/diff-one.err" || fail "warned about processes after the advice"
 pass
+
+# A diff profile (-o) of a Go pprof profile and perf.data cannot be made (their sample types
+# differ: one subtracts like values): one line naming both sides' types (the pprof side's as go
+# tool pprof -raw lists them) and what to do, exit 2, no file. The advice works: without -o the
+# shares are compared, and the pprof fixture and the perf.data of one workload are one program.
+# Two perf.data of one event still make a diff profile.
+pprof_grow="$SOURCE_DIR/fixtures/pprof/go1.26/grow.cpu.pb.gz"
+expect_exit 2 "$GCSPIKE" diff "$pprof_grow" "$WORK/fp.data" -o "$WORK/mixed.pb.gz"
+[[ ! -e $WORK/mixed.pb.gz ]] || fail "diff -o across pprof and perf.data wrote a file"
+grep -v '^gcspike: warning: ' "$WORK/out.txt" >"$WORK/mixed.err"
+[[ $(wc -l <"$WORK/mixed.err") == 1 ]] || fail "not one line: $(cat "$WORK/mixed.err")"
+pprof_types=$(go tool pprof -raw "$pprof_grow" 2>/dev/null | sed -n '/^Samples:/{n;p;q}' |
+  sed 's/ /, /g')
+grep -qF "base has [$pprof_types] and new [cpu-clock" "$WORK/mixed.err" &&
+  grep -qF "drop -o to compare their shares" "$WORK/mixed.err" ||
+  fail "diff -o across pprof and perf.data: $(cat "$WORK/mixed.err") (pprof types $pprof_types)"
+"$GCSPIKE" diff --json "$pprof_grow" "$WORK/fp.data" >"$WORK/mixed.json" 2>/dev/null ||
+  fail "diff across pprof and perf.data without -o"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['shared_code']['base'] >= 0.5 \
+  and d['shared_code']['new'] >= 0.5, d['shared_code']" "$WORK/mixed.json" ||
+  fail "the pprof fixture and perf.data of one workload judged different programs"
+echo "pprof fixture against perf.data, shared user code: $(json_field "$WORK/mixed.json" 'd["shared_code"]')"
+expect_exit 0 "$GCSPIKE" diff "$WORK/fp.data" "$WORK/dwarf.data" -o "$WORK/perf-diff.pb.gz"
+[[ -s $WORK/perf-diff.pb.gz ]] || fail "no diff profile of two perf.data"
 
 # The binary moves away, and the conversion runs where perf's build-id cache is not (perf record
 # put a copy into $HOME/.debug): nothing can be judged, and a gate says so.

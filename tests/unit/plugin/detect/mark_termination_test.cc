@@ -113,12 +113,14 @@ TEST(MarkTerminationTest, BootstrapIntervalMatchesTheExactBootstrapDistribution)
     all.push_back(RatioOfDraw(c, draw));
   }
   auto below = [&](double v) {
-    return static_cast<double>(std::count_if(all.begin(), all.end(),
-                                             [&](double r) { return r < v; })) / 3125;
+    return static_cast<double>(
+               std::count_if(all.begin(), all.end(), [&](double r) { return r < v; })) /
+           3125;
   };
   auto at_most = [&](double v) {
-    return static_cast<double>(std::count_if(all.begin(), all.end(),
-                                             [&](double r) { return r <= v; })) / 3125;
+    return static_cast<double>(
+               std::count_if(all.begin(), all.end(), [&](double r) { return r <= v; })) /
+           3125;
   };
   const Interval in = QuartileRatioInterval(c, kMarkTerminationResamples);
   // 4 standard errors of a percentile's coverage over 2000 draws.

@@ -268,6 +268,7 @@ std::string BuildTimelineJson(const Profile& profile, const TimeAnalysis& a,
     widen(c.end_ns);
     for (const PauseReport& p : c.pauses) widen(p.start_ns + p.duration_ns);
   }
+  for (const PauseReport& p : a.other_pauses) widen(p.start_ns + p.duration_ns);
   for (const HeapPoint& p : tl.heap_alloc) widen(p.ts_ns);
   for (const HeapPoint& p : tl.heap_goal) widen(p.ts_ns);
   for (const AssistInterval& iv : tl.assists) widen(iv.end_ns);
@@ -289,15 +290,17 @@ std::string BuildTimelineJson(const Profile& profile, const TimeAnalysis& a,
   });
   o += ",\"stw\":[";
   bool first = true;
-  for (const GcCycleReport& c : a.cycles) {
-    for (const PauseReport& p : c.pauses) {
+  auto append_pauses = [&](const std::vector<PauseReport>& pauses) {
+    for (const PauseReport& p : pauses) {
       o += first ? "[" : ",[";
       first = false;
       o += std::to_string(rel(p.start_ns)) + "," + std::to_string(p.duration_ns) + ",";
       AppendJsonString(o, p.kind == 0 ? std::string("pause") : profile.str(p.kind));
       o += "]";
     }
-  }
+  };
+  for (const GcCycleReport& c : a.cycles) append_pauses(c.pauses);
+  append_pauses(a.other_pauses);
   o += "]";
   // Heap in use and goal, the largest value per column.
   for (const auto& [name, series] :

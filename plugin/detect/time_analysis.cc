@@ -315,10 +315,15 @@ void ReportCycles(const TimeInputs& in, TimeAnalysis& a) {
     }
     a.cycles.push_back(std::move(r));
   }
-  // A pause belongs to the first cycle that ends at or after it begins (sweep termination stops
-  // the world just before a cycle's mark phase, mark termination just before its end).
+  // A GC pause belongs to the first cycle that ends at or after it begins (sweep termination
+  // stops the world just before a cycle's mark phase, mark termination just before its end);
+  // the others (ReadMemStats, trace start and stop...) end no cycle and are listed apart.
   for (const StwPause& p : t.pauses) {
     if (p.start_ns == kNoTime || p.end_ns == kNoTime) continue;
+    if (!IsGcPause(in.profile, p)) {
+      a.other_pauses.push_back(PauseReport{p.kind, p.start_ns, p.end_ns - p.start_ns});
+      continue;
+    }
     for (GcCycleReport& r : a.cycles) {
       if (r.end_ns != kNoTime && r.end_ns >= p.start_ns) {
         r.pauses.push_back(PauseReport{p.kind, p.start_ns, p.end_ns - p.start_ns});

@@ -1,7 +1,9 @@
 // The time rules' reports (time_rules.h): the "Execution trace timeline" section of the text
 // report, the "timeline" object of the JSON report and the time features inside "features".
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 #include "formats/json_text.h"
 #include "plugin/detect/feature_format.h"
@@ -140,6 +142,32 @@ std::string FeatureLines(const TimeAnalysis& a) {
   return out;
 }
 
+// "other stop-the-world pauses: 3 (ReadMemStats 2, start trace 1), 41us in all": the pauses
+// that end no GC cycle, by kind in the order first seen; "" when there are none.
+std::string OtherPausesLine(const Profile& profile, const std::vector<PauseReport>& pauses) {
+  if (pauses.empty()) return "";
+  std::vector<std::pair<StrId, int64_t>> kinds;
+  int64_t total_ns = 0;
+  for (const PauseReport& p : pauses) {
+    total_ns += p.duration_ns;
+    auto it =
+        std::find_if(kinds.begin(), kinds.end(), [&](const auto& k) { return k.first == p.kind; });
+    if (it == kinds.end()) {
+      kinds.emplace_back(p.kind, 1);
+    } else {
+      ++it->second;
+    }
+  }
+  std::string out =
+      "  other stop-the-world pauses (no GC cycle's): " + std::to_string(pauses.size()) + " (";
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += (kinds[i].first == 0 ? std::string("pause") : profile.str(kinds[i].first)) + " " +
+           std::to_string(kinds[i].second);
+  }
+  return out + "), " + Duration(total_ns) + " in all\n";
+}
+
 // The grow-spike clusters and the GC cycles of the text report, times in ms from the origin.
 std::string ClusterAndCycleLines(const Profile& profile, const TimeAnalysis& a) {
   auto ms = [&](int64_t t) {
@@ -184,7 +212,26 @@ std::string ClusterAndCycleLines(const Profile& profile, const TimeAnalysis& a) 
     }
     out += "\n";
   }
+  out += OtherPausesLine(profile, a.other_pauses);
   return out;
+}
+
+// A "pauses" or "other_pauses" array (time_rules.h has the keys).
+void AppendPausesJson(std::string& out, const Profile& profile,
+                      const std::vector<PauseReport>& pauses) {
+  out += "[";
+  for (size_t k = 0; k < pauses.size(); ++k) {
+    const PauseReport& p = pauses[k];
+    out += k > 0 ? ",{\"kind\":" : "{\"kind\":";
+    if (p.kind == 0) {
+      out += "null";
+    } else {
+      AppendJsonString(out, profile.str(p.kind));
+    }
+    out += ",\"start_ns\":" + std::to_string(p.start_ns) +
+           ",\"duration_ns\":" + std::to_string(p.duration_ns) + "}";
+  }
+  out += "]";
 }
 
 // The "gc_cycles" array's items (time_rules.h has the keys).
@@ -197,19 +244,9 @@ void AppendCyclesJson(std::string& out, const Profile& profile,
     AppendJsonTime(out, r.start_ns);
     out += ",\"end_ns\":";
     AppendJsonTime(out, r.end_ns);
-    out += ",\"pauses\":[";
-    for (size_t k = 0; k < r.pauses.size(); ++k) {
-      const PauseReport& p = r.pauses[k];
-      out += k > 0 ? ",{\"kind\":" : "{\"kind\":";
-      if (p.kind == 0) {
-        out += "null";
-      } else {
-        AppendJsonString(out, profile.str(p.kind));
-      }
-      out += ",\"start_ns\":" + std::to_string(p.start_ns) +
-             ",\"duration_ns\":" + std::to_string(p.duration_ns) + "}";
-    }
-    out += "],\"assists\":" + std::to_string(r.assists) +
+    out += ",\"pauses\":";
+    AppendPausesJson(out, profile, r.pauses);
+    out += ",\"assists\":" + std::to_string(r.assists) +
            ",\"assist_ns\":" + std::to_string(r.assist_ns) +
            ",\"grow_samples_before\":" + std::to_string(r.grow_samples_before) + "}";
   }
@@ -235,7 +272,9 @@ void AppendTimeJson(std::string& out, const Profile& profile, const TimeAnalysis
          std::to_string(a.span_start_ns) + "," + std::to_string(a.span_end_ns) +
          "],\"window_ns\":" + std::to_string(a.options.pre_pause_ns) + ",\"gc_cycles\":[";
   AppendCyclesJson(out, profile, a.cycles);
-  out += "],\"clusters\":[";
+  out += "],\"other_pauses\":";
+  AppendPausesJson(out, profile, a.other_pauses);
+  out += ",\"clusters\":[";
   for (size_t i = 0; i < a.clusters.size(); ++i) {
     const GrowCluster& c = a.clusters[i];
     out += (i > 0 ? ",{\"id\":" : "{\"id\":") + std::to_string(c.id) +

@@ -251,9 +251,10 @@ struct TimeAnalysis {
   int64_t assist_coupling_by_time_and_stack = 0;  // of those, also labelled by the stack rules
   int64_t pre_pause_samples = 0;
   std::vector<GrowCluster> clusters;
-  std::vector<GcCycleReport> cycles;
-  int64_t origin_ns = 0;      // the earliest time seen; the report counts from it
-  int64_t span_start_ns = 0;  // the span (see the top of this file)
+  std::vector<GcCycleReport> cycles;      // their pauses are the GC's own
+  std::vector<PauseReport> other_pauses;  // stop-the-world pauses that end no GC cycle
+  int64_t origin_ns = 0;                  // the earliest time seen; the report counts from it
+  int64_t span_start_ns = 0;              // the span (see the top of this file)
   int64_t span_end_ns = 0;
   std::vector<int64_t> grow_times;    // timestamps of the grow-spike samples, sorted
   std::vector<int64_t> pause_starts;  // the GC's stop-the-world starts, sorted
@@ -321,6 +322,8 @@ std::string RenderTimeReport(const Profile& profile, const TimeAnalysis& analysi
 //     "gc_cycles":[{"seq":N, "start_ns":N|null, "end_ns":N|null,
 //                   "pauses":[{"kind":S|null, "start_ns":N, "duration_ns":N}],
 //                   "assists":N, "assist_ns":N, "grow_samples_before":N}],
+//     "other_pauses":[{"kind":S|null, "start_ns":N, "duration_ns":N}] (stop-the-world pauses
+//                     that end no GC cycle: ReadMemStats, trace start and stop...),
 //     "clusters":[{"id":N, "start_ns":N, "end_ns":N, "samples":N, "duration_ns":N,
 //                  "grow_samples":N (= samples), "before_pause":B}], "cluster_eps_ns":N,
 //     "cluster_min_samples":N, "expected_clusters":F, "cluster_placements":N,

@@ -61,19 +61,24 @@ def main():
         fail("grow_sample_times_ns and pause_starts_ns must be sorted")
     if any(not lo <= x <= hi for x in grow):
         fail("a grow sample lies outside span_ns")
-    # Every GC pause of every cycle is one of pause_starts_ns, and no other pause is (a cycle
-    # lists a ReadMemStats or trace-start pause too, but no window precedes it: the runtime's GC
-    # pauses are named "GC sweep termination" and "GC mark termination"; an unnamed one counts);
-    # cycles' grow_samples_before.
+    # Every pause a cycle lists is a GC pause and one of pause_starts_ns; the pauses of
+    # ReadMemStats or a trace start end no cycle, are listed in other_pauses and have no window
+    # (the runtime's GC pauses are named "GC sweep termination" and "GC mark termination"; an
+    # unnamed one counts); cycles' grow_samples_before.
     all_starts = set(starts)
+    def is_gc(p):
+        return p["kind"] is None or p["kind"].startswith("GC ")
     for c in t["gc_cycles"]:
         for p in c["pauses"]:
-            gc = p["kind"] is None or p["kind"].startswith("GC ")
-            if gc != (p["start_ns"] in all_starts):
-                fail(f"cycle {c['seq']}: pause {p['kind']} at {p['start_ns']}: in "
-                     f"pause_starts_ns {not gc}, a GC pause {gc}")
+            if not is_gc(p) or p["start_ns"] not in all_starts:
+                fail(f"cycle {c['seq']}: pause {p['kind']} at {p['start_ns']}: a GC pause "
+                     f"{is_gc(p)}, in pause_starts_ns {p['start_ns'] in all_starts}")
             if p["duration_ns"] < 0:
                 fail(f"cycle {c['seq']}: negative pause")
+    for p in t["other_pauses"]:
+        if is_gc(p) or p["start_ns"] in all_starts or p["duration_ns"] < 0:
+            fail(f"other pause {p['kind']} at {p['start_ns']}: a GC pause or a window's")
+    for c in t["gc_cycles"]:
         if c["start_ns"] is not None:
             want = sum(1 for g in grow if g < c["start_ns"] and c["start_ns"] - g <= w)
             if c["grow_samples_before"] != want:

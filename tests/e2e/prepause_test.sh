@@ -54,6 +54,11 @@ if t is not None:
     stw = [line.split(" ", 3) for line in open(sys.argv[4]) if line.startswith("stw ")]
     gc_starts = [x for x in stw if x[1] != "none" and x[3].startswith("GC ")]
     assert len(t["pause_starts_ns"]) == len(gc_starts), (len(t["pause_starts_ns"]), stw)
+    # The others (begun and ended in the trace) are listed apart, by kind as x/exp names them.
+    other = sorted(x[3].strip() for x in stw
+                   if "none" not in (x[1], x[2]) and not x[3].startswith("GC "))
+    mine = sorted(p["kind"] for p in t["other_pauses"])
+    assert mine == other, (mine, other)
     # The span runs over the samples' times as the runtime wrote them (formats/GO_TRACE.md,
     # "Agreement"): x/exp moves a sample later where its event order puts it after a later
     # event, by a few ns on a shared tick or by up to milliseconds where a generation ends

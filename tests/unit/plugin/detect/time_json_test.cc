@@ -158,6 +158,7 @@ TEST(TimeRulesTest, TimelineJsonParsesBackToTheAnalysis) {
   // A kind with a quote and invalid UTF-8 must come out escaped.
   tl.pauses.push_back(StwPause{t.sp.profile.Intern("GC \"sweep\"\xff"), 999 * kMs, 1000 * kMs});
   tl.pauses.push_back(StwPause{0, 1049 * kMs, 1050 * kMs});
+  tl.pauses.push_back(StwPause{t.sp.profile.Intern("ReadMemStats"), 1100 * kMs, 1101 * kMs});
   const TimeAnalysis a = AnalyzeTimed(t.sp.profile);
 
   std::string json = "{\"a\":1";
@@ -204,6 +205,11 @@ TEST(TimeRulesTest, TimelineJsonParsesBackToTheAnalysis) {
   EXPECT_EQ(c2.Get("pauses")->items[0].Get("start_ns")->number, 999.0 * kMs);
   EXPECT_EQ(c2.Get("pauses")->items[0].Get("duration_ns")->number, 1.0 * kMs);
   EXPECT_EQ(c2.Get("pauses")->items[1].Get("kind")->kind, JsonValue::kNull);
+  const JsonValue& other = *tj->Get("other_pauses");
+  ASSERT_EQ(other.items.size(), 1u);
+  EXPECT_EQ(other.items[0].Get("kind")->str, "ReadMemStats");
+  EXPECT_EQ(other.items[0].Get("start_ns")->number, 1100.0 * kMs);
+  EXPECT_EQ(other.items[0].Get("duration_ns")->number, 1.0 * kMs);
   ASSERT_EQ(tj->Get("clusters")->items.size(), a.clusters.size());
   ASSERT_EQ(a.clusters.size(), 2u);
   EXPECT_EQ(tj->Get("clusters")->items[1].Get("samples")->number, 3);

@@ -118,6 +118,45 @@ TEST(TimeRulesTest, CyclesCollectGrowSamplesAssistsAndPauses) {
   EXPECT_NE(report.find("GC sweep termination 1.000 ms"), std::string::npos) << report;
 }
 
+// ReadMemStats and trace start stop the world too but end no GC cycle: they are listed apart,
+// not as the next cycle's pauses (docs/formats/go-trace.md#stop-the-world-reasons).
+TEST(TimeRulesTest, PausesThatEndNoCycleAreListedApart) {
+  TimedProfile t;
+  t.Add(kGrow, 960, 1);
+  Timeline& tl = t.sp.profile.timeline;
+  tl.gc_cycles.push_back(GcCycle{1, 1000 * kMs, 1050 * kMs});
+  const StrId mem = t.sp.profile.Intern("ReadMemStats");
+  const StrId start = t.sp.profile.Intern("start trace");
+  tl.pauses.push_back(StwPause{start, 10 * kMs, 10 * kMs + 30'000});
+  tl.pauses.push_back(StwPause{mem, 500 * kMs, 500 * kMs + 20'000});
+  tl.pauses.push_back(StwPause{t.sp.profile.Intern("GC sweep termination"), 999 * kMs, 1000 * kMs});
+  tl.pauses.push_back(StwPause{mem, 1100 * kMs, 1100 * kMs + 40'000});  // after the last cycle
+  const TimeAnalysis r = AnalyzeTimed(t.sp.profile);
+  ASSERT_EQ(r.cycles.size(), 1u);
+  ASSERT_EQ(r.cycles[0].pauses.size(), 1u);
+  EXPECT_EQ(r.cycles[0].pauses[0].start_ns, 999 * kMs);
+  ASSERT_EQ(r.other_pauses.size(), 3u);
+  EXPECT_EQ(r.other_pauses[0].kind, start);
+  EXPECT_EQ(r.other_pauses[1].kind, mem);
+  EXPECT_EQ(r.other_pauses[2].duration_ns, 40'000);
+  const std::string report = RenderTimeReport(t.sp.profile, r);
+  const size_t gc1 = report.find("GC 1: ");
+  ASSERT_NE(gc1, std::string::npos) << report;
+  const std::string gc1_line = report.substr(gc1, report.find('\n', gc1) - gc1);
+  EXPECT_EQ(gc1_line.find("ReadMemStats"), std::string::npos) << report;
+  EXPECT_EQ(gc1_line.find("start trace"), std::string::npos) << report;
+  EXPECT_NE(report.find("other stop-the-world pauses (no GC cycle's): 3 (start trace 1, "
+                        "ReadMemStats 2), 0.090 ms in all"),
+            std::string::npos)
+      << report;
+  // Without such pauses there is no line.
+  tl.pauses.erase(tl.pauses.begin(), tl.pauses.begin() + 2);
+  tl.pauses.pop_back();
+  const TimeAnalysis gc_only = AnalyzeTimed(t.sp.profile);
+  EXPECT_TRUE(gc_only.other_pauses.empty());
+  EXPECT_EQ(RenderTimeReport(t.sp.profile, gc_only).find("other stop-the"), std::string::npos);
+}
+
 TEST(TimeRulesTest, ProfilesWithoutATimelineAreLeftAlone) {
   StackProfile sp;
   sp.Add(kGrow);

@@ -3,6 +3,7 @@
 #include <gflags/gflags.h>
 
 #include <cmath>
+#include <cstdio>
 
 #include "plugin/cli/help.h"
 #include "plugin/cli/input_limit_flags.h"
@@ -127,7 +128,17 @@ Result<uint64_t> ApplyFilterFlags(const Args& args, Profile& profile, Diagnostic
   GCSPIKE_ASSIGN_OR_RETURN(SampleFilterStats stats, FilterSamples(profile, spec, diagnostics));
   if (spec.empty() || stats.samples_out == stats.samples_in) return uint64_t{0};
   if (stats.samples_out == 0 && diagnostics != nullptr) {
-    diagnostics->Warn("the filters kept none of the " + std::to_string(before) + " samples");
+    std::string span;
+    if (spec.from || spec.to) {  // where the window could have been
+      char buf[160];
+      std::snprintf(buf, sizeof buf,
+                    " (their times run from +0s to +%.3fs, timestamp_ns %lld to %lld; "
+                    "--from/--to +DURATION count from the first)",
+                    static_cast<double>(stats.last_ns - stats.first_ns) / 1e9,
+                    static_cast<long long>(stats.first_ns), static_cast<long long>(stats.last_ns));
+      span = buf;
+    }
+    diagnostics->Warn("the filters kept none of the " + std::to_string(before) + " samples" + span);
   }
   return before;
 }

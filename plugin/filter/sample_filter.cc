@@ -109,18 +109,26 @@ Result<SampleFilterStats> FilterSamples(Profile& profile, const SampleFilterSpec
   const StrId ts_key = profile.strings.Find(kTimestampLabel);
   const bool windowed = spec.from.has_value() || spec.to.has_value();
   if (windowed) {
-    std::optional<int64_t> first;
+    std::optional<int64_t> first, last;
     for (const Sample& s : profile.samples) {
       const Label* l = profile.FindLabel(s, ts_key);
-      if (l != nullptr && l->numeric && (!first || l->num < *first)) first = l->num;
+      if (l == nullptr || !l->numeric) continue;
+      if (!first || l->num < *first) first = l->num;
+      if (!last || l->num > *last) last = l->num;
     }
     if (!first) {
       return MakeError(std::string("--from/--to need samples with a numeric ") + kTimestampLabel +
                        " label, and this profile has none");
     }
+    stats.first_ns = *first;
+    stats.last_ns = *last;
     auto resolve = [&](const TimeBound& b) { return b.relative ? *first + b.ns : b.ns; };
     if (spec.from) from = resolve(*spec.from);
     if (spec.to) to = resolve(*spec.to);
+    if (spec.from && spec.to && to <= from) {
+      return MakeError("--to " + spec.to->text + " is not after --from " + spec.from->text +
+                       ": the window [from, to) holds no time");
+    }
   }
 
   size_t kept = 0;

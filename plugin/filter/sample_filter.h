@@ -45,12 +45,14 @@ struct SampleFilterStats {
   size_t samples_in = 0;
   size_t samples_out = 0;
   size_t without_timestamp = 0;  // dropped by a time window for lack of timestamp_ns
+  // With --from/--to: the smallest and largest timestamp_ns of the samples before filtering.
+  int64_t first_ns = 0, last_ns = 0;
 };
 
 inline constexpr const char* kTimestampLabel = "timestamp_ns";
 
-// Filters `profile` in place. Errors: a bad regexp, or a time window on a profile whose samples
-// carry no timestamp_ns label at all.
+// Filters `profile` in place. Errors: a bad regexp, a time window on a profile whose samples
+// carry no timestamp_ns label at all, or one whose --to is not after its --from.
 Result<SampleFilterStats> FilterSamples(Profile& profile, const SampleFilterSpec& spec,
                                         Diagnostics* diagnostics);
 

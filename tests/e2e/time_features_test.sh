@@ -125,6 +125,26 @@ PY
 expect_exit 3 "$GCSPIKE" annotate "$f" --from +1h --fail-on 'grow-spike>5%' -o "$WORK/f.pb.gz"
 grep -q "cannot be decided.*the filters .* kept none" "$WORK/out.txt" ||
   fail "annotate: $(cat "$WORK/out.txt")"
+# The warning says where the samples lie: the oracle's first and last CPU sample (x/exp may move
+# a sample later by up to milliseconds, docs/formats/go-trace.md#cpu-samples-and-generations).
+"$GOCHECK" trace-stats --stacks "$f" > "$WORK/grow.samples" || fail "gocheck --stacks $f"
+python3 - "$WORK/grow.samples" "$WORK/out.txt" <<'PY' || fail "the span the warning gives"
+import re, sys
+times = sorted(int(l.split(" ", 1)[0]) for l in open(sys.argv[1]).read().splitlines()[1:])
+out = open(sys.argv[2]).read()
+m = re.search(r"kept none of the \d+ samples \(their times run from \+0s to \+([0-9.]+)s, "
+              r"timestamp_ns (\d+) to (\d+); --from/--to \+DURATION count from the first\)", out)
+assert m, out
+span, first, last = float(m.group(1)), int(m.group(2)), int(m.group(3))
+assert abs(first - times[0]) <= 5_000_000 and abs(last - times[-1]) <= 5_000_000, (first, last, times[0], times[-1])
+assert abs(span - (last - first) / 1e9) < 0.0006, (span, first, last)
+PY
+# A window that holds no time is a usage error, in either form: exit 2, no output file.
+rm -f "$WORK/empty.pb.gz"
+expect_exit 2 "$GCSPIKE" annotate "$f" --from +1s --to +0.5s -o "$WORK/empty.pb.gz"
+grep -q "^gcspike: .*--to +0.5s is not after --from +1s: the window \[from, to) holds no time" \
+  "$WORK/out.txt" || fail "empty window: $(cat "$WORK/out.txt")"
+[[ ! -e $WORK/empty.pb.gz ]] || fail "an empty window wrote an output file"
 pass
 
 # 3d. Filters that keep a few of many samples (100 ms of a 3 s trace): too few to judge, and the

@@ -211,6 +211,32 @@ TEST_F(SampleFilterTest, TimeWindowAbsoluteAndRelative) {
   EXPECT_EQ(Survivors(s), (V{10}));
 }
 
+// A window whose --to is not after its --from, in either form or mixed, holds no time: an
+// error naming both, not a warning that the filters kept nothing.
+TEST_F(SampleFilterTest, AnEmptyTimeWindowIsAnError) {
+  for (const auto& [from, to] : std::vector<std::pair<const char*, const char*>>{
+           {"+1s", "+0.5s"}, {"+2us", "+2us"}, {"4000", "3000"}, {"3000", "+1us"}}) {
+    SampleFilterSpec s;
+    s.from = *ParseTimeBound(from);
+    s.to = *ParseTimeBound(to);
+    Profile p = h_.profile();
+    auto r = FilterSamples(p, s, nullptr);
+    ASSERT_FALSE(r.ok()) << from << " " << to;
+    EXPECT_EQ(r.error().message, std::string("--to ") + to + " is not after --from " + from +
+                                     ": the window [from, to) holds no time");
+  }
+  // One nanosecond is a window; and the stats give the samples' time span.
+  SampleFilterSpec s;
+  s.from = *ParseTimeBound("+2us");
+  s.to = *ParseTimeBound("3001");
+  Profile p = h_.profile();
+  auto r = FilterSamples(p, s, nullptr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->samples_out, 1u);
+  EXPECT_EQ(r->first_ns, 1000);
+  EXPECT_EQ(r->last_ns, 6000);
+}
+
 TEST_F(SampleFilterTest, TimeWindowWithoutTimestampsIsAnError) {
   Profile p = h_.profile();
   for (Sample& s : p.samples) {

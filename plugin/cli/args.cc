@@ -94,8 +94,8 @@ size_t EditDistance(std::string_view a, std::string_view b) {
   return d[a.size()][b.size()];
 }
 
-std::optional<std::string> SuggestCommand(std::string_view word,
-                                          const std::vector<std::string>& commands) {
+std::optional<std::string> SuggestName(std::string_view word,
+                                       const std::vector<std::string>& commands) {
   std::optional<std::string> best;
   size_t best_distance = 3;
   for (const std::string& c : commands) {
@@ -140,12 +140,23 @@ Result<int> ParseCommand(int argc, char** argv, const std::vector<std::string>& 
   }
   args.command = "annotate";
   if (i < argc && argv[i][0] != '-' && !IsInputName(argv[i])) {
-    if (auto suggestion = SuggestCommand(argv[i], commands)) {
+    if (auto suggestion = SuggestName(argv[i], commands)) {
       return MakeError("unknown command '" + std::string(argv[i]) + "' (did you mean '" +
                        *suggestion + "'?)");
     }
   }
   return i;
+}
+
+// The names of gcspike's own flags (not gflags' --flagfile, --fromenv...), as gflags has them.
+std::vector<std::string> OwnFlagNames() {
+  std::vector<gflags::CommandLineFlagInfo> all;
+  gflags::GetAllFlags(&all);
+  std::vector<std::string> names;
+  for (const gflags::CommandLineFlagInfo& f : all) {
+    if (f.filename.find("gflags") == std::string::npos) names.push_back(f.name);
+  }
+  return names;
 }
 
 // The gflags flag `name`, typed as `a`. --noNAME and --no-NAME of a bool flag find NAME (name
@@ -176,7 +187,12 @@ Result<gflags::CommandLineFlagInfo> FindFlag(const std::string& a, std::string& 
                      "pprof after --, as in gcspike pprof INPUT -- " +
                      a);
   }
-  return MakeError("unknown flag " + a + " (see gcspike " +
+  std::string did_you_mean;
+  if (auto suggestion = SuggestName(name, OwnFlagNames())) {
+    std::replace(suggestion->begin(), suggestion->end(), '_', '-');
+    did_you_mean = "did you mean --" + *suggestion + "? ";
+  }
+  return MakeError("unknown flag " + a + " (" + did_you_mean + "see gcspike " +
                    (args.command_named ? args.command + " " : std::string()) + "--help)");
 }
 

@@ -40,10 +40,10 @@ Result<Args> ParseArgs(int argc, char** argv, const std::vector<std::string>& co
 // "reprot" is one edit from "report".
 size_t EditDistance(std::string_view a, std::string_view b);
 
-// The command `word` is most likely a misspelling of: the nearest within edit distance 2 (the
-// first of equals), or nullopt. An exact command name is not a misspelling.
-std::optional<std::string> SuggestCommand(std::string_view word,
-                                          const std::vector<std::string>& commands);
+// The command or flag name `word` is most likely a misspelling of: the nearest of `names`
+// within edit distance 2 (the first of equals), or nullopt. An exact name is not a misspelling.
+std::optional<std::string> SuggestName(std::string_view word,
+                                       const std::vector<std::string>& names);
 
 // The commands that read inputs (annotate, pprof, report) read standard input when no input is
 // named and it is not a terminal (`gcspike report < cpu.pprof`); with a terminal there, no input

@@ -123,6 +123,13 @@ expect_msg() {  # expect_msg MESSAGE CMD...: exit 2 and exactly "gcspike: MESSAG
 expect_msg "unknown flag --no-such-flag (see gcspike annotate --help)" \
   "$GCSPIKE" annotate --no-such-flag "$good"
 expect_msg "unknown flag --no-such-flag (see gcspike --help)" "$GCSPIKE" --no-such-flag "$good"
+# A mistyped flag gets the nearest of gcspike's own, and the flag named works.
+expect_msg "unknown flag --jsn (did you mean --json? see gcspike report --help)" \
+  "$GCSPIKE" report --jsn "$good"
+expect_exit 0 "$GCSPIKE" report --json "$good"
+expect_msg "unknown flag --max-memroy=64M (did you mean --max-memory? see gcspike --help)" \
+  "$GCSPIKE" --max-memroy=64M "$good"
+expect_exit 0 "$GCSPIKE" --max-memory=64M "$good" -o "$WORK/suggested.pb.gz"
 # A mistyped command is named as one (not "cannot open 'reprot'").
 expect_msg "unknown command 'reprot' (did you mean 'report'?)" "$GCSPIKE" reprot "$good"
 expect_msg "unknown command 'anotate' (did you mean 'annotate'?)" "$GCSPIKE" anotate "$good"

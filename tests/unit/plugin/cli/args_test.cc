@@ -35,15 +35,15 @@ TEST(EditDistanceTest, CountsInsertionsDeletionsSubstitutionsAndTranspositions) 
   EXPECT_EQ(EditDistance("cpu.pprof", "pprof"), 4u);
 }
 
-TEST(SuggestCommandTest, NearestCommandWithinTwoEdits) {
-  EXPECT_EQ(SuggestCommand("reprot", kCommands), "report");
-  EXPECT_EQ(SuggestCommand("anotate", kCommands), "annotate");
-  EXPECT_EQ(SuggestCommand("prof", kCommands), "pprof");
-  EXPECT_EQ(SuggestCommand("hlep", kCommands), "help");
-  EXPECT_EQ(SuggestCommand("trace-stat", kCommands), "trace-stats");
-  EXPECT_EQ(SuggestCommand("report", kCommands), std::nullopt);
-  EXPECT_EQ(SuggestCommand("cpu.pprof", kCommands), std::nullopt);
-  EXPECT_EQ(SuggestCommand("flamegraph", kCommands), std::nullopt);
+TEST(SuggestNameTest, NearestCommandWithinTwoEdits) {
+  EXPECT_EQ(SuggestName("reprot", kCommands), "report");
+  EXPECT_EQ(SuggestName("anotate", kCommands), "annotate");
+  EXPECT_EQ(SuggestName("prof", kCommands), "pprof");
+  EXPECT_EQ(SuggestName("hlep", kCommands), "help");
+  EXPECT_EQ(SuggestName("trace-stat", kCommands), "trace-stats");
+  EXPECT_EQ(SuggestName("report", kCommands), std::nullopt);
+  EXPECT_EQ(SuggestName("cpu.pprof", kCommands), std::nullopt);
+  EXPECT_EQ(SuggestName("flamegraph", kCommands), std::nullopt);
 }
 
 TEST(ParseArgsTest, MistypedCommandIsAUsageError) {
@@ -89,6 +89,12 @@ TEST(ParseArgsTest, PprofFlagsBeforeDoubleDashGetAHint) {
             "unknown flag --no-such-flag (see gcspike report --help)");
   EXPECT_EQ(ErrorOf(Parse({"cpu.pprof", "--no-such-flag"})),
             "unknown flag --no-such-flag (see gcspike --help)");
+  // A flag a typo away from one of gcspike's is named, in the form it is typed in.
+  EXPECT_EQ(ErrorOf(Parse({"report", "cpu.pprof", "--jsn"})),
+            "unknown flag --jsn (did you mean --json? see gcspike report --help)");
+  EXPECT_EQ(ErrorOf(Parse({"report", "cpu.pprof", "--fail-onn=grow-spike>5%"})),
+            "unknown flag --fail-onn=grow-spike>5% (did you mean --fail-on? see gcspike report "
+            "--help)");
   auto passed = Parse({"pprof", "cpu.pprof", "--", "-top"});
   ASSERT_OK(passed);
   EXPECT_EQ(passed->passthrough, std::vector<std::string>{"-top"});

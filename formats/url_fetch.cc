@@ -46,7 +46,43 @@ std::optional<std::string> SecondsParameter(const std::string& url, const UrlPar
   return std::nullopt;
 }
 
+// "host:port" of "host:port[/path][?query][#fragment]", the part before the path: a host name
+// or IPv4 address, or [IPv6], then ':' and 1-5 digits.
+bool IsHostAndPort(std::string_view s) {
+  const size_t colon = s.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  const std::string_view host = s.substr(0, colon), port = s.substr(colon + 1);
+  if (port.empty() || port.size() > 5) return false;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+  }
+  if (host.front() == '[') return host.back() == ']' && host.size() > 2;
+  for (char c : host) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+constexpr std::string_view kCpuProfilePath = "/debug/pprof/profile";
+
 }  // namespace
+
+std::string PprofStyleInput(const std::string& input) {
+  std::string url = input;
+  if (!IsUrlInput(url)) {
+    if (!IsHostAndPort(std::string_view(url).substr(0, url.find_first_of("/?#")))) return input;
+    url = "http://" + url;
+  }
+  const UrlParts p = SplitUrl(url);
+  const size_t path_end = p.query_begin == std::string::npos ? p.end : p.query_begin;
+  const std::string_view path(url.data() + p.path_begin, path_end - p.path_begin);
+  if (path.empty() || path == "/") {
+    url = url.substr(0, p.path_begin) + std::string(kCpuProfilePath) + url.substr(path_end);
+  }
+  return url;
+}
 
 bool IsUrlInput(std::string_view input) {
   return input.substr(0, 7) == "http://" || input.substr(0, 8) == "https://";

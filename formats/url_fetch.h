@@ -18,6 +18,13 @@ namespace gcspike {
 // True for inputs that are URLs (http:// or https://), not paths.
 bool IsUrlInput(std::string_view input);
 
+// The input as go tool pprof reads a name that is not a file: "host:port[/path][?query]"
+// (host letters, digits, '.', '-', or a bracketed IPv6 address; port digits) is fetched over
+// http://, and a URL whose path is empty or "/" means net/http/pprof's CPU profile,
+// /debug/pprof/profile. Anything else (a path, a URL with a path) is returned as it is. The
+// caller asks only for names that are not existing files ("a:1" may be one).
+std::string PprofStyleInput(const std::string& input);
+
 // The URL with `seconds=N` added to or replaced in its query when its path is a duration
 // endpoint (ending in /profile or /trace, as net/http/pprof's CPU profile and execution trace);
 // other URLs (/heap, /allocs) are returned as they are.

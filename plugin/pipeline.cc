@@ -205,7 +205,14 @@ void WarnRepeatedFiles(const std::vector<std::string>& inputs, Diagnostics* diag
 
 }  // namespace
 
-Result<Profile> LoadInputs(const std::vector<std::string>& inputs, const ReadOptions& options) {
+std::string ResolveInputName(const std::string& input) {
+  struct stat st;
+  return input == "-" || ::stat(input.c_str(), &st) == 0 ? input : PprofStyleInput(input);
+}
+
+Result<Profile> LoadInputs(const std::vector<std::string>& named, const ReadOptions& options) {
+  std::vector<std::string> inputs;
+  for (const std::string& n : named) inputs.push_back(ResolveInputName(n));
   if (inputs.empty()) return MakeError("no input given (a profile path, or - for stdin)");
   if (std::count(inputs.begin(), inputs.end(), "-") > 1) {
     return MakeError("standard input (-) can be named only once");

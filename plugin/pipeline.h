@@ -26,7 +26,13 @@ namespace gcspike {
 // With options.input_label_key, every sample without a label of that key gets one whose value
 // is its input's name (the path, "<stdin>", or the URL as fetched); samples that already have
 // one (a merge of merges) keep it.
+// Inputs are named as go tool pprof names them: a name that is no file but host:port[/path],
+// or a URL without a path, is fetched as ResolveInputName gives it.
 Result<Profile> LoadInputs(const std::vector<std::string>& inputs, const ReadOptions& options);
+
+// The input `input` names: itself when it is "-" or an existing file, else PprofStyleInput's
+// URL for host:port[/path] and for a URL without a path (net/http/pprof's CPU profile).
+std::string ResolveInputName(const std::string& input);
 
 // The inputs listed in `path` ("-": standard input): one path or URL per line; blank lines,
 // surrounding blanks and lines starting with # are ignored. Errors name the list.

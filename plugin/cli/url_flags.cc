@@ -3,6 +3,7 @@
 #include <gflags/gflags.h>
 
 #include "formats/url_fetch.h"
+#include "plugin/pipeline.h"
 
 DEFINE_int32(seconds, 0,
              "URL inputs: the duration of CPU profiles and execution traces, in seconds (sets "
@@ -28,7 +29,8 @@ void ApplyUrlFlags(ReadOptions& options) {
   options.url_timeout_seconds = FLAGS_timeout;
 }
 
-std::string InputAsFetched(const std::string& input) {
+std::string InputAsFetched(const std::string& named) {
+  const std::string input = ResolveInputName(named);
   return IsUrlInput(input) && FLAGS_seconds > 0 ? UrlWithSeconds(input, FLAGS_seconds) : input;
 }
 

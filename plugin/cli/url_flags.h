@@ -10,7 +10,8 @@ namespace gcspike::cli {
 // Copies --seconds and --timeout into `options`.
 void ApplyUrlFlags(ReadOptions& options);
 
-// An input as reports name it: a URL as it is fetched (--seconds applied), a path as it is.
+// An input as reports name it: a URL as it is fetched (ResolveInputName, --seconds applied),
+// a path as it is.
 std::string InputAsFetched(const std::string& input);
 
 }  // namespace gcspike::cli

@@ -115,6 +115,22 @@ assert d["samples"] > 0
 assert 2.9e9 <= d["duration_nanos"] <= 4.5e9, d["duration_nanos"]' || fail "merged live profiles"
 pass
 
+# Names that are not files, as go tool pprof reads them: host:port, and a URL without a path,
+# are the server's CPU profile; gcspike fetches the URL go tool pprof says it fetches.
+hp=${u#http://}
+"$GCSPIKE" report "$hp" --seconds 1 >"$WORK/hp.txt" || fail "report on $hp"
+go tool pprof -raw -seconds 1 "$hp" >/dev/null 2>"$WORK/pprof-hp.err" ||
+  { cat "$WORK/pprof-hp.err" >&2; fail "go tool pprof $hp"; }
+want=$(sed -n 's/^Fetching profile over HTTP from //p' "$WORK/pprof-hp.err")
+[[ $want == "$u/debug/pprof/profile?seconds=1" ]] || fail "go tool pprof fetched '$want'"
+[[ $(head -1 "$WORK/hp.txt") == "gcspike report: $want" ]] ||
+  fail "gcspike: '$(head -1 "$WORK/hp.txt")', go tool pprof fetched '$want'"
+grep -q "^samples: .* profile: cpu;" "$WORK/hp.txt" || fail "$hp: not a CPU profile"
+"$GCSPIKE" report --json "$u/" --seconds 1 >"$WORK/slash.json" || fail "report on $u/"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["profile_kind"] == "cpu", d["profile_kind"]' \
+  "$WORK/slash.json" || fail "$u/: not the CPU profile"
+pass
+
 # Failures: exit 2, one line naming the URL, no output file.
 refused_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 check_failure() {

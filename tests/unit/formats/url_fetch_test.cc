@@ -99,6 +99,25 @@ TEST(UrlInput, Recognized) {
   EXPECT_FALSE(IsUrlInput("http:relative"));
 }
 
+// Names that are not files, read as go tool pprof reads them (e2e_url_inputs_test checks the
+// URLs against the one go tool pprof says it fetches).
+TEST(UrlInput, HostAndPortAndEmptyPathsAsPprofReadsThem) {
+  EXPECT_EQ(PprofStyleInput("localhost:6060"), "http://localhost:6060/debug/pprof/profile");
+  EXPECT_EQ(PprofStyleInput("127.0.0.1:6060/debug/pprof/heap"),
+            "http://127.0.0.1:6060/debug/pprof/heap");
+  EXPECT_EQ(PprofStyleInput("svc-1.example.com:80?seconds=5"),
+            "http://svc-1.example.com:80/debug/pprof/profile?seconds=5");
+  EXPECT_EQ(PprofStyleInput("[::1]:6060"), "http://[::1]:6060/debug/pprof/profile");
+  EXPECT_EQ(PprofStyleInput("http://localhost:6060"), "http://localhost:6060/debug/pprof/profile");
+  EXPECT_EQ(PprofStyleInput("https://h:1/"), "https://h:1/debug/pprof/profile");
+  EXPECT_EQ(PprofStyleInput("http://h:1/?seconds=3"), "http://h:1/debug/pprof/profile?seconds=3");
+  // Left as they are: URLs with a path, and names that are not host:port.
+  for (const char* same : {"http://h:1/debug/pprof/trace", "cpu.pb.gz", "dir/a:1", "a:b",
+                           "host:123456", ":6060", "mem_2023-11-02_03:55:24", "-", "C:x", "[]:1"}) {
+    EXPECT_EQ(PprofStyleInput(same), same);
+  }
+}
+
 TEST(UrlInput, SecondsOnDurationEndpointsOnly) {
   const std::string base = "http://h:6060/debug/pprof/";
   EXPECT_EQ(UrlWithSeconds(base + "profile", 5), base + "profile?seconds=5");

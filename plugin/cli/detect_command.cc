@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "formats/chrome_trace_writer.h"
 #include "formats/output_file.h"
@@ -185,9 +188,11 @@ std::string LabelAndRenderHtml(Profile& profile, Analysis& a) {
 // What `report` writes: text unless --json, --html, --output-format or the -o extension say
 // otherwise (.json, .html and .trace.json choose by extension, as docs/viewers.md says; the
 // profile extensions are annotate's, and report writes text there).
+// Flags that name different formats (--json --html) are a usage error, not the first one's.
 Result<OutputFormat> ReportFormat(const std::string& path) {
-  if (FLAGS_html) return OutputFormat::kHtml;
-  if (FLAGS_json) return OutputFormat::kJson;
+  std::vector<std::pair<std::string, OutputFormat>> asked;
+  if (FLAGS_html) asked.emplace_back("--html", OutputFormat::kHtml);
+  if (FLAGS_json) asked.emplace_back("--json", OutputFormat::kJson);
   if (!FLAGS_output_format.empty()) {
     GCSPIKE_ASSIGN_OR_RETURN(OutputFormat f, ParseOutputFormat(FLAGS_output_format));
     if (f != OutputFormat::kReport && f != OutputFormat::kJson && f != OutputFormat::kHtml &&
@@ -195,8 +200,15 @@ Result<OutputFormat> ReportFormat(const std::string& path) {
       return MakeError("gcspike report writes report, json, html or chrome-trace, not '" +
                        FLAGS_output_format + "' (annotate writes profiles)");
     }
-    return f;
+    asked.emplace_back("--output-format=" + FLAGS_output_format, f);
   }
+  for (size_t i = 1; i < asked.size(); ++i) {
+    if (asked[i].second != asked[0].second) {
+      return MakeError(asked[0].first + " and " + asked[i].first +
+                       " ask for different outputs: give one (one report per run)");
+    }
+  }
+  if (!asked.empty()) return asked[0].second;
   const std::optional<OutputFormat> by_path = OutputFormatForPath(path);
   if (by_path == OutputFormat::kHtml || by_path == OutputFormat::kChromeTrace ||
       by_path == OutputFormat::kJson) {

@@ -130,6 +130,17 @@ expect_exit 0 "$GCSPIKE" report --json "$good"
 expect_msg "unknown flag --max-memroy=64M (did you mean --max-memory? see gcspike --help)" \
   "$GCSPIKE" --max-memroy=64M "$good"
 expect_exit 0 "$GCSPIKE" --max-memory=64M "$good" -o "$WORK/suggested.pb.gz"
+# Flags that ask for different report formats are refused, not decided by their order; flags
+# that agree are fine. No output file either way of failing.
+rm -f "$WORK/both.out"
+expect_msg "--html and --json ask for different outputs: give one (one report per run)" \
+  "$GCSPIKE" report --json --html "$good" -o "$WORK/both.out"
+[[ ! -e $WORK/both.out ]] || fail "--json --html wrote an output file"
+expect_msg "--json and --output-format=html ask for different outputs: give one (one report per run)" \
+  "$GCSPIKE" report --output-format=html --json "$good"
+expect_exit 0 "$GCSPIKE" report --json --output-format=json "$good" -o "$WORK/agree.json"
+python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$WORK/agree.json" ||
+  fail "--json --output-format=json did not write JSON"
 # A mistyped command is named as one (not "cannot open 'reprot'").
 expect_msg "unknown command 'reprot' (did you mean 'report'?)" "$GCSPIKE" reprot "$good"
 expect_msg "unknown command 'anotate' (did you mean 'annotate'?)" "$GCSPIKE" anotate "$good"

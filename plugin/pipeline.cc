@@ -218,6 +218,13 @@ Result<Profile> LoadInputs(const std::vector<std::string>& named, const ReadOpti
     return MakeError("standard input (-) can be named only once");
   }
   WarnRepeatedFiles(inputs, options.diagnostics);
+  if (options.url_seconds > 0 && options.diagnostics != nullptr &&
+      std::none_of(inputs.begin(), inputs.end(),
+                   [](const std::string& i) { return IsUrlInput(i); })) {
+    options.diagnostics->Warn("--seconds " + std::to_string(options.url_seconds) +
+                              " sets how long a server profiles for a URL input, and no input is "
+                              "a URL: it does nothing here (--from/--to cut a profile's time)");
+  }
   FetchedUrls fetched = FetchUrlInputs(inputs, options);
   InputReader reader(inputs, options, fetched);
   size_t jobs = options.jobs > 0 ? static_cast<size_t>(options.jobs)

@@ -118,7 +118,12 @@ pass
 # Names that are not files, as go tool pprof reads them: host:port, and a URL without a path,
 # are the server's CPU profile; gcspike fetches the URL go tool pprof says it fetches.
 hp=${u#http://}
-"$GCSPIKE" report "$hp" --seconds 1 >"$WORK/hp.txt" || fail "report on $hp"
+"$GCSPIKE" report "$hp" --seconds 1 >"$WORK/hp.txt" 2>"$WORK/hp.err" || fail "report on $hp"
+! grep -q -- "--seconds" "$WORK/hp.err" || fail "a URL input was told --seconds does nothing"
+# --seconds on files alone does nothing, and is told so.
+"$GCSPIKE" report --seconds 1 "${fixtures[1]}" >/dev/null 2>"$WORK/sec.err" || fail "report a file"
+grep -q "^gcspike: warning: --seconds 1 sets how long a server profiles for a URL input, and no input is a URL: it does nothing here" \
+  "$WORK/sec.err" || fail "--seconds on a file: $(cat "$WORK/sec.err")"
 go tool pprof -raw -seconds 1 "$hp" >/dev/null 2>"$WORK/pprof-hp.err" ||
   { cat "$WORK/pprof-hp.err" >&2; fail "go tool pprof $hp"; }
 want=$(sed -n 's/^Fetching profile over HTTP from //p' "$WORK/pprof-hp.err")

@@ -13,64 +13,29 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 #include <random>
 #include <vector>
 
 #include "plugin/detect/time_rules.h"
+#include "tests/unit/plugin/detect/mark_termination_models.h"
 
 namespace gcspike {
 namespace {
 
-struct Model {
-  const char* name;
-  // One cycle: its grow rate u uniform in [0, 1), grow samples Poisson(2 mean_grow u), pause
-  // 100 us * (1 + beta u) * noise.
-  std::function<MarkTerminationCycle(std::mt19937_64&, double beta)> draw;
+using testing::PauseModel;
+
+const std::vector<PauseModel> kModels = {
+    {"lognormal s=0.05", 0.05},
+    {"lognormal s=0.2", 0.2},
+    {"lognormal s=0.5", 0.5},
+    {"lognormal s=1.0", 1.0},
+    {"exponential", 0, 0, 20, true},
+    {"outliers 15% x5", 0.1, 0.15},
+    {"lognormal s=0.5, ties", 0.5, 0, 1.5},
 };
 
-double Lognormal(std::mt19937_64& r, double s) {
-  return std::exp(s * std::normal_distribution<>(0, 1)(r));
-}
-
-std::vector<Model> Models() {
-  auto model = [](const char* name, double mean_grow,
-                  std::function<double(std::mt19937_64&)> noise) {
-    return Model{name, [=](std::mt19937_64& r, double beta) {
-                   const double u = std::uniform_real_distribution<>(0, 1)(r);
-                   const int64_t g = std::poisson_distribution<int64_t>(mean_grow * 2 * u)(r);
-                   const double p = 100'000 * (1 + beta * u) * noise(r);
-                   return MarkTerminationCycle{0, g, std::max<int64_t>(1, std::llround(p))};
-                 }};
-  };
-  auto uniform = [](std::mt19937_64& r) { return std::uniform_real_distribution<>(0, 1)(r); };
-  return {
-      model("lognormal s=0.05", 20, [](auto& r) { return Lognormal(r, 0.05); }),
-      model("lognormal s=0.2", 20, [](auto& r) { return Lognormal(r, 0.2); }),
-      model("lognormal s=0.5", 20, [](auto& r) { return Lognormal(r, 0.5); }),
-      model("lognormal s=1.0", 20, [](auto& r) { return Lognormal(r, 1.0); }),
-      model("exponential", 20, [](auto& r) { return std::exponential_distribution<>(1)(r); }),
-      model("outliers 15% x5", 20,
-            [=](auto& r) { return Lognormal(r, 0.1) * (uniform(r) < 0.15 ? 5 : 1); }),
-      model("lognormal s=0.5, ties", 1.5, [](auto& r) { return Lognormal(r, 0.5); }),
-  };
-}
-
-// The model's quartile ratio over 400,000 cycles.
-double TrueRatio(const Model& m, double beta) {
-  std::mt19937_64 r(12345);
-  std::vector<MarkTerminationCycle> c(400'000);
-  for (MarkTerminationCycle& x : c) x = m.draw(r, beta);
-  return QuartileRatio(c);
-}
-
-double Calibrate(const Model& m, double target) {
-  double lo = 0, hi = 50;
-  for (int i = 0; i < 40; ++i) {
-    const double mid = (lo + hi) / 2;
-    (TrueRatio(m, mid) < target ? lo : hi) = mid;
-  }
-  return hi;
+double TrueRatio(const PauseModel& m, double beta) {
+  return testing::PopulationRatio(m, beta, 400'000);
 }
 
 // JudgeMarkTermination's normal without the cycle minimum (so the table shows what the interval
@@ -101,16 +66,16 @@ int Run(int argc, char** argv) {
   std::printf("%-24s", "model");
   for (int n : ns) std::printf("%6d", n);
   std::printf("\n");
-  for (const Model& m : Models()) {
+  for (const PauseModel& m : kModels) {
     if (only != nullptr && std::strstr(only, m.name) == nullptr) continue;
-    const double beta = Calibrate(m, target);
+    const double beta = testing::BetaFor(m, target, 400'000, 40);
     std::printf("%-24s", m.name);
     for (int n : ns) {
       std::mt19937_64 r(1000 + static_cast<uint64_t>(n));
       int normal = 0;
       for (int k = 0; k < reps; ++k) {
         std::vector<MarkTerminationCycle> c(static_cast<size_t>(n));
-        for (int i = 0; i < n; ++i) c[static_cast<size_t>(i)] = m.draw(r, beta);
+        for (MarkTerminationCycle& x : c) x = testing::DrawCycle(r, m, beta);
         normal += IntervalSaysNormal(c, min_ratio);
       }
       std::printf("%6.1f", 100.0 * normal / reps);

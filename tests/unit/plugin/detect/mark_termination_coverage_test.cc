@@ -10,54 +10,25 @@
 #include <vector>
 
 #include "plugin/detect/time_rules.h"
+#include "tests/unit/plugin/detect/mark_termination_models.h"
 
 namespace gcspike {
 namespace {
 
-// A GC cycle's grow rate u is uniform in [0, 1); its grow samples Poisson(40 u); its pause
-// 100 us * (1 + beta u) times noise: lognormal with sigma 0.2 (steadier than any fixture trace,
-// whose pauses have sigma 0.3-2.6 in log), or the same with 15 % of the cycles 5x longer.
-struct Model {
-  double sigma;
-  double outliers;
-};
-
-MarkTerminationCycle Draw(std::mt19937_64& rng, const Model& m, double beta) {
-  const double u = std::uniform_real_distribution<>(0, 1)(rng);
-  const int64_t grow = std::poisson_distribution<int64_t>(40 * u)(rng);
-  double noise = std::exp(m.sigma * std::normal_distribution<>(0, 1)(rng));
-  if (std::uniform_real_distribution<>(0, 1)(rng) < m.outliers) noise *= 5;
-  const double pause = 100'000 * (1 + beta * u) * noise;
-  return {0, grow, std::max<int64_t>(1, std::llround(pause))};
-}
-
-// The model's quartile ratio over a large population of cycles.
-double PopulationRatio(const Model& m, double beta) {
-  std::mt19937_64 rng(7);
-  std::vector<MarkTerminationCycle> c(50'000);
-  for (MarkTerminationCycle& x : c) x = Draw(rng, m, beta);
-  return QuartileRatio(c);
-}
-
-// The beta whose population ratio is `ratio`, by bisection.
-double BetaFor(const Model& m, double ratio) {
-  double lo = 0, hi = 10;
-  for (int i = 0; i < 18; ++i) {
-    const double mid = (lo + hi) / 2;
-    (PopulationRatio(m, mid) < ratio ? lo : hi) = mid;
-  }
-  return hi;
-}
+using testing::BetaFor;
+using testing::DrawCycle;
+using testing::PauseModel;
+using testing::PopulationRatio;
 
 // The share of `reps` draws of n cycles that JudgeMarkTermination calls normal; with
 // `gate_cycles` false, the share whose interval alone (hi < min_ratio) would have.
-double WronglyNormal(const Model& m, double beta, double min_ratio, int n, int reps,
+double WronglyNormal(const PauseModel& m, double beta, double min_ratio, int n, int reps,
                      bool gate_cycles) {
   std::mt19937_64 rng(1000 + n);
   int normal = 0;
   for (int k = 0; k < reps; ++k) {
     std::vector<MarkTerminationCycle> c(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i) c[i] = Draw(rng, m, beta), c[i].seq = i + 1;
+    for (int i = 0; i < n; ++i) c[i] = DrawCycle(rng, m, beta), c[i].seq = i + 1;
     if (gate_cycles) {
       normal += JudgeMarkTermination(c, min_ratio).verdict == Verdict::kNormal;
     } else {
@@ -67,13 +38,15 @@ double WronglyNormal(const Model& m, double beta, double min_ratio, int n, int r
   return static_cast<double>(normal) / reps;
 }
 
-constexpr Model kSteady{0.2, 0};
-constexpr Model kOutliers{0.1, 0.15};
+// Pauses lognormal with sigma 0.2 (steadier than any fixture trace's, sigma 0.3-2.6 in log),
+// and sigma 0.1 with 15 % of the cycles 5x longer: the study's worst realistic cases.
+constexpr PauseModel kSteady{"steady", 0.2};
+constexpr PauseModel kOutliers{"outliers", 0.1, 0.15};
 
 // The models' beta for a true ratio of 1.5.
-double Beta15(const Model& m) {
-  const double beta = BetaFor(m, 1.5);
-  EXPECT_NEAR(PopulationRatio(m, beta), 1.5, 0.01);
+double Beta15(const PauseModel& m) {
+  const double beta = BetaFor(m, 1.5, 50'000, 20);
+  EXPECT_NEAR(PopulationRatio(m, beta, 50'000), 1.5, 0.01);
   return beta;
 }
 

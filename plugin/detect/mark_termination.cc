@@ -18,10 +18,11 @@
 //   15 % of cycles x5 13.7   9.6   5.2   3.1   3.7   2.9   2.0   2.4   1.9   2.5   2.3
 //   s=0.5, many ties   4.9   3.5   2.2   1.7   1.5   1.3   0.7   1.1   1.1   0.9   1.1
 // (the fixtures' pauses have s = 0.3-2.6 in log). From 20 cycles every model is at or below
-// 2.5 % within the study's error (0.25 %). Left as they are: steadier pauses than any fixture's
-// (s = 0.05) give 4-6 % at 20-64 cycles, and a threshold of 2 with s = 0.2 or the outliers
-// 2.8-3.4 %: the percentile interval errs a little towards normal there at any count. With the
-// true ratio 2 and the threshold 1.5, normal is said in at most 2.9 % of draws at 8 cycles and
+// 2.5 % within the study's error (0.25 %; the committed program draws the same models in another
+// random order, so its cells differ within that error). Left as they are: steadier pauses than any
+// fixture's (s = 0.05) give 4-6 % at 20-64 cycles, and a threshold of 2 with s = 0.2 or the
+// outliers 2.8-3.4 %: the percentile interval errs a little towards normal there at any count. With
+// the true ratio 2 and the threshold 1.5, normal is said in at most 2.9 % of draws at 8 cycles and
 // about 1 % from 12.
 #include <algorithm>
 #include <cmath>

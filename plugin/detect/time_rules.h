@@ -79,6 +79,10 @@ struct TimeRuleOptions {
 // mark-termination: cycles needed, the permutations of its p-value and the resamples of its
 // ratio's bootstrap interval (fixed seeds).
 inline constexpr int64_t kMarkTerminationMinCycles = 8;
+// Normal needs this many cycles: below it the bootstrap interval is too narrow to rule a spike
+// out (mark_termination.cc has the simulation's table; tests/unit/plugin/detect/
+// mark_termination_coverage_test.cc checks it).
+inline constexpr int64_t kMarkTerminationNormalMinCycles = 20;
 inline constexpr int kMarkTerminationPermutations = 10000;
 inline constexpr int kMarkTerminationResamples = 2000;
 
@@ -122,8 +126,9 @@ double QuartileRatio(const std::vector<MarkTerminationCycle>& cycles);
 Interval QuartileRatioInterval(const std::vector<MarkTerminationCycle>& cycles, int resamples);
 // Inconclusive with fewer than kMarkTerminationMinCycles cycles (too-few-cycles) or a constant
 // series (no-variation); spike when p < kPrePauseAlpha and ratio >= min_ratio; normal when the
-// ratio's bootstrap interval lies below min_ratio (the cycles rule a spike out); else
-// inconclusive, cause borderline (more cycles decide).
+// ratio's bootstrap interval lies below min_ratio (the cycles rule a spike out) over at least
+// kMarkTerminationNormalMinCycles cycles (fewer: too-few-cycles); else inconclusive, cause
+// borderline (more cycles decide).
 MarkTerminationTest JudgeMarkTermination(const std::vector<MarkTerminationCycle>& cycles,
                                          double min_ratio);
 

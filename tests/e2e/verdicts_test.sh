@@ -7,7 +7,9 @@
 #  (b) memory, goroutine, mutex and block profiles: inconclusive with the profile-type reason,
 #      never "normal"; annotate still writes their output; a gate on them exits 3;
 #  (c) the site to presize: the function that makes the map, via the helper that inserts,
-#      checked against `go tool pprof -peek` of the helper (inlined markSeen, generic Set.Add);
+#      checked against `go tool pprof -peek` of the helper (inlined markSeen, generic Set.Add),
+#      and each labelled sample's site against the program's source (site_check.py: a
+#      function that builds its keys is the site, an out-of-line helper names its loop);
 #  (d) --fail-on exits 0/1/2/3, judged on the samples kept by the filters;
 #  (e) --rules: a generic rule matches every spelling; a rule that matched nothing is warned of.
 # ctest-labels: asan
@@ -115,6 +117,26 @@ for v in go1.19 go1.26; do
     fail "$v generic: site is not -peek's caller '$callers'"
   "$GCSPIKE" report "$f" | grep -Eq '^ +[0-9.]+% \[[0-9.]+-[0-9.]+\]  main\.dedupGeneric \(via main\.Set\[.*\]\.Add\)$' ||
     fail "$v generic: text report does not show the via-site"
+  pass
+done
+
+# The site of every labelled sample against the program's source (site_check.py): fill's
+# fillPrefixed makes its map and builds its keys ("tenant-N:" + key, a fifth of its samples,
+# all in the runtime: it was taken for a helper of fillRound), fillThrough makes its map and fills it
+# through put, which only inserts; grow's dedupGrowing through the inlined markSeen.
+for spec in "go1.26/fill main.fillPrefixed= main.fillThrough=main.put" \
+            "go1.26/grow main.dedupGrowing=main.markSeen"; do
+  read -r name makers <<<"$spec"
+  f="$FIXTURES/pprof/$name.cpu.pb.gz"
+  "$GCSPIKE" annotate "$f" -o "$WORK/s.pb.gz" || fail "annotate $name"
+  "$GCSPIKE" report --json "$f" -o "$WORK/s.json" || fail "report $name"
+  go tool pprof -traces "$WORK/s.pb.gz" >"$WORK/s.traces" 2>/dev/null
+  go tool pprof -tags -tagshow=gcspike_site -sample_index=samples "$WORK/s.pb.gz" \
+    >"$WORK/s.tags" 2>/dev/null
+  # shellcheck disable=SC2086  # makers: one argument each
+  got=$(python3 "$SOURCE_DIR/tests/e2e/site_check.py" "$WORK/s.traces" "$WORK/s.tags" \
+    "$WORK/s.json" $makers) || fail "$name: $got"
+  echo "$name: $got"
   pass
 done
 

@@ -81,11 +81,29 @@ TEST(MarkTerminationTest, SpikeRuleUnchanged) {
   EXPECT_LT(t.p_value, 0.01);
   EXPECT_DOUBLE_EQ(t.ratio, 4);
   EXPECT_EQ(t.verdict, Verdict::kSpike);
-  // Above the observed ratio: no spike; normal only past the interval's top.
-  EXPECT_EQ(JudgeMarkTermination(c, 4.5).verdict,
-            4.5 > t.ratio_interval.hi ? Verdict::kNormal : Verdict::kInconclusive);
-  EXPECT_EQ(JudgeMarkTermination(c, std::nextafter(t.ratio_interval.hi, 1e9)).verdict,
-            Verdict::kNormal);
+  // Above the observed ratio: no spike, and never normal over 12 cycles, even past the
+  // interval's top (kMarkTerminationNormalMinCycles).
+  EXPECT_EQ(JudgeMarkTermination(c, 4.5).verdict, Verdict::kInconclusive);
+  const MarkTerminationTest past = JudgeMarkTermination(c, std::nextafter(t.ratio_interval.hi, 1e9));
+  EXPECT_EQ(past.verdict, Verdict::kInconclusive);
+  EXPECT_EQ(past.cause, "too-few-cycles");
+}
+
+TEST(MarkTerminationTest, NormalNeedsTwentyCycles) {
+  // Pauses of 100-110 us whatever the grow samples: the interval lies far below 1.5 already
+  // over 19 cycles, but a percentile bootstrap of quartile medians is too narrow below 20
+  // cycles to rule a spike out (mark_termination_coverage_test.cc).
+  const std::vector<MarkTerminationCycle> twenty = Unrelated(20, 100'000, 10'000, 4);
+  const MarkTerminationTest t20 = JudgeMarkTermination(twenty, 1.5);
+  EXPECT_LT(t20.ratio_interval.hi, 1.5);
+  EXPECT_EQ(t20.verdict, Verdict::kNormal);
+  const std::vector<MarkTerminationCycle> nineteen(twenty.begin(), twenty.end() - 1);
+  const MarkTerminationTest t19 = JudgeMarkTermination(nineteen, 1.5);
+  EXPECT_LT(t19.ratio_interval.hi, 1.5);
+  EXPECT_EQ(t19.verdict, Verdict::kInconclusive);
+  EXPECT_EQ(t19.cause, "too-few-cycles");
+  EXPECT_NE(t19.reason.find("only 19 GC cycles"), std::string::npos) << t19.reason;
+  EXPECT_NE(t19.reason.find("fewer than 20 cycles"), std::string::npos) << t19.reason;
 }
 
 // The ratio of a resample of 5 cycles with distinct grow samples (q = 1): the pause of the

@@ -4,6 +4,8 @@
 // plugin/cli/ (see CONTRIBUTING.md for the whole flow).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,7 +28,20 @@ namespace gcspike {
 // With options.input_label_key, every sample without a label of that key gets one whose value
 // is its input's name (the path, "<stdin>", or the URL as fetched); samples that already have
 // one (a merge of merges) keep it.
-Result<Profile> LoadInputs(const std::vector<std::string>& inputs, const ReadOptions& options);
+//
+// Inputs whose samples count twice are told (a warning each, at most kMaxCountedTwiceTold, then
+// how many more): a file named twice, however spelled, and an input that holds the same samples
+// as an earlier one (plugin/same_samples.h: a CPU profile and the trace of the same run, a copy).
+// With `counted_twice`, how many of the merged samples they hold, for the gates (fail_on.h).
+struct CountedTwice {
+  uint64_t samples = 0;  // individual samples of the inputs told
+  uint64_t total = 0;    // individual samples of all inputs
+  std::string first;     // the first told, in words: "B holds the same samples as A"
+  double fraction() const { return total > 0 ? static_cast<double>(samples) / total : 0; }
+};
+inline constexpr size_t kMaxCountedTwiceTold = 5;
+Result<Profile> LoadInputs(const std::vector<std::string>& inputs, const ReadOptions& options,
+                           CountedTwice* counted_twice = nullptr);
 
 // The inputs listed in `path` ("-": standard input): one path or URL per line; blank lines,
 // surrounding blanks and lines starting with # are ignored. Errors name the list.

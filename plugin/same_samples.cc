@@ -90,6 +90,23 @@ SampleFingerprint FingerprintSamples(const Profile& profile) {
   return f;
 }
 
+IndependentDisagreement ExpectedDisagreement(const SampleFingerprint& a,
+                                             const SampleFingerprint& b) {
+  IndependentDisagreement d;
+  const double mean_total = (static_cast<double>(a.total) + static_cast<double>(b.total)) / 2;
+  double variance = 0;
+  for (size_t k = 0; k < a.counts.size(); ++k) {
+    const double lambda = (static_cast<double>(a.counts[k]) + b.counts[k]) / 2;
+    if (lambda == 0) continue;
+    const double mu = lambda * std::max(0.0, 1 - lambda / mean_total);
+    const double e = MeanAbsDifference(mu);
+    d.expected += e;
+    variance += std::max(0.0, 2 * mu - e * e);
+  }
+  d.sd = std::sqrt(variance);
+  return d;
+}
+
 SamplesComparison CompareSamples(const SampleFingerprint& a, const SampleFingerprint& b) {
   SamplesComparison c;
   double agree = 0;
@@ -103,17 +120,9 @@ SamplesComparison CompareSamples(const SampleFingerprint& a, const SampleFingerp
   // E <= sum sqrt(x + y) <= sqrt_sum(a) + sqrt_sum(b) (Jensen: E|X - Y| <= sqrt(2 mu)): most
   // independent pairs are told apart here, without the Bessel functions.
   if (c.disagreement > kMaxNoiseRatio * (a.sqrt_sum + b.sqrt_sum)) return c;
-  const double mean_total = (static_cast<double>(a.total) + static_cast<double>(b.total)) / 2;
-  double variance = 0;
-  for (size_t k = 0; k < a.counts.size(); ++k) {
-    const double lambda = (static_cast<double>(a.counts[k]) + b.counts[k]) / 2;
-    if (lambda == 0) continue;
-    const double mu = lambda * std::max(0.0, 1 - lambda / mean_total);
-    const double e = MeanAbsDifference(mu);
-    c.expected += e;
-    variance += std::max(0.0, 2 * mu - e * e);
-  }
-  c.sd = std::sqrt(variance);
+  const IndependentDisagreement independent = ExpectedDisagreement(a, b);
+  c.expected = independent.expected;
+  c.sd = independent.sd;
   c.same = c.expected > 0 && c.disagreement <= kMaxNoiseRatio * c.expected &&
            c.expected - c.disagreement >= kMinSigmas * c.sd;
   return c;

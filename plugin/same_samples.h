@@ -67,6 +67,15 @@ inline constexpr size_t kMaxCandidates = 64;
 
 SamplesComparison CompareSamples(const SampleFingerprint& a, const SampleFingerprint& b);
 
+// E and sd of D if a and b were independent recordings (CompareSamples computes them only when
+// a cheap bound does not already rule the pair out).
+struct IndependentDisagreement {
+  double expected = 0;
+  double sd = 0;
+};
+IndependentDisagreement ExpectedDisagreement(const SampleFingerprint& a,
+                                             const SampleFingerprint& b);
+
 // Remembers the fingerprints of the inputs merged so far (about 1 KiB each).
 class SameSamplesFinder {
  public:

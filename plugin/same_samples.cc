@@ -131,6 +131,10 @@ SamplesComparison CompareSamples(const SampleFingerprint& a, const SampleFingerp
 std::optional<SameSamplesFinder::Match> SameSamplesFinder::Add(const SampleFingerprint& f) {
   std::optional<Match> found;
   auto check = [&](size_t i) {
+    // Equal counts compare alike: the one the hash found stands for all of them.
+    if (seen_[i].hash == f.hash && by_hash_.count(f.hash) != 0 && by_hash_.at(f.hash) != i) {
+      return false;
+    }
     const SamplesComparison c = CompareSamples(seen_[i], f);
     if (c.same) found = Match{i, c.agreeing};
     return c.same;

@@ -9,7 +9,8 @@
 #    re-gzipped copy; the two independent runs differ stack by stack, and their merge (CPU
 #    profiles, traces, or one of each) says nothing of it.
 #  - A gate between the single input's interval and the one the doubled samples would give is
-#    undecided for the merge too (exit 3, naming the pair), as for the single input.
+#    undecided for the merge too (exit 3, naming the pair), as for the single input; gcspike
+#    diff judges a side of a profile and its copy as the profile alone.
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 
@@ -143,4 +144,16 @@ expect_exit 3 "$GCSPIKE" annotate one.trace.cpu copy.pb.gz --fail-on "grow-spike
 # Far from the limit the gate stands, judged on the samples counted once.
 expect_exit 1 "$GCSPIKE" report one.trace.cpu one.trace --fail-on 'grow-spike>1%' -o /dev/null
 grep -q "counted once" out.txt || fail "the crossed gate does not say so: $(cat out.txt)"
+
+# gcspike diff judges a side whose inputs hold the same samples on them counted once: the base
+# of a profile and its copy gives the verdicts and intervals of the profile alone, and says so.
+"$GCSPIKE" diff one.trace.cpu two.trace.cpu >diff-single.txt 2>/dev/null
+"$GCSPIKE" diff --base one.trace.cpu --base copy.pb.gz two.trace.cpu >diff-copy.txt 2>/dev/null
+tr '\n' ' ' <diff-copy.txt | tr -s ' ' |
+  grep -qF "note: base: copy.pb.gz holds the same samples as one.trace.cpu (50.0% of its samples" ||
+  fail "no note: $(cat diff-copy.txt)"
+cmp -s <(grep -E '^[a-z]+ +[-+]' diff-single.txt) <(grep -E '^[a-z]+ +[-+]' diff-copy.txt) ||
+  { diff diff-single.txt diff-copy.txt >&2; fail "the copy changes the diff's verdicts"; }
+[[ $(grep -cE '^[a-z]+ +[-+]' diff-copy.txt) -ge 5 ]] || fail "no verdict rows: $(cat diff-copy.txt)"
+pass
 finish

@@ -61,14 +61,14 @@ struct Side {
 
 // A side whose inputs hold the same samples is judged on its samples counted once: its sample
 // count and every feature's and site's interval at n (1 - the fraction counted twice), the
-// shares as measured; the note says so. (Judged as merged, every interval would be narrower than its
-// samples support, and a verdict or gate surer than it is.)
+// shares as measured; the note says so. (Judged as merged, every interval would be narrower than
+// its samples support, and a verdict or gate surer than it is.)
 void CountOnce(const char* side_name, Side& side, std::vector<std::string>& notes) {
   const double fraction = side.twice.fraction();
   if (fraction <= 0) return;
   DetectionSummary& s = side.summary;
-  const auto once = static_cast<uint64_t>(std::llround(static_cast<double>(s.samples) *
-                                                       (1 - fraction)));
+  const auto once =
+      static_cast<uint64_t>(std::llround(static_cast<double>(s.samples) * (1 - fraction)));
   char buf[160];
   std::snprintf(buf, sizeof buf,
                 " (%.1f%% of its samples count twice): judged on its %llu samples counted once, "

@@ -188,9 +188,9 @@ class ReaderPool {
 };
 
 // A file named twice (by another spelling too: ./a, a symlink): its samples would be counted
-// twice, and every share's interval would be narrower than its samples support, so a gate would
-// be surer than it is. Told once per repeat; URLs are fetched anew each time, so never the same.
-// Which inputs repeat an earlier one.
+// twice, and every share's interval would be narrower than its samples support (gates judge
+// them counted once: CountedTwice). Told once per repeat; URLs are fetched anew each time, so
+// never the same. Returns which inputs repeat an earlier one.
 std::vector<bool> WarnRepeatedFiles(const std::vector<std::string>& inputs,
                                     Diagnostics* diagnostics) {
   std::vector<bool> repeated(inputs.size(), false);
@@ -207,8 +207,8 @@ std::vector<bool> WarnRepeatedFiles(const std::vector<std::string>& inputs,
     if (diagnostics == nullptr) continue;
     diagnostics->Warn(inputs[i] + ": the same file as " + inputs[at->second] +
                       ", named again: its samples count twice, so every share's 95% interval "
-                      "is narrower than its samples support (and a --fail-on gate surer than "
-                      "it is)");
+                      "is narrower than its samples support (--fail-on gates judge them "
+                      "counted once)");
   }
   return repeated;
 }
@@ -237,7 +237,7 @@ class CountedTwiceTeller {
         name + " and " + names_[match->earlier] + ": they hold the same samples (" + agreeing +
         " agree stack by stack: a copy, or a CPU profile and the execution trace of one run); "
         "each counts twice, so every share's 95% interval is narrower than its samples support "
-        "(and a --fail-on gate surer than it is); pass one of them (of a CPU profile and its "
+        "(--fail-on gates judge them counted once); pass one of them (of a CPU profile and its "
         "trace, the trace: it holds the same samples and the timeline)");
   }
 

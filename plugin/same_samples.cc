@@ -16,9 +16,21 @@ uint64_t Mix(uint64_t z) {
   return z ^ (z >> 31);
 }
 
+// A generic function's type arguments count as "[...]": the trace writes them so, the CPU
+// profile spells them out (docs/formats/go-trace.md#cpu-samples).
 uint64_t HashName(std::string_view s) {
   uint64_t h = 0xcbf29ce484222325;
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3;
+  auto add = [&h](unsigned char c) { h = (h ^ c) * 0x100000001b3; };
+  int depth = 0;
+  for (unsigned char c : s) {
+    if (c == '[' && depth++ == 0) {
+      for (unsigned char e : std::string_view("[...]")) add(e);
+    } else if (c == ']' && depth > 0) {
+      --depth;
+    } else if (depth == 0) {
+      add(c);
+    }
+  }
   return Mix(h);
 }
 

@@ -1,8 +1,8 @@
 // Inputs that hold the same samples: a CPU profile and the Go execution trace of the same run
-// (the runtime writes each SIGPROF sample to both), a copy of a file, the same profile fetched or
-// re-gzipped twice. Merged, each of their samples counts twice, so every share's 95 % interval
-// is narrower than the samples support. A file named twice is told by its inode
-// (plugin/pipeline.cc); these are told by their samples.
+// (docs/formats/go-trace.md#cpu-samples: the runtime writes each sample to both), a copy of a file,
+// the same profile fetched or re-gzipped twice. Merged, each of their samples counts twice, so
+// every share's 95 % interval is narrower than the samples support. A file named twice is told by
+// its inode (plugin/pipeline.cc); these are told by their samples.
 //
 // Each input leaves a small fixed-size fingerprint, made as it is read: its individual samples
 // (plugin/detect/sample_weight.h) counted in kBuckets buckets by a hash of their stack's function

@@ -1,8 +1,8 @@
 // Inputs that hold the same samples (plugin/same_samples.h): a copy and a trace-shaped copy
-// (inlined frames apart, a root runtime.goexit, one sample per row) are told, also when a few
-// samples are missing; independent Poisson draws of the same means are not, nor copies of too
-// few samples to tell; the fleet finder finds the copy among many; LoadInputs warns and counts;
-// a gate on samples that count twice is judged on them counted once.
+// (inlined frames apart, [...] for type arguments, a root runtime.goexit, one sample per row)
+// are told, also when a few samples are missing; independent Poisson draws of the same means
+// are not, nor copies of too few samples to tell; the fleet finder finds the copy among many;
+// LoadInputs warns and counts; a gate on samples that count twice is judged on them counted once.
 #include "plugin/same_samples.h"
 
 #include <gtest/gtest.h>
@@ -47,30 +47,33 @@ std::vector<int64_t> Draw(uint64_t seed) {
   return counts;
 }
 
-// As runtime/pprof writes it: stack i is main.f<i> with main.leaf<i> inlined into it (one
-// location of two lines), under main.main and runtime.main; one row per stack with its count.
+// As runtime/pprof writes it: stack i is main.f<i> with the generic main.G[...].leaf<i> inlined
+// into it (one location of two lines; type arguments spelled out), under main.main and
+// runtime.main; one row per stack with its count.
 Profile PprofShaped(const std::vector<int64_t>& counts) {
   HandBuiltProfile h;
   const uint64_t main = h.Loc({"main.main"});
   const uint64_t root = h.Loc({"runtime.main"});
   for (int i = 0; i < kStacks; ++i) {
     if (counts[i] == 0) continue;
-    const std::string leaf = "main.leaf" + std::to_string(i), f = "main.f" + std::to_string(i);
+    const std::string leaf = "main.G[go.shape.struct { a [4]int; b int }].leaf" + std::to_string(i);
+    const std::string f = "main.f" + std::to_string(i);
     Sample& s = h.Add({h.Loc({leaf.c_str(), f.c_str()}), main, root}, counts[i] * 10000000);
     s.values[0] = counts[i];
   }
   return std::move(h.profile());
 }
 
-// As a trace reads: every frame its own location (at other addresses), runtime.goexit at the
-// root, one sample per row.
+// As a trace reads: every frame its own location (at other addresses), type arguments written
+// [...], runtime.goexit at the root, one sample per row.
 Profile TraceShaped(const std::vector<int64_t>& counts) {
   HandBuiltProfile h;
   const uint64_t goexit = h.Loc({"runtime.goexit"}, 0x9000);
   const uint64_t root = h.Loc({"runtime.main"}, 0x9100);
   const uint64_t main = h.Loc({"main.main"}, 0x9200);
   for (int i = 0; i < kStacks; ++i) {
-    const std::string leaf = "main.leaf" + std::to_string(i), f = "main.f" + std::to_string(i);
+    const std::string leaf = "main.G[...].leaf" + std::to_string(i);
+    const std::string f = "main.f" + std::to_string(i);
     const uint64_t l = h.Loc({leaf.c_str()}, 0xa000 + 16 * i);
     const uint64_t c = h.Loc({f.c_str()}, 0xb000 + 16 * i);
     for (int64_t k = 0; k < counts[i]; ++k) h.Add({l, c, main, root, goexit}, 10000000);

@@ -6,8 +6,6 @@
 #include "plugin/same_samples.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <fstream>
@@ -26,6 +24,7 @@ namespace gcspike {
 namespace {
 
 using testing::HandBuiltProfile;
+using testing::ScratchDir;
 
 constexpr int kStacks = 60;
 
@@ -210,36 +209,23 @@ TEST(SameSamplesGateTest, GatesAreJudgedOnTheSamplesCountedOnce) {
   EXPECT_EQ(EvaluateFailOn(*ParseFailOn("grow-spike<10%"), s).outcome, GateResult::Outcome::kPass);
 }
 
-class SameSamplesPipelineTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/gcspike-samesamples-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    for (const std::string& f : files_) ::unlink(f.c_str());
-    ::rmdir(dir_.c_str());
-  }
-  std::string Write(const std::string& name, const Profile& p) {
-    auto bytes = EncodePprof(p, PprofWriteOptions());
-    EXPECT_OK(bytes);
-    const std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes->data()),
-               static_cast<std::streamsize>(bytes->size()));
-    files_.push_back(path);
-    return path;
-  }
-  std::string dir_;
-  std::vector<std::string> files_;
-};
+// Writes `p` as a gzipped pprof file in the scratch directory.
+std::string WritePprof(const ScratchDir& dir, const std::string& name, const Profile& p) {
+  auto bytes = EncodePprof(p, PprofWriteOptions());
+  EXPECT_OK(bytes);
+  const std::string path = dir.path() + "/" + name;
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes->data()),
+             static_cast<std::streamsize>(bytes->size()));
+  return path;
+}
 
-TEST_F(SameSamplesPipelineTest, ACopyIsToldAndCountedAndIndependentInputsAreNot) {
+TEST(SameSamplesPipelineTest, ACopyIsToldAndCountedAndIndependentInputsAreNot) {
+  const ScratchDir dir;
   const std::vector<int64_t> a = Draw(11);
-  const std::string first = Write("a.pb.gz", PprofShaped(a));
-  const std::string other = Write("b.pb.gz", PprofShaped(Draw(12)));
-  const std::string copy = Write("a-copy.pb.gz", PprofShaped(a));
+  const std::string first = WritePprof(dir, "a.pb.gz", PprofShaped(a));
+  const std::string other = WritePprof(dir, "b.pb.gz", PprofShaped(Draw(12)));
+  const std::string copy = WritePprof(dir, "a-copy.pb.gz", PprofShaped(a));
   CollectingDiagnostics diag;
   ReadOptions o;
   o.diagnostics = &diag;
@@ -266,11 +252,13 @@ TEST_F(SameSamplesPipelineTest, ACopyIsToldAndCountedAndIndependentInputsAreNot)
 }
 
 // Many copies: the first few are told one by one, then how many more.
-TEST_F(SameSamplesPipelineTest, ManyCopiesAreToldAtMostAFewTimes) {
+TEST(SameSamplesPipelineTest, ManyCopiesAreToldAtMostAFewTimes) {
+  const ScratchDir dir;
   const Profile p = PprofShaped(Draw(21));
   std::vector<std::string> inputs;
   const size_t n = kMaxCountedTwiceTold + 4;
-  for (size_t i = 0; i < n; ++i) inputs.push_back(Write("c" + std::to_string(i) + ".pb.gz", p));
+  for (size_t i = 0; i < n; ++i)
+    inputs.push_back(WritePprof(dir, "c" + std::to_string(i) + ".pb.gz", p));
   CollectingDiagnostics diag;
   ReadOptions o;
   o.diagnostics = &diag;

@@ -225,11 +225,11 @@ class CountedTwiceTeller {
     const std::optional<SameSamplesFinder::Match> match = finder_.Add(f);
     counted_.total += f.total;
     if (repeated_[i]) {
-      Count(f, name + " is a file named again");
+      Count(f.total, name + " is a file named again");
       return;
     }
     if (!match) return;
-    Count(f, name + " holds the same samples as " + names_[match->earlier]);
+    Count(match->shared, name + " holds the same samples as " + names_[match->earlier]);
     if (++told_ > kMaxCountedTwiceTold || diagnostics_ == nullptr) return;
     char agreeing[32];
     std::snprintf(agreeing, sizeof agreeing, "%.1f%%", match->agreeing * 100);
@@ -251,8 +251,8 @@ class CountedTwiceTeller {
   }
 
  private:
-  void Count(const SampleFingerprint& f, std::string what) {
-    counted_.samples += f.total;
+  void Count(uint64_t samples, std::string what) {
+    counted_.samples += samples;
     if (counted_.first.empty()) counted_.first = std::move(what);
   }
 

@@ -34,7 +34,7 @@ namespace gcspike {
 // as an earlier one (plugin/same_samples.h: a CPU profile and the trace of the same run, a copy).
 // With `counted_twice`, how many of the merged samples they hold, for the gates (fail_on.h).
 struct CountedTwice {
-  uint64_t samples = 0;  // individual samples of the inputs told
+  uint64_t samples = 0;  // individual samples counted twice (those both inputs of a pair hold)
   uint64_t total = 0;    // individual samples of all inputs
   std::string first;     // the first told, in words: "B holds the same samples as A"
   double fraction() const { return total > 0 ? static_cast<double>(samples) / total : 0; }

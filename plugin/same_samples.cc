@@ -121,14 +121,13 @@ IndependentDisagreement ExpectedDisagreement(const SampleFingerprint& a,
 
 SamplesComparison CompareSamples(const SampleFingerprint& a, const SampleFingerprint& b) {
   SamplesComparison c;
-  double agree = 0;
   for (size_t k = 0; k < a.counts.size(); ++k) {
     const double x = a.counts[k], y = b.counts[k];
     c.disagreement += std::abs(x - y);
-    agree += std::min(x, y);
+    c.shared += std::min(x, y);
   }
   const double n = std::max(a.total, b.total);
-  c.agreeing = n > 0 ? agree / n : 0;
+  c.agreeing = n > 0 ? c.shared / n : 0;
   // E <= sum sqrt(x + y) <= sqrt_sum(a) + sqrt_sum(b) (Jensen: E|X - Y| <= sqrt(2 mu)): most
   // independent pairs are told apart here, without the Bessel functions.
   if (c.disagreement > kMaxNoiseRatio * (a.sqrt_sum + b.sqrt_sum)) return c;
@@ -148,7 +147,7 @@ std::optional<SameSamplesFinder::Match> SameSamplesFinder::Add(const SampleFinge
       return false;
     }
     const SamplesComparison c = CompareSamples(seen_[i], f);
-    if (c.same) found = Match{i, c.agreeing};
+    if (c.same) found = Match{i, static_cast<uint64_t>(c.shared), c.agreeing};
     return c.same;
   };
   if (auto it = by_hash_.find(f.hash); it != by_hash_.end() && f.total > 0) check(it->second);

@@ -60,7 +60,8 @@ struct SamplesComparison {
   double disagreement = 0;  // D
   double expected = 0;      // E, under independent sampling
   double sd = 0;            // of D, under independent sampling
-  double agreeing = 0;      // sum min(a_k, b_k) / max(n_a, n_b): "the same samples (99%)"
+  double shared = 0;        // sum min(a_k, b_k): the samples both hold
+  double agreeing = 0;      // shared / max(n_a, n_b): "the same samples (99%)"
   bool same = false;
 };
 
@@ -83,7 +84,8 @@ IndependentDisagreement ExpectedDisagreement(const SampleFingerprint& a,
 class SameSamplesFinder {
  public:
   struct Match {
-    size_t earlier = 0;  // index of the earlier input, in the order of Add
+    size_t earlier = 0;   // index of the earlier input, in the order of Add
+    uint64_t shared = 0;  // samples both hold (SamplesComparison)
     double agreeing = 0;
   };
   // Compares `f` with the earlier inputs, then keeps it; the earlier input it matches, if any.

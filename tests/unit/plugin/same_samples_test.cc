@@ -115,6 +115,7 @@ TEST(SameSamplesTest, ATraceMissingAFewSamplesIsStillTold) {
   const SamplesComparison c = Compare(PprofShaped(counts), TraceShaped(fewer));
   EXPECT_TRUE(c.same) << c.disagreement << " of " << c.expected << " sd " << c.sd;
   EXPECT_EQ(c.disagreement, missing);
+  EXPECT_EQ(c.shared, Sum(counts) - missing);
   EXPECT_NEAR(c.agreeing, 1 - static_cast<double>(missing) / Sum(counts), 1e-12);
 }
 
@@ -249,6 +250,26 @@ TEST(SameSamplesPipelineTest, ACopyIsToldAndCountedAndIndependentInputsAreNot) {
   ASSERT_OK(LoadInputs({first, other}, o, &none));
   EXPECT_TRUE(quiet.warnings.empty());
   EXPECT_EQ(none.samples, 0u);
+}
+
+// A trace that misses a few samples, named first: the samples counted twice are those both hold,
+// not the larger input's.
+TEST(SameSamplesPipelineTest, TheSamplesCountedTwiceAreThoseBothHold) {
+  const ScratchDir dir;
+  const std::vector<int64_t> full = Draw(31);
+  std::vector<int64_t> fewer = full;
+  for (int i = 0; i < kStacks; i += 10) fewer[i] = fewer[i] > 0 ? fewer[i] - 1 : 0;
+  ASSERT_LT(Sum(fewer), Sum(full));
+  const std::string trace = WritePprof(dir, "trace.pb.gz", TraceShaped(fewer));
+  const std::string cpu = WritePprof(dir, "cpu.pb.gz", PprofShaped(full));
+  CollectingDiagnostics diag;
+  ReadOptions o;
+  o.diagnostics = &diag;
+  CountedTwice twice;
+  ASSERT_OK(LoadInputs({trace, cpu}, o, &twice));
+  ASSERT_EQ(diag.warnings.size(), 1u);
+  EXPECT_EQ(twice.samples, static_cast<uint64_t>(Sum(fewer)));
+  EXPECT_EQ(twice.total, static_cast<uint64_t>(Sum(fewer) + Sum(full)));
 }
 
 // Many copies: the first few are told one by one, then how many more.

@@ -69,6 +69,7 @@ void CountOnce(const char* side_name, Side& side, std::vector<std::string>& note
   DetectionSummary& s = side.summary;
   const auto once =
       static_cast<uint64_t>(std::llround(static_cast<double>(s.samples) * (1 - fraction)));
+  if (once == 0) return;  // nothing judged on no samples (the summary says so)
   char buf[160];
   std::snprintf(buf, sizeof buf,
                 " (%.1f%% of its samples count twice): judged on its %llu samples counted once, "

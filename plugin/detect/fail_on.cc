@@ -174,6 +174,7 @@ namespace {
 void JudgeCountedOnce(const FailOnExpr& expr, const DetectionSummary& summary, GateResult& r) {
   if (r.outcome == GateResult::Outcome::kUndecided) return;
   const double once = static_cast<double>(summary.samples) * (1 - summary.counted_twice);
+  if (!(once > 0)) return;
   GateResult counted_once = r;
   counted_once.interval = WilsonInterval(r.measured * once, once);
   JudgeInterval(expr, expr.threshold, counted_once);

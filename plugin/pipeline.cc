@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <fstream>
 #include <iostream>
@@ -16,6 +17,7 @@
 
 #include "core/profile_merge.h"
 #include "formats/url_fetch.h"
+#include "plugin/same_samples.h"
 
 namespace gcspike {
 namespace {
@@ -43,10 +45,12 @@ FetchedUrls FetchUrlInputs(const std::vector<std::string>& inputs, const ReadOpt
   return f;
 }
 
-// One input, read: the profile or its error, and the warnings its reader gave.
+// One input, read: the profile or its error, the warnings its reader gave, and the fingerprint
+// of its samples (made on the reading thread).
 struct LoadedInput {
   std::optional<Result<Profile>> profile;
   std::vector<std::string> warnings;
+  SampleFingerprint fingerprint;
 };
 
 // Reads inputs[i] (its URL body, if it is a URL, is taken from `fetched`).
@@ -74,6 +78,7 @@ class InputReader {
     options.diagnostics = &diagnostics;
     d.profile = Read(i, options);
     d.warnings = std::move(diagnostics.warnings);
+    if (d.profile->ok()) d.fingerprint = FingerprintSamples(**d.profile);
     if (d.profile->ok() && !options_.input_label_key.empty()) {
       Profile& p = **d.profile;
       if (Status s = MaterializeSpool(p, options_.max_input_bytes); !s.ok()) {
@@ -183,10 +188,12 @@ class ReaderPool {
 };
 
 // A file named twice (by another spelling too: ./a, a symlink): its samples would be counted
-// twice, and every share's interval would be narrower than its samples support, so a gate would
-// be surer than it is. Told once per repeat; URLs are fetched anew each time, so never the same.
-void WarnRepeatedFiles(const std::vector<std::string>& inputs, Diagnostics* diagnostics) {
-  if (diagnostics == nullptr) return;
+// twice, and every share's interval would be narrower than its samples support (gates judge
+// them counted once: CountedTwice). Told once per repeat; URLs are fetched anew each time, so
+// never the same. Returns which inputs repeat an earlier one.
+std::vector<bool> WarnRepeatedFiles(const std::vector<std::string>& inputs,
+                                    Diagnostics* diagnostics) {
+  std::vector<bool> repeated(inputs.size(), false);
   std::map<std::pair<dev_t, ino_t>, size_t> first;
   for (size_t i = 0; i < inputs.size(); ++i) {
     struct stat st;
@@ -196,12 +203,66 @@ void WarnRepeatedFiles(const std::vector<std::string>& inputs, Diagnostics* diag
     }
     const auto [at, added] = first.emplace(std::pair{st.st_dev, st.st_ino}, i);
     if (added) continue;
+    repeated[i] = true;
+    if (diagnostics == nullptr) continue;
     diagnostics->Warn(inputs[i] + ": the same file as " + inputs[at->second] +
                       ", named again: its samples count twice, so every share's 95% interval "
-                      "is narrower than its samples support (and a --fail-on gate surer than "
-                      "it is)");
+                      "is narrower than its samples support (--fail-on gates judge them "
+                      "counted once)");
   }
+  return repeated;
 }
+
+// Tells the inputs that hold the same samples as an earlier one (plugin/same_samples.h), as
+// they are merged, and counts the samples of those and of the files named again.
+class CountedTwiceTeller {
+ public:
+  CountedTwiceTeller(std::vector<bool> repeated, Diagnostics* diagnostics)
+      : repeated_(std::move(repeated)), diagnostics_(diagnostics) {}
+
+  void Add(size_t i, const std::string& name, const SampleFingerprint& f) {
+    names_.push_back(name);
+    const std::optional<SameSamplesFinder::Match> match = finder_.Add(f);
+    counted_.total += f.total;
+    if (repeated_[i]) {
+      Count(f.total, name + " is a file named again");
+      return;
+    }
+    if (!match) return;
+    Count(match->shared, name + " holds the same samples as " + names_[match->earlier]);
+    if (++told_ > kMaxCountedTwiceTold || diagnostics_ == nullptr) return;
+    char agreeing[32];
+    std::snprintf(agreeing, sizeof agreeing, "%.1f%%", match->agreeing * 100);
+    diagnostics_->Warn(
+        name + " and " + names_[match->earlier] + ": they hold the same samples (" + agreeing +
+        " agree stack by stack: a copy, or a CPU profile and the execution trace of one run); "
+        "each counts twice, so every share's 95% interval is narrower than its samples support "
+        "(--fail-on gates judge them counted once); pass one of them (of a CPU profile and its "
+        "trace, the trace: it holds the same samples and the timeline)");
+  }
+
+  CountedTwice Finish() {
+    if (told_ > kMaxCountedTwiceTold && diagnostics_ != nullptr) {
+      diagnostics_->Warn(std::to_string(told_ - kMaxCountedTwiceTold) +
+                         " more inputs hold the same samples as an earlier input (not each "
+                         "told): their samples count twice too");
+    }
+    return std::move(counted_);
+  }
+
+ private:
+  void Count(uint64_t samples, std::string what) {
+    counted_.samples += samples;
+    if (counted_.first.empty()) counted_.first = std::move(what);
+  }
+
+  std::vector<bool> repeated_;
+  Diagnostics* diagnostics_;
+  SameSamplesFinder finder_;
+  std::vector<std::string> names_;
+  size_t told_ = 0;
+  CountedTwice counted_;
+};
 
 }  // namespace
 
@@ -210,14 +271,15 @@ std::string ResolveInputName(const std::string& input) {
   return input == "-" || ::stat(input.c_str(), &st) == 0 ? input : PprofStyleInput(input);
 }
 
-Result<Profile> LoadInputs(const std::vector<std::string>& named, const ReadOptions& options) {
+Result<Profile> LoadInputs(const std::vector<std::string>& named, const ReadOptions& options,
+                           CountedTwice* counted_twice) {
   std::vector<std::string> inputs;
   for (const std::string& n : named) inputs.push_back(ResolveInputName(n));
   if (inputs.empty()) return MakeError("no input given (a profile path, or - for stdin)");
   if (std::count(inputs.begin(), inputs.end(), "-") > 1) {
     return MakeError("standard input (-) can be named only once");
   }
-  WarnRepeatedFiles(inputs, options.diagnostics);
+  CountedTwiceTeller teller(WarnRepeatedFiles(inputs, options.diagnostics), options.diagnostics);
   if (options.url_seconds > 0 && options.diagnostics != nullptr &&
       std::none_of(inputs.begin(), inputs.end(),
                    [](const std::string& i) { return IsUrlInput(i); })) {
@@ -240,8 +302,11 @@ Result<Profile> LoadInputs(const std::vector<std::string>& named, const ReadOpti
       if (inputs.size() > 1) options.diagnostics->Progress("merging inputs", i + 1, inputs.size());
     }
     if (!d.profile->ok()) return std::move(d.profile->error());
+    teller.Add(i, reader.Name(i), d.fingerprint);
     GCSPIKE_RETURN_IF_ERROR(merger.Add(std::move(**d.profile), reader.Name(i)));
   }
+  CountedTwice twice = teller.Finish();
+  if (counted_twice != nullptr) *counted_twice = std::move(twice);
   return merger.Finish();
 }
 

@@ -4,6 +4,8 @@
 // plugin/cli/ (see CONTRIBUTING.md for the whole flow).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,9 +28,23 @@ namespace gcspike {
 // With options.input_label_key, every sample without a label of that key gets one whose value
 // is its input's name (the path, "<stdin>", or the URL as fetched); samples that already have
 // one (a merge of merges) keep it.
+//
+// Inputs whose samples count twice are told (a warning each, at most kMaxCountedTwiceTold, then
+// how many more): a file named twice, however spelled, and an input that holds the same samples
+// as an earlier one (plugin/same_samples.h: a CPU profile and the trace of the same run, a copy).
+// With `counted_twice`, how many of the merged samples they hold, for the gates (fail_on.h).
+//
 // Inputs are named as go tool pprof names them: a name that is no file but host:port[/path],
 // or a URL without a path, is fetched as ResolveInputName gives it.
-Result<Profile> LoadInputs(const std::vector<std::string>& inputs, const ReadOptions& options);
+struct CountedTwice {
+  uint64_t samples = 0;  // individual samples counted twice (those both inputs of a pair hold)
+  uint64_t total = 0;    // individual samples of all inputs
+  std::string first;     // the first told, in words: "B holds the same samples as A"
+  double fraction() const { return total > 0 ? static_cast<double>(samples) / total : 0; }
+};
+inline constexpr size_t kMaxCountedTwiceTold = 5;
+Result<Profile> LoadInputs(const std::vector<std::string>& inputs, const ReadOptions& options,
+                           CountedTwice* counted_twice = nullptr);
 
 // The input `input` names: itself when it is "-" or an existing file, else PprofStyleInput's
 // URL for host:port[/path] and for a URL without a path (net/http/pprof's CPU profile).

@@ -50,11 +50,12 @@ std::string OutputPath() { return !FLAGS_o.empty() ? FLAGS_o : FLAGS_output; }
 // Everything a command does before it writes: read, merge, annotate, filter. Filters run on the
 // labelled profile (so --keep gcspike~grow-spike works). The detectors' summary goes to
 // *summary (for --fail-on) when they ran; like the report, it describes the samples that are
-// written, after the filters.
+// written, after the filters. *twice: the inputs' samples that count twice (LoadInputs).
 Result<Profile> BuildProfile(const Args& args, Diagnostics* diagnostics,
-                             std::optional<DetectionSummary>* summary = nullptr) {
+                             std::optional<DetectionSummary>* summary = nullptr,
+                             CountedTwice* twice = nullptr) {
   GCSPIKE_ASSIGN_OR_RETURN(ReadOptions read, ReadOptionsFromFlags(args, diagnostics));
-  GCSPIKE_ASSIGN_OR_RETURN(Profile p, LoadInputs(args.positional, read));
+  GCSPIKE_ASSIGN_OR_RETURN(Profile p, LoadInputs(args.positional, read, twice));
   if (FLAGS_detect) {
     GCSPIKE_ASSIGN_OR_RETURN(DetectionSummary s, DetectAndLabel(p, InputName(args), diagnostics));
     if (summary != nullptr) *summary = std::move(s);
@@ -343,7 +344,8 @@ int RunAnnotate(const Args& args) {
   };
   options->html = [&args](Profile& written) { return RenderHtmlReport(written, InputName(args)); };
   std::optional<DetectionSummary> summary;
-  auto profile = BuildProfile(args, &diag, &summary);
+  CountedTwice twice;
+  auto profile = BuildProfile(args, &diag, &summary, &twice);
   diag.ProgressDone();
   if (!profile.ok()) return Fail(profile.error());
   // The output streams into the file as it is encoded; an error leaves no file (OutputFile
@@ -359,7 +361,7 @@ int RunAnnotate(const Args& args) {
   }
   if (Status s = (*out)->Commit(); !s.ok()) return Fail(s.error());
   KeepUntilExit(std::move(*profile));
-  return summary ? CheckFailOn(*fail_on, *summary) : kExitOk;
+  return summary ? CheckFailOn(*fail_on, std::move(*summary), twice) : kExitOk;
 }
 
 int RunPprof(const Args& args) {

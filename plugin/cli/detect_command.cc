@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -333,15 +334,24 @@ int GateTally::ExitStatus() const {
   return crossed_ ? kExitThreshold : undecided_ ? kExitUndecided : kExitOk;
 }
 
-int CheckFailOn(const std::vector<FailOnExpr>& exprs, const DetectionSummary& summary) {
+int CheckFailOn(const std::vector<FailOnExpr>& exprs, DetectionSummary summary,
+                const CountedTwice& twice) {
+  summary.counted_twice = twice.fraction();
+  summary.counted_twice_what = twice.first;
   GateTally tally;
   for (const FailOnExpr& e : exprs) {
     const GateResult r = EvaluateFailOn(e, summary);
     const std::string name = std::string(kFeatureNames[e.feature]) + (e.of_value ? ".value" : "");
-    char measured[128];
+    char measured[160];
     std::snprintf(measured, sizeof measured, "%.2f%% [%.2f-%.2f%%] of %llu samples",
                   r.measured * 100, r.interval.lo * 100, r.interval.hi * 100,
                   static_cast<unsigned long long>(summary.samples));
+    if (summary.counted_twice > 0) {
+      std::snprintf(measured + std::strlen(measured), sizeof measured - std::strlen(measured),
+                    " (%.0f counted once: %.1f%% count twice)",
+                    static_cast<double>(summary.samples) * (1 - summary.counted_twice),
+                    summary.counted_twice * 100);
+    }
     tally.Add(e, r, "measured " + name + " = " + measured);
   }
   return tally.ExitStatus();
@@ -406,7 +416,8 @@ int RunReport(const Args& args) {
   TerminalDiagnostics diag;
   auto read = ReadOptionsFromFlags(args, &diag);
   if (!read.ok()) return Fail(read.error());
-  auto profile = LoadInputs(args.positional, *read);
+  CountedTwice twice;
+  auto profile = LoadInputs(args.positional, *read, &twice);
   diag.ProgressDone();
   if (!profile.ok()) return Fail(profile.error());
   auto filtered = FilterForReport(*profile, args, &diag);
@@ -429,7 +440,7 @@ int RunReport(const Args& args) {
   if (!out.ok()) return Fail(out.error());
   if (Status s = (*out)->Write(std::string_view(*text)); !s.ok()) return Fail(s.error());
   if (Status s = (*out)->Commit(); !s.ok()) return Fail(s.error());
-  return CheckFailOn(*fail_on, analysis->summary);
+  return CheckFailOn(*fail_on, analysis->summary, twice);
 }
 
 }  // namespace gcspike::cli

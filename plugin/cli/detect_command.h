@@ -12,6 +12,7 @@
 #include "plugin/cli/args.h"
 #include "plugin/detect/detection_summary.h"
 #include "plugin/detect/fail_on.h"
+#include "plugin/pipeline.h"
 
 namespace gcspike::cli {
 
@@ -56,7 +57,9 @@ class GateTally {
 // Judges every expression and prints one stderr line per crossed or undecided one. Returns
 // kExitThreshold if any was crossed (or undecided under --inconclusive=fail), else
 // kExitUndecided if any was undecided under --inconclusive=error (the default), else kExitOk.
-int CheckFailOn(const std::vector<FailOnExpr>& exprs, const DetectionSummary& summary);
+// Samples that count twice (LoadInputs' `twice`) are judged counted once (fail_on.h).
+int CheckFailOn(const std::vector<FailOnExpr>& exprs, DetectionSummary summary,
+                const CountedTwice& twice);
 
 // The HTML report (plugin/html_report.h) of a profile: labels it as annotate does and renders
 // the page; annotate's html output.

@@ -3,6 +3,7 @@
 #include <gflags/gflags.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "plugin/cli/trace_flags.h"
 #include "plugin/detect/fail_on.h"
 #include "plugin/detect/profile_diff.h"
+#include "plugin/detect/statistics.h"
 #include "plugin/diff_profile.h"
 #include "plugin/diff_report.h"
 #include "plugin/pipeline.h"
@@ -54,14 +56,39 @@ struct Side {
   Profile profile;
   DetectionSummary summary;
   UserCode user_code;
+  CountedTwice twice;  // samples of its inputs that count twice (LoadInputs)
 };
+
+// A side whose inputs hold the same samples is judged on its samples counted once: its sample
+// count and every feature's and site's interval at n (1 - the fraction counted twice), the
+// shares as measured; the note says so. (Judged as merged, every interval would be narrower than
+// its samples support, and a verdict or gate surer than it is.)
+void CountOnce(const char* side_name, Side& side, std::vector<std::string>& notes) {
+  const double fraction = side.twice.fraction();
+  if (fraction <= 0) return;
+  DetectionSummary& s = side.summary;
+  const auto once =
+      static_cast<uint64_t>(std::llround(static_cast<double>(s.samples) * (1 - fraction)));
+  if (once == 0) return;  // nothing judged on no samples (the summary says so)
+  char buf[160];
+  std::snprintf(buf, sizeof buf,
+                " (%.1f%% of its samples count twice): judged on its %llu samples counted once, "
+                "not %llu; pass one of them",
+                fraction * 100, static_cast<unsigned long long>(once),
+                static_cast<unsigned long long>(s.samples));
+  notes.push_back(std::string(side_name) + ": " + side.twice.first + buf);
+  const auto n = static_cast<double>(once);
+  for (FeatureSummary& f : s.features) f.interval = WilsonInterval(f.fraction * n, n);
+  for (SiteShare& site : s.sites) site.interval = WilsonInterval(site.fraction * n, n);
+  s.samples = once;
+}
 
 Result<Side> LoadSide(const Args& args, const std::vector<std::string>& inputs,
                       Diagnostics* diagnostics) {
   GCSPIKE_ASSIGN_OR_RETURN(ReadOptions read, ReadOptionsFromFlags(args, diagnostics));
   read.spool_samples = false;  // the diff profile rewrites every sample
   Side side;
-  GCSPIKE_ASSIGN_OR_RETURN(side.profile, LoadInputs(inputs, read));
+  GCSPIKE_ASSIGN_OR_RETURN(side.profile, LoadInputs(inputs, read, &side.twice));
   // Every site of each side, so that one that left the other side's top ten is matched.
   GCSPIKE_ASSIGN_OR_RETURN(side.summary,
                            DetectAndLabel(side.profile, Names(inputs), diagnostics, 100000));
@@ -196,7 +223,11 @@ int RunDiff(const Args& args) {
   auto now = LoadSide(args, inputs->now, &diag);
   diag.ProgressDone();
   if (!now.ok()) return Fail(now.error());
+  std::vector<std::string> counted_once;
+  CountOnce("base", *base, counted_once);
+  CountOnce("new", *now, counted_once);
   ProfileDiff diff = DiffSummaries(base->summary, now->summary, FLAGS_tolerance / 100);
+  diff.notes.insert(diff.notes.end(), counted_once.begin(), counted_once.end());
   JudgeSharedCode(diff, base->user_code, now->user_code);
   diff.base_inputs = inputs->base;
   diff.now_inputs = inputs->now;

@@ -269,7 +269,9 @@ const std::vector<CommandDoc>& Commands() {
        "merges of consecutive inputs writes the same bytes as one merge of them all, whatever "
        "the --jobs; another input order gives the same profile up to the order of its tables "
        "and samples (the same samples, stacks, labels and header; gocheck pprof-compare). "
-       "--label-inputs KEY names each sample's input, for report --group-by KEY.",
+       "--label-inputs KEY names each sample's input, for report --group-by KEY. Inputs that "
+       "hold the same samples (a file named twice, a copy, a CPU profile and the execution "
+       "trace of one run) are told: each of their samples would count twice.",
        {"gcspike merge --inputs-from fleet.txt -o fleet.pb.gz",
         "gcspike merge shard-*.pb.gz --label-inputs pod -o fleet.pb.gz",
         "gcspike report fleet.pb.gz --group-by pod"}},

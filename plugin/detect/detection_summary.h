@@ -88,6 +88,11 @@ struct DetectionSummary {
   std::array<FeatureSummary, kFeatureCount> features;
   Verdict overall = Verdict::kNormal;
   Visibility visibility;
+  // The fraction of the samples that count twice: inputs that hold the same samples as another
+  // (plugin/pipeline.h: CountedTwice), told by LoadInputs; gates judge on the samples counted
+  // once (fail_on.h). `counted_twice_what` names the first such input.
+  double counted_twice = 0;
+  std::string counted_twice_what;
 
   // Flame-graph shape measures.
   double map_assign_width = 0;    // fraction of samples with a map-assign frame

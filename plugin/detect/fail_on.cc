@@ -165,6 +165,33 @@ Result<FailOnExpr> ParseFailOn(std::string_view text) {
   return e;
 }
 
+namespace {
+
+// Some inputs hold the same samples as others (counted_twice of them): the share's interval is
+// narrower than its samples support. The gate stands only if it is judged the same on the
+// samples counted once (the share at n (1 - counted_twice)), and its interval is then that one;
+// else it cannot be decided, and the reason says why and what to do.
+void JudgeCountedOnce(const FailOnExpr& expr, const DetectionSummary& summary, GateResult& r) {
+  if (r.outcome == GateResult::Outcome::kUndecided) return;
+  const double once = static_cast<double>(summary.samples) * (1 - summary.counted_twice);
+  if (!(once > 0)) return;
+  GateResult counted_once = r;
+  counted_once.interval = WilsonInterval(r.measured * once, once);
+  JudgeInterval(expr, expr.threshold, counted_once);
+  r.interval = counted_once.interval;
+  if (counted_once.outcome == r.outcome) return;
+  char buf[200];
+  std::snprintf(buf, sizeof buf,
+                " (%.1f%% of the samples count twice): on the %.0f samples counted once, the 95%% "
+                "interval [%.1f-%.1f%%] straddles %.1f%%; pass one of them",
+                summary.counted_twice * 100, once, counted_once.interval.lo * 100,
+                counted_once.interval.hi * 100, expr.threshold * 100);
+  r.outcome = GateResult::Outcome::kUndecided;
+  r.reason = summary.counted_twice_what + buf;
+}
+
+}  // namespace
+
 GateResult EvaluateFailOn(const FailOnExpr& expr, const DetectionSummary& summary) {
   const FeatureSummary& f = summary.features[expr.feature];
   GateResult r;
@@ -196,6 +223,10 @@ GateResult EvaluateFailOn(const FailOnExpr& expr, const DetectionSummary& summar
   const std::string bound_why =
       "the measured share is only a lower bound: " + summary.visibility.cut_reason;
   if (f.lower_bound) ApplyBound(expr, /*at_least=*/true, bound_why, r);
+  // ("> 0" is crossed by one sample, however often it counts.)
+  if (summary.counted_twice > 0 && !(greater && !or_equal && expr.threshold == 0)) {
+    JudgeCountedOnce(expr, summary, r);
+  }
   if (r.outcome == GateResult::Outcome::kUndecided && r.reason.empty()) {
     char buf[160];
     std::snprintf(buf, sizeof buf,

@@ -2,13 +2,14 @@
 // that need a trace whose content they know (prepause_test, time_features_test,
 // trace_cut_test). It builds with Go 1.19 as well as with the Go on PATH.
 //
-//	tracefill [-cpu=false] [-workers N] [-rounds N] [-keys N] [-memstats] [-spin D] TRACE
+//	tracefill [-cpu=false] [-workers N] [-rounds N] [-keys N] [-memstats] [-spin D] [-lead D] TRACE
 //
 // Each of -workers goroutines fills -rounds fresh map[string]int of -keys keys; after each map,
 // -memstats calls runtime.ReadMemStats (a stop-the-world that is not the GC's) and -spin
 // busy-loops that long without a map or an allocation. The work is fixed, so the number of CPU
 // samples does not depend on the machine's load. With -cpu (the default) the CPU is profiled
-// alongside (TRACE.cpu), so the trace holds CPU samples.
+// alongside (TRACE.cpu), so the trace holds CPU samples; -lead busy-loops that long before the
+// trace starts and after it stops, so TRACE.cpu has samples that the trace has not.
 package main
 
 import (
@@ -42,6 +43,12 @@ func fill(w, rounds, keys int, memstats bool, spin time.Duration) {
 	}
 }
 
+func spinFor(d time.Duration) {
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		sink[0]++
+	}
+}
+
 func main() {
 	cpu := flag.Bool("cpu", true, "profile the CPU while tracing (TRACE.cpu)")
 	workers := flag.Int("workers", 1, "goroutines filling maps")
@@ -49,6 +56,7 @@ func main() {
 	keys := flag.Int("keys", 200000, "keys per map")
 	memstats := flag.Bool("memstats", false, "runtime.ReadMemStats after each map")
 	spin := flag.Duration("spin", 0, "busy loop after each map")
+	lead := flag.Duration("lead", 0, "with -cpu: busy loop before the trace starts and after it stops")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		log.Fatal("usage: tracefill [flags] TRACE")
@@ -66,10 +74,11 @@ func main() {
 			log.Fatal(err)
 		}
 	}
+	sink = make([]int, *workers)
+	spinFor(*lead)
 	if err := trace.Start(f); err != nil {
 		log.Fatal(err)
 	}
-	sink = make([]int, *workers)
 	var wg sync.WaitGroup
 	for w := 0; w < *workers; w++ {
 		wg.Add(1)
@@ -80,6 +89,7 @@ func main() {
 	}
 	wg.Wait()
 	trace.Stop()
+	spinFor(*lead)
 	if *cpu {
 		pprof.StopCPUProfile()
 	}

@@ -119,7 +119,8 @@ TEST_F(PipelineTest, LabelInputsNamesEachSamplesInputButKeepsAnExistingLabel) {
 }
 
 // A file named twice, however spelled, would count its samples twice: one warning per repeat,
-// naming both. Distinct files with the same bytes are distinct inputs (pods of a fleet).
+// naming both. A copy of two samples is not told: so few samples cannot tell a copy from an
+// independent recording (plugin/same_samples.h; SameSamplesTest has copies that are told).
 TEST_F(PipelineTest, AFileNamedTwiceIsTold) {
   const std::vector<std::string> inputs = Inputs(2);
   const std::string again = dir_ + "/./in0.pb.gz";

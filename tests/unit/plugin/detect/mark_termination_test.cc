@@ -84,7 +84,8 @@ TEST(MarkTerminationTest, SpikeRuleUnchanged) {
   // Above the observed ratio: no spike, and never normal over 12 cycles, even past the
   // interval's top (kMarkTerminationNormalMinCycles).
   EXPECT_EQ(JudgeMarkTermination(c, 4.5).verdict, Verdict::kInconclusive);
-  const MarkTerminationTest past = JudgeMarkTermination(c, std::nextafter(t.ratio_interval.hi, 1e9));
+  const MarkTerminationTest past =
+      JudgeMarkTermination(c, std::nextafter(t.ratio_interval.hi, 1e9));
   EXPECT_EQ(past.verdict, Verdict::kInconclusive);
   EXPECT_EQ(past.cause, "too-few-cycles");
 }

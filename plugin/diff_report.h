@@ -14,7 +14,8 @@
 //    "notes": [S...]}
 // shared_code: each side's share of its user-code samples in functions the other side also runs
 // (shared_code.h; null for a side without user frames); under kMinSharedCode every feature is
-// inconclusive with cause "different-programs".
+// inconclusive with cause "different-programs"; sides that hold the same samples
+// (plugin/same_samples.h) make every feature inconclusive with cause "same-samples".
 // Fractions and differences are fractions (0.39, -0.39), not percent; differences are new - base.
 #pragma once
 

@@ -22,6 +22,7 @@
 #include "plugin/diff_profile.h"
 #include "plugin/diff_report.h"
 #include "plugin/pipeline.h"
+#include "plugin/same_samples.h"
 
 DEFINE_string(base, "",
               "diff: a baseline input (repeatable; the inputs after the flags are then the new "
@@ -57,7 +58,21 @@ struct Side {
   DetectionSummary summary;
   UserCode user_code;
   CountedTwice twice;  // samples of its inputs that count twice (LoadInputs)
+  SampleFingerprint fingerprint;
 };
+
+// Sides that hold the same samples compare nothing (kSameSamples).
+void JudgeSameSides(ProfileDiff& diff, const Side& base, const Side& now) {
+  const SamplesComparison c = CompareSamples(base.fingerprint, now.fingerprint);
+  if (!c.same) return;
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "base and new hold the same samples (%.1f%% of them): a profile against itself "
+                "or a copy, or a CPU profile against the trace of the same run, shows no change "
+                "whatever the program did; diff against a recording of the new build",
+                c.agreeing * 100);
+  MarkComparisonUndecided(diff, kSameSamples, buf);
+}
 
 // A side whose inputs hold the same samples is judged on its samples counted once: its sample
 // count and every feature's and site's interval at n (1 - the fraction counted twice), the
@@ -95,6 +110,7 @@ Result<Side> LoadSide(const Args& args, const std::vector<std::string>& inputs,
   GCSPIKE_RETURN_IF_ERROR(
       WarnSeveralProcesses(side.profile, Names(inputs), diagnostics, /*whole_profiles=*/true));
   side.user_code = CollectUserCode(side.profile);
+  side.fingerprint = FingerprintSamples(side.profile);
   return side;
 }
 
@@ -229,6 +245,7 @@ int RunDiff(const Args& args) {
   ProfileDiff diff = DiffSummaries(base->summary, now->summary, FLAGS_tolerance / 100);
   diff.notes.insert(diff.notes.end(), counted_once.begin(), counted_once.end());
   JudgeSharedCode(diff, base->user_code, now->user_code);
+  JudgeSameSides(diff, *base, *now);
   diff.base_inputs = inputs->base;
   diff.now_inputs = inputs->now;
 

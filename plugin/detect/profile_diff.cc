@@ -198,9 +198,13 @@ void JudgeSharedCode(ProfileDiff& diff, const UserCode& base, const UserCode& no
       Points(kMinSharedCode) +
       "%): a baseline of another program, or of this one doing other work; diff against a "
       "baseline of the same program and workload";
+  MarkComparisonUndecided(diff, kDifferentPrograms, why);
+}
+
+void MarkComparisonUndecided(ProfileDiff& diff, std::string_view cause, const std::string& why) {
   for (FeatureDiff& f : diff.features) {
     f.verdict = ChangeVerdict::kInconclusive;
-    f.cause = std::string(kDifferentPrograms);
+    f.cause = std::string(cause);
     f.reason = why;
   }
   for (SiteDiff& s : diff.sites) s.verdict = ChangeVerdict::kInconclusive;

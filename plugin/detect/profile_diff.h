@@ -124,4 +124,13 @@ inline constexpr double kMinSharedCode = 0.5;
 inline constexpr std::string_view kDifferentPrograms = "different-programs";
 void JudgeSharedCode(ProfileDiff& diff, const UserCode& base, const UserCode& now);
 
+// When the comparison itself cannot tell a change (the sides are different programs, or hold
+// the same samples): every feature and site inconclusive for `cause`, the overall verdict too,
+// and `why` among the notes, so gates are undecided.
+void MarkComparisonUndecided(ProfileDiff& diff, std::string_view cause, const std::string& why);
+// Base and new hold the same samples (plugin/same_samples.h: a profile against itself or a
+// copy, a CPU profile against the trace of the same run): no change shows whatever the program
+// did, and a regression gate would pass on a comparison of nothing.
+inline constexpr std::string_view kSameSamples = "same-samples";
+
 }  // namespace gcspike

@@ -58,7 +58,7 @@ for block in sys.stdin.read().split("-----------+")[1:]:
 for k, v in c.items(): print(f"{v}\t{k}")'
   fi
 }
-for f in one.trace.cpu one.trace two.trace.cpu two.trace late.trace.cpu late.trace; do
+for f in one.trace.cpu one.trace two.trace.cpu two.trace late.trace.cpu late.trace copy.pb.gz; do
   stacks "$f" >"$f.stacks"
 done
 # The oracle's totals agree with gocheck's own counts.
@@ -176,5 +176,26 @@ cmp -s <(grep -E '^[a-z]+ +[-+]' diff-single.txt) <(grep -E '^[a-z]+ +[-+]' diff
   { diff diff-single.txt diff-copy.txt >&2; fail "the copy changes the diff's verdicts"; }
 [[ $(grep -cE '^[a-z]+ +[-+]' diff-copy.txt) -ge 5 ]] ||
   fail "no verdict rows: $(cat diff-copy.txt)"
+pass
+
+# gcspike diff of base and new that hold the same samples (a profile against its copy, the CPU
+# profile against the trace of its run: the pairs the oracle finds the same above) compares
+# nothing: every feature inconclusive (cause same-samples), and a regression gate that the
+# profile's interval would pass (+50 points) cannot be decided. Independent runs are judged.
+for pair in "one.trace.cpu copy.pb.gz" "one.trace.cpu one.trace" "two.trace two.trace.cpu"; do
+  read -r a b <<<"$pair"
+  [[ $(relation "$a" "$b") == same* ]] || fail "the oracle finds $a and $b independent"
+  expect_exit 3 "$GCSPIKE" diff --json "$a" "$b" --fail-on 'grow-spike>+50pp' -o /dev/null
+  grep -qF "base and new hold the same samples" out.txt || fail "diff $pair: $(cat out.txt)"
+  "$GCSPIKE" diff --json "$a" "$b" 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["overall"] == "inconclusive", d["overall"]
+for name, f in d["features"].items():
+    assert f["verdict"] == "inconclusive" and f["cause"] == "same-samples", (name, f)' ||
+    fail "diff $pair: not inconclusive by same-samples"
+done
+expect_exit 0 "$GCSPIKE" diff one.trace.cpu two.trace.cpu --fail-on 'grow-spike>+50pp'
+! grep -q "same samples" out.txt || fail "independent runs told the same: $(cat out.txt)"
 pass
 finish

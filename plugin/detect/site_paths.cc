@@ -46,6 +46,49 @@ struct HelperEvidence {
 // Noise a helper may show besides its map calls: a stack-growth or preemption frame under it.
 constexpr double kOtherCalleeTolerance = 0.05;
 
+// The function a range-over-func loop body belongs to: Go compiles the body of `for x := range
+// seq` into a closure named after its function with "-range<N>" appended ("main.index-range1",
+// nested "main.index-range1-range2"), which the iterator calls for each element. Empty when
+// `name` is no such body.
+std::string_view RangeBodyOwner(std::string_view name) {
+  std::string_view owner = name;
+  while (true) {
+    const size_t at = owner.rfind("-range");
+    if (at == std::string_view::npos || at + 6 >= owner.size()) break;
+    const std::string_view digits = owner.substr(at + 6);
+    if (digits.find_first_not_of("0123456789") != std::string_view::npos) break;
+    owner = owner.substr(0, at);
+  }
+  return owner.size() == name.size() ? std::string_view() : owner;
+}
+
+// Whether frame `name` is the function `owner` names. An owner inlined into another function is
+// renamed after it ("main.work.Collect[...].Insert[...]" for maps.Insert inlined through
+// maps.Collect into main.work), while its own frame keeps its name ("maps.Insert[...]"): then
+// the owner ends with the frame's name without its package path.
+bool IsOwnerFrame(std::string_view name, std::string_view owner) {
+  if (name == owner) return true;
+  const std::string_view head = name.substr(0, name.find('['));
+  const size_t slash = head.rfind('/');
+  const size_t dot = head.find('.', slash == std::string_view::npos ? 0 : slash + 1);
+  if (dot == std::string_view::npos) return false;
+  const std::string_view base = name.substr(dot);  // ".Insert[...]"
+  return owner.size() > base.size() && owner.ends_with(base);
+}
+
+// The standard library's source directory ("/usr/local/go/src/"), from the runtime's own files
+// in the profile; empty when they carry none (or are relative: -trimpath, where a standard
+// package and a module without a dot in its path look alike).
+std::string StandardLibraryDir(const Profile& profile) {
+  for (const Function& f : profile.functions) {
+    if (!StartsWith(profile.str(f.name), "runtime.")) continue;
+    const std::string& file = profile.str(f.filename);
+    const size_t at = file.rfind("/src/runtime/");
+    if (at != std::string::npos && at > 0 && file[0] == '/') return file.substr(0, at + 5);
+  }
+  return "";
+}
+
 }  // namespace
 
 SitePaths ResolveSitePaths(const Profile& profile, const RuntimeSignatureCatalogue& catalogue,
@@ -115,28 +158,59 @@ SitePaths ResolveSitePaths(const Profile& profile, const RuntimeSignatureCatalog
 
   // Each sample's site: from the stack rules' site (the first user frame above the innermost
   // insert) outwards past helpers, to the first caller that is not one.
+  // A range-over-func loop body's owner, by function id (empty: not a body); whether the
+  // function is in the standard library (maps.Collect, encoding/json: code the user cannot
+  // presize a map in, whose caller can: passes a map to fill, or uses make and a loop instead).
+  std::vector<std::string_view> owner(nf);
+  std::vector<bool> standard(nf, false);
+  const std::string std_dir = StandardLibraryDir(profile);
+  for (const Function& f : profile.functions) {
+    owner[f.id] = RangeBodyOwner(profile.str(f.name));
+    standard[f.id] = !std_dir.empty() && StartsWith(profile.str(f.filename), std_dir);
+  }
+  // The frame of the function that frames[k], a loop body, belongs to: rootward past the
+  // iterator that calls the body; `k` itself when not found.
+  auto owner_frame = [&](size_t k) {
+    for (size_t up = k + 1; up < frames.size(); ++up) {
+      if (IsOwnerFrame(profile.str(profile.function(frames[up]).name), owner[frames[k]])) {
+        return up;
+      }
+    }
+    return k;
+  };
+
   std::map<std::vector<uint64_t>, uint32_t> via_index;
   out.via_of_sample.assign(profile.samples.size(), 0);
   std::vector<uint64_t> via;
   for (size_t i = 0; i < profile.samples.size(); ++i) {
     StackFeatures& f = features[i];
-    if (f.site_function_id == 0 || !out.helper[f.site_function_id]) continue;
+    const uint64_t site = f.site_function_id;
+    if (site == 0 || (!out.helper[site] && owner[site].empty() && !standard[site])) continue;
     load(profile.samples[i]);
     // The innermost insert, then the stack rules' site above it.
     size_t k = 0;
     while (k < frames.size() && (roles[frames[k]] & kRoleMapAssign) == 0) ++k;
     while (k < frames.size() && !user(frames[k])) ++k;
-    if (k >= frames.size() || frames[k] != f.site_function_id) continue;
+    if (k >= frames.size() || frames[k] != site) continue;
     via.clear();
-    while (out.helper[frames[k]]) {
+    while (true) {
+      // A loop body is its function's own code (not a helper): the site is that function, and
+      // the iterator between them (slices.All's closure, say) makes no map.
+      if (!owner[frames[k]].empty()) {
+        const size_t up = owner_frame(k);
+        if (up == k) break;
+        k = up;
+        continue;
+      }
+      if (!out.helper[frames[k]] && !standard[frames[k]]) break;
       size_t up = k + 1;
       while (up < frames.size() && !user(frames[up])) ++up;
       if (up >= frames.size()) break;  // a helper at the root: it is the site itself
       via.push_back(frames[k]);
       k = up;
     }
-    if (via.empty()) continue;
     f.site_function_id = frames[k];
+    if (via.empty()) continue;
     auto [it, inserted] = via_index.try_emplace(via, static_cast<uint32_t>(out.via.size()));
     if (inserted) out.via.push_back(via);
     out.via_of_sample[i] = it->second;

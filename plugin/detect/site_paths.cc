@@ -89,127 +89,135 @@ std::string StandardLibraryDir(const Profile& profile) {
   return "";
 }
 
+// Per function: what the site walk needs to know.
+struct FunctionTables {
+  std::vector<uint32_t> roles;
+  std::vector<CalleeKind> kind;
+  // A range-over-func loop body's owner (empty: not a body); whether the function is in the
+  // standard library (maps.Collect, encoding/json: code the user cannot presize a map in, whose
+  // caller can: pass a map made with a size to fill, or use make and a loop instead).
+  std::vector<std::string_view> owner;
+  std::vector<bool> standard;
+
+  bool user(uint64_t fn) const { return (roles[fn] & (kRoleRuntime | kRoleMapAssign)) == 0; }
+};
+
+FunctionTables TablesOf(const Profile& profile, const RuntimeSignatureCatalogue& catalogue) {
+  const size_t nf = profile.functions.size() + 1;
+  FunctionTables t{std::vector<uint32_t>(nf, 0), std::vector<CalleeKind>(nf, CalleeKind::kOther),
+                   std::vector<std::string_view>(nf), std::vector<bool>(nf, false)};
+  const std::string std_dir = StandardLibraryDir(profile);
+  for (const Function& f : profile.functions) {
+    const std::string& name = profile.str(f.name);
+    t.roles[f.id] = catalogue.RolesOf(name);
+    t.kind[f.id] = KindOf(name, t.roles[f.id]);
+    t.owner[f.id] = RangeBodyOwner(name);
+    t.standard[f.id] = !std_dir.empty() && StartsWith(profile.str(f.filename), std_dir);
+  }
+  return t;
+}
+
+// Logical frames of a sample, leaf first (inlined callees first within a location).
+void LoadFrames(const Profile& profile, const Sample& s, std::vector<uint64_t>& frames) {
+  frames.clear();
+  for (uint64_t id : s.location_ids) {
+    for (const Line& line : profile.location(id).lines) frames.push_back(line.function_id);
+  }
+}
+
+// The map helpers, by the evidence of every sample (site_paths.h) or a rule's role.
+std::vector<bool> FindHelpers(const Profile& profile, const FunctionTables& t) {
+  const size_t nf = t.roles.size();
+  const SampleWeights weight(profile);
+  std::vector<HelperEvidence> evidence(nf);
+  std::vector<uint64_t> frames;
+  for (size_t i = 0; i < profile.samples.size(); ++i) {
+    LoadFrames(profile, profile.samples[i], frames);
+    const double w = weight(i);
+    for (size_t k = 0; k < frames.size(); ++k) {
+      if (!t.user(frames[k])) continue;
+      HelperEvidence& e = evidence[frames[k]];
+      e.total += w;
+      if (k == 0) continue;  // its own instructions
+      const CalleeKind callee = t.kind[frames[k - 1]];
+      e.inserts |= callee == CalleeKind::kMapInsert;
+      e.creates |= callee == CalleeKind::kMapCreation;
+      if (callee == CalleeKind::kMapInsert || callee == CalleeKind::kMapOperation) e.map_calls += w;
+      if (callee == CalleeKind::kMapCreation || callee == CalleeKind::kOther) e.other += w;
+    }
+  }
+  std::vector<bool> helper(nf, false);
+  for (size_t fn = 1; fn < nf; ++fn) {
+    const HelperEvidence& e = evidence[fn];
+    helper[fn] = (t.roles[fn] & kRoleMapHelper) != 0 ||
+                 (t.user(fn) && e.inserts && !e.creates && e.total > 0 &&
+                  e.other <= kOtherCalleeTolerance * e.total && e.map_calls >= 0.5 * e.total);
+  }
+  return helper;
+}
+
+// From frames[k], the stack rules' site, outwards to the function to presize: past loop bodies
+// to their function (rootward past the iterator that calls the body), past helpers and the
+// standard library to their callers, which `via` lists. A walk that never leaves the standard
+// library (a map of net/http's own, grown under its server loop) stays at its first frame there.
+size_t WalkToSite(const Profile& profile, const FunctionTables& t, const std::vector<bool>& helper,
+                  const std::vector<uint64_t>& frames, size_t k, std::vector<uint64_t>& via) {
+  size_t std_from = frames.size(), std_via = 0;
+  while (true) {
+    const uint64_t fn = frames[k];
+    if (!t.owner[fn].empty()) {
+      size_t up = k + 1;
+      while (up < frames.size() &&
+             !IsOwnerFrame(profile.str(profile.function(frames[up]).name), t.owner[fn])) {
+        ++up;
+      }
+      if (up >= frames.size()) break;
+      k = up;
+      continue;
+    }
+    if (!helper[fn] && !t.standard[fn]) break;
+    if (t.standard[fn] && std_from == frames.size()) {
+      std_from = k;
+      std_via = via.size();
+    }
+    size_t up = k + 1;
+    while (up < frames.size() && !t.user(frames[up])) ++up;
+    if (up >= frames.size()) break;  // a helper at the root: it is the site itself
+    via.push_back(fn);
+    k = up;
+  }
+  if (t.standard[frames[k]] && std_from < frames.size()) {
+    k = std_from;
+    via.resize(std_via);
+  }
+  return k;
+}
+
 }  // namespace
 
 SitePaths ResolveSitePaths(const Profile& profile, const RuntimeSignatureCatalogue& catalogue,
                            std::vector<StackFeatures>& features) {
   SitePaths out;
-  const size_t nf = profile.functions.size() + 1;
-  std::vector<uint32_t> roles(nf, 0);
-  std::vector<CalleeKind> kind(nf, CalleeKind::kOther);
-  for (const Function& f : profile.functions) {
-    const std::string& name = profile.str(f.name);
-    roles[f.id] = catalogue.RolesOf(name);
-    kind[f.id] = KindOf(name, roles[f.id]);
-  }
-  auto user = [&](uint64_t fn) { return (roles[fn] & (kRoleRuntime | kRoleMapAssign)) == 0; };
-
-  // Logical frames of a sample, leaf first (inlined callees first within a location).
-  std::vector<uint64_t> frames;
-  auto load = [&](const Sample& s) {
-    frames.clear();
-    for (uint64_t id : s.location_ids) {
-      for (const Line& line : profile.location(id).lines) frames.push_back(line.function_id);
-    }
-  };
-
-  // Evidence per user function, over every sample.
-  const SampleWeights weight(profile);
-  std::vector<HelperEvidence> evidence(nf);
-  for (size_t i = 0; i < profile.samples.size(); ++i) {
-    load(profile.samples[i]);
-    const double w = weight(i);
-    for (size_t k = 0; k < frames.size(); ++k) {
-      const uint64_t fn = frames[k];
-      if (!user(fn)) continue;
-      HelperEvidence& e = evidence[fn];
-      e.total += w;
-      if (k == 0) continue;  // its own instructions
-      switch (kind[frames[k - 1]]) {
-        case CalleeKind::kMapInsert:
-          e.inserts = true;
-          e.map_calls += w;
-          break;
-        case CalleeKind::kMapOperation:
-          e.map_calls += w;
-          break;
-        case CalleeKind::kMapCreation:
-          e.creates = true;
-          e.other += w;
-          break;
-        case CalleeKind::kOther:
-          e.other += w;
-          break;
-        case CalleeKind::kRuntime:
-          break;
-      }
-    }
-  }
-  out.helper.assign(nf, false);
-  for (size_t fn = 1; fn < nf; ++fn) {
-    if (roles[fn] & kRoleMapHelper) {
-      out.helper[fn] = true;
-      continue;
-    }
-    const HelperEvidence& e = evidence[fn];
-    out.helper[fn] = user(fn) && e.inserts && !e.creates && e.total > 0 &&
-                     e.other <= kOtherCalleeTolerance * e.total && e.map_calls >= 0.5 * e.total;
-  }
+  const FunctionTables t = TablesOf(profile, catalogue);
+  out.helper = FindHelpers(profile, t);
 
   // Each sample's site: from the stack rules' site (the first user frame above the innermost
-  // insert) outwards past helpers, to the first caller that is not one.
-  // A range-over-func loop body's owner, by function id (empty: not a body); whether the
-  // function is in the standard library (maps.Collect, encoding/json: code the user cannot
-  // presize a map in, whose caller can: passes a map to fill, or uses make and a loop instead).
-  std::vector<std::string_view> owner(nf);
-  std::vector<bool> standard(nf, false);
-  const std::string std_dir = StandardLibraryDir(profile);
-  for (const Function& f : profile.functions) {
-    owner[f.id] = RangeBodyOwner(profile.str(f.name));
-    standard[f.id] = !std_dir.empty() && StartsWith(profile.str(f.filename), std_dir);
-  }
-  // The frame of the function that frames[k], a loop body, belongs to: rootward past the
-  // iterator that calls the body; `k` itself when not found.
-  auto owner_frame = [&](size_t k) {
-    for (size_t up = k + 1; up < frames.size(); ++up) {
-      if (IsOwnerFrame(profile.str(profile.function(frames[up]).name), owner[frames[k]])) {
-        return up;
-      }
-    }
-    return k;
-  };
-
+  // insert) outwards (WalkToSite).
   std::map<std::vector<uint64_t>, uint32_t> via_index;
   out.via_of_sample.assign(profile.samples.size(), 0);
-  std::vector<uint64_t> via;
+  std::vector<uint64_t> frames, via;
   for (size_t i = 0; i < profile.samples.size(); ++i) {
     StackFeatures& f = features[i];
     const uint64_t site = f.site_function_id;
-    if (site == 0 || (!out.helper[site] && owner[site].empty() && !standard[site])) continue;
-    load(profile.samples[i]);
+    if (site == 0 || (!out.helper[site] && t.owner[site].empty() && !t.standard[site])) continue;
+    LoadFrames(profile, profile.samples[i], frames);
     // The innermost insert, then the stack rules' site above it.
     size_t k = 0;
-    while (k < frames.size() && (roles[frames[k]] & kRoleMapAssign) == 0) ++k;
-    while (k < frames.size() && !user(frames[k])) ++k;
+    while (k < frames.size() && (t.roles[frames[k]] & kRoleMapAssign) == 0) ++k;
+    while (k < frames.size() && !t.user(frames[k])) ++k;
     if (k >= frames.size() || frames[k] != site) continue;
     via.clear();
-    while (true) {
-      // A loop body is its function's own code (not a helper): the site is that function, and
-      // the iterator between them (slices.All's closure, say) makes no map.
-      if (!owner[frames[k]].empty()) {
-        const size_t up = owner_frame(k);
-        if (up == k) break;
-        k = up;
-        continue;
-      }
-      if (!out.helper[frames[k]] && !standard[frames[k]]) break;
-      size_t up = k + 1;
-      while (up < frames.size() && !user(frames[up])) ++up;
-      if (up >= frames.size()) break;  // a helper at the root: it is the site itself
-      via.push_back(frames[k]);
-      k = up;
-    }
-    f.site_function_id = frames[k];
+    f.site_function_id = frames[WalkToSite(profile, t, out.helper, frames, k, via)];
     if (via.empty()) continue;
     auto [it, inserted] = via_index.try_emplace(via, static_cast<uint32_t>(out.via.size()));
     if (inserted) out.via.push_back(via);

@@ -23,6 +23,14 @@ std::string DirName(const std::string& path) {
   return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
 }
 
+// The kernel names a mapping of a file unlinked before it was recorded "PATH (deleted)" (perf
+// record -p of a program whose binary a deploy or `go run` removed): the file was PATH
+// (docs/formats/perf-data.md#mmap-file-names).
+std::string WithoutDeleted(const std::string& path) {
+  constexpr std::string_view kDeleted = " (deleted)";
+  return path.ends_with(kDeleted) ? path.substr(0, path.size() - kDeleted.size()) : path;
+}
+
 bool Exists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
@@ -35,11 +43,12 @@ std::string Env(const char* name) {
 
 }  // namespace
 
-std::vector<BinaryCandidate> BinaryCandidates(const std::string& mapped_path,
+std::vector<BinaryCandidate> BinaryCandidates(const std::string& recorded_name,
                                               const std::string& recorded_build_id,
                                               const std::vector<std::string>& binaries,
                                               const std::string& symfs) {
   std::vector<BinaryCandidate> candidates;
+  const std::string mapped_path = WithoutDeleted(recorded_name);
   const std::string base = BaseName(mapped_path);
   for (const std::string& b : binaries) {
     if (BaseName(b) == base) candidates.push_back({b});

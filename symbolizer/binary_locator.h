@@ -35,8 +35,9 @@ struct BinaryCandidate {
 // --binary files whose base name matches (any --binary when a build id was recorded: it is
 // checked); with --symfs, <symfs>/<path> and nothing else; with neither, the recorded path
 // itself; and, with a recorded build id and no --symfs, perf's build-id cache
-// ~/.debug/.build-id/xx/yyyy.../elf (perf-buildid-cache(1)).
-std::vector<BinaryCandidate> BinaryCandidates(const std::string& mapped_path,
+// ~/.debug/.build-id/xx/yyyy.../elf (perf-buildid-cache(1)). A name "PATH (deleted)" (a file
+// unlinked before the recording saw it) is looked for as PATH.
+std::vector<BinaryCandidate> BinaryCandidates(const std::string& recorded_name,
                                               const std::string& recorded_build_id,
                                               const std::vector<std::string>& binaries,
                                               const std::string& symfs);

@@ -417,7 +417,8 @@ const std::vector<LabelDoc>& Labels() {
       {"gcspike_site", "a function name",
        "the function that makes the map to presize: the first non-runtime frame above the map "
        "insert or, when that is a helper that only passes the map on (markSeen(m, k), "
-       "Set[K].Add), its caller."},
+       "Set[K].Add) or in the standard library (maps.Collect, encoding/json), its caller; for "
+       "an insert in a range-over-func loop body, the loop's function."},
       {"gcspike_worker", "assist, dedicated, fractional, idle",
        "which GC worker did the scanning, where the stack tells."},
       {"gcspike_cluster", "a number (unit cluster)",

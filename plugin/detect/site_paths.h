@@ -19,6 +19,9 @@
 //     a function that makes the map is the one to presize, never a helper).
 // A rule with the role `map-helper` marks a function as a helper whatever its samples say. A
 // helper with several callers splits its share among them: each caller is a site of its own.
+// An insert in the body of a range-over-func loop (`for k := range slices.All(ks) { m[k] = true
+// }`, Go 1.23+) is in a closure the compiler names "F-range1", called by the iterator, which
+// F calls: the site is F, not the iterator's closure (slices.All's, which makes no map).
 #pragma once
 
 #include <cstdint>

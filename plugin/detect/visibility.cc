@@ -238,9 +238,10 @@ Visibility AssessVisibility(const Profile& profile, uint64_t samples, bool assis
     v.cause = "no-stacks";
     v.reason = Percent(v.stackless_share) +
                " of samples have no call stack, only the sampled instruction (perf record "
-               "without -g): map growth is told by the map insert above the runtime's growth "
-               "frames, and GC work by its worker, which only a call stack shows; record with "
-               "perf record -g";
+               "without -g, or with --kernel-callchains, which keeps the kernel's frames "
+               "only): map growth is told by the map insert above the runtime's growth frames, "
+               "and GC work by its worker, which only a call stack shows; record with perf "
+               "record -g (without --kernel-callchains)";
   } else if (samples < options.min_samples) {
     v.cause = "too-few-samples";
     const std::string needed = "(at least " + std::to_string(options.min_samples) + " samples)";

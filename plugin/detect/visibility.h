@@ -23,8 +23,9 @@
 //                    the stack table it writes last)
 //   not-go           no Go runtime frame anywhere: not a Go program, or its symbols are missing
 //   no-stacks        most samples are the sampled instruction alone, without callers (perf
-//                    record without -g): every feature is told by frames above the leaf (the
-//                    map insert above a growth frame, the GC worker above scanobject)
+//                    record without -g, or -g --kernel-callchains, which drops every user
+//                    frame but the sampled one): every feature is told by frames above the
+//                    leaf (the map insert above a growth frame, the GC worker above scanobject)
 //   too-few-samples  fewer individual samples than the report needs to judge anything (the
 //                    reason names the filters when they left so few of enough)
 //   recording-mode   many stacks end at a Go stack switch (runtime.systemstack, mcall,

@@ -4,6 +4,7 @@
 # MMAP2 record's inode: the binary is built without a GNU build id); anything else gives a
 # warning naming the file and leaves the frames unsymbolized. Checked with
 # `go tool pprof -symbolize=none`, which (unlike plain pprof) does not symbolize what we left.
+# A binary deleted before perf record -p saw it ("PATH (deleted)") is looked for as PATH.
 source "$(dirname "$0")/lib.sh"
 
 command -v perf >/dev/null || fail "perf is not installed (Debian package linux-perf)"
@@ -33,6 +34,36 @@ annotate_ok "$WORK/ok.pb.gz"
 symbolized "$WORK/ok.pb.gz" || fail "not symbolized from the verified recorded path"
 ! grep -q "$bin" "$WORK/err.txt" || fail "warning about a verified binary: $(cat "$WORK/err.txt")"
 pass
+
+# perf record -p of a program whose binary was deleted since it started (a deploy, go run): the
+# kernel names the mapping "PATH (deleted)", perf reads no build id from it, and the warning
+# says to use --binary, which was never matched against that name (the frames stayed raw). The
+# binary named by --binary now symbolizes it, and so does the file put back at PATH.
+mkdir -p "$WORK/run"
+cp "$bin" "$WORK/run/wl"
+"$WORK/run/wl" -mode grow -duration 4s >/dev/null &
+running=$!
+sleep 0.5
+rm "$WORK/run/wl"
+perf record -e cpu-clock -F 499 -g -p "$running" -o "$WORK/del.data" -- sleep 1.5 \
+  >/dev/null 2>"$WORK/perf.err" || { cat "$WORK/perf.err" >&2; fail "perf record -p"; }
+wait "$running" || fail "the workload attached to failed"
+perf script -F ip,dso -i "$WORK/del.data" >"$WORK/del.script" 2>/dev/null
+grep -qF "($WORK/run/wl (deleted))" "$WORK/del.script" ||
+  fail "perf script names no deleted mapping of $WORK/run/wl"
+"$GCSPIKE" annotate "$WORK/del.data" -o "$WORK/del-raw.pb.gz" 2>"$WORK/err.txt"
+grep -qF "no symbols for $WORK/run/wl (deleted)" "$WORK/err.txt" ||
+  fail "no warning about the deleted binary: $(cat "$WORK/err.txt")"
+! symbolized "$WORK/del-raw.pb.gz" || fail "a deleted binary symbolized from nowhere"
+"$GCSPIKE" annotate "$WORK/del.data" -o "$WORK/del.pb.gz" --binary "$bin" 2>"$WORK/err.txt" ||
+  { cat "$WORK/err.txt" >&2; fail "annotate --binary"; }
+symbolized "$WORK/del.pb.gz" || fail "--binary $bin does not symbolize the deleted $WORK/run/wl"
+cp "$bin" "$WORK/run/wl"
+"$GCSPIKE" annotate "$WORK/del.data" -o "$WORK/back.pb.gz" --symfs / 2>"$WORK/err.txt" ||
+  { cat "$WORK/err.txt" >&2; fail "annotate --symfs /"; }
+symbolized "$WORK/back.pb.gz" || fail "--symfs / does not find $WORK/run/wl for its deleted name"
+pass
+echo "ok: a binary deleted before perf record -p is found by --binary and --symfs"
 
 # --symfs: only the symfs. A missing one is a warning naming where we looked, no fallback.
 annotate_ok "$WORK/symfs-missing.pb.gz" --symfs /nonexistent

@@ -115,14 +115,34 @@ json_field "$WORK/nog.json" 'd["visibility"]["reason"]' | grep -q 'perf record -
 expect_exit 3 "$GCSPIKE" report "$WORK/nog.data" -o "$WORK/gate.txt" --fail-on 'grow-spike>5%'
 pass
 
+# -g --kernel-callchains records callchains (CALLCHAIN in the sample type) but leaves out every
+# user frame (exclude_callchain_user): a user sample is its instruction alone, as without -g.
+# The reason said "perf record without -g ...; record with perf record -g" to a user who did.
+# record_report NAME PERF_RECORD_ARGS...: the workload recorded so into NAME.data, and gcspike
+# report --json of it in NAME.json.
+record_report() {
+  local name=$1
+  shift
+  perf record -q "$@" -F 999 -o "$WORK/$name.data" -- "$WORK/wl" -mode grow -duration 1s \
+    >/dev/null 2>"$WORK/perf.err" || { cat "$WORK/perf.err" >&2; fail "perf record $*"; }
+  "$GCSPIKE" report --json "$WORK/$name.data" -o "$WORK/$name.json" 2>"$WORK/$name.err" ||
+    { cat "$WORK/$name.err" >&2; fail "report $name"; }
+}
+record_report kcc -e cpu-clock -g --kernel-callchains
+perf evlist -v -i "$WORK/kcc.data" 2>/dev/null | grep -q 'CALLCHAIN.*exclude_callchain_user: 1' ||
+  fail "perf evlist: --kernel-callchains without CALLCHAIN and exclude_callchain_user"
+[[ $(json_field "$WORK/kcc.json" 'd["visibility"]["cause"]') == no-stacks ]] ||
+  fail "--kernel-callchains: not blind for the missing stacks: $(verdicts "$WORK/kcc.json")"
+json_field "$WORK/kcc.json" 'd["visibility"]["reason"]' |
+  grep -q 'with --kernel-callchains.*record -g (without --kernel-callchains)' ||
+  fail "--kernel-callchains: the reason does not name it"
+pass
+
 # -e cpu-clock:k samples kernel code only (perf evlist: exclude_user): its shares are of kernel
 # time, so every feature is inconclusive and a gate undecided (scanobject-hotspot read "normal").
-perf record -q -e cpu-clock:k -g -F 999 -o "$WORK/k.data" -- "$WORK/wl" -mode grow -duration 1s \
-  >/dev/null 2>"$WORK/perf.err" || { cat "$WORK/perf.err" >&2; fail "perf record -e cpu-clock:k"; }
+record_report k -e cpu-clock:k -g
 perf evlist -v -i "$WORK/k.data" 2>/dev/null | grep -q 'exclude_user: 1' ||
   fail "perf evlist: cpu-clock:k without exclude_user"
-"$GCSPIKE" report --json "$WORK/k.data" -o "$WORK/k.json" 2>"$WORK/k.err" ||
-  { cat "$WORK/k.err" >&2; fail "report k"; }
 [[ $(json_field "$WORK/k.json" 'd["visibility"]["cause"]') == profile-type ]] ||
   fail "cpu-clock:k: not blind: $(verdicts "$WORK/k.json")"
 json_field "$WORK/k.json" 'd["visibility"]["reason"]' | grep -q 'cpu-clock:k.*kernel code' ||

@@ -22,6 +22,7 @@ commands:
   pprof-synth --from FILE... --copies N --out OUT
                                                build a large profile from many relabelled copies
   pprof-fleet --n N --dir DIR SOURCE...        N profiles with distinct locations (fleet merges)
+  pprof-keep-type --type=T IN OUT              keep sample type T alone (a one-type converter)
   trace-stats [--stacks] FILE                  counts of CPU samples / GC / STW / assists (JSON)
   trace-read FILE                              read every event, print count and elapsed time
   perf-script-compare [--min-agree=F] [--perf-prefix] [--alias=A=B] PPROF PERF_SCRIPT_TXT
@@ -48,6 +49,8 @@ func main() {
 		code = cmdPprofSynth(args, os.Stdout, os.Stderr)
 	case "pprof-fleet":
 		code = cmdPprofFleet(args, os.Stdout, os.Stderr)
+	case "pprof-keep-type":
+		code = cmdPprofKeepType(args, os.Stdout, os.Stderr)
 	case "trace-stats":
 		code = cmdTraceStats(args, os.Stdout, os.Stderr)
 	case "trace-read":

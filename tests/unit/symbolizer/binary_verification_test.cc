@@ -39,6 +39,22 @@ TEST(BinaryCandidates, RecordedPathOnlyWithoutBinariesOrSymfs) {
   EXPECT_TRUE(BinaryCandidates("/usr/bin/other", "", {"/tmp/prog"}, "").empty());
 }
 
+// perf record -p of a program whose binary was removed since it started names the mapping
+// "PATH (deleted)": --binary and --symfs were never matched against it ("use --binary" could not
+// help), and the recorded path is PATH, which may hold the file again (verified as any).
+TEST(BinaryCandidates, ADeletedFileIsLookedForAtItsPath) {
+  const std::string deleted = "/srv/app (deleted)";
+  EXPECT_EQ(Paths(BinaryCandidates(deleted, "", {"/tmp/copy/app"}, "")),
+            std::vector<std::string>{"/tmp/copy/app"});
+  EXPECT_EQ(Paths(BinaryCandidates(deleted, "", {}, "/sysroot")),
+            std::vector<std::string>{"/sysroot/srv/app"});
+  EXPECT_EQ(Paths(BinaryCandidates(deleted, "", {}, "")),
+            std::vector<std::string>{"/srv/app (recorded)"});
+  // Only the kernel's suffix: a file whose name merely contains the words stays as it is.
+  EXPECT_EQ(Paths(BinaryCandidates("/srv/app (deleted).bak", "", {}, "")),
+            std::vector<std::string>{"/srv/app (deleted).bak (recorded)"});
+}
+
 TEST(CheckCandidateFile, RefusesWhatIsNotARegularBinaryWithAReason) {
   testing::ScratchDir dir;
   const std::string fifo = dir.path() + "/fifo";

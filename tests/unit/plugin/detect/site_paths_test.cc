@@ -219,5 +219,88 @@ TEST(SitePathsTest, OneSiteOfTwoBuildsIsOneSite) {
   EXPECT_EQ(diff.sites[0].verdict, ChangeVerdict::kUnchanged);
 }
 
+// `for _, k := range slices.All(ks) { m[k] = true }` (Go 1.23+): the insert is in the loop body,
+// a closure named "main.index-range1" that slices.All's iterator calls. The site was the
+// iterator's closure (via the body), a function of the standard library that makes no map; it
+// is the function the loop is in. Both ways a profile shows it: the closures called, and
+// inlined into main.index (where the compiler renames slices.All's closure after main.index).
+TEST(SitePathsTest, ARangeOverFuncLoopBodyIsItsFunctionsCode) {
+  StackProfile sp;
+  sp.Add(
+      "runtime.goexit > main.main > main.index > "
+      "slices.All[go.shape.[]string,go.shape.string].func1 > main.index-range1 > " +
+          std::string(kGrowBelow),
+      30);
+  sp.Add(
+      "runtime.goexit > main.main > main.build-range1-range2|main.build.All[go.shape.[]int,"
+      "go.shape.int].func1|main.build > " +
+          std::string(kGrowBelow),
+      20);
+  sp.Add("runtime.goexit > main.main > main.scan > main.scan-range1 > strconv.Itoa", 10);
+  const Resolved r = Resolve(sp.profile);
+  ASSERT_EQ(r.summary.sites.size(), 2u);
+  EXPECT_EQ(r.summary.sites[0].function, "main.index");
+  EXPECT_EQ(r.summary.sites[1].function, "main.build");
+  for (const SiteShare& s : r.summary.sites) EXPECT_TRUE(s.via.empty()) << s.function;
+  EXPECT_EQ(r.features[2].site_function_id, 0u) << "no insert, no site";
+}
+
+// Functions of the standard library are not sites: maps.Collect makes its map without a size,
+// encoding/json fills the map it is given; the site is their caller, which can presize (pass a
+// map made with make(map[K]V, n), or fill one itself). The standard library is told by its
+// files, in the directory of the runtime's own; with relative file names (-trimpath) a package
+// path without a dot is a module's as well, and nothing is moved. A walk that never leaves the
+// standard library stays at its first frame there.
+TEST(SitePathsTest, TheStandardLibraryIsNoSite) {
+  const std::string collect =
+      "runtime.goexit > main.main > "
+      "main.work.Collect[go.shape.string,go.shape.bool].Insert[go.shape.map[go.shape.string]"
+      "go.shape.bool,go.shape.string,go.shape.bool]-range1|"
+      "main.work.All[go.shape.map[string]bool,go.shape.string,go.shape.bool].func1|"
+      "maps.Insert[go.shape.map[go.shape.string]go.shape.bool,go.shape.string,go.shape.bool]|"
+      "maps.Collect[go.shape.string,go.shape.bool]|main.work > " +
+      std::string(kGrowBelow);
+  const std::string json =
+      "runtime.goexit > main.main > main.decode > encoding/json.Unmarshal > "
+      "encoding/json.(*decodeState).object > reflect.Value.SetMapIndex > " +
+      std::string(kGrowBelow);
+  // A map of the standard library's own, grown under its server loop: no caller outside it.
+  const std::string header =
+      "runtime.goexit > net/http.(*conn).serve > net/http.readRequest > "
+      "net/textproto.(*Reader).ReadMIMEHeader > " +
+      std::string(kGrowBelow);
+  for (const std::string root : {"/usr/local/go/src/", ""}) {
+    StackProfile sp;
+    sp.Add(collect, 30);
+    sp.Add(json, 20);
+    sp.Add(header, 10);
+    for (Function& f : sp.profile.functions) {
+      const std::string name = sp.profile.str(f.name);
+      const bool in_std = name.rfind("main.", 0) != 0;
+      const std::string dir = name.substr(0, name.find('.'));
+      f.filename = sp.profile.Intern(in_std ? root + dir + "/x.go" : "/home/u/app/main.go");
+    }
+    const Resolved r = Resolve(sp.profile);
+    ASSERT_EQ(r.summary.sites.size(), 3u);
+    if (root.empty()) {
+      EXPECT_EQ(r.summary.sites[2].function, "net/http.readRequest");
+      EXPECT_EQ(r.summary.sites[0].function,
+                "maps.Insert[go.shape.map[go.shape.string]go.shape."
+                "bool,go.shape.string,go.shape.bool]");
+      EXPECT_EQ(r.summary.sites[1].function, "encoding/json.(*decodeState).object");
+      continue;
+    }
+    EXPECT_EQ(r.summary.sites[0].function, "main.work");
+    EXPECT_EQ(r.summary.sites[0].via.size(), 2u);
+    EXPECT_EQ(r.summary.sites[1].function, "main.decode");
+    EXPECT_EQ(r.summary.sites[1].via,
+              (std::vector<std::string>{"reflect.Value.SetMapIndex",
+                                        "encoding/json.(*decodeState).object",
+                                        "encoding/json.Unmarshal"}));
+    EXPECT_EQ(r.summary.sites[2].function, "net/textproto.(*Reader).ReadMIMEHeader");
+    EXPECT_TRUE(r.summary.sites[2].via.empty());
+  }
+}
+
 }  // namespace
 }  // namespace gcspike

@@ -1,0 +1,3 @@
+module gcspike/tests/e2e/sitefill
+
+go 1.24

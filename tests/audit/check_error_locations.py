@@ -26,7 +26,8 @@ ALLOWED = [
     ("plugin/cli/args.cc", r".", "command-line parsing (unknown command or flag, bad value)"),
     ("plugin/cli/trace_flags.cc", r".", "flag range checks and trace-stats usage"),
     ("plugin/cli/input_limit_flags.cc", r"--max-", "--max-memory and --max-gzip-ratio values"),
-    ("plugin/cli/detect_command.cc", r"--|gcspike report writes", "flag checks"),
+    ("plugin/cli/detect_command.cc", r"--|gcspike report writes|ask for different outputs",
+     "flag checks"),
     ("plugin/cli/diff_command.cc", r".", "gcspike diff's arguments and flags"),
     ("plugin/cli/output_flags.cc", r"takes integers", "a flag's value"),
     ("plugin/cli/fleet_flags.cc", r"--inputs-from|the list of inputs", "--inputs-from usage; "

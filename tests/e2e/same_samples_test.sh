@@ -182,9 +182,12 @@ pass
 # profile against the trace of its run: the pairs the oracle finds the same above) compares
 # nothing: every feature inconclusive (cause same-samples), and a regression gate that the
 # profile's interval would pass (+50 points) cannot be decided. Independent runs are judged.
-for pair in "one.trace.cpu copy.pb.gz" "one.trace.cpu one.trace" "two.trace two.trace.cpu"; do
-  read -r a b <<<"$pair"
+# (The oracle's relation takes the CPU profile first: the trace's samples are within it. The
+# last pair is diffed the other way round, the trace as the base.)
+for pair in "one.trace.cpu copy.pb.gz" "one.trace.cpu one.trace" "two.trace.cpu two.trace -r"; do
+  read -r a b reverse <<<"$pair"
   [[ $(relation "$a" "$b") == same* ]] || fail "the oracle finds $a and $b independent"
+  [[ -n $reverse ]] && { t=$a; a=$b; b=$t; }
   expect_exit 3 "$GCSPIKE" diff --json "$a" "$b" --fail-on 'grow-spike>+50pp' -o /dev/null
   grep -qF "base and new hold the same samples" out.txt || fail "diff $pair: $(cat out.txt)"
   "$GCSPIKE" diff --json "$a" "$b" 2>/dev/null | python3 -c '
